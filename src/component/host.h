@@ -1,0 +1,26 @@
+#pragma once
+// Host: what a running component may ask of the service that owns it.
+// Thread-safe: components may call it from any thread after Start.
+
+#include <string_view>
+
+#include "common/status.h"
+#include "config/component_id.h"
+
+namespace astrolabe::component {
+
+class Extension;
+class Telemetry;
+
+class Host {
+ public:
+  virtual ~Host() = default;
+  // The started extension with this id, or nullptr.
+  virtual Extension* GetExtension(const config::ComponentId& id) = 0;
+  // A component hit an error it cannot recover from; the service shuts down.
+  virtual void ReportFatalError(const config::ComponentId& id, Status status) = 0;
+  // The process's own metrics, for components to register their instruments.
+  virtual Telemetry& telemetry() = 0;
+};
+
+}  // namespace astrolabe::component
