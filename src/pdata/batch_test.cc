@@ -1,0 +1,88 @@
+#include "pdata/batch.h"
+
+#include <gtest/gtest.h>
+
+// Tests build data with designated initializers that name only the fields they care
+// about; g++ 12 warns about the rest under -Wextra.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+#include "pdata/logs.h"
+#include "pdata/metrics.h"
+#include "pdata/traces.h"
+
+namespace astrolabe::pdata {
+namespace {
+
+Metrics OneGauge(double v) {
+  Metric m{.name = "g"};
+  m.data = Gauge{{NumberDataPoint{.value = v}}};
+  ResourceMetrics rm;
+  rm.scope_metrics.push_back(ScopeMetrics{.metrics = {m}});
+  return Metrics({rm});
+}
+
+double& Value(Metrics& md) {
+  return std::get<double>(std::get<Gauge>(md.resource_metrics[0].scope_metrics[0].metrics[0].data)
+                              .data_points[0]
+                              .value);
+}
+
+TEST(BatchTest, CopiesShareData) {
+  MetricsBatch a(OneGauge(1));
+  EXPECT_FALSE(a.shared());
+  MetricsBatch b = a;
+  EXPECT_TRUE(a.shared());
+  EXPECT_TRUE(b.shared());
+  EXPECT_EQ(&a.get(), &b.get());
+  EXPECT_EQ(a->DataPointCount(), 1u);
+}
+
+TEST(BatchTest, MutableOnSharedClonesAndLeavesOtherUnchanged) {
+  MetricsBatch a(OneGauge(1));
+  MetricsBatch b = a;
+  const Metrics* before = &a.get();
+  Value(b.Mutable()) = 2;
+  EXPECT_NE(&b.get(), before);  // b cloned
+  EXPECT_EQ(&a.get(), before);  // a kept the original
+  EXPECT_FALSE(a.shared());
+  EXPECT_FALSE(b.shared());
+  EXPECT_EQ(Value(const_cast<Metrics&>(a.get())), 1);
+  EXPECT_EQ(Value(const_cast<Metrics&>(b.get())), 2);
+}
+
+TEST(BatchTest, SoleOwnerMutatesInPlace) {
+  MetricsBatch a(OneGauge(1));
+  const Metrics* before = &a.get();
+  Value(a.Mutable()) = 3;
+  EXPECT_EQ(&a.get(), before);
+  EXPECT_EQ(Value(const_cast<Metrics&>(a.get())), 3);
+}
+
+TEST(BatchTest, SharedThenReleasedMutatesInPlace) {
+  MetricsBatch a(OneGauge(1));
+  const Metrics* before = &a.get();
+  {
+    MetricsBatch b = a;
+    EXPECT_TRUE(a.shared());
+  }
+  Value(a.Mutable()) = 4;
+  EXPECT_EQ(&a.get(), before);
+}
+
+TEST(BatchTest, WorksForEverySignal) {
+  TracesBatch t;
+  t.Mutable().resource_spans.emplace_back();
+  TracesBatch t2 = t;
+  t2.Mutable().resource_spans[0].scope_spans.emplace_back();
+  EXPECT_TRUE(t->resource_spans[0].scope_spans.empty());
+  EXPECT_EQ(t2->resource_spans[0].scope_spans.size(), 1u);
+
+  LogsBatch l;
+  LogsBatch l2 = l;
+  l2.Mutable().resource_logs.emplace_back();
+  EXPECT_TRUE(l->empty());
+  EXPECT_FALSE(l2->empty());
+}
+
+}  // namespace
+}  // namespace astrolabe::pdata
