@@ -40,8 +40,9 @@ std::vector<std::string> Registry::Types(Kind kind) const {
   for (const auto& f : factories_) {
     if (f->kind() == kind) out.emplace_back(f->type());
   }
+  // An alias is a valid value only when the type it names is built in.
   for (const auto& a : aliases_) {
-    if (a.kind == kind) out.push_back(a.alias);
+    if (a.kind == kind && Find(kind, a.type) != nullptr) out.push_back(a.alias);
   }
   std::sort(out.begin(), out.end());
   return out;

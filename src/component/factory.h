@@ -99,7 +99,8 @@ class Registry {
   // The factory for `type` (or an alias of it); nullptr when unknown. Sets *alias_used
   // when `type` was an alias, so callers can warn.
   const Factory* Find(Kind kind, std::string_view type, bool* alias_used = nullptr) const;
-  // Types of one kind, sorted, for "valid values: [...]" messages.
+  // Types of one kind and the aliases of those types, sorted, for "valid values: [...]"
+  // messages.
   std::vector<std::string> Types(Kind kind) const;
 
  private:

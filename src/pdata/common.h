@@ -41,17 +41,18 @@ class AnyValue {
   enum class Type { kEmpty, kString, kBool, kInt, kDouble, kArray, kKvList, kBytes };
 
   AnyValue() = default;
-  AnyValue(std::string v) : v_(std::move(v)) {}         // NOLINT(google-explicit-constructor)
-  AnyValue(std::string_view v) : v_(std::string(v)) {}  // NOLINT(google-explicit-constructor)
-  AnyValue(const char* v) : v_(std::string(v)) {}       // NOLINT(google-explicit-constructor)
-  AnyValue(bool v) : v_(v) {}                           // NOLINT(google-explicit-constructor)
-  AnyValue(double v) : v_(v) {}                         // NOLINT(google-explicit-constructor)
+  // The converting constructors are defined below KeyValue: constructing the variant
+  // instantiates vector<KeyValue>, which needs KeyValue complete (clang is strict here).
+  AnyValue(std::string v);       // NOLINT(google-explicit-constructor)
+  AnyValue(std::string_view v);  // NOLINT(google-explicit-constructor)
+  AnyValue(const char* v);       // NOLINT(google-explicit-constructor)
+  AnyValue(bool v);              // NOLINT(google-explicit-constructor)
+  AnyValue(double v);            // NOLINT(google-explicit-constructor)
   template <typename I>
-  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) AnyValue(I v)
-      : v_(static_cast<int64_t>(v)) {}            // NOLINT(google-explicit-constructor)
-  AnyValue(ArrayValue v) : v_(std::move(v)) {}    // NOLINT(google-explicit-constructor)
-  AnyValue(KeyValueList v) : v_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
-  AnyValue(Bytes v) : v_(std::move(v)) {}         // NOLINT(google-explicit-constructor)
+  requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) AnyValue(I v);  // NOLINT
+  AnyValue(ArrayValue v);    // NOLINT(google-explicit-constructor)
+  AnyValue(KeyValueList v);  // NOLINT(google-explicit-constructor)
+  AnyValue(Bytes v);         // NOLINT(google-explicit-constructor)
 
   Type type() const { return static_cast<Type>(v_.index()); }
   bool empty() const { return v_.index() == 0; }
@@ -81,6 +82,18 @@ struct KeyValue {
   AnyValue value;
   friend bool operator==(const KeyValue&, const KeyValue&) = default;
 };
+
+inline AnyValue::AnyValue(std::string v) : v_(std::move(v)) {}
+inline AnyValue::AnyValue(std::string_view v) : v_(std::string(v)) {}
+inline AnyValue::AnyValue(const char* v) : v_(std::string(v)) {}
+inline AnyValue::AnyValue(bool v) : v_(v) {}
+inline AnyValue::AnyValue(double v) : v_(v) {}
+template <typename I>
+requires(std::is_integral_v<I> && !std::is_same_v<I, bool>) AnyValue::AnyValue(I v)
+    : v_(static_cast<int64_t>(v)) {}
+inline AnyValue::AnyValue(ArrayValue v) : v_(std::move(v)) {}
+inline AnyValue::AnyValue(KeyValueList v) : v_(std::move(v)) {}
+inline AnyValue::AnyValue(Bytes v) : v_(std::move(v)) {}
 
 // The upstream pcommon type names: "Empty", "Str", "Bool", "Int", "Double", "Slice",
 // "Map", "Bytes".

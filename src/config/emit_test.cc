@@ -1,0 +1,84 @@
+#include "config/emit.h"
+
+#include <gtest/gtest.h>
+
+#include "config/parse.h"
+
+namespace astrolabe::config {
+namespace {
+
+std::optional<Node> Parse(const std::string& text) {
+  Diagnostics d;
+  return ParseYaml(text, {}, d);
+}
+
+// Structural equality: kinds, keys, order, scalar values, quoted flags of strings.
+bool Same(const Node& a, const Node& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case Node::Kind::kNull:
+      return true;
+    case Node::Kind::kScalar:
+      return a.scalar() == b.scalar() && a.quoted() == b.quoted();
+    case Node::Kind::kSequence:
+      if (a.items().size() != b.items().size()) return false;
+      for (size_t i = 0; i < a.items().size(); ++i) {
+        if (!Same(a.items()[i], b.items()[i])) return false;
+      }
+      return true;
+    case Node::Kind::kMap:
+      if (a.entries().size() != b.entries().size()) return false;
+      for (size_t i = 0; i < a.entries().size(); ++i) {
+        if (a.entries()[i].first != b.entries()[i].first) return false;
+        if (!Same(a.entries()[i].second, b.entries()[i].second)) return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+const char* kRoundTrips[] = {
+    "a: 1\nb: [x, y]\nc: {k: v}\nd:\n  - e: 1\n    f: 2\n  - - g\n    - h\n  -\ne:\n",
+    "s: \"quoted\"\nt: plain words\nu: \"\"\nv: \"123\"\nw: \"true\"\nx: \"null\"\n",
+    "weird: \"a: b\"\nhash: \"a #b\"\nlead: \" x\"\nctl: \"a\\tb\\nc\"\ndash: \"-x\"\n",
+    "flow: [\"a,b\", \"[x]\", \"{y}\"]\nkeys: {\"a b\": 1, \"1\": 2, \"\": 3}\n",
+    "empty_map: {}\nempty_seq: []\nnested: [[1, 2], {a: [b]}]\n",
+    "unicode: \"имя\\u00a0x\"\nendpoint: ${env:DT_ENDPOINT}\n",
+    "- 1\n- a\n",
+    "scalar\n",
+    "literal: |\n  line1\n  line2\n",
+};
+
+class EmitRoundTripTest : public testing::TestWithParam<const char*> {};
+
+TEST_P(EmitRoundTripTest, ParsesBackToTheSameTree) {
+  auto n = Parse(GetParam());
+  ASSERT_TRUE(n.has_value());
+  std::string text = Emit(*n);
+  auto again = Parse(text);
+  ASSERT_TRUE(again.has_value()) << text;
+  EXPECT_TRUE(Same(*n, *again)) << text;
+  EXPECT_EQ(Emit(*again), text);
+}
+
+INSTANTIATE_TEST_SUITE_P(Documents, EmitRoundTripTest, testing::ValuesIn(kRoundTrips));
+
+TEST(EmitTest, BlockStyleKeepsOrderAndFlowNodes) {
+  auto n = Parse("z: 1\na:\n  list: [x, y]\n  block:\n    - p\n    - q: 1\n      r: 2\n");
+  ASSERT_TRUE(n.has_value());
+  EXPECT_EQ(Emit(*n), "z: 1\na:\n  list: [x, y]\n  block:\n    - p\n    - q: 1\n      r: 2\n");
+}
+
+TEST(EmitTest, Scalars) {
+  EXPECT_EQ(EmitScalar("plain", false), "plain");
+  EXPECT_EQ(EmitScalar("plain", true), "\"plain\"");
+  EXPECT_EQ(EmitScalar("", false), "\"\"");
+  EXPECT_EQ(EmitScalar("a: b", false), "\"a: b\"");
+  EXPECT_EQ(EmitScalar("say \"hi\"\\", true), "\"say \\\"hi\\\"\\\\\"");
+  EXPECT_EQ(EmitScalar("\x01", false), "\"\\x01\"");
+  EXPECT_EQ(Emit(Node()), "null\n");
+  EXPECT_EQ(EmitEntry("k", Node::Scalar("v", {})), "k: v\n");
+}
+
+}  // namespace
+}  // namespace astrolabe::config
