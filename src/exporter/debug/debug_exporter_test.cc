@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "component/testing/lifecycle.h"
+#include "component/testing/test_components.h"
+
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -23,15 +26,7 @@ using component::TracesBatch;
 // 2026-11-22T16:00:00.250Z
 constexpr int64_t kNow = 1795363200'250'000'000;
 
-class FakeHost : public component::Host {
- public:
-  component::Extension* GetExtension(const config::ComponentId&) override { return nullptr; }
-  void ReportFatalError(const config::ComponentId&, Status) override {}
-  component::Telemetry& telemetry() override { return telemetry_; }
-
- private:
-  component::Telemetry telemetry_;
-};
+using FakeHost = component::test::TestHost;
 
 std::vector<std::string> Lines(const std::string& s) {
   std::vector<std::string> out;
@@ -242,23 +237,7 @@ TEST(DebugExporterLifecycleTest, FactoryAndLifecycle) {
   EXPECT_TRUE(factory->Supports(component::Signal::kLogs));
   EXPECT_EQ(factory->stability(), component::Stability::kAlpha);
 
-  auto cfg = factory->CreateDefaultConfig();
-  ASSERT_TRUE(cfg->Validate().ok());
-  component::CreateSettings settings;
-  settings.id = {"debug", ""};
-  FakeHost host;
-  {
-    auto exp = factory->CreateExporter(settings, *cfg);
-    ASSERT_TRUE(exp.ok()) << exp.status().ToString();
-    EXPECT_TRUE((*exp)->Shutdown(component::Deadline()).ok());
-  }
-  {
-    auto exp = factory->CreateExporter(settings, *cfg);
-    ASSERT_TRUE(exp.ok());
-    EXPECT_TRUE((*exp)->Start(host).ok());
-    EXPECT_TRUE((*exp)->Shutdown(component::Deadline()).ok());
-    EXPECT_TRUE((*exp)->Shutdown(component::Deadline()).ok());
-  }
+  component::test::RunLifecycleTests(*factory);
 }
 
 TEST(DebugExporterLifecycleTest, FactoryRejectsBadConfigs) {
