@@ -1,0 +1,99 @@
+#pragma once
+// HttpClient: the HTTP client behind scraping and exporting, on libcurl's multi interface.
+// One HttpClient owns one curl multi handle and one background thread that drives every
+// transfer; connections (and TLS sessions) are reused across requests to the same host.
+//
+// Threads: Send() and Shutdown() may be called from any thread. Callbacks passed to Send()
+// run on the client's thread and must be quick and must not call Shutdown(); the future
+// form needs no such care. The destructor calls Shutdown().
+//
+// Errors are Status values whose message names the method, URL and curl's explanation:
+//   "GET http://127.0.0.1:1/metrics: Failed to connect to 127.0.0.1 port 1 ...: Couldn't
+//    connect to server"
+// Codes: kUnavailable for connection/transport/TLS failures (retryable), kDeadlineExceeded
+// for timeouts, kResourceExhausted for a response over max_response_bytes, kInvalidArgument
+// for a malformed URL or unsupported scheme, kCancelled after Shutdown(). An HTTP error
+// status (404, 503) is not an error here: it comes back as a response to interpret.
+//
+// Proxies: curl's environment handling stays on (http_proxy, HTTPS_PROXY, NO_PROXY, ...)
+// unless HttpClientOptions::proxy_url is set.
+
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "net/http_headers.h"
+
+namespace astrolabe::net {
+
+struct HttpClientTlsOptions {
+  std::string ca_file;                // PEM bundle; empty: the system store
+  bool insecure_skip_verify = false;  // disables peer and host name verification
+  std::string cert_file;              // client certificate (PEM), for mTLS
+  std::string key_file;               // its private key (PEM)
+};
+
+struct HttpClientOptions {
+  // Defaults for requests that leave their own fields at zero.
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds timeout{30'000};  // whole transfer
+  // Counted after decoding when decompress_responses is on, so it also bounds gzip bombs.
+  size_t max_response_bytes = 64 * 1024 * 1024;
+  // Sends Accept-Encoding for gzip and deflate and decodes such responses (off: bodies are
+  // returned as sent, and no Accept-Encoding is added).
+  bool decompress_responses = false;
+  bool follow_redirects = true;  // up to 10, http and https only
+  std::string user_agent;        // empty: "Astrolabe/<version>"
+  std::string proxy_url;         // empty: curl's environment variables decide
+  HttpClientTlsOptions tls;
+};
+
+struct HttpRequest {
+  std::string method = "GET";  // GET, HEAD, POST, PUT, DELETE, ...
+  std::string url;
+  HttpHeaders headers;
+  std::string body;
+  std::chrono::milliseconds timeout{0};  // 0: HttpClientOptions::timeout
+  size_t max_response_bytes = 0;         // 0: HttpClientOptions::max_response_bytes
+};
+
+struct HttpResponse {
+  int status = 0;
+  HttpHeaders headers;  // of the final response (after redirects), case-insensitive lookup
+  std::string body;     // decoded when decompress_responses is on
+};
+
+// The client's version of "Astrolabe/<version>".
+std::string DefaultUserAgent();
+
+class HttpClient {
+ public:
+  using Callback = std::function<void(Result<HttpResponse>)>;
+
+  explicit HttpClient(HttpClientOptions options = {});
+  ~HttpClient();
+
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Starts `request` and returns at once. The future resolves with the response or an error.
+  std::future<Result<HttpResponse>> Send(HttpRequest request);
+
+  // Starts `request`; `done` is called exactly once, on the client's thread (or on the
+  // calling thread when the client is already shut down).
+  void Send(HttpRequest request, Callback done);
+
+  // Cancels queued and running transfers (their callbacks get kCancelled) and joins the
+  // client's thread. Idempotent. Later Send() calls fail with kCancelled.
+  void Shutdown();
+
+  class Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace astrolabe::net

@@ -1,0 +1,556 @@
+#include "net/http_server.h"
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "common/log.h"
+#include "net/http_codec.h"
+#include "net/listen_address.h"
+
+namespace astrolabe::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using internal::BeastResponse;
+using internal::RawRequest;
+using internal::RequestParser;
+
+// ---------------------------------------------------------------------------------------------
+// Impl and Session
+
+namespace {
+
+class Session;
+
+std::string LowerFirst(std::string s) {
+  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
+  return s;
+}
+
+std::string EndpointString(const tcp::endpoint& ep) {
+  return FormatHostPort(ep.address().to_string(), ep.port());
+}
+
+}  // namespace
+
+class HttpServer::Impl {
+ public:
+  explicit Impl(HttpServerOptions options)
+      : options_(std::move(options)),
+        log_(GetLogger(options_.log_name)),
+        acceptor_(asio::make_strand(ioc_)) {
+    limits_.max_header_bytes = options_.max_header_bytes;
+    limits_.max_body_bytes = options_.max_body_bytes;
+  }
+
+  Status Start();
+  void Shutdown(Deadline deadline);
+
+  void DoAccept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+
+  // Called by sessions on their own strand.
+  void Register(Session* session, std::weak_ptr<Session> weak);
+  void Unregister(Session* session);
+
+  HttpServerOptions options_;
+  internal::ParserLimits limits_;
+  internal::Router router_;
+  HttpServerStats stats_;
+  std::shared_ptr<spdlog::logger> log_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int> port_{0};
+  std::string address_;  // written once in Start() before threads exist
+
+  std::mutex mu_;
+  std::condition_variable sessions_cv_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // GUARDED_BY(mu_)
+  bool started_ = false;                                           // GUARDED_BY(mu_)
+  bool shut_down_ = false;                                         // GUARDED_BY(mu_)
+
+  // Declared after everything sessions touch in their destructors, so that handlers still
+  // queued when the io_context is destroyed find those members alive.
+  asio::io_context ioc_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_{ioc_};
+  std::vector<std::thread> threads_;
+};
+
+namespace {
+
+// One TCP connection. All of its handlers run on its strand, so its members need no lock.
+// Lifetime: owned by the shared_ptrs bound into its pending completion handlers; it ends
+// when the last operation completes without starting another.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(HttpServer::Impl* server, tcp::socket socket)
+      : server_(server), stream_(std::move(socket)) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    remote_ = ec ? std::string("unknown") : EndpointString(ep);
+  }
+
+  ~Session() {
+    server_->stats_.active_connections.fetch_sub(1, std::memory_order_relaxed);
+    server_->Unregister(this);
+  }
+
+  void Run(bool reject) {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), reject] {
+      if (reject) {
+        self->WriteError(503, "too many connections");
+      } else {
+        self->WaitForRequest();
+      }
+    });
+  }
+
+  // Asks an idle connection to close now and a busy one to close after its response.
+  void NotifyShutdown() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->shutting_down_ = true;
+      if (self->state_ == State::kIdle) {
+        beast::error_code ec;
+        self->stream_.socket().cancel(ec);
+      }
+    });
+  }
+
+  // Closes the socket whatever it is doing; pending operations complete with errors.
+  void ForceClose() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      self->shutting_down_ = true;
+      self->stream_.close();
+    });
+  }
+
+ private:
+  enum class State { kIdle, kReading, kHandling, kWriting, kClosing };
+
+  bool Stopping() const {
+    return shutting_down_ || server_->stopping_.load(std::memory_order_relaxed);
+  }
+
+  // Waits for the first byte of the next request. New connections wait up to the header
+  // timeout, keep-alive connections up to the idle timeout; neither counts as a timeout
+  // error, and a server shutting down may cancel this wait.
+  void WaitForRequest() {
+    if (Stopping()) return Close();
+    if (buffer_.size() > 0) return ReadHeader();  // pipelined bytes already here
+    state_ = State::kIdle;
+    stream_.expires_after(first_request_ ? server_->options_.header_timeout
+                                         : server_->options_.idle_timeout);
+    stream_.async_read_some(
+        buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+          if (ec) {
+            if (ec == beast::error::timeout && self->first_request_) {
+              self->server_->stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+            }
+            return self->Close();
+          }
+          self->buffer_.commit(n);
+          self->ReadHeader();
+        });
+  }
+
+  void ReadHeader() {
+    state_ = State::kReading;
+    first_request_ = false;
+    parser_.emplace();
+    internal::ConfigureParser(*parser_, server_->limits_);
+    // The header timeout runs from the first byte of the request: a client trickling
+    // its header one byte at a time is cut off when it expires (slowloris).
+    stream_.expires_after(server_->options_.header_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnHeader(ec, n); });
+  }
+
+  // `header_bytes`: what the (non-eager) parser consumed for the header.
+  void OnHeader(beast::error_code ec, size_t header_bytes) {
+    if (ec) return OnReadError(ec);
+    if (internal::FinishHeader(*parser_, header_bytes, server_->limits_) != 0) {
+      return OnReadError(http::error::header_limit);
+    }
+    if (parser_->is_done()) return Dispatch();
+    auto expect = parser_->get()[http::field::expect];
+    if (beast::iequals(expect, "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream_.expires_after(server_->options_.write_timeout);
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return self->OnReadError(ec);
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(server_->options_.body_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       if (ec) return self->OnReadError(ec);
+                       self->Dispatch();
+                     });
+  }
+
+  void OnReadError(beast::error_code ec) {
+    HttpServerStats& stats = server_->stats_;
+    if (ec == beast::error::timeout) {
+      stats.timeouts.fetch_add(1, std::memory_order_relaxed);
+      server_->log_->debug("{}: read timed out", remote_);
+      return Close();
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+        ec == http::error::partial_message || ec.category() == asio::error::get_system_category()) {
+      return Close();  // the peer went away or we are shutting down
+    }
+    int status = internal::StatusForParseError(ec);
+    if (status == 400) {
+      stats.bad_requests.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      stats.too_large.fetch_add(1, std::memory_order_relaxed);
+    }
+    server_->log_->debug("{}: rejecting request with {}: {}", remote_, status, ec.message());
+    const char* text = status == 431   ? "request header fields too large"
+                       : status == 413 ? "request body too large"
+                                       : "bad request";
+    WriteError(status, text);
+  }
+
+  void WriteError(int status, std::string_view text) {
+    Write(internal::ToBeastResponse(internal::ErrorResponse(status, text), 11,
+                                    /*keep_alive=*/false, /*head_request=*/false),
+          /*linger=*/true);
+  }
+
+  void Dispatch() {
+    state_ = State::kHandling;
+    stream_.expires_never();
+    RawRequest raw{parser_->release()};
+    parser_.reset();
+    bool keep_alive = raw.message.keep_alive();
+    bool head = raw.message.method() == http::verb::head;
+    unsigned version = raw.message.version();
+    ServerRequest request(&raw, remote_);
+    ServerResponse response;
+    HttpServerStats& stats = server_->stats_;
+    stats.requests.fetch_add(1, std::memory_order_relaxed);
+    switch (server_->router_.Route(request, response)) {
+      case internal::Router::Outcome::kHandled:
+        break;
+      case internal::Router::Outcome::kNotFound:
+        stats.not_found.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case internal::Router::Outcome::kMethodNotAllowed:
+        stats.method_not_allowed.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case internal::Router::Outcome::kHandlerError:
+        stats.handler_errors.fetch_add(1, std::memory_order_relaxed);
+        server_->log_->error("handler for {} {} threw; answered 500", request.method(),
+                             request.path());
+        break;
+    }
+    keep_alive = keep_alive && !Stopping();
+    Write(internal::ToBeastResponse(std::move(response), version, keep_alive, head),
+          /*linger=*/false);
+  }
+
+  // Sends `response`, then waits for the next request or closes. `linger`: the request
+  // was not read to its end, so unread bytes may follow (see LingerClose).
+  void Write(BeastResponse response, bool linger) {
+    state_ = State::kWriting;
+    response_ = std::make_unique<BeastResponse>(std::move(response));
+    bool keep_alive = response_->keep_alive();
+    stream_.expires_after(server_->options_.write_timeout);
+    http::async_write(
+        stream_, *response_,
+        [self = shared_from_this(), keep_alive, linger](beast::error_code ec, size_t) {
+          self->response_.reset();
+          if (ec) {
+            if (ec == beast::error::timeout) {
+              self->server_->stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+            }
+            return self->Close();
+          }
+          if (linger) return self->LingerClose();
+          if (!keep_alive) return self->Close();
+          self->WaitForRequest();
+        });
+  }
+
+  // Half-closes and drains what the client is still sending for a short while before
+  // closing, so that a client that is mid-upload reads our 413/400 instead of a reset.
+  void LingerClose() {
+    state_ = State::kClosing;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return Close();
+    stream_.expires_after(Stopping() ? std::chrono::milliseconds(200) : std::chrono::seconds(2));
+    Drain();
+  }
+
+  void Drain() {
+    buffer_.clear();
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
+                              self->Drain();
+                            });
+  }
+
+  void Close() {
+    state_ = State::kClosing;
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+    stream_.close();
+  }
+
+  static constexpr size_t kMaxDrainBytes = 1 << 20;
+
+  HttpServer::Impl* server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<RequestParser> parser_;
+  std::unique_ptr<BeastResponse> response_;
+  std::string remote_;
+  State state_ = State::kIdle;
+  bool first_request_ = true;
+  bool shutting_down_ = false;
+  size_t drained_ = 0;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Impl
+
+void HttpServer::Impl::Register(Session* session, std::weak_ptr<Session> weak) {
+  std::lock_guard lock(mu_);
+  sessions_.emplace(session, std::move(weak));
+}
+
+void HttpServer::Impl::Unregister(Session* session) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(session);
+  if (sessions_.empty()) sessions_cv_.notify_all();
+}
+
+Status HttpServer::Impl::Start() {
+  {
+    std::lock_guard lock(mu_);
+    if (started_ || shut_down_)
+      return FailedPrecondition("http server already started or shut down");
+    started_ = true;
+  }
+  const std::string& text = options_.listen_address;
+  auto fail = [&](std::string_view what) {
+    return Unavailable("listen on " + text + ": " + std::string(what));
+  };
+  auto parsed = ParseListenAddress(text);
+  if (!parsed.ok()) return parsed.status();
+  if (options_.io_threads < 1) return InvalidArgument("http server io_threads must be at least 1");
+
+  // Candidate endpoints: IPv4 first for names such as "localhost" (as Go's net.Listen does);
+  // for an empty host the IPv6 wildcard in dual-stack mode, then the IPv4 wildcard.
+  std::vector<tcp::endpoint> endpoints;
+  beast::error_code ec;
+  if (parsed->host.empty()) {
+    endpoints.emplace_back(asio::ip::address_v6::any(), parsed->port);
+    endpoints.emplace_back(asio::ip::address_v4::any(), parsed->port);
+  } else {
+    auto literal = asio::ip::make_address(parsed->host, ec);
+    if (!ec) {
+      endpoints.emplace_back(literal, parsed->port);
+    } else {
+      tcp::resolver resolver(ioc_);
+      auto results = resolver.resolve(parsed->host, std::to_string(parsed->port),
+                                      tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+      if (ec) return fail("resolving " + parsed->host + ": " + LowerFirst(ec.message()));
+      for (const auto& r : results) {
+        if (r.endpoint().address().is_v4()) endpoints.push_back(r.endpoint());
+      }
+      for (const auto& r : results) {
+        if (r.endpoint().address().is_v6()) endpoints.push_back(r.endpoint());
+      }
+      if (endpoints.empty()) return fail("host " + parsed->host + " has no address");
+    }
+  }
+
+  std::string last_error;
+  for (size_t i = 0; i < endpoints.size(); ++i) {
+    const tcp::endpoint& ep = endpoints[i];
+    acceptor_.close(ec);
+    acceptor_.open(ep.protocol(), ec);
+    if (ec) {
+      last_error = LowerFirst(ec.message());
+      continue;
+    }
+    if (ep.address().is_v6() && ep.address().is_unspecified()) {
+      acceptor_.set_option(asio::ip::v6_only(false), ec);
+    }
+    acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      last_error = LowerFirst(ec.message());
+      // An in-use port is the answer for every candidate; do not mask it with a later one.
+      if (ec == asio::error::address_in_use) break;
+      continue;
+    }
+    last_error.clear();
+    break;
+  }
+  if (!last_error.empty() || !acceptor_.is_open()) {
+    acceptor_.close(ec);
+    return fail(last_error.empty() ? "no usable address" : last_error);
+  }
+  tcp::endpoint local = acceptor_.local_endpoint(ec);
+  if (ec) return fail(LowerFirst(ec.message()));
+  port_ = local.port();
+  address_ = EndpointString(local);
+
+  work_.emplace(ioc_.get_executor());
+  asio::dispatch(acceptor_.get_executor(), [this] { DoAccept(); });
+  for (int i = 0; i < options_.io_threads; ++i) {
+    threads_.emplace_back([this] {
+      // Handlers are written not to throw; this is the last line against a library one.
+      for (;;) {
+        try {
+          ioc_.run();
+          return;
+        } catch (const std::exception& e) {
+          log_->error("http server I/O thread: unexpected exception: {}", e.what());
+        }
+      }
+    });
+  }
+  log_->info("listening on {}", address_);
+  return Status::Ok();
+}
+
+void HttpServer::Impl::DoAccept() {
+  acceptor_.async_accept(asio::make_strand(ioc_), [this](beast::error_code ec, tcp::socket s) {
+    OnAccept(ec, std::move(s));
+  });
+}
+
+void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+  if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) {
+    // Typically EMFILE; back off instead of spinning.
+    log_->warn("accept on {}: {}", address_, ec.message());
+    accept_retry_.expires_after(std::chrono::milliseconds(100));
+    accept_retry_.async_wait([this](beast::error_code) {
+      asio::dispatch(acceptor_.get_executor(), [this] {
+        if (acceptor_.is_open()) DoAccept();
+      });
+    });
+    return;
+  }
+  stats_.connections_accepted.fetch_add(1, std::memory_order_relaxed);
+  int64_t active = stats_.active_connections.fetch_add(1, std::memory_order_relaxed) + 1;
+  bool reject = static_cast<size_t>(active) > options_.max_connections;
+  if (reject) stats_.connections_rejected.fetch_add(1, std::memory_order_relaxed);
+  auto session = std::make_shared<Session>(this, std::move(socket));
+  Register(session.get(), session);
+  session->Run(reject);
+  DoAccept();
+}
+
+void HttpServer::Impl::Shutdown(Deadline deadline) {
+  {
+    std::lock_guard lock(mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    if (!started_ || threads_.empty()) {
+      beast::error_code ec;
+      acceptor_.close(ec);
+      return;
+    }
+  }
+  stopping_ = true;
+  asio::dispatch(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    accept_retry_.cancel();
+  });
+  auto each_session = [this](auto fn) {
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [ptr, weak] : sessions_) {
+        if (auto s = weak.lock()) live.push_back(std::move(s));
+      }
+    }
+    for (auto& s : live) fn(*s);
+  };
+  each_session([](Session& s) { s.NotifyShutdown(); });
+  {
+    std::unique_lock lock(mu_);
+    sessions_cv_.wait_until(lock, deadline, [this] { return sessions_.empty(); });
+  }
+  bool forced = false;
+  {
+    std::lock_guard lock(mu_);
+    forced = !sessions_.empty();
+  }
+  if (forced) {
+    log_->warn("shutdown deadline reached; closing {} busy connection(s)",
+               stats_.active_connections.load());
+    each_session([](Session& s) { s.ForceClose(); });
+    std::unique_lock lock(mu_);
+    // Closed sockets complete their operations promptly unless a handler is still running.
+    sessions_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return sessions_.empty(); });
+  }
+  work_.reset();
+  ioc_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+  log_->info("stopped listening on {}", address_);
+}
+
+// ---------------------------------------------------------------------------------------------
+// HttpServer
+
+HttpServer::HttpServer(HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+HttpServer::~HttpServer() { Shutdown(std::chrono::steady_clock::now()); }
+
+void HttpServer::Handle(std::string_view method, std::string_view pattern, HttpHandler handler) {
+  impl_->router_.Add(method, pattern, std::move(handler));
+}
+
+Status HttpServer::Start() { return impl_->Start(); }
+
+void HttpServer::Shutdown(Deadline deadline) { impl_->Shutdown(deadline); }
+
+int HttpServer::port() const { return impl_->port_.load(); }
+
+std::string HttpServer::address() const { return impl_->address_; }
+
+const HttpServerStats& HttpServer::stats() const { return impl_->stats_; }
+
+}  // namespace astrolabe::net
