@@ -1,0 +1,53 @@
+# Astrolabe — the commands a developer and CI run. See CONTRIBUTING.md.
+#   make          release build → build/astrolabe
+#   make test     setup, ASan+UBSan build, every test through ctest
+#   make demo     setup, build, run the demo
+#   make bench    benchmarks (bench/README.md)
+#   make fuzz     libFuzzer targets, FUZZ_SECONDS each
+#   make format / make lint
+
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+FUZZ_SECONDS ?= 60
+CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
+
+.PHONY: all build setup test demo bench fuzz format lint clean
+
+all: build
+
+setup:
+	@scripts/setup
+
+build: setup
+	@cmake -S . -B build $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DASTROLABE_TESTS=OFF >/dev/null
+	@ninja -C build -j$(JOBS) astrolabe
+
+test: setup
+	@cmake -S . -B build-asan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DASTROLABE_SANITIZE=ON >/dev/null
+	@ninja -C build-asan -j$(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j$(JOBS)
+
+demo: build
+	@scripts/demo
+
+bench: setup
+	@cmake -S . -B build-bench $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DASTROLABE_BENCH=ON -DASTROLABE_TESTS=OFF >/dev/null
+	@ninja -C build-bench -j$(JOBS)
+	@bench/run
+
+fuzz: setup
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASTROLABE_FUZZ=ON -DASTROLABE_TESTS=OFF >/dev/null
+	@ninja -C build-fuzz -j$(JOBS) fuzzers
+	@fuzz/run $(FUZZ_SECONDS)
+
+format:
+	@git ls-files '*.cc' '*.h' | xargs clang-format -i
+
+lint: setup
+	@cmake -S . -B build $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@git ls-files 'src/*.cc' | xargs clang-tidy -p build --quiet
+
+clean:
+	rm -rf build build-asan build-bench build-fuzz

@@ -1,0 +1,22 @@
+#include "app/builtin_components.h"
+
+#include "exporter/debug/factory.h"
+#include "extension/health_check/factory.h"
+
+namespace astrolabe::app {
+
+void RegisterBuiltinComponents(component::Registry& registry) {
+  using component::Kind;
+
+  // Extensions.
+  registry.Add(extension::health_check::NewFactory());
+
+  // Exporters.
+  registry.Add(exporter::debug::NewFactory());
+
+  // Deprecated type names the upstream collector still accepts (v0.144 renamed them).
+  registry.AddAlias(Kind::kExporter, "otlphttp", "otlp_http");
+  registry.AddAlias(Kind::kExporter, "otlp", "otlp_grpc");
+}
+
+}  // namespace astrolabe::app

@@ -1,0 +1,22 @@
+#include "extension/health_check/config.h"
+
+namespace astrolabe::extension::health_check {
+
+void Config::Visit(config::Visitor& v) {
+  v.Field("endpoint", endpoint);
+  v.Field("path", path);
+  v.Object("response_body", response_body);
+  v.Object("check_collector_pipeline", check_collector_pipeline);
+}
+
+Status Config::Validate() const {
+  if (endpoint.empty()) return InvalidArgument("bad config: endpoint must be specified");
+  if (path.empty() || path[0] != '/') return InvalidArgument("bad config: path must start with /");
+  if (check_collector_pipeline.exporter_failure_threshold <= 0) {
+    return InvalidArgument(
+        "bad config: check_collector_pipeline.exporter_failure_threshold must be greater than 0");
+  }
+  return Status::Ok();
+}
+
+}  // namespace astrolabe::extension::health_check
