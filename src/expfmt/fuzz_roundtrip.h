@@ -1,0 +1,135 @@
+#pragma once
+// Internal to the expfmt fuzz targets (fuzz/expfmt_*_fuzz.cc): the checks run on every input.
+// Header-only so that the targets link against astrolabe_expfmt alone.
+//
+//   1. Parsing never crashes (the sanitizers check the rest); a failure is an InvalidArgument
+//      whose message starts with "line ".
+//   2. Every sample satisfies the parser's contract: hash == SeriesHash(name, labels), label names
+//      unique, name non-empty, exemplars only in OpenMetrics.
+//   3. Round trip: an accepted body written back by Writer parses again to the same samples
+//      (OpenMetrics: with metadata; text: sample lines only, since text families may be
+//      interleaved and repeating their metadata would be an error).
+// Any violation aborts.
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "expfmt/hash.h"
+#include "expfmt/parser.h"
+#include "expfmt/writer.h"
+
+namespace astrolabe::expfmt::fuzz {
+
+struct Copy {
+  std::string family, help, unit, name;
+  MetricType type;
+  Suffix suffix;
+  std::vector<std::pair<std::string, std::string>> labels, exemplar_labels;
+  double value;
+  std::optional<int64_t> ts, exemplar_ts;
+  bool has_exemplar;
+  double exemplar_value;
+};
+
+[[noreturn]] inline void Die(const char* what, std::string_view detail = {}) {
+  std::fprintf(stderr, "expfmt fuzz check failed: %s %.*s\n", what, static_cast<int>(detail.size()),
+               detail.data());
+  std::abort();
+}
+
+inline bool SameDouble(double a, double b) { return (std::isnan(a) && std::isnan(b)) || a == b; }
+
+inline Status Collect(Parser* parser, std::string_view body, Format format,
+                      std::vector<Copy>* out) {
+  return parser->Parse(body, format, [&](const Sample& s) {
+    if (s.name.empty()) Die("empty sample name");
+    if (s.hash != SeriesHash(s.name, s.labels)) Die("hash mismatch", s.name);
+    for (size_t i = 0; i < s.labels.size(); ++i) {
+      for (size_t j = 0; j < i && s.labels.size() <= 64; ++j) {
+        if (s.labels[i].name == s.labels[j].name) Die("duplicate label accepted", s.labels[i].name);
+      }
+    }
+    if (s.exemplar && format != Format::kOpenMetrics) Die("exemplar in text");
+    Copy c{std::string(s.family.name),
+           std::string(s.family.help),
+           std::string(s.family.unit),
+           std::string(s.name),
+           s.family.type,
+           s.suffix,
+           {},
+           {},
+           s.value,
+           s.timestamp_ms,
+           std::nullopt,
+           s.exemplar.has_value(),
+           0};
+    for (const Label& l : s.labels) c.labels.emplace_back(l.name, l.value);
+    if (s.exemplar) {
+      for (const Label& l : s.exemplar->labels) c.exemplar_labels.emplace_back(l.name, l.value);
+      c.exemplar_value = s.exemplar->value;
+      c.exemplar_ts = s.exemplar->timestamp_ms;
+    }
+    out->push_back(std::move(c));
+  });
+}
+
+inline std::string Write(const std::vector<Copy>& samples, Format format) {
+  std::string out;
+  Writer w(format, &out);
+  const Copy* prev = nullptr;
+  std::vector<Label> labels, ex_labels;
+  for (const Copy& s : samples) {
+    if (format == Format::kOpenMetrics &&
+        (prev == nullptr || prev->family != s.family || prev->type != s.type ||
+         prev->help != s.help || prev->unit != s.unit)) {
+      w.BeginFamily({s.family, s.type, s.help, s.unit});
+    }
+    labels.clear();
+    for (const auto& [n, v] : s.labels) labels.push_back({n, v});
+    ex_labels.clear();
+    for (const auto& [n, v] : s.exemplar_labels) ex_labels.push_back({n, v});
+    Exemplar ex{ex_labels, s.exemplar_value, s.exemplar_ts};
+    w.WriteSample(s.name, labels, s.value, s.ts, s.has_exemplar ? &ex : nullptr);
+    prev = &s;
+  }
+  w.Finish();
+  return out;
+}
+
+inline void Check(std::string_view body, Format format) {
+  static Parser* parser = new Parser();  // reused across inputs, as a scrape loop does
+  std::vector<Copy> first;
+  Status st = Collect(parser, body, format, &first);
+  if (!st.ok()) {
+    if (st.code() != StatusCode::kInvalidArgument || st.message().rfind("line ", 0) != 0) {
+      Die("unexpected error form", st.message());
+    }
+    return;
+  }
+  std::string written = Write(first, format);
+  Parser second_parser;
+  std::vector<Copy> second;
+  st = Collect(&second_parser, written, format, &second);
+  if (!st.ok()) Die("written body does not parse", st.message() + "\n" + written);
+  if (first.size() != second.size()) Die("sample count differs after round trip", written);
+  bool om = format == Format::kOpenMetrics;
+  for (size_t i = 0; i < first.size(); ++i) {
+    const Copy& a = first[i];
+    const Copy& b = second[i];
+    bool same = a.name == b.name && a.labels == b.labels && SameDouble(a.value, b.value) &&
+                a.ts == b.ts && a.has_exemplar == b.has_exemplar &&
+                a.exemplar_labels == b.exemplar_labels &&
+                SameDouble(a.exemplar_value, b.exemplar_value) && a.exemplar_ts == b.exemplar_ts;
+    if (om) {
+      same = same && a.family == b.family && a.type == b.type && a.help == b.help &&
+             a.unit == b.unit && a.suffix == b.suffix;
+    }
+    if (!same) Die("sample differs after round trip", a.name + "\n" + written);
+  }
+}
+
+}  // namespace astrolabe::expfmt::fuzz
