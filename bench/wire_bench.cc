@@ -1,0 +1,93 @@
+// OTLP protobuf codec throughput (src/wire/otlp_proto.h) on a NIM-shaped metrics request (the
+// collector's scrape → delta → OTLP/HTTP export path) and on a batch of GenAI-style spans.
+// Reports bytes/s (wire bytes) and items/s (data points or spans). Figures: bench/README.md.
+//
+//   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DASTROLABE_BENCH=ON
+//   ninja -C build-bench wire_bench && build-bench/bench/wire_bench
+
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "pdata/metrics.h"
+#include "pdata/traces.h"
+#include "wire/otlp_proto.h"
+#include "wire/otlp_testdata.h"
+
+namespace astrolabe::wire {
+namespace {
+
+void BM_DecodeNimMetrics(benchmark::State& state) {
+  pdata::Metrics metrics = testdata::NimMetrics(static_cast<size_t>(state.range(0)));
+  const std::string bytes = EncodeMetricsRequest(metrics);
+  const auto points = static_cast<int64_t>(metrics.DataPointCount());
+  for (auto _ : state) {
+    auto decoded = DecodeMetricsRequest(bytes);
+    benchmark::DoNotOptimize(decoded);
+    if (!decoded.ok()) state.SkipWithError("decode failed");
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
+  state.SetItemsProcessed(state.iterations() * points);
+  state.counters["request_bytes"] = static_cast<double>(bytes.size());
+  state.counters["points"] = static_cast<double>(points);
+}
+BENCHMARK(BM_DecodeNimMetrics)->Arg(1000)->Arg(5000);
+
+void BM_EncodeNimMetrics(benchmark::State& state) {
+  pdata::Metrics metrics = testdata::NimMetrics(static_cast<size_t>(state.range(0)));
+  const auto points = static_cast<int64_t>(metrics.DataPointCount());
+  std::string out;
+  for (auto _ : state) {
+    out.clear();  // keeps capacity, as an exporter reusing its buffer would
+    AppendMetricsRequest(metrics, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(out.size()));
+  state.SetItemsProcessed(state.iterations() * points);
+}
+BENCHMARK(BM_EncodeNimMetrics)->Arg(1000)->Arg(5000);
+
+pdata::Traces SpanBatch(size_t n) {
+  pdata::Traces rich = testdata::RichTraces();
+  const pdata::Span& child = rich.resource_spans[0].scope_spans[0].spans[1];
+  pdata::Traces out = rich.Clone();
+  auto& spans = out.resource_spans[0].scope_spans[0].spans;
+  spans.clear();
+  for (size_t i = 0; i < n; ++i) {
+    pdata::Span s = child;
+    s.span_id.bytes[0] = static_cast<uint8_t>(i);
+    s.span_id.bytes[1] = static_cast<uint8_t>(i >> 8);
+    s.attributes.push_back({"gen_ai.request.model", pdata::AnyValue("llama-3.1-8b-instruct")});
+    s.attributes.push_back({"gen_ai.usage.output_tokens", pdata::AnyValue(int64_t{256})});
+    spans.push_back(std::move(s));
+  }
+  return out;
+}
+
+void BM_DecodeSpans(benchmark::State& state) {
+  pdata::Traces traces = SpanBatch(static_cast<size_t>(state.range(0)));
+  const std::string bytes = EncodeTracesRequest(traces);
+  for (auto _ : state) {
+    auto decoded = DecodeTracesRequest(bytes);
+    benchmark::DoNotOptimize(decoded);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(traces.SpanCount()));
+}
+BENCHMARK(BM_DecodeSpans)->Arg(1000);
+
+void BM_EncodeSpans(benchmark::State& state) {
+  pdata::Traces traces = SpanBatch(static_cast<size_t>(state.range(0)));
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    AppendTracesRequest(traces, &out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(out.size()));
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(traces.SpanCount()));
+}
+BENCHMARK(BM_EncodeSpans)->Arg(1000);
+
+}  // namespace
+}  // namespace astrolabe::wire

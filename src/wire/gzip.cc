@@ -1,0 +1,110 @@
+#include "wire/gzip.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <climits>
+
+namespace astrolabe::wire {
+namespace {
+
+// windowBits for zlib: 15 (32 KiB window) + 16 selects the gzip wrapper.
+constexpr int kGzipWindowBits = 15 + 16;
+// zlib counts in uInt; feed it at most this much at a time.
+constexpr size_t kChunk = 1u << 30;
+
+}  // namespace
+
+Status GzipCompress(std::string_view data, std::string* out, int level) {
+  if (level != Z_DEFAULT_COMPRESSION && (level < 1 || level > 9)) {
+    return InvalidArgument("gzip level must be 1..9 or -1, got " + std::to_string(level));
+  }
+  z_stream zs{};
+  if (deflateInit2(&zs, level, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return ResourceExhausted("gzip: deflateInit2 failed");
+  }
+  size_t old = out->size();
+  // deflateBound is exact enough for one pass when the input fits one call.
+  size_t bound = deflateBound(&zs, static_cast<uLong>(std::min(data.size(), kChunk)));
+  out->resize(old + bound);
+  size_t written = 0;
+  size_t consumed = 0;
+  int rc = Z_OK;
+  do {
+    size_t in_now = std::min(data.size() - consumed, kChunk);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + consumed));
+    zs.avail_in = static_cast<uInt>(in_now);
+    int flush = consumed + in_now == data.size() ? Z_FINISH : Z_NO_FLUSH;
+    do {
+      if (out->size() - old - written < 64) out->resize(out->size() + out->size() / 2 + 64);
+      size_t room = std::min(out->size() - old - written, kChunk);
+      zs.next_out = reinterpret_cast<Bytef*>(out->data() + old + written);
+      zs.avail_out = static_cast<uInt>(room);
+      rc = deflate(&zs, flush);
+      written += room - zs.avail_out;
+    } while (zs.avail_out == 0 || (flush == Z_FINISH && rc == Z_OK));
+    consumed += in_now;
+  } while (consumed < data.size());
+  deflateEnd(&zs);
+  out->resize(old + written);
+  if (rc != Z_STREAM_END) return Internal("gzip: deflate did not finish");
+  return Status::Ok();
+}
+
+Result<std::string> GzipDecompress(std::string_view data, size_t max_size) {
+  std::string out;
+  z_stream zs{};
+  if (inflateInit2(&zs, kGzipWindowBits) != Z_OK) {
+    return ResourceExhausted("gzip: inflateInit2 failed");
+  }
+  size_t consumed = 0;
+  bool member_done = false;
+  Status error;
+  while (true) {
+    size_t in_now = std::min(data.size() - consumed, kChunk);
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data() + consumed));
+    zs.avail_in = static_cast<uInt>(in_now);
+    // Output room: as much again as we have (std::string grows geometrically), but never
+    // past max_size + 1, the one byte more that tells "too big".
+    size_t before = out.size();
+    size_t room = std::min({std::max<size_t>(before, 16384), max_size + 1 - before, kChunk});
+    out.resize(before + room);
+    zs.next_out = reinterpret_cast<Bytef*>(out.data() + before);
+    zs.avail_out = static_cast<uInt>(room);
+    int rc = inflate(&zs, Z_NO_FLUSH);
+    size_t produced = room - zs.avail_out;
+    out.resize(before + produced);
+    consumed += in_now - zs.avail_in;
+    if (out.size() > max_size) {
+      error = ResourceExhausted("gzip: decompressed body exceeds " + std::to_string(max_size) +
+                                " bytes");
+      break;
+    }
+    if (rc == Z_STREAM_END) {
+      member_done = true;
+      if (consumed == data.size()) break;
+      // Another member follows: start over on it.
+      if (inflateReset(&zs) != Z_OK) {
+        error = Internal("gzip: inflateReset failed");
+        break;
+      }
+      member_done = false;
+      continue;
+    }
+    if (rc == Z_BUF_ERROR && zs.avail_in == 0 && consumed == data.size() && produced == 0) {
+      error = InvalidArgument("gzip: truncated stream");
+      break;
+    }
+    if (rc != Z_OK && rc != Z_BUF_ERROR) {
+      error =
+          InvalidArgument(std::string("gzip: ") + (zs.msg != nullptr ? zs.msg : "corrupt data"));
+      break;
+    }
+  }
+  inflateEnd(&zs);
+  if (!error.ok()) return error;
+  if (!member_done) return InvalidArgument("gzip: truncated stream");
+  return out;
+}
+
+}  // namespace astrolabe::wire

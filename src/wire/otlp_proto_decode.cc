@@ -1,0 +1,1400 @@
+// Decoding of OTLP protobuf messages into pdata (see otlp_proto.h for the contract and
+// docs/design/wire.md for the design).
+//
+// One Decoder walks the request once, recursively, with a ProtoReader per message; every
+// field is written straight into the pdata object that owns it, so there is no intermediate
+// message tree. The path of the message being decoded is kept as a stack of (name, index)
+// pairs that costs nothing until an error needs it. Every decoding function returns false
+// after recording the error, and callers return false at once.
+
+#include <array>
+#include <bit>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "pdata/logs.h"
+#include "pdata/metrics.h"
+#include "pdata/traces.h"
+#include "wire/otlp_proto.h"
+#include "wire/proto_wire.h"
+
+#define TRY(expr)              \
+  do {                         \
+    if (!(expr)) return false; \
+  } while (0)
+
+namespace astrolabe::wire {
+namespace {
+
+using pdata::AnyValue;
+using std::string_view;
+
+struct PathElem {
+  const char* name;
+  int64_t index;  // -1 for a non-repeated field
+};
+
+class Decoder {
+ public:
+  Decoder(string_view whole, const DecodeOptions& options)
+      : base_(whole.data()), options_(options) {}
+
+  Status TakeError() { return std::move(error_); }
+
+  // Message decoders: each reads the fields of one message from `in` into *out, merging.
+  bool MetricsRequest(string_view in, pdata::Metrics* out);
+  bool TracesRequest(string_view in, pdata::Traces* out);
+  bool LogsRequest(string_view in, pdata::Logs* out);
+  bool Response(string_view in, ExportResponse* out);
+  bool RpcStatusMsg(string_view in, RpcStatus* out);
+
+ private:
+  using ProtoReader = wire::ProtoReader;
+
+  // ---- errors
+  bool Fail(size_t offset, const char* field, int64_t index, string_view what);
+  bool ReaderFail(const ProtoReader& r, const char* field = nullptr, int64_t index = -1) {
+    return Fail(r.error_offset(), field, index, ReadErrorText(r.error()));
+  }
+  bool CheckType(const ProtoReader& r, WireType got, WireType want, const char* field) {
+    if (got == want) return true;
+    std::string what = "wire type ";
+    what += WireTypeName(got);
+    what += ", want ";
+    what += WireTypeName(want);
+    return Fail(r.field_offset(), field, -1, what);
+  }
+
+  // ---- scalar fields; each checks the wire type and reads the value.
+  bool Varint(ProtoReader& r, WireType wt, const char* field, uint64_t* v) {
+    TRY(CheckType(r, wt, WireType::kVarint, field));
+    if (!r.ReadVarint(v)) return ReaderFail(r, field);
+    return true;
+  }
+  bool U32(ProtoReader& r, WireType wt, const char* field, uint32_t* v) {
+    uint64_t u;
+    TRY(Varint(r, wt, field, &u));
+    *v = static_cast<uint32_t>(u);  // protobuf truncates over-wide values
+    return true;
+  }
+  bool I32(ProtoReader& r, WireType wt, const char* field, int32_t* v) {
+    uint64_t u;
+    TRY(Varint(r, wt, field, &u));
+    *v = static_cast<int32_t>(static_cast<uint32_t>(u));
+    return true;
+  }
+  template <typename E>
+  bool Enum(ProtoReader& r, WireType wt, const char* field, E* v) {
+    int32_t i;
+    TRY(I32(r, wt, field, &i));
+    *v = static_cast<E>(i);  // open enums: unknown values are kept
+    return true;
+  }
+  bool Bool(ProtoReader& r, WireType wt, const char* field, bool* v) {
+    uint64_t u;
+    TRY(Varint(r, wt, field, &u));
+    *v = u != 0;
+    return true;
+  }
+  bool Fixed64(ProtoReader& r, WireType wt, const char* field, uint64_t* v) {
+    TRY(CheckType(r, wt, WireType::kFixed64, field));
+    if (!r.ReadFixed64(v)) return ReaderFail(r, field);
+    return true;
+  }
+  bool Fixed32(ProtoReader& r, WireType wt, const char* field, uint32_t* v) {
+    TRY(CheckType(r, wt, WireType::kFixed32, field));
+    if (!r.ReadFixed32(v)) return ReaderFail(r, field);
+    return true;
+  }
+  bool Double(ProtoReader& r, WireType wt, const char* field, double* v) {
+    uint64_t u;
+    TRY(Fixed64(r, wt, field, &u));
+    *v = std::bit_cast<double>(u);
+    return true;
+  }
+  bool Len(ProtoReader& r, WireType wt, const char* field, int64_t index, string_view* v) {
+    TRY(CheckType(r, wt, WireType::kLengthDelimited, field));
+    if (!r.ReadLengthDelimited(v)) return ReaderFail(r, field, index);
+    return true;
+  }
+  bool Str(ProtoReader& r, WireType wt, const char* field, std::string* v) {
+    string_view s;
+    TRY(Len(r, wt, field, -1, &s));
+    if (options_.validate_utf8 && !IsValidUtf8(s)) {
+      return Fail(r.field_offset(), field, -1, "invalid UTF-8");
+    }
+    v->assign(s);
+    return true;
+  }
+  bool Bytes(ProtoReader& r, WireType wt, const char* field, std::string* v) {
+    string_view s;
+    TRY(Len(r, wt, field, -1, &s));
+    v->assign(s);
+    return true;
+  }
+  template <size_t N>
+  bool Id(ProtoReader& r, WireType wt, const char* field, std::array<uint8_t, N>* id) {
+    string_view s;
+    TRY(Len(r, wt, field, -1, &s));
+    if (s.empty()) {
+      id->fill(0);
+      return true;
+    }
+    if (s.size() != N) {
+      return Fail(r.field_offset(), field, -1,
+                  "must be " + std::to_string(N) + " bytes, got " + std::to_string(s.size()));
+    }
+    std::memcpy(id->data(), s.data(), N);
+    return true;
+  }
+
+  // Repeated scalars, packed (one length-delimited field) or not (one value per field).
+  bool RepeatedFixed64(ProtoReader& r, WireType wt, const char* field, std::vector<uint64_t>* v);
+  bool RepeatedDouble(ProtoReader& r, WireType wt, const char* field, std::vector<double>* v);
+  bool RepeatedVarint(ProtoReader& r, WireType wt, const char* field, std::vector<uint64_t>* v);
+
+  // ---- sub-messages
+  template <typename T>
+  using MessageFn = bool (Decoder::*)(string_view, T*);
+
+  // Decodes the length-delimited sub-message in the field just tagged into *out.
+  template <typename T>
+  bool Message(ProtoReader& r, WireType wt, const char* field, int64_t index, MessageFn<T> fn,
+               T* out) {
+    string_view sub;
+    TRY(Len(r, wt, field, index, &sub));
+    if (depth_ >= options_.max_depth) {
+      return Fail(r.field_offset(), field, index,
+                  "messages nested deeper than " + std::to_string(options_.max_depth));
+    }
+    path_.push_back({field, index});
+    ++depth_;
+    bool ok = (this->*fn)(sub, out);
+    --depth_;
+    path_.pop_back();
+    return ok;
+  }
+  // Appends an element to *out and decodes the field just tagged into it.
+  template <typename T>
+  bool Append(ProtoReader& r, WireType wt, const char* field, MessageFn<T> fn,
+              std::vector<T>* out) {
+    auto index = static_cast<int64_t>(out->size());
+    out->emplace_back();
+    return Message(r, wt, field, index, fn, &out->back());
+  }
+  bool Skip(ProtoReader& r, WireType wt) {
+    if (!r.SkipField(wt)) return ReaderFail(r);
+    return true;
+  }
+
+  // common/v1, resource/v1
+  bool AnyValueMsg(string_view in, AnyValue* out);
+  bool ArrayValueMsg(string_view in, pdata::ArrayValue* out);
+  bool KeyValueListMsg(string_view in, pdata::KeyValueList* out);
+  bool KeyValueMsg(string_view in, pdata::KeyValue* out);
+  bool ResourceMsg(string_view in, pdata::Resource* out);
+  bool ScopeMsg(string_view in, pdata::InstrumentationScope* out);
+  // metrics/v1
+  bool ResourceMetricsMsg(string_view in, pdata::ResourceMetrics* out);
+  bool ScopeMetricsMsg(string_view in, pdata::ScopeMetrics* out);
+  bool MetricMsg(string_view in, pdata::Metric* out);
+  bool GaugeMsg(string_view in, pdata::Gauge* out);
+  bool SumMsg(string_view in, pdata::Sum* out);
+  bool HistogramMsg(string_view in, pdata::Histogram* out);
+  bool ExpHistogramMsg(string_view in, pdata::ExponentialHistogram* out);
+  bool SummaryMsg(string_view in, pdata::Summary* out);
+  bool NumberPointMsg(string_view in, pdata::NumberDataPoint* out);
+  bool HistogramPointMsg(string_view in, pdata::HistogramDataPoint* out);
+  bool ExpHistogramPointMsg(string_view in, pdata::ExponentialHistogramDataPoint* out);
+  bool BucketsMsg(string_view in, pdata::ExponentialHistogramDataPoint::Buckets* out);
+  bool SummaryPointMsg(string_view in, pdata::SummaryDataPoint* out);
+  bool QuantileMsg(string_view in, pdata::SummaryDataPoint::ValueAtQuantile* out);
+  bool ExemplarMsg(string_view in, pdata::Exemplar* out);
+  // trace/v1
+  bool ResourceSpansMsg(string_view in, pdata::ResourceSpans* out);
+  bool ScopeSpansMsg(string_view in, pdata::ScopeSpans* out);
+  bool SpanMsg(string_view in, pdata::Span* out);
+  bool EventMsg(string_view in, pdata::SpanEvent* out);
+  bool LinkMsg(string_view in, pdata::SpanLink* out);
+  bool StatusMsg(string_view in, pdata::SpanStatus* out);
+  // logs/v1
+  bool ResourceLogsMsg(string_view in, pdata::ResourceLogs* out);
+  bool ScopeLogsMsg(string_view in, pdata::ScopeLogs* out);
+  bool LogRecordMsg(string_view in, pdata::LogRecord* out);
+  // collector/*/v1 responses, google.rpc
+  bool PartialSuccessMsg(string_view in, ExportPartialSuccess* out);
+  bool RpcAnyMsg(string_view in, RpcAny* out);
+
+  const char* base_;
+  DecodeOptions options_;
+  std::vector<PathElem> path_;
+  int depth_ = 1;
+  Status error_;
+};
+
+bool Decoder::Fail(size_t offset, const char* field, int64_t index, string_view what) {
+  std::string msg;
+  auto add = [&msg](const char* name, int64_t i) {
+    if (!msg.empty()) msg += '.';
+    msg += name;
+    if (i >= 0) {
+      msg += '[';
+      msg += std::to_string(i);
+      msg += ']';
+    }
+  };
+  for (const PathElem& e : path_) add(e.name, e.index);
+  if (field != nullptr) add(field, index);
+  if (!msg.empty()) msg += ": ";
+  msg += what;
+  msg += " at offset ";
+  msg += std::to_string(offset);
+  error_ = InvalidArgument(std::move(msg));
+  return false;
+}
+
+bool Decoder::RepeatedFixed64(ProtoReader& r, WireType wt, const char* field,
+                              std::vector<uint64_t>* v) {
+  if (wt == WireType::kFixed64) {
+    uint64_t u;
+    if (!r.ReadFixed64(&u)) return ReaderFail(r, field);
+    v->push_back(u);
+    return true;
+  }
+  string_view s;
+  TRY(Len(r, wt, field, -1, &s));
+  if (s.size() % 8 != 0) {
+    return Fail(r.field_offset(), field, -1, "packed fixed64 length not a multiple of 8");
+  }
+  size_t n = s.size() / 8;
+  if (n == 0) return true;  // and never memcpy to the null data() of an empty vector
+  size_t old = v->size();
+  v->resize(old + n);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(v->data() + old, s.data(), s.size());
+  } else {
+    ProtoReader pr(s);
+    for (size_t i = 0; i < n; ++i) pr.ReadFixed64(&(*v)[old + i]);
+  }
+  return true;
+}
+
+bool Decoder::RepeatedDouble(ProtoReader& r, WireType wt, const char* field,
+                             std::vector<double>* v) {
+  if (wt == WireType::kFixed64) {
+    uint64_t u;
+    if (!r.ReadFixed64(&u)) return ReaderFail(r, field);
+    v->push_back(std::bit_cast<double>(u));
+    return true;
+  }
+  string_view s;
+  TRY(Len(r, wt, field, -1, &s));
+  if (s.size() % 8 != 0) {
+    return Fail(r.field_offset(), field, -1, "packed double length not a multiple of 8");
+  }
+  size_t n = s.size() / 8;
+  if (n == 0) return true;  // and never memcpy to the null data() of an empty vector
+  size_t old = v->size();
+  v->resize(old + n);
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(v->data() + old, s.data(), s.size());
+  } else {
+    ProtoReader pr(s);
+    uint64_t u;
+    for (size_t i = 0; i < n; ++i) {
+      pr.ReadFixed64(&u);
+      (*v)[old + i] = std::bit_cast<double>(u);
+    }
+  }
+  return true;
+}
+
+bool Decoder::RepeatedVarint(ProtoReader& r, WireType wt, const char* field,
+                             std::vector<uint64_t>* v) {
+  if (wt == WireType::kVarint) {
+    uint64_t u;
+    if (!r.ReadVarint(&u)) return ReaderFail(r, field);
+    v->push_back(u);
+    return true;
+  }
+  string_view s;
+  TRY(Len(r, wt, field, -1, &s));
+  // Offsets inside the packed run stay relative to the whole buffer.
+  ProtoReader pr(s, base_);
+  while (!pr.done()) {
+    uint64_t u;
+    if (!pr.ReadVarint(&u)) return Fail(r.field_offset(), field, -1, "truncated packed varint");
+    v->push_back(u);
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- common/v1, resource/v1
+
+bool Decoder::AnyValueMsg(string_view in, AnyValue* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1: {
+        std::string s;
+        TRY(Str(r, wt, "string_value", &s));
+        *out = AnyValue(std::move(s));
+        break;
+      }
+      case 2: {
+        bool b;
+        TRY(Bool(r, wt, "bool_value", &b));
+        *out = AnyValue(b);
+        break;
+      }
+      case 3: {
+        uint64_t u;
+        TRY(Varint(r, wt, "int_value", &u));
+        *out = AnyValue(static_cast<int64_t>(u));
+        break;
+      }
+      case 4: {
+        double d;
+        TRY(Double(r, wt, "double_value", &d));
+        *out = AnyValue(d);
+        break;
+      }
+      case 5:
+        if (out->type() != AnyValue::Type::kArray) *out = AnyValue(pdata::ArrayValue{});
+        TRY(Message(r, wt, "array_value", -1, &Decoder::ArrayValueMsg, &out->array_value()));
+        break;
+      case 6:
+        if (out->type() != AnyValue::Type::kKvList) *out = AnyValue(pdata::KeyValueList{});
+        TRY(Message(r, wt, "kvlist_value", -1, &Decoder::KeyValueListMsg, &out->kvlist_value()));
+        break;
+      case 7: {
+        pdata::Bytes b;
+        TRY(Bytes(r, wt, "bytes_value", &b.data));
+        *out = AnyValue(std::move(b));
+        break;
+      }
+      default:  // 8 string_value_strindex is for profiles only
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ArrayValueMsg(string_view in, pdata::ArrayValue* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    if (f == 1) {
+      TRY(Append(r, wt, "values", &Decoder::AnyValueMsg, out));
+    } else {
+      TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::KeyValueListMsg(string_view in, pdata::KeyValueList* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    if (f == 1) {
+      TRY(Append(r, wt, "values", &Decoder::KeyValueMsg, out));
+    } else {
+      TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Str(r, wt, "key", &out->key));
+        break;
+      case 2:
+        TRY(Message(r, wt, "value", -1, &Decoder::AnyValueMsg, &out->value));
+        break;
+      default:  // 3 key_strindex is for profiles only
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ResourceMsg(string_view in, pdata::Resource* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        break;
+      case 2:
+        TRY(U32(r, wt, "dropped_attributes_count", &out->dropped_attributes_count));
+        break;
+      default:  // 3 entity_refs: not modelled by pdata
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ScopeMsg(string_view in, pdata::InstrumentationScope* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Str(r, wt, "name", &out->name));
+        break;
+      case 2:
+        TRY(Str(r, wt, "version", &out->version));
+        break;
+      case 3:
+        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        break;
+      case 4:
+        TRY(U32(r, wt, "dropped_attributes_count", &out->dropped_attributes_count));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- metrics/v1
+
+bool Decoder::MetricsRequest(string_view in, pdata::Metrics* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    if (f == 1) {
+      TRY(Append(r, wt, "resource_metrics", &Decoder::ResourceMetricsMsg, &out->resource_metrics));
+    } else {
+      TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ResourceMetricsMsg(string_view in, pdata::ResourceMetrics* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Message(r, wt, "resource", -1, &Decoder::ResourceMsg, &out->resource));
+        break;
+      case 2:
+        TRY(Append(r, wt, "scope_metrics", &Decoder::ScopeMetricsMsg, &out->scope_metrics));
+        break;
+      case 3:
+        TRY(Str(r, wt, "schema_url", &out->schema_url));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ScopeMetricsMsg(string_view in, pdata::ScopeMetrics* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope));
+        break;
+      case 2:
+        TRY(Append(r, wt, "metrics", &Decoder::MetricMsg, &out->metrics));
+        break;
+      case 3:
+        TRY(Str(r, wt, "schema_url", &out->schema_url));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+// Returns the oneof member T of `data`, making it the set member if another one was.
+template <typename T, typename V>
+T* OneofMember(V& data) {
+  if (!std::holds_alternative<T>(data)) data.template emplace<T>();
+  return &std::get<T>(data);
+}
+
+bool Decoder::MetricMsg(string_view in, pdata::Metric* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Str(r, wt, "name", &out->name));
+        break;
+      case 2:
+        TRY(Str(r, wt, "description", &out->description));
+        break;
+      case 3:
+        TRY(Str(r, wt, "unit", &out->unit));
+        break;
+      case 5:
+        TRY(Message(r, wt, "gauge", -1, &Decoder::GaugeMsg, OneofMember<pdata::Gauge>(out->data)));
+        break;
+      case 7:
+        TRY(Message(r, wt, "sum", -1, &Decoder::SumMsg, OneofMember<pdata::Sum>(out->data)));
+        break;
+      case 9:
+        TRY(Message(r, wt, "histogram", -1, &Decoder::HistogramMsg,
+                    OneofMember<pdata::Histogram>(out->data)));
+        break;
+      case 10:
+        TRY(Message(r, wt, "exponential_histogram", -1, &Decoder::ExpHistogramMsg,
+                    OneofMember<pdata::ExponentialHistogram>(out->data)));
+        break;
+      case 11:
+        TRY(Message(r, wt, "summary", -1, &Decoder::SummaryMsg,
+                    OneofMember<pdata::Summary>(out->data)));
+        break;
+      case 12:
+        TRY(Append(r, wt, "metadata", &Decoder::KeyValueMsg, &out->metadata));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::GaugeMsg(string_view in, pdata::Gauge* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    if (f == 1) {
+      TRY(Append(r, wt, "data_points", &Decoder::NumberPointMsg, &out->data_points));
+    } else {
+      TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::SumMsg(string_view in, pdata::Sum* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Append(r, wt, "data_points", &Decoder::NumberPointMsg, &out->data_points));
+        break;
+      case 2:
+        TRY(Enum(r, wt, "aggregation_temporality", &out->aggregation_temporality));
+        break;
+      case 3:
+        TRY(Bool(r, wt, "is_monotonic", &out->is_monotonic));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::HistogramMsg(string_view in, pdata::Histogram* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Append(r, wt, "data_points", &Decoder::HistogramPointMsg, &out->data_points));
+        break;
+      case 2:
+        TRY(Enum(r, wt, "aggregation_temporality", &out->aggregation_temporality));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ExpHistogramMsg(string_view in, pdata::ExponentialHistogram* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Append(r, wt, "data_points", &Decoder::ExpHistogramPointMsg, &out->data_points));
+        break;
+      case 2:
+        TRY(Enum(r, wt, "aggregation_temporality", &out->aggregation_temporality));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::SummaryMsg(string_view in, pdata::Summary* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    if (f == 1) {
+      TRY(Append(r, wt, "data_points", &Decoder::SummaryPointMsg, &out->data_points));
+    } else {
+      TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::NumberPointMsg(string_view in, pdata::NumberDataPoint* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 2:
+        TRY(Fixed64(r, wt, "start_time_unix_nano", &out->start_time_unix_nano));
+        break;
+      case 3:
+        TRY(Fixed64(r, wt, "time_unix_nano", &out->time_unix_nano));
+        break;
+      case 4: {
+        double d;
+        TRY(Double(r, wt, "as_double", &d));
+        out->value = d;
+        break;
+      }
+      case 5:
+        TRY(Append(r, wt, "exemplars", &Decoder::ExemplarMsg, &out->exemplars));
+        break;
+      case 6: {
+        uint64_t u;
+        TRY(Fixed64(r, wt, "as_int", &u));
+        out->value = static_cast<int64_t>(u);
+        break;
+      }
+      case 7:
+        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        break;
+      case 8:
+        TRY(U32(r, wt, "flags", &out->flags));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::HistogramPointMsg(string_view in, pdata::HistogramDataPoint* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  double d;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 2:
+        TRY(Fixed64(r, wt, "start_time_unix_nano", &out->start_time_unix_nano));
+        break;
+      case 3:
+        TRY(Fixed64(r, wt, "time_unix_nano", &out->time_unix_nano));
+        break;
+      case 4:
+        TRY(Fixed64(r, wt, "count", &out->count));
+        break;
+      case 5:
+        TRY(Double(r, wt, "sum", &d));
+        out->sum = d;
+        break;
+      case 6:
+        TRY(RepeatedFixed64(r, wt, "bucket_counts", &out->bucket_counts));
+        break;
+      case 7:
+        TRY(RepeatedDouble(r, wt, "explicit_bounds", &out->explicit_bounds));
+        break;
+      case 8:
+        TRY(Append(r, wt, "exemplars", &Decoder::ExemplarMsg, &out->exemplars));
+        break;
+      case 9:
+        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        break;
+      case 10:
+        TRY(U32(r, wt, "flags", &out->flags));
+        break;
+      case 11:
+        TRY(Double(r, wt, "min", &d));
+        out->min = d;
+        break;
+      case 12:
+        TRY(Double(r, wt, "max", &d));
+        out->max = d;
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ExpHistogramPointMsg(string_view in, pdata::ExponentialHistogramDataPoint* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  double d;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        break;
+      case 2:
+        TRY(Fixed64(r, wt, "start_time_unix_nano", &out->start_time_unix_nano));
+        break;
+      case 3:
+        TRY(Fixed64(r, wt, "time_unix_nano", &out->time_unix_nano));
+        break;
+      case 4:
+        TRY(Fixed64(r, wt, "count", &out->count));
+        break;
+      case 5:
+        TRY(Double(r, wt, "sum", &d));
+        out->sum = d;
+        break;
+      case 6: {
+        uint64_t u;
+        TRY(Varint(r, wt, "scale", &u));
+        out->scale = ZigZagDecode32(static_cast<uint32_t>(u));
+        break;
+      }
+      case 7:
+        TRY(Fixed64(r, wt, "zero_count", &out->zero_count));
+        break;
+      case 8:
+        TRY(Message(r, wt, "positive", -1, &Decoder::BucketsMsg, &out->positive));
+        break;
+      case 9:
+        TRY(Message(r, wt, "negative", -1, &Decoder::BucketsMsg, &out->negative));
+        break;
+      case 10:
+        TRY(U32(r, wt, "flags", &out->flags));
+        break;
+      case 11:
+        TRY(Append(r, wt, "exemplars", &Decoder::ExemplarMsg, &out->exemplars));
+        break;
+      case 12:
+        TRY(Double(r, wt, "min", &d));
+        out->min = d;
+        break;
+      case 13:
+        TRY(Double(r, wt, "max", &d));
+        out->max = d;
+        break;
+      case 14:
+        TRY(Double(r, wt, "zero_threshold", &out->zero_threshold));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::BucketsMsg(string_view in, pdata::ExponentialHistogramDataPoint::Buckets* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1: {
+        uint64_t u;
+        TRY(Varint(r, wt, "offset", &u));
+        out->offset = ZigZagDecode32(static_cast<uint32_t>(u));
+        break;
+      }
+      case 2:
+        TRY(RepeatedVarint(r, wt, "bucket_counts", &out->bucket_counts));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::SummaryPointMsg(string_view in, pdata::SummaryDataPoint* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 2:
+        TRY(Fixed64(r, wt, "start_time_unix_nano", &out->start_time_unix_nano));
+        break;
+      case 3:
+        TRY(Fixed64(r, wt, "time_unix_nano", &out->time_unix_nano));
+        break;
+      case 4:
+        TRY(Fixed64(r, wt, "count", &out->count));
+        break;
+      case 5:
+        TRY(Double(r, wt, "sum", &out->sum));
+        break;
+      case 6:
+        TRY(Append(r, wt, "quantile_values", &Decoder::QuantileMsg, &out->quantile_values));
+        break;
+      case 7:
+        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        break;
+      case 8:
+        TRY(U32(r, wt, "flags", &out->flags));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::QuantileMsg(string_view in, pdata::SummaryDataPoint::ValueAtQuantile* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Double(r, wt, "quantile", &out->quantile));
+        break;
+      case 2:
+        TRY(Double(r, wt, "value", &out->value));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ExemplarMsg(string_view in, pdata::Exemplar* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 2:
+        TRY(Fixed64(r, wt, "time_unix_nano", &out->time_unix_nano));
+        break;
+      case 3: {
+        double d;
+        TRY(Double(r, wt, "as_double", &d));
+        out->value = d;
+        break;
+      }
+      case 4:
+        TRY(Id(r, wt, "span_id", &out->span_id.bytes));
+        break;
+      case 5:
+        TRY(Id(r, wt, "trace_id", &out->trace_id.bytes));
+        break;
+      case 6: {
+        uint64_t u;
+        TRY(Fixed64(r, wt, "as_int", &u));
+        out->value = static_cast<int64_t>(u);
+        break;
+      }
+      case 7:
+        TRY(Append(r, wt, "filtered_attributes", &Decoder::KeyValueMsg, &out->filtered_attributes));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- trace/v1
+
+bool Decoder::TracesRequest(string_view in, pdata::Traces* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    if (f == 1) {
+      TRY(Append(r, wt, "resource_spans", &Decoder::ResourceSpansMsg, &out->resource_spans));
+    } else {
+      TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ResourceSpansMsg(string_view in, pdata::ResourceSpans* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Message(r, wt, "resource", -1, &Decoder::ResourceMsg, &out->resource));
+        break;
+      case 2:
+        TRY(Append(r, wt, "scope_spans", &Decoder::ScopeSpansMsg, &out->scope_spans));
+        break;
+      case 3:
+        TRY(Str(r, wt, "schema_url", &out->schema_url));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ScopeSpansMsg(string_view in, pdata::ScopeSpans* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope));
+        break;
+      case 2:
+        TRY(Append(r, wt, "spans", &Decoder::SpanMsg, &out->spans));
+        break;
+      case 3:
+        TRY(Str(r, wt, "schema_url", &out->schema_url));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Id(r, wt, "trace_id", &out->trace_id.bytes));
+        break;
+      case 2:
+        TRY(Id(r, wt, "span_id", &out->span_id.bytes));
+        break;
+      case 3:
+        TRY(Str(r, wt, "trace_state", &out->trace_state));
+        break;
+      case 4:
+        TRY(Id(r, wt, "parent_span_id", &out->parent_span_id.bytes));
+        break;
+      case 5:
+        TRY(Str(r, wt, "name", &out->name));
+        break;
+      case 6:
+        TRY(Enum(r, wt, "kind", &out->kind));
+        break;
+      case 7:
+        TRY(Fixed64(r, wt, "start_time_unix_nano", &out->start_time_unix_nano));
+        break;
+      case 8:
+        TRY(Fixed64(r, wt, "end_time_unix_nano", &out->end_time_unix_nano));
+        break;
+      case 9:
+        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        break;
+      case 10:
+        TRY(U32(r, wt, "dropped_attributes_count", &out->dropped_attributes_count));
+        break;
+      case 11:
+        TRY(Append(r, wt, "events", &Decoder::EventMsg, &out->events));
+        break;
+      case 12:
+        TRY(U32(r, wt, "dropped_events_count", &out->dropped_events_count));
+        break;
+      case 13:
+        TRY(Append(r, wt, "links", &Decoder::LinkMsg, &out->links));
+        break;
+      case 14:
+        TRY(U32(r, wt, "dropped_links_count", &out->dropped_links_count));
+        break;
+      case 15:
+        TRY(Message(r, wt, "status", -1, &Decoder::StatusMsg, &out->status));
+        break;
+      case 16:
+        TRY(Fixed32(r, wt, "flags", &out->flags));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::EventMsg(string_view in, pdata::SpanEvent* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Fixed64(r, wt, "time_unix_nano", &out->time_unix_nano));
+        break;
+      case 2:
+        TRY(Str(r, wt, "name", &out->name));
+        break;
+      case 3:
+        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        break;
+      case 4:
+        TRY(U32(r, wt, "dropped_attributes_count", &out->dropped_attributes_count));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::LinkMsg(string_view in, pdata::SpanLink* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Id(r, wt, "trace_id", &out->trace_id.bytes));
+        break;
+      case 2:
+        TRY(Id(r, wt, "span_id", &out->span_id.bytes));
+        break;
+      case 3:
+        TRY(Str(r, wt, "trace_state", &out->trace_state));
+        break;
+      case 4:
+        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        break;
+      case 5:
+        TRY(U32(r, wt, "dropped_attributes_count", &out->dropped_attributes_count));
+        break;
+      case 6:
+        TRY(Fixed32(r, wt, "flags", &out->flags));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::StatusMsg(string_view in, pdata::SpanStatus* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 2:
+        TRY(Str(r, wt, "message", &out->message));
+        break;
+      case 3:
+        TRY(Enum(r, wt, "code", &out->code));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- logs/v1
+
+bool Decoder::LogsRequest(string_view in, pdata::Logs* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    if (f == 1) {
+      TRY(Append(r, wt, "resource_logs", &Decoder::ResourceLogsMsg, &out->resource_logs));
+    } else {
+      TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ResourceLogsMsg(string_view in, pdata::ResourceLogs* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Message(r, wt, "resource", -1, &Decoder::ResourceMsg, &out->resource));
+        break;
+      case 2:
+        TRY(Append(r, wt, "scope_logs", &Decoder::ScopeLogsMsg, &out->scope_logs));
+        break;
+      case 3:
+        TRY(Str(r, wt, "schema_url", &out->schema_url));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::ScopeLogsMsg(string_view in, pdata::ScopeLogs* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope));
+        break;
+      case 2:
+        TRY(Append(r, wt, "log_records", &Decoder::LogRecordMsg, &out->log_records));
+        break;
+      case 3:
+        TRY(Str(r, wt, "schema_url", &out->schema_url));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::LogRecordMsg(string_view in, pdata::LogRecord* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Fixed64(r, wt, "time_unix_nano", &out->time_unix_nano));
+        break;
+      case 2:
+        TRY(Enum(r, wt, "severity_number", &out->severity_number));
+        break;
+      case 3:
+        TRY(Str(r, wt, "severity_text", &out->severity_text));
+        break;
+      case 5:
+        TRY(Message(r, wt, "body", -1, &Decoder::AnyValueMsg, &out->body));
+        break;
+      case 6:
+        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        break;
+      case 7:
+        TRY(U32(r, wt, "dropped_attributes_count", &out->dropped_attributes_count));
+        break;
+      case 8:
+        TRY(Fixed32(r, wt, "flags", &out->flags));
+        break;
+      case 9:
+        TRY(Id(r, wt, "trace_id", &out->trace_id.bytes));
+        break;
+      case 10:
+        TRY(Id(r, wt, "span_id", &out->span_id.bytes));
+        break;
+      case 11:
+        TRY(Fixed64(r, wt, "observed_time_unix_nano", &out->observed_time_unix_nano));
+        break;
+      case 12:
+        TRY(Str(r, wt, "event_name", &out->event_name));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------- responses, google.rpc
+
+bool Decoder::Response(string_view in, ExportResponse* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    if (f == 1) {
+      if (!out->partial_success) out->partial_success.emplace();
+      TRY(Message(r, wt, "partial_success", -1, &Decoder::PartialSuccessMsg,
+                  &*out->partial_success));
+    } else {
+      TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::PartialSuccessMsg(string_view in, ExportPartialSuccess* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1: {
+        uint64_t u;
+        TRY(Varint(r, wt, "rejected", &u));
+        out->rejected = static_cast<int64_t>(u);
+        break;
+      }
+      case 2:
+        TRY(Str(r, wt, "error_message", &out->error_message));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::RpcStatusMsg(string_view in, RpcStatus* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(I32(r, wt, "code", &out->code));
+        break;
+      case 2:
+        TRY(Str(r, wt, "message", &out->message));
+        break;
+      case 3:
+        TRY(Append(r, wt, "details", &Decoder::RpcAnyMsg, &out->details));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+bool Decoder::RpcAnyMsg(string_view in, RpcAny* out) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  while (!r.done()) {
+    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+    switch (f) {
+      case 1:
+        TRY(Str(r, wt, "type_url", &out->type_url));
+        break;
+      case 2:
+        TRY(Bytes(r, wt, "value", &out->value));
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<pdata::Metrics> DecodeMetricsRequest(string_view bytes, const DecodeOptions& options) {
+  pdata::Metrics out;
+  Decoder d(bytes, options);
+  if (!d.MetricsRequest(bytes, &out)) return d.TakeError();
+  return out;
+}
+
+Result<pdata::Traces> DecodeTracesRequest(string_view bytes, const DecodeOptions& options) {
+  pdata::Traces out;
+  Decoder d(bytes, options);
+  if (!d.TracesRequest(bytes, &out)) return d.TakeError();
+  return out;
+}
+
+Result<pdata::Logs> DecodeLogsRequest(string_view bytes, const DecodeOptions& options) {
+  pdata::Logs out;
+  Decoder d(bytes, options);
+  if (!d.LogsRequest(bytes, &out)) return d.TakeError();
+  return out;
+}
+
+Result<ExportResponse> DecodeExportResponse(string_view bytes, const DecodeOptions& options) {
+  ExportResponse out;
+  Decoder d(bytes, options);
+  if (!d.Response(bytes, &out)) return d.TakeError();
+  return out;
+}
+
+Result<RpcStatus> DecodeRpcStatus(string_view bytes, const DecodeOptions& options) {
+  RpcStatus out;
+  Decoder d(bytes, options);
+  if (!d.RpcStatusMsg(bytes, &out)) return d.TakeError();
+  return out;
+}
+
+}  // namespace astrolabe::wire
+
+#undef TRY
