@@ -145,13 +145,19 @@ TEST_F(CollectorE2E, ScrapesReportsHealthAndCountersReloadsAndDrains) {
 }
 
 TEST_F(CollectorE2E, InvalidConfigExitsOneAndStartsNothing) {
-  std::string bad = WriteTempFile("bad.yaml", "receivers:\n  prometheus:\n    confg: {}\n");
+  std::string bad = WriteTempFile("bad.yaml",
+                                  "receivers:\n  prometheus:\n    confg: {}\n"
+                                  "exporters:\n  debug:\n"
+                                  "service:\n  pipelines:\n    metrics:\n"
+                                  "      receivers: [prometheus]\n      exporters: [debug]\n");
   Subprocess collector;
   ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", bad}));
   std::optional<int> code = collector.Wait(10s);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 1);
-  EXPECT_THAT(collector.Stderr(), HasSubstr("bad.yaml:3:5"));
+  EXPECT_THAT(collector.Stderr(),
+              HasSubstr("bad.yaml:3:5: receivers.prometheus.confg: unknown key (did you mean config?)"));
+  EXPECT_THAT(collector.Stderr(), HasSubstr("nothing started"));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include "exporter/debug/factory.h"
 #include "extension/health_check/factory.h"
+#include "receiver/prometheus/factory.h"
 
 namespace astrolabe::app {
 
@@ -10,6 +11,9 @@ void RegisterBuiltinComponents(component::Registry& registry) {
 
   // Extensions.
   registry.Add(extension::health_check::NewFactory());
+
+  // Receivers.
+  registry.Add(receiver::prometheus::NewFactory());
 
   // Exporters.
   registry.Add(exporter::debug::NewFactory());

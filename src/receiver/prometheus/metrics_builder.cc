@@ -1,0 +1,567 @@
+#include "receiver/prometheus/metrics_builder.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <unordered_map>
+
+#ifndef ASTROLABE_VERSION
+#define ASTROLABE_VERSION "0.0.0"
+#endif
+
+namespace astrolabe::receiver::prometheus {
+
+std::string_view ScopeVersion() { return ASTROLABE_VERSION; }
+
+double StaleNaN() { return std::bit_cast<double>(kStaleNaNBits); }
+bool IsStaleNaN(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
+
+std::string_view FamilyTypeName(FamilyType type) {
+  switch (type) {
+    case FamilyType::kUnknown:
+      return "unknown";
+    case FamilyType::kCounter:
+      return "counter";
+    case FamilyType::kGauge:
+      return "gauge";
+    case FamilyType::kHistogram:
+      return "histogram";
+    case FamilyType::kGaugeHistogram:
+      return "gaugehistogram";
+    case FamilyType::kSummary:
+      return "summary";
+    case FamilyType::kInfo:
+      return "info";
+    case FamilyType::kStateSet:
+      return "stateset";
+  }
+  return "unknown";
+}
+
+std::string UnitToUcum(std::string_view unit) {
+  static const std::pair<std::string_view, std::string_view> kUnits[] = {
+      {"days", "d"},          {"hours", "h"},         {"minutes", "min"},    {"seconds", "s"},
+      {"milliseconds", "ms"}, {"microseconds", "us"}, {"nanoseconds", "ns"}, {"bytes", "By"},
+      {"kibibytes", "KiBy"},  {"mebibytes", "MiBy"},  {"gibibytes", "GiBy"}, {"tibibytes", "TiBy"},
+      {"kilobytes", "KBy"},   {"megabytes", "MBy"},   {"gigabytes", "GBy"},  {"terabytes", "TBy"},
+      {"meters", "m"},        {"volts", "V"},         {"amperes", "A"},      {"joules", "J"},
+      {"watts", "W"},         {"grams", "g"},         {"celsius", "Cel"},    {"hertz", "Hz"},
+      {"ratio", "1"},         {"percent", "%"},
+  };
+  for (const auto& [word, ucum] : kUnits) {
+    if (unit == word) return std::string(ucum);
+  }
+  return std::string(unit);
+}
+
+void SplitHostPort(std::string_view address, std::string* host, std::string* port) {
+  host->clear();
+  port->clear();
+  if (!address.empty() && address.front() == '[') {
+    size_t close = address.find(']');
+    if (close != std::string_view::npos) {
+      *host = std::string(address.substr(1, close - 1));
+      if (close + 1 < address.size() && address[close + 1] == ':') {
+        *port = std::string(address.substr(close + 2));
+      }
+      return;
+    }
+  }
+  size_t colon = address.rfind(':');
+  if (colon != std::string_view::npos && address.find(':') == colon) {
+    *host = std::string(address.substr(0, colon));
+    *port = std::string(address.substr(colon + 1));
+  } else {
+    *host = std::string(address);
+  }
+}
+
+namespace {
+
+// server.address is set only when the host says something about the target (upstream:
+// not localhost, not a loopback or unspecified address).
+bool Discernible(const std::string& host) {
+  if (host.empty() || host == "localhost" || host == "0.0.0.0" || host == "::" || host == "::1") {
+    return false;
+  }
+  return host.rfind("127.", 0) != 0;
+}
+
+bool IsScopeLabel(std::string_view name) { return name.rfind("otel_scope_", 0) == 0; }
+
+bool SuffixAllowed(FamilyType type, std::string_view suffix) {
+  switch (type) {
+    case FamilyType::kCounter:
+      return suffix == "_total" || suffix == "_created";
+    case FamilyType::kHistogram:
+      return suffix == "_bucket" || suffix == "_count" || suffix == "_sum" || suffix == "_created";
+    case FamilyType::kSummary:
+      return suffix == "_count" || suffix == "_sum" || suffix == "_created";
+    case FamilyType::kGaugeHistogram:
+      return suffix == "_bucket" || suffix == "_gcount" || suffix == "_gsum";
+    case FamilyType::kInfo:
+      return suffix == "_info";
+    default:
+      return false;
+  }
+}
+
+uint64_t ToNanos(int64_t ms) { return ms <= 0 ? 0 : static_cast<uint64_t>(ms) * 1'000'000ULL; }
+
+uint64_t CreatedToNanos(double seconds) {
+  if (!(seconds > 0) || std::isinf(seconds)) return 0;
+  return static_cast<uint64_t>(std::llround(seconds * 1000.0)) * 1'000'000ULL;
+}
+
+double ParseBound(std::string_view text, bool* ok) {
+  std::string s(text);
+  if (s == "+Inf" || s == "Inf" || s == "+inf" || s == "inf") {
+    *ok = true;
+    return INFINITY;
+  }
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  *ok = !s.empty() && end == s.c_str() + s.size();
+  return v;
+}
+
+pdata::Exemplar ConvertExemplar(const ExemplarInput& in, int64_t sample_time_ms) {
+  pdata::Exemplar e;
+  e.value = in.value;
+  e.time_unix_nano = ToNanos(in.timestamp_ms.value_or(sample_time_ms));
+  for (const Label& l : in.labels.items()) {
+    if (l.name == "trace_id" && pdata::TraceId::FromHex(l.value, &e.trace_id)) continue;
+    if (l.name == "span_id" && pdata::SpanId::FromHex(l.value, &e.span_id)) continue;
+    e.filtered_attributes.push_back({l.name, pdata::AnyValue(l.value)});
+  }
+  return e;
+}
+
+// One point under construction; histogram and summary points collect several samples.
+struct PointAcc {
+  pdata::Attributes attributes;
+  int64_t time_ms = 0;
+  bool inconsistent_time = false;
+  bool stale = false;
+  std::optional<double> value;  // number points
+  std::optional<double> count;  // histogram/summary
+  std::optional<double> sum;
+  std::optional<double> created;                 // seconds
+  std::vector<std::pair<double, double>> parts;  // (le or quantile, value)
+  std::vector<pdata::Exemplar> exemplars;
+
+  void Time(int64_t t) {
+    if (parts.empty() && !value && !count && !sum && !created) {
+      time_ms = t;
+    } else if (t != time_ms) {
+      inconsistent_time = true;
+    }
+  }
+};
+
+struct MetricAcc {
+  std::string name;
+  FamilyType type = FamilyType::kUnknown;
+  const FamilyMetadata* meta = nullptr;
+  std::vector<PointAcc> points;
+  std::unordered_map<std::vector<Label>, size_t, LabelVectorHash> index;  // → points[i]
+};
+
+struct ScopeAcc {
+  pdata::InstrumentationScope scope;
+  std::string schema_url;
+  std::vector<MetricAcc> metrics;
+  std::unordered_map<std::string, size_t> index;  // metric name → metrics[i]
+};
+
+struct ResourceAcc {
+  pdata::Resource resource;
+  std::vector<ScopeAcc> scopes;
+  std::unordered_map<std::vector<Label>, size_t, LabelVectorHash> index;  // → scopes[i]
+};
+
+}  // namespace
+
+class MetricsBuilder::Impl {
+ public:
+  explicit Impl(BuilderOptions options) : options_(std::move(options)) {}
+
+  void SetMetadata(std::string_view family, FamilyMetadata metadata) {
+    metadata_.emplace(std::string(family), std::move(metadata));
+    last_name_.clear();  // a cached "unknown family" may be known now
+  }
+
+  void Add(const Labels& labels, double value, int64_t time_ms, const ExemplarInput* exemplar) {
+    std::string_view name = labels.Get("__name__");
+    ResourceAcc& res = Resource(labels);
+    if (name == "target_info") {
+      for (const Label& l : labels.items()) {
+        if (l.name == "__name__" || l.name == "job" || l.name == "instance") continue;
+        pdata::PutAttribute(res.resource.attributes, l.name, pdata::AnyValue(l.value));
+      }
+      return;
+    }
+
+    // Family and suffix.
+    if (last_name_.empty() || name != last_name_) {
+      last_name_ = std::string(name);
+      last_family_ = last_name_;
+      last_suffix_.clear();
+      last_meta_ = nullptr;
+      if (auto it = metadata_.find(last_family_); it != metadata_.end()) {
+        last_meta_ = &it->second;
+      } else {
+        for (std::string_view s :
+             {"_bucket", "_count", "_sum", "_total", "_created", "_gcount", "_gsum", "_info"}) {
+          if (name.size() <= s.size() || name.substr(name.size() - s.size()) != s) continue;
+          auto it2 = metadata_.find(std::string(name.substr(0, name.size() - s.size())));
+          if (it2 != metadata_.end() && SuffixAllowed(it2->second.type, s)) {
+            last_family_ = it2->first;
+            last_suffix_ = std::string(s);
+            last_meta_ = &it2->second;
+            break;
+          }
+        }
+      }
+    }
+    const std::string& family = last_family_;
+    const std::string& suffix = last_suffix_;
+    const FamilyMetadata* meta = last_meta_;
+    FamilyType type = meta ? meta->type : FamilyType::kUnknown;
+    if (type == FamilyType::kGaugeHistogram) return;  // dropped, as upstream
+
+    bool complex = type == FamilyType::kHistogram || type == FamilyType::kSummary;
+    // Counters keep the sample name (x_total), complex types the family name.
+    std::string metric_name = complex ? family : std::string(name);
+    // An OpenMetrics counter's _created belongs to the point named <family>_total.
+    if (type == FamilyType::kCounter && suffix == "_created") metric_name = family + "_total";
+
+    // Point attributes and scope.
+    std::vector<Label> scope_labels;
+    std::vector<Label> point_labels;
+    std::string part_label;  // le / quantile
+    for (const Label& l : labels.items()) {
+      if (l.name == "__name__" || l.name == "job" || l.name == "instance" || l.value.empty()) {
+        continue;
+      }
+      if (IsScopeLabel(l.name)) {
+        scope_labels.push_back(l);
+        continue;
+      }
+      if ((type == FamilyType::kHistogram && suffix == "_bucket" && l.name == "le") ||
+          (type == FamilyType::kSummary && suffix.empty() && l.name == "quantile")) {
+        part_label = l.value;
+        continue;
+      }
+      point_labels.push_back(l);
+    }
+    ScopeAcc& scope = Scope(res, scope_labels);
+    MetricAcc& metric = Metric(scope, metric_name, type, meta);
+    auto [it, inserted] = metric.index.emplace(point_labels, metric.points.size());
+    if (inserted) {
+      PointAcc p;
+      for (const Label& l : point_labels)
+        p.attributes.push_back({l.name, pdata::AnyValue(l.value)});
+      metric.points.push_back(std::move(p));
+    }
+    PointAcc& point = metric.points[it->second];
+    bool stale = IsStaleNaN(value);
+
+    if (suffix == "_created" && type != FamilyType::kUnknown) {
+      if (!stale) point.created = value;
+      return;
+    }
+    point.Time(time_ms);
+    if (stale) point.stale = true;
+    if (!complex) {
+      point.value = value;
+      if (exemplar) point.exemplars.push_back(ConvertExemplar(*exemplar, time_ms));
+      return;
+    }
+    if (suffix == "_count") {
+      point.count = value;
+    } else if (suffix == "_sum") {
+      point.sum = value;
+    } else {
+      bool ok = false;
+      double bound = ParseBound(part_label, &ok);
+      if (!ok) {
+        ++dropped_;  // bucket without a valid le / quantile: upstream logs and skips it
+        return;
+      }
+      point.parts.emplace_back(bound, value);
+      if (exemplar) point.exemplars.push_back(ConvertExemplar(*exemplar, time_ms));
+    }
+  }
+
+  pdata::Metrics Finish() {
+    pdata::Metrics out;
+    for (ResourceAcc& r : resources_) {
+      pdata::ResourceMetrics rm;
+      rm.resource = std::move(r.resource);
+      for (ScopeAcc& s : r.scopes) {
+        pdata::ScopeMetrics sm;
+        sm.scope = std::move(s.scope);
+        sm.schema_url = std::move(s.schema_url);
+        for (MetricAcc& m : s.metrics) {
+          pdata::Metric metric = Build(m);
+          if (metric.DataPointCount() > 0) sm.metrics.push_back(std::move(metric));
+        }
+        if (!sm.metrics.empty()) rm.scope_metrics.push_back(std::move(sm));
+      }
+      if (!rm.scope_metrics.empty()) out.resource_metrics.push_back(std::move(rm));
+    }
+    resources_.clear();
+    resource_index_.clear();
+    last_resource_ = SIZE_MAX;
+    last_name_.clear();
+    return out;
+  }
+
+  int64_t dropped() const { return dropped_; }
+
+ private:
+  ResourceAcc& Resource(const Labels& labels) {
+    std::string_view job_view = labels.Get("job");
+    std::string_view instance_view = labels.Get("instance");
+    // Samples of one scrape nearly always share one resource: skip the map then.
+    if (last_resource_ < resources_.size() && job_view == last_job_ &&
+        instance_view == last_instance_) {
+      return resources_[last_resource_];
+    }
+    std::string job(job_view);
+    std::string instance(instance_view);
+    last_job_ = job;
+    last_instance_ = instance;
+    auto key = std::make_pair(job, instance);
+    auto [it, inserted] = resource_index_.emplace(key, resources_.size());
+    if (inserted) {
+      ResourceAcc r;
+      auto& a = r.resource.attributes;
+      a.push_back({"service.name", pdata::AnyValue(job)});
+      a.push_back({"service.instance.id", pdata::AnyValue(instance)});
+      std::string host, port;
+      SplitHostPort(instance, &host, &port);
+      if (Discernible(host)) a.push_back({"server.address", pdata::AnyValue(host)});
+      a.push_back({"server.port", pdata::AnyValue(port)});
+      a.push_back({"url.scheme", pdata::AnyValue(options_.scheme)});
+      resources_.push_back(std::move(r));
+    }
+    last_resource_ = it->second;
+    return resources_[it->second];
+  }
+
+  ScopeAcc& Scope(ResourceAcc& res, const std::vector<Label>& scope_labels) {
+    if (auto found = res.index.find(scope_labels); found != res.index.end()) {
+      return res.scopes[found->second];
+    }
+    auto [it, inserted] = res.index.emplace(scope_labels, res.scopes.size());
+    if (inserted) {
+      ScopeAcc s;
+      if (scope_labels.empty()) {
+        s.scope.name = std::string(kScopeName);
+        s.scope.version = std::string(ScopeVersion());
+      } else {
+        for (const Label& l : scope_labels) {
+          if (l.name == "otel_scope_name") {
+            s.scope.name = l.value;
+          } else if (l.name == "otel_scope_version") {
+            s.scope.version = l.value;
+          } else if (l.name == "otel_scope_schema_url") {
+            s.schema_url = l.value;
+          } else {
+            s.scope.attributes.push_back(
+                {l.name.substr(std::string_view("otel_scope_").size()), pdata::AnyValue(l.value)});
+          }
+        }
+      }
+      res.scopes.push_back(std::move(s));
+    }
+    return res.scopes[it->second];
+  }
+
+  MetricAcc& Metric(ScopeAcc& scope, const std::string& name, FamilyType type,
+                    const FamilyMetadata* meta) {
+    auto [it, inserted] = scope.index.emplace(name, scope.metrics.size());
+    if (inserted) {
+      MetricAcc m;
+      m.name = name;
+      m.type = type;
+      m.meta = meta;
+      scope.metrics.push_back(std::move(m));
+    }
+    return scope.metrics[it->second];
+  }
+
+  std::string OutputName(const MetricAcc& m) const {
+    std::string name = m.name;
+    if (!options_.trim_metric_suffixes) return name;
+    auto strip = [&name](std::string_view s) {
+      if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
+        name.resize(name.size() - s.size());
+      }
+    };
+    if (m.type == FamilyType::kCounter) strip("_total");
+    if (m.meta && !m.meta->unit.empty()) strip("_" + m.meta->unit);
+    return name;
+  }
+
+  pdata::Metric Build(MetricAcc& m) {
+    pdata::Metric metric;
+    metric.name = OutputName(m);
+    if (m.meta) {
+      metric.description = m.meta->help;
+      metric.unit = UnitToUcum(m.meta->unit);
+    }
+    metric.metadata.push_back({"prometheus.type", pdata::AnyValue(FamilyTypeName(m.type))});
+    switch (m.type) {
+      case FamilyType::kHistogram: {
+        pdata::Histogram h;
+        h.aggregation_temporality = pdata::AggregationTemporality::kCumulative;
+        for (PointAcc& p : m.points) {
+          if (auto dp = BuildHistogramPoint(p)) h.data_points.push_back(std::move(*dp));
+        }
+        metric.data = std::move(h);
+        break;
+      }
+      case FamilyType::kSummary: {
+        pdata::Summary s;
+        for (PointAcc& p : m.points) {
+          if (auto dp = BuildSummaryPoint(p)) s.data_points.push_back(std::move(*dp));
+        }
+        metric.data = std::move(s);
+        break;
+      }
+      case FamilyType::kCounter:
+      case FamilyType::kInfo:
+      case FamilyType::kStateSet: {
+        pdata::Sum s;
+        s.aggregation_temporality = pdata::AggregationTemporality::kCumulative;
+        s.is_monotonic = m.type == FamilyType::kCounter;
+        for (PointAcc& p : m.points) {
+          if (auto dp = BuildNumberPoint(p)) s.data_points.push_back(std::move(*dp));
+        }
+        metric.data = std::move(s);
+        break;
+      }
+      default: {
+        pdata::Gauge g;
+        for (PointAcc& p : m.points) {
+          if (auto dp = BuildNumberPoint(p)) g.data_points.push_back(std::move(*dp));
+        }
+        metric.data = std::move(g);
+        break;
+      }
+    }
+    return metric;
+  }
+
+  std::optional<pdata::NumberDataPoint> BuildNumberPoint(PointAcc& p) {
+    if (!p.value) return std::nullopt;  // only a _created sample was seen
+    pdata::NumberDataPoint dp;
+    dp.attributes = std::move(p.attributes);
+    dp.time_unix_nano = ToNanos(p.time_ms);
+    if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
+    if (p.stale) {
+      dp.flags = pdata::kDataPointFlagNoRecordedValue;
+      dp.value = 0.0;
+    } else {
+      dp.value = *p.value;
+    }
+    dp.exemplars = std::move(p.exemplars);
+    return dp;
+  }
+
+  std::optional<pdata::HistogramDataPoint> BuildHistogramPoint(PointAcc& p) {
+    if (p.inconsistent_time) {
+      ++dropped_;  // "inconsistent timestamps on metric points"
+      return std::nullopt;
+    }
+    std::sort(p.parts.begin(), p.parts.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    pdata::HistogramDataPoint dp;
+    dp.attributes = std::move(p.attributes);
+    dp.time_unix_nano = ToNanos(p.time_ms);
+    if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
+    for (const auto& [bound, cum] : p.parts) {
+      if (!std::isinf(bound)) dp.explicit_bounds.push_back(bound);
+    }
+    if (p.stale) {
+      dp.flags = pdata::kDataPointFlagNoRecordedValue;
+      dp.bucket_counts.assign(p.parts.empty() ? 0 : dp.explicit_bounds.size() + 1, 0);
+      return dp;
+    }
+    if (!p.count || p.parts.empty() || !std::isinf(p.parts.back().first)) {
+      ++dropped_;  // no _count, no buckets, or no +Inf bucket
+      return std::nullopt;
+    }
+    dp.count = static_cast<uint64_t>(std::max(0.0, *p.count));
+    if (p.sum) dp.sum = *p.sum;
+    double prev = 0;
+    for (const auto& [bound, cum] : p.parts) {
+      double delta = cum - prev;
+      dp.bucket_counts.push_back(delta > 0 ? static_cast<uint64_t>(delta) : 0);
+      prev = cum;
+    }
+    dp.exemplars = std::move(p.exemplars);
+    return dp;
+  }
+
+  std::optional<pdata::SummaryDataPoint> BuildSummaryPoint(PointAcc& p) {
+    if (p.inconsistent_time) {
+      ++dropped_;
+      return std::nullopt;
+    }
+    pdata::SummaryDataPoint dp;
+    dp.attributes = std::move(p.attributes);
+    dp.time_unix_nano = ToNanos(p.time_ms);
+    if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
+    if (p.stale) {
+      dp.flags = pdata::kDataPointFlagNoRecordedValue;
+      return dp;
+    }
+    if (!p.count) {
+      ++dropped_;  // no _count
+      return std::nullopt;
+    }
+    dp.count = static_cast<uint64_t>(std::max(0.0, *p.count));
+    dp.sum = p.sum.value_or(0);
+    std::sort(p.parts.begin(), p.parts.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [q, v] : p.parts) dp.quantile_values.push_back({q, v});
+    return dp;
+  }
+
+  BuilderOptions options_;
+  std::unordered_map<std::string, FamilyMetadata> metadata_;
+  std::vector<ResourceAcc> resources_;
+  std::map<std::pair<std::string, std::string>, size_t> resource_index_;
+  size_t last_resource_ = SIZE_MAX;
+  std::string last_job_, last_instance_;
+  // The family resolution of the previous sample (consecutive samples share families).
+  std::string last_name_;
+  std::string last_family_, last_suffix_;
+  const FamilyMetadata* last_meta_ = nullptr;
+  int64_t dropped_ = 0;
+};
+
+MetricsBuilder::MetricsBuilder(BuilderOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+MetricsBuilder::~MetricsBuilder() = default;
+
+void MetricsBuilder::SetMetadata(std::string_view family, FamilyMetadata metadata) {
+  impl_->SetMetadata(family, std::move(metadata));
+}
+
+void MetricsBuilder::Add(const Labels& labels, double value, int64_t time_ms,
+                         const ExemplarInput* exemplar) {
+  impl_->Add(labels, value, time_ms, exemplar);
+}
+
+int64_t MetricsBuilder::dropped_points() const { return impl_->dropped(); }
+
+pdata::Metrics MetricsBuilder::Finish() { return impl_->Finish(); }
+
+}  // namespace astrolabe::receiver::prometheus

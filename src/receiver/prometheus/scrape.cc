@@ -1,0 +1,460 @@
+#include "receiver/prometheus/scrape.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "common/log.h"
+#include "expfmt/parser.h"
+
+namespace astrolabe::receiver::prometheus {
+
+namespace {
+
+std::string ProtocolMediaType(std::string_view protocol) {
+  if (protocol == "PrometheusText0.0.4") return "text/plain;version=0.0.4";
+  if (protocol == "PrometheusText1.0.0") return "text/plain;version=1.0.0";
+  if (protocol == "OpenMetricsText0.0.1") return "application/openmetrics-text;version=0.0.1";
+  if (protocol == "OpenMetricsText1.0.0") return "application/openmetrics-text;version=1.0.0";
+  return "";
+}
+
+std::string Base64(std::string_view in) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    uint32_t n =
+        (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8) | uint8_t(in[i + 2]);
+    for (int s = 18; s >= 0; s -= 6) out += kAlphabet[(n >> s) & 63];
+  }
+  if (i + 1 == in.size()) {
+    uint32_t n = uint32_t(uint8_t(in[i])) << 16;
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == in.size()) {
+    uint32_t n = (uint32_t(uint8_t(in[i])) << 16) | (uint32_t(uint8_t(in[i + 1])) << 8);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += kAlphabet[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// Reads a credentials file each scrape, as Prometheus does, so rotated secrets apply.
+std::string ReadSecretFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+std::string StatusText(int code) {
+  static const std::pair<int, const char*> kReasons[] = {{301, "Moved Permanently"},
+                                                         {302, "Found"},
+                                                         {400, "Bad Request"},
+                                                         {401, "Unauthorized"},
+                                                         {403, "Forbidden"},
+                                                         {404, "Not Found"},
+                                                         {405, "Method Not Allowed"},
+                                                         {429, "Too Many Requests"},
+                                                         {500, "Internal Server Error"},
+                                                         {502, "Bad Gateway"},
+                                                         {503, "Service Unavailable"},
+                                                         {504, "Gateway Timeout"}};
+  for (const auto& [c, reason] : kReasons) {
+    if (c == code) return std::to_string(code) + " " + reason;
+  }
+  return std::to_string(code);
+}
+
+FamilyType ToFamilyType(expfmt::MetricType t) {
+  switch (t) {
+    case expfmt::MetricType::kCounter:
+      return FamilyType::kCounter;
+    case expfmt::MetricType::kGauge:
+      return FamilyType::kGauge;
+    case expfmt::MetricType::kHistogram:
+      return FamilyType::kHistogram;
+    case expfmt::MetricType::kGaugeHistogram:
+      return FamilyType::kGaugeHistogram;
+    case expfmt::MetricType::kSummary:
+      return FamilyType::kSummary;
+    case expfmt::MetricType::kInfo:
+      return FamilyType::kInfo;
+    case expfmt::MetricType::kStateSet:
+      return FamilyType::kStateSet;
+    case expfmt::MetricType::kUnknown:
+      return FamilyType::kUnknown;
+  }
+  return FamilyType::kUnknown;
+}
+
+// One parsed sample, owning its strings (the parser's views die with the next line).
+struct ParsedSample {
+  Labels labels;  // with __name__
+  double value = 0;
+  std::optional<int64_t> timestamp_ms;
+  std::optional<ExemplarInput> exemplar;
+};
+
+// Copies a parsed sample out of the parser's buffers, with __name__ among its labels.
+ParsedSample CopySample(const expfmt::Sample& s) {
+  ParsedSample p;
+  std::vector<Label> labels;
+  labels.reserve(s.labels.size() + 1);
+  labels.push_back({"__name__", std::string(s.name)});
+  for (const expfmt::Label& l : s.labels) {
+    labels.push_back({std::string(l.name), std::string(l.value)});
+  }
+  p.labels = Labels(std::move(labels));
+  p.value = s.value;
+  p.timestamp_ms = s.timestamp_ms;
+  if (s.exemplar) {
+    ExemplarInput e;
+    std::vector<Label> el;
+    for (const expfmt::Label& l : s.exemplar->labels) {
+      el.push_back({std::string(l.name), std::string(l.value)});
+    }
+    e.labels = Labels(std::move(el));
+    e.value = s.exemplar->value;
+    e.timestamp_ms = s.exemplar->timestamp_ms;
+    p.exemplar = std::move(e);
+  }
+  return p;
+}
+
+std::string FormatSeconds(Duration d) {
+  std::ostringstream os;
+  os << std::chrono::duration<double>(d).count();
+  return os.str();
+}
+
+}  // namespace
+
+ScrapeLoop::ScrapeLoop(ScrapeLoopOptions options)
+    : options_(std::move(options)),
+      target_public_(options_.target.PublicLabels()),
+      parser_(std::make_unique<expfmt::Parser>()) {}
+
+ScrapeLoop::~ScrapeLoop() { Stop(); }
+
+std::string ScrapeLoop::AcceptHeader(const std::vector<std::string>& protocols) {
+  // Weights start at (number of known protocols + 1) / 10 and go down by 0.1 per entry.
+  int weight = static_cast<int>(std::size(kScrapeProtocols)) + 1;
+  std::string out;
+  for (const std::string& p : protocols) {
+    std::string media = ProtocolMediaType(p);
+    if (media.empty()) continue;
+    if (p == "PrometheusText1.0.0" || p == "OpenMetricsText1.0.0") media += ";escaping=allow-utf-8";
+    out += media + ";q=0." + std::to_string(weight) + ",";
+    --weight;
+  }
+  out += "*/*;q=0." + std::to_string(weight);
+  return out;
+}
+
+Duration ScrapeLoop::NextScrapeDelay(uint64_t target_hash, Duration interval,
+                                     int64_t now_unix_nanos) {
+  const auto iv = static_cast<uint64_t>(interval.count());
+  if (iv == 0) return Duration(0);
+  uint64_t offset = target_hash % iv;
+  uint64_t phase = static_cast<uint64_t>(now_unix_nanos) % iv;
+  uint64_t delay = offset >= phase ? offset - phase : iv - (phase - offset);
+  return Duration(static_cast<int64_t>(delay));
+}
+
+net::HttpRequest ScrapeLoop::BuildRequest() const {
+  const ScrapeConfig& c = options_.config;
+  net::HttpRequest req;
+  req.method = "GET";
+  req.url = options_.target.url;
+  req.headers.Set("Accept", AcceptHeader(c.scrape_protocols));
+  if (!c.enable_compression) req.headers.Set("Accept-Encoding", "identity");
+  req.headers.Set("User-Agent", net::DefaultUserAgent());
+  req.headers.Set("X-Prometheus-Scrape-Timeout-Seconds", FormatSeconds(options_.target.timeout));
+  if (c.basic_auth.set()) {
+    std::string user = c.basic_auth.username_file.empty()
+                           ? c.basic_auth.username
+                           : ReadSecretFile(c.basic_auth.username_file);
+    std::string pass = c.basic_auth.password_file.empty()
+                           ? c.basic_auth.password
+                           : ReadSecretFile(c.basic_auth.password_file);
+    req.headers.Set("Authorization", "Basic " + Base64(user + ":" + pass));
+  } else if (c.authorization.set()) {
+    std::string type = c.authorization.type.empty() ? "Bearer" : c.authorization.type;
+    std::string cred = c.authorization.credentials_file.empty()
+                           ? c.authorization.credentials
+                           : ReadSecretFile(c.authorization.credentials_file);
+    req.headers.Set("Authorization", type + " " + cred);
+  } else if (!c.bearer_token.empty() || !c.bearer_token_file.empty()) {
+    std::string cred =
+        c.bearer_token_file.empty() ? c.bearer_token : ReadSecretFile(c.bearer_token_file);
+    req.headers.Set("Authorization", "Bearer " + cred);
+  }
+  req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(options_.target.timeout);
+  if (c.body_size_limit > 0) req.max_response_bytes = c.body_size_limit;
+  return req;
+}
+
+Result<net::HttpResponse> ScrapeLoop::Fetch() {
+  auto result = options_.client->Send(BuildRequest()).get();
+  if (!result.ok()) {
+    if (result.status().code() == StatusCode::kResourceExhausted) {
+      return ResourceExhausted("body size limit exceeded");
+    }
+    return result.status();
+  }
+  if (result->status != 200) {
+    return Unavailable("server returned HTTP status " + StatusText(result->status));
+  }
+  return result;
+}
+
+void ScrapeLoop::MergeTargetLabels(Labels& labels) const {
+  if (options_.config.honor_labels) {
+    for (const Label& l : target_public_.items()) {
+      if (labels.Get(l.name).empty()) labels.Set(l.name, l.value);
+    }
+    return;
+  }
+  std::vector<Label> conflicts;
+  for (const Label& l : target_public_.items()) {
+    std::string_view existing = labels.Get(l.name);
+    if (!existing.empty()) conflicts.push_back({l.name, std::string(existing)});
+    labels.Set(l.name, l.value);
+  }
+  std::stable_sort(conflicts.begin(), conflicts.end(),
+                   [](const Label& a, const Label& b) { return a.name.size() < b.name.size(); });
+  for (const Label& c : conflicts) {
+    std::string name = c.name;
+    while (true) {
+      name.insert(0, "exported_");
+      if (labels.Get(name).empty()) {
+        labels.Set(name, c.value);
+        break;
+      }
+    }
+  }
+}
+
+Status ScrapeLoop::CheckLabelLengths(const Labels& labels) const {
+  const ScrapeConfig& cfg = options_.config;
+  if (cfg.label_name_length_limit <= 0 && cfg.label_value_length_limit <= 0) return Status::Ok();
+  std::string metric(labels.Get("__name__").substr(0, 50));
+  for (const Label& l : labels.items()) {
+    if (cfg.label_name_length_limit > 0 &&
+        l.name.size() > static_cast<size_t>(cfg.label_name_length_limit)) {
+      return InvalidArgument("label_name_length_limit exceeded (metric: " + metric +
+                             ", label name: " + l.name.substr(0, 50) +
+                             ", length: " + std::to_string(l.name.size()) +
+                             ", limit: " + std::to_string(cfg.label_name_length_limit) + ")");
+    }
+    if (cfg.label_value_length_limit > 0 &&
+        l.value.size() > static_cast<size_t>(cfg.label_value_length_limit)) {
+      return InvalidArgument("label_value_length_limit exceeded (metric: " + metric +
+                             ", label name: " + l.name.substr(0, 50) + ", value: \"" +
+                             l.value.substr(0, 50) +
+                             "\", length: " + std::to_string(l.value.size()) +
+                             ", limit: " + std::to_string(cfg.label_value_length_limit) + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+ScrapeResult ScrapeLoop::ScrapeOnce() {
+  const ScrapeConfig& cfg = options_.config;
+  ScrapeResult res;
+  const int64_t scrape_ms = options_.clock->NowUnixNanos() / 1'000'000;
+  const auto started = options_.clock->Steady();
+
+  std::vector<ParsedSample> samples;
+  std::unordered_map<std::string, FamilyMetadata> metadata;
+  size_t body_size = 0;
+  Status status;
+
+  auto response = Fetch();
+  if (stop_flag_.load()) {
+    res.status = Cancelled("scrape loop stopped");
+    return res;
+  }
+  if (!response.ok()) {
+    status = response.status();
+  } else {
+    body_size = response->body.size();
+    auto content_type = response->headers.Get("Content-Type");
+    expfmt::Format format;
+    if (content_type && !content_type->empty()) {
+      format = expfmt::ParseFormat(*content_type);
+    } else {
+      format = cfg.fallback_scrape_protocol.rfind("OpenMetrics", 0) == 0
+                   ? expfmt::Format::kOpenMetrics
+                   : expfmt::Format::kText;
+    }
+    status = parser_->Parse(response->body, format, [&](const expfmt::Sample& s) {
+      auto [it, inserted] = metadata.try_emplace(std::string(s.family.name));
+      if (inserted) it->second.type = ToFamilyType(s.family.type);
+      // HELP may follow the first sample in text format.
+      if (it->second.help.empty()) it->second.help = std::string(s.family.help);
+      if (it->second.unit.empty()) it->second.unit = std::string(s.family.unit);
+      samples.push_back(CopySample(s));
+    });
+  }
+
+  MetricsBuilder builder(BuilderOptions{.scheme = options_.target.scheme,
+                                        .trim_metric_suffixes = options_.trim_metric_suffixes});
+  std::unordered_map<std::vector<Label>, char, LabelVectorHash> current_series;
+  struct Accepted {
+    Labels labels;
+    double value;
+    int64_t time_ms;
+    const ExemplarInput* exemplar;
+  };
+  std::vector<Accepted> accepted;
+
+  if (status.ok()) {
+    res.samples_scraped = samples.size();
+    for (ParsedSample& s : samples) {
+      MergeTargetLabels(s.labels);
+      s.labels.Compact();
+      if (!Relabel(options_.metric_relabel, s.labels)) continue;
+      for (const auto& [k, v] : options_.external_labels) {
+        if (!s.labels.Has(k)) s.labels.Set(k, v);
+      }
+      if (cfg.label_limit > 0 && s.labels.size() > static_cast<size_t>(cfg.label_limit)) {
+        status = InvalidArgument(
+            "label_limit exceeded (metric: " + std::string(s.labels.Get("__name__")).substr(0, 50) +
+            ", number of labels: " + std::to_string(s.labels.size()) +
+            ", limit: " + std::to_string(cfg.label_limit) + ")");
+        break;
+      }
+      if (Status st = CheckLabelLengths(s.labels); !st.ok()) {
+        status = st;
+        break;
+      }
+      bool honored = cfg.honor_timestamps && s.timestamp_ms.has_value();
+      int64_t t = honored ? *s.timestamp_ms : scrape_ms;
+      if (!honored || cfg.track_timestamps_staleness) current_series.emplace(s.labels.items(), 1);
+      accepted.push_back({std::move(s.labels), s.value, t, s.exemplar ? &*s.exemplar : nullptr});
+    }
+    if (status.ok() && cfg.sample_limit > 0 &&
+        accepted.size() > static_cast<size_t>(cfg.sample_limit)) {
+      status = ResourceExhausted("sample limit exceeded");
+    }
+  }
+
+  if (status.ok()) {
+    res.samples_post_relabel = accepted.size();
+    for (const auto& [name, meta] : metadata) builder.SetMetadata(name, meta);
+    for (const Accepted& a : accepted) builder.Add(a.labels, a.value, a.time_ms, a.exemplar);
+    for (const auto& [labels, unused] : current_series) {
+      if (!previous_series_.count(labels)) ++res.series_added;
+    }
+  } else {
+    current_series.clear();
+  }
+  // Stale markers for series that were there last time and are not now.
+  for (const auto& [name, meta] : previous_metadata_) builder.SetMetadata(name, meta);
+  for (const auto& [labels, unused] : previous_series_) {
+    if (current_series.count(labels)) continue;
+    builder.Add(Labels(labels), StaleNaN(), scrape_ms);
+    ++res.stale_markers;
+  }
+  previous_series_ = std::move(current_series);
+  if (status.ok()) {
+    previous_metadata_ = std::move(metadata);
+  } else {
+    previous_metadata_.clear();
+  }
+
+  // Synthetic metrics, with the target's labels (not relabeled, as in Prometheus).
+  const double duration = std::chrono::duration<double>(options_.clock->Steady() - started).count();
+  auto report = [&](const char* name, const char* help, const char* unit, double value) {
+    builder.SetMetadata(name, FamilyMetadata{FamilyType::kGauge, help, unit});
+    Labels l = target_public_;
+    l.Set("__name__", name);
+    for (const auto& [k, v] : options_.external_labels) {
+      if (!l.Has(k)) l.Set(k, v);
+    }
+    builder.Add(l, value, scrape_ms);
+  };
+  report("up", "The scraping was successful", "", status.ok() ? 1 : 0);
+  report("scrape_duration_seconds", "Duration of the scrape", "seconds", duration);
+  report("scrape_samples_scraped", "The number of samples the target exposed", "",
+         static_cast<double>(res.samples_scraped));
+  report("scrape_samples_post_metric_relabeling",
+         "The number of samples remaining after metric relabeling was applied", "",
+         static_cast<double>(res.samples_post_relabel));
+  report("scrape_series_added", "The approximate number of new series in this scrape", "",
+         static_cast<double>(res.series_added));
+  if (options_.report_extra_scrape_metrics) {
+    report("scrape_timeout_seconds", "The configured scrape timeout for a target", "seconds",
+           std::chrono::duration<double>(options_.target.timeout).count());
+    report("scrape_sample_limit", "The configured sample limit for a target", "",
+           static_cast<double>(cfg.sample_limit));
+    report("scrape_body_size_bytes", "The uncompressed size of the last scrape response", "bytes",
+           status.ok() ? static_cast<double>(body_size) : -1);
+  }
+
+  res.status = status;
+  if (!status.ok()) {
+    GetLogger(options_.log_name)
+        ->warn("Failed to scrape Prometheus endpoint: target {}: {}", options_.target.url,
+               status.message());
+  }
+  if (builder.dropped_points() > 0) {
+    GetLogger(options_.log_name)
+        ->debug("failed to add datapoints: {} malformed points dropped from {}",
+                builder.dropped_points(), options_.target.url);
+  }
+
+  pdata::Metrics metrics = builder.Finish();
+  res.points_pushed = metrics.DataPointCount();
+  if (res.points_pushed > 0 && options_.next != nullptr) {
+    res.push_status = options_.next->ConsumeMetrics(pdata::MetricsBatch(std::move(metrics)));
+    component::Counter* counter =
+        res.push_status.ok() ? options_.instruments.accepted : options_.instruments.refused;
+    if (counter != nullptr) counter->Add(static_cast<double>(res.points_pushed));
+  }
+  return res;
+}
+
+void ScrapeLoop::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ScrapeLoop::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    Duration delay = NextScrapeDelay(options_.target.Hash(), options_.target.interval,
+                                     options_.clock->NowUnixNanos());
+    // Waits on the real steady clock; the loop thread always runs in real time.
+    if (cv_.wait_for(lock, delay, [this] { return stopping_; })) break;
+    lock.unlock();
+    ScrapeOnce();
+    lock.lock();
+    // Step past the instant just scraped so a fast scrape does not run twice.
+    if (!stopping_) cv_.wait_for(lock, std::chrono::milliseconds(1), [this] { return stopping_; });
+  }
+}
+
+void ScrapeLoop::RequestStop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  stop_flag_.store(true);
+  cv_.notify_all();
+}
+
+void ScrapeLoop::Stop() {
+  RequestStop();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace astrolabe::receiver::prometheus
