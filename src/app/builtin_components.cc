@@ -2,6 +2,7 @@
 
 #include "exporter/debug/factory.h"
 #include "extension/health_check/factory.h"
+#include "processor/cumulativetodelta/factory.h"
 #include "receiver/prometheus/factory.h"
 
 namespace astrolabe::app {
@@ -14,6 +15,9 @@ void RegisterBuiltinComponents(component::Registry& registry) {
 
   // Receivers.
   registry.Add(receiver::prometheus::NewFactory());
+
+  // Processors.
+  registry.Add(processor::cumulativetodelta::NewFactory());
 
   // Exporters.
   registry.Add(exporter::debug::NewFactory());
