@@ -54,7 +54,7 @@ TEST(TelemetryTest, RendersPrometheusTextSortedWithEscaping) {
   t.GetGauge("otelcol_exporter_queue_size", "Current size of the retry queue.",
              {{"exporter", "weird\"name\\"}})
       ->Set(7);
-  t.AddCallbackGauge("otelcol_process_uptime_seconds", "Uptime.", {}, [] { return 1.5; });
+  t.AddCallbackGauge("otelcol_process_uptime_seconds", "Uptime.", {}, [] { return 0.04; });
 
   EXPECT_EQ(t.RenderText(),
             "# HELP otelcol_exporter_queue_size Current size of the retry queue.\n"
@@ -70,7 +70,7 @@ TEST(TelemetryTest, RendersPrometheusTextSortedWithEscaping) {
             "otelcol_exporter_sent_spans_total{exporter=\"otlp_http\"} 3\n"
             "# HELP otelcol_process_uptime_seconds Uptime.\n"
             "# TYPE otelcol_process_uptime_seconds gauge\n"
-            "otelcol_process_uptime_seconds 1.5\n"
+            "otelcol_process_uptime_seconds 0.04\n"
             "# HELP otelcol_receiver_accepted_metric_points_total Number of items successfully "
             "pushed into the pipeline.\n"
             "# TYPE otelcol_receiver_accepted_metric_points_total counter\n"

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -27,12 +28,11 @@ void AppendValue(std::string& out, double v) {
     out += "NaN";
   } else if (std::isinf(v)) {
     out += v > 0 ? "+Inf" : "-Inf";
-  } else if (v == std::floor(v) && std::fabs(v) < 1e15) {
-    out += std::to_string(static_cast<int64_t>(v));
   } else {
+    // Shortest text that reads back as the same double, as Go's strconv does.
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%.17g", v);
-    out += buf;
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, ec == std::errc() ? end : buf);
   }
 }
 
