@@ -1,6 +1,7 @@
 #include "app/builtin_components.h"
 
 #include "exporter/debug/factory.h"
+#include "exporter/otlp_http/factory.h"
 #include "extension/health_check/factory.h"
 #include "processor/cumulativetodelta/factory.h"
 #include "receiver/prometheus/factory.h"
@@ -21,6 +22,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
 
   // Exporters.
   registry.Add(exporter::debug::NewFactory());
+  registry.Add(exporter::otlp_http::NewFactory());
 
   // Deprecated type names the upstream collector still accepts (v0.144 renamed them).
   registry.AddAlias(Kind::kExporter, "otlphttp", "otlp_http");

@@ -1,0 +1,442 @@
+#include "exporter/otlp_http/otlp_http_exporter.h"
+
+#include <algorithm>
+#include <random>
+#include <utility>
+#include <variant>
+
+#include "common/log.h"
+#include "component/host.h"
+#include "exporter/otlp_http/retry.h"
+#include "pdata/logs.h"
+#include "pdata/metrics.h"
+#include "pdata/traces.h"
+#include "wire/gzip.h"
+#include "wire/otlp_proto.h"
+
+namespace astrolabe::exporter::otlp_http {
+
+using component::Signal;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+// Upstream reads at most 64 KiB of a response; we accept more from the client (so an
+// oversized body does not turn a delivered request into an error) and look at a prefix.
+constexpr size_t kMaxResponseBytes = size_t{4} << 20;
+constexpr size_t kBodyExcerptBytes = 256;
+constexpr auto kPartialWarningInterval = std::chrono::seconds(1);
+
+size_t SignalIndex(Signal s) { return static_cast<size_t>(s); }
+
+// What upstream calls the dropped items in its partial-success warning.
+std::string_view DroppedKey(Signal s) {
+  switch (s) {
+    case Signal::kMetrics:
+      return "dropped_data_points";
+    case Signal::kTraces:
+      return "dropped_spans";
+    case Signal::kLogs:
+      return "dropped_log_records";
+  }
+  return "dropped_items";
+}
+
+bool IsProtobuf(std::string_view content_type) {
+  return content_type.starts_with("application/x-protobuf");
+}
+
+bool IsJson(std::string_view content_type) { return content_type.starts_with("application/json"); }
+
+// A printable prefix of an error body for logs: control bytes become spaces.
+std::string Excerpt(std::string_view body) {
+  std::string out(body.substr(0, kBodyExcerptBytes));
+  for (char& c : out) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) c = ' ';
+  }
+  if (body.size() > kBodyExcerptBytes) out += "...";
+  return out;
+}
+
+// Permanent errors keep a code that says what went wrong; none of them is retryable.
+Status PermanentForHttpStatus(int code, std::string message) {
+  switch (code) {
+    case 401:
+      return Unauthenticated(std::move(message));
+    case 403:
+      return PermissionDenied(std::move(message));
+    case 404:
+      return NotFound(std::move(message));
+    default:
+      if (code >= 400 && code < 500) return InvalidArgument(std::move(message));
+      return Internal(std::move(message));
+  }
+}
+
+bool IsRetryableHttpStatus(int code) {
+  return code == 429 || code == 502 || code == 503 || code == 504;
+}
+
+}  // namespace
+
+OtlpHttpExporter::OtlpHttpExporter(const component::CreateSettings& settings, const Config& config,
+                                   OtlpHttpExporterOptions options)
+    : id_(settings.id.ToString()),
+      config_(config),
+      telemetry_(settings.telemetry),
+      log_(GetLogger("exporter/" + id_)),
+      seed_(options.seed != 0 ? options.seed : std::random_device{}()) {
+  if (config_.sending_queue.enabled) {
+    SendingQueueOptions q;
+    q.capacity = static_cast<size_t>(config_.sending_queue.queue_size);
+    q.num_consumers = static_cast<int>(config_.sending_queue.num_consumers);
+    q.block_on_overflow = config_.sending_queue.block_on_overflow;
+    queue_ = std::make_unique<SendingQueue>(q);
+  }
+}
+
+OtlpHttpExporter::~OtlpHttpExporter() { (void)Shutdown(component::Deadline()); }
+
+Status OtlpHttpExporter::Start(component::Host& host) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (started_ || shutting_down_) return Status::Ok();
+  if (telemetry_ == nullptr) telemetry_ = &host.telemetry();
+  component::Labels labels = {{"exporter", id_}};
+  for (Signal s : {Signal::kMetrics, Signal::kTraces, Signal::kLogs}) {
+    std::string signal(component::SignalName(s));
+    auto ex = component::ExporterInstruments::Create(*telemetry_, id_, signal);
+    Instruments& inst = inst_[SignalIndex(s)];
+    inst.sent = ex.sent;
+    inst.failed = ex.failed;
+    inst.enqueue_failed = telemetry_->GetCounter(
+        "otelcol_exporter_enqueue_failed_" + component::SignalItems(signal) + "_total",
+        "Number of items that failed to be added to the sending queue.", labels);
+  }
+
+  net::HttpClientOptions http;
+  http.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(config_.timeout);
+  if (http.timeout.count() > 0) http.connect_timeout = std::min(http.connect_timeout, http.timeout);
+  http.max_response_bytes = kMaxResponseBytes;
+  http.decompress_responses = true;
+  http.user_agent = net::DefaultUserAgent();
+  http.proxy_url = config_.proxy_url;
+  http.tls.ca_file = config_.tls.ca_file;
+  http.tls.insecure_skip_verify = config_.tls.insecure_skip_verify;
+  http.tls.cert_file = config_.tls.cert_file;
+  http.tls.key_file = config_.tls.key_file;
+  client_ = std::make_unique<net::HttpClient>(std::move(http));
+
+  if (queue_) {
+    queue_->Start([this](ExportRequest& request) { (void)Export(request); });
+    SendingQueue* q = queue_.get();
+    telemetry_->AddCallbackGauge("otelcol_exporter_queue_size",
+                                 "Current size of the retry queue (in batches).", labels,
+                                 [q] { return static_cast<double>(q->size()); });
+    telemetry_->AddCallbackGauge("otelcol_exporter_queue_capacity",
+                                 "Fixed capacity of the retry queue (in batches).", labels,
+                                 [q] { return static_cast<double>(q->capacity()); });
+    gauges_registered_ = true;
+  }
+  started_ = true;
+  return Status::Ok();
+}
+
+Status OtlpHttpExporter::Shutdown(component::Deadline deadline) {
+  bool was_started;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (shut_down_ || shutting_down_) return Status::Ok();
+    shutting_down_ = true;
+    deadline_ = deadline;
+    was_started = started_;
+    wake_.notify_all();  // retry sleeps that would outlast the deadline give up now
+  }
+
+  // 1. Drain until the deadline.
+  if (queue_) {
+    queue_->Close();
+    if (was_started) (void)queue_->WaitIdle(deadline);
+  } else {
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait_until(lock, deadline, [&] { return sync_in_flight_ == 0; });
+  }
+
+  // 2. Cut short what is still running: sleeps end, transfers are cancelled.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    aborted_ = true;
+    wake_.notify_all();
+  }
+  if (client_) client_->Shutdown();
+
+  // 3. Join the workers and drop what was never sent.
+  if (queue_) {
+    std::vector<ExportRequest> left = queue_->Stop();
+    if (!left.empty()) {
+      size_t items = 0;
+      for (const ExportRequest& r : left) {
+        items += r.items;
+        if (Inst(r.signal).failed) Inst(r.signal).failed->Add(static_cast<double>(r.items));
+      }
+      log_->error(
+          "Exporting failed. Dropping data. error=\"exporter shut down with {} requests "
+          "still queued\" dropped_items={}",
+          left.size(), items);
+    }
+  }
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    wake_.wait(lock, [&] { return sync_in_flight_ == 0; });
+    if (gauges_registered_ && telemetry_ != nullptr) {
+      telemetry_->RemoveCallbacks({{"exporter", id_}});
+      gauges_registered_ = false;
+    }
+    shut_down_ = true;
+  }
+  return Status::Ok();
+}
+
+const OtlpHttpExporter::Instruments& OtlpHttpExporter::Inst(Signal s) const {
+  return inst_[SignalIndex(s)];
+}
+
+Status OtlpHttpExporter::ConsumeMetrics(component::MetricsBatch batch) {
+  size_t items = batch->DataPointCount();
+  return Consume(ExportRequest{Signal::kMetrics, std::move(batch), items});
+}
+
+Status OtlpHttpExporter::ConsumeTraces(component::TracesBatch batch) {
+  size_t items = batch->SpanCount();
+  return Consume(ExportRequest{Signal::kTraces, std::move(batch), items});
+}
+
+Status OtlpHttpExporter::ConsumeLogs(component::LogsBatch batch) {
+  size_t items = batch->LogRecordCount();
+  return Consume(ExportRequest{Signal::kLogs, std::move(batch), items});
+}
+
+size_t OtlpHttpExporter::queue_size() const { return queue_ ? queue_->size() : 0; }
+
+Status OtlpHttpExporter::Consume(ExportRequest request) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!started_ || shutting_down_) {
+      return Unavailable("otlp_http exporter " + id_ + " is not running");
+    }
+    if (!queue_) ++sync_in_flight_;
+  }
+  if (queue_) {
+    const Signal signal = request.signal;
+    const size_t items = request.items;
+    Status s = queue_->Offer(std::move(request));
+    if (s.code() == StatusCode::kResourceExhausted) {
+      if (Inst(signal).enqueue_failed) {
+        Inst(signal).enqueue_failed->Add(static_cast<double>(items));
+      }
+    }
+    return s;
+  }
+  Status s = Export(request);
+  std::lock_guard<std::mutex> lock(mu_);
+  --sync_in_flight_;
+  wake_.notify_all();
+  return s;
+}
+
+namespace {
+
+// Encodes the request body as the configured compression wants it.
+Result<std::string> EncodeBody(const ExportRequest& request, bool gzip) {
+  std::string raw = std::visit(
+      [](const auto& batch) -> std::string {
+        using B = std::decay_t<decltype(batch)>;
+        if constexpr (std::is_same_v<B, component::MetricsBatch>) {
+          return wire::EncodeMetricsRequest(batch.get());
+        } else if constexpr (std::is_same_v<B, component::TracesBatch>) {
+          return wire::EncodeTracesRequest(batch.get());
+        } else {
+          return wire::EncodeLogsRequest(batch.get());
+        }
+      },
+      request.batch);
+  if (!gzip) return raw;
+  std::string out;
+  RETURN_IF_ERROR(wire::GzipCompress(raw, &out));
+  return out;
+}
+
+}  // namespace
+
+Status OtlpHttpExporter::Export(ExportRequest& request) {
+  const Signal signal = request.signal;
+  const std::string url = SignalUrl(config_, signal);
+  if (url.empty()) {
+    Status s = InvalidArgument("either endpoint or " + std::string(component::SignalName(signal)) +
+                               "_endpoint must be specified");
+    CountFailed(request, s);
+    return s;
+  }
+  Result<std::string> body = EncodeBody(request, config_.compression == "gzip");
+  if (!body.ok()) {
+    Status s = Internal(body.status().Annotate("compressing request").message());
+    CountFailed(request, s);
+    return s;
+  }
+
+  const RetryConfig& retry = config_.retry_on_failure;
+  Backoff backoff(retry, seed_.fetch_add(1, std::memory_order_relaxed));
+  const Steady::time_point first = Steady::now();
+  for (;;) {
+    Attempt attempt = SendOnce(url, *body, signal);
+    if (attempt.status.ok()) {
+      if (Inst(signal).sent) Inst(signal).sent->Add(static_cast<double>(request.items));
+      return Status::Ok();
+    }
+    Status err = attempt.status;
+    if (!err.IsRetryable() || !retry.enabled || Aborted()) {
+      CountFailed(request, err);
+      return err;
+    }
+    std::optional<Duration> next = backoff.Next(Steady::now() - first);
+    if (!next) {
+      err = err.Annotate("no more retries left");
+      CountFailed(request, err);
+      return err;
+    }
+    Duration delay = std::max(*next, attempt.throttle.value_or(Duration(0)));
+    if (auto dl = ShutdownDeadline(); dl && Steady::now() + delay > *dl) {
+      err = err.Annotate("request will be cancelled before next retry");
+      CountFailed(request, err);
+      return err;
+    }
+    log_->info(
+        "Exporting failed. Will retry the request after interval. error=\"{}\" interval={}ms",
+        err.message(), std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+    if (!Sleep(delay)) {
+      err = err.Annotate("request will be cancelled before next retry");
+      CountFailed(request, err);
+      return err;
+    }
+  }
+}
+
+OtlpHttpExporter::Attempt OtlpHttpExporter::SendOnce(const std::string& url,
+                                                     const std::string& body, Signal signal) {
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.body = body;
+  req.headers.Set("Content-Type", "application/x-protobuf");
+  if (config_.compression == "gzip") req.headers.Set("Content-Encoding", "gzip");
+  // Configured headers win over ours, as upstream's header round tripper sets them last.
+  for (const auto& [name, value] : config_.headers) req.headers.Set(name, value);
+  if (auto dl = ShutdownDeadline()) {
+    // Draining: no request may outlive the deadline (at least 1 ms: 0 means "default").
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*dl - Steady::now());
+    left = std::max(left, std::chrono::milliseconds(1));
+    auto configured = std::chrono::duration_cast<std::chrono::milliseconds>(config_.timeout);
+    req.timeout = configured.count() > 0 ? std::min(left, configured) : left;
+  }
+  return Interpret(url, client_->Send(std::move(req)).get(), signal);
+}
+
+OtlpHttpExporter::Attempt OtlpHttpExporter::Interpret(const std::string& url,
+                                                      Result<net::HttpResponse> response,
+                                                      Signal signal) {
+  if (!response.ok()) {
+    const Status& s = response.status();
+    // Connection failures and timeouts may succeed later; anything else from the client
+    // (a cancelled transfer, a malformed URL, an oversized response) will not.
+    if (s.code() == StatusCode::kUnavailable || s.code() == StatusCode::kDeadlineExceeded) {
+      return {s, std::nullopt};
+    }
+    if (s.IsRetryable()) return {Internal(s.message()), std::nullopt};
+    return {s, std::nullopt};
+  }
+  const net::HttpResponse& r = *response;
+  const std::string_view content_type = r.headers.Get("Content-Type").value_or("");
+  if (r.status >= 200 && r.status < 300) {
+    if (IsProtobuf(content_type)) {
+      Result<wire::ExportResponse> parsed = wire::DecodeExportResponse(r.body);
+      if (!parsed.ok()) {
+        return {Internal("failed to parse export response from " + url + ": " +
+                         parsed.status().message()),
+                std::nullopt};
+      }
+      if (parsed->partial_success && (parsed->partial_success->rejected != 0 ||
+                                      !parsed->partial_success->error_message.empty())) {
+        WarnPartialSuccess(signal, parsed->partial_success->rejected,
+                           parsed->partial_success->error_message);
+      }
+    } else if (IsJson(content_type) && !r.body.empty()) {
+      // We send protobuf, so a conforming server answers protobuf; a JSON body is not
+      // parsed (yet) but still means the data was accepted.
+      log_->debug("Export response in JSON not inspected for partial success: {}", Excerpt(r.body));
+    }
+    return {Status::Ok(), std::nullopt};
+  }
+
+  std::string message = "error exporting items, request to " + url +
+                        " responded with HTTP Status Code " + std::to_string(r.status);
+  if (IsProtobuf(content_type)) {
+    if (Result<wire::RpcStatus> st = wire::DecodeRpcStatus(r.body); st.ok()) {
+      message += ", Message=" + st->message;
+      if (!st->details.empty()) message += ", Details=" + std::to_string(st->details.size());
+    }
+  } else if (!r.body.empty()) {
+    message += ", Body=" + Excerpt(r.body);
+  }
+  if (!IsRetryableHttpStatus(r.status)) return {PermanentForHttpStatus(r.status, message), {}};
+  Attempt out{Unavailable(message), std::nullopt};
+  if (r.status == 429 || r.status == 503) {
+    if (auto value = r.headers.Get("Retry-After")) {
+      out.throttle = ParseRetryAfter(*value, Clock::Real().NowUnixNanos());
+    }
+  }
+  return out;
+}
+
+bool OtlpHttpExporter::Sleep(Duration delay) {
+  const Steady::time_point end = Steady::now() + delay;
+  std::unique_lock<std::mutex> lock(mu_);
+  // Wakes early (false) on abort, or as soon as shutdown begins with a deadline before
+  // the end of this sleep.
+  bool interrupted =
+      wake_.wait_until(lock, end, [&] { return aborted_ || (shutting_down_ && deadline_ < end); });
+  return !interrupted;
+}
+
+std::optional<component::Deadline> OtlpHttpExporter::ShutdownDeadline() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!shutting_down_) return std::nullopt;
+  return deadline_;
+}
+
+bool OtlpHttpExporter::Aborted() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return aborted_;
+}
+
+void OtlpHttpExporter::CountFailed(const ExportRequest& request, const Status& status) {
+  if (Inst(request.signal).failed) {
+    Inst(request.signal).failed->Add(static_cast<double>(request.items));
+  }
+  log_->error("Exporting failed. Dropping data. error=\"{}\" dropped_items={}", status.message(),
+              request.items);
+}
+
+void OtlpHttpExporter::WarnPartialSuccess(Signal signal, int64_t rejected,
+                                          const std::string& message) {
+  const int64_t now = Steady::now().time_since_epoch().count();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t interval = std::chrono::duration_cast<Duration>(kPartialWarningInterval).count();
+    if (last_partial_warning_ != 0 && now - last_partial_warning_ < interval) return;
+    last_partial_warning_ = now;
+  }
+  log_->warn("Partial success response message=\"{}\" {}={}", message, DroppedKey(signal),
+             rejected);
+}
+
+}  // namespace astrolabe::exporter::otlp_http

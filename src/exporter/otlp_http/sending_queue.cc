@@ -1,0 +1,88 @@
+#include "exporter/otlp_http/sending_queue.h"
+
+#include <utility>
+
+namespace astrolabe::exporter::otlp_http {
+
+SendingQueue::SendingQueue(SendingQueueOptions options) : options_(options) {}
+
+SendingQueue::~SendingQueue() {
+  Close();
+  (void)Stop();
+}
+
+void SendingQueue::Start(Handler handler) {
+  handler_ = std::move(handler);
+  workers_.reserve(static_cast<size_t>(options_.num_consumers));
+  for (int i = 0; i < options_.num_consumers; ++i) {
+    workers_.emplace_back([this] { Work(); });
+  }
+}
+
+Status SendingQueue::Offer(ExportRequest request) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (options_.block_on_overflow) {
+    not_full_.wait(lock, [&] { return closed_ || items_.size() < options_.capacity; });
+  }
+  if (closed_) return Unavailable("sending queue is closed");
+  if (items_.size() >= options_.capacity) return ResourceExhausted("sending queue is full");
+  items_.push_back(std::move(request));
+  not_empty_.notify_one();
+  return Status::Ok();
+}
+
+void SendingQueue::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  closed_ = true;
+  not_full_.notify_all();
+}
+
+bool SendingQueue::WaitIdle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  // Without workers nothing drains: idle only if already empty.
+  if (workers_.empty()) return items_.empty() && busy_ == 0;
+  return idle_.wait_until(lock, deadline, [&] { return items_.empty() && busy_ == 0; });
+}
+
+std::vector<ExportRequest> SendingQueue::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    closed_ = true;
+    not_empty_.notify_all();
+    not_full_.notify_all();
+  }
+  for (std::thread& t : workers_) {
+    if (t.joinable()) t.join();
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ExportRequest> left;
+  left.reserve(items_.size());
+  for (ExportRequest& r : items_) left.push_back(std::move(r));
+  items_.clear();
+  return left;
+}
+
+size_t SendingQueue::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return items_.size();
+}
+
+void SendingQueue::Work() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    not_empty_.wait(lock, [&] { return stopping_ || !items_.empty(); });
+    if (stopping_) return;
+    ExportRequest request = std::move(items_.front());
+    items_.pop_front();
+    ++busy_;
+    not_full_.notify_one();
+    lock.unlock();
+    handler_(request);
+    lock.lock();
+    --busy_;
+    if (items_.empty() && busy_ == 0) idle_.notify_all();
+  }
+}
+
+}  // namespace astrolabe::exporter::otlp_http

@@ -1,0 +1,89 @@
+#pragma once
+// SendingQueue: the otlp_http exporter's in-memory sending_queue. A bounded FIFO of
+// export requests (one per Consume* call; the bound counts requests, as upstream's
+// `sizer: requests`) drained by num_consumers worker threads.
+//
+// Life of a queue:
+//   Start(handler)     starts the workers; each takes the oldest request and calls
+//                      handler(request) on its own thread.
+//   Offer(request)     from any thread; OK, or kResourceExhausted "sending queue is
+//                      full" (non-blocking mode), or kUnavailable once closed.
+//   Close()            stops accepting; queued requests stay and are still handled.
+//   WaitIdle(deadline) waits until the queue is empty and no handler runs.
+//   Stop()             wakes and joins the workers (a running handler is awaited: the
+//                      owner makes it return quickly) and returns the requests never
+//                      handled, oldest first.
+//
+// Threads: every method may be called from any thread except that Stop() must not be
+// called from a handler. Thread-safe. The destructor calls Close() and Stop() and drops
+// what is left.
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "common/status.h"
+#include "component/component.h"
+
+namespace astrolabe::exporter::otlp_http {
+
+// What one Consume* call hands the queue. The batch is shared, not copied.
+struct ExportRequest {
+  component::Signal signal = component::Signal::kMetrics;
+  std::variant<component::MetricsBatch, component::TracesBatch, component::LogsBatch> batch;
+  size_t items = 0;  // data points, spans or log records: for counting
+};
+
+struct SendingQueueOptions {
+  size_t capacity = 1000;
+  int num_consumers = 10;
+  bool block_on_overflow = false;  // Offer waits for room instead of failing
+};
+
+class SendingQueue {
+ public:
+  using Handler = std::function<void(ExportRequest&)>;
+
+  // REQUIRES: capacity > 0, num_consumers > 0.
+  explicit SendingQueue(SendingQueueOptions options);
+  ~SendingQueue();
+
+  SendingQueue(const SendingQueue&) = delete;
+  SendingQueue& operator=(const SendingQueue&) = delete;
+
+  // REQUIRES: called at most once, before Stop().
+  void Start(Handler handler);
+
+  Status Offer(ExportRequest request);
+
+  void Close();
+  // True when the queue emptied and every handler returned by `deadline`.
+  bool WaitIdle(std::chrono::steady_clock::time_point deadline);
+  std::vector<ExportRequest> Stop();
+
+  size_t size() const;
+  size_t capacity() const { return options_.capacity; }
+
+ private:
+  void Work();
+
+  const SendingQueueOptions options_;
+  Handler handler_;
+
+  mutable std::mutex mu_;
+  std::condition_variable not_empty_;  // workers wait for requests (or stop)
+  std::condition_variable not_full_;   // blocking Offer waits for room (or close)
+  std::condition_variable idle_;       // WaitIdle
+  std::deque<ExportRequest> items_;    // GUARDED_BY(mu_)
+  int busy_ = 0;                       // GUARDED_BY(mu_): handlers running
+  bool closed_ = false;                // GUARDED_BY(mu_)
+  bool stopping_ = false;              // GUARDED_BY(mu_)
+  std::vector<std::thread> workers_;   // touched by Start and Stop only
+};
+
+}  // namespace astrolabe::exporter::otlp_http
