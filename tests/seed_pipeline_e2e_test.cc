@@ -1,4 +1,4 @@
-// The NVIDIA NIM page's collector config, as published, shipping to an OTLP/HTTP platform:
+// The NVIDIA NIM and Kong AI Gateway pages' collector configs, as published, shipping to an OTLP/HTTP platform:
 // the test fills in only the page's placeholders (the NIM address, DT_ENDPOINT and
 // DT_API_TOKEN), shortens the 10 s interval to 1 s to keep the test quick, and moves the
 // health and telemetry ports to free ones with a second --config merged over the first.
@@ -44,7 +44,16 @@ struct Export {
   pdata::Metrics metrics;
 };
 
-TEST(SeedPipeline, NimConfigAsPublishedShipsDeltasToThePlatform) {
+struct Seed {
+  std::string file;         // under deploy/examples/
+  std::string placeholder;  // the target address the page leaves for the user to fill in
+  std::string slip;         // a warning the page's config must produce
+};
+
+class SeedPipeline : public ::testing::TestWithParam<Seed> {};
+
+TEST_P(SeedPipeline, ConfigAsPublishedShipsDeltasToThePlatform) {
+  const Seed& param = GetParam();
   // The NIM target: a counter that grows by 30 per scrape, and a gauge.
   std::atomic<int> scrapes{0};
   net::HttpServerOptions target_options;
@@ -88,9 +97,9 @@ TEST(SeedPipeline, NimConfigAsPublishedShipsDeltasToThePlatform) {
   });
   ASSERT_TRUE(sink.Start().ok());
 
-  std::string seed = ReadAll("../deploy/examples/nim.yaml");
-  ASSERT_THAT(seed, HasSubstr("<NIM-endpoint>:8000"));
-  ReplaceAll(seed, "<NIM-endpoint>:8000", "127.0.0.1:" + std::to_string(target.port()));
+  std::string seed = ReadAll("../deploy/examples/" + param.file);
+  ASSERT_THAT(seed, HasSubstr(param.placeholder));
+  ReplaceAll(seed, param.placeholder, "127.0.0.1:" + std::to_string(target.port()));
   ReplaceAll(seed, "scrape_interval: 10s", "scrape_interval: 1s");
   std::string config = WriteTempFile("nim.yaml", seed);
   std::string ports = WriteTempFile(
@@ -159,8 +168,16 @@ TEST(SeedPipeline, NimConfigAsPublishedShipsDeltasToThePlatform) {
   EXPECT_GE(deltas, 1);
   // The first scrape of the counter is never exported (initial_value: auto, no start time).
   EXPECT_LT(deltas, scrapes.load());
-  EXPECT_THAT(collector.Stderr(), HasSubstr("no-break spaces"));
+  EXPECT_THAT(collector.Stderr(), HasSubstr(param.slip));
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    IntegrationPages, SeedPipeline,
+    ::testing::Values(Seed{"nim.yaml", "<NIM-endpoint>:8000", "no-break spaces"},
+                      Seed{"kong.yaml", "kong-metrics.kong:8100", "without pipelines:"}),
+    [](const ::testing::TestParamInfo<Seed>& info) {
+      return info.param.file.substr(0, info.param.file.find('.'));
+    });
 
 }  // namespace
 }  // namespace astrolabe::e2e
