@@ -68,6 +68,21 @@ class Decoder {
     return Fail(r.field_offset(), field, -1, what);
   }
 
+  // The loop every message decoder shares: reads each field's tag from `in` and calls
+  // on_field(r, field_number, wire_type), which reads or skips the field and returns false
+  // after recording an error.
+  template <typename OnField>
+  bool ForEachField(string_view in, OnField&& on_field) {
+    ProtoReader r(in, base_);
+    uint32_t f;
+    WireType wt;
+    while (!r.done()) {
+      if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+      if (!on_field(r, f, wt)) return false;
+    }
+    return true;
+  }
+
   // ---- scalar fields; each checks the wire type and reads the value.
   bool Varint(ProtoReader& r, WireType wt, const char* field, uint64_t* v) {
     TRY(CheckType(r, wt, WireType::kVarint, field));
@@ -335,11 +350,7 @@ bool Decoder::RepeatedVarint(ProtoReader& r, WireType wt, const char* field,
 // ---------------------------------------------------------------- common/v1, resource/v1
 
 bool Decoder::AnyValueMsg(string_view in, AnyValue* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1: {
         std::string s;
@@ -382,46 +393,34 @@ bool Decoder::AnyValueMsg(string_view in, AnyValue* out) {
       default:  // 8 string_value_strindex is for profiles only
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ArrayValueMsg(string_view in, pdata::ArrayValue* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 1) {
       TRY(Append(r, wt, "values", &Decoder::AnyValueMsg, out));
     } else {
       TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::KeyValueListMsg(string_view in, pdata::KeyValueList* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 1) {
       TRY(Append(r, wt, "values", &Decoder::KeyValueMsg, out));
     } else {
       TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Str(r, wt, "key", &out->key));
@@ -432,16 +431,12 @@ bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
       default:  // 3 key_strindex is for profiles only
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ResourceMsg(string_view in, pdata::Resource* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
@@ -452,16 +447,12 @@ bool Decoder::ResourceMsg(string_view in, pdata::Resource* out) {
       default:  // 3 entity_refs: not modelled by pdata
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ScopeMsg(string_view in, pdata::InstrumentationScope* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Str(r, wt, "name", &out->name));
@@ -478,33 +469,25 @@ bool Decoder::ScopeMsg(string_view in, pdata::InstrumentationScope* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 // ---------------------------------------------------------------- metrics/v1
 
 bool Decoder::MetricsRequest(string_view in, pdata::Metrics* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 1) {
       TRY(Append(r, wt, "resource_metrics", &Decoder::ResourceMetricsMsg, &out->resource_metrics));
     } else {
       TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ResourceMetricsMsg(string_view in, pdata::ResourceMetrics* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Message(r, wt, "resource", -1, &Decoder::ResourceMsg, &out->resource));
@@ -518,16 +501,12 @@ bool Decoder::ResourceMetricsMsg(string_view in, pdata::ResourceMetrics* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ScopeMetricsMsg(string_view in, pdata::ScopeMetrics* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope));
@@ -541,8 +520,8 @@ bool Decoder::ScopeMetricsMsg(string_view in, pdata::ScopeMetrics* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 // Returns the oneof member T of `data`, making it the set member if another one was.
@@ -553,11 +532,7 @@ T* OneofMember(V& data) {
 }
 
 bool Decoder::MetricMsg(string_view in, pdata::Metric* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Str(r, wt, "name", &out->name));
@@ -592,31 +567,23 @@ bool Decoder::MetricMsg(string_view in, pdata::Metric* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::GaugeMsg(string_view in, pdata::Gauge* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 1) {
       TRY(Append(r, wt, "data_points", &Decoder::NumberPointMsg, &out->data_points));
     } else {
       TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::SumMsg(string_view in, pdata::Sum* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Append(r, wt, "data_points", &Decoder::NumberPointMsg, &out->data_points));
@@ -630,16 +597,12 @@ bool Decoder::SumMsg(string_view in, pdata::Sum* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::HistogramMsg(string_view in, pdata::Histogram* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Append(r, wt, "data_points", &Decoder::HistogramPointMsg, &out->data_points));
@@ -650,16 +613,12 @@ bool Decoder::HistogramMsg(string_view in, pdata::Histogram* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ExpHistogramMsg(string_view in, pdata::ExponentialHistogram* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Append(r, wt, "data_points", &Decoder::ExpHistogramPointMsg, &out->data_points));
@@ -670,31 +629,23 @@ bool Decoder::ExpHistogramMsg(string_view in, pdata::ExponentialHistogram* out) 
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::SummaryMsg(string_view in, pdata::Summary* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 1) {
       TRY(Append(r, wt, "data_points", &Decoder::SummaryPointMsg, &out->data_points));
     } else {
       TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::NumberPointMsg(string_view in, pdata::NumberDataPoint* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 2:
         TRY(Fixed64(r, wt, "start_time_unix_nano", &out->start_time_unix_nano));
@@ -726,8 +677,8 @@ bool Decoder::NumberPointMsg(string_view in, pdata::NumberDataPoint* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::HistogramPointMsg(string_view in, pdata::HistogramDataPoint* out) {
@@ -845,11 +796,7 @@ bool Decoder::ExpHistogramPointMsg(string_view in, pdata::ExponentialHistogramDa
 }
 
 bool Decoder::BucketsMsg(string_view in, pdata::ExponentialHistogramDataPoint::Buckets* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1: {
         uint64_t u;
@@ -863,16 +810,12 @@ bool Decoder::BucketsMsg(string_view in, pdata::ExponentialHistogramDataPoint::B
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::SummaryPointMsg(string_view in, pdata::SummaryDataPoint* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 2:
         TRY(Fixed64(r, wt, "start_time_unix_nano", &out->start_time_unix_nano));
@@ -898,16 +841,12 @@ bool Decoder::SummaryPointMsg(string_view in, pdata::SummaryDataPoint* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::QuantileMsg(string_view in, pdata::SummaryDataPoint::ValueAtQuantile* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Double(r, wt, "quantile", &out->quantile));
@@ -918,16 +857,12 @@ bool Decoder::QuantileMsg(string_view in, pdata::SummaryDataPoint::ValueAtQuanti
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ExemplarMsg(string_view in, pdata::Exemplar* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 2:
         TRY(Fixed64(r, wt, "time_unix_nano", &out->time_unix_nano));
@@ -956,33 +891,25 @@ bool Decoder::ExemplarMsg(string_view in, pdata::Exemplar* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 // ---------------------------------------------------------------- trace/v1
 
 bool Decoder::TracesRequest(string_view in, pdata::Traces* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 1) {
       TRY(Append(r, wt, "resource_spans", &Decoder::ResourceSpansMsg, &out->resource_spans));
     } else {
       TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ResourceSpansMsg(string_view in, pdata::ResourceSpans* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Message(r, wt, "resource", -1, &Decoder::ResourceMsg, &out->resource));
@@ -996,16 +923,12 @@ bool Decoder::ResourceSpansMsg(string_view in, pdata::ResourceSpans* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ScopeSpansMsg(string_view in, pdata::ScopeSpans* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope));
@@ -1019,16 +942,12 @@ bool Decoder::ScopeSpansMsg(string_view in, pdata::ScopeSpans* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Id(r, wt, "trace_id", &out->trace_id.bytes));
@@ -1081,16 +1000,12 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::EventMsg(string_view in, pdata::SpanEvent* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Fixed64(r, wt, "time_unix_nano", &out->time_unix_nano));
@@ -1107,16 +1022,12 @@ bool Decoder::EventMsg(string_view in, pdata::SpanEvent* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::LinkMsg(string_view in, pdata::SpanLink* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Id(r, wt, "trace_id", &out->trace_id.bytes));
@@ -1139,16 +1050,12 @@ bool Decoder::LinkMsg(string_view in, pdata::SpanLink* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::StatusMsg(string_view in, pdata::SpanStatus* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 2:
         TRY(Str(r, wt, "message", &out->message));
@@ -1159,33 +1066,25 @@ bool Decoder::StatusMsg(string_view in, pdata::SpanStatus* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 // ---------------------------------------------------------------- logs/v1
 
 bool Decoder::LogsRequest(string_view in, pdata::Logs* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 1) {
       TRY(Append(r, wt, "resource_logs", &Decoder::ResourceLogsMsg, &out->resource_logs));
     } else {
       TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ResourceLogsMsg(string_view in, pdata::ResourceLogs* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Message(r, wt, "resource", -1, &Decoder::ResourceMsg, &out->resource));
@@ -1199,16 +1098,12 @@ bool Decoder::ResourceLogsMsg(string_view in, pdata::ResourceLogs* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::ScopeLogsMsg(string_view in, pdata::ScopeLogs* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope));
@@ -1222,16 +1117,12 @@ bool Decoder::ScopeLogsMsg(string_view in, pdata::ScopeLogs* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::LogRecordMsg(string_view in, pdata::LogRecord* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Fixed64(r, wt, "time_unix_nano", &out->time_unix_nano));
@@ -1269,18 +1160,14 @@ bool Decoder::LogRecordMsg(string_view in, pdata::LogRecord* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 // ---------------------------------------------------------------- responses, google.rpc
 
 bool Decoder::Response(string_view in, ExportResponse* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 1) {
       if (!out->partial_success) out->partial_success.emplace();
       TRY(Message(r, wt, "partial_success", -1, &Decoder::PartialSuccessMsg,
@@ -1288,16 +1175,12 @@ bool Decoder::Response(string_view in, ExportResponse* out) {
     } else {
       TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::PartialSuccessMsg(string_view in, ExportPartialSuccess* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1: {
         uint64_t u;
@@ -1311,16 +1194,12 @@ bool Decoder::PartialSuccessMsg(string_view in, ExportPartialSuccess* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::RpcStatusMsg(string_view in, RpcStatus* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(I32(r, wt, "code", &out->code));
@@ -1334,16 +1213,12 @@ bool Decoder::RpcStatusMsg(string_view in, RpcStatus* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 bool Decoder::RpcAnyMsg(string_view in, RpcAny* out) {
-  ProtoReader r(in, base_);
-  uint32_t f;
-  WireType wt;
-  while (!r.done()) {
-    if (!r.ReadTag(&f, &wt)) return ReaderFail(r);
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Str(r, wt, "type_url", &out->type_url));
@@ -1354,8 +1229,8 @@ bool Decoder::RpcAnyMsg(string_view in, RpcAny* out) {
       default:
         TRY(Skip(r, wt));
     }
-  }
-  return true;
+    return true;
+  });
 }
 
 }  // namespace
