@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <regex>
 #include <set>
 
 #include "common/strings.h"
@@ -151,6 +152,37 @@ void TlsConfig::Visit(config::Visitor& v) {
   v.Field("max_version", max_version);
 }
 
+namespace {
+
+// Prometheus' patFileSDName: a '*' only in the last path element, and one of the three
+// extensions (which also decides the format: .json is JSON, the others YAML).
+bool ValidFileSdPattern(const std::string& f) {
+  static const std::regex kPattern(R"(^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$)");
+  return std::regex_match(f, kPattern);
+}
+
+// The first problem of `c` in Prometheus' words, or empty.
+std::string FileSdProblem(const FileSdConfig& c, std::string* key) {
+  *key = "files";
+  if (c.files.empty()) return "file service discovery config must contain at least one path name";
+  for (const std::string& f : c.files) {
+    if (!ValidFileSdPattern(f)) return "path name \"" + f + "\" is not valid for file discovery";
+  }
+  *key = "refresh_interval";
+  if (c.refresh_interval.count() <= 0) return "refresh_interval must be greater than 0";
+  return "";
+}
+
+}  // namespace
+
+void FileSdConfig::Visit(config::Visitor& v) {
+  v.Field("files", files);
+  v.Field("refresh_interval", refresh_interval);
+  if (!v.decoding()) return;
+  std::string key;
+  if (std::string problem = FileSdProblem(*this, &key); !problem.empty()) v.Error(key, problem);
+}
+
 void ScrapeConfig::Visit(config::Visitor& v) {
   v.Field("job_name", job_name);
   v.Field("scrape_interval", scrape_interval);
@@ -201,6 +233,7 @@ void ScrapeConfig::Visit(config::Visitor& v) {
   v.Field("always_scrape_classic_histograms", always_scrape_classic_histograms);
   v.Field("native_histogram_bucket_limit", native_histogram_bucket_limit);
   v.List("static_configs", static_configs);
+  v.List("file_sd_configs", file_sd_configs);
   v.List("relabel_configs", relabel_configs);
   v.List("metric_relabel_configs", metric_relabel_configs);
   v.Object("basic_auth", basic_auth);
@@ -339,6 +372,12 @@ Status Config::Validate() const {
         if (t.find('/') != std::string::npos) {
           return InvalidArgument("\"" + t + "\" is not a valid hostname");
         }
+      }
+    }
+    for (const FileSdConfig& fs : sc.file_sd_configs) {
+      std::string key;
+      if (std::string problem = FileSdProblem(fs, &key); !problem.empty()) {
+        return InvalidArgument(problem);
       }
     }
     for (const auto* list : {&sc.relabel_configs, &sc.metric_relabel_configs}) {

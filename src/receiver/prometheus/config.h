@@ -59,6 +59,17 @@ struct StaticConfig {
   void Visit(config::Visitor& v);
 };
 
+// One entry of file_sd_configs (prometheus discovery/file): target groups read from files
+// whose names match `files` (a glob in the last path element only), re-read when a file
+// changes and every refresh_interval. See file_sd.h.
+struct FileSdConfig {
+  std::vector<std::string> files;  // each must end in .json, .yml or .yaml
+  Duration refresh_interval = std::chrono::minutes(5);
+  // Reports Prometheus' messages at their positions: "file service discovery config must
+  // contain at least one path name", "path name \"x\" is not valid for file discovery".
+  void Visit(config::Visitor& v);
+};
+
 struct BasicAuth {
   std::string username;
   std::string username_file;
@@ -122,6 +133,7 @@ struct ScrapeConfig {
   bool always_scrape_classic_histograms = false;
   int64_t native_histogram_bucket_limit = 0;
   std::vector<StaticConfig> static_configs;
+  std::vector<FileSdConfig> file_sd_configs;
   std::vector<RelabelConfig> relabel_configs;
   std::vector<RelabelConfig> metric_relabel_configs;
   BasicAuth basic_auth;

@@ -3,16 +3,26 @@
 // and pushes OTLP metrics to the pipeline (contrib receiver/prometheusreceiver).
 //
 // Start(): resolves the scrape configs, discovers targets through a TargetProvider
-// (static_configs for now), applies relabel_configs, creates one HttpClient per scrape
-// config (TLS, proxy, redirects and compression are per config) and one ScrapeLoop thread
-// per target. Target errors (a target relabeled to a bad interval) are logged and the
-// target skipped, as Prometheus does; config errors were caught by Validate().
-// Shutdown(): stops every loop, cancels in-flight scrapes, joins the threads; nothing is
-// pushed after it returns. Idempotent, valid without Start.
+// (static_configs and file_sd_configs by default), applies relabel_configs, creates one
+// HttpClient per scrape config (TLS, proxy, redirects and compression are per config) and
+// one ScrapeLoop thread per target. Target errors (a target relabeled to a bad interval)
+// are logged and the target skipped, as Prometheus does; config errors were caught by
+// Validate(). When the provider says a job's targets can change (file_sd_configs), a
+// discovery thread polls it every discovery_poll_interval and reconciles that job's loops:
+// a target is identified by its URL and labels; new ones start scraping, removed ones stop
+// (without stale markers for their series: ScrapeLoop has no end-of-run staleness yet),
+// unchanged ones keep their loop.
+// Shutdown(): stops the discovery thread and every loop, cancels in-flight scrapes, joins
+// the threads; nothing is pushed after it returns. Idempotent, valid without Start.
 //
 // Thread-safety: Start and Shutdown are called by the pipeline, not concurrently.
+// targets() may be called from any thread.
 
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
 #include <vector>
 
 #include "component/component.h"
@@ -27,7 +37,7 @@ namespace astrolabe::receiver::prometheus {
 
 class PrometheusReceiver : public component::Receiver {
  public:
-  // `provider` null: StaticTargetProvider. `clock` null: the real clock.
+  // `provider` null: DiscoveryTargetProvider. `clock` null: the real clock.
   PrometheusReceiver(const component::CreateSettings& settings, const Config& config,
                      component::Consumer* next, std::unique_ptr<TargetProvider> provider = nullptr,
                      Clock* clock = nullptr);
@@ -36,17 +46,47 @@ class PrometheusReceiver : public component::Receiver {
   Status Start(component::Host& host) override;
   Status Shutdown(component::Deadline deadline) override;
 
-  // The loops created by Start (for tests and diagnostics).
+  // The loops running now (for tests and diagnostics). Stable only while no job has
+  // dynamic targets; use targets() otherwise.
   const std::vector<std::unique_ptr<ScrapeLoop>>& loops() const { return loops_; }
+  // The targets being scraped now.
+  std::vector<Target> targets() const;
+
+  // How often dynamic providers are polled (default 1 s). REQUIRES: before Start.
+  void set_discovery_poll_interval(Duration d) { poll_interval_ = d; }
 
  private:
+  // One scrape config and what its loops share.
+  struct Job {
+    ScrapeConfig config;  // resolved
+    std::vector<RelabelRule> relabel;
+    std::vector<RelabelRule> metric_relabel;
+    net::HttpClient* client = nullptr;  // owned by clients_
+  };
+
+  // Makes job `j`'s loops match `discovered`: stops loops of targets that are gone, creates
+  // (and, when `start`, starts) loops for new ones.
+  void Sync(size_t j, const std::vector<Labels>& discovered, bool start);
+  void DiscoveryLoop();
+
   component::CreateSettings settings_;
   Config config_;
   component::Consumer* next_;
   std::unique_ptr<TargetProvider> provider_;
   Clock* clock_;
   std::vector<std::unique_ptr<net::HttpClient>> clients_;
+  component::ReceiverInstruments instruments_;
+  std::string log_name_;
+  std::vector<Job> jobs_;
+  mutable std::mutex mu_;  // guards loops_ and loop_keys_ changes against targets()
   std::vector<std::unique_ptr<ScrapeLoop>> loops_;
+  // Per loop, its job index and identity (URL + labels).
+  std::vector<std::pair<size_t, std::string>> loop_keys_;
+  Duration poll_interval_ = std::chrono::seconds(1);
+  std::thread discovery_;
+  std::mutex discovery_mu_;
+  std::condition_variable discovery_cv_;
+  bool discovery_stopping_ = false;  // GUARDED_BY(discovery_mu_)
   bool shut_down_ = false;
 };
 

@@ -12,8 +12,10 @@
 // Unlike Prometheus 2.x, no default port is added to an address without one (Prometheus 3
 // behaviour, which the current OpenTelemetry Collector vendors).
 //
-// Static targets only for now; Kubernetes discovery will be another TargetProvider.
-// Thread-compatible value types; providers are called from the receiver's Start.
+// Providers: StaticTargetProvider (static_configs) and DiscoveryTargetProvider (file_sd.h:
+// static_configs plus file_sd_configs, the receiver's default); Kubernetes discovery will be
+// another TargetProvider. Thread-compatible value types; a provider is called from the
+// receiver's Start and then only from the receiver's discovery thread.
 
 #include <memory>
 #include <optional>
@@ -22,6 +24,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "component/telemetry.h"
 #include "receiver/prometheus/config.h"
 #include "receiver/prometheus/relabel.h"
 
@@ -45,8 +48,17 @@ struct Target {
 class TargetProvider {
  public:
   virtual ~TargetProvider() = default;
-  // The discovered label sets, each with __address__. Called once per Start for now.
+  // Called once by the receiver's Start, before any Discover, so that a provider can
+  // register its own metrics (labelled receiver=<receiver_id>).
+  virtual void Attach(component::Telemetry& /*telemetry*/, const std::string& /*receiver_id*/) {}
+  // The discovered label sets, each with __address__. Called by Start, and again after
+  // Poll() returned true.
   virtual Result<std::vector<Labels>> Discover(const ScrapeConfig& config) = 0;
+  // True when `config`'s targets can change after Start; the receiver then calls Poll()
+  // for it about once a second.
+  virtual bool Dynamic(const ScrapeConfig& /*config*/) const { return false; }
+  // Looks for changes; true when Discover(config) may now return other targets.
+  virtual bool Poll(const ScrapeConfig& /*config*/) { return false; }
 };
 
 // static_configs: one label set per target, with the group's labels.
