@@ -139,9 +139,29 @@ pdata::Exemplar ConvertExemplar(const ExemplarInput& in, int64_t sample_time_ms)
   return e;
 }
 
+// Hashes a point's labels (name and value of each, in order) without copying them.
+uint64_t HashLabelRefs(const std::vector<const Label*>& labels) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ labels.size();
+  for (const Label* l : labels) {
+    h = (h ^ std::hash<std::string_view>()(l->name)) * 0x100000001b3ULL;
+    h = (h ^ std::hash<std::string_view>()(l->value)) * 0x100000001b3ULL;
+    h ^= h >> 29;
+  }
+  return h;
+}
+
+bool SameLabels(const std::vector<Label>& key, const std::vector<const Label*>& labels) {
+  if (key.size() != labels.size()) return false;
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (key[i].name != labels[i]->name || key[i].value != labels[i]->value) return false;
+  }
+  return true;
+}
+
 // One point under construction; histogram and summary points collect several samples.
 struct PointAcc {
-  pdata::Attributes attributes;
+  std::vector<Label> key;            // the point's labels; moved into attributes by Finish()
+  size_t next_same_hash = SIZE_MAX;  // the next point whose key has the same hash
   int64_t time_ms = 0;
   bool inconsistent_time = false;
   bool stale = false;
@@ -166,7 +186,9 @@ struct MetricAcc {
   FamilyType type = FamilyType::kUnknown;
   const FamilyMetadata* meta = nullptr;
   std::vector<PointAcc> points;
-  std::unordered_map<std::vector<Label>, size_t, LabelVectorHash> index;  // → points[i]
+  // Hash of a point's key → the first such point; the rest chain through next_same_hash.
+  // Keyed by hash so a lookup copies no label.
+  std::unordered_map<uint64_t, size_t> index;
 };
 
 struct ScopeAcc {
@@ -234,20 +256,24 @@ class MetricsBuilder::Impl {
 
     bool complex = type == FamilyType::kHistogram || type == FamilyType::kSummary;
     // Counters keep the sample name (x_total), complex types the family name.
-    std::string metric_name = complex ? family : std::string(name);
+    std::string_view metric_name = complex ? std::string_view(family) : name;
     // An OpenMetrics counter's _created belongs to the point named <family>_total.
-    if (type == FamilyType::kCounter && suffix == "_created") metric_name = family + "_total";
+    if (type == FamilyType::kCounter && suffix == "_created") {
+      created_name_.assign(family).append("_total");
+      metric_name = created_name_;
+    }
 
-    // Point attributes and scope.
-    std::vector<Label> scope_labels;
-    std::vector<Label> point_labels;
-    std::string part_label;  // le / quantile
+    // Point attributes and scope. The scratch vectors keep their capacity across samples;
+    // point labels are referenced, and copied only when they start a new point.
+    scope_labels_.clear();
+    point_labels_.clear();
+    std::string_view part_label;  // le / quantile
     for (const Label& l : labels.items()) {
       if (l.name == "__name__" || l.name == "job" || l.name == "instance" || l.value.empty()) {
         continue;
       }
       if (IsScopeLabel(l.name)) {
-        scope_labels.push_back(l);
+        scope_labels_.push_back(l);
         continue;
       }
       if ((type == FamilyType::kHistogram && suffix == "_bucket" && l.name == "le") ||
@@ -255,18 +281,11 @@ class MetricsBuilder::Impl {
         part_label = l.value;
         continue;
       }
-      point_labels.push_back(l);
+      point_labels_.push_back(&l);
     }
-    ScopeAcc& scope = Scope(res, scope_labels);
-    MetricAcc& metric = Metric(scope, metric_name, type, meta);
-    auto [it, inserted] = metric.index.emplace(point_labels, metric.points.size());
-    if (inserted) {
-      PointAcc p;
-      for (const Label& l : point_labels)
-        p.attributes.push_back({l.name, pdata::AnyValue(l.value)});
-      metric.points.push_back(std::move(p));
-    }
-    PointAcc& point = metric.points[it->second];
+    size_t scope_index = Scope(res, scope_labels_);
+    MetricAcc& metric = Metric(res, scope_index, metric_name, type, meta);
+    PointAcc& point = metric.points[FindOrAddPoint(metric, point_labels_)];
     bool stale = IsStaleNaN(value);
 
     if (suffix == "_created" && type != FamilyType::kUnknown) {
@@ -317,6 +336,7 @@ class MetricsBuilder::Impl {
     resource_index_.clear();
     last_resource_ = SIZE_MAX;
     last_name_.clear();
+    last_metric_.reset();
     return out;
   }
 
@@ -348,14 +368,16 @@ class MetricsBuilder::Impl {
       a.push_back({"server.port", pdata::AnyValue(port)});
       a.push_back({"url.scheme", pdata::AnyValue(options_.scheme)});
       resources_.push_back(std::move(r));
+      last_metric_.reset();
     }
     last_resource_ = it->second;
     return resources_[it->second];
   }
 
-  ScopeAcc& Scope(ResourceAcc& res, const std::vector<Label>& scope_labels) {
+  // The index of the scope for `scope_labels` in res.scopes, added when new.
+  size_t Scope(ResourceAcc& res, const std::vector<Label>& scope_labels) {
     if (auto found = res.index.find(scope_labels); found != res.index.end()) {
-      return res.scopes[found->second];
+      return found->second;
     }
     auto [it, inserted] = res.index.emplace(scope_labels, res.scopes.size());
     if (inserted) {
@@ -379,20 +401,66 @@ class MetricsBuilder::Impl {
       }
       res.scopes.push_back(std::move(s));
     }
-    return res.scopes[it->second];
+    return it->second;
   }
 
-  MetricAcc& Metric(ScopeAcc& scope, const std::string& name, FamilyType type,
+  // The metric `name` of scope `scope_index` of `res`, added when new. Consecutive samples
+  // nearly always hit the same metric: the last one is remembered, so the name is neither
+  // copied nor hashed then.
+  MetricAcc& Metric(ResourceAcc& res, size_t scope_index, std::string_view name, FamilyType type,
                     const FamilyMetadata* meta) {
-    auto [it, inserted] = scope.index.emplace(name, scope.metrics.size());
+    const size_t resource_index = static_cast<size_t>(&res - resources_.data());
+    ScopeAcc& scope = res.scopes[scope_index];
+    if (last_metric_ && last_metric_->resource == resource_index &&
+        last_metric_->scope == scope_index && last_metric_->name == name) {
+      return scope.metrics[last_metric_->metric];
+    }
+    auto [it, inserted] = scope.index.emplace(std::string(name), scope.metrics.size());
     if (inserted) {
       MetricAcc m;
-      m.name = name;
+      m.name = std::string(name);
       m.type = type;
       m.meta = meta;
       scope.metrics.push_back(std::move(m));
     }
+    if (!last_metric_) last_metric_.emplace();
+    last_metric_->resource = resource_index;
+    last_metric_->scope = scope_index;
+    last_metric_->name.assign(name);
+    last_metric_->metric = it->second;
     return scope.metrics[it->second];
+  }
+
+  // The index of the point of `metric` with labels `labels`, added when new.
+  static size_t FindOrAddPoint(MetricAcc& metric, const std::vector<const Label*>& labels) {
+    const uint64_t hash = HashLabelRefs(labels);
+    auto [it, inserted] = metric.index.emplace(hash, metric.points.size());
+    if (!inserted) {
+      size_t i = it->second;
+      while (true) {
+        PointAcc& p = metric.points[i];
+        if (SameLabels(p.key, labels)) return i;
+        if (p.next_same_hash == SIZE_MAX) break;
+        i = p.next_same_hash;
+      }
+      metric.points[i].next_same_hash = metric.points.size();
+    }
+    PointAcc p;
+    p.key.reserve(labels.size());
+    for (const Label* l : labels) p.key.push_back(*l);
+    metric.points.push_back(std::move(p));
+    return metric.points.size() - 1;
+  }
+
+  // The point's attributes, moved out of its key.
+  static pdata::Attributes TakeAttributes(PointAcc& p) {
+    pdata::Attributes attributes;
+    attributes.reserve(p.key.size());
+    for (Label& l : p.key) {
+      attributes.push_back({std::move(l.name), pdata::AnyValue(std::move(l.value))});
+    }
+    p.key.clear();
+    return attributes;
   }
 
   std::string OutputName(const MetricAcc& m) const {
@@ -461,7 +529,7 @@ class MetricsBuilder::Impl {
   std::optional<pdata::NumberDataPoint> BuildNumberPoint(PointAcc& p) {
     if (!p.value) return std::nullopt;  // only a _created sample was seen
     pdata::NumberDataPoint dp;
-    dp.attributes = std::move(p.attributes);
+    dp.attributes = TakeAttributes(p);
     dp.time_unix_nano = ToNanos(p.time_ms);
     if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
     if (p.stale) {
@@ -482,7 +550,7 @@ class MetricsBuilder::Impl {
     std::sort(p.parts.begin(), p.parts.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     pdata::HistogramDataPoint dp;
-    dp.attributes = std::move(p.attributes);
+    dp.attributes = TakeAttributes(p);
     dp.time_unix_nano = ToNanos(p.time_ms);
     if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
     for (const auto& [bound, cum] : p.parts) {
@@ -515,7 +583,7 @@ class MetricsBuilder::Impl {
       return std::nullopt;
     }
     pdata::SummaryDataPoint dp;
-    dp.attributes = std::move(p.attributes);
+    dp.attributes = TakeAttributes(p);
     dp.time_unix_nano = ToNanos(p.time_ms);
     if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
     if (p.stale) {
@@ -544,6 +612,17 @@ class MetricsBuilder::Impl {
   std::string last_name_;
   std::string last_family_, last_suffix_;
   const FamilyMetadata* last_meta_ = nullptr;
+  // The metric the previous sample went to (see Metric()); reset when resources or scopes
+  // are added or cleared.
+  struct LastMetric {
+    size_t resource = 0, scope = 0, metric = 0;
+    std::string name;
+  };
+  std::optional<LastMetric> last_metric_;
+  // Scratch space of Add(), kept for its capacity.
+  std::vector<Label> scope_labels_;
+  std::vector<const Label*> point_labels_;
+  std::string created_name_;
   int64_t dropped_ = 0;
 };
 

@@ -106,13 +106,10 @@ struct ParsedSample {
 // Copies a parsed sample out of the parser's buffers, with __name__ among its labels.
 ParsedSample CopySample(const expfmt::Sample& s) {
   ParsedSample p;
-  std::vector<Label> labels;
-  labels.reserve(s.labels.size() + 1);
-  labels.push_back({"__name__", std::string(s.name)});
-  for (const expfmt::Label& l : s.labels) {
-    labels.push_back({std::string(l.name), std::string(l.value)});
-  }
-  p.labels = Labels(std::move(labels));
+  // Set() on sorted input appends, so this skips the Labels(vector) constructor's stable
+  // sort and its temporary buffer; a duplicate name keeps the last value either way.
+  p.labels.Set("__name__", s.name);
+  for (const expfmt::Label& l : s.labels) p.labels.Set(l.name, l.value);
   p.value = s.value;
   p.timestamp_ms = s.timestamp_ms;
   if (s.exemplar) {
@@ -226,11 +223,19 @@ void ScrapeLoop::MergeTargetLabels(Labels& labels) const {
   std::vector<Label> conflicts;
   for (const Label& l : target_public_.items()) {
     std::string_view existing = labels.Get(l.name);
-    if (!existing.empty()) conflicts.push_back({l.name, std::string(existing)});
+    if (!existing.empty()) {
+      if (conflicts.empty()) conflicts.reserve(target_public_.size());
+      conflicts.push_back({l.name, std::string(existing)});
+    }
     labels.Set(l.name, l.value);
   }
-  std::stable_sort(conflicts.begin(), conflicts.end(),
-                   [](const Label& a, const Label& b) { return a.name.size() < b.name.size(); });
+  // A stable insertion sort by name length: there are at most as many conflicts as target
+  // labels, and std::stable_sort would allocate a buffer per sample.
+  for (size_t i = 1; i < conflicts.size(); ++i) {
+    for (size_t j = i; j > 0 && conflicts[j].name.size() < conflicts[j - 1].name.size(); --j) {
+      std::swap(conflicts[j], conflicts[j - 1]);
+    }
+  }
   for (const Label& c : conflicts) {
     std::string name = c.name;
     while (true) {
@@ -268,21 +273,31 @@ Status ScrapeLoop::CheckLabelLengths(const Labels& labels) const {
 }
 
 ScrapeResult ScrapeLoop::ScrapeOnce() {
-  const ScrapeConfig& cfg = options_.config;
-  ScrapeResult res;
   const int64_t scrape_ms = options_.clock->NowUnixNanos() / 1'000'000;
   const auto started = options_.clock->Steady();
+  auto response = Fetch();
+  if (stop_flag_.load()) {
+    ScrapeResult res;
+    res.status = Cancelled("scrape loop stopped");
+    return res;
+  }
+  return Process(std::move(response), scrape_ms, started);
+}
 
+ScrapeResult ScrapeLoop::ScrapeResponse(Result<net::HttpResponse> response) {
+  const int64_t scrape_ms = options_.clock->NowUnixNanos() / 1'000'000;
+  return Process(std::move(response), scrape_ms, options_.clock->Steady());
+}
+
+ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, int64_t scrape_ms,
+                                 std::chrono::steady_clock::time_point started) {
+  const ScrapeConfig& cfg = options_.config;
+  ScrapeResult res;
   std::vector<ParsedSample> samples;
   std::unordered_map<std::string, FamilyMetadata> metadata;
   size_t body_size = 0;
   Status status;
 
-  auto response = Fetch();
-  if (stop_flag_.load()) {
-    res.status = Cancelled("scrape loop stopped");
-    return res;
-  }
   if (!response.ok()) {
     status = response.status();
   } else {
@@ -296,24 +311,32 @@ ScrapeResult ScrapeLoop::ScrapeOnce() {
                    ? expfmt::Format::kOpenMetrics
                    : expfmt::Format::kText;
     }
+    // Samples of a family are consecutive: look the family up only when it changes.
+    std::string last_family;
+    FamilyMetadata* meta = nullptr;
     status = parser_->Parse(response->body, format, [&](const expfmt::Sample& s) {
-      auto [it, inserted] = metadata.try_emplace(std::string(s.family.name));
-      if (inserted) it->second.type = ToFamilyType(s.family.type);
+      if (meta == nullptr || s.family.name != last_family) {
+        last_family.assign(s.family.name);
+        auto [it, inserted] = metadata.try_emplace(last_family);
+        if (inserted) it->second.type = ToFamilyType(s.family.type);
+        meta = &it->second;
+      }
       // HELP may follow the first sample in text format.
-      if (it->second.help.empty()) it->second.help = std::string(s.family.help);
-      if (it->second.unit.empty()) it->second.unit = std::string(s.family.unit);
+      if (meta->help.empty() && !s.family.help.empty()) meta->help = std::string(s.family.help);
+      if (meta->unit.empty() && !s.family.unit.empty()) meta->unit = std::string(s.family.unit);
       samples.push_back(CopySample(s));
     });
   }
 
   MetricsBuilder builder(BuilderOptions{.scheme = options_.target.scheme,
                                         .trim_metric_suffixes = options_.trim_metric_suffixes});
-  std::unordered_map<std::vector<Label>, char, LabelVectorHash> current_series;
+  SeriesSet current_series;
   struct Accepted {
     Labels labels;
     double value;
     int64_t time_ms;
     const ExemplarInput* exemplar;
+    bool track;  // a series for staleness tracking
   };
   std::vector<Accepted> accepted;
 
@@ -339,8 +362,9 @@ ScrapeResult ScrapeLoop::ScrapeOnce() {
       }
       bool honored = cfg.honor_timestamps && s.timestamp_ms.has_value();
       int64_t t = honored ? *s.timestamp_ms : scrape_ms;
-      if (!honored || cfg.track_timestamps_staleness) current_series.emplace(s.labels.items(), 1);
-      accepted.push_back({std::move(s.labels), s.value, t, s.exemplar ? &*s.exemplar : nullptr});
+      bool track = !honored || cfg.track_timestamps_staleness;
+      accepted.push_back(
+          {std::move(s.labels), s.value, t, s.exemplar ? &*s.exemplar : nullptr, track});
     }
     if (status.ok() && cfg.sample_limit > 0 &&
         accepted.size() > static_cast<size_t>(cfg.sample_limit)) {
@@ -351,18 +375,23 @@ ScrapeResult ScrapeLoop::ScrapeOnce() {
   if (status.ok()) {
     res.samples_post_relabel = accepted.size();
     for (const auto& [name, meta] : metadata) builder.SetMetadata(name, meta);
-    for (const Accepted& a : accepted) builder.Add(a.labels, a.value, a.time_ms, a.exemplar);
-    for (const auto& [labels, unused] : current_series) {
-      if (!previous_series_.count(labels)) ++res.series_added;
+    for (Accepted& a : accepted) {
+      builder.Add(a.labels, a.value, a.time_ms, a.exemplar);
+      if (!a.track) continue;
+      // The labels are not needed after Add(): move them into the series set.
+      Series series{std::move(a.labels), 0};
+      // LabelVectorHash, as before, keeps the stale markers' order (the set's iteration
+      // order) what it was.
+      series.hash = LabelVectorHash()(series.labels.items());
+      auto [it, inserted] = current_series.insert(std::move(series));
+      if (inserted && !previous_series_.count(*it)) ++res.series_added;
     }
-  } else {
-    current_series.clear();
   }
   // Stale markers for series that were there last time and are not now.
   for (const auto& [name, meta] : previous_metadata_) builder.SetMetadata(name, meta);
-  for (const auto& [labels, unused] : previous_series_) {
-    if (current_series.count(labels)) continue;
-    builder.Add(Labels(labels), StaleNaN(), scrape_ms);
+  for (const Series& series : previous_series_) {
+    if (current_series.count(series)) continue;
+    builder.Add(series.labels, StaleNaN(), scrape_ms);
     ++res.stale_markers;
   }
   previous_series_ = std::move(current_series);

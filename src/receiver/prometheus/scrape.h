@@ -41,6 +41,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/clock.h"
@@ -102,6 +103,10 @@ class ScrapeLoop {
 
   // Runs one scrape now (at the clock's time) and pushes its result.
   ScrapeResult ScrapeOnce();
+  // Runs everything of a scrape after the fetch (parse, labels, limits, staleness, build,
+  // push) on `response`, at the clock's time, as ScrapeOnce() does. For benchmarks; the
+  // same rule as ScrapeOnce() applies.
+  ScrapeResult ScrapeResponse(Result<net::HttpResponse> response);
 
   const Target& target() const { return options_.target; }
 
@@ -115,6 +120,9 @@ class ScrapeLoop {
  private:
   void Run();
   Result<net::HttpResponse> Fetch();
+  // Steps 2-6 of a scrape on a fetched (or failed) response.
+  ScrapeResult Process(Result<net::HttpResponse> response, int64_t scrape_ms,
+                       std::chrono::steady_clock::time_point started);
   net::HttpRequest BuildRequest() const;
   // Merges target labels into scraped `labels` (with __name__) per honor_labels.
   void MergeTargetLabels(Labels& labels) const;
@@ -124,8 +132,21 @@ class ScrapeLoop {
   ScrapeLoopOptions options_;
   Labels target_public_;
   std::unique_ptr<expfmt::Parser> parser_;
-  // Series of the previous scrape (final labels) and the families they belonged to.
-  std::unordered_map<std::vector<Label>, char, LabelVectorHash> previous_series_;
+  // A series (final labels) with its hash, computed once per scrape and reused by both
+  // set lookups of the staleness check.
+  struct Series {
+    Labels labels;
+    size_t hash = 0;
+    friend bool operator==(const Series& a, const Series& b) {
+      return a.hash == b.hash && a.labels == b.labels;
+    }
+  };
+  struct SeriesHash {
+    size_t operator()(const Series& s) const { return s.hash; }
+  };
+  using SeriesSet = std::unordered_set<Series, SeriesHash>;
+  // Series of the previous scrape and the families they belonged to.
+  SeriesSet previous_series_;
   std::unordered_map<std::string, FamilyMetadata> previous_metadata_;
 
   std::thread thread_;
