@@ -212,9 +212,23 @@ class Decoder {
   bool KeyValueMsg(string_view in, pdata::KeyValue* out);
   bool ResourceMsg(string_view in, pdata::Resource* out);
   bool ScopeMsg(string_view in, pdata::InstrumentationScope* out);
+
+  // The envelope the three signals share, decoded once for all of them:
+  //   Request{1: repeated ResourceGroup}
+  //   ResourceGroup{1: resource, 2: repeated ScopeGroup, 3: schema_url}
+  //   ScopeGroup{1: scope, 2: repeated item, 3: schema_url}
+  // S is a signal's traits struct (MetricsSignal, TracesSignal, LogsSignal below): its
+  // types, members, item decoder and proto field names (for error paths).
+  template <typename S>
+  bool RequestMsg(string_view in, typename S::Request* out);
+  template <typename S>
+  bool ResourceGroupMsg(string_view in, typename S::ResourceGroup* out);
+  template <typename S>
+  bool ScopeGroupMsg(string_view in, typename S::ScopeGroup* out);
+  struct MetricsSignal;
+  struct TracesSignal;
+  struct LogsSignal;
   // metrics/v1
-  bool ResourceMetricsMsg(string_view in, pdata::ResourceMetrics* out);
-  bool ScopeMetricsMsg(string_view in, pdata::ScopeMetrics* out);
   bool MetricMsg(string_view in, pdata::Metric* out);
   bool GaugeMsg(string_view in, pdata::Gauge* out);
   bool SumMsg(string_view in, pdata::Sum* out);
@@ -229,15 +243,11 @@ class Decoder {
   bool QuantileMsg(string_view in, pdata::SummaryDataPoint::ValueAtQuantile* out);
   bool ExemplarMsg(string_view in, pdata::Exemplar* out);
   // trace/v1
-  bool ResourceSpansMsg(string_view in, pdata::ResourceSpans* out);
-  bool ScopeSpansMsg(string_view in, pdata::ScopeSpans* out);
   bool SpanMsg(string_view in, pdata::Span* out);
   bool EventMsg(string_view in, pdata::SpanEvent* out);
   bool LinkMsg(string_view in, pdata::SpanLink* out);
   bool StatusMsg(string_view in, pdata::SpanStatus* out);
   // logs/v1
-  bool ResourceLogsMsg(string_view in, pdata::ResourceLogs* out);
-  bool ScopeLogsMsg(string_view in, pdata::ScopeLogs* out);
   bool LogRecordMsg(string_view in, pdata::LogRecord* out);
   // collector/*/v1 responses, google.rpc
   bool PartialSuccessMsg(string_view in, ExportPartialSuccess* out);
@@ -475,53 +485,90 @@ bool Decoder::ScopeMsg(string_view in, pdata::InstrumentationScope* out) {
 
 // ---------------------------------------------------------------- metrics/v1
 
-bool Decoder::MetricsRequest(string_view in, pdata::Metrics* out) {
+struct Decoder::MetricsSignal {
+  using Request = pdata::Metrics;
+  using ResourceGroup = pdata::ResourceMetrics;
+  using ScopeGroup = pdata::ScopeMetrics;
+  static constexpr const char* kResourceGroups = "resource_metrics";
+  static constexpr const char* kScopeGroups = "scope_metrics";
+  static constexpr const char* kItems = "metrics";
+  static auto& ResourceGroups(Request& r) { return r.resource_metrics; }
+  static auto& ScopeGroups(ResourceGroup& g) { return g.scope_metrics; }
+  static auto& Items(ScopeGroup& g) { return g.metrics; }
+  static constexpr MessageFn<pdata::Metric> kItemMsg = &Decoder::MetricMsg;
+};
+
+struct Decoder::TracesSignal {
+  using Request = pdata::Traces;
+  using ResourceGroup = pdata::ResourceSpans;
+  using ScopeGroup = pdata::ScopeSpans;
+  static constexpr const char* kResourceGroups = "resource_spans";
+  static constexpr const char* kScopeGroups = "scope_spans";
+  static constexpr const char* kItems = "spans";
+  static auto& ResourceGroups(Request& r) { return r.resource_spans; }
+  static auto& ScopeGroups(ResourceGroup& g) { return g.scope_spans; }
+  static auto& Items(ScopeGroup& g) { return g.spans; }
+  static constexpr MessageFn<pdata::Span> kItemMsg = &Decoder::SpanMsg;
+};
+
+struct Decoder::LogsSignal {
+  using Request = pdata::Logs;
+  using ResourceGroup = pdata::ResourceLogs;
+  using ScopeGroup = pdata::ScopeLogs;
+  static constexpr const char* kResourceGroups = "resource_logs";
+  static constexpr const char* kScopeGroups = "scope_logs";
+  static constexpr const char* kItems = "log_records";
+  static auto& ResourceGroups(Request& r) { return r.resource_logs; }
+  static auto& ScopeGroups(ResourceGroup& g) { return g.scope_logs; }
+  static auto& Items(ScopeGroup& g) { return g.log_records; }
+  static constexpr MessageFn<pdata::LogRecord> kItemMsg = &Decoder::LogRecordMsg;
+};
+
+template <typename S>
+bool Decoder::RequestMsg(string_view in, typename S::Request* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 1) {
-      TRY(Append(r, wt, "resource_metrics", &Decoder::ResourceMetricsMsg, &out->resource_metrics));
-    } else {
-      TRY(Skip(r, wt));
+      return Append(r, wt, S::kResourceGroups, &Decoder::ResourceGroupMsg<S>,
+                    &S::ResourceGroups(*out));
     }
-    return true;
+    return Skip(r, wt);
   });
 }
 
-bool Decoder::ResourceMetricsMsg(string_view in, pdata::ResourceMetrics* out) {
+template <typename S>
+bool Decoder::ResourceGroupMsg(string_view in, typename S::ResourceGroup* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
-        TRY(Message(r, wt, "resource", -1, &Decoder::ResourceMsg, &out->resource));
-        break;
+        return Message(r, wt, "resource", -1, &Decoder::ResourceMsg, &out->resource);
       case 2:
-        TRY(Append(r, wt, "scope_metrics", &Decoder::ScopeMetricsMsg, &out->scope_metrics));
-        break;
+        return Append(r, wt, S::kScopeGroups, &Decoder::ScopeGroupMsg<S>, &S::ScopeGroups(*out));
       case 3:
-        TRY(Str(r, wt, "schema_url", &out->schema_url));
-        break;
+        return Str(r, wt, "schema_url", &out->schema_url);
       default:
-        TRY(Skip(r, wt));
+        return Skip(r, wt);
     }
-    return true;
   });
 }
 
-bool Decoder::ScopeMetricsMsg(string_view in, pdata::ScopeMetrics* out) {
+template <typename S>
+bool Decoder::ScopeGroupMsg(string_view in, typename S::ScopeGroup* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
-        TRY(Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope));
-        break;
+        return Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope);
       case 2:
-        TRY(Append(r, wt, "metrics", &Decoder::MetricMsg, &out->metrics));
-        break;
+        return Append(r, wt, S::kItems, S::kItemMsg, &S::Items(*out));
       case 3:
-        TRY(Str(r, wt, "schema_url", &out->schema_url));
-        break;
+        return Str(r, wt, "schema_url", &out->schema_url);
       default:
-        TRY(Skip(r, wt));
+        return Skip(r, wt);
     }
-    return true;
   });
+}
+
+bool Decoder::MetricsRequest(string_view in, pdata::Metrics* out) {
+  return RequestMsg<MetricsSignal>(in, out);
 }
 
 // Returns the oneof member T of `data`, making it the set member if another one was.
@@ -898,52 +945,7 @@ bool Decoder::ExemplarMsg(string_view in, pdata::Exemplar* out) {
 // ---------------------------------------------------------------- trace/v1
 
 bool Decoder::TracesRequest(string_view in, pdata::Traces* out) {
-  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
-    if (f == 1) {
-      TRY(Append(r, wt, "resource_spans", &Decoder::ResourceSpansMsg, &out->resource_spans));
-    } else {
-      TRY(Skip(r, wt));
-    }
-    return true;
-  });
-}
-
-bool Decoder::ResourceSpansMsg(string_view in, pdata::ResourceSpans* out) {
-  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
-    switch (f) {
-      case 1:
-        TRY(Message(r, wt, "resource", -1, &Decoder::ResourceMsg, &out->resource));
-        break;
-      case 2:
-        TRY(Append(r, wt, "scope_spans", &Decoder::ScopeSpansMsg, &out->scope_spans));
-        break;
-      case 3:
-        TRY(Str(r, wt, "schema_url", &out->schema_url));
-        break;
-      default:
-        TRY(Skip(r, wt));
-    }
-    return true;
-  });
-}
-
-bool Decoder::ScopeSpansMsg(string_view in, pdata::ScopeSpans* out) {
-  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
-    switch (f) {
-      case 1:
-        TRY(Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope));
-        break;
-      case 2:
-        TRY(Append(r, wt, "spans", &Decoder::SpanMsg, &out->spans));
-        break;
-      case 3:
-        TRY(Str(r, wt, "schema_url", &out->schema_url));
-        break;
-      default:
-        TRY(Skip(r, wt));
-    }
-    return true;
-  });
+  return RequestMsg<TracesSignal>(in, out);
 }
 
 bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
@@ -1073,52 +1075,7 @@ bool Decoder::StatusMsg(string_view in, pdata::SpanStatus* out) {
 // ---------------------------------------------------------------- logs/v1
 
 bool Decoder::LogsRequest(string_view in, pdata::Logs* out) {
-  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
-    if (f == 1) {
-      TRY(Append(r, wt, "resource_logs", &Decoder::ResourceLogsMsg, &out->resource_logs));
-    } else {
-      TRY(Skip(r, wt));
-    }
-    return true;
-  });
-}
-
-bool Decoder::ResourceLogsMsg(string_view in, pdata::ResourceLogs* out) {
-  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
-    switch (f) {
-      case 1:
-        TRY(Message(r, wt, "resource", -1, &Decoder::ResourceMsg, &out->resource));
-        break;
-      case 2:
-        TRY(Append(r, wt, "scope_logs", &Decoder::ScopeLogsMsg, &out->scope_logs));
-        break;
-      case 3:
-        TRY(Str(r, wt, "schema_url", &out->schema_url));
-        break;
-      default:
-        TRY(Skip(r, wt));
-    }
-    return true;
-  });
-}
-
-bool Decoder::ScopeLogsMsg(string_view in, pdata::ScopeLogs* out) {
-  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
-    switch (f) {
-      case 1:
-        TRY(Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope));
-        break;
-      case 2:
-        TRY(Append(r, wt, "log_records", &Decoder::LogRecordMsg, &out->log_records));
-        break;
-      case 3:
-        TRY(Str(r, wt, "schema_url", &out->schema_url));
-        break;
-      default:
-        TRY(Skip(r, wt));
-    }
-    return true;
-  });
+  return RequestMsg<LogsSignal>(in, out);
 }
 
 bool Decoder::LogRecordMsg(string_view in, pdata::LogRecord* out) {
