@@ -219,12 +219,7 @@ void ScrapeConfig::Visit(config::Visitor& v) {
   v.Field("enable_compression", enable_compression);
   v.Field("follow_redirects", follow_redirects);
   v.Field("enable_http2", enable_http2);
-  Base2BytesField(v, "body_size_limit", body_size_limit);
-  v.Field("sample_limit", sample_limit);
-  v.Field("label_limit", label_limit);
-  v.Field("label_name_length_limit", label_name_length_limit);
-  v.Field("label_value_length_limit", label_value_length_limit);
-  v.Field("target_limit", target_limit);
+  VisitLimits(v);
   v.Field("keep_dropped_targets", keep_dropped_targets);
   v.Field("scrape_protocols", scrape_protocols);
   v.Field("fallback_scrape_protocol", fallback_scrape_protocol);
@@ -255,17 +250,33 @@ void ScrapeConfig::Visit(config::Visitor& v) {
   }
 }
 
-void GlobalConfig::Visit(config::Visitor& v) {
-  v.Field("scrape_interval", scrape_interval);
-  v.Field("scrape_timeout", scrape_timeout);
-  v.Field("evaluation_interval", evaluation_interval);
-  v.Field("external_labels", external_labels);
+void ScrapeLimits::VisitLimits(config::Visitor& v) {
   Base2BytesField(v, "body_size_limit", body_size_limit);
   v.Field("sample_limit", sample_limit);
   v.Field("label_limit", label_limit);
   v.Field("label_name_length_limit", label_name_length_limit);
   v.Field("label_value_length_limit", label_value_length_limit);
   v.Field("target_limit", target_limit);
+}
+
+void ScrapeLimits::InheritLimits(const ScrapeLimits& global) {
+  auto inherit = [](auto& mine, auto theirs) {
+    if (mine == 0) mine = theirs;
+  };
+  inherit(body_size_limit, global.body_size_limit);
+  inherit(sample_limit, global.sample_limit);
+  inherit(label_limit, global.label_limit);
+  inherit(label_name_length_limit, global.label_name_length_limit);
+  inherit(label_value_length_limit, global.label_value_length_limit);
+  inherit(target_limit, global.target_limit);
+}
+
+void GlobalConfig::Visit(config::Visitor& v) {
+  v.Field("scrape_interval", scrape_interval);
+  v.Field("scrape_timeout", scrape_timeout);
+  v.Field("evaluation_interval", evaluation_interval);
+  v.Field("external_labels", external_labels);
+  VisitLimits(v);
   v.Field("scrape_protocols", scrape_protocols);
   v.Field("query_log_file", query_log_file);
   if (v.decoding()) CheckProtocols(v, "scrape_protocols", scrape_protocols);
@@ -395,14 +406,7 @@ std::vector<ScrapeConfig> Config::ResolvedScrapeConfigs() const {
     if (sc.scrape_timeout.count() == 0) {
       sc.scrape_timeout = std::min(g.scrape_timeout, sc.scrape_interval);
     }
-    if (sc.body_size_limit == 0) sc.body_size_limit = g.body_size_limit;
-    if (sc.sample_limit == 0) sc.sample_limit = g.sample_limit;
-    if (sc.label_limit == 0) sc.label_limit = g.label_limit;
-    if (sc.label_name_length_limit == 0) sc.label_name_length_limit = g.label_name_length_limit;
-    if (sc.label_value_length_limit == 0) {
-      sc.label_value_length_limit = g.label_value_length_limit;
-    }
-    if (sc.target_limit == 0) sc.target_limit = g.target_limit;
+    sc.InheritLimits(g);
     if (sc.scrape_protocols.empty()) {
       sc.scrape_protocols =
           g.scrape_protocols.empty() ? DefaultScrapeProtocols() : g.scrape_protocols;

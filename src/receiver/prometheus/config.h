@@ -103,7 +103,23 @@ inline constexpr const char* kScrapeProtocols[] = {"PrometheusProto", "OpenMetri
                                                    "OpenMetricsText1.0.0", "PrometheusText0.0.4",
                                                    "PrometheusText1.0.0"};
 
-struct ScrapeConfig {
+// The limits Prometheus accepts both under `global` and in each scrape config; a scrape
+// config's 0 takes the global value (InheritLimits). 0 everywhere means no limit.
+struct ScrapeLimits {
+  // Bytes; "10MB" means 10 MiB, as in Prometheus (base-2 units).
+  uint64_t body_size_limit = 0;
+  int64_t sample_limit = 0;
+  int64_t label_limit = 0;
+  int64_t label_name_length_limit = 0;
+  int64_t label_value_length_limit = 0;
+  int64_t target_limit = 0;
+  // Visits the six keys at the level of the enclosing config.
+  void VisitLimits(config::Visitor& v);
+  // Replaces every limit left at 0 by the one in `global`.
+  void InheritLimits(const ScrapeLimits& global);
+};
+
+struct ScrapeConfig : ScrapeLimits {
   std::string job_name;
   Duration scrape_interval{0};  // 0: global
   Duration scrape_timeout{0};   // 0: min(global timeout, interval)
@@ -118,13 +134,6 @@ struct ScrapeConfig {
   bool enable_compression = true;
   bool follow_redirects = true;
   bool enable_http2 = true;
-  // Bytes; "10MB" means 10 MiB, as in Prometheus (base-2 units). 0: global (0 = none).
-  uint64_t body_size_limit = 0;
-  int64_t sample_limit = 0;
-  int64_t label_limit = 0;
-  int64_t label_name_length_limit = 0;
-  int64_t label_value_length_limit = 0;
-  int64_t target_limit = 0;
   int64_t keep_dropped_targets = 0;
   std::vector<std::string> scrape_protocols;  // empty: global, then Prometheus' default
   std::string fallback_scrape_protocol;       // the receiver forces PrometheusText0.0.4
@@ -147,17 +156,11 @@ struct ScrapeConfig {
   void Visit(config::Visitor& v);
 };
 
-struct GlobalConfig {
+struct GlobalConfig : ScrapeLimits {
   Duration scrape_interval = std::chrono::minutes(1);
   Duration scrape_timeout = std::chrono::seconds(10);
   Duration evaluation_interval = std::chrono::minutes(1);  // accepted, unused
   std::map<std::string, std::string> external_labels;
-  uint64_t body_size_limit = 0;
-  int64_t sample_limit = 0;
-  int64_t label_limit = 0;
-  int64_t label_name_length_limit = 0;
-  int64_t label_value_length_limit = 0;
-  int64_t target_limit = 0;
   std::vector<std::string> scrape_protocols;
   std::string query_log_file;  // accepted, unused
   void Visit(config::Visitor& v);
