@@ -28,7 +28,8 @@ class Subprocess {
   Subprocess(const Subprocess&) = delete;
   Subprocess& operator=(const Subprocess&) = delete;
 
-  // Starts argv[0] with argv and the extra environment entries ("K=V").
+  // Starts argv[0] (a path, or a name looked up in PATH) with argv and the extra environment
+  // entries ("K=V").
   bool Start(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
   void Signal(int sig);
   // Waits for exit; returns the exit code (128+signal when killed), nullopt on timeout.
