@@ -7,6 +7,8 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
 #include <string>
 
@@ -551,6 +553,25 @@ TEST(OtlpJsonErrors, ByteCorruptionsDecodeOrFailCleanly) {
     }
   }
   EXPECT_GT(errors, 0u);
+}
+
+}  // namespace
+}  // namespace astrolabe::wire
+
+namespace astrolabe::wire {
+namespace {
+
+// Writes the rich payloads as JSON to $ASTROLABE_WIRE_DUMP_DIR (fuzz seeds, external checks).
+TEST(OtlpJsonRoundTrip, DumpForExternalCheck) {
+  const char* dir = std::getenv("ASTROLABE_WIRE_DUMP_DIR");
+  if (dir == nullptr) GTEST_SKIP() << "set ASTROLABE_WIRE_DUMP_DIR to write the payloads";
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    std::ofstream(std::string(dir) + "/" + name, std::ios::binary) << bytes;
+  };
+  write("metrics_rich.json", EncodeMetricsJson(testdata::RichMetrics()));
+  write("traces_rich.json", EncodeTracesJson(testdata::RichTraces()));
+  write("logs_rich.json", EncodeLogsJson(testdata::RichLogs()));
+  write("metrics_nim_small.json", EncodeMetricsJson(testdata::NimMetrics(40)));
 }
 
 }  // namespace
