@@ -31,6 +31,16 @@ std::string Random(size_t n) {
 TEST(SnappyTest, Crc32cKnownValue) {
   EXPECT_EQ(Crc32c("123456789"), 0xE3069283u);
   EXPECT_EQ(Crc32c(""), 0u);
+  // Lengths around the 8-byte stride of the hardware path.
+  std::string data = Random(1000);
+  for (size_t n : {1, 7, 8, 9, 15, 16, 17, 999}) {
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; ++i) {
+      c ^= static_cast<unsigned char>(data[i]);
+      for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+    }
+    EXPECT_EQ(Crc32c(std::string_view(data).substr(0, n)), c ^ 0xFFFFFFFFu) << n;
+  }
 }
 
 TEST(SnappyTest, BlockRoundTripAndKnownBytes) {

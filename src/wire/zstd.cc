@@ -3,8 +3,21 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <memory>
 
 namespace astrolabe::wire {
+namespace {
+
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+
+// One decompression context per thread, reused: creating one and its window buffer per
+// request costs more than decoding a small body. A context that grew past this (a body with a
+// large window) is freed after use rather than kept.
+constexpr size_t kKeepContextUpTo = size_t{16} << 20;
+
+}  // namespace
 
 Status ZstdCompress(std::string_view data, std::string* out, int level) {
   if (level < ZSTD_minCLevel() || level > ZSTD_maxCLevel() || level == 0) {
@@ -25,8 +38,11 @@ Status ZstdCompress(std::string_view data, std::string* out, int level) {
 
 Result<std::string> ZstdDecompress(std::string_view data, size_t max_size) {
   if (data.empty()) return InvalidArgument("zstd: empty stream");
-  ZSTD_DCtx* dctx = ZSTD_createDCtx();
-  if (dctx == nullptr) return ResourceExhausted("zstd: cannot create a decompression context");
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> cached;
+  if (cached == nullptr) cached.reset(ZSTD_createDCtx());
+  if (cached == nullptr) return ResourceExhausted("zstd: cannot create a decompression context");
+  ZSTD_DCtx* dctx = cached.get();
+  ZSTD_DCtx_reset(dctx, ZSTD_reset_session_and_parameters);
   // The window a frame may demand: enough for a body of max_size, but at least 8 MiB, which
   // encoders declare even for tiny bodies when they stream (the zstd CLI declares 2 MiB, Go's
   // klauspost encoder 8 MiB); never past libzstd's default limit of 128 MiB.
@@ -59,7 +75,7 @@ Result<std::string> ZstdDecompress(std::string_view data, size_t max_size) {
     // can make no more progress (a truncated frame).
     if (in.pos == in.size && (last == 0 || (ob.pos == 0 && in.pos == in_before))) break;
   }
-  ZSTD_freeDCtx(dctx);
+  if (ZSTD_sizeof_DCtx(dctx) > kKeepContextUpTo) cached.reset();
   if (!error.ok()) return error;
   // last == 0: the final frame is complete; anything else means it was cut short.
   if (last != 0) return InvalidArgument("zstd: truncated stream");

@@ -5,7 +5,8 @@
 // Decompression is bounded like GzipDecompress: the output never grows past `max_size` + 1
 // bytes, and the decoder's window is capped at the smallest power of two >= max_size (at
 // least 8 MiB, which real encoders declare even for small bodies; at most libzstd's default
-// 128 MiB), so a small hostile frame header cannot make it allocate more than that. Thread-safe (no shared state).
+// 128 MiB), so a small hostile frame header cannot make it allocate more than that.
+// Thread-safe (each thread keeps its own decompression context between calls).
 
 #include <cstddef>
 #include <string>
