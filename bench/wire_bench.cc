@@ -1,6 +1,7 @@
-// OTLP protobuf and JSON codec throughput (src/wire/otlp_proto.h, otlp_json.h) on a NIM-shaped metrics request (the
-// collector's scrape → delta → OTLP/HTTP export path) and on a batch of GenAI-style spans.
-// Reports bytes/s (wire bytes) and items/s (data points or spans). Figures: bench/README.md.
+// OTLP protobuf and JSON codec throughput (src/wire/otlp_proto.h, otlp_json.h) on a NIM-shaped
+// metrics request (the collector's scrape → delta → OTLP/HTTP export path) and on a batch of
+// GenAI-style spans. Reports bytes/s (wire bytes) and items/s (data points or spans). Figures:
+// bench/README.md.
 //
 //   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DASTROLABE_BENCH=ON
 //   ninja -C build-bench wire_bench && build-bench/bench/wire_bench
@@ -11,12 +12,12 @@
 
 #include "pdata/metrics.h"
 #include "pdata/traces.h"
+#include "wire/gzip.h"
 #include "wire/otlp_json.h"
 #include "wire/otlp_proto.h"
+#include "wire/otlp_testdata.h"
 #include "wire/snappy.h"
 #include "wire/zstd.h"
-#include "wire/gzip.h"
-#include "wire/otlp_testdata.h"
 
 namespace astrolabe::wire {
 namespace {

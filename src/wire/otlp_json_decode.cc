@@ -56,9 +56,9 @@ struct PathElem {
 constexpr string_view kTemporalityNames[] = {"AGGREGATION_TEMPORALITY_UNSPECIFIED",
                                              "AGGREGATION_TEMPORALITY_DELTA",
                                              "AGGREGATION_TEMPORALITY_CUMULATIVE"};
-constexpr string_view kSpanKindNames[] = {
-    "SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER",
-    "SPAN_KIND_CLIENT",      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"};
+constexpr string_view kSpanKindNames[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
+                                          "SPAN_KIND_SERVER",      "SPAN_KIND_CLIENT",
+                                          "SPAN_KIND_PRODUCER",    "SPAN_KIND_CONSUMER"};
 constexpr string_view kStatusCodeNames[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK",
                                             "STATUS_CODE_ERROR"};
 constexpr string_view kSeverityNames[] = {
@@ -301,9 +301,7 @@ class Decoder {
         return Fail(field, index, "expected a number");
     }
   }
-  bool Double(dom::element v, string_view field, double* out) {
-    return Double(v, field, -1, out);
-  }
+  bool Double(dom::element v, string_view field, double* out) { return Double(v, field, -1, out); }
   bool OptDouble(dom::element v, string_view field, std::optional<double>* out) {
     double d;
     TRY(Double(v, field, &d));
@@ -532,7 +530,8 @@ bool Decoder::Envelope(dom::object obj, FieldName resources_key, std::vector<R>*
         return Messages(rv, scopes_key.camel, &(r->*scopes), [&](dom::object so, S* s) {
           return Fields(so, [&](string_view sk, dom::element sv) {
             if (sk == "scope") {
-              return Message(sv, "scope", -1, [&](dom::object o) { return ScopeMsg(o, &s->scope); });
+              return Message(sv, "scope", -1,
+                             [&](dom::object o) { return ScopeMsg(o, &s->scope); });
             }
             if (F("schemaUrl", "schema_url").Matches(sk)) {
               return String(sv, "schemaUrl", &s->schema_url);
@@ -998,23 +997,20 @@ Result<pdata::Traces> DecodeTracesJson(std::string_view json, const DecodeOption
 }
 
 Result<pdata::Logs> DecodeLogsJson(std::string_view json, const DecodeOptions& options) {
-  return Decode<pdata::Logs>(json, options, [](Decoder& d, dom::object o, pdata::Logs* l) {
-    return d.LogsRequest(o, l);
-  });
+  return Decode<pdata::Logs>(
+      json, options, [](Decoder& d, dom::object o, pdata::Logs* l) { return d.LogsRequest(o, l); });
 }
 
 Result<ExportResponse> DecodeExportResponseJson(std::string_view json,
                                                 const DecodeOptions& options) {
   if (json.find_first_not_of(" \t\r\n") == std::string_view::npos) return ExportResponse{};
-  return Decode<ExportResponse>(json, options, [](Decoder& d, dom::object o, ExportResponse* r) {
-    return d.Response(o, r);
-  });
+  return Decode<ExportResponse>(
+      json, options, [](Decoder& d, dom::object o, ExportResponse* r) { return d.Response(o, r); });
 }
 
 Result<RpcStatus> DecodeRpcStatusJson(std::string_view json, const DecodeOptions& options) {
-  return Decode<RpcStatus>(json, options, [](Decoder& d, dom::object o, RpcStatus* s) {
-    return d.RpcStatusMsg(o, s);
-  });
+  return Decode<RpcStatus>(
+      json, options, [](Decoder& d, dom::object o, RpcStatus* s) { return d.RpcStatusMsg(o, s); });
 }
 
 }  // namespace astrolabe::wire

@@ -182,8 +182,7 @@ class Writer {
       out_->append(q, 4);
     } else if (n - i == 2) {
       uint32_t v = (p[i] << 16) | (p[i + 1] << 8);
-      char q[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
-                   '='};
+      char q[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], '='};
       out_->append(q, 4);
     }
     out_->push_back('"');

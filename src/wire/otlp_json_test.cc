@@ -124,8 +124,9 @@ TEST(OtlpJsonRoundTrip, SpecialDoublesKeepTheirValue) {
       EXPECT_EQ(std::bit_cast<uint64_t>(got), std::bit_cast<uint64_t>(kValues[i])) << i;
     }
   }
-  const auto& hp = std::get<Histogram>(decoded->resource_metrics[0].scope_metrics[0].metrics[1].data)
-                       .data_points[0];
+  const auto& hp =
+      std::get<Histogram>(decoded->resource_metrics[0].scope_metrics[0].metrics[1].data)
+          .data_points[0];
   EXPECT_TRUE(std::signbit(*hp.sum));
   EXPECT_TRUE(std::isnan(*hp.min));
   EXPECT_EQ(EncodeMetricsJson(*decoded), json);
@@ -141,14 +142,13 @@ TEST(OtlpJsonRoundTrip, ExtremeIntegers) {
   p.flags = std::numeric_limits<uint32_t>::max();
   Metrics metrics = OneMetric(Metric{
       .name = "x",
-      .data = ExponentialHistogram{.data_points = {p},
-                                   .aggregation_temporality = static_cast<AggregationTemporality>(
-                                       -5)}});
-  metrics.resource_metrics[0].scope_metrics[0].metrics.push_back(Metric{
-      .name = "g",
-      .data = Gauge{{NumberDataPoint{.value = std::numeric_limits<int64_t>::min()},
-                     NumberDataPoint{.value = std::numeric_limits<int64_t>::max()},
-                     NumberDataPoint{.value = int64_t{0}}}}});
+      .data = ExponentialHistogram{
+          .data_points = {p}, .aggregation_temporality = static_cast<AggregationTemporality>(-5)}});
+  metrics.resource_metrics[0].scope_metrics[0].metrics.push_back(
+      Metric{.name = "g",
+             .data = Gauge{{NumberDataPoint{.value = std::numeric_limits<int64_t>::min()},
+                            NumberDataPoint{.value = std::numeric_limits<int64_t>::max()},
+                            NumberDataPoint{.value = int64_t{0}}}}});
   metrics.resource_metrics[0].resource.attributes = {
       {"min", AnyValue(std::numeric_limits<int64_t>::min())}};
   auto decoded = DecodeMetricsJson(EncodeMetricsJson(metrics));
@@ -176,15 +176,15 @@ TEST(OtlpJsonRoundTrip, ResponsesAndStatus) {
 // ---- golden documents
 
 TEST(OtlpJsonGolden, EncodeSmallMetricsRequest) {
-  Metrics metrics = OneMetric(Metric{
-      .name = "requests",
-      .unit = "1",
-      .data = Sum{.data_points = {NumberDataPoint{.attributes = {{"code", 200}},
-                                                  .start_time_unix_nano = 1000,
-                                                  .time_unix_nano = 2000,
-                                                  .value = int64_t{7}}},
-                  .aggregation_temporality = AggregationTemporality::kDelta,
-                  .is_monotonic = true}});
+  Metrics metrics =
+      OneMetric(Metric{.name = "requests",
+                       .unit = "1",
+                       .data = Sum{.data_points = {NumberDataPoint{.attributes = {{"code", 200}},
+                                                                   .start_time_unix_nano = 1000,
+                                                                   .time_unix_nano = 2000,
+                                                                   .value = int64_t{7}}},
+                                   .aggregation_temporality = AggregationTemporality::kDelta,
+                                   .is_monotonic = true}});
   metrics.resource_metrics[0].resource.attributes = {{"service.name", "svc"}};
   metrics.resource_metrics[0].scope_metrics[0].scope.name = "lib";
   EXPECT_EQ(EncodeMetricsJson(metrics),
@@ -229,9 +229,9 @@ TEST(OtlpJsonGolden, EncodeEmptyAndResponses) {
   EXPECT_EQ(EncodeExportResponseJson({}, OtlpSignal::kMetrics), "{}");
   EXPECT_EQ(EncodeExportResponseJson(ExportResponse{ExportPartialSuccess{}}, OtlpSignal::kLogs),
             R"({"partialSuccess":{}})");
-  EXPECT_EQ(EncodeExportResponseJson(ExportResponse{ExportPartialSuccess{2, "x"}},
-                                     OtlpSignal::kTraces),
-            R"({"partialSuccess":{"rejectedSpans":"2","errorMessage":"x"}})");
+  EXPECT_EQ(
+      EncodeExportResponseJson(ExportResponse{ExportPartialSuccess{2, "x"}}, OtlpSignal::kTraces),
+      R"({"partialSuccess":{"rejectedSpans":"2","errorMessage":"x"}})");
   EXPECT_EQ(EncodeRpcStatusJson({.code = 3, .message = "bad", .details = {{"t", "v"}}}),
             R"({"code":3,"message":"bad","details":[{"@type":"t"}]})");
 }
@@ -416,11 +416,10 @@ std::string MetricsError(const std::string& json) {
 }
 
 TEST(OtlpJsonErrors, NameThePath) {
-  EXPECT_EQ(
-      MetricsError(R"({"resourceMetrics":[{"scopeMetrics":[{},{"metrics":[{},{},{},{"sum":)"
-                   R"({"dataPoints":[{},{},{"asInt":true}]}}]}]}]})"),
-      "resourceMetrics[0].scopeMetrics[1].metrics[3].sum.dataPoints[2].asInt: expected an "
-      "integer");
+  EXPECT_EQ(MetricsError(R"({"resourceMetrics":[{"scopeMetrics":[{},{"metrics":[{},{},{},{"sum":)"
+                         R"({"dataPoints":[{},{},{"asInt":true}]}}]}]}]})"),
+            "resourceMetrics[0].scopeMetrics[1].metrics[3].sum.dataPoints[2].asInt: expected an "
+            "integer");
   EXPECT_EQ(MetricsError(R"({"resourceMetrics":{}})"), "resourceMetrics: expected an array");
   EXPECT_EQ(MetricsError(R"({"resourceMetrics":[1]})"), "resourceMetrics[0]: expected an object");
   EXPECT_EQ(MetricsError(R"({"resourceMetrics":[{"resource":{"attributes":[{"key":1}]}}]})"),
@@ -479,12 +478,10 @@ TEST(OtlpJsonErrors, MalformedJson) {
   }
   EXPECT_EQ(DecodeMetricsJson("[]").status().message(),
             "invalid OTLP/JSON: the top level must be an object");
-  EXPECT_EQ(DecodeRpcStatusJson(R"({"code":"x"})").status().message(),
-            "code: expected an integer");
-  EXPECT_EQ(DecodeExportResponseJson(R"({"partialSuccess":{"rejectedSpans":true}})")
-                .status()
-                .message(),
-            "partialSuccess.rejectedSpans: expected an integer");
+  EXPECT_EQ(DecodeRpcStatusJson(R"({"code":"x"})").status().message(), "code: expected an integer");
+  EXPECT_EQ(
+      DecodeExportResponseJson(R"({"partialSuccess":{"rejectedSpans":true}})").status().message(),
+      "partialSuccess.rejectedSpans: expected an integer");
 }
 
 TEST(OtlpJsonErrors, IntegerForms) {
@@ -512,8 +509,7 @@ TEST(OtlpJsonErrors, DepthLimit) {
   // AnyValue arrays nested 60 deep: 120 message levels plus the envelope.
   std::string value = "{}";
   for (int i = 0; i < 60; ++i) value = R"({"arrayValue":{"values":[)" + value + "]}}";
-  std::string doc = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":)" + value +
-                    "}]}]}]}";
+  std::string doc = R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":)" + value + "}]}]}]}";
   auto deep = DecodeLogsJson(doc);
   ASSERT_FALSE(deep.ok());
   EXPECT_NE(deep.status().message().find("messages nested deeper than 100"), std::string::npos)

@@ -63,7 +63,7 @@ uint32_t Crc32cTable(const unsigned char* p, size_t n, uint32_t c) {
 // SSE 4.2's crc32 instruction computes CRC-32C: 8 bytes per instruction instead of one table
 // lookup per byte (the framed format checksums every byte it carries).
 __attribute__((target("sse4.2"))) uint32_t Crc32cSse42(const unsigned char* p, size_t n,
-                                                      uint32_t c) {
+                                                       uint32_t c) {
   uint64_t c64 = c;
   for (; n >= 8; n -= 8, p += 8) {
     uint64_t v;

@@ -133,7 +133,9 @@ Status Config::Validate() const {
       return InvalidArgument(std::string(key) + " must be a valid URL");
     }
   }
-  if (encoding != "proto" && encoding != "json") return InvalidArgument("invalid encoding type: " + encoding);
+  if (encoding != "proto" && encoding != "json") {
+    return InvalidArgument("invalid encoding type: " + encoding);
+  }
   if (!KnownCompression(compression)) {
     return InvalidArgument("unsupported compression type \"" + compression + "\"");
   }

@@ -259,7 +259,8 @@ Result<std::string> EncodeBody(const ExportRequest& request, const Config& confi
           return json ? wire::EncodeMetricsJson(batch.get())
                       : wire::EncodeMetricsRequest(batch.get());
         } else if constexpr (std::is_same_v<B, component::TracesBatch>) {
-          return json ? wire::EncodeTracesJson(batch.get()) : wire::EncodeTracesRequest(batch.get());
+          return json ? wire::EncodeTracesJson(batch.get())
+                      : wire::EncodeTracesRequest(batch.get());
         } else {
           return json ? wire::EncodeLogsJson(batch.get()) : wire::EncodeLogsRequest(batch.get());
         }
@@ -379,8 +380,8 @@ OtlpHttpExporter::Attempt OtlpHttpExporter::Interpret(const std::string& url,
     // whichever encoding it sent, and ignores other content types.
     const bool proto = IsProtobuf(content_type);
     if (proto || IsJson(content_type)) {
-      Result<wire::ExportResponse> parsed = proto ? wire::DecodeExportResponse(r.body)
-                                                  : wire::DecodeExportResponseJson(r.body);
+      Result<wire::ExportResponse> parsed =
+          proto ? wire::DecodeExportResponse(r.body) : wire::DecodeExportResponseJson(r.body);
       if (!parsed.ok()) {
         return {Internal("failed to parse export response from " + url + ": " +
                          parsed.status().message()),
@@ -398,8 +399,8 @@ OtlpHttpExporter::Attempt OtlpHttpExporter::Interpret(const std::string& url,
   std::string message = "error exporting items, request to " + url +
                         " responded with HTTP Status Code " + std::to_string(r.status);
   if (IsProtobuf(content_type) || IsJson(content_type)) {
-    Result<wire::RpcStatus> st = IsJson(content_type) ? wire::DecodeRpcStatusJson(r.body)
-                                                      : wire::DecodeRpcStatus(r.body);
+    Result<wire::RpcStatus> st =
+        IsJson(content_type) ? wire::DecodeRpcStatusJson(r.body) : wire::DecodeRpcStatus(r.body);
     if (st.ok()) {
       message += ", Message=" + st->message;
       if (!st->details.empty()) message += ", Details=" + std::to_string(st->details.size());

@@ -22,9 +22,9 @@
 #include "wire/gzip.h"
 #include "wire/otlp_json.h"
 #include "wire/otlp_proto.h"
+#include "wire/otlp_testdata.h"
 #include "wire/snappy.h"
 #include "wire/zstd.h"
-#include "wire/otlp_testdata.h"
 
 namespace astrolabe::exporter::otlp_http {
 namespace {
