@@ -484,6 +484,21 @@ TEST(OtlpJsonErrors, MalformedJson) {
       "partialSuccess.rejectedSpans: expected an integer");
 }
 
+TEST(OtlpJsonGolden, UnicodeEscapes) {
+  auto decode = [](const std::string& escaped) {
+    return DecodeLogsJson(R"({"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityText":")" +
+                          escaped + R"("}]}]}]})");
+  };
+  auto pair = decode("\\ud83d\\ude00 \\u00e9\\u0000");
+  ASSERT_TRUE(pair.ok()) << pair.status().ToString();
+  EXPECT_EQ(pair->resource_logs[0].scope_logs[0].log_records[0].severity_text,
+            std::string("\xf0\x9f\x98\x80 \xc3\xa9\x00", 8));
+  // A lone surrogate is not a character: simdjson refuses the document.
+  auto lone = decode("\\ud800");
+  ASSERT_FALSE(lone.ok());
+  EXPECT_NE(lone.status().message().find("invalid JSON"), std::string::npos);
+}
+
 TEST(OtlpJsonErrors, IntegerForms) {
   auto decode_int = [](const std::string& v) -> std::string {
     auto r = DecodeLogsJson(R"({"resourceLogs":[{"resource":{"attributes":[{"key":"k",)"
