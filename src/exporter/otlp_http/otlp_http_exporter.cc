@@ -398,15 +398,25 @@ OtlpHttpExporter::Attempt OtlpHttpExporter::Interpret(const std::string& url,
 
   std::string message = "error exporting items, request to " + url +
                         " responded with HTTP Status Code " + std::to_string(r.status);
-  if (IsProtobuf(content_type) || IsJson(content_type)) {
-    Result<wire::RpcStatus> st =
-        IsJson(content_type) ? wire::DecodeRpcStatusJson(r.body) : wire::DecodeRpcStatus(r.body);
-    if (st.ok()) {
+  if (IsProtobuf(content_type)) {
+    if (Result<wire::RpcStatus> st = wire::DecodeRpcStatus(r.body); st.ok()) {
       message += ", Message=" + st->message;
       if (!st->details.empty()) message += ", Details=" + std::to_string(st->details.size());
     }
-  } else if (!r.body.empty()) {
-    message += ", Body=" + Excerpt(r.body);
+  } else {
+    // A JSON body is read as google.rpc.Status; one that is not (another object, or no
+    // message) is shown as it is, like any other body.
+    std::optional<wire::RpcStatus> st;
+    if (IsJson(content_type)) {
+      Result<wire::RpcStatus> parsed = wire::DecodeRpcStatusJson(r.body);
+      if (parsed.ok() && !parsed->message.empty()) st = std::move(*parsed);
+    }
+    if (st) {
+      message += ", Message=" + st->message;
+      if (!st->details.empty()) message += ", Details=" + std::to_string(st->details.size());
+    } else if (!r.body.empty()) {
+      message += ", Body=" + Excerpt(r.body);
+    }
   }
   if (!IsRetryableHttpStatus(r.status)) return {PermanentForHttpStatus(r.status, message), {}};
   Attempt out{Unavailable(message), std::nullopt};

@@ -522,6 +522,16 @@ TEST_F(OtlpHttpExporterTest, JsonErrorBodyIsDecodedAsRpcStatus) {
   EXPECT_EQ(sink_.count(), 1u);
 }
 
+TEST_F(OtlpHttpExporterTest, JsonErrorBodyThatIsNotAStatusIsShownAsIs) {
+  sink_.Script({R(401, "application/json", R"({"error":"token expired"})")});
+  auto e = Start(SyncConfig());
+  Status s = e->ConsumeMetrics(Metrics());
+  EXPECT_EQ(s.code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(s.message().find(R"(HTTP Status Code 401, Body={"error":"token expired"})"),
+            std::string::npos)
+      << s.message();
+}
+
 TEST_F(OtlpHttpExporterTest, ConnectionErrorsAreRetriedUntilMaxElapsedTime) {
   Config c = SyncConfig();
   c.endpoint = "http://127.0.0.1:1";
