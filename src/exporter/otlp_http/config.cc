@@ -6,7 +6,7 @@ namespace astrolabe::exporter::otlp_http {
 
 namespace {
 
-// Upstream's configcompression accepts these; only gzip and none are implemented here.
+// Upstream's configcompression accepts these; zlib, deflate and lz4 are not implemented here.
 constexpr std::array<std::string_view, 9> kKnownCompressions = {
     "", "none", "gzip", "zstd", "snappy", "zlib", "deflate", "lz4", "x-snappy-framed"};
 
@@ -133,12 +133,13 @@ Status Config::Validate() const {
       return InvalidArgument(std::string(key) + " must be a valid URL");
     }
   }
-  if (encoding == "json") return InvalidArgument("encoding json is not supported yet");
-  if (encoding != "proto") return InvalidArgument("invalid encoding type: " + encoding);
+  if (encoding != "proto" && encoding != "json") {
+    return InvalidArgument("invalid encoding type: " + encoding);
+  }
   if (!KnownCompression(compression)) {
     return InvalidArgument("unsupported compression type \"" + compression + "\"");
   }
-  if (!compression.empty() && compression != "none" && compression != "gzip") {
+  if (compression == "zlib" || compression == "deflate" || compression == "lz4") {
     return InvalidArgument("compression \"" + compression + "\" is not supported yet");
   }
   if (timeout.count() < 0) return InvalidArgument("timeout must be non-negative");

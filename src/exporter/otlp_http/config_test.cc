@@ -151,10 +151,9 @@ TEST(OtlpHttpConfig, ValidationMessages) {
       {[](Config& c) { c.metrics_endpoint = "ftp://x/v1/metrics"; },
        "metrics_endpoint must be a valid URL"},
       {[](Config& c) { c.logs_endpoint = "http://a b"; }, "logs_endpoint must be a valid URL"},
-      {[](Config& c) { c.encoding = "json"; }, "encoding json is not supported yet"},
       {[](Config& c) { c.encoding = "x"; }, "invalid encoding type: x"},
-      {[](Config& c) { c.compression = "zstd"; }, "compression \"zstd\" is not supported yet"},
-      {[](Config& c) { c.compression = "snappy"; }, "compression \"snappy\" is not supported yet"},
+      {[](Config& c) { c.compression = "zlib"; }, "compression \"zlib\" is not supported yet"},
+      {[](Config& c) { c.compression = "lz4"; }, "compression \"lz4\" is not supported yet"},
       {[](Config& c) { c.timeout = Duration(-1); }, "timeout must be non-negative"},
       {[](Config& c) { c.retry_on_failure.initial_interval = Duration(-1); },
        "retry_on_failure: 'initial_interval' must be non-negative"},
@@ -186,6 +185,17 @@ TEST(OtlpHttpConfig, ValidationMessages) {
     Status s = c.Validate();
     EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << tc.message;
     EXPECT_EQ(s.message(), tc.message);
+  }
+}
+
+TEST(OtlpHttpConfig, JsonAndEveryImplementedCompressionValidate) {
+  for (const char* encoding : {"proto", "json"}) {
+    for (const char* compression : {"", "none", "gzip", "zstd", "snappy", "x-snappy-framed"}) {
+      Config c = WithEndpoint();
+      c.encoding = encoding;
+      c.compression = compression;
+      EXPECT_TRUE(c.Validate().ok()) << encoding << " " << compression;
+    }
   }
 }
 

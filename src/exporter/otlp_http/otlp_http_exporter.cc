@@ -12,7 +12,10 @@
 #include "pdata/metrics.h"
 #include "pdata/traces.h"
 #include "wire/gzip.h"
+#include "wire/otlp_json.h"
 #include "wire/otlp_proto.h"
+#include "wire/snappy.h"
+#include "wire/zstd.h"
 
 namespace astrolabe::exporter::otlp_http {
 
@@ -246,23 +249,36 @@ Status OtlpHttpExporter::Consume(ExportRequest request) {
 
 namespace {
 
-// Encodes the request body as the configured compression wants it.
-Result<std::string> EncodeBody(const ExportRequest& request, bool gzip) {
+// Encodes the request body in the configured encoding and compression.
+Result<std::string> EncodeBody(const ExportRequest& request, const Config& config) {
+  const bool json = config.encoding == "json";
   std::string raw = std::visit(
-      [](const auto& batch) -> std::string {
+      [json](const auto& batch) -> std::string {
         using B = std::decay_t<decltype(batch)>;
         if constexpr (std::is_same_v<B, component::MetricsBatch>) {
-          return wire::EncodeMetricsRequest(batch.get());
+          return json ? wire::EncodeMetricsJson(batch.get())
+                      : wire::EncodeMetricsRequest(batch.get());
         } else if constexpr (std::is_same_v<B, component::TracesBatch>) {
-          return wire::EncodeTracesRequest(batch.get());
+          return json ? wire::EncodeTracesJson(batch.get())
+                      : wire::EncodeTracesRequest(batch.get());
         } else {
-          return wire::EncodeLogsRequest(batch.get());
+          return json ? wire::EncodeLogsJson(batch.get()) : wire::EncodeLogsRequest(batch.get());
         }
       },
       request.batch);
-  if (!gzip) return raw;
+  const std::string& c = config.compression;
   std::string out;
-  RETURN_IF_ERROR(wire::GzipCompress(raw, &out));
+  if (c == "gzip") {
+    RETURN_IF_ERROR(wire::GzipCompress(raw, &out));
+  } else if (c == "zstd") {
+    RETURN_IF_ERROR(wire::ZstdCompress(raw, &out));
+  } else if (c == "snappy") {
+    wire::SnappyCompress(raw, &out);  // block format, as upstream since confighttp.framedSnappy
+  } else if (c == "x-snappy-framed") {
+    wire::SnappyFramedCompress(raw, &out);
+  } else {
+    return raw;  // "" or "none"; Validate() refused the rest
+  }
   return out;
 }
 
@@ -277,7 +293,7 @@ Status OtlpHttpExporter::Export(ExportRequest& request) {
     CountFailed(request, s);
     return s;
   }
-  Result<std::string> body = EncodeBody(request, config_.compression == "gzip");
+  Result<std::string> body = EncodeBody(request, config_);
   if (!body.ok()) {
     Status s = Internal(body.status().Annotate("compressing request").message());
     CountFailed(request, s);
@@ -327,8 +343,11 @@ OtlpHttpExporter::Attempt OtlpHttpExporter::SendOnce(const std::string& url,
   req.method = "POST";
   req.url = url;
   req.body = body;
-  req.headers.Set("Content-Type", "application/x-protobuf");
-  if (config_.compression == "gzip") req.headers.Set("Content-Encoding", "gzip");
+  req.headers.Set("Content-Type",
+                  config_.encoding == "json" ? "application/json" : "application/x-protobuf");
+  if (!config_.compression.empty() && config_.compression != "none") {
+    req.headers.Set("Content-Encoding", config_.compression);
+  }
   // Configured headers win over ours, as upstream's header round tripper sets them last.
   for (const auto& [name, value] : config_.headers) req.headers.Set(name, value);
   if (auto dl = ShutdownDeadline()) {
@@ -357,8 +376,12 @@ OtlpHttpExporter::Attempt OtlpHttpExporter::Interpret(const std::string& url,
   const net::HttpResponse& r = *response;
   const std::string_view content_type = r.headers.Get("Content-Type").value_or("");
   if (r.status >= 200 && r.status < 300) {
-    if (IsProtobuf(content_type)) {
-      Result<wire::ExportResponse> parsed = wire::DecodeExportResponse(r.body);
+    // Upstream parses the body as the response message when it is protobuf or JSON,
+    // whichever encoding it sent, and ignores other content types.
+    const bool proto = IsProtobuf(content_type);
+    if (proto || IsJson(content_type)) {
+      Result<wire::ExportResponse> parsed =
+          proto ? wire::DecodeExportResponse(r.body) : wire::DecodeExportResponseJson(r.body);
       if (!parsed.ok()) {
         return {Internal("failed to parse export response from " + url + ": " +
                          parsed.status().message()),
@@ -369,10 +392,6 @@ OtlpHttpExporter::Attempt OtlpHttpExporter::Interpret(const std::string& url,
         WarnPartialSuccess(signal, parsed->partial_success->rejected,
                            parsed->partial_success->error_message);
       }
-    } else if (IsJson(content_type) && !r.body.empty()) {
-      // We send protobuf, so a conforming server answers protobuf; a JSON body is not
-      // parsed (yet) but still means the data was accepted.
-      log_->debug("Export response in JSON not inspected for partial success: {}", Excerpt(r.body));
     }
     return {Status::Ok(), std::nullopt};
   }
@@ -384,8 +403,20 @@ OtlpHttpExporter::Attempt OtlpHttpExporter::Interpret(const std::string& url,
       message += ", Message=" + st->message;
       if (!st->details.empty()) message += ", Details=" + std::to_string(st->details.size());
     }
-  } else if (!r.body.empty()) {
-    message += ", Body=" + Excerpt(r.body);
+  } else {
+    // A JSON body is read as google.rpc.Status; one that is not (another object, or no
+    // message) is shown as it is, like any other body.
+    std::optional<wire::RpcStatus> st;
+    if (IsJson(content_type)) {
+      Result<wire::RpcStatus> parsed = wire::DecodeRpcStatusJson(r.body);
+      if (parsed.ok() && !parsed->message.empty()) st = std::move(*parsed);
+    }
+    if (st) {
+      message += ", Message=" + st->message;
+      if (!st->details.empty()) message += ", Details=" + std::to_string(st->details.size());
+    } else if (!r.body.empty()) {
+      message += ", Body=" + Excerpt(r.body);
+    }
   }
   if (!IsRetryableHttpStatus(r.status)) return {PermanentForHttpStatus(r.status, message), {}};
   Attempt out{Unavailable(message), std::nullopt};

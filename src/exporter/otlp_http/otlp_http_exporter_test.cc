@@ -20,8 +20,11 @@
 #include "pdata/metrics.h"
 #include "pdata/traces.h"
 #include "wire/gzip.h"
+#include "wire/otlp_json.h"
 #include "wire/otlp_proto.h"
 #include "wire/otlp_testdata.h"
+#include "wire/snappy.h"
+#include "wire/zstd.h"
 
 namespace astrolabe::exporter::otlp_http {
 namespace {
@@ -399,12 +402,134 @@ TEST_F(OtlpHttpExporterTest, UnparsableProtobufSuccessBodyIsPermanent) {
   EXPECT_EQ(Failed(), points_);
 }
 
-TEST_F(OtlpHttpExporterTest, NonProtobufSuccessBodiesAreIgnored) {
+TEST_F(OtlpHttpExporterTest, NonOtlpSuccessBodiesAreIgnoredAndEmptyJsonIsSuccess) {
   sink_.Script({R(200, "text/html", "<html>ok</html>"), R(202, "application/json", "{}")});
   auto e = Start(SyncConfig());
   EXPECT_TRUE(e->ConsumeMetrics(Metrics()).ok());
   EXPECT_TRUE(e->ConsumeMetrics(Metrics()).ok());
   EXPECT_EQ(Sent(), 2 * points_);
+}
+
+// Undoes the Content-Encoding the exporter applied.
+std::string Decompress(const std::string& encoding, const std::string& body) {
+  Result<std::string> raw = body;
+  if (encoding == "gzip") raw = wire::GzipDecompress(body, 64 << 20);
+  if (encoding == "zstd") raw = wire::ZstdDecompress(body, 64 << 20);
+  if (encoding == "snappy") {
+    EXPECT_FALSE(wire::IsSnappyFramed(body));  // block format, as upstream
+    raw = wire::SnappyDecompress(body, 64 << 20);
+  }
+  if (encoding == "x-snappy-framed") raw = wire::SnappyFramedDecompress(body, 64 << 20);
+  EXPECT_TRUE(raw.ok()) << encoding << ": " << raw.status().ToString();
+  return raw.ok() ? *raw : std::string();
+}
+
+TEST_F(OtlpHttpExporterTest, EveryEncodingAndCompressionArrivesIntact) {
+  for (const char* encoding : {"proto", "json"}) {
+    for (const char* compression : {"none", "gzip", "zstd", "snappy", "x-snappy-framed"}) {
+      SCOPED_TRACE(std::string(encoding) + " " + compression);
+      Sink sink;
+      Config c = SyncConfig();
+      c.endpoint = sink.base();
+      c.encoding = encoding;
+      c.compression = compression;
+      auto e = Start(c);
+      ASSERT_TRUE(e->ConsumeMetrics(Metrics()).ok());
+      ASSERT_TRUE(e->ConsumeTraces(component::TracesBatch(wire::testdata::RichTraces())).ok());
+      ASSERT_TRUE(e->ConsumeLogs(component::LogsBatch(wire::testdata::RichLogs())).ok());
+      std::vector<Received> got = sink.received();
+      ASSERT_EQ(got.size(), 3u);
+      const bool json = std::string(encoding) == "json";
+      for (const Received& r : got) {
+        EXPECT_EQ(r.headers.Get("Content-Type"),
+                  json ? "application/json" : "application/x-protobuf");
+        if (std::string(compression) == "none") {
+          EXPECT_FALSE(r.headers.Has("Content-Encoding"));
+        } else {
+          EXPECT_EQ(r.headers.Get("Content-Encoding"), compression);
+        }
+      }
+      std::string m = Decompress(compression, got[0].body);
+      std::string t = Decompress(compression, got[1].body);
+      std::string l = Decompress(compression, got[2].body);
+      if (json) {
+        EXPECT_EQ(m.front(), '{');
+        auto metrics = wire::DecodeMetricsJson(m);
+        ASSERT_TRUE(metrics.ok()) << metrics.status().ToString();
+        EXPECT_TRUE(*metrics == wire::testdata::RichMetrics());
+        auto traces = wire::DecodeTracesJson(t);
+        ASSERT_TRUE(traces.ok()) << traces.status().ToString();
+        EXPECT_TRUE(*traces == wire::testdata::RichTraces());
+        auto logs = wire::DecodeLogsJson(l);
+        ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+        EXPECT_TRUE(*logs == wire::testdata::RichLogs());
+      } else {
+        auto metrics = wire::DecodeMetricsRequest(m);
+        ASSERT_TRUE(metrics.ok()) << metrics.status().ToString();
+        EXPECT_TRUE(*metrics == wire::testdata::RichMetrics());
+        auto traces = wire::DecodeTracesRequest(t);
+        ASSERT_TRUE(traces.ok()) << traces.status().ToString();
+        EXPECT_TRUE(*traces == wire::testdata::RichTraces());
+        auto logs = wire::DecodeLogsRequest(l);
+        ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+        EXPECT_TRUE(*logs == wire::testdata::RichLogs());
+      }
+    }
+  }
+}
+
+TEST_F(OtlpHttpExporterTest, JsonPartialSuccessIsLoggedAndNotRetried) {
+  wire::ExportResponse partial;
+  partial.partial_success = wire::ExportPartialSuccess{.rejected = 3, .error_message = "too old"};
+  sink_.Script({R(200, "application/json; charset=utf-8",
+                  wire::EncodeExportResponseJson(partial, wire::OtlpSignal::kMetrics))});
+  Config c = SyncConfig();
+  c.encoding = "json";
+  auto e = Start(c);
+  auto logger = GetLogger("exporter/otlp_http");
+  auto out = std::make_shared<std::ostringstream>();
+  auto capture = std::make_shared<spdlog::sinks::ostream_sink_mt>(*out);
+  logger->sinks().push_back(capture);
+  EXPECT_TRUE(e->ConsumeMetrics(Metrics()).ok());
+  EXPECT_TRUE(e->Shutdown(Steady::now() + kWait).ok());
+  logger->sinks().pop_back();
+  EXPECT_EQ(sink_.count(), 1u);
+  EXPECT_EQ(Sent(), points_);
+  EXPECT_NE(out->str().find("Partial success response message=\"too old\" dropped_data_points=3"),
+            std::string::npos)
+      << out->str();
+}
+
+TEST_F(OtlpHttpExporterTest, UnparsableJsonSuccessBodyIsPermanent) {
+  sink_.Script({R(200, "application/json", "{\"partialSuccess\":")});
+  auto e = Start(SyncConfig());
+  Status s = e->ConsumeMetrics(Metrics());
+  EXPECT_FALSE(s.ok());
+  EXPECT_FALSE(s.IsRetryable());
+  EXPECT_NE(s.message().find("failed to parse export response"), std::string::npos) << s.message();
+  EXPECT_EQ(Failed(), points_);
+}
+
+TEST_F(OtlpHttpExporterTest, JsonErrorBodyIsDecodedAsRpcStatus) {
+  sink_.Script({R(400, "application/json", R"({"code":3,"message":"bad data point"})")});
+  Config c = SyncConfig();
+  c.encoding = "json";
+  auto e = Start(c);
+  Status s = e->ConsumeMetrics(Metrics());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("HTTP Status Code 400, Message=bad data point"), std::string::npos)
+      << s.message();
+  EXPECT_EQ(sink_.count(), 1u);
+}
+
+TEST_F(OtlpHttpExporterTest, JsonErrorBodyThatIsNotAStatusIsShownAsIs) {
+  sink_.Script({R(401, "application/json", R"({"error":"token expired"})")});
+  auto e = Start(SyncConfig());
+  Status s = e->ConsumeMetrics(Metrics());
+  EXPECT_EQ(s.code(), StatusCode::kUnauthenticated);
+  EXPECT_NE(s.message().find(R"(HTTP Status Code 401, Body={"error":"token expired"})"),
+            std::string::npos)
+      << s.message();
 }
 
 TEST_F(OtlpHttpExporterTest, ConnectionErrorsAreRetriedUntilMaxElapsedTime) {
