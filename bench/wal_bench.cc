@@ -11,6 +11,7 @@
 // Unknown flags (bench/run passes --benchmark_*) are ignored.
 
 #include <stdlib.h>
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
@@ -30,6 +31,14 @@ namespace {
 using namespace astrolabe;
 using namespace astrolabe::tsdb::wal;
 using Clock = std::chrono::steady_clock;
+
+// CPU seconds used by the whole process (all threads): the machine is shared, so throughput
+// per CPU-second is reported beside wall-clock throughput.
+double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 struct Flags {
   std::string dir = "/var/tmp";
@@ -69,6 +78,7 @@ void LogCase(const Flags& flags, SyncMode mode, int writers) {
   std::vector<std::thread> threads;
   Stats before = wal.stats();
   auto start = Clock::now();
+  double cpu_start = ProcessCpuSeconds();
   for (int w = 0; w < writers; ++w) {
     threads.emplace_back([&, w] {
       std::string rec;
@@ -87,14 +97,15 @@ void LogCase(const Flags& flags, SyncMode mode, int writers) {
   stop = true;
   for (auto& t : threads) t.join();
   double secs = std::chrono::duration<double>(Clock::now() - start).count();
+  double cpu = ProcessCpuSeconds() - cpu_start;
   Stats s = wal.stats();
   uint64_t fsyncs = s.fsyncs - before.fsyncs;
   uint64_t writes = s.writes - before.writes;
-  std::printf("| %-8s | %2d | %11.0f | %9.0f | %7.1f | %8.0f | %6.1f | %6.2f |\n",
+  std::printf("| %-8s | %2d | %11.0f | %9.0f | %7.1f | %8.0f | %6.1f | %6.2f | %11.0f |\n",
               mode == SyncMode::kAlways ? "always" : "interval", writers,
               calls.load() * flags.samples / secs, calls.load() / secs, s.bytes / secs / 1e6,
               fsyncs / secs, writes ? double(calls.load()) / writes : 0.0,
-              fsyncs ? s.fsync_nanos / 1e6 / fsyncs : 0.0);
+              fsyncs ? s.fsync_nanos / 1e6 / fsyncs : 0.0, calls.load() * flags.samples / cpu);
   (void)wal.Close();
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
@@ -125,6 +136,7 @@ void ReplayCase(const Flags& flags) {
     uint64_t records = 0, decoded = 0;
     Stats before = (*wal)->stats();
     auto start = Clock::now();
+    double cpu_start = ProcessCpuSeconds();
     Status st = (*wal)->ReplayAll([&](std::string_view rec, const Position&) {
       ++records;
       if (decode) {
@@ -134,14 +146,16 @@ void ReplayCase(const Flags& flags) {
       return Status::Ok();
     });
     double secs = std::chrono::duration<double>(Clock::now() - start).count();
+    double cpu = ProcessCpuSeconds() - cpu_start;
     if (!st.ok()) {
       std::fprintf(stderr, "replay: %s\n", st.ToString().c_str());
       std::exit(1);
     }
     uint64_t bytes = (*wal)->stats().replayed_bytes - before.replayed_bytes;
-    std::printf("| replay%-10s | %6.0f MiB | %8.0f | %9.0f | %11.0f |\n",
+    uint64_t n_samples = decode ? decoded : samples_written;
+    std::printf("| replay%-10s | %6.0f MiB | %8.0f | %8.0f | %9.0f | %11.0f | %11.0f |\n",
                 decode ? " + decode" : "", bytes / 1048576.0, bytes / secs / 1048576.0,
-                records / secs, decode ? decoded / secs : samples_written / secs);
+                bytes / cpu / 1048576.0, records / secs, n_samples / secs, n_samples / cpu);
   }
   (void)(*wal)->Close();
   std::error_code ec;
@@ -158,20 +172,28 @@ int main(int argc, char** argv) {
       size_t n = std::strlen(name);
       return a.compare(0, n, name) == 0 ? a.c_str() + n : nullptr;
     };
-    if (auto v = value("--dir=")) flags.dir = v;
-    else if (auto v = value("--seconds=")) flags.seconds = std::atof(v);
-    else if (auto v = value("--samples=")) flags.samples = std::atoi(v);
-    else if (auto v = value("--replay_mb=")) flags.replay_mb = std::strtoull(v, nullptr, 10);
+    if (auto v = value("--dir="))
+      flags.dir = v;
+    else if (auto v = value("--seconds="))
+      flags.seconds = std::atof(v);
+    else if (auto v = value("--samples="))
+      flags.samples = std::atoi(v);
+    else if (auto v = value("--replay_mb="))
+      flags.replay_mb = std::strtoull(v, nullptr, 10);
   }
   SetLogLevel("warn");
   std::printf("WAL in %s, %d samples per Log call, %.0f s per case\n\n", flags.dir.c_str(),
               flags.samples, flags.seconds);
-  std::printf("| sync     | writers | samples/s | Log calls/s | MB/s | fsyncs/s | calls/batch | ms/fsync |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
+  std::printf(
+      "| sync | writers | samples/s | Log calls/s | MB/s | fsyncs/s | calls/batch | ms/fsync | "
+      "samples/CPU-s |\n");
+  std::printf("|---|---|---|---|---|---|---|---|---|\n");
   for (SyncMode mode : {SyncMode::kAlways, SyncMode::kInterval}) {
     for (int writers : {1, 4, 16}) LogCase(flags, mode, writers);
   }
-  std::printf("\n| replay | WAL size | MiB/s | records/s | samples/s |\n|---|---|---|---|---|\n");
+  std::printf(
+      "\n| replay | WAL size | MiB/s | MiB/CPU-s | records/s | samples/s | samples/CPU-s |\n"
+      "|---|---|---|---|---|---|---|\n");
   ReplayCase(flags);
   return 0;
 }

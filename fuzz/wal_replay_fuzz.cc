@@ -152,7 +152,8 @@ void OnDisk(const std::vector<std::string_view>& files, bool checkpoint, const O
     Status st = ReplayDecoding(**wal);
     if (!st.ok()) {
       Check(st.code() == StatusCode::kDataLoss);
-      Check(st.message().find(" offset ") != std::string::npos || st.message().find("missing") != std::string::npos);
+      Check(st.message().find(" offset ") != std::string::npos ||
+            st.message().find("missing") != std::string::npos);
       auto c = (*wal)->last_corruption();
       Check(c.has_value());
       if (c->position.in_checkpoint) return;

@@ -263,10 +263,11 @@ Result<CheckpointStats> Wal::Checkpoint(uint32_t first, uint32_t last, const Kee
   RETURN_IF_ERROR(internal::SyncDir(dir_));
   counters_.checkpoints.fetch_add(1, std::memory_order_relaxed);
   GetLogger("tsdb/wal")
-      ->info("WAL: checkpoint.{} written from segments {} to {}: {} series, {} samples kept, "
-             "{} series, {} samples dropped, {} bytes",
-             SegmentName(last), SegmentName(from), SegmentName(last), stats.series_kept,
-             stats.samples_kept, stats.series_dropped, stats.samples_dropped, stats.bytes_written);
+      ->info(
+          "WAL: checkpoint.{} written from segments {} to {}: {} series, {} samples kept, "
+          "{} series, {} samples dropped, {} bytes",
+          SegmentName(last), SegmentName(from), SegmentName(last), stats.series_kept,
+          stats.samples_kept, stats.series_dropped, stats.samples_dropped, stats.bytes_written);
   return stats;
 }
 

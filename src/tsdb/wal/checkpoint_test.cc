@@ -183,7 +183,8 @@ TEST(CheckpointTest, UndecodableRecordFailsTheCheckpointAndLeavesNothingBehind) 
   ASSERT_TRUE(wal.ok());
   ASSERT_TRUE((*wal)->Log(std::string_view("\x02\xff", 2)).ok());  // samples, count cut short
   ASSERT_TRUE((*wal)->Cut().ok());
-  auto st = (*wal)->Checkpoint(0, 0, [](uint64_t) { return true; }, 0);
+  auto st = (*wal)->Checkpoint(
+      0, 0, [](uint64_t) { return true; }, 0);
   ASSERT_FALSE(st.ok());
   EXPECT_NE(st.status().message().find("00000000 offset 0"), std::string::npos)
       << st.status().message();
@@ -199,7 +200,10 @@ TEST(CheckpointTest, InterruptedCheckpointsAndCleanupsAreFinishedOnOpen) {
     ASSERT_TRUE(wal.ok());
     Populate(**wal);
     ASSERT_TRUE((*wal)->Cut().ok());
-    ASSERT_TRUE((*wal)->Checkpoint(0, 2, [](uint64_t) { return true; }, 0).ok());
+    ASSERT_TRUE((*wal)
+                    ->Checkpoint(
+                        0, 2, [](uint64_t) { return true; }, 0)
+                    .ok());
   }
   // A crash during the next checkpoint leaves its .tmp directory; one during cleanup leaves
   // a segment the checkpoint already holds. Fake both.
@@ -223,7 +227,10 @@ TEST(CheckpointTest, DamagedCheckpointIsReportedAndNotRepaired) {
     ASSERT_TRUE(wal.ok());
     Populate(**wal);
     ASSERT_TRUE((*wal)->Cut().ok());
-    ASSERT_TRUE((*wal)->Checkpoint(0, 2, [](uint64_t) { return true; }, 0).ok());
+    ASSERT_TRUE((*wal)
+                    ->Checkpoint(
+                        0, 2, [](uint64_t) { return true; }, 0)
+                    .ok());
   }
   std::string seg = tmp / "checkpoint.00000002/00000000";
   std::string bytes = testing::ReadFile(seg);

@@ -142,9 +142,10 @@ bool RecordReader::Next(std::string_view* record) {
                   fmt::format("fragment length {} at offset {} crosses the page end", len, pos_));
     }
     if (size - pos_ - kFragmentHeaderSize < len) {
-      return Fail(pos_, fmt::format("fragment at offset {} with length {} cut short by end of data",
-                                    pos_, len),
-                  /*truncated=*/true);
+      return Fail(
+          pos_,
+          fmt::format("fragment at offset {} with length {} cut short by end of data", pos_, len),
+          /*truncated=*/true);
     }
     std::string_view payload = data_.substr(pos_ + kFragmentHeaderSize, len);
     if (FragmentCrc(h, payload) != LoadU32(h + 3)) {

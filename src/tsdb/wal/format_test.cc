@@ -34,8 +34,16 @@ TEST(FormatTest, SegmentNames) {
 
 TEST(FormatTest, RoundTripsRecordsOfEverySizeClass) {
   // Sizes around the page and fragment limits, so records land as full, first/middle/last.
-  std::vector<size_t> sizes = {0, 1, 7, 100, kMaxFragmentData - 1, kMaxFragmentData,
-                               kMaxFragmentData + 1, kPageSize, 3 * kPageSize + 5, 200000};
+  std::vector<size_t> sizes = {0,
+                               1,
+                               7,
+                               100,
+                               kMaxFragmentData - 1,
+                               kMaxFragmentData,
+                               kMaxFragmentData + 1,
+                               kPageSize,
+                               3 * kPageSize + 5,
+                               200000};
   std::vector<std::string> records;
   std::string data;
   uint64_t offset = 0;

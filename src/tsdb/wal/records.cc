@@ -19,7 +19,9 @@ void PutUvarint(uint64_t v, std::string* out) {
   out->append(buf, n);
 }
 
-uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
 int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 // Deltas wrap modulo 2^64, so any pair of refs or timestamps round-trips.
@@ -259,7 +261,8 @@ Status DecodeSeries(std::string_view record, std::vector<SeriesRecord>* out,
     ranges.emplace_back(begin, labels->size() - begin);
   }
   for (size_t i = 0; i < out->size(); ++i) {
-    (*out)[i].labels = std::span<const LabelView>(labels->data() + ranges[i].first, ranges[i].second);
+    (*out)[i].labels =
+        std::span<const LabelView>(labels->data() + ranges[i].first, ranges[i].second);
   }
   RETURN_IF_ERROR(status);
   return Finish(RecordType::kSeries, &c);
@@ -298,7 +301,8 @@ Status DecodeTombstones(std::string_view record, std::vector<TombstoneRecord>* o
     TombstoneRecord t;
     uint64_t mint;
     uint64_t maxt;
-    if (!c.Delta(prev, &t.ref) || !c.Uvarint(&mint)) return EntryError(RecordType::kTombstones, i, c);
+    if (!c.Delta(prev, &t.ref) || !c.Uvarint(&mint))
+      return EntryError(RecordType::kTombstones, i, c);
     t.mint = UnZigZag(mint);
     if (!c.Delta(static_cast<uint64_t>(t.mint), &maxt)) {
       return EntryError(RecordType::kTombstones, i, c);

@@ -112,9 +112,11 @@ TEST(RecordsTest, EveryPrefixOfARecordIsRejected) {
   std::vector<SampleRecord> xo;
   std::vector<TombstoneRecord> to;
   std::vector<MetadataRecord> mo;
-  for (size_t n = 0; n < s.size(); ++n) EXPECT_FALSE(DecodeSeries(s.substr(0, n), &so, &lo).ok()) << n;
+  for (size_t n = 0; n < s.size(); ++n)
+    EXPECT_FALSE(DecodeSeries(s.substr(0, n), &so, &lo).ok()) << n;
   for (size_t n = 0; n < x.size(); ++n) EXPECT_FALSE(DecodeSamples(x.substr(0, n), &xo).ok()) << n;
-  for (size_t n = 0; n < t.size(); ++n) EXPECT_FALSE(DecodeTombstones(t.substr(0, n), &to).ok()) << n;
+  for (size_t n = 0; n < t.size(); ++n)
+    EXPECT_FALSE(DecodeTombstones(t.substr(0, n), &to).ok()) << n;
   for (size_t n = 0; n < m.size(); ++n) EXPECT_FALSE(DecodeMetadata(m.substr(0, n), &mo).ok()) << n;
   // Trailing bytes and the wrong type are errors too.
   EXPECT_FALSE(DecodeSamples(x + "z", &xo).ok());

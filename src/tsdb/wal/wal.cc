@@ -124,16 +124,17 @@ Status Wal::OpenLocked() {
     }
     segments.erase(segments.begin(), keep_from);
     if (!segments.empty() && segments.front() != *checkpoint_ + 1) {
-      return DataLoss(fmt::format(
-          "WAL {}: segments {} to {} between checkpoint.{} and segment {} are missing", dir_,
-          SegmentName(*checkpoint_ + 1), SegmentName(segments.front() - 1),
-          SegmentName(*checkpoint_), SegmentName(segments.front())));
+      return DataLoss(
+          fmt::format("WAL {}: segments {} to {} between checkpoint.{} and segment {} are missing",
+                      dir_, SegmentName(*checkpoint_ + 1), SegmentName(segments.front() - 1),
+                      SegmentName(*checkpoint_), SegmentName(segments.front())));
     }
   }
   for (size_t i = 1; i < segments.size(); ++i) {
     if (segments[i] != segments[i - 1] + 1) {
-      return DataLoss(fmt::format("WAL {}: segment {} is followed by {}; the ones between are missing",
-                                  dir_, SegmentName(segments[i - 1]), SegmentName(segments[i])));
+      return DataLoss(
+          fmt::format("WAL {}: segment {} is followed by {}; the ones between are missing", dir_,
+                      SegmentName(segments[i - 1]), SegmentName(segments[i])));
     }
   }
 
@@ -350,8 +351,7 @@ void Wal::SyncLoop() {
     }
     Status st = SyncNow(/*only_if_dirty=*/true);
     if (!st.ok()) {
-      Logger()->error("WAL: background sync failed, the log now refuses writes: {}",
-                      st.message());
+      Logger()->error("WAL: background sync failed, the log now refuses writes: {}", st.message());
       return;
     }
   }
@@ -397,8 +397,8 @@ std::optional<Corruption> Wal::last_corruption() const {
   return corruption_;
 }
 
-Status Wal::ReplaySegments(const std::string& dir, uint32_t first, uint32_t last,
-                           bool checkpoint, const RecordCallback& callback) {
+Status Wal::ReplaySegments(const std::string& dir, uint32_t first, uint32_t last, bool checkpoint,
+                           const RecordCallback& callback) {
   for (uint32_t s = first; s <= last; ++s) {
     std::string path = JoinPath(dir, SegmentName(s));
     uint64_t limit = UINT64_MAX;
@@ -460,8 +460,7 @@ Status Wal::ReplayAll(const RecordCallback& callback) {
       if (cp_segments.front() != 0 || cp_segments.back() + 1 != cp_segments.size()) {
         return DataLoss(fmt::format("WAL checkpoint {}: segments are not numbered 0..n", cp_dir));
       }
-      RETURN_IF_ERROR(
-          ReplaySegments(cp_dir, 0, cp_segments.back(), /*checkpoint=*/true, callback));
+      RETURN_IF_ERROR(ReplaySegments(cp_dir, 0, cp_segments.back(), /*checkpoint=*/true, callback));
     }
   }
   return Replay(cp ? *cp + 1 : 0, callback);
@@ -493,8 +492,8 @@ Status Wal::RepairAt(const Corruption& c, RepairReport* report) {
     ASSIGN_OR_RETURN(auto file, internal::MappedFile::Open(path));
     std::string_view data = file.data();
     if (c.position.offset > data.size()) {
-      return FailedPrecondition(fmt::format("WAL repair: offset {} is past the end of {}",
-                                            c.position.offset, path));
+      return FailedPrecondition(
+          fmt::format("WAL repair: offset {} is past the end of {}", c.position.offset, path));
     }
     report->dropped_bytes += data.size() - c.position.offset;
     report->dropped_records += CountDropped(data, /*from_start=*/false);
@@ -526,9 +525,9 @@ Result<RepairReport> Wal::Repair() {
   if (!corruption_) return FailedPrecondition(fmt::format("WAL {}: no corruption to repair", dir_));
   Corruption c = *corruption_;
   if (c.position.in_checkpoint) {
-    return FailedPrecondition(fmt::format(
-        "WAL damage at {} offset {} is in a checkpoint, which cannot be repaired", c.path,
-        c.position.offset));
+    return FailedPrecondition(
+        fmt::format("WAL damage at {} offset {} is in a checkpoint, which cannot be repaired",
+                    c.path, c.position.offset));
   }
   if (writing_ || !pending_.empty()) {
     return FailedPrecondition("WAL repair while records are being logged");

@@ -27,9 +27,11 @@
 // ReplayAll() = the latest checkpoint + the segments after it.
 //
 // Threads: Log(), Sync(), stats(), segments() from any thread at any time. Replay(),
-// ReplayAll(), Checkpoint() and Cut() may run while other threads Log(); Replay reads only up
-// to what was written when it started. Repair() and Close() REQUIRE that no other call is
-// under way. One process at a time: Open() takes an exclusive lock on dir/lock.
+// ReplayAll(), Checkpoint() and Cut() may run while other threads Log(); a segment this process
+// is writing is replayed only up to its completed writes. Checkpoint() deletes what it replaced,
+// so it must not overlap a Replay()/ReplayAll() (one Checkpoint at a time is enforced).
+// Repair() and Close() REQUIRE that no other call is under way. One process at a time: Open()
+// takes an exclusive lock on dir/lock.
 
 #include <atomic>
 #include <chrono>
@@ -80,7 +82,7 @@ struct Position {
 };
 
 struct Corruption {
-  std::string path;  // the damaged file
+  std::string path;   // the damaged file
   Position position;  // start of the first record that cannot be read
   std::string reason;
 };
@@ -106,19 +108,19 @@ struct CheckpointStats {
 };
 
 struct Stats {
-  uint64_t records = 0;          // records logged
-  uint64_t bytes = 0;            // bytes written to segments (framing and padding included)
+  uint64_t records = 0;  // records logged
+  uint64_t bytes = 0;    // bytes written to segments (framing and padding included)
   uint64_t log_calls = 0;
-  uint64_t writes = 0;           // group commits: one write batch each
+  uint64_t writes = 0;  // group commits: one write batch each
   uint64_t fsyncs = 0;
-  uint64_t fsync_nanos = 0;      // total time in fdatasync
+  uint64_t fsync_nanos = 0;  // total time in fdatasync
   uint64_t fsync_max_nanos = 0;
   uint64_t segments_created = 0;
-  uint64_t corruptions = 0;      // damage found by Open or Replay (torn tails included)
-  uint64_t truncations = 0;      // torn tails cut by Open, plus repairs
+  uint64_t corruptions = 0;  // damage found by Open or Replay (torn tails included)
+  uint64_t truncations = 0;  // torn tails cut by Open, plus repairs
   uint64_t checkpoints = 0;
   uint64_t replayed_records = 0;
-  uint64_t replayed_bytes = 0;   // bytes of segment files read by Replay
+  uint64_t replayed_bytes = 0;  // bytes of segment files read by Replay
 };
 
 struct SegmentRange {
@@ -208,21 +210,21 @@ class Wal {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::shared_ptr<Segment> active_;             // GUARDED_BY(mu_)
-  uint64_t active_size_ = 0;                    // GUARDED_BY(mu_): framed, queued included
-  uint64_t active_written_ = 0;                 // GUARDED_BY(mu_): handed to write()
-  uint32_t first_segment_ = 0;                  // GUARDED_BY(mu_)
-  std::optional<uint32_t> checkpoint_;          // GUARDED_BY(mu_)
-  std::vector<Chunk> pending_;                  // GUARDED_BY(mu_)
-  std::vector<std::shared_ptr<Segment>> unsynced_;  // GUARDED_BY(mu_): closed, not yet synced
+  std::shared_ptr<Segment> active_;                  // GUARDED_BY(mu_)
+  uint64_t active_size_ = 0;                         // GUARDED_BY(mu_): framed, queued included
+  uint64_t active_written_ = 0;                      // GUARDED_BY(mu_): handed to write()
+  uint32_t first_segment_ = 0;                       // GUARDED_BY(mu_)
+  std::optional<uint32_t> checkpoint_;               // GUARDED_BY(mu_)
+  std::vector<Chunk> pending_;                       // GUARDED_BY(mu_)
+  std::vector<std::shared_ptr<Segment>> unsynced_;   // GUARDED_BY(mu_): closed, not yet synced
   std::map<uint32_t, std::weak_ptr<Segment>> live_;  // GUARDED_BY(mu_): segments with an fd
-  uint64_t next_ticket_ = 0;                    // GUARDED_BY(mu_)
-  uint64_t done_ticket_ = 0;                    // GUARDED_BY(mu_)
-  bool writing_ = false;                        // GUARDED_BY(mu_)
-  bool dirty_ = false;                          // GUARDED_BY(mu_): written since last sync
-  bool closed_ = false;                         // GUARDED_BY(mu_)
-  Status failed_;                               // GUARDED_BY(mu_)
-  std::optional<Corruption> corruption_;        // GUARDED_BY(mu_)
+  uint64_t next_ticket_ = 0;                         // GUARDED_BY(mu_)
+  uint64_t done_ticket_ = 0;                         // GUARDED_BY(mu_)
+  bool writing_ = false;                             // GUARDED_BY(mu_)
+  bool dirty_ = false;                               // GUARDED_BY(mu_): written since last sync
+  bool closed_ = false;                              // GUARDED_BY(mu_)
+  Status failed_;                                    // GUARDED_BY(mu_)
+  std::optional<Corruption> corruption_;             // GUARDED_BY(mu_)
 
   std::mutex checkpoint_mu_;  // one Checkpoint at a time
   std::mutex sync_mu_;
@@ -231,9 +233,9 @@ class Wal {
   std::thread sync_thread_;
 
   struct Counters {
-    std::atomic<uint64_t> records{0}, bytes{0}, log_calls{0}, writes{0}, fsyncs{0},
-        fsync_nanos{0}, fsync_max_nanos{0}, segments_created{0}, corruptions{0},
-        truncations{0}, checkpoints{0}, replayed_records{0}, replayed_bytes{0};
+    std::atomic<uint64_t> records{0}, bytes{0}, log_calls{0}, writes{0}, fsyncs{0}, fsync_nanos{0},
+        fsync_max_nanos{0}, segments_created{0}, corruptions{0}, truncations{0}, checkpoints{0},
+        replayed_records{0}, replayed_bytes{0};
   };
   mutable Counters counters_;
 };

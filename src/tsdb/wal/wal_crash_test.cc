@@ -1,6 +1,6 @@
 // Crash test: a writer process (a fork of this test running wal_crash_writer.cc; no exec, so
-// that 200 rounds fit in well under a minute even under ASan) logs records from 4 threads and reports
-// each acknowledged record on a pipe; it is SIGKILLed at 200 random moments (during open,
+// that 200 rounds fit in well under a minute even under ASan) logs records from 4 threads and
+// reports each acknowledged record on a pipe; it is SIGKILLed at 200 random moments (during open,
 // logging, segment roll-over or checkpoint). After each kill the WAL must open, replay without
 // error, and hold every acknowledged record intact. Even rounds use sync: always, odd rounds
 // sync: interval (a process kill alone must not lose what write() handed to the kernel).
@@ -13,8 +13,8 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <limits>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -125,15 +125,17 @@ Status CheckWal(const std::string& dir, bool checkpoint, std::set<uint64_t>* com
     return Status::Ok();
   }));
   for (const auto& [id, count] : sample_counts) {
-    if (count != 1) return DataLoss(fmt::format("samples of series {} replayed {} times", id, count));
+    if (count != 1)
+      return DataLoss(fmt::format("samples of series {} replayed {} times", id, count));
     if (series_ids.count(id)) complete->insert(id);
   }
   if (checkpoint) {
     ASSIGN_OR_RETURN(uint32_t cut, wal->Cut());
     SegmentRange r = wal->segments();
     if (r.first < cut) {
-      RETURN_IF_ERROR(wal->Checkpoint(r.first, cut - 1, [](uint64_t) { return true; },
-                                      std::numeric_limits<int64_t>::min())
+      RETURN_IF_ERROR(wal->Checkpoint(
+                             r.first, cut - 1, [](uint64_t) { return true; },
+                             std::numeric_limits<int64_t>::min())
                           .status());
     }
   }
@@ -165,10 +167,11 @@ TEST(WalCrashTest, EveryAcknowledgedRecordSurvivesKill9) {
     std::set<uint64_t> complete;
     Status st = CheckWal(tmp.path(), round % 10 == 9, &complete);
     if (std::getenv("WAL_CRASH_VERBOSE")) {
-      std::printf("round %d: writer %.0f ms, check %.0f ms, %zu acked\n", round,
-                  std::chrono::duration<double, std::milli>(t1 - t0).count(),
-                  std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count(),
-                  r.acked.size());
+      std::printf(
+          "round %d: writer %.0f ms, check %.0f ms, %zu acked\n", round,
+          std::chrono::duration<double, std::milli>(t1 - t0).count(),
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t1).count(),
+          r.acked.size());
     }
     ASSERT_TRUE(st.ok()) << st.ToString();
     // Acknowledged records of this round and of every earlier one (checkpoints rewrite them).

@@ -24,8 +24,7 @@
 
 namespace astrolabe::tsdb::wal::testing {
 
-int RunCrashWriter(const std::string& dir, int fd, SyncMode mode, int threads,
-                   uint64_t first_id) {
+int RunCrashWriter(const std::string& dir, int fd, SyncMode mode, int threads, uint64_t first_id) {
   Options options;
   options.segment_size = 64 * 1024;
   options.sync = mode;
@@ -50,7 +49,8 @@ int RunCrashWriter(const std::string& dir, int fd, SyncMode mode, int threads,
       EncodeSeries(series, &series_rec);
       std::vector<SampleRecord> samples;
       for (uint64_t k = 0; k <= id % 20; ++k) {
-        samples.push_back({id, static_cast<int64_t>(id * 1000 + k), static_cast<double>(id) + k / 4.0});
+        samples.push_back(
+            {id, static_cast<int64_t>(id * 1000 + k), static_cast<double>(id) + k / 4.0});
       }
       EncodeSamples(samples, &samples_rec);
       std::vector<std::string_view> recs = {series_rec, samples_rec};
@@ -64,8 +64,9 @@ int RunCrashWriter(const std::string& dir, int fd, SyncMode mode, int threads,
         auto cut = (*wal)->Cut();
         SegmentRange r = (*wal)->segments();
         if (cut.ok() && r.first < *cut) {
-          auto cp = (*wal)->Checkpoint(r.first, *cut - 1, [](uint64_t) { return true; },
-                                       std::numeric_limits<int64_t>::min());
+          auto cp = (*wal)->Checkpoint(
+              r.first, *cut - 1, [](uint64_t) { return true; },
+              std::numeric_limits<int64_t>::min());
           if (!cp.ok()) {
             std::fprintf(stderr, "crash writer: checkpoint: %s\n", cp.status().ToString().c_str());
             std::_Exit(6);
