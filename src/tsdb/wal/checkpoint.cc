@@ -5,7 +5,9 @@
 
 #include <cerrno>
 #include <filesystem>
+#include <functional>
 #include <unordered_map>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -89,9 +91,24 @@ class SegmentDirWriter {
 };
 
 struct OwnedMetadata {
-  MetricType type;
+  uint64_t ref = 0;
+  MetricType type = MetricType::kUnknown;
+  std::string family;
   std::string unit;
   std::string help;
+};
+
+struct MetadataKey {
+  uint64_t ref;
+  std::string family;
+  bool operator==(const MetadataKey&) const = default;
+};
+
+struct MetadataKeyHash {
+  size_t operator()(const MetadataKey& k) const {
+    return std::hash<std::string>()(k.family) ^
+           (std::hash<uint64_t>()(k.ref) * 0x9E3779B97F4A7C15ull);
+  }
 };
 
 }  // namespace
@@ -145,7 +162,9 @@ Result<CheckpointStats> Wal::Checkpoint(uint32_t first, uint32_t last, const Kee
     std::vector<SampleRecord> samples;
     std::vector<TombstoneRecord> tombstones;
     std::vector<MetadataRecord> metadata;
-    std::unordered_map<uint64_t, OwnedMetadata> latest_metadata;
+    // Latest metadata per key, written in first-seen order (deterministic output).
+    std::unordered_map<MetadataKey, size_t, MetadataKeyHash> latest_metadata;
+    std::vector<OwnedMetadata> metadata_order;
     std::string out;
     auto filter = [&](std::string_view rec, const Position&) -> Status {
       auto type = PeekRecordType(rec);
@@ -193,13 +212,20 @@ Result<CheckpointStats> Wal::Checkpoint(uint32_t first, uint32_t last, const Kee
         case RecordType::kMetadata: {
           RETURN_IF_ERROR(DecodeMetadata(rec, &metadata));
           for (const auto& m : metadata) {
-            if (!keep(m.ref)) {
+            // Family metadata is kept whatever the series; per-series metadata follows keep().
+            if (m.family.empty() && !keep(m.ref)) {
               ++stats.metadata_dropped;
               continue;
             }
-            auto [it, inserted] = latest_metadata.try_emplace(m.ref);
-            if (!inserted) ++stats.metadata_dropped;  // superseded
-            it->second = OwnedMetadata{m.type, std::string(m.unit), std::string(m.help)};
+            auto [it, inserted] = latest_metadata.try_emplace(
+                MetadataKey{m.ref, std::string(m.family)}, metadata_order.size());
+            if (inserted) {
+              metadata_order.push_back({});
+            } else {
+              ++stats.metadata_dropped;  // superseded
+            }
+            metadata_order[it->second] = OwnedMetadata{m.ref, m.type, std::string(m.family),
+                                                       std::string(m.unit), std::string(m.help)};
           }
           return Status::Ok();
         }
@@ -217,8 +243,8 @@ Result<CheckpointStats> Wal::Checkpoint(uint32_t first, uint32_t last, const Kee
     RETURN_IF_ERROR(ReplaySegments(dir_, from, last, /*checkpoint=*/false, filter));
     // The latest metadata of every kept series, in batches of bounded size.
     std::vector<MetadataRecord> batch;
-    for (const auto& [ref, m] : latest_metadata) {
-      batch.push_back(MetadataRecord{ref, m.type, m.unit, m.help});
+    for (const auto& m : metadata_order) {
+      batch.push_back(MetadataRecord{m.ref, m.type, m.unit, m.help, m.family});
       if (batch.size() == 1024) {
         EncodeMetadata(batch, &out);
         RETURN_IF_ERROR(writer.Add(out));

@@ -68,7 +68,8 @@ void Populate(Wal& wal) {
   for (int r = 1; r <= 10; ++r) series.push_back({static_cast<uint64_t>(r), labels[r - 1]});
   EncodeSeries(series, &rec);
   ASSERT_TRUE(wal.Log(rec).ok());
-  std::vector<MetadataRecord> md = {{2, MetricType::kCounter, "", "old help"}};
+  std::vector<MetadataRecord> md = {{2, MetricType::kCounter, "", "old help", ""},
+                                    {0, MetricType::kGauge, "", "family old", "series"}};
   EncodeMetadata(md, &rec);
   ASSERT_TRUE(wal.Log(rec).ok());
   for (int t = 0; t < 100; ++t) {
@@ -84,7 +85,9 @@ void Populate(Wal& wal) {
   for (int r = 1; r <= 10; ++r) stones.push_back({static_cast<uint64_t>(r), r * 10, r * 10 + 5});
   EncodeTombstones(stones, &rec);
   ASSERT_TRUE(wal.Log(rec).ok());
-  md = {{2, MetricType::kCounter, "", "new help"}, {3, MetricType::kGauge, "bytes", "b"}};
+  md = {{2, MetricType::kCounter, "", "new help", ""},
+        {3, MetricType::kGauge, "bytes", "b", ""},
+        {0, MetricType::kGauge, "", "family new", "series"}};
   EncodeMetadata(md, &rec);
   ASSERT_TRUE(wal.Log(rec).ok());
 }
@@ -128,9 +131,13 @@ TEST(CheckpointTest, KeepsWhatTheHeadStillNeeds) {
   std::set<std::tuple<uint64_t, int64_t, int64_t>> want_stones = {
       {6, 60, 65}, {8, 80, 85}, {10, 100, 105}};
   EXPECT_EQ(c.tombstones, want_stones);
-  // Only the latest metadata of kept series: ref 2's second record; ref 3 is odd.
-  ASSERT_EQ(c.metadata.size(), 1u);
+  // Only the latest metadata of kept series (ref 2's second record; ref 3 is odd) and the
+  // latest of each family, whatever keep() says.
+  ASSERT_EQ(c.metadata.size(), 2u);
   EXPECT_EQ(c.metadata[0], std::make_tuple(uint64_t{2}, std::string("new help")));
+  EXPECT_EQ(c.metadata[1], std::make_tuple(uint64_t{0}, std::string("family new")));
+  EXPECT_EQ(stats->metadata_kept, 2u);
+  EXPECT_EQ(stats->metadata_dropped, 3u);  // ref 2 and the family superseded, ref 3 not kept
 
   // New records after the checkpoint follow it on replay, and a second checkpoint carries the
   // first one's contents forward.
@@ -147,7 +154,7 @@ TEST(CheckpointTest, KeepsWhatTheHeadStillNeeds) {
   ASSERT_TRUE(Collect(wal, &c2).ok());
   EXPECT_EQ(c2.series.size(), 5u);
   EXPECT_EQ(c2.samples.size(), 10u * 30 + 1);  // t = 70..99, plus t = 500
-  EXPECT_EQ(c2.metadata.size(), 1u);
+  EXPECT_EQ(c2.metadata.size(), 2u);
   ASSERT_TRUE(wal.Close().ok());
 
   // The same after reopening.

@@ -211,6 +211,7 @@ void EncodeMetadata(std::span<const MetadataRecord> entries, std::string* out) {
     PutDelta(m.ref, prev, out);
     prev = m.ref;
     out->push_back(static_cast<char>(m.type));
+    PutString(m.family, out);
     PutString(m.unit, out);
     PutString(m.help, out);
   }
@@ -318,13 +319,14 @@ Status DecodeMetadata(std::string_view record, std::vector<MetadataRecord>* out)
   out->clear();
   Cursor c(record);
   uint64_t count;
-  RETURN_IF_ERROR(Start(record, RecordType::kMetadata, 4, &c, &count));
+  RETURN_IF_ERROR(Start(record, RecordType::kMetadata, 5, &c, &count));
   out->reserve(count);
   uint64_t prev = 0;
   for (uint64_t i = 0; i < count; ++i) {
     MetadataRecord m;
     uint8_t type;
-    if (!c.Delta(prev, &m.ref) || !c.Byte(&type) || !c.String(&m.unit) || !c.String(&m.help)) {
+    if (!c.Delta(prev, &m.ref) || !c.Byte(&type) || !c.String(&m.family) || !c.String(&m.unit) ||
+        !c.String(&m.help)) {
       return EntryError(RecordType::kMetadata, i, c);
     }
     if (type > static_cast<uint8_t>(MetricType::kStateSet)) {

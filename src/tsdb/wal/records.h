@@ -59,11 +59,15 @@ enum class MetricType : uint8_t {
   kStateSet = 7,
 };
 
+// Metadata of one series (`ref`, with `family` empty) or of a whole metric family (`family`
+// set, `ref` 0 by convention): the head keeps metadata per family, others may keep it per
+// series. The latest record for a key wins.
 struct MetadataRecord {
   uint64_t ref = 0;
   MetricType type = MetricType::kUnknown;
   std::string_view unit;
   std::string_view help;
+  std::string_view family;
 };
 
 // Each Encode* replaces *out with one record holding every entry of `entries` (the buffer's

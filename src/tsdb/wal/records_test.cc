@@ -76,16 +76,20 @@ TEST(RecordsTest, TombstonesAndMetadataRoundTrip) {
     EXPECT_EQ(tout[i].mint, t[i].mint);
     EXPECT_EQ(tout[i].maxt, t[i].maxt);
   }
-  std::vector<MetadataRecord> m = {{1, MetricType::kCounter, "seconds", "Time spent."},
-                                   {2, MetricType::kStateSet, "", ""}};
+  std::vector<MetadataRecord> m = {{1, MetricType::kCounter, "seconds", "Time spent.", ""},
+                                   {2, MetricType::kStateSet, "", "", ""},
+                                   {0, MetricType::kHistogram, "s", "Latency.", "nim_latency"}};
   EncodeMetadata(m, &rec);
   std::vector<MetadataRecord> mout;
   ASSERT_TRUE(DecodeMetadata(rec, &mout).ok());
-  ASSERT_EQ(mout.size(), 2u);
+  ASSERT_EQ(mout.size(), 3u);
   EXPECT_EQ(mout[0].type, MetricType::kCounter);
   EXPECT_EQ(mout[0].unit, "seconds");
   EXPECT_EQ(mout[0].help, "Time spent.");
+  EXPECT_EQ(mout[0].family, "");
   EXPECT_EQ(mout[1].ref, 2u);
+  EXPECT_EQ(mout[2].family, "nim_latency");
+  EXPECT_EQ(mout[2].type, MetricType::kHistogram);
 }
 
 TEST(RecordsTest, EmptyBatches) {
@@ -101,7 +105,7 @@ TEST(RecordsTest, EveryPrefixOfARecordIsRejected) {
   std::vector<SeriesRecord> series = {{1, labels}, {2, labels}};
   std::vector<SampleRecord> samples = {{1, 1000, 2.5}, {2, 1000, 3.5}};
   std::vector<TombstoneRecord> tombstones = {{1, 0, 10}};
-  std::vector<MetadataRecord> metadata = {{1, MetricType::kGauge, "bytes", "Bytes used."}};
+  std::vector<MetadataRecord> metadata = {{1, MetricType::kGauge, "bytes", "Bytes used.", ""}};
   std::string s, x, t, m;
   EncodeSeries(series, &s);
   EncodeSamples(samples, &x);

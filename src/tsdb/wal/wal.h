@@ -101,7 +101,7 @@ struct CheckpointStats {
   uint64_t series_kept = 0, series_dropped = 0;
   uint64_t samples_kept = 0, samples_dropped = 0;
   uint64_t tombstones_kept = 0, tombstones_dropped = 0;
-  uint64_t metadata_kept = 0, metadata_dropped = 0;  // metadata: only the latest per ref stays
+  uint64_t metadata_kept = 0, metadata_dropped = 0;  // only the latest per ref / family stays
   uint64_t unknown_records_dropped = 0;
   uint64_t bytes_written = 0;
   uint32_t segments_deleted = 0;
