@@ -127,7 +127,7 @@ Status StringSource::ReadAt(uint64_t offset, size_t n, char* out) const {
   if (offset > bytes_.size() || n > bytes_.size() - offset) {
     return OutOfRange("read past the end of the data");
   }
-  std::memcpy(out, bytes_.data() + offset, n);
+  if (n > 0) std::memcpy(out, bytes_.data() + offset, n);  // an empty view may be null
   return Status::Ok();
 }
 
