@@ -109,9 +109,8 @@ class Sink {
     net::HttpServerOptions o;
     o.listen_address = "127.0.0.1:" + std::to_string(port_);
     server_ = std::make_unique<net::HttpServer>(o);
-    server_->Handle("POST", "/*", [this](net::ServerRequest& req, net::ServerResponse& r) {
-      Serve(req, r);
-    });
+    server_->Handle("POST", "/*",
+                    [this](net::ServerRequest& req, net::ServerResponse& r) { Serve(req, r); });
     Status s = server_->Start();
     ASSERT_TRUE(s.ok()) << s.ToString();
     port_ = server_->port();
@@ -132,9 +131,9 @@ class Sink {
 
   struct PathStats {
     int requests = 0;
-    int refused = 0;      // answered with a non-2xx status
-    double points = 0;    // data points in all requests
-    double max_points = 0;  // in one request
+    int refused = 0;            // answered with a non-2xx status
+    double points = 0;          // data points in all requests
+    double max_points = 0;      // in one request
     std::map<int, int> values;  // drill_sequence value -> times received
     std::vector<std::string> errors;
   };
@@ -152,7 +151,8 @@ class Sink {
   void Serve(net::ServerRequest& req, net::ServerResponse& r) {
     const std::string path(req.path());
     auto raw = wire::GzipDecompress(req.body(), 64 << 20);
-    auto metrics = raw.ok() ? wire::DecodeMetricsRequest(*raw) : Result<pdata::Metrics>(raw.status());
+    auto metrics =
+        raw.ok() ? wire::DecodeMetricsRequest(*raw) : Result<pdata::Metrics>(raw.status());
     std::lock_guard<std::mutex> l(mu_);
     const int status = path_status_.count(path) ? path_status_[path] : default_status_;
     PathStats& st = stats_[path];
@@ -181,9 +181,9 @@ class Sink {
   int port_ = 0;
   std::unique_ptr<net::HttpServer> server_;
   std::mutex mu_;
-  int default_status_ = 200;                      // GUARDED_BY(mu_)
-  std::map<std::string, int> path_status_;        // GUARDED_BY(mu_)
-  std::map<std::string, PathStats> stats_;        // GUARDED_BY(mu_)
+  int default_status_ = 200;                       // GUARDED_BY(mu_)
+  std::map<std::string, int> path_status_;         // GUARDED_BY(mu_)
+  std::map<std::string, PathStats> stats_;         // GUARDED_BY(mu_)
   std::map<std::string, std::set<int>> accepted_;  // GUARDED_BY(mu_)
 };
 
@@ -221,11 +221,14 @@ std::string Head(const Target& target, const Ports& ports) {
          "        - job_name: drill\n"
          "          scrape_interval: 1s\n"
          "          static_configs:\n"
-         "            - targets: [\"127.0.0.1:" + std::to_string(target.port()) + "\"]\n"
+         "            - targets: [\"127.0.0.1:" +
+         std::to_string(target.port()) +
+         "\"]\n"
          "service:\n"
          "  telemetry:\n"
          "    metrics:\n"
-         "      address: 127.0.0.1:" + std::to_string(ports.telemetry) + "\n";
+         "      address: 127.0.0.1:" +
+         std::to_string(ports.telemetry) + "\n";
 }
 
 class OutageDrill : public ::testing::Test {
@@ -247,19 +250,19 @@ TEST_F(OutageDrill, ServerErrorsForAMinute) {
   sink.SetStatus(503);
   sink.Start();
   Ports ports;
-  const std::string config = WriteTempFile(
-      "drill.yaml",
-      Head(target, ports) +
-          "  pipelines:\n"
-          "    metrics:\n"
-          "      receivers: [prometheus]\n"
-          "      exporters: [otlp_http]\n"
-          "exporters:\n"
-          "  otlp_http:\n"
-          "    endpoint: http://127.0.0.1:" + std::to_string(sink.port()) + "\n"
-          "    retry_on_failure:\n"
-          "      initial_interval: 1s\n"
-          "      max_interval: 5s\n");
+  const std::string config = WriteTempFile("drill.yaml", Head(target, ports) +
+                                                             "  pipelines:\n"
+                                                             "    metrics:\n"
+                                                             "      receivers: [prometheus]\n"
+                                                             "      exporters: [otlp_http]\n"
+                                                             "exporters:\n"
+                                                             "  otlp_http:\n"
+                                                             "    endpoint: http://127.0.0.1:" +
+                                                             std::to_string(sink.port()) +
+                                                             "\n"
+                                                             "    retry_on_failure:\n"
+                                                             "      initial_interval: 1s\n"
+                                                             "      max_interval: 5s\n");
   Subprocess collector;
   ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
   const auto outage_end = Steady::now() + 60s;
@@ -273,8 +276,8 @@ TEST_F(OutageDrill, ServerErrorsForAMinute) {
   EXPECT_TRUE(sink.Accepted("/v1/metrics").empty());
 
   // Everything scraped during the outage arrives once the sink recovers.
-  const bool all = Eventually(
-      [&] { return Missing(sink.Accepted("/v1/metrics"), during).empty(); }, 60s);
+  const bool all =
+      Eventually([&] { return Missing(sink.Accepted("/v1/metrics"), during).empty(); }, 60s);
   const std::string metrics = HttpGet(ports.telemetry, "/metrics").body;
   collector.Signal(SIGTERM);
   auto code = collector.Wait(30s);
@@ -284,15 +287,15 @@ TEST_F(OutageDrill, ServerErrorsForAMinute) {
                         "exporter=\"otlp_http\""),
             0)
       << metrics;
-  EXPECT_GT(SeriesValue(metrics, "otelcol_exporter_sent_metric_points_total",
-                        "exporter=\"otlp_http\""),
-            0);
+  EXPECT_GT(
+      SeriesValue(metrics, "otelcol_exporter_sent_metric_points_total", "exporter=\"otlp_http\""),
+      0);
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0);
   EXPECT_THAT(collector.Stderr(), HasSubstr("HTTP Status Code 503"));
-  std::cout << "drill: " << during << " values scraped during the 60 s outage, "
-            << outage.refused << " requests answered 503, "
-            << sink.Accepted("/v1/metrics").size() << " distinct values delivered\n";
+  std::cout << "drill: " << during << " values scraped during the 60 s outage, " << outage.refused
+            << " requests answered 503, " << sink.Accepted("/v1/metrics").size()
+            << " distinct values delivered\n";
   EXPECT_TRUE(sink.Stats("/v1/metrics").errors.empty());
 }
 
@@ -301,25 +304,27 @@ TEST_F(OutageDrill, KillDashNineWithPersistentQueue) {
   Sink sink(FreePort());  // not listening yet: the platform is down
   Ports ports;
   const std::string dir = TempDir();
-  const std::string config = WriteTempFile(
-      "drill.yaml",
-      Head(target, ports) +
-          "  extensions: [file_storage]\n"
-          "  pipelines:\n"
-          "    metrics:\n"
-          "      receivers: [prometheus]\n"
-          "      exporters: [otlp_http]\n"
-          "extensions:\n"
-          "  file_storage:\n"
-          "    directory: " + dir + "\n"
-          "exporters:\n"
-          "  otlp_http:\n"
-          "    endpoint: http://127.0.0.1:" + std::to_string(sink.port()) + "\n"
-          "    retry_on_failure:\n"
-          "      initial_interval: 500ms\n"
-          "      max_interval: 1s\n"
-          "    sending_queue:\n"
-          "      storage: file_storage\n");
+  const std::string config = WriteTempFile("drill.yaml", Head(target, ports) +
+                                                             "  extensions: [file_storage]\n"
+                                                             "  pipelines:\n"
+                                                             "    metrics:\n"
+                                                             "      receivers: [prometheus]\n"
+                                                             "      exporters: [otlp_http]\n"
+                                                             "extensions:\n"
+                                                             "  file_storage:\n"
+                                                             "    directory: " +
+                                                             dir +
+                                                             "\n"
+                                                             "exporters:\n"
+                                                             "  otlp_http:\n"
+                                                             "    endpoint: http://127.0.0.1:" +
+                                                             std::to_string(sink.port()) +
+                                                             "\n"
+                                                             "    retry_on_failure:\n"
+                                                             "      initial_interval: 500ms\n"
+                                                             "      max_interval: 1s\n"
+                                                             "    sending_queue:\n"
+                                                             "      storage: file_storage\n");
   int served = 0;
   {
     Subprocess collector;
@@ -349,8 +354,8 @@ TEST_F(OutageDrill, KillDashNineWithPersistentQueue) {
   collector.Signal(SIGTERM);
   auto code = collector.Wait(30s);
   const std::set<int> got = sink.Accepted("/v1/metrics");
-  EXPECT_TRUE(all) << "served before the kill: " << served << "; missing: "
-                   << Missing(got, served) << "\n"
+  EXPECT_TRUE(all) << "served before the kill: " << served << "; missing: " << Missing(got, served)
+                   << "\n"
                    << collector.Stderr();
   EXPECT_THAT(collector.Stderr(), HasSubstr("from the persistent sending queue"));
   std::cout << "drill: " << served << " values served before SIGKILL, " << got.size()
@@ -370,8 +375,8 @@ TEST_F(OutageDrill, PermanentErrorsAreNotRetried) {
   std::string exporters = "exporters:\n";
   for (const char* code : {"400", "401", "413"}) {
     exporters += std::string("  otlp_http/e") + code + ":\n" +
-                 "    metrics_endpoint: http://127.0.0.1:" + std::to_string(sink.port()) +
-                 "/e" + code + "\n" +
+                 "    metrics_endpoint: http://127.0.0.1:" + std::to_string(sink.port()) + "/e" +
+                 code + "\n" +
                  "    retry_on_failure:\n"
                  "      initial_interval: 100ms\n"
                  "      max_interval: 100ms\n";

@@ -41,7 +41,7 @@ struct StorageOperation {
   enum class Type { kGet, kSet, kDelete };
   Type type = Type::kGet;
   std::string key;
-  std::string value;  // kSet: the value to store; kGet: the value read (when found)
+  std::string value;   // kSet: the value to store; kGet: the value read (when found)
   bool found = false;  // kGet: whether the key exists
 
   static StorageOperation Get(std::string key) { return {Type::kGet, std::move(key), {}, false}; }
@@ -71,8 +71,7 @@ class StorageExtension {
   // component ("metrics", "traces", "logs" for an exporter's queues; may be empty).
   // At most one open client per (kind, id, name): a second one fails until the first
   // is closed. REQUIRES: the extension has started.
-  virtual Result<std::unique_ptr<StorageClient>> GetClient(Kind kind,
-                                                           const config::ComponentId& id,
+  virtual Result<std::unique_ptr<StorageClient>> GetClient(Kind kind, const config::ComponentId& id,
                                                            std::string_view name) = 0;
 };
 

@@ -473,9 +473,10 @@ Status OtlpHttpExporter::OpenPersistentQueue(component::Host& host) {
 
 Status OtlpHttpExporter::Interrupted(const ExportRequest& request, Status status) {
   if (store_ && request.stored) {
-    log_->info("Export interrupted by shutdown; the request stays in the persistent queue. "
-               "error=\"{}\" items={}",
-               status.message(), request.items);
+    log_->info(
+        "Export interrupted by shutdown; the request stays in the persistent queue. "
+        "error=\"{}\" items={}",
+        status.message(), request.items);
     return Cancelled(status.message());
   }
   CountFailed(request, status);

@@ -32,7 +32,8 @@ void PutU64(std::string* out, uint64_t v) {
 
 uint64_t GetU64(std::string_view in) {
   uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(in[static_cast<size_t>(i)]);
+  for (int i = 7; i >= 0; --i)
+    v = (v << 8) | static_cast<unsigned char>(in[static_cast<size_t>(i)]);
   return v;
 }
 
@@ -101,15 +102,15 @@ Status QueueStore::RecoverSignal(Signal signal, std::vector<ExportRequest>* out)
   ASSIGN_OR_RETURN(std::optional<std::string> meta, s.client->Get(kMetadataKey));
   if (!meta) return Status::Ok();  // a new queue
   if (meta->size() != 16) {
-    log_->error("persistent queue ({}): metadata of {} bytes is not ours; starting empty",
-                name, meta->size());
+    log_->error("persistent queue ({}): metadata of {} bytes is not ours; starting empty", name,
+                meta->size());
     return Status::Ok();
   }
   const uint64_t first = GetU64(std::string_view(*meta).substr(0, 8));
   const uint64_t next = GetU64(std::string_view(*meta).substr(8, 8));
   if (first > next || next - first > kMaxIndexSpan) {
-    log_->error("persistent queue ({}): implausible indexes first={} next={}; starting empty",
-                name, first, next);
+    log_->error("persistent queue ({}): implausible indexes first={} next={}; starting empty", name,
+                first, next);
     return Status::Ok();
   }
   s.next = next;
@@ -118,8 +119,8 @@ Status QueueStore::RecoverSignal(Signal signal, std::vector<ExportRequest>* out)
     if (!bytes) continue;  // finished out of order before the restart
     Result<ExportRequest> r = Decode(signal, *bytes);
     if (!r.ok()) {
-      log_->warn("persistent queue ({}): dropping stored request {} that does not decode: {}",
-                 name, i, r.status().ToString());
+      log_->warn("persistent queue ({}): dropping stored request {} that does not decode: {}", name,
+                 i, r.status().ToString());
       if (Status d = s.client->Delete(ItemKey(i)); !d.ok()) {
         log_->error("persistent queue ({}): deleting request {}: {}", name, i, d.ToString());
       }

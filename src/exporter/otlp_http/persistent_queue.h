@@ -62,8 +62,8 @@ class QueueStore : public RequestStore {
  private:
   struct PerSignal {
     std::unique_ptr<component::StorageClient> client;
-    uint64_t next = 0;              // index of the next request added
-    std::set<uint64_t> stored;      // indexes stored now
+    uint64_t next = 0;          // index of the next request added
+    std::set<uint64_t> stored;  // indexes stored now
   };
   static std::string Metadata(const PerSignal& s);
   Status RecoverSignal(component::Signal signal, std::vector<ExportRequest>* out);

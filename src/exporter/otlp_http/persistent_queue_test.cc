@@ -92,8 +92,8 @@ class MemoryStorage : public component::Extension, public component::StorageExte
   Result<std::unique_ptr<component::StorageClient>> GetClient(component::Kind kind,
                                                               const config::ComponentId& id,
                                                               std::string_view name) override {
-    std::string file = std::string(component::KindName(kind)) + "_" + id.ToString() + "_" +
-                       std::string(name);
+    std::string file =
+        std::string(component::KindName(kind)) + "_" + id.ToString() + "_" + std::string(name);
     std::lock_guard<std::mutex> l(*mu_);
     auto& t = tables_[file];
     if (!t) t = std::make_shared<Table>();

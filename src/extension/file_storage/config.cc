@@ -27,8 +27,7 @@ Result<uint32_t> ParsePermissions(std::string_view text) {
   uint64_t value = 0;
   for (char c : text) {
     if (c < '0' || c > '7') {
-      return InvalidArgument("invalid octal value for directory_permissions: " +
-                             std::string(text));
+      return InvalidArgument("invalid octal value for directory_permissions: " + std::string(text));
     }
     value = value * 8 + static_cast<uint64_t>(c - '0');
     if (value > 07777777) break;
@@ -47,7 +46,8 @@ Status Config::Validate() const {
     return InvalidArgument("max transaction size for compaction cannot be less than 0");
   }
   if (compaction.on_rebound && compaction.check_interval.count() <= 0) {
-    return InvalidArgument("compaction check interval must be positive when rebound compaction is set");
+    return InvalidArgument(
+        "compaction check interval must be positive when rebound compaction is set");
   }
   if (compaction.rebound_needed_threshold_mib < 0 || compaction.rebound_trigger_threshold_mib < 0) {
     return InvalidArgument("rebound thresholds must be non-negative");

@@ -28,8 +28,8 @@ struct FileStorage::Registry {
 namespace {
 
 bool IsSafe(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '-' || c == '_';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '-' || c == '_';
 }
 
 // Upstream escapes by Unicode code point; ids are validated to ASCII-free of spaces, but
@@ -96,10 +96,11 @@ Status CheckDirectory(const std::string& dir) {
   struct stat st {};
   if (stat(dir.c_str(), &st) != 0) {
     if (errno == ENOENT) {
-      return FailedPrecondition("directory must exist: stat " + dir + ": no such file or directory");
+      return FailedPrecondition("directory must exist: stat " + dir +
+                                ": no such file or directory");
     }
-    return FailedPrecondition("problem accessing configured directory: " + dir + ", err: " +
-                              ErrnoText());
+    return FailedPrecondition("problem accessing configured directory: " + dir +
+                              ", err: " + ErrnoText());
   }
   if (!S_ISDIR(st.st_mode)) return FailedPrecondition(dir + " is not a directory");
   return Status::Ok();
@@ -113,9 +114,7 @@ class Client : public component::StorageClient {
       : store_(std::move(store)), registry_(std::move(registry)), file_(std::move(file)) {}
   ~Client() override { (void)Close(); }
 
-  Result<std::optional<std::string>> Get(std::string_view key) override {
-    return store_->Get(key);
-  }
+  Result<std::optional<std::string>> Get(std::string_view key) override { return store_->Get(key); }
   Status Set(std::string_view key, std::string_view value) override {
     StorageOperation op = StorageOperation::Set(std::string(key), std::string(value));
     return store_->Apply(std::span<StorageOperation>(&op, 1));
@@ -215,7 +214,8 @@ Result<std::unique_ptr<component::StorageClient>> FileStorage::GetClient(
   const std::string file = ClientFileName(kind, id, name);
   {
     std::lock_guard<std::mutex> lock(registry_->mu);
-    if (auto it = registry_->open.find(file); it != registry_->open.end() && !it->second.expired()) {
+    if (auto it = registry_->open.find(file);
+        it != registry_->open.end() && !it->second.expired()) {
       return FailedPrecondition("file_storage " + id_ + ": a client for " + file +
                                 " is already open");
     }

@@ -155,8 +155,8 @@ TEST(FileStorage, StartRequiresTheDirectoryUnlessItMayCreateIt) {
   c.directory = dir.path() + "/missing/deeper";
   FileStorage missing(Settings(), c);
   Status s = missing.Start(host);
-  EXPECT_EQ(s.message(), "directory must exist: stat " + c.directory +
-                             ": no such file or directory");
+  EXPECT_EQ(s.message(),
+            "directory must exist: stat " + c.directory + ": no such file or directory");
 
   std::ofstream(dir.path() + "/plain") << "x";
   c.directory = dir.path() + "/plain";
@@ -246,7 +246,8 @@ TEST(FileStorage, OnStartCompactionShrinksAStoreAsItOpens) {
     FileStorage ext(Settings(), c);
     ASSERT_TRUE(ext.Start(host).ok());
     auto client = ext.GetClient(Kind::kExporter, {"otlp_http", ""}, "metrics").value();
-    for (int i = 0; i < 100; ++i) ASSERT_TRUE(client->Set("k" + std::to_string(i), std::string(1000, 'x')).ok());
+    for (int i = 0; i < 100; ++i)
+      ASSERT_TRUE(client->Set("k" + std::to_string(i), std::string(1000, 'x')).ok());
     for (int i = 0; i < 99; ++i) ASSERT_TRUE(client->Delete("k" + std::to_string(i)).ok());
   }
   const auto before = std::filesystem::file_size(file);
@@ -309,7 +310,8 @@ TEST(FindStorageExtension, NamesTheIdWhenMissingOrOfTheWrongKind) {
 
   auto missing = component::FindStorageExtension(host, {"file_storage", "typo"});
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
-  EXPECT_THAT(missing.status().message(), HasSubstr("storage extension \"file_storage/typo\" not found"));
+  EXPECT_THAT(missing.status().message(),
+              HasSubstr("storage extension \"file_storage/typo\" not found"));
 
   auto wrong = component::FindStorageExtension(host, {"health_check", ""});
   EXPECT_EQ(wrong.status().message(), "extension \"health_check\" is not a storage extension");

@@ -59,8 +59,8 @@ uint32_t RecordCrc(uint32_t length, std::string_view payload) {
   uLong crc = crc32(0L, Z_NULL, 0);
   crc = crc32(crc, reinterpret_cast<const Bytef*>(len), 4);
   // zlib takes uInt lengths; payloads are at most kMaxRecordBytes (< 4 GiB).
-  crc = crc32(crc, reinterpret_cast<const Bytef*>(payload.data()),
-              static_cast<uInt>(payload.size()));
+  crc =
+      crc32(crc, reinterpret_cast<const Bytef*>(payload.data()), static_cast<uInt>(payload.size()));
   return static_cast<uint32_t>(crc);
 }
 
@@ -117,9 +117,7 @@ std::string ParsePayload(std::string_view payload, std::vector<ParsedOp>* ops) {
 
 uint64_t EntryBytes(size_t key, uint64_t value) { return key + value + kEntryOverhead; }
 
-std::string Errno(std::string_view what) {
-  return std::string(what) + ": " + std::strerror(errno);
-}
+std::string Errno(std::string_view what) { return std::string(what) + ": " + std::strerror(errno); }
 
 }  // namespace
 
@@ -167,8 +165,8 @@ Result<ReplayResult> Replay(const ByteSource& source) {
   std::vector<ParsedOp> ops;
   while (pos < size) {
     if (size - pos < kRecordHeaderBytes) {
-      r.tail_problem = "record header at offset " + std::to_string(pos) + " is cut short: " +
-                       std::to_string(size - pos) + " of " +
+      r.tail_problem = "record header at offset " + std::to_string(pos) +
+                       " is cut short: " + std::to_string(size - pos) + " of " +
                        std::to_string(kRecordHeaderBytes) + " bytes";
       break;
     }
@@ -183,9 +181,9 @@ Result<ReplayResult> Replay(const ByteSource& source) {
     }
     const uint64_t body = pos + kRecordHeaderBytes;
     if (size - body < length) {
-      r.tail_problem = "record at offset " + std::to_string(pos) + " is cut short: " +
-                       std::to_string(size - body) + " of " + std::to_string(length) +
-                       " bytes";
+      r.tail_problem = "record at offset " + std::to_string(pos) +
+                       " is cut short: " + std::to_string(size - body) + " of " +
+                       std::to_string(length) + " bytes";
       break;
     }
     payload.resize(length);
@@ -231,8 +229,8 @@ Status EncodeRecord(std::span<const StorageOperation> ops, std::string* out,
   for (size_t i = 0; i < ops.size(); ++i) {
     const StorageOperation& op = ops[i];
     if (op.type == StorageOperation::Type::kGet) continue;
-    payload.push_back(static_cast<char>(op.type == StorageOperation::Type::kSet ? kOpSet
-                                                                                 : kOpDelete));
+    payload.push_back(
+        static_cast<char>(op.type == StorageOperation::Type::kSet ? kOpSet : kOpDelete));
     PutVarint(&payload, op.key.size());
     payload += op.key;
     if (op.type == StorageOperation::Type::kSet) {
@@ -285,11 +283,10 @@ Status LockWithTimeout(int fd, const std::string& path, Duration timeout) {
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) return Status::Ok();
     if (errno != EWOULDBLOCK && errno != EINTR) return Internal(Errno("locking " + path));
     if (std::chrono::steady_clock::now() >= end) {
-      return Unavailable(path + " is locked by another process (waited " +
-                         std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                            timeout)
-                                            .count()) +
-                         " ms); is another collector using the same directory?");
+      return Unavailable(
+          path + " is locked by another process (waited " +
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(timeout).count()) +
+          " ms); is another collector using the same directory?");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -405,8 +402,8 @@ Status LogStore::CreateFile() {
 Status LogStore::WriteAll(int fd, std::string_view bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = pwrite(fd, bytes.data() + done, bytes.size() - done,
-                       static_cast<off_t>(end_ + done));
+    ssize_t n =
+        pwrite(fd, bytes.data() + done, bytes.size() - done, static_cast<off_t>(end_ + done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       Status s = Internal(Errno("writing " + path_));

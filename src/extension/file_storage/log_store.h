@@ -39,8 +39,8 @@ namespace astrolabe::extension::file_storage {
 // Fixed parts of the format (docs/design/file_storage.md).
 inline constexpr std::string_view kMagic = "ASTROKV\n";
 inline constexpr uint32_t kFormatVersion = 1;
-inline constexpr size_t kFileHeaderBytes = 16;    // magic, version, reserved
-inline constexpr size_t kRecordHeaderBytes = 8;   // crc32, length
+inline constexpr size_t kFileHeaderBytes = 16;         // magic, version, reserved
+inline constexpr size_t kRecordHeaderBytes = 8;        // crc32, length
 inline constexpr uint32_t kMaxRecordBytes = 1u << 30;  // payload limit: 1 GiB
 inline constexpr uint8_t kRecordBatch = 1;
 inline constexpr uint8_t kOpSet = 1;
@@ -147,11 +147,11 @@ class LogStore {
   std::shared_ptr<spdlog::logger> log_;
 
   mutable std::mutex mu_;
-  int fd_ = -1;                                        // GUARDED_BY(mu_); -1: no file yet
-  bool closed_ = false;                                // GUARDED_BY(mu_)
-  uint64_t end_ = 0;                                   // GUARDED_BY(mu_): file length
-  uint64_t live_bytes_ = 0;                            // GUARDED_BY(mu_)
-  std::unordered_map<std::string, ValueRef> index_;    // GUARDED_BY(mu_)
+  int fd_ = -1;                                      // GUARDED_BY(mu_); -1: no file yet
+  bool closed_ = false;                              // GUARDED_BY(mu_)
+  uint64_t end_ = 0;                                 // GUARDED_BY(mu_): file length
+  uint64_t live_bytes_ = 0;                          // GUARDED_BY(mu_)
+  std::unordered_map<std::string, ValueRef> index_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace astrolabe::extension::file_storage

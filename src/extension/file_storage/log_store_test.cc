@@ -96,12 +96,10 @@ TEST_F(LogStoreTest, SetGetDeleteSurviveReopen) {
 TEST_F(LogStoreTest, BatchGetsSeeEarlierWritesOfTheSameBatch) {
   auto store = Open();
   ASSERT_TRUE(Set(*store, "k", "old").ok());
-  std::vector<StorageOperation> ops = {StorageOperation::Get("k"),
-                                       StorageOperation::Set("k", "new"),
-                                       StorageOperation::Get("k"),
-                                       StorageOperation::Delete("k"),
-                                       StorageOperation::Get("k"),
-                                       StorageOperation::Get("missing")};
+  std::vector<StorageOperation> ops = {
+      StorageOperation::Get("k"), StorageOperation::Set("k", "new"),
+      StorageOperation::Get("k"), StorageOperation::Delete("k"),
+      StorageOperation::Get("k"), StorageOperation::Get("missing")};
   ASSERT_TRUE(store->Apply(ops).ok());
   EXPECT_TRUE(ops[0].found);
   EXPECT_EQ(ops[0].value, "old");
@@ -193,8 +191,8 @@ TEST_F(LogStoreTest, ReplayReportsWhyTheTailWasDropped) {
 
   ReplayResult cut = replay(log + std::string("\x01\x02\x03", 3));
   EXPECT_EQ(cut.valid_end, good);
-  EXPECT_THAT(cut.tail_problem, HasSubstr("record header at offset " + std::to_string(good) +
-                                          " is cut short"));
+  EXPECT_THAT(cut.tail_problem,
+              HasSubstr("record header at offset " + std::to_string(good) + " is cut short"));
 
   std::string huge = log;
   huge += std::string("\0\0\0\0\xff\xff\xff\x7f", 8);
