@@ -2,6 +2,7 @@
 
 #include "exporter/debug/factory.h"
 #include "exporter/otlp_http/factory.h"
+#include "extension/file_storage/factory.h"
 #include "extension/health_check/factory.h"
 #include "processor/cumulativetodelta/factory.h"
 #include "receiver/prometheus/factory.h"
@@ -13,6 +14,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
 
   // Extensions.
   registry.Add(extension::health_check::NewFactory());
+  registry.Add(extension::file_storage::NewFactory());
 
   // Receivers.
   registry.Add(receiver::prometheus::NewFactory());

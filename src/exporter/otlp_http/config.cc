@@ -72,7 +72,9 @@ Status QueueConfig::Validate() const {
   if (num_consumers <= 0) return InvalidArgument("`num_consumers` must be positive");
   if (queue_size <= 0) return InvalidArgument("`queue_size` must be positive");
   if (!storage.empty()) {
-    return InvalidArgument("persistent queue (storage) is not supported yet");
+    if (Result<config::ComponentId> id = config::ComponentId::Parse(storage); !id.ok()) {
+      return id.status().Annotate("storage");
+    }
   }
   return Status::Ok();
 }

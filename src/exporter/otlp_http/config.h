@@ -26,7 +26,7 @@
 //         num_consumers: 10
 //         queue_size: 1000            # requests (batches), not items
 //         block_on_overflow: false
-//         storage: ""                 # persistent queue: not supported yet
+//         storage: ""                 # a storage extension id: persistent queue
 //
 // Decoding reports an unknown encoding (`invalid encoding type: x`) or compression
 // (`unsupported compression type "x"`) at the value's position; Validate() reports the
@@ -73,17 +73,20 @@ struct RetryConfig {
   Status Validate() const;
 };
 
-// exporterhelper's QueueBatchConfig, the in-memory part.
+// exporterhelper's QueueBatchConfig, without batching.
 struct QueueConfig {
   bool enabled = true;
   int64_t num_consumers = 10;
   int64_t queue_size = 1000;  // requests
   bool block_on_overflow = false;
-  std::string storage;  // a storage extension id; only "" is supported
+  // A storage extension id ("file_storage", "file_storage/queue"): the queue is kept
+  // there and survives restarts. Empty: in memory.
+  std::string storage;
 
   void Visit(config::Visitor& v);
   // When enabled: "`num_consumers` must be positive", "`queue_size` must be positive",
-  // "persistent queue (storage) is not supported yet".
+  // and `storage` must be a valid component id ("storage: ..." with the id error).
+  // Whether that extension exists is checked when the exporter starts.
   Status Validate() const;
 };
 

@@ -176,8 +176,8 @@ TEST(OtlpHttpConfig, ValidationMessages) {
        "sending_queue: `num_consumers` must be positive"},
       {[](Config& c) { c.sending_queue.queue_size = 0; },
        "sending_queue: `queue_size` must be positive"},
-      {[](Config& c) { c.sending_queue.storage = "file_storage"; },
-       "sending_queue: persistent queue (storage) is not supported yet"},
+      {[](Config& c) { c.sending_queue.storage = "file storage"; },
+       "sending_queue: storage: invalid character(s) in type \"file storage\""},
   };
   for (const Case& tc : cases) {
     Config c = WithEndpoint();
@@ -218,6 +218,8 @@ TEST(OtlpHttpConfig, ValidVariants) {
         c.sending_queue.enabled = false;
         c.sending_queue.queue_size = 0;  // not checked when disabled
       },
+      [](Config& c) { c.sending_queue.storage = "file_storage"; },
+      [](Config& c) { c.sending_queue.storage = "file_storage/queue"; },
   };
   for (size_t i = 0; i < changes.size(); ++i) {
     Config c = WithEndpoint();

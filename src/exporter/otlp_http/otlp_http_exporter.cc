@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "component/host.h"
+#include "component/storage.h"
 #include "exporter/otlp_http/retry.h"
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
@@ -29,6 +30,7 @@ namespace {
 constexpr size_t kMaxResponseBytes = size_t{4} << 20;
 constexpr size_t kBodyExcerptBytes = 256;
 constexpr auto kPartialWarningInterval = std::chrono::seconds(1);
+constexpr auto kQueueFullLogInterval = std::chrono::seconds(10);
 
 size_t SignalIndex(Signal s) { return static_cast<size_t>(s); }
 
@@ -90,7 +92,8 @@ OtlpHttpExporter::OtlpHttpExporter(const component::CreateSettings& settings, co
       telemetry_(settings.telemetry),
       log_(GetLogger("exporter/" + id_)),
       seed_(options.seed != 0 ? options.seed : std::random_device{}()) {
-  if (config_.sending_queue.enabled) {
+  // A persistent queue is created by Start, once its storage is open.
+  if (config_.sending_queue.enabled && config_.sending_queue.storage.empty()) {
     SendingQueueOptions q;
     q.capacity = static_cast<size_t>(config_.sending_queue.queue_size);
     q.num_consumers = static_cast<int>(config_.sending_queue.num_consumers);
@@ -130,8 +133,17 @@ Status OtlpHttpExporter::Start(component::Host& host) {
   http.tls.key_file = config_.tls.key_file;
   client_ = std::make_unique<net::HttpClient>(std::move(http));
 
+  if (config_.sending_queue.enabled && !config_.sending_queue.storage.empty()) {
+    if (Status s = OpenPersistentQueue(host); !s.ok()) {
+      client_.reset();
+      return s.Annotate("sending_queue");
+    }
+  }
   if (queue_) {
-    queue_->Start([this](ExportRequest& request) { (void)Export(request); });
+    // A request stays stored when shutdown interrupted it (kCancelled from Interrupted).
+    queue_->Start([this](ExportRequest& request) {
+      return Export(request).code() != StatusCode::kCancelled || store_ == nullptr;
+    });
     SendingQueue* q = queue_.get();
     telemetry_->AddCallbackGauge("otelcol_exporter_queue_size",
                                  "Current size of the retry queue (in batches).", labels,
@@ -173,10 +185,13 @@ Status OtlpHttpExporter::Shutdown(component::Deadline deadline) {
   }
   if (client_) client_->Shutdown();
 
-  // 3. Join the workers and drop what was never sent.
+  // 3. Join the workers and drop what was never sent (a persistent queue keeps it).
   if (queue_) {
     std::vector<ExportRequest> left = queue_->Stop();
-    if (!left.empty()) {
+    if (!left.empty() && store_) {
+      log_->info("{} requests stay in the persistent sending queue for the next start",
+                 left.size());
+    } else if (!left.empty()) {
       size_t items = 0;
       for (const ExportRequest& r : left) {
         items += r.items;
@@ -188,6 +203,7 @@ Status OtlpHttpExporter::Shutdown(component::Deadline deadline) {
           left.size(), items);
     }
   }
+  if (store_) store_->Close();
   {
     std::unique_lock<std::mutex> lock(mu_);
     wake_.wait(lock, [&] { return sync_in_flight_ == 0; });
@@ -237,6 +253,7 @@ Status OtlpHttpExporter::Consume(ExportRequest request) {
       if (Inst(signal).enqueue_failed) {
         Inst(signal).enqueue_failed->Add(static_cast<double>(items));
       }
+      LogQueueFull(items);
     }
     return s;
   }
@@ -310,7 +327,12 @@ Status OtlpHttpExporter::Export(ExportRequest& request) {
       return Status::Ok();
     }
     Status err = attempt.status;
-    if (!err.IsRetryable() || !retry.enabled || Aborted()) {
+    // A transfer shutdown cancelled, or a retryable failure while shutdown aborts, did not
+    // decide the request's fate.
+    if (Aborted() && (err.IsRetryable() || err.code() == StatusCode::kCancelled)) {
+      return Interrupted(request, err);
+    }
+    if (!err.IsRetryable() || !retry.enabled) {
       CountFailed(request, err);
       return err;
     }
@@ -322,17 +344,13 @@ Status OtlpHttpExporter::Export(ExportRequest& request) {
     }
     Duration delay = std::max(*next, attempt.throttle.value_or(Duration(0)));
     if (auto dl = ShutdownDeadline(); dl && Steady::now() + delay > *dl) {
-      err = err.Annotate("request will be cancelled before next retry");
-      CountFailed(request, err);
-      return err;
+      return Interrupted(request, err.Annotate("request will be cancelled before next retry"));
     }
     log_->info(
         "Exporting failed. Will retry the request after interval. error=\"{}\" interval={}ms",
         err.message(), std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
     if (!Sleep(delay)) {
-      err = err.Annotate("request will be cancelled before next retry");
-      CountFailed(request, err);
-      return err;
+      return Interrupted(request, err.Annotate("request will be cancelled before next retry"));
     }
   }
 }
@@ -455,6 +473,65 @@ void OtlpHttpExporter::CountFailed(const ExportRequest& request, const Status& s
   }
   log_->error("Exporting failed. Dropping data. error=\"{}\" dropped_items={}", status.message(),
               request.items);
+}
+
+Status OtlpHttpExporter::OpenPersistentQueue(component::Host& host) {
+  ASSIGN_OR_RETURN(config::ComponentId storage_id,
+                   config::ComponentId::Parse(config_.sending_queue.storage));
+  ASSIGN_OR_RETURN(component::StorageExtension * ext,
+                   component::FindStorageExtension(host, storage_id));
+  ASSIGN_OR_RETURN(config::ComponentId own_id, config::ComponentId::Parse(id_));
+  std::array<std::unique_ptr<component::StorageClient>, 3> clients;
+  for (Signal s : {Signal::kMetrics, Signal::kTraces, Signal::kLogs}) {
+    Result<std::unique_ptr<component::StorageClient>> client =
+        ext->GetClient(component::Kind::kExporter, own_id, component::SignalName(s));
+    if (!client.ok()) return client.status();
+    clients[SignalIndex(s)] = std::move(*client);
+  }
+  auto store = std::make_unique<QueueStore>(std::move(clients), log_);
+  ASSIGN_OR_RETURN(std::vector<ExportRequest> recovered, store->Recover());
+  SendingQueueOptions q;
+  q.capacity = static_cast<size_t>(config_.sending_queue.queue_size);
+  q.num_consumers = static_cast<int>(config_.sending_queue.num_consumers);
+  q.block_on_overflow = config_.sending_queue.block_on_overflow;
+  q.store = store.get();
+  auto queue = std::make_unique<SendingQueue>(q);
+  queue->Restore(std::move(recovered));
+  store_ = std::move(store);
+  queue_ = std::move(queue);
+  return Status::Ok();
+}
+
+Status OtlpHttpExporter::Interrupted(const ExportRequest& request, Status status) {
+  if (store_ && request.stored) {
+    log_->info(
+        "Export interrupted by shutdown; the request stays in the persistent queue. "
+        "error=\"{}\" items={}",
+        status.message(), request.items);
+    return Cancelled(status.message());
+  }
+  CountFailed(request, status);
+  return status;
+}
+
+void OtlpHttpExporter::LogQueueFull(size_t items) {
+  const int64_t now = Steady::now().time_since_epoch().count();
+  uint64_t suppressed;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t interval = std::chrono::duration_cast<Duration>(kQueueFullLogInterval).count();
+    if (last_full_log_ != 0 && now - last_full_log_ < interval) {
+      ++full_since_log_;
+      return;
+    }
+    last_full_log_ = now;
+    suppressed = full_since_log_;
+    full_since_log_ = 0;
+  }
+  log_->error(
+      "Exporting failed. Rejecting data. error=\"sending queue is full\" rejected_items={} "
+      "queue_size={} ({} more rejections since the last message)",
+      items, config_.sending_queue.queue_size, suppressed);
 }
 
 void OtlpHttpExporter::WarnPartialSuccess(Signal signal, int64_t rejected,

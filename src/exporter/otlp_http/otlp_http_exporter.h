@@ -24,9 +24,17 @@
 //
 // With sending_queue enabled (the default) Consume* only enqueues: it returns OK, or the
 // retryable kResourceExhausted "sending queue is full" (counted in
-// otelcol_exporter_enqueue_failed_<items>_total), and num_consumers threads send. With it
-// disabled Consume* sends on the caller's thread, retries included, and returns the
-// final error.
+// otelcol_exporter_enqueue_failed_<items>_total and logged "Exporting failed. Rejecting
+// data." at most once per 10 s), and num_consumers threads send. With it disabled
+// Consume* sends on the caller's thread, retries included, and returns the final error.
+//
+// With sending_queue.storage naming a storage extension, the queue is persistent
+// (persistent_queue.h): Start opens one client per signal and queues what a previous
+// run left before anything new; Consume* returns OK only once the request is stored;
+// a request leaves storage once its export finished (delivered, or dropped as a
+// permanent failure or after the last retry). Requests still queued or interrupted by
+// Shutdown stay stored for the next start and are not counted failed. Start fails when
+// the extension is missing or is not a storage extension.
 //
 // Telemetry (when CreateSettings::telemetry or the host's is available), label exporter=<id>:
 // otelcol_exporter_sent_<items>_total, otelcol_exporter_send_failed_<items>_total,
@@ -56,6 +64,7 @@
 #include "component/factory.h"
 #include "component/telemetry.h"
 #include "exporter/otlp_http/config.h"
+#include "exporter/otlp_http/persistent_queue.h"
 #include "exporter/otlp_http/sending_queue.h"
 #include "net/http_client.h"
 
@@ -80,7 +89,8 @@ class OtlpHttpExporter : public component::Exporter {
   OtlpHttpExporter(const OtlpHttpExporter&) = delete;
   OtlpHttpExporter& operator=(const OtlpHttpExporter&) = delete;
 
-  // Creates the HTTP client and starts the queue's workers. Never fails today.
+  // Creates the HTTP client, opens the persistent queue if configured, and starts the
+  // queue's workers. Fails only when the persistent queue cannot be opened.
   Status Start(component::Host& host) override;
   Status Shutdown(component::Deadline deadline) override;
 
@@ -105,6 +115,12 @@ class OtlpHttpExporter : public component::Exporter {
 
   const Instruments& Inst(component::Signal s) const;
   Status Consume(ExportRequest request);
+  // Opens the persistent queue's store and the queue on it. REQUIRES: mu_ held.
+  Status OpenPersistentQueue(component::Host& host);
+  // The status for a request whose export shutdown cut short: with a persistent queue it
+  // stays stored (kCancelled, not counted); otherwise it is dropped and counted failed.
+  Status Interrupted(const ExportRequest& request, Status status);
+  void LogQueueFull(size_t items);
   // Sends `request` with retries; counts the outcome; returns the final status.
   Status Export(ExportRequest& request);
   Attempt SendOnce(const std::string& url, const std::string& body, component::Signal signal);
@@ -128,6 +144,7 @@ class OtlpHttpExporter : public component::Exporter {
   std::array<Instruments, 3> inst_{};  // by Signal
   std::atomic<uint64_t> seed_;
 
+  std::unique_ptr<QueueStore> store_;        // persistent queue only; created by Start
   std::unique_ptr<SendingQueue> queue_;      // null when sending_queue is disabled
   std::unique_ptr<net::HttpClient> client_;  // created by Start
 
@@ -141,6 +158,8 @@ class OtlpHttpExporter : public component::Exporter {
   int sync_in_flight_ = 0;            // GUARDED_BY(mu_): Consume* sending synchronously
   bool gauges_registered_ = false;    // GUARDED_BY(mu_)
   int64_t last_partial_warning_ = 0;  // GUARDED_BY(mu_): steady nanos of the last warning
+  int64_t last_full_log_ = 0;         // GUARDED_BY(mu_): steady nanos of the last "full" log
+  uint64_t full_since_log_ = 0;       // GUARDED_BY(mu_): rejections not logged since
 };
 
 }  // namespace astrolabe::exporter::otlp_http

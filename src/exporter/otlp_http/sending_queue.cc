@@ -20,15 +20,30 @@ void SendingQueue::Start(Handler handler) {
 }
 
 Status SendingQueue::Offer(ExportRequest request) {
+  // Encoding can take a while: not under the lock the workers need.
+  std::string encoded;
+  if (options_.store != nullptr) encoded = options_.store->Encode(request);
   std::unique_lock<std::mutex> lock(mu_);
   if (options_.block_on_overflow) {
     not_full_.wait(lock, [&] { return closed_ || items_.size() < options_.capacity; });
   }
   if (closed_) return Unavailable("sending queue is closed");
   if (items_.size() >= options_.capacity) return ResourceExhausted("sending queue is full");
+  if (options_.store != nullptr) {
+    if (Status s = options_.store->Add(request, encoded); !s.ok()) {
+      return Unavailable(s.Annotate("storing the request in the sending queue").message());
+    }
+  }
   items_.push_back(std::move(request));
   not_empty_.notify_one();
   return Status::Ok();
+}
+
+void SendingQueue::Restore(std::vector<ExportRequest> requests) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto it = requests.rbegin(); it != requests.rend(); ++it) {
+    items_.push_front(std::move(*it));
+  }
 }
 
 void SendingQueue::Close() {
@@ -78,7 +93,8 @@ void SendingQueue::Work() {
     ++busy_;
     not_full_.notify_one();
     lock.unlock();
-    handler_(request);
+    const bool finished = handler_(request);
+    if (finished && request.stored && options_.store != nullptr) options_.store->Remove(request);
     lock.lock();
     --busy_;
     if (items_.empty() && busy_ == 0) idle_.notify_all();

@@ -1,13 +1,21 @@
 #pragma once
-// SendingQueue: the otlp_http exporter's in-memory sending_queue. A bounded FIFO of
-// export requests (one per Consume* call; the bound counts requests, as upstream's
-// `sizer: requests`) drained by num_consumers worker threads.
+// SendingQueue: the otlp_http exporter's sending_queue. A bounded FIFO of export
+// requests (one per Consume* call; the bound counts requests waiting to be sent, as
+// upstream's `sizer: requests`) drained by num_consumers worker threads. In memory by
+// default; with a RequestStore (persistent_queue.h) every request is also stored
+// before Offer returns OK and removed once the handler says it is finished.
 //
 // Life of a queue:
 //   Start(handler)     starts the workers; each takes the oldest request and calls
-//                      handler(request) on its own thread.
+//                      handler(request) on its own thread. The handler returns true
+//                      when the request is finished (delivered, or dropped for good),
+//                      false when it was interrupted by shutdown and must stay stored
+//                      for the next start.
 //   Offer(request)     from any thread; OK, or kResourceExhausted "sending queue is
-//                      full" (non-blocking mode), or kUnavailable once closed.
+//                      full" (non-blocking mode), or kUnavailable once closed or when
+//                      the store fails to write.
+//   Restore(requests)  before Start: puts requests recovered from the store at the
+//                      front, even beyond the capacity.
 //   Close()            stops accepting; queued requests stay and are still handled.
 //   WaitIdle(deadline) waits until the queue is empty and no handler runs.
 //   Stop()             wakes and joins the workers (a running handler is awaited: the
@@ -23,6 +31,8 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
 #include <variant>
 #include <vector>
@@ -37,17 +47,35 @@ struct ExportRequest {
   component::Signal signal = component::Signal::kMetrics;
   std::variant<component::MetricsBatch, component::TracesBatch, component::LogsBatch> batch;
   size_t items = 0;  // data points, spans or log records: for counting
+  // Set by a RequestStore that holds a copy of this request.
+  bool stored = false;
+  uint64_t store_index = 0;
+};
+
+// The persistence behind a SendingQueue. Encode runs on the offering thread outside the
+// queue's lock; Add runs under it (so stored order is queue order) and must not call
+// back into the queue; Remove runs on a worker after its handler finished the request.
+// Thread-safe.
+class RequestStore {
+ public:
+  virtual ~RequestStore() = default;
+  virtual std::string Encode(const ExportRequest& request) const = 0;
+  // Stores `encoded` (the bytes of `request`) and marks the request stored.
+  virtual Status Add(ExportRequest& request, std::string_view encoded) = 0;
+  // Deletes the stored copy; failures are logged (the request may come back once).
+  virtual void Remove(const ExportRequest& request) = 0;
 };
 
 struct SendingQueueOptions {
   size_t capacity = 1000;
   int num_consumers = 10;
   bool block_on_overflow = false;  // Offer waits for room instead of failing
+  RequestStore* store = nullptr;   // not owned; outlives the queue. null: in memory
 };
 
 class SendingQueue {
  public:
-  using Handler = std::function<void(ExportRequest&)>;
+  using Handler = std::function<bool(ExportRequest&)>;
 
   // REQUIRES: capacity > 0, num_consumers > 0.
   explicit SendingQueue(SendingQueueOptions options);
@@ -60,6 +88,8 @@ class SendingQueue {
   void Start(Handler handler);
 
   Status Offer(ExportRequest request);
+  // REQUIRES: before Start.
+  void Restore(std::vector<ExportRequest> requests);
 
   void Close();
   // True when the queue emptied and every handler returned by `deadline`.

@@ -39,7 +39,10 @@ class Gate {
 TEST(SendingQueue, HandlesEveryRequestOnWorkers) {
   SendingQueue q({.capacity = 100, .num_consumers = 3, .block_on_overflow = false});
   std::atomic<size_t> items{0};
-  q.Start([&](ExportRequest& r) { items += r.items; });
+  q.Start([&](ExportRequest& r) {
+    items += r.items;
+    return true;
+  });
   for (size_t i = 1; i <= 50; ++i) ASSERT_TRUE(q.Offer(Req(i)).ok());
   EXPECT_TRUE(q.WaitIdle(Steady::now() + std::chrono::seconds(10)));
   EXPECT_EQ(items.load(), 50u * 51u / 2u);
@@ -53,6 +56,7 @@ TEST(SendingQueue, FullQueueRefusesWithResourceExhausted) {
   q.Start([&](ExportRequest&) {
     ++running;
     gate.Wait();
+    return true;
   });
   ASSERT_TRUE(q.Offer(Req(1)).ok());
   while (running.load() == 0) std::this_thread::sleep_for(milliseconds(1));
@@ -75,6 +79,7 @@ TEST(SendingQueue, BlockingOfferWaitsForRoom) {
   q.Start([&](ExportRequest&) {
     gate.Wait();
     ++handled;
+    return true;
   });
   ASSERT_TRUE(q.Offer(Req(1)).ok());
   while (q.size() != 0) std::this_thread::sleep_for(milliseconds(1));
@@ -108,6 +113,7 @@ TEST(SendingQueue, CloseKeepsDrainingAndStopReturnsTheRest) {
   q.Start([&](ExportRequest&) {
     gate.Wait();
     ++handled;
+    return true;
   });
   for (size_t i = 1; i <= 4; ++i) ASSERT_TRUE(q.Offer(Req(i)).ok());
   q.Close();
@@ -125,6 +131,7 @@ TEST(SendingQueue, StopReturnsUnhandledOldestFirst) {
   q.Start([&](ExportRequest&) {
     ++running;
     gate.Wait();
+    return true;
   });
   for (size_t i = 1; i <= 4; ++i) ASSERT_TRUE(q.Offer(Req(i)).ok());
   while (running.load() == 0) std::this_thread::sleep_for(milliseconds(1));
