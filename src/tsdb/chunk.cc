@@ -29,21 +29,39 @@ inline bool IsSmallInt(uint64_t bits) {
   return !(v == 0 && std::signbit(v));
 }
 
-// Integer-delta width classes (zigzag bits). 2 bits select the class.
-constexpr int kIntWidths[4] = {3, 7, 14, 28};
-
-// Delta-of-delta classes: prefix bits, prefix length, payload width (two's complement).
+// Delta-of-delta classes after a '1': prefix bits, prefix length, payload width (two's
+// complement). dod == 0 is a single '0'.
 struct DodClass {
   uint32_t prefix;
   int prefix_len;
   int width;
 };
-constexpr DodClass kDodClasses[4] = {{0b10, 2, 7}, {0b110, 3, 14}, {0b1110, 4, 20}, {0b1111, 4, 64}};
+constexpr DodClass kDodClasses[4] = {{0b10, 2, 5}, {0b110, 3, 14}, {0b1110, 4, 20}, {0b1111, 4, 64}};
 
 inline bool FitsSigned(int64_t v, int width) {
   if (width >= 64) return true;
   int64_t lim = int64_t{1} << (width - 1);
   return v >= -lim && v < lim;
+}
+
+// Rice coding of integer deltas: m = |d| - 1 is written as q = m >> k in unary ('1' × q, '0')
+// and the k low bits; q >= kRiceEscape writes kRiceEscape ones, 6 bits of bit length, the bits.
+constexpr int kRiceEscape = 20;
+inline int RiceK(uint64_t acc) {
+  uint64_t mean = acc >> 2;
+  return mean == 0 ? 0 : std::bit_width(mean) - 1;
+}
+inline uint64_t RiceUpdate(uint64_t acc, uint64_t mag) {
+  constexpr uint64_t kCap = uint64_t{1} << 50;
+  if (mag > kCap) mag = kCap;
+  if (acc == 0) return mag << 2;  // the first delta sets the mean
+  return acc - (acc >> 2) + mag;
+}
+inline int RiceCost(uint64_t m, int k, uint64_t acc) {
+  if (acc == 0) return 6 + std::bit_width(m);  // first delta: length-prefixed, seeds the state
+  uint64_t q = m >> k;
+  if (q < kRiceEscape) return static_cast<int>(q) + 1 + k;
+  return kRiceEscape + 6 + std::bit_width(m);
 }
 
 }  // namespace
@@ -63,8 +81,10 @@ void ChunkAppender::Reset(size_t size_hint) {
   count_ = 0;
   first_t_ = t_ = dt_ = 0;
   v_bits_ = 0;
+  acc_ = 0;
   leading_ = 0xff;
   trailing_ = 0;
+  mono_ = true;
 }
 
 double ChunkAppender::last_v() const { return FromBits(v_bits_); }
@@ -91,25 +111,23 @@ void ChunkAppender::WriteUvarint(uint64_t v) {
   WriteBits(v, 8);
 }
 
-void ChunkAppender::WriteValue(double value) {
+void ChunkAppender::WriteValue(double value, bool known_changed) {
   uint64_t vb = Bits(value);
-  if (vb == v_bits_) {
-    WriteBit(false);
-    v_bits_ = vb;
-    return;
+  if (!known_changed) {
+    if (vb == v_bits_) {
+      WriteBit(false);
+      return;
+    }
+    WriteBit(true);
   }
   // Cost of each candidate code, in bits; take the cheaper (integer on a tie).
-  int int_cost = 1 << 20, int_class = -1;
-  uint64_t zz = 0;
+  int int_cost = 1 << 20;
+  int64_t d = 0;
   if (IsSmallInt(v_bits_) && IsSmallInt(vb)) {
-    int64_t d = static_cast<int64_t>(value) - static_cast<int64_t>(FromBits(v_bits_));
-    zz = ZigZag(d);
-    for (int c = 0; c < 4; ++c) {
-      if (zz >> kIntWidths[c] == 0) {
-        int_class = c;
-        int_cost = 4 + kIntWidths[c];
-        break;
-      }
+    d = static_cast<int64_t>(value) - static_cast<int64_t>(FromBits(v_bits_));
+    if (d > 0 || !mono_) {
+      uint64_t mag = d < 0 ? static_cast<uint64_t>(-d) : static_cast<uint64_t>(d);
+      int_cost = 1 + (mono_ ? 0 : 1) + RiceCost(mag - 1, RiceK(acc_), acc_);
     }
   }
   uint64_t x = vb ^ v_bits_;
@@ -117,30 +135,47 @@ void ChunkAppender::WriteValue(double value) {
   if (lz > 31) lz = 31;
   int tz = std::countr_zero(x);
   bool reuse = leading_ != 0xff && lz >= leading_ && tz >= trailing_;
-  int xor_cost = reuse ? 3 + (64 - leading_ - trailing_) : 3 + 5 + 6 + (64 - lz - tz);
-  if (int_class >= 0 && int_cost <= xor_cost) {
-    WriteBits(0b10, 2);
-    WriteBits(static_cast<uint64_t>(int_class), 2);
-    WriteBits(zz, kIntWidths[int_class]);
+  int xor_cost = reuse ? 2 + (64 - leading_ - trailing_) : 2 + 5 + 6 + (64 - lz - tz);
+  if (int_cost <= xor_cost) {
+    WriteBit(false);
+    uint64_t mag = d < 0 ? static_cast<uint64_t>(-d) : static_cast<uint64_t>(d);
+    if (!mono_) WriteBit(d < 0);
+    uint64_t m = mag - 1;
+    int k = RiceK(acc_);
+    uint64_t q = m >> k;
+    if (acc_ == 0) {
+      int len = std::bit_width(m);
+      WriteBits(static_cast<uint64_t>(len), 6);
+      WriteBits(m, len);
+    } else if (q < kRiceEscape) {
+      WriteBits((uint64_t{1} << (q + 1)) - 2, static_cast<int>(q) + 1);  // q ones, a zero
+      WriteBits(m, k);
+    } else {
+      WriteBits((uint64_t{1} << kRiceEscape) - 1, kRiceEscape);
+      int len = std::bit_width(m);
+      WriteBits(static_cast<uint64_t>(len), 6);
+      WriteBits(m, len);
+    }
+    acc_ = RiceUpdate(acc_, mag);
   } else if (reuse) {
-    WriteBits(0b110, 3);
+    WriteBits(0b10, 2);
     WriteBits(x >> trailing_, 64 - leading_ - trailing_);
   } else {
     int sig = 64 - lz - tz;
-    WriteBits(0b111, 3);
+    WriteBits(0b11, 2);
     WriteBits(static_cast<uint64_t>(lz), 5);
     WriteBits(static_cast<uint64_t>(sig == 64 ? 0 : sig), 6);
     WriteBits(x >> tz, sig);
     leading_ = static_cast<uint8_t>(lz);
     trailing_ = static_cast<uint8_t>(tz);
   }
+  if (value < FromBits(v_bits_)) mono_ = false;
   v_bits_ = vb;
 }
 
 void ChunkAppender::Append(int64_t t, double v) {
   if (count_ == 0) {
-    first_t_ = t;
-    WriteUvarint(ZigZag(t));
+    first_t_ = t;  // not written: readers get it from the chunk's metadata
     uint64_t vb = Bits(v);
     if (IsSmallInt(vb)) {
       WriteBit(true);
@@ -153,23 +188,28 @@ void ChunkAppender::Append(int64_t t, double v) {
   } else if (count_ == 1) {
     dt_ = WrapSub(t, t_);
     WriteUvarint(static_cast<uint64_t>(dt_));
-    WriteValue(v);
+    WriteValue(v, false);
   } else {
     int64_t dt = WrapSub(t, t_);
     int64_t dod = WrapSub(dt, dt_);
-    if (dod == 0) {
-      WriteBit(false);
+    if (dod == 0 && Bits(v) == v_bits_) {
+      WriteBit(false);  // idle: same interval, same value
     } else {
-      for (const auto& c : kDodClasses) {
-        if (FitsSigned(dod, c.width)) {
-          WriteBits(c.prefix, c.prefix_len);
-          WriteBits(static_cast<uint64_t>(dod), c.width);
-          break;
+      WriteBit(true);
+      if (dod == 0) {
+        WriteBit(false);
+      } else {
+        for (const auto& c : kDodClasses) {
+          if (FitsSigned(dod, c.width)) {
+            WriteBits(c.prefix, c.prefix_len);
+            WriteBits(static_cast<uint64_t>(dod), c.width);
+            break;
+          }
         }
       }
+      WriteValue(v, dod == 0);
     }
     dt_ = dt;
-    WriteValue(v);
   }
   t_ = t;
   ++count_;
@@ -179,9 +219,10 @@ void ChunkAppender::Append(int64_t t, double v) {
 
 // ---- reading --------------------------------------------------------------------------------
 
-void ChunkIterator::Reset(const uint8_t* data, size_t size) {
+void ChunkIterator::Reset(const uint8_t* data, size_t size, int64_t min_t) {
   *this = ChunkIterator();
   data_ = data;
+  t_ = min_t;
   if (size < kChunkHeaderSize) {
     error_ = size != 0;  // an empty byte string is an empty chunk; 1 byte is corrupt
     return;
@@ -233,35 +274,57 @@ uint64_t ChunkIterator::ReadUvarint() {
   return 0;
 }
 
-bool ChunkIterator::ReadValue() {
-  if (!ReadBit()) return !error_;  // unchanged
+bool ChunkIterator::ReadValue(bool known_changed) {
+  if (!known_changed && !ReadBit()) return !error_;  // unchanged
+  double prev = FromBits(v_bits_);
   if (!ReadBit()) {
-    // Integer delta.
-    int cls = static_cast<int>(ReadBits(2));
-    uint64_t zz = ReadBits(kIntWidths[cls]);
-    if (error_ || !IsSmallInt(v_bits_)) return error_ = true, false;
-    int64_t next = WrapAdd(static_cast<int64_t>(FromBits(v_bits_)), UnZigZag(zz));
+    // Integer delta, Rice coded.
+    if (!IsSmallInt(v_bits_)) return error_ = true, false;
+    bool negative = !mono_ && ReadBit();
+    uint64_t q = 0;
+    if (acc_ != 0) {
+      while (q < kRiceEscape && ReadBit()) ++q;
+    }
+    uint64_t m;
+    if (acc_ == 0) {
+      int len = static_cast<int>(ReadBits(6));
+      if (len > 54) return error_ = true, false;
+      m = ReadBits(len);
+    } else if (q < kRiceEscape) {
+      int k = RiceK(acc_);
+      m = (q << k) | ReadBits(k);
+    } else {
+      int len = static_cast<int>(ReadBits(6));
+      if (len > 54) return error_ = true, false;
+      m = ReadBits(len);
+    }
+    if (error_ || m >= (uint64_t{1} << 54)) return error_ = true, false;
+    uint64_t mag = m + 1;
+    int64_t d = negative ? -static_cast<int64_t>(mag) : static_cast<int64_t>(mag);
+    int64_t next = WrapAdd(static_cast<int64_t>(prev), d);
     v_bits_ = Bits(static_cast<double>(next));
-    return true;
-  }
-  uint64_t x;
-  if (!ReadBit()) {
-    if (leading_ == 0xff) return error_ = true, false;
-    int sig = 64 - leading_ - trailing_;
-    x = ReadBits(sig) << trailing_;
+    acc_ = RiceUpdate(acc_, mag);
   } else {
-    int lz = static_cast<int>(ReadBits(5));
-    int sig = static_cast<int>(ReadBits(6));
-    if (sig == 0) sig = 64;
-    if (lz + sig > 64 || error_) return error_ = true, false;
-    int tz = 64 - lz - sig;
-    uint64_t bits = ReadBits(sig);
-    x = tz == 64 ? 0 : bits << tz;
-    leading_ = static_cast<uint8_t>(lz);
-    trailing_ = static_cast<uint8_t>(tz);
+    uint64_t x;
+    if (!ReadBit()) {
+      if (leading_ == 0xff) return error_ = true, false;
+      int sig = 64 - leading_ - trailing_;
+      x = ReadBits(sig) << trailing_;
+    } else {
+      int lz = static_cast<int>(ReadBits(5));
+      int sig = static_cast<int>(ReadBits(6));
+      if (sig == 0) sig = 64;
+      if (lz + sig > 64 || error_) return error_ = true, false;
+      int tz = 64 - lz - sig;
+      uint64_t bits = ReadBits(sig);
+      x = tz == 64 ? 0 : bits << tz;
+      leading_ = static_cast<uint8_t>(lz);
+      trailing_ = static_cast<uint8_t>(tz);
+    }
+    if (error_) return false;
+    v_bits_ ^= x;
   }
-  if (error_) return false;
-  v_bits_ ^= x;
+  if (FromBits(v_bits_) < prev) mono_ = false;
   return true;
 }
 
@@ -271,7 +334,6 @@ bool ChunkIterator::Next() {
     return false;
   }
   if (read_ == 0) {
-    t_ = UnZigZag(ReadUvarint());
     if (ReadBit()) {
       v_bits_ = Bits(static_cast<double>(UnZigZag(ReadUvarint())));
     } else {
@@ -280,7 +342,9 @@ bool ChunkIterator::Next() {
   } else if (read_ == 1) {
     dt_ = static_cast<int64_t>(ReadUvarint());
     t_ = WrapAdd(t_, dt_);
-    ReadValue();
+    ReadValue(false);
+  } else if (!ReadBit()) {
+    t_ = WrapAdd(t_, dt_);  // idle: same interval, same value
   } else {
     int64_t dod = 0;
     if (ReadBit()) {
@@ -293,7 +357,7 @@ bool ChunkIterator::Next() {
     }
     dt_ = WrapAdd(dt_, dod);
     t_ = WrapAdd(t_, dt_);
-    ReadValue();
+    ReadValue(dod == 0);
   }
   if (error_) {
     valid_ = false;

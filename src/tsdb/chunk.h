@@ -4,9 +4,13 @@
 // for each sample. docs/design/tsdb.md ("Chunk encoding") has the bit layout.
 //
 //   bytes 0-1   sample count, big endian
-//   bits        sample 0:  zigzag varint t0 | value0 (1 + zigzag varint, or 0 + 64 raw bits)
+//   bits        sample 0:  value0 (1 + zigzag varint, or 0 + 64 raw bits); its time t0 is not
+//                          stored — every reader already has it as the chunk's min time
 //               sample 1:  varint (t1 - t0) | value code
-//               sample n:  dod code          | value code
+//               sample n:  '0' (same interval, same value — an idle series costs 1 bit)
+//                          '1' dod code, then the value code ("changed" form when dod == 0)
+// Value codes: '0' same bits; '1' then '0' + integer delta (adaptive Rice code, sign bit only
+// once the chunk has seen a decrease) or '1' + Gorilla XOR.
 //
 // Thread-compatible. A ChunkAppender is the head chunk of one series (the series' mutex
 // guards it); a ChunkIterator reads a byte string that must outlive it and stay unchanged.
@@ -46,7 +50,7 @@ class ChunkAppender {
   void WriteBits(uint64_t v, int n);
   void WriteBit(bool b) { WriteBits(b ? 1 : 0, 1); }
   void WriteUvarint(uint64_t v);
-  void WriteValue(double v);
+  void WriteValue(double v, bool known_changed);
 
   std::vector<uint8_t> buf_;
   int64_t first_t_ = 0;
@@ -55,15 +59,18 @@ class ChunkAppender {
   uint64_t v_bits_ = 0;
   uint32_t count_ = 0;
   uint8_t bits_free_ = 0;   // unused low-order bits of buf_.back()
+  uint64_t acc_ = 0;        // Rice parameter state: ~4 × mean |integer delta|
   uint8_t leading_ = 0xff;  // XOR window of the previous XOR-coded value; 0xff = none yet
   uint8_t trailing_ = 0;
+  bool mono_ = true;        // no decrease seen in this chunk: integer deltas carry no sign
 };
 
 class ChunkIterator {
  public:
   ChunkIterator() = default;
-  ChunkIterator(const uint8_t* data, size_t size) { Reset(data, size); }
-  void Reset(const uint8_t* data, size_t size);
+  // `min_t` is the chunk's first timestamp (ChunkAppender::first_t() when it was built).
+  ChunkIterator(const uint8_t* data, size_t size, int64_t min_t) { Reset(data, size, min_t); }
+  void Reset(const uint8_t* data, size_t size, int64_t min_t);
 
   // Advances; false at the end or when the bytes are corrupt (then error() is true).
   bool Next();
@@ -78,7 +85,7 @@ class ChunkIterator {
   uint64_t ReadBits(int n);
   bool ReadBit() { return ReadBits(1) != 0; }
   uint64_t ReadUvarint();
-  bool ReadValue();
+  bool ReadValue(bool known_changed);
 
   const uint8_t* data_ = nullptr;
   size_t nbits_ = 0;
@@ -88,8 +95,10 @@ class ChunkIterator {
   int64_t t_ = 0;
   int64_t dt_ = 0;
   uint64_t v_bits_ = 0;
+  uint64_t acc_ = 0;
   uint8_t leading_ = 0xff;
   uint8_t trailing_ = 0;
+  bool mono_ = true;
   bool error_ = false;
   bool valid_ = false;  // At is valid
 };

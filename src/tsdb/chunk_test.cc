@@ -23,7 +23,7 @@ std::vector<uint8_t> Encode(const std::vector<S>& samples) {
 
 void ExpectRoundTrip(const std::vector<S>& samples) {
   auto bytes = Encode(samples);
-  ChunkIterator it(bytes.data(), bytes.size());
+  ChunkIterator it(bytes.data(), bytes.size(), samples.empty() ? 0 : samples[0].t);
   ASSERT_EQ(it.count(), samples.size());
   for (size_t i = 0; i < samples.size(); ++i) {
     ASSERT_TRUE(it.Next()) << "sample " << i;
@@ -37,7 +37,7 @@ void ExpectRoundTrip(const std::vector<S>& samples) {
 
 TEST(ChunkTest, EmptyChunk) {
   ChunkAppender a;
-  ChunkIterator it(a.data(), a.size());
+  ChunkIterator it(a.data(), a.size(), 0);
   EXPECT_FALSE(it.Next());
   EXPECT_FALSE(it.error());
 }
@@ -76,16 +76,27 @@ TEST(ChunkTest, RandomShapesRoundTrip) {
     std::vector<S> samples;
     int64_t t = static_cast<int64_t>(rng() % 2000000000000ULL);
     double v = 0;
-    int shape = round % 5;
+    int shape = round % 8;
     int n = 1 + static_cast<int>(rng() % 300);
     for (int i = 0; i < n; ++i) {
-      t += shape == 0 ? 10000 : 1 + static_cast<int64_t>(rng() % (uint64_t{1} << (rng() % 40)));
+      if (shape == 0 || shape >= 5) {
+        t += 10000 + (shape == 6 && rng() % 3 == 0 ? static_cast<int64_t>(rng() % 21) - 10 : 0);
+      } else {
+        t += 1 + static_cast<int64_t>(rng() % (uint64_t{1} << (rng() % 40)));
+      }
       switch (shape) {
         case 0: v += static_cast<double>(rng() % 50); break;                       // counter
         case 1: v = static_cast<double>(rng() % 1000) / 1000.0; break;             // fraction gauge
         case 2: v = std::bit_cast<double>(rng()); break;                           // any bits
         case 3: v = static_cast<double>(static_cast<int64_t>(rng()) >> (rng() % 64)); break;
         case 4: v = (rng() % 3 == 0) ? v : v + 0.25 * static_cast<double>(rng() % 8); break;
+        case 5: v += static_cast<double>(static_cast<int>(rng() % 9) - 4); break;  // int gauge walk
+        case 6:  // counter with idle stretches, occasional reset and huge jumps
+          if (rng() % 50 == 0) v = 0;
+          else if (rng() % 40 == 0) v += static_cast<double>(rng() % (uint64_t{1} << 50));
+          else if (rng() % 2 == 0) v += static_cast<double>(rng() % 5000);
+          break;
+        case 7: v = static_cast<double>(static_cast<int64_t>(rng() % 2000) - 1000) * (rng() % 5 == 0 ? 0.5 : 1); break;
       }
       samples.push_back({t, v});
     }
@@ -97,7 +108,7 @@ TEST(ChunkTest, SeekNeverMovesBackwards) {
   std::vector<S> samples;
   for (int i = 0; i < 100; ++i) samples.push_back({i * 10, static_cast<double>(i)});
   auto bytes = Encode(samples);
-  ChunkIterator it(bytes.data(), bytes.size());
+  ChunkIterator it(bytes.data(), bytes.size(), samples.empty() ? 0 : samples[0].t);
   ASSERT_TRUE(it.Seek(55));
   EXPECT_EQ(it.t(), 60);
   ASSERT_TRUE(it.Seek(10));
@@ -139,7 +150,7 @@ TEST(ChunkTest, CorruptBytesFailCleanly) {
     } else {
       for (int k = 0; k < 3; ++k) bytes[rng() % bytes.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
     }
-    ChunkIterator it(bytes.data(), bytes.size());
+    ChunkIterator it(bytes.data(), bytes.size(), samples.empty() ? 0 : samples[0].t);
     int n = 0;
     while (it.Next()) ++n;
     EXPECT_LE(n, 65535);

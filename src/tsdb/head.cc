@@ -42,8 +42,8 @@ bool SameBits(double a, double b) { return std::bit_cast<uint64_t>(a) == std::bi
 
 // Looks t up among the in-order samples of s. REQUIRES: s.mu held.
 bool FindInOrder(const MemSeries& s, int64_t t, double* v) {
-  auto probe = [&](const uint8_t* data, size_t size) {
-    ChunkIterator it(data, size);
+  auto probe = [&](const uint8_t* data, size_t size, int64_t min_t) {
+    ChunkIterator it(data, size, min_t);
     if (it.Seek(t) && it.t() == t) {
       *v = it.v();
       return true;
@@ -53,9 +53,9 @@ bool FindInOrder(const MemSeries& s, int64_t t, double* v) {
   // Chunks are in time order: binary search the one whose range may hold t.
   auto c = std::lower_bound(s.chunks.begin(), s.chunks.end(), t,
                             [](const CompletedChunk& ch, int64_t x) { return ch.max_t < x; });
-  if (c != s.chunks.end() && c->min_t <= t) return probe(c->data.get(), c->size);
+  if (c != s.chunks.end() && c->min_t <= t) return probe(c->data.get(), c->size, c->min_t);
   if (s.head.count() > 0 && s.head.first_t() <= t && t <= s.head.last_t()) {
-    return probe(s.head.data(), s.head.size());
+    return probe(s.head.data(), s.head.size(), s.head.first_t());
   }
   return false;
 }
@@ -356,7 +356,7 @@ bool Head::HasSampleIn(storage::SeriesRef ref, int64_t mint, int64_t maxt) const
   auto check = [&](int64_t cmin, int64_t cmax, const uint8_t* data, size_t size) {
     if (cmax < mint || cmin > maxt) return false;
     if (cmin >= mint || cmax <= maxt) return true;  // an end sample lies inside the range
-    ChunkIterator it(data, size);
+    ChunkIterator it(data, size, cmin);
     return it.Seek(mint) && it.t() <= maxt;
   };
   auto c = std::lower_bound(s->chunks.begin(), s->chunks.end(), mint,

@@ -66,7 +66,7 @@ bool SnapshotHasData(const SeriesSnapshot& snap, int64_t mint, int64_t maxt) {
   if (!snap.ooo.empty()) return true;
   for (const ChunkView& c : snap.chunks) {
     if (c.min_t >= mint || c.max_t <= maxt) return true;
-    ChunkIterator it(c.data, c.size);
+    ChunkIterator it(c.data, c.size, c.min_t);
     if (it.Seek(mint) && it.t() <= maxt) return true;
   }
   return false;
@@ -121,7 +121,7 @@ class HeadSampleIterator final : public storage::SampleIterator {
           ++ci_;
           continue;
         }
-        cit_.Reset(chunks[ci_].data, chunks[ci_].size);
+        cit_.Reset(chunks[ci_].data, chunks[ci_].size, chunks[ci_].min_t);
         a_open_ = true;
       }
       if (cit_.Seek(t)) {
@@ -139,7 +139,7 @@ class HeadSampleIterator final : public storage::SampleIterator {
     const auto& chunks = snap_->chunks;
     while (ci_ < chunks.size()) {
       if (!a_open_) {
-        cit_.Reset(chunks[ci_].data, chunks[ci_].size);
+        cit_.Reset(chunks[ci_].data, chunks[ci_].size, chunks[ci_].min_t);
         a_open_ = true;
       }
       if (cit_.Next()) {
