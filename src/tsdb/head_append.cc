@@ -1,5 +1,5 @@
 // The head's write path: HeadAppender batches samples and applies them at Commit.
-#include <unordered_map>
+#include <vector>
 
 #include "tsdb/head.h"
 #include "tsdb/mem_series.h"
@@ -82,8 +82,33 @@ class HeadAppender final : public storage::Appender {
     double v = 0;
   };
 
+  // This batch's newest sample of `s`, created empty on first use. An open-addressing table
+  // reused across the batch: a scrape touches each of its series once, so a node-based map
+  // would allocate once per sample.
+  Newest& NewestFor(MemSeries* s) {
+    if ((used_.size() + 1) * 2 > slots_.size()) Grow();
+    size_t mask = slots_.size() - 1;
+    size_t i = static_cast<size_t>((s->ref * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+    while (slots_[i].s != nullptr && slots_[i].s != s) i = (i + 1) & mask;
+    if (slots_[i].s == nullptr) {
+      slots_[i] = Slot{s, Newest{}};
+      used_.push_back(static_cast<uint32_t>(i));
+    }
+    return slots_[i].n;
+  }
+
+  void Grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    used_.clear();
+    for (const Slot& o : old) {
+      if (o.s != nullptr) NewestFor(o.s) = o.n;
+    }
+  }
+
   Status AppendTo(MemSeries* s, int64_t t, double v, const Labels* labels) {
-    Newest& newest = newest_[s];
+    Newest& newest = NewestFor(s);
     bool ignore = false;
     Status st;
     {
@@ -104,7 +129,8 @@ class HeadAppender final : public storage::Appender {
   Status LogBatch(CommitLog& log) {
     std::vector<Labels> labels;
     std::vector<MemSeries*> unlogged;
-    for (const auto& [s, n] : newest_) {
+    for (uint32_t i : used_) {
+      MemSeries* s = slots_[i].s;
       if (!s->logged.load(std::memory_order_acquire)) unlogged.push_back(s);
     }
     labels.reserve(unlogged.size());
@@ -131,14 +157,20 @@ class HeadAppender final : public storage::Appender {
 
   void Clear() {
     pending_.clear();
-    newest_.clear();
+    for (uint32_t i : used_) slots_[i].s = nullptr;
+    used_.clear();
     metadata_.clear();
   }
 
   Head* head_;
   bool done_ = false;
   std::vector<Pending> pending_;
-  std::unordered_map<MemSeries*, Newest> newest_;  // this batch's newest sample per series
+  struct Slot {
+    MemSeries* s = nullptr;
+    Newest n;
+  };
+  std::vector<Slot> slots_;    // open addressing, size a power of two, at most half full
+  std::vector<uint32_t> used_;  // occupied slot indexes
   std::vector<std::pair<std::string, storage::MetricMetadata>> metadata_;
 };
 
