@@ -12,15 +12,18 @@ const std::vector<double> kTtft = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0
 const std::vector<double> kTpot = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,
                                    0.3,  0.4,   0.5,  0.75,  1.0, 2.5};
 const std::vector<double> kE2e = {1.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0};
-const std::vector<double> kTokens = {1,    2,    5,     10,    20,    50,    100,   200,
-                                     500,  1000, 2000,  5000,  10000, 20000, 50000, 100000};
+const std::vector<double> kTokens = {1,   2,    5,    10,   20,    50,    100,   200,
+                                     500, 1000, 2000, 5000, 10000, 20000, 50000, 100000};
 const std::vector<double> kKongMs = {250,  500,  1000, 1500, 2000,  2500,  3000,
                                      3500, 4000, 4500, 5000, 10000, 30000, 60000};
 const char* kModels[] = {"meta/llama-3.1-8b-instruct", "meta/llama-3.1-70b-instruct",
                          "mistralai/mixtral-8x7b-instruct-v0.1", "nvidia/nemotron-4-340b-instruct"};
-const char* kProviders[][2] = {{"openai", "gpt-4o"},        {"openai", "gpt-4o-mini"},
-                               {"anthropic", "claude-3-5-sonnet"}, {"mistral", "mistral-large"},
-                               {"openai", "meta/llama-3.1-8b-instruct"}, {"cohere", "command-r"}};
+const char* kProviders[][2] = {{"openai", "gpt-4o"},
+                               {"openai", "gpt-4o-mini"},
+                               {"anthropic", "claude-3-5-sonnet"},
+                               {"mistral", "mistral-large"},
+                               {"openai", "meta/llama-3.1-8b-instruct"},
+                               {"cohere", "command-r"}};
 
 std::string FormatLe(double b) {
   // Python prometheus_client style for NIM ("0.001", "1.0", "100000.0").
@@ -78,18 +81,24 @@ GenAiFleet::GenAiFleet(GenAiOptions options) : options_(options), rng_(options.s
   for (int p = 0; p < options_.nim_pods; ++p) {
     NimPod pod;
     std::string model = kModels[p % 4];
-    std::string podname = "nim-" + std::to_string(p % 4) + "-" + std::to_string(1000 + p * 7919 % 9000);
+    std::string podname =
+        "nim-" + std::to_string(p % 4) + "-" + std::to_string(1000 + p * 7919 % 9000);
     std::vector<std::pair<std::string, std::string>> base = {
-        {"job", "nim"}, {"namespace", "nim"}, {"pod", podname},
-        {"instance", "10.42." + std::to_string(p / 200) + "." + std::to_string(p % 200 + 10) + ":8000"},
+        {"job", "nim"},
+        {"namespace", "nim"},
+        {"pod", podname},
+        {"instance",
+         "10.42." + std::to_string(p / 200) + "." + std::to_string(p % 200 + 10) + ":8000"},
         {"model_name", model}};
     pod.first_series = labels_.size();
-    for (const char* g : {"num_requests_running", "num_requests_waiting", "num_request_max", "gpu_cache_usage_perc"}) {
+    for (const char* g : {"num_requests_running", "num_requests_waiting", "num_request_max",
+                          "gpu_cache_usage_perc"}) {
       auto l = base;
       l.emplace_back("__name__", g);
       Add(l);
     }
-    for (const char* c : {"prompt_tokens_total", "generation_tokens_total", "request_success_total", "request_failure_total"}) {
+    for (const char* c : {"prompt_tokens_total", "generation_tokens_total", "request_success_total",
+                          "request_failure_total"}) {
       auto l = base;
       l.emplace_back("__name__", c);
       Add(l);
@@ -114,10 +123,14 @@ GenAiFleet::GenAiFleet(GenAiOptions options) : options_(options), rng_(options.s
       KongRoute route;
       auto& pm = kProviders[r % 6];
       std::vector<std::pair<std::string, std::string>> base = {
-          {"job", "kong"}, {"instance", "kong-gw-" + std::to_string(g) + ":8100"},
-          {"ai_provider", pm[0]}, {"ai_model", pm[1]},
-          {"cache_status", r % 5 == 0 ? "hit" : ""}, {"vector_db", r % 5 == 0 ? "redis" : ""},
-          {"embeddings_provider", ""}, {"embeddings_model", ""},
+          {"job", "kong"},
+          {"instance", "kong-gw-" + std::to_string(g) + ":8100"},
+          {"ai_provider", pm[0]},
+          {"ai_model", pm[1]},
+          {"cache_status", r % 5 == 0 ? "hit" : ""},
+          {"vector_db", r % 5 == 0 ? "redis" : ""},
+          {"embeddings_provider", ""},
+          {"embeddings_model", ""},
           {"workspace", "ws-" + std::to_string(r / 6)}};
       route.first_series = labels_.size();
       auto l = base;
@@ -155,7 +168,8 @@ double GenAiFleet::LogNormal(double median, double sigma) {
 
 int64_t GenAiFleet::Jitter() {
   if (options_.jitter_ms == 0) return 0;
-  return static_cast<int64_t>(rng_() % static_cast<uint64_t>(2 * options_.jitter_ms + 1)) - options_.jitter_ms;
+  return static_cast<int64_t>(rng_() % static_cast<uint64_t>(2 * options_.jitter_ms + 1)) -
+         options_.jitter_ms;
 }
 
 void GenAiFleet::Step(std::vector<storage::Sample>& out) {
@@ -192,8 +206,9 @@ void GenAiFleet::Step(std::vector<storage::Sample>& out) {
     p.cache = std::clamp(p.cache + std::normal_distribution<double>(0, 0.02)(rng_), 0.0, 1.0);
     if (p.running == 0) p.cache = 0;
     size_t s = p.first_series;
-    double vals[] = {p.running, p.waiting, 64, p.cache, p.prompt_tokens, p.generation_tokens,
-                     p.success, p.failure, p.finish[0], p.finish[1], p.finish[2]};
+    double vals[] = {p.running,       p.waiting,           64,         p.cache,
+                     p.prompt_tokens, p.generation_tokens, p.success,  p.failure,
+                     p.finish[0],     p.finish[1],         p.finish[2]};
     for (double v : vals) out[s++] = {t, v};
     for (Histogram& h : p.hist) {
       size_t k = h.first_series;

@@ -25,7 +25,7 @@ namespace astrolabe::bench {
 struct GenAiOptions {
   int nim_pods = 60;
   int kong_gateways = 4;
-  int kong_routes = 48;          // (provider, model, workspace) combinations per gateway
+  int kong_routes = 48;  // (provider, model, workspace) combinations per gateway
   int64_t start_ms = 1763800000000;
   int64_t interval_ms = 10000;
   // Each scrape's timestamp is off the exact interval by up to ±jitter_ms (0: aligned, as
@@ -70,7 +70,8 @@ class GenAiFleet {
   };
 
   size_t Add(std::vector<std::pair<std::string, std::string>> labels);
-  Histogram AddHistogram(const std::string& name, const std::vector<std::pair<std::string, std::string>>& base,
+  Histogram AddHistogram(const std::string& name,
+                         const std::vector<std::pair<std::string, std::string>>& base,
                          std::vector<double> bounds);
   double DayFactor(int64_t t) const;
   int Poisson(double mean);

@@ -30,7 +30,10 @@ struct XorCost {
   int lead = -1, trail = 0;
   static int VarintBits(uint64_t x) {
     int b = 8;
-    while (x >= 0x80) { x >>= 7; b += 8; }
+    while (x >= 0x80) {
+      x >>= 7;
+      b += 8;
+    }
     return b;
   }
   void Add(int64_t nt, double nv) {
@@ -44,11 +47,16 @@ struct XorCost {
       } else {
         int64_t ndt = nt - t, dod = ndt - dt;
         dt = ndt;
-        if (dod == 0) bits += 1;
-        else if (dod >= -8191 && dod <= 8192) bits += 2 + 14;
-        else if (dod >= -65535 && dod <= 65536) bits += 3 + 17;
-        else if (dod >= -524287 && dod <= 524288) bits += 4 + 20;
-        else bits += 4 + 64;
+        if (dod == 0)
+          bits += 1;
+        else if (dod >= -8191 && dod <= 8192)
+          bits += 2 + 14;
+        else if (dod >= -65535 && dod <= 65536)
+          bits += 3 + 17;
+        else if (dod >= -524287 && dod <= 524288)
+          bits += 4 + 20;
+        else
+          bits += 4 + 64;
       }
       uint64_t x = vb ^ v;
       if (x == 0) {
@@ -116,10 +124,14 @@ void BM_ChunkBytesPerSample(benchmark::State& state) {
     state.counters["series"] = static_cast<double>(n);
     state.counters["samples"] = static_cast<double>(samples);
     state.counters["B_per_sample"] = static_cast<double>(ours) / static_cast<double>(samples);
-    state.counters["xor_B_per_sample"] = static_cast<double>(xor_bits) / 8.0 / static_cast<double>(samples);
-    state.counters["bucket_B"] = static_cast<double>(kind_bytes[0]) / static_cast<double>(kind_samples[0]);
-    state.counters["sum_B"] = static_cast<double>(kind_bytes[1]) / static_cast<double>(kind_samples[1]);
-    state.counters["other_B"] = static_cast<double>(kind_bytes[2]) / static_cast<double>(kind_samples[2]);
+    state.counters["xor_B_per_sample"] =
+        static_cast<double>(xor_bits) / 8.0 / static_cast<double>(samples);
+    state.counters["bucket_B"] =
+        static_cast<double>(kind_bytes[0]) / static_cast<double>(kind_samples[0]);
+    state.counters["sum_B"] =
+        static_cast<double>(kind_bytes[1]) / static_cast<double>(kind_samples[1]);
+    state.counters["other_B"] =
+        static_cast<double>(kind_bytes[2]) / static_cast<double>(kind_samples[2]);
   }
 }
 BENCHMARK(BM_ChunkBytesPerSample)
@@ -158,7 +170,8 @@ void BM_AppendByRef(benchmark::State& state) {
   std::vector<storage::SeriesRef> refs(sc.labels.size());
   {
     auto app = head->NewAppender();
-    for (size_t i = 0; i < sc.labels.size(); ++i) refs[i] = *app->Append(sc.labels[i], sc.steps[0][i].t, sc.steps[0][i].v);
+    for (size_t i = 0; i < sc.labels.size(); ++i)
+      refs[i] = *app->Append(sc.labels[i], sc.steps[0][i].t, sc.steps[0][i].v);
     (void)app->Commit();
   }
   size_t step = 1;
@@ -173,7 +186,8 @@ void BM_AppendByRef(benchmark::State& state) {
     for (size_t i = 0; i < s.size(); ++i) (void)app->AppendByRef(refs[i], s[i].t + shift, s[i].v);
     (void)app->Commit();
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(sc.labels.size()));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(sc.labels.size()));
 }
 BENCHMARK(BM_AppendByRef)->Unit(benchmark::kMillisecond)->MinTime(2);
 
@@ -193,7 +207,8 @@ void BM_AppendByLabels(benchmark::State& state) {
     for (size_t i = 0; i < s.size(); ++i) (void)app->Append(sc.labels[i], s[i].t + shift, s[i].v);
     (void)app->Commit();
   }
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(sc.labels.size()));
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(sc.labels.size()));
 }
 BENCHMARK(BM_AppendByLabels)->Unit(benchmark::kMillisecond)->MinTime(2);
 
@@ -232,10 +247,17 @@ void BM_HeadBytesPerSeries(benchmark::State& state) {
     state.counters["series"] = n;
     state.counters["B_per_series"] = static_cast<double>(after - before) / n;
     state.counters["symbols_B_per_series"] = static_cast<double>(head->symbols().MemoryBytes()) / n;
-    state.counters["postings_B_per_series"] = static_cast<double>(head->postings().MemoryBytes()) / n;
+    state.counters["postings_B_per_series"] =
+        static_cast<double>(head->postings().MemoryBytes()) / n;
   }
 }
-BENCHMARK(BM_HeadBytesPerSeries)->ArgName("scrapes")->Arg(1)->Arg(120)->Arg(720)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_HeadBytesPerSeries)
+    ->ArgName("scrapes")
+    ->Arg(1)
+    ->Arg(120)
+    ->Arg(720)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 // ---- Select latency -----------------------------------------------------------------------------
 
@@ -247,8 +269,10 @@ tsdb::Head& SelectHead() {
     for (size_t k = 0; k < 360; ++k) {  // 1 h
       auto app = h->NewAppender();
       for (size_t i = 0; i < sc.labels.size(); ++i) {
-        if (k == 0) refs[i] = *app->Append(sc.labels[i], sc.steps[k][i].t, sc.steps[k][i].v);
-        else (void)app->AppendByRef(refs[i], sc.steps[k][i].t, sc.steps[k][i].v);
+        if (k == 0)
+          refs[i] = *app->Append(sc.labels[i], sc.steps[k][i].t, sc.steps[k][i].v);
+        else
+          (void)app->AppendByRef(refs[i], sc.steps[k][i].t, sc.steps[k][i].v);
       }
       (void)app->Commit();
     }
@@ -284,8 +308,9 @@ void BM_SelectOneSeries(benchmark::State& state) {
                     Matcher::MustMake(MatchType::kEqual, "pod", "nim-0-1000")});
 }
 void BM_SelectHistogramOneModel(benchmark::State& state) {
-  RunSelect(state, {Matcher::MustMake(MatchType::kEqual, "__name__", "time_to_first_token_seconds_bucket"),
-                    Matcher::MustMake(MatchType::kEqual, "model_name", "meta/llama-3.1-8b-instruct")});
+  RunSelect(state,
+            {Matcher::MustMake(MatchType::kEqual, "__name__", "time_to_first_token_seconds_bucket"),
+             Matcher::MustMake(MatchType::kEqual, "model_name", "meta/llama-3.1-8b-instruct")});
 }
 void BM_SelectRegexKong(benchmark::State& state) {
   RunSelect(state, {Matcher::MustMake(MatchType::kRegexMatch, "__name__", "kong_ai_llm_.*_total"),

@@ -6,10 +6,10 @@
 //     exactly the same samples, bit for bit.
 // Seed corpus: fuzz/corpus/tsdb_chunk/.
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <bit>
 #include <cstring>
 #include <vector>
 

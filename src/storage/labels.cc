@@ -45,10 +45,17 @@ constexpr uint64_t kP2 = 0x8ebc6af09c88c6e3ULL;
 void AppendEscaped(std::string& out, std::string_view v) {
   for (char c : v) {
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\n': out += "\\n"; break;
-      default: out.push_back(c);
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out.push_back(c);
     }
   }
 }
@@ -102,7 +109,8 @@ Labels::Iterator& Labels::Iterator::operator++() {
 
 Labels::Labels() { Finish(); }
 
-Labels Labels::FromPairs(std::initializer_list<std::pair<std::string_view, std::string_view>> pairs) {
+Labels Labels::FromPairs(
+    std::initializer_list<std::pair<std::string_view, std::string_view>> pairs) {
   return FromPairs(std::vector<std::pair<std::string_view, std::string_view>>(pairs));
 }
 

@@ -55,7 +55,8 @@ class Labels {
   // Builds from pairs in any order. Pairs with an empty value are dropped (an empty value
   // means "label absent" in Prometheus); for a name given twice the last value wins.
   static Labels FromPairs(std::vector<std::pair<std::string_view, std::string_view>> pairs);
-  static Labels FromPairs(std::initializer_list<std::pair<std::string_view, std::string_view>> pairs);
+  static Labels FromPairs(
+      std::initializer_list<std::pair<std::string_view, std::string_view>> pairs);
   // REQUIRES: pairs sorted by name, names unique, values non-empty (not checked in release).
   static Labels FromSorted(const std::vector<Label>& pairs);
 

@@ -12,7 +12,8 @@ TEST(LabelsTest, SortsDropsEmptyValuesAndKeepsLastRepeat) {
   ASSERT_EQ(l.size(), 3u);
   std::vector<std::pair<std::string, std::string>> got;
   for (Label p : l) got.emplace_back(p.name, p.value);
-  std::vector<std::pair<std::string, std::string>> want = {{"__name__", "up"}, {"a", "y"}, {"z", "1"}};
+  std::vector<std::pair<std::string, std::string>> want = {
+      {"__name__", "up"}, {"a", "y"}, {"z", "1"}};
   EXPECT_EQ(got, want);
   EXPECT_EQ(l.Get("a"), "y");
   EXPECT_EQ(l.Get("e"), "");

@@ -14,8 +14,20 @@ enum class Fast { kRegex, kLiteralSet, kPrefix, kSuffix, kContains, kAny, kNonEm
 
 bool IsMeta(char c) {
   switch (c) {
-    case '\\': case '.': case '+': case '*': case '?': case '(': case ')': case '|':
-    case '[': case ']': case '{': case '}': case '^': case '$':
+    case '\\':
+    case '.':
+    case '+':
+    case '*':
+    case '?':
+    case '(':
+    case ')':
+    case '|':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case '^':
+    case '$':
       return true;
     default:
       return false;
@@ -59,7 +71,10 @@ std::string_view StripGroup(std::string_view s) {
   // The group must close at the last character: track depth, skipping escapes.
   int depth = 0;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\') { ++i; continue; }
+    if (s[i] == '\\') {
+      ++i;
+      continue;
+    }
     if (s[i] == '(') ++depth;
     if (s[i] == ')' && --depth == 0 && i != s.size() - 1) return s;
   }
@@ -68,14 +83,20 @@ std::string_view StripGroup(std::string_view s) {
 
 struct FastPlan {
   Fast kind = Fast::kRegex;
-  std::string literal;              // prefix / suffix / infix
-  std::vector<std::string> set;     // kLiteralSet
+  std::string literal;           // prefix / suffix / infix
+  std::vector<std::string> set;  // kLiteralSet
 };
 
 FastPlan Plan(std::string_view re) {
   FastPlan plan;
-  if (re == ".*") { plan.kind = Fast::kAny; return plan; }
-  if (re == ".+") { plan.kind = Fast::kNonEmpty; return plan; }
+  if (re == ".*") {
+    plan.kind = Fast::kAny;
+    return plan;
+  }
+  if (re == ".+") {
+    plan.kind = Fast::kNonEmpty;
+    return plan;
+  }
   std::string_view body = StripGroup(re);
   // Alternation of literals (a single literal is the one-element case).
   {
@@ -83,10 +104,16 @@ FastPlan Plan(std::string_view re) {
     bool ok = true;
     size_t start = 0;
     for (size_t i = 0; i <= body.size(); ++i) {
-      if (i < body.size() && body[i] == '\\') { ++i; continue; }
+      if (i < body.size() && body[i] == '\\') {
+        ++i;
+        continue;
+      }
       if (i == body.size() || body[i] == '|') {
         auto lit = ParseLiteral(body.substr(start, i - start));
-        if (!lit) { ok = false; break; }
+        if (!lit) {
+          ok = false;
+          break;
+        }
         set.push_back(std::move(*lit));
         start = i + 1;
       }
@@ -103,7 +130,10 @@ FastPlan Plan(std::string_view re) {
   bool trail = re.size() >= 2 && re.ends_with(".*") && !re.ends_with("\\.*");
   std::string_view mid = re;
   if (lead) mid.remove_prefix(2);
-  if (trail && mid.size() >= 2) mid.remove_suffix(2); else if (trail) return plan;
+  if (trail && mid.size() >= 2)
+    mid.remove_suffix(2);
+  else if (trail)
+    return plan;
   if (!lead && !trail) return plan;
   auto lit = ParseLiteral(mid);
   if (!lit) return plan;
@@ -116,7 +146,10 @@ void AppendQuoted(std::string& out, std::string_view v) {
   out.push_back('"');
   for (char c : v) {
     if (c == '"' || c == '\\') out.push_back('\\');
-    if (c == '\n') { out += "\\n"; continue; }
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     out.push_back(c);
   }
   out.push_back('"');
@@ -126,10 +159,14 @@ void AppendQuoted(std::string& out, std::string_view v) {
 
 std::string_view MatchTypeString(MatchType type) {
   switch (type) {
-    case MatchType::kEqual: return "=";
-    case MatchType::kNotEqual: return "!=";
-    case MatchType::kRegexMatch: return "=~";
-    case MatchType::kRegexNoMatch: return "!~";
+    case MatchType::kEqual:
+      return "=";
+    case MatchType::kNotEqual:
+      return "!=";
+    case MatchType::kRegexMatch:
+      return "=~";
+    case MatchType::kRegexNoMatch:
+      return "!~";
   }
   return "?";
 }
@@ -139,30 +176,40 @@ struct Matcher::Impl {
   std::string name;
   std::string value;
   FastPlan plan;
-  std::unique_ptr<re2::RE2> re;  // only when plan.kind == kRegex
+  std::unique_ptr<re2::RE2> re;     // only when plan.kind == kRegex
   std::vector<std::string> eq_set;  // for = and !=: {value}
   bool matches_empty = false;
 
   bool RegexMatches(std::string_view v) const {
     switch (plan.kind) {
-      case Fast::kAny: return true;
-      case Fast::kNonEmpty: return !v.empty();
+      case Fast::kAny:
+        return true;
+      case Fast::kNonEmpty:
+        return !v.empty();
       case Fast::kLiteralSet:
         return std::binary_search(plan.set.begin(), plan.set.end(), v);
-      case Fast::kPrefix: return v.starts_with(plan.literal);
-      case Fast::kSuffix: return v.ends_with(plan.literal);
-      case Fast::kContains: return v.find(plan.literal) != std::string_view::npos;
-      case Fast::kRegex: return re2::RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *re);
+      case Fast::kPrefix:
+        return v.starts_with(plan.literal);
+      case Fast::kSuffix:
+        return v.ends_with(plan.literal);
+      case Fast::kContains:
+        return v.find(plan.literal) != std::string_view::npos;
+      case Fast::kRegex:
+        return re2::RE2::FullMatch(re2::StringPiece(v.data(), v.size()), *re);
     }
     return false;
   }
 
   bool Matches(std::string_view v) const {
     switch (type) {
-      case MatchType::kEqual: return v == value;
-      case MatchType::kNotEqual: return v != value;
-      case MatchType::kRegexMatch: return RegexMatches(v);
-      case MatchType::kRegexNoMatch: return !RegexMatches(v);
+      case MatchType::kEqual:
+        return v == value;
+      case MatchType::kNotEqual:
+        return v != value;
+      case MatchType::kRegexMatch:
+        return RegexMatches(v);
+      case MatchType::kRegexNoMatch:
+        return !RegexMatches(v);
     }
     return false;
   }

@@ -57,11 +57,12 @@ TEST(MatcherTest, PrometheusSemantics) {
 
 // Every fast path must agree with RE2 itself on the anchored, dot-all regex.
 TEST(MatcherTest, FastPathsAgreeWithRe2) {
-  const std::string regexes[] = {"abc", "a|bc|", "(a|b)", "(?:x|y|z)", "pre.*", ".*suf", ".*in.*",
-                                 ".*", ".+", "a\\.b", "a\\|b", "a\\*", ".*\\.", "(a)|(b)",
-                                 "a.*|b", "(a|b).*", "", "\\.*"};
-  const std::string inputs[] = {"", "a", "b", "abc", "bc", "x", "pre", "prefix", "asuf", "suf",
-                                "xiny", "in", "a.b", "a|b", "a*", "aaa", "\n", "pre\nx", ".", "..", "ab"};
+  const std::string regexes[] = {"abc",    "a|bc|",   "(a|b)", "(?:x|y|z)", "pre.*", ".*suf",
+                                 ".*in.*", ".*",      ".+",    "a\\.b",     "a\\|b", "a\\*",
+                                 ".*\\.",  "(a)|(b)", "a.*|b", "(a|b).*",   "",      "\\.*"};
+  const std::string inputs[] = {"",       "a",    "b",   "abc",    "bc", "x",   "pre",
+                                "prefix", "asuf", "suf", "xiny",   "in", "a.b", "a|b",
+                                "a*",     "aaa",  "\n",  "pre\nx", ".",  "..",  "ab"};
   for (const std::string& re : regexes) {
     re2::RE2::Options opts;
     opts.set_dot_nl(true);
@@ -69,7 +70,8 @@ TEST(MatcherTest, FastPathsAgreeWithRe2) {
     ASSERT_TRUE(ref.ok()) << re;
     Matcher m = Matcher::MustMake(MatchType::kRegexMatch, "l", re);
     for (const std::string& in : inputs) {
-      EXPECT_EQ(m.Matches(in), re2::RE2::FullMatch(in, ref)) << "regex " << re << " on \"" << in << "\"";
+      EXPECT_EQ(m.Matches(in), re2::RE2::FullMatch(in, ref))
+          << "regex " << re << " on \"" << in << "\"";
     }
   }
 }
@@ -78,7 +80,8 @@ TEST(MatcherTest, InvalidRegexIsAClearError) {
   auto m = Matcher::Make(MatchType::kRegexMatch, "model", "gpt-(4");
   ASSERT_FALSE(m.ok());
   EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(m.status().message().find("model=~\"gpt-(4\""), std::string::npos) << m.status().message();
+  EXPECT_NE(m.status().message().find("model=~\"gpt-(4\""), std::string::npos)
+      << m.status().message();
   EXPECT_NE(m.status().message().find("missing )"), std::string::npos) << m.status().message();
 }
 

@@ -39,7 +39,10 @@ class ListSampleIterator final : public SampleIterator {
     return pos_ < samples_.size();
   }
   bool Seek(int64_t t) override {
-    if (!started_) { started_ = true; pos_ = 0; }
+    if (!started_) {
+      started_ = true;
+      pos_ = 0;
+    }
     while (pos_ < samples_.size() && samples_[pos_].t < t) ++pos_;
     return pos_ < samples_.size();
   }
@@ -59,7 +62,8 @@ Status OutOfOrderSampleError(const Labels* labels, int64_t t, int64_t newest) {
                          std::to_string(newest) + Where(labels, t));
 }
 Status TooOldSampleError(const Labels* labels, int64_t t, int64_t min_allowed) {
-  return InvalidArgument(std::string(kTooOld) + ": outside the out-of-order window, oldest accepted " +
+  return InvalidArgument(std::string(kTooOld) +
+                         ": outside the out-of-order window, oldest accepted " +
                          std::to_string(min_allowed) + Where(labels, t));
 }
 Status OutOfBoundsError(const Labels* labels, int64_t t, int64_t min_valid) {
@@ -92,14 +96,22 @@ AppendErrorKind AppendErrorKindOf(const Status& status) {
 
 std::string_view MetricTypeString(MetricType type) {
   switch (type) {
-    case MetricType::kUnknown: return "unknown";
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
-    case MetricType::kGaugeHistogram: return "gaugehistogram";
-    case MetricType::kSummary: return "summary";
-    case MetricType::kInfo: return "info";
-    case MetricType::kStateset: return "stateset";
+    case MetricType::kUnknown:
+      return "unknown";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
+    case MetricType::kGaugeHistogram:
+      return "gaugehistogram";
+    case MetricType::kSummary:
+      return "summary";
+    case MetricType::kInfo:
+      return "info";
+    case MetricType::kStateset:
+      return "stateset";
   }
   return "unknown";
 }

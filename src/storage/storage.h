@@ -41,13 +41,13 @@ struct Sample {
 // responses read the same; AppendErrorKindOf() classifies a Status by that prefix.
 enum class AppendErrorKind {
   kNone,
-  kOutOfOrder,       // "out of order sample": older than the series' newest sample, no OOO window
-  kTooOld,           // "too old sample": older than the out-of-order window allows
-  kOutOfBounds,      // "out of bounds": before the head's minimum valid time
-  kDuplicate,        // "duplicate sample for timestamp": same time, different value
-  kInvalidLabels,    // "invalid labels": empty set, empty name, duplicate names
-  kUnknownRef,       // "unknown series ref"
-  kLimit,            // "series limit": the storage refuses new series
+  kOutOfOrder,     // "out of order sample": older than the series' newest sample, no OOO window
+  kTooOld,         // "too old sample": older than the out-of-order window allows
+  kOutOfBounds,    // "out of bounds": before the head's minimum valid time
+  kDuplicate,      // "duplicate sample for timestamp": same time, different value
+  kInvalidLabels,  // "invalid labels": empty set, empty name, duplicate names
+  kUnknownRef,     // "unknown series ref"
+  kLimit,          // "series limit": the storage refuses new series
   kOther,
 };
 Status OutOfOrderSampleError(const Labels* labels, int64_t t, int64_t newest);
@@ -59,7 +59,16 @@ Status UnknownRefError(SeriesRef ref);
 AppendErrorKind AppendErrorKindOf(const Status& status);
 
 // ---- metadata ----------------------------------------------------------------------------
-enum class MetricType { kUnknown, kCounter, kGauge, kHistogram, kGaugeHistogram, kSummary, kInfo, kStateset };
+enum class MetricType {
+  kUnknown,
+  kCounter,
+  kGauge,
+  kHistogram,
+  kGaugeHistogram,
+  kSummary,
+  kInfo,
+  kStateset
+};
 std::string_view MetricTypeString(MetricType type);  // "counter", "gauge", … as in the API
 
 struct MetricMetadata {
@@ -153,8 +162,8 @@ class Querier {
   virtual ~Querier() = default;
   // Series matching all `matchers` with at least one sample in [mint, maxt] (inclusive).
   // No matchers selects every series.
-  virtual Result<std::unique_ptr<SeriesSet>> Select(std::span<const Matcher> matchers,
-                                                    int64_t mint, int64_t maxt,
+  virtual Result<std::unique_ptr<SeriesSet>> Select(std::span<const Matcher> matchers, int64_t mint,
+                                                    int64_t maxt,
                                                     const SelectHints& hints = {}) = 0;
   // Sorted, unique label names / values of the series Select would return.
   virtual Result<std::vector<std::string>> LabelNames(std::span<const Matcher> matchers,

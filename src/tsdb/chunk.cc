@@ -17,8 +17,12 @@ inline int64_t WrapSub(int64_t a, int64_t b) {
 inline int64_t WrapAdd(int64_t a, int64_t b) {
   return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
 }
-inline uint64_t ZigZag(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-inline int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+inline uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t UnZigZag(uint64_t v) {
+  return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1);
+}
 
 // An integral double whose int64 conversion is exact and round-trips bit-exactly
 // (|v| <= 2^53, and not -0.0, whose sign an integer would lose).
@@ -36,7 +40,8 @@ struct DodClass {
   int prefix_len;
   int width;
 };
-constexpr DodClass kDodClasses[4] = {{0b10, 2, 5}, {0b110, 3, 14}, {0b1110, 4, 20}, {0b1111, 4, 64}};
+constexpr DodClass kDodClasses[4] = {
+    {0b10, 2, 5}, {0b110, 3, 14}, {0b1110, 4, 20}, {0b1111, 4, 64}};
 
 inline bool FitsSigned(int64_t v, int width) {
   if (width >= 64) return true;

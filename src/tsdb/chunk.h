@@ -62,7 +62,7 @@ class ChunkAppender {
   uint64_t acc_ = 0;        // Rice parameter state: ~4 × mean |integer delta|
   uint8_t leading_ = 0xff;  // XOR window of the previous XOR-coded value; 0xff = none yet
   uint8_t trailing_ = 0;
-  bool mono_ = true;        // no decrease seen in this chunk: integer deltas carry no sign
+  bool mono_ = true;  // no decrease seen in this chunk: integer deltas carry no sign
 };
 
 class ChunkIterator {

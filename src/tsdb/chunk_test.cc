@@ -43,7 +43,8 @@ TEST(ChunkTest, EmptyChunk) {
 }
 
 TEST(ChunkTest, SpecialValuesRoundTripBitExactly) {
-  const double kStale = std::bit_cast<double>(uint64_t{0x7ff0000000000002});  // Prometheus stale NaN
+  const double kStale =
+      std::bit_cast<double>(uint64_t{0x7ff0000000000002});  // Prometheus stale NaN
   ExpectRoundTrip({{1, 0.0},
                    {2, -0.0},
                    {3, kStale},
@@ -85,18 +86,36 @@ TEST(ChunkTest, RandomShapesRoundTrip) {
         t += 1 + static_cast<int64_t>(rng() % (uint64_t{1} << (rng() % 40)));
       }
       switch (shape) {
-        case 0: v += static_cast<double>(rng() % 50); break;                       // counter
-        case 1: v = static_cast<double>(rng() % 1000) / 1000.0; break;             // fraction gauge
-        case 2: v = std::bit_cast<double>(rng()); break;                           // any bits
-        case 3: v = static_cast<double>(static_cast<int64_t>(rng()) >> (rng() % 64)); break;
-        case 4: v = (rng() % 3 == 0) ? v : v + 0.25 * static_cast<double>(rng() % 8); break;
-        case 5: v += static_cast<double>(static_cast<int>(rng() % 9) - 4); break;  // int gauge walk
-        case 6:  // counter with idle stretches, occasional reset and huge jumps
-          if (rng() % 50 == 0) v = 0;
-          else if (rng() % 40 == 0) v += static_cast<double>(rng() % (uint64_t{1} << 50));
-          else if (rng() % 2 == 0) v += static_cast<double>(rng() % 5000);
+        case 0:
+          v += static_cast<double>(rng() % 50);
+          break;  // counter
+        case 1:
+          v = static_cast<double>(rng() % 1000) / 1000.0;
+          break;  // fraction gauge
+        case 2:
+          v = std::bit_cast<double>(rng());
+          break;  // any bits
+        case 3:
+          v = static_cast<double>(static_cast<int64_t>(rng()) >> (rng() % 64));
           break;
-        case 7: v = static_cast<double>(static_cast<int64_t>(rng() % 2000) - 1000) * (rng() % 5 == 0 ? 0.5 : 1); break;
+        case 4:
+          v = (rng() % 3 == 0) ? v : v + 0.25 * static_cast<double>(rng() % 8);
+          break;
+        case 5:
+          v += static_cast<double>(static_cast<int>(rng() % 9) - 4);
+          break;  // int gauge walk
+        case 6:   // counter with idle stretches, occasional reset and huge jumps
+          if (rng() % 50 == 0)
+            v = 0;
+          else if (rng() % 40 == 0)
+            v += static_cast<double>(rng() % (uint64_t{1} << 50));
+          else if (rng() % 2 == 0)
+            v += static_cast<double>(rng() % 5000);
+          break;
+        case 7:
+          v = static_cast<double>(static_cast<int64_t>(rng() % 2000) - 1000) *
+              (rng() % 5 == 0 ? 0.5 : 1);
+          break;
       }
       samples.push_back({t, v});
     }
@@ -141,14 +160,16 @@ TEST(ChunkTest, RegularCounterCostsAboutOneByte) {
 TEST(ChunkTest, CorruptBytesFailCleanly) {
   std::mt19937_64 rng(3);
   std::vector<S> samples;
-  for (int i = 0; i < 120; ++i) samples.push_back({i * 1000 + static_cast<int64_t>(rng() % 7), std::bit_cast<double>(rng())});
+  for (int i = 0; i < 120; ++i)
+    samples.push_back({i * 1000 + static_cast<int64_t>(rng() % 7), std::bit_cast<double>(rng())});
   auto good = Encode(samples);
   for (int round = 0; round < 2000; ++round) {
     auto bytes = good;
     if (round % 2 == 0) {
       bytes.resize(rng() % bytes.size());  // truncated
     } else {
-      for (int k = 0; k < 3; ++k) bytes[rng() % bytes.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+      for (int k = 0; k < 3; ++k)
+        bytes[rng() % bytes.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
     }
     ChunkIterator it(bytes.data(), bytes.size(), samples.empty() ? 0 : samples[0].t);
     int n = 0;

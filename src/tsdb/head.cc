@@ -38,7 +38,9 @@ bool BeyondWindow(int64_t t, int64_t head_max, int64_t window) {
   return static_cast<uint64_t>(head_max) - static_cast<uint64_t>(t) > static_cast<uint64_t>(window);
 }
 
-bool SameBits(double a, double b) { return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b); }
+bool SameBits(double a, double b) {
+  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
+}
 
 // Looks t up among the in-order samples of s. REQUIRES: s.mu held.
 bool FindInOrder(const MemSeries& s, int64_t t, double* v) {
@@ -116,7 +118,8 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created, uint64
     std::string_view prev;
     bool first = true;
     for (storage::Label l : labels) {
-      if (l.name.empty()) return storage::InvalidLabelsError("empty label name in " + labels.ToString());
+      if (l.name.empty())
+        return storage::InvalidLabelsError("empty label name in " + labels.ToString());
       if (l.value.empty()) {
         return storage::InvalidLabelsError("empty value for label " + std::string(l.name));
       }
@@ -140,7 +143,8 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created, uint64
       }
     }
     if (options_.max_series != 0 && num_series_.load() >= options_.max_series) {
-      return ResourceExhausted("series limit: the head holds " + std::to_string(options_.max_series) +
+      return ResourceExhausted("series limit: the head holds " +
+                               std::to_string(options_.max_series) +
                                " series (max_series); refusing " + labels.ToString());
     }
     std::vector<uint32_t> pairs;
@@ -197,7 +201,8 @@ Status Head::CheckAppendable(const MemSeries& s, int64_t t, double v, int64_t pe
     }
     return storage::DuplicateSampleError(nullptr, t, have, v);
   }
-  if (options_.out_of_order_window_ms <= 0) return storage::OutOfOrderSampleError(nullptr, t, newest);
+  if (options_.out_of_order_window_ms <= 0)
+    return storage::OutOfOrderSampleError(nullptr, t, newest);
   int64_t head_max = max_time_.load(std::memory_order_relaxed);
   if (BeyondWindow(t, head_max, options_.out_of_order_window_ms)) {
     return storage::TooOldSampleError(nullptr, t, head_max - options_.out_of_order_window_ms);

@@ -30,8 +30,8 @@
 #include <memory>
 #include <mutex>
 #include <span>
-#include <unordered_map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -51,7 +51,8 @@ struct HeadOptions {
   // How far behind the head's newest sample an out-of-order sample may be; 0 rejects every
   // out-of-order sample ("out of order sample").
   int64_t out_of_order_window_ms = 0;
-  // Refuse to create more series than this (0 = unlimited).
+  // Refuse to create more series than this (0 = unlimited). Checked per creation: concurrent
+  // creations may overshoot by at most the number of appenders creating at that moment.
   size_t max_series = 0;
   // Called in Commit before samples become visible; not owned; may be null (no durability).
   CommitLog* commit_log = nullptr;
@@ -70,9 +71,9 @@ struct ChunkView {
 struct SeriesSnapshot {
   storage::SeriesRef ref = 0;
   storage::Labels labels;
-  std::vector<ChunkView> chunks;           // in time order, non-overlapping; last may be head
-  std::vector<uint8_t> head_chunk;         // copy of the head chunk's bytes
-  std::vector<storage::Sample> ooo;        // out-of-order samples in time order
+  std::vector<ChunkView> chunks;     // in time order, non-overlapping; last may be head
+  std::vector<uint8_t> head_chunk;   // copy of the head chunk's bytes
+  std::vector<storage::Sample> ooo;  // out-of-order samples in time order
 };
 
 struct HeadStats {
@@ -89,8 +90,8 @@ struct HeadStats {
 
 struct ReplayStats {
   uint64_t samples = 0;
-  uint64_t unknown_refs = 0;   // samples whose series record was never seen
-  uint64_t rejected = 0;       // refused by the append rules (as they were at commit time)
+  uint64_t unknown_refs = 0;  // samples whose series record was never seen
+  uint64_t rejected = 0;      // refused by the append rules (as they were at commit time)
 };
 
 class MemSeries;

@@ -169,7 +169,7 @@ class HeadAppender final : public storage::Appender {
     MemSeries* s = nullptr;
     Newest n;
   };
-  std::vector<Slot> slots_;    // open addressing, size a power of two, at most half full
+  std::vector<Slot> slots_;     // open addressing, size a power of two, at most half full
   std::vector<uint32_t> used_;  // occupied slot indexes
   std::vector<std::pair<std::string, storage::MetricMetadata>> metadata_;
 };

@@ -70,8 +70,8 @@ bool MatchesAll(const Labels& l, const std::vector<Matcher>& ms) {
 class ModelTest : public ::testing::TestWithParam<int> {};
 
 void RunSeed(uint64_t seed) {
-  SCOPED_TRACE("seed " + std::to_string(seed) + " (rerun with ASTROLABE_MODEL_SEED=" +
-               std::to_string(seed) + ")");
+  SCOPED_TRACE("seed " + std::to_string(seed) +
+               " (rerun with ASTROLABE_MODEL_SEED=" + std::to_string(seed) + ")");
   std::mt19937_64 rng(seed);
   auto rnd = [&](uint64_t n) { return rng() % n; };
   const int64_t window = (seed % 2 == 0) ? 0 : 50;
@@ -88,39 +88,57 @@ void RunSeed(uint64_t seed) {
   std::vector<Labels> universe;
   for (auto& n : names)
     for (auto& v1 : k1)
-      for (auto& v2 : k2) universe.push_back(Labels::FromPairs({{"__name__", n}, {"k1", v1}, {"k2", v2}}));
+      for (auto& v2 : k2)
+        universe.push_back(Labels::FromPairs({{"__name__", n}, {"k1", v1}, {"k2", v2}}));
   std::map<std::string, storage::SeriesRef> refs;
   std::map<std::string, int64_t> cursor;
 
   auto random_value = [&](const Labels& l) -> double {
     switch (rnd(10)) {
-      case 0: return std::bit_cast<double>(uint64_t{0x7ff0000000000002});  // stale marker
-      case 1: return -0.0;
-      case 2: case 3: case 4: return static_cast<double>(rnd(1000));
+      case 0:
+        return std::bit_cast<double>(uint64_t{0x7ff0000000000002});  // stale marker
+      case 1:
+        return -0.0;
+      case 2:
+      case 3:
+      case 4:
+        return static_cast<double>(rnd(1000));
       case 5: {
         auto& m = model.series()[l.ToString()].samples;
         return m.empty() ? 1.0 : m.rbegin()->second;
       }
-      default: return static_cast<double>(rnd(100000)) / 7.0;
+      default:
+        return static_cast<double>(rnd(100000)) / 7.0;
     }
   };
 
   auto random_matcher = [&]() -> Matcher {
     const std::vector<std::string> labels = {"__name__", "k1", "k2", "nope"};
-    const std::vector<std::string> values = {"a", "b", "c_total", "x", "y", "z", "p", "q", "", "nope"};
-    const std::vector<std::string> regexes = {"a|b", ".*", ".+", "x|", "c.*", ".*_total", "[ab]", "(?i)X", "y|z", "", "p"};
+    const std::vector<std::string> values = {"a", "b", "c_total", "x", "y",
+                                             "z", "p", "q",       "",  "nope"};
+    const std::vector<std::string> regexes = {"a|b",  ".*",    ".+",  "x|", "c.*", ".*_total",
+                                              "[ab]", "(?i)X", "y|z", "",   "p"};
     std::string name = labels[rnd(labels.size())];
     switch (rnd(4)) {
-      case 0: return Matcher::MustMake(MatchType::kEqual, name, values[rnd(values.size())]);
-      case 1: return Matcher::MustMake(MatchType::kNotEqual, name, values[rnd(values.size())]);
-      case 2: return Matcher::MustMake(MatchType::kRegexMatch, name, regexes[rnd(regexes.size())]);
-      default: return Matcher::MustMake(MatchType::kRegexNoMatch, name, regexes[rnd(regexes.size())]);
+      case 0:
+        return Matcher::MustMake(MatchType::kEqual, name, values[rnd(values.size())]);
+      case 1:
+        return Matcher::MustMake(MatchType::kNotEqual, name, values[rnd(values.size())]);
+      case 2:
+        return Matcher::MustMake(MatchType::kRegexMatch, name, regexes[rnd(regexes.size())]);
+      default:
+        return Matcher::MustMake(MatchType::kRegexNoMatch, name, regexes[rnd(regexes.size())]);
     }
   };
 
   for (int batch = 0; batch < 150; ++batch) {
     auto app = head.NewAppender();
-    struct Op { Labels l; int64_t t; double v; bool head_ok; };
+    struct Op {
+      Labels l;
+      int64_t t;
+      double v;
+      bool head_ok;
+    };
     std::vector<Op> ops;
     int n = 1 + static_cast<int>(rnd(25));
     for (int i = 0; i < n; ++i) {
@@ -161,8 +179,8 @@ void RunSeed(uint64_t seed) {
         bool model_ok = model.Apply(op.l, op.t, op.v);
         // A sample the head refused at Append must be one the rules refuse.
         if (!op.head_ok) {
-          ASSERT_FALSE(model_ok) << "head refused " << op.l.ToString() << " t=" << op.t << " v=" << op.v
-                                 << " at batch " << batch;
+          ASSERT_FALSE(model_ok) << "head refused " << op.l.ToString() << " t=" << op.t
+                                 << " v=" << op.v << " at batch " << batch;
         }
       }
     }
@@ -179,7 +197,8 @@ void RunSeed(uint64_t seed) {
       }
       std::string what;
       for (auto& m : ms) what += m.ToString() + " ";
-      what += "[" + std::to_string(mint) + "," + std::to_string(maxt) + "] batch " + std::to_string(batch);
+      what += "[" + std::to_string(mint) + "," + std::to_string(maxt) + "] batch " +
+              std::to_string(batch);
 
       // Expected from the model.
       std::map<std::string, std::vector<std::pair<int64_t, uint64_t>>> want;
@@ -188,7 +207,8 @@ void RunSeed(uint64_t seed) {
       for (auto& [key, s] : model.series()) {
         if (!MatchesAll(s.labels, ms)) continue;
         std::vector<std::pair<int64_t, uint64_t>> in;
-        for (auto it = s.samples.lower_bound(mint); it != s.samples.end() && it->first <= maxt; ++it) {
+        for (auto it = s.samples.lower_bound(mint); it != s.samples.end() && it->first <= maxt;
+             ++it) {
           in.emplace_back(it->first, Bits(it->second));
         }
         if (in.empty()) continue;
@@ -217,9 +237,10 @@ void RunSeed(uint64_t seed) {
         ASSERT_TRUE(it->Err().ok());
         // Seek to a random time and compare with the model.
         auto it2 = series.Iterator();
-        int64_t target = want.count(key) && !want[key].empty()
-                             ? want[key][rnd(want[key].size())].first + static_cast<int64_t>(rnd(3)) - 1
-                             : 0;
+        int64_t target =
+            want.count(key) && !want[key].empty()
+                ? want[key][rnd(want[key].size())].first + static_cast<int64_t>(rnd(3)) - 1
+                : 0;
         bool found = it2->Seek(target);
         auto& wv = want[key];
         auto wit = std::lower_bound(wv.begin(), wv.end(), std::make_pair(target, uint64_t{0}),

@@ -41,10 +41,10 @@ Result<Postings> Head::PostingsForMatchers(std::span<const Matcher> matchers) co
     }
     // Only series carrying a matching value qualify.
     if (!name) return Postings{};
-    Postings p = lit != nullptr && !negative
-                     ? lookup_all(*name, *lit)
-                     : postings_.UnionWhere(
-                           *name, [&](uint32_t v) { return m.Matches(symbols_.Lookup(v)); });
+    Postings p = lit != nullptr && !negative ? lookup_all(*name, *lit)
+                                             : postings_.UnionWhere(*name, [&](uint32_t v) {
+                                                 return m.Matches(symbols_.Lookup(v));
+                                               });
     result = have ? Intersect(result, p) : std::move(p);
     have = true;
     if (result.empty()) return result;
@@ -105,10 +105,10 @@ class HeadSampleIterator final : public storage::SampleIterator {
   void SeekSources(int64_t t) {
     SeekA(t);
     auto& o = snap_->ooo;
-    oi_ = static_cast<size_t>(
-        std::lower_bound(o.begin() + static_cast<std::ptrdiff_t>(oi_), o.end(), t,
-                         [](const Sample& s, int64_t x) { return s.t < x; }) -
-        o.begin());
+    oi_ = static_cast<size_t>(std::lower_bound(o.begin() + static_cast<std::ptrdiff_t>(oi_),
+                                               o.end(), t,
+                                               [](const Sample& s, int64_t x) { return s.t < x; }) -
+                              o.begin());
   }
 
   // Positions the in-order cursor at the first sample >= t.
@@ -156,8 +156,8 @@ class HeadSampleIterator final : public storage::SampleIterator {
   bool CheckCorrupt() {
     if (!cit_.error()) return false;
     a_valid_ = false;
-    err_ = DataLoss("corrupt chunk " + std::to_string(ci_) + " of series " +
-                    snap_->labels.ToString());
+    err_ =
+        DataLoss("corrupt chunk " + std::to_string(ci_) + " of series " + snap_->labels.ToString());
     return true;
   }
 

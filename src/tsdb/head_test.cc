@@ -85,17 +85,21 @@ TEST(HeadTest, AppendErrors) {
   auto app = head.NewAppender();
   auto ooo = app->Append(s, 500, 1);
   ASSERT_FALSE(ooo.ok());
-  EXPECT_EQ(AppendErrorKindOf(ooo.status()), AppendErrorKind::kOutOfOrder) << ooo.status().ToString();
-  EXPECT_NE(ooo.status().message().find("prompt_tokens_total{model_name=\"m\"}"), std::string::npos);
+  EXPECT_EQ(AppendErrorKindOf(ooo.status()), AppendErrorKind::kOutOfOrder)
+      << ooo.status().ToString();
+  EXPECT_NE(ooo.status().message().find("prompt_tokens_total{model_name=\"m\"}"),
+            std::string::npos);
   auto dup = app->Append(s, 1000, 11);
-  EXPECT_EQ(AppendErrorKindOf(dup.status()), AppendErrorKind::kDuplicate) << dup.status().ToString();
+  EXPECT_EQ(AppendErrorKindOf(dup.status()), AppendErrorKind::kDuplicate)
+      << dup.status().ToString();
   EXPECT_TRUE(app->Append(s, 1000, 10).ok());  // exact repeat: ignored
   // Within one batch too.
   ASSERT_TRUE(app->Append(s, 2000, 5).ok());
   EXPECT_EQ(AppendErrorKindOf(app->Append(s, 2000, 6).status()), AppendErrorKind::kDuplicate);
   EXPECT_EQ(AppendErrorKindOf(app->Append(s, 1500, 6).status()), AppendErrorKind::kOutOfOrder);
   EXPECT_EQ(AppendErrorKindOf(app->AppendByRef(12345, 1, 1)), AppendErrorKind::kUnknownRef);
-  EXPECT_EQ(AppendErrorKindOf(app->Append(Labels(), 1, 1).status()), AppendErrorKind::kInvalidLabels);
+  EXPECT_EQ(AppendErrorKindOf(app->Append(Labels(), 1, 1).status()),
+            AppendErrorKind::kInvalidLabels);
   ASSERT_TRUE(app->Commit().ok());
   EXPECT_EQ(Query(head, {})[s.ToString()],
             (std::vector<std::pair<int64_t, double>>{{1000, 10}, {2000, 5}}));
@@ -117,10 +121,11 @@ TEST(HeadTest, OutOfOrderWindow) {
   Head head(opts);
   Labels s = L({{"__name__", "g"}});
   auto app = head.NewAppender();
-  for (int64_t t : {10000, 20000, 30000}) ASSERT_TRUE(app->Append(s, t, static_cast<double>(t)).ok());
+  for (int64_t t : {10000, 20000, 30000})
+    ASSERT_TRUE(app->Append(s, t, static_cast<double>(t)).ok());
   ASSERT_TRUE(app->Commit().ok());
   app = head.NewAppender();
-  EXPECT_TRUE(app->Append(s, 25000, 1).ok());   // out of order, inside the window
+  EXPECT_TRUE(app->Append(s, 25000, 1).ok());  // out of order, inside the window
   EXPECT_TRUE(app->Append(s, 21000, 2).ok());
   EXPECT_TRUE(app->Append(s, 20000, 20000).ok());  // repeat of an in-order sample: ignored
   EXPECT_EQ(AppendErrorKindOf(app->Append(s, 10000, 7).status()), AppendErrorKind::kTooOld);
@@ -162,20 +167,24 @@ TEST(HeadTest, ChunksAreCutByCountAndRange) {
   ASSERT_TRUE(app->Commit().ok());
   EXPECT_EQ(head.stats().chunks_cut, 5u);  // 6 chunks of 120; the 6th is the head chunk
   SeriesSnapshot snap;
-  ASSERT_TRUE(head.Snapshot(head.SeriesRefsInLabelOrder()[0], storage::kMinTime, storage::kMaxTime, &snap));
+  ASSERT_TRUE(
+      head.Snapshot(head.SeriesRefsInLabelOrder()[0], storage::kMinTime, storage::kMaxTime, &snap));
   ASSERT_EQ(snap.chunks.size(), 6u);
   for (const ChunkView& c : snap.chunks) {
     // No chunk spans an hour boundary.
     EXPECT_EQ(c.min_t / 3600000, c.max_t / 3600000) << c.min_t << ".." << c.max_t;
   }
   auto got = Query(head, {}, 3590000, 3610000)[s.ToString()];
-  EXPECT_EQ(got, (std::vector<std::pair<int64_t, double>>{{3590000, 359}, {3600000, 360}, {3610000, 361}}));
+  EXPECT_EQ(got, (std::vector<std::pair<int64_t, double>>{
+                     {3590000, 359}, {3600000, 360}, {3610000, 361}}));
 }
 
 TEST(HeadTest, MatchersIncludingEmptyMatching) {
   Head head;
   auto app = head.NewAppender();
-  Labels a = L({{"__name__", "kong_ai_llm_requests_total"}, {"ai_model", "gpt-4o"}, {"cache_status", "hit"}});
+  Labels a = L({{"__name__", "kong_ai_llm_requests_total"},
+                {"ai_model", "gpt-4o"},
+                {"cache_status", "hit"}});
   Labels b = L({{"__name__", "kong_ai_llm_requests_total"}, {"ai_model", "llama"}});
   Labels c = L({{"__name__", "kong_ai_llm_cost_total"}, {"ai_model", "gpt-4o"}});
   for (const Labels* l : {&a, &b, &c}) ASSERT_TRUE(app->Append(*l, 1, 1).ok());
@@ -188,7 +197,8 @@ TEST(HeadTest, MatchersIncludingEmptyMatching) {
   using V = std::vector<std::string>;
   EXPECT_EQ(names({M(MatchType::kEqual, "ai_model", "gpt-4o")}), (V{c.ToString(), a.ToString()}));
   EXPECT_EQ(names({M(MatchType::kEqual, "cache_status", "")}), (V{c.ToString(), b.ToString()}));
-  EXPECT_EQ(names({M(MatchType::kNotEqual, "cache_status", "hit")}), (V{c.ToString(), b.ToString()}));
+  EXPECT_EQ(names({M(MatchType::kNotEqual, "cache_status", "hit")}),
+            (V{c.ToString(), b.ToString()}));
   EXPECT_EQ(names({M(MatchType::kRegexMatch, "cache_status", "hit|")}).size(), 3u);
   EXPECT_EQ(names({M(MatchType::kRegexNoMatch, "ai_model", "gpt.*")}), (V{b.ToString()}));
   EXPECT_EQ(names({M(MatchType::kRegexMatch, "__name__", ".*_requests_total"),
@@ -203,12 +213,14 @@ TEST(HeadTest, LabelNamesAndValues) {
   Head head;
   auto app = head.NewAppender();
   ASSERT_TRUE(app->Append(L({{"__name__", "a"}, {"job", "nim"}}), 100, 1).ok());
-  ASSERT_TRUE(app->Append(L({{"__name__", "b"}, {"job", "kong"}, {"workspace", "default"}}), 200, 1).ok());
+  ASSERT_TRUE(
+      app->Append(L({{"__name__", "b"}, {"job", "kong"}, {"workspace", "default"}}), 200, 1).ok());
   ASSERT_TRUE(app->Commit().ok());
   auto q = head.NewQuerier();
   using V = std::vector<std::string>;
   std::vector<Matcher> none;
-  EXPECT_EQ(*q->LabelNames(none, storage::kMinTime, storage::kMaxTime), (V{"__name__", "job", "workspace"}));
+  EXPECT_EQ(*q->LabelNames(none, storage::kMinTime, storage::kMaxTime),
+            (V{"__name__", "job", "workspace"}));
   EXPECT_EQ(*q->LabelNames(none, 0, 150), (V{"__name__", "job"}));
   EXPECT_EQ(*q->LabelValues("job", none, storage::kMinTime, storage::kMaxTime), (V{"kong", "nim"}));
   EXPECT_EQ(*q->LabelValues("job", none, 150, 300), (V{"kong"}));
@@ -246,11 +258,13 @@ TEST(HeadTest, MetadataLastCommittedWins) {
   Head head;
   auto app = head.NewAppender();
   ASSERT_TRUE(app->UpdateMetadata("time_to_first_token_seconds",
-                                  {storage::MetricType::kHistogram, "seconds", "TTFT"}).ok());
+                                  {storage::MetricType::kHistogram, "seconds", "TTFT"})
+                  .ok());
   ASSERT_TRUE(app->Commit().ok());
   app = head.NewAppender();
-  ASSERT_TRUE(app->UpdateMetadata("time_to_first_token_seconds",
-                                  {storage::MetricType::kHistogram, "seconds", "Time to first token"}).ok());
+  ASSERT_TRUE(app->UpdateMetadata("time_to_first_token_seconds", {storage::MetricType::kHistogram,
+                                                                  "seconds", "Time to first token"})
+                  .ok());
   app->Rollback();
   auto md = head.NewQuerier()->Metadata("time_to_first_token_seconds");
   ASSERT_EQ(md.size(), 1u);
@@ -278,7 +292,8 @@ class RecordingLog final : public CommitLog {
     if (fail) return Unavailable("disk full");
     for (const SeriesRecord& s : batch.series) series.emplace_back(s.ref, *s.labels);
     for (const SampleRecord& s : batch.samples) samples.push_back(s);
-    for (const MetadataRecord& m : batch.metadata) metadata.emplace_back(std::string(m.family), *m.metadata);
+    for (const MetadataRecord& m : batch.metadata)
+      metadata.emplace_back(std::string(m.family), *m.metadata);
     return Status::Ok();
   }
   bool fail = false;
@@ -351,9 +366,15 @@ TEST(HeadTest, ConcurrentAppendersAndQueriers) {
     while (!stop.load()) {
       auto q = head.NewQuerier();
       auto set = q->Select(ms, storage::kMinTime, storage::kMaxTime);
-      if (!set.ok()) { ++query_errors; continue; }
+      if (!set.ok()) {
+        ++query_errors;
+        continue;
+      }
       auto all = storage::Materialize(**set);
-      if (!all.ok()) { ++query_errors; continue; }
+      if (!all.ok()) {
+        ++query_errors;
+        continue;
+      }
       for (auto& s : *all) {
         for (size_t i = 1; i < s.samples.size(); ++i) {
           if (s.samples[i].t <= s.samples[i - 1].t) ++query_errors;

@@ -33,16 +33,16 @@ class MemSeries {
 
   const uint64_t ref;
   const uint64_t hash;
-  MemSeries* hash_next = nullptr;  // collision chain; guarded by the hash stripe's mutex
+  MemSeries* hash_next = nullptr;    // collision chain; guarded by the hash stripe's mutex
   std::unique_ptr<uint32_t[]> syms;  // name0, value0, name1, ... symbol ids, label order
   const uint32_t num_syms;
-  std::atomic<bool> logged{false};   // a Series record reached the commit log
+  std::atomic<bool> logged{false};  // a Series record reached the commit log
 
   mutable std::mutex mu;
   // Guarded by mu:
-  std::vector<CompletedChunk> chunks;  // time order
-  ChunkAppender head;                  // head.count() == 0: no head chunk yet
-  int64_t max_t = storage::kMinTime;   // newest in-order sample
+  std::vector<CompletedChunk> chunks;                 // time order
+  ChunkAppender head;                                 // head.count() == 0: no head chunk yet
+  int64_t max_t = storage::kMinTime;                  // newest in-order sample
   std::unique_ptr<std::vector<storage::Sample>> ooo;  // sorted by t; null until needed
 };
 

@@ -51,12 +51,12 @@ class SymbolTable {
   std::string_view Store(std::string_view s);  // REQUIRES: mu_ held
 
   mutable std::mutex mu_;
-  std::unordered_map<std::string_view, uint32_t> ids_;  // GUARDED_BY(mu_)
-  std::vector<std::unique_ptr<char[]>> blocks_;          // GUARDED_BY(mu_)
-  char* block_pos_ = nullptr;                            // GUARDED_BY(mu_)
-  size_t block_left_ = 0;                                // GUARDED_BY(mu_)
-  size_t arena_bytes_ = 0;                               // GUARDED_BY(mu_)
-  uint32_t next_id_ = 0;                                 // GUARDED_BY(mu_)
+  std::unordered_map<std::string_view, uint32_t> ids_;       // GUARDED_BY(mu_)
+  std::vector<std::unique_ptr<char[]>> blocks_;              // GUARDED_BY(mu_)
+  char* block_pos_ = nullptr;                                // GUARDED_BY(mu_)
+  size_t block_left_ = 0;                                    // GUARDED_BY(mu_)
+  size_t arena_bytes_ = 0;                                   // GUARDED_BY(mu_)
+  uint32_t next_id_ = 0;                                     // GUARDED_BY(mu_)
   std::unique_ptr<std::string_view[]> owned_[kMaxSegments];  // GUARDED_BY(mu_)
   std::atomic<std::string_view*> segments_[kMaxSegments];    // read lock-free
 };
