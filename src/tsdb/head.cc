@@ -111,8 +111,10 @@ Labels Head::LabelsOf(storage::SeriesRef ref) const {
   return s ? LabelsOf(*s) : Labels();
 }
 
-Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created, uint64_t forced_ref) {
-  *created = false;
+namespace {
+// Only labels that are about to create a series need checking: a set equal to an existing
+// series' labels is valid by construction.
+Status ValidateLabels(const Labels& labels) {
   if (labels.empty()) return storage::InvalidLabelsError("empty label set");
   {
     std::string_view prev;
@@ -131,6 +133,12 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created, uint64
       first = false;
     }
   }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created, uint64_t forced_ref) {
+  *created = false;
   const uint64_t hash = labels.Hash();
   Stripe& hs = stripes_[hash & (kStripes - 1)];
   std::unique_ptr<MemSeries> owned;
@@ -142,6 +150,7 @@ Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created, uint64
         if (LabelsEqual(*s, labels)) return s;
       }
     }
+    RETURN_IF_ERROR(ValidateLabels(labels));
     if (options_.max_series != 0 && num_series_.load() >= options_.max_series) {
       return ResourceExhausted("series limit: the head holds " +
                                std::to_string(options_.max_series) +
