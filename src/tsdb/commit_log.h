@@ -23,6 +23,8 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "storage/labels.h"
@@ -34,6 +36,16 @@ struct SeriesRecord {
   uint64_t ref = 0;
   const storage::Labels* labels = nullptr;  // iterate for (name, value) string_view pairs
 };
+
+// The (name, value) pairs of a series record, in label order, as the WAL writes them; views
+// into `labels`. Replay turns pairs back into Labels with storage::Labels::FromPairs().
+inline std::vector<std::pair<std::string_view, std::string_view>> LabelPairs(
+    const storage::Labels& labels) {
+  std::vector<std::pair<std::string_view, std::string_view>> out;
+  out.reserve(labels.size());
+  for (storage::Label l : labels) out.emplace_back(l.name, l.value);
+  return out;
+}
 
 struct SampleRecord {
   uint64_t ref = 0;

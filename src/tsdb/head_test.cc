@@ -338,9 +338,12 @@ TEST(HeadTest, CommitLogSeesBatchBeforeVisibilityAndReplayRebuilds) {
   auto before = Query(head, {});
   EXPECT_EQ(before[b.ToString()], (std::vector<std::pair<int64_t, double>>{{2000, 3}}));
 
-  // Replaying the log into a fresh head reproduces the same data.
+  // Replaying the log into a fresh head reproduces the same data; labels travel as the
+  // (name, value) pairs a WAL writes.
   Head replayed(opts);
-  for (auto& [ref, labels] : log.series) ASSERT_TRUE(replayed.ReplaySeries(ref, labels).ok());
+  for (auto& [ref, labels] : log.series) {
+    ASSERT_TRUE(replayed.ReplaySeries(ref, Labels::FromPairs(LabelPairs(labels))).ok());
+  }
   ReplayStats rs = replayed.ReplaySamples(log.samples);
   EXPECT_EQ(rs.samples, 4u);
   EXPECT_EQ(rs.unknown_refs, 0u);
