@@ -125,6 +125,9 @@ Status ValidateLabels(const Labels& labels) {
       if (l.value.empty()) {
         return storage::InvalidLabelsError("empty value for label " + std::string(l.name));
       }
+      if (!storage::IsValidUtf8(l.name) || !storage::IsValidUtf8(l.value)) {
+        return storage::InvalidLabelsError("label " + std::string(l.name) + " is not valid UTF-8");
+      }
       if (!first && l.name <= prev) {
         return storage::InvalidLabelsError("duplicate label name " + std::string(l.name) + " in " +
                                            labels.ToString());

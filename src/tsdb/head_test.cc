@@ -110,6 +110,9 @@ TEST(HeadTest, InvalidLabelSetsAreRejected) {
   auto app = head.NewAppender();
   auto dup = Labels::FromSorted({{"a", "1"}, {"a", "2"}});
   EXPECT_EQ(AppendErrorKindOf(app->Append(dup, 1, 1).status()), AppendErrorKind::kInvalidLabels);
+  EXPECT_EQ(
+      AppendErrorKindOf(app->Append(L({{"__name__", "m"}, {"model", "bad\xff"}}), 1, 1).status()),
+      AppendErrorKind::kInvalidLabels);
   auto empty_name = Labels::FromSorted({{"", "1"}});
   EXPECT_EQ(AppendErrorKindOf(app->Append(empty_name, 1, 1).status()),
             AppendErrorKind::kInvalidLabels);
