@@ -1,0 +1,408 @@
+#include "tsdb/head.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+#include <unordered_map>
+
+#include "tsdb/mem_series.h"
+
+namespace astrolabe::tsdb {
+
+using storage::Labels;
+using storage::Sample;
+
+struct Head::Stripe {
+  std::mutex mu;
+  std::unordered_map<uint64_t, MemSeries*> by_hash;                 // chain heads
+  std::unordered_map<uint64_t, std::unique_ptr<MemSeries>> by_ref;  // owners
+};
+
+namespace {
+
+int64_t FloorDiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+// End (exclusive) of the chunk range holding t.
+int64_t RangeEnd(int64_t t, int64_t range) {
+  int64_t start = FloorDiv(t, range) * range;
+  return start > storage::kMaxTime - range ? storage::kMaxTime : start + range;
+}
+
+// True when t is more than `window` behind the head's newest time (overflow-safe).
+bool BeyondWindow(int64_t t, int64_t head_max, int64_t window) {
+  if (head_max == storage::kMinTime || t >= head_max) return false;
+  return static_cast<uint64_t>(head_max) - static_cast<uint64_t>(t) > static_cast<uint64_t>(window);
+}
+
+bool SameBits(double a, double b) {
+  return std::bit_cast<uint64_t>(a) == std::bit_cast<uint64_t>(b);
+}
+
+// Looks t up among the in-order samples of s. REQUIRES: s.mu held.
+bool FindInOrder(const MemSeries& s, int64_t t, double* v) {
+  auto probe = [&](const uint8_t* data, size_t size, int64_t min_t) {
+    ChunkIterator it(data, size, min_t);
+    if (it.Seek(t) && it.t() == t) {
+      *v = it.v();
+      return true;
+    }
+    return false;
+  };
+  // Chunks are in time order: binary search the one whose range may hold t.
+  auto c = std::lower_bound(s.chunks.begin(), s.chunks.end(), t,
+                            [](const CompletedChunk& ch, int64_t x) { return ch.max_t < x; });
+  if (c != s.chunks.end() && c->min_t <= t) return probe(c->data.get(), c->size, c->min_t);
+  if (s.head.count() > 0 && s.head.first_t() <= t && t <= s.head.last_t()) {
+    return probe(s.head.data(), s.head.size(), s.head.first_t());
+  }
+  return false;
+}
+
+const Sample* FindOoo(const MemSeries& s, int64_t t) {
+  if (!s.ooo) return nullptr;
+  auto it = std::lower_bound(s.ooo->begin(), s.ooo->end(), t,
+                             [](const Sample& a, int64_t x) { return a.t < x; });
+  return it != s.ooo->end() && it->t == t ? &*it : nullptr;
+}
+
+}  // namespace
+
+Head::Head(HeadOptions options)
+    : options_(options), stripes_(std::make_unique<Stripe[]>(kStripes)) {}
+
+Head::~Head() = default;
+
+// ---- series lookup and creation ---------------------------------------------------------------
+
+MemSeries* Head::GetByRef(uint64_t ref) const {
+  Stripe& st = stripes_[ref & (kStripes - 1)];
+  std::lock_guard lock(st.mu);
+  auto it = st.by_ref.find(ref);
+  return it == st.by_ref.end() ? nullptr : it->second.get();
+}
+
+bool Head::LabelsEqual(const MemSeries& s, const Labels& labels) const {
+  if (s.num_syms != labels.size() * 2) return false;
+  size_t i = 0;
+  for (storage::Label l : labels) {
+    if (symbols_.Lookup(s.syms[i]) != l.name || symbols_.Lookup(s.syms[i + 1]) != l.value) {
+      return false;
+    }
+    i += 2;
+  }
+  return true;
+}
+
+Labels Head::LabelsOf(const MemSeries& s) const {
+  std::vector<storage::Label> pairs;
+  pairs.reserve(s.num_syms / 2);
+  for (uint32_t i = 0; i + 1 < s.num_syms; i += 2) {
+    pairs.push_back({symbols_.Lookup(s.syms[i]), symbols_.Lookup(s.syms[i + 1])});
+  }
+  return Labels::FromSorted(pairs);
+}
+
+Labels Head::LabelsOf(storage::SeriesRef ref) const {
+  MemSeries* s = GetByRef(ref);
+  return s ? LabelsOf(*s) : Labels();
+}
+
+namespace {
+// Only labels that are about to create a series need checking: a set equal to an existing
+// series' labels is valid by construction.
+Status ValidateLabels(const Labels& labels) {
+  if (labels.empty()) return storage::InvalidLabelsError("empty label set");
+  {
+    std::string_view prev;
+    bool first = true;
+    for (storage::Label l : labels) {
+      if (l.name.empty())
+        return storage::InvalidLabelsError("empty label name in " + labels.ToString());
+      if (l.value.empty()) {
+        return storage::InvalidLabelsError("empty value for label " + std::string(l.name));
+      }
+      if (!storage::IsValidUtf8(l.name) || !storage::IsValidUtf8(l.value)) {
+        return storage::InvalidLabelsError("label " + std::string(l.name) + " is not valid UTF-8");
+      }
+      if (!first && l.name <= prev) {
+        return storage::InvalidLabelsError("duplicate label name " + std::string(l.name) + " in " +
+                                           labels.ToString());
+      }
+      prev = l.name;
+      first = false;
+    }
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<MemSeries*> Head::GetOrCreate(const Labels& labels, bool* created, uint64_t forced_ref) {
+  *created = false;
+  const uint64_t hash = labels.Hash();
+  Stripe& hs = stripes_[hash & (kStripes - 1)];
+  std::unique_ptr<MemSeries> owned;
+  {
+    std::lock_guard lock(hs.mu);
+    auto it = hs.by_hash.find(hash);
+    if (it != hs.by_hash.end()) {
+      for (MemSeries* s = it->second; s != nullptr; s = s->hash_next) {
+        if (LabelsEqual(*s, labels)) return s;
+      }
+    }
+    RETURN_IF_ERROR(ValidateLabels(labels));
+    if (options_.max_series != 0 && num_series_.load() >= options_.max_series) {
+      return ResourceExhausted("series limit: the head holds " +
+                               std::to_string(options_.max_series) +
+                               " series (max_series); refusing " + labels.ToString());
+    }
+    std::vector<uint32_t> pairs;
+    pairs.reserve(labels.size() * 2);
+    for (storage::Label l : labels) {
+      pairs.push_back(symbols_.Intern(l.name));
+      pairs.push_back(symbols_.Intern(l.value));
+    }
+    uint64_t ref = forced_ref;
+    if (ref == 0) {
+      ref = next_ref_.fetch_add(1);
+    } else {
+      uint64_t cur = next_ref_.load();
+      while (cur <= ref && !next_ref_.compare_exchange_weak(cur, ref + 1)) {
+      }
+    }
+    owned = std::make_unique<MemSeries>(ref, hash, pairs);
+    MemSeries* raw = owned.get();
+    if (it != hs.by_hash.end()) {
+      raw->hash_next = it->second;
+      it->second = raw;
+    } else {
+      hs.by_hash.emplace(hash, raw);
+    }
+    num_series_.fetch_add(1);
+  }
+  MemSeries* raw = owned.get();
+  {
+    Stripe& rs = stripes_[raw->ref & (kStripes - 1)];
+    std::lock_guard lock(rs.mu);
+    rs.by_ref.emplace(raw->ref, std::move(owned));
+  }
+  postings_.Add(raw->ref, raw->label_syms());
+  *created = true;
+  return raw;
+}
+
+// ---- the append rules ---------------------------------------------------------------------------
+
+Status Head::CheckAppendable(const MemSeries& s, int64_t t, double v, int64_t pending_t,
+                             double pending_v, bool* ignore) const {
+  *ignore = false;
+  int64_t min_valid = min_valid_time_.load(std::memory_order_relaxed);
+  if (t < min_valid || t == storage::kMinTime) {
+    return storage::OutOfBoundsError(nullptr, t, min_valid);
+  }
+  int64_t newest = std::max(s.max_t, pending_t);
+  if (t > newest) return Status::Ok();
+  if (t == newest) {
+    double have = pending_t == newest ? pending_v : s.head.last_v();
+    if (SameBits(have, v)) {
+      *ignore = true;
+      return Status::Ok();
+    }
+    return storage::DuplicateSampleError(nullptr, t, have, v);
+  }
+  if (options_.out_of_order_window_ms <= 0)
+    return storage::OutOfOrderSampleError(nullptr, t, newest);
+  int64_t head_max = max_time_.load(std::memory_order_relaxed);
+  if (BeyondWindow(t, head_max, options_.out_of_order_window_ms)) {
+    return storage::TooOldSampleError(nullptr, t, head_max - options_.out_of_order_window_ms);
+  }
+  double have;
+  const Sample* o = FindOoo(s, t);
+  if (o != nullptr || FindInOrder(s, t, &have)) {
+    if (o != nullptr) have = o->v;
+    if (SameBits(have, v)) {
+      *ignore = true;
+      return Status::Ok();
+    }
+    return storage::DuplicateSampleError(nullptr, t, have, v);
+  }
+  return Status::Ok();
+}
+
+bool Head::ApplyLocked(MemSeries& s, int64_t t, double v) {
+  if (t < min_valid_time_.load(std::memory_order_relaxed) || t == storage::kMinTime) return false;
+  if (t > s.max_t) {
+    ChunkAppender& h = s.head;
+    if (h.count() > 0 &&
+        (h.count() >= options_.samples_per_chunk || h.size() >= options_.max_chunk_bytes ||
+         t >= RangeEnd(h.first_t(), options_.chunk_range_ms) || h.count() >= kMaxChunkSamples)) {
+      CompletedChunk c;
+      c.min_t = h.first_t();
+      c.max_t = h.last_t();
+      c.size = static_cast<uint32_t>(h.size());
+      c.data = std::make_unique_for_overwrite<uint8_t[]>(c.size);
+      std::memcpy(c.data.get(), h.data(), c.size);
+      s.chunks.push_back(std::move(c));
+      // The next chunk will likely be about as big: reserve that, plus a little.
+      h.Reset(std::min<size_t>(s.chunks.back().size + s.chunks.back().size / 8 + 4,
+                               options_.max_chunk_bytes + 16));
+      chunks_cut_.fetch_add(1, std::memory_order_relaxed);
+    }
+    h.Append(t, v);
+    s.max_t = t;
+    samples_appended_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  if (t == s.max_t) return false;  // repeat (same value ignored, other value a duplicate)
+  if (options_.out_of_order_window_ms <= 0) return false;
+  if (BeyondWindow(t, max_time_.load(std::memory_order_relaxed), options_.out_of_order_window_ms)) {
+    return false;
+  }
+  double have;
+  if (FindOoo(s, t) != nullptr || FindInOrder(s, t, &have)) return false;
+  if (!s.ooo) s.ooo = std::make_unique<std::vector<Sample>>();
+  auto it = std::lower_bound(s.ooo->begin(), s.ooo->end(), t,
+                             [](const Sample& a, int64_t x) { return a.t < x; });
+  s.ooo->insert(it, Sample{t, v});
+  ooo_appended_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+void Head::NoteCommitted(int64_t t) {
+  int64_t cur = max_time_.load(std::memory_order_relaxed);
+  while (t > cur && !max_time_.compare_exchange_weak(cur, t)) {
+  }
+  cur = min_time_.load(std::memory_order_relaxed);
+  while (t < cur && !min_time_.compare_exchange_weak(cur, t)) {
+  }
+}
+
+// ---- replay -------------------------------------------------------------------------------------
+
+Status Head::ReplaySeries(uint64_t ref, const Labels& labels) {
+  if (ref == 0) return InvalidArgument("replaying series record: ref 0 is invalid");
+  if (MemSeries* existing = GetByRef(ref)) {
+    if (LabelsEqual(*existing, labels)) return Status::Ok();
+    return DataLoss("replaying series record: ref " + std::to_string(ref) +
+                    " already names another series");
+  }
+  bool created = false;
+  ASSIGN_OR_RETURN(MemSeries * s, GetOrCreate(labels, &created, ref));
+  s->logged.store(true);
+  if (!created) replay_aliases_[ref] = s;
+  return Status::Ok();
+}
+
+ReplayStats Head::ReplaySamples(std::span<const SampleRecord> samples) {
+  ReplayStats st;
+  for (const SampleRecord& r : samples) {
+    MemSeries* s = GetByRef(r.ref);
+    if (s == nullptr) {
+      auto a = replay_aliases_.find(r.ref);
+      if (a != replay_aliases_.end()) s = a->second;
+    }
+    if (s == nullptr) {
+      ++st.unknown_refs;
+      continue;
+    }
+    std::lock_guard lock(s->mu);
+    if (ApplyLocked(*s, r.t, r.v)) {
+      ++st.samples;
+      NoteCommitted(r.t);
+    } else {
+      ++st.rejected;
+    }
+  }
+  return st;
+}
+
+void Head::ReplayMetadata(std::string_view family, const storage::MetricMetadata& metadata) {
+  std::lock_guard lock(meta_mu_);
+  metadata_.insert_or_assign(std::string(family), metadata);
+}
+
+// ---- readers ------------------------------------------------------------------------------------
+
+std::vector<storage::SeriesRef> Head::SeriesRefsInLabelOrder() const {
+  Postings all = postings_.All();
+  std::vector<std::pair<Labels, uint64_t>> v;
+  v.reserve(all.size());
+  for (uint64_t ref : all) {
+    if (MemSeries* s = GetByRef(ref)) v.emplace_back(LabelsOf(*s), ref);
+  }
+  std::sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<storage::SeriesRef> out;
+  out.reserve(v.size());
+  for (auto& [l, ref] : v) out.push_back(ref);
+  return out;
+}
+
+bool Head::Snapshot(storage::SeriesRef ref, int64_t mint, int64_t maxt, SeriesSnapshot* out) const {
+  MemSeries* s = GetByRef(ref);
+  if (s == nullptr) return false;
+  out->ref = ref;
+  out->labels = LabelsOf(*s);
+  out->chunks.clear();
+  out->head_chunk.clear();
+  out->ooo.clear();
+  std::lock_guard lock(s->mu);
+  for (const CompletedChunk& c : s->chunks) {
+    if (c.max_t < mint || c.min_t > maxt) continue;
+    out->chunks.push_back(ChunkView{c.min_t, c.max_t, c.data.get(), c.size});
+  }
+  const ChunkAppender& h = s->head;
+  if (h.count() > 0 && h.last_t() >= mint && h.first_t() <= maxt) {
+    out->head_chunk.assign(h.data(), h.data() + h.size());
+    out->chunks.push_back(ChunkView{h.first_t(), h.last_t(), out->head_chunk.data(), h.size()});
+  }
+  if (s->ooo) {
+    for (const Sample& x : *s->ooo) {
+      if (x.t >= mint && x.t <= maxt) out->ooo.push_back(x);
+    }
+  }
+  return true;
+}
+
+bool Head::HasSampleIn(storage::SeriesRef ref, int64_t mint, int64_t maxt) const {
+  MemSeries* s = GetByRef(ref);
+  if (s == nullptr) return false;
+  std::lock_guard lock(s->mu);
+  auto check = [&](int64_t cmin, int64_t cmax, const uint8_t* data, size_t size) {
+    if (cmax < mint || cmin > maxt) return false;
+    if (cmin >= mint || cmax <= maxt) return true;  // an end sample lies inside the range
+    ChunkIterator it(data, size, cmin);
+    return it.Seek(mint) && it.t() <= maxt;
+  };
+  auto c = std::lower_bound(s->chunks.begin(), s->chunks.end(), mint,
+                            [](const CompletedChunk& ch, int64_t x) { return ch.max_t < x; });
+  for (; c != s->chunks.end() && c->min_t <= maxt; ++c) {
+    if (check(c->min_t, c->max_t, c->data.get(), c->size)) return true;
+  }
+  const ChunkAppender& h = s->head;
+  if (h.count() > 0 && check(h.first_t(), h.last_t(), h.data(), h.size())) return true;
+  if (s->ooo) {
+    auto it = std::lower_bound(s->ooo->begin(), s->ooo->end(), mint,
+                               [](const Sample& a, int64_t x) { return a.t < x; });
+    if (it != s->ooo->end() && it->t <= maxt) return true;
+  }
+  return false;
+}
+
+HeadStats Head::stats() const {
+  HeadStats st;
+  st.num_series = num_series_.load();
+  st.num_symbols = symbols_.size();
+  st.num_postings_pairs = postings_.num_pairs();
+  st.samples_appended = samples_appended_.load();
+  st.ooo_samples_appended = ooo_appended_.load();
+  st.dropped_at_commit = dropped_at_commit_.load();
+  st.chunks_cut = chunks_cut_.load();
+  st.min_time = min_time_.load();
+  st.max_time = max_time_.load();
+  return st;
+}
+
+}  // namespace astrolabe::tsdb

@@ -1,0 +1,185 @@
+#pragma once
+// Head: the in-memory part of the metrics store — every active series with its recent samples
+// in compressed chunks, the label index, and metric metadata. Implements storage::Storage.
+//
+// Structure (docs/design/tsdb.md, "Head"):
+//   - series live in kStripes lock stripes, found by label hash (collision chain) and by ref;
+//   - a series holds its labels as interned symbol-id pairs, completed immutable chunks, one
+//     head chunk being appended to, and an out-of-order buffer (sorted samples) when needed;
+//   - MemPostings maps (name, value) → sorted refs for matcher queries.
+//
+// Locking, outermost first (a thread never takes an earlier lock while holding a later one):
+//   stripe mutex (lookup/creation of a series; released before any other lock is taken)
+//   series mutex  (its chunks, head chunk, OOO buffer, newest time)
+//   postings shared_mutex, symbol-table mutex, metadata mutex (leaves: nothing taken inside)
+// Appenders run concurrently (one per request); queriers run concurrently with them.
+//
+// Visibility: a sample becomes visible when its series' part of a Commit is applied (per-series
+// atomic; a batch spanning many series becomes visible series by series). Completed chunks are
+// immutable and never freed while the Head lives (block truncation, a later step, must wait for
+// open queriers before freeing).
+//
+// Out-of-order samples: with out_of_order_window_ms > 0, a sample older than its series' newest
+// (but not older than the head's newest time minus the window) is kept in the series' OOO buffer
+// and merged at read time. Each (series, timestamp) holds one value: a repeat with the same value
+// is ignored, with another value it is rejected as a duplicate.
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "storage/storage.h"
+#include "tsdb/commit_log.h"
+#include "tsdb/postings.h"
+#include "tsdb/symbols.h"
+
+namespace astrolabe::tsdb {
+
+struct HeadOptions {
+  // A chunk never spans a multiple of this (the future block boundary).
+  int64_t chunk_range_ms = 2 * 3600 * 1000;
+  // A head chunk is cut at this many samples or this many bytes, whichever comes first.
+  uint32_t samples_per_chunk = 120;
+  uint32_t max_chunk_bytes = 1024;
+  // How far behind the head's newest sample an out-of-order sample may be; 0 rejects every
+  // out-of-order sample ("out of order sample").
+  int64_t out_of_order_window_ms = 0;
+  // Refuse to create more series than this (0 = unlimited). Checked per creation: concurrent
+  // creations may overshoot by at most the number of appenders creating at that moment.
+  size_t max_series = 0;
+  // Called in Commit before samples become visible; not owned; may be null (no durability).
+  CommitLog* commit_log = nullptr;
+};
+
+// One chunk of a series snapshot: points at head-owned immutable bytes or at head_chunk below.
+struct ChunkView {
+  int64_t min_t = 0;
+  int64_t max_t = 0;
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+
+// What a reader (querier, future block writer) gets of one series: a consistent copy taken
+// under the series lock. The chunk views stay valid while the Head lives.
+struct SeriesSnapshot {
+  storage::SeriesRef ref = 0;
+  storage::Labels labels;
+  std::vector<ChunkView> chunks;     // in time order, non-overlapping; last may be head
+  std::vector<uint8_t> head_chunk;   // copy of the head chunk's bytes
+  std::vector<storage::Sample> ooo;  // out-of-order samples in time order
+};
+
+struct HeadStats {
+  size_t num_series = 0;
+  size_t num_symbols = 0;
+  size_t num_postings_pairs = 0;
+  uint64_t samples_appended = 0;      // committed in-order samples
+  uint64_t ooo_samples_appended = 0;  // committed into OOO buffers
+  uint64_t dropped_at_commit = 0;     // accepted by Append, refused at Commit (races, repeats)
+  uint64_t chunks_cut = 0;
+  int64_t min_time = storage::kMaxTime;  // of committed samples; kMaxTime when empty
+  int64_t max_time = storage::kMinTime;
+};
+
+struct ReplayStats {
+  uint64_t samples = 0;
+  uint64_t unknown_refs = 0;  // samples whose series record was never seen
+  uint64_t rejected = 0;      // refused by the append rules (as they were at commit time)
+};
+
+class MemSeries;
+class HeadAppender;
+class HeadQuerier;
+
+class Head final : public storage::Storage {
+ public:
+  explicit Head(HeadOptions options = {});
+  ~Head() override;
+  Head(const Head&) = delete;
+  Head& operator=(const Head&) = delete;
+
+  std::unique_ptr<storage::Appender> NewAppender() override;
+  std::unique_ptr<storage::Querier> NewQuerier(const storage::QueryLimits& limits = {}) override;
+
+  // ---- WAL replay (single-threaded, before the head serves traffic) ----
+  // Recreates series `ref`. A repeated record for the same labels maps `ref` onto the existing
+  // series. Fails on invalid labels.
+  Status ReplaySeries(uint64_t ref, const storage::Labels& labels);
+  // Applies samples with the commit rules.
+  ReplayStats ReplaySamples(std::span<const SampleRecord> samples);
+  void ReplayMetadata(std::string_view family, const storage::MetricMetadata& metadata);
+
+  // ---- readers ----
+  // Refs of series matching all matchers (no time filtering), ascending.
+  Result<Postings> PostingsForMatchers(std::span<const storage::Matcher> matchers) const;
+  // Every series ref ordered by labels — the order a block writer emits series in.
+  std::vector<storage::SeriesRef> SeriesRefsInLabelOrder() const;
+  // A snapshot of the chunks overlapping [mint, maxt] (all chunks when unbounded) and of the
+  // OOO samples in it; false when `ref` is unknown.
+  bool Snapshot(storage::SeriesRef ref, int64_t mint, int64_t maxt, SeriesSnapshot* out) const;
+  // True when series `ref` has a committed sample in [mint, maxt].
+  bool HasSampleIn(storage::SeriesRef ref, int64_t mint, int64_t maxt) const;
+  // The labels of series `ref` (empty when unknown).
+  storage::Labels LabelsOf(storage::SeriesRef ref) const;
+
+  HeadStats stats() const;
+  const HeadOptions& options() const { return options_; }
+  const SymbolTable& symbols() const { return symbols_; }
+  const MemPostings& postings() const { return postings_; }
+  int64_t min_time() const { return min_time_.load(std::memory_order_acquire); }
+  int64_t max_time() const { return max_time_.load(std::memory_order_acquire); }
+
+ private:
+  friend class HeadAppender;
+  friend class HeadQuerier;
+
+  static constexpr size_t kStripes = 512;
+  struct Stripe;
+
+  // Finds or creates the series for `labels`. `created` tells which.
+  Result<MemSeries*> GetOrCreate(const storage::Labels& labels, bool* created,
+                                 uint64_t forced_ref = 0);
+  MemSeries* GetByRef(uint64_t ref) const;
+  storage::Labels LabelsOf(const MemSeries& s) const;
+  bool LabelsEqual(const MemSeries& s, const storage::Labels& labels) const;
+
+  // Append-time check of (t, v) against the committed state of `s` and this appender's pending
+  // newest sample of `s` (pending_t == kMinTime when none). Sets *ignore for an exact repeat.
+  // REQUIRES: s.mu held.
+  Status CheckAppendable(const MemSeries& s, int64_t t, double v, int64_t pending_t,
+                         double pending_v, bool* ignore) const;
+  // Applies one sample with the commit rules; returns false when it is refused.
+  // REQUIRES: s.mu held.
+  bool ApplyLocked(MemSeries& s, int64_t t, double v);
+  void NoteCommitted(int64_t t);
+
+  const HeadOptions options_;
+  std::unique_ptr<Stripe[]> stripes_;
+  SymbolTable symbols_;
+  MemPostings postings_;
+  std::atomic<uint64_t> next_ref_{1};
+  std::atomic<size_t> num_series_{0};
+  std::atomic<int64_t> min_time_{storage::kMaxTime};
+  std::atomic<int64_t> max_time_{storage::kMinTime};
+  // Samples older than this are out of bounds (raised by block truncation, a later step).
+  std::atomic<int64_t> min_valid_time_{storage::kMinTime};
+
+  std::atomic<uint64_t> samples_appended_{0};
+  std::atomic<uint64_t> ooo_appended_{0};
+  std::atomic<uint64_t> dropped_at_commit_{0};
+  std::atomic<uint64_t> chunks_cut_{0};
+
+  mutable std::mutex meta_mu_;
+  std::map<std::string, storage::MetricMetadata, std::less<>> metadata_;  // GUARDED_BY(meta_mu_)
+
+  std::unordered_map<uint64_t, MemSeries*> replay_aliases_;  // replay only
+};
+
+}  // namespace astrolabe::tsdb

@@ -1,0 +1,181 @@
+// The head's write path: HeadAppender batches samples and applies them at Commit.
+#include <vector>
+
+#include "tsdb/head.h"
+#include "tsdb/mem_series.h"
+
+namespace astrolabe::tsdb {
+
+using storage::Labels;
+
+class HeadAppender final : public storage::Appender {
+ public:
+  explicit HeadAppender(Head* head) : head_(head) {}
+  ~HeadAppender() override {
+    if (!done_) Rollback();
+  }
+
+  Result<storage::SeriesRef> Append(const Labels& labels, int64_t t, double v) override {
+    if (done_) return FailedPrecondition("append after commit or rollback");
+    bool created = false;
+    ASSIGN_OR_RETURN(MemSeries * s, head_->GetOrCreate(labels, &created));
+    RETURN_IF_ERROR(AppendTo(s, t, v, &labels));
+    return s->ref;
+  }
+
+  Status AppendByRef(storage::SeriesRef ref, int64_t t, double v) override {
+    if (done_) return FailedPrecondition("append after commit or rollback");
+    MemSeries* s = head_->GetByRef(ref);
+    if (s == nullptr) return storage::UnknownRefError(ref);
+    return AppendTo(s, t, v, nullptr);
+  }
+
+  Status UpdateMetadata(std::string_view family, const storage::MetricMetadata& md) override {
+    if (done_) return FailedPrecondition("metadata update after commit or rollback");
+    if (family.empty()) return InvalidArgument("metadata update with an empty family name");
+    metadata_.emplace_back(std::string(family), md);
+    return Status::Ok();
+  }
+
+  Status Commit() override {
+    if (done_) return FailedPrecondition("commit after commit or rollback");
+    done_ = true;
+    if (CommitLog* log = head_->options_.commit_log;
+        log != nullptr && (!pending_.empty() || !metadata_.empty())) {
+      RETURN_IF_ERROR(LogBatch(*log));
+    }
+    MemSeries* locked = nullptr;
+    std::unique_lock<std::mutex> lock;
+    for (const Pending& p : pending_) {
+      if (p.s != locked) {
+        lock = std::unique_lock(p.s->mu);
+        locked = p.s;
+      }
+      if (head_->ApplyLocked(*p.s, p.t, p.v)) {
+        head_->NoteCommitted(p.t);
+      } else {
+        head_->dropped_at_commit_.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (lock.owns_lock()) lock.unlock();
+    if (!metadata_.empty()) {
+      std::lock_guard mlock(head_->meta_mu_);
+      for (auto& [family, md] : metadata_) head_->metadata_.insert_or_assign(family, md);
+    }
+    Clear();
+    return Status::Ok();
+  }
+
+  void Rollback() override {
+    done_ = true;
+    Clear();
+  }
+
+ private:
+  struct Pending {
+    MemSeries* s;
+    int64_t t;
+    double v;
+  };
+  struct Newest {
+    int64_t t = storage::kMinTime;
+    double v = 0;
+  };
+
+  // This batch's newest sample of `s`, created empty on first use. An open-addressing table
+  // reused across the batch: a scrape touches each of its series once, so a node-based map
+  // would allocate once per sample.
+  Newest& NewestFor(MemSeries* s) {
+    if ((used_.size() + 1) * 2 > slots_.size()) Grow();
+    size_t mask = slots_.size() - 1;
+    size_t i = static_cast<size_t>((s->ref * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+    while (slots_[i].s != nullptr && slots_[i].s != s) i = (i + 1) & mask;
+    if (slots_[i].s == nullptr) {
+      slots_[i] = Slot{s, Newest{}};
+      used_.push_back(static_cast<uint32_t>(i));
+    }
+    return slots_[i].n;
+  }
+
+  void Grow() {
+    std::vector<Slot> old;
+    old.swap(slots_);
+    slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    used_.clear();
+    for (const Slot& o : old) {
+      if (o.s != nullptr) NewestFor(o.s) = o.n;
+    }
+  }
+
+  Status AppendTo(MemSeries* s, int64_t t, double v, const Labels* labels) {
+    Newest& newest = NewestFor(s);
+    bool ignore = false;
+    Status st;
+    {
+      std::lock_guard lock(s->mu);
+      st = head_->CheckAppendable(*s, t, v, newest.t, newest.v, &ignore);
+    }
+    if (!st.ok()) {
+      // Name the series in the error; built only on this (rare) path.
+      Labels named = labels != nullptr ? *labels : head_->LabelsOf(*s);
+      return Status(st.code(), st.message() + " series " + named.ToString());
+    }
+    if (ignore) return Status::Ok();
+    pending_.push_back(Pending{s, t, v});
+    if (t > newest.t) newest = Newest{t, v};
+    return Status::Ok();
+  }
+
+  Status LogBatch(CommitLog& log) {
+    std::vector<Labels> labels;
+    std::vector<MemSeries*> unlogged;
+    for (uint32_t i : used_) {
+      MemSeries* s = slots_[i].s;
+      if (!s->logged.load(std::memory_order_acquire)) unlogged.push_back(s);
+    }
+    labels.reserve(unlogged.size());
+    std::vector<SeriesRecord> series;
+    series.reserve(unlogged.size());
+    for (MemSeries* s : unlogged) {
+      labels.push_back(head_->LabelsOf(*s));
+      series.push_back(SeriesRecord{s->ref, &labels.back()});
+    }
+    std::vector<SampleRecord> samples;
+    samples.reserve(pending_.size());
+    for (const Pending& p : pending_) samples.push_back(SampleRecord{p.s->ref, p.t, p.v});
+    std::vector<MetadataRecord> meta;
+    meta.reserve(metadata_.size());
+    for (const auto& [family, md] : metadata_) meta.push_back(MetadataRecord{family, &md});
+    Status st = log.Log(CommitBatch{series, samples, meta});
+    if (!st.ok()) {
+      Clear();
+      return st.Annotate("logging the commit");
+    }
+    for (MemSeries* s : unlogged) s->logged.store(true, std::memory_order_release);
+    return Status::Ok();
+  }
+
+  void Clear() {
+    pending_.clear();
+    for (uint32_t i : used_) slots_[i].s = nullptr;
+    used_.clear();
+    metadata_.clear();
+  }
+
+  Head* head_;
+  bool done_ = false;
+  std::vector<Pending> pending_;
+  struct Slot {
+    MemSeries* s = nullptr;
+    Newest n;
+  };
+  std::vector<Slot> slots_;     // open addressing, size a power of two, at most half full
+  std::vector<uint32_t> used_;  // occupied slot indexes
+  std::vector<std::pair<std::string, storage::MetricMetadata>> metadata_;
+};
+
+std::unique_ptr<storage::Appender> Head::NewAppender() {
+  return std::make_unique<HeadAppender>(this);
+}
+
+}  // namespace astrolabe::tsdb

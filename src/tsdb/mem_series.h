@@ -1,0 +1,49 @@
+#pragma once
+// MemSeries: one series in the head. Internal to src/tsdb (head*.cc).
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <vector>
+
+#include "storage/storage.h"
+#include "tsdb/chunk.h"
+
+namespace astrolabe::tsdb {
+
+// A full chunk: immutable once built; its bytes never move.
+struct CompletedChunk {
+  int64_t min_t = 0;
+  int64_t max_t = 0;
+  std::unique_ptr<uint8_t[]> data;
+  uint32_t size = 0;
+};
+
+class MemSeries {
+ public:
+  MemSeries(uint64_t ref, uint64_t hash, std::span<const uint32_t> pairs)
+      : ref(ref), hash(hash), num_syms(static_cast<uint32_t>(pairs.size())) {
+    syms = std::make_unique_for_overwrite<uint32_t[]>(pairs.size());
+    for (size_t i = 0; i < pairs.size(); ++i) syms[i] = pairs[i];
+  }
+
+  std::span<const uint32_t> label_syms() const { return {syms.get(), num_syms}; }
+
+  const uint64_t ref;
+  const uint64_t hash;
+  MemSeries* hash_next = nullptr;    // collision chain; guarded by the hash stripe's mutex
+  std::unique_ptr<uint32_t[]> syms;  // name0, value0, name1, ... symbol ids, label order
+  const uint32_t num_syms;
+  std::atomic<bool> logged{false};  // a Series record reached the commit log
+
+  mutable std::mutex mu;
+  // Guarded by mu:
+  std::vector<CompletedChunk> chunks;                 // time order
+  ChunkAppender head;                                 // head.count() == 0: no head chunk yet
+  int64_t max_t = storage::kMinTime;                  // newest in-order sample
+  std::unique_ptr<std::vector<storage::Sample>> ooo;  // sorted by t; null until needed
+};
+
+}  // namespace astrolabe::tsdb
