@@ -3,7 +3,9 @@
 #include "exporter/debug/factory.h"
 #include "exporter/otlp_http/factory.h"
 #include "extension/health_check/factory.h"
+#include "processor/batch/factory.h"
 #include "processor/cumulativetodelta/factory.h"
+#include "processor/memory_limiter/factory.h"
 #include "receiver/prometheus/factory.h"
 
 namespace astrolabe::app {
@@ -18,7 +20,9 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   registry.Add(receiver::prometheus::NewFactory());
 
   // Processors.
+  registry.Add(processor::batch::NewFactory());
   registry.Add(processor::cumulativetodelta::NewFactory());
+  registry.Add(processor::memory_limiter::NewFactory());
 
   // Exporters.
   registry.Add(exporter::debug::NewFactory());
