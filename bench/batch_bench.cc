@@ -34,8 +34,10 @@ class CountingConsumer : public component::Consumer {
 
 pdata::Metrics Request(int metrics, int points) {
   pdata::ResourceMetrics rm;
-  rm.resource.attributes = {{"service.name", "nim"}, {"service.instance.id", "10.0.0.1:8000"},
-                            {"server.port", "8000"}, {"url.scheme", "http"}};
+  rm.resource.attributes = {{"service.name", "nim"},
+                            {"service.instance.id", "10.0.0.1:8000"},
+                            {"server.port", "8000"},
+                            {"url.scheme", "http"}};
   pdata::ScopeMetrics& sm = rm.scope_metrics.emplace_back();
   sm.scope.name = "github.com/astrolabe/receiver/prometheus";
   for (int m = 0; m < metrics; ++m) {

@@ -104,26 +104,39 @@ std::string Config(int target, int sink, int health, int telemetry, const std::s
          "        - job_name: app\n"
          "          scrape_interval: 1s\n"
          "          static_configs:\n"
-         "            - targets: [\"127.0.0.1:" + std::to_string(target) + "\"]\n"
+         "            - targets: [\"127.0.0.1:" +
+         std::to_string(target) +
+         "\"]\n"
          "processors:\n"
          "  memory_limiter:\n"
-         "    check_interval: 100ms\n" + limits +
+         "    check_interval: 100ms\n" +
+         limits +
          "  cumulativetodelta:\n"
          "  batch:\n"
-         "    send_batch_size: " + std::to_string(kBatchSize) + "\n"
-         "    send_batch_max_size: " + std::to_string(kBatchSize) + "\n"
+         "    send_batch_size: " +
+         std::to_string(kBatchSize) +
+         "\n"
+         "    send_batch_max_size: " +
+         std::to_string(kBatchSize) +
+         "\n"
          "    timeout: 1m\n"
          "exporters:\n"
          "  otlp_http:\n"
-         "    endpoint: http://127.0.0.1:" + std::to_string(sink) + "\n"
+         "    endpoint: http://127.0.0.1:" +
+         std::to_string(sink) +
+         "\n"
          "extensions:\n"
          "  health_check:\n"
-         "    endpoint: 127.0.0.1:" + std::to_string(health) + "\n"
+         "    endpoint: 127.0.0.1:" +
+         std::to_string(health) +
+         "\n"
          "service:\n"
          "  extensions: [health_check]\n"
          "  telemetry:\n"
          "    metrics:\n"
-         "      address: 127.0.0.1:" + std::to_string(telemetry) + "\n"
+         "      address: 127.0.0.1:" +
+         std::to_string(telemetry) +
+         "\n"
          "  pipelines:\n"
          "    metrics:\n"
          "      receivers: [prometheus]\n"
@@ -138,8 +151,8 @@ double Scalar(const std::string& text, const std::string& name) {
     bool line_start = pos == 0 || text[pos - 1] == '\n';
     size_t after = pos + name.size();
     if (line_start && after < text.size() && (text[after] == '{' || text[after] == ' ')) {
-      size_t space = text.find(' ', text.find('}', after) == std::string::npos ? after
-                                                                              : text.find('}', after));
+      size_t space = text.find(
+          ' ', text.find('}', after) == std::string::npos ? after : text.find('}', after));
       return std::stod(text.substr(space + 1, text.find('\n', space) - space - 1));
     }
     pos = after;
@@ -153,9 +166,8 @@ TEST(ProcessorChain, DeltasArriveInBatchesOfSendBatchSize) {
   ASSERT_TRUE(target.Start());
   ASSERT_TRUE(sink.Start());
   int telemetry = FreePort();
-  std::string config = WriteTempFile(
-      "chain.yaml",
-      Config(target.port(), sink.port(), FreePort(), telemetry, "    limit_mib: 4000\n"));
+  std::string config = WriteTempFile("chain.yaml", Config(target.port(), sink.port(), FreePort(),
+                                                          telemetry, "    limit_mib: 4000\n"));
   Subprocess collector;
   ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
 
@@ -213,9 +225,9 @@ TEST(ProcessorChain, OverTheMemoryLimitScrapesAreRefusedAndCounted) {
   ASSERT_TRUE(sink.Start());
   int telemetry = FreePort();
   // A 2 MiB limit (soft 1 MiB): any process is over it from the first check on.
-  std::string config = WriteTempFile(
-      "chain.yaml", Config(target.port(), sink.port(), FreePort(), telemetry,
-                           "    limit_mib: 2\n    spike_limit_mib: 1\n"));
+  std::string config =
+      WriteTempFile("chain.yaml", Config(target.port(), sink.port(), FreePort(), telemetry,
+                                         "    limit_mib: 2\n    spike_limit_mib: 1\n"));
   Subprocess collector;
   ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
 

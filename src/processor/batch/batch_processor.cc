@@ -61,9 +61,9 @@ struct Traits<pdata::Logs> {
 
 // Upstream's bucket boundaries for otelcol_processor_batch_batch_send_size.
 const std::vector<double>& SendSizeBounds() {
-  static const std::vector<double> kBounds = {
-      10,   25,   50,   75,   100,  250,  500,   750,   1000,  2000,  3000,
-      4000, 5000, 6000, 7000, 8000, 9000, 10000, 20000, 30000, 50000, 100000};
+  static const std::vector<double> kBounds = {10,   25,    50,    75,    100,   250,   500,  750,
+                                              1000, 2000,  3000,  4000,  5000,  6000,  7000, 8000,
+                                              9000, 10000, 20000, 30000, 50000, 100000};
   return kBounds;
 }
 
@@ -96,15 +96,15 @@ class Impl final : public BatchProcessor {
     component::Labels labels = {{"processor", settings.id.ToString()}};
     send_size_ = t->GetHistogram("otelcol_processor_batch_batch_send_size",
                                  "Number of units in the batch", labels, SendSizeBounds());
-    size_trigger_ = t->GetCounter("otelcol_processor_batch_batch_size_trigger_send_total",
-                                  "Number of times the batch was sent due to a size trigger",
-                                  labels);
-    timeout_trigger_ = t->GetCounter("otelcol_processor_batch_timeout_trigger_send_total",
-                                     "Number of times the batch was sent due to a timeout trigger",
-                                     labels);
-    cardinality_ = t->GetGauge("otelcol_processor_batch_metadata_cardinality",
-                               "Number of distinct metadata value combinations being processed",
-                               labels);
+    size_trigger_ =
+        t->GetCounter("otelcol_processor_batch_batch_size_trigger_send_total",
+                      "Number of times the batch was sent due to a size trigger", labels);
+    timeout_trigger_ =
+        t->GetCounter("otelcol_processor_batch_timeout_trigger_send_total",
+                      "Number of times the batch was sent due to a timeout trigger", labels);
+    cardinality_ =
+        t->GetGauge("otelcol_processor_batch_metadata_cardinality",
+                    "Number of distinct metadata value combinations being processed", labels);
     if (metadata_keys_.empty()) NewShard("", nullptr);
   }
 
@@ -173,9 +173,9 @@ class Impl final : public BatchProcessor {
   struct Shard {
     std::shared_ptr<const pdata::ClientMetadata> metadata;  // attached to what it sends
     T pending;
-    size_t count = 0;         // items in `pending`
-    SteadyTime origin;        // when the timer was last (re)started
-    SteadyTime flush_at;      // when the timer fires next; meaningful while count > 0
+    size_t count = 0;     // items in `pending`
+    SteadyTime origin;    // when the timer was last (re)started
+    SteadyTime flush_at;  // when the timer fires next; meaningful while count > 0
   };
 
   Status Consume(pdata::Batch<T> batch) {

@@ -17,11 +17,11 @@ namespace astrolabe::processor::batch {
 namespace {
 
 using namespace std::chrono_literals;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using test::Points;
 using test::Recorder;
 using test::Values;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 component::Deadline Soon() { return std::chrono::steady_clock::now() + 5s; }
 
@@ -74,8 +74,8 @@ TEST_F(BatchProcessorTest, SendsWhenThePendingCountReachesSendBatchSize) {
   ASSERT_TRUE(p->ConsumeMetrics(pdata::MetricsBatch(Points(7, 4))).ok());
   // Without a maximum, everything pending leaves in one batch: 11 items.
   EXPECT_THAT(next_.MetricSizes(), ElementsAre(11u));
-  EXPECT_EQ(Values(next_.metrics()[0].get()), (std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
-                                                                   10}));
+  EXPECT_EQ(Values(next_.metrics()[0].get()),
+            (std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
   EXPECT_EQ(p->PendingItems(), 0u);
   EXPECT_EQ(CounterValue("otelcol_processor_batch_batch_size_trigger_send_total"), 1);
   EXPECT_EQ(CounterValue("otelcol_processor_batch_timeout_trigger_send_total"), 0);
@@ -221,19 +221,19 @@ TEST_F(BatchProcessorTest, MetadataKeysGroupBatchesAndLimitCardinality) {
   EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
   EXPECT_FALSE(refused.IsRetryable());
   EXPECT_EQ(refused.message(), "too many batcher metadata-value combinations");
-  EXPECT_EQ(telemetry_
-                .GetGauge("otelcol_processor_batch_metadata_cardinality", "",
-                          {{"processor", "batch"}})
-                ->value(),
-            3);
+  EXPECT_EQ(
+      telemetry_
+          .GetGauge("otelcol_processor_batch_metadata_cardinality", "", {{"processor", "batch"}})
+          ->value(),
+      3);
   EXPECT_TRUE(p->Shutdown(Soon()).ok());
   EXPECT_EQ(next_.metrics().size(), 3u);  // b and "" flushed
   p.reset();
-  EXPECT_EQ(telemetry_
-                .GetGauge("otelcol_processor_batch_metadata_cardinality", "",
-                          {{"processor", "batch"}})
-                ->value(),
-            0);
+  EXPECT_EQ(
+      telemetry_
+          .GetGauge("otelcol_processor_batch_metadata_cardinality", "", {{"processor", "batch"}})
+          ->value(),
+      0);
 }
 
 TEST_F(BatchProcessorTest, TracesAndLogsCountSpansAndRecords) {
@@ -273,7 +273,8 @@ TEST_F(BatchProcessorTest, ConcurrentProducersLoseNothing) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < 500; ++i) ASSERT_TRUE(p->ConsumeMetrics(pdata::MetricsBatch(Points(3))).ok());
+      for (int i = 0; i < 500; ++i)
+        ASSERT_TRUE(p->ConsumeMetrics(pdata::MetricsBatch(Points(3))).ok());
     });
   }
   for (auto& t : threads) t.join();
@@ -293,10 +294,12 @@ TEST_F(BatchProcessorTest, TelemetryUsesUpstreamNames) {
   std::string text = telemetry_.RenderText();
   EXPECT_THAT(text, HasSubstr("otelcol_processor_batch_batch_send_size_bucket{processor=\"batch\","
                               "le=\"10\"} 1\n"));
-  EXPECT_THAT(text,
-              HasSubstr("otelcol_processor_batch_batch_size_trigger_send_total{processor=\"batch\"} 1"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("otelcol_processor_batch_batch_size_trigger_send_total{processor=\"batch\"} 1"));
   EXPECT_THAT(text, HasSubstr("otelcol_processor_batch_timeout_trigger_send_total"));
-  EXPECT_THAT(text, HasSubstr("otelcol_processor_batch_metadata_cardinality{processor=\"batch\"} 1"));
+  EXPECT_THAT(text,
+              HasSubstr("otelcol_processor_batch_metadata_cardinality{processor=\"batch\"} 1"));
 }
 
 TEST(BatchProcessorFactory, Lifecycle) {
@@ -317,7 +320,8 @@ TEST(BatchProcessorFactory, RejectsAnInvalidConfig) {
   component::test::NopConsumer next;
   auto p = factory->CreateProcessor(settings, c, component::Signal::kMetrics, next);
   ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.status().message(), "send_batch_max_size must be greater or equal to send_batch_size");
+  EXPECT_EQ(p.status().message(),
+            "send_batch_max_size must be greater or equal to send_batch_size");
 }
 
 }  // namespace

@@ -22,8 +22,7 @@ class Factory : public component::ProcessorFactory {
     const auto* cfg = dynamic_cast<const Config*>(&config);
     if (cfg == nullptr) return InvalidArgument("batch processor: config is not a batch config");
     RETURN_IF_ERROR(cfg->Validate());
-    return std::unique_ptr<component::Processor>(
-        NewBatchProcessor(settings, *cfg, signal, next));
+    return std::unique_ptr<component::Processor>(NewBatchProcessor(settings, *cfg, signal, next));
   }
 };
 

@@ -12,8 +12,8 @@ namespace {
 // The first element that does not fit is handed to `divide`, which moves part of it into
 // `dst` (filling the room exactly) and leaves the rest in place. Stops once full.
 template <typename T, typename Count, typename Divide>
-void MoveLeading(std::vector<T>& src, std::vector<T>& dst, size_t size, size_t& copied,
-                 Count count, Divide divide) {
+void MoveLeading(std::vector<T>& src, std::vector<T>& dst, size_t size, size_t& copied, Count count,
+                 Divide divide) {
   size_t moved = 0;
   for (; moved < src.size() && copied < size; ++moved) {
     size_t n = count(src[moved]);
@@ -144,8 +144,8 @@ pdata::Traces SplitTraces(size_t size, pdata::Traces& src) {
     std::swap(dest, src);
     return dest;
   }
-  SplitResources(size, src.resource_spans, dest.resource_spans,
-                 &pdata::ResourceSpans::scope_spans, &pdata::ScopeSpans::spans);
+  SplitResources(size, src.resource_spans, dest.resource_spans, &pdata::ResourceSpans::scope_spans,
+                 &pdata::ScopeSpans::spans);
   return dest;
 }
 

@@ -15,8 +15,7 @@ namespace astrolabe::processor::batch::test {
 
 // A gauge (or, with `sum`, a cumulative monotonic sum) named `name` whose points have
 // values first, first+1, ... (n points).
-inline pdata::Metric NumberMetric(const std::string& name, int n, int first = 0,
-                                  bool sum = false) {
+inline pdata::Metric NumberMetric(const std::string& name, int n, int first = 0, bool sum = false) {
   pdata::Metric m;
   m.name = name;
   m.description = name + " help";

@@ -30,9 +30,10 @@ Result<std::shared_ptr<MemoryLimiter>> MemoryLimiter::Create(const Config& confi
     }
     hard = static_cast<uint64_t>(config.limit_percentage) * *total / 100;
     spike = static_cast<uint64_t>(config.spike_limit_percentage) * *total / 100;
-    log->info("Using percentage memory limiter: total_memory_mib={} limit_percentage={} "
-              "spike_limit_percentage={}",
-              *total / kMiB, config.limit_percentage, config.spike_limit_percentage);
+    log->info(
+        "Using percentage memory limiter: total_memory_mib={} limit_percentage={} "
+        "spike_limit_percentage={}",
+        *total / kMiB, config.limit_percentage, config.spike_limit_percentage);
   }
   if (spike == 0) spike = hard / 5;  // unspecified: 20% of the limit, as upstream
   log->info("Memory limiter configured: limit_mib={} spike_limit_mib={} check_interval={}",
@@ -103,8 +104,7 @@ uint64_t MemoryLimiter::TrimAndRead() {
 
 bool MemoryLimiter::CheckLimitAndBackoff(uint64_t rss, bool did_trim) {
   const bool above_soft = rss >= soft_limit_bytes();
-  const bool effective =
-      !above_soft || rss <= last_rss_ * (100 - kTrimEffectivenessPercent) / 100;
+  const bool effective = !above_soft || rss <= last_rss_ * (100 - kTrimEffectivenessPercent) / 100;
   last_rss_ = rss;
   if (effective) {
     soft_interval_ = Duration::zero();
@@ -116,10 +116,11 @@ bool MemoryLimiter::CheckLimitAndBackoff(uint64_t rss, bool did_trim) {
                                config_.max_gc_interval_when_soft_limited);
   hard_interval_ = NextBackoff(hard_interval_, config_.min_gc_interval_when_hard_limited,
                                config_.max_gc_interval_when_hard_limited);
-  log_->warn("Trimming the heap did not reclaim enough memory. Will back off trims to preserve "
-             "CPU for recovery: next_soft_trim_interval={} next_hard_trim_interval={} "
-             "cur_mem_mib={}",
-             FormatDuration(soft_interval_), FormatDuration(hard_interval_), rss / kMiB);
+  log_->warn(
+      "Trimming the heap did not reclaim enough memory. Will back off trims to preserve "
+      "CPU for recovery: next_soft_trim_interval={} next_hard_trim_interval={} "
+      "cur_mem_mib={}",
+      FormatDuration(soft_interval_), FormatDuration(hard_interval_), rss / kMiB);
   return above_soft;
 }
 
@@ -149,17 +150,14 @@ void MemoryLimiter::CheckMemLimits() {
   }
 
   const bool above_hard = rss >= hard_limit_;
-  const Duration gate = above_hard ? std::max(config_.min_gc_interval_when_hard_limited,
-                                              hard_interval_)
-                                   : std::max(config_.min_gc_interval_when_soft_limited,
-                                              soft_interval_);
+  const Duration gate = above_hard
+                            ? std::max(config_.min_gc_interval_when_hard_limited, hard_interval_)
+                            : std::max(config_.min_gc_interval_when_soft_limited, soft_interval_);
   if (clock_.Steady() - last_trim_ > gate) {
     if (above_hard) {
-      log_->warn("Memory usage is above hard limit. Trimming the heap. cur_mem_mib={}",
-                 rss / kMiB);
+      log_->warn("Memory usage is above hard limit. Trimming the heap. cur_mem_mib={}", rss / kMiB);
     } else {
-      log_->info("Memory usage is above soft limit. Trimming the heap. cur_mem_mib={}",
-                 rss / kMiB);
+      log_->info("Memory usage is above soft limit. Trimming the heap. cur_mem_mib={}", rss / kMiB);
     }
     rss = TrimAndRead();
     above_soft = CheckLimitAndBackoff(rss, true);
@@ -173,8 +171,7 @@ void MemoryLimiter::CheckMemLimits() {
 
 MemoryLimiterProcessor::MemoryLimiterProcessor(const component::CreateSettings& settings,
                                                std::shared_ptr<MemoryLimiter> limiter,
-                                               component::Signal signal,
-                                               component::Consumer& next)
+                                               component::Signal signal, component::Consumer& next)
     : limiter_(std::move(limiter)), next_(next) {
   component::Telemetry* t = settings.telemetry;
   if (t == nullptr) {
@@ -187,14 +184,13 @@ MemoryLimiterProcessor::MemoryLimiterProcessor(const component::CreateSettings& 
                            : signal == component::Signal::kTraces ? "spans"
                                                                   : "log records";
   component::Labels labels = {{"processor", settings.id.ToString()}};
-  accepted_ = t->GetCounter("otelcol_processor_memory_limiter_accepted_" + items + "_total",
-                            "Number of " + noun +
-                                " successfully pushed into the next component in the pipeline.",
-                            labels);
-  refused_ = t->GetCounter("otelcol_processor_memory_limiter_refused_" + items + "_total",
-                           "Number of " + noun +
-                               " that were rejected by the next component in the pipeline.",
-                           labels);
+  accepted_ = t->GetCounter(
+      "otelcol_processor_memory_limiter_accepted_" + items + "_total",
+      "Number of " + noun + " successfully pushed into the next component in the pipeline.",
+      labels);
+  refused_ = t->GetCounter(
+      "otelcol_processor_memory_limiter_refused_" + items + "_total",
+      "Number of " + noun + " that were rejected by the next component in the pipeline.", labels);
 }
 
 MemoryLimiterProcessor::~MemoryLimiterProcessor() {

@@ -93,7 +93,7 @@ class MemoryLimiter {
   std::atomic<bool> must_refuse_{false};
   std::atomic<uint64_t> trims_{0};
 
-  std::mutex check_mu_;  // serialises checks
+  std::mutex check_mu_;                              // serialises checks
   std::chrono::steady_clock::time_point last_trim_;  // GUARDED_BY(check_mu_)
   uint64_t last_rss_ = 0;                            // GUARDED_BY(check_mu_)
   Duration soft_interval_{0};                        // GUARDED_BY(check_mu_)

@@ -305,14 +305,14 @@ TEST(MemoryLimiterFactory, Lifecycle) {
   // Step 1 of the shared lifecycle test requires the default config to validate. Ours, like
   // upstream's, has neither check_interval nor a limit, so exactly that failure is
   // expected; steps 2-4 run with both set and must pass.
-  EXPECT_NONFATAL_FAILURE(
-      component::test::RunLifecycleTests(*factory,
-                                         [](component::ComponentConfig& c) {
-                                           auto& cfg = static_cast<Config&>(c);
-                                           cfg.check_interval = std::chrono::milliseconds(5);
-                                           cfg.limit_mib = 4000;
-                                         }),
-      "'check_interval' must be greater than zero");
+  EXPECT_NONFATAL_FAILURE(component::test::RunLifecycleTests(*factory,
+                                                             [](component::ComponentConfig& c) {
+                                                               auto& cfg = static_cast<Config&>(c);
+                                                               cfg.check_interval =
+                                                                   std::chrono::milliseconds(5);
+                                                               cfg.limit_mib = 4000;
+                                                             }),
+                          "'check_interval' must be greater than zero");
 }
 
 // The real thing, in a child process so the test's own memory is not disturbed: the

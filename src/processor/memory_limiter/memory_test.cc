@@ -15,8 +15,7 @@ TEST(ParseCgroupLimit, NumbersMaxAndV1Unlimited) {
 }
 
 TEST(ParseMemTotal, ReadsKibibytes) {
-  EXPECT_EQ(*ParseMemTotal("MemFree: 10 kB\nMemTotal:       16318432 kB\n"),
-            16318432ull * 1024);
+  EXPECT_EQ(*ParseMemTotal("MemFree: 10 kB\nMemTotal:       16318432 kB\n"), 16318432ull * 1024);
   EXPECT_FALSE(ParseMemTotal("MemFree: 10 kB\n").ok());
   EXPECT_FALSE(ParseMemTotal("MemTotal: x kB\n").ok());
 }

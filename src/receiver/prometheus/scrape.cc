@@ -465,8 +465,8 @@ void ScrapeLoop::ReportRefusal(const ScrapeResult& res) {
   GetLogger(options_.log_name)
       ->warn("Scrape commit failed: target {}: the pipeline refused {} points ({}; {}): {}{}",
              options_.target.url, res.points_pushed,
-             res.push_status.IsRetryable() ? "retryable" : "permanent",
-             "the scrape is skipped", res.push_status.message(),
+             res.push_status.IsRetryable() ? "retryable" : "permanent", "the scrape is skipped",
+             res.push_status.message(),
              held_back > 0 ? " (" + std::to_string(held_back) +
                                  " more refused scrapes since the last warning)"
                            : std::string());

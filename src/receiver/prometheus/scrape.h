@@ -72,14 +72,13 @@ class RefusalLog {
  public:
   // True when the caller should log now; *held_back is set to the refusals not logged
   // since the last warning.
-  bool ShouldLog(std::chrono::steady_clock::time_point now, Duration interval,
-                 uint64_t* held_back);
+  bool ShouldLog(std::chrono::steady_clock::time_point now, Duration interval, uint64_t* held_back);
 
  private:
   std::mutex mu_;
-  bool logged_ = false;                            // GUARDED_BY(mu_)
-  std::chrono::steady_clock::time_point last_;     // GUARDED_BY(mu_)
-  uint64_t held_back_ = 0;                         // GUARDED_BY(mu_)
+  bool logged_ = false;                         // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point last_;  // GUARDED_BY(mu_)
+  uint64_t held_back_ = 0;                      // GUARDED_BY(mu_)
 };
 
 struct ScrapeLoopOptions {
