@@ -4,7 +4,9 @@
 #include "exporter/otlp_http/factory.h"
 #include "extension/file_storage/factory.h"
 #include "extension/health_check/factory.h"
+#include "processor/batch/factory.h"
 #include "processor/cumulativetodelta/factory.h"
+#include "processor/memory_limiter/factory.h"
 #include "receiver/prometheus/factory.h"
 
 namespace astrolabe::app {
@@ -20,7 +22,9 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   registry.Add(receiver::prometheus::NewFactory());
 
   // Processors.
+  registry.Add(processor::batch::NewFactory());
   registry.Add(processor::cumulativetodelta::NewFactory());
+  registry.Add(processor::memory_limiter::NewFactory());
 
   // Exporters.
   registry.Add(exporter::debug::NewFactory());

@@ -94,6 +94,24 @@ TEST(TelemetryTest, SameLabelsReturnSameInstrumentAndCallbacksCanBeRemoved) {
   EXPECT_THAT(t.RenderText(), ::testing::Not(HasSubstr("q{")));
 }
 
+TEST(TelemetryTest, HistogramRendersCumulativeBucketsSumAndCount) {
+  Telemetry t;
+  Histogram* h = t.GetHistogram("h", "Sizes.", {{"processor", "batch"}}, {10, 100});
+  EXPECT_EQ(t.GetHistogram("h", "Sizes.", {{"processor", "batch"}}, {1}), h);
+  h->Observe(10);   // le=10 (upper bounds are inclusive)
+  h->Observe(11);   // le=100
+  h->Observe(500);  // +Inf
+  EXPECT_EQ(h->count(), 3u);
+  EXPECT_EQ(t.RenderText(),
+            "# HELP h Sizes.\n"
+            "# TYPE h histogram\n"
+            "h_bucket{processor=\"batch\",le=\"10\"} 1\n"
+            "h_bucket{processor=\"batch\",le=\"100\"} 2\n"
+            "h_bucket{processor=\"batch\",le=\"+Inf\"} 3\n"
+            "h_sum{processor=\"batch\"} 521\n"
+            "h_count{processor=\"batch\"} 3\n");
+}
+
 TEST(TelemetryTest, ProcessMetricsReadProc) {
   Telemetry t;
   RegisterProcessMetrics(t, 0);

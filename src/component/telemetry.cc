@@ -36,7 +36,77 @@ void AppendValue(std::string& out, double v) {
   }
 }
 
+void AppendLabels(std::string& out, const Labels& labels, const char* le) {
+  if (labels.empty() && le == nullptr) return;
+  out += '{';
+  bool first = true;
+  for (const auto& [k, v] : labels) {
+    if (!first) out += ',';
+    first = false;
+    out += k + "=\"";
+    AppendEscaped(out, v);
+    out += '"';
+  }
+  if (le != nullptr) {
+    if (!first) out += ',';
+    out += "le=\"";
+    out += le;
+    out += '"';
+  }
+  out += '}';
+}
+
+void AppendHistogram(std::string& out, const std::string& name, const Labels& labels,
+                     const Histogram& h) {
+  std::vector<uint64_t> counts = h.BucketCounts();
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < counts.size(); ++i) {
+    cumulative += counts[i];
+    std::string le;
+    if (i < h.bounds().size()) {
+      AppendValue(le, h.bounds()[i]);
+    } else {
+      le = "+Inf";
+    }
+    out += name + "_bucket";
+    AppendLabels(out, labels, le.c_str());
+    out += ' ' + std::to_string(cumulative) + '\n';
+  }
+  out += name + "_sum";
+  AppendLabels(out, labels, nullptr);
+  out += ' ';
+  AppendValue(out, h.sum());
+  out += '\n';
+  out += name + "_count";
+  AppendLabels(out, labels, nullptr);
+  // Buckets and count are read without a lock; report the buckets' total so the series
+  // stay consistent with each other.
+  out += ' ' + std::to_string(cumulative) + '\n';
+}
+
 }  // namespace
+
+Histogram::Histogram(std::vector<double> bounds)
+    : bounds_(std::move(bounds)), buckets_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
+  for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0, std::memory_order_relaxed);
+}
+
+void Histogram::Observe(double v) {
+  // Bucket i counts values in (bounds[i-1], bounds[i]], as Prometheus' le does.
+  size_t i =
+      static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
+  buckets_[i].fetch_add(1, std::memory_order_relaxed);
+  count_.fetch_add(1, std::memory_order_relaxed);
+  double cur = sum_.load(std::memory_order_relaxed);
+  while (!sum_.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
+  }
+}
+
+std::vector<uint64_t> Histogram::BucketCounts() const {
+  std::vector<uint64_t> out(bounds_.size() + 1);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = buckets_[i].load(std::memory_order_relaxed);
+  return out;
+}
 
 Telemetry::Family& Telemetry::FamilyFor(const std::string& name, const std::string& help,
                                         const std::string& type) {
@@ -55,7 +125,7 @@ Counter* Telemetry::GetCounter(const std::string& name, const std::string& help,
   for (auto& s : f.series) {
     if (s.labels == labels && s.counter) return s.counter.get();
   }
-  f.series.push_back({labels, std::make_unique<Counter>(), nullptr, nullptr});
+  f.series.push_back({labels, std::make_unique<Counter>(), nullptr, nullptr, nullptr});
   return f.series.back().counter.get();
 }
 
@@ -66,8 +136,19 @@ Gauge* Telemetry::GetGauge(const std::string& name, const std::string& help,
   for (auto& s : f.series) {
     if (s.labels == labels && s.gauge) return s.gauge.get();
   }
-  f.series.push_back({labels, nullptr, std::make_unique<Gauge>(), nullptr});
+  f.series.push_back({labels, nullptr, std::make_unique<Gauge>(), nullptr, nullptr});
   return f.series.back().gauge.get();
+}
+
+Histogram* Telemetry::GetHistogram(const std::string& name, const std::string& help,
+                                   const Labels& labels, const std::vector<double>& bounds) {
+  std::lock_guard lock(mu_);
+  Family& f = FamilyFor(name, help, "histogram");
+  for (auto& s : f.series) {
+    if (s.labels == labels && s.histogram) return s.histogram.get();
+  }
+  f.series.push_back({labels, nullptr, nullptr, nullptr, std::make_unique<Histogram>(bounds)});
+  return f.series.back().histogram.get();
 }
 
 void Telemetry::AddCallbackGauge(const std::string& name, const std::string& help,
@@ -80,7 +161,7 @@ void Telemetry::AddCallbackGauge(const std::string& name, const std::string& hel
       return;
     }
   }
-  f.series.push_back({labels, nullptr, nullptr, std::move(read)});
+  f.series.push_back({labels, nullptr, nullptr, std::move(read), nullptr});
 }
 
 void Telemetry::RemoveCallbacks(const Labels& labels) {
@@ -98,6 +179,10 @@ std::string Telemetry::RenderText() const {
     out += "# HELP " + name + " " + f.help + "\n";
     out += "# TYPE " + name + " " + f.type + "\n";
     for (const auto& s : f.series) {
+      if (s.histogram) {
+        AppendHistogram(out, name, s.labels, *s.histogram);
+        continue;
+      }
       out += name;
       if (!s.labels.empty()) {
         out += '{';

@@ -8,6 +8,7 @@
 // data path with one relaxed atomic add; rendering takes the registry lock.
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -47,12 +48,36 @@ class Gauge {
   std::atomic<double> value_{0};
 };
 
+// A histogram with fixed bucket upper bounds, rendered as Prometheus' _bucket (cumulative,
+// with le="+Inf"), _sum and _count series. Observe() is lock-free.
+class Histogram {
+ public:
+  // REQUIRES: `bounds` ascending.
+  explicit Histogram(std::vector<double> bounds);
+  void Observe(double v);
+
+  const std::vector<double>& bounds() const { return bounds_; }
+  // Per-bucket (not cumulative) counts; bounds().size() + 1 entries, the last for +Inf.
+  std::vector<uint64_t> BucketCounts() const;
+  uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+  double sum() const { return sum_.load(std::memory_order_relaxed); }
+
+ private:
+  std::vector<double> bounds_;
+  std::unique_ptr<std::atomic<uint64_t>[]> buckets_;
+  std::atomic<uint64_t> count_{0};
+  std::atomic<double> sum_{0};
+};
+
 class Telemetry {
  public:
   // Returns the counter for (name, labels), creating it on first use. The pointer stays
   // valid for the registry's lifetime. `name` should end in _total.
   Counter* GetCounter(const std::string& name, const std::string& help, const Labels& labels);
   Gauge* GetGauge(const std::string& name, const std::string& help, const Labels& labels);
+  // `bounds` are used when the series is created; a later call returns the same histogram.
+  Histogram* GetHistogram(const std::string& name, const std::string& help, const Labels& labels,
+                          const std::vector<double>& bounds);
   // A gauge read at render time (process RSS, queue sizes).
   void AddCallbackGauge(const std::string& name, const std::string& help, const Labels& labels,
                         std::function<double()> read);
@@ -68,10 +93,11 @@ class Telemetry {
     std::unique_ptr<Counter> counter;
     std::unique_ptr<Gauge> gauge;
     std::function<double()> read;
+    std::unique_ptr<Histogram> histogram;
   };
   struct Family {
     std::string help;
-    std::string type;  // "counter" | "gauge"
+    std::string type;  // "counter" | "gauge" | "histogram"
     std::vector<Series> series;
   };
   Family& FamilyFor(const std::string& name, const std::string& help, const std::string& type);

@@ -7,9 +7,14 @@
 // Thread-safety: a Batch object is used by one thread at a time; distinct Batch objects
 // sharing data may be used from different threads (the shared data is never written
 // while shared).
+//
+// A Batch may carry the client metadata of the request it came from (client_metadata.h);
+// copies and Mutable() keep it.
 
 #include <memory>
 #include <utility>
+
+#include "pdata/client_metadata.h"
 
 namespace astrolabe::pdata {
 
@@ -31,8 +36,16 @@ class Batch {
 
   bool shared() const { return data_.use_count() > 1; }
 
+  // The client metadata attached by the receiver, or nullptr (none kept).
+  const ClientMetadata* client_metadata() const { return metadata_.get(); }
+  const std::shared_ptr<const ClientMetadata>& shared_client_metadata() const { return metadata_; }
+  void set_client_metadata(std::shared_ptr<const ClientMetadata> metadata) {
+    metadata_ = std::move(metadata);
+  }
+
  private:
   std::shared_ptr<T> data_;
+  std::shared_ptr<const ClientMetadata> metadata_;
 };
 
 }  // namespace astrolabe::pdata

@@ -50,6 +50,20 @@ TEST(BatchTest, MutableOnSharedClonesAndLeavesOtherUnchanged) {
   EXPECT_EQ(Value(const_cast<Metrics&>(b.get())), 2);
 }
 
+TEST(BatchTest, ClientMetadataTravelsWithCopiesAndMutable) {
+  auto md = std::make_shared<ClientMetadata>();
+  md->Add("X-Tenant", "a");
+  md->Add("x-tenant", "b");
+  MetricsBatch a(OneGauge(1));
+  EXPECT_EQ(a.client_metadata(), nullptr);
+  a.set_client_metadata(md);
+  MetricsBatch b = a;
+  Value(b.Mutable()) = 2;  // clones the data, keeps the metadata
+  ASSERT_NE(b.client_metadata(), nullptr);
+  EXPECT_EQ(b.client_metadata()->Get("X-TENANT"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(b.client_metadata()->Get("other").empty());
+}
+
 TEST(BatchTest, SoleOwnerMutatesInPlace) {
   MetricsBatch a(OneGauge(1));
   const Metrics* before = &a.get();

@@ -25,6 +25,10 @@ Status PrometheusReceiver::Start(component::Host& host) {
   log_name_ = "receiver/" + id;
   auto log = GetLogger(log_name_);
   instruments_ = component::ReceiverInstruments::Create(host.telemetry(), id, "metrics", "http");
+  scrapes_refused_ = host.telemetry().GetCounter(
+      "astrolabe_receiver_prometheus_scrapes_refused_total",
+      "Scrapes whose data the pipeline refused (e.g. memory_limiter); they are skipped",
+      {{"receiver", id}});
   provider_->Attach(host.telemetry(), id);
   std::vector<std::vector<Labels>> discovered;
   for (const ScrapeConfig& sc : config_.ResolvedScrapeConfigs()) {
@@ -113,6 +117,8 @@ void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered, b
       lo.client = job.client;
       lo.next = next_;
       lo.instruments = instruments_;
+      lo.scrapes_refused = scrapes_refused_;
+      lo.refusal_log = refusal_log_;
       lo.clock = clock_;
       lo.log_name = log_name_;
       kept_loops.push_back(std::make_unique<ScrapeLoop>(std::move(lo)));

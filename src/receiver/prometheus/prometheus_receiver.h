@@ -76,6 +76,8 @@ class PrometheusReceiver : public component::Receiver {
   Clock* clock_;
   std::vector<std::unique_ptr<net::HttpClient>> clients_;
   component::ReceiverInstruments instruments_;
+  component::Counter* scrapes_refused_ = nullptr;
+  std::shared_ptr<RefusalLog> refusal_log_ = std::make_shared<RefusalLog>();
   std::string log_name_;
   std::vector<Job> jobs_;
   mutable std::mutex mu_;  // guards loops_ and loop_keys_ changes against targets()

@@ -449,8 +449,41 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, int64_t scr
     component::Counter* counter =
         res.push_status.ok() ? options_.instruments.accepted : options_.instruments.refused;
     if (counter != nullptr) counter->Add(static_cast<double>(res.points_pushed));
+    if (!res.push_status.ok()) ReportRefusal(res);
   }
   return res;
+}
+
+void ScrapeLoop::ReportRefusal(const ScrapeResult& res) {
+  if (options_.scrapes_refused != nullptr) options_.scrapes_refused->Add(1);
+  uint64_t held_back = 0;
+  if (options_.refusal_log != nullptr &&
+      !options_.refusal_log->ShouldLog(options_.clock->Steady(), options_.target.interval,
+                                       &held_back)) {
+    return;
+  }
+  GetLogger(options_.log_name)
+      ->warn("Scrape commit failed: target {}: the pipeline refused {} points ({}; {}): {}{}",
+             options_.target.url, res.points_pushed,
+             res.push_status.IsRetryable() ? "retryable" : "permanent", "the scrape is skipped",
+             res.push_status.message(),
+             held_back > 0 ? " (" + std::to_string(held_back) +
+                                 " more refused scrapes since the last warning)"
+                           : std::string());
+}
+
+bool RefusalLog::ShouldLog(std::chrono::steady_clock::time_point now, Duration interval,
+                           uint64_t* held_back) {
+  std::lock_guard lock(mu_);
+  if (logged_ && now - last_ < interval) {
+    ++held_back_;
+    return false;
+  }
+  logged_ = true;
+  last_ = now;
+  *held_back = held_back_;
+  held_back_ = 0;
+  return true;
 }
 
 void ScrapeLoop::Start() {

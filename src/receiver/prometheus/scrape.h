@@ -22,6 +22,11 @@
 //      report_extra_scrape_metrics scrape_timeout_seconds, scrape_sample_limit,
 //      scrape_body_size_bytes), with the target's labels;
 //   6. build OTLP with MetricsBuilder and push; points are counted accepted or refused.
+//      When the pipeline refuses them (a retryable error such as memory_limiter's, or a
+//      permanent one) the scrape is skipped: its points count as refused, the scrape in
+//      scrapes_refused, and "Scrape commit failed" is logged at most once per scrape
+//      interval (RefusalLog). Prometheus does not re-send a scrape; the next one carries
+//      the cumulative values on, so cumulativetodelta's next delta spans both intervals.
 // A scrape that fails (transport, HTTP status other than 200, parse error, a limit) yields
 // only up=0 and the synthetic metrics plus the stale markers; nothing it parsed is kept.
 //
@@ -60,6 +65,22 @@ class Parser;
 
 namespace astrolabe::receiver::prometheus {
 
+// Limits the receiver's "Scrape commit failed" warning (the pipeline refused a scrape's
+// data, e.g. memory_limiter above its soft limit) to one per interval across all of the
+// receiver's loops, counting the refusals it held back. Thread-safe.
+class RefusalLog {
+ public:
+  // True when the caller should log now; *held_back is set to the refusals not logged
+  // since the last warning.
+  bool ShouldLog(std::chrono::steady_clock::time_point now, Duration interval, uint64_t* held_back);
+
+ private:
+  std::mutex mu_;
+  bool logged_ = false;                         // GUARDED_BY(mu_)
+  std::chrono::steady_clock::time_point last_;  // GUARDED_BY(mu_)
+  uint64_t held_back_ = 0;                      // GUARDED_BY(mu_)
+};
+
 struct ScrapeLoopOptions {
   ScrapeConfig config;  // resolved
   Target target;
@@ -70,6 +91,9 @@ struct ScrapeLoopOptions {
   net::HttpClient* client = nullptr;    // not owned; outlives the loop
   component::Consumer* next = nullptr;  // not owned; outlives the loop
   component::ReceiverInstruments instruments;
+  // Scrapes whose data the pipeline refused (they are skipped, not retried); may be null.
+  component::Counter* scrapes_refused = nullptr;
+  std::shared_ptr<RefusalLog> refusal_log;  // null: log every refusal
   Clock* clock = &Clock::Real();
   std::string log_name = "receiver/prometheus";
 };
@@ -126,6 +150,8 @@ class ScrapeLoop {
   net::HttpRequest BuildRequest() const;
   // Merges target labels into scraped `labels` (with __name__) per honor_labels.
   void MergeTargetLabels(Labels& labels) const;
+  // Counts and (rate-limited) logs a scrape the pipeline refused.
+  void ReportRefusal(const ScrapeResult& res);
   // label_name_length_limit / label_value_length_limit, with Prometheus' messages.
   Status CheckLabelLengths(const Labels& labels) const;
 

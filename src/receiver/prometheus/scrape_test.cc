@@ -52,8 +52,10 @@ class ScrapeLoopTest : public ::testing::Test {
     o.target = std::move(**t);
     o.metric_relabel = std::move(*rules);
     o.client = &client_;
-    o.next = &sink_;
+    o.next = next_ != nullptr ? next_ : &sink_;
     o.instruments = {&accepted_, &refused_};
+    o.scrapes_refused = &scrapes_refused_;
+    o.refusal_log = refusal_log_;
     o.clock = &clock_;
     loop_ = std::make_unique<ScrapeLoop>(std::move(o));
     return *loop_;
@@ -65,7 +67,9 @@ class ScrapeLoopTest : public ::testing::Test {
   ScrapeConfig config_;
   net::HttpClient client_{ClientOptions()};
   RecordingConsumer sink_;
-  component::Counter accepted_, refused_;
+  component::Counter accepted_, refused_, scrapes_refused_;
+  component::Consumer* next_ = nullptr;  // null: sink_
+  std::shared_ptr<RefusalLog> refusal_log_ = std::make_shared<RefusalLog>();
   FakeClock clock_{kNowNanos};
   std::unique_ptr<ScrapeLoop> loop_;
   pdata::MetricsBatch last_;
@@ -386,6 +390,46 @@ TEST_F(ScrapeLoopTest, GzipResponsesAreDecoded) {
   ScrapeResult r = Loop().ScrapeOnce();
   ASSERT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(r.samples_scraped, 27u);  // sample lines in kong.txt
+}
+
+// What memory_limiter answers above its soft limit.
+class RefusingConsumer : public component::Consumer {
+ public:
+  Status ConsumeMetrics(pdata::MetricsBatch) override {
+    ++calls;
+    return ResourceExhausted("data refused due to high memory usage");
+  }
+  int calls = 0;
+};
+
+TEST_F(ScrapeLoopTest, RefusedScrapesAreSkippedAndCounted) {
+  RefusingConsumer refusing;
+  next_ = &refusing;
+  target_.Serve("# TYPE x counter\nx 3\n");
+  ScrapeLoop& loop = Loop();
+  ScrapeResult r = loop.ScrapeOnce();
+  ASSERT_TRUE(r.status.ok()) << "the scrape itself worked";
+  EXPECT_TRUE(r.push_status.IsRetryable());
+  EXPECT_GT(r.points_pushed, 0u);
+  EXPECT_EQ(refused_.value(), static_cast<double>(r.points_pushed));
+  EXPECT_EQ(accepted_.value(), 0);
+  EXPECT_EQ(scrapes_refused_.value(), 1);
+  clock_.Advance(std::chrono::seconds(10));
+  (void)loop.ScrapeOnce();
+  EXPECT_EQ(scrapes_refused_.value(), 2);
+  EXPECT_EQ(refusing.calls, 2) << "a refused scrape is not re-sent";
+}
+
+TEST(RefusalLog, LogsOncePerIntervalAndCountsWhatItHeldBack) {
+  RefusalLog log;
+  auto t0 = std::chrono::steady_clock::time_point(std::chrono::hours(1));
+  uint64_t held = 99;
+  EXPECT_TRUE(log.ShouldLog(t0, std::chrono::seconds(10), &held));
+  EXPECT_EQ(held, 0u);
+  EXPECT_FALSE(log.ShouldLog(t0 + std::chrono::seconds(1), std::chrono::seconds(10), &held));
+  EXPECT_FALSE(log.ShouldLog(t0 + std::chrono::seconds(9), std::chrono::seconds(10), &held));
+  EXPECT_TRUE(log.ShouldLog(t0 + std::chrono::seconds(10), std::chrono::seconds(10), &held));
+  EXPECT_EQ(held, 2u);
 }
 
 TEST_F(ScrapeLoopTest, MissingContentTypeFallsBackToText) {
