@@ -4,6 +4,7 @@
 #include "exporter/otlp_http/factory.h"
 #include "extension/health_check/factory.h"
 #include "processor/cumulativetodelta/factory.h"
+#include "receiver/otlp/factory.h"
 #include "receiver/prometheus/factory.h"
 
 namespace astrolabe::app {
@@ -15,6 +16,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   registry.Add(extension::health_check::NewFactory());
 
   // Receivers.
+  registry.Add(receiver::otlp::NewFactory());
   registry.Add(receiver::prometheus::NewFactory());
 
   // Processors.
