@@ -25,6 +25,7 @@ class Call {
   void Proceed(bool ok);
 
  private:
+  friend class GrpcServerImpl;  // offers the call's context and stream to the service
   enum class State { kRequested, kReading, kFinishing };
   GrpcServerImpl* const server_;
   grpc::GenericServerContext context_;
@@ -100,7 +101,7 @@ class GrpcServerImpl final : public GrpcServer {
     std::lock_guard lock(spawn_mu_);
     if (stopping_) return;
     auto* call = new Call(this);
-    service_.RequestCall(context_of(call), stream_of(call), queue_.get(), queue_.get(), call);
+    service_.RequestCall(&call->context_, &call->stream_, queue_.get(), queue_.get(), call);
   }
 
   GrpcReply Handle(std::string_view method, std::string_view request) {
@@ -114,10 +115,6 @@ class GrpcServerImpl final : public GrpcServer {
     if (reply.code != 0) ++errors_;
     return reply;
   }
-
-  // Access for Call (kept out of the class so Call stays small).
-  static grpc::GenericServerContext* context_of(Call* call);
-  static grpc::GenericServerAsyncReaderWriter* stream_of(Call* call);
 
  private:
   void Poll() {
@@ -137,15 +134,9 @@ class GrpcServerImpl final : public GrpcServer {
   std::mutex spawn_mu_;
   bool stopping_ = false;  // GUARDED_BY(spawn_mu_)
   std::atomic<uint64_t> calls_{0}, errors_{0};
-  friend class Call;
 };
 
 Call::Call(GrpcServerImpl* server) : server_(server) {}
-
-grpc::GenericServerContext* GrpcServerImpl::context_of(Call* call) { return &call->context_; }
-grpc::GenericServerAsyncReaderWriter* GrpcServerImpl::stream_of(Call* call) {
-  return &call->stream_;
-}
 
 std::string Flatten(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;

@@ -113,7 +113,9 @@ TEST(OtlpConfig, UnknownKeysAreReportedWithASuggestion) {
   std::string errors;
   Decode("protocols:\n  http:\n    endpont: x\n", &errors);
   EXPECT_NE(errors.find("otlp.yaml:3:5"), std::string::npos) << errors;
-  EXPECT_NE(errors.find("did you mean \"endpoint\""), std::string::npos) << errors;
+  EXPECT_NE(errors.find("protocols.http.endpont: unknown key (did you mean endpoint?)"),
+            std::string::npos)
+      << errors;
 }
 
 }  // namespace
