@@ -1,3 +1,7 @@
+// The gRPC transport module, astrolabe-grpc.so: everything that touches libgrpc++. The
+// astrolabe binary loads it on first use (grpc_server_loader.cc), so a process that serves
+// no gRPC never maps libgrpc++ and its ~50 libraries (about 7 MB of resident memory). It
+// depends on nothing of ours but the plain structs of grpc_server.h.
 #include "net/grpc_server.h"
 
 #include <grpc/grpc.h>
@@ -10,7 +14,6 @@
 #include <thread>
 #include <vector>
 
-#include "common/log.h"
 
 namespace astrolabe::net {
 namespace {
@@ -40,7 +43,8 @@ class GrpcServerImpl final : public GrpcServer {
       : options_(std::move(options)), handler_(std::move(handler)) {}
   ~GrpcServerImpl() override { Shutdown(std::chrono::steady_clock::now()); }
 
-  Status Start() {
+  // Empty on success, else what went wrong.
+  std::string Start() {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
     builder.RegisterAsyncGenericService(&service_);
@@ -62,14 +66,13 @@ class GrpcServerImpl final : public GrpcServer {
     server_ = builder.BuildAndStart();
     if (!server_ || port_ == 0) {
       server_.reset();
-      return Unavailable("grpc listen on " + options_.listen_address +
-                         ": could not bind (address in use, or not a local address?)");
+      return "grpc listen on " + options_.listen_address +
+             ": could not bind (address in use, or not a local address?)";
     }
     const int threads = std::max(1, options_.threads);
     for (int i = 0; i < threads; ++i) Spawn();
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Poll(); });
-    GetLogger(options_.log_name)->info("serving gRPC on {}", address());
-    return Status::Ok();
+    return "";
   }
 
   void Shutdown(std::chrono::steady_clock::time_point deadline) override {
@@ -185,14 +188,16 @@ void Call::Proceed(bool ok) {
 }
 
 }  // namespace
+}  // namespace astrolabe::net
 
-Result<std::unique_ptr<GrpcServer>> GrpcServer::Start(GrpcServerOptions options,
-                                                      GrpcHandler handler) {
+// The module's one entry point (grpc_server_loader.cc finds it with dlsym).
+extern "C" __attribute__((visibility("default"))) void AstrolabeGrpcServerStart(
+    astrolabe::net::GrpcServerOptions* options, astrolabe::net::GrpcHandler* handler,
+    std::unique_ptr<astrolabe::net::GrpcServer>* server, std::string* error) {
+  using namespace astrolabe::net;
   static std::once_flag quiet;
   std::call_once(quiet, [] { gpr_set_log_verbosity(GPR_LOG_SEVERITY_ERROR); });
-  auto server = std::make_unique<GrpcServerImpl>(std::move(options), std::move(handler));
-  RETURN_IF_ERROR(server->Start());
-  return std::unique_ptr<GrpcServer>(std::move(server));
+  auto impl = std::make_unique<GrpcServerImpl>(std::move(*options), std::move(*handler));
+  *error = impl->Start();
+  if (error->empty()) *server = std::move(impl);
 }
-
-}  // namespace astrolabe::net
