@@ -20,7 +20,7 @@ function(astrolabe_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   add_test(NAME ${name} COMMAND ${name} WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
   set_tests_properties(${name} PROPERTIES
-    ENVIRONMENT "ASTROLABE_BINARY=${CMAKE_BINARY_DIR}/astrolabe;ASTROLABE_SHARED=${CMAKE_SOURCE_DIR}/../shared"
+    ENVIRONMENT "ASTROLABE_BINARY=${CMAKE_BINARY_DIR}/astrolabe;ASTROLABE_SHARED=${CMAKE_SOURCE_DIR}/../shared;ASTROLABE_GRPC_MODULE=${CMAKE_BINARY_DIR}/astrolabe-grpc.so"
     TIMEOUT 300)
   if(ARG_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${ARG_LABELS}")

@@ -15,12 +15,16 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include <signal.h>
+
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "net/http_server.h"
@@ -29,6 +33,7 @@
 #include "pdata/traces.h"
 #include "process.h"
 #include "wire/gzip.h"
+#include "wire/otlp_json.h"
 #include "wire/otlp_proto.h"
 #include "wire/otlp_testdata.h"
 
@@ -191,7 +196,7 @@ std::string Attr(const pdata::Attributes& attributes, std::string_view key) {
 }
 
 class JsExporters : public OtlpCrossCheck {
- protected:
+ public:
   // Runs otlp_emit.js against the sink; returns the bodies per path, checked to be of
   // `content_type`.
   std::vector<Received> Emit(const std::string& protocol, const std::string& content_type) {
@@ -221,50 +226,73 @@ class JsExporters : public OtlpCrossCheck {
   }
 };
 
-TEST_F(JsExporters, ProtobufPayloadsDecodeToWhatWasSent) {
+// What otlp_emit.js sent, as our decoder read it.
+struct Emitted {
+  std::string service, scope;
   std::vector<pdata::Span> spans;
   std::vector<pdata::Metric> metrics;
   std::vector<pdata::LogRecord> logs;
-  std::string service, scope;
-  for (const Received& r : Emit("proto", "application/x-protobuf")) {
+};
+
+// Decodes every body the sink got (protobuf or JSON, by content type) into `out`; when
+// `protobufjs` is set, also checks that protobufjs reads each protobuf body as we do.
+void Collect(const std::vector<Received>& received, Emitted& out, JsExporters* protobufjs) {
+  for (const Received& r : received) {
+    const bool json = r.content_type == "application/json";
     if (r.path == "/v1/traces") {
-      auto decoded = wire::DecodeTracesRequest(r.body);
+      auto decoded = json ? wire::DecodeTracesJson(r.body) : wire::DecodeTracesRequest(r.body);
       ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-      SameContentAsProtobufjs("traces", r.body, wire::EncodeTracesRequest(*decoded));
+      if (protobufjs && !json) {
+        protobufjs->SameContentAsProtobufjs("traces", r.body, wire::EncodeTracesRequest(*decoded));
+      }
       for (auto& rs : decoded->resource_spans) {
-        service = Attr(rs.resource.attributes, "service.name");
+        out.service = Attr(rs.resource.attributes, "service.name");
         for (auto& ss : rs.scope_spans) {
-          scope = ss.scope.name + "@" + ss.scope.version;
-          for (auto& span : ss.spans) spans.push_back(span);
+          out.scope = ss.scope.name + "@" + ss.scope.version;
+          for (auto& span : ss.spans) out.spans.push_back(span);
         }
       }
     } else if (r.path == "/v1/metrics") {
-      auto decoded = wire::DecodeMetricsRequest(r.body);
+      auto decoded = json ? wire::DecodeMetricsJson(r.body) : wire::DecodeMetricsRequest(r.body);
       ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-      SameContentAsProtobufjs("metrics", r.body, wire::EncodeMetricsRequest(*decoded));
+      if (protobufjs && !json) {
+        protobufjs->SameContentAsProtobufjs("metrics", r.body, wire::EncodeMetricsRequest(*decoded));
+      }
       for (auto& rm : decoded->resource_metrics) {
         for (auto& sm : rm.scope_metrics) {
-          for (auto& m : sm.metrics) metrics.push_back(m);
+          for (auto& m : sm.metrics) out.metrics.push_back(m);
         }
       }
     } else {
-      auto decoded = wire::DecodeLogsRequest(r.body);
+      auto decoded = json ? wire::DecodeLogsJson(r.body) : wire::DecodeLogsRequest(r.body);
       ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
-      SameContentAsProtobufjs("logs", r.body, wire::EncodeLogsRequest(*decoded));
+      if (protobufjs && !json) {
+        protobufjs->SameContentAsProtobufjs("logs", r.body, wire::EncodeLogsRequest(*decoded));
+      }
       for (auto& rl : decoded->resource_logs) {
         for (auto& sl : rl.scope_logs) {
-          for (auto& record : sl.log_records) logs.push_back(record);
+          for (auto& record : sl.log_records) out.logs.push_back(record);
         }
       }
     }
   }
+}
+
+// Checks, field by field, that `e` is what otlp_emit.js sends.
+void ExpectWhatWasSent(const Emitted& e) {
+  const std::string& service = e.service;
+  const std::string& scope = e.scope;
+  const std::vector<pdata::Span>& spans = e.spans;
+  const std::vector<pdata::Metric>& metrics = e.metrics;
+  const std::vector<pdata::LogRecord>& logs = e.logs;
   EXPECT_EQ(service, "Str:crosscheck-app");
   EXPECT_EQ(scope, "astrolabe-crosscheck@1.2.3");
 
-  // Traces: the child is exported first (it ends first).
+  // Traces: found by name, since requests sent concurrently may arrive in any order.
   ASSERT_EQ(spans.size(), 2u);
-  const pdata::Span& child = spans[0];
-  const pdata::Span& parent = spans[1];
+  const bool child_first = spans[0].name == "POST /v1/chat/completions";
+  const pdata::Span& child = spans[child_first ? 0 : 1];
+  const pdata::Span& parent = spans[child_first ? 1 : 0];
   EXPECT_EQ(parent.name, "chat gpt-4o-mini");
   EXPECT_EQ(parent.kind, pdata::SpanKind::kClient);
   EXPECT_EQ(parent.start_time_unix_nano, kT0Ns);
@@ -329,16 +357,83 @@ TEST_F(JsExporters, ProtobufPayloadsDecodeToWhatWasSent) {
   ASSERT_EQ(updown.data_points.size(), 1u);
   EXPECT_EQ(updown.data_points[0].AsDouble(), 2);
 
-  // Logs.
+  // Logs, in time order (they may arrive in any order).
   ASSERT_EQ(logs.size(), 2u);
-  EXPECT_EQ(logs[0].time_unix_nano, kT0Ns + 20 * kMs);
-  EXPECT_EQ(logs[0].severity_number, pdata::SeverityNumber::kWarn);
-  EXPECT_EQ(logs[0].severity_text, "WARN");
-  EXPECT_EQ(pdata::AnyValueToString(logs[0].body), "rate limited by upstream");
-  EXPECT_EQ(Attr(logs[0].attributes, "http.response.status_code"), "Int:429");
-  EXPECT_EQ(Attr(logs[0].attributes, "retry.after"), "Double:1.5");
-  EXPECT_EQ(logs[1].severity_number, pdata::SeverityNumber::kInfo);
-  EXPECT_EQ(pdata::AnyValueToString(logs[1].body), R"({"msg":"structured","n":3})");
+  std::vector<pdata::LogRecord> by_time = logs;
+  std::sort(by_time.begin(), by_time.end(),
+            [](const auto& a, const auto& b) { return a.time_unix_nano < b.time_unix_nano; });
+  EXPECT_EQ(by_time[0].time_unix_nano, kT0Ns + 20 * kMs);
+  EXPECT_EQ(by_time[0].severity_number, pdata::SeverityNumber::kWarn);
+  EXPECT_EQ(by_time[0].severity_text, "WARN");
+  EXPECT_EQ(pdata::AnyValueToString(by_time[0].body), "rate limited by upstream");
+  EXPECT_EQ(Attr(by_time[0].attributes, "http.response.status_code"), "Int:429");
+  EXPECT_EQ(Attr(by_time[0].attributes, "retry.after"), "Double:1.5");
+  EXPECT_EQ(by_time[1].severity_number, pdata::SeverityNumber::kInfo);
+  EXPECT_EQ(pdata::AnyValueToString(by_time[1].body), R"({"msg":"structured","n":3})");
+}
+
+TEST_F(JsExporters, ProtobufPayloadsDecodeToWhatWasSent) {
+  Emitted emitted;
+  Collect(Emit("proto", "application/x-protobuf"), emitted, this);
+  ExpectWhatWasSent(emitted);
+}
+
+TEST_F(JsExporters, JsonPayloadsDecodeToWhatWasSent) {
+  Emitted emitted;
+  Collect(Emit("json", "application/json"), emitted, nullptr);
+  ExpectWhatWasSent(emitted);
+}
+
+// The real clients through `astrolabe collector`: the otlp receiver takes what the JS SDK
+// sends (protobuf, then JSON), the otlp_http exporter forwards it to the sink as gzip
+// protobuf, and it still reads as what was sent.
+TEST_F(JsExporters, ThroughTheCollectorsOtlpReceiver) {
+  for (const std::string protocol : {"proto", "json"}) {
+    SCOPED_TRACE(protocol);
+    Sink sink;
+    ASSERT_TRUE(sink.Start().ok());
+    const int http_port = FreePort();
+    const std::string config = WriteTempFile("otlp.yaml", R"(receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:)" + std::to_string(http_port) + R"(
+      grpc:
+        endpoint: 127.0.0.1:)" + std::to_string(FreePort()) + R"(
+exporters:
+  otlp_http:
+    endpoint: )" + sink.url() + R"(
+    sending_queue: {enabled: false}
+extensions:
+  health_check:
+    endpoint: 127.0.0.1:)" + std::to_string(FreePort()) + R"(
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      address: 127.0.0.1:)" + std::to_string(FreePort()) + R"(
+  pipelines:
+    traces: {receivers: [otlp], exporters: [otlp_http]}
+    metrics: {receivers: [otlp], exporters: [otlp_http]}
+    logs: {receivers: [otlp], exporters: [otlp_http]}
+)");
+    Subprocess collector;
+    ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
+    bool up = false;
+    for (int i = 0; i < 1200 && !up && collector.running(); ++i) {  // 30 s at most
+      up = HttpGet(http_port, "/").status != 0;
+      if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_TRUE(up) << collector.Stderr();
+    RunResult run = RunProcess({"node", "js/otlp_emit.js", "http://127.0.0.1:" + std::to_string(http_port),
+                                protocol}, seconds(60));
+    ASSERT_EQ(run.exit_code, 0) << run.err << collector.Stderr();
+    collector.Signal(SIGTERM);
+    ASSERT_TRUE(collector.Wait(seconds(20)).has_value());
+    Emitted emitted;
+    Collect(sink.received(), emitted, nullptr);
+    ExpectWhatWasSent(emitted);
+  }
 }
 
 }  // namespace

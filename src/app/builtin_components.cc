@@ -7,6 +7,7 @@
 #include "processor/batch/factory.h"
 #include "processor/cumulativetodelta/factory.h"
 #include "processor/memory_limiter/factory.h"
+#include "receiver/otlp/factory.h"
 #include "receiver/prometheus/factory.h"
 
 namespace astrolabe::app {
@@ -19,6 +20,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   registry.Add(extension::file_storage::NewFactory());
 
   // Receivers.
+  registry.Add(receiver::otlp::NewFactory());
   registry.Add(receiver::prometheus::NewFactory());
 
   // Processors.

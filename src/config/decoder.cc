@@ -134,6 +134,12 @@ const Node* Decoder::Lookup(std::string_view key) {
   return v;
 }
 
+bool Decoder::Present(std::string_view key) {
+  Frame& f = frames_.back();
+  f.asked.emplace_back(key);
+  return f.node != nullptr && f.node->Find(key) != nullptr;
+}
+
 std::string Decoder::PathOf(std::string_view key) const {
   return JoinPath(frames_.back().path, key);
 }

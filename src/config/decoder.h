@@ -48,6 +48,7 @@ class Decoder final : public Visitor {
              FieldOptions opts = {}) override;
   void ByteSize(std::string_view key, uint64_t& value) override;
   const Node* Raw(std::string_view key, Node* raw = nullptr) override;
+  bool Present(std::string_view key) override;
   bool decoding() const override { return true; }
   void Error(std::string_view key, std::string message) override;
 

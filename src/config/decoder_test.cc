@@ -166,6 +166,38 @@ TEST(DecoderTest, Numbers) {
   EXPECT_EQ(s.ratio, 1000.0);
 }
 
+struct Protocols {
+  std::optional<Inner> grpc;
+  std::optional<Inner> http = Inner{};  // present by default, as in a default config
+  void Visit(Visitor& v) {
+    v.OptionalObject("grpc", grpc);
+    v.OptionalObject("http", http);
+  }
+};
+
+TEST(DecoderTest, OptionalObjectIsSetByPresenceEvenWhenNull) {
+  Protocols p;
+  Diagnostics d;
+  Decode(Parse("grpc:\n"), "receivers.otlp.protocols", p, d);
+  ASSERT_FALSE(d.has_errors()) << Errors(d);
+  ASSERT_TRUE(p.grpc.has_value());
+  EXPECT_EQ(p.grpc->name, "default");
+  EXPECT_FALSE(p.http.has_value());  // absent: not wanted, whatever the default
+
+  Protocols q;
+  Decode(Parse("http: {count: 9}\n"), "receivers.otlp.protocols", q, d);
+  ASSERT_FALSE(d.has_errors()) << Errors(d);
+  EXPECT_FALSE(q.grpc.has_value());
+  ASSERT_TRUE(q.http.has_value());
+  EXPECT_EQ(q.http->count, 9);
+  EXPECT_EQ(Emit(Encode(q)), "http:\n  name: \"default\"\n  count: 9\n");
+
+  Protocols bad;
+  Decode(Parse("http: [1]\n"), "receivers.otlp.protocols", bad, d);
+  EXPECT_NE(Errors(d).find("receivers.otlp.protocols.http: expected a map"), std::string::npos)
+      << Errors(d);
+}
+
 TEST(EncoderTest, WritesEveryFieldAndRedactsSecrets) {
   Sample s;
   s.token = "hunter2";

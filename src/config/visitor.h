@@ -59,6 +59,24 @@ class Visitor {
     LeaveObject();
   }
 
+  // A section whose presence means something, as the receivers' `protocols: {grpc:, http:}`
+  // upstream: decoding, an absent key leaves `value` empty and a present one (even `grpc:`
+  // with no value) holds the defaults overridden by what the file sets; encoding writes the
+  // section only when `value` holds one.
+  template <typename T>
+  void OptionalObject(std::string_view key, std::optional<T>& value) {
+    if (decoding()) {
+      if (!Present(key)) {
+        value.reset();
+        return;
+      }
+      if (!value) value.emplace();
+    } else if (!value) {
+      return;
+    }
+    Object(key, *value);
+  }
+
   // A sequence of structs, each with Visit(Visitor&).
   template <typename T>
   void List(std::string_view key, std::vector<T>& values) {
@@ -80,6 +98,10 @@ class Visitor {
 
   // True while decoding (fields are written), false while encoding (fields are read).
   virtual bool decoding() const = 0;
+
+  // Decoding: true when `key` is in the current map, whatever its value (null included).
+  // Marks the key as known. Encoding: false.
+  virtual bool Present(std::string_view key) { return false; }
 
   // Reports an error at the current position ("<path>: <message>"); decoders collect it,
   // encoders ignore it. For checks that need the node's position (enum values, ranges).

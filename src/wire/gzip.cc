@@ -10,6 +10,8 @@ namespace {
 
 // windowBits for zlib: 15 (32 KiB window) + 16 selects the gzip wrapper.
 constexpr int kGzipWindowBits = 15 + 16;
+// 15 alone selects the zlib wrapper (RFC 1950), HTTP's `Content-Encoding: deflate`.
+constexpr int kZlibWindowBits = 15;
 // zlib counts in uInt; feed it at most this much at a time.
 constexpr size_t kChunk = 1u << 30;
 
@@ -51,11 +53,16 @@ Status GzipCompress(std::string_view data, std::string* out, int level) {
   return Status::Ok();
 }
 
-Result<std::string> GzipDecompress(std::string_view data, size_t max_size) {
+namespace {
+
+// Inflates `data` in the gzip wrapper (several members allowed, as `cat a.gz b.gz` makes)
+// or the zlib one; messages start with "gzip: " or "zlib: ".
+Result<std::string> Inflate(std::string_view data, size_t max_size, bool gzip) {
+  const std::string name = gzip ? "gzip" : "zlib";
   std::string out;
   z_stream zs{};
-  if (inflateInit2(&zs, kGzipWindowBits) != Z_OK) {
-    return ResourceExhausted("gzip: inflateInit2 failed");
+  if (inflateInit2(&zs, gzip ? kGzipWindowBits : kZlibWindowBits) != Z_OK) {
+    return ResourceExhausted(name + ": inflateInit2 failed");
   }
   size_t consumed = 0;
   bool member_done = false;
@@ -76,35 +83,49 @@ Result<std::string> GzipDecompress(std::string_view data, size_t max_size) {
     out.resize(before + produced);
     consumed += in_now - zs.avail_in;
     if (out.size() > max_size) {
-      error = ResourceExhausted("gzip: decompressed body exceeds " + std::to_string(max_size) +
+      error = ResourceExhausted(name + ": decompressed body exceeds " + std::to_string(max_size) +
                                 " bytes");
       break;
     }
     if (rc == Z_STREAM_END) {
       member_done = true;
       if (consumed == data.size()) break;
+      if (!gzip) {
+        error = InvalidArgument(name + ": trailing bytes after the stream");
+        break;
+      }
       // Another member follows: start over on it.
       if (inflateReset(&zs) != Z_OK) {
-        error = Internal("gzip: inflateReset failed");
+        error = Internal(name + ": inflateReset failed");
         break;
       }
       member_done = false;
       continue;
     }
     if (rc == Z_BUF_ERROR && zs.avail_in == 0 && consumed == data.size() && produced == 0) {
-      error = InvalidArgument("gzip: truncated stream");
+      error = InvalidArgument(name + ": truncated stream");
       break;
     }
     if (rc != Z_OK && rc != Z_BUF_ERROR) {
       error =
-          InvalidArgument(std::string("gzip: ") + (zs.msg != nullptr ? zs.msg : "corrupt data"));
+          InvalidArgument(name + ": " + (zs.msg != nullptr ? zs.msg : "corrupt data"));
       break;
     }
   }
   inflateEnd(&zs);
   if (!error.ok()) return error;
-  if (!member_done) return InvalidArgument("gzip: truncated stream");
+  if (!member_done) return InvalidArgument(name + ": truncated stream");
   return out;
+}
+
+}  // namespace
+
+Result<std::string> GzipDecompress(std::string_view data, size_t max_size) {
+  return Inflate(data, max_size, /*gzip=*/true);
+}
+
+Result<std::string> ZlibDecompress(std::string_view data, size_t max_size) {
+  return Inflate(data, max_size, /*gzip=*/false);
 }
 
 }  // namespace astrolabe::wire

@@ -24,4 +24,8 @@ Status GzipCompress(std::string_view data, std::string* out, int level = -1);
 // output would exceed `max_size` bytes.
 Result<std::string> GzipDecompress(std::string_view data, size_t max_size);
 
+// Decompresses one zlib stream (RFC 1950): HTTP's `Content-Encoding: deflate` (and the
+// collector's `zlib`). Errors as GzipDecompress; bytes after the stream are an error.
+Result<std::string> ZlibDecompress(std::string_view data, size_t max_size);
+
 }  // namespace astrolabe::wire

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
 #include <string>
 
 #include "wire/test_util.h"
@@ -80,6 +82,40 @@ TEST(GzipTest, RejectsCorruptTruncatedAndTrailingData) {
   corrupt[gz.size() - 6] ^= 1;  // CRC32
   EXPECT_FALSE(GzipDecompress(corrupt, 10000).ok());
   EXPECT_FALSE(GzipDecompress(gz + "junk", 10000).ok());
+}
+
+// HTTP's `deflate` is the zlib format; compress2() writes it.
+std::string ZlibCompressed(const std::string& data) {
+  uLongf n = compressBound(data.size());
+  std::string out(n, '\0');
+  EXPECT_EQ(compress2(reinterpret_cast<Bytef*>(out.data()), &n,
+                      reinterpret_cast<const Bytef*>(data.data()), data.size(), 6),
+            Z_OK);
+  out.resize(n);
+  return out;
+}
+
+TEST(ZlibTest, RoundTripsAndEnforcesTheLimit) {
+  const std::string data = Sample(100000);
+  const std::string z = ZlibCompressed(data);
+  auto back = ZlibDecompress(z, 1 << 20);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, data);
+  auto small = ZlibDecompress(z, 99999);
+  EXPECT_EQ(small.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(small.status().message().find("zlib: decompressed body exceeds 99999 bytes"),
+            std::string::npos);
+}
+
+TEST(ZlibTest, RejectsGzipTrailingAndTruncatedData) {
+  const std::string z = ZlibCompressed(Sample(1000));
+  std::string gz;
+  ASSERT_TRUE(GzipCompress(Sample(1000), &gz).ok());
+  EXPECT_EQ(ZlibDecompress(gz, 1 << 20).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ZlibDecompress(z + z, 1 << 20).status().message(),
+            "zlib: trailing bytes after the stream");
+  EXPECT_EQ(ZlibDecompress(z.substr(0, z.size() - 3), 1 << 20).status().message(),
+            "zlib: truncated stream");
 }
 
 }  // namespace

@@ -1,0 +1,149 @@
+#include "receiver/otlp/config.h"
+
+#include <algorithm>
+
+#include "config/visitor.h"
+
+namespace astrolabe::receiver::otlp {
+
+void ServerTlsConfig::Visit(config::Visitor& v) {
+  v.Field("ca_file", ca_file);
+  v.Field("cert_file", cert_file);
+  v.Field("key_file", key_file);
+  v.Field("client_ca_file", client_ca_file);
+  v.Field("min_version", min_version);
+  v.Field("max_version", max_version);
+  v.Field("reload_interval", reload_interval);
+  v.Field("include_system_ca_certs_pool", include_system_ca_certs_pool);
+  v.Field("cipher_suites", cipher_suites);
+}
+
+void CorsConfig::Visit(config::Visitor& v) {
+  v.Field("allowed_origins", allowed_origins);
+  v.Field("allowed_headers", allowed_headers);
+  v.Field("max_age", max_age);
+}
+
+void HttpConfig::Visit(config::Visitor& v) {
+  v.Field("endpoint", endpoint);
+  v.Field("traces_url_path", traces_url_path);
+  v.Field("metrics_url_path", metrics_url_path);
+  v.Field("logs_url_path", logs_url_path);
+  v.ByteSize("max_request_body_size", max_request_body_size);
+  v.Field("include_metadata", include_metadata);
+  v.Field("keepalives_enabled", keepalives_enabled);
+  v.OptionalObject("cors", cors);
+  v.OptionalObject("tls", tls);
+  v.OptionalObject("auth", auth);
+  v.Field("response_headers", response_headers);
+  v.Field("compression_algorithms", compression_algorithms);
+  v.Field("read_timeout", read_timeout);
+  v.Field("read_header_timeout", read_header_timeout);
+  v.Field("write_timeout", write_timeout);
+  v.Field("idle_timeout", idle_timeout);
+  if (v.decoding() && max_request_body_size == 0) max_request_body_size = 20 * 1024 * 1024;
+}
+
+void KeepaliveServerParameters::Visit(config::Visitor& v) {
+  v.Field("max_connection_idle", max_connection_idle);
+  v.Field("max_connection_age", max_connection_age);
+  v.Field("max_connection_age_grace", max_connection_age_grace);
+  v.Field("time", time);
+  v.Field("timeout", timeout);
+}
+
+void KeepaliveEnforcementPolicy::Visit(config::Visitor& v) {
+  v.Field("min_time", min_time);
+  v.Field("permit_without_stream", permit_without_stream);
+}
+
+void KeepaliveConfig::Visit(config::Visitor& v) {
+  v.OptionalObject("server_parameters", server_parameters);
+  v.OptionalObject("enforcement_policy", enforcement_policy);
+}
+
+void GrpcConfig::Visit(config::Visitor& v) {
+  v.Field("endpoint", endpoint);
+  v.Field("transport", transport);
+  v.Field("max_recv_msg_size_mib", max_recv_msg_size_mib);
+  v.Field("max_concurrent_streams", max_concurrent_streams);
+  v.ByteSize("read_buffer_size", read_buffer_size);
+  v.ByteSize("write_buffer_size", write_buffer_size);
+  v.Field("include_metadata", include_metadata);
+  v.OptionalObject("keepalive", keepalive);
+  v.OptionalObject("tls", tls);
+  v.OptionalObject("auth", auth);
+}
+
+void Config::Visit(config::Visitor& v) {
+  if (v.decoding()) {
+    // Upstream keeps only the protocols the file names: `otlp:` alone enables none.
+    protocols.grpc.reset();
+    protocols.http.reset();
+  }
+  v.Object("protocols", protocols);
+}
+
+Result<std::string> SanitizeUrlPath(std::string_view path) {
+  if (path.find("://") != std::string_view::npos || path.find_first_of("?#") != path.npos) {
+    return InvalidArgument("invalid HTTP URL path set for signal: \"" + std::string(path) +
+                           "\" must be a path, without scheme, host, query or fragment");
+  }
+  std::string out(path);
+  if (out.empty() || out[0] != '/') out.insert(out.begin(), '/');
+  return out;
+}
+
+namespace {
+
+Status CheckTlsAndAuth(const std::string& protocol, const std::optional<ServerTlsConfig>& tls,
+                       const std::optional<AuthConfig>& auth) {
+  if (tls && tls->configured()) {
+    return Unimplemented("protocols::" + protocol +
+                         "::tls: TLS on the otlp receiver is not supported yet; terminate TLS "
+                         "in front of it (a sidecar or ingress) or send plain OTLP on loopback");
+  }
+  if (auth && !auth->authenticator.empty()) {
+    return Unimplemented("protocols::" + protocol + "::auth: authenticator extensions (\"" +
+                         auth->authenticator + "\") are not supported yet");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Config::Validate() const {
+  if (!protocols.grpc && !protocols.http) {
+    return InvalidArgument("must specify at least one protocol when using the OTLP receiver");
+  }
+  if (protocols.grpc) {
+    const GrpcConfig& g = *protocols.grpc;
+    if (g.max_recv_msg_size_mib < 0) {
+      return InvalidArgument("protocols::grpc::max_recv_msg_size_mib: invalid value " +
+                             std::to_string(g.max_recv_msg_size_mib) + ", must be >= 0");
+    }
+    if (g.transport != "tcp" && g.transport != "tcp4" && g.transport != "tcp6") {
+      return InvalidArgument("protocols::grpc::transport: \"" + g.transport +
+                             "\" is not supported; valid values: tcp, tcp4, tcp6");
+    }
+    RETURN_IF_ERROR(CheckTlsAndAuth("grpc", g.tls, g.auth));
+  }
+  if (protocols.http) {
+    const HttpConfig& h = *protocols.http;
+    for (const std::string* p : {&h.traces_url_path, &h.metrics_url_path, &h.logs_url_path}) {
+      RETURN_IF_ERROR(SanitizeUrlPath(*p).status());
+    }
+    static const std::vector<std::string> kKnown = {"",       "gzip", "zstd", "zlib",
+                                                    "snappy", "deflate", "lz4", "x-snappy-framed"};
+    for (const std::string& c : h.compression_algorithms) {
+      if (std::find(kKnown.begin(), kKnown.end(), c) == kKnown.end()) {
+        return InvalidArgument("protocols::http::compression_algorithms: unsupported "
+                               "compression type \"" + c + "\"");
+      }
+    }
+    RETURN_IF_ERROR(CheckTlsAndAuth("http", h.tls, h.auth));
+  }
+  return Status::Ok();
+}
+
+}  // namespace astrolabe::receiver::otlp

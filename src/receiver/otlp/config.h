@@ -1,0 +1,151 @@
+#pragma once
+// Config of the otlp receiver; keys, defaults and validation messages as upstream's core
+// receiver/otlpreceiver with confighttp.ServerConfig and configgrpc.ServerConfig:
+//
+//   receivers:
+//     otlp:
+//       protocols:
+//         grpc:                          # present (even empty) = enabled
+//           endpoint: localhost:4317
+//           max_recv_msg_size_mib: 4
+//           ...
+//         http:                          # present (even empty) = enabled
+//           endpoint: localhost:4318
+//           traces_url_path: /v1/traces  # a leading "/" is added when missing
+//           metrics_url_path: /v1/metrics
+//           logs_url_path: /v1/logs
+//           max_request_body_size: 20MiB # compressed and decompressed
+//           ...
+//
+// Every upstream key is accepted so existing configs load. Keys that select something we
+// do not do yet (tls, auth) are rejected by Validate() with a message saying so, rather
+// than silently ignored; keys that only tune Go's runtime (buffer sizes, keepalive
+// enforcement) are accepted and documented as having no effect (README.md).
+//
+// Thread-compatible value types.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "component/factory.h"
+
+namespace astrolabe::receiver::otlp {
+
+// configtls.ServerConfig.
+struct ServerTlsConfig {
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  std::string client_ca_file;
+  std::string min_version;
+  std::string max_version;
+  Duration reload_interval{0};
+  bool include_system_ca_certs_pool = false;
+  std::vector<std::string> cipher_suites;
+  void Visit(config::Visitor& v);
+  bool configured() const { return !cert_file.empty() || !key_file.empty(); }
+};
+
+// configauth.Config.
+struct AuthConfig {
+  std::string authenticator;
+  void Visit(config::Visitor& v) { v.Field("authenticator", authenticator); }
+};
+
+struct CorsConfig {
+  std::vector<std::string> allowed_origins;
+  std::vector<std::string> allowed_headers;
+  int64_t max_age = 0;
+  void Visit(config::Visitor& v);
+};
+
+struct HttpConfig {
+  std::string endpoint = "localhost:4318";
+  std::string traces_url_path = "/v1/traces";
+  std::string metrics_url_path = "/v1/metrics";
+  std::string logs_url_path = "/v1/logs";
+  uint64_t max_request_body_size = 20 * 1024 * 1024;
+  bool include_metadata = false;
+  bool keepalives_enabled = true;
+  std::optional<CorsConfig> cors;
+  std::optional<ServerTlsConfig> tls;
+  std::optional<AuthConfig> auth;
+  std::map<std::string, std::string> response_headers;
+  // Content-Encodings accepted; upstream's default list.
+  std::vector<std::string> compression_algorithms = {"", "gzip", "zstd", "zlib", "snappy",
+                                                     "deflate", "lz4"};
+  Duration read_timeout{0};         // 0: the server's default (body read, 60 s)
+  Duration read_header_timeout{0};  // 0: 10 s
+  Duration write_timeout{0};        // 0: 30 s
+  Duration idle_timeout{0};         // 0: 60 s
+  void Visit(config::Visitor& v);
+};
+
+struct KeepaliveServerParameters {
+  Duration max_connection_idle{0};
+  Duration max_connection_age{0};
+  Duration max_connection_age_grace{0};
+  Duration time{0};
+  Duration timeout{0};
+  void Visit(config::Visitor& v);
+};
+
+struct KeepaliveEnforcementPolicy {
+  Duration min_time{0};
+  bool permit_without_stream = false;
+  void Visit(config::Visitor& v);
+};
+
+struct KeepaliveConfig {
+  std::optional<KeepaliveServerParameters> server_parameters;
+  std::optional<KeepaliveEnforcementPolicy> enforcement_policy;
+  void Visit(config::Visitor& v);
+};
+
+struct GrpcConfig {
+  std::string endpoint = "localhost:4317";
+  std::string transport = "tcp";
+  int64_t max_recv_msg_size_mib = 0;  // 0: 4 MiB, as gRPC's default
+  int64_t max_concurrent_streams = 0;
+  uint64_t read_buffer_size = 512 * 1024;
+  uint64_t write_buffer_size = 0;
+  bool include_metadata = false;
+  std::optional<KeepaliveConfig> keepalive;
+  std::optional<ServerTlsConfig> tls;
+  std::optional<AuthConfig> auth;
+  void Visit(config::Visitor& v);
+  uint64_t max_recv_msg_bytes() const {
+    return max_recv_msg_size_mib > 0 ? uint64_t(max_recv_msg_size_mib) << 20 : 4u << 20;
+  }
+};
+
+// The default config enables both; decoding enables exactly the ones the file names.
+struct Protocols {
+  std::optional<GrpcConfig> grpc = GrpcConfig{};
+  std::optional<HttpConfig> http = HttpConfig{};
+  void Visit(config::Visitor& v) {
+    v.OptionalObject("grpc", grpc);
+    v.OptionalObject("http", http);
+  }
+};
+
+struct Config : component::ComponentConfig {
+  Protocols protocols;
+
+  void Visit(config::Visitor& v) override;
+  // "must specify at least one protocol when using the OTLP receiver"; url paths that do
+  // not parse; max_recv_msg_size_mib < 0; transport other than tcp; tls and auth (not
+  // supported yet); an unknown compression algorithm.
+  Status Validate() const override;
+};
+
+// Upstream's sanitizeURLPath: "v1/traces" → "/v1/traces". Errors on a path with a scheme,
+// host, query or fragment.
+Result<std::string> SanitizeUrlPath(std::string_view path);
+
+}  // namespace astrolabe::receiver::otlp

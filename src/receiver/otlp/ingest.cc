@@ -1,0 +1,152 @@
+#include "receiver/otlp/ingest.h"
+
+#include "pdata/batch.h"
+#include "pdata/logs.h"
+#include "pdata/metrics.h"
+#include "pdata/traces.h"
+#include "wire/otlp_json.h"
+#include "wire/otlp_proto.h"
+
+namespace astrolabe::receiver::otlp {
+
+using component::Signal;
+
+namespace {
+
+Result<pdata::Metrics> DecodeMetrics(Encoding e, std::string_view body) {
+  return e == Encoding::kProto ? wire::DecodeMetricsRequest(body) : wire::DecodeMetricsJson(body);
+}
+Result<pdata::Traces> DecodeTraces(Encoding e, std::string_view body) {
+  return e == Encoding::kProto ? wire::DecodeTracesRequest(body) : wire::DecodeTracesJson(body);
+}
+Result<pdata::Logs> DecodeLogs(Encoding e, std::string_view body) {
+  return e == Encoding::kProto ? wire::DecodeLogsRequest(body) : wire::DecodeLogsJson(body);
+}
+
+size_t CountItems(const pdata::Metrics& m) { return m.DataPointCount(); }
+size_t CountItems(const pdata::Traces& t) { return t.SpanCount(); }
+size_t CountItems(const pdata::Logs& l) { return l.LogRecordCount(); }
+
+Status Consume(component::Consumer& next, pdata::Metrics data) {
+  return next.ConsumeMetrics(pdata::MetricsBatch(std::move(data)));
+}
+Status Consume(component::Consumer& next, pdata::Traces data) {
+  return next.ConsumeTraces(pdata::TracesBatch(std::move(data)));
+}
+Status Consume(component::Consumer& next, pdata::Logs data) {
+  return next.ConsumeLogs(pdata::LogsBatch(std::move(data)));
+}
+
+}  // namespace
+
+Ingest::Ingest(const component::CreateSettings& settings, component::ReceiverConsumers next,
+               const std::string& transport)
+    : next_(next) {
+  const std::string id = settings.id.ToString();
+  auto make = [&](const std::string& signal) {
+    Instruments i;
+    i.counters = component::ReceiverInstruments::Create(*settings.telemetry, id, signal, transport);
+    i.bad_requests = settings.telemetry->GetCounter(
+        "astrolabe_receiver_otlp_bad_requests_total",
+        "OTLP requests refused before reaching the pipeline: undecodable, too large, wrong "
+        "content type or encoding.",
+        {{"receiver", id}, {"transport", transport}, {"signal", signal}});
+    return i;
+  };
+  metrics_ = make("metrics");
+  traces_ = make("traces");
+  logs_ = make("logs");
+}
+
+Ingest::Instruments& Ingest::instruments(Signal signal) {
+  switch (signal) {
+    case Signal::kMetrics: return metrics_;
+    case Signal::kTraces: return traces_;
+    case Signal::kLogs: return logs_;
+  }
+  return metrics_;
+}
+
+bool Ingest::HasConsumer(Signal signal) const {
+  switch (signal) {
+    case Signal::kMetrics: return next_.metrics != nullptr;
+    case Signal::kTraces: return next_.traces != nullptr;
+    case Signal::kLogs: return next_.logs != nullptr;
+  }
+  return false;
+}
+
+Status Ingest::Export(Signal signal, Encoding encoding, std::string_view body, size_t* items) {
+  if (items) *items = 0;
+  Instruments& counters = instruments(signal);
+  if (!HasConsumer(signal)) {
+    counters.bad_requests->Add();
+    return Unimplemented("the otlp receiver is in no " + std::string(component::SignalName(signal)) +
+                         " pipeline");
+  }
+  auto run = [&](auto decoded, component::Consumer& next) -> Status {
+    if (!decoded.ok()) {
+      counters.bad_requests->Add();
+      return decoded.status();
+    }
+    const size_t n = CountItems(*decoded);
+    if (items) *items = n;
+    if (decoded->empty()) return Status::Ok();
+    Status status = Consume(next, std::move(*decoded));
+    (status.ok() ? counters.counters.accepted : counters.counters.refused)->Add(double(n));
+    return status;
+  };
+  switch (signal) {
+    case Signal::kMetrics: return run(DecodeMetrics(encoding, body), *next_.metrics);
+    case Signal::kTraces: return run(DecodeTraces(encoding, body), *next_.traces);
+    case Signal::kLogs: return run(DecodeLogs(encoding, body), *next_.logs);
+  }
+  return Internal("unknown signal");
+}
+
+int32_t GrpcCode(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kCancelled: return 1;
+    case StatusCode::kInvalidArgument: return 3;
+    case StatusCode::kDeadlineExceeded: return 4;
+    case StatusCode::kNotFound: return 5;
+    case StatusCode::kAlreadyExists: return 6;
+    case StatusCode::kPermissionDenied: return 7;
+    case StatusCode::kResourceExhausted: return 8;
+    case StatusCode::kFailedPrecondition: return 9;
+    case StatusCode::kOutOfRange: return 11;
+    case StatusCode::kUnimplemented: return 12;
+    case StatusCode::kInternal: return 13;
+    case StatusCode::kUnavailable: return 14;
+    case StatusCode::kDataLoss: return 15;
+    case StatusCode::kUnauthenticated: return 16;
+  }
+  return 2;  // UNKNOWN
+}
+
+// Upstream's GetHTTPStatusCodeFromStatus (core internal/errors): retryable gRPC codes
+// become 503, RESOURCE_EXHAUSTED 429, the rest 4xx/500.
+int HttpStatus(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kCancelled:
+    case StatusCode::kDeadlineExceeded:
+    case StatusCode::kOutOfRange:
+    case StatusCode::kUnavailable:
+    case StatusCode::kDataLoss: return 503;
+    case StatusCode::kResourceExhausted: return 429;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kUnimplemented: return 404;
+    default: return 500;
+  }
+}
+
+bool IsThrottled(const Status& status) {
+  return status.code() == StatusCode::kUnavailable ||
+         status.code() == StatusCode::kResourceExhausted;
+}
+
+}  // namespace astrolabe::receiver::otlp

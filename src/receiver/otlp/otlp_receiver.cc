@@ -1,0 +1,281 @@
+#include "receiver/otlp/otlp_receiver.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "common/log.h"
+#include "common/strings.h"
+#include "net/grpc_server.h"
+#include "net/http_server.h"
+#include "receiver/otlp/ingest.h"
+#include "wire/gzip.h"
+#include "wire/otlp_json.h"
+#include "wire/otlp_proto.h"
+#include "wire/snappy.h"
+#include "wire/zstd.h"
+
+namespace astrolabe::receiver::otlp {
+
+using component::Signal;
+
+namespace {
+
+constexpr std::string_view kProtoType = "application/x-protobuf";
+constexpr std::string_view kJsonType = "application/json";
+// The prefix the source documents' platform puts before /v1/<signal>.
+constexpr std::string_view kPlatformPrefix = "/api/v2/otlp";
+
+std::string AsciiLower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+  return out;
+}
+
+// The media type of a Content-Type value, lower-cased, parameters dropped.
+std::string MediaType(std::optional<std::string_view> value) {
+  std::string_view v = value.value_or("");
+  return AsciiLower(TrimSpace(v.substr(0, v.find(';'))));
+}
+
+// Decodes the body as its Content-Encoding says, bounded by `limit` bytes of output.
+// kResourceExhausted when the output would be larger; kInvalidArgument when the body is not
+// what the header says or the encoding is unknown or not allowed.
+Result<std::string> Decompress(std::string_view encoding, std::string body, size_t limit,
+                               const std::vector<std::string>& allowed) {
+  std::string e = AsciiLower(TrimSpace(encoding));
+  if (e == "identity") e.clear();
+  if (std::find(allowed.begin(), allowed.end(), e) == allowed.end()) {
+    return InvalidArgument("unsupported Content-Encoding \"" + std::string(encoding) + "\"");
+  }
+  if (e.empty()) return body;
+  if (e == "gzip") return wire::GzipDecompress(body, limit);
+  if (e == "zstd") return wire::ZstdDecompress(body, limit);
+  if (e == "snappy") return wire::SnappyDecompressAuto(body, limit);
+  if (e == "x-snappy-framed") return wire::SnappyFramedDecompress(body, limit);
+  if (e == "deflate" || e == "zlib") return wire::ZlibDecompress(body, limit);
+  return InvalidArgument("unsupported Content-Encoding \"" + std::string(encoding) + "\"");
+}
+
+// The body of an error response: google.rpc.Status in the request's encoding.
+std::string StatusBody(const Status& status, Encoding encoding) {
+  wire::RpcStatus rpc;
+  rpc.code = GrpcCode(status);
+  rpc.message = status.message();
+  return encoding == Encoding::kJson ? wire::EncodeRpcStatusJson(rpc) : wire::EncodeRpcStatus(rpc);
+}
+
+wire::OtlpSignal WireSignal(Signal s) {
+  switch (s) {
+    case Signal::kMetrics: return wire::OtlpSignal::kMetrics;
+    case Signal::kTraces: return wire::OtlpSignal::kTraces;
+    case Signal::kLogs: return wire::OtlpSignal::kLogs;
+  }
+  return wire::OtlpSignal::kMetrics;
+}
+
+// "*" matches anything; "https://*.example.com" a wildcard; else exact (as rs/cors does).
+bool OriginAllowed(std::string_view origin, const std::vector<std::string>& allowed) {
+  for (const std::string& a : allowed) {
+    if (a == "*" || a == origin) return true;
+    size_t star = a.find('*');
+    if (star != std::string::npos && origin.size() >= a.size() - 1 &&
+        origin.substr(0, star) == std::string_view(a).substr(0, star) &&
+        origin.substr(origin.size() - (a.size() - star - 1)) == std::string_view(a).substr(star + 1)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The gRPC method names of the three OTLP Export calls.
+constexpr std::string_view kGrpcMetrics =
+    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+constexpr std::string_view kGrpcTraces =
+    "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+constexpr std::string_view kGrpcLogs = "/opentelemetry.proto.collector.logs.v1.LogsService/Export";
+
+}  // namespace
+
+OtlpReceiver::OtlpReceiver(const component::CreateSettings& settings, const Config& config,
+                           component::ReceiverConsumers next)
+    : settings_(settings), config_(config), next_(next) {}
+
+OtlpReceiver::~OtlpReceiver() { (void)Shutdown(std::chrono::steady_clock::now()); }
+
+Status OtlpReceiver::Start(component::Host&) {
+  if (config_.protocols.grpc) {
+    Status s = StartGrpc(*config_.protocols.grpc);
+    if (!s.ok()) return s.Annotate(settings_.id.ToString());
+  }
+  if (config_.protocols.http) {
+    Status s = StartHttp(*config_.protocols.http);
+    if (!s.ok()) {
+      (void)Shutdown(std::chrono::steady_clock::now());
+      return s.Annotate(settings_.id.ToString());
+    }
+  }
+  return Status::Ok();
+}
+
+Status OtlpReceiver::StartHttp(const HttpConfig& http) {
+  http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http");
+  net::HttpServerOptions options;
+  options.listen_address = http.endpoint;
+  options.max_body_bytes = http.max_request_body_size;
+  options.io_threads = int(std::clamp(std::thread::hardware_concurrency(), 2u, 8u));
+  options.log_name = "receiver/" + settings_.id.ToString();
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  if (http.read_header_timeout.count() > 0)
+    options.header_timeout = duration_cast<milliseconds>(http.read_header_timeout);
+  if (http.read_timeout.count() > 0) options.body_timeout = duration_cast<milliseconds>(http.read_timeout);
+  if (http.write_timeout.count() > 0)
+    options.write_timeout = duration_cast<milliseconds>(http.write_timeout);
+  if (http.idle_timeout.count() > 0) options.idle_timeout = duration_cast<milliseconds>(http.idle_timeout);
+  http_ = std::make_unique<net::HttpServer>(options);
+
+  const std::pair<Signal, const std::string*> routes[] = {{Signal::kTraces, &http.traces_url_path},
+                                                          {Signal::kMetrics, &http.metrics_url_path},
+                                                          {Signal::kLogs, &http.logs_url_path}};
+  for (const auto& [signal, configured] : routes) {
+    ASSIGN_OR_RETURN(std::string path, SanitizeUrlPath(*configured));
+    for (const std::string& p : {path, std::string(kPlatformPrefix) + path}) {
+      http_->Handle("POST", p, [this, signal = signal](net::ServerRequest& req,
+                                                      net::ServerResponse& resp) {
+        ServeHttp(signal, req, resp);
+      });
+      if (http.cors) {
+        http_->Handle("OPTIONS", p, [this](net::ServerRequest& req, net::ServerResponse& resp) {
+          ServePreflight(req, resp);
+        });
+      }
+    }
+  }
+  return http_->Start();
+}
+
+Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
+  grpc_ingest_ = std::make_unique<Ingest>(settings_, next_, "grpc");
+  net::GrpcServerOptions options;
+  options.listen_address = grpc.endpoint;
+  options.max_receive_message_bytes = grpc.max_recv_msg_bytes();
+  options.max_concurrent_streams = grpc.max_concurrent_streams;
+  options.log_name = "receiver/" + settings_.id.ToString();
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  if (grpc.keepalive) {
+    if (const auto& p = grpc.keepalive->server_parameters) {
+      options.max_connection_idle = duration_cast<milliseconds>(p->max_connection_idle);
+      options.max_connection_age = duration_cast<milliseconds>(p->max_connection_age);
+      options.max_connection_age_grace = duration_cast<milliseconds>(p->max_connection_age_grace);
+      options.keepalive_time = duration_cast<milliseconds>(p->time);
+      options.keepalive_timeout = duration_cast<milliseconds>(p->timeout);
+    }
+    if (const auto& e = grpc.keepalive->enforcement_policy) {
+      options.min_ping_interval = duration_cast<milliseconds>(e->min_time);
+      options.permit_keepalive_without_calls = e->permit_without_stream;
+    }
+  }
+  Ingest* ingest = grpc_ingest_.get();
+  auto handler = [ingest](std::string_view method, std::string_view request) {
+    Signal signal;
+    if (method == kGrpcMetrics) {
+      signal = Signal::kMetrics;
+    } else if (method == kGrpcTraces) {
+      signal = Signal::kTraces;
+    } else if (method == kGrpcLogs) {
+      signal = Signal::kLogs;
+    } else {
+      return net::GrpcReply{12, "unknown method " + std::string(method), ""};
+    }
+    Status status = ingest->Export(signal, Encoding::kProto, request);
+    if (!status.ok()) return net::GrpcReply{GrpcCode(status), status.message(), ""};
+    return net::GrpcReply{0, "", wire::EncodeExportResponse({})};
+  };
+  ASSIGN_OR_RETURN(grpc_, net::GrpcServer::Start(options, handler));
+  return Status::Ok();
+}
+
+void OtlpReceiver::ServeHttp(Signal signal, net::ServerRequest& request,
+                             net::ServerResponse& response) {
+  const HttpConfig& http = *config_.protocols.http;
+  for (const auto& [name, value] : http.response_headers) response.headers.Set(name, value);
+  if (http.cors) AddCorsHeaders(request, response);
+
+  const std::string type = MediaType(request.header("Content-Type"));
+  Encoding encoding;
+  if (type == kProtoType) {
+    encoding = Encoding::kProto;
+  } else if (type == kJsonType) {
+    encoding = Encoding::kJson;
+  } else {
+    response.Set(415, "text/plain; charset=utf-8",
+                 "415 unsupported media type \"" + type + "\", supported: [" +
+                     std::string(kJsonType) + ", " + std::string(kProtoType) + "]");
+    return;
+  }
+  const std::string content_type(encoding == Encoding::kJson ? kJsonType : kProtoType);
+  auto fail = [&](int code, const Status& status) {
+    response.Set(code, content_type, StatusBody(status, encoding));
+    if (code == 429 || code == 503) response.headers.Set("Retry-After", "1");
+  };
+
+  auto body = Decompress(request.header("Content-Encoding").value_or(""), request.TakeBody(),
+                         http.max_request_body_size, http.compression_algorithms);
+  if (!body.ok()) {
+    const bool too_large = body.status().code() == StatusCode::kResourceExhausted;
+    Status status = too_large ? InvalidArgument("decompressed body exceeds max_request_body_size (" +
+                                                std::to_string(http.max_request_body_size) +
+                                                " bytes)")
+                              : InvalidArgument(body.status().message());
+    http_ingest_->CountBadRequest(signal);
+    fail(too_large ? 413 : 400, status);
+    return;
+  }
+  Status status = http_ingest_->Export(signal, encoding, *body);
+  if (!status.ok()) {
+    fail(HttpStatus(status), status);
+    return;
+  }
+  const wire::ExportResponse ok;
+  response.Set(200, content_type,
+               encoding == Encoding::kJson ? wire::EncodeExportResponseJson(ok, WireSignal(signal))
+                                           : wire::EncodeExportResponse(ok));
+}
+
+void OtlpReceiver::AddCorsHeaders(net::ServerRequest& request, net::ServerResponse& response) {
+  auto origin = request.header("Origin");
+  if (!origin || !OriginAllowed(*origin, config_.protocols.http->cors->allowed_origins)) return;
+  response.headers.Set("Access-Control-Allow-Origin", std::string(*origin));
+  response.headers.Set("Vary", "Origin");
+}
+
+void OtlpReceiver::ServePreflight(net::ServerRequest& request, net::ServerResponse& response) {
+  const CorsConfig& cors = *config_.protocols.http->cors;
+  response.status = 204;
+  auto origin = request.header("Origin");
+  if (!origin || !OriginAllowed(*origin, cors.allowed_origins)) return;
+  AddCorsHeaders(request, response);
+  response.headers.Set("Access-Control-Allow-Methods", "POST");
+  std::string headers = "Content-Type, Content-Encoding, Authorization, X-Requested-With";
+  for (const std::string& h : cors.allowed_headers) headers += ", " + h;
+  response.headers.Set("Access-Control-Allow-Headers", headers);
+  if (cors.max_age > 0) response.headers.Set("Access-Control-Max-Age", std::to_string(cors.max_age));
+}
+
+Status OtlpReceiver::Shutdown(component::Deadline deadline) {
+  if (http_) {
+    http_->Shutdown(deadline);
+    http_.reset();
+  }
+  if (grpc_) {
+    grpc_->Shutdown(deadline);
+    grpc_.reset();
+  }
+  return Status::Ok();
+}
+
+std::string OtlpReceiver::http_address() const { return http_ ? http_->address() : ""; }
+std::string OtlpReceiver::grpc_address() const { return grpc_ ? grpc_->address() : ""; }
+
+}  // namespace astrolabe::receiver::otlp
