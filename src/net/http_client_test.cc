@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "net/http_server.h"
+#include "net/openssl_loader.h"
 
 namespace astrolabe::net {
 namespace {
@@ -126,6 +127,27 @@ TEST_F(HttpClientTest, GetReturnsStatusHeadersAndBody) {
   EXPECT_TRUE(DefaultUserAgent().starts_with("Astrolabe/"));
   EXPECT_EQ(r->headers.Get("X-Accept-Encoding"), "-");
   EXPECT_EQ(r->body, "");
+}
+
+bool LibSslMapped() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    if (line.find("libssl.so") != std::string::npos) return true;
+  }
+  return false;
+}
+
+TEST_F(HttpClientTest, PlaintextNeverLoadsOpenSsl) {
+  if (internal::OpenSslLoaded()) GTEST_SKIP() << "an earlier test in this process used https";
+  HttpClient client;
+  ASSERT_TRUE(client.Send(Get("/echo")).get().ok());
+  EXPECT_FALSE(internal::OpenSslLoaded());
+#ifdef ASTROLABE_LAZY_OPENSSL_TEST
+  EXPECT_FALSE(LibSslMapped());
+  ASSERT_TRUE(internal::LoadOpenSsl().ok());
+  EXPECT_TRUE(LibSslMapped());
+#endif
 }
 
 TEST_F(HttpClientTest, PostSendsBodyAndHeaders) {

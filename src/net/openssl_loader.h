@@ -18,7 +18,7 @@ namespace astrolabe::net::internal {
 // result. REQUIRES: called (and OK) before any OpenSSL function is used.
 Status LoadOpenSsl();
 
-// True once LoadOpenSsl() succeeded (or OpenSSL is linked normally).
+// True once LoadOpenSsl() succeeded: the process has started using TLS.
 bool OpenSslLoaded();
 
 }  // namespace astrolabe::net::internal
