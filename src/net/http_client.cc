@@ -514,6 +514,7 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
           stream, conn_->buffer, *parser_,
           [self = shared_from_this()](beast::error_code ec, size_t n) {
             if (self->finished_) return;
+            self->received_ += n;
             if (ec) {
               if (ec == http::error::header_limit) {
                 return self->Fail(Unavailable(self->context_ + ": response header exceeds " +
@@ -521,7 +522,6 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
               }
               return self->TransportError("Recv failure", ec);
             }
-            self->received_ += n;
             self->OnHeader();
           });
     });
@@ -808,6 +808,7 @@ Result<ssl::context*> HttpClient::Impl::TlsContext() {
   ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                        ssl::context::no_sslv3 | ssl::context::no_compression,
                    ec);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
   if (o.insecure_skip_verify) {
     ctx->set_verify_mode(ssl::verify_none, ec);
   } else {

@@ -154,7 +154,7 @@ TEST_F(HttpClientTest, PostSendsBodyAndHeaders) {
   HttpClient client;
   HttpRequest request = Get("/echo");
   request.method = "POST";
-  request.body = std::string(200'000, 'p');  // large enough that curl would use Expect
+  request.body = std::string(200'000, 'p');  // large: no Expect: 100-continue stall
   request.headers.Add("X-Custom", "yes");
   request.headers.Add("Content-Type", "application/x-protobuf");
   auto start = std::chrono::steady_clock::now();
@@ -330,7 +330,7 @@ TEST_F(HttpClientTest, ShutdownCancelsOutstandingTransfers) {
 
 TEST_F(HttpClientTest, ProxyFromEnvironmentIsHonoured) {
   // A proxy that refuses connections: the request fails even though the target is up,
-  // which shows curl consulted http_proxy. NO_PROXY then exempts the target.
+  // which shows the client consulted http_proxy. NO_PROXY then exempts the target.
   setenv("http_proxy", "http://127.0.0.1:1", 1);
   {
     HttpClient client;
