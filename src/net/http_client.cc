@@ -1,9 +1,11 @@
 #include "net/http_client.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include <array>
+#include <map>
 #include <cerrno>
 #include <cstdlib>
 #include <mutex>
@@ -196,7 +198,7 @@ class HttpClient::Impl {
   void Sweep();
 
   HttpClientOptions options_;
-  std::unique_ptr<ssl::context> tls_;  // outlives the io_context's pending handlers
+  std::shared_ptr<ssl::context> tls_;  // outlives the io_context's pending handlers
   asio::io_context ioc_;
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::thread thread_;
@@ -794,13 +796,14 @@ void HttpClient::Impl::Sweep() {
   }
 }
 
-Result<ssl::context*> HttpClient::Impl::TlsContext() {
-  if (tls_) return tls_.get();
+namespace {
+
+// Builds an SSL_CTX for `o`. Runs once per distinct options in the process (SharedTlsContext).
+Result<std::shared_ptr<ssl::context>> MakeTlsContext(const HttpClientTlsOptions& o) {
   RETURN_IF_ERROR(internal::LoadOpenSsl());
-  const HttpClientTlsOptions& o = options_.tls;
-  std::unique_ptr<ssl::context> ctx;
+  std::shared_ptr<ssl::context> ctx;
   try {
-    ctx = std::make_unique<ssl::context>(ssl::context::tls_client);
+    ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
   } catch (const std::exception& e) {
     return Unavailable(std::string("cannot create a TLS context: ") + e.what());
   }
@@ -827,7 +830,38 @@ Result<ssl::context*> HttpClient::Impl::TlsContext() {
     ctx->use_private_key_file(o.key_file.empty() ? o.cert_file : o.key_file, ssl::context::pem, ec);
     if (ec) return Unavailable("cannot load key_file " + o.key_file + ": " + ec.message());
   }
-  tls_ = std::move(ctx);
+  return ctx;
+}
+
+// One SSL_CTX per distinct TLS options, shared by every HttpClient in the process: a context
+// holds the parsed CA store (the system one is ~140 certificates, ~2 MB), and the prometheus
+// receiver alone has one client per scrape config. SSL_CTX is safe to share across threads
+// once configured. Contexts live while a client uses them.
+Result<std::shared_ptr<ssl::context>> SharedTlsContext(const HttpClientTlsOptions& o) {
+  static std::mutex mu;
+  static auto* cache = new std::map<std::string, std::weak_ptr<ssl::context>>();  // never freed
+  // Files are keyed with their modification time and size, so a client created after a
+  // certificate rotation (a config reload) never gets a context built from the old files.
+  auto file_key = [](const std::string& path) {
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0) return path + '\0';
+    return path + '\0' + std::to_string(st.st_mtim.tv_sec) + '.' +
+           std::to_string(st.st_mtim.tv_nsec) + '/' + std::to_string(st.st_size) + '\0';
+  };
+  std::string key = file_key(o.ca_file) + (o.insecure_skip_verify ? "1" : "0") +
+                    file_key(o.cert_file) + file_key(o.key_file);
+  std::lock_guard lock(mu);
+  if (auto ctx = (*cache)[key].lock()) return ctx;
+  ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> ctx, MakeTlsContext(o));
+  (*cache)[key] = ctx;
+  return ctx;
+}
+
+}  // namespace
+
+Result<ssl::context*> HttpClient::Impl::TlsContext() {
+  if (tls_) return tls_.get();
+  ASSIGN_OR_RETURN(tls_, SharedTlsContext(options_.tls));
   return tls_.get();
 }
 
