@@ -5,9 +5,9 @@
 #include <zlib.h>
 
 #include <array>
-#include <map>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -234,19 +234,21 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
 
   void Start() {
     const HttpClientOptions& o = impl_->options();
-    max_bytes_ = request_.max_response_bytes != 0 ? request_.max_response_bytes
-                                                   : o.max_response_bytes;
+    max_bytes_ =
+        request_.max_response_bytes != 0 ? request_.max_response_bytes : o.max_response_bytes;
     timeout_ = request_.timeout.count() != 0 ? request_.timeout : o.timeout;
     start_ = Clock::now();
     if (request_.method.empty() ||
-        request_.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_") !=
-            std::string::npos) {
+        request_.method.find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_") != std::string::npos) {
       return Fail(InvalidArgument(context_ + ": bad method"));
     }
     for (const auto& [name, value] : request_.headers.fields()) {
       if (name.empty() || name.find_first_of("\r\n: \t") != std::string::npos ||
-          value.find_first_of("\r\n") != std::string::npos || value.find('\0') != std::string::npos) {
-        return Fail(InvalidArgument(context_ + ": header \"" + name + "\" has a forbidden character"));
+          value.find_first_of("\r\n") != std::string::npos ||
+          value.find('\0') != std::string::npos) {
+        return Fail(
+            InvalidArgument(context_ + ": header \"" + name + "\" has a forbidden character"));
       }
     }
     Result<Url> url = internal::ParseUrl(request_.url);
@@ -281,9 +283,8 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
  private:
   // Picks the route (proxy or not) and a connection: pooled or new.
   void Attempt() {
-    auto proxy = internal::ProxyFor(url_, impl_->options().proxy_url, [](const char* name) {
-      return std::getenv(name);
-    });
+    auto proxy = internal::ProxyFor(url_, impl_->options().proxy_url,
+                                    [](const char* name) { return std::getenv(name); });
     if (!proxy.ok()) return Fail(InvalidArgument(context_ + ": " + proxy.status().message()));
     proxy_ = std::move(*proxy);
     key_ = url_.scheme + "://" + url_.Authority();
@@ -320,18 +321,17 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
       std::array<tcp::endpoint, 1> endpoints{tcp::endpoint(address, peer.port)};
       return ConnectTo(endpoints);
     }
-    resolver_.async_resolve(peer.host, std::to_string(peer.port),
-                            [self = shared_from_this()](beast::error_code ec,
-                                                        tcp::resolver::results_type results) {
-                              if (self->finished_) return;
-                              if (ec) {
-                                return self->Fail(Unavailable(
-                                    self->context_ + ": Could not resolve " +
-                                    (self->proxy_ ? "proxy: " : "host: ") + self->Peer().host +
-                                    " (" + ec.message() + ")"));
-                              }
-                              self->ConnectTo(results);
-                            });
+    resolver_.async_resolve(
+        peer.host, std::to_string(peer.port),
+        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+          if (self->finished_) return;
+          if (ec) {
+            return self->Fail(Unavailable(self->context_ + ": Could not resolve " +
+                                          (self->proxy_ ? "proxy: " : "host: ") +
+                                          self->Peer().host + " (" + ec.message() + ")"));
+          }
+          self->ConnectTo(results);
+        });
   }
 
   template <typename Endpoints>
@@ -366,24 +366,23 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
 
   // CONNECT host:port through the proxy, then TLS inside the tunnel.
   void Tunnel() {
-    connect_req_ = std::make_unique<http::request<http::empty_body>>(
-        http::verb::connect, url_.HostPort(), 11);
+    connect_req_ =
+        std::make_unique<http::request<http::empty_body>>(http::verb::connect, url_.HostPort(), 11);
     connect_req_->set(http::field::host, url_.HostPort());
     connect_req_->set(http::field::user_agent, impl_->options().user_agent);
     if (!proxy_->userinfo.empty()) {
       connect_req_->set(http::field::proxy_authorization,
                         "Basic " + internal::Base64(proxy_->userinfo));
     }
-    http::async_write(conn_->socket, *connect_req_,
-                      [self = shared_from_this()](beast::error_code ec, size_t) {
-                        if (self->finished_) return;
-                        if (ec) {
-                          return self->Fail(Unavailable(self->context_ +
-                                                        ": sending CONNECT to the proxy failed: " +
-                                                        ec.message()));
-                        }
-                        self->ReadTunnelResponse();
-                      });
+    http::async_write(
+        conn_->socket, *connect_req_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (self->finished_) return;
+          if (ec) {
+            return self->Fail(Unavailable(
+                self->context_ + ": sending CONNECT to the proxy failed: " + ec.message()));
+          }
+          self->ReadTunnelResponse();
+        });
   }
 
   void ReadTunnelResponse() {
@@ -394,9 +393,8 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
         [self = shared_from_this()](beast::error_code ec, size_t) {
           if (self->finished_) return;
           if (ec) {
-            return self->Fail(Unavailable(self->context_ +
-                                          ": reading the proxy's CONNECT response failed: " +
-                                          ec.message()));
+            return self->Fail(Unavailable(
+                self->context_ + ": reading the proxy's CONNECT response failed: " + ec.message()));
           }
           unsigned status = self->connect_parser_->get().result_int();
           if (status / 100 != 2) {
@@ -427,10 +425,9 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
           if (self->finished_) return;
           if (ec) {
             long verify = SSL_get_verify_result(self->conn_->tls->native_handle());
-            std::string why = verify != X509_V_OK
-                                  ? std::string("SSL certificate problem: ") +
-                                        X509_verify_cert_error_string(verify)
-                                  : "TLS handshake failed: " + ec.message();
+            std::string why = verify != X509_V_OK ? std::string("SSL certificate problem: ") +
+                                                        X509_verify_cert_error_string(verify)
+                                                  : "TLS handshake failed: " + ec.message();
             return self->Fail(Unavailable(self->context_ + ": " + why));
           }
           self->ConnectDone();
@@ -469,8 +466,8 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
       if (dropped_headers_.contains(Lower(name))) continue;
       req_->insert(name, value);
     }
-    bool has_body = !body_dropped_ && (!request_.body.empty() || method_ == "POST" || method_ == "PUT" ||
-                                       method_ == "PATCH");
+    bool has_body = !body_dropped_ && (!request_.body.empty() || method_ == "POST" ||
+                                       method_ == "PUT" || method_ == "PATCH");
     if (has_body) {
       req_->body() = beast::span<const char>(request_.body.data(), request_.body.size());
       req_->content_length(request_.body.size());
@@ -543,9 +540,9 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
     inflater_.reset();
     if (impl_->options().decompress_responses && !redirecting_) {
       auto encoding = response_.headers.Get("Content-Encoding");
-      if (encoding && (EqualsIgnoreCase(*encoding, "gzip") ||
-                       EqualsIgnoreCase(*encoding, "x-gzip") ||
-                       EqualsIgnoreCase(*encoding, "deflate"))) {
+      if (encoding &&
+          (EqualsIgnoreCase(*encoding, "gzip") || EqualsIgnoreCase(*encoding, "x-gzip") ||
+           EqualsIgnoreCase(*encoding, "deflate"))) {
         inflater_ = std::make_unique<Inflater>();
         if (!inflater_->Init(EqualsIgnoreCase(*encoding, "deflate"))) {
           return Fail(Internal(context_ + ": zlib initialisation failed"));
@@ -639,7 +636,8 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
     int status = response_.status;
     // 303: anything but HEAD becomes GET; 301/302: POST becomes GET (what browsers and curl
     // do); 307/308 keep the method and body.
-    if ((status == 303 && method_ != "HEAD") || ((status == 301 || status == 302) && method_ == "POST")) {
+    if ((status == 303 && method_ != "HEAD") ||
+        ((status == 301 || status == 302) && method_ == "POST")) {
       method_ = "GET";
       body_dropped_ = true;
       dropped_headers_.insert("content-type");

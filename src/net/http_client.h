@@ -53,8 +53,8 @@ struct HttpClientOptions {
   // into GET; 307/308 keep method and body. Authorization and Cookie headers are dropped when
   // the redirect leaves the origin.
   bool follow_redirects = true;
-  std::string user_agent;        // empty: "Astrolabe/<version>"
-  std::string proxy_url;         // http://[user:pass@]host[:port]; empty: the environment
+  std::string user_agent;  // empty: "Astrolabe/<version>"
+  std::string proxy_url;   // http://[user:pass@]host[:port]; empty: the environment
   HttpClientTlsOptions tls;
 };
 

@@ -344,7 +344,6 @@ TEST_F(HttpClientTest, ProxyFromEnvironmentIsHonoured) {
   unsetenv("NO_PROXY");
 }
 
-
 TEST_F(HttpClientTest, RedirectCodesAndMethods) {
   HttpClient client;
   struct Case {
@@ -584,7 +583,8 @@ TEST(HttpClientRawTest, ChunkedResponsesAndGzipOverChunked) {
       if (head.empty()) return;
       if (head.starts_with("GET /gzip ")) {
         std::string body = Gzip(std::string(3 << 20, 'z'));
-        std::string out = "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n";
+        std::string out =
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n";
         for (size_t i = 0; i < body.size(); i += 1000) {
           std::string piece = body.substr(i, 1000);
           char size[16];
@@ -593,8 +593,9 @@ TEST(HttpClientRawTest, ChunkedResponsesAndGzipOverChunked) {
         }
         SendAll(fd, out + "0\r\n\r\n");
       } else {
-        SendAll(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                    "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\nTrailer: x\r\n\r\n");
+        SendAll(fd,
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                "5\r\nhello\r\n1;ext=1\r\n \r\n5\r\nworld\r\n0\r\nTrailer: x\r\n\r\n");
       }
     }
   });
@@ -690,8 +691,7 @@ TEST(HttpClientRawTest, WholeRequestTimeoutWhileBodyTrickles) {
 // the proxy itself with the request line and Proxy-Authorization it saw.
 class TestProxy {
  public:
-  TestProxy()
-      : server_([this](int fd) { Serve(fd); }) {}
+  TestProxy() : server_([this](int fd) { Serve(fd); }) {}
 
   int port() const { return server_.port(); }
   std::vector<std::string> lines() {
@@ -786,9 +786,9 @@ class TlsServer {
     ok_ = MakeCert(cert_, key_, san);
     if (!ok_) return;
     port_ = PickPort();
-    std::vector<std::string> args = {"openssl", "s_server", "-quiet", "-www", "-accept",
-                                     "127.0.0.1:" + std::to_string(port_), "-cert", cert_,
-                                     "-key", key_};
+    std::vector<std::string> args = {
+        "openssl", "s_server", "-quiet", "-www", "-accept", "127.0.0.1:" + std::to_string(port_),
+        "-cert",   cert_,      "-key",   key_};
     if (!client_ca.empty()) {
       for (const char* a : {"-Verify", "1", "-CAfile"}) args.push_back(a);
       args.push_back(client_ca);
@@ -825,9 +825,10 @@ class TlsServer {
   }
 
   static bool MakeCert(const std::string& cert, const std::string& key, const std::string& san) {
-    std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                      "-days 1 -subj /CN=astrolabe-test -addext subjectAltName=" + san +
-                      " -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
+    std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+        "-days 1 -subj /CN=astrolabe-test -addext subjectAltName=" +
+        san + " -keyout " + key + " -out " + cert + " >/dev/null 2>&1";
     return std::system(cmd.c_str()) == 0;
   }
 
@@ -896,7 +897,8 @@ TEST_F(HttpClientTlsTest, SelfSignedFailsAgainstTheSystemStore) {
   Result<HttpResponse> r = Fetch({}, server.Url());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
-  EXPECT_TRUE(r.status().message().starts_with("GET " + server.Url() + ": SSL certificate problem: "))
+  EXPECT_TRUE(
+      r.status().message().starts_with("GET " + server.Url() + ": SSL certificate problem: "))
       << r.status().message();
   EXPECT_NE(r.status().message().find("self-signed"), std::string::npos) << r.status().message();
   // insecure_skip_verify accepts it.

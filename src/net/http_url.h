@@ -14,9 +14,9 @@
 namespace astrolabe::net::internal {
 
 struct Url {
-  std::string scheme;    // "http" or "https", lowercase
-  std::string host;      // lowercase name, IPv4 literal, or IPv6 literal without brackets
-  uint16_t port = 0;     // explicit or the scheme's default
+  std::string scheme;  // "http" or "https", lowercase
+  std::string host;    // lowercase name, IPv4 literal, or IPv6 literal without brackets
+  uint16_t port = 0;   // explicit or the scheme's default
   bool port_given = false;
   std::string target;    // origin-form: path (at least "/") plus "?query"; no fragment
   std::string userinfo;  // "user:password" as written (percent-decoded), or empty
@@ -51,9 +51,8 @@ bool NoProxyMatches(std::string_view no_proxy, std::string_view host);
 // https URLs `https_proxy` then `HTTPS_PROXY`, then `all_proxy`/`ALL_PROXY` for both.
 // `no_proxy`/`NO_PROXY` exempts hosts in both cases. A proxy without a scheme is http.
 // `getenv` is injectable for tests.
-Result<std::optional<Url>> ProxyFor(
-    const Url& url, std::string_view explicit_proxy,
-    const std::function<const char*(const char*)>& getenv);
+Result<std::optional<Url>> ProxyFor(const Url& url, std::string_view explicit_proxy,
+                                    const std::function<const char*(const char*)>& getenv);
 
 // Base64 (RFC 4648, with padding), for Basic credentials.
 std::string Base64(std::string_view in);

@@ -38,9 +38,9 @@ TEST(ParseUrlTest, Ipv6AndUserinfo) {
 }
 
 TEST(ParseUrlTest, RejectsBadInput) {
-  for (const char* bad : {"ftp://h/", "h/metrics", "http://", "http://h:0/", "http://h:70000/",
-                          "http://h:8x/", "http://[::1/", "http://[zz]/", "http://h/a b",
-                          "http://bad host/"}) {
+  for (const char* bad :
+       {"ftp://h/", "h/metrics", "http://", "http://h:0/", "http://h:70000/", "http://h:8x/",
+        "http://[::1/", "http://[zz]/", "http://h/a b", "http://bad host/"}) {
     Result<Url> u = ParseUrl(bad);
     EXPECT_FALSE(u.ok()) << bad;
     if (!u.ok()) {

@@ -24,6 +24,7 @@ bool OpenSslLoaded() { return loaded.load(); }
 
 #else
 
+// clang-format off
 // Every OpenSSL function astrolabe_net calls (asio::ssl's engine and context, and ours). A
 // missing one fails the link with "undefined reference", never silently.
 #define ASTROLABE_OPENSSL_FUNCTIONS(X)                                                          \
@@ -41,7 +42,8 @@ bool OpenSslLoaded() { return loaded.load(); }
   X(X509_verify_cert_error_string) X(SSL_shutdown)
 
 // The address each trampoline jumps through; filled by LoadOpenSsl().
-#define ASTROLABE_DECLARE_SLOT(name) __attribute__((visibility("hidden"))) void* astrolabe_ossl_##name;
+#define ASTROLABE_DECLARE_SLOT(name) \
+  __attribute__((visibility("hidden"))) void* astrolabe_ossl_##name;
 extern "C" {
 ASTROLABE_OPENSSL_FUNCTIONS(ASTROLABE_DECLARE_SLOT)
 }
@@ -62,6 +64,7 @@ ASTROLABE_OPENSSL_FUNCTIONS(ASTROLABE_DECLARE_SLOT)
 #error "ASTROLABE_LAZY_OPENSSL supports x86_64 and aarch64; configure with it OFF"
 #endif
 asm(".text\n" ASTROLABE_OPENSSL_FUNCTIONS(ASTROLABE_TRAMPOLINE) ".previous\n");
+// clang-format on
 
 namespace {
 
@@ -79,9 +82,9 @@ Status Load() {
     return Unavailable(std::string("TLS is unavailable: cannot load ") + kLibSsl + ": " +
                        (why != nullptr ? why : "unknown error"));
   }
-#define ASTROLABE_RESOLVE(name)                                                              \
-  astrolabe_ossl_##name = ::dlsym(handle, #name);                                            \
-  if (astrolabe_ossl_##name == nullptr) {                                                    \
+#define ASTROLABE_RESOLVE(name)                                                           \
+  astrolabe_ossl_##name = ::dlsym(handle, #name);                                         \
+  if (astrolabe_ossl_##name == nullptr) {                                                 \
     return Unavailable(std::string("TLS is unavailable: ") + kLibSsl + " has no " #name); \
   }
   ASTROLABE_OPENSSL_FUNCTIONS(ASTROLABE_RESOLVE)
