@@ -4,8 +4,11 @@
 Starts the collector RUNS times with bench/configs/idle.yaml on free loopback ports,
 measures the time from exec to the first 200 from health_check (polled every 0.5 ms over
 a raw socket), then samples VmRSS after IDLE_SECONDS of idling. Prints medians and all
-runs as a Markdown table row. Usage: bench/collector_idle.py [BINARY] [RUNS] [IDLE_SECONDS]
+runs as a Markdown table row. With --libs, also where the last run's RSS lives: Rss per
+mapped file (/proc/PID/smaps), largest first.
+Usage: bench/collector_idle.py [BINARY] [RUNS] [IDLE_SECONDS] [--libs]
 """
+import collections
 import os
 import socket
 import statistics
@@ -40,6 +43,20 @@ def rss_kib(pid):
     return 0
 
 
+def rss_by_mapping(pid):
+    """KiB of Rss per mapped file basename ([heap], [stack], [anon] for the rest)."""
+    rss = collections.Counter()
+    name = "[anon]"
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if not parts[0].endswith(":"):  # a mapping's header line
+                name = os.path.basename(parts[5]) if len(parts) > 5 else "[anon]"
+            elif parts[0] == "Rss:":
+                rss[name] += int(parts[1])
+    return rss
+
+
 def one_run(binary, idle_seconds):
     health, telemetry, target = free_port(), free_port(), free_port()
     template = open(os.path.join(ROOT, "bench/configs/idle.yaml")).read()
@@ -58,7 +75,7 @@ def one_run(binary, idle_seconds):
         ready_ms = (time.perf_counter() - start) * 1000
         time.sleep(idle_seconds)
         rss = rss_kib(proc.pid) / 1024
-        return ready_ms, rss
+        return ready_ms, rss, rss_by_mapping(proc.pid)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -66,9 +83,11 @@ def one_run(binary, idle_seconds):
 
 
 def main():
-    binary = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build/astrolabe")
-    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    idle = float(sys.argv[3]) if len(sys.argv) > 3 else 5
+    args = [a for a in sys.argv[1:] if a != "--libs"]
+    libs = len(args) != len(sys.argv) - 1
+    binary = args[0] if len(args) > 0 else os.path.join(ROOT, "build/astrolabe")
+    runs = int(args[1]) if len(args) > 1 else 5
+    idle = float(args[2]) if len(args) > 2 else 5
     results = [one_run(binary, idle) for _ in range(runs)]
     ready = [r[0] for r in results]
     rss = [r[1] for r in results]
@@ -78,6 +97,13 @@ def main():
           + ", ".join(f"{x:.1f}" for x in ready) + " |")
     print(f"| idle RSS after {idle:g} s (MiB) | {statistics.median(rss):.1f} | "
           + ", ".join(f"{x:.1f}" for x in rss) + " |")
+    if libs:
+        print()
+        print("| mapping (last run) | RSS KiB |")
+        print("|---|---|")
+        for name, kib in results[-1][2].most_common():
+            if kib:
+                print(f"| {name} | {kib} |")
 
 
 if __name__ == "__main__":

@@ -1,283 +1,867 @@
 #include "net/http_client.h"
 
-#include <deque>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <zlib.h>
+
+#include <array>
+#include <cerrno>
+#include <cstdlib>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
-#include <curl/curl.h>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/span_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include "net/http_url.h"
+#include "net/openssl_loader.h"
 
 #ifndef ASTROLABE_VERSION
 #define ASTROLABE_VERSION "0.0.0"
 #endif
 
 namespace astrolabe::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using internal::Url;
+
 namespace {
 
-void GlobalInitOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+constexpr int kMaxRedirects = 10;
+constexpr size_t kMaxHeaderBytes = 64 * 1024;
+constexpr size_t kMaxIdlePerKey = 16;
+// Idle pooled connections older than this are closed (servers commonly drop idle
+// keep-alive connections after 60 s; ours does).
+constexpr auto kIdleExpiry = std::chrono::seconds(55);
+constexpr auto kSweepInterval = std::chrono::seconds(15);
+
+long long Millis(Clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
 }
 
-// One request in flight. Owned by the client thread from the moment it is dequeued.
-struct Transfer {
-  HttpRequest request;
-  HttpClient::Callback done;
-  CURL* easy = nullptr;
-  curl_slist* header_list = nullptr;
-  HttpResponse response;
-  size_t max_bytes = 0;
-  bool too_large = false;
-  char error[CURL_ERROR_SIZE] = {};
+// One TCP connection, plaintext or TLS, to one pool key.
+struct Conn {
+  explicit Conn(asio::io_context& ioc) : socket(ioc) {}
 
-  ~Transfer() {
-    if (header_list != nullptr) curl_slist_free_all(header_list);
-    if (easy != nullptr) curl_easy_cleanup(easy);
+  tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
+
+  // Runs f(stream) with the stream that carries HTTP: the TLS stream or the socket.
+  template <typename F>
+  void With(F&& f) {
+    if (tls) {
+      f(*tls);
+    } else {
+      f(socket);
+    }
   }
 
-  std::string Context() const { return request.method + " " + request.url; }
+  // True when an idle connection still looks usable: nothing to read, not closed by the peer.
+  bool LooksAlive() {
+    char byte;
+    ssize_t n = ::recv(lowest().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    lowest().shutdown(tcp::socket::shutdown_both, ignored);
+    lowest().close(ignored);
+  }
+
+  std::string key;
+  tcp::socket socket;  // moved into `tls` once the TLS layer exists
+  std::unique_ptr<ssl::stream<tcp::socket>> tls;
+  beast::flat_buffer buffer;
+  Clock::time_point idle_since;
 };
 
-size_t OnBody(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t n = size * count;
-  if (t->response.body.size() + n > t->max_bytes) {
-    t->too_large = true;
-    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+// Decodes a gzip or deflate body incrementally, bounding the decoded size.
+class Inflater {
+ public:
+  ~Inflater() {
+    if (active_) inflateEnd(&zs_);
   }
-  t->response.body.append(data, n);
-  return n;
-}
 
-size_t OnHeader(char* data, size_t size, size_t count, void* user) {
-  auto* t = static_cast<Transfer*>(user);
-  size_t n = size * count;
-  std::string_view line(data, n);
-  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
-  if (line.starts_with("HTTP/")) {
-    // A new status line: an interim (100) or redirected response came before; keep only
-    // the final response's fields.
-    t->response.headers.Clear();
-    return n;
+  // `deflate` also accepts a raw (headerless) stream, as curl does.
+  bool Init(bool deflate) {
+    deflate_ = deflate;
+    active_ = inflateInit2(&zs_, 15 + 32) == Z_OK;
+    return active_;
   }
-  size_t colon = line.find(':');
-  if (colon == std::string_view::npos || colon == 0) return n;
-  std::string_view name = line.substr(0, colon);
-  std::string_view value = line.substr(colon + 1);
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  t->response.headers.Add(std::string(name), std::string(value));
-  return n;
-}
 
-Status ErrorFor(const Transfer& t, CURLcode code) {
-  std::string message = t.Context() + ": ";
-  if (t.too_large) {
-    return ResourceExhausted(message + "response body exceeds " + std::to_string(t.max_bytes) +
-                             " bytes");
+  // Appends the decoded form of `data` to `out`. Returns false with `error` set on corrupt
+  // data, or with `too_large` set when `out` would exceed `limit`.
+  bool Feed(const char* data, size_t n, std::string& out, size_t limit, bool& too_large,
+            std::string& error) {
+    zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+    zs_.avail_in = static_cast<uInt>(n);
+    std::array<char, 16384> chunk;
+    while (zs_.avail_in > 0 && !ended_) {
+      zs_.next_out = reinterpret_cast<Bytef*>(chunk.data());
+      zs_.avail_out = static_cast<uInt>(chunk.size());
+      int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_DATA_ERROR && deflate_ && !produced_ && !raw_) {
+        // "deflate" servers that send raw deflate without the zlib header.
+        inflateEnd(&zs_);
+        active_ = inflateInit2(&zs_, -15) == Z_OK;
+        raw_ = true;
+        zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
+        zs_.avail_in = static_cast<uInt>(n);
+        continue;
+      }
+      if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
+        error = zs_.msg != nullptr ? zs_.msg : "corrupt compressed data";
+        return false;
+      }
+      size_t got = chunk.size() - zs_.avail_out;
+      if (got > 0) produced_ = true;
+      if (out.size() + got > limit) {
+        too_large = true;
+        return false;
+      }
+      out.append(chunk.data(), got);
+      if (rc == Z_STREAM_END) ended_ = true;
+      if (rc == Z_BUF_ERROR && got == 0) break;
+    }
+    return true;
   }
-  std::string detail = t.error[0] != '\0' ? std::string(t.error) : "";
-  std::string reason = curl_easy_strerror(code);
-  if (!detail.empty() && detail != reason) {
-    message += detail + ": " + reason;
-  } else {
-    message += reason;
-  }
-  switch (code) {
-    case CURLE_OPERATION_TIMEDOUT:
-      return DeadlineExceeded(std::move(message));
-    case CURLE_URL_MALFORMAT:
-    case CURLE_UNSUPPORTED_PROTOCOL:
-    case CURLE_BAD_FUNCTION_ARGUMENT:
-      return InvalidArgument(std::move(message));
-    default:
-      return Unavailable(std::move(message));
-  }
+
+ private:
+  z_stream zs_{};
+  bool active_ = false;
+  bool deflate_ = false;
+  bool raw_ = false;
+  bool produced_ = false;
+  bool ended_ = false;
+};
+
+bool IsRedirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
 }  // namespace
 
 std::string DefaultUserAgent() { return std::string("Astrolabe/") + ASTROLABE_VERSION; }
 
+class Transfer;
+
 class HttpClient::Impl {
  public:
-  explicit Impl(HttpClientOptions options) : options_(std::move(options)) {
-    GlobalInitOnce();
+  explicit Impl(HttpClientOptions options)
+      : options_(std::move(options)), work_(ioc_.get_executor()), sweep_timer_(ioc_) {
     if (options_.user_agent.empty()) options_.user_agent = DefaultUserAgent();
-    multi_ = curl_multi_init();
-    thread_ = std::thread([this] { Loop(); });
+    thread_ = std::thread([this] { ioc_.run(); });
   }
 
   ~Impl() { Shutdown(); }
 
-  void Send(HttpRequest request, Callback done) {
-    auto t = std::make_unique<Transfer>();
-    t->request = std::move(request);
-    t->done = std::move(done);
-    {
-      std::lock_guard lock(mu_);
-      if (!shutdown_) {
-        queue_.push_back(std::move(t));
-        curl_multi_wakeup(multi_);
-        return;
-      }
-    }
-    t->done(Cancelled(t->Context() + ": http client is shut down"));
+  void Send(HttpRequest request, Callback done);
+  void Shutdown();
+
+  // Everything below runs on the client's thread.
+  const HttpClientOptions& options() const { return options_; }
+  asio::io_context& ioc() { return ioc_; }
+
+  // A pooled idle connection for `key`, or null.
+  std::unique_ptr<Conn> TakeIdle(const std::string& key);
+  void PutIdle(std::unique_ptr<Conn> conn);
+
+  // The TLS context for this client's options, created (and OpenSSL loaded) on first use.
+  Result<ssl::context*> TlsContext();
+
+  void Finished(Transfer* t) { active_.erase(t); }
+
+ private:
+  void Sweep();
+
+  HttpClientOptions options_;
+  std::shared_ptr<ssl::context> tls_;  // outlives the io_context's pending handlers
+  asio::io_context ioc_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::mutex mu_;
+  bool shutdown_ = false;  // GUARDED_BY(mu_)
+  std::mutex join_mu_;     // serialises concurrent Shutdown() calls around join
+
+  // Owned by the client thread.
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Conn>>> idle_;
+  asio::steady_timer sweep_timer_;
+  bool sweep_armed_ = false;
+  std::unordered_map<Transfer*, std::shared_ptr<Transfer>> active_;
+
+  friend class Transfer;
+};
+
+// One request, from Send() to its callback, including redirects and one retry on a fresh
+// connection when a reused one turns out closed. Lives on the client's thread; every async
+// step holds a shared_ptr and returns early once `finished_` is set.
+class Transfer : public std::enable_shared_from_this<Transfer> {
+ public:
+  Transfer(HttpClient::Impl* impl, HttpRequest request, HttpClient::Callback done)
+      : impl_(impl),
+        request_(std::move(request)),
+        done_(std::move(done)),
+        deadline_(impl->ioc()),
+        connect_timer_(impl->ioc()),
+        resolver_(impl->ioc()) {
+    context_ = request_.method + " " + request_.url;
   }
 
-  void Shutdown() {
-    {
-      std::lock_guard lock(mu_);
-      shutdown_ = true;
-      if (multi_ != nullptr) curl_multi_wakeup(multi_);
+  const std::string& context() const { return context_; }
+
+  void Start() {
+    const HttpClientOptions& o = impl_->options();
+    max_bytes_ =
+        request_.max_response_bytes != 0 ? request_.max_response_bytes : o.max_response_bytes;
+    timeout_ = request_.timeout.count() != 0 ? request_.timeout : o.timeout;
+    start_ = Clock::now();
+    if (request_.method.empty() ||
+        request_.method.find_first_not_of(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_") != std::string::npos) {
+      return Fail(InvalidArgument(context_ + ": bad method"));
     }
-    // REQUIRES (header): not on the client's thread, which could not join itself.
-    std::lock_guard join_lock(join_mu_);
-    if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
-    if (thread_.joinable()) return;
-    if (multi_ != nullptr) {
-      curl_multi_cleanup(multi_);
-      multi_ = nullptr;
+    for (const auto& [name, value] : request_.headers.fields()) {
+      if (name.empty() || name.find_first_of("\r\n: \t") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos ||
+          value.find('\0') != std::string::npos) {
+        return Fail(
+            InvalidArgument(context_ + ": header \"" + name + "\" has a forbidden character"));
+      }
     }
+    Result<Url> url = internal::ParseUrl(request_.url);
+    if (!url.ok()) return Fail(InvalidArgument(context_ + ": " + url.status().message()));
+    url_ = std::move(*url);
+    method_ = request_.method;
+    deadline_.expires_after(timeout_);
+    deadline_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->finished_) return;
+      self->Fail(DeadlineExceeded(self->context_ + ": Operation timed out after " +
+                                  std::to_string(Millis(Clock::now() - self->start_)) +
+                                  " milliseconds with " + std::to_string(self->received_) +
+                                  " bytes received"));
+    });
+    Attempt();
+  }
+
+  void Fail(Status status) {
+    if (finished_) return;
+    finished_ = true;
+    deadline_.cancel();
+    connect_timer_.cancel();
+    resolver_.cancel();
+    // Closing makes a pending operation complete with an error; the connection (whose buffer
+    // that operation may still write to) lives as long as this transfer.
+    if (conn_) conn_->Close();
+    auto self = shared_from_this();
+    impl_->Finished(this);
+    done_(std::move(status));
   }
 
  private:
-  // Runs on the client's thread.
-  void Loop() {
-    for (;;) {
-      std::deque<std::unique_ptr<Transfer>> incoming;
-      bool stop;
-      {
-        std::lock_guard lock(mu_);
-        incoming.swap(queue_);
-        stop = shutdown_;
-      }
-      if (stop) {
-        for (auto& t : incoming) t->done(Cancelled(t->Context() + ": http client is shut down"));
-        for (auto& [easy, t] : running_) {
-          curl_multi_remove_handle(multi_, easy);
-          t->done(Cancelled(t->Context() + ": http client is shut down"));
-        }
-        running_.clear();
-        return;
-      }
-      for (auto& t : incoming) Begin(std::move(t));
-      int still_running = 0;
-      curl_multi_perform(multi_, &still_running);
-      int left = 0;
-      while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
-        if (msg->msg != CURLMSG_DONE) continue;
-        Finish(msg->easy_handle, msg->data.result);
-      }
-      curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+  // Picks the route (proxy or not) and a connection: pooled or new.
+  void Attempt() {
+    auto proxy = internal::ProxyFor(url_, impl_->options().proxy_url,
+                                    [](const char* name) { return std::getenv(name); });
+    if (!proxy.ok()) return Fail(InvalidArgument(context_ + ": " + proxy.status().message()));
+    proxy_ = std::move(*proxy);
+    key_ = url_.scheme + "://" + url_.Authority();
+    if (proxy_) {
+      std::string via = proxy_->Authority() + "#" + proxy_->userinfo;
+      key_ = url_.scheme == "https" ? key_ + " via " + via : "proxy " + via;
     }
+    response_ = HttpResponse();
+    received_ = 0;
+    conn_ = impl_->TakeIdle(key_);
+    reused_ = conn_ != nullptr;
+    if (reused_) return SendRequest();
+    Connect();
   }
 
-  void Begin(std::unique_ptr<Transfer> t) {
-    Status status = Configure(*t);
-    if (!status.ok()) {
-      t->done(status);
-      return;
+  const Url& Peer() const { return proxy_ ? *proxy_ : url_; }
+
+  void Connect() {
+    conn_ = std::make_unique<Conn>(impl_->ioc());
+    conn_->key = key_;
+    connect_start_ = Clock::now();
+    connect_timer_.expires_after(impl_->options().connect_timeout);
+    connect_timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->finished_ || !self->connecting_) return;
+      self->Fail(DeadlineExceeded(self->context_ + ": Connection timed out after " +
+                                  std::to_string(Millis(Clock::now() - self->connect_start_)) +
+                                  " milliseconds"));
+    });
+    connecting_ = true;
+    const Url& peer = Peer();
+    beast::error_code ec;
+    asio::ip::address address = asio::ip::make_address(peer.host, ec);
+    if (!ec) {
+      std::array<tcp::endpoint, 1> endpoints{tcp::endpoint(address, peer.port)};
+      return ConnectTo(endpoints);
     }
-    CURLMcode mc = curl_multi_add_handle(multi_, t->easy);
-    if (mc != CURLM_OK) {
-      t->done(Internal(t->Context() + ": " + curl_multi_strerror(mc)));
-      return;
-    }
-    CURL* easy = t->easy;
-    running_.emplace(easy, std::move(t));
+    resolver_.async_resolve(
+        peer.host, std::to_string(peer.port),
+        [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type results) {
+          if (self->finished_) return;
+          if (ec) {
+            return self->Fail(Unavailable(self->context_ + ": Could not resolve " +
+                                          (self->proxy_ ? "proxy: " : "host: ") +
+                                          self->Peer().host + " (" + ec.message() + ")"));
+          }
+          self->ConnectTo(results);
+        });
   }
 
-  void Finish(CURL* easy, CURLcode code) {
-    auto it = running_.find(easy);
-    if (it == running_.end()) return;
-    std::unique_ptr<Transfer> t = std::move(it->second);
-    running_.erase(it);
-    curl_multi_remove_handle(multi_, easy);
-    if (code != CURLE_OK) {
-      t->done(ErrorFor(*t, code));
-      return;
-    }
-    long status = 0;
-    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-    t->response.status = static_cast<int>(status);
-    t->done(std::move(t->response));
+  template <typename Endpoints>
+  void ConnectTo(const Endpoints& endpoints) {
+    asio::async_connect(
+        conn_->socket, endpoints,
+        [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+          if (self->finished_) return;
+          if (ec) {
+            const Url& peer = self->Peer();
+            return self->Fail(Unavailable(
+                self->context_ + ": Couldn't connect to " + (self->proxy_ ? "proxy" : "server") +
+                ": failed to connect to " + peer.host + " port " + std::to_string(peer.port) +
+                " after " + std::to_string(Millis(Clock::now() - self->connect_start_)) +
+                " ms: " + ec.message()));
+          }
+          beast::error_code ignored;
+          self->conn_->socket.set_option(tcp::no_delay(true), ignored);
+          if (self->url_.scheme != "https") {
+            self->ConnectDone();
+            return self->SendRequest();
+          }
+          if (self->proxy_) return self->Tunnel();
+          self->Handshake();
+        });
   }
 
-  Status Configure(Transfer& t) {
-    const HttpRequest& r = t.request;
-    t.easy = curl_easy_init();
-    if (t.easy == nullptr) return Internal(t.Context() + ": curl_easy_init failed");
-    CURL* e = t.easy;
-    t.max_bytes = r.max_response_bytes != 0 ? r.max_response_bytes : options_.max_response_bytes;
-    auto timeout = r.timeout.count() != 0 ? r.timeout : options_.timeout;
+  void ConnectDone() {
+    connecting_ = false;
+    connect_timer_.cancel();
+  }
 
-    curl_easy_setopt(e, CURLOPT_URL, r.url.c_str());
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t.error);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     static_cast<long>(options_.connect_timeout.count()));
-    curl_easy_setopt(e, CURLOPT_USERAGENT, options_.user_agent.c_str());
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &OnBody);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
-    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &OnHeader);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &t);
-    if (options_.decompress_responses) {
-      curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip, deflate");
+  // CONNECT host:port through the proxy, then TLS inside the tunnel.
+  void Tunnel() {
+    connect_req_ =
+        std::make_unique<http::request<http::empty_body>>(http::verb::connect, url_.HostPort(), 11);
+    connect_req_->set(http::field::host, url_.HostPort());
+    connect_req_->set(http::field::user_agent, impl_->options().user_agent);
+    if (!proxy_->userinfo.empty()) {
+      connect_req_->set(http::field::proxy_authorization,
+                        "Basic " + internal::Base64(proxy_->userinfo));
     }
-    if (options_.follow_redirects) {
-      curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
-      curl_easy_setopt(e, CURLOPT_MAXREDIRS, 10L);
-      curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    http::async_write(
+        conn_->socket, *connect_req_, [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (self->finished_) return;
+          if (ec) {
+            return self->Fail(Unavailable(
+                self->context_ + ": sending CONNECT to the proxy failed: " + ec.message()));
+          }
+          self->ReadTunnelResponse();
+        });
+  }
+
+  void ReadTunnelResponse() {
+    connect_parser_ = std::make_unique<http::response_parser<http::empty_body>>();
+    connect_parser_->skip(true);  // a 2xx to CONNECT has no body
+    http::async_read_header(
+        conn_->socket, conn_->buffer, *connect_parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (self->finished_) return;
+          if (ec) {
+            return self->Fail(Unavailable(
+                self->context_ + ": reading the proxy's CONNECT response failed: " + ec.message()));
+          }
+          unsigned status = self->connect_parser_->get().result_int();
+          if (status / 100 != 2) {
+            return self->Fail(Unavailable(self->context_ + ": CONNECT tunnel failed, response " +
+                                          std::to_string(status)));
+          }
+          self->Handshake();
+        });
+  }
+
+  void Handshake() {
+    Result<ssl::context*> ctx = impl_->TlsContext();
+    if (!ctx.ok()) return Fail(Unavailable(context_ + ": " + ctx.status().message()));
+    conn_->tls = std::make_unique<ssl::stream<tcp::socket>>(std::move(conn_->socket), **ctx);
+    SSL* ssl = conn_->tls->native_handle();
+    beast::error_code ec;
+    asio::ip::make_address(url_.host, ec);
+    bool ip = !ec;
+    if (!ip) SSL_set_tlsext_host_name(ssl, url_.host.c_str());
+    if (!impl_->options().tls.insecure_skip_verify) {
+      X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+      int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, url_.host.c_str())
+                  : X509_VERIFY_PARAM_set1_host(param, url_.host.c_str(), url_.host.size());
+      if (ok != 1) return Fail(Unavailable(context_ + ": cannot set the name to verify"));
     }
-    if (!options_.proxy_url.empty()) curl_easy_setopt(e, CURLOPT_PROXY, options_.proxy_url.c_str());
+    conn_->tls->async_handshake(
+        ssl::stream_base::client, [self = shared_from_this()](beast::error_code ec) {
+          if (self->finished_) return;
+          if (ec) {
+            long verify = SSL_get_verify_result(self->conn_->tls->native_handle());
+            std::string why = verify != X509_V_OK ? std::string("SSL certificate problem: ") +
+                                                        X509_verify_cert_error_string(verify)
+                                                  : "TLS handshake failed: " + ec.message();
+            return self->Fail(Unavailable(self->context_ + ": " + why));
+          }
+          self->ConnectDone();
+          self->SendRequest();
+        });
+  }
 
-    const HttpClientTlsOptions& tls = options_.tls;
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, tls.insecure_skip_verify ? 0L : 1L);
-    curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, tls.insecure_skip_verify ? 0L : 2L);
-    if (!tls.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, tls.ca_file.c_str());
-    if (!tls.cert_file.empty()) curl_easy_setopt(e, CURLOPT_SSLCERT, tls.cert_file.c_str());
-    if (!tls.key_file.empty()) curl_easy_setopt(e, CURLOPT_SSLKEY, tls.key_file.c_str());
-
-    if (r.method == "GET") {
-      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    } else if (r.method == "HEAD") {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+  void SendRequest() {
+    const HttpClientOptions& o = impl_->options();
+    auto verb = http::string_to_verb(method_);
+    req_ = std::make_unique<http::request<http::span_body<const char>>>();
+    if (verb == http::verb::unknown) {
+      req_->method_string(method_);
     } else {
-      if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
-      if (r.method == "POST" || !r.body.empty()) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
-      }
+      req_->method(verb);
     }
-    // "Expect: 100-continue" costs a round trip on every large POST; exporters do not want it.
-    t.header_list = curl_slist_append(t.header_list, "Expect:");
-    for (const auto& [name, value] : r.headers.fields()) {
-      if (name.find_first_of("\r\n:") != std::string::npos ||
-          value.find_first_of("\r\n") != std::string::npos) {
-        return InvalidArgument(t.Context() + ": header \"" + name + "\" has a forbidden character");
-      }
-      // "Name;" is curl's spelling of a header with an empty value.
-      std::string line = value.empty() ? name + ";" : name + ": " + value;
-      t.header_list = curl_slist_append(t.header_list, line.c_str());
+    req_->version(11);
+    req_->target(proxy_ && url_.scheme == "http" ? url_.Absolute() : url_.target);
+    const HttpHeaders& h = request_.headers;
+    if (!h.Has("Host")) req_->set(http::field::host, url_.Authority());
+    if (!h.Has("User-Agent")) req_->set(http::field::user_agent, o.user_agent);
+    if (!h.Has("Accept")) req_->set(http::field::accept, "*/*");
+    if (o.decompress_responses && !h.Has("Accept-Encoding")) {
+      req_->set(http::field::accept_encoding, "gzip, deflate");
     }
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, t.header_list);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &t);
-    return Status::Ok();
+    if (!url_.userinfo.empty() && !h.Has("Authorization")) {
+      req_->set(http::field::authorization, "Basic " + internal::Base64(url_.userinfo));
+    }
+    if (proxy_ && url_.scheme == "http" && !proxy_->userinfo.empty()) {
+      req_->set(http::field::proxy_authorization, "Basic " + internal::Base64(proxy_->userinfo));
+    }
+    for (const auto& [name, value] : h.fields()) {
+      if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding")) {
+        continue;  // framing is ours
+      }
+      if (dropped_headers_.contains(Lower(name))) continue;
+      req_->insert(name, value);
+    }
+    bool has_body = !body_dropped_ && (!request_.body.empty() || method_ == "POST" ||
+                                       method_ == "PUT" || method_ == "PATCH");
+    if (has_body) {
+      req_->body() = beast::span<const char>(request_.body.data(), request_.body.size());
+      req_->content_length(request_.body.size());
+    }
+    conn_->With([&](auto& stream) {
+      http::async_write(stream, *req_, [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (self->finished_) return;
+        if (ec) return self->TransportError("Send failure", ec);
+        self->ReadHeader();
+      });
+    });
   }
 
-  HttpClientOptions options_;
-  CURLM* multi_ = nullptr;
-  std::mutex mu_;
-  std::deque<std::unique_ptr<Transfer>> queue_;  // GUARDED_BY(mu_)
-  bool shutdown_ = false;                        // GUARDED_BY(mu_)
-  // Owned by the client thread.
-  std::unordered_map<CURL*, std::unique_ptr<Transfer>> running_;
-  std::mutex join_mu_;  // serialises concurrent Shutdown() calls around join
-  std::thread thread_;
+  // A failure while talking HTTP. On a reused connection that had not answered yet, the
+  // server most likely closed it while idle: try once more on a new connection.
+  void TransportError(const char* what, beast::error_code ec) {
+    if (reused_ && received_ == 0 && !retried_) {
+      retried_ = true;
+      conn_->Close();
+      conn_.reset();
+      reused_ = false;
+      return Connect();
+    }
+    if (what == std::string_view("Recv failure") && received_ == 0 &&
+        (ec == http::error::end_of_stream || ec == asio::error::eof)) {
+      return Fail(Unavailable(context_ + ": Empty reply from server"));
+    }
+    if (ec == http::error::partial_message || ec == asio::error::eof ||
+        ec == asio::ssl::error::stream_truncated) {
+      return Fail(Unavailable(context_ + ": transfer closed with " + std::to_string(received_) +
+                              " bytes received before the response ended"));
+    }
+    Fail(Unavailable(context_ + ": " + what + ": " + ec.message()));
+  }
+
+  void ReadHeader() {
+    parser_.emplace();
+    parser_->header_limit(kMaxHeaderBytes);
+    parser_->body_limit(boost::none);  // bounded below, after decoding
+    if (method_ == "HEAD") parser_->skip(true);
+    conn_->With([&](auto& stream) {
+      http::async_read_header(
+          stream, conn_->buffer, *parser_,
+          [self = shared_from_this()](beast::error_code ec, size_t n) {
+            if (self->finished_) return;
+            self->received_ += n;
+            if (ec) {
+              if (ec == http::error::header_limit) {
+                return self->Fail(Unavailable(self->context_ + ": response header exceeds " +
+                                              std::to_string(kMaxHeaderBytes) + " bytes"));
+              }
+              return self->TransportError("Recv failure", ec);
+            }
+            self->OnHeader();
+          });
+    });
+  }
+
+  void OnHeader() {
+    auto& msg = parser_->get();
+    int status = static_cast<int>(msg.result_int());
+    if (status >= 100 && status < 200 && status != 101) return ReadHeader();  // interim
+    response_.status = status;
+    response_.headers.Clear();
+    for (const auto& field : msg) {
+      response_.headers.Add(std::string(field.name_string()), std::string(field.value()));
+    }
+    redirecting_ = impl_->options().follow_redirects && IsRedirect(status) &&
+                   response_.headers.Has("Location");
+    inflater_.reset();
+    if (impl_->options().decompress_responses && !redirecting_) {
+      auto encoding = response_.headers.Get("Content-Encoding");
+      if (encoding &&
+          (EqualsIgnoreCase(*encoding, "gzip") || EqualsIgnoreCase(*encoding, "x-gzip") ||
+           EqualsIgnoreCase(*encoding, "deflate"))) {
+        inflater_ = std::make_unique<Inflater>();
+        if (!inflater_->Init(EqualsIgnoreCase(*encoding, "deflate"))) {
+          return Fail(Internal(context_ + ": zlib initialisation failed"));
+        }
+      }
+    }
+    if (!inflater_ && parser_->content_length() && *parser_->content_length() > max_bytes_ &&
+        !redirecting_) {
+      return TooLarge();
+    }
+    if (parser_->is_done()) return Complete();
+    ReadBody();
+  }
+
+  void ReadBody() {
+    auto& body = parser_->get().body();
+    body.data = buf_.data();
+    body.size = buf_.size();
+    conn_->With([&](auto& stream) {
+      http::async_read(stream, conn_->buffer, *parser_,
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (self->finished_) return;
+                         if (ec == http::error::need_buffer) ec = {};
+                         size_t n = self->buf_.size() - self->parser_->get().body().size;
+                         self->received_ += n;
+                         if (n > 0 && !self->Consume(n)) return;
+                         if (ec) return self->TransportError("Recv failure", ec);
+                         if (self->parser_->is_done()) return self->Complete();
+                         self->ReadBody();
+                       });
+    });
+  }
+
+  // Adds `n` bytes from buf_ to the body; false when the transfer failed.
+  bool Consume(size_t n) {
+    if (redirecting_) return true;  // a redirect's body is read and dropped
+    if (inflater_) {
+      bool too_large = false;
+      std::string error;
+      if (!inflater_->Feed(buf_.data(), n, response_.body, max_bytes_, too_large, error)) {
+        if (too_large) {
+          TooLarge();
+        } else {
+          Fail(Unavailable(context_ + ": Error while processing content unencoding: " + error));
+        }
+        return false;
+      }
+      return true;
+    }
+    if (response_.body.size() + n > max_bytes_) {
+      TooLarge();
+      return false;
+    }
+    response_.body.append(buf_.data(), n);
+    return true;
+  }
+
+  void TooLarge() {
+    Fail(ResourceExhausted(context_ + ": response body exceeds " + std::to_string(max_bytes_) +
+                           " bytes"));
+  }
+
+  void Complete() {
+    if (parser_->keep_alive() && conn_->buffer.size() == 0) {
+      impl_->PutIdle(std::move(conn_));
+    } else {
+      conn_->Close();
+      conn_.reset();
+    }
+    if (redirecting_) return Redirect();
+    finished_ = true;
+    deadline_.cancel();
+    connect_timer_.cancel();
+    auto self = shared_from_this();
+    impl_->Finished(this);
+    done_(std::move(response_));
+  }
+
+  // Follows a 301/302/303/307/308 the way curl does with CURLOPT_FOLLOWLOCATION.
+  void Redirect() {
+    if (++redirects_ > kMaxRedirects) {
+      return Fail(Unavailable(context_ + ": Maximum (" + std::to_string(kMaxRedirects) +
+                              ") redirects followed"));
+    }
+    std::string_view location = *response_.headers.Get("Location");
+    Result<Url> next = internal::ResolveReference(url_, location);
+    if (!next.ok()) {
+      return Fail(InvalidArgument(context_ + ": redirect to \"" + std::string(location) +
+                                  "\": " + next.status().message()));
+    }
+    int status = response_.status;
+    // 303: anything but HEAD becomes GET; 301/302: POST becomes GET (what browsers and curl
+    // do); 307/308 keep the method and body.
+    if ((status == 303 && method_ != "HEAD") ||
+        ((status == 301 || status == 302) && method_ == "POST")) {
+      method_ = "GET";
+      body_dropped_ = true;
+      dropped_headers_.insert("content-type");
+      dropped_headers_.insert("content-encoding");
+    }
+    if (next->scheme != url_.scheme || next->host != url_.host || next->port != url_.port) {
+      // Credentials are for the origin they were given for (curl drops them too).
+      dropped_headers_.insert("authorization");
+      dropped_headers_.insert("cookie");
+    }
+    url_ = std::move(*next);
+    retried_ = false;
+    Attempt();
+  }
+
+  static std::string Lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    return out;
+  }
+
+  HttpClient::Impl* impl_;
+  HttpRequest request_;
+  HttpClient::Callback done_;
+  std::string context_;  // "METHOD url" of the original request
+  Url url_;              // current URL (changes on redirects)
+  std::optional<Url> proxy_;
+  std::string method_;
+  std::string key_;
+  std::unordered_set<std::string> dropped_headers_;  // lowercase names not to send any more
+  bool body_dropped_ = false;
+  size_t max_bytes_ = 0;
+  std::chrono::milliseconds timeout_{0};
+  Clock::time_point start_;
+  Clock::time_point connect_start_;
+  asio::steady_timer deadline_;
+  asio::steady_timer connect_timer_;
+  tcp::resolver resolver_;
+  std::unique_ptr<Conn> conn_;
+  bool connecting_ = false;
+  bool reused_ = false;
+  bool retried_ = false;
+  bool redirecting_ = false;
+  bool finished_ = false;
+  int redirects_ = 0;
+  size_t received_ = 0;
+  std::unique_ptr<http::request<http::empty_body>> connect_req_;
+  std::unique_ptr<http::response_parser<http::empty_body>> connect_parser_;
+  std::unique_ptr<http::request<http::span_body<const char>>> req_;
+  std::optional<http::response_parser<http::buffer_body>> parser_;
+  std::unique_ptr<Inflater> inflater_;
+  std::array<char, 16384> buf_;
+  HttpResponse response_;
 };
+
+void HttpClient::Impl::Send(HttpRequest request, Callback done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!shutdown_) {
+      asio::post(ioc_, [this, request = std::move(request), done = std::move(done)]() mutable {
+        auto t = std::make_shared<Transfer>(this, std::move(request), std::move(done));
+        active_.emplace(t.get(), t);
+        t->Start();
+      });
+      return;
+    }
+  }
+  done(Cancelled(request.method + " " + request.url + ": http client is shut down"));
+}
+
+void HttpClient::Impl::Shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (!shutdown_) {
+      shutdown_ = true;
+      // Runs after every Start() posted before the flag was set, so each of those transfers
+      // gets its callback exactly once.
+      asio::post(ioc_, [this] {
+        std::vector<std::shared_ptr<Transfer>> running;
+        for (auto& [ptr, t] : active_) running.push_back(t);
+        for (auto& t : running) t->Fail(Cancelled(t->context() + ": http client is shut down"));
+        active_.clear();
+        for (auto& [key, conns] : idle_) {
+          for (auto& c : conns) c->Close();
+        }
+        idle_.clear();
+        sweep_timer_.cancel();
+        ioc_.stop();
+      });
+      work_.reset();
+    }
+  }
+  // REQUIRES (header): not on the client's thread, which could not join itself.
+  std::lock_guard join_lock(join_mu_);
+  if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
+}
+
+std::unique_ptr<Conn> HttpClient::Impl::TakeIdle(const std::string& key) {
+  auto it = idle_.find(key);
+  if (it == idle_.end()) return nullptr;
+  auto& conns = it->second;
+  Clock::time_point now = Clock::now();
+  while (!conns.empty()) {
+    std::unique_ptr<Conn> c = std::move(conns.back());
+    conns.pop_back();
+    if (now - c->idle_since < kIdleExpiry && c->LooksAlive()) {
+      if (conns.empty()) idle_.erase(it);
+      return c;
+    }
+    c->Close();
+  }
+  idle_.erase(it);
+  return nullptr;
+}
+
+void HttpClient::Impl::PutIdle(std::unique_ptr<Conn> conn) {
+  auto& conns = idle_[conn->key];
+  if (conns.size() >= kMaxIdlePerKey) {
+    conn->Close();
+    return;
+  }
+  conn->idle_since = Clock::now();
+  conns.push_back(std::move(conn));
+  if (!sweep_armed_) {
+    sweep_armed_ = true;
+    sweep_timer_.expires_after(kSweepInterval);
+    sweep_timer_.async_wait([this](beast::error_code ec) {
+      sweep_armed_ = false;
+      if (!ec) Sweep();
+    });
+  }
+}
+
+void HttpClient::Impl::Sweep() {
+  Clock::time_point now = Clock::now();
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& conns = it->second;
+    std::erase_if(conns, [&](std::unique_ptr<Conn>& c) {
+      if (now - c->idle_since < kIdleExpiry && c->LooksAlive()) return false;
+      c->Close();
+      return true;
+    });
+    it = conns.empty() ? idle_.erase(it) : std::next(it);
+  }
+  if (!idle_.empty() && !sweep_armed_) {
+    sweep_armed_ = true;
+    sweep_timer_.expires_after(kSweepInterval);
+    sweep_timer_.async_wait([this](beast::error_code ec) {
+      sweep_armed_ = false;
+      if (!ec) Sweep();
+    });
+  }
+}
+
+namespace {
+
+// Builds an SSL_CTX for `o`. Runs once per distinct options in the process (SharedTlsContext).
+Result<std::shared_ptr<ssl::context>> MakeTlsContext(const HttpClientTlsOptions& o) {
+  RETURN_IF_ERROR(internal::LoadOpenSsl());
+  std::shared_ptr<ssl::context> ctx;
+  try {
+    ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
+  } catch (const std::exception& e) {
+    return Unavailable(std::string("cannot create a TLS context: ") + e.what());
+  }
+  beast::error_code ec;
+  ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                       ssl::context::no_sslv3 | ssl::context::no_compression,
+                   ec);
+  SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+  if (o.insecure_skip_verify) {
+    ctx->set_verify_mode(ssl::verify_none, ec);
+  } else {
+    ctx->set_verify_mode(ssl::verify_peer, ec);
+    if (!o.ca_file.empty()) {
+      ctx->load_verify_file(o.ca_file, ec);
+      if (ec) return Unavailable("cannot load ca_file " + o.ca_file + ": " + ec.message());
+    } else {
+      ctx->set_default_verify_paths(ec);
+      if (ec) return Unavailable("cannot load the system CA store: " + ec.message());
+    }
+  }
+  if (!o.cert_file.empty()) {
+    ctx->use_certificate_chain_file(o.cert_file, ec);
+    if (ec) return Unavailable("cannot load cert_file " + o.cert_file + ": " + ec.message());
+    ctx->use_private_key_file(o.key_file.empty() ? o.cert_file : o.key_file, ssl::context::pem, ec);
+    if (ec) return Unavailable("cannot load key_file " + o.key_file + ": " + ec.message());
+  }
+  return ctx;
+}
+
+// One SSL_CTX per distinct TLS options, shared by every HttpClient in the process: a context
+// holds the parsed CA store (the system one is ~140 certificates, ~2 MB), and the prometheus
+// receiver alone has one client per scrape config. SSL_CTX is safe to share across threads
+// once configured. Contexts live while a client uses them.
+Result<std::shared_ptr<ssl::context>> SharedTlsContext(const HttpClientTlsOptions& o) {
+  static std::mutex mu;
+  static auto* cache = new std::map<std::string, std::weak_ptr<ssl::context>>();  // never freed
+  // Files are keyed with their modification time and size, so a client created after a
+  // certificate rotation (a config reload) never gets a context built from the old files.
+  auto file_key = [](const std::string& path) {
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0) return path + '\0';
+    return path + '\0' + std::to_string(st.st_mtim.tv_sec) + '.' +
+           std::to_string(st.st_mtim.tv_nsec) + '/' + std::to_string(st.st_size) + '\0';
+  };
+  std::string key = file_key(o.ca_file) + (o.insecure_skip_verify ? "1" : "0") +
+                    file_key(o.cert_file) + file_key(o.key_file);
+  std::lock_guard lock(mu);
+  if (auto ctx = (*cache)[key].lock()) return ctx;
+  ASSIGN_OR_RETURN(std::shared_ptr<ssl::context> ctx, MakeTlsContext(o));
+  (*cache)[key] = ctx;
+  return ctx;
+}
+
+}  // namespace
+
+Result<ssl::context*> HttpClient::Impl::TlsContext() {
+  if (tls_) return tls_.get();
+  ASSIGN_OR_RETURN(tls_, SharedTlsContext(options_.tls));
+  return tls_.get();
+}
 
 HttpClient::HttpClient(HttpClientOptions options)
     : impl_(std::make_unique<Impl>(std::move(options))) {}

@@ -1,22 +1,25 @@
 #pragma once
-// HttpClient: the HTTP client behind scraping and exporting, on libcurl's multi interface.
-// One HttpClient owns one curl multi handle and one background thread that drives every
-// transfer; connections (and TLS sessions) are reused across requests to the same host.
+// HttpClient: the HTTP/1.1 client behind scraping and exporting, on Boost.Beast/Asio.
+// One HttpClient owns one io_context and one background thread that drives every transfer;
+// connections are kept alive and reused per (scheme, host, port[, proxy]), idle ones are
+// closed after 55 s. OpenSSL is loaded on the first https request (net/openssl_loader.h).
 //
 // Threads: Send() and Shutdown() may be called from any thread. Callbacks passed to Send()
 // run on the client's thread and must be quick and must not call Shutdown(); the future
 // form needs no such care. The destructor calls Shutdown().
 //
-// Errors are Status values whose message names the method, URL and curl's explanation:
-//   "GET http://127.0.0.1:1/metrics: Failed to connect to 127.0.0.1 port 1 ...: Couldn't
-//    connect to server"
+// Errors are Status values whose message names the method, URL and the reason:
+//   "GET http://127.0.0.1:1/metrics: Couldn't connect to server: failed to connect to
+//    127.0.0.1 port 1 after 0 ms: Connection refused"
 // Codes: kUnavailable for connection/transport/TLS failures (retryable), kDeadlineExceeded
 // for timeouts, kResourceExhausted for a response over max_response_bytes, kInvalidArgument
-// for a malformed URL or unsupported scheme, kCancelled after Shutdown(). An HTTP error
-// status (404, 503) is not an error here: it comes back as a response to interpret.
+// for a malformed URL, unsupported scheme or forbidden header, kCancelled after Shutdown().
+// An HTTP error status (404, 503) is not an error here: it comes back as a response.
 //
-// Proxies: curl's environment handling stays on (http_proxy, HTTPS_PROXY, NO_PROXY, ...)
-// unless HttpClientOptions::proxy_url is set.
+// Proxies: unless HttpClientOptions::proxy_url is set, the environment decides the way curl
+// reads it: http_proxy (lowercase only) for http, https_proxy/HTTPS_PROXY for https,
+// all_proxy/ALL_PROXY for both, no_proxy/NO_PROXY exempting hosts (also from proxy_url).
+// http requests go to the proxy in absolute form; https ones through a CONNECT tunnel.
 
 #include <chrono>
 #include <functional>
@@ -38,6 +41,7 @@ struct HttpClientTlsOptions {
 
 struct HttpClientOptions {
   // Defaults for requests that leave their own fields at zero.
+  // Name lookup, TCP connect, proxy CONNECT and TLS handshake of a new connection.
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds timeout{30'000};  // whole transfer
   // Counted after decoding when decompress_responses is on, so it also bounds gzip bombs.
@@ -45,9 +49,12 @@ struct HttpClientOptions {
   // Sends Accept-Encoding for gzip and deflate and decodes such responses (off: bodies are
   // returned as sent, and no Accept-Encoding is added).
   bool decompress_responses = false;
-  bool follow_redirects = true;  // up to 10, http and https only
-  std::string user_agent;        // empty: "Astrolabe/<version>"
-  std::string proxy_url;         // empty: curl's environment variables decide
+  // Up to 10, http and https only. 303 turns any method but HEAD into GET, 301/302 turn POST
+  // into GET; 307/308 keep method and body. Authorization and Cookie headers are dropped when
+  // the redirect leaves the origin.
+  bool follow_redirects = true;
+  std::string user_agent;  // empty: "Astrolabe/<version>"
+  std::string proxy_url;   // http://[user:pass@]host[:port]; empty: the environment
   HttpClientTlsOptions tls;
 };
 

@@ -432,6 +432,23 @@ TEST(RefusalLog, LogsOncePerIntervalAndCountsWhatItHeldBack) {
   EXPECT_EQ(held, 2u);
 }
 
+TEST_F(ScrapeLoopTest, TwoThousandSeriesTargetGzipped) {
+  std::string body = "# TYPE load gauge\n";
+  for (int i = 0; i < 2000; ++i) {
+    body += "load{pod=\"p" + std::to_string(i) + "\",zone=\"z" + std::to_string(i % 7) + "\"} " +
+            std::to_string(i) + "\n";
+  }
+  target_.Serve(Gzip(body));
+  target_.SetContentEncoding("gzip");
+  for (int scrape = 0; scrape < 2; ++scrape) {  // the second rides the pooled connection
+    ScrapeResult r = (scrape == 0 ? Loop() : *loop_).ScrapeOnce();
+    ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+    EXPECT_EQ(r.samples_scraped, 2000u);
+    EXPECT_EQ(r.series_added, scrape == 0 ? 2000u : 0u);
+  }
+  EXPECT_EQ(NumberPoints(FindMetric(Last(), "load"))->size(), 2000u);
+}
+
 TEST_F(ScrapeLoopTest, MissingContentTypeFallsBackToText) {
   target_.Serve("# TYPE x counter\nx 3\n", "");
   ScrapeResult r = Loop().ScrapeOnce();
