@@ -72,7 +72,9 @@ const Sample* FindOoo(const MemSeries& s, int64_t t) {
 }  // namespace
 
 Head::Head(HeadOptions options)
-    : options_(options), stripes_(std::make_unique<Stripe[]>(kStripes)) {}
+    : options_(options),
+      commit_log_(options.commit_log),
+      stripes_(std::make_unique<Stripe[]>(kStripes)) {}
 
 Head::~Head() = default;
 

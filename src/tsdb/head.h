@@ -115,6 +115,9 @@ class Head final : public storage::Storage {
   // Applies samples with the commit rules.
   ReplayStats ReplaySamples(std::span<const SampleRecord> samples);
   void ReplayMetadata(std::string_view family, const storage::MetricMetadata& metadata);
+  // Attaches the commit log once replay is done (replayed records must not be logged again).
+  // REQUIRES: no commit is under way.
+  void set_commit_log(CommitLog* log) { commit_log_.store(log, std::memory_order_release); }
 
   // ---- readers ----
   // Refs of series matching all matchers (no time filtering), ascending.
@@ -161,6 +164,8 @@ class Head final : public storage::Storage {
   void NoteCommitted(int64_t t);
 
   const HeadOptions options_;
+  // options_.commit_log until set_commit_log(); read by every commit.
+  std::atomic<CommitLog*> commit_log_;
   std::unique_ptr<Stripe[]> stripes_;
   SymbolTable symbols_;
   MemPostings postings_;

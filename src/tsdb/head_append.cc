@@ -40,7 +40,7 @@ class HeadAppender final : public storage::Appender {
   Status Commit() override {
     if (done_) return FailedPrecondition("commit after commit or rollback");
     done_ = true;
-    if (CommitLog* log = head_->options_.commit_log;
+    if (CommitLog* log = head_->commit_log_.load(std::memory_order_acquire);
         log != nullptr && (!pending_.empty() || !metadata_.empty())) {
       RETURN_IF_ERROR(LogBatch(*log));
     }

@@ -2,13 +2,11 @@
 
 #include <snappy.h>
 
-#include <array>
 #include <cstdint>
 #include <cstring>
 
-#if defined(__x86_64__)
-#include <nmmintrin.h>
-#endif
+#include "common/crc32c.h"
+
 
 namespace astrolabe::wire {
 namespace {
@@ -16,19 +14,8 @@ namespace {
 constexpr std::string_view kStreamIdentifier("\xff\x06\x00\x00sNaPpY", 10);
 constexpr size_t kMaxChunkData = 65536;  // uncompressed bytes per chunk, at most
 
-constexpr std::array<uint32_t, 256> MakeCrcTable() {
-  std::array<uint32_t, 256> table{};
-  for (uint32_t i = 0; i < 256; ++i) {
-    uint32_t c = i;
-    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ 0x82F63B78u : c >> 1;
-    table[i] = c;
-  }
-  return table;
-}
-constexpr std::array<uint32_t, 256> kCrcTable = MakeCrcTable();
-
 uint32_t MaskedCrc(std::string_view data) {
-  uint32_t c = Crc32c(data);
+  uint32_t c = astrolabe::Crc32c(data);
   return ((c >> 15) | (c << 17)) + 0xa282ead8u;
 }
 
@@ -51,41 +38,6 @@ Status TooBig(size_t max_size) {
 }
 
 }  // namespace
-
-namespace {
-
-uint32_t Crc32cTable(const unsigned char* p, size_t n, uint32_t c) {
-  for (size_t i = 0; i < n; ++i) c = kCrcTable[(c ^ p[i]) & 0xFF] ^ (c >> 8);
-  return c;
-}
-
-#if defined(__x86_64__)
-// SSE 4.2's crc32 instruction computes CRC-32C: 8 bytes per instruction instead of one table
-// lookup per byte (the framed format checksums every byte it carries).
-__attribute__((target("sse4.2"))) uint32_t Crc32cSse42(const unsigned char* p, size_t n,
-                                                       uint32_t c) {
-  uint64_t c64 = c;
-  for (; n >= 8; n -= 8, p += 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    c64 = _mm_crc32_u64(c64, v);
-  }
-  auto c32 = static_cast<uint32_t>(c64);
-  for (; n > 0; --n, ++p) c32 = _mm_crc32_u8(c32, *p);
-  return c32;
-}
-const bool kHaveSse42 = __builtin_cpu_supports("sse4.2");
-#endif
-
-}  // namespace
-
-uint32_t Crc32c(std::string_view data) {
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-#if defined(__x86_64__)
-  if (kHaveSse42) return Crc32cSse42(p, data.size(), 0xFFFFFFFFu) ^ 0xFFFFFFFFu;
-#endif
-  return Crc32cTable(p, data.size(), 0xFFFFFFFFu) ^ 0xFFFFFFFFu;
-}
 
 void SnappyCompress(std::string_view data, std::string* out) {
   size_t old = out->size();

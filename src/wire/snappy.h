@@ -44,7 +44,4 @@ bool IsSnappyFramed(std::string_view data);
 // stream identifier is present, block otherwise.
 Result<std::string> SnappyDecompressAuto(std::string_view data, size_t max_size);
 
-// CRC-32C (Castagnoli) of `data`, as the framing format uses before masking. Exposed for tests.
-uint32_t Crc32c(std::string_view data);
-
 }  // namespace astrolabe::wire

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "tsdb/wal/crc32c.h"
+#include "common/crc32c.h"
 
 namespace astrolabe::tsdb::wal {
 namespace {

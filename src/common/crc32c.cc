@@ -1,4 +1,4 @@
-#include "tsdb/wal/crc32c.h"
+#include "common/crc32c.h"
 
 #include <array>
 #include <bit>
@@ -8,7 +8,7 @@
 #include <nmmintrin.h>
 #endif
 
-namespace astrolabe::tsdb::wal {
+namespace astrolabe {
 namespace {
 
 constexpr uint32_t kPolynomial = 0x82F63B78u;  // reflected Castagnoli
@@ -99,4 +99,4 @@ uint32_t Crc32cExtendPortable(uint32_t crc, const void* data, size_t size) {
 
 bool Crc32cHardwareAccelerated() { return HaveSse42(); }
 
-}  // namespace astrolabe::tsdb::wal
+}  // namespace astrolabe

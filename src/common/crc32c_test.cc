@@ -1,11 +1,11 @@
-#include "tsdb/wal/crc32c.h"
+#include "common/crc32c.h"
 
 #include <random>
 #include <string>
 
 #include <gtest/gtest.h>
 
-namespace astrolabe::tsdb::wal {
+namespace astrolabe {
 namespace {
 
 // RFC 3720 (iSCSI) appendix B.4 test vectors, plus the common "123456789" check value.
@@ -62,4 +62,4 @@ TEST(Crc32cTest, ReportsAcceleration) {
 }
 
 }  // namespace
-}  // namespace astrolabe::tsdb::wal
+}  // namespace astrolabe
