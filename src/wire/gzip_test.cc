@@ -84,3 +84,32 @@ TEST(GzipTest, RejectsCorruptTruncatedAndTrailingData) {
 
 }  // namespace
 }  // namespace astrolabe::wire
+
+namespace astrolabe::wire {
+namespace {
+
+TEST(ZlibTest, RoundTripKnownStreamAndErrors) {
+  std::string z;
+  ASSERT_TRUE(ZlibCompress("hello", &z).ok());
+  EXPECT_EQ(test::Hex(z.substr(0, 2)), "78 9c");  // zlib header, default level
+  // python3 -c 'import zlib; print(zlib.compress(b"hello").hex())'
+  auto known = ZlibDecompress(test::Unhex("789ccb48cdc9c90700062c0215"), 100);
+  ASSERT_TRUE(known.ok()) << known.status().ToString();
+  EXPECT_EQ(*known, "hello");
+  std::string big(1 << 20, 'x');
+  std::string zb;
+  ASSERT_TRUE(ZlibCompress(big, &zb, 9).ok());
+  auto back = ZlibDecompress(zb, big.size());
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, big);
+  EXPECT_EQ(ZlibDecompress(zb, big.size() - 1).status().code(), StatusCode::kResourceExhausted);
+  for (size_t n = 0; n < z.size(); ++n) EXPECT_FALSE(ZlibDecompress(z.substr(0, n), 100).ok()) << n;
+  EXPECT_NE(ZlibDecompress(z + z, 100).status().message().find("trailing"), std::string::npos);
+  std::string gz;
+  ASSERT_TRUE(GzipCompress("hello", &gz).ok());
+  EXPECT_FALSE(ZlibDecompress(gz, 100).ok());
+  EXPECT_FALSE(ZlibCompress("x", &z, 0).ok());
+}
+
+}  // namespace
+}  // namespace astrolabe::wire
