@@ -1,5 +1,5 @@
-// Fuzzes the bounded decompressors (src/wire/zstd.h, src/wire/snappy.h): the first byte picks
-// zstd, snappy block, snappy framed or upstream's snappy auto-detection; the rest is
+// Fuzzes the bounded decompressors (src/wire/zstd.h, snappy.h, gzip.h's zlib): the first byte
+// picks zstd, snappy block, snappy framed, upstream's snappy auto-detection or zlib; the rest is
 // decompressed with a 1 MiB bound. Output past the bound, an error without a message, or a
 // successful result that does not survive compress → decompress unchanged aborts.
 // Seeds: fuzz/corpus/decompress/.
@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "wire/gzip.h"
 #include "wire/snappy.h"
 #include "wire/zstd.h"
 
@@ -31,7 +32,7 @@ void Check(const astrolabe::Result<std::string>& r) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string_view bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  switch (data[0] % 4) {
+  switch (data[0] % 5) {
     case 0: {
       auto r = ZstdDecompress(bytes, kMax);
       Check(r);
@@ -65,9 +66,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
-    default:
+    case 3:
       Check(SnappyDecompressAuto(bytes, kMax));
       break;
+    default: {
+      auto r = ZlibDecompress(bytes, kMax);
+      Check(r);
+      if (r.ok()) {
+        std::string z;
+        if (!ZlibCompress(*r, &z).ok()) std::abort();
+        auto back = ZlibDecompress(z, kMax);
+        if (!back.ok() || *back != *r) std::abort();
+      }
+      break;
+    }
   }
   return 0;
 }

@@ -8,22 +8,25 @@
 namespace astrolabe::wire {
 namespace {
 
-// windowBits for zlib: 15 (32 KiB window) + 16 selects the gzip wrapper.
+// windowBits for zlib: 15 (32 KiB window) + 16 selects the gzip wrapper; 15 alone the zlib
+// (RFC 1950) wrapper.
 constexpr int kGzipWindowBits = 15 + 16;
-// 15 alone selects the zlib wrapper (RFC 1950), HTTP's `Content-Encoding: deflate`.
 constexpr int kZlibWindowBits = 15;
 // zlib counts in uInt; feed it at most this much at a time.
 constexpr size_t kChunk = 1u << 30;
 
 }  // namespace
 
-Status GzipCompress(std::string_view data, std::string* out, int level) {
+namespace {
+
+Status Compress(std::string_view data, std::string* out, int level, int window_bits,
+                const std::string& name) {
   if (level != Z_DEFAULT_COMPRESSION && (level < 1 || level > 9)) {
-    return InvalidArgument("gzip level must be 1..9 or -1, got " + std::to_string(level));
+    return InvalidArgument(name + " level must be 1..9 or -1, got " + std::to_string(level));
   }
   z_stream zs{};
-  if (deflateInit2(&zs, level, Z_DEFLATED, kGzipWindowBits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-    return ResourceExhausted("gzip: deflateInit2 failed");
+  if (deflateInit2(&zs, level, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return ResourceExhausted(name + ": deflateInit2 failed");
   }
   size_t old = out->size();
   // deflateBound is exact enough for one pass when the input fits one call.
@@ -49,19 +52,16 @@ Status GzipCompress(std::string_view data, std::string* out, int level) {
   } while (consumed < data.size());
   deflateEnd(&zs);
   out->resize(old + written);
-  if (rc != Z_STREAM_END) return Internal("gzip: deflate did not finish");
+  if (rc != Z_STREAM_END) return Internal(name + ": deflate did not finish");
   return Status::Ok();
 }
 
-namespace {
-
-// Inflates `data` in the gzip wrapper (several members allowed, as `cat a.gz b.gz` makes)
-// or the zlib one; messages start with "gzip: " or "zlib: ".
-Result<std::string> Inflate(std::string_view data, size_t max_size, bool gzip) {
-  const std::string name = gzip ? "gzip" : "zlib";
+// Inflates one stream (zlib) or one or more members (gzip: `multi_member`).
+Result<std::string> Decompress(std::string_view data, size_t max_size, int window_bits,
+                               bool multi_member, const std::string& name) {
   std::string out;
   z_stream zs{};
-  if (inflateInit2(&zs, gzip ? kGzipWindowBits : kZlibWindowBits) != Z_OK) {
+  if (inflateInit2(&zs, window_bits) != Z_OK) {
     return ResourceExhausted(name + ": inflateInit2 failed");
   }
   size_t consumed = 0;
@@ -90,7 +90,7 @@ Result<std::string> Inflate(std::string_view data, size_t max_size, bool gzip) {
     if (rc == Z_STREAM_END) {
       member_done = true;
       if (consumed == data.size()) break;
-      if (!gzip) {
+      if (!multi_member) {
         error = InvalidArgument(name + ": trailing bytes after the stream");
         break;
       }
@@ -107,8 +107,7 @@ Result<std::string> Inflate(std::string_view data, size_t max_size, bool gzip) {
       break;
     }
     if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      error =
-          InvalidArgument(name + ": " + (zs.msg != nullptr ? zs.msg : "corrupt data"));
+      error = InvalidArgument(name + ": " + (zs.msg != nullptr ? zs.msg : "corrupt data"));
       break;
     }
   }
@@ -120,12 +119,20 @@ Result<std::string> Inflate(std::string_view data, size_t max_size, bool gzip) {
 
 }  // namespace
 
+Status GzipCompress(std::string_view data, std::string* out, int level) {
+  return Compress(data, out, level, kGzipWindowBits, "gzip");
+}
+
 Result<std::string> GzipDecompress(std::string_view data, size_t max_size) {
-  return Inflate(data, max_size, /*gzip=*/true);
+  return Decompress(data, max_size, kGzipWindowBits, /*multi_member=*/true, "gzip");
+}
+
+Status ZlibCompress(std::string_view data, std::string* out, int level) {
+  return Compress(data, out, level, kZlibWindowBits, "zlib");
 }
 
 Result<std::string> ZlibDecompress(std::string_view data, size_t max_size) {
-  return Inflate(data, max_size, /*gzip=*/false);
+  return Decompress(data, max_size, kZlibWindowBits, /*multi_member=*/false, "zlib");
 }
 
 }  // namespace astrolabe::wire

@@ -1,6 +1,7 @@
 #pragma once
-// Gzip (RFC 1952) framing for OTLP/HTTP bodies sent or received with
-// `Content-Encoding: gzip` (the otlp_http exporter's default compression).
+// Gzip (RFC 1952) and zlib (RFC 1950) framing for OTLP/HTTP bodies sent or received with
+// `Content-Encoding: gzip` (the otlp_http exporter's default compression), `zlib` or
+// `deflate`.
 //
 // Decompression is bounded: a receiver passes its decompressed-body limit and a small request
 // cannot expand past it (a "zip bomb" is refused after at most max_size bytes of output).
@@ -24,8 +25,11 @@ Status GzipCompress(std::string_view data, std::string* out, int level = -1);
 // output would exceed `max_size` bytes.
 Result<std::string> GzipDecompress(std::string_view data, size_t max_size);
 
-// Decompresses one zlib stream (RFC 1950): HTTP's `Content-Encoding: deflate` (and the
-// collector's `zlib`). Errors as GzipDecompress; bytes after the stream are an error.
+// The zlib (RFC 1950) wrapper around the same deflate data: what the Go collector sends and
+// reads for both `Content-Encoding: zlib` and `Content-Encoding: deflate` (Go's
+// compress/zlib). Same levels and errors as the gzip functions; one stream only (trailing
+// bytes are kInvalidArgument).
+Status ZlibCompress(std::string_view data, std::string* out, int level = -1);
 Result<std::string> ZlibDecompress(std::string_view data, size_t max_size);
 
 }  // namespace astrolabe::wire

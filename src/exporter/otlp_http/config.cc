@@ -6,7 +6,7 @@ namespace astrolabe::exporter::otlp_http {
 
 namespace {
 
-// Upstream's configcompression accepts these; zlib, deflate and lz4 are not implemented here.
+// Upstream's configcompression accepts these; lz4 is not implemented here.
 constexpr std::array<std::string_view, 9> kKnownCompressions = {
     "", "none", "gzip", "zstd", "snappy", "zlib", "deflate", "lz4", "x-snappy-framed"};
 
@@ -141,7 +141,7 @@ Status Config::Validate() const {
   if (!KnownCompression(compression)) {
     return InvalidArgument("unsupported compression type \"" + compression + "\"");
   }
-  if (compression == "zlib" || compression == "deflate" || compression == "lz4") {
+  if (compression == "lz4") {
     return InvalidArgument("compression \"" + compression + "\" is not supported yet");
   }
   if (timeout.count() < 0) return InvalidArgument("timeout must be non-negative");

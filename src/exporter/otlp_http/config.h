@@ -9,8 +9,8 @@
 //       metrics_endpoint: ""          # used verbatim when set; same for traces_, logs_
 //       headers: {Authorization: "Api-Token ..."}   # values are secrets (redacted)
 //       encoding: proto               # proto | json
-//       compression: gzip             # gzip | zstd | snappy | x-snappy-framed | none
-//                                     # (zlib, deflate, lz4: not supported yet)
+//       compression: gzip             # gzip | zstd | snappy | x-snappy-framed | zlib |
+//                                     # deflate | none (lz4: not supported yet)
 //       timeout: 30s                  # per HTTP request
 //       proxy_url: ""
 //       tls: {ca_file: "", insecure_skip_verify: false, cert_file: "", key_file: ""}
@@ -107,7 +107,7 @@ struct Config : component::ComponentConfig {
   void Visit(config::Visitor& v) override;
   // `at least one endpoint must be specified`; `endpoint must be a valid URL` (and
   // `metrics_endpoint must be a valid URL`, ...): an http or https URL with a host;
-  // `invalid encoding type: x`; `compression "zlib" is not supported yet` (also deflate, lz4);
+  // `invalid encoding type: x`; `compression "lz4" is not supported yet`;
   // `timeout must be non-negative`; then the nested retry and queue rules, prefixed with
   // "retry_on_failure: " / "sending_queue: ".
   Status Validate() const override;

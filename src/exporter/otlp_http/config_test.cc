@@ -152,7 +152,6 @@ TEST(OtlpHttpConfig, ValidationMessages) {
        "metrics_endpoint must be a valid URL"},
       {[](Config& c) { c.logs_endpoint = "http://a b"; }, "logs_endpoint must be a valid URL"},
       {[](Config& c) { c.encoding = "x"; }, "invalid encoding type: x"},
-      {[](Config& c) { c.compression = "zlib"; }, "compression \"zlib\" is not supported yet"},
       {[](Config& c) { c.compression = "lz4"; }, "compression \"lz4\" is not supported yet"},
       {[](Config& c) { c.timeout = Duration(-1); }, "timeout must be non-negative"},
       {[](Config& c) { c.retry_on_failure.initial_interval = Duration(-1); },
@@ -190,7 +189,8 @@ TEST(OtlpHttpConfig, ValidationMessages) {
 
 TEST(OtlpHttpConfig, JsonAndEveryImplementedCompressionValidate) {
   for (const char* encoding : {"proto", "json"}) {
-    for (const char* compression : {"", "none", "gzip", "zstd", "snappy", "x-snappy-framed"}) {
+    for (const char* compression :
+         {"", "none", "gzip", "zstd", "snappy", "x-snappy-framed", "zlib", "deflate"}) {
       Config c = WithEndpoint();
       c.encoding = encoding;
       c.compression = compression;

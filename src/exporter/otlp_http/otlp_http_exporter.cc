@@ -289,6 +289,8 @@ Result<std::string> EncodeBody(const ExportRequest& request, const Config& confi
     RETURN_IF_ERROR(wire::GzipCompress(raw, &out));
   } else if (c == "zstd") {
     RETURN_IF_ERROR(wire::ZstdCompress(raw, &out));
+  } else if (c == "zlib" || c == "deflate") {
+    RETURN_IF_ERROR(wire::ZlibCompress(raw, &out));  // both are Go's compress/zlib upstream
   } else if (c == "snappy") {
     wire::SnappyCompress(raw, &out);  // block format, as upstream since confighttp.framedSnappy
   } else if (c == "x-snappy-framed") {

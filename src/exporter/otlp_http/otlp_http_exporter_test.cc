@@ -420,13 +420,15 @@ std::string Decompress(const std::string& encoding, const std::string& body) {
     raw = wire::SnappyDecompress(body, 64 << 20);
   }
   if (encoding == "x-snappy-framed") raw = wire::SnappyFramedDecompress(body, 64 << 20);
+  if (encoding == "zlib" || encoding == "deflate") raw = wire::ZlibDecompress(body, 64 << 20);
   EXPECT_TRUE(raw.ok()) << encoding << ": " << raw.status().ToString();
   return raw.ok() ? *raw : std::string();
 }
 
 TEST_F(OtlpHttpExporterTest, EveryEncodingAndCompressionArrivesIntact) {
   for (const char* encoding : {"proto", "json"}) {
-    for (const char* compression : {"none", "gzip", "zstd", "snappy", "x-snappy-framed"}) {
+    for (const char* compression :
+         {"none", "gzip", "zstd", "snappy", "x-snappy-framed", "zlib", "deflate"}) {
       SCOPED_TRACE(std::string(encoding) + " " + compression);
       Sink sink;
       Config c = SyncConfig();
