@@ -441,3 +441,34 @@ TEST_F(OutageDrill, PermanentErrorsAreNotRetried) {
 
 }  // namespace
 }  // namespace astrolabe::e2e
+
+namespace astrolabe::e2e {
+namespace {
+
+// Not a drill, but the same setup: a queue naming a storage extension that does not run
+// stops the collector at start, and the message names the id.
+TEST(PersistentQueueConfig, AnUnknownStorageIdStopsTheStartNamingIt) {
+  Target target;
+  Ports ports;
+  const std::string config =
+      WriteTempFile("drill.yaml", Head(target, ports) +
+                                      "  pipelines:\n"
+                                      "    metrics:\n"
+                                      "      receivers: [prometheus]\n"
+                                      "      exporters: [otlp_http]\n"
+                                      "exporters:\n"
+                                      "  otlp_http:\n"
+                                      "    endpoint: http://127.0.0.1:1\n"
+                                      "    sending_queue:\n"
+                                      "      storage: file_storage/missing\n");
+  RunResult run = RunProcess({AstrolabeBinary(), "collector", "--config", config}, 30s);
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.err, HasSubstr("sending_queue: storage extension \"file_storage/missing\" "
+                                 "not found"));
+  // validate checks the config, not the running extensions: the id is well-formed.
+  RunResult validate = RunProcess({AstrolabeBinary(), "validate", "--config", config}, 30s);
+  EXPECT_EQ(validate.exit_code, 0) << validate.err;
+}
+
+}  // namespace
+}  // namespace astrolabe::e2e
