@@ -7,8 +7,9 @@
 //   ServerErrorsForAMinute       the sink answers 503 for 60 s, then 200: every value
 //                                scraped meanwhile arrives, none is counted failed.
 //   KillDashNineWithPersistentQueue  the sink is down; the collector, with a file_storage
-//                                persistent queue, is killed with SIGKILL and restarted;
-//                                when the sink comes up every value arrives.
+//                                persistent queue, is killed with SIGKILL, restarted and
+//                                reloaded (SIGHUP); when the sink comes up every value
+//                                arrives.
 //   PermanentErrorsAreNotRetried  sinks answering 400, 401, 413 get exactly one request
 //                                per batch, and the collector's /metrics counts the points
 //                                as send_failed (and none as sent).
@@ -344,6 +345,13 @@ TEST_F(OutageDrill, KillDashNineWithPersistentQueue) {
   Subprocess collector;
   ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
   std::this_thread::sleep_for(2s);  // restarted while the platform is still down
+  // A reload (SIGHUP) hands the stored queue from the old exporter instance to the new one:
+  // the old one closes its files, the new one opens and loads them.
+  collector.Signal(SIGHUP);
+  ASSERT_TRUE(Eventually(
+      [&] { return collector.Stderr().find("configuration generation 2") != std::string::npos; },
+      20s))
+      << collector.Stderr();
   sink.Start();
   const bool all = Eventually(
       [&] {
