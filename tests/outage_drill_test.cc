@@ -7,8 +7,9 @@
 //   ServerErrorsForAMinute       the sink answers 503 for 60 s, then 200: every value
 //                                scraped meanwhile arrives, none is counted failed.
 //   KillDashNineWithPersistentQueue  the sink is down; the collector, with a file_storage
-//                                persistent queue, is killed with SIGKILL and restarted;
-//                                when the sink comes up every value arrives.
+//                                persistent queue, is killed with SIGKILL, restarted and
+//                                reloaded (SIGHUP); when the sink comes up every value
+//                                arrives.
 //   PermanentErrorsAreNotRetried  sinks answering 400, 401, 413 get exactly one request
 //                                per batch, and the collector's /metrics counts the points
 //                                as send_failed (and none as sent).
@@ -344,6 +345,13 @@ TEST_F(OutageDrill, KillDashNineWithPersistentQueue) {
   Subprocess collector;
   ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
   std::this_thread::sleep_for(2s);  // restarted while the platform is still down
+  // A reload (SIGHUP) hands the stored queue from the old exporter instance to the new one:
+  // the old one closes its files, the new one opens and loads them.
+  collector.Signal(SIGHUP);
+  ASSERT_TRUE(Eventually(
+      [&] { return collector.Stderr().find("configuration generation 2") != std::string::npos; },
+      20s))
+      << collector.Stderr();
   sink.Start();
   const bool all = Eventually(
       [&] {
@@ -437,6 +445,37 @@ TEST_F(OutageDrill, PermanentErrorsAreNotRetried) {
   }
   EXPECT_THAT(err, HasSubstr("Exporting failed. Dropping data."));
   EXPECT_THAT(err, Not(HasSubstr("Will retry")));
+}
+
+}  // namespace
+}  // namespace astrolabe::e2e
+
+namespace astrolabe::e2e {
+namespace {
+
+// Not a drill, but the same setup: a queue naming a storage extension that does not run
+// stops the collector at start, and the message names the id.
+TEST(PersistentQueueConfig, AnUnknownStorageIdStopsTheStartNamingIt) {
+  Target target;
+  Ports ports;
+  const std::string config =
+      WriteTempFile("drill.yaml", Head(target, ports) +
+                                      "  pipelines:\n"
+                                      "    metrics:\n"
+                                      "      receivers: [prometheus]\n"
+                                      "      exporters: [otlp_http]\n"
+                                      "exporters:\n"
+                                      "  otlp_http:\n"
+                                      "    endpoint: http://127.0.0.1:1\n"
+                                      "    sending_queue:\n"
+                                      "      storage: file_storage/missing\n");
+  RunResult run = RunProcess({AstrolabeBinary(), "collector", "--config", config}, 30s);
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.err, HasSubstr("sending_queue: storage extension \"file_storage/missing\" "
+                                 "not found"));
+  // validate checks the config, not the running extensions: the id is well-formed.
+  RunResult validate = RunProcess({AstrolabeBinary(), "validate", "--config", config}, 30s);
+  EXPECT_EQ(validate.exit_code, 0) << validate.err;
 }
 
 }  // namespace

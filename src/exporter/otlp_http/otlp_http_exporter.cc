@@ -168,8 +168,19 @@ Status OtlpHttpExporter::Shutdown(component::Deadline deadline) {
     wake_.notify_all();  // retry sleeps that would outlast the deadline give up now
   }
 
-  // 1. Drain until the deadline.
-  if (queue_) {
+  // 1. Drain until the deadline. A persistent queue does not drain (as upstream): what is
+  //    queued stays stored for the next start; requests being sent finish their current
+  //    attempt (until the deadline) and are not retried.
+  if (queue_ && store_) {
+    queue_->Close();
+    queue_->StopTaking();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_retrying_ = true;
+      wake_.notify_all();
+    }
+    (void)queue_->WaitHandlers(deadline);
+  } else if (queue_) {
     queue_->Close();
     if (was_started) (void)queue_->WaitIdle(deadline);
   } else {
@@ -344,6 +355,7 @@ Status OtlpHttpExporter::Export(ExportRequest& request) {
       CountFailed(request, err);
       return err;
     }
+    if (RetryStopped()) return Interrupted(request, err.Annotate("exporter is shutting down"));
     Duration delay = std::max(*next, attempt.throttle.value_or(Duration(0)));
     if (auto dl = ShutdownDeadline(); dl && Steady::now() + delay > *dl) {
       return Interrupted(request, err.Annotate("request will be cancelled before next retry"));
@@ -453,8 +465,8 @@ bool OtlpHttpExporter::Sleep(Duration delay) {
   std::unique_lock<std::mutex> lock(mu_);
   // Wakes early (false) on abort, or as soon as shutdown begins with a deadline before
   // the end of this sleep.
-  bool interrupted =
-      wake_.wait_until(lock, end, [&] { return aborted_ || (shutting_down_ && deadline_ < end); });
+  bool interrupted = wake_.wait_until(
+      lock, end, [&] { return aborted_ || stop_retrying_ || (shutting_down_ && deadline_ < end); });
   return !interrupted;
 }
 
@@ -462,6 +474,11 @@ std::optional<component::Deadline> OtlpHttpExporter::ShutdownDeadline() const {
   std::lock_guard<std::mutex> lock(mu_);
   if (!shutting_down_) return std::nullopt;
   return deadline_;
+}
+
+bool OtlpHttpExporter::RetryStopped() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return stop_retrying_;
 }
 
 bool OtlpHttpExporter::Aborted() const {

@@ -32,9 +32,10 @@
 // (persistent_queue.h): Start opens one client per signal and queues what a previous
 // run left before anything new; Consume* returns OK only once the request is stored;
 // a request leaves storage once its export finished (delivered, or dropped as a
-// permanent failure or after the last retry). Requests still queued or interrupted by
-// Shutdown stay stored for the next start and are not counted failed. Start fails when
-// the extension is missing or is not a storage extension.
+// permanent failure or after the last retry). Shutdown does not drain a persistent queue:
+// requests being sent finish their current attempt (until the deadline) without retries,
+// and whatever is not finished stays stored for the next start, not counted failed. Start fails
+// when the extension is missing or is not a storage extension.
 //
 // Telemetry (when CreateSettings::telemetry or the host's is available), label exporter=<id>:
 // otelcol_exporter_sent_<items>_total, otelcol_exporter_send_failed_<items>_total,
@@ -132,6 +133,8 @@ class OtlpHttpExporter : public component::Exporter {
   // The shutdown deadline once Shutdown has begun.
   std::optional<component::Deadline> ShutdownDeadline() const;
   bool Aborted() const;
+  // True once Shutdown of a persistent queue began: requests are not retried any more.
+  bool RetryStopped() const;
   void CountFailed(const ExportRequest& request, const Status& status);
   void WarnPartialSuccess(component::Signal signal, int64_t rejected, const std::string& message);
 
@@ -153,6 +156,7 @@ class OtlpHttpExporter : public component::Exporter {
   bool started_ = false;              // GUARDED_BY(mu_)
   bool shutting_down_ = false;        // GUARDED_BY(mu_)
   bool aborted_ = false;              // GUARDED_BY(mu_)
+  bool stop_retrying_ = false;        // GUARDED_BY(mu_): persistent queue shutting down
   bool shut_down_ = false;            // GUARDED_BY(mu_)
   component::Deadline deadline_{};    // GUARDED_BY(mu_): valid when shutting_down_
   int sync_in_flight_ = 0;            // GUARDED_BY(mu_): Consume* sending synchronously

@@ -369,6 +369,19 @@ TEST_F(PersistentExporterTest, WhatShutdownLeftIsSentByTheNextInstance) {
   ASSERT_TRUE(e->Shutdown(Steady::now() + seconds(5)).ok());
 }
 
+TEST_F(PersistentExporterTest, ShutdownDoesNotWaitForADownBackend) {
+  sink_.SetStatus(503);
+  auto e = Make(PersistentConfig());
+  ASSERT_TRUE(e->Start(host_).ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(e->ConsumeMetrics(Batch(i)).ok());
+  ASSERT_TRUE(WaitFor([&] { return sink_.requests() >= 3; }));
+  const auto begin = Steady::now();
+  ASSERT_TRUE(e->Shutdown(Steady::now() + seconds(20)).ok());
+  EXPECT_LT(Steady::now() - begin, seconds(3)) << "no draining, no retries after Shutdown";
+  EXPECT_EQ(storage_.StoredMetrics(), 3u);
+  EXPECT_EQ(Metric("otelcol_exporter_send_failed_metric_points_total"), 0);
+}
+
 TEST_F(PersistentExporterTest, APermanentFailureLeavesStorage) {
   sink_.SetStatus(400);
   auto e = Make(PersistentConfig());

@@ -59,6 +59,17 @@ bool SendingQueue::WaitIdle(std::chrono::steady_clock::time_point deadline) {
   return idle_.wait_until(lock, deadline, [&] { return items_.empty() && busy_ == 0; });
 }
 
+void SendingQueue::StopTaking() {
+  std::lock_guard<std::mutex> lock(mu_);
+  stopping_ = true;
+  not_empty_.notify_all();
+}
+
+bool SendingQueue::WaitHandlers(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return idle_.wait_until(lock, deadline, [&] { return busy_ == 0; });
+}
+
 std::vector<ExportRequest> SendingQueue::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -97,7 +108,7 @@ void SendingQueue::Work() {
     if (finished && request.stored && options_.store != nullptr) options_.store->Remove(request);
     lock.lock();
     --busy_;
-    if (items_.empty() && busy_ == 0) idle_.notify_all();
+    if (busy_ == 0) idle_.notify_all();  // WaitIdle and WaitHandlers check their own terms
   }
 }
 

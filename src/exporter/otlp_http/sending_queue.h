@@ -94,6 +94,11 @@ class SendingQueue {
   void Close();
   // True when the queue emptied and every handler returned by `deadline`.
   bool WaitIdle(std::chrono::steady_clock::time_point deadline);
+  // Workers take no more requests (they end after their current one); what is queued stays
+  // for Stop() to return. For a persistent queue, which does not drain on shutdown.
+  void StopTaking();
+  // True when no handler runs by `deadline`.
+  bool WaitHandlers(std::chrono::steady_clock::time_point deadline);
   std::vector<ExportRequest> Stop();
 
   size_t size() const;

@@ -281,8 +281,21 @@ Status Wal::Log(std::span<const std::string_view> records) {
 
 Status Wal::WriteBatch(std::vector<Chunk>& chunks, std::vector<std::shared_ptr<Segment>>& to_sync,
                        bool sync_all) {
+  // A segment is made durable before anything is written to the next one, in both modes: after
+  // a power loss only the last segment can then have a torn tail, which Open repairs.
+  auto has_chunk = [&chunks](const Segment* seg) {
+    return std::any_of(chunks.begin(), chunks.end(),
+                       [seg](const Chunk& c) { return c.segment.get() == seg; });
+  };
+  // Closed segments with bytes in this batch are synced once those bytes are written.
+  for (const auto& seg : to_sync) {
+    if (!has_chunk(seg.get())) RETURN_IF_ERROR(SyncSegment(*seg));
+  }
   uint64_t bytes = 0;
+  const Segment* prev = nullptr;
   for (const Chunk& c : chunks) {
+    if (prev != nullptr && prev != c.segment.get()) RETURN_IF_ERROR(SyncSegment(*prev));
+    prev = c.segment.get();
     RETURN_IF_ERROR(internal::WriteAll(c.segment->fd, c.bytes.data(), c.bytes.size(), c.offset,
                                        c.segment->path));
     c.segment->complete.store(c.offset + c.bytes.size(), std::memory_order_release);
@@ -290,15 +303,10 @@ Status Wal::WriteBatch(std::vector<Chunk>& chunks, std::vector<std::shared_ptr<S
   }
   counters_.bytes.fetch_add(bytes, std::memory_order_relaxed);
   counters_.writes.fetch_add(1, std::memory_order_relaxed);
-  // Closed segments first: their records precede the active segment's.
-  for (const auto& seg : to_sync) RETURN_IF_ERROR(SyncSegment(*seg));
-  if (sync_all) {
-    const Segment* prev = nullptr;
-    for (const Chunk& c : chunks) {
-      if (c.segment.get() == prev) continue;
-      prev = c.segment.get();
-      RETURN_IF_ERROR(SyncSegment(*c.segment));
-    }
+  if (prev != nullptr) {
+    bool closed = std::any_of(to_sync.begin(), to_sync.end(),
+                              [prev](const auto& seg) { return seg.get() == prev; });
+    if (sync_all || closed) RETURN_IF_ERROR(SyncSegment(*prev));
   }
   return Status::Ok();
 }

@@ -357,6 +357,20 @@ TEST(WalTest, IntervalModeAcknowledgesBeforeFsync) {
   EXPECT_EQ(wal->stats().fsyncs, 2u);
 }
 
+TEST(WalTest, IntervalModeSyncsEachClosedSegmentBeforeWritingTheNext) {
+  TempDir tmp;
+  Options o;
+  o.sync = SyncMode::kInterval;
+  o.sync_interval = std::chrono::seconds(60);
+  o.segment_size = 64 * 1024;
+  auto wal = MustOpen(tmp.path(), o);
+  for (int i = 0; i < 300; ++i) ASSERT_TRUE(wal->Log(Rec(i, 1000)).ok());
+  Stats s = wal->stats();
+  ASSERT_GE(s.segments_created, 4u);
+  // After a power loss only the last segment may then be torn (Open repairs that one).
+  EXPECT_EQ(s.fsyncs, s.segments_created - 1);
+}
+
 TEST(WalTest, ConcurrentWritersSyncAlways) { ConcurrentWriters(SyncMode::kAlways); }
 TEST(WalTest, ConcurrentWritersSyncInterval) { ConcurrentWriters(SyncMode::kInterval); }
 
