@@ -111,7 +111,7 @@ run() {  # NAME VERSION CMD...
   kill "$pid"; wait "$pid" 2>/dev/null || true
   local scrapes=$((after - before))
   local samples=$((scrapes * SERIES))
-  printf "| %s | %s | %d | %.2f M | %s | %.3f | %s |\n" "$name" "$version" "$scrapes" \
+  printf "| %s | %s | %d | %.2f M | %.2f | %.3f | %s |\n" "$name" "$version" "$scrapes" \
     "$(echo "$samples / 1000000" | bc -l)" "$cpu" "$(echo "$cpu / ($samples / 1000000)" | bc -l)" "$hwm"
 }
 

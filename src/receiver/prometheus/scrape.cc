@@ -126,6 +126,34 @@ ParsedSample CopySample(const expfmt::Sample& s) {
   return p;
 }
 
+// A label set in one string: name \xff value \xff ... (\xff is not valid UTF-8, so it
+// cannot occur inside a name or value the parser accepted).
+std::string EncodeSeries(const Labels& labels) {
+  size_t n = 0;
+  for (const Label& l : labels.items()) n += l.name.size() + l.value.size() + 2;
+  std::string out;
+  out.reserve(n);
+  for (const Label& l : labels.items()) {
+    out += l.name;
+    out += '\xff';
+    out += l.value;
+    out += '\xff';
+  }
+  return out;
+}
+
+Labels DecodeSeries(std::string_view s) {
+  Labels labels;
+  while (!s.empty()) {
+    size_t a = s.find('\xff');
+    size_t b = s.find('\xff', a + 1);
+    if (a == std::string_view::npos || b == std::string_view::npos) break;
+    labels.Set(s.substr(0, a), s.substr(a + 1, b - a - 1));  // sorted input: appends
+    s.remove_prefix(b + 1);
+  }
+  return labels;
+}
+
 std::string FormatSeconds(Duration d) {
   std::ostringstream os;
   os << std::chrono::duration<double>(d).count();
@@ -463,27 +491,29 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
 
   MetricsBuilder builder(BuilderOptions{.scheme = options_.target.scheme,
                                         .trim_metric_suffixes = options_.trim_metric_suffixes});
-  SeriesSet current_series;
+  SeriesMap current_series;
   if (status.ok()) {
     res.samples_post_relabel = accepted.size();
+    current_series.reserve(previous_series_.size());
     for (const auto& [name, meta] : metadata) builder.SetMetadata(name, meta);
     for (Accepted& a : accepted) {
       builder.Add(a.labels, a.value, a.time_ms, a.exemplar ? &*a.exemplar : nullptr);
       if (!a.track) continue;
-      // The labels are not needed after Add(): move them into the series set.
-      Series series{std::move(a.labels), 0};
-      // LabelVectorHash, as before, keeps the stale markers' order (the set's iteration
-      // order) what it was.
-      series.hash = LabelVectorHash()(series.labels.items());
-      auto [it, inserted] = current_series.insert(std::move(series));
-      if (inserted && !previous_series_.count(*it)) ++res.series_added;
+      const uint64_t hash = a.labels.Hash();
+      if (auto node = previous_series_.extract(hash)) {
+        current_series.insert(std::move(node));
+        continue;
+      }
+      if (current_series.count(hash)) continue;  // the same series twice in one scrape
+      current_series.emplace(hash, EncodeSeries(a.labels));
+      ++res.series_added;
     }
   }
-  // Stale markers for series that were there last time and are not now.
+  // Stale markers for series that were there last time and are not now: what is left of
+  // the previous scrape's map.
   for (const auto& [name, meta] : previous_metadata_) builder.SetMetadata(name, meta);
-  for (const Series& series : previous_series_) {
-    if (current_series.count(series)) continue;
-    builder.Add(series.labels, StaleNaN(), scrape_ms);
+  for (const auto& [hash, encoded] : previous_series_) {
+    builder.Add(DecodeSeries(encoded), StaleNaN(), scrape_ms);
     ++res.stale_markers;
   }
   previous_series_ = std::move(current_series);
@@ -560,8 +590,8 @@ ScrapeResult ScrapeLoop::EndOfRun(int64_t scrape_ms) {
   MetricsBuilder builder(BuilderOptions{.scheme = options_.target.scheme,
                                         .trim_metric_suffixes = options_.trim_metric_suffixes});
   for (const auto& [name, meta] : previous_metadata_) builder.SetMetadata(name, meta);
-  for (const Series& series : previous_series_) {
-    builder.Add(series.labels, StaleNaN(), scrape_ms);
+  for (const auto& [hash, encoded] : previous_series_) {
+    builder.Add(DecodeSeries(encoded), StaleNaN(), scrape_ms);
     ++res.stale_markers;
   }
   for (const char* name : reported_) {
