@@ -21,7 +21,6 @@
 
 #include <spdlog/sinks/ostream_sink.h>
 
-
 #include "common/log.h"
 #include "component/testing/test_components.h"
 #include "receiver/prometheus/prometheus_receiver.h"
@@ -100,7 +99,8 @@ class StreamingServer {
     bool ok = ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL) > 0;
     uint64_t left = total_;
     while (ok && !stop_ && (total_ == 0 || left > 0)) {
-      size_t n = total_ == 0 ? chunk_ : static_cast<size_t>(std::min<uint64_t>(left, block_.size()));
+      size_t n =
+          total_ == 0 ? chunk_ : static_cast<size_t>(std::min<uint64_t>(left, block_.size()));
       n = std::min(n, block_.size());
       ssize_t w = ::send(c, block_.data(), n, MSG_NOSIGNAL);
       if (w <= 0) break;
@@ -183,7 +183,7 @@ TEST(BadTargetDrills, EachEndsAsUpZeroWithOneLogLineAndACounter) {
   std::string wide = "wide{";
   for (int i = 0; i < 200; ++i) wide += "l" + std::to_string(i) + "=\"v\",";
   labels.Serve(wide + "} 1\n");
-  StreamingServer endless(0, 4096, std::chrono::milliseconds(5));  // ~0.8 MB/s forever
+  StreamingServer endless(0, 4096, std::chrono::milliseconds(5));            // ~0.8 MB/s forever
   StreamingServer huge(uint64_t{1} << 30, 0, std::chrono::milliseconds(0));  // 1 GiB, flat out
   const int refused_port = FreePort();
 
@@ -209,15 +209,15 @@ TEST(BadTargetDrills, EachEndsAsUpZeroWithOneLogLineAndACounter) {
       job("labels", labels.address()),
   };
   cfg.prom.scrape_configs[6].body_size_limit = 1 << 20;  // reached well within the timeout
-  cfg.prom.scrape_configs[7].body_size_limit = 0;  // 1.7 MB of series: only sample_limit
+  cfg.prom.scrape_configs[7].body_size_limit = 0;        // 1.7 MB of series: only sample_limit
   cfg.prom.scrape_configs[7].scrape_interval = std::chrono::seconds(1);
   cfg.prom.scrape_configs[7].scrape_timeout = std::chrono::seconds(1);
   cfg.prom.scrape_configs[7].sample_limit = 1000;
   cfg.prom.scrape_configs[8].label_limit = 30;
   ASSERT_TRUE(cfg.Validate().ok());
   const std::map<std::string, std::string> want_reason = {
-      {"refused", "connection"}, {"timeout", "timeout"},  {"http500", "http_status"},
-      {"json", "parse"},         {"garbage", "parse"},    {"endless", "timeout"},
+      {"refused", "connection"},   {"timeout", "timeout"},        {"http500", "http_status"},
+      {"json", "parse"},           {"garbage", "parse"},          {"endless", "timeout"},
       {"huge", "body_size_limit"}, {"explosion", "sample_limit"}, {"labels", "label_limit"}};
 
   std::ostringstream log_text;
@@ -244,9 +244,10 @@ TEST(BadTargetDrills, EachEndsAsUpZeroWithOneLogLineAndACounter) {
   auto failures = [&](const std::string& reason) {
     std::string text = host.telemetry().RenderText();
     std::smatch m;
-    std::regex re("astrolabe_receiver_prometheus_scrapes_failed_total\\{receiver=\"prometheus/"
-                  "drills\",reason=\"" +
-                  reason + "\"\\} ([0-9]+)");
+    std::regex re(
+        "astrolabe_receiver_prometheus_scrapes_failed_total\\{receiver=\"prometheus/"
+        "drills\",reason=\"" +
+        reason + "\"\\} ([0-9]+)");
     return std::regex_search(text, m, re) ? std::stoi(m[1]) : 0;
   };
   std::map<std::string, int> down;
@@ -311,8 +312,7 @@ TEST(BadTargetDrills, EachEndsAsUpZeroWithOneLogLineAndACounter) {
   // sample_limit samples).
   EXPECT_LT(rss_peak - rss_before, uint64_t{100} << 20)
       << "memory grew by " << ((rss_peak - rss_before) >> 20) << " MiB";
-  std::cerr << "memory growth during the drills: " << ((rss_peak - rss_before) >> 20)
-            << " MiB\n";
+  std::cerr << "memory growth during the drills: " << ((rss_peak - rss_before) >> 20) << " MiB\n";
 }
 
 }  // namespace

@@ -264,8 +264,8 @@ class PeerProcess {
     if (!MakeDir()) return false;
     port_ = FreePort();
     std::vector<std::string> args = {kNodeExporter,
-                                      "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                      "--collector.disable-defaults", "--log.level=warn"};
+                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                     "--collector.disable-defaults", "--log.level=warn"};
     for (const std::string& c : collectors) args.push_back("--collector." + c);
     return Spawn(args);
   }
@@ -476,8 +476,8 @@ TEST(PrometheusOracle, SameSamplesAsPrometheus242) {
     }
   }
   for (const auto& [key, value] : ours) {
-    EXPECT_TRUE(theirs.count(key)) << "we have " << key << " = " << value
-                                   << ", Prometheus does not";
+    EXPECT_TRUE(theirs.count(key))
+        << "we have " << key << " = " << value << ", Prometheus does not";
   }
   EXPECT_EQ(compared + 2, theirs.size());  // all but the two timing series
   // NIM, Kong and vLLM payloads all took part.
@@ -502,8 +502,8 @@ TEST(PrometheusOracle, NodeExporterSeriesAndLabelsMatchPrometheus242) {
                  << " not installed (apt-get install -y prometheus prometheus-node-exporter)";
   }
   PeerProcess node;
-  ASSERT_TRUE(node.StartNodeExporter({"cpu", "loadavg", "meminfo", "uname", "os", "stat",
-                                      "filefd", "time"}));
+  ASSERT_TRUE(node.StartNodeExporter(
+      {"cpu", "loadavg", "meminfo", "uname", "os", "stat", "filefd", "time"}));
   const std::string address = "127.0.0.1:" + std::to_string(node.port());
   {
     net::HttpClient probe;
@@ -557,8 +557,8 @@ TEST(PrometheusOracle, NodeExporterSeriesAndLabelsMatchPrometheus242) {
     }
   }
   for (const auto& [key, value] : ours) {
-    EXPECT_TRUE(theirs.count(key)) << "we have " << key << " = " << value
-                                   << ", Prometheus does not";
+    EXPECT_TRUE(theirs.count(key))
+        << "we have " << key << " = " << value << ", Prometheus does not";
   }
   EXPECT_GE(theirs.size(), 100u);
   EXPECT_GE(by_value, 10u);

@@ -63,8 +63,7 @@ Status PrometheusReceiver::Start(component::Host& host) {
   return Status::Ok();
 }
 
-void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered,
-                              bool log_changes) {
+void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered, bool log_changes) {
   const Job& job = jobs_[j];
   const ScrapeConfig& sc = job.config;
   auto log = GetLogger(log_name_);

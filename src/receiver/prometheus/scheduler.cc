@@ -124,16 +124,16 @@ void ScrapeScheduler::TimerLoop() {
     lock.unlock();
     std::shared_ptr<Entry> entry = std::move(due.entry);
     ScrapeLoop* loop = entry->loop.get();
-    loop->StartFetch([this, entry = std::move(entry)](Result<net::HttpResponse> response,
-                                                      int64_t scrape_unix_ms,
-                                                      std::chrono::steady_clock::time_point started) {
-      Job job;
-      job.entry = entry;
-      job.response.emplace(std::move(response));
-      job.scrape_unix_ms = scrape_unix_ms;
-      job.started = started;
-      Enqueue(std::move(job));
-    });
+    loop->StartFetch(
+        [this, entry = std::move(entry)](Result<net::HttpResponse> response, int64_t scrape_unix_ms,
+                                         std::chrono::steady_clock::time_point started) {
+          Job job;
+          job.entry = entry;
+          job.response.emplace(std::move(response));
+          job.scrape_unix_ms = scrape_unix_ms;
+          job.started = started;
+          Enqueue(std::move(job));
+        });
     lock.lock();
   }
 }

@@ -84,7 +84,8 @@ TEST(ScrapeScheduler, HundredsOfTargetsShareAFewThreads) {
       if (n < 3) return false;
     }
     return true;
-  })) << ScrapesPerTarget(sink).size() << " targets scraped";
+  })) << ScrapesPerTarget(sink).size()
+      << " targets scraped";
   // Timer + 2 workers + the job's HttpClient thread (+ slack for curl's resolver).
   EXPECT_LE(ThreadCount(), threads_before + 6);
   ASSERT_TRUE(r.Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
@@ -131,9 +132,10 @@ TEST(ScrapeScheduler, ASlowTargetDelaysNoOther) {
   }
   EXPECT_GE(slow_down, 2);  // timed out at 300 ms, not after the server's 1.2 s
   std::string telemetry = host.telemetry().RenderText();
-  EXPECT_EQ(telemetry.find("astrolabe_receiver_prometheus_scrapes_failed_total{receiver=\"prometheus/"
-                           "slow\",reason=\"timeout\"} 0"),
-            std::string::npos)
+  EXPECT_EQ(
+      telemetry.find("astrolabe_receiver_prometheus_scrapes_failed_total{receiver=\"prometheus/"
+                     "slow\",reason=\"timeout\"} 0"),
+      std::string::npos)
       << telemetry;
 }
 

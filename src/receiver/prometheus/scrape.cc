@@ -171,10 +171,10 @@ ScrapeFailure FailureOfTransport(const Status& st) {
   }
 }
 
-constexpr ScrapeFailure kAllFailures[] = {
-    ScrapeFailure::kConnection, ScrapeFailure::kTimeout,     ScrapeFailure::kHttpStatus,
-    ScrapeFailure::kBodySizeLimit, ScrapeFailure::kParse, ScrapeFailure::kSampleLimit,
-    ScrapeFailure::kLabelLimit};
+constexpr ScrapeFailure kAllFailures[] = {ScrapeFailure::kConnection, ScrapeFailure::kTimeout,
+                                          ScrapeFailure::kHttpStatus, ScrapeFailure::kBodySizeLimit,
+                                          ScrapeFailure::kParse,      ScrapeFailure::kSampleLimit,
+                                          ScrapeFailure::kLabelLimit};
 
 }  // namespace
 
@@ -394,8 +394,7 @@ ScrapeResult ScrapeLoop::ScrapeResponse(Result<net::HttpResponse> response) {
 }
 
 ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailure failure,
-                                 int64_t scrape_ms,
-                                 std::chrono::steady_clock::time_point started) {
+                                 int64_t scrape_ms, std::chrono::steady_clock::time_point started) {
   const ScrapeConfig& cfg = options_.config;
   ScrapeResult res;
   std::unordered_map<std::string, FamilyMetadata> metadata;

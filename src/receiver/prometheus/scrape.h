@@ -11,9 +11,10 @@
 //      and the body by body_size_limit;
 //   2. parse the body with src/expfmt, chosen by Content-Type (OpenMetrics or text; an
 //      absent or unknown type uses fallback_scrape_protocol);
-//   3. per sample: merge target labels (honor_labels: scraped labels win; otherwise target
-//      labels win and a clashing scraped label is kept as exported_<name>), drop empty
-//      labels, run metric_relabel_configs, enforce label_limit, label_name_length_limit,
+//   3. per sample, while parsing (so at most sample_limit samples are held): merge target
+//      labels (honor_labels: scraped labels win; otherwise target labels win and a
+//      clashing scraped label is kept as exported_<name>), drop empty labels, run
+//      metric_relabel_configs, enforce label_limit, label_name_length_limit,
 //      label_value_length_limit and sample_limit;
 //   4. staleness: series of the previous scrape missing now, and every series of the
 //      previous scrape when this one fails, get a stale marker (a NO_RECORDED_VALUE point);
@@ -38,8 +39,8 @@
 // overlap. ScrapeOnce() does both synchronously, for tests and tools; it must not be used
 // on a loop the scheduler owns.
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -163,8 +164,8 @@ class ScrapeLoop {
   static Result<net::HttpResponse> CheckResponse(Result<net::HttpResponse> response,
                                                  ScrapeFailure& failure);
   // Steps 2-6 of a scrape on a fetched (or failed) response.
-  ScrapeResult Process(Result<net::HttpResponse> response, ScrapeFailure failure,
-                       int64_t scrape_ms, std::chrono::steady_clock::time_point started);
+  ScrapeResult Process(Result<net::HttpResponse> response, ScrapeFailure failure, int64_t scrape_ms,
+                       std::chrono::steady_clock::time_point started);
   // Builds the batch and hands it to the next consumer; counts the points.
   void Push(MetricsBuilder& builder, ScrapeResult& res);
   // Logs a change of the target's health (one line per change) and counts a failure.
