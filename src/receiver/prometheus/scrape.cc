@@ -103,9 +103,11 @@ struct ParsedSample {
   std::optional<ExemplarInput> exemplar;
 };
 
-// Copies a parsed sample out of the parser's buffers, with __name__ among its labels.
-ParsedSample CopySample(const expfmt::Sample& s) {
+// Copies a parsed sample out of the parser's buffers, with __name__ among its labels and
+// room for `extra` more (the target labels), so the label vector is allocated once.
+ParsedSample CopySample(const expfmt::Sample& s, size_t extra) {
   ParsedSample p;
+  p.labels.Reserve(s.labels.size() + 1 + extra);
   // Set() on sorted input appends, so this skips the Labels(vector) constructor's stable
   // sort and its temporary buffer; a duplicate name keeps the last value either way.
   p.labels.Set("__name__", s.name);
@@ -448,7 +450,7 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
       if (meta->help.empty() && !s.family.help.empty()) meta->help = std::string(s.family.help);
       if (meta->unit.empty() && !s.family.unit.empty()) meta->unit = std::string(s.family.unit);
 
-      ParsedSample p = CopySample(s);
+      ParsedSample p = CopySample(s, target_public_.size() + options_.external_labels.size());
       MergeTargetLabels(p.labels);
       p.labels.Compact();
       if (!Relabel(options_.metric_relabel, p.labels)) return;
