@@ -312,6 +312,28 @@ TEST(FileSdReceiver, ScrapesTargetsListedInAFileAndFollowsIt) {
   int one_requests = one.requests();
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   EXPECT_LE(one.requests(), one_requests + 1);  // at most a scrape already in flight
+  // The removed target's series got stale markers (NO_RECORDED_VALUE points), once.
+  auto stale_batches_of = [&](const std::string& instance) {
+    int n = 0;
+    for (const auto& batch : sink.batches()) {
+      const auto& rm = batch.get().resource_metrics.at(0);
+      if (pdata::FindAttribute(rm.resource.attributes, "service.instance.id")->string_value() !=
+          instance) {
+        continue;
+      }
+      const auto* x = test::NumberPoints(test::FindMetric(batch.get(), "x"));
+      const auto* up = test::NumberPoints(test::FindMetric(batch.get(), "up"));
+      if (x == nullptr || up == nullptr || !x->at(0).no_recorded_value()) continue;
+      EXPECT_TRUE(up->at(0).no_recorded_value());
+      EXPECT_EQ(x->at(0).attributes.size(), 1u);  // team="ai", as the series had
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_TRUE(WaitFor([&] { return stale_batches_of(one.address()) >= 1; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(stale_batches_of(one.address()), 1);
+  EXPECT_EQ(stale_batches_of(two.address()), 0);
 
   // Malformed rewrite: the targets stay, the error is counted.
   dir.Write("targets.json", "[{\"targets\": [");

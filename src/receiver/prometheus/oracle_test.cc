@@ -1,7 +1,9 @@
-// Oracle test: real Prometheus (2.42, /usr/bin/prometheus) and this receiver scrape the same
-// loopback target with the same scrape config text; every sample Prometheus stored must be
-// in what the receiver produced, with the same labels and value, and vice versa.
-// Skipped (with the reason) when Prometheus is not installed.
+// Oracle tests: real Prometheus (2.42, /usr/bin/prometheus) and this receiver scrape the same
+// loopback targets with the same scrape config text; every series Prometheus stored must be
+// in what the receiver produced, with the same labels, and vice versa; values must agree
+// except for series that change between the two scrapes. Targets: a server with the NIM,
+// vLLM and Kong payloads (testdata/) plus label conflicts, summaries and untyped samples;
+// and a real prometheus-node-exporter. Skipped (with the reason) when a peer is missing.
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -31,6 +33,7 @@ namespace astrolabe::receiver::prometheus {
 namespace {
 
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
+constexpr const char* kNodeExporter = "/usr/bin/prometheus-node-exporter";
 
 // ---- A minimal JSON reader for the Prometheus HTTP API's answers. ----
 struct Json {
@@ -244,19 +247,39 @@ int FreePort() {
   return port;
 }
 
-// Runs Prometheus on a loopback port with a temp data dir; stops it by PID.
-class PrometheusProcess {
+// Runs a peer (Prometheus, node_exporter) on a loopback port with a temp dir; stops it by
+// PID.
+class PeerProcess {
  public:
   bool Start(const std::string& config_yaml) {
+    if (!MakeDir()) return false;
+    std::ofstream(dir_ + "/prometheus.yml") << config_yaml;
+    port_ = FreePort();
+    return Spawn({kPrometheus, "--config.file=" + dir_ + "/prometheus.yml",
+                  "--storage.tsdb.path=" + dir_ + "/data",
+                  "--web.listen-address=127.0.0.1:" + std::to_string(port_), "--log.level=warn"});
+  }
+  // node_exporter with only `collectors`.
+  bool StartNodeExporter(const std::vector<std::string>& collectors) {
+    if (!MakeDir()) return false;
+    port_ = FreePort();
+    std::vector<std::string> args = {kNodeExporter,
+                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_),
+                                     "--collector.disable-defaults", "--log.level=warn"};
+    for (const std::string& c : collectors) args.push_back("--collector." + c);
+    return Spawn(args);
+  }
+  int port() const { return port_; }
+
+ private:
+  bool MakeDir() {
     char tmpl[] = "/tmp/astrolabe-prom-oracle-XXXXXX";
     if (::mkdtemp(tmpl) == nullptr) return false;
     dir_ = tmpl;
-    std::ofstream(dir_ + "/prometheus.yml") << config_yaml;
-    port_ = FreePort();
-    std::vector<std::string> args = {kPrometheus, "--config.file=" + dir_ + "/prometheus.yml",
-                                     "--storage.tsdb.path=" + dir_ + "/data",
-                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_),
-                                     "--log.level=warn"};
+    return true;
+  }
+  bool Spawn(std::vector<std::string> args) {
+    const std::string program = args[0];
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -265,11 +288,13 @@ class PrometheusProcess {
     std::string log = dir_ + "/prometheus.log";
     posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT, 0644);
-    int rc = posix_spawn(&pid_, kPrometheus, &actions, nullptr, argv.data(), environ);
+    int rc = posix_spawn(&pid_, program.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     return rc == 0;
   }
-  ~PrometheusProcess() {
+
+ public:
+  ~PeerProcess() {
     if (pid_ > 0) {
       ::kill(pid_, SIGTERM);
       int status = 0;
@@ -278,7 +303,6 @@ class PrometheusProcess {
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
   std::string base() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string log() const { return test::ReadTestdata("../" + dir_ + "/prometheus.log"); }
 
  private:
   pid_t pid_ = -1;
@@ -325,6 +349,60 @@ std::optional<SeriesMap> Query(net::HttpClient& client, const std::string& base,
   return out;
 }
 
+// The scrape config text both sides run, given as `scrape_configs:` YAML.
+struct Comparison {
+  SeriesMap ours;
+  std::optional<SeriesMap> theirs;
+};
+
+// Our side: the config text decoded by our decoder, one ScrapeOnce() of the first target.
+// Prometheus' side: the same text, queried for `{job="<job>"}` once `ready_key` is stored.
+void Compare(const std::string& scrape_configs, const std::string& job,
+             const std::string& ready_key, Comparison& out) {
+  Config cfg;
+  config::Diagnostics diag;
+  std::string indented;
+  std::istringstream in(scrape_configs);
+  for (std::string line; std::getline(in, line);) indented += "  " + line + "\n";
+  auto node = config::ParseYaml("config:\n" + indented, {}, diag);
+  ASSERT_TRUE(node.has_value());
+  config::Decode(*node, "receivers.prometheus", cfg, diag);
+  ASSERT_FALSE(diag.has_errors()) << diag.ToStatus().ToString();
+  ASSERT_TRUE(cfg.Validate().ok());
+  ScrapeConfig sc = cfg.ResolvedScrapeConfigs().at(0);
+  auto rules = CompileRelabelRules(sc.relabel_configs, "relabel_configs");
+  auto metric_rules = CompileRelabelRules(sc.metric_relabel_configs, "metric_relabel_configs");
+  ASSERT_TRUE(rules.ok() && metric_rules.ok());
+  auto discovered = StaticTargetProvider().Discover(sc);
+  auto t = PopulateTarget(sc, *rules, discovered->at(0));
+  ASSERT_TRUE(t.ok() && t->has_value());
+  net::HttpClientOptions client_options;
+  client_options.decompress_responses = true;
+  net::HttpClient client(client_options);
+  test::RecordingConsumer sink;
+  ScrapeLoopOptions o;
+  o.config = sc;
+  o.target = std::move(**t);
+  o.metric_relabel = *metric_rules;
+  o.client = &client;
+  o.next = &sink;
+  ScrapeLoop loop(std::move(o));
+  ScrapeResult r = loop.ScrapeOnce();
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  out.ours = FromOtlp(sink.batches().at(0).get());
+
+  PeerProcess prom;
+  ASSERT_TRUE(prom.Start("global: {scrape_interval: 1s, scrape_timeout: 1s}\n" + scrape_configs));
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    out.theirs = Query(client, prom.base(), "{job=\"" + job + "\"}");
+    if (out.theirs && out.theirs->count(ready_key)) break;
+    out.theirs.reset();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(out.theirs.has_value()) << "Prometheus stored nothing in 20 s";
+}
+
 TEST(PrometheusOracle, SameSamplesAsPrometheus242) {
   if (::access(kPrometheus, X_OK) != 0) {
     GTEST_SKIP() << kPrometheus
@@ -333,6 +411,7 @@ TEST(PrometheusOracle, SameSamplesAsPrometheus242) {
   test::FakeTarget target;
   ASSERT_TRUE(target.ok());
   target.Serve(test::ReadTestdata("nim.txt") + test::ReadTestdata("kong.txt") +
+               test::ReadTestdata("vllm.txt") +
                "# TYPE conflict gauge\n"
                "conflict{job=\"inner\",instance=\"x:1\",team=\"t\",empty=\"\"} 7\n"
                "# TYPE rpc_seconds summary\n"
@@ -368,60 +447,16 @@ TEST(PrometheusOracle, SameSamplesAsPrometheus242) {
       "      - action: uppercase\n"
       "        source_labels: [ai_provider]\n"
       "        target_label: provider_uc\n";
-
-  // Our side: the same text, decoded by our config decoder.
-  Config cfg;
-  config::Diagnostics diag;
-  auto node = config::ParseYaml(
-      "config:\n" +
-          [&] {
-            std::string indented;
-            std::istringstream in(scrape_configs);
-            for (std::string line; std::getline(in, line);) indented += "  " + line + "\n";
-            return indented;
-          }(),
-      {}, diag);
-  ASSERT_TRUE(node.has_value());
-  config::Decode(*node, "receivers.prometheus", cfg, diag);
-  ASSERT_FALSE(diag.has_errors()) << diag.ToStatus().ToString();
-  ASSERT_TRUE(cfg.Validate().ok());
-  ScrapeConfig sc = cfg.ResolvedScrapeConfigs().at(0);
-  auto rules = CompileRelabelRules(sc.relabel_configs, "relabel_configs");
-  auto metric_rules = CompileRelabelRules(sc.metric_relabel_configs, "metric_relabel_configs");
-  ASSERT_TRUE(rules.ok() && metric_rules.ok());
-  auto discovered = StaticTargetProvider().Discover(sc);
-  auto t = PopulateTarget(sc, *rules, discovered->at(0));
-  ASSERT_TRUE(t.ok() && t->has_value());
-  net::HttpClient client;
-  test::RecordingConsumer sink;
-  ScrapeLoopOptions o;
-  o.config = sc;
-  o.target = std::move(**t);
-  o.metric_relabel = *metric_rules;
-  o.client = &client;
-  o.next = &sink;
-  ScrapeLoop loop(std::move(o));
-  ScrapeResult r = loop.ScrapeOnce();
-  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
-  SeriesMap ours = FromOtlp(sink.batches().at(0).get());
-
-  // Prometheus' side.
-  PrometheusProcess prom;
-  ASSERT_TRUE(prom.Start("global: {scrape_interval: 1s, scrape_timeout: 1s}\n" + scrape_configs));
-  std::optional<SeriesMap> theirs;
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (std::chrono::steady_clock::now() < deadline) {
-    theirs = Query(client, prom.base(), "{job=\"oracle\"}");
-    if (theirs && theirs->count(SeriesKey("scrape_samples_scraped", {{"job", "oracle"},
-                                                                     {"instance", target.address()},
-                                                                     {"host", "h-127.0.0.1"},
-                                                                     {"team", "ai"}}))) {
-      break;
-    }
-    theirs.reset();
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  }
-  ASSERT_TRUE(theirs.has_value()) << "Prometheus stored nothing in 20 s";
+  Comparison c;
+  Compare(scrape_configs, "oracle",
+          SeriesKey("scrape_samples_scraped", {{"job", "oracle"},
+                                               {"instance", target.address()},
+                                               {"host", "h-127.0.0.1"},
+                                               {"team", "ai"}}),
+          c);
+  if (HasFatalFailure()) return;
+  const SeriesMap& ours = c.ours;
+  const SeriesMap& theirs = *c.theirs;
 
   // Timing-dependent synthetic series are compared by presence only.
   auto timing = [](const std::string& key) {
@@ -429,24 +464,106 @@ TEST(PrometheusOracle, SameSamplesAsPrometheus242) {
            key.rfind("scrape_series_added{", 0) == 0;
   };
   size_t compared = 0;
-  for (const auto& [key, value] : *theirs) {
+  for (const auto& [key, value] : theirs) {
     auto it = ours.find(key);
     if (it == ours.end()) {
       ADD_FAILURE() << "Prometheus has " << key << " = " << value << ", we do not";
       continue;
     }
-    EXPECT_NE(it, ours.end()) << "Prometheus has " << key << " = " << value << ", we do not";
     if (!timing(key)) {
       EXPECT_DOUBLE_EQ(it->second, value) << key;
       ++compared;
     }
   }
   for (const auto& [key, value] : ours) {
-    EXPECT_TRUE(theirs->count(key))
+    EXPECT_TRUE(theirs.count(key))
         << "we have " << key << " = " << value << ", Prometheus does not";
   }
-  EXPECT_EQ(compared + 2, theirs->size());  // all but the two timing series
-  EXPECT_GE(compared, 120u);
+  EXPECT_EQ(compared + 2, theirs.size());  // all but the two timing series
+  // NIM, Kong and vLLM payloads all took part.
+  auto has_prefix = [&](const std::string& prefix) {
+    for (const auto& [key, value] : theirs) {
+      if (key.rfind(prefix, 0) == 0) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(has_prefix("vllm:")) << "no vLLM series";
+  EXPECT_TRUE(has_prefix("kong_ai_llm_")) << "no Kong series";
+  EXPECT_TRUE(has_prefix("num_requests_running")) << "no NIM series";
+  EXPECT_GE(compared, 150u);
+}
+
+// A real exporter: prometheus-node-exporter with a fixed set of collectors. The two scrapes
+// happen at different instants, so only series whose value cannot change between them are
+// compared by value; every series and label set must match.
+TEST(PrometheusOracle, NodeExporterSeriesAndLabelsMatchPrometheus242) {
+  if (::access(kPrometheus, X_OK) != 0 || ::access(kNodeExporter, X_OK) != 0) {
+    GTEST_SKIP() << kPrometheus << " or " << kNodeExporter
+                 << " not installed (apt-get install -y prometheus prometheus-node-exporter)";
+  }
+  PeerProcess node;
+  ASSERT_TRUE(node.StartNodeExporter(
+      {"cpu", "loadavg", "meminfo", "uname", "os", "stat", "filefd", "time"}));
+  const std::string address = "127.0.0.1:" + std::to_string(node.port());
+  {
+    net::HttpClient probe;
+    net::HttpRequest req;
+    req.url = "http://" + address + "/metrics";
+    req.timeout = std::chrono::seconds(1);
+    bool up = false;
+    for (int i = 0; i < 100 && !up; ++i) {
+      auto r = probe.Send(req).get();
+      up = r.ok() && r->status == 200;
+      if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(up) << "node_exporter did not answer on " << address;
+  }
+  const std::string scrape_configs =
+      "scrape_configs:\n"
+      "  - job_name: node\n"
+      "    scrape_interval: 1s\n"
+      "    static_configs:\n"
+      "      - targets: ['" +
+      address + "']\n";
+  Comparison c;
+  Compare(scrape_configs, "node",
+          SeriesKey("scrape_samples_scraped", {{"job", "node"}, {"instance", address}}), c);
+  if (HasFatalFailure()) return;
+  const SeriesMap& ours = c.ours;
+  const SeriesMap& theirs = *c.theirs;
+
+  // Values that are the same at any instant: build, OS and kernel facts, collector success,
+  // the number of samples.
+  auto stable = [](const std::string& key) {
+    for (const char* p : {"node_uname_info{", "node_os_info{", "node_os_version{",
+                          "node_exporter_build_info{", "node_scrape_collector_success{",
+                          "node_memory_MemTotal_bytes{", "node_boot_time_seconds{", "up{",
+                          "scrape_samples_scraped{", "scrape_samples_post_metric_relabeling{",
+                          "go_info{", "node_filefd_maximum{", "node_time_zone_offset_seconds{"}) {
+      if (key.rfind(p, 0) == 0) return true;
+    }
+    return false;
+  };
+  size_t by_value = 0;
+  for (const auto& [key, value] : theirs) {
+    auto it = ours.find(key);
+    if (it == ours.end()) {
+      ADD_FAILURE() << "Prometheus has " << key << " = " << value << ", we do not";
+      continue;
+    }
+    if (stable(key)) {
+      EXPECT_DOUBLE_EQ(it->second, value) << key;
+      ++by_value;
+    }
+  }
+  for (const auto& [key, value] : ours) {
+    EXPECT_TRUE(theirs.count(key))
+        << "we have " << key << " = " << value << ", Prometheus does not";
+  }
+  EXPECT_GE(theirs.size(), 100u);
+  EXPECT_GE(by_value, 10u);
+  std::cerr << "node_exporter: " << theirs.size() << " series compared by name and labels, "
+            << by_value << " also by value\n";
 }
 
 }  // namespace

@@ -29,6 +29,9 @@ Status PrometheusReceiver::Start(component::Host& host) {
       "astrolabe_receiver_prometheus_scrapes_refused_total",
       "Scrapes whose data the pipeline refused (e.g. memory_limiter); they are skipped",
       {{"receiver", id}});
+  failures_ = ScrapeFailureCounters::Create(host.telemetry(), id);
+  scheduler_ = std::make_unique<ScrapeScheduler>(
+      ScrapeSchedulerOptions{.workers = workers_, .log_name = log_name_});
   provider_->Attach(host.telemetry(), id);
   std::vector<std::vector<Labels>> discovered;
   for (const ScrapeConfig& sc : config_.ResolvedScrapeConfigs()) {
@@ -54,16 +57,17 @@ Status PrometheusReceiver::Start(component::Host& host) {
   }
   bool dynamic = false;
   for (size_t j = 0; j < jobs_.size(); ++j) {
-    Sync(j, discovered[j], /*start=*/false);
+    Sync(j, discovered[j], /*log_changes=*/false);
     dynamic = dynamic || provider_->Dynamic(jobs_[j].config);
   }
-  for (auto& loop : loops_) loop->Start();
-  log->info("scraping {} targets", loops_.size());
+  scheduler_->Start();
+  log->info("scraping {} targets with {} worker threads", scheduler_->size(),
+            scheduler_->workers());
   if (dynamic) discovery_ = std::thread([this] { DiscoveryLoop(); });
   return Status::Ok();
 }
 
-void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered, bool start) {
+void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered, bool log_changes) {
   const Job& job = jobs_[j];
   const ScrapeConfig& sc = job.config;
   auto log = GetLogger(log_name_);
@@ -87,29 +91,27 @@ void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered, b
     wanted.emplace(std::move(key), std::move(**target));
   }
 
-  std::vector<std::unique_ptr<ScrapeLoop>> removed;
-  std::vector<ScrapeLoop*> added;
+  size_t added = 0, removed = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    std::vector<std::unique_ptr<ScrapeLoop>> kept_loops;
-    std::vector<std::pair<size_t, std::string>> kept_keys;
-    for (size_t i = 0; i < loops_.size(); ++i) {
-      auto& [loop_job, key] = loop_keys_[i];
-      if (loop_job == j) {
-        auto it = wanted.find(key);
+    std::vector<Active> kept;
+    for (Active& a : active_) {
+      if (a.job == j) {
+        auto it = wanted.find(a.key);
         if (it == wanted.end()) {
-          removed.push_back(std::move(loops_[i]));
+          // Gone: its series get stale markers at its next instant, then it is destroyed.
+          scheduler_->Remove(a.id, /*end_of_run_staleness=*/true);
+          ++removed;
           continue;
         }
         wanted.erase(it);  // already scraped
       }
-      kept_loops.push_back(std::move(loops_[i]));
-      kept_keys.push_back(std::move(loop_keys_[i]));
+      kept.push_back(std::move(a));
     }
     for (auto& [key, target] : wanted) {
       ScrapeLoopOptions lo;
       lo.config = sc;
-      lo.target = std::move(target);
+      lo.target = target;
       lo.metric_relabel = job.metric_relabel;
       lo.external_labels = config_.prom.global.external_labels;
       lo.trim_metric_suffixes = config_.trim_metric_suffixes;
@@ -119,24 +121,17 @@ void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered, b
       lo.instruments = instruments_;
       lo.scrapes_refused = scrapes_refused_;
       lo.refusal_log = refusal_log_;
+      lo.failures = failures_;
       lo.clock = clock_;
       lo.log_name = log_name_;
-      kept_loops.push_back(std::make_unique<ScrapeLoop>(std::move(lo)));
-      kept_keys.emplace_back(j, key);
-      added.push_back(kept_loops.back().get());
+      ScrapeScheduler::LoopId id = scheduler_->Add(std::make_unique<ScrapeLoop>(std::move(lo)));
+      kept.push_back({j, key, id, std::move(target)});
+      ++added;
     }
-    loops_ = std::move(kept_loops);
-    loop_keys_ = std::move(kept_keys);
+    active_ = std::move(kept);
   }
-  // A removed loop may be waiting on a scrape; Stop() waits for it (at most scrape_timeout).
-  for (auto& loop : removed) loop->RequestStop();
-  for (auto& loop : removed) loop->Stop();
-  if (start) {
-    for (ScrapeLoop* loop : added) loop->Start();
-    if (!added.empty() || !removed.empty()) {
-      log->info("job {}: targets changed: {} added, {} removed", sc.job_name, added.size(),
-                removed.size());
-    }
+  if (log_changes && (added > 0 || removed > 0)) {
+    log->info("job {}: targets changed: {} added, {} removed", sc.job_name, added, removed);
   }
 }
 
@@ -153,7 +148,7 @@ void PrometheusReceiver::DiscoveryLoop() {
                                     labels.status().message());
         continue;
       }
-      Sync(j, *labels, /*start=*/true);
+      Sync(j, *labels, /*log_changes=*/true);
     }
     lock.lock();
   }
@@ -162,7 +157,7 @@ void PrometheusReceiver::DiscoveryLoop() {
 std::vector<Target> PrometheusReceiver::targets() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::vector<Target> out;
-  for (const auto& loop : loops_) out.push_back(loop->target());
+  for (const Active& a : active_) out.push_back(a.target);
   return out;
 }
 
@@ -175,14 +170,14 @@ Status PrometheusReceiver::Shutdown(component::Deadline) {
   }
   discovery_cv_.notify_all();
   if (discovery_.joinable()) discovery_.join();
-  for (auto& loop : loops_) loop->RequestStop();
+  if (scheduler_) scheduler_->RequestStop();
   for (auto& client : clients_) client->Shutdown();  // cancels in-flight scrapes
-  for (auto& loop : loops_) loop->Stop();
+  if (scheduler_) scheduler_->Stop();
   {
     std::lock_guard<std::mutex> lock(mu_);
-    loops_.clear();
-    loop_keys_.clear();
+    active_.clear();
   }
+  scheduler_.reset();
   jobs_.clear();
   clients_.clear();
   return Status::Ok();

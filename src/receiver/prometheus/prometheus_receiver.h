@@ -5,15 +5,17 @@
 // Start(): resolves the scrape configs, discovers targets through a TargetProvider
 // (static_configs and file_sd_configs by default), applies relabel_configs, creates one
 // HttpClient per scrape config (TLS, proxy, redirects and compression are per config) and
-// one ScrapeLoop thread per target. Target errors (a target relabeled to a bad interval)
-// are logged and the target skipped, as Prometheus does; config errors were caught by
-// Validate(). When the provider says a job's targets can change (file_sd_configs), a
-// discovery thread polls it every discovery_poll_interval and reconciles that job's loops:
-// a target is identified by its URL and labels; new ones start scraping, removed ones stop
-// (without stale markers for their series: ScrapeLoop has no end-of-run staleness yet),
-// unchanged ones keep their loop.
-// Shutdown(): stops the discovery thread and every loop, cancels in-flight scrapes, joins
-// the threads; nothing is pushed after it returns. Idempotent, valid without Start.
+// one ScrapeLoop per target, all driven by one ScrapeScheduler (a timer thread and a
+// worker pool of `workers` threads; scheduler.h). Target errors (a target relabeled to a
+// bad interval) are logged and the target skipped, as Prometheus does; config errors were
+// caught by Validate(). When the provider says a job's targets can change
+// (file_sd_configs), a discovery thread polls it every discovery_poll_interval and
+// reconciles that job's loops: a target is identified by its URL and labels; new ones
+// start scraping, removed ones stop and their series get stale markers once, at the
+// instant of their first missed scrape; unchanged ones keep their loop.
+// Shutdown(): stops the discovery thread and the scheduler, cancels in-flight scrapes,
+// joins the threads; nothing is pushed after it returns (and no stale markers: the
+// receiver stopping is not a target going away). Idempotent, valid without Start.
 //
 // Thread-safety: Start and Shutdown are called by the pipeline, not concurrently.
 // targets() may be called from any thread.
@@ -30,6 +32,7 @@
 #include "component/telemetry.h"
 #include "net/http_client.h"
 #include "receiver/prometheus/config.h"
+#include "receiver/prometheus/scheduler.h"
 #include "receiver/prometheus/scrape.h"
 #include "receiver/prometheus/target.h"
 
@@ -46,14 +49,16 @@ class PrometheusReceiver : public component::Receiver {
   Status Start(component::Host& host) override;
   Status Shutdown(component::Deadline deadline) override;
 
-  // The loops running now (for tests and diagnostics). Stable only while no job has
-  // dynamic targets; use targets() otherwise.
-  const std::vector<std::unique_ptr<ScrapeLoop>>& loops() const { return loops_; }
   // The targets being scraped now.
   std::vector<Target> targets() const;
 
   // How often dynamic providers are polled (default 1 s). REQUIRES: before Start.
   void set_discovery_poll_interval(Duration d) { poll_interval_ = d; }
+  // Threads parsing and pushing scrapes (default 0: min(4, hardware threads)).
+  // REQUIRES: before Start.
+  void set_workers(size_t n) { workers_ = n; }
+  // The scheduler, once started (for tests and diagnostics); null before Start.
+  const ScrapeScheduler* scheduler() const { return scheduler_.get(); }
 
  private:
   // One scrape config and what its loops share.
@@ -64,9 +69,9 @@ class PrometheusReceiver : public component::Receiver {
     net::HttpClient* client = nullptr;  // owned by clients_
   };
 
-  // Makes job `j`'s loops match `discovered`: stops loops of targets that are gone, creates
-  // (and, when `start`, starts) loops for new ones.
-  void Sync(size_t j, const std::vector<Labels>& discovered, bool start);
+  // Makes job `j`'s loops match `discovered`: removes loops of targets that are gone (their
+  // series get stale markers), adds loops for new ones. `log_changes`: log the counts.
+  void Sync(size_t j, const std::vector<Labels>& discovered, bool log_changes);
   void DiscoveryLoop();
 
   component::CreateSettings settings_;
@@ -78,13 +83,21 @@ class PrometheusReceiver : public component::Receiver {
   component::ReceiverInstruments instruments_;
   component::Counter* scrapes_refused_ = nullptr;
   std::shared_ptr<RefusalLog> refusal_log_ = std::make_shared<RefusalLog>();
+  ScrapeFailureCounters failures_;
   std::string log_name_;
   std::vector<Job> jobs_;
-  mutable std::mutex mu_;  // guards loops_ and loop_keys_ changes against targets()
-  std::vector<std::unique_ptr<ScrapeLoop>> loops_;
-  // Per loop, its job index and identity (URL + labels).
-  std::vector<std::pair<size_t, std::string>> loop_keys_;
+  std::unique_ptr<ScrapeScheduler> scheduler_;
+  // A target being scraped: its job index, identity (URL + labels) and scheduler id.
+  struct Active {
+    size_t job;
+    std::string key;
+    ScrapeScheduler::LoopId id;
+    Target target;
+  };
+  mutable std::mutex mu_;  // guards active_ changes against targets()
+  std::vector<Active> active_;
   Duration poll_interval_ = std::chrono::seconds(1);
+  size_t workers_ = 0;
   std::thread discovery_;
   std::mutex discovery_mu_;
   std::condition_variable discovery_cv_;

@@ -120,7 +120,7 @@ TEST(PrometheusReceiver, RelabeledAwayTargetsAreNotScraped) {
   PrometheusReceiver r({config::ComponentId{"prometheus", ""}, nullptr}, cfg, &sink);
   component::test::TestHost host;
   ASSERT_TRUE(r.Start(host).ok());
-  EXPECT_TRUE(r.loops().empty());
+  EXPECT_TRUE(r.targets().empty());
   EXPECT_TRUE(r.Shutdown(std::chrono::steady_clock::now()).ok());
   EXPECT_TRUE(r.Shutdown(std::chrono::steady_clock::now()).ok());
 }

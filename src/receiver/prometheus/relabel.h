@@ -53,6 +53,8 @@ class Labels {
   void Del(std::string_view name);
   // Removes labels with empty values.
   void Compact();
+  // Makes room for `n` labels, so that building a set label by label reallocates once.
+  void Reserve(size_t n) { items_.reserve(n); }
 
   const std::vector<Label>& items() const { return items_; }
   size_t size() const { return items_.size(); }

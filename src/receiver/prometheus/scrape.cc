@@ -103,9 +103,11 @@ struct ParsedSample {
   std::optional<ExemplarInput> exemplar;
 };
 
-// Copies a parsed sample out of the parser's buffers, with __name__ among its labels.
-ParsedSample CopySample(const expfmt::Sample& s) {
+// Copies a parsed sample out of the parser's buffers, with __name__ among its labels and
+// room for `extra` more (the target labels), so the label vector is allocated once.
+ParsedSample CopySample(const expfmt::Sample& s, size_t extra) {
   ParsedSample p;
+  p.labels.Reserve(s.labels.size() + 1 + extra);
   // Set() on sorted input appends, so this skips the Labels(vector) constructor's stable
   // sort and its temporary buffer; a duplicate name keeps the last value either way.
   p.labels.Set("__name__", s.name);
@@ -126,20 +128,104 @@ ParsedSample CopySample(const expfmt::Sample& s) {
   return p;
 }
 
+// A label set in one string: name \xff value \xff ... (\xff is not valid UTF-8, so it
+// cannot occur inside a name or value the parser accepted).
+std::string EncodeSeries(const Labels& labels) {
+  size_t n = 0;
+  for (const Label& l : labels.items()) n += l.name.size() + l.value.size() + 2;
+  std::string out;
+  out.reserve(n);
+  for (const Label& l : labels.items()) {
+    out += l.name;
+    out += '\xff';
+    out += l.value;
+    out += '\xff';
+  }
+  return out;
+}
+
+Labels DecodeSeries(std::string_view s) {
+  Labels labels;
+  while (!s.empty()) {
+    size_t a = s.find('\xff');
+    size_t b = s.find('\xff', a + 1);
+    if (a == std::string_view::npos || b == std::string_view::npos) break;
+    labels.Set(s.substr(0, a), s.substr(a + 1, b - a - 1));  // sorted input: appends
+    s.remove_prefix(b + 1);
+  }
+  return labels;
+}
+
 std::string FormatSeconds(Duration d) {
   std::ostringstream os;
   os << std::chrono::duration<double>(d).count();
   return os.str();
 }
 
+ScrapeFailure FailureOfTransport(const Status& st) {
+  switch (st.code()) {
+    case StatusCode::kDeadlineExceeded:
+      return ScrapeFailure::kTimeout;
+    case StatusCode::kResourceExhausted:
+      return ScrapeFailure::kBodySizeLimit;
+    default:
+      return ScrapeFailure::kConnection;
+  }
+}
+
+constexpr ScrapeFailure kAllFailures[] = {ScrapeFailure::kConnection, ScrapeFailure::kTimeout,
+                                          ScrapeFailure::kHttpStatus, ScrapeFailure::kBodySizeLimit,
+                                          ScrapeFailure::kParse,      ScrapeFailure::kSampleLimit,
+                                          ScrapeFailure::kLabelLimit};
+
 }  // namespace
+
+std::string_view ScrapeFailureName(ScrapeFailure f) {
+  switch (f) {
+    case ScrapeFailure::kNone:
+      return "";
+    case ScrapeFailure::kConnection:
+      return "connection";
+    case ScrapeFailure::kTimeout:
+      return "timeout";
+    case ScrapeFailure::kHttpStatus:
+      return "http_status";
+    case ScrapeFailure::kBodySizeLimit:
+      return "body_size_limit";
+    case ScrapeFailure::kParse:
+      return "parse";
+    case ScrapeFailure::kSampleLimit:
+      return "sample_limit";
+    case ScrapeFailure::kLabelLimit:
+      return "label_limit";
+  }
+  return "";
+}
+
+ScrapeFailureCounters ScrapeFailureCounters::Create(component::Telemetry& telemetry,
+                                                    const std::string& receiver_id) {
+  ScrapeFailureCounters c;
+  for (ScrapeFailure f : kAllFailures) {
+    c.by_reason[f] = telemetry.GetCounter(
+        "astrolabe_receiver_prometheus_scrapes_failed_total",
+        "Scrapes that ended with up=0, by reason (connection, timeout, http_status, "
+        "body_size_limit, parse, sample_limit, label_limit).",
+        {{"receiver", receiver_id}, {"reason", std::string(ScrapeFailureName(f))}});
+  }
+  return c;
+}
+
+void ScrapeFailureCounters::Add(ScrapeFailure f) const {
+  auto it = by_reason.find(f);
+  if (it != by_reason.end() && it->second != nullptr) it->second->Add();
+}
 
 ScrapeLoop::ScrapeLoop(ScrapeLoopOptions options)
     : options_(std::move(options)),
       target_public_(options_.target.PublicLabels()),
       parser_(std::make_unique<expfmt::Parser>()) {}
 
-ScrapeLoop::~ScrapeLoop() { Stop(); }
+ScrapeLoop::~ScrapeLoop() = default;
 
 std::string ScrapeLoop::AcceptHeader(const std::vector<std::string>& protocols) {
   // Weights start at (number of known protocols + 1) / 10 and go down by 0.1 per entry.
@@ -199,18 +285,36 @@ net::HttpRequest ScrapeLoop::BuildRequest() const {
   return req;
 }
 
-Result<net::HttpResponse> ScrapeLoop::Fetch() {
-  auto result = options_.client->Send(BuildRequest()).get();
+Result<net::HttpResponse> ScrapeLoop::CheckResponse(Result<net::HttpResponse> result,
+                                                    ScrapeFailure& failure) {
   if (!result.ok()) {
+    failure = FailureOfTransport(result.status());
     if (result.status().code() == StatusCode::kResourceExhausted) {
       return ResourceExhausted("body size limit exceeded");
     }
     return result.status();
   }
   if (result->status != 200) {
+    failure = ScrapeFailure::kHttpStatus;
     return Unavailable("server returned HTTP status " + StatusText(result->status));
   }
   return result;
+}
+
+void ScrapeLoop::StartFetch(FetchDone done) {
+  const int64_t scrape_ms = options_.clock->NowUnixNanos() / 1'000'000;
+  const auto started = options_.clock->Steady();
+  options_.client->Send(BuildRequest(),
+                        [done = std::move(done), scrape_ms, started](Result<net::HttpResponse> r) {
+                          done(std::move(r), scrape_ms, started);
+                        });
+}
+
+ScrapeResult ScrapeLoop::Complete(Result<net::HttpResponse> response, int64_t scrape_ms,
+                                  std::chrono::steady_clock::time_point started) {
+  ScrapeFailure failure = ScrapeFailure::kNone;
+  response = CheckResponse(std::move(response), failure);
+  return Process(std::move(response), failure, scrape_ms, started);
 }
 
 void ScrapeLoop::MergeTargetLabels(Labels& labels) const {
@@ -275,28 +379,41 @@ Status ScrapeLoop::CheckLabelLengths(const Labels& labels) const {
 ScrapeResult ScrapeLoop::ScrapeOnce() {
   const int64_t scrape_ms = options_.clock->NowUnixNanos() / 1'000'000;
   const auto started = options_.clock->Steady();
-  auto response = Fetch();
+  auto response = options_.client->Send(BuildRequest()).get();
   if (stop_flag_.load()) {
     ScrapeResult res;
     res.status = Cancelled("scrape loop stopped");
     return res;
   }
-  return Process(std::move(response), scrape_ms, started);
+  return Complete(std::move(response), scrape_ms, started);
 }
 
 ScrapeResult ScrapeLoop::ScrapeResponse(Result<net::HttpResponse> response) {
   const int64_t scrape_ms = options_.clock->NowUnixNanos() / 1'000'000;
-  return Process(std::move(response), scrape_ms, options_.clock->Steady());
+  ScrapeFailure failure = ScrapeFailure::kNone;
+  if (!response.ok()) failure = FailureOfTransport(response.status());
+  return Process(std::move(response), failure, scrape_ms, options_.clock->Steady());
 }
 
-ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, int64_t scrape_ms,
-                                 std::chrono::steady_clock::time_point started) {
+ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailure failure,
+                                 int64_t scrape_ms, std::chrono::steady_clock::time_point started) {
   const ScrapeConfig& cfg = options_.config;
   ScrapeResult res;
-  std::vector<ParsedSample> samples;
   std::unordered_map<std::string, FamilyMetadata> metadata;
   size_t body_size = 0;
   Status status;
+
+  // A sample that passed relabeling and the limits, waiting for the end of the parse (an
+  // OpenMetrics body that fails at `# EOF` is invalid in its entirety, so nothing is built
+  // before the whole body parsed).
+  struct Accepted {
+    Labels labels;
+    double value;
+    int64_t time_ms;
+    std::optional<ExemplarInput> exemplar;
+    bool track;  // a series for staleness tracking
+  };
+  std::vector<Accepted> accepted;
 
   if (!response.ok()) {
     status = response.status();
@@ -311,10 +428,18 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, int64_t scr
                    ? expfmt::Format::kOpenMetrics
                    : expfmt::Format::kText;
     }
+    // Labels, relabeling and limits run per sample while parsing, so a series explosion
+    // holds at most sample_limit samples: after a limit is breached the rest of the body
+    // is only parsed (for the parse verdict) and counted.
+    Status limit_status;
+    ScrapeFailure limit_failure = ScrapeFailure::kNone;
+    size_t scraped = 0;
     // Samples of a family are consecutive: look the family up only when it changes.
     std::string last_family;
     FamilyMetadata* meta = nullptr;
     status = parser_->Parse(response->body, format, [&](const expfmt::Sample& s) {
+      ++scraped;
+      if (!limit_status.ok()) return;
       if (meta == nullptr || s.family.name != last_family) {
         last_family.assign(s.family.name);
         auto [it, inserted] = metadata.try_emplace(last_family);
@@ -324,74 +449,72 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, int64_t scr
       // HELP may follow the first sample in text format.
       if (meta->help.empty() && !s.family.help.empty()) meta->help = std::string(s.family.help);
       if (meta->unit.empty() && !s.family.unit.empty()) meta->unit = std::string(s.family.unit);
-      samples.push_back(CopySample(s));
+
+      ParsedSample p = CopySample(s, target_public_.size() + options_.external_labels.size());
+      MergeTargetLabels(p.labels);
+      p.labels.Compact();
+      if (!Relabel(options_.metric_relabel, p.labels)) return;
+      for (const auto& [k, v] : options_.external_labels) {
+        if (!p.labels.Has(k)) p.labels.Set(k, v);
+      }
+      if (cfg.label_limit > 0 && p.labels.size() > static_cast<size_t>(cfg.label_limit)) {
+        limit_status = InvalidArgument(
+            "label_limit exceeded (metric: " + std::string(p.labels.Get("__name__")).substr(0, 50) +
+            ", number of labels: " + std::to_string(p.labels.size()) +
+            ", limit: " + std::to_string(cfg.label_limit) + ")");
+        limit_failure = ScrapeFailure::kLabelLimit;
+      } else if (Status st = CheckLabelLengths(p.labels); !st.ok()) {
+        limit_status = st;
+        limit_failure = ScrapeFailure::kLabelLimit;
+      } else if (cfg.sample_limit > 0 && accepted.size() >= static_cast<size_t>(cfg.sample_limit)) {
+        limit_status = ResourceExhausted("sample limit exceeded");
+        limit_failure = ScrapeFailure::kSampleLimit;
+      }
+      if (!limit_status.ok()) {
+        std::vector<Accepted>().swap(accepted);  // nothing of this scrape is kept
+        return;
+      }
+      bool honored = cfg.honor_timestamps && p.timestamp_ms.has_value();
+      int64_t t = honored ? *p.timestamp_ms : scrape_ms;
+      bool track = !honored || cfg.track_timestamps_staleness;
+      accepted.push_back({std::move(p.labels), p.value, t, std::move(p.exemplar), track});
     });
+    if (!status.ok()) {
+      failure = ScrapeFailure::kParse;
+    } else {
+      res.samples_scraped = scraped;
+      if (!limit_status.ok()) {
+        status = limit_status;
+        failure = limit_failure;
+      }
+    }
   }
 
   MetricsBuilder builder(BuilderOptions{.scheme = options_.target.scheme,
                                         .trim_metric_suffixes = options_.trim_metric_suffixes});
-  SeriesSet current_series;
-  struct Accepted {
-    Labels labels;
-    double value;
-    int64_t time_ms;
-    const ExemplarInput* exemplar;
-    bool track;  // a series for staleness tracking
-  };
-  std::vector<Accepted> accepted;
-
-  if (status.ok()) {
-    res.samples_scraped = samples.size();
-    for (ParsedSample& s : samples) {
-      MergeTargetLabels(s.labels);
-      s.labels.Compact();
-      if (!Relabel(options_.metric_relabel, s.labels)) continue;
-      for (const auto& [k, v] : options_.external_labels) {
-        if (!s.labels.Has(k)) s.labels.Set(k, v);
-      }
-      if (cfg.label_limit > 0 && s.labels.size() > static_cast<size_t>(cfg.label_limit)) {
-        status = InvalidArgument(
-            "label_limit exceeded (metric: " + std::string(s.labels.Get("__name__")).substr(0, 50) +
-            ", number of labels: " + std::to_string(s.labels.size()) +
-            ", limit: " + std::to_string(cfg.label_limit) + ")");
-        break;
-      }
-      if (Status st = CheckLabelLengths(s.labels); !st.ok()) {
-        status = st;
-        break;
-      }
-      bool honored = cfg.honor_timestamps && s.timestamp_ms.has_value();
-      int64_t t = honored ? *s.timestamp_ms : scrape_ms;
-      bool track = !honored || cfg.track_timestamps_staleness;
-      accepted.push_back(
-          {std::move(s.labels), s.value, t, s.exemplar ? &*s.exemplar : nullptr, track});
-    }
-    if (status.ok() && cfg.sample_limit > 0 &&
-        accepted.size() > static_cast<size_t>(cfg.sample_limit)) {
-      status = ResourceExhausted("sample limit exceeded");
-    }
-  }
-
+  SeriesMap current_series;
   if (status.ok()) {
     res.samples_post_relabel = accepted.size();
+    current_series.reserve(previous_series_.size());
     for (const auto& [name, meta] : metadata) builder.SetMetadata(name, meta);
     for (Accepted& a : accepted) {
-      builder.Add(a.labels, a.value, a.time_ms, a.exemplar);
+      builder.Add(a.labels, a.value, a.time_ms, a.exemplar ? &*a.exemplar : nullptr);
       if (!a.track) continue;
-      // The labels are not needed after Add(): move them into the series set.
-      Series series{std::move(a.labels), 0};
-      // LabelVectorHash, as before, keeps the stale markers' order (the set's iteration
-      // order) what it was.
-      series.hash = LabelVectorHash()(series.labels.items());
-      auto [it, inserted] = current_series.insert(std::move(series));
-      if (inserted && !previous_series_.count(*it)) ++res.series_added;
+      const uint64_t hash = a.labels.Hash();
+      if (auto node = previous_series_.extract(hash)) {
+        current_series.insert(std::move(node));
+        continue;
+      }
+      if (current_series.count(hash)) continue;  // the same series twice in one scrape
+      current_series.emplace(hash, EncodeSeries(a.labels));
+      ++res.series_added;
     }
   }
-  // Stale markers for series that were there last time and are not now.
+  // Stale markers for series that were there last time and are not now: what is left of
+  // the previous scrape's map.
   for (const auto& [name, meta] : previous_metadata_) builder.SetMetadata(name, meta);
-  for (const Series& series : previous_series_) {
-    if (current_series.count(series)) continue;
-    builder.Add(series.labels, StaleNaN(), scrape_ms);
+  for (const auto& [hash, encoded] : previous_series_) {
+    builder.Add(DecodeSeries(encoded), StaleNaN(), scrape_ms);
     ++res.stale_markers;
   }
   previous_series_ = std::move(current_series);
@@ -403,6 +526,7 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, int64_t scr
 
   // Synthetic metrics, with the target's labels (not relabeled, as in Prometheus).
   const double duration = std::chrono::duration<double>(options_.clock->Steady() - started).count();
+  reported_.clear();
   auto report = [&](const char* name, const char* help, const char* unit, double value) {
     builder.SetMetadata(name, FamilyMetadata{FamilyType::kGauge, help, unit});
     Labels l = target_public_;
@@ -411,6 +535,7 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, int64_t scr
       if (!l.Has(k)) l.Set(k, v);
     }
     builder.Add(l, value, scrape_ms);
+    reported_.push_back(name);
   };
   report("up", "The scraping was successful", "", status.ok() ? 1 : 0);
   report("scrape_duration_seconds", "Duration of the scrape", "seconds", duration);
@@ -431,17 +556,63 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, int64_t scr
   }
 
   res.status = status;
-  if (!status.ok()) {
-    GetLogger(options_.log_name)
-        ->warn("Failed to scrape Prometheus endpoint: target {}: {}", options_.target.url,
-               status.message());
-  }
+  res.failure = status.ok() ? ScrapeFailure::kNone : failure;
+  if (!status.ok() && res.failure == ScrapeFailure::kNone) res.failure = ScrapeFailure::kConnection;
+  TrackHealth(status, res.failure);
   if (builder.dropped_points() > 0) {
     GetLogger(options_.log_name)
         ->debug("failed to add datapoints: {} malformed points dropped from {}",
                 builder.dropped_points(), options_.target.url);
   }
+  Push(builder, res);
+  return res;
+}
 
+void ScrapeLoop::TrackHealth(const Status& status, ScrapeFailure failure) {
+  auto log = GetLogger(options_.log_name);
+  if (!status.ok()) {
+    options_.failures.Add(failure);
+    log->debug("Failed to scrape Prometheus endpoint: target {}: {}", options_.target.url,
+               status.message());
+  }
+  if (health_ == failure) return;
+  // One line per state change: a target failing every scrape for a day logs once.
+  if (!status.ok()) {
+    log->warn("Failed to scrape Prometheus endpoint: target {} is down ({}): {}",
+              options_.target.url, ScrapeFailureName(failure), status.message());
+  } else if (health_.has_value()) {
+    log->info("Target {} is up again", options_.target.url);
+  }
+  health_ = failure;
+}
+
+ScrapeResult ScrapeLoop::EndOfRun(int64_t scrape_ms) {
+  ScrapeResult res;
+  MetricsBuilder builder(BuilderOptions{.scheme = options_.target.scheme,
+                                        .trim_metric_suffixes = options_.trim_metric_suffixes});
+  for (const auto& [name, meta] : previous_metadata_) builder.SetMetadata(name, meta);
+  for (const auto& [hash, encoded] : previous_series_) {
+    builder.Add(DecodeSeries(encoded), StaleNaN(), scrape_ms);
+    ++res.stale_markers;
+  }
+  for (const char* name : reported_) {
+    builder.SetMetadata(name, FamilyMetadata{FamilyType::kGauge, "", ""});
+    Labels l = target_public_;
+    l.Set("__name__", name);
+    for (const auto& [k, v] : options_.external_labels) {
+      if (!l.Has(k)) l.Set(k, v);
+    }
+    builder.Add(l, StaleNaN(), scrape_ms);
+    ++res.stale_markers;
+  }
+  previous_series_.clear();
+  previous_metadata_.clear();
+  reported_.clear();
+  Push(builder, res);
+  return res;
+}
+
+void ScrapeLoop::Push(MetricsBuilder& builder, ScrapeResult& res) {
   pdata::Metrics metrics = builder.Finish();
   res.points_pushed = metrics.DataPointCount();
   if (res.points_pushed > 0 && options_.next != nullptr) {
@@ -451,7 +622,6 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, int64_t scr
     if (counter != nullptr) counter->Add(static_cast<double>(res.points_pushed));
     if (!res.push_status.ok()) ReportRefusal(res);
   }
-  return res;
 }
 
 void ScrapeLoop::ReportRefusal(const ScrapeResult& res) {
@@ -484,39 +654,6 @@ bool RefusalLog::ShouldLog(std::chrono::steady_clock::time_point now, Duration i
   *held_back = held_back_;
   held_back_ = 0;
   return true;
-}
-
-void ScrapeLoop::Start() {
-  thread_ = std::thread([this] { Run(); });
-}
-
-void ScrapeLoop::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
-  while (!stopping_) {
-    Duration delay = NextScrapeDelay(options_.target.Hash(), options_.target.interval,
-                                     options_.clock->NowUnixNanos());
-    // Waits on the real steady clock; the loop thread always runs in real time.
-    if (cv_.wait_for(lock, delay, [this] { return stopping_; })) break;
-    lock.unlock();
-    ScrapeOnce();
-    lock.lock();
-    // Step past the instant just scraped so a fast scrape does not run twice.
-    if (!stopping_) cv_.wait_for(lock, std::chrono::milliseconds(1), [this] { return stopping_; });
-  }
-}
-
-void ScrapeLoop::RequestStop() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stopping_ = true;
-  }
-  stop_flag_.store(true);
-  cv_.notify_all();
-}
-
-void ScrapeLoop::Stop() {
-  RequestStop();
-  if (thread_.joinable()) thread_.join();
 }
 
 }  // namespace astrolabe::receiver::prometheus
