@@ -6,6 +6,12 @@
 # generator (bench/scrape_targets.py). Reports CPU-seconds (utime+stime of the scraper's
 # process, from /proc) per million scraped samples, and peak RSS (VmHWM).
 #
+# `ONLY=pipeline` runs the source documents' whole pipeline instead: prometheus ->
+# cumulativetodelta -> batch -> otlp_http (gzip protobuf, Api-Token header) into the discarding
+# sink; its CPU s / M samples is the cost per data point of scrape, delta, batch and export
+# (issue: >= 550k points per CPU-second), and `TARGETS=10 SERIES=200 ONLY=pipeline` gives the
+# collector's RSS with the documents' config and 10 NIM-sized targets (goal <= 20 MB).
+#
 # usage: bench/scrape_compare.sh [ASTROLABE_BINARY]     (default build-rel/astrolabe)
 # env:   TARGETS=100 SERIES=2000 DURATION=60 WARMUP=5 ONLY="astrolabe prometheus vmagent"
 # CPU and scrapes are counted over DURATION seconds after a WARMUP (start-up, first
@@ -65,15 +71,15 @@ scrape_configs:
     static_configs:
       - targets: [${targets%,}]
 EOF
-{
+# collector_config PROCESSORS_YAML PROCESSOR_IDS EXPORTERS_YAML EXPORTER_ID: our collector
+# scraping the same targets as prom.yml.
+collector_config() {
   echo "receivers:"
   echo "  prometheus:"
   echo "    config:"
   sed 's/^/      /' "$work/prom.yml"
+  printf '%s' "$1" "$3"
   cat <<EOF
-exporters:
-  debug:
-    verbosity: basic
 service:
   telemetry:
     metrics:
@@ -81,9 +87,16 @@ service:
   pipelines:
     metrics:
       receivers: [prometheus]
-      exporters: [debug]
+      processors: [$2]
+      exporters: [$4]
 EOF
-} > "$work/ours.yaml"
+}
+collector_config "" "" $'exporters:\n  debug:\n    verbosity: basic\n' debug > "$work/ours.yaml"
+# The documents' pipeline (deploy/examples/nim.yaml's shape) into the discarding sink.
+collector_config $'processors:\n  cumulativetodelta:\n    max_staleness: 25h\n  batch: {}\n' \
+  "cumulativetodelta, batch" \
+  $'exporters:\n  otlp_http:\n    endpoint: http://127.0.0.1:'"$sink"$'\n    headers:\n      Authorization: "Api-Token bench"\n' \
+  otlp_http > "$work/pipeline.yaml"
 
 served() { curl -s "http://127.0.0.1:$sink/stats"; }
 tck=$(getconf CLK_TCK)
@@ -120,6 +133,9 @@ for who in $ONLY; do
     astrolabe)
       run astrolabe "$("$BIN" version 2>/dev/null | head -1 | tr -d '|')" \
         "$BIN" collector --config "$work/ours.yaml" ;;
+    pipeline)
+      run "astrolabe-pipeline" "$("$BIN" version 2>/dev/null | head -1 | tr -d '|')" \
+        "$BIN" collector --config "$work/pipeline.yaml" ;;
     prometheus)
       run prometheus "$(dpkg-query -W -f '${Version}' prometheus 2>/dev/null)" \
         prometheus --config.file="$work/prom.yml" --storage.tsdb.path="$work/prom-data" \
