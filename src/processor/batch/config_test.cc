@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "component/testing/decode_testdata.h"
 #include "config/decoder.h"
 #include "config/parse.h"
 
@@ -15,17 +16,7 @@ namespace {
 using ::testing::HasSubstr;
 
 void DecodeTestdata(const std::string& name, Config* config, config::Diagnostics& diag) {
-  std::ifstream in("testdata/" + name);
-  ASSERT_TRUE(in) << "testdata/" << name;
-  std::stringstream text;
-  text << in.rdbuf();
-  config::ParseOptions options;
-  options.file = std::make_shared<const std::string>(name);
-  std::optional<config::Node> root = config::ParseYaml(text.str(), options, diag);
-  ASSERT_TRUE(root.has_value()) << diag.ToStatus().message();
-  const config::Node* node = root->Find("processors")->Find("batch");
-  ASSERT_NE(node, nullptr);
-  config::Decode(*node, "processors.batch", *config, diag);
+  component::test::DecodeTestdata(name, "processors", "batch", config, diag);
 }
 
 TEST(BatchConfig, DefaultsAreUpstreams) {

@@ -5,25 +5,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "component/testing/decode_testdata.h"
 #include "config/decoder.h"
 #include "config/parse.h"
 
 namespace astrolabe::processor::cumulativetodelta {
 namespace {
 
-// Decodes processors.cumulativetodelta of testdata/<name> into *config.
 void DecodeTestdata(const std::string& name, Config* config, config::Diagnostics& diag) {
-  std::ifstream in("testdata/" + name);
-  ASSERT_TRUE(in) << "testdata/" << name;
-  std::stringstream text;
-  text << in.rdbuf();
-  config::ParseOptions options;
-  options.file = std::make_shared<const std::string>(name);
-  std::optional<config::Node> root = config::ParseYaml(text.str(), options, diag);
-  ASSERT_TRUE(root.has_value()) << diag.ToStatus().message();
-  const config::Node* node = root->Find("processors")->Find("cumulativetodelta");
-  ASSERT_NE(node, nullptr);
-  config::Decode(*node, "processors.cumulativetodelta", *config, diag);
+  component::test::DecodeTestdata(name, "processors", "cumulativetodelta", config, diag);
 }
 
 TEST(CumulativeToDeltaConfig, DefaultsAreUpstreams) {
