@@ -94,7 +94,11 @@ Status Ingest::Export(Signal signal, Encoding encoding, std::string_view body, s
     if (decoded->empty()) return Status::Ok();
     Status status = Consume(next, std::move(*decoded));
     (status.ok() ? counters.counters.accepted : counters.counters.refused)->Add(double(n));
-    return status;
+    if (status.ok()) return status;
+    // As upstream (core receiver/otlpreceiver, internal/errors): a pipeline error the
+    // sender may retry (memory_limiter's refusal, a full queue) is UNAVAILABLE / 503; any
+    // other is permanent, INVALID_ARGUMENT / 400.
+    return status.IsRetryable() ? Unavailable(status.message()) : InvalidArgument(status.message());
   };
   switch (signal) {
     case Signal::kMetrics: return run(DecodeMetrics(encoding, body), *next_.metrics);

@@ -6,8 +6,8 @@
 //
 //   decode error                  kInvalidArgument   gRPC 3 INVALID_ARGUMENT   HTTP 400
 //   pipeline refused, retryable   kUnavailable       gRPC 14 UNAVAILABLE       HTTP 503
-//                                 kResourceExhausted gRPC 8 RESOURCE_EXHAUSTED HTTP 429
-//   pipeline refused, permanent   as returned        (see GrpcCode/HttpStatus)
+//     (memory_limiter, a full queue: any Status::IsRetryable() code, as upstream)
+//   pipeline refused, permanent   kInvalidArgument   gRPC 3 INVALID_ARGUMENT   HTTP 400
 //
 // An empty request (no resource entries) is a success and reaches no consumer, as the
 // specification allows. Thread-safe: transports call Export() concurrently.

@@ -10,8 +10,9 @@
 //   Content-Type application/x-protobuf or application/json, else 415. The response uses
 //   the request's content type. Success: 200 and an empty Export*ServiceResponse. Failure:
 //   a google.rpc.Status body and the status of ingest.h (400 undecodable, 404 signal in no
-//   pipeline, 413 body or decompressed body over max_request_body_size, 415, 429/503 when
-//   the pipeline refuses with a retryable error — then with `Retry-After: 1`).
+//   pipeline, 413 body or decompressed body over max_request_body_size, 415, 503 when the
+//   pipeline refuses with a retryable error — then with `Retry-After: 1` — and 400 when it
+//   refuses for good).
 //   Other methods: 405 (the server's own). CORS preflight when `cors` is set.
 // gRPC (protocols::grpc): the three Export methods of the OTLP services on a generic gRPC
 //   service, the bytes decoded by our own codec (src/net/grpc_server.h).

@@ -193,9 +193,9 @@ TEST_F(OtlpReceiverTest, WrongContentTypeIs415AndWrongMethod405) {
 TEST_F(OtlpReceiverTest, RefusalsMapToRetryableAndPermanentStatuses) {
   StartReceiver();
   const std::string body = wire::EncodeLogsRequest(wire::testdata::RichLogs());
-  recorder_.refuse = ResourceExhausted("memory_limiter: data refused, memory usage is above the soft limit");
+  recorder_.refuse = ResourceExhausted("data refused due to high memory usage");  // memory_limiter
   net::HttpResponse busy = Post("/v1/logs", body, "application/x-protobuf");
-  EXPECT_EQ(busy.status, 429);
+  EXPECT_EQ(busy.status, 503);  // as upstream: any retryable pipeline error
   EXPECT_EQ(busy.headers.Get("Retry-After").value_or(""), "1");
   recorder_.refuse = Unavailable("sending queue is full");
   net::HttpResponse down = Post("/v1/logs", body, "application/x-protobuf");
@@ -207,8 +207,10 @@ TEST_F(OtlpReceiverTest, RefusalsMapToRetryableAndPermanentStatuses) {
   EXPECT_EQ(status->message, "sending queue is full");
   recorder_.refuse = InvalidArgument("bad data");
   EXPECT_EQ(Post("/v1/logs", body, "application/x-protobuf").status, 400);
+  recorder_.refuse = Internal("exporter misconfigured");  // permanent: 400, not 500, as upstream
+  EXPECT_EQ(Post("/v1/logs", body, "application/x-protobuf").status, 400);
   EXPECT_EQ(Counter("otelcol_receiver_refused_log_records_total"),
-            3.0 * double(wire::testdata::RichLogs().LogRecordCount()));
+            4.0 * double(wire::testdata::RichLogs().LogRecordCount()));
 }
 
 TEST_F(OtlpReceiverTest, SignalInNoPipelineIs404) {
