@@ -3,7 +3,8 @@
 // into a loopback sink. The target serves 10 counters growing by 30 per scrape; the sink
 // checks that deltas arrive in batches of exactly send_batch_size points (only the shutdown
 // flush may be smaller). A second run sets a memory limit the process is already over and
-// checks that scrapes are refused, counted and kept out of the sink.
+// checks that scrapes are refused, counted and kept out of the sink, and that the otlp receiver
+// answers what it is sent then with 503 and Retry-After.
 
 #include <chrono>
 #include <mutex>
@@ -12,11 +13,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "pdata/metrics.h"
 #include "process.h"
 #include "wire/gzip.h"
 #include "wire/otlp_proto.h"
+#include "wire/otlp_testdata.h"
 
 namespace astrolabe::e2e {
 namespace {
@@ -264,6 +267,59 @@ TEST(ProcessorChain, OverTheMemoryLimitScrapesAreRefusedAndCounted) {
     ++logged;
   }
   EXPECT_LE(logged, static_cast<size_t>(refused_scrapes));
+}
+
+// The same refusal seen by an OTLP client: otlp receiver → memory_limiter → debug. Over the
+// limit the receiver must answer 503 with Retry-After and the limiter's reason, so the client
+// retries later (OTLP/HTTP: 503 is retryable).
+TEST(ProcessorChain, OverTheMemoryLimitOtlpIsAnswered503) {
+  const int http = FreePort();
+  std::string config = WriteTempFile("otlp_limit.yaml", R"(receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:)" + std::to_string(http) + R"(
+processors:
+  memory_limiter:
+    check_interval: 100ms
+    limit_mib: 2
+    spike_limit_mib: 1
+exporters:
+  debug:
+    verbosity: basic
+service:
+  telemetry:
+    metrics:
+      address: 127.0.0.1:)" + std::to_string(FreePort()) + R"(
+  pipelines:
+    metrics:
+      receivers: [otlp]
+      processors: [memory_limiter]
+      exporters: [debug]
+)");
+  Subprocess collector;
+  ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
+  net::HttpClient client;
+  net::HttpResponse last;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (last.status != 503 && std::chrono::steady_clock::now() < deadline && collector.running()) {
+    std::this_thread::sleep_for(100ms);
+    net::HttpRequest request;
+    request.method = "POST";
+    request.url = "http://127.0.0.1:" + std::to_string(http) + "/v1/metrics";
+    request.headers.Set("Content-Type", "application/x-protobuf");
+    request.body = wire::EncodeMetricsRequest(wire::testdata::NimMetrics(50));
+    auto response = client.Send(std::move(request)).get();
+    if (response.ok()) last = *response;
+  }
+  collector.Signal(SIGTERM);
+  ASSERT_TRUE(collector.Wait(30s).has_value());
+  ASSERT_EQ(last.status, 503) << collector.Stderr();
+  EXPECT_EQ(last.headers.Get("Retry-After").value_or(""), "1");
+  auto status = wire::DecodeRpcStatus(last.body);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->code, 14);  // UNAVAILABLE
+  EXPECT_THAT(status->message, HasSubstr("data refused due to high memory usage"));
 }
 
 }  // namespace
