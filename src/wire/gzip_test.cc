@@ -9,12 +9,7 @@
 namespace astrolabe::wire {
 namespace {
 
-std::string Sample(size_t n) {
-  std::string s;
-  for (size_t i = 0; s.size() < n; ++i) s += "metric_" + std::to_string(i % 1000) + " 1.5\n";
-  s.resize(n);
-  return s;
-}
+using test::Sample;
 
 TEST(GzipTest, RoundTripsSmallAndLarge) {
   for (size_t n : {size_t{0}, size_t{1}, size_t{100}, size_t{1} << 20}) {

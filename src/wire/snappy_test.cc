@@ -10,12 +10,7 @@
 namespace astrolabe::wire {
 namespace {
 
-std::string Sample(size_t n) {
-  std::string s;
-  for (size_t i = 0; s.size() < n; ++i) s += "metric_" + std::to_string(i % 1000) + " 1.5\n";
-  s.resize(n);
-  return s;
-}
+using test::Sample;
 
 std::string Random(size_t n) {
   std::string s(n, '\0');

@@ -1,5 +1,5 @@
 #pragma once
-// Hex helpers shared by the wire tests.
+// Helpers shared by the wire tests: hex and compressible sample text.
 
 #include <cctype>
 #include <string>
@@ -34,6 +34,14 @@ inline std::string Hex(std::string_view bytes) {
     out += kDigits[c & 15];
   }
   return out;
+}
+
+// `n` bytes of exposition-like text ("metric_17 1.5\n" ...): compressible, like real bodies.
+inline std::string Sample(size_t n) {
+  std::string s;
+  for (size_t i = 0; s.size() < n; ++i) s += "metric_" + std::to_string(i % 1000) + " 1.5\n";
+  s.resize(n);
+  return s;
 }
 
 }  // namespace astrolabe::wire::test
