@@ -13,6 +13,8 @@
 namespace astrolabe {
 
 std::string_view TrimSpace(std::string_view s);
+// `s` with ASCII letters lower-cased (bytes >= 0x80 untouched: no locale).
+std::string AsciiLower(std::string_view s);
 std::vector<std::string_view> Split(std::string_view s, char sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 bool EndsWith(std::string_view s, std::string_view suffix);

@@ -63,3 +63,15 @@ TEST(StringsTest, SplitAndTrim) {
 
 }  // namespace
 }  // namespace astrolabe
+
+namespace astrolabe {
+namespace {
+
+TEST(AsciiLowerTest, LowersOnlyAsciiLetters) {
+  EXPECT_EQ(AsciiLower("Content-Type: APPLICATION/JSON 42"), "content-type: application/json 42");
+  EXPECT_EQ(AsciiLower(""), "");
+  EXPECT_EQ(AsciiLower("\xC3\x84Z"), "\xC3\x84z");  // UTF-8 bytes untouched
+}
+
+}  // namespace
+}  // namespace astrolabe

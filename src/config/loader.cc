@@ -112,9 +112,7 @@ void DecodeTelemetry(const Node& node, TelemetryConfig& out, Diagnostics& diag) 
   Decode(node, "service.telemetry", t, diag);
   static const std::array<std::string, 7> kLogLevels = {"debug",  "info",  "warn", "error",
                                                         "dpanic", "panic", "fatal"};
-  std::string lower;
-  for (char c : t.logs.level)
-    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string lower = AsciiLower(t.logs.level);
   if (std::find(kLogLevels.begin(), kLogLevels.end(), lower) == kLogLevels.end()) {
     const Node* n = FindPath(&node, {"logs", "level"});
     diag.Error(n ? n->mark() : node.mark(), "service.telemetry.logs.level",
@@ -123,9 +121,7 @@ void DecodeTelemetry(const Node& node, TelemetryConfig& out, Diagnostics& diag) 
     out.logs_level = lower;
   }
   static const std::array<std::string, 4> kMetricLevels = {"none", "basic", "normal", "detailed"};
-  lower.clear();
-  for (char c : t.metrics.level)
-    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  lower = AsciiLower(t.metrics.level);
   if (std::find(kMetricLevels.begin(), kMetricLevels.end(), lower) == kMetricLevels.end()) {
     const Node* n = FindPath(&node, {"metrics", "level"});
     diag.Error(n ? n->mark() : node.mark(), "service.telemetry.metrics.level",

@@ -14,13 +14,15 @@
 #include <utility>
 #include <vector>
 
+#include "common/strings.h"
+
 namespace astrolabe::pdata {
 
 class ClientMetadata {
  public:
   // Appends `value` to the values of `key`.
   void Add(std::string_view key, std::string value) {
-    std::string lower = Lower(key);
+    std::string lower = AsciiLower(key);
     for (auto& [k, values] : entries_) {
       if (k == lower) {
         values.push_back(std::move(value));
@@ -33,7 +35,7 @@ class ClientMetadata {
   // The values of `key` (any case); empty when the key is absent.
   const std::vector<std::string>& Get(std::string_view key) const {
     static const std::vector<std::string> kNone;
-    std::string lower = Lower(key);
+    std::string lower = AsciiLower(key);
     for (const auto& [k, values] : entries_) {
       if (k == lower) return values;
     }
@@ -43,13 +45,6 @@ class ClientMetadata {
   bool empty() const { return entries_.empty(); }
 
  private:
-  static std::string Lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-  }
-
   std::vector<std::pair<std::string, std::vector<std::string>>> entries_;
 };
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "component/telemetry.h"
 #include "processor/batch/split.h"
 
@@ -81,10 +82,7 @@ class Impl final : public BatchProcessor {
         cardinality_limit_(static_cast<size_t>(config.metadata_cardinality_limit)),
         log_(GetLogger("processor/" + settings.id.ToString())) {
     for (const std::string& k : config.metadata_keys) {
-      std::string lower(k);
-      std::transform(lower.begin(), lower.end(), lower.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      metadata_keys_.push_back(std::move(lower));
+      metadata_keys_.push_back(AsciiLower(k));
     }
     std::sort(metadata_keys_.begin(), metadata_keys_.end());
 

@@ -4,6 +4,8 @@
 #include <cctype>
 #include <set>
 
+#include "common/strings.h"
+
 namespace astrolabe::processor::batch {
 namespace {
 
@@ -31,9 +33,7 @@ Status Config::Validate() const {
   }
   std::set<std::string> seen;
   for (const std::string& key : metadata_keys) {
-    std::string lower(key);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string lower = AsciiLower(key);
     if (!seen.insert(lower).second) {
       return InvalidArgument("duplicate entry in metadata_keys: \"" + lower +
                              "\" (case-insensitive)");

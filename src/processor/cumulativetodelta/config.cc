@@ -38,15 +38,9 @@ void Config::Visit(config::Visitor& v) {
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 Status ValidateMetricTypes(const MatchMetrics& m, std::string_view which) {
   for (const std::string& t : m.metric_types) {
-    std::string lower = Lower(t);
+    std::string lower = AsciiLower(t);
     if (lower != "sum" && lower != "histogram" && lower != "exponentialhistogram") {
       return InvalidArgument("found invalid metric type in " + std::string(which) +
                              ".metric_types: " + t);

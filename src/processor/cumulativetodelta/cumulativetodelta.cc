@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <utility>
 
+#include "common/strings.h"
+
 namespace astrolabe::processor::cumulativetodelta {
 
 namespace {
@@ -17,12 +19,6 @@ using pdata::MetricType;
 int64_t SaturatingAdd(int64_t a, int64_t b) {
   int64_t out;
   if (__builtin_add_overflow(a, b, &out)) return b > 0 ? INT64_MAX : INT64_MIN;
-  return out;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
 }
 
@@ -38,7 +34,7 @@ MetricFilter::MetricFilter(const MatchMetrics& m) {
     strict_ = m.metrics;
   }
   for (const std::string& t : m.metric_types) {
-    std::string lower = Lower(t);
+    std::string lower = AsciiLower(t);
     if (lower == "sum") types_.push_back(MetricType::kSum);
     if (lower == "histogram") types_.push_back(MetricType::kHistogram);
     if (lower == "exponentialhistogram") types_.push_back(MetricType::kExponentialHistogram);

@@ -25,12 +25,6 @@ constexpr std::string_view kJsonType = "application/json";
 // The prefix the source documents' platform puts before /v1/<signal>.
 constexpr std::string_view kPlatformPrefix = "/api/v2/otlp";
 
-std::string AsciiLower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
-  return out;
-}
-
 // The media type of a Content-Type value, lower-cased, parameters dropped.
 std::string MediaType(std::optional<std::string_view> value) {
   std::string_view v = value.value_or("");
