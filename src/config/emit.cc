@@ -1,6 +1,7 @@
 #include "config/emit.h"
 
 #include <cstdio>
+#include <optional>
 #include <string_view>
 
 namespace astrolabe::config {
@@ -96,9 +97,29 @@ std::string ScalarText(const std::string& value, bool quoted, bool flow) {
   return value;
 }
 
+// YAML allows an implicit key ("key: value") of at most 1024 characters; a longer key is
+// written in the explicit form ("? key" then ": value"), which has no limit.
+constexpr size_t kMaxImplicitKey = 1024;
+
 std::string KeyText(const std::string& key) {
   if (!SafePlain(key, false) || LooksTyped(key)) return Quote(key);
   return key;
+}
+
+// The key of a mapping entry up to and including its ':' indicator. `indent` is where the
+// explicit form's ':' line starts; flow mappings pass nullopt and stay on one line.
+std::string KeyAndIndicator(const std::string& key, std::optional<int> indent) {
+  std::string text = KeyText(key);
+  if (text.size() <= kMaxImplicitKey) return text + ':';
+  std::string out = "? " + text;
+  if (indent) {
+    out += '\n';
+    out.append(static_cast<size_t>(*indent), ' ');
+  } else {
+    out += ' ';
+  }
+  out += ':';
+  return out;
 }
 
 void EmitFlow(const Node& n, std::string& out) {
@@ -126,8 +147,8 @@ void EmitFlow(const Node& n, std::string& out) {
       for (const auto& [k, v] : n.entries()) {
         if (!first) out += ", ";
         first = false;
-        out += KeyText(k);
-        out += ": ";
+        out += KeyAndIndicator(k, std::nullopt);
+        out += ' ';
         EmitFlow(v, out);
       }
       out += '}';
@@ -179,8 +200,7 @@ void EmitMapBody(const Node& m, int indent, bool first_inline, std::string& out)
   for (const auto& [k, v] : m.entries()) {
     if (!first || !first_inline) out.append(static_cast<size_t>(indent), ' ');
     first = false;
-    out += KeyText(k);
-    out += ':';
+    out += KeyAndIndicator(k, indent);
     EmitAfterIndicator(v, indent, false, out);
   }
 }
@@ -222,8 +242,7 @@ std::string Emit(const Node& node) {
 }
 
 std::string EmitEntry(const std::string& key, const Node& node) {
-  std::string out = KeyText(key);
-  out += ':';
+  std::string out = KeyAndIndicator(key, 0);
   EmitAfterIndicator(node, 0, false, out);
   return out;
 }

@@ -80,5 +80,26 @@ TEST(EmitTest, Scalars) {
   EXPECT_EQ(EmitEntry("k", Node::Scalar("v", {})), "k: v\n");
 }
 
+// YAML caps implicit keys at 1024 characters; longer keys must come back as the same tree
+// (found by config_fuzz: `validate --fix` wrote a 1,100-character key that did not reparse).
+TEST(EmitTest, KeysLongerThanAnImplicitKeyRoundTrip) {
+  const std::string long_key(1100, 'k');
+  const std::string quoted_key = std::string(600, 'q') + ": " + std::string(600, 'r');
+  // The input itself must use explicit keys: an implicit key this long does not parse.
+  const std::string doc = "a:\n  ? " + long_key + "\n  : 1\n  ? \"" + quoted_key +
+                          "\"\n  :\n    - x\n  m:\n    ? " + long_key +
+                          "\n    :\n      y: 2\nflow: {? " + long_key + " : [1]}\n? " +
+                          long_key + "\n: top\n";
+  auto n = Parse(doc);
+  ASSERT_TRUE(n.has_value()) << doc;
+  std::string text = Emit(*n);
+  EXPECT_NE(text.find("? " + long_key), std::string::npos);
+  auto again = Parse(text);
+  ASSERT_TRUE(again.has_value()) << text;
+  EXPECT_TRUE(Same(*n, *again)) << text;
+  EXPECT_EQ(Emit(*again), text);
+  EXPECT_EQ(EmitEntry(long_key, Node::Scalar("v", {})), "? " + long_key + "\n: v\n");
+}
+
 }  // namespace
 }  // namespace astrolabe::config
