@@ -92,8 +92,14 @@ std::string Quote(std::string_view s) {
   return out;
 }
 
+bool IsNullWord(std::string_view s) {
+  return s == "~" || s == "null" || s == "Null" || s == "NULL";
+}
+
+// A plain scalar keeps its text and type, except a null word: the parser reads a plain
+// `NULL` as null, so a string that became "NULL" (say through ${env:...}) is quoted.
 std::string ScalarText(const std::string& value, bool quoted, bool flow) {
-  if (quoted || !SafePlain(value, flow)) return Quote(value);
+  if (quoted || !SafePlain(value, flow) || IsNullWord(value)) return Quote(value);
   return value;
 }
 

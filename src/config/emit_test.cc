@@ -77,6 +77,10 @@ TEST(EmitTest, Scalars) {
   EXPECT_EQ(EmitScalar("say \"hi\"\\", true), "\"say \\\"hi\\\"\\\\\"");
   EXPECT_EQ(EmitScalar("\x01", false), "\"\\x01\"");
   EXPECT_EQ(Emit(Node()), "null\n");
+  // Unquoted null words are strings only when made so (by env expansion): keep them strings.
+  EXPECT_EQ(EmitScalar("NULL", false), "\"NULL\"");
+  EXPECT_EQ(EmitScalar("~", false), "\"~\"");
+  EXPECT_EQ(EmitScalar("true", false), "true");
   EXPECT_EQ(EmitEntry("k", Node::Scalar("v", {})), "k: v\n");
 }
 
