@@ -1,6 +1,7 @@
 #include "sim/exposition.h"
 
 #include <charconv>
+#include <cmath>
 
 #include "expfmt/writer.h"
 
@@ -12,8 +13,13 @@ using expfmt::MetricType;
 using expfmt::Writer;
 
 std::string PythonFloat(double v) {
+  // Python's repr: positional notation for 1e-4 <= |v| < 1e16, shortest round-trip digits,
+  // ".0" on integral values.
   char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  double a = std::fabs(v);
+  auto fmt = (a >= 1e-4 && a < 1e16) || a == 0 ? std::chars_format::fixed
+                                                : std::chars_format::scientific;
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, fmt);
   std::string s(buf, end);
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // "n": nan/inf
   return s;
