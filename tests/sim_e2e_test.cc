@@ -1,0 +1,213 @@
+// `astrolabe sim nim|vllm|kong|openai` as a user runs them, checked by real peers: promtool's
+// exposition linter, Prometheus 2.42 scraping all of them, and our own expfmt parser.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "expfmt/parser.h"
+#include "process.h"
+
+namespace astrolabe::e2e {
+namespace {
+
+constexpr const char* kPromtool = "/usr/bin/promtool";
+constexpr const char* kPrometheus = "/usr/bin/prometheus";
+
+// A simulator process on a free loopback port, stopped with SIGTERM at the end.
+struct Sim {
+  Subprocess proc;
+  int port = 0;
+
+  bool Start(const std::vector<std::string>& args, const std::string& ready_path) {
+    port = FreePort();
+    std::vector<std::string> argv = {AstrolabeBinary(), "sim"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back("--listen");
+    argv.push_back("127.0.0.1:" + std::to_string(port));
+    if (!proc.Start(argv)) return false;
+    for (int i = 0; i < 200; ++i) {
+      if (HttpGet(port, ready_path).status == 200) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  ~Sim() {
+    if (proc.running()) {
+      proc.Signal(SIGTERM);
+      auto code = proc.Wait(std::chrono::seconds(10));
+      EXPECT_EQ(code, std::optional<int>(0)) << proc.Stderr();
+    }
+  }
+};
+
+// promtool check metrics on `body`: its exit code and output lines.
+RunResult Promtool(const std::string& body) {
+  std::string file = WriteTempFile("exposition.txt", body);
+  return RunProcess({"/bin/sh", "-c", std::string(kPromtool) + " check metrics < " + file + " 2>&1"});
+}
+
+std::vector<std::string> Lines(const std::string& s) {
+  std::vector<std::string> out;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    size_t eol = s.find('\n', pos);
+    if (eol == std::string::npos) eol = s.size();
+    if (eol > pos) out.push_back(s.substr(pos, eol - pos));
+    pos = eol + 1;
+  }
+  return out;
+}
+
+void ExpectOurParserAccepts(const std::string& body) {
+  expfmt::Parser parser;
+  size_t samples = 0;
+  Status st = parser.Parse(body, expfmt::Format::kText, [&](const expfmt::Sample&) { ++samples; });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  EXPECT_GT(samples, 10u);
+}
+
+class SimE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::access(kPromtool, X_OK) != 0 || ::access(kPrometheus, X_OK) != 0) {
+      GTEST_SKIP() << kPromtool << " or " << kPrometheus
+                   << " missing (apt-get install -y prometheus)";
+    }
+  }
+};
+
+TEST_F(SimE2e, PromtoolFindsOnlyTheRealProductsOwnLintIssues) {
+  Sim nim, vllm, kong, openai;
+  ASSERT_TRUE(nim.Start({"nim", "--rate", "20", "--time-scale", "20"}, "/v1/metrics"));
+  ASSERT_TRUE(vllm.Start({"vllm", "--rate", "20", "--time-scale", "20"}, "/metrics"));
+  ASSERT_TRUE(kong.Start({"kong", "--rate", "5", "--time-scale", "20", "--upstream",
+                          "http://127.0.0.1:" + std::to_string(nim.port)},
+                         "/metrics"));
+  ASSERT_TRUE(openai.Start({"openai", "--rate", "0"}, "/v1/models"));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // traffic fills every family
+
+  HttpResult n = HttpGet(nim.port, "/v1/metrics");
+  ASSERT_EQ(n.status, 200);
+  ExpectOurParserAccepts(n.body);
+  RunResult r = Promtool(n.body);
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+
+  // Real vLLM names contain ':' and one histogram ends in _total; promtool says so about
+  // vLLM itself. Nothing else may show up.
+  HttpResult v = HttpGet(vllm.port, "/metrics");
+  ASSERT_EQ(v.status, 200);
+  ExpectOurParserAccepts(v.body);
+  r = Promtool(v.body);
+  std::regex vllm_ok(
+      R"(^vllm:[a-z0-9_:]+ metric names should not contain ':'$|^vllm:iteration_tokens_total non-counter metrics should not have "_total" suffix$)");
+  auto lines = Lines(r.out);
+  EXPECT_FALSE(lines.empty());
+  for (const std::string& line : lines) {
+    EXPECT_TRUE(std::regex_match(line, vllm_ok)) << line;
+  }
+
+  // Kong's latency histogram is in milliseconds with "_ms" in the name: promtool objects to
+  // the abbreviation, about the real Kong too.
+  HttpResult k = HttpGet(kong.port, "/metrics");
+  ASSERT_EQ(k.status, 200);
+  ExpectOurParserAccepts(k.body);
+  EXPECT_NE(k.body.find("kong_ai_llm_requests_total{ai_provider=\"openai\",ai_model=\"gpt-4o\""),
+            std::string::npos);
+  r = Promtool(k.body);
+  for (const std::string& line : Lines(r.out)) {
+    EXPECT_EQ(line, "kong_ai_llm_provider_latency_ms metric names should not contain abbreviated units");
+  }
+
+  EXPECT_EQ(HttpGet(openai.port, "/metrics").status, 404);
+}
+
+// Prometheus 2.42 scrapes nim (/v1/metrics), vllm and kong with no error and stores their
+// series.
+TEST_F(SimE2e, Prometheus242ScrapesEverySimulator) {
+  Sim nim, vllm, kong;
+  ASSERT_TRUE(nim.Start({"nim", "--rate", "10", "--time-scale", "10"}, "/v1/metrics"));
+  ASSERT_TRUE(vllm.Start({"vllm", "--rate", "10", "--time-scale", "10"}, "/metrics"));
+  ASSERT_TRUE(kong.Start({"kong", "--rate", "2", "--time-scale", "10"}, "/metrics"));
+
+  char tmpl[] = "/tmp/astrolabe-sim-prom-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  auto target = [](int port) { return "['127.0.0.1:" + std::to_string(port) + "']"; };
+  std::ofstream(dir + "/prometheus.yml")
+      << "global: {scrape_interval: 1s, scrape_timeout: 1s}\n"
+      << "scrape_configs:\n"
+      << "- job_name: nim\n  metrics_path: /v1/metrics\n  static_configs: [{targets: "
+      << target(nim.port) << "}]\n"
+      << "- job_name: vllm\n  static_configs: [{targets: " << target(vllm.port) << "}]\n"
+      << "- job_name: kong\n  static_configs: [{targets: " << target(kong.port) << "}]\n";
+  int prom_port = FreePort();
+  Subprocess prom;
+  ASSERT_TRUE(prom.Start({kPrometheus, "--config.file=" + dir + "/prometheus.yml",
+                          "--storage.tsdb.path=" + dir + "/data",
+                          "--web.listen-address=127.0.0.1:" + std::to_string(prom_port),
+                          "--log.level=warn"}));
+  auto query = [&](const std::string& expr) {
+    std::string q;
+    for (char c : expr) {
+      if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
+        q += c;
+      } else {
+        char buf[4];
+        std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+        q += buf;
+      }
+    }
+    return HttpGet(prom_port, "/api/v1/query?query=" + q).body;
+  };
+  // All three targets up with no scrape error, each having delivered samples.
+  std::string targets;
+  bool ok = false;
+  for (int i = 0; i < 150 && !ok; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    targets = HttpGet(prom_port, "/api/v1/targets?state=active").body;
+    size_t up = 0;
+    for (size_t pos = 0; (pos = targets.find("\"health\":\"up\"", pos)) != std::string::npos; ++pos) {
+      ++up;
+    }
+    std::string samples = query("count(scrape_samples_scraped > 0)");
+    ok = up == 3 && samples.find("\"3\"]") != std::string::npos;
+  }
+  EXPECT_TRUE(ok) << targets;
+  EXPECT_EQ(targets.find("\"lastError\":\"\"", 0) != std::string::npos, true) << targets;
+  EXPECT_EQ(targets.find("\"health\":\"down\""), std::string::npos) << targets;
+  // Their data is queryable under the real names.
+  EXPECT_NE(query("request_success_total").find("meta/llama-3.1-8b-instruct"), std::string::npos);
+  EXPECT_NE(query("vllm:num_requests_running").find("Llama-3.1-8B-Instruct"), std::string::npos);
+  EXPECT_NE(query("kong_datastore_reachable").find("\"1\"]"), std::string::npos);
+  EXPECT_NE(query("histogram_quantile(0.9, rate(time_to_first_token_seconds_bucket[1m]))")
+                .find("\"resultType\":\"vector\""),
+            std::string::npos);
+  prom.Signal(SIGTERM);
+  prom.Wait(std::chrono::seconds(10));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SimCli, BadOptionsFailWithAMessage) {
+  RunResult r = RunProcess({AstrolabeBinary(), "sim", "triton"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE((r.out + r.err).find("triton"), std::string::npos) << r.out << r.err;
+  r = RunProcess({AstrolabeBinary(), "sim", "kong", "--upstream", "ftp://x", "--listen",
+                  "127.0.0.1:0"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("expected [MODEL=]http://HOST:PORT"), std::string::npos) << r.err;
+  r = RunProcess({AstrolabeBinary(), "sim", "nim", "--upstream", "http://127.0.0.1:1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("--upstream applies to kong only"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace astrolabe::e2e
