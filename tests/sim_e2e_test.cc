@@ -196,6 +196,60 @@ TEST_F(SimE2e, Prometheus242ScrapesEverySimulator) {
   std::filesystem::remove_all(dir);
 }
 
+// The real npm client, openai@6 (tests/package.json), against `astrolabe sim nim`: chat,
+// streamed chat with the usage chunk, completions, embeddings (base64, decoded by the client),
+// models, and the errors it maps to its exception classes. The simulator's metrics must then
+// count exactly what the client was told.
+TEST(SimOpenAiClient, Openai6AgainstNim) {
+  ASSERT_TRUE(std::filesystem::exists("node_modules/openai"))
+      << "tests/node_modules is missing: run scripts/setup (it runs `npm ci` in tests/)";
+  Sim nim;
+  ASSERT_TRUE(nim.Start({"nim", "--rate", "0", "--time-scale", "20", "--error-rate", "0"},
+                        "/v1/metrics"));
+  RunResult run = RunProcess({"node", "js/sim_openai_client.js",
+                              "http://127.0.0.1:" + std::to_string(nim.port) + "/v1",
+                              "meta/llama-3.1-8b-instruct"},
+                             std::chrono::seconds(120));
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const std::string& out = run.out;
+  EXPECT_NE(out.find(R"("chat":{"object":"chat.completion","finish":"length")"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find(R"("models":["meta/llama-3.1-8b-instruct"])"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("embeddings":{"count":2,"dims":384,"norm":1)"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("unknown_model":{"status":404,"type":"NotFoundError")"), std::string::npos);
+  EXPECT_NE(out.find(R"("bad_request":{"status":400,"type":"BadRequestError")"), std::string::npos);
+  EXPECT_NE(out.find(R"("param":"messages")"), std::string::npos);
+  EXPECT_NE(out.find(R"("server_error":{"status":500,"type":"InternalServerError")"),
+            std::string::npos);
+  // Streaming: the text arrived in chunks and the final usage chunk was read by the client.
+  EXPECT_NE(out.find(R"("finish":"length"},"completion")"), std::string::npos) << out;
+  std::regex usage_re(R"re("usage":\{"prompt_tokens":(\d+),"total_tokens":(\d+),"completion_tokens":(\d+)\})re");
+  int64_t prompt = 0, completion = 0;
+  int found = 0;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), usage_re);
+       it != std::sregex_iterator(); ++it) {
+    prompt += std::stoll((*it)[1]);
+    completion += std::stoll((*it)[3]);
+    ++found;
+  }
+  ASSERT_EQ(found, 3) << out;  // chat, stream, completion
+  EXPECT_EQ(completion, 24 + 16 + 8);
+
+  HttpResult m = HttpGet(nim.port, "/v1/metrics");
+  ASSERT_EQ(m.status, 200);
+  auto value = [&](const std::string& series) {
+    size_t at = m.body.find("\n" + series + " ");
+    if (at == std::string::npos) return -1.0;
+    return std::stod(m.body.substr(at + series.size() + 2));
+  };
+  const std::string l = "{model_name=\"meta/llama-3.1-8b-instruct\"}";
+  EXPECT_EQ(value("request_success_total" + l), 3);
+  EXPECT_EQ(value("request_failure_total" + l), 1);  // the x-sim-fail one
+  EXPECT_EQ(value("generation_tokens_total" + l), completion);
+  // The failed request's prompt ("x": 1 token + 4 for its message) is counted too.
+  EXPECT_EQ(value("prompt_tokens_total" + l), prompt + 5);
+}
+
 TEST(SimCli, BadOptionsFailWithAMessage) {
   RunResult r = RunProcess({AstrolabeBinary(), "sim", "triton"});
   EXPECT_NE(r.exit_code, 0);
