@@ -51,7 +51,8 @@ struct Sim {
 // promtool check metrics on `body`: its exit code and output lines.
 RunResult Promtool(const std::string& body) {
   std::string file = WriteTempFile("exposition.txt", body);
-  return RunProcess({"/bin/sh", "-c", std::string(kPromtool) + " check metrics < " + file + " 2>&1"});
+  return RunProcess(
+      {"/bin/sh", "-c", std::string(kPromtool) + " check metrics < " + file + " 2>&1"});
 }
 
 std::vector<std::string> Lines(const std::string& s) {
@@ -124,7 +125,8 @@ TEST_F(SimE2e, PromtoolFindsOnlyTheRealProductsOwnLintIssues) {
             std::string::npos);
   r = Promtool(k.body);
   for (const std::string& line : Lines(r.out)) {
-    EXPECT_EQ(line, "kong_ai_llm_provider_latency_ms metric names should not contain abbreviated units");
+    EXPECT_EQ(line,
+              "kong_ai_llm_provider_latency_ms metric names should not contain abbreviated units");
   }
 
   EXPECT_EQ(HttpGet(openai.port, "/metrics").status, 404);
@@ -175,7 +177,8 @@ TEST_F(SimE2e, Prometheus242ScrapesEverySimulator) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     targets = HttpGet(prom_port, "/api/v1/targets?state=active").body;
     size_t up = 0;
-    for (size_t pos = 0; (pos = targets.find("\"health\":\"up\"", pos)) != std::string::npos; ++pos) {
+    for (size_t pos = 0; (pos = targets.find("\"health\":\"up\"", pos)) != std::string::npos;
+         ++pos) {
       ++up;
     }
     std::string samples = query("count(scrape_samples_scraped > 0)");
@@ -204,12 +207,12 @@ TEST(SimOpenAiClient, Openai6AgainstNim) {
   ASSERT_TRUE(std::filesystem::exists("node_modules/openai"))
       << "tests/node_modules is missing: run scripts/setup (it runs `npm ci` in tests/)";
   Sim nim;
-  ASSERT_TRUE(nim.Start({"nim", "--rate", "0", "--time-scale", "20", "--error-rate", "0"},
-                        "/v1/metrics"));
-  RunResult run = RunProcess({"node", "js/sim_openai_client.js",
-                              "http://127.0.0.1:" + std::to_string(nim.port) + "/v1",
-                              "meta/llama-3.1-8b-instruct"},
-                             std::chrono::seconds(120));
+  ASSERT_TRUE(
+      nim.Start({"nim", "--rate", "0", "--time-scale", "20", "--error-rate", "0"}, "/v1/metrics"));
+  RunResult run = RunProcess(
+      {"node", "js/sim_openai_client.js", "http://127.0.0.1:" + std::to_string(nim.port) + "/v1",
+       "meta/llama-3.1-8b-instruct"},
+      std::chrono::seconds(120));
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   const std::string& out = run.out;
   EXPECT_NE(out.find(R"("chat":{"object":"chat.completion","finish":"length")"), std::string::npos)
@@ -223,7 +226,8 @@ TEST(SimOpenAiClient, Openai6AgainstNim) {
             std::string::npos);
   // Streaming: the text arrived in chunks and the final usage chunk was read by the client.
   EXPECT_NE(out.find(R"("finish":"length"},"completion")"), std::string::npos) << out;
-  std::regex usage_re(R"re("usage":\{"prompt_tokens":(\d+),"total_tokens":(\d+),"completion_tokens":(\d+)\})re");
+  std::regex usage_re(
+      R"re("usage":\{"prompt_tokens":(\d+),"total_tokens":(\d+),"completion_tokens":(\d+)\})re");
   int64_t prompt = 0, completion = 0;
   int found = 0;
   for (auto it = std::sregex_iterator(out.begin(), out.end(), usage_re);
@@ -254,8 +258,8 @@ TEST(SimCli, BadOptionsFailWithAMessage) {
   RunResult r = RunProcess({AstrolabeBinary(), "sim", "triton"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE((r.out + r.err).find("triton"), std::string::npos) << r.out << r.err;
-  r = RunProcess({AstrolabeBinary(), "sim", "kong", "--upstream", "ftp://x", "--listen",
-                  "127.0.0.1:0"});
+  r = RunProcess(
+      {AstrolabeBinary(), "sim", "kong", "--upstream", "ftp://x", "--listen", "127.0.0.1:0"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("expected [MODEL=]http://HOST:PORT"), std::string::npos) << r.err;
   r = RunProcess({AstrolabeBinary(), "sim", "nim", "--upstream", "http://127.0.0.1:1"});

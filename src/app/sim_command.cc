@@ -120,9 +120,10 @@ int RunSim(const SimOptions& o) {
     return 1;
   }
   const char* metrics_path = o.kind == "nim" ? "/v1/metrics" : o.kind == "openai" ? "" : "/metrics";
-  log->info("sim {} listening on http://{} (metrics: {}; API: /v1/chat/completions, "
-            "/v1/completions, /v1/embeddings, /v1/models)",
-            o.kind, address, *metrics_path ? metrics_path : "none");
+  log->info(
+      "sim {} listening on http://{} (metrics: {}; API: /v1/chat/completions, "
+      "/v1/completions, /v1/embeddings, /v1/models)",
+      o.kind, address, *metrics_path ? metrics_path : "none");
   // Tests and scripts read this line to find an ephemeral port.
   std::cout << "listening on " << address << std::endl;
 

@@ -163,19 +163,20 @@ ApiResponse ModelBackend::Serve(ApiKind kind, std::string_view body, bool force_
     ++completions_;
   });
   if (id == 0) {
-    return ErrorResponse({429,
-                          "The server is overloaded: " +
-                              std::to_string(engine->options().max_waiting) +
-                              " requests are already waiting. Retry later.",
-                          "rate_limit_error", "", "rate_limit_exceeded"});
+    return ErrorResponse(
+        {429,
+         "The server is overloaded: " + std::to_string(engine->options().max_waiting) +
+             " requests are already waiting. Retry later.",
+         "rate_limit_error", "", "rate_limit_exceeded"});
   }
   response_id = next_response_id_++;
   cv_.notify_one();
-  bool done = done_cv_.wait_for(lock, options_.request_timeout,
-                                [&] { return slot->has_value() || stop_; });
+  bool done =
+      done_cv_.wait_for(lock, options_.request_timeout, [&] { return slot->has_value() || stop_; });
   if (!slot->has_value()) {
     if (!done) {
-      return ErrorResponse({504, "The request timed out in the simulator.", "server_error", "", ""});
+      return ErrorResponse(
+          {504, "The request timed out in the simulator.", "server_error", "", ""});
     }
     return ErrorResponse({503, "The server is shutting down.", "server_error", "", ""});
   }
@@ -192,7 +193,8 @@ ApiResponse ModelBackend::Serve(ApiKind kind, std::string_view body, bool force_
                 static_cast<uint64_t>(req.text_hash ^ (response_id * 0x9e3779b97f4a7c15ULL)));
   meta.id = std::string(kind == ApiKind::kChat ? "chatcmpl-" : "cmpl-") + hex;
   meta.created = options_.clock->NowUnixNanos() / 1'000'000'000;
-  std::vector<std::string> tokens = GenerateTokens(req.text_hash ^ response_id, c.completion_tokens);
+  std::vector<std::string> tokens =
+      GenerateTokens(req.text_hash ^ response_id, c.completion_tokens);
   ApiResponse r;
   r.prompt_tokens = c.prompt_tokens;
   r.completion_tokens = c.completion_tokens;

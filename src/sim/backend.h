@@ -85,10 +85,10 @@ class ModelBackend {
   BackendOptions options_;
   std::chrono::steady_clock::time_point start_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;       // wakes the runner
-  std::condition_variable done_cv_;  // wakes Serve() callers when requests finish
-  uint64_t completions_ = 0;         // GUARDED_BY(mu_)
-  Rng rng_{0};                       // GUARDED_BY(mu_)
+  std::condition_variable cv_;                    // wakes the runner
+  std::condition_variable done_cv_;               // wakes Serve() callers when requests finish
+  uint64_t completions_ = 0;                      // GUARDED_BY(mu_)
+  Rng rng_{0};                                    // GUARDED_BY(mu_)
   std::vector<std::unique_ptr<Engine>> engines_;  // GUARDED_BY(mu_)
   bool stop_ = false;                             // GUARDED_BY(mu_)
   uint64_t next_response_id_ = 1;                 // GUARDED_BY(mu_)

@@ -27,8 +27,8 @@ std::vector<double> Buckets125(double max) {
 
 BucketSets BucketSets::V0() {
   BucketSets b;
-  b.ttft = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5,
-            10.0};
+  b.ttft = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,
+            0.25,  0.5,   0.75, 1.0,  2.5,  5.0,  7.5,  10.0};
   b.tpot = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5};
   b.e2e = {1.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0};
   b.phase = b.e2e;
@@ -42,7 +42,7 @@ BucketSets BucketSets::V1() {
             1.0,   2.5,   5.0,  7.5,  10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0};
   b.tpot = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2,  0.3,  0.4, 0.5,
             0.75, 1.0,   2.5,  5.0,   7.5, 10.0, 20.0, 40.0, 80.0};
-  b.e2e = {0.3,  0.5,  0.8,  1.0,  1.5,  2.0,   2.5,   5.0,   10.0,  15.0, 20.0,
+  b.e2e = {0.3,  0.5,  0.8,  1.0,  1.5,   2.0,   2.5,   5.0,   10.0,   15.0,  20.0,
            30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
   b.phase = b.e2e;
   b.iteration_tokens = {1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384};
@@ -51,19 +51,27 @@ BucketSets BucketSets::V1() {
 
 const char* FinishReasonName(FinishReason r) {
   switch (r) {
-    case FinishReason::kStop: return "stop";
-    case FinishReason::kLength: return "length";
-    case FinishReason::kAbort: return "abort";
-    case FinishReason::kError: return "error";
+    case FinishReason::kStop:
+      return "stop";
+    case FinishReason::kLength:
+      return "length";
+    case FinishReason::kAbort:
+      return "abort";
+    case FinishReason::kError:
+      return "error";
   }
   return "error";
 }
 
 bool ParseArrivalPattern(std::string_view text, ArrivalPattern* out) {
-  if (text == "steady") *out = ArrivalPattern::kSteady;
-  else if (text == "bursty") *out = ArrivalPattern::kBursty;
-  else if (text == "diurnal") *out = ArrivalPattern::kDiurnal;
-  else return false;
+  if (text == "steady")
+    *out = ArrivalPattern::kSteady;
+  else if (text == "bursty")
+    *out = ArrivalPattern::kBursty;
+  else if (text == "diurnal")
+    *out = ArrivalPattern::kDiurnal;
+  else
+    return false;
   return true;
 }
 
@@ -95,7 +103,8 @@ Engine::Engine(ModelOptions options, uint64_t seed) : options_(std::move(options
 double Engine::RateAt(double t) const {
   const TrafficOptions& tr = options_.traffic;
   switch (tr.pattern) {
-    case ArrivalPattern::kSteady: return tr.rate;
+    case ArrivalPattern::kSteady:
+      return tr.rate;
     case ArrivalPattern::kBursty: {
       double phase = std::fmod(t, std::max(tr.burst_period_seconds, 1e-3));
       return phase < tr.burst_seconds ? tr.rate * tr.burst_multiplier : tr.rate;
@@ -111,9 +120,12 @@ double Engine::RateAt(double t) const {
 double Engine::PeakRate() const {
   const TrafficOptions& tr = options_.traffic;
   switch (tr.pattern) {
-    case ArrivalPattern::kSteady: return tr.rate;
-    case ArrivalPattern::kBursty: return tr.rate * std::max(1.0, tr.burst_multiplier);
-    case ArrivalPattern::kDiurnal: return tr.rate * (1 + std::clamp(tr.diurnal_amplitude, 0.0, 1.0));
+    case ArrivalPattern::kSteady:
+      return tr.rate;
+    case ArrivalPattern::kBursty:
+      return tr.rate * std::max(1.0, tr.burst_multiplier);
+    case ArrivalPattern::kDiurnal:
+      return tr.rate * (1 + std::clamp(tr.diurnal_amplitude, 0.0, 1.0));
   }
   return tr.rate;
 }
@@ -145,7 +157,8 @@ RequestSpec Engine::DrawSynthetic() {
   spec.max_tokens = std::max(1, caps[rng_.Below(caps.size())]);
   spec.max_tokens = std::min(spec.max_tokens, limit - spec.prompt_tokens);
   spec.natural_tokens = std::max(
-      1, static_cast<int>(std::lround(rng_.LogNormal(options_.output_median, options_.output_sigma))));
+      1,
+      static_cast<int>(std::lround(rng_.LogNormal(options_.output_median, options_.output_sigma))));
   spec.fail_at_token = rng_.Bernoulli(options_.error_probability)
                            ? static_cast<int>(rng_.Below(std::max(1, spec.natural_tokens)))
                            : -1;

@@ -70,12 +70,12 @@ struct TrafficOptions {
 
 struct ModelOptions {
   std::string name = "meta/llama-3.1-8b-instruct";
-  int max_num_seqs = 64;            // running batch cap (num_request_max)
-  int max_waiting = 256;            // queue cap: Submit() beyond it is rejected (HTTP 429)
-  int max_model_len = 131072;       // prompt + output; request token buckets go up to it
-  int64_t kv_cache_tokens = 262144; // KV-cache capacity in tokens
+  int max_num_seqs = 64;             // running batch cap (num_request_max)
+  int max_waiting = 256;             // queue cap: Submit() beyond it is rejected (HTTP 429)
+  int max_model_len = 131072;        // prompt + output; request token buckets go up to it
+  int64_t kv_cache_tokens = 262144;  // KV-cache capacity in tokens
   double prefill_tokens_per_second = 16000;
-  double decode_base_seconds = 0.014;     // one iteration with an empty batch
+  double decode_base_seconds = 0.014;       // one iteration with an empty batch
   double decode_per_seq_seconds = 0.00025;  // added per running request
   // Synthetic requests: lognormal prompt/output lengths (median, sigma of the log).
   double prompt_median = 420, prompt_sigma = 0.9;

@@ -52,11 +52,10 @@ TEST(Histogram, LeSemantics) {
 }
 
 TEST(Buckets125, UpToMaxModelLen) {
-  EXPECT_EQ(Buckets125(131072),
-            (std::vector<double>{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000,
-                                 20000, 50000, 100000}));
-  EXPECT_EQ(Buckets125(4096), (std::vector<double>{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000,
-                                                   2000}));
+  EXPECT_EQ(Buckets125(131072), (std::vector<double>{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000,
+                                                     5000, 10000, 20000, 50000, 100000}));
+  EXPECT_EQ(Buckets125(4096),
+            (std::vector<double>{1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000}));
 }
 
 TEST(Engine, ConservationUnderSteadyLoad) {
@@ -85,8 +84,11 @@ TEST(Engine, SameSeedSameFigures) {
     const EngineStats& s = e.stats();
     return std::vector<double>{static_cast<double>(s.finished_total()),
                                static_cast<double>(s.prompt_tokens),
-                               static_cast<double>(s.generation_tokens), s.ttft.sum, s.e2e.sum,
-                               static_cast<double>(s.running), s.kv_usage};
+                               static_cast<double>(s.generation_tokens),
+                               s.ttft.sum,
+                               s.e2e.sum,
+                               static_cast<double>(s.running),
+                               s.kv_usage};
   };
   EXPECT_EQ(run(7), run(7));
   EXPECT_NE(run(7), run(8));
@@ -165,8 +167,8 @@ TEST(Engine, FinishReasonsOfSubmittedRequests) {
   auto cb = [&](const Completion& c) { done.push_back(c); };
   RequestSpec stop{.prompt_tokens = 50, .max_tokens = 100, .natural_tokens = 20};
   RequestSpec length{.prompt_tokens = 50, .max_tokens = 10, .natural_tokens = 20};
-  RequestSpec error{.prompt_tokens = 50, .max_tokens = 100, .natural_tokens = 20,
-                    .fail_at_token = 0};
+  RequestSpec error{
+      .prompt_tokens = 50, .max_tokens = 100, .natural_tokens = 20, .fail_at_token = 0};
   e.Submit(stop, cb);
   e.Submit(length, cb);
   e.Submit(error, cb);
@@ -199,8 +201,7 @@ TEST(Engine, ArrivalPatternsAverageToTheirRates) {
     m.kv_cache_tokens = 1LL << 40;
     Engine e(m, 11);
     e.AdvanceTo(1000);
-    return static_cast<double>(e.stats().finished_total() + e.stats().running +
-                               e.stats().waiting);
+    return static_cast<double>(e.stats().finished_total() + e.stats().running + e.stats().waiting);
   };
   EXPECT_NEAR(count(ArrivalPattern::kSteady), 2000, 200);
   EXPECT_NEAR(count(ArrivalPattern::kDiurnal), 2000, 250);

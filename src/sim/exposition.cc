@@ -17,8 +17,8 @@ std::string PythonFloat(double v) {
   // ".0" on integral values.
   char buf[64];
   double a = std::fabs(v);
-  auto fmt = (a >= 1e-4 && a < 1e16) || a == 0 ? std::chars_format::fixed
-                                                : std::chars_format::scientific;
+  auto fmt =
+      (a >= 1e-4 && a < 1e16) || a == 0 ? std::chars_format::fixed : std::chars_format::scientific;
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v, fmt);
   std::string s(buf, end);
   if (s.find_first_of(".eEn") == std::string::npos) s += ".0";  // "n": nan/inf
@@ -184,10 +184,10 @@ void WriteVllmExposition(const std::vector<ModelStatsView>& models, int64_t kv_c
             &EngineStats::iteration_tokens);
   histogram("vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.",
             &EngineStats::ttft);
-  histogram("vllm:time_per_output_token_seconds",
-            "Histogram of time per output token in seconds.", &EngineStats::tpot);
-  histogram("vllm:e2e_request_latency_seconds",
-            "Histogram of e2e request latency in seconds.", &EngineStats::e2e);
+  histogram("vllm:time_per_output_token_seconds", "Histogram of time per output token in seconds.",
+            &EngineStats::tpot);
+  histogram("vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.",
+            &EngineStats::e2e);
   histogram("vllm:request_queue_time_seconds",
             "Histogram of time spent in WAITING phase for request.", &EngineStats::queue_time);
   histogram("vllm:request_inference_time_seconds",

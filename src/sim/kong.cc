@@ -77,8 +77,8 @@ const KongRoute* KongSimulator::FindRoute(const std::string& model) const {
   return nullptr;
 }
 
-void KongSimulator::Record(const KongRoute& route, const std::string& model,
-                           int64_t prompt_tokens, int64_t completion_tokens, double latency_ms) {
+void KongSimulator::Record(const KongRoute& route, const std::string& model, int64_t prompt_tokens,
+                           int64_t completion_tokens, double latency_ms) {
   std::lock_guard<std::mutex> lock(mu_);
   KongSeries& s = series_[{route.provider, model}];
   s.provider = route.provider;
@@ -125,8 +125,7 @@ Status KongSimulator::Start() {
     const KongRoute* route = FindRoute(model);
     if (route == nullptr) return;
     bool ok = c.reason == FinishReason::kStop || c.reason == FinishReason::kLength;
-    Record(*route, model, ok ? c.prompt_tokens : 0, ok ? c.completion_tokens : 0,
-           c.e2e() * 1000);
+    Record(*route, model, ok ? c.prompt_tokens : 0, ok ? c.completion_tokens : 0, c.e2e() * 1000);
   });
   auto proxy = [this](net::ServerRequest& req, net::ServerResponse& res) {
     requests_.fetch_add(1, std::memory_order_relaxed);
@@ -158,7 +157,8 @@ Status KongSimulator::Start() {
       up.method = "POST";
       up.url = route->upstream + std::string(req.path());
       up.headers.Add("Content-Type", "application/json");
-      if (auto auth = req.header("authorization")) up.headers.Add("Authorization", std::string(*auth));
+      if (auto auth = req.header("authorization"))
+        up.headers.Add("Authorization", std::string(*auth));
       if (fail) up.headers.Add("x-sim-fail", std::string(*fail));
       up.body = std::string(req.body());
       Result<net::HttpResponse> r = client_->Send(std::move(up)).get();

@@ -8,27 +8,37 @@
 namespace astrolabe::sim {
 
 bool ParseFlavor(std::string_view text, Flavor* out) {
-  if (text == "nim") *out = Flavor::kNim;
-  else if (text == "vllm") *out = Flavor::kVllm;
-  else if (text == "openai") *out = Flavor::kOpenAI;
-  else return false;
+  if (text == "nim")
+    *out = Flavor::kNim;
+  else if (text == "vllm")
+    *out = Flavor::kVllm;
+  else if (text == "openai")
+    *out = Flavor::kOpenAI;
+  else
+    return false;
   return true;
 }
 
 const char* FlavorName(Flavor f) {
   switch (f) {
-    case Flavor::kNim: return "nim";
-    case Flavor::kVllm: return "vllm";
-    case Flavor::kOpenAI: return "openai";
+    case Flavor::kNim:
+      return "nim";
+    case Flavor::kVllm:
+      return "vllm";
+    case Flavor::kOpenAI:
+      return "openai";
   }
   return "nim";
 }
 
 std::string DefaultModel(Flavor f) {
   switch (f) {
-    case Flavor::kNim: return "meta/llama-3.1-8b-instruct";
-    case Flavor::kVllm: return "meta-llama/Llama-3.1-8B-Instruct";
-    case Flavor::kOpenAI: return "gpt-4o-mini";
+    case Flavor::kNim:
+      return "meta/llama-3.1-8b-instruct";
+    case Flavor::kVllm:
+      return "meta-llama/Llama-3.1-8B-Instruct";
+    case Flavor::kOpenAI:
+      return "gpt-4o-mini";
   }
   return "gpt-4o-mini";
 }
@@ -63,9 +73,9 @@ LlmSimulator::LlmSimulator(LlmSimulatorOptions options) : options_(std::move(opt
   b.time_scale = options_.time_scale;
   b.api_error_probability = options_.api_error_probability;
   b.clock = options_.clock;
-  b.owned_by = options_.flavor == Flavor::kOpenAI ? "openai" : options_.flavor == Flavor::kVllm
-                                                                   ? "vllm"
-                                                                   : "system";
+  b.owned_by = options_.flavor == Flavor::kOpenAI ? "openai"
+               : options_.flavor == Flavor::kVllm ? "vllm"
+                                                  : "system";
   backend_ = std::make_unique<ModelBackend>(std::move(b));
   net::HttpServerOptions so;
   so.listen_address = options_.listen_address;
@@ -113,16 +123,17 @@ Status LlmSimulator::Start() {
     server_->Handle("POST", ApiPath(kind), api(kind));
   }
   const auto models_created = options_.clock->NowUnixNanos() / 1'000'000'000;
-  server_->Handle("GET", "/v1/models", [this, models_created](net::ServerRequest&,
-                                                              net::ServerResponse& res) {
-    res.Set(200, "application/json",
-            ModelsJson(backend_->model_names(), models_created, backend_->options().owned_by));
-  });
+  server_->Handle(
+      "GET", "/v1/models", [this, models_created](net::ServerRequest&, net::ServerResponse& res) {
+        res.Set(200, "application/json",
+                ModelsJson(backend_->model_names(), models_created, backend_->options().owned_by));
+      });
   auto metrics = [this](net::ServerRequest&, net::ServerResponse& res) {
     res.Set(200, "text/plain; version=0.0.4; charset=utf-8", Metrics());
   };
   auto ok = [](net::ServerRequest&, net::ServerResponse& res) {
-    res.Set(200, "application/json", R"({"object":"health.response","message":"Service is ready."})");
+    res.Set(200, "application/json",
+            R"({"object":"health.response","message":"Service is ready."})");
   };
   switch (options_.flavor) {
     case Flavor::kNim:

@@ -13,9 +13,12 @@ namespace dom = simdjson::dom;
 
 const char* ApiPath(ApiKind kind) {
   switch (kind) {
-    case ApiKind::kChat: return "/v1/chat/completions";
-    case ApiKind::kCompletion: return "/v1/completions";
-    case ApiKind::kEmbedding: return "/v1/embeddings";
+    case ApiKind::kChat:
+      return "/v1/chat/completions";
+    case ApiKind::kCompletion:
+      return "/v1/completions";
+    case ApiKind::kEmbedding:
+      return "/v1/embeddings";
   }
   return "";
 }
@@ -24,11 +27,21 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -77,15 +90,17 @@ bool ContentText(dom::element content, std::string* text, size_t index, ApiError
   if (content.is_null()) return true;
   dom::array parts;
   if (content.get(parts) != simdjson::SUCCESS) {
-    return Fail(e, "messages", "messages[" + std::to_string(index) +
-                                   "].content: expected a string or an array of content parts");
+    return Fail(e, "messages",
+                "messages[" + std::to_string(index) +
+                    "].content: expected a string or an array of content parts");
   }
   for (dom::element part : parts) {
     dom::object p;
     std::string_view type;
     if (part.get(p) != simdjson::SUCCESS || p["type"].get(type) != simdjson::SUCCESS) {
-      return Fail(e, "messages", "messages[" + std::to_string(index) +
-                                     "].content: each part needs a string 'type'");
+      return Fail(
+          e, "messages",
+          "messages[" + std::to_string(index) + "].content: each part needs a string 'type'");
     }
     std::string_view t;
     if (type == "text" && p["text"].get(t) == simdjson::SUCCESS) {
@@ -111,8 +126,9 @@ bool OptionalInt(dom::object obj, const char* key, int64_t lo, int64_t hi, int64
     }
   }
   if (i < lo || i > hi) {
-    return Fail(e, key, std::string("'") + key + "' must be between " + std::to_string(lo) +
-                            " and " + std::to_string(hi) + ", got " + std::to_string(i));
+    return Fail(e, key,
+                std::string("'") + key + "' must be between " + std::to_string(lo) + " and " +
+                    std::to_string(hi) + ", got " + std::to_string(i));
   }
   *out = i;
   return true;
@@ -126,8 +142,9 @@ bool OptionalNumber(dom::object obj, const char* key, double lo, double hi, ApiE
     return Fail(e, key, std::string("'") + key + "' must be a number");
   }
   if (d < lo || d > hi) {
-    return Fail(e, key, std::string("'") + key + "' must be between " + std::to_string(lo) +
-                            " and " + std::to_string(hi));
+    return Fail(e, key,
+                std::string("'") + key + "' must be between " + std::to_string(lo) + " and " +
+                    std::to_string(hi));
   }
   return true;
 }
@@ -203,9 +220,9 @@ bool ParseApiRequest(ApiKind kind, std::string_view body, ApiRequest* out, ApiEr
         }
         if (role != "system" && role != "user" && role != "assistant" && role != "tool" &&
             role != "developer" && role != "function") {
-          return Fail(error, "messages", "messages[" + std::to_string(i) + "].role: '" +
-                                             std::string(role) + "' is not one of system, user, " +
-                                             "assistant, tool, developer");
+          return Fail(error, "messages",
+                      "messages[" + std::to_string(i) + "].role: '" + std::string(role) +
+                          "' is not one of system, user, " + "assistant, tool, developer");
         }
         dom::element content;
         if (msg["content"].get(content) != simdjson::SUCCESS) {
@@ -327,15 +344,15 @@ bool ParseApiRequest(ApiKind kind, std::string_view body, ApiRequest* out, ApiEr
 
 std::vector<std::string> GenerateTokens(uint64_t seed, int n) {
   static const char* const kWords[] = {
-      "the",      "model",     "latency",   "tokens",   "request",  "cache",    "batch",
-      "GPU",      "answer",    "is",        "a",        "of",       "to",       "and",
-      "in",       "that",      "we",        "can",      "throughput", "queue",  "prompt",
-      "context",  "inference", "service",   "response", "time",     "first",    "each",
-      "users",    "when",      "this",      "decoding", "memory",   "scales",   "with",
-      "load",     "more",      "than",      "per",      "second",   "Kubernetes", "cluster",
-      "gateway",  "cost",      "budget",    "trace",    "span",     "metric",   "p95",
-      "improves", "reduces",   "requires",  "shows",    "roughly",  "under",    "steady",
-      "traffic",  "for",       "it",        "our",      "results",  "quality",  "simple"};
+      "the",      "model",     "latency",  "tokens",   "request",    "cache",      "batch",
+      "GPU",      "answer",    "is",       "a",        "of",         "to",         "and",
+      "in",       "that",      "we",       "can",      "throughput", "queue",      "prompt",
+      "context",  "inference", "service",  "response", "time",       "first",      "each",
+      "users",    "when",      "this",     "decoding", "memory",     "scales",     "with",
+      "load",     "more",      "than",     "per",      "second",     "Kubernetes", "cluster",
+      "gateway",  "cost",      "budget",   "trace",    "span",       "metric",     "p95",
+      "improves", "reduces",   "requires", "shows",    "roughly",    "under",      "steady",
+      "traffic",  "for",       "it",       "our",      "results",    "quality",    "simple"};
   constexpr size_t kCount = sizeof(kWords) / sizeof(kWords[0]);
   Rng rng(seed);
   std::vector<std::string> out;
@@ -343,7 +360,8 @@ std::vector<std::string> GenerateTokens(uint64_t seed, int n) {
   bool sentence_start = true;
   for (int i = 0; i < n; ++i) {
     std::string w = kWords[rng.Below(kCount)];
-    if (sentence_start && !w.empty() && w[0] >= 'a' && w[0] <= 'z') w[0] = static_cast<char>(w[0] - 32);
+    if (sentence_start && !w.empty() && w[0] >= 'a' && w[0] <= 'z')
+      w[0] = static_cast<char>(w[0] - 32);
     sentence_start = false;
     std::string token = i == 0 ? w : " " + w;
     if (i + 1 < n && rng.Bernoulli(0.08)) {

@@ -53,8 +53,8 @@ int EstimateTokens(std::string_view text);
 std::vector<std::string> GenerateTokens(uint64_t seed, int n);
 
 struct ResponseMeta {
-  std::string id;        // "chatcmpl-…" / "cmpl-…"
-  int64_t created = 0;   // unix seconds
+  std::string id;       // "chatcmpl-…" / "cmpl-…"
+  int64_t created = 0;  // unix seconds
 };
 
 // Non-streaming body of a finished chat or text completion.

@@ -15,12 +15,11 @@ ApiError ParseError(ApiKind kind, std::string_view body) {
 TEST(ParseApiRequest, ChatWithStreamOptions) {
   ApiRequest req;
   ApiError err;
-  ASSERT_TRUE(ParseApiRequest(
-      ApiKind::kChat,
-      R"({"model":"m","messages":[{"role":"system","content":"Be brief."},
+  ASSERT_TRUE(ParseApiRequest(ApiKind::kChat,
+                              R"({"model":"m","messages":[{"role":"system","content":"Be brief."},
           {"role":"user","content":[{"type":"text","text":"What is the capital of France?"}]}],
           "max_tokens":32,"stream":true,"stream_options":{"include_usage":true},"temperature":0.2})",
-      &req, &err))
+                              &req, &err))
       << err.message;
   EXPECT_EQ(req.model, "m");
   EXPECT_EQ(req.max_tokens, 32);
@@ -36,9 +35,10 @@ TEST(ParseApiRequest, BadRequestsNameTheParameter) {
   EXPECT_EQ(ParseError(ApiKind::kChat, R"({"messages":[]})").param, "model");
   EXPECT_EQ(ParseError(ApiKind::kChat, R"({"model":"m"})").param, "messages");
   EXPECT_EQ(ParseError(ApiKind::kChat, R"({"model":"m","messages":[]})").param, "messages");
-  EXPECT_EQ(ParseError(ApiKind::kChat, R"({"model":"m","messages":[{"role":"robot","content":"x"}]})")
-                .param,
-            "messages");
+  EXPECT_EQ(
+      ParseError(ApiKind::kChat, R"({"model":"m","messages":[{"role":"robot","content":"x"}]})")
+          .param,
+      "messages");
   EXPECT_EQ(ParseError(ApiKind::kChat,
                        R"({"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":0})")
                 .param,
@@ -54,14 +54,15 @@ TEST(ParseApiRequest, BadRequestsNameTheParameter) {
             "stream_options");
   EXPECT_EQ(ParseError(ApiKind::kCompletion, R"({"model":"m"})").param, "prompt");
   EXPECT_EQ(ParseError(ApiKind::kEmbedding, R"({"model":"m","input":[]})").param, "input");
-  EXPECT_EQ(ParseError(ApiKind::kEmbedding, R"({"model":"m","input":"x","encoding_format":"hex"})")
-                .param,
-            "encoding_format");
+  EXPECT_EQ(
+      ParseError(ApiKind::kEmbedding, R"({"model":"m","input":"x","encoding_format":"hex"})").param,
+      "encoding_format");
 }
 
 TEST(ErrorJson, OpenAiShape) {
-  EXPECT_EQ(ErrorJson({400, "bad \"x\"", "invalid_request_error", "messages", ""}),
-            R"({"error":{"message":"bad \"x\"","type":"invalid_request_error","param":"messages","code":null}})");
+  EXPECT_EQ(
+      ErrorJson({400, "bad \"x\"", "invalid_request_error", "messages", ""}),
+      R"({"error":{"message":"bad \"x\"","type":"invalid_request_error","param":"messages","code":null}})");
 }
 
 TEST(CompletionSse, ChunksThenUsageThenDone) {
@@ -79,8 +80,10 @@ TEST(CompletionSse, ChunksThenUsageThenDone) {
   EXPECT_EQ(sse.substr(0, 6), "data: ");
   EXPECT_NE(sse.find(R"("delta":{"role":"assistant","content":""})"), std::string::npos);
   EXPECT_NE(sse.find(R"("finish_reason":"length")"), std::string::npos);
-  EXPECT_NE(sse.find(R"("choices":[],"usage":{"prompt_tokens":21,"total_tokens":24,"completion_tokens":3})"),
-            std::string::npos);
+  EXPECT_NE(
+      sse.find(
+          R"("choices":[],"usage":{"prompt_tokens":21,"total_tokens":24,"completion_tokens":3})"),
+      std::string::npos);
   EXPECT_EQ(sse.substr(sse.size() - 14), "data: [DONE]\n\n");
   // Role chunk + 3 tokens + finish + usage + [DONE].
   size_t events = 0;

@@ -111,8 +111,9 @@ TEST(NimSimulator, StreamingEndsWithUsageAndDone) {
   EXPECT_EQ(static_cast<int64_t>(chunks), usage->completion_tokens);
 
   // Text completions stream too, without usage unless asked.
-  Reply c = Call(client, "POST", Base(sim.port()) + "/v1/completions",
-                 R"({"model":"meta/llama-3.1-8b-instruct","prompt":"Once","max_tokens":5,"stream":true})");
+  Reply c = Call(
+      client, "POST", Base(sim.port()) + "/v1/completions",
+      R"({"model":"meta/llama-3.1-8b-instruct","prompt":"Once","max_tokens":5,"stream":true})");
   ASSERT_EQ(c.status, 200) << c.body;
   EXPECT_NE(c.body.find(R"("object":"text_completion")"), std::string::npos);
   EXPECT_FALSE(ExtractUsage(c.body, true).has_value());
@@ -132,8 +133,8 @@ TEST(NimSimulator, FailsLikeARealServer) {
   Reply no_messages = Call(client, "POST", url, R"({"model":"meta/llama-3.1-8b-instruct"})");
   EXPECT_EQ(no_messages.status, 400);
   EXPECT_NE(no_messages.body.find(R"("param":"messages")"), std::string::npos);
-  Reply unknown = Call(client, "POST", url,
-                       R"({"model":"nope","messages":[{"role":"user","content":"x"}]})");
+  Reply unknown =
+      Call(client, "POST", url, R"({"model":"nope","messages":[{"role":"user","content":"x"}]})");
   EXPECT_EQ(unknown.status, 404);
   EXPECT_NE(unknown.body.find(R"("code":"model_not_found")"), std::string::npos);
   Reply too_long = Call(client, "POST", url,
@@ -207,8 +208,9 @@ TEST(VllmAndOpenAi, PathsAndNames) {
   LlmSimulator openai(Fast(Flavor::kOpenAI));
   ASSERT_TRUE(openai.Start().ok());
   EXPECT_EQ(Call(client, "GET", Base(openai.port()) + "/metrics").status, 404);
-  Reply c = Call(client, "POST", Base(openai.port()) + "/v1/chat/completions",
-                 R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":3})");
+  Reply c =
+      Call(client, "POST", Base(openai.port()) + "/v1/chat/completions",
+           R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}],"max_tokens":3})");
   EXPECT_EQ(c.status, 200) << c.body;
   openai.Shutdown();
 }
@@ -250,13 +252,14 @@ TEST(KongSimulator, ProxiesToNimAndCountsWhatItSaw) {
   ASSERT_EQ(s.status, 200) << s.body;
   auto u2 = ExtractUsage(s.body, true);
   ASSERT_TRUE(u2.has_value());
-  Reply gpt = Call(client, "POST", Base(kong.port()) + "/v1/chat/completions",
-                   R"({"model":"gpt-4o","max_tokens":20,"messages":[{"role":"user","content":"hello"}]})");
+  Reply gpt =
+      Call(client, "POST", Base(kong.port()) + "/v1/chat/completions",
+           R"({"model":"gpt-4o","max_tokens":20,"messages":[{"role":"user","content":"hello"}]})");
   ASSERT_EQ(gpt.status, 200) << gpt.body;
   auto u3 = ExtractUsage(gpt.body, false);
   ASSERT_TRUE(u3.has_value());
-  Reply boom = Call(client, "POST", Base(kong.port()) + "/v1/chat/completions", kChat,
-                    "x-sim-fail:error");
+  Reply boom =
+      Call(client, "POST", Base(kong.port()) + "/v1/chat/completions", kChat, "x-sim-fail:error");
   EXPECT_EQ(boom.status, 500);
 
   auto p = ParseText(kong.Metrics());
@@ -273,9 +276,8 @@ TEST(KongSimulator, ProxiesToNimAndCountsWhatItSaw) {
             u1->total_tokens + u2->total_tokens);
   EXPECT_NEAR(p.Get("kong_ai_llm_cost_total{" + nim_labels + ",workspace=\"default\"}"),
               (u1->total_tokens + u2->total_tokens) * 0.2 / 1e6, 1e-12);
-  EXPECT_EQ(p.Get("kong_ai_llm_provider_latency_ms_count{" + nim_labels +
-                  ",workspace=\"default\"}"),
-            3);
+  EXPECT_EQ(
+      p.Get("kong_ai_llm_provider_latency_ms_count{" + nim_labels + ",workspace=\"default\"}"), 3);
   const std::string gpt_labels =
       "ai_provider=\"openai\",ai_model=\"gpt-4o\",cache_status=\"\",vector_db=\"\","
       "embeddings_provider=\"\",embeddings_model=\"\",workspace=\"default\"";
@@ -342,6 +344,31 @@ TEST(KongSimulator, SyntheticTrafficFillsTheSeries) {
                   "latest\",cache_status=\"\",vector_db=\"\",embeddings_provider=\"\","
                   "embeddings_model=\"\",workspace=\"default\"}"),
             0);
+  kong.Shutdown();
+}
+
+}  // namespace
+}  // namespace astrolabe::sim
+
+namespace astrolabe::sim {
+namespace {
+
+TEST(Lifecycle, ShutdownWithoutStartAndTwice) {
+  {
+    LlmSimulator never(Fast(Flavor::kVllm));
+    never.Shutdown();
+    never.Shutdown();
+  }
+  LlmSimulator sim(Fast(Flavor::kNim));
+  ASSERT_TRUE(sim.Start().ok());
+  sim.Shutdown();
+  sim.Shutdown();
+  // Metrics stay readable after the stop.
+  EXPECT_EQ(ParseText(sim.Metrics()).error, "");
+  KongSimulatorOptions ko;
+  ko.listen_address = "127.0.0.1:0";
+  KongSimulator kong(ko);
+  kong.Shutdown();
   kong.Shutdown();
 }
 
