@@ -69,15 +69,23 @@ void ModelBackend::Run() {
       seen = completions_;
       done_cv_.notify_all();
     }
+    // A busy engine has run its current iteration to its end (now() is ahead of the clock):
+    // sleep until the clock catches up with the earliest such end, 1-20 ms. Idle engines sleep
+    // until the next synthetic arrival, at most a second.
     double idle = std::numeric_limits<double>::infinity();
-    for (const auto& e : engines_) idle = std::min(idle, e->IdleFor());
-    // Busy engines are stepped every 10 ms of wall time (iterations are 15–40 ms of simulated
-    // time); idle ones sleep until the next synthetic arrival, at most a second.
-    std::chrono::microseconds wait(10'000);
-    if (idle > 0) {
-      double wall = std::min(idle / options_.time_scale, 1.0);
-      wait = std::chrono::microseconds(std::max<int64_t>(1000, static_cast<int64_t>(wall * 1e6)));
+    double busy_until = std::numeric_limits<double>::infinity();
+    for (const auto& e : engines_) {
+      double d = e->IdleFor();
+      idle = std::min(idle, d);
+      if (d == 0) busy_until = std::min(busy_until, e->now());
     }
+    double wall;
+    if (idle == 0) {
+      wall = std::clamp((busy_until - SimNow()) / options_.time_scale, 0.001, 0.020);
+    } else {
+      wall = std::clamp(idle / options_.time_scale, 0.001, 1.0);
+    }
+    auto wait = std::chrono::microseconds(static_cast<int64_t>(wall * 1e6));
     cv_.wait_for(lock, wait);
   }
 }
