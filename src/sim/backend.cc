@@ -131,6 +131,13 @@ ApiResponse ModelBackend::Serve(ApiKind kind, std::string_view body, bool force_
                           "invalid_request_error", "model", "model_not_found"});
   }
   if (kind == ApiKind::kEmbedding) {
+    int64_t dims = req.dimensions > 0 ? req.dimensions : options_.embedding_dimensions;
+    if (dims * req.inputs > (int64_t{1} << 21)) {  // ~20 MiB of JSON
+      return ErrorResponse({400,
+                            "inputs × dimensions must not exceed 2097152 (got " +
+                                std::to_string(req.inputs) + " × " + std::to_string(dims) + ")",
+                            "invalid_request_error", "input", ""});
+    }
     ApiResponse r;
     r.body = EmbeddingsJson(req, options_.embedding_dimensions);
     r.prompt_tokens = req.prompt_tokens;

@@ -67,7 +67,9 @@ class KongSimulator {
   KongSimulator(const KongSimulator&) = delete;
   KongSimulator& operator=(const KongSimulator&) = delete;
 
+  // Binds and starts (synthetic traffic included). REQUIRES: called at most once.
   Status Start();
+  // Stops serving, the in-process providers and the upstream client. Idempotent.
   void Shutdown();
   int port() const;
   std::string address() const;

@@ -65,6 +65,7 @@ class LlmSimulator {
   LlmSimulator& operator=(const LlmSimulator&) = delete;
 
   // Binds the listen address and starts the simulation. Errors name the address.
+  // REQUIRES: called at most once.
   Status Start();
   // Stops serving (in-flight requests get 503) and the simulation. Idempotent.
   void Shutdown();

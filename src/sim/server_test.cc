@@ -182,6 +182,16 @@ TEST(NimSimulator, ModelsEmbeddingsAndTwoModels) {
                  R"({"model":"meta/llama-3.1-8b-instruct","input":["a","b"]})");
   ASSERT_EQ(e.status, 200) << e.body;
   EXPECT_NE(e.body.find(R"("index":1)"), std::string::npos);
+  Reply huge =
+      Call(client, "POST", Base(sim.port()) + "/v1/embeddings",
+           R"({"model":"meta/llama-3.1-8b-instruct","input":["a","b","c"],"dimensions":8192})");
+  EXPECT_EQ(huge.status, 200) << huge.body;
+  std::string many = R"({"model":"meta/llama-3.1-8b-instruct","dimensions":8192,"input":[)";
+  for (int i = 0; i < 300; ++i) many += i ? ",\"x\"" : "\"x\"";
+  many += "]}";
+  Reply too_big = Call(client, "POST", Base(sim.port()) + "/v1/embeddings", many);
+  EXPECT_EQ(too_big.status, 400);
+  EXPECT_NE(too_big.body.find("must not exceed"), std::string::npos);
   auto p = ParseText(Call(client, "GET", Base(sim.port()) + "/v1/metrics").body);
   EXPECT_EQ(p.Get("num_request_max{model_name=\"meta/llama-3.1-70b-instruct\"}"), 64);
   sim.Shutdown();
