@@ -99,7 +99,7 @@ void ModelBackend::WithStats(const std::function<void(const std::vector<ModelSta
 }
 
 void ModelBackend::SetSyntheticObserver(
-    std::function<void(const std::string& model, const Completion&)> cb) {
+    const std::function<void(const std::string& model, const Completion&)>& cb) {
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& e : engines_) {
     std::string name = e->options().name;

@@ -72,7 +72,8 @@ class ModelBackend {
 
   // Calls `cb` (under the lock, on the runner thread) for each finished synthetic request.
   // REQUIRES: before Start().
-  void SetSyntheticObserver(std::function<void(const std::string& model, const Completion&)> cb);
+  void SetSyntheticObserver(
+      const std::function<void(const std::string& model, const Completion&)>& cb);
 
   // Simulated seconds since construction.
   double SimNow() const;

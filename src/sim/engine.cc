@@ -75,7 +75,7 @@ bool ParseArrivalPattern(std::string_view text, ArrivalPattern* out) {
   return true;
 }
 
-uint64_t EngineStats::finished_total() const {
+uint64_t EngineStats::FinishedTotal() const {
   uint64_t n = 0;
   for (uint64_t f : finished) n += f;
   return n;

@@ -102,8 +102,8 @@ struct Completion {
   double finished = 0;
   double queue_seconds = 0;    // arrival → first admission
   double prefill_seconds = 0;  // admission → first token
-  double ttft() const { return first_token < 0 ? -1 : first_token - arrival; }
-  double e2e() const { return finished - arrival; }
+  double Ttft() const { return first_token < 0 ? -1 : first_token - arrival; }
+  double E2e() const { return finished - arrival; }
 };
 
 struct RequestSpec {
@@ -136,9 +136,9 @@ struct EngineStats {
   Histogram request_prompt_tokens, request_generation_tokens, request_max_tokens;
   Histogram iteration_tokens;
 
-  uint64_t finished_total() const;
-  uint64_t success() const { return finished[0] + finished[1]; }  // stop + length
-  uint64_t failure() const { return finished[2] + finished[3]; }  // abort + error
+  uint64_t FinishedTotal() const;
+  uint64_t Success() const { return finished[0] + finished[1]; }  // stop + length
+  uint64_t Failure() const { return finished[2] + finished[3]; }  // abort + error
 };
 
 class Engine {

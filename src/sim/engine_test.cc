@@ -23,8 +23,8 @@ uint64_t CumulativeCount(const Histogram& h) {
 
 // The laws every /metrics page relies on.
 void ExpectConservation(const EngineStats& s) {
-  uint64_t finished = s.finished_total();
-  EXPECT_EQ(s.success() + s.failure(), finished);
+  uint64_t finished = s.FinishedTotal();
+  EXPECT_EQ(s.Success() + s.Failure(), finished);
   EXPECT_EQ(s.e2e.count, finished);
   EXPECT_EQ(s.request_prompt_tokens.count, finished);
   EXPECT_EQ(s.request_generation_tokens.count, finished);
@@ -65,7 +65,7 @@ TEST(Engine, ConservationUnderSteadyLoad) {
     if (i % 50 == 0) ExpectConservation(e.stats());
   }
   const EngineStats& s = e.stats();
-  EXPECT_GT(s.finished_total(), 1000u);  // 300 s at 4/s
+  EXPECT_GT(s.FinishedTotal(), 1000u);  // 300 s at 4/s
   EXPECT_GT(s.finished[static_cast<int>(FinishReason::kStop)], 0u);
   EXPECT_GT(s.finished[static_cast<int>(FinishReason::kLength)], 0u);
   EXPECT_GT(s.finished[static_cast<int>(FinishReason::kAbort)], 0u);
@@ -82,7 +82,7 @@ TEST(Engine, SameSeedSameFigures) {
     Engine e(Busy(5), seed);
     e.AdvanceTo(120);
     const EngineStats& s = e.stats();
-    return std::vector<double>{static_cast<double>(s.finished_total()),
+    return std::vector<double>{static_cast<double>(s.FinishedTotal()),
                                static_cast<double>(s.prompt_tokens),
                                static_cast<double>(s.generation_tokens),
                                s.ttft.sum,
@@ -99,7 +99,7 @@ TEST(Engine, SteppingGranularityDoesNotChangeTheStory) {
   Engine a(Busy(5), 3), b(Busy(5), 3);
   for (int i = 1; i <= 600; ++i) a.AdvanceTo(i * 0.1);
   b.AdvanceTo(60);
-  EXPECT_EQ(a.stats().finished_total(), b.stats().finished_total());
+  EXPECT_EQ(a.stats().FinishedTotal(), b.stats().FinishedTotal());
   EXPECT_EQ(a.stats().generation_tokens, b.stats().generation_tokens);
 }
 
@@ -181,9 +181,9 @@ TEST(Engine, FinishReasonsOfSubmittedRequests) {
   EXPECT_EQ(done[1].completion_tokens, 10);
   EXPECT_EQ(done[2].reason, FinishReason::kError);
   EXPECT_EQ(done[2].completion_tokens, 0);
-  EXPECT_LT(done[2].ttft(), 0);
-  EXPECT_GT(done[0].ttft(), 0);
-  EXPECT_LT(done[0].ttft(), done[0].e2e());
+  EXPECT_LT(done[2].Ttft(), 0);
+  EXPECT_GT(done[0].Ttft(), 0);
+  EXPECT_LT(done[0].Ttft(), done[0].E2e());
   ExpectConservation(e.stats());
 }
 
@@ -201,7 +201,7 @@ TEST(Engine, ArrivalPatternsAverageToTheirRates) {
     m.kv_cache_tokens = 1LL << 40;
     Engine e(m, 11);
     e.AdvanceTo(1000);
-    return static_cast<double>(e.stats().finished_total() + e.stats().running + e.stats().waiting);
+    return static_cast<double>(e.stats().FinishedTotal() + e.stats().running + e.stats().waiting);
   };
   EXPECT_NEAR(count(ArrivalPattern::kSteady), 2000, 200);
   EXPECT_NEAR(count(ArrivalPattern::kDiurnal), 2000, 250);
@@ -216,7 +216,7 @@ TEST(Engine, IdleEngineJumpsToTheNextArrival) {
   EXPECT_TRUE(std::isinf(e.IdleFor()));
   e.AdvanceTo(1e6);
   EXPECT_DOUBLE_EQ(e.now(), 1e6);
-  EXPECT_EQ(e.stats().finished_total(), 0u);
+  EXPECT_EQ(e.stats().FinishedTotal(), 0u);
 }
 
 TEST(ArrivalPattern, Parse) {

@@ -113,9 +113,9 @@ void WriteNimExposition(const std::vector<ModelStatsView>& models, std::string* 
     }
   }
   counter("request_success_total", "Count of successful requests.",
-          [](const EngineStats& s) { return s.success(); });
+          [](const EngineStats& s) { return s.Success(); });
   counter("request_failure_total", "Count of failed requests.",
-          [](const EngineStats& s) { return s.failure(); });
+          [](const EngineStats& s) { return s.Failure(); });
   w.Finish();
 }
 

@@ -125,7 +125,7 @@ Status KongSimulator::Start() {
     const KongRoute* route = FindRoute(model);
     if (route == nullptr) return;
     bool ok = c.reason == FinishReason::kStop || c.reason == FinishReason::kLength;
-    Record(*route, model, ok ? c.prompt_tokens : 0, ok ? c.completion_tokens : 0, c.e2e() * 1000);
+    Record(*route, model, ok ? c.prompt_tokens : 0, ok ? c.completion_tokens : 0, c.E2e() * 1000);
   });
   auto proxy = [this](net::ServerRequest& req, net::ServerResponse& res) {
     requests_.fetch_add(1, std::memory_order_relaxed);

@@ -182,7 +182,7 @@ bool ParseApiRequest(ApiKind kind, std::string_view body, ApiRequest* out, ApiEr
   out->kind = kind;
   thread_local dom::parser parser;
   dom::element root;
-  if (body.size() > 8 * 1024 * 1024) {
+  if (body.size() > size_t{8} * 1024 * 1024) {
     return Fail(error, "", "the request body is larger than 8 MiB", 413);
   }
   if (auto err = parser.parse(body.data(), body.size()).get(root); err != simdjson::SUCCESS) {
@@ -343,7 +343,7 @@ bool ParseApiRequest(ApiKind kind, std::string_view body, ApiRequest* out, ApiEr
 }
 
 std::vector<std::string> GenerateTokens(uint64_t seed, int n) {
-  static const char* const kWords[] = {
+  static constexpr const char* kWords[] = {
       "the",      "model",     "latency",  "tokens",   "request",    "cache",      "batch",
       "GPU",      "answer",    "is",       "a",        "of",         "to",         "and",
       "in",       "that",      "we",       "can",      "throughput", "queue",      "prompt",
@@ -468,7 +468,7 @@ std::string CompletionSse(const ApiRequest& req, const ResponseMeta& meta,
 namespace {
 
 std::string Base64(const unsigned char* data, size_t n) {
-  static const char kAlphabet[] =
+  static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   out.reserve((n + 2) / 3 * 4);
