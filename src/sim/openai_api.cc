@@ -343,33 +343,45 @@ bool ParseApiRequest(ApiKind kind, std::string_view body, ApiRequest* out, ApiEr
 }
 
 std::vector<std::string> GenerateTokens(uint64_t seed, int n) {
-  static constexpr const char* kWords[] = {
-      "the",      "model",     "latency",  "tokens",   "request",    "cache",      "batch",
-      "GPU",      "answer",    "is",       "a",        "of",         "to",         "and",
-      "in",       "that",      "we",       "can",      "throughput", "queue",      "prompt",
-      "context",  "inference", "service",  "response", "time",       "first",      "each",
-      "users",    "when",      "this",     "decoding", "memory",     "scales",     "with",
-      "load",     "more",      "than",     "per",      "second",     "Kubernetes", "cluster",
-      "gateway",  "cost",      "budget",   "trace",    "span",       "metric",     "p95",
-      "improves", "reduces",   "requires", "shows",    "roughly",    "under",      "steady",
-      "traffic",  "for",       "it",       "our",      "results",    "quality",    "simple"};
-  constexpr size_t kCount = sizeof(kWords) / sizeof(kWords[0]);
+  // Sentences an assistant on an inference platform might say; answers are sentences drawn
+  // from here in a seeded order, cut at n tokens (one word with its leading space = one token).
+  static constexpr const char* kSentences[] = {
+      "Sure, here is a short answer.",
+      "The KV cache stores the attention keys and values of every token already processed.",
+      "Batching many requests together keeps the GPU busy and raises throughput.",
+      "Time to first token depends mostly on the prompt length and the queue in front of it.",
+      "Each output token after the first costs one decoding step of the whole batch.",
+      "When the cache is full, the scheduler preempts the newest request and recomputes it later.",
+      "A smaller model answers faster, but a larger one is usually more accurate.",
+      "Streaming lets the user read the answer while the rest is still being generated.",
+      "The gateway counts prompt and completion tokens and multiplies them by the price.",
+      "Costs add up quickly when long prompts are sent with every request.",
+      "Caching frequent system prompts saves both latency and money.",
+      "Paris is the capital of France and its largest city.",
+      "Kubernetes restarts the pod when the health check fails three times in a row.",
+      "The p95 latency rose because the waiting queue grew during the traffic burst.",
+      "To reduce cost, route simple questions to the small model.",
+      "Observability means you can answer new questions about your system without new code.",
+      "Traces show where the time went, metrics show how often, and logs show why.",
+      "A rate limit protects the backend when clients send more than it can serve.",
+      "In short, measure first, then optimise the slowest step.",
+      "Let me know if you would like more detail on any of these points.",
+  };
+  constexpr size_t kCount = sizeof(kSentences) / sizeof(kSentences[0]);
   Rng rng(seed);
   std::vector<std::string> out;
   out.reserve(static_cast<size_t>(std::max(0, n)));
-  bool sentence_start = true;
-  for (int i = 0; i < n; ++i) {
-    std::string w = kWords[rng.Below(kCount)];
-    if (sentence_start && !w.empty() && w[0] >= 'a' && w[0] <= 'z')
-      w[0] = static_cast<char>(w[0] - 32);
-    sentence_start = false;
-    std::string token = i == 0 ? w : " " + w;
-    if (i + 1 < n && rng.Bernoulli(0.08)) {
-      token += rng.Bernoulli(0.5) ? "." : ",";
-      sentence_start = token.back() == '.';
+  while (static_cast<int>(out.size()) < n) {
+    std::string_view sentence = kSentences[rng.Below(kCount)];
+    size_t pos = 0;
+    while (pos < sentence.size() && static_cast<int>(out.size()) < n) {
+      size_t end = sentence.find(' ', pos);
+      if (end == std::string_view::npos) end = sentence.size();
+      std::string token = out.empty() ? "" : " ";
+      token.append(sentence.substr(pos, end - pos));
+      out.push_back(std::move(token));
+      pos = end + 1;
     }
-    if (i + 1 == n) token += ".";
-    out.push_back(std::move(token));
   }
   return out;
 }

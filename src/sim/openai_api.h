@@ -48,8 +48,8 @@ bool ParseApiRequest(ApiKind kind, std::string_view body, ApiRequest* out, ApiEr
 // About four bytes per token, at least 1.
 int EstimateTokens(std::string_view text);
 
-// `n` believable tokens (words with their leading space, punctuation) drawn from a small
-// built-in corpus, deterministic for `seed`.
+// `n` tokens of believable text: sentences from a small built-in corpus in a seeded order,
+// one word (with its leading space) per token, cut at `n`. Deterministic for `seed`.
 std::vector<std::string> GenerateTokens(uint64_t seed, int n);
 
 struct ResponseMeta {
