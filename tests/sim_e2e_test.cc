@@ -254,6 +254,67 @@ TEST(SimOpenAiClient, Openai6AgainstNim) {
   EXPECT_EQ(value("prompt_tokens_total" + l), prompt + 5);
 }
 
+// The same client through `astrolabe sim kong` in front of the NIM: Kong passes every answer
+// through and counts what the NIM told the client.
+TEST(SimOpenAiClient, Openai6ThroughKongToNim) {
+  ASSERT_TRUE(std::filesystem::exists("node_modules/openai"))
+      << "tests/node_modules is missing: run scripts/setup (it runs `npm ci` in tests/)";
+  Sim nim, kong;
+  ASSERT_TRUE(
+      nim.Start({"nim", "--rate", "0", "--time-scale", "20", "--error-rate", "0"}, "/v1/metrics"));
+  ASSERT_TRUE(kong.Start(
+      {"kong", "--rate", "0", "--upstream", "http://127.0.0.1:" + std::to_string(nim.port) + "/v1"},
+      "/metrics"));
+  RunResult run = RunProcess(
+      {"node", "js/sim_openai_client.js", "http://127.0.0.1:" + std::to_string(kong.port) + "/v1",
+       "meta/llama-3.1-8b-instruct"},
+      std::chrono::seconds(120));
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  const std::string& out = run.out;
+  EXPECT_NE(out.find(R"("models":["meta/llama-3.1-8b-instruct"])"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("unknown_model":{"status":404,"type":"NotFoundError")"), std::string::npos);
+  EXPECT_NE(out.find(R"("bad_request":{"status":400,"type":"BadRequestError")"), std::string::npos);
+  EXPECT_NE(out.find(R"("server_error":{"status":500,"type":"InternalServerError")"),
+            std::string::npos);
+  std::regex usage_re(
+      R"re("usage":\{"prompt_tokens":(\d+),"total_tokens":(\d+)(,"completion_tokens":(\d+))?\})re");
+  int64_t prompt = 0, completion = 0;
+  int found = 0;
+  for (auto it = std::sregex_iterator(out.begin(), out.end(), usage_re);
+       it != std::sregex_iterator(); ++it) {
+    prompt += std::stoll((*it)[1]);
+    if ((*it)[4].matched) completion += std::stoll((*it)[4]);
+    ++found;
+  }
+  ASSERT_EQ(found, 4) << out;  // chat, stream, completion, embeddings
+
+  HttpResult m = HttpGet(kong.port, "/metrics");
+  ASSERT_EQ(m.status, 200);
+  auto value = [&](const std::string& series) {
+    size_t at = m.body.find("\n" + series + " ");
+    if (at == std::string::npos) return -1.0;
+    return std::stod(m.body.substr(at + series.size() + 2));
+  };
+  const std::string l =
+      "ai_provider=\"openai\",ai_model=\"meta/llama-3.1-8b-instruct\",cache_status=\"\","
+      "vector_db=\"\",embeddings_provider=\"\",embeddings_model=\"\"";
+  // chat, stream, completion, embeddings and the failed one; the 400 never left Kong.
+  EXPECT_EQ(value("kong_ai_llm_requests_total{" + l + ",workspace=\"default\"}"), 5) << m.body;
+  EXPECT_EQ(value("kong_ai_llm_tokens_total{" + l +
+                  ",token_type=\"prompt_tokens\",workspace=\"default\"}"),
+            prompt);
+  EXPECT_EQ(value("kong_ai_llm_tokens_total{" + l +
+                  ",token_type=\"completion_tokens\",workspace=\"default\"}"),
+            completion);
+  EXPECT_NEAR(value("kong_ai_llm_cost_total{" + l + ",workspace=\"default\"}"),
+              (prompt + completion) * 0.2 / 1e6, 1e-12);
+  // The unknown model went to the upstream too (Kong labels the requested model).
+  EXPECT_EQ(value("kong_ai_llm_requests_total{ai_provider=\"openai\",ai_model=\"no-such-model\","
+                  "cache_status=\"\",vector_db=\"\",embeddings_provider=\"\",embeddings_model="
+                  "\"\",workspace=\"default\"}"),
+            1);
+}
+
 TEST(SimCli, BadOptionsFailWithAMessage) {
   RunResult r = RunProcess({AstrolabeBinary(), "sim", "triton"});
   EXPECT_NE(r.exit_code, 0);

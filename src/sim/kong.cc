@@ -190,6 +190,31 @@ Status KongSimulator::Start() {
   for (ApiKind kind : {ApiKind::kChat, ApiKind::kCompletion, ApiKind::kEmbedding}) {
     server_->Handle("POST", ApiPath(kind), proxy);
   }
+  // The models behind the gateway: the catch-all upstream's list when there is one (passed
+  // through), else the fixed-model routes.
+  server_->Handle("GET", "/v1/models", [this](net::ServerRequest&, net::ServerResponse& res) {
+    for (const KongRoute& r : options_.routes) {
+      if (!r.model.empty() || r.upstream.empty()) continue;
+      net::HttpRequest up;
+      up.url = r.upstream + "/v1/models";
+      Result<net::HttpResponse> got = client_->Send(std::move(up)).get();
+      if (!got.ok()) {
+        res.Set(502, "application/json",
+                R"({"message":"An invalid response was received from the upstream server"})");
+        return;
+      }
+      res.Set(got->status,
+              std::string(got->headers.Get("Content-Type").value_or("application/json")),
+              std::move(got->body));
+      return;
+    }
+    std::vector<std::string> models;
+    for (const KongRoute& r : options_.routes) {
+      if (!r.model.empty()) models.push_back(r.model);
+    }
+    res.Set(200, "application/json",
+            ModelsJson(models, options_.clock->NowUnixNanos() / 1'000'000'000, "kong"));
+  });
   server_->Handle("GET", "/metrics", [this](net::ServerRequest&, net::ServerResponse& res) {
     res.Set(200, "text/plain; version=0.0.4; charset=utf-8", Metrics());
   });
