@@ -33,7 +33,7 @@ struct Sim {
     argv.push_back("--listen");
     argv.push_back("127.0.0.1:" + std::to_string(port));
     if (!proc.Start(argv)) return false;
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 600; ++i) {  // 30 s: sanitizer builds start slowly on a busy machine
       if (HttpGet(port, ready_path).status == 200) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
