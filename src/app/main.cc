@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
+#include "app/sim_command.h"
 #include "app/version.h"
 
 int main(int argc, char** argv) {
@@ -43,6 +44,9 @@ int main(int argc, char** argv) {
                          "list-in-list targets, pipelines without 'pipelines:', stray indent)\n"
                          "with the corrected YAML; the original is kept as FILE.orig");
 
+  SimOptions sim;
+  auto* sim_cmd = AddSimCommand(app, sim);
+
   app.add_subcommand("version", "Print the version and exit");
 
   try {
@@ -53,6 +57,7 @@ int main(int argc, char** argv) {
 
   if (*collector_cmd) return RunCollector(collector);
   if (*validate_cmd) return RunValidate(validate);
+  if (*sim_cmd) return RunSim(sim);
   std::cout << BuildDescription() << "\n";
   return 0;
 }
