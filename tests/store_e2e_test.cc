@@ -23,6 +23,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <csignal>
 #include <filesystem>
 #include <fstream>

@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "exporter/store/naming.h"
@@ -26,6 +27,8 @@ constexpr std::string_view kServiceInstanceId = "service.instance.id";
 // More buckets than this in one exponential histogram point (both signs) is refused: each
 // becomes a series.
 constexpr size_t kMaxExponentialBuckets = 1000;
+// target_info samples per resource and batch at most (one hour at the default step of 150 s).
+constexpr uint64_t kMaxTargetInfoSamples = 24;
 
 int64_t Millis(uint64_t unix_nano) { return static_cast<int64_t>(unix_nano) / 1000000; }
 
@@ -340,8 +343,16 @@ class Converter {
                                                                        : 5 * 60 * 1000) *
                               1000000 / 2;
     const std::string name = "target_info";
+    // Prometheus fills the whole span; a batch whose points span years (a point with time 0)
+    // would make millions of samples, so only the last kMaxTargetInfoSamples steps of the
+    // same grid are written.
+    uint64_t start = earliest;
+    const uint64_t cap = interval * kMaxTargetInfoSamples;
+    if (latest - earliest > cap) {
+      start = earliest + ((latest - cap - earliest + interval - 1) / interval) * interval;
+    }
     int64_t last = std::numeric_limits<int64_t>::min();
-    for (uint64_t ts = earliest; ts < latest; ts += interval) {
+    for (uint64_t ts = start; ts < latest; ts += interval) {
       last = Millis(ts);
       Emit(*base, name, {}, {}, last, 1, false, kNoPoint);
       if (latest - ts < interval) break;

@@ -107,6 +107,22 @@ TEST(Translate, TargetInfoEveryHalfLookbackAcrossTheResourcesPoints) {
   EXPECT_THAT(times, ElementsAre(1000000, 1150000, 1300000, 1400000));
 }
 
+TEST(Translate, TargetInfoSamplesAreCappedToTheLastHour) {
+  pdata::Metric m;
+  m.name = "g";
+  // A point at time 0 next to a recent one: Prometheus would write ~11 million samples.
+  m.data = pdata::Gauge{{Number(1, {}, 0), Number(2, {}, kT)}};
+  Translation t = Translate(One(std::move(m), {{"service.name", "s"}, {"host.name", "h"}}));
+  std::vector<int64_t> times;
+  for (const SeriesSample& s : t.samples) {
+    if (s.labels.MetricName() == "target_info") times.push_back(s.t);
+  }
+  ASSERT_EQ(times.size(), 25u);  // 24 grid steps from time 0, then the latest
+  EXPECT_EQ(times.back(), 1700000000123);
+  EXPECT_EQ(times[0] % 150000, 0);  // still on the grid that starts at the earliest point
+  EXPECT_GT(times[0], 1700000000123 - 24 * 150000 - 1);
+}
+
 TEST(Translate, MonotonicSumGetsTotalAndIntsBecomeDoubles) {
   pdata::Metric m;
   m.name = "http.server.requests";
