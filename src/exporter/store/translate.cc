@@ -148,15 +148,32 @@ class Converter {
     return l;
   }
 
+  // Builds the series labels in name order without sorting: `base` is sorted (a std::map),
+  // `extra_name` (le/quantile) and __name__ are merged in at their place and win over a base
+  // label of the same name; empty values are left out (an empty value means "absent").
   void Emit(const LabelMap& base, const std::string& name, std::string_view extra_name,
             std::string_view extra_value, int64_t t, double v, bool delta, uint32_t point) {
-    std::vector<std::pair<std::string_view, std::string_view>> pairs;
-    pairs.reserve(base.size() + 2);
-    for (const auto& [k, val] : base) pairs.emplace_back(k, val);
-    if (!extra_name.empty()) pairs.emplace_back(extra_name, extra_value);
-    pairs.emplace_back(storage::kMetricName, name);
-    out_->samples.push_back(
-        SeriesSample{storage::Labels::FromPairs(std::move(pairs)), t, v, delta, point});
+    std::pair<std::string_view, std::string_view> extras[2] = {
+        {storage::kMetricName, name}, {extra_name, extra_value}};
+    const size_t n_extras = extra_name.empty() ? 1 : 2;
+    if (n_extras == 2 && extras[1].first < extras[0].first) std::swap(extras[0], extras[1]);
+    labels_.clear();
+    size_t e = 0;
+    auto push_extra = [&] {
+      if (!extras[e].second.empty()) labels_.push_back({extras[e].first, extras[e].second});
+      ++e;
+    };
+    for (const auto& [k, val] : base) {
+      const std::string_view key(k);
+      while (e < n_extras && extras[e].first < key) push_extra();
+      if (e < n_extras && extras[e].first == key) {
+        push_extra();  // overrides the base label of the same name
+        continue;
+      }
+      if (!val.empty()) labels_.push_back({key, val});
+    }
+    while (e < n_extras) push_extra();
+    out_->samples.push_back(SeriesSample{storage::Labels::FromSorted(labels_), t, v, delta, point});
   }
 
   void ConvertMetric(const pdata::Resource& resource, const pdata::ScopeMetrics& scope,
@@ -362,12 +379,14 @@ class Converter {
 
   TranslateOptions options_;
   Translation* out_;
+  std::vector<storage::Label> labels_;  // Emit's scratch
 };
 
 }  // namespace
 
 Translation Translate(const pdata::Metrics& metrics, const TranslateOptions& options) {
   Translation out;
+  out.samples.reserve(metrics.DataPointCount() * 2);
   Converter(options, &out).Run(metrics);
   return out;
 }
