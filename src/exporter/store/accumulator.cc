@@ -1,5 +1,6 @@
 #include "exporter/store/accumulator.h"
 
+#include <cmath>
 #include <string>
 
 #include "exporter/store/translate.h"
@@ -8,6 +9,11 @@ namespace astrolabe::exporter::store {
 
 Result<double> DeltaAccumulator::Apply(const storage::Labels& labels, int64_t t, double v,
                                        const RecoverFn& recover, std::vector<UndoEntry>* undo) {
+  if (!IsStaleNaN(v) && !std::isfinite(v)) {
+    // NaN or ±Inf would stick to the running total for good.
+    return InvalidArgument("delta value " + std::to_string(v) + " of " + labels.ToString() +
+                           " is not a finite number: not added to the running total");
+  }
   auto it = states_.find(labels);
   std::optional<State> before;
   if (it != states_.end()) {

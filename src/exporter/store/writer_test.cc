@@ -153,6 +153,17 @@ TEST_F(WriterTest, RetriedDeltaIsRejectedNotCountedTwice) {
   EXPECT_THAT(Values(Read(*db_, "tokens_total")), ElementsAre(5));
 }
 
+TEST_F(WriterTest, NonFiniteDeltaIsRefusedAndTheTotalKept) {
+  Writer w({});
+  ASSERT_TRUE(w.Write(*db_, SumBatch(AggregationTemporality::kDelta, {{1000, 5}})).ok());
+  Status s = w.Write(*db_, SumBatch(AggregationTemporality::kDelta, {{2000, std::nan("")}}));
+  auto counts = component::RejectedPoints(s);
+  ASSERT_TRUE(counts.has_value()) << s.ToString();
+  EXPECT_THAT(counts->reason, HasSubstr("is not a finite number"));
+  ASSERT_TRUE(w.Write(*db_, SumBatch(AggregationTemporality::kDelta, {{3000, 1}})).ok());
+  EXPECT_THAT(Values(Read(*db_, "tokens_total")), ElementsAre(5, 6));
+}
+
 TEST_F(WriterTest, DeltaHistogramsAccumulatePerBucket) {
   auto batch = [](uint64_t t_ms, std::vector<uint64_t> counts, double sum) {
     pdata::HistogramDataPoint p;
