@@ -41,7 +41,7 @@ pdata::Metrics Scrape(int shard, int pods, int64_t step, bool delta) {
       delta ? AggregationTemporality::kDelta : AggregationTemporality::kCumulative;
   const std::vector<double> ttft = {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,
                                     0.25,  0.5,   0.75, 1.0,  2.5,  5.0,  7.5,  10.0};
-  const std::vector<double> tpot = {0.01, 0.025, 0.05, 0.075, 0.1, 0.15,
+  const std::vector<double> tpot = {0.01, 0.025, 0.05, 0.075, 0.1,  0.15,
                                     0.2,  0.3,   0.4,  0.5,   0.75, 1.0};
   pdata::Metrics out;
   for (int p = 0; p < pods; ++p) {
@@ -124,7 +124,8 @@ int Main(int argc, char** argv) {
 
   const std::string dir = base + "/astrolabe_store_bench_" + std::to_string(getpid());
   tsdb::DbOptions options;
-  options.wal.sync = sync == "interval" ? tsdb::wal::SyncMode::kInterval : tsdb::wal::SyncMode::kAlways;
+  options.wal.sync =
+      sync == "interval" ? tsdb::wal::SyncMode::kInterval : tsdb::wal::SyncMode::kAlways;
   auto db = tsdb::Db::Open(dir, options);
   if (!db.ok()) {
     std::fprintf(stderr, "open: %s\n", db.status().ToString().c_str());
@@ -152,7 +153,8 @@ int Main(int argc, char** argv) {
         exporter::store::WriteStats stats;
         Status st = writer.Write(**db, batches[w][s], &stats);
         if (!st.ok()) {
-          if (failures.fetch_add(1) == 0) std::fprintf(stderr, "write: %s\n", st.ToString().c_str());
+          if (failures.fetch_add(1) == 0)
+            std::fprintf(stderr, "write: %s\n", st.ToString().c_str());
         }
         points += stats.points - stats.rejected;
         samples += stats.samples;

@@ -23,8 +23,8 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -139,9 +139,15 @@ std::string Config(const std::string& dir, int target, int telemetry, int auto_p
   const std::string t = std::to_string(target);
   const std::string a = std::to_string(auto_port), k = std::to_string(keep_port);
   return "extensions:\n"
-         "  store/direct: {directory: " + dir + "/direct}\n"
-         "  store/auto: {directory: " + dir + "/auto}\n"
-         "  store/keep: {directory: " + dir + "/keep}\n"
+         "  store/direct: {directory: " +
+         dir +
+         "/direct}\n"
+         "  store/auto: {directory: " +
+         dir +
+         "/auto}\n"
+         "  store/keep: {directory: " +
+         dir +
+         "/keep}\n"
          "receivers:\n"
          "  prometheus:\n"
          "    config:\n"
@@ -149,11 +155,17 @@ std::string Config(const std::string& dir, int target, int telemetry, int auto_p
          "        - job_name: nim\n"
          "          scrape_interval: 1s\n"
          "          static_configs:\n"
-         "            - targets: [\"127.0.0.1:" + t + "\"]\n"
+         "            - targets: [\"127.0.0.1:" +
+         t +
+         "\"]\n"
          "  otlp/auto:\n"
-         "    protocols: {http: {endpoint: \"127.0.0.1:" + a + "\"}}\n"
+         "    protocols: {http: {endpoint: \"127.0.0.1:" +
+         a +
+         "\"}}\n"
          "  otlp/keep:\n"
-         "    protocols: {http: {endpoint: \"127.0.0.1:" + k + "\"}}\n"
+         "    protocols: {http: {endpoint: \"127.0.0.1:" +
+         k +
+         "\"}}\n"
          "processors:\n"
          "  cumulativetodelta/auto: {}\n"
          "  cumulativetodelta/keep: {initial_value: keep}\n"
@@ -163,16 +175,22 @@ std::string Config(const std::string& dir, int target, int telemetry, int auto_p
          "  store/keep: {store: store/keep}\n"
          // One sender per exporter: deltas of a series must arrive in order.
          "  otlp_http/auto:\n"
-         "    endpoint: http://127.0.0.1:" + a + "\n"
+         "    endpoint: http://127.0.0.1:" +
+         a +
+         "\n"
          "    sending_queue: {num_consumers: 1}\n"
          "  otlp_http/keep:\n"
-         "    endpoint: http://127.0.0.1:" + k + "\n"
+         "    endpoint: http://127.0.0.1:" +
+         k +
+         "\n"
          "    sending_queue: {num_consumers: 1}\n"
          "service:\n"
          "  extensions: [store/direct, store/auto, store/keep]\n"
          "  telemetry:\n"
          "    metrics:\n"
-         "      address: 127.0.0.1:" + std::to_string(telemetry) + "\n"
+         "      address: 127.0.0.1:" +
+         std::to_string(telemetry) +
+         "\n"
          "  pipelines:\n"
          "    metrics/direct: {receivers: [prometheus], exporters: [store/direct]}\n"
          "    metrics/auto: {receivers: [prometheus], processors: [cumulativetodelta/auto], "
@@ -245,8 +263,9 @@ TEST_F(StoreE2E, ScrapedAndDeltaOtlpGiveTheSameSeries) {
 
   // The direct store holds the NIM families as Prometheus names them, with job/instance.
   const std::string inst = "127.0.0.1:" + std::to_string(target.port());
-  const std::string ttft_inf = "time_to_first_token_seconds_bucket{instance=\"" + inst +
-                               "\", job=\"nim\", le=\"+Inf\", model_name=\"meta/llama-3.1-8b-instruct\"}";
+  const std::string ttft_inf =
+      "time_to_first_token_seconds_bucket{instance=\"" + inst +
+      "\", job=\"nim\", le=\"+Inf\", model_name=\"meta/llama-3.1-8b-instruct\"}";
   const std::string prompt = "prompt_tokens_total{instance=\"" + inst +
                              "\", job=\"nim\", model_name=\"meta/llama-3.1-8b-instruct\"}";
   ASSERT_TRUE(direct.series.contains(ttft_inf)) << direct.series.size() << " series";
@@ -283,8 +302,8 @@ TEST_F(StoreE2E, ScrapedAndDeltaOtlpGiveTheSameSeries) {
   auto metadata_text = [](const Stored& s) {
     std::vector<std::string> out;
     for (const auto& m : s.metadata) {
-      out.push_back(m.family + " " + std::string(storage::MetricTypeString(m.metadata.type)) +
-                    " " + m.metadata.unit + " " + m.metadata.help);
+      out.push_back(m.family + " " + std::string(storage::MetricTypeString(m.metadata.type)) + " " +
+                    m.metadata.unit + " " + m.metadata.help);
     }
     return out;
   };
@@ -388,17 +407,23 @@ int Post(int port, const pdata::Metrics& metrics) {
 
 std::string OtlpConfig(const std::string& dir, int otlp, int telemetry) {
   return "extensions:\n"
-         "  store: {directory: " + dir + "}\n"
+         "  store: {directory: " +
+         dir +
+         "}\n"
          "receivers:\n"
          "  otlp:\n"
-         "    protocols: {http: {endpoint: \"127.0.0.1:" + std::to_string(otlp) + "\"}}\n"
+         "    protocols: {http: {endpoint: \"127.0.0.1:" +
+         std::to_string(otlp) +
+         "\"}}\n"
          "exporters:\n"
          "  store: {}\n"
          "service:\n"
          "  extensions: [store]\n"
          "  telemetry:\n"
          "    metrics:\n"
-         "      address: 127.0.0.1:" + std::to_string(telemetry) + "\n"
+         "      address: 127.0.0.1:" +
+         std::to_string(telemetry) +
+         "\n"
          "  pipelines:\n"
          "    metrics: {receivers: [otlp], exporters: [store]}\n";
 }
@@ -464,8 +489,8 @@ TEST_F(StoreE2E, OtlpIntoTheStoreSurvivesKillAndContinuesDeltaTotals) {
   bool counter_metadata = false;
   for (const auto& m : s.metadata) {
     if (m.family == "gen_ai_client_token_usage_total") {
-      counter_metadata = m.metadata.type == storage::MetricType::kCounter &&
-                         m.metadata.help == "Tokens used.";
+      counter_metadata =
+          m.metadata.type == storage::MetricType::kCounter && m.metadata.help == "Tokens used.";
     }
   }
   EXPECT_TRUE(counter_metadata);

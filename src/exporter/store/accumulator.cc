@@ -62,14 +62,13 @@ std::optional<DeltaAccumulator::State> DeltaAccumulator::Get(const storage::Labe
 }
 
 DeltaAccumulator::RecoverFn RecoverFromStorage(storage::Storage& storage) {
-  return [&storage](const storage::Labels& labels)
-             -> Result<std::optional<DeltaAccumulator::Recovered>> {
+  return [&storage](
+             const storage::Labels& labels) -> Result<std::optional<DeltaAccumulator::Recovered>> {
     std::vector<storage::Matcher> matchers;
     matchers.reserve(labels.size());
     for (const storage::Label& l : labels) {
-      matchers.push_back(
-          storage::Matcher::MustMake(storage::MatchType::kEqual, std::string(l.name),
-                                     std::string(l.value)));
+      matchers.push_back(storage::Matcher::MustMake(storage::MatchType::kEqual, std::string(l.name),
+                                                    std::string(l.value)));
     }
     std::unique_ptr<storage::Querier> q = storage.NewQuerier();
     ASSIGN_OR_RETURN(std::unique_ptr<storage::SeriesSet> set,

@@ -47,7 +47,8 @@ class DeltaAccumulator {
   // The cumulative value to store for a delta `v` at `t` (ms): the running total plus v,
   // or StaleNaN when v is a stale marker (the total is kept). Errors: kInvalidArgument when
   // t is not after the series' last point (a retried or out-of-order delta: adding it would
-  // count it twice) or v is NaN/±Inf (it would poison the total); whatever `recover` returns. Appends the change to *undo.
+  // count it twice) or v is NaN/±Inf (it would poison the total); whatever `recover` returns.
+  // Appends the change to *undo.
   Result<double> Apply(const storage::Labels& labels, int64_t t, double v, const RecoverFn& recover,
                        std::vector<UndoEntry>* undo);
   // Puts the series of `entries` back as they were, newest first.

@@ -39,8 +39,7 @@ TEST(MetricName, UnitSuffixes) {
   EXPECT_EQ(Name("queue", "items", NameKind::kGauge), "queue_items");
   EXPECT_EQ(Name("x", "m.s", NameKind::kGauge), "x_m_s");
   // Annotations in braces are dropped.
-  EXPECT_EQ(Name("http.requests", "{request}", NameKind::kMonotonicCounter),
-            "http_requests_total");
+  EXPECT_EQ(Name("http.requests", "{request}", NameKind::kMonotonicCounter), "http_requests_total");
   // Per-unit: a/b → a_per_b with b as a word.
   EXPECT_EQ(Name("io", "By/s", NameKind::kGauge), "io_bytes_per_second");
   EXPECT_EQ(Name("rate", "{request}/s", NameKind::kGauge), "rate_per_second");
@@ -92,9 +91,11 @@ TEST(LabelName, Sanitizes) {
   EXPECT_EQ(Label("__a.b__"), "__a_b__");
   EXPECT_EQ(Label("0day"), "key_0day");
   EXPECT_EQ(Label("host:port"), "host_port");  // ':' is not allowed in label names
-  EXPECT_EQ(Label("ключ"), "ERROR: normalization for label name \"ключ\" resulted in invalid name \"_\"");
+  EXPECT_EQ(Label("ключ"),
+            "ERROR: normalization for label name \"ключ\" resulted in invalid name \"_\"");
   EXPECT_EQ(Label(""), "ERROR: label name is empty");
-  EXPECT_EQ(Label("..."), "ERROR: normalization for label name \"...\" resulted in invalid name \"_\"");
+  EXPECT_EQ(Label("..."),
+            "ERROR: normalization for label name \"...\" resulted in invalid name \"_\"");
 }
 
 TEST(UnitName, AsMetadata) {

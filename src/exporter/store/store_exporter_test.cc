@@ -47,7 +47,7 @@ class TempDir {
 };
 
 std::unique_ptr<extension::store::StoreExtension> StartedStore(const std::string& dir,
-                                                                component::Host& host) {
+                                                               component::Host& host) {
   extension::store::Config c;
   c.directory = dir;
   component::CreateSettings s;

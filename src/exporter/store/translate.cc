@@ -34,14 +34,18 @@ int64_t Millis(uint64_t unix_nano) { return static_cast<int64_t>(unix_nano) / 10
 
 storage::MetricType PromType(const pdata::Metric& m) {
   switch (m.type()) {
-    case pdata::MetricType::kGauge: return storage::MetricType::kGauge;
+    case pdata::MetricType::kGauge:
+      return storage::MetricType::kGauge;
     case pdata::MetricType::kSum:
       return std::get<pdata::Sum>(m.data).is_monotonic ? storage::MetricType::kCounter
-                                                        : storage::MetricType::kGauge;
+                                                       : storage::MetricType::kGauge;
     case pdata::MetricType::kHistogram:
-    case pdata::MetricType::kExponentialHistogram: return storage::MetricType::kHistogram;
-    case pdata::MetricType::kSummary: return storage::MetricType::kSummary;
-    case pdata::MetricType::kEmpty: break;
+    case pdata::MetricType::kExponentialHistogram:
+      return storage::MetricType::kHistogram;
+    case pdata::MetricType::kSummary:
+      return storage::MetricType::kSummary;
+    case pdata::MetricType::kEmpty:
+      break;
   }
   return storage::MetricType::kUnknown;
 }
@@ -50,11 +54,15 @@ NameKind KindOf(const pdata::Metric& m) {
   switch (m.type()) {
     case pdata::MetricType::kSum:
       return std::get<pdata::Sum>(m.data).is_monotonic ? NameKind::kMonotonicCounter
-                                                        : NameKind::kNonMonotonicCounter;
-    case pdata::MetricType::kHistogram: return NameKind::kHistogram;
-    case pdata::MetricType::kExponentialHistogram: return NameKind::kExponentialHistogram;
-    case pdata::MetricType::kSummary: return NameKind::kSummary;
-    default: return NameKind::kGauge;
+                                                       : NameKind::kNonMonotonicCounter;
+    case pdata::MetricType::kHistogram:
+      return NameKind::kHistogram;
+    case pdata::MetricType::kExponentialHistogram:
+      return NameKind::kExponentialHistogram;
+    case pdata::MetricType::kSummary:
+      return NameKind::kSummary;
+    default:
+      return NameKind::kGauge;
   }
 }
 
@@ -109,8 +117,9 @@ class Converter {
     for (const pdata::KeyValue& kv : attrs) {
       if (std::find(ignore.begin(), ignore.end(), kv.key) == ignore.end()) sorted.push_back(&kv);
     }
-    std::stable_sort(sorted.begin(), sorted.end(),
-                     [](const pdata::KeyValue* a, const pdata::KeyValue* b) { return a->key < b->key; });
+    std::stable_sort(
+        sorted.begin(), sorted.end(),
+        [](const pdata::KeyValue* a, const pdata::KeyValue* b) { return a->key < b->key; });
     LabelMap l;
     for (const pdata::KeyValue* kv : sorted) {
       ASSIGN_OR_RETURN(std::string name, LabelName(kv->key));
@@ -153,8 +162,8 @@ class Converter {
   // label of the same name; empty values are left out (an empty value means "absent").
   void Emit(const LabelMap& base, const std::string& name, std::string_view extra_name,
             std::string_view extra_value, int64_t t, double v, bool delta, uint32_t point) {
-    std::pair<std::string_view, std::string_view> extras[2] = {
-        {storage::kMetricName, name}, {extra_name, extra_value}};
+    std::pair<std::string_view, std::string_view> extras[2] = {{storage::kMetricName, name},
+                                                               {extra_name, extra_value}};
     const size_t n_extras = extra_name.empty() ? 1 : 2;
     if (n_extras == 2 && extras[1].first < extras[0].first) std::swap(extras[0], extras[1]);
     labels_.clear();
@@ -197,8 +206,8 @@ class Converter {
     }
     if (temporality != AggregationTemporality::kCumulative &&
         temporality != AggregationTemporality::kDelta) {
-      Reject(n, InvalidArgument("invalid temporality and type combination for metric \"" +
-                                m.name + "\""));
+      Reject(n, InvalidArgument("invalid temporality and type combination for metric \"" + m.name +
+                                "\""));
       return;
     }
     const bool delta = temporality == AggregationTemporality::kDelta;
@@ -230,8 +239,7 @@ class Converter {
         break;
       }
       case pdata::MetricType::kHistogram:
-        for (const pdata::HistogramDataPoint& p :
-             std::get<pdata::Histogram>(m.data).data_points) {
+        for (const pdata::HistogramDataPoint& p : std::get<pdata::Histogram>(m.data).data_points) {
           Result<LabelMap> base = base_of(p.attributes);
           if (base.ok()) Histogram(*base, *name, p, delta, point);
           ++point;
@@ -252,7 +260,8 @@ class Converter {
           ++point;
         }
         break;
-      case pdata::MetricType::kEmpty: break;
+      case pdata::MetricType::kEmpty:
+        break;
     }
   }
 
@@ -356,9 +365,9 @@ class Converter {
       return;
     }
     if (!base->contains("job") && !base->contains("instance")) return;
-    const uint64_t interval = uint64_t(options_.lookback_delta_ms > 0 ? options_.lookback_delta_ms
-                                                                       : 5 * 60 * 1000) *
-                              1000000 / 2;
+    const uint64_t interval =
+        uint64_t(options_.lookback_delta_ms > 0 ? options_.lookback_delta_ms : 5 * 60 * 1000) *
+        1000000 / 2;
     const std::string name = "target_info";
     // Prometheus fills the whole span; a batch whose points span years (a point with time 0)
     // would make millions of samples, so only the last kMaxTargetInfoSamples steps of the

@@ -59,8 +59,8 @@ inline constexpr uint32_t kNoPoint = 0xffffffffu;
 struct Translation {
   std::vector<SeriesSample> samples;
   std::vector<storage::FamilyMetadata> metadata;  // one per translated metric
-  uint64_t points = 0;    // data points in the batch
-  uint64_t rejected = 0;  // data points that gave no series (see errors)
+  uint64_t points = 0;                            // data points in the batch
+  uint64_t rejected = 0;                          // data points that gave no series (see errors)
   std::string first_error;
 };
 

@@ -57,10 +57,10 @@ TEST(Translate, GaugeWithJobInstanceAndTargetInfo) {
   m.description = "GPU KV-cache usage.";
   m.data = pdata::Gauge{{Number(0.4172, {{"model_name", "llama"}})}};
   Translation t = Translate(One(std::move(m), {{"service.name", "nim"},
-                                                {"service.namespace", "ai"},
-                                                {"service.instance.id", "10.0.0.1:8000"},
-                                                {"server.port", "8000"},
-                                                {"url.scheme", "http"}}));
+                                               {"service.namespace", "ai"},
+                                               {"service.instance.id", "10.0.0.1:8000"},
+                                               {"server.port", "8000"},
+                                               {"url.scheme", "http"}}));
   EXPECT_EQ(t.points, 1u);
   EXPECT_EQ(t.rejected, 0u);
   EXPECT_THAT(
@@ -145,7 +145,8 @@ TEST(Translate, NonMonotonicSumIsAGaugeWithoutTotal) {
   m.unit = "By";
   m.data = pdata::Sum{{Number(5)}, AggregationTemporality::kCumulative, false};
   Translation t = Translate(One(std::move(m)));
-  EXPECT_THAT(Series(t), ElementsAre(Pair("queue_size_bytes{job=\"nim\"}", Pair(1700000000123, 5))));
+  EXPECT_THAT(Series(t),
+              ElementsAre(Pair("queue_size_bytes{job=\"nim\"}", Pair(1700000000123, 5))));
   EXPECT_EQ(t.metadata[0].metadata.type, storage::MetricType::kGauge);
   EXPECT_EQ(t.metadata[0].metadata.unit, "bytes");
 }
@@ -205,12 +206,13 @@ TEST(Translate, HistogramBucketsAreCumulativeWithInf) {
   const int64_t ms = 1700000000123;
   EXPECT_THAT(
       Series(t),
-      ElementsAre(Pair("time_to_first_token_seconds_bucket{job=\"nim\", le=\"+Inf\"}", Pair(ms, 42)),
-                  Pair("time_to_first_token_seconds_bucket{job=\"nim\", le=\"0.02\"}", Pair(ms, 4)),
-                  Pair("time_to_first_token_seconds_bucket{job=\"nim\", le=\"0.5\"}", Pair(ms, 42)),
-                  Pair("time_to_first_token_seconds_bucket{job=\"nim\", le=\"1\"}", Pair(ms, 42)),
-                  Pair("time_to_first_token_seconds_count{job=\"nim\"}", Pair(ms, 42)),
-                  Pair("time_to_first_token_seconds_sum{job=\"nim\"}", Pair(ms, 2.3917))));
+      ElementsAre(
+          Pair("time_to_first_token_seconds_bucket{job=\"nim\", le=\"+Inf\"}", Pair(ms, 42)),
+          Pair("time_to_first_token_seconds_bucket{job=\"nim\", le=\"0.02\"}", Pair(ms, 4)),
+          Pair("time_to_first_token_seconds_bucket{job=\"nim\", le=\"0.5\"}", Pair(ms, 42)),
+          Pair("time_to_first_token_seconds_bucket{job=\"nim\", le=\"1\"}", Pair(ms, 42)),
+          Pair("time_to_first_token_seconds_count{job=\"nim\"}", Pair(ms, 42)),
+          Pair("time_to_first_token_seconds_sum{job=\"nim\"}", Pair(ms, 2.3917))));
   EXPECT_EQ(t.metadata[0].family, "time_to_first_token_seconds");
   EXPECT_EQ(t.metadata[0].metadata.type, storage::MetricType::kHistogram);
   EXPECT_EQ(t.metadata[0].metadata.unit, "seconds");
@@ -224,8 +226,9 @@ TEST(Translate, HistogramWithoutSumHasNoSumSeries) {
   p.count = 3;
   m.data = pdata::Histogram{{p}, AggregationTemporality::kDelta};
   Translation t = Translate(One(std::move(m)));
-  EXPECT_THAT(Series(t), ElementsAre(Pair("h_bucket{job=\"nim\", le=\"+Inf\"}", Pair(1700000000123, 3)),
-                                     Pair("h_count{job=\"nim\"}", Pair(1700000000123, 3))));
+  EXPECT_THAT(Series(t),
+              ElementsAre(Pair("h_bucket{job=\"nim\", le=\"+Inf\"}", Pair(1700000000123, 3)),
+                          Pair("h_count{job=\"nim\"}", Pair(1700000000123, 3))));
   for (const SeriesSample& s : t.samples) EXPECT_TRUE(s.delta);
 }
 
@@ -247,14 +250,15 @@ TEST(Translate, ExponentialHistogramBecomesClassicBuckets) {
   m.data = pdata::ExponentialHistogram{{p}, AggregationTemporality::kCumulative};
   Translation t = Translate(One(std::move(m)));
   const int64_t ms = 1700000000123;
-  EXPECT_THAT(Series(t),
-              ElementsAre(Pair("latency_milliseconds_bucket{job=\"nim\", le=\"+Inf\"}", Pair(ms, 7)),
-                          Pair("latency_milliseconds_bucket{job=\"nim\", le=\"-1\"}", Pair(ms, 1)),
-                          Pair("latency_milliseconds_bucket{job=\"nim\", le=\"0.5\"}", Pair(ms, 2)),
-                          Pair("latency_milliseconds_bucket{job=\"nim\", le=\"2\"}", Pair(ms, 4)),
-                          Pair("latency_milliseconds_bucket{job=\"nim\", le=\"4\"}", Pair(ms, 7)),
-                          Pair("latency_milliseconds_count{job=\"nim\"}", Pair(ms, 7)),
-                          Pair("latency_milliseconds_sum{job=\"nim\"}", Pair(ms, 5.5))));
+  EXPECT_THAT(
+      Series(t),
+      ElementsAre(Pair("latency_milliseconds_bucket{job=\"nim\", le=\"+Inf\"}", Pair(ms, 7)),
+                  Pair("latency_milliseconds_bucket{job=\"nim\", le=\"-1\"}", Pair(ms, 1)),
+                  Pair("latency_milliseconds_bucket{job=\"nim\", le=\"0.5\"}", Pair(ms, 2)),
+                  Pair("latency_milliseconds_bucket{job=\"nim\", le=\"2\"}", Pair(ms, 4)),
+                  Pair("latency_milliseconds_bucket{job=\"nim\", le=\"4\"}", Pair(ms, 7)),
+                  Pair("latency_milliseconds_count{job=\"nim\"}", Pair(ms, 7)),
+                  Pair("latency_milliseconds_sum{job=\"nim\"}", Pair(ms, 5.5))));
 }
 
 TEST(Translate, ExponentialHistogramAtFinerScale) {
@@ -297,12 +301,12 @@ TEST(Translate, SummaryAsQuantileSeries) {
   m.data = pdata::Summary{{p}};
   Translation t = Translate(One(std::move(m)));
   const int64_t ms = 1700000000123;
-  EXPECT_THAT(Series(t),
-              ElementsAre(Pair("rpc_duration_seconds_count{job=\"nim\"}", Pair(ms, 10)),
-                          Pair("rpc_duration_seconds_sum{job=\"nim\"}", Pair(ms, 4)),
-                          Pair("rpc_duration_seconds{job=\"nim\", quantile=\"0.5\"}", Pair(ms, 0.3)),
-                          Pair("rpc_duration_seconds{job=\"nim\", quantile=\"0.99\"}",
-                               Pair(ms, 1.2))));
+  EXPECT_THAT(
+      Series(t),
+      ElementsAre(Pair("rpc_duration_seconds_count{job=\"nim\"}", Pair(ms, 10)),
+                  Pair("rpc_duration_seconds_sum{job=\"nim\"}", Pair(ms, 4)),
+                  Pair("rpc_duration_seconds{job=\"nim\", quantile=\"0.5\"}", Pair(ms, 0.3)),
+                  Pair("rpc_duration_seconds{job=\"nim\", quantile=\"0.99\"}", Pair(ms, 1.2))));
   EXPECT_EQ(t.metadata[0].metadata.type, storage::MetricType::kSummary);
 }
 
@@ -319,7 +323,8 @@ TEST(Translate, JobAndInstanceWinOverPointAttributes) {
   m.name = "g";
   m.data = pdata::Gauge{{Number(1, {{"job", "mine"}, {"instance", "x"}})}};
   Translation t = Translate(One(std::move(m), {{"service.name", "svc"}}));
-  EXPECT_THAT(Series(t), ElementsAre(Pair("g{instance=\"x\", job=\"svc\"}", Pair(1700000000123, 1))));
+  EXPECT_THAT(Series(t),
+              ElementsAre(Pair("g{instance=\"x\", job=\"svc\"}", Pair(1700000000123, 1))));
 }
 
 TEST(Translate, BadLabelNameRejectsThePoint) {
@@ -343,7 +348,8 @@ TEST(Translate, ScopeLabelsOnlyWhenPromoted) {
     scope.attributes = {{"lib.kind", "sdk"}};
     return One(std::move(m), {{"service.name", "app"}}, scope);
   };
-  EXPECT_THAT(Series(Translate(make())), ElementsAre(Pair("g{job=\"app\"}", Pair(1700000000123, 1))));
+  EXPECT_THAT(Series(Translate(make())),
+              ElementsAre(Pair("g{job=\"app\"}", Pair(1700000000123, 1))));
   TranslateOptions o;
   o.promote_scope_metadata = true;
   EXPECT_THAT(Series(Translate(make(), o)),
@@ -372,8 +378,8 @@ TEST(Translate, NonStringAttributeValuesAsText) {
   m.name = "g";
   m.data = pdata::Gauge{{Number(1, {{"code", 200}, {"ok", true}, {"ratio", 0.5}})}};
   Translation t = Translate(One(std::move(m), {}));
-  EXPECT_THAT(Series(t),
-              ElementsAre(Pair("g{code=\"200\", ok=\"true\", ratio=\"0.5\"}", Pair(1700000000123, 1))));
+  EXPECT_THAT(Series(t), ElementsAre(Pair("g{code=\"200\", ok=\"true\", ratio=\"0.5\"}",
+                                          Pair(1700000000123, 1))));
 }
 
 }  // namespace

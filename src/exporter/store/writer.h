@@ -39,7 +39,8 @@ class Writer {
  public:
   explicit Writer(TranslateOptions options) : options_(std::move(options)) {}
 
-  Status Write(storage::Storage& storage, const pdata::Metrics& metrics, WriteStats* stats = nullptr);
+  Status Write(storage::Storage& storage, const pdata::Metrics& metrics,
+               WriteStats* stats = nullptr);
 
   // Delta series with a running total in memory.
   size_t delta_series() const;

@@ -34,7 +34,8 @@ class TempDir {
   std::string path_;
 };
 
-pdata::Metrics SumBatch(AggregationTemporality temporality, std::vector<std::pair<uint64_t, double>> points,
+pdata::Metrics SumBatch(AggregationTemporality temporality,
+                        std::vector<std::pair<uint64_t, double>> points,
                         std::string name = "tokens", bool monotonic = true) {
   pdata::Sum sum;
   sum.aggregation_temporality = temporality;
@@ -100,7 +101,8 @@ class WriterTest : public ::testing::Test {
 
 TEST_F(WriterTest, CumulativeIsWrittenAsIs) {
   Writer w({});
-  ASSERT_TRUE(w.Write(*db_, SumBatch(AggregationTemporality::kCumulative, {{1000, 5}, {2000, 9}})).ok());
+  ASSERT_TRUE(
+      w.Write(*db_, SumBatch(AggregationTemporality::kCumulative, {{1000, 5}, {2000, 9}})).ok());
   EXPECT_THAT(Values(Read(*db_, "tokens_total")), ElementsAre(5, 9));
   EXPECT_EQ(w.delta_series(), 0u);
 }
@@ -108,7 +110,8 @@ TEST_F(WriterTest, CumulativeIsWrittenAsIs) {
 TEST_F(WriterTest, DeltasAccumulateAndSurviveARestart) {
   {
     Writer w({});
-    ASSERT_TRUE(w.Write(*db_, SumBatch(AggregationTemporality::kDelta, {{1000, 1}, {2000, 2}})).ok());
+    ASSERT_TRUE(
+        w.Write(*db_, SumBatch(AggregationTemporality::kDelta, {{1000, 1}, {2000, 2}})).ok());
     ASSERT_TRUE(w.Write(*db_, SumBatch(AggregationTemporality::kDelta, {{3000, 3}})).ok());
     EXPECT_THAT(Values(Read(*db_, "tokens_total")), ElementsAre(1, 3, 6));
   }
