@@ -55,6 +55,10 @@ void DeltaAccumulator::Revert(std::vector<UndoEntry>& entries) {
   entries.clear();
 }
 
+size_t DeltaAccumulator::Forget(int64_t before_t) {
+  return std::erase_if(states_, [before_t](const auto& kv) { return kv.second.last_t < before_t; });
+}
+
 std::optional<DeltaAccumulator::State> DeltaAccumulator::Get(const storage::Labels& labels) const {
   auto it = states_.find(labels);
   if (it == states_.end()) return std::nullopt;

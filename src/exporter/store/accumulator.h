@@ -55,6 +55,11 @@ class DeltaAccumulator {
   void Revert(std::vector<UndoEntry>& entries);
   void Revert(UndoEntry& entry);
 
+  // Drops the running totals of series whose last point is older than `before_t` (ms).
+  // Lossless: a forgotten series that comes back is recovered from the store. Returns how
+  // many were dropped.
+  size_t Forget(int64_t before_t);
+
   size_t size() const { return states_.size(); }
   std::optional<State> Get(const storage::Labels& labels) const;
 

@@ -1,5 +1,6 @@
 #include "exporter/store/writer.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "component/partial.h"
@@ -51,6 +52,7 @@ Status Writer::Write(storage::Storage& storage, const pdata::Metrics& metrics, W
   for (const SeriesSample& s : tr.samples) {
     double v = s.v;
     if (s.delta) {
+      newest_delta_t_ = std::max(newest_delta_t_, s.t);
       Result<double> total = accumulator_.Apply(s.labels, s.t, s.v, recover, &undo);
       if (!total.ok()) {
         refuse(s.point, total.status());
@@ -75,6 +77,11 @@ Status Writer::Write(storage::Storage& storage, const pdata::Metrics& metrics, W
     accumulator_.Revert(undo);
     if (stats) *stats = {tr.points, tr.points, 0};
     return Unavailable("committing to the metrics store: " + commit.message());
+  }
+  if (has_delta && newest_delta_t_ >= next_forget_t_) {
+    // Sweep once per forget period of point time: idle series leave memory.
+    accumulator_.Forget(newest_delta_t_ - kForgetDeltaSeriesAfterMs);
+    next_forget_t_ = newest_delta_t_ + kForgetDeltaSeriesAfterMs / 4;
   }
   if (!changed.empty()) {
     std::lock_guard lock(metadata_mu_);

@@ -29,6 +29,10 @@
 
 namespace astrolabe::exporter::store {
 
+// Running totals of delta series idle this long (by point time) are dropped from memory;
+// they come back from the store when the series does.
+inline constexpr int64_t kForgetDeltaSeriesAfterMs = 60 * 60 * 1000;
+
 struct WriteStats {
   uint64_t points = 0;    // data points in the batch
   uint64_t rejected = 0;  // data points refused (not, or not completely, stored)
@@ -49,6 +53,8 @@ class Writer {
   const TranslateOptions options_;
   mutable std::mutex delta_mu_;
   DeltaAccumulator accumulator_;  // GUARDED_BY(delta_mu_)
+  int64_t newest_delta_t_ = 0;    // GUARDED_BY(delta_mu_): newest delta point time seen
+  int64_t next_forget_t_ = 0;     // GUARDED_BY(delta_mu_): when to sweep next (point time)
   std::mutex metadata_mu_;
   std::unordered_map<std::string, storage::MetricMetadata> metadata_;  // GUARDED_BY(metadata_mu_)
 };

@@ -123,6 +123,20 @@ TEST_F(WriterTest, DeltasAccumulateAndSurviveARestart) {
   EXPECT_EQ(samples.back().t, 4000);
 }
 
+TEST_F(WriterTest, IdleDeltaSeriesAreForgottenAndRecoveredFromTheStore) {
+  Writer w({});
+  ASSERT_TRUE(w.Write(*db_, SumBatch(AggregationTemporality::kDelta, {{1000, 5}})).ok());
+  EXPECT_EQ(w.delta_series(), 1u);
+  // Another series two hours later: the first one, idle for longer than an hour, is dropped.
+  ASSERT_TRUE(
+      w.Write(*db_, SumBatch(AggregationTemporality::kDelta, {{7201000, 1}}, "other")).ok());
+  EXPECT_EQ(w.delta_series(), 1u);
+  // When it comes back its total is read from the store.
+  ASSERT_TRUE(w.Write(*db_, SumBatch(AggregationTemporality::kDelta, {{7202000, 2}})).ok());
+  EXPECT_THAT(Values(Read(*db_, "tokens_total")), ElementsAre(5, 7));
+  EXPECT_EQ(w.delta_series(), 2u);
+}
+
 TEST_F(WriterTest, StaleDeltaMarksTheSeriesAndKeepsTheTotal) {
   Writer w({});
   ASSERT_TRUE(w.Write(*db_, SumBatch(AggregationTemporality::kDelta, {{1000, 5}})).ok());
