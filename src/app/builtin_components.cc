@@ -2,8 +2,10 @@
 
 #include "exporter/debug/factory.h"
 #include "exporter/otlp_http/factory.h"
+#include "exporter/store/factory.h"
 #include "extension/file_storage/factory.h"
 #include "extension/health_check/factory.h"
+#include "extension/store/factory.h"
 #include "processor/batch/factory.h"
 #include "processor/cumulativetodelta/factory.h"
 #include "processor/memory_limiter/factory.h"
@@ -18,6 +20,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   // Extensions.
   registry.Add(extension::health_check::NewFactory());
   registry.Add(extension::file_storage::NewFactory());
+  registry.Add(extension::store::NewFactory());
 
   // Receivers.
   registry.Add(receiver::otlp::NewFactory());
@@ -31,6 +34,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   // Exporters.
   registry.Add(exporter::debug::NewFactory());
   registry.Add(exporter::otlp_http::NewFactory());
+  registry.Add(exporter::store::NewFactory());
 
   // Deprecated type names the upstream collector still accepts (v0.144 renamed them).
   registry.AddAlias(Kind::kExporter, "otlphttp", "otlp_http");

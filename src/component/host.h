@@ -3,6 +3,8 @@
 // Thread-safe: components may call it from any thread after Start.
 
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "config/component_id.h"
@@ -17,6 +19,8 @@ class Host {
   virtual ~Host() = default;
   // The started extension with this id, or nullptr.
   virtual Extension* GetExtension(const config::ComponentId& id) = 0;
+  // Every started extension, in id order (for "the only extension of this kind" lookups).
+  virtual std::vector<std::pair<config::ComponentId, Extension*>> GetExtensions() { return {}; }
   // A component hit an error it cannot recover from; the service shuts down.
   virtual void ReportFatalError(const config::ComponentId& id, Status status) = 0;
   // The process's own metrics, for components to register their instruments.

@@ -30,6 +30,14 @@ component::Extension* ServiceHost::GetExtension(const ComponentId& id) {
   return it->second->extension;
 }
 
+std::vector<std::pair<ComponentId, component::Extension*>> ServiceHost::GetExtensions() {
+  std::vector<std::pair<ComponentId, component::Extension*>> out;
+  for (const auto& [id, entry] : extensions_) {
+    if (entry->started.load()) out.emplace_back(id, entry->extension);
+  }
+  return out;
+}
+
 void ServiceHost::ReportFatalError(const ComponentId& id, Status status) {
   logger_->error("fatal error from component \"{}\": {}", id.ToString(), status.ToString());
   // Only the first report triggers the exit; later ones are usually its consequences.

@@ -33,6 +33,7 @@ class ServiceHost : public component::Host {
 
   // Returns the extension only once it has started.
   component::Extension* GetExtension(const config::ComponentId& id) override;
+  std::vector<std::pair<config::ComponentId, component::Extension*>> GetExtensions() override;
   void ReportFatalError(const config::ComponentId& id, Status status) override;
   component::Telemetry& telemetry() override { return telemetry_; }
 

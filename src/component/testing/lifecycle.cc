@@ -84,6 +84,11 @@ void RunLifecycleTests(const Factory& factory) { RunLifecycleTests(factory, null
 
 void RunLifecycleTests(const Factory& factory,
                        const std::function<void(ComponentConfig&)>& adjust) {
+  RunLifecycleTests(factory, adjust, nullptr);
+}
+
+void RunLifecycleTests(const Factory& factory, const std::function<void(ComponentConfig&)>& adjust,
+                       const std::function<void(TestHost&)>& prepare) {
   const std::string what =
       std::string(KindName(factory.kind())) + " \"" + std::string(factory.type()) + "\"";
   SCOPED_TRACE(what);
@@ -96,6 +101,7 @@ void RunLifecycleTests(const Factory& factory,
   if (adjust) adjust(*config);
 
   TestHost host;
+  if (prepare) prepare(host);
   NopConsumer next;
   CreateSettings settings;
   settings.id = config::ComponentId{std::string(factory.type()), ""};

@@ -32,5 +32,10 @@ namespace astrolabe::component::test {
 
 void RunLifecycleTests(const Factory& factory);
 void RunLifecycleTests(const Factory& factory, const std::function<void(ComponentConfig&)>& adjust);
+// As above; `prepare` is called on the TestHost before anything starts, for components
+// that need an extension to start (the store exporter needs a store extension).
+class TestHost;
+void RunLifecycleTests(const Factory& factory, const std::function<void(ComponentConfig&)>& adjust,
+                       const std::function<void(TestHost&)>& prepare);
 
 }  // namespace astrolabe::component::test

@@ -453,6 +453,11 @@ Extension* TestHost::GetExtension(const config::ComponentId& id) {
   return it == extensions_.end() ? nullptr : it->second;
 }
 
+std::vector<std::pair<config::ComponentId, Extension*>> TestHost::GetExtensions() {
+  std::lock_guard lock(mu_);
+  return {extensions_.begin(), extensions_.end()};
+}
+
 void TestHost::ReportFatalError(const config::ComponentId&, Status status) {
   std::lock_guard lock(mu_);
   fatal_errors_.push_back(std::move(status));

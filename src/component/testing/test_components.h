@@ -321,6 +321,7 @@ class TestExtensionFactory : public ExtensionFactory {
 class TestHost : public Host {
  public:
   Extension* GetExtension(const config::ComponentId& id) override;
+  std::vector<std::pair<config::ComponentId, Extension*>> GetExtensions() override;
   void ReportFatalError(const config::ComponentId& id, Status status) override;
   Telemetry& telemetry() override { return telemetry_; }
 

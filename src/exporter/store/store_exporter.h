@@ -1,0 +1,51 @@
+#pragma once
+// StoreExporter: the `store` exporter. Writes OTLP metrics into the metrics store of a
+// store extension (component/store.h), translated as Prometheus 3 translates OTLP
+// (translate.h) with delta sums and histograms accumulated into cumulative series
+// (accumulator.h). One Appender and one Commit per batch: a batch is acknowledged only
+// once its Commit returned, i.e. after the store's WAL fsync with `sync: always`.
+//
+// Errors to the pipeline (and so to the receiver that answers the sender): a
+// component::PartialRejection (permanent, with counts) when some points were refused,
+// kUnavailable (retryable) when the store could not commit, kUnavailable before Start or
+// after Shutdown.
+//
+// Start finds the store extension (`store:` id, or the only one); Shutdown stops writing.
+// Thread-safe: ConsumeMetrics may be called from any number of receiver threads.
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "component/component.h"
+#include "component/factory.h"
+#include "exporter/store/config.h"
+#include "exporter/store/writer.h"
+
+namespace astrolabe::component {
+class Counter;
+}
+
+namespace astrolabe::exporter::store {
+
+class StoreExporter : public component::Exporter {
+ public:
+  StoreExporter(const component::CreateSettings& settings, const Config& config);
+
+  Status Start(component::Host& host) override;
+  Status Shutdown(component::Deadline deadline) override;
+  Status ConsumeMetrics(component::MetricsBatch batch) override;
+
+  const Writer& writer() const { return writer_; }
+
+ private:
+  const std::string id_;
+  const Config config_;
+  component::Telemetry* telemetry_;
+  Writer writer_;
+  std::atomic<storage::Storage*> storage_{nullptr};
+  component::Counter* sent_ = nullptr;
+  component::Counter* failed_ = nullptr;
+};
+
+}  // namespace astrolabe::exporter::store

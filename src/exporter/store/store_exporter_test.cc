@@ -1,0 +1,183 @@
+#include "exporter/store/store_exporter.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "component/partial.h"
+#include "component/testing/lifecycle.h"
+#include "component/testing/test_components.h"
+#include "config/decoder.h"
+#include "config/parse.h"
+#include "exporter/store/factory.h"
+#include "extension/store/store_extension.h"
+#include "storage/storage.h"
+
+namespace astrolabe::exporter::store {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+
+config::Node LoadTestdata(const std::string& name, config::Diagnostics& diag) {
+  std::ifstream in("testdata/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  config::ParseOptions options;
+  options.file = std::make_shared<const std::string>(name);
+  auto root = config::ParseYaml(text.str(), options, diag);
+  EXPECT_TRUE(root.has_value());
+  return *root->Find("exporters")->Find("store");
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/astrolabe_store_exporter_XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<extension::store::StoreExtension> StartedStore(const std::string& dir,
+                                                               component::Host& host) {
+  extension::store::Config c;
+  c.directory = dir;
+  component::CreateSettings s;
+  s.id = {"store", ""};
+  auto ext = std::make_unique<extension::store::StoreExtension>(s, c);
+  EXPECT_TRUE(ext->Start(host).ok());
+  return ext;
+}
+
+TEST(StoreExporterFactory, Lifecycle) {
+  TempDir dir;
+  std::unique_ptr<extension::store::StoreExtension> ext;
+  auto factory = NewFactory();
+  component::test::RunLifecycleTests(*factory, nullptr, [&](component::test::TestHost& host) {
+    ext = StartedStore(dir.path(), host);
+    host.AddExtension({"store", ""}, ext.get());
+  });
+  EXPECT_TRUE(ext->Shutdown(std::chrono::steady_clock::now() + 1s).ok());
+}
+
+TEST(StoreExporterFactory, MetricsOnly) {
+  auto factory = NewFactory();
+  EXPECT_TRUE(factory->Supports(component::Signal::kMetrics));
+  EXPECT_FALSE(factory->Supports(component::Signal::kTraces));
+  EXPECT_FALSE(factory->Supports(component::Signal::kLogs));
+}
+
+TEST(StoreExporterConfig, FullConfigDecodes) {
+  config::Diagnostics diag;
+  config::Node node = LoadTestdata("config_full.yaml", diag);
+  Config c;
+  config::Decode(node, "exporters.store", c, diag);
+  ASSERT_FALSE(diag.has_errors()) << diag.ToStatus().message();
+  EXPECT_EQ(c.store, "store/main");
+  EXPECT_EQ(c.StoreId(), (config::ComponentId{"store", "main"}));
+  EXPECT_TRUE(c.promote_scope_metadata);
+  EXPECT_EQ(c.promote_resource_attributes,
+            (std::vector<std::string>{"k8s.namespace.name", "k8s.pod.name"}));
+  EXPECT_TRUE(c.keep_identifying_resource_attributes);
+  EXPECT_TRUE(c.disable_target_info);
+  EXPECT_TRUE(c.Validate().ok());
+}
+
+TEST(StoreExporterConfig, TypoNamesKeyPositionAndSuggestion) {
+  config::Diagnostics diag;
+  config::Node node = LoadTestdata("config_typo.yaml", diag);
+  Config c;
+  config::Decode(node, "exporters.store", c, diag);
+  ASSERT_EQ(diag.errors().size(), 1u);
+  EXPECT_EQ(diag.errors()[0].ToString(),
+            "config_typo.yaml:4:5: exporters.store.promote_scope_metdata: unknown key (did you "
+            "mean promote_scope_metadata?)");
+}
+
+TEST(StoreExporterConfig, Validation) {
+  Config c;
+  EXPECT_TRUE(c.Validate().ok());
+  EXPECT_EQ(c.StoreId().type, "");
+  c.store = "bad id";
+  EXPECT_THAT(c.Validate().message(), HasSubstr("store: "));
+  c = Config();
+  c.promote_resource_attributes = {"a", "a"};
+  EXPECT_EQ(c.Validate().message(), "promote_resource_attributes: duplicate \"a\"");
+  c.promote_resource_attributes = {""};
+  EXPECT_EQ(c.Validate().message(), "promote_resource_attributes: empty attribute name");
+}
+
+TEST(StoreExporter, StartWithoutAStoreSaysWhatIsMissing) {
+  component::test::TestHost host;
+  component::CreateSettings s;
+  s.id = {"store", ""};
+  Config c;
+  c.store = "store/main";
+  StoreExporter named(s, c);
+  EXPECT_EQ(named.Start(host).message(),
+            "store extension \"store/main\" not found (it must be configured under extensions: "
+            "and listed in service::extensions)");
+  StoreExporter any(s, Config());
+  EXPECT_THAT(any.Start(host).message(), HasSubstr("no store extension is running"));
+  // Not started: refuses data as retryable.
+  EXPECT_EQ(any.ConsumeMetrics(component::MetricsBatch()).code(), StatusCode::kUnavailable);
+}
+
+TEST(StoreExporter, WritesThroughTheExtensionAndCounts) {
+  TempDir dir;
+  component::test::TestHost host;
+  auto ext = StartedStore(dir.path(), host);
+  host.AddExtension({"store", ""}, ext.get());
+  component::CreateSettings s;
+  s.id = {"store", ""};
+  s.telemetry = &host.telemetry();
+  StoreExporter exporter(s, Config());
+  ASSERT_TRUE(exporter.Start(host).ok());
+
+  pdata::Metric m;
+  m.name = "up";
+  pdata::NumberDataPoint p;
+  p.time_unix_nano = 5000ull * 1000000;
+  p.value = 1.0;
+  pdata::NumberDataPoint bad = p;
+  bad.attributes = {{"", "x"}};
+  m.data = pdata::Gauge{{p, bad}};
+  pdata::ScopeMetrics sm;
+  sm.metrics.push_back(std::move(m));
+  pdata::ResourceMetrics rm;
+  rm.resource.attributes = {{"service.name", "nim"}};
+  rm.scope_metrics.push_back(std::move(sm));
+  pdata::Metrics metrics;
+  metrics.resource_metrics.push_back(std::move(rm));
+
+  Status st = exporter.ConsumeMetrics(component::MetricsBatch(std::move(metrics)));
+  auto counts = component::RejectedPoints(st);
+  ASSERT_TRUE(counts.has_value()) << st.ToString();
+  EXPECT_EQ(counts->rejected, 1u);
+  EXPECT_EQ(counts->total, 2u);
+  EXPECT_THAT(counts->reason, HasSubstr("label name is empty"));
+
+  auto q = ext->metrics().NewQuerier();
+  auto set = q->Select({}, storage::kMinTime, storage::kMaxTime);
+  ASSERT_TRUE(set.ok());
+  auto all = storage::Materialize(**set);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].labels.ToString(), "up{job=\"nim\"}");
+  EXPECT_EQ((*all)[0].samples.size(), 1u);
+
+  EXPECT_TRUE(exporter.Shutdown(std::chrono::steady_clock::now() + 1s).ok());
+  EXPECT_EQ(exporter.ConsumeMetrics(component::MetricsBatch()).code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(ext->Shutdown(std::chrono::steady_clock::now() + 1s).ok());
+}
+
+}  // namespace
+}  // namespace astrolabe::exporter::store

@@ -1,0 +1,207 @@
+#include "extension/store/store_extension.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "component/host.h"
+#include "component/store.h"
+#include "component/testing/lifecycle.h"
+#include "component/testing/test_components.h"
+#include "config/decoder.h"
+#include "config/parse.h"
+#include "extension/store/factory.h"
+#include "storage/storage.h"
+
+namespace astrolabe::extension::store {
+namespace {
+
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+config::Node LoadTestdata(const std::string& name, config::Diagnostics& diag) {
+  std::ifstream in("testdata/" + name);
+  std::stringstream text;
+  text << in.rdbuf();
+  config::ParseOptions options;
+  options.file = std::make_shared<const std::string>(name);
+  auto root = config::ParseYaml(text.str(), options, diag);
+  EXPECT_TRUE(root.has_value());
+  return *root->Find("extensions")->Find("store");
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/astrolabe_store_ext_XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+component::CreateSettings Settings(std::string name = "") {
+  component::CreateSettings s;
+  s.id = {"store", std::move(name)};
+  return s;
+}
+
+TEST(StoreExtensionFactory, Lifecycle) {
+  TempDir dir;
+  auto factory = NewFactory();
+  component::test::RunLifecycleTests(*factory, [&](component::ComponentConfig& c) {
+    static_cast<Config&>(c).directory = dir.path();
+  });
+}
+
+TEST(StoreConfig, Defaults) {
+  Config c;
+  EXPECT_EQ(c.directory, "/var/lib/astrolabe");
+  EXPECT_TRUE(c.create_directory);
+  EXPECT_EQ(c.metrics.out_of_order_window, Duration::zero());
+  EXPECT_EQ(c.metrics.max_series, 0);
+  EXPECT_EQ(c.metrics.wal.sync, "always");
+  EXPECT_EQ(c.metrics.wal.segment_size, 128u << 20);
+  EXPECT_TRUE(c.Validate().ok());
+}
+
+TEST(StoreConfig, FullConfigDecodes) {
+  config::Diagnostics diag;
+  config::Node node = LoadTestdata("config_full.yaml", diag);
+  Config c;
+  config::Decode(node, "extensions.store", c, diag);
+  ASSERT_FALSE(diag.has_errors()) << diag.ToStatus().message();
+  EXPECT_EQ(c.directory, "/var/lib/astrolabe-test");
+  EXPECT_FALSE(c.create_directory);
+  EXPECT_EQ(c.metrics.out_of_order_window, std::chrono::minutes(10));
+  EXPECT_EQ(c.metrics.max_series, 100000);
+  EXPECT_EQ(c.metrics.wal.sync, "interval");
+  EXPECT_EQ(c.metrics.wal.sync_interval, 200ms);
+  EXPECT_EQ(c.metrics.wal.segment_size, 64u << 20);
+  EXPECT_TRUE(c.metrics.wal.repair_on_open);
+  EXPECT_TRUE(c.Validate().ok());
+}
+
+TEST(StoreConfig, TypoNamesKeyPositionAndSuggestion) {
+  config::Diagnostics diag;
+  config::Node node = LoadTestdata("config_typo.yaml", diag);
+  Config c;
+  config::Decode(node, "extensions.store", c, diag);
+  ASSERT_EQ(diag.errors().size(), 1u);
+  EXPECT_EQ(diag.errors()[0].ToString(),
+            "config_typo.yaml:5:7: extensions.store.metrics.max_serie: unknown key (did you mean "
+            "max_series?)");
+}
+
+TEST(StoreConfig, ValidationMessages) {
+  Config c;
+  c.directory = "";
+  EXPECT_EQ(c.Validate().message(), "directory must be specified");
+  c = Config();
+  c.metrics.out_of_order_window = -1s;
+  EXPECT_EQ(c.Validate().message(), "metrics.out_of_order_window must be non-negative");
+  c = Config();
+  c.metrics.max_series = -5;
+  EXPECT_EQ(c.Validate().message(), "metrics.max_series must be non-negative");
+  c = Config();
+  c.metrics.wal.sync = "sometimes";
+  EXPECT_THAT(c.Validate().message(), HasSubstr("metrics.wal.sync: "));
+  EXPECT_THAT(c.Validate().message(), HasSubstr("sometimes"));
+  c = Config();
+  c.metrics.wal.sync = "interval";
+  c.metrics.wal.sync_interval = Duration::zero();
+  EXPECT_EQ(c.Validate().message(),
+            "metrics.wal.sync_interval must be positive with sync: interval");
+  c = Config();
+  c.metrics.wal.segment_size = 1000;
+  EXPECT_EQ(c.Validate().message(), "metrics.wal.segment_size must be at least 64KiB");
+}
+
+TEST(StoreExtension, CommittedSamplesSurviveARestart) {
+  TempDir dir;
+  Config c;
+  c.directory = dir.path() + "/data";  // created by Start
+  component::test::TestHost host;
+  const auto labels = storage::Labels::FromPairs({{"__name__", "up"}, {"job", "nim"}});
+  {
+    StoreExtension ext(Settings(), c);
+    ASSERT_TRUE(ext.Start(host).ok());
+    EXPECT_TRUE(std::filesystem::is_directory(dir.path() + "/data/tsdb/wal"));
+    auto app = ext.metrics().NewAppender();
+    ASSERT_TRUE(app->Append(labels, 1000, 1).ok());
+    ASSERT_TRUE(app->Commit().ok());
+    ASSERT_TRUE(ext.Shutdown(std::chrono::steady_clock::now() + 1s).ok());
+    ASSERT_TRUE(ext.Shutdown(std::chrono::steady_clock::now() + 1s).ok());  // idempotent
+  }
+  StoreExtension ext(Settings(), c);
+  ASSERT_TRUE(ext.Start(host).ok());
+  auto q = ext.metrics().NewQuerier();
+  auto set = q->Select({}, storage::kMinTime, storage::kMaxTime);
+  ASSERT_TRUE(set.ok());
+  auto series = storage::Materialize(**set);
+  ASSERT_TRUE(series.ok());
+  ASSERT_EQ(series->size(), 1u);
+  EXPECT_EQ((*series)[0].labels, labels);
+  ASSERT_EQ((*series)[0].samples.size(), 1u);
+  EXPECT_EQ((*series)[0].samples[0].t, 1000);
+  EXPECT_TRUE(ext.Shutdown(std::chrono::steady_clock::now() + 1s).ok());
+}
+
+TEST(StoreExtension, MissingDirectoryWithoutCreateFailsStart) {
+  TempDir dir;
+  Config c;
+  c.directory = dir.path() + "/absent";
+  c.create_directory = false;
+  component::test::TestHost host;
+  StoreExtension ext(Settings(), c);
+  Status s = ext.Start(host);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(s.message(), HasSubstr("directory must exist: " + c.directory));
+}
+
+TEST(FindStoreExtension, ByIdAndAsTheOnlyOne) {
+  TempDir dir;
+  component::test::TestHost host;
+  Config ca, cb;
+  ca.directory = dir.path() + "/a";
+  cb.directory = dir.path() + "/b";
+  StoreExtension a(Settings("a"), ca), b(Settings("b"), cb);
+
+  auto none = component::FindStoreExtension(host, {});
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
+  EXPECT_THAT(none.status().message(), HasSubstr("no store extension is running"));
+  auto missing = component::FindStoreExtension(host, {"store", "a"});
+  EXPECT_EQ(missing.status().message(),
+            "store extension \"store/a\" not found (it must be configured under extensions: and "
+            "listed in service::extensions)");
+
+  host.AddExtension({"store", "a"}, &a);
+  auto only = component::FindStoreExtension(host, {});
+  ASSERT_TRUE(only.ok());
+  EXPECT_EQ(*only, static_cast<component::StoreExtension*>(&a));
+
+  host.AddExtension({"store", "b"}, &b);
+  auto two = component::FindStoreExtension(host, {});
+  EXPECT_EQ(two.status().message(),
+            "2 store extensions are running (store/a, store/b): name one with the \"store\" key");
+  auto named = component::FindStoreExtension(host, {"store", "b"});
+  ASSERT_TRUE(named.ok());
+  EXPECT_EQ(*named, static_cast<component::StoreExtension*>(&b));
+
+  class Plain : public component::Extension {
+    Status Start(component::Host&) override { return Status::Ok(); }
+    Status Shutdown(component::Deadline) override { return Status::Ok(); }
+  } other;
+  host.AddExtension({"health_check", ""}, &other);
+  EXPECT_EQ(component::FindStoreExtension(host, {"health_check", ""}).status().message(),
+            "extension \"health_check\" is not a store extension");
+}
+
+}  // namespace
+}  // namespace astrolabe::extension::store
