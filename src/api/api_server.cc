@@ -1,0 +1,209 @@
+#include "api/api_server.h"
+
+#include <chrono>
+
+#include <simdjson.h>
+
+#include "common/log.h"
+#include "net/http_server.h"
+
+namespace astrolabe::api {
+namespace {
+
+constexpr std::string_view kJson = "application/json";
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += char(c);
+    }
+  }
+  out += '"';
+}
+
+int HttpStatusOf(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+void Fail(net::ServerResponse& response, const Status& s) {
+  const int code = HttpStatusOf(s);
+  response.Set(code, std::string(kJson), ErrorJson(code, s.message()));
+  if (code == 401) response.headers.Set("WWW-Authenticate", "Api-Token realm=\"astrolabe\"");
+}
+
+}  // namespace
+
+std::string ErrorJson(int code, std::string_view message) {
+  std::string out = "{\"error\":{\"code\":" + std::to_string(code) + ",\"message\":";
+  AppendJsonString(out, message);
+  out += "}}";
+  return out;
+}
+
+std::string TokenJson(const TokenInfo& t) {
+  std::string out = "{\"id\":";
+  AppendJsonString(out, t.id);
+  out += ",\"name\":";
+  AppendJsonString(out, t.name);
+  out += ",\"scopes\":[";
+  for (size_t i = 0; i < t.scopes.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendJsonString(out, t.scopes[i]);
+  }
+  out += "],\"created\":";
+  AppendJsonString(out, t.created);
+  if (!t.revoked.empty()) {
+    out += ",\"revoked\":";
+    AppendJsonString(out, t.revoked);
+  }
+  out += '}';
+  return out;
+}
+
+Status ParseCreateTokenRequest(std::string_view body, std::string* name,
+                               std::vector<std::string>* scopes) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::element root;
+  if (auto err = parser.parse(padded).get(root); err) {
+    return InvalidArgument(std::string("request body is not valid JSON: ") +
+                           simdjson::error_message(err));
+  }
+  simdjson::dom::object obj;
+  if (root.get(obj)) return InvalidArgument("request body: expected a JSON object");
+  for (auto field : obj) {
+    if (field.key != "name" && field.key != "scopes") {
+      return InvalidArgument("request body: unknown field \"" + std::string(field.key) +
+                             "\" (expected name, scopes)");
+    }
+  }
+  std::string_view n;
+  if (obj["name"].get(n)) return InvalidArgument("name: expected a string");
+  *name = std::string(n);
+  simdjson::dom::array list;
+  if (obj["scopes"].get(list)) return InvalidArgument("scopes: expected an array of strings");
+  scopes->clear();
+  for (simdjson::dom::element e : list) {
+    std::string_view s;
+    if (e.get(s)) return InvalidArgument("scopes: expected an array of strings");
+    scopes->emplace_back(s);
+  }
+  return Status::Ok();
+}
+
+ApiServer::ApiServer(ApiServerOptions options) : options_(std::move(options)) {}
+
+ApiServer::~ApiServer() { Shutdown(); }
+
+Status ApiServer::Start() {
+  net::HttpServerOptions http;
+  http.listen_address = options_.listen_address;
+  http.log_name = "api";
+  http.max_body_bytes = 1 << 20;
+  http.io_threads = 2;
+  server_ = std::make_unique<net::HttpServer>(http);
+  server_->Handle("POST", "/api/v1/tokens", [this](net::ServerRequest& req, net::ServerResponse& resp) {
+    if (Authorize(req, resp, component::kScopeSettingsWrite)) CreateToken(req, resp);
+  });
+  server_->Handle("GET", "/api/v1/tokens", [this](net::ServerRequest& req, net::ServerResponse& resp) {
+    if (Authorize(req, resp, component::kScopeSettingsWrite)) ListTokens(resp);
+  });
+  server_->Handle("DELETE", "/api/v1/tokens/*",
+                  [this](net::ServerRequest& req, net::ServerResponse& resp) {
+                    if (Authorize(req, resp, component::kScopeSettingsWrite)) RevokeToken(req, resp);
+                  });
+  if (options_.telemetry != nullptr) {
+    server_->Handle("GET", "/metrics", [this](net::ServerRequest&, net::ServerResponse& resp) {
+      resp.Set(200, "text/plain; version=0.0.4; charset=utf-8", options_.telemetry->RenderText());
+    });
+  }
+  Status s = server_->Start();
+  if (!s.ok()) {
+    server_.reset();
+    return s.Annotate("serving the API");
+  }
+  GetLogger("api")->info("serving the API on http://{}", server_->address());
+  return Status::Ok();
+}
+
+void ApiServer::Shutdown() {
+  if (server_) {
+    server_->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+    server_.reset();
+  }
+}
+
+std::string ApiServer::address() const { return server_ ? server_->address() : ""; }
+
+bool ApiServer::Authorize(net::ServerRequest& request, net::ServerResponse& response,
+                          std::string_view scope) {
+  if (options_.authenticator == nullptr) return true;
+  const auto fields = request.header_fields();
+  Status s = options_.authenticator->Authenticate(fields, scope);
+  if (s.ok()) return true;
+  Fail(response, s);
+  return false;
+}
+
+void ApiServer::CreateToken(net::ServerRequest& request, net::ServerResponse& response) {
+  std::string name;
+  std::vector<std::string> scopes;
+  if (Status s = ParseCreateTokenRequest(request.body(), &name, &scopes); !s.ok()) {
+    Fail(response, s);
+    return;
+  }
+  auto made = options_.tokens->Create(name, scopes);
+  if (!made.ok()) {
+    Fail(response, made.status());
+    return;
+  }
+  std::string body = TokenJson(made->info);
+  body.pop_back();
+  body += ",\"token\":";
+  AppendJsonString(body, made->token);
+  body += '}';
+  GetLogger("api")->info("created API token {} (\"{}\") from {}", made->info.id, made->info.name,
+                         request.remote_address());
+  response.Set(201, std::string(kJson), std::move(body));
+}
+
+void ApiServer::ListTokens(net::ServerResponse& response) {
+  std::string body = "{\"tokens\":[";
+  const auto tokens = options_.tokens->List();
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (i > 0) body += ',';
+    body += TokenJson(tokens[i]);
+  }
+  body += "]}";
+  response.Set(200, std::string(kJson), std::move(body));
+}
+
+void ApiServer::RevokeToken(net::ServerRequest& request, net::ServerResponse& response) {
+  constexpr std::string_view kPrefix = "/api/v1/tokens/";
+  const std::string_view id = request.path().substr(kPrefix.size());
+  if (Status s = options_.tokens->Revoke(id); !s.ok()) {
+    Fail(response, s);
+    return;
+  }
+  GetLogger("api")->info("revoked API token {} from {}", id, request.remote_address());
+  response.status = 204;
+}
+
+}  // namespace astrolabe::api
