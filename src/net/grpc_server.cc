@@ -107,11 +107,12 @@ class GrpcServerImpl final : public GrpcServer {
     service_.RequestCall(&call->context_, &call->stream_, queue_.get(), queue_.get(), call);
   }
 
-  GrpcReply Handle(std::string_view method, std::string_view request) {
+  GrpcReply Handle(std::string_view method, std::string_view request,
+                   const GrpcMetadata& metadata) {
     ++calls_;
     GrpcReply reply;
     try {
-      reply = handler_(method, request);
+      reply = handler_(method, request, metadata);
     } catch (const std::exception& e) {
       reply = {13, std::string("internal error: ") + e.what(), ""};
     }
@@ -170,7 +171,12 @@ void Call::Proceed(bool ok) {
         return;
       }
       const std::string bytes = Flatten(request_);
-      GrpcReply reply = server_->Handle(context_.method(), bytes);
+      GrpcMetadata metadata;
+      for (const auto& [key, value] : context_.client_metadata()) {
+        metadata.emplace_back(std::string_view(key.data(), key.size()),
+                              std::string_view(value.data(), value.size()));
+      }
+      GrpcReply reply = server_->Handle(context_.method(), bytes, metadata);
       if (reply.code == 0) {
         grpc::Slice slice(reply.body.data(), reply.body.size());
         grpc::ByteBuffer response(&slice, 1);

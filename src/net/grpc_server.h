@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -50,9 +52,15 @@ struct GrpcReply {
   std::string body;
 };
 
+// The metadata the client sent with a call, as (key, value) in the order received; keys are
+// lowercase (HTTP/2). Valid only during the handler call. Authenticators read
+// "authorization" from it (component/auth.h).
+using GrpcMetadata = std::vector<std::pair<std::string_view, std::string_view>>;
+
 // `method` is the full name, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export".
 // An unknown method should be answered with code 12 (UNIMPLEMENTED).
-using GrpcHandler = std::function<GrpcReply(std::string_view method, std::string_view request)>;
+using GrpcHandler = std::function<GrpcReply(std::string_view method, std::string_view request,
+                                            const GrpcMetadata& metadata)>;
 
 struct GrpcServerStats {
   uint64_t calls = 0;

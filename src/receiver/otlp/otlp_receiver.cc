@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "common/strings.h"
+#include "component/auth.h"
 #include "net/grpc_server.h"
 #include "net/http_server.h"
 #include "receiver/otlp/ingest.h"
@@ -96,7 +97,21 @@ OtlpReceiver::OtlpReceiver(const component::CreateSettings& settings, const Conf
 
 OtlpReceiver::~OtlpReceiver() { (void)Shutdown(std::chrono::steady_clock::now()); }
 
-Status OtlpReceiver::Start(component::Host&) {
+Status OtlpReceiver::Start(component::Host& host) {
+  // Authenticators first: a receiver that cannot check tokens must not listen at all.
+  auto find = [&](const std::string& protocol, const std::optional<AuthConfig>& auth,
+                  component::Authenticator** out) -> Status {
+    if (!auth) return Status::Ok();
+    auto found = component::FindAuthenticator(host, auth->authenticator);
+    if (!found.ok()) {
+      return found.status().Annotate(settings_.id.ToString() + ": protocols::" + protocol +
+                                     "::auth");
+    }
+    *out = *found;
+    return Status::Ok();
+  };
+  if (config_.protocols.http) RETURN_IF_ERROR(find("http", config_.protocols.http->auth, &http_auth_));
+  if (config_.protocols.grpc) RETURN_IF_ERROR(find("grpc", config_.protocols.grpc->auth, &grpc_auth_));
   if (config_.protocols.grpc) {
     Status s = StartGrpc(*config_.protocols.grpc);
     if (!s.ok()) return s.Annotate(settings_.id.ToString());
@@ -171,7 +186,9 @@ Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
     }
   }
   Ingest* ingest = grpc_ingest_.get();
-  auto handler = [ingest](std::string_view method, std::string_view request) {
+  component::Authenticator* auth = grpc_auth_;
+  auto handler = [ingest, auth](std::string_view method, std::string_view request,
+                                const net::GrpcMetadata& metadata) {
     Signal signal;
     if (method == kGrpcMetrics) {
       signal = Signal::kMetrics;
@@ -181,6 +198,10 @@ Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
       signal = Signal::kLogs;
     } else {
       return net::GrpcReply{12, "unknown method " + std::string(method), ""};
+    }
+    if (auth != nullptr) {
+      Status allowed = auth->Authenticate(metadata, component::IngestScope(signal));
+      if (!allowed.ok()) return net::GrpcReply{component::AuthGrpcCode(allowed), allowed.message(), ""};
     }
     Status status = ingest->Export(signal, Encoding::kProto, request);
     if (!status.ok()) return net::GrpcReply{GrpcCode(status), status.message(), ""};
@@ -195,6 +216,18 @@ void OtlpReceiver::ServeHttp(Signal signal, net::ServerRequest& request,
   const HttpConfig& http = *config_.protocols.http;
   for (const auto& [name, value] : http.response_headers) response.headers.Set(name, value);
   if (http.cors) AddCorsHeaders(request, response);
+  if (http_auth_ != nullptr) {
+    const auto fields = request.header_fields();
+    Status allowed = http_auth_->Authenticate(fields, component::IngestScope(signal));
+    if (!allowed.ok()) {
+      response.Set(component::AuthHttpStatus(allowed), std::string(kJsonType),
+                   component::AuthErrorJson(allowed));
+      if (allowed.code() == StatusCode::kUnauthenticated) {
+        response.headers.Set("WWW-Authenticate", "Api-Token realm=\"astrolabe\"");
+      }
+      return;
+    }
+  }
 
   const std::string type = MediaType(request.header("Content-Type"));
   Encoding encoding;
