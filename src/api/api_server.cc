@@ -139,7 +139,6 @@ Status ApiServer::Start() {
     server_.reset();
     return s.Annotate("serving the API");
   }
-  GetLogger("api")->info("serving the API on http://{}", server_->address());
   return Status::Ok();
 }
 

@@ -26,6 +26,12 @@ constexpr size_t kSecretChars = 64;
 constexpr size_t kMaxName = 128;
 constexpr size_t kMaxFileBytes = 16 << 20;
 
+// Now, to the second: token times are for people.
+std::string NowRfc3339() {
+  const int64_t now = Clock::Real().NowUnixNanos();
+  return FormatRfc3339(now - now % 1'000'000'000);
+}
+
 bool IsLowerHex(std::string_view s) {
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
@@ -324,9 +330,9 @@ Status TokenStore::LoadLocked() {
   return Status::Ok();
 }
 
-void TokenStore::MaybeReloadLocked() {
+void TokenStore::MaybeReloadLocked(bool now_please) {
   const auto now = std::chrono::steady_clock::now();
-  if (now < next_stat_) return;
+  if (now < next_stat_ && !now_please) return;
   next_stat_ = now + reload_interval_;
   struct stat st{};
   int64_t mtime = -1, size = -1;
@@ -369,7 +375,7 @@ Result<NewToken> TokenStore::Create(std::string_view name, const std::vector<std
     made.info.id = id;
     made.info.name = std::string(name);
     made.info.scopes = checked;
-    made.info.created = FormatRfc3339(Clock::Real().NowUnixNanos());
+    made.info.created = NowRfc3339();
     made.info.sha256 = Sha256Hex(made.token);
     tokens.push_back(made.info);
     return Status::Ok();
@@ -383,11 +389,18 @@ Status TokenStore::Revoke(std::string_view id) {
     for (TokenInfo& t : tokens) {
       if (t.id != id) continue;
       if (!t.active()) return FailedPrecondition("token " + t.id + " is already revoked");
-      t.revoked = FormatRfc3339(Clock::Real().NowUnixNanos());
+      t.revoked = NowRfc3339();
       return Status::Ok();
     }
     return NotFound("no token with id \"" + std::string(id) + "\"");
   });
+}
+
+const TokenInfo* TokenStore::Find(std::string_view id) const {
+  for (const TokenInfo& t : tokens_) {
+    if (t.id == id) return &t;
+  }
+  return nullptr;
 }
 
 std::vector<TokenInfo> TokenStore::List() {
@@ -419,9 +432,15 @@ Status TokenStore::Check(std::string_view token, std::string_view scope, TokenIn
   const std::string digest = Sha256Hex(token);
   std::lock_guard lock(mu_);
   MaybeReloadLocked();
-  for (const TokenInfo& t : tokens_) {
-    if (t.id != id) continue;
-    if (!ConstantTimeEquals(digest, t.sha256)) break;
+  const TokenInfo* found = Find(id);
+  if (found == nullptr) {
+    // A token this process has not seen may have been created a moment ago by the CLI or
+    // another process: look at the file now rather than up to reload_interval later.
+    MaybeReloadLocked(/*now_please=*/true);
+    found = Find(id);
+  }
+  if (found != nullptr && ConstantTimeEquals(digest, found->sha256)) {
+    const TokenInfo& t = *found;
     if (!t.active()) {
       return fail(CheckFailure::kRevoked,
                   Unauthenticated("API token " + t.id + " was revoked at " + t.revoked));

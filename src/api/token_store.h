@@ -11,7 +11,9 @@
 // it and replace it atomically (write a temporary file, fsync, rename, fsync the directory),
 // so the CLI and a running server can both write without losing each other's changes.
 // Readers pick up changes made by another process: Check() re-reads the file when its
-// modification time or size changed, looking at most once per `reload_interval`.
+// modification time or size changed, looking at most once per `reload_interval` — and at
+// once when it meets a token id it does not know, so a token works as soon as it is made
+// (a revocation takes up to `reload_interval`).
 //
 // Thread-safe: every method may be called from any thread.
 
@@ -94,8 +96,10 @@ class TokenStore {
                CheckFailure* failure = nullptr);
 
  private:
-  // Re-reads the file if it changed since the last read. REQUIRES: mu_ held.
-  void MaybeReloadLocked();
+  // Re-reads the file if it changed since the last read; looks at most once per
+  // reload_interval unless `now_please`. REQUIRES: mu_ held.
+  void MaybeReloadLocked(bool now_please = false);
+  const TokenInfo* Find(std::string_view id) const;  // REQUIRES: mu_ held
   Status LoadLocked();
   // Lock file held, file re-read, `change` applied, file replaced.
   Status Modify(const std::function<Status(std::vector<TokenInfo>&)>& change);

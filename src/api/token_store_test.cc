@@ -160,6 +160,15 @@ TEST_F(TokenStoreTest, ChangesByAnotherWriterAreSeen) {
   EXPECT_EQ(TokenStore(path_).List().size(), 3u);
 }
 
+// A token made by another writer works at once, whatever the reload interval.
+TEST_F(TokenStoreTest, AnUnknownIdLooksAtTheFileAtOnce) {
+  TokenStore server(path_, std::chrono::hours(1));
+  ASSERT_TRUE(server.Create("first", {"metrics.ingest"}).ok());
+  auto made = TokenStore(path_).Create("new", {"logs.ingest"});
+  ASSERT_TRUE(made.ok());
+  EXPECT_TRUE(server.Check(made->token, "logs.ingest").ok());
+}
+
 TEST_F(TokenStoreTest, ABrokenFileIsAnErrorNamingItAndKeepsTheOldTokens) {
   TokenStore store(path_, std::chrono::milliseconds(0));
   auto made = store.Create("x", {"metrics.ingest"});
