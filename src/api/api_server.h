@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "api/api_json.h"
 #include "api/token_store.h"
 #include "common/status.h"
 #include "component/auth.h"
@@ -55,13 +56,5 @@ class ApiServer {
   ApiServerOptions options_;
   std::unique_ptr<net::HttpServer> server_;
 };
-
-// The JSON error body {"error":{"code":N,"message":"..."}}.
-std::string ErrorJson(int code, std::string_view message);
-// Parses a POST /api/v1/tokens body: {"name": "...", "scopes": ["...", ...]}.
-Status ParseCreateTokenRequest(std::string_view body, std::string* name,
-                               std::vector<std::string>* scopes);
-// A token (without its secret) as JSON.
-std::string TokenJson(const TokenInfo& token);
 
 }  // namespace astrolabe::api

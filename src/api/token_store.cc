@@ -1,5 +1,7 @@
 #include "api/token_store.h"
 
+#include "api/api_json.h"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/random.h>
@@ -51,24 +53,6 @@ Result<std::string> RandomHex(size_t bytes) {
     got += size_t(n);
   }
   return HexEncode(raw);
-}
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += char(c);
-    }
-  }
-  out += '"';
 }
 
 Status CheckName(std::string_view name) {
