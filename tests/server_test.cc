@@ -12,9 +12,9 @@
 #include <regex>
 #include <thread>
 
+#include <gmock/gmock.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "net/http_client.h"
@@ -63,18 +63,13 @@ class ServerTest : public ::testing::Test {
   }
 
   std::vector<std::string> ServerArgs(const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {AstrolabeBinary(),
-                                     "server",
-                                     "--data",
-                                     data_,
-                                     "--http",
-                                     "127.0.0.1:" + std::to_string(ports_.http),
-                                     "--otlp-http",
-                                     "127.0.0.1:" + std::to_string(ports_.otlp_http),
-                                     "--otlp-grpc",
-                                     "127.0.0.1:" + std::to_string(ports_.otlp_grpc),
-                                     "--health",
-                                     "127.0.0.1:" + std::to_string(ports_.health)};
+    std::vector<std::string> args = {
+        AstrolabeBinary(), "server",
+        "--data",          data_,
+        "--http",          "127.0.0.1:" + std::to_string(ports_.http),
+        "--otlp-http",     "127.0.0.1:" + std::to_string(ports_.otlp_http),
+        "--otlp-grpc",     "127.0.0.1:" + std::to_string(ports_.otlp_grpc),
+        "--health",        "127.0.0.1:" + std::to_string(ports_.health)};
     args.insert(args.end(), extra.begin(), extra.end());
     return args;
   }
@@ -174,14 +169,15 @@ struct SignalCase {
   std::string path, scope, grpc_method;
 };
 const SignalCase kSignals[] = {
-    {"/v1/metrics", "metrics.ingest", "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"},
+    {"/v1/metrics", "metrics.ingest",
+     "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"},
     {"/v1/traces", "openTelemetryTrace.ingest",
      "/opentelemetry.proto.collector.trace.v1.TraceService/Export"},
     {"/v1/logs", "logs.ingest", "/opentelemetry.proto.collector.logs.v1.LogsService/Export"}};
 
 grpc::StatusCode CallGrpc(int port, const std::string& method, const std::string& authorization) {
-  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
-                                     grpc::InsecureChannelCredentials());
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
@@ -210,15 +206,15 @@ TEST_F(ServerTest, AuthMatrixOnEveryOtlpEndpoint) {
   StartServer();
   std::map<std::string, std::string> only;  // scope → a token with just that scope
   for (const auto& c : kSignals) only[c.scope] = CreateToken("only " + c.scope, c.scope);
-  const std::string revoked = CreateToken("revoked", "metrics.ingest,openTelemetryTrace.ingest,logs.ingest");
+  const std::string revoked =
+      CreateToken("revoked", "metrics.ingest,openTelemetryTrace.ingest,logs.ingest");
   RunResult rv = Token({"revoke", revoked.substr(6, 12)});
   ASSERT_EQ(rv.exit_code, 0) << rv.err;
   const std::string unknown = "astro_000000000000_" + std::string(64, 'f');
 
   // The server re-reads the tokens file within a second.
-  ASSERT_TRUE(Eventually([&] {
-    return PostOtlp("/v1/metrics", "Api-Token " + only["metrics.ingest"]) == 200;
-  }));
+  ASSERT_TRUE(Eventually(
+      [&] { return PostOtlp("/v1/metrics", "Api-Token " + only["metrics.ingest"]) == 200; }));
   for (const std::string prefix : {"", "/api/v2/otlp"}) {
     for (size_t i = 0; i < 3; ++i) {
       const SignalCase& c = kSignals[i];
@@ -227,10 +223,12 @@ TEST_F(ServerTest, AuthMatrixOnEveryOtlpEndpoint) {
       SCOPED_TRACE(path);
       net::HttpResponse none = Send("POST", ports_.otlp_http, path, "");
       EXPECT_EQ(none.status, 401);
-      EXPECT_THAT(none.body, MatchesRegex("\\{\"error\":\\{\"code\":401,\"message\":\"missing API token.*"));
+      EXPECT_THAT(none.body,
+                  MatchesRegex("\\{\"error\":\\{\"code\":401,\"message\":\"missing API token.*"));
       EXPECT_EQ(PostOtlp(path, "Api-Token not-a-token"), 401);
       EXPECT_EQ(PostOtlp(path, "Api-Token " + unknown), 401);
-      net::HttpResponse scope = Send("POST", ports_.otlp_http, path, "Api-Token " + only[other.scope]);
+      net::HttpResponse scope =
+          Send("POST", ports_.otlp_http, path, "Api-Token " + only[other.scope]);
       EXPECT_EQ(scope.status, 403);
       EXPECT_THAT(scope.body, HasSubstr("\"code\":403"));
       EXPECT_THAT(scope.body, HasSubstr("lacks the scope " + c.scope));
@@ -247,8 +245,9 @@ TEST_F(ServerTest, AuthMatrixOnEveryOtlpEndpoint) {
     EXPECT_EQ(CallGrpc(ports_.otlp_grpc, c.grpc_method, ""), grpc::StatusCode::UNAUTHENTICATED);
     EXPECT_EQ(CallGrpc(ports_.otlp_grpc, c.grpc_method, "Api-Token " + unknown),
               grpc::StatusCode::UNAUTHENTICATED);
-    EXPECT_EQ(CallGrpc(ports_.otlp_grpc, c.grpc_method, "Api-Token " + only[kSignals[(i + 1) % 3].scope]),
-              grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(
+        CallGrpc(ports_.otlp_grpc, c.grpc_method, "Api-Token " + only[kSignals[(i + 1) % 3].scope]),
+        grpc::StatusCode::PERMISSION_DENIED);
     EXPECT_EQ(CallGrpc(ports_.otlp_grpc, c.grpc_method, "Api-Token " + revoked),
               grpc::StatusCode::UNAUTHENTICATED);
     EXPECT_EQ(CallGrpc(ports_.otlp_grpc, c.grpc_method, "Bearer " + only[c.scope]),
@@ -256,10 +255,12 @@ TEST_F(ServerTest, AuthMatrixOnEveryOtlpEndpoint) {
   }
   // Every refusal is counted, by reason, on the API listener's /metrics.
   std::string metrics = HttpGet(ports_.http, "/metrics").body;
-  EXPECT_THAT(metrics, HasSubstr("astrolabe_auth_rejected_requests_total{authenticator=\"token_auth\","
-                                 "reason=\"revoked\"} 9"));
-  EXPECT_THAT(metrics, HasSubstr("astrolabe_auth_rejected_requests_total{authenticator=\"token_auth\","
-                                 "reason=\"scope\"} 9"));
+  EXPECT_THAT(metrics,
+              HasSubstr("astrolabe_auth_rejected_requests_total{authenticator=\"token_auth\","
+                        "reason=\"revoked\"} 9"));
+  EXPECT_THAT(metrics,
+              HasSubstr("astrolabe_auth_rejected_requests_total{authenticator=\"token_auth\","
+                        "reason=\"scope\"} 9"));
 }
 
 TEST_F(ServerTest, TokenCliRoundTrip) {
@@ -306,7 +307,8 @@ TEST_F(ServerTest, AdminApiCreatesListsAndRevokes) {
   net::HttpResponse list = Send("GET", ports_.http, "/api/v1/tokens", admin);
   EXPECT_THAT(list.body, HasSubstr("\"name\":\"from-api\""));
   EXPECT_THAT(list.body, Not(HasSubstr(token)));
-  EXPECT_EQ(Send("DELETE", ports_.http, "/api/v1/tokens/" + token.substr(6, 12), admin).status, 204);
+  EXPECT_EQ(Send("DELETE", ports_.http, "/api/v1/tokens/" + token.substr(6, 12), admin).status,
+            204);
   // The receivers' authenticator sees a revocation within its one-second reload interval.
   EXPECT_TRUE(Eventually([&] { return PostOtlp("/v1/logs", "Api-Token " + token) == 401; }));
 }
@@ -314,18 +316,23 @@ TEST_F(ServerTest, AdminApiCreatesListsAndRevokes) {
 TEST_F(ServerTest, FlagsOverrideTheConfigFileWhichOverridesTheBuiltIn) {
   const int from_file = FreePort();
   const std::string config = WriteTempFile(
-      "server.yaml", "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
-                         std::to_string(from_file) + "\n");
+      "server.yaml",
+      "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+          std::to_string(from_file) + "\n");
   // Without --otlp-http, the file's endpoint wins over the built-in one.
-  std::vector<std::string> args = {AstrolabeBinary(), "server", "--data", data_, "--config", config,
-                                   "--auth", "none",
-                                   "--http", "127.0.0.1:" + std::to_string(ports_.http),
-                                   "--otlp-grpc", "127.0.0.1:" + std::to_string(ports_.otlp_grpc),
-                                   "--health", "127.0.0.1:" + std::to_string(ports_.health)};
+  std::vector<std::string> args = {
+      AstrolabeBinary(), "server",
+      "--data",          data_,
+      "--config",        config,
+      "--auth",          "none",
+      "--http",          "127.0.0.1:" + std::to_string(ports_.http),
+      "--otlp-grpc",     "127.0.0.1:" + std::to_string(ports_.otlp_grpc),
+      "--health",        "127.0.0.1:" + std::to_string(ports_.health)};
   {
     Subprocess s;
     ASSERT_TRUE(s.Start(args));
-    ASSERT_TRUE(Eventually([&] { return HttpGet(ports_.health, "/").status == 200; })) << s.Stderr();
+    ASSERT_TRUE(Eventually([&] { return HttpGet(ports_.health, "/").status == 200; }))
+        << s.Stderr();
     EXPECT_EQ(Send("POST", from_file, "/v1/metrics", "").status, 200);
     s.Signal(SIGTERM);
     EXPECT_EQ(s.Wait(std::chrono::seconds(30)), 0);
@@ -346,8 +353,8 @@ TEST_F(ServerTest, AuthNoneIsRefusedOffLoopback) {
   RunResult r = RunProcess({AstrolabeBinary(), "server", "--data", data_, "--auth", "none",
                             "--otlp-http", "0.0.0.0:" + std::to_string(ports_.otlp_http),
                             "--otlp-grpc", "127.0.0.1:" + std::to_string(ports_.otlp_grpc),
-                            "--http", "127.0.0.1:" + std::to_string(ports_.http),
-                            "--health", "127.0.0.1:" + std::to_string(ports_.health)});
+                            "--http", "127.0.0.1:" + std::to_string(ports_.http), "--health",
+                            "127.0.0.1:" + std::to_string(ports_.health)});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("receivers::otlp::protocols::http: endpoint \"0.0.0.0:" +
                                std::to_string(ports_.otlp_http) + "\" is not a loopback address"));
@@ -357,10 +364,11 @@ TEST_F(ServerTest, AuthNoneIsRefusedOffLoopback) {
 
 TEST_F(ServerTest, AReceiverWithoutAuthIsRefused) {
   const std::string config = WriteTempFile(
-      "open.yaml", "receivers:\n  otlp/open:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
-                       std::to_string(FreePort()) +
-                       "\nservice:\n  pipelines:\n    metrics/open:\n      receivers: [otlp/open]\n"
-                       "      exporters: [debug]\n");
+      "open.yaml",
+      "receivers:\n  otlp/open:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+          std::to_string(FreePort()) +
+          "\nservice:\n  pipelines:\n    metrics/open:\n      receivers: [otlp/open]\n"
+          "      exporters: [debug]\n");
   RunResult r = RunProcess(ServerArgs({"--config", config}));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("receivers::otlp/open::protocols::http: has no auth"));

@@ -12,13 +12,20 @@ constexpr std::string_view kJson = "application/json";
 
 int HttpStatusOf(const Status& s) {
   switch (s.code()) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kUnavailable: return 503;
-    default: return 500;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -41,15 +48,19 @@ Status ApiServer::Start() {
   http.max_body_bytes = 1 << 20;
   http.io_threads = 2;
   server_ = std::make_unique<net::HttpServer>(http);
-  server_->Handle("POST", "/api/v1/tokens", [this](net::ServerRequest& req, net::ServerResponse& resp) {
-    if (Authorize(req, resp, component::kScopeSettingsWrite)) CreateToken(req, resp);
-  });
-  server_->Handle("GET", "/api/v1/tokens", [this](net::ServerRequest& req, net::ServerResponse& resp) {
-    if (Authorize(req, resp, component::kScopeSettingsWrite)) ListTokens(resp);
-  });
+  server_->Handle("POST", "/api/v1/tokens",
+                  [this](net::ServerRequest& req, net::ServerResponse& resp) {
+                    if (Authorize(req, resp, component::kScopeSettingsWrite))
+                      CreateToken(req, resp);
+                  });
+  server_->Handle("GET", "/api/v1/tokens",
+                  [this](net::ServerRequest& req, net::ServerResponse& resp) {
+                    if (Authorize(req, resp, component::kScopeSettingsWrite)) ListTokens(resp);
+                  });
   server_->Handle("DELETE", "/api/v1/tokens/*",
                   [this](net::ServerRequest& req, net::ServerResponse& resp) {
-                    if (Authorize(req, resp, component::kScopeSettingsWrite)) RevokeToken(req, resp);
+                    if (Authorize(req, resp, component::kScopeSettingsWrite))
+                      RevokeToken(req, resp);
                   });
   if (options_.telemetry != nullptr) {
     server_->Handle("GET", "/metrics", [this](net::ServerRequest&, net::ServerResponse& resp) {

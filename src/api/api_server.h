@@ -31,9 +31,9 @@ namespace astrolabe::api {
 
 struct ApiServerOptions {
   std::string listen_address = "localhost:8080";
-  TokenStore* tokens = nullptr;                     // required; outlives the server
+  TokenStore* tokens = nullptr;                       // required; outlives the server
   component::Authenticator* authenticator = nullptr;  // null: no auth (loopback only)
-  component::Telemetry* telemetry = nullptr;        // null: no /metrics
+  component::Telemetry* telemetry = nullptr;          // null: no /metrics
 };
 
 class ApiServer {

@@ -69,19 +69,22 @@ class ApiServerTest : public ::testing::Test {
 TEST_F(ApiServerTest, TokenRoutesNeedSettingsWrite) {
   auto none = Call("GET", "/api/v1/tokens", "");
   EXPECT_EQ(none.status, 401);
-  EXPECT_THAT(none.body, MatchesRegex("\\{\"error\":\\{\"code\":401,\"message\":\"missing API token.*"));
+  EXPECT_THAT(none.body,
+              MatchesRegex("\\{\"error\":\\{\"code\":401,\"message\":\"missing API token.*"));
   EXPECT_EQ(none.headers.Get("WWW-Authenticate").value_or(""), "Api-Token realm=\"astrolabe\"");
   auto wrong = Call("GET", "/api/v1/tokens", reader_);
   EXPECT_EQ(wrong.status, 403);
   EXPECT_THAT(wrong.body, HasSubstr("\"code\":403"));
   EXPECT_THAT(wrong.body, HasSubstr("lacks the scope settings.write"));
-  EXPECT_EQ(Call("POST", "/api/v1/tokens", reader_, R"({"name":"x","scopes":["logs.ingest"]})").status,
-            403);
+  EXPECT_EQ(
+      Call("POST", "/api/v1/tokens", reader_, R"({"name":"x","scopes":["logs.ingest"]})").status,
+      403);
   EXPECT_EQ(Call("DELETE", "/api/v1/tokens/0123456789ab", "").status, 401);
 }
 
 TEST_F(ApiServerTest, CreateListRevoke) {
-  auto created = Call("POST", "/api/v1/tokens", admin_, R"({"name":"ci","scopes":["logs.ingest"]})");
+  auto created =
+      Call("POST", "/api/v1/tokens", admin_, R"({"name":"ci","scopes":["logs.ingest"]})");
   ASSERT_EQ(created.status, 201) << created.body;
   EXPECT_THAT(created.body, MatchesRegex(".*\"token\":\"astro_[0-9a-f]{12}_[0-9a-f]{64}\".*"));
   const std::string id = created.body.substr(created.body.find("\"id\":\"") + 6, 12);
@@ -117,8 +120,9 @@ TEST_F(ApiServerTest, ServesOwnMetricsWithTheAuthCounters) {
   Call("GET", "/api/v1/tokens", "");
   auto metrics = Call("GET", "/metrics", "");
   EXPECT_EQ(metrics.status, 200);
-  EXPECT_THAT(metrics.body, HasSubstr("astrolabe_auth_rejected_requests_total{authenticator=\"api\","
-                                      "reason=\"missing\"} 1"));
+  EXPECT_THAT(metrics.body,
+              HasSubstr("astrolabe_auth_rejected_requests_total{authenticator=\"api\","
+                        "reason=\"missing\"} 1"));
 }
 
 }  // namespace

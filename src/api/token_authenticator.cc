@@ -9,11 +9,16 @@ constexpr const char* kReasons[5] = {"missing", "malformed", "unknown", "revoked
 
 int ReasonIndex(CheckFailure f) {
   switch (f) {
-    case CheckFailure::kMalformed: return 1;
-    case CheckFailure::kUnknown: return 2;
-    case CheckFailure::kRevoked: return 3;
-    case CheckFailure::kScope: return 4;
-    case CheckFailure::kNone: break;
+    case CheckFailure::kMalformed:
+      return 1;
+    case CheckFailure::kUnknown:
+      return 2;
+    case CheckFailure::kRevoked:
+      return 3;
+    case CheckFailure::kScope:
+      return 4;
+    case CheckFailure::kNone:
+      break;
   }
   return 1;
 }
@@ -49,10 +54,12 @@ Status TokenAuthenticator::Authenticate(component::AuthHeaders headers, std::str
   if (!token) {
     if (rejected_[0] != nullptr) rejected_[0]->Add();
     return Unauthenticated(
-        authorization ? "unsupported Authorization scheme: send \"Authorization: Api-Token <token>\""
-                        " or \"Authorization: Bearer <token>\""
-                      : "missing API token: send \"Authorization: Api-Token <token>\" with a "
-                        "token that has the scope " + std::string(scope));
+        authorization
+            ? "unsupported Authorization scheme: send \"Authorization: Api-Token <token>\""
+              " or \"Authorization: Bearer <token>\""
+            : "missing API token: send \"Authorization: Api-Token <token>\" with a "
+              "token that has the scope " +
+                  std::string(scope));
   }
   CheckFailure failure = CheckFailure::kNone;
   Status s = store_->Check(*token, scope, nullptr, &failure);

@@ -60,7 +60,8 @@ Status CheckName(std::string_view name) {
     return InvalidArgument("token name must be 1 to " + std::to_string(kMaxName) + " characters");
   }
   for (unsigned char c : name) {
-    if (c < 0x20 || c == 0x7f) return InvalidArgument("token name must not contain control characters");
+    if (c < 0x20 || c == 0x7f)
+      return InvalidArgument("token name must not contain control characters");
   }
   return Status::Ok();
 }
@@ -69,12 +70,14 @@ Result<std::vector<std::string>> CheckScopes(const std::vector<std::string>& sco
   std::vector<std::string> out;
   for (const std::string& s : scopes) {
     if (!IsKnownScope(s)) {
-      return InvalidArgument("unknown scope \"" + s + "\"; valid scopes: " + Join(AllScopes(), ", "));
+      return InvalidArgument("unknown scope \"" + s +
+                             "\"; valid scopes: " + Join(AllScopes(), ", "));
     }
     if (std::find(out.begin(), out.end(), s) == out.end()) out.push_back(s);
   }
   if (out.empty()) {
-    return InvalidArgument("a token needs at least one scope; valid scopes: " + Join(AllScopes(), ", "));
+    return InvalidArgument("a token needs at least one scope; valid scopes: " +
+                           Join(AllScopes(), ", "));
   }
   return out;
 }
@@ -165,11 +168,16 @@ bool TokenInfo::HasScope(std::string_view scope) const {
 
 std::string_view CheckFailureName(CheckFailure f) {
   switch (f) {
-    case CheckFailure::kNone: return "none";
-    case CheckFailure::kMalformed: return "malformed";
-    case CheckFailure::kUnknown: return "unknown";
-    case CheckFailure::kRevoked: return "revoked";
-    case CheckFailure::kScope: return "scope";
+    case CheckFailure::kNone:
+      return "none";
+    case CheckFailure::kMalformed:
+      return "malformed";
+    case CheckFailure::kUnknown:
+      return "unknown";
+    case CheckFailure::kRevoked:
+      return "revoked";
+    case CheckFailure::kScope:
+      return "scope";
   }
   return "none";
 }
@@ -284,7 +292,7 @@ Status TokenStore::Load() {
 
 Status TokenStore::LoadLocked() {
   next_stat_ = std::chrono::steady_clock::now() + reload_interval_;
-  struct stat st{};
+  struct stat st {};
   if (::stat(path_.c_str(), &st) != 0) {
     if (errno == ENOENT) {
       tokens_.clear();
@@ -307,7 +315,8 @@ Status TokenStore::LoadLocked() {
   }
   ::close(fd);
   auto parsed = ParseTokenFile(text);
-  if (!parsed.ok()) return InvalidArgument("tokens file " + path_ + ": " + parsed.status().message());
+  if (!parsed.ok())
+    return InvalidArgument("tokens file " + path_ + ": " + parsed.status().message());
   tokens_ = std::move(*parsed);
   file_mtime_nanos_ = int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
   file_size_ = int64_t(st.st_size);
@@ -318,7 +327,7 @@ void TokenStore::MaybeReloadLocked(bool now_please) {
   const auto now = std::chrono::steady_clock::now();
   if (now < next_stat_ && !now_please) return;
   next_stat_ = now + reload_interval_;
-  struct stat st{};
+  struct stat st {};
   int64_t mtime = -1, size = -1;
   if (::stat(path_.c_str(), &st) == 0) {
     mtime = int64_t(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
@@ -349,8 +358,8 @@ Result<NewToken> TokenStore::Create(std::string_view name, const std::vector<std
     std::string id;
     for (int attempt = 0; attempt < 8; ++attempt) {
       ASSIGN_OR_RETURN(id, RandomHex(kIdChars / 2));
-      bool taken = std::any_of(tokens.begin(), tokens.end(),
-                               [&](const TokenInfo& t) { return t.id == id; });
+      bool taken =
+          std::any_of(tokens.begin(), tokens.end(), [&](const TokenInfo& t) { return t.id == id; });
       if (!taken) break;
       id.clear();
     }

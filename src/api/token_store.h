@@ -35,7 +35,7 @@ const std::vector<std::string>& AllScopes();
 bool IsKnownScope(std::string_view scope);
 
 struct TokenInfo {
-  std::string id;                   // 12 hex characters
+  std::string id;  // 12 hex characters
   std::string name;
   std::vector<std::string> scopes;  // known scopes, no duplicates, in the order given
   std::string created;              // RFC 3339, UTC

@@ -60,7 +60,7 @@ TEST_F(TokenStoreTest, CreateReturnsTheTokenOnceAndStoresOnlyItsDigest) {
   EXPECT_THAT(file, HasSubstr(made->info.id));
   EXPECT_THAT(file, HasSubstr(made->info.sha256));
   EXPECT_THAT(file, Not(HasSubstr(made->token.substr(19))));  // the secret is nowhere
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(stat(path_.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   // No temporary file left behind.
@@ -184,8 +184,9 @@ TEST_F(TokenStoreTest, ABrokenFileIsAnErrorNamingItAndKeepsTheOldTokens) {
 }
 
 TEST(TokenFile, RoundTrips) {
-  TokenInfo t{"0123456789ab", "name \"quoted\"\n", {"metrics.ingest"}, "2026-01-01T00:00:00Z",
-              "", std::string(64, 'a')};
+  TokenInfo t{
+      "0123456789ab",      "name \"quoted\"\n", {"metrics.ingest"}, "2026-01-01T00:00:00Z", "",
+      std::string(64, 'a')};
   TokenInfo r = t;
   r.id = "ba9876543210";
   r.revoked = "2026-01-02T00:00:00Z";
@@ -236,7 +237,8 @@ TEST_F(TokenStoreTest, AuthenticatorReadsTheHeaderAndCounts) {
   EXPECT_EQ(auth.Authenticate(H{{"authorization", good}}, "logs.ingest").code(),
             StatusCode::kPermissionDenied);
   const std::string text = telemetry.RenderText();
-  EXPECT_THAT(text, HasSubstr("astrolabe_auth_accepted_requests_total{authenticator=\"token_auth\"} 1"));
+  EXPECT_THAT(text,
+              HasSubstr("astrolabe_auth_accepted_requests_total{authenticator=\"token_auth\"} 1"));
   EXPECT_THAT(text, HasSubstr("astrolabe_auth_rejected_requests_total{authenticator=\"token_auth\","
                               "reason=\"missing\"} 2"));
   EXPECT_THAT(text, HasSubstr("reason=\"scope\"} 1"));

@@ -2,7 +2,6 @@
 // plus the server's rules: API tokens on every ingest and API listener (or --auth none on
 // loopback), the data directory, and the admin token made on the first start.
 
-
 #include <filesystem>
 #include <iostream>
 
@@ -36,8 +35,8 @@ Status FirstStartToken(const std::string& tokens_file) {
   if (store.size() > 0) return Status::Ok();
   ASSIGN_OR_RETURN(api::NewToken made, store.Create("admin", api::AllScopes()));
   std::cout << "First start: created the API token \"admin\" (id " << made.info.id
-            << ", every scope). It is shown only this once; keep it safe:\n\n    "
-            << made.token << "\n\nSend it as \"Authorization: Api-Token <token>\". Create "
+            << ", every scope). It is shown only this once; keep it safe:\n\n    " << made.token
+            << "\n\nSend it as \"Authorization: Api-Token <token>\". Create "
             << "narrower tokens with `astrolabe token create --name NAME --scopes "
                "metrics.ingest,...`.\n"
             << std::flush;
@@ -55,11 +54,14 @@ int RunServer(const ServerOptions& options) {
     return 1;
   }
   if (flags.auth_none) {
-    log->warn("--auth none: every endpoint accepts requests without a token; allowed only "
-              "because every listener must be on loopback");
+    log->warn(
+        "--auth none: every endpoint accepts requests without a token; allowed only "
+        "because every listener must be on loopback");
   }
   RunSpec spec;
-  spec.sources = [flags, files = options.config_files] { return ServerConfigSources(flags, files); };
+  spec.sources = [flags, files = options.config_files] {
+    return ServerConfigSources(flags, files);
+  };
   spec.check = [auth_none = flags.auth_none](const LoadedConfig& loaded) {
     return CheckServerConfig(loaded, auth_none);
   };

@@ -67,33 +67,48 @@ constexpr std::string_view kSignals[] = {"metrics", "traces", "logs"};
 
 const char* FlagName(Flag f) {
   switch (f) {
-    case Flag::kData: return "--data";
-    case Flag::kHttp: return "--http";
-    case Flag::kOtlpHttp: return "--otlp-http";
-    case Flag::kOtlpGrpc: return "--otlp-grpc";
-    case Flag::kHealth: return "--health";
+    case Flag::kData:
+      return "--data";
+    case Flag::kHttp:
+      return "--http";
+    case Flag::kOtlpHttp:
+      return "--otlp-http";
+    case Flag::kOtlpGrpc:
+      return "--otlp-grpc";
+    case Flag::kHealth:
+      return "--health";
   }
   return "";
 }
 
 const std::optional<std::string>& FlagValue(const ServerFlags& flags, Flag f) {
   switch (f) {
-    case Flag::kData: return flags.data_dir;
-    case Flag::kHttp: return flags.http;
-    case Flag::kOtlpHttp: return flags.otlp_http;
-    case Flag::kOtlpGrpc: return flags.otlp_grpc;
-    case Flag::kHealth: return flags.health;
+    case Flag::kData:
+      return flags.data_dir;
+    case Flag::kHttp:
+      return flags.http;
+    case Flag::kOtlpHttp:
+      return flags.otlp_http;
+    case Flag::kOtlpGrpc:
+      return flags.otlp_grpc;
+    case Flag::kHealth:
+      return flags.health;
   }
   return flags.data_dir;
 }
 
 std::string FlagDefault(Flag f) {
   switch (f) {
-    case Flag::kData: return kDefaultDataDir;
-    case Flag::kHttp: return kDefaultHttp;
-    case Flag::kOtlpHttp: return kDefaultOtlpHttp;
-    case Flag::kOtlpGrpc: return kDefaultOtlpGrpc;
-    case Flag::kHealth: return kDefaultHealth;
+    case Flag::kData:
+      return kDefaultDataDir;
+    case Flag::kHttp:
+      return kDefaultHttp;
+    case Flag::kOtlpHttp:
+      return kDefaultOtlpHttp;
+    case Flag::kOtlpGrpc:
+      return kDefaultOtlpGrpc;
+    case Flag::kHealth:
+      return kDefaultHealth;
   }
   return "";
 }
@@ -127,8 +142,7 @@ std::string ReplaceAll(std::string s, std::string_view from, std::string_view to
 }
 
 std::string BuiltinYaml(bool auth_none) {
-  std::string out =
-      "# The built-in pipeline of `astrolabe server` (src/app/server_config.cc).\n";
+  std::string out = "# The built-in pipeline of `astrolabe server` (src/app/server_config.cc).\n";
   for (std::string_view section : {"extensions", "receivers", "processors", "exporters"}) {
     out += std::string(section) + ":\n";
     for (const auto& c : kBuiltins) {
@@ -189,7 +203,8 @@ void FindListeners(const config::Node& node, const std::string& path,
 std::vector<config::ConfigSource> ServerConfigSources(const ServerFlags& flags,
                                                       const std::vector<std::string>& files) {
   std::vector<config::ConfigSource> sources;
-  sources.push_back(config::ConfigSource::Memory("built-in server config", BuiltinYaml(flags.auth_none)));
+  sources.push_back(
+      config::ConfigSource::Memory("built-in server config", BuiltinYaml(flags.auth_none)));
   auto flag_sources = [&](bool given_only) {
     for (const FlagKey& k : kFlagKeys) {
       const std::vector<std::string_view> parts = Split(k.path, '.');
@@ -222,7 +237,8 @@ Status CheckServerConfig(const LoadedConfig& loaded, bool auth_none) {
       FindListeners(body, "", listeners);
       const std::string type = id.substr(0, id.find('/'));
       for (const auto& [path, listener] : listeners) {
-        const std::string where = std::string(section) + "::" + id + (path.empty() ? "" : "::" + path);
+        const std::string where =
+            std::string(section) + "::" + id + (path.empty() ? "" : "::" + path);
         const config::Node* endpoint = listener->Find("endpoint");
         const std::string address = endpoint->IsScalar() ? endpoint->scalar() : "";
         if (auth_none) {
@@ -237,7 +253,8 @@ Status CheckServerConfig(const LoadedConfig& loaded, bool auth_none) {
         const bool needs_auth = section == "receivers" || type == "api";
         const config::Node* auth = listener->Find("auth");
         if (needs_auth && (auth == nullptr || !auth->IsMap())) {
-          problems.push_back(where + ": has no auth, and the server requires API tokens on "
+          problems.push_back(where +
+                             ": has no auth, and the server requires API tokens on "
                              "every ingest and API listener: add `auth: {authenticator: "
                              "token_auth}` there, or run with --auth none (loopback only)");
         }

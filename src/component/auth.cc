@@ -6,17 +6,21 @@ namespace astrolabe::component {
 
 std::string_view IngestScope(Signal signal) {
   switch (signal) {
-    case Signal::kMetrics: return kScopeMetricsIngest;
-    case Signal::kTraces: return kScopeTracesIngest;
-    case Signal::kLogs: return kScopeLogsIngest;
+    case Signal::kMetrics:
+      return kScopeMetricsIngest;
+    case Signal::kTraces:
+      return kScopeTracesIngest;
+    case Signal::kLogs:
+      return kScopeLogsIngest;
   }
   return kScopeMetricsIngest;
 }
 
 Result<Authenticator*> FindAuthenticator(Host& host, std::string_view id) {
   auto parsed = config::ComponentId::Parse(id);
-  if (!parsed.ok()) return InvalidArgument("authenticator \"" + std::string(id) + "\": " +
-                                           parsed.status().message());
+  if (!parsed.ok())
+    return InvalidArgument("authenticator \"" + std::string(id) +
+                           "\": " + parsed.status().message());
   Extension* ext = host.GetExtension(*parsed);
   if (ext == nullptr) {
     return FailedPrecondition("authenticator \"" + std::string(id) +
@@ -32,23 +36,29 @@ Result<Authenticator*> FindAuthenticator(Host& host, std::string_view id) {
 
 int AuthHttpStatus(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    default: return 500;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    default:
+      return 500;
   }
 }
 
 int32_t AuthGrpcCode(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kUnauthenticated: return 16;
-    case StatusCode::kPermissionDenied: return 7;
-    default: return 13;
+    case StatusCode::kUnauthenticated:
+      return 16;
+    case StatusCode::kPermissionDenied:
+      return 7;
+    default:
+      return 13;
   }
 }
 
 std::string AuthErrorJson(const Status& status) {
-  std::string out = "{\"error\":{\"code\":" + std::to_string(AuthHttpStatus(status)) +
-                    ",\"message\":\"";
+  std::string out =
+      "{\"error\":{\"code\":" + std::to_string(AuthHttpStatus(status)) + ",\"message\":\"";
   for (unsigned char c : status.message()) {
     if (c == '"' || c == '\\') {
       out += '\\';

@@ -28,8 +28,9 @@ Status Config::Validate() const {
   }
   if (tokens_file.empty()) return InvalidArgument("tokens_file must be specified");
   if (auth && auth->authenticator.empty()) {
-    return InvalidArgument("auth: authenticator must be set to the id of an authenticator "
-                           "extension (e.g. token_auth)");
+    return InvalidArgument(
+        "auth: authenticator must be set to the id of an authenticator "
+        "extension (e.g. token_auth)");
   }
   if (!auth && !IsLoopbackEndpoint(endpoint)) {
     return InvalidArgument("endpoint \"" + endpoint +

@@ -12,9 +12,10 @@ Status TokenAuth::Start(component::Host& host) {
   RETURN_IF_ERROR(store_.Load());
   if (store_.size() == 0) {
     GetLogger("extension/" + settings_.id.ToString())
-        ->warn("no API tokens in {}: every request will be refused with 401; create one with "
-               "`astrolabe token create --name NAME --scopes metrics.ingest,...`",
-               config_.tokens_file);
+        ->warn(
+            "no API tokens in {}: every request will be refused with 401; create one with "
+            "`astrolabe token create --name NAME --scopes metrics.ingest,...`",
+            config_.tokens_file);
   }
   authenticator_ = std::make_unique<api::TokenAuthenticator>(&store_, &host.telemetry(),
                                                              settings_.id.ToString());
@@ -24,7 +25,8 @@ Status TokenAuth::Start(component::Host& host) {
 Status TokenAuth::Shutdown(component::Deadline) { return Status::Ok(); }
 
 Status TokenAuth::Authenticate(component::AuthHeaders headers, std::string_view scope) {
-  if (!authenticator_) return Unavailable("authenticator " + settings_.id.ToString() + " not started");
+  if (!authenticator_)
+    return Unavailable("authenticator " + settings_.id.ToString() + " not started");
   return authenticator_->Authenticate(headers, scope);
 }
 
