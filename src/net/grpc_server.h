@@ -41,6 +41,14 @@ struct GrpcServerOptions {
   std::chrono::milliseconds keepalive_timeout{0};
   std::chrono::milliseconds min_ping_interval{0};
   bool permit_keepalive_without_calls = false;
+  // TLS (configtls.ServerConfig): both files set = TLS on; client_ca_file set = mTLS (a client
+  // certificate signed by that CA is required). The files are re-read every
+  // tls_reload_interval, so a renewed certificate is served without a restart. The transport
+  // module's own TLS (libgrpc's) is used: OpenSSL is never loaded into the binary for this.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  std::chrono::seconds tls_reload_interval{10};
   std::string log_name = "net/grpc_server";
 };
 

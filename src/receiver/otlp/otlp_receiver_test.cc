@@ -5,6 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
 #include <cctype>
 #include <mutex>
 #include <vector>
@@ -261,13 +266,18 @@ struct GrpcResult {
 };
 
 GrpcResult CallGrpc(const std::string& address, const std::string& method, const std::string& body,
-                    bool gzip = false, const std::string& authorization = "") {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+                    bool gzip = false, const std::string& authorization = "",
+                    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr) {
+  grpc::ChannelArguments args;
+  if (credentials) args.SetSslTargetNameOverride("localhost");
+  auto channel = grpc::CreateCustomChannel(
+      address, credentials ? credentials : grpc::InsecureChannelCredentials(), args);
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   if (gzip) context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
   if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+  if (credentials) context.set_wait_for_ready(false);
   grpc::Slice slice(body.data(), body.size());
   grpc::ByteBuffer request(&slice, 1), response;
   std::mutex mu;
@@ -504,6 +514,137 @@ TEST_F(OtlpAuthTest, AnAuthenticatorThatIsNotStartedFailsTheStart) {
             std::string::npos)
       << s.message();
   EXPECT_TRUE(receiver.http_address().empty());
+}
+
+// --- gRPC TLS ---------------------------------------------------------------------------
+
+std::string ReadFileForTest(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A CA, a server certificate for localhost/127.0.0.1 and a client certificate, made by the
+// openssl command (a real peer, not our code).
+class GrpcTlsTest : public OtlpReceiverTest {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/astrolabe-tls-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    const std::string script =
+        "cd " + dir_ + " && set -e\n"
+        "key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1 2>/dev/null; }\n"
+        "key ca.key; openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=test-ca\n"
+        "key server.key; openssl req -new -key server.key -out server.csr -subj /CN=localhost\n"
+        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > san.ext\n"
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+        "-days 2 -extfile san.ext 2>/dev/null\n"
+        "key client.key; openssl req -new -key client.key -out client.csr -subj /CN=client\n"
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem "
+        "-days 2 2>/dev/null\n";
+    ASSERT_EQ(std::system(("bash -c '" + script + "'").c_str()), 0);
+  }
+  void TearDown() override {
+    OtlpReceiverTest::TearDown();
+    std::filesystem::remove_all(dir_);
+  }
+  Config TlsConfig(bool mutual) {
+    Config config;
+    config.protocols.http.reset();
+    config.protocols.grpc->endpoint = "127.0.0.1:0";
+    ServerTlsConfig tls;
+    tls.cert_file = dir_ + "/server.pem";
+    tls.key_file = dir_ + "/server.key";
+    if (mutual) tls.client_ca_file = dir_ + "/ca.pem";
+    config.protocols.grpc->tls = tls;
+    return config;
+  }
+  std::shared_ptr<grpc::ChannelCredentials> Tls(bool with_client_cert) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = ReadFileForTest(dir_ + "/ca.pem");
+    if (with_client_cert) {
+      o.pem_private_key = ReadFileForTest(dir_ + "/client.key");
+      o.pem_cert_chain = ReadFileForTest(dir_ + "/client.pem");
+    }
+    return grpc::SslCredentials(o);
+  }
+  std::string dir_;
+};
+
+constexpr const char* kMetricsExport = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+
+TEST_F(GrpcTlsTest, ServesTlsAndRefusesPlaintext) {
+  Config config = TlsConfig(false);
+  ASSERT_TRUE(config.Validate().ok()) << config.Validate().message();
+  StartReceiver(config, {&recorder_, &recorder_, &recorder_});
+  const std::string body = wire::EncodeMetricsRequest(wire::testdata::RichMetrics());
+  GrpcResult tls = CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(false));
+  EXPECT_TRUE(tls.status.ok()) << tls.status.error_message();
+  GrpcResult plain = CallGrpc(receiver_->grpc_address(), kMetricsExport, body);
+  EXPECT_EQ(plain.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(recorder_.metrics.size(), 1u);
+}
+
+TEST_F(GrpcTlsTest, MutualTlsNeedsAClientCertificate) {
+  StartReceiver(TlsConfig(true), {&recorder_, &recorder_, &recorder_});
+  const std::string body = wire::EncodeMetricsRequest(wire::testdata::RichMetrics());
+  GrpcResult anonymous = CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(false));
+  EXPECT_EQ(anonymous.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  GrpcResult known = CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(true));
+  EXPECT_TRUE(known.status.ok()) << known.status.error_message();
+  EXPECT_EQ(recorder_.metrics.size(), 1u);
+}
+
+// A renewed certificate (here: from another CA) is served without a restart.
+TEST_F(GrpcTlsTest, ARenewedCertificateIsServedWithoutARestart) {
+  Config config = TlsConfig(false);
+  config.protocols.grpc->tls->reload_interval = std::chrono::seconds(1);
+  StartReceiver(config, {&recorder_, &recorder_, &recorder_});
+  const std::string body = wire::EncodeMetricsRequest(wire::testdata::RichMetrics());
+  ASSERT_TRUE(CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(false)).status.ok());
+
+  const std::string script =
+      "cd " + dir_ + " && set -e && mkdir next && cd next\n"
+      "key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1 2>/dev/null; }\n"
+      "key ca.key; openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=next-ca\n"
+      "key server.key; openssl req -new -key server.key -out server.csr -subj /CN=localhost\n"
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+      "-days 2 -extfile ../san.ext 2>/dev/null\n"
+      "mv server.key ../server.key && mv server.pem ../server.pem && mv ca.pem ../ca.pem\n";
+  ASSERT_EQ(std::system(("bash -c '" + script + "'").c_str()), 0);
+  // Tls() now trusts only the new CA: it succeeds once the server serves the new certificate.
+  bool renewed = false;
+  for (int i = 0; i < 100 && !renewed; ++i) {
+    renewed = CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(false)).status.ok();
+    if (!renewed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(renewed);
+}
+
+TEST_F(GrpcTlsTest, AMissingCertificateFileFailsTheStartNamingIt) {
+  Config config = TlsConfig(false);
+  config.protocols.grpc->tls->cert_file = dir_ + "/nope.pem";
+  settings_.id = config::ComponentId{"otlp", ""};
+  settings_.telemetry = &host_.telemetry();
+  OtlpReceiver receiver(settings_, config, {&recorder_, &recorder_, &recorder_});
+  Status s = receiver.Start(host_);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(dir_ + "/nope.pem"), std::string::npos) << s.message();
+}
+
+TEST(OtlpConfig, TlsOnHttpIsStillRefused) {
+  Config config;
+  config.protocols.http->tls = ServerTlsConfig{};
+  config.protocols.http->tls->cert_file = "c.pem";
+  config.protocols.http->tls->key_file = "k.pem";
+  EXPECT_EQ(config.Validate().code(), StatusCode::kUnimplemented);
+  config.protocols.http.reset();
+  config.protocols.grpc->tls = ServerTlsConfig{};
+  config.protocols.grpc->tls->cert_file = "c.pem";
+  EXPECT_NE(config.Validate().message().find("cert_file and key_file must both be set"),
+            std::string::npos);
 }
 
 }  // namespace
