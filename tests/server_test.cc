@@ -153,6 +153,13 @@ TEST_F(ServerTest, FirstStartPrintsAnAdminTokenOnceAndItWorks) {
   EXPECT_THAT(file, Not(HasSubstr(admin)));
   EXPECT_THAT(file, HasSubstr(admin.substr(6, 12)));
 
+  // SIGHUP rebuilds the same built-in pipeline (flags included) and keeps serving.
+  server_.Signal(SIGHUP);
+  ASSERT_TRUE(Eventually([&] {
+    return server_.Stderr().find("configuration generation 2") != std::string::npos;
+  })) << server_.Stderr();
+  EXPECT_TRUE(Eventually([&] { return PostOtlp("/v1/metrics", "Api-Token " + admin) == 200; }));
+
   server_.Signal(SIGTERM);
   ASSERT_EQ(server_.Wait(std::chrono::seconds(30)), 0) << server_.Stderr();
   Subprocess again;
