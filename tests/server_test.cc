@@ -381,5 +381,41 @@ TEST_F(ServerTest, AReceiverWithoutAuthIsRefused) {
   EXPECT_THAT(r.err, HasSubstr("receivers::otlp/open::protocols::http: has no auth"));
 }
 
+// The OpenTelemetry JS SDK's OTLP/HTTP exporters (tests/js/otlp_emit.js), configured the
+// usual way — OTEL_EXPORTER_OTLP_HEADERS — reach the server under the platform's path prefix
+// as protobuf and as JSON; without the header they are refused and counted.
+TEST_F(ServerTest, JsSdkExportersAuthenticateWithOtelExporterOtlpHeaders) {
+  ASSERT_TRUE(std::filesystem::exists("node_modules/@opentelemetry/exporter-trace-otlp-proto"))
+      << "tests/node_modules is missing: run scripts/setup (it runs `npm ci` in tests/)";
+  StartServer();
+  const std::string token = TokenIn(server_.Stdout());
+  const std::string base = "http://127.0.0.1:" + std::to_string(ports_.otlp_http) + "/api/v2/otlp";
+  auto emit = [&](const std::string& protocol, const std::vector<std::string>& env) {
+    Subprocess node;
+    EXPECT_TRUE(node.Start({"node", "js/otlp_emit.js", base, protocol}, env));
+    auto code = node.Wait(std::chrono::seconds(60));
+    return std::make_pair(code.value_or(-1), node.Stderr());
+  };
+  auto [proto_code, proto_err] =
+      emit("proto", {"OTEL_EXPORTER_OTLP_HEADERS=Authorization=Api-Token " + token});
+  EXPECT_EQ(proto_code, 0) << proto_err;
+  auto [json_code, json_err] = emit("json", {"OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer " + token});
+  EXPECT_EQ(json_code, 0) << json_err;
+  const std::string accepted = HttpGet(ports_.http, "/metrics").body;
+  EXPECT_THAT(accepted, HasSubstr("otelcol_receiver_accepted_spans_total{receiver=\"otlp\","
+                                  "transport=\"http\"} 4"));
+  EXPECT_THAT(accepted, HasSubstr("otelcol_receiver_accepted_log_records_total{receiver=\"otlp\","
+                                  "transport=\"http\"} 4"));
+  // Without the header the SDK's exporter reports the 401 (otlp_emit.js stops at the first
+  // failed flush) and nothing more is accepted.
+  auto [none_code, none_err] = emit("proto", {});
+  EXPECT_EQ(none_code, 1);
+  EXPECT_THAT(none_err, HasSubstr("Unauthorized"));
+  const std::string refused = HttpGet(ports_.http, "/metrics").body;
+  EXPECT_THAT(refused, HasSubstr("otelcol_receiver_accepted_spans_total{receiver=\"otlp\","
+                                 "transport=\"http\"} 4"));
+  EXPECT_THAT(refused, Not(HasSubstr("reason=\"missing\"} 0")));
+}
+
 }  // namespace
 }  // namespace astrolabe::e2e
