@@ -3,9 +3,11 @@
 #include "exporter/debug/factory.h"
 #include "exporter/otlp_http/factory.h"
 #include "exporter/store/factory.h"
+#include "extension/api/factory.h"
 #include "extension/file_storage/factory.h"
 #include "extension/health_check/factory.h"
 #include "extension/store/factory.h"
+#include "extension/token_auth/factory.h"
 #include "processor/batch/factory.h"
 #include "processor/cumulativetodelta/factory.h"
 #include "processor/memory_limiter/factory.h"
@@ -21,6 +23,8 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   registry.Add(extension::health_check::NewFactory());
   registry.Add(extension::file_storage::NewFactory());
   registry.Add(extension::store::NewFactory());
+  registry.Add(extension::token_auth::NewFactory());
+  registry.Add(extension::api::NewFactory());
 
   // Receivers.
   registry.Add(receiver::otlp::NewFactory());

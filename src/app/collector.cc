@@ -7,6 +7,7 @@
 
 #include "app/builtin_components.h"
 #include "app/commands.h"
+#include "app/run.h"
 #include "app/config_loading.h"
 #include "app/telemetry_server.h"
 #include "common/clock.h"
@@ -50,13 +51,24 @@ bool ReportLoad(const config::Diagnostics& diag, spdlog::logger& log) {
 }  // namespace
 
 int RunCollector(const CollectorOptions& options) {
-  const int64_t start_nanos = Clock::Real().NowUnixNanos();
-  auto log = GetLogger("service");
   if (options.config_files.empty()) {
-    log->error("no config given: use --config FILE");
+    GetLogger("service")->error("no config given: use --config FILE");
     return 1;
   }
-  for (const auto& gate : options.feature_gates) {
+  RunSpec spec;
+  spec.feature_gates = options.feature_gates;
+  spec.sources = [files = options.config_files] {
+    std::vector<config::ConfigSource> sources;
+    for (const auto& f : files) sources.push_back(config::ConfigSource::File(f));
+    return sources;
+  };
+  return RunPipelines(spec);
+}
+
+int RunPipelines(const RunSpec& spec) {
+  const int64_t start_nanos = Clock::Real().NowUnixNanos();
+  auto log = GetLogger("service");
+  for (const auto& gate : spec.feature_gates) {
     // Upstream's gates switch between implementations we do not have two of; accepting the
     // flag keeps existing command lines working, and saying so keeps it honest.
     log->warn("feature gate \"{}\" has no effect in Astrolabe; ignored", gate);
@@ -67,10 +79,23 @@ int RunCollector(const CollectorOptions& options) {
   component::Registry registry;
   RegisterBuiltinComponents(registry);
   config::Diagnostics diag;
-  LoadedConfig loaded = LoadAndResolve(options.config_files, registry, diag);
+  LoadedConfig loaded = LoadAndResolve(spec.sources(), registry, diag);
   if (!ReportLoad(diag, *log)) {
     log->error("invalid configuration: {} error(s); nothing started", diag.errors().size());
     return 1;
+  }
+  if (spec.check) {
+    if (Status s = spec.check(loaded); !s.ok()) {
+      log->error("{}", s.message());
+      log->error("invalid configuration; nothing started");
+      return 1;
+    }
+  }
+  if (spec.before_start) {
+    if (Status s = spec.before_start(loaded); !s.ok()) {
+      log->error("{}", s.message());
+      return 1;
+    }
   }
   const config::TelemetryConfig telemetry_config = loaded.load.config.service.telemetry;
   SetLogLevel(telemetry_config.logs_level);
@@ -109,10 +134,16 @@ int RunCollector(const CollectorOptions& options) {
     if (sig == SIGHUP) {
       log->info("received SIGHUP: reloading the configuration");
       config::Diagnostics reload_diag;
-      LoadedConfig next = LoadAndResolve(options.config_files, registry, reload_diag);
+      LoadedConfig next = LoadAndResolve(spec.sources(), registry, reload_diag);
       if (!ReportLoad(reload_diag, *log)) {
         log->error("reload failed: the new configuration is invalid; the running one stays");
         continue;
+      }
+      if (spec.check) {
+        if (Status s = spec.check(next); !s.ok()) {
+          log->error("reload failed: {}; the running configuration stays", s.message());
+          continue;
+        }
       }
       if (Status s = supervisor.Reload(std::move(next.resolved)); !s.ok()) {
         log->error("reload failed: {}", s.message());

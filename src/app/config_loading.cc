@@ -11,9 +11,16 @@ void PrintDiagnostics(const config::Diagnostics& diag, std::ostream& out) {
 
 LoadedConfig LoadAndResolve(const std::vector<std::string>& files,
                             const component::Registry& registry, config::Diagnostics& diag) {
+  std::vector<config::ConfigSource> sources;
+  for (const auto& f : files) sources.push_back(config::ConfigSource::File(f));
+  return LoadAndResolve(sources, registry, diag);
+}
+
+LoadedConfig LoadAndResolve(const std::vector<config::ConfigSource>& sources,
+                            const component::Registry& registry, config::Diagnostics& diag) {
   LoadedConfig out;
   config::LoadOptions options;
-  for (const auto& f : files) options.sources.push_back(config::ConfigSource::File(f));
+  options.sources = sources;
   out.load = config::Load(options, diag);
   if (diag.has_errors()) return out;
   out.resolved = component::Resolve(out.load.config, registry, diag);

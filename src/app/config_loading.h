@@ -26,5 +26,8 @@ void PrintDiagnostics(const config::Diagnostics& diag, std::ostream& out);
 
 LoadedConfig LoadAndResolve(const std::vector<std::string>& files,
                             const component::Registry& registry, config::Diagnostics& diag);
+// As above, from sources that may be in memory (the server's built-in pipeline).
+LoadedConfig LoadAndResolve(const std::vector<config::ConfigSource>& sources,
+                            const component::Registry& registry, config::Diagnostics& diag);
 
 }  // namespace astrolabe::app

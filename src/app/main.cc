@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   using namespace astrolabe::app;
   CLI::App app{
       "Astrolabe: observability for AI services (NVIDIA NIM, vLLM, Kong AI Gateway).\n"
-      "One binary: a drop-in OpenTelemetry Collector, and (soon) the platform it sends to.",
+      "One binary: a drop-in OpenTelemetry Collector, and the platform it sends to.",
       "astrolabe"};
   app.require_subcommand(1);
   app.set_version_flag("--version", BuildDescription());
@@ -46,6 +46,62 @@ int main(int argc, char** argv) {
 
   SimOptions sim;
   auto* sim_cmd = AddSimCommand(app, sim);
+  ServerOptions server;
+  auto* server_cmd = app.add_subcommand(
+      "server",
+      "Run the platform: OTLP ingest (HTTP and gRPC) with API tokens, the API, health.\n"
+      "The built-in pipeline is otlp -> batch -> debug (the store replaces debug as it lands);\n"
+      "--config files extend or override it (maps merge, lists are replaced) and the flags\n"
+      "below override both. SIGINT/SIGTERM drain and stop; SIGHUP reloads. See docs/server.md.");
+  server_cmd->add_option("-c,--config", server.config_files,
+                         "Config file merged over the built-in pipeline (repeatable)")
+      ->type_name("FILE");
+  std::string data_dir = kDefaultDataDir, http = kDefaultHttp, otlp_http = kDefaultOtlpHttp,
+              otlp_grpc = kDefaultOtlpGrpc, health = kDefaultHealth, auth = "token";
+  auto* data_opt = server_cmd->add_option(
+      "--data", data_dir, "Data directory (API tokens in DIR/tokens.json; the store's data)")
+      ->type_name("DIR")->capture_default_str();
+  auto* http_opt = server_cmd->add_option("--http", http, "API listener (admin API, /metrics; UI and query API to come)")
+      ->type_name("ADDR")->capture_default_str();
+  auto* otlp_http_opt = server_cmd->add_option(
+      "--otlp-http", otlp_http, "OTLP/HTTP listener (/v1/* and /api/v2/otlp/v1/*)")
+      ->type_name("ADDR")->capture_default_str();
+  auto* otlp_grpc_opt = server_cmd->add_option("--otlp-grpc", otlp_grpc, "OTLP/gRPC listener")
+      ->type_name("ADDR")->capture_default_str();
+  auto* health_opt = server_cmd->add_option("--health", health, "Health check listener")
+      ->type_name("ADDR")->capture_default_str();
+  server_cmd->add_option("--auth", auth,
+                         "token: every ingest and API request needs an API token (the admin\n"
+                         "token is printed on the first start); none: no tokens, allowed only\n"
+                         "when every listener is on loopback")
+      ->check(CLI::IsMember({"token", "none"}))
+      ->capture_default_str();
+
+  TokenOptions token;
+  auto* token_cmd = app.add_subcommand(
+      "token", "Manage API tokens (stored hashed in DATA/tokens.json; a running server\n"
+               "picks up changes within a second)");
+  token_cmd->require_subcommand(1);
+  auto add_store_options = [&](CLI::App* cmd) {
+    cmd->add_option("--data", token.data_dir, "Data directory of the server")
+        ->type_name("DIR")
+        ->default_str(kDefaultDataDir);
+    cmd->add_option("--tokens-file", token.tokens_file, "The tokens file itself (overrides --data)")
+        ->type_name("FILE");
+  };
+  auto* create_cmd = token_cmd->add_subcommand("create", "Create a token and print it (only this once)");
+  create_cmd->add_option("--name", token.name, "What the token is for")->required();
+  create_cmd->add_option("--scopes", token.scopes,
+                         "Comma-separated: metrics.ingest, openTelemetryTrace.ingest,\n"
+                         "logs.ingest, metrics.read, traces.read, settings.write")
+      ->delimiter(',')
+      ->required();
+  add_store_options(create_cmd);
+  auto* list_cmd = token_cmd->add_subcommand("list", "List tokens: id, name, created, status, scopes (never the secret)");
+  add_store_options(list_cmd);
+  auto* revoke_cmd = token_cmd->add_subcommand("revoke", "Revoke a token by id");
+  revoke_cmd->add_option("id", token.id, "The token's id (12 hex characters)")->required();
+  add_store_options(revoke_cmd);
 
   app.add_subcommand("version", "Print the version and exit");
 
@@ -58,6 +114,20 @@ int main(int argc, char** argv) {
   if (*collector_cmd) return RunCollector(collector);
   if (*validate_cmd) return RunValidate(validate);
   if (*sim_cmd) return RunSim(sim);
+  if (*server_cmd) {
+    ServerFlags& f = server.flags;
+    if (data_opt->count() > 0) f.data_dir = data_dir;
+    if (http_opt->count() > 0) f.http = http;
+    if (otlp_http_opt->count() > 0) f.otlp_http = otlp_http;
+    if (otlp_grpc_opt->count() > 0) f.otlp_grpc = otlp_grpc;
+    if (health_opt->count() > 0) f.health = health;
+    f.auth_none = auth == "none";
+    return RunServer(server);
+  }
+  if (*token_cmd) {
+    token.action = *create_cmd ? "create" : *list_cmd ? "list" : "revoke";
+    return RunToken(token);
+  }
   std::cout << BuildDescription() << "\n";
   return 0;
 }

@@ -8,6 +8,9 @@
 #include <grpc/support/log.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 
 #include <atomic>
 #include <mutex>
@@ -46,7 +49,7 @@ class GrpcServerImpl final : public GrpcServer {
   // Empty on success, else what went wrong.
   std::string Start() {
     grpc::ServerBuilder builder;
-    builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(options_.listen_address, Credentials(), &port_);
     builder.RegisterAsyncGenericService(&service_);
     builder.SetMaxReceiveMessageSize(int(std::min<size_t>(options_.max_receive_message_bytes, INT32_MAX)));
     auto arg = [&](const char* name, auto value) {
@@ -92,6 +95,22 @@ class GrpcServerImpl final : public GrpcServer {
     server_.reset();
   }
 
+  // Plaintext, or TLS from files a watcher re-reads (certificate renewal without restart).
+  std::shared_ptr<grpc::ServerCredentials> Credentials() const {
+    if (options_.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+    namespace x = grpc::experimental;
+    const auto interval = unsigned(std::max<int64_t>(1, options_.tls_reload_interval.count()));
+    auto provider = std::make_shared<x::FileWatcherCertificateProvider>(
+        options_.tls_key_file, options_.tls_cert_file, options_.tls_client_ca_file, interval);
+    x::TlsServerCredentialsOptions tls(provider);
+    tls.watch_identity_key_cert_pairs();
+    if (!options_.tls_client_ca_file.empty()) {
+      tls.watch_root_certs();
+      tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    }
+    return grpc::experimental::TlsServerCredentials(tls);
+  }
+
   int port() const override { return port_; }
   std::string address() const override {
     std::string host = options_.listen_address.substr(0, options_.listen_address.rfind(':'));
@@ -107,11 +126,12 @@ class GrpcServerImpl final : public GrpcServer {
     service_.RequestCall(&call->context_, &call->stream_, queue_.get(), queue_.get(), call);
   }
 
-  GrpcReply Handle(std::string_view method, std::string_view request) {
+  GrpcReply Handle(std::string_view method, std::string_view request,
+                   const GrpcMetadata& metadata) {
     ++calls_;
     GrpcReply reply;
     try {
-      reply = handler_(method, request);
+      reply = handler_(method, request, metadata);
     } catch (const std::exception& e) {
       reply = {13, std::string("internal error: ") + e.what(), ""};
     }
@@ -170,7 +190,12 @@ void Call::Proceed(bool ok) {
         return;
       }
       const std::string bytes = Flatten(request_);
-      GrpcReply reply = server_->Handle(context_.method(), bytes);
+      GrpcMetadata metadata;
+      for (const auto& [key, value] : context_.client_metadata()) {
+        metadata.emplace_back(std::string_view(key.data(), key.size()),
+                              std::string_view(value.data(), value.size()));
+      }
+      GrpcReply reply = server_->Handle(context_.method(), bytes, metadata);
       if (reply.code == 0) {
         grpc::Slice slice(reply.body.data(), reply.body.size());
         grpc::ByteBuffer response(&slice, 1);

@@ -18,6 +18,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 
@@ -39,6 +41,14 @@ struct GrpcServerOptions {
   std::chrono::milliseconds keepalive_timeout{0};
   std::chrono::milliseconds min_ping_interval{0};
   bool permit_keepalive_without_calls = false;
+  // TLS (configtls.ServerConfig): both files set = TLS on; client_ca_file set = mTLS (a client
+  // certificate signed by that CA is required). The files are re-read every
+  // tls_reload_interval, so a renewed certificate is served without a restart. The transport
+  // module's own TLS (libgrpc's) is used: OpenSSL is never loaded into the binary for this.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  std::chrono::seconds tls_reload_interval{10};
   std::string log_name = "net/grpc_server";
 };
 
@@ -50,9 +60,15 @@ struct GrpcReply {
   std::string body;
 };
 
+// The metadata the client sent with a call, as (key, value) in the order received; keys are
+// lowercase (HTTP/2). Valid only during the handler call. Authenticators read
+// "authorization" from it (component/auth.h).
+using GrpcMetadata = std::vector<std::pair<std::string_view, std::string_view>>;
+
 // `method` is the full name, "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export".
 // An unknown method should be answered with code 12 (UNIMPLEMENTED).
-using GrpcHandler = std::function<GrpcReply(std::string_view method, std::string_view request)>;
+using GrpcHandler = std::function<GrpcReply(std::string_view method, std::string_view request,
+                                            const GrpcMetadata& metadata)>;
 
 struct GrpcServerStats {
   uint64_t calls = 0;

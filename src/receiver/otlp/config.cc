@@ -96,16 +96,37 @@ Result<std::string> SanitizeUrlPath(std::string_view path) {
 
 namespace {
 
-Status CheckTlsAndAuth(const std::string& protocol, const std::optional<ServerTlsConfig>& tls,
-                       const std::optional<AuthConfig>& auth) {
+Status CheckTls(const std::string& protocol, const std::optional<ServerTlsConfig>& tls) {
+  if (protocol == "grpc" && tls && tls->configured()) {
+    if (tls->cert_file.empty() || tls->key_file.empty()) {
+      return InvalidArgument("protocols::grpc::tls: cert_file and key_file must both be set");
+    }
+    if (!tls->ca_file.empty() && tls->client_ca_file.empty()) {
+      return InvalidArgument("protocols::grpc::tls: ca_file is for clients; a server verifies "
+                             "client certificates with client_ca_file");
+    }
+    return Status::Ok();
+  }
   if (tls && tls->configured()) {
     return Unimplemented("protocols::" + protocol +
-                         "::tls: TLS on the otlp receiver is not supported yet; terminate TLS "
-                         "in front of it (a sidecar or ingress) or send plain OTLP on loopback");
+                         "::tls: TLS on the otlp receiver's HTTP listener is not supported yet "
+                         "(gRPC has it); terminate TLS in front of it (a sidecar or ingress) or "
+                         "send plain OTLP on loopback");
   }
-  if (auth && !auth->authenticator.empty()) {
-    return Unimplemented("protocols::" + protocol + "::auth: authenticator extensions (\"" +
-                         auth->authenticator + "\") are not supported yet");
+  return Status::Ok();
+}
+
+Status CheckAuth(const std::string& protocol, const std::optional<AuthConfig>& auth) {
+  if (auth && auth->authenticator.empty()) {
+    return InvalidArgument("protocols::" + protocol +
+                           "::auth: authenticator must be set to the id of an authenticator "
+                           "extension (e.g. token_auth)");
+  }
+  if (auth) {
+    if (auto id = config::ComponentId::Parse(auth->authenticator); !id.ok()) {
+      return InvalidArgument("protocols::" + protocol + "::auth::authenticator: " +
+                             id.status().message());
+    }
   }
   return Status::Ok();
 }
@@ -126,7 +147,8 @@ Status Config::Validate() const {
       return InvalidArgument("protocols::grpc::transport: \"" + g.transport +
                              "\" is not supported; valid values: tcp, tcp4, tcp6");
     }
-    RETURN_IF_ERROR(CheckTlsAndAuth("grpc", g.tls, g.auth));
+    RETURN_IF_ERROR(CheckTls("grpc", g.tls));
+    RETURN_IF_ERROR(CheckAuth("grpc", g.auth));
   }
   if (protocols.http) {
     const HttpConfig& h = *protocols.http;
@@ -141,7 +163,8 @@ Status Config::Validate() const {
                                "compression type \"" + c + "\"");
       }
     }
-    RETURN_IF_ERROR(CheckTlsAndAuth("http", h.tls, h.auth));
+    RETURN_IF_ERROR(CheckTls("http", h.tls));
+    RETURN_IF_ERROR(CheckAuth("http", h.auth));
   }
   return Status::Ok();
 }

@@ -17,8 +17,9 @@
 //           max_request_body_size: 20MiB # compressed and decompressed
 //           ...
 //
-// Every upstream key is accepted so existing configs load. Keys that select something we
-// do not do yet (tls, auth) are rejected by Validate() with a message saying so, rather
+// Every upstream key is accepted so existing configs load. `auth: { authenticator: <id> }`
+// names an authenticator extension (component/auth.h, e.g. token_auth) every request of that
+// protocol must pass. Keys that select something we do not do yet (tls) are rejected by Validate() with a message saying so, rather
 // than silently ignored; keys that only tune Go's runtime (buffer sizes, keepalive
 // enforcement) are accepted and documented as having no effect (README.md).
 //
@@ -139,8 +140,8 @@ struct Config : component::ComponentConfig {
 
   void Visit(config::Visitor& v) override;
   // "must specify at least one protocol when using the OTLP receiver"; url paths that do
-  // not parse; max_recv_msg_size_mib < 0; transport other than tcp; tls and auth (not
-  // supported yet); an unknown compression algorithm.
+  // not parse; max_recv_msg_size_mib < 0; transport other than tcp; tls (not supported
+  // yet); auth without a valid authenticator id; an unknown compression algorithm.
   Status Validate() const override;
 };
 

@@ -100,8 +100,15 @@ TEST(OtlpConfig, WhatWeDoNotDoIsRefusedByName) {
   Config tls = Decode("protocols:\n  http:\n    tls: {cert_file: c.pem, key_file: k.pem}\n");
   EXPECT_EQ(tls.Validate().code(), StatusCode::kUnimplemented);
   EXPECT_NE(tls.Validate().message().find("protocols::http::tls"), std::string::npos);
-  Config auth = Decode("protocols:\n  grpc:\n    auth: {authenticator: oidc}\n");
-  EXPECT_NE(auth.Validate().message().find("\"oidc\""), std::string::npos);
+  Config auth = Decode("protocols:\n  grpc:\n    auth: {authenticator: token_auth}\n");
+  EXPECT_TRUE(auth.Validate().ok()) << auth.Validate().message();
+  EXPECT_EQ(auth.protocols.grpc->auth->authenticator, "token_auth");
+  Config no_id = Decode("protocols:\n  http:\n    auth: {}\n");
+  EXPECT_NE(no_id.Validate().message().find("protocols::http::auth: authenticator must be set"),
+            std::string::npos)
+      << no_id.Validate().message();
+  Config bad_id = Decode("protocols:\n  http:\n    auth: {authenticator: \"1x\"}\n");
+  EXPECT_FALSE(bad_id.Validate().ok());
   Config comp = Decode("protocols:\n  http:\n    compression_algorithms: [brotli]\n");
   EXPECT_NE(comp.Validate().message().find("unsupported compression type \"brotli\""),
             std::string::npos);

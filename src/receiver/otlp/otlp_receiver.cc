@@ -1,10 +1,12 @@
 #include "receiver/otlp/otlp_receiver.h"
 
 #include <algorithm>
+#include <fstream>
 #include <thread>
 
 #include "common/log.h"
 #include "common/strings.h"
+#include "component/auth.h"
 #include "net/grpc_server.h"
 #include "net/http_server.h"
 #include "receiver/otlp/ingest.h"
@@ -96,7 +98,21 @@ OtlpReceiver::OtlpReceiver(const component::CreateSettings& settings, const Conf
 
 OtlpReceiver::~OtlpReceiver() { (void)Shutdown(std::chrono::steady_clock::now()); }
 
-Status OtlpReceiver::Start(component::Host&) {
+Status OtlpReceiver::Start(component::Host& host) {
+  // Authenticators first: a receiver that cannot check tokens must not listen at all.
+  auto find = [&](const std::string& protocol, const std::optional<AuthConfig>& auth,
+                  component::Authenticator** out) -> Status {
+    if (!auth) return Status::Ok();
+    auto found = component::FindAuthenticator(host, auth->authenticator);
+    if (!found.ok()) {
+      return found.status().Annotate(settings_.id.ToString() + ": protocols::" + protocol +
+                                     "::auth");
+    }
+    *out = *found;
+    return Status::Ok();
+  };
+  if (config_.protocols.http) RETURN_IF_ERROR(find("http", config_.protocols.http->auth, &http_auth_));
+  if (config_.protocols.grpc) RETURN_IF_ERROR(find("grpc", config_.protocols.grpc->auth, &grpc_auth_));
   if (config_.protocols.grpc) {
     Status s = StartGrpc(*config_.protocols.grpc);
     if (!s.ok()) return s.Annotate(settings_.id.ToString());
@@ -170,8 +186,33 @@ Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
       options.permit_keepalive_without_calls = e->permit_without_stream;
     }
   }
+  if (grpc.tls && grpc.tls->configured()) {
+    // gRPC reads the files on its own thread and fails handshakes quietly if they are bad:
+    // check here that they exist and hold PEM, so a typo stops the start with its name.
+    for (const std::string* f : {&grpc.tls->cert_file, &grpc.tls->key_file, &grpc.tls->client_ca_file}) {
+      if (f->empty()) continue;
+      std::ifstream in(*f);
+      std::string head(4096, '\0');
+      in.read(head.data(), std::streamsize(head.size()));
+      head.resize(size_t(in.gcount()));
+      if (!in.good() && !in.eof()) return Unavailable("protocols::grpc::tls: cannot read " + *f);
+      if (head.find("-----BEGIN ") == std::string::npos) {
+        return InvalidArgument("protocols::grpc::tls: " + *f + " is missing or not a PEM file");
+      }
+    }
+    options.tls_cert_file = grpc.tls->cert_file;
+    options.tls_key_file = grpc.tls->key_file;
+    options.tls_client_ca_file = grpc.tls->client_ca_file;
+    if (grpc.tls->reload_interval.count() > 0) {
+      options.tls_reload_interval = std::max(
+          std::chrono::seconds(1),
+          std::chrono::duration_cast<std::chrono::seconds>(grpc.tls->reload_interval));
+    }
+  }
   Ingest* ingest = grpc_ingest_.get();
-  auto handler = [ingest](std::string_view method, std::string_view request) {
+  component::Authenticator* auth = grpc_auth_;
+  auto handler = [ingest, auth](std::string_view method, std::string_view request,
+                                const net::GrpcMetadata& metadata) {
     Signal signal;
     if (method == kGrpcMetrics) {
       signal = Signal::kMetrics;
@@ -181,6 +222,10 @@ Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
       signal = Signal::kLogs;
     } else {
       return net::GrpcReply{12, "unknown method " + std::string(method), ""};
+    }
+    if (auth != nullptr) {
+      Status allowed = auth->Authenticate(metadata, component::IngestScope(signal));
+      if (!allowed.ok()) return net::GrpcReply{component::AuthGrpcCode(allowed), allowed.message(), ""};
     }
     Status status = ingest->Export(signal, Encoding::kProto, request);
     if (!status.ok()) return net::GrpcReply{GrpcCode(status), status.message(), ""};
@@ -195,6 +240,18 @@ void OtlpReceiver::ServeHttp(Signal signal, net::ServerRequest& request,
   const HttpConfig& http = *config_.protocols.http;
   for (const auto& [name, value] : http.response_headers) response.headers.Set(name, value);
   if (http.cors) AddCorsHeaders(request, response);
+  if (http_auth_ != nullptr) {
+    const auto fields = request.header_fields();
+    Status allowed = http_auth_->Authenticate(fields, component::IngestScope(signal));
+    if (!allowed.ok()) {
+      response.Set(component::AuthHttpStatus(allowed), std::string(kJsonType),
+                   component::AuthErrorJson(allowed));
+      if (allowed.code() == StatusCode::kUnauthenticated) {
+        response.headers.Set("WWW-Authenticate", "Api-Token realm=\"astrolabe\"");
+      }
+      return;
+    }
+  }
 
   const std::string type = MediaType(request.header("Content-Type"));
   Encoding encoding;

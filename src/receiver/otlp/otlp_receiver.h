@@ -16,6 +16,11 @@
 //   Other methods: 405 (the server's own). CORS preflight when `cors` is set.
 // gRPC (protocols::grpc): the three Export methods of the OTLP services on a generic gRPC
 //   service, the bytes decoded by our own codec (src/net/grpc_server.h).
+// Auth (`auth: { authenticator: <id> }` per protocol): Start() finds the extension
+//   (component/auth.h); every request must then pass it with the scope of its signal
+//   (metrics.ingest, openTelemetryTrace.ingest, logs.ingest) before anything else is looked
+//   at. HTTP: 401 (with WWW-Authenticate) or 403 and a JSON body
+//   {"error":{"code":401,"message":"..."}}; gRPC: UNAUTHENTICATED or PERMISSION_DENIED.
 //
 // Threads: Start/Shutdown from the service's thread; requests are handled on the HTTP
 // server's and the gRPC server's threads, concurrently.
@@ -33,6 +38,10 @@ class GrpcServer;
 class ServerRequest;
 struct ServerResponse;
 }  // namespace astrolabe::net
+
+namespace astrolabe::component {
+class Authenticator;
+}
 
 namespace astrolabe::receiver::otlp {
 
@@ -66,6 +75,8 @@ class OtlpReceiver : public component::Receiver {
   std::unique_ptr<Ingest> grpc_ingest_;
   std::unique_ptr<net::HttpServer> http_;
   std::unique_ptr<net::GrpcServer> grpc_;
+  component::Authenticator* http_auth_ = nullptr;  // set by Start when protocols::http::auth
+  component::Authenticator* grpc_auth_ = nullptr;  // likewise for grpc
 };
 
 }  // namespace astrolabe::receiver::otlp

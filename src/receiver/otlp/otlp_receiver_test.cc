@@ -4,9 +4,17 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <cctype>
 #include <mutex>
 #include <vector>
 
+#include "component/auth.h"
 #include "component/testing/test_components.h"
 #include "net/http_client.h"
 #include "pdata/logs.h"
@@ -258,12 +266,18 @@ struct GrpcResult {
 };
 
 GrpcResult CallGrpc(const std::string& address, const std::string& method, const std::string& body,
-                    bool gzip = false) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+                    bool gzip = false, const std::string& authorization = "",
+                    std::shared_ptr<grpc::ChannelCredentials> credentials = nullptr) {
+  grpc::ChannelArguments args;
+  if (credentials) args.SetSslTargetNameOverride("localhost");
+  auto channel = grpc::CreateCustomChannel(
+      address, credentials ? credentials : grpc::InsecureChannelCredentials(), args);
   grpc::GenericStub stub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   if (gzip) context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+  if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+  if (credentials) context.set_wait_for_ready(false);
   grpc::Slice slice(body.data(), body.size());
   grpc::ByteBuffer request(&slice, 1), response;
   std::mutex mu;
@@ -331,6 +345,306 @@ TEST_F(OtlpReceiverTest, PortInUseFailsStartNamingTheAddress) {
   Status s = second.Start(host_);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find(receiver_->http_address()), std::string::npos) << s.message();
+}
+
+// --- auth -------------------------------------------------------------------------------
+
+// An authenticator extension with fixed credentials: "Api-Token all" has every scope,
+// "Bearer <scope>" has that one scope, "Api-Token revoked" is refused as revoked.
+class FakeAuth : public component::Extension, public component::Authenticator {
+ public:
+  Status Start(component::Host&) override { return Status::Ok(); }
+  Status Shutdown(component::Deadline) override { return Status::Ok(); }
+  Status Authenticate(component::AuthHeaders headers, std::string_view scope) override {
+    std::string value;
+    for (const auto& [k, v] : headers) {
+      if (AsciiLowerForTest(k) == "authorization") value = std::string(v);
+    }
+    calls++;
+    if (value.empty()) return Unauthenticated("missing API token");
+    if (value == "Api-Token all") return Status::Ok();
+    if (value == "Api-Token revoked") return Unauthenticated("API token was revoked");
+    if (value.rfind("Bearer ", 0) == 0 && IsScope(value.substr(7))) {
+      if (value.substr(7) == scope) return Status::Ok();
+      return PermissionDenied("API token lacks the scope " + std::string(scope));
+    }
+    return Unauthenticated("unknown API token");
+  }
+  std::atomic<int> calls{0};
+
+ private:
+  static std::string AsciiLowerForTest(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  }
+  static bool IsScope(const std::string& s) {
+    return s == component::kScopeMetricsIngest || s == component::kScopeTracesIngest ||
+           s == component::kScopeLogsIngest;
+  }
+};
+
+class OtlpAuthTest : public OtlpReceiverTest {
+ protected:
+  void StartWithAuth() {
+    host_.AddExtension({"fake_auth", ""}, &auth_);
+    Config config;
+    config.protocols.http->endpoint = "127.0.0.1:0";
+    config.protocols.http->auth = AuthConfig{"fake_auth"};
+    config.protocols.grpc->endpoint = "127.0.0.1:0";
+    config.protocols.grpc->auth = AuthConfig{"fake_auth"};
+    StartReceiver(config, {&recorder_, &recorder_, &recorder_});
+  }
+  net::HttpResponse PostWith(const std::string& path, const std::string& authorization,
+                             std::string body) {
+    net::HttpRequest request;
+    request.method = "POST";
+    request.url = "http://" + receiver_->http_address() + path;
+    request.headers.Set("Content-Type", "application/x-protobuf");
+    if (!authorization.empty()) request.headers.Set("Authorization", authorization);
+    request.body = std::move(body);
+    auto response = client_.Send(std::move(request)).get();
+    EXPECT_TRUE(response.ok()) << response.status().ToString();
+    return response.ok() ? *response : net::HttpResponse{};
+  }
+  FakeAuth auth_;
+};
+
+struct SignalCase {
+  std::string path;
+  std::string scope;
+  std::string other_scope;
+  std::string body;
+  std::string grpc_method;
+};
+
+std::vector<SignalCase> SignalCases() {
+  return {{"/v1/metrics", "metrics.ingest", "logs.ingest",
+           wire::EncodeMetricsRequest(wire::testdata::RichMetrics()),
+           "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"},
+          {"/v1/traces", "openTelemetryTrace.ingest", "metrics.ingest",
+           wire::EncodeTracesRequest(wire::testdata::RichTraces()),
+           "/opentelemetry.proto.collector.trace.v1.TraceService/Export"},
+          {"/v1/logs", "logs.ingest", "openTelemetryTrace.ingest",
+           wire::EncodeLogsRequest(wire::testdata::RichLogs()),
+           "/opentelemetry.proto.collector.logs.v1.LogsService/Export"}};
+}
+
+// The matrix on every HTTP endpoint: none, wrong, wrong scope, revoked, right.
+TEST_F(OtlpAuthTest, HttpMatrixOnEverySignalAndBothPrefixes) {
+  StartWithAuth();
+  size_t accepted = 0;
+  for (const std::string prefix : {"", "/api/v2/otlp"}) {
+    for (const SignalCase& c : SignalCases()) {
+      const std::string path = prefix + c.path;
+      SCOPED_TRACE(path);
+      net::HttpResponse none = PostWith(path, "", c.body);
+      EXPECT_EQ(none.status, 401);
+      EXPECT_EQ(none.headers.Get("Content-Type").value_or(""), "application/json");
+      EXPECT_EQ(none.body, "{\"error\":{\"code\":401,\"message\":\"missing API token\"}}");
+      EXPECT_EQ(none.headers.Get("WWW-Authenticate").value_or(""), "Api-Token realm=\"astrolabe\"");
+      net::HttpResponse wrong = PostWith(path, "Api-Token nope", c.body);
+      EXPECT_EQ(wrong.status, 401);
+      EXPECT_NE(wrong.body.find("unknown API token"), std::string::npos);
+      net::HttpResponse scope = PostWith(path, "Bearer " + c.other_scope, c.body);
+      EXPECT_EQ(scope.status, 403);
+      EXPECT_EQ(scope.body, "{\"error\":{\"code\":403,\"message\":\"API token lacks the scope " +
+                                c.scope + "\"}}");
+      EXPECT_FALSE(scope.headers.Has("WWW-Authenticate"));
+      net::HttpResponse revoked = PostWith(path, "Api-Token revoked", c.body);
+      EXPECT_EQ(revoked.status, 401);
+      EXPECT_NE(revoked.body.find("revoked"), std::string::npos);
+      EXPECT_EQ(PostWith(path, "Bearer " + c.scope, c.body).status, 200);
+      EXPECT_EQ(PostWith(path, "Api-Token all", c.body).status, 200);
+      accepted += 2;
+    }
+  }
+  EXPECT_EQ(recorder_.metrics.size() + recorder_.traces.size() + recorder_.logs.size(), accepted);
+}
+
+// Auth comes before anything else: an unauthenticated client learns nothing about the
+// content types or encodings the receiver takes.
+TEST_F(OtlpAuthTest, HttpAuthIsCheckedBeforeTheContentType) {
+  StartWithAuth();
+  net::HttpRequest request;
+  request.method = "POST";
+  request.url = "http://" + receiver_->http_address() + "/v1/metrics";
+  request.headers.Set("Content-Type", "text/plain");
+  request.body = "x";
+  auto r = client_.Send(std::move(request)).get();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, 401);
+}
+
+TEST_F(OtlpAuthTest, GrpcMatrixOnEverySignal) {
+  StartWithAuth();
+  const std::string address = receiver_->grpc_address();
+  for (const SignalCase& c : SignalCases()) {
+    SCOPED_TRACE(c.grpc_method);
+    GrpcResult none = CallGrpc(address, c.grpc_method, c.body);
+    EXPECT_EQ(none.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(none.status.error_message(), "missing API token");
+    EXPECT_EQ(CallGrpc(address, c.grpc_method, c.body, false, "Api-Token nope").status.error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    GrpcResult scope = CallGrpc(address, c.grpc_method, c.body, false, "Bearer " + c.other_scope);
+    EXPECT_EQ(scope.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(scope.status.error_message(), "API token lacks the scope " + c.scope);
+    EXPECT_EQ(CallGrpc(address, c.grpc_method, c.body, false, "Api-Token revoked").status.error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    GrpcResult right = CallGrpc(address, c.grpc_method, c.body, false, "Bearer " + c.scope);
+    EXPECT_TRUE(right.status.ok()) << right.status.error_message();
+  }
+  EXPECT_EQ(recorder_.metrics.size(), 1u);
+  EXPECT_EQ(recorder_.traces.size(), 1u);
+  EXPECT_EQ(recorder_.logs.size(), 1u);
+}
+
+TEST_F(OtlpAuthTest, AnAuthenticatorThatIsNotStartedFailsTheStart) {
+  Config config;
+  config.protocols.grpc.reset();
+  config.protocols.http->endpoint = "127.0.0.1:0";
+  config.protocols.http->auth = AuthConfig{"token_auth"};
+  settings_.id = config::ComponentId{"otlp", ""};
+  settings_.telemetry = &host_.telemetry();
+  OtlpReceiver receiver(settings_, config, {&recorder_, &recorder_, &recorder_});
+  Status s = receiver.Start(host_);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("otlp: protocols::http::auth"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("authenticator \"token_auth\" is not a started extension"),
+            std::string::npos)
+      << s.message();
+  EXPECT_TRUE(receiver.http_address().empty());
+}
+
+// --- gRPC TLS ---------------------------------------------------------------------------
+
+std::string ReadFileForTest(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A CA, a server certificate for localhost/127.0.0.1 and a client certificate, made by the
+// openssl command (a real peer, not our code).
+class GrpcTlsTest : public OtlpReceiverTest {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/astrolabe-tls-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    const std::string script =
+        "cd " + dir_ + " && set -e\n"
+        "key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1 2>/dev/null; }\n"
+        "key ca.key; openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=test-ca\n"
+        "key server.key; openssl req -new -key server.key -out server.csr -subj /CN=localhost\n"
+        "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > san.ext\n"
+        "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+        "-days 2 -extfile san.ext 2>/dev/null\n"
+        "key client.key; openssl req -new -key client.key -out client.csr -subj /CN=client\n"
+        "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem "
+        "-days 2 2>/dev/null\n";
+    ASSERT_EQ(std::system(("bash -c '" + script + "'").c_str()), 0);
+  }
+  void TearDown() override {
+    OtlpReceiverTest::TearDown();
+    std::filesystem::remove_all(dir_);
+  }
+  Config TlsConfig(bool mutual) {
+    Config config;
+    config.protocols.http.reset();
+    config.protocols.grpc->endpoint = "127.0.0.1:0";
+    ServerTlsConfig tls;
+    tls.cert_file = dir_ + "/server.pem";
+    tls.key_file = dir_ + "/server.key";
+    if (mutual) tls.client_ca_file = dir_ + "/ca.pem";
+    config.protocols.grpc->tls = tls;
+    return config;
+  }
+  std::shared_ptr<grpc::ChannelCredentials> Tls(bool with_client_cert) {
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = ReadFileForTest(dir_ + "/ca.pem");
+    if (with_client_cert) {
+      o.pem_private_key = ReadFileForTest(dir_ + "/client.key");
+      o.pem_cert_chain = ReadFileForTest(dir_ + "/client.pem");
+    }
+    return grpc::SslCredentials(o);
+  }
+  std::string dir_;
+};
+
+constexpr const char* kMetricsExport = "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
+
+TEST_F(GrpcTlsTest, ServesTlsAndRefusesPlaintext) {
+  Config config = TlsConfig(false);
+  ASSERT_TRUE(config.Validate().ok()) << config.Validate().message();
+  StartReceiver(config, {&recorder_, &recorder_, &recorder_});
+  const std::string body = wire::EncodeMetricsRequest(wire::testdata::RichMetrics());
+  GrpcResult tls = CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(false));
+  EXPECT_TRUE(tls.status.ok()) << tls.status.error_message();
+  GrpcResult plain = CallGrpc(receiver_->grpc_address(), kMetricsExport, body);
+  EXPECT_EQ(plain.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(recorder_.metrics.size(), 1u);
+}
+
+TEST_F(GrpcTlsTest, MutualTlsNeedsAClientCertificate) {
+  StartReceiver(TlsConfig(true), {&recorder_, &recorder_, &recorder_});
+  const std::string body = wire::EncodeMetricsRequest(wire::testdata::RichMetrics());
+  GrpcResult anonymous = CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(false));
+  EXPECT_EQ(anonymous.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  GrpcResult known = CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(true));
+  EXPECT_TRUE(known.status.ok()) << known.status.error_message();
+  EXPECT_EQ(recorder_.metrics.size(), 1u);
+}
+
+// A renewed certificate (here: from another CA) is served without a restart.
+TEST_F(GrpcTlsTest, ARenewedCertificateIsServedWithoutARestart) {
+  Config config = TlsConfig(false);
+  config.protocols.grpc->tls->reload_interval = std::chrono::seconds(1);
+  StartReceiver(config, {&recorder_, &recorder_, &recorder_});
+  const std::string body = wire::EncodeMetricsRequest(wire::testdata::RichMetrics());
+  ASSERT_TRUE(CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(false)).status.ok());
+
+  const std::string script =
+      "cd " + dir_ + " && set -e && mkdir next && cd next\n"
+      "key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1 2>/dev/null; }\n"
+      "key ca.key; openssl req -x509 -new -key ca.key -out ca.pem -days 2 -subj /CN=next-ca\n"
+      "key server.key; openssl req -new -key server.key -out server.csr -subj /CN=localhost\n"
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem "
+      "-days 2 -extfile ../san.ext 2>/dev/null\n"
+      "mv server.key ../server.key && mv server.pem ../server.pem && mv ca.pem ../ca.pem\n";
+  ASSERT_EQ(std::system(("bash -c '" + script + "'").c_str()), 0);
+  // Tls() now trusts only the new CA: it succeeds once the server serves the new certificate.
+  bool renewed = false;
+  for (int i = 0; i < 100 && !renewed; ++i) {
+    renewed = CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(false)).status.ok();
+    if (!renewed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(renewed);
+}
+
+TEST_F(GrpcTlsTest, AMissingCertificateFileFailsTheStartNamingIt) {
+  Config config = TlsConfig(false);
+  config.protocols.grpc->tls->cert_file = dir_ + "/nope.pem";
+  settings_.id = config::ComponentId{"otlp", ""};
+  settings_.telemetry = &host_.telemetry();
+  OtlpReceiver receiver(settings_, config, {&recorder_, &recorder_, &recorder_});
+  Status s = receiver.Start(host_);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find(dir_ + "/nope.pem"), std::string::npos) << s.message();
+}
+
+TEST(OtlpConfig, TlsOnHttpIsStillRefused) {
+  Config config;
+  config.protocols.http->tls = ServerTlsConfig{};
+  config.protocols.http->tls->cert_file = "c.pem";
+  config.protocols.http->tls->key_file = "k.pem";
+  EXPECT_EQ(config.Validate().code(), StatusCode::kUnimplemented);
+  config.protocols.http.reset();
+  config.protocols.grpc->tls = ServerTlsConfig{};
+  config.protocols.grpc->tls->cert_file = "c.pem";
+  EXPECT_NE(config.Validate().message().find("cert_file and key_file must both be set"),
+            std::string::npos);
 }
 
 }  // namespace

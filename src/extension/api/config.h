@@ -1,0 +1,38 @@
+#pragma once
+// Config of the api extension (the server's HTTP API listener, `astrolabe server --http`):
+//
+//   extensions:
+//     api:
+//       endpoint: localhost:8080
+//       tokens_file: astrolabe-data/tokens.json   # what /api/v1/tokens manages
+//       auth:
+//         authenticator: token_auth               # absent: no auth (loopback endpoints only)
+
+#include <optional>
+#include <string>
+
+#include "component/factory.h"
+
+namespace astrolabe::extension::api {
+
+struct AuthConfig {
+  std::string authenticator;
+  void Visit(config::Visitor& v);
+};
+
+struct Config : component::ComponentConfig {
+  std::string endpoint = "localhost:8080";
+  std::string tokens_file = "astrolabe-data/tokens.json";
+  std::optional<AuthConfig> auth;
+
+  void Visit(config::Visitor& v) override;
+  // endpoint and tokens_file set; auth.authenticator set when auth is; without auth the
+  // endpoint must be a loopback address.
+  Status Validate() const override;
+};
+
+// True for "localhost:N", "127.x.x.x:N", "[::1]:N"; false for ":N", "0.0.0.0:N" and any
+// other host. Used wherever a listener may run without auth.
+bool IsLoopbackEndpoint(std::string_view endpoint);
+
+}  // namespace astrolabe::extension::api

@@ -1,0 +1,421 @@
+// `astrolabe server` and `astrolabe token` as a user runs them: flags and --help, the first
+// start's admin token, the auth matrix on every OTLP endpoint (HTTP under both path prefixes,
+// and gRPC), token CLI round trips against a running server, the admin API, flags over config
+// files, and --auth none (loopback only).
+
+#include <signal.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <regex>
+#include <thread>
+
+#include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include "net/http_client.h"
+#include "process.h"
+
+namespace astrolabe::e2e {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+using ::testing::Not;
+
+bool Eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+std::string TokenIn(const std::string& text) {
+  std::smatch m;
+  static const std::regex kToken("astro_[0-9a-f]{12}_[0-9a-f]{64}");
+  return std::regex_search(text, m, kToken) ? m.str() : "";
+}
+
+std::string TempDir() {
+  std::string dir = std::filesystem::path(WriteTempFile("x", "")).parent_path().string();
+  return dir;
+}
+
+struct Ports {
+  int http = FreePort(), otlp_http = FreePort(), otlp_grpc = FreePort(), health = FreePort();
+};
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { data_ = TempDir() + "/data"; }
+  void TearDown() override {
+    if (server_.running()) {
+      server_.Signal(SIGTERM);
+      server_.Wait(std::chrono::seconds(30));
+    }
+  }
+
+  std::vector<std::string> ServerArgs(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args = {
+        AstrolabeBinary(), "server",
+        "--data",          data_,
+        "--http",          "127.0.0.1:" + std::to_string(ports_.http),
+        "--otlp-http",     "127.0.0.1:" + std::to_string(ports_.otlp_http),
+        "--otlp-grpc",     "127.0.0.1:" + std::to_string(ports_.otlp_grpc),
+        "--health",        "127.0.0.1:" + std::to_string(ports_.health)};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  void StartServer(const std::vector<std::string>& extra = {}) {
+    ASSERT_TRUE(server_.Start(ServerArgs(extra)));
+    ASSERT_TRUE(Eventually([&] { return HttpGet(ports_.health, "/").status == 200; }))
+        << server_.Stderr();
+  }
+
+  net::HttpResponse Send(const std::string& method, int port, const std::string& path,
+                         const std::string& authorization, const std::string& body = "{}") {
+    net::HttpRequest request;
+    request.method = method;
+    request.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    request.timeout = std::chrono::seconds(10);
+    if (!authorization.empty()) request.headers.Set("Authorization", authorization);
+    if (method != "GET" && method != "DELETE") {
+      request.headers.Set("Content-Type", "application/json");
+      request.body = body;
+    }
+    auto response = client_.Send(std::move(request)).get();
+    EXPECT_TRUE(response.ok()) << response.status().message();
+    return response.ok() ? *response : net::HttpResponse{};
+  }
+
+  int PostOtlp(const std::string& path, const std::string& authorization) {
+    return Send("POST", ports_.otlp_http, path, authorization).status;
+  }
+
+  RunResult Token(std::vector<std::string> args) {
+    args.insert(args.begin(), {AstrolabeBinary(), "token"});
+    args.insert(args.end(), {"--data", data_});
+    return RunProcess(args);
+  }
+
+  std::string CreateToken(const std::string& name, const std::string& scopes) {
+    RunResult r = Token({"create", "--name", name, "--scopes", scopes});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return TokenIn(r.out);
+  }
+
+  Ports ports_;
+  std::string data_;
+  Subprocess server_;
+  net::HttpClient client_;
+};
+
+TEST(ServerCli, HelpListsEveryFlagWithItsDefault) {
+  RunResult r = RunProcess({AstrolabeBinary(), "server", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.out, HasSubstr("--config FILE"));
+  EXPECT_THAT(r.out, HasSubstr("--data DIR=astrolabe-data"));
+  EXPECT_THAT(r.out, HasSubstr("--http ADDR=localhost:8080"));
+  EXPECT_THAT(r.out, HasSubstr("--otlp-http ADDR=localhost:4318"));
+  EXPECT_THAT(r.out, HasSubstr("--otlp-grpc ADDR=localhost:4317"));
+  EXPECT_THAT(r.out, HasSubstr("--health ADDR=localhost:13133"));
+  EXPECT_THAT(r.out, HasSubstr("--auth"));
+  RunResult top = RunProcess({AstrolabeBinary(), "--help"});
+  EXPECT_THAT(top.out, HasSubstr("server"));
+  EXPECT_THAT(top.out, HasSubstr("token"));
+}
+
+TEST(ServerCli, UnknownFlagAndBadAuthModeFail) {
+  EXPECT_NE(RunProcess({AstrolabeBinary(), "server", "--otlp"}).exit_code, 0);
+  RunResult r = RunProcess({AstrolabeBinary(), "server", "--auth", "maybe"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("maybe"));
+}
+
+TEST_F(ServerTest, FirstStartPrintsAnAdminTokenOnceAndItWorks) {
+  StartServer();
+  const std::string admin = TokenIn(server_.Stdout());
+  ASSERT_FALSE(admin.empty()) << server_.Stdout();
+  EXPECT_THAT(server_.Stdout(), HasSubstr("shown only this once"));
+  EXPECT_EQ(PostOtlp("/v1/metrics", "Api-Token " + admin), 200);
+  EXPECT_EQ(PostOtlp("/v1/traces", "Bearer " + admin), 200);
+  // The file holds its digest, never the token.
+  std::ifstream in(data_ + "/tokens.json");
+  std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(file, Not(HasSubstr(admin)));
+  EXPECT_THAT(file, HasSubstr(admin.substr(6, 12)));
+
+  // SIGHUP rebuilds the same built-in pipeline (flags included) and keeps serving.
+  server_.Signal(SIGHUP);
+  ASSERT_TRUE(Eventually([&] {
+    return server_.Stderr().find("configuration generation 2") != std::string::npos;
+  })) << server_.Stderr();
+  EXPECT_TRUE(Eventually([&] { return PostOtlp("/v1/metrics", "Api-Token " + admin) == 200; }));
+
+  server_.Signal(SIGTERM);
+  ASSERT_EQ(server_.Wait(std::chrono::seconds(30)), 0) << server_.Stderr();
+  Subprocess again;
+  ASSERT_TRUE(again.Start(ServerArgs()));
+  ASSERT_TRUE(Eventually([&] { return HttpGet(ports_.health, "/").status == 200; }))
+      << again.Stderr();
+  EXPECT_EQ(TokenIn(again.Stdout()), "");  // a second start makes no new token
+  EXPECT_EQ(PostOtlp("/v1/logs", "Api-Token " + admin), 200);
+  again.Signal(SIGTERM);
+  EXPECT_EQ(again.Wait(std::chrono::seconds(30)), 0);
+}
+
+struct SignalCase {
+  std::string path, scope, grpc_method;
+};
+const SignalCase kSignals[] = {
+    {"/v1/metrics", "metrics.ingest",
+     "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"},
+    {"/v1/traces", "openTelemetryTrace.ingest",
+     "/opentelemetry.proto.collector.trace.v1.TraceService/Export"},
+    {"/v1/logs", "logs.ingest", "/opentelemetry.proto.collector.logs.v1.LogsService/Export"}};
+
+grpc::StatusCode CallGrpc(int port, const std::string& method, const std::string& authorization) {
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  grpc::GenericStub stub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  if (!authorization.empty()) context.AddMetadata("authorization", authorization);
+  grpc::ByteBuffer request, response;  // an empty Export request
+  grpc::Slice empty("", 0);
+  request = grpc::ByteBuffer(&empty, 1);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response, [&](grpc::Status s) {
+    std::lock_guard lock(mu);
+    status = s;
+    done = true;
+    cv.notify_one();
+  });
+  std::unique_lock lock(mu);
+  cv.wait(lock, [&] { return done; });
+  return status.error_code();
+}
+
+// none, wrong, wrong scope, revoked, right — on every OTLP endpoint of a running server,
+// with tokens made and revoked by the CLI while it runs.
+TEST_F(ServerTest, AuthMatrixOnEveryOtlpEndpoint) {
+  StartServer();
+  std::map<std::string, std::string> only;  // scope → a token with just that scope
+  for (const auto& c : kSignals) only[c.scope] = CreateToken("only " + c.scope, c.scope);
+  const std::string revoked =
+      CreateToken("revoked", "metrics.ingest,openTelemetryTrace.ingest,logs.ingest");
+  RunResult rv = Token({"revoke", revoked.substr(6, 12)});
+  ASSERT_EQ(rv.exit_code, 0) << rv.err;
+  const std::string unknown = "astro_000000000000_" + std::string(64, 'f');
+
+  // The server re-reads the tokens file within a second.
+  ASSERT_TRUE(Eventually(
+      [&] { return PostOtlp("/v1/metrics", "Api-Token " + only["metrics.ingest"]) == 200; }));
+  for (const std::string prefix : {"", "/api/v2/otlp"}) {
+    for (size_t i = 0; i < 3; ++i) {
+      const SignalCase& c = kSignals[i];
+      const SignalCase& other = kSignals[(i + 1) % 3];
+      const std::string path = prefix + c.path;
+      SCOPED_TRACE(path);
+      net::HttpResponse none = Send("POST", ports_.otlp_http, path, "");
+      EXPECT_EQ(none.status, 401);
+      EXPECT_THAT(none.body,
+                  MatchesRegex("\\{\"error\":\\{\"code\":401,\"message\":\"missing API token.*"));
+      EXPECT_EQ(PostOtlp(path, "Api-Token not-a-token"), 401);
+      EXPECT_EQ(PostOtlp(path, "Api-Token " + unknown), 401);
+      net::HttpResponse scope =
+          Send("POST", ports_.otlp_http, path, "Api-Token " + only[other.scope]);
+      EXPECT_EQ(scope.status, 403);
+      EXPECT_THAT(scope.body, HasSubstr("\"code\":403"));
+      EXPECT_THAT(scope.body, HasSubstr("lacks the scope " + c.scope));
+      net::HttpResponse gone = Send("POST", ports_.otlp_http, path, "Api-Token " + revoked);
+      EXPECT_EQ(gone.status, 401);
+      EXPECT_THAT(gone.body, HasSubstr("was revoked"));
+      EXPECT_EQ(PostOtlp(path, "Api-Token " + only[c.scope]), 200);
+      EXPECT_EQ(PostOtlp(path, "Bearer " + only[c.scope]), 200);
+    }
+  }
+  for (size_t i = 0; i < 3; ++i) {
+    const SignalCase& c = kSignals[i];
+    SCOPED_TRACE(c.grpc_method);
+    EXPECT_EQ(CallGrpc(ports_.otlp_grpc, c.grpc_method, ""), grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(CallGrpc(ports_.otlp_grpc, c.grpc_method, "Api-Token " + unknown),
+              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(
+        CallGrpc(ports_.otlp_grpc, c.grpc_method, "Api-Token " + only[kSignals[(i + 1) % 3].scope]),
+        grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(CallGrpc(ports_.otlp_grpc, c.grpc_method, "Api-Token " + revoked),
+              grpc::StatusCode::UNAUTHENTICATED);
+    EXPECT_EQ(CallGrpc(ports_.otlp_grpc, c.grpc_method, "Bearer " + only[c.scope]),
+              grpc::StatusCode::OK);
+  }
+  // Every refusal is counted, by reason, on the API listener's /metrics.
+  std::string metrics = HttpGet(ports_.http, "/metrics").body;
+  EXPECT_THAT(metrics,
+              HasSubstr("astrolabe_auth_rejected_requests_total{authenticator=\"token_auth\","
+                        "reason=\"revoked\"} 9"));
+  EXPECT_THAT(metrics,
+              HasSubstr("astrolabe_auth_rejected_requests_total{authenticator=\"token_auth\","
+                        "reason=\"scope\"} 9"));
+}
+
+TEST_F(ServerTest, TokenCliRoundTrip) {
+  RunResult created = Token({"create", "--name", "ci", "--scopes", "metrics.ingest,logs.ingest"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  const std::string token = TokenIn(created.out);
+  ASSERT_FALSE(token.empty());
+  EXPECT_EQ(created.out, token + "\n");  // stdout is the token alone, for scripts
+  EXPECT_THAT(created.err, HasSubstr("shown only this once"));
+  const std::string id = token.substr(6, 12);
+
+  RunResult list = Token({"list"});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_TRUE(std::regex_search(
+      list.out, std::regex(id + "  ci +[0-9T:-]+Z  active   metrics.ingest,logs.ingest\n")))
+      << list.out;
+  EXPECT_THAT(list.out, Not(HasSubstr(token.substr(19))));
+
+  EXPECT_EQ(Token({"revoke", id}).exit_code, 0);
+  EXPECT_THAT(Token({"list"}).out, HasSubstr("revoked  metrics.ingest,logs.ingest"));
+  RunResult twice = Token({"revoke", id});
+  EXPECT_EQ(twice.exit_code, 1);
+  EXPECT_THAT(twice.err, HasSubstr("already revoked"));
+  RunResult unknown = Token({"revoke", "0123456789ab"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("no token with id \"0123456789ab\""));
+  RunResult bad_scope = Token({"create", "--name", "x", "--scopes", "metrics.write"});
+  EXPECT_EQ(bad_scope.exit_code, 1);
+  EXPECT_THAT(bad_scope.err, HasSubstr("unknown scope \"metrics.write\""));
+  EXPECT_EQ(TokenIn(bad_scope.out), "");
+}
+
+TEST_F(ServerTest, AdminApiCreatesListsAndRevokes) {
+  StartServer();
+  const std::string admin = "Api-Token " + TokenIn(server_.Stdout());
+  const std::string ingest = "Api-Token " + CreateToken("ingest", "metrics.ingest");
+  EXPECT_EQ(Send("GET", ports_.http, "/api/v1/tokens", "").status, 401);
+  EXPECT_EQ(Send("GET", ports_.http, "/api/v1/tokens", ingest).status, 403);
+  net::HttpResponse made = Send("POST", ports_.http, "/api/v1/tokens", admin,
+                                R"({"name":"from-api","scopes":["logs.ingest"]})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string token = TokenIn(made.body);
+  EXPECT_EQ(PostOtlp("/v1/logs", "Api-Token " + token), 200);
+  net::HttpResponse list = Send("GET", ports_.http, "/api/v1/tokens", admin);
+  EXPECT_THAT(list.body, HasSubstr("\"name\":\"from-api\""));
+  EXPECT_THAT(list.body, Not(HasSubstr(token)));
+  EXPECT_EQ(Send("DELETE", ports_.http, "/api/v1/tokens/" + token.substr(6, 12), admin).status,
+            204);
+  // The receivers' authenticator sees a revocation within its one-second reload interval.
+  EXPECT_TRUE(Eventually([&] { return PostOtlp("/v1/logs", "Api-Token " + token) == 401; }));
+}
+
+TEST_F(ServerTest, FlagsOverrideTheConfigFileWhichOverridesTheBuiltIn) {
+  const int from_file = FreePort();
+  const std::string config = WriteTempFile(
+      "server.yaml",
+      "receivers:\n  otlp:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+          std::to_string(from_file) + "\n");
+  // Without --otlp-http, the file's endpoint wins over the built-in one.
+  std::vector<std::string> args = {
+      AstrolabeBinary(), "server",
+      "--data",          data_,
+      "--config",        config,
+      "--auth",          "none",
+      "--http",          "127.0.0.1:" + std::to_string(ports_.http),
+      "--otlp-grpc",     "127.0.0.1:" + std::to_string(ports_.otlp_grpc),
+      "--health",        "127.0.0.1:" + std::to_string(ports_.health)};
+  {
+    Subprocess s;
+    ASSERT_TRUE(s.Start(args));
+    ASSERT_TRUE(Eventually([&] { return HttpGet(ports_.health, "/").status == 200; }))
+        << s.Stderr();
+    EXPECT_EQ(Send("POST", from_file, "/v1/metrics", "").status, 200);
+    s.Signal(SIGTERM);
+    EXPECT_EQ(s.Wait(std::chrono::seconds(30)), 0);
+  }
+  // With it, the flag wins over the file.
+  args.insert(args.end(), {"--otlp-http", "127.0.0.1:" + std::to_string(ports_.otlp_http)});
+  Subprocess s;
+  ASSERT_TRUE(s.Start(args));
+  ASSERT_TRUE(Eventually([&] { return HttpGet(ports_.health, "/").status == 200; })) << s.Stderr();
+  EXPECT_EQ(PostOtlp("/v1/metrics", ""), 200);
+  EXPECT_EQ(HttpGet(from_file, "/").status, 0);  // nothing listens there
+  EXPECT_THAT(s.Stderr(), HasSubstr("--auth none"));
+  s.Signal(SIGTERM);
+  EXPECT_EQ(s.Wait(std::chrono::seconds(30)), 0);
+}
+
+TEST_F(ServerTest, AuthNoneIsRefusedOffLoopback) {
+  RunResult r = RunProcess({AstrolabeBinary(), "server", "--data", data_, "--auth", "none",
+                            "--otlp-http", "0.0.0.0:" + std::to_string(ports_.otlp_http),
+                            "--otlp-grpc", "127.0.0.1:" + std::to_string(ports_.otlp_grpc),
+                            "--http", "127.0.0.1:" + std::to_string(ports_.http), "--health",
+                            "127.0.0.1:" + std::to_string(ports_.health)});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("receivers::otlp::protocols::http: endpoint \"0.0.0.0:" +
+                               std::to_string(ports_.otlp_http) + "\" is not a loopback address"));
+  EXPECT_THAT(r.err, HasSubstr("nothing started"));
+  EXPECT_FALSE(std::filesystem::exists(data_ + "/tokens.json"));
+}
+
+TEST_F(ServerTest, AReceiverWithoutAuthIsRefused) {
+  const std::string config = WriteTempFile(
+      "open.yaml",
+      "receivers:\n  otlp/open:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
+          std::to_string(FreePort()) +
+          "\nservice:\n  pipelines:\n    metrics/open:\n      receivers: [otlp/open]\n"
+          "      exporters: [debug]\n");
+  RunResult r = RunProcess(ServerArgs({"--config", config}));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("receivers::otlp/open::protocols::http: has no auth"));
+}
+
+// The OpenTelemetry JS SDK's OTLP/HTTP exporters (tests/js/otlp_emit.js), configured the
+// usual way — OTEL_EXPORTER_OTLP_HEADERS — reach the server under the platform's path prefix
+// as protobuf and as JSON; without the header they are refused and counted.
+TEST_F(ServerTest, JsSdkExportersAuthenticateWithOtelExporterOtlpHeaders) {
+  ASSERT_TRUE(std::filesystem::exists("node_modules/@opentelemetry/exporter-trace-otlp-proto"))
+      << "tests/node_modules is missing: run scripts/setup (it runs `npm ci` in tests/)";
+  StartServer();
+  const std::string token = TokenIn(server_.Stdout());
+  const std::string base = "http://127.0.0.1:" + std::to_string(ports_.otlp_http) + "/api/v2/otlp";
+  auto emit = [&](const std::string& protocol, const std::vector<std::string>& env) {
+    Subprocess node;
+    EXPECT_TRUE(node.Start({"node", "js/otlp_emit.js", base, protocol}, env));
+    auto code = node.Wait(std::chrono::seconds(60));
+    return std::make_pair(code.value_or(-1), node.Stderr());
+  };
+  auto [proto_code, proto_err] =
+      emit("proto", {"OTEL_EXPORTER_OTLP_HEADERS=Authorization=Api-Token " + token});
+  EXPECT_EQ(proto_code, 0) << proto_err;
+  auto [json_code, json_err] = emit("json", {"OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer " + token});
+  EXPECT_EQ(json_code, 0) << json_err;
+  const std::string accepted = HttpGet(ports_.http, "/metrics").body;
+  EXPECT_THAT(accepted, HasSubstr("otelcol_receiver_accepted_spans_total{receiver=\"otlp\","
+                                  "transport=\"http\"} 4"));
+  EXPECT_THAT(accepted, HasSubstr("otelcol_receiver_accepted_log_records_total{receiver=\"otlp\","
+                                  "transport=\"http\"} 4"));
+  // Without the header the SDK's exporter reports the 401 (otlp_emit.js stops at the first
+  // failed flush) and nothing more is accepted.
+  auto [none_code, none_err] = emit("proto", {});
+  EXPECT_EQ(none_code, 1);
+  EXPECT_THAT(none_err, HasSubstr("Unauthorized"));
+  const std::string refused = HttpGet(ports_.http, "/metrics").body;
+  EXPECT_THAT(refused, HasSubstr("otelcol_receiver_accepted_spans_total{receiver=\"otlp\","
+                                 "transport=\"http\"} 4"));
+  EXPECT_THAT(refused, Not(HasSubstr("reason=\"missing\"} 0")));
+}
+
+}  // namespace
+}  // namespace astrolabe::e2e
