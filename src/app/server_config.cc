@@ -31,15 +31,13 @@ constexpr BuiltinComponent kBuiltins[] = {
     {"extensions", "health_check", "", "{}"},
     {"extensions", "token_auth", "", "{}", /*tokens=*/true},
     {"extensions", "api", "", "{{auth}}"},
-    // TODO(store): the `store` extension owns the tsdb under <data>/tsdb; add
-    //   {"extensions", "store", "", "{}"},
-    // and its kFlagKeys row {Flag::kData, "extensions.store.directory", "/tsdb"}.
+    {"extensions", "store", "", "{}"},  // the tsdb under <data>/tsdb
     {"receivers", "otlp", "metrics,traces,logs", "{protocols: {http: {{auth}}, grpc: {{auth}}}}"},
     // TODO(remote write): {"receivers", "prometheus_remote_write", "metrics", "{{auth}}"},
     {"processors", "batch", "metrics,traces,logs", "{}"},
-    // TODO(store): replace `debug` by the `store` exporter (OTLP metrics → series):
-    //   {"exporters", "store", "metrics,traces,logs", "{}"},
-    {"exporters", "debug", "metrics,traces,logs", "{verbosity: basic}"},
+    {"exporters", "store", "metrics", "{}"},
+    // TODO(spanstore): traces and logs go to the store once it keeps spans.
+    {"exporters", "debug", "traces,logs", "{verbosity: basic}"},
 };
 
 enum class Flag { kData, kHttp, kOtlpHttp, kOtlpGrpc, kHealth };
@@ -59,6 +57,7 @@ constexpr FlagKey kFlagKeys[] = {
     {Flag::kHttp, "extensions.api.endpoint", ""},
     {Flag::kData, "extensions.token_auth.tokens_file", "/tokens.json"},
     {Flag::kData, "extensions.api.tokens_file", "/tokens.json"},
+    {Flag::kData, "extensions.store.directory", ""},
 };
 
 constexpr std::string_view kAuth = "auth: {authenticator: token_auth}";
