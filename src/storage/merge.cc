@@ -101,8 +101,10 @@ class MergedSeries final : public Series {
 
 class MergeSeriesSet final : public SeriesSet {
  public:
-  MergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets, Limit* limit)
-      : sets_(std::move(sets)), valid_(sets_.size(), false) {
+  MergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets, Limit* limit,
+                 std::unique_ptr<Limit> owned = nullptr)
+      : sets_(std::move(sets)), valid_(sets_.size(), false), owned_(std::move(owned)) {
+    if (limit == nullptr) limit = owned_.get();
     merged_.limit_ = limit;
     max_series_ = limit->limits.max_series;
   }
@@ -161,6 +163,7 @@ class MergeSeriesSet final : public SeriesSet {
 
   std::vector<std::unique_ptr<SeriesSet>> sets_;
   std::vector<bool> valid_;
+  std::unique_ptr<Limit> owned_;
   std::vector<size_t> current_;
   MergedSeries merged_;
   size_t max_series_ = 0;
@@ -233,6 +236,13 @@ std::unique_ptr<Querier> NewMergeQuerier(std::vector<std::unique_ptr<Querier>> q
                                          const QueryLimits& limits) {
   if (queriers.size() == 1) return std::move(queriers.front());
   return std::make_unique<MergeQuerier>(std::move(queriers), limits);
+}
+
+std::unique_ptr<SeriesSet> NewMergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets,
+                                             const QueryLimits& limits) {
+  auto limit = std::make_unique<Limit>();
+  limit->limits = limits;
+  return std::make_unique<MergeSeriesSet>(std::move(sets), nullptr, std::move(limit));
 }
 
 std::unique_ptr<SampleIterator> NewMergeSampleIterator(

@@ -28,6 +28,11 @@ namespace astrolabe::storage {
 std::unique_ptr<Querier> NewMergeQuerier(std::vector<std::unique_ptr<Querier>> queriers,
                                          const QueryLimits& limits = {});
 
+// The merge of series sets that are each in label order (what Select does with the sub-sets).
+// `limits` apply to this set alone (max_series merged series, max_samples merged samples).
+std::unique_ptr<SeriesSet> NewMergeSeriesSet(std::vector<std::unique_ptr<SeriesSet>> sets,
+                                             const QueryLimits& limits = {});
+
 // A SampleIterator over the union of `its` by timestamp; on equal timestamps the earlier
 // iterator's sample wins. Takes ownership.
 std::unique_ptr<SampleIterator> NewMergeSampleIterator(

@@ -241,9 +241,11 @@ std::unique_ptr<storage::SeriesSet> NewListSeriesSet(
 class HeadQuerier final : public storage::Querier {
  public:
   HeadQuerier(const Head* head, const storage::QueryLimits& limits)
-      : head_(head), state_(std::make_shared<QueryState>()) {
+      : head_(head), epoch_(head->Pin()), state_(std::make_shared<QueryState>()) {
     state_->limits = limits;
   }
+  // Chunks truncated while this querier lives stay allocated until here.
+  ~HeadQuerier() override { head_->Unpin(epoch_); }
 
   Result<std::unique_ptr<storage::SeriesSet>> Select(std::span<const Matcher> matchers,
                                                      int64_t mint, int64_t maxt,
@@ -336,6 +338,7 @@ class HeadQuerier final : public storage::Querier {
   }
 
   const Head* head_;
+  const uint64_t epoch_;
   std::shared_ptr<QueryState> state_;
 };
 
