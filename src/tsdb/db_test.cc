@@ -280,7 +280,7 @@ TEST(DbTest, CorruptBlockIsMovedAsideAndTheRestServed) {
 
 // The crash test of the store: a forked writer commits batches and reports each acknowledged
 // one on a pipe; it is SIGKILLed at 200 random moments, and after each kill the store must
-// open and hold every acknowledged sample, with its value. Chunk ranges of 1 s (samples are
+// open and hold every acknowledged sample, with its value. Chunk ranges of 250 ms (samples are
 // 1 ms apart) make the writer's background compactor cut a block, truncate the head,
 // checkpoint the WAL and merge blocks every few dozen commits — and right after Open — so
 // kills also land in those. On a slow disk the writer rarely lives long enough to finish a
@@ -288,7 +288,7 @@ TEST(DbTest, CorruptBlockIsMovedAsideAndTheRestServed) {
 TEST(DbCrashTest, EveryAcknowledgedSampleSurvivesKillDashNine) {
   const std::string dir = TempDir();
   DbOptions opts;
-  opts.head.chunk_range_ms = 1000;
+  opts.head.chunk_range_ms = 250;
   opts.compaction_interval_ms = 50;
   std::mt19937 rng(20261122);
   constexpr int kSeries = 4;
