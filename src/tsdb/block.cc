@@ -177,15 +177,15 @@ struct Block::Impl {
         c.min_t = d.Varint();
         uint64_t span = d.Uvarint();
         c.ref = d.Uvarint();
-        if (span > static_cast<uint64_t>(storage::kMaxTime - c.min_t)) return Bad(id);
-        c.max_t = c.min_t + static_cast<int64_t>(span);
+        if (span > Room(c.min_t)) return Bad(id);
+        c.max_t = static_cast<int64_t>(static_cast<uint64_t>(c.min_t) + span);
       } else {
         const ChunkMeta& p = chunks->back();
         uint64_t gap = d.Uvarint(), span = d.Uvarint(), dref = d.Uvarint();
-        if (gap == 0 || gap > static_cast<uint64_t>(storage::kMaxTime - p.max_t)) return Bad(id);
-        c.min_t = p.max_t + static_cast<int64_t>(gap);
-        if (span > static_cast<uint64_t>(storage::kMaxTime - c.min_t)) return Bad(id);
-        c.max_t = c.min_t + static_cast<int64_t>(span);
+        if (gap == 0 || gap > Room(p.max_t)) return Bad(id);
+        c.min_t = static_cast<int64_t>(static_cast<uint64_t>(p.max_t) + gap);
+        if (span > Room(c.min_t)) return Bad(id);
+        c.max_t = static_cast<int64_t>(static_cast<uint64_t>(c.min_t) + span);
         if (dref == 0 || dref > UINT64_MAX - p.ref) return Bad(id);
         c.ref = p.ref + dref;
       }
@@ -193,6 +193,10 @@ struct Block::Impl {
       chunks->push_back(c);
     }
     return Status::Ok();
+  }
+  // kMaxTime - t as an unsigned distance (no signed overflow for negative t).
+  static uint64_t Room(int64_t t) {
+    return static_cast<uint64_t>(storage::kMaxTime) - static_cast<uint64_t>(t);
   }
   Status Bad(uint64_t id) const { return IndexError(series_base + id, "bad chunk meta in series"); }
 

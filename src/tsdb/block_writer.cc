@@ -129,6 +129,9 @@ class ChunkWriter {
   std::unique_ptr<FileWriter> file_;
 };
 
+// b ≤ a: their distance, which may exceed INT64_MAX.
+uint64_t Distance(int64_t a, int64_t b) { return static_cast<uint64_t>(a) - static_cast<uint64_t>(b); }
+
 void AppendSection(std::string* out, const std::string& body) {
   PutU32(out, static_cast<uint32_t>(body.size()));
   out->append(body);
@@ -173,12 +176,12 @@ std::string BuildIndex(const std::vector<SeriesEntry>& series) {
       const ChunkMeta& c = s.chunks[i];
       if (i == 0) {
         PutVarint(&series_body, c.min_t);
-        PutUvarint(&series_body, static_cast<uint64_t>(c.max_t - c.min_t));
+        PutUvarint(&series_body, Distance(c.max_t, c.min_t));
         PutUvarint(&series_body, c.ref);
       } else {
         const ChunkMeta& p = s.chunks[i - 1];
-        PutUvarint(&series_body, static_cast<uint64_t>(c.min_t - p.max_t));
-        PutUvarint(&series_body, static_cast<uint64_t>(c.max_t - c.min_t));
+        PutUvarint(&series_body, Distance(c.min_t, p.max_t));
+        PutUvarint(&series_body, Distance(c.max_t, c.min_t));
         PutUvarint(&series_body, c.ref - p.ref);
       }
     }
