@@ -23,7 +23,8 @@ NodeFleet::NodeFleet(NodeOptions options) : options_(options), rng_(options.seed
     double busy = 0.3 + 0.6 * u(rng_);
     for (int c = 0; c < 8; ++c) {
       for (int m = 0; m < 8; ++m) {
-        double share = m == 2 ? 1 - busy : mode_share[m] * busy / 0.38;
+        // steal and nice stay at zero on most hosts.
+        double share = m == 2 ? 1 - busy : (m == 6 || m == 7) ? 0 : mode_share[m] * busy / 0.38;
         Add(L("node_cpu_seconds_total", {{"cpu", std::to_string(c)}, {"mode", modes[m]}}),
             Kind::kCpu, std::floor(1e6 * u(rng_)) / 100, 15 * share);
       }
@@ -36,7 +37,7 @@ NodeFleet::NodeFleet(NodeOptions options) : options_(options), rng_(options.seed
     const char* mounts[] = {"/", "/var", "/boot"};
     for (const char* mp : mounts) {
       std::vector<std::pair<std::string, std::string>> fl = {{"device", "/dev/sda1"}, {"fstype", "ext4"}, {"mountpoint", mp}};
-      Add(L("node_filesystem_avail_bytes", fl), Kind::kPageGauge, 4096.0 * std::floor(2e7 * u(rng_)), 50);
+      Add(L("node_filesystem_avail_bytes", fl), Kind::kSlowPageGauge, 4096.0 * std::floor(2e7 * u(rng_)), 50);
       Add(L("node_filesystem_size_bytes", fl), Kind::kConst, 4096.0 * 3e7, 0);
       Add(L("node_filesystem_files", fl), Kind::kConst, 6553600, 0);
       Add(L("node_filesystem_files_free", fl), Kind::kSmallGauge, 6e6, 3);
@@ -95,6 +96,9 @@ void NodeFleet::Step(std::vector<storage::Sample>& out) {
         break;
       case Kind::kPageGauge:
         s.value = std::max(0.0, s.value + 4096.0 * std::round(s.rate * n(rng_)));
+        break;
+      case Kind::kSlowPageGauge:  // log files growing: a change in one scrape out of five
+        if (u(rng_) < 0.2) s.value = std::max(0.0, s.value - 4096.0 * std::round(s.rate * u(rng_)));
         break;
       case Kind::kConst:
         break;

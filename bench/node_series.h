@@ -3,7 +3,8 @@
 // shapes that dominate a real node_exporter scrape, with values that move the way real ones do.
 //
 // Per host (instance, job="node"), 134 series:
-//   node_cpu_seconds_total{cpu,mode}   8 CPUs × 8 modes, counters in 1/100 s steps (USER_HZ)
+//   node_cpu_seconds_total{cpu,mode}   8 CPUs × 8 modes, counters in 1/100 s steps (USER_HZ);
+//                                      steal and nice stay 0
 //   node_memory_*_bytes                10 gauges, page-granular (4 KiB multiples), slow drift
 //   node_filesystem_{avail,size,files,files_free}_bytes  × 3 mountpoints
 //   node_network_{receive,transmit}_{bytes,packets,errs,drop}_total × 2 devices
@@ -40,7 +41,7 @@ class NodeFleet {
   void Step(std::vector<storage::Sample>& out);
 
  private:
-  enum class Kind : uint8_t { kCpu, kPageGauge, kConst, kCounterInt, kCounterMs, kLoad, kSmallGauge, kTime, kNoise };
+  enum class Kind : uint8_t { kCpu, kPageGauge, kSlowPageGauge, kConst, kCounterInt, kCounterMs, kLoad, kSmallGauge, kTime, kNoise };
   struct S {
     Kind kind;
     double value;

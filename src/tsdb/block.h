@@ -58,7 +58,7 @@ Result<BlockMeta> DecodeBlockMeta(std::string_view json);
 struct BlockWriteOptions {
   // Samples are re-encoded into chunks of at most this many samples / bytes. Longer chunks than
   // the head's amortise each chunk's header, first value and index entry.
-  uint32_t samples_per_chunk = 240;
+  uint32_t samples_per_chunk = 480;
   uint32_t max_chunk_bytes = 4096;
   uint64_t segment_size = 512ull << 20;  // chunk segment files are cut at this size
 };

@@ -420,9 +420,17 @@ Status Db::CompactHead() {
   for (;;) {
     int64_t lo = head_->min_time(), hi = head_->max_time();
     if (lo > hi || SatSub(hi, lo) <= range + range / 2) return Status::Ok();
+    // After a truncation min_time() is the truncation point; the data may start much later
+    // (a gap in ingestion). The block then spans from the truncation point to the end of the
+    // range holding the oldest sample: one block for the gap instead of one empty pass per
+    // range, and nothing committed in the gap meanwhile can fall between two blocks.
+    const int64_t oldest = std::max(lo, head_->OldestSampleTime());
+    if (oldest > hi || SatSub(hi, oldest) <= range + range / 2) return Status::Ok();
     const int64_t mint = FloorDiv(lo, range) * range;
     int64_t maxt;
-    if (__builtin_add_overflow(mint, range, &maxt)) return Status::Ok();
+    if (__builtin_add_overflow(FloorDiv(oldest, range) * range, range, &maxt)) {
+      return Status::Ok();
+    }
     // From here on the head refuses samples below maxt, so the snapshot below is final.
     head_->SetMinValidTime(maxt);
     BlockMeta written;

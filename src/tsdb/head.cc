@@ -424,6 +424,19 @@ bool Head::HasSampleIn(storage::SeriesRef ref, int64_t mint, int64_t maxt) const
 
 bool Head::HasSeries(storage::SeriesRef ref) const { return GetByRef(ref) != nullptr; }
 
+int64_t Head::OldestSampleTime() const {
+  int64_t oldest = storage::kMaxTime;
+  for (uint64_t ref : postings_.All()) {
+    MemSeries* s = GetByRef(ref);
+    if (s == nullptr) continue;
+    std::lock_guard lock(s->mu);
+    if (!s->chunks.empty()) oldest = std::min(oldest, s->chunks.front().min_t);
+    if (s->head.count() > 0) oldest = std::min(oldest, s->head.first_t());
+    if (s->ooo && !s->ooo->empty()) oldest = std::min(oldest, s->ooo->front().t);
+  }
+  return oldest;
+}
+
 uint64_t Head::Pin() const {
   std::lock_guard lock(reclaimer_->mu);
   ++reclaimer_->pins[reclaimer_->epoch];

@@ -133,6 +133,9 @@ class Head final : public storage::Storage {
   // The labels of series `ref` (empty when unknown).
   storage::Labels LabelsOf(storage::SeriesRef ref) const;
   bool HasSeries(storage::SeriesRef ref) const;
+  // The oldest sample the head holds (a scan of every series); kMaxTime when none. min_time()
+  // may be lower: Truncate sets it to the truncation point even when the data start later.
+  int64_t OldestSampleTime() const;
 
   // ---- truncation (the range below `mint` now lives in a block) ----
   // Appends older than this fail with "out of bounds"; never lowered.
