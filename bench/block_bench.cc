@@ -127,17 +127,18 @@ int main(int argc, char** argv) {
   std::printf("shape %s: %zu series, %d h, %llu samples appended (%.2f M samples/s appending)\n",
               shape.c_str(), n, hours, static_cast<unsigned long long>(samples_total),
               static_cast<double>(samples_total) / append_s / 1e6);
-  std::printf("2h blocks: %zu, %llu samples, %.3f B/sample on disk (index %.3f, chunks+meta %.3f), "
-              "written in %.1f s\n",
-              blocks.size(), static_cast<unsigned long long>(block_samples),
-              static_cast<double>(block_bytes) / static_cast<double>(block_samples),
-              static_cast<double>(index_bytes) / static_cast<double>(block_samples),
-              static_cast<double>(block_bytes - index_bytes) / static_cast<double>(block_samples),
-              write_s);
-  std::printf("head after truncation: %zu series, %.0f B heap per active series (holds %.1f h of "
-              "samples)\n",
-              hs.num_series, static_cast<double>(heap1 - heap0) / static_cast<double>(hs.num_series),
-              static_cast<double>(hs.max_time - hs.min_time) / 3.6e6);
+  std::printf(
+      "2h blocks: %zu, %llu samples, %.3f B/sample on disk (index %.3f, chunks+meta %.3f), "
+      "written in %.1f s\n",
+      blocks.size(), static_cast<unsigned long long>(block_samples),
+      static_cast<double>(block_bytes) / static_cast<double>(block_samples),
+      static_cast<double>(index_bytes) / static_cast<double>(block_samples),
+      static_cast<double>(block_bytes - index_bytes) / static_cast<double>(block_samples), write_s);
+  std::printf(
+      "head after truncation: %zu series, %.0f B heap per active series (holds %.1f h of "
+      "samples)\n",
+      hs.num_series, static_cast<double>(heap1 - heap0) / static_cast<double>(hs.num_series),
+      static_cast<double>(hs.max_time - hs.min_time) / 3.6e6);
 
   // Merge every 2 h block into one, as level compaction does.
   std::vector<std::shared_ptr<tsdb::Block>> opened;
@@ -161,14 +162,15 @@ int main(int argc, char** argv) {
   double merge_s = Seconds(t0);
   const std::string mdir = base + "/" + merged->id;
   uint64_t mbytes = DirBytes(mdir), mindex = FileBytes(mdir + "/index");
-  std::printf("merged %lld h block: %llu samples, %.3f B/sample on disk (index %.3f, chunks+meta "
-              "%.3f), merged in %.1f s\n",
-              static_cast<long long>((maxt - mint) / 3600000),
-              static_cast<unsigned long long>(merged->stats.num_samples),
-              static_cast<double>(mbytes) / static_cast<double>(merged->stats.num_samples),
-              static_cast<double>(mindex) / static_cast<double>(merged->stats.num_samples),
-              static_cast<double>(mbytes - mindex) / static_cast<double>(merged->stats.num_samples),
-              merge_s);
+  std::printf(
+      "merged %lld h block: %llu samples, %.3f B/sample on disk (index %.3f, chunks+meta "
+      "%.3f), merged in %.1f s\n",
+      static_cast<long long>((maxt - mint) / 3600000),
+      static_cast<unsigned long long>(merged->stats.num_samples),
+      static_cast<double>(mbytes) / static_cast<double>(merged->stats.num_samples),
+      static_cast<double>(mindex) / static_cast<double>(merged->stats.num_samples),
+      static_cast<double>(mbytes - mindex) / static_cast<double>(merged->stats.num_samples),
+      merge_s);
 
   // Select latency over the merged block.
   auto block = *tsdb::Block::Open(mdir);

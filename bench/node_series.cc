@@ -9,14 +9,13 @@ NodeFleet::NodeFleet(NodeOptions options) : options_(options), rng_(options.seed
   std::uniform_real_distribution<double> u(0, 1);
   const char* modes[] = {"user", "system", "idle", "iowait", "irq", "softirq", "steal", "nice"};
   const double mode_share[] = {0.25, 0.08, 0.62, 0.02, 0.005, 0.01, 0.005, 0.01};
-  const char* mem[] = {"MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached",
-                       "SwapTotal", "SwapFree", "Active", "Inactive", "Dirty"};
+  const char* mem[] = {"MemTotal",  "MemFree",  "MemAvailable", "Buffers",  "Cached",
+                       "SwapTotal", "SwapFree", "Active",       "Inactive", "Dirty"};
   for (int h = 0; h < options_.hosts; ++h) {
     std::string inst = "10.0." + std::to_string(h / 250) + "." + std::to_string(h % 250) + ":9100";
     auto L = [&](std::string name, std::vector<std::pair<std::string, std::string>> extra = {}) {
-      std::vector<std::pair<std::string, std::string>> l = {{"__name__", std::move(name)},
-                                                            {"instance", inst},
-                                                            {"job", "node"}};
+      std::vector<std::pair<std::string, std::string>> l = {
+          {"__name__", std::move(name)}, {"instance", inst}, {"job", "node"}};
       l.insert(l.end(), extra.begin(), extra.end());
       return l;
     };
@@ -31,13 +30,16 @@ NodeFleet::NodeFleet(NodeOptions options) : options_(options), rng_(options.seed
     }
     for (int i = 0; i < 10; ++i) {
       bool fixed = i == 0 || i == 5;
-      Add(L(std::string("node_memory_") + mem[i] + "_bytes"), fixed ? Kind::kConst : Kind::kPageGauge,
-          4096.0 * std::floor(4e6 * u(rng_)), fixed ? 0 : 2000);
+      Add(L(std::string("node_memory_") + mem[i] + "_bytes"),
+          fixed ? Kind::kConst : Kind::kPageGauge, 4096.0 * std::floor(4e6 * u(rng_)),
+          fixed ? 0 : 2000);
     }
     const char* mounts[] = {"/", "/var", "/boot"};
     for (const char* mp : mounts) {
-      std::vector<std::pair<std::string, std::string>> fl = {{"device", "/dev/sda1"}, {"fstype", "ext4"}, {"mountpoint", mp}};
-      Add(L("node_filesystem_avail_bytes", fl), Kind::kSlowPageGauge, 4096.0 * std::floor(2e7 * u(rng_)), 50);
+      std::vector<std::pair<std::string, std::string>> fl = {
+          {"device", "/dev/sda1"}, {"fstype", "ext4"}, {"mountpoint", mp}};
+      Add(L("node_filesystem_avail_bytes", fl), Kind::kSlowPageGauge,
+          4096.0 * std::floor(2e7 * u(rng_)), 50);
       Add(L("node_filesystem_size_bytes", fl), Kind::kConst, 4096.0 * 3e7, 0);
       Add(L("node_filesystem_files", fl), Kind::kConst, 6553600, 0);
       Add(L("node_filesystem_files_free", fl), Kind::kSmallGauge, 6e6, 3);
@@ -46,8 +48,10 @@ NodeFleet::NodeFleet(NodeOptions options) : options_(options), rng_(options.seed
       double scale = dev[0] == 'e' ? 1 : 0.1;
       for (const char* dir : {"receive", "transmit"}) {
         std::vector<std::pair<std::string, std::string>> d = {{"device", dev}};
-        Add(L(std::string("node_network_") + dir + "_bytes_total", d), Kind::kCounterInt, 1e9 * u(rng_), 3e6 * scale);
-        Add(L(std::string("node_network_") + dir + "_packets_total", d), Kind::kCounterInt, 1e7 * u(rng_), 4e3 * scale);
+        Add(L(std::string("node_network_") + dir + "_bytes_total", d), Kind::kCounterInt,
+            1e9 * u(rng_), 3e6 * scale);
+        Add(L(std::string("node_network_") + dir + "_packets_total", d), Kind::kCounterInt,
+            1e7 * u(rng_), 4e3 * scale);
         Add(L(std::string("node_network_") + dir + "_errs_total", d), Kind::kCounterInt, 0, 0.001);
         Add(L(std::string("node_network_") + dir + "_drop_total", d), Kind::kCounterInt, 10, 0.01);
       }
@@ -56,13 +60,16 @@ NodeFleet::NodeFleet(NodeOptions options) : options_(options), rng_(options.seed
       std::vector<std::pair<std::string, std::string>> d = {{"device", dev}};
       Add(L("node_disk_reads_completed_total", d), Kind::kCounterInt, 1e6 * u(rng_), 20);
       Add(L("node_disk_writes_completed_total", d), Kind::kCounterInt, 1e6 * u(rng_), 120);
-      Add(L("node_disk_read_bytes_total", d), Kind::kCounterInt, 4096 * std::floor(1e6 * u(rng_)), 4096 * 200);
-      Add(L("node_disk_written_bytes_total", d), Kind::kCounterInt, 4096 * std::floor(1e6 * u(rng_)), 4096 * 900);
+      Add(L("node_disk_read_bytes_total", d), Kind::kCounterInt, 4096 * std::floor(1e6 * u(rng_)),
+          4096 * 200);
+      Add(L("node_disk_written_bytes_total", d), Kind::kCounterInt,
+          4096 * std::floor(1e6 * u(rng_)), 4096 * 900);
       Add(L("node_disk_io_time_seconds_total", d), Kind::kCounterMs, 1e4 * u(rng_), 0.6);
       Add(L("node_disk_read_time_seconds_total", d), Kind::kCounterMs, 1e4 * u(rng_), 0.2);
       Add(L("node_disk_write_time_seconds_total", d), Kind::kCounterMs, 1e4 * u(rng_), 1.1);
     }
-    for (const char* l : {"node_load1", "node_load5", "node_load15"}) Add(L(l), Kind::kLoad, 8 * busy, 0.3);
+    for (const char* l : {"node_load1", "node_load5", "node_load15"})
+      Add(L(l), Kind::kLoad, 8 * busy, 0.3);
     Add(L("node_procs_running"), Kind::kSmallGauge, 3, 1);
     Add(L("node_procs_blocked"), Kind::kSmallGauge, 0, 0.3);
     Add(L("node_context_switches_total"), Kind::kCounterInt, 1e9 * u(rng_), 6e4);
@@ -116,7 +123,8 @@ void NodeFleet::Step(std::vector<storage::Sample>& out) {
         s.value = std::round(std::max(0.0, s.value + s.rate * n(rng_) * 0.3) * 100) / 100;
         break;
       case Kind::kSmallGauge:
-        if (s.rate > 0 && u(rng_) < 0.5) s.value = std::max(0.0, s.value + std::round(s.rate * n(rng_)));
+        if (s.rate > 0 && u(rng_) < 0.5)
+          s.value = std::max(0.0, s.value + std::round(s.rate * n(rng_)));
         break;
       case Kind::kTime:
         s.value = static_cast<double>(t + static_cast<int64_t>(u(rng_) * 3)) / 1000.0;

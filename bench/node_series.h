@@ -41,7 +41,18 @@ class NodeFleet {
   void Step(std::vector<storage::Sample>& out);
 
  private:
-  enum class Kind : uint8_t { kCpu, kPageGauge, kSlowPageGauge, kConst, kCounterInt, kCounterMs, kLoad, kSmallGauge, kTime, kNoise };
+  enum class Kind : uint8_t {
+    kCpu,
+    kPageGauge,
+    kSlowPageGauge,
+    kConst,
+    kCounterInt,
+    kCounterMs,
+    kLoad,
+    kSmallGauge,
+    kTime,
+    kNoise
+  };
   struct S {
     Kind kind;
     double value;

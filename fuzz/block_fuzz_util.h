@@ -23,9 +23,9 @@ namespace fs = std::filesystem;
 using namespace astrolabe;
 
 struct RealBlock {
-  std::string dir;    // the pristine block
+  std::string dir;  // the pristine block
   std::string index, meta, chunks;
-  std::string work;   // where inputs are assembled
+  std::string work;  // where inputs are assembled
 };
 
 inline std::string Slurp(const std::string& path) {
@@ -43,17 +43,18 @@ inline const RealBlock& Real() {
   static const RealBlock* real = [] {
     auto* rp = new RealBlock();
     RealBlock& r = *rp;
-    std::string base = (fs::exists("/dev/shm") ? std::string("/dev/shm") : fs::temp_directory_path().string()) +
-                       "/astrolabe-blockfuzz-" + std::to_string(getpid());
+    std::string base =
+        (fs::exists("/dev/shm") ? std::string("/dev/shm") : fs::temp_directory_path().string()) +
+        "/astrolabe-blockfuzz-" + std::to_string(getpid());
     fs::remove_all(base);
     fs::create_directories(base);
     tsdb::Head head;
     auto app = head.NewAppender();
     for (int i = 0; i < 12; ++i) {
-      storage::Labels l = storage::Labels::FromPairs(
-          {{"__name__", i % 2 ? "requests_total" : "kv_cache_usage"},
-           {"model", "m" + std::to_string(i % 3)},
-           {"pod", "p" + std::to_string(i)}});
+      storage::Labels l =
+          storage::Labels::FromPairs({{"__name__", i % 2 ? "requests_total" : "kv_cache_usage"},
+                                      {"model", "m" + std::to_string(i % 3)},
+                                      {"pod", "p" + std::to_string(i)}});
       for (int64_t t = 0; t < 40 * 15'000; t += 15'000) {
         (void)app->Append(l, t, i % 2 ? double(t / 1000 * (i + 1)) : 0.25 * double(t % 7 + i));
       }
@@ -90,7 +91,8 @@ inline const RealBlock& Real() {
 inline void Exercise() {
   auto block = tsdb::Block::Open(Real().work);
   if (!block.ok()) {
-    if (block.status().code() != StatusCode::kDataLoss && block.status().code() != StatusCode::kNotFound) {
+    if (block.status().code() != StatusCode::kDataLoss &&
+        block.status().code() != StatusCode::kNotFound) {
       std::abort();
     }
     return;

@@ -66,9 +66,9 @@ class MergeSampleIterator final : public SampleIterator {
     if (best < 0) return false;
     if (limit_ != nullptr && limit_->limits.max_samples != 0 &&
         ++limit_->samples > limit_->limits.max_samples) {
-      err_ = ResourceExhausted("sample limit: the query would read more than " +
-                               std::to_string(limit_->limits.max_samples) +
-                               " samples (max_samples)");
+      err_ =
+          ResourceExhausted("sample limit: the query would read more than " +
+                            std::to_string(limit_->limits.max_samples) + " samples (max_samples)");
       return false;
     }
     have_ = true;

@@ -45,12 +45,11 @@ class FixedQuerier final : public Querier {
     }
     return std::unique_ptr<SeriesSet>(std::move(set));
   }
-  Result<std::vector<std::string>> LabelNames(std::span<const Matcher>, int64_t,
-                                              int64_t) override {
+  Result<std::vector<std::string>> LabelNames(std::span<const Matcher>, int64_t, int64_t) override {
     return std::vector<std::string>{"__name__", data_.begin()->first};
   }
-  Result<std::vector<std::string>> LabelValues(std::string_view, std::span<const Matcher>,
-                                               int64_t, int64_t) override {
+  Result<std::vector<std::string>> LabelValues(std::string_view, std::span<const Matcher>, int64_t,
+                                               int64_t) override {
     std::vector<std::string> out;
     for (auto& [n, s] : data_) out.push_back(n);
     return out;
@@ -68,8 +67,7 @@ TEST(MergeQuerierTest, MergesSeriesDedupsSamplesFirstWins) {
       std::map<std::string, std::vector<Sample>>{{"a", {{1, 1}, {3, 3}}}, {"c", {{5, 5}}}},
       std::vector<FamilyMetadata>{{"a", {MetricType::kCounter, "", "first"}}}));
   qs.push_back(std::make_unique<FixedQuerier>(
-      std::map<std::string, std::vector<Sample>>{{"a", {{2, 2}, {3, 30}, {4, 4}}},
-                                                 {"b", {{1, 1}}}},
+      std::map<std::string, std::vector<Sample>>{{"a", {{2, 2}, {3, 30}, {4, 4}}}, {"b", {{1, 1}}}},
       std::vector<FamilyMetadata>{{"a", {MetricType::kGauge, "", "second"}},
                                   {"b", {MetricType::kGauge, "", "b"}}}));
   auto q = NewMergeQuerier(std::move(qs));

@@ -52,7 +52,8 @@ struct Block::Impl {
   }
 
   Result<Postings> ReadPostings(uint64_t off) const {
-    if (off >= postings_size) return IndexError(postings_base + off, "postings offset out of range");
+    if (off >= postings_size)
+      return IndexError(postings_base + off, "postings offset out of range");
     Decoder d(postings + off, postings + postings_size);
     uint64_t n = d.Uvarint();
     if (!d.ok() || n > d.remaining()) return IndexError(postings_base + off, "bad postings list");
@@ -251,7 +252,8 @@ Result<std::shared_ptr<Block>> Block::Open(const std::string& dir) {
   impl->dir = dir;
   {
     ASSIGN_OR_RETURN(MappedFile meta, MappedFile::Open(dir + "/meta.json"));
-    if (meta.data().size() > (1u << 20)) return DataLoss("tsdb block: " + dir + "/meta.json too big");
+    if (meta.data().size() > (1u << 20))
+      return DataLoss("tsdb block: " + dir + "/meta.json too big");
     Result<BlockMeta> m = DecodeBlockMeta(meta.data());
     if (!m.ok()) return DataLoss("tsdb block: " + dir + "/" + m.status().message());
     b->meta_ = std::move(*m);

@@ -41,9 +41,7 @@ inline void PutVarint(std::string* out, int64_t v) {
 inline uint32_t GetU32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
-inline uint64_t GetU64(const uint8_t* p) {
-  return (uint64_t{GetU32(p)} << 32) | GetU32(p + 4);
-}
+inline uint64_t GetU64(const uint8_t* p) { return (uint64_t{GetU32(p)} << 32) | GetU32(p + 4); }
 
 // Bounds-checked reading of varints; after any overrun ok() stays false.
 class Decoder {

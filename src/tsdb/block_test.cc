@@ -123,8 +123,9 @@ TEST(BlockMetaTest, RoundTripAndStrictness) {
   EXPECT_EQ(back->parents, m.parents);
   EXPECT_TRUE(IsBlockId(m.id));
   EXPECT_LT(NewBlockId().substr(0, 10), "2");  // time prefix: sortable, decades of room
-  for (std::string bad : {std::string("{"), std::string("[]"), std::string("{\"version\": 2}"),
-                          EncodeBlockMeta(m).replace(EncodeBlockMeta(m).find("7200000"), 7, "-9")}) {
+  for (std::string bad :
+       {std::string("{"), std::string("[]"), std::string("{\"version\": 2}"),
+        EncodeBlockMeta(m).replace(EncodeBlockMeta(m).find("7200000"), 7, "-9")}) {
     auto r = DecodeBlockMeta(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.status().code(), StatusCode::kDataLoss);
@@ -154,17 +155,19 @@ TEST_F(BlockTest, AnswersLikeTheHead) {
       {Matcher::MustMake(MatchType::kRegexMatch, "pod", "p[0-9]"),
        Matcher::MustMake(MatchType::kEqual, "__name__", "latency_seconds")},
   };
-  std::vector<std::pair<int64_t, int64_t>> ranges = {
-      {0, kMaxt - 1}, {-100, 5000}, {3600 * 1000 + 1, 3600 * 1000 + 9999}, {7000000, 1 << 30},
-      {kMaxt, 1 << 30}};
+  std::vector<std::pair<int64_t, int64_t>> ranges = {{0, kMaxt - 1},
+                                                     {-100, 5000},
+                                                     {3600 * 1000 + 1, 3600 * 1000 + 9999},
+                                                     {7000000, 1 << 30},
+                                                     {kMaxt, 1 << 30}};
   for (const auto& m : cases) {
     for (auto [mint, maxt] : ranges) {
       // The head holds 4 h; the block only the first 2 h.
       int64_t hmax = std::min<int64_t>(maxt, kMaxt - 1);
       SCOPED_TRACE(std::to_string(mint) + ".." + std::to_string(maxt));
-      ExpectSame(SelectAll(*bq, m, mint, maxt),
-                 hmax < mint ? std::vector<storage::MaterializedSeries>{}
-                             : SelectAll(*hq, m, mint, hmax));
+      ExpectSame(SelectAll(*bq, m, mint, maxt), hmax < mint
+                                                    ? std::vector<storage::MaterializedSeries>{}
+                                                    : SelectAll(*hq, m, mint, hmax));
       if (hmax < mint) continue;
       auto bn = bq->LabelNames(m, mint, maxt);
       auto hn = hq->LabelNames(m, mint, hmax);

@@ -130,7 +130,9 @@ class ChunkWriter {
 };
 
 // b ≤ a: their distance, which may exceed INT64_MAX.
-uint64_t Distance(int64_t a, int64_t b) { return static_cast<uint64_t>(a) - static_cast<uint64_t>(b); }
+uint64_t Distance(int64_t a, int64_t b) {
+  return static_cast<uint64_t>(a) - static_cast<uint64_t>(b);
+}
 
 void AppendSection(std::string* out, const std::string& body) {
   PutU32(out, static_cast<uint32_t>(body.size()));

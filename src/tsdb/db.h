@@ -86,7 +86,7 @@ struct OpenStats {
   uint64_t unknown_refs = 0;      // samples whose series record is missing
   uint64_t metadata = 0;
   uint64_t blocks = 0;
-  uint64_t corrupt_blocks = 0;  // moved to dir/corrupt/
+  uint64_t corrupt_blocks = 0;   // moved to dir/corrupt/
   uint64_t replaced_blocks = 0;  // left behind by an interrupted compaction, deleted
 };
 
@@ -147,8 +147,8 @@ class Db final : public storage::Storage {
 
   std::mutex bg_mu_;
   std::condition_variable bg_cv_;
-  bool bg_stop_ = false;   // GUARDED_BY(bg_mu_)
-  bool bg_wake_ = false;   // GUARDED_BY(bg_mu_)
+  bool bg_stop_ = false;  // GUARDED_BY(bg_mu_)
+  bool bg_wake_ = false;  // GUARDED_BY(bg_mu_)
   std::atomic<bool> wake_pending_{false};
   std::thread bg_;
   bool closed_ = false;

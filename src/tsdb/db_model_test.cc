@@ -69,8 +69,8 @@ void RunSeed(uint64_t seed) {
         bool ok_expected = t >= db->head().min_valid_time() && t > last;
         auto r = app->Append(SeriesLabels(s), t, v);
         ASSERT_EQ(r.ok(), ok_expected)
-            << "step " << step << " series " << s << " t " << t << " last " << last
-            << " min_valid " << db->head().min_valid_time() << ": " << r.status().ToString();
+            << "step " << step << " series " << s << " t " << t << " last " << last << " min_valid "
+            << db->head().min_valid_time() << ": " << r.status().ToString();
         if (r.ok()) pending[s][t] = v;
       }
       if (pick(5) == 0) {
@@ -98,7 +98,8 @@ void RunSeed(uint64_t seed) {
           break;
         case 1: {
           int m = pick(4);
-          matchers.push_back(Matcher::MustMake(MatchType::kEqual, "model", "m" + std::to_string(m)));
+          matchers.push_back(
+              Matcher::MustMake(MatchType::kEqual, "model", "m" + std::to_string(m)));
           want = [m](int s) { return s % 4 == m; };
           break;
         }
@@ -140,7 +141,8 @@ void RunSeed(uint64_t seed) {
         ASSERT_EQ(g.samples.size(), e->second.size()) << "step " << step << " " << e->first;
         for (size_t i = 0; i < g.samples.size(); ++i) {
           ASSERT_EQ(g.samples[i].t, e->second[i].t);
-          ASSERT_EQ(std::bit_cast<uint64_t>(g.samples[i].v), std::bit_cast<uint64_t>(e->second[i].v));
+          ASSERT_EQ(std::bit_cast<uint64_t>(g.samples[i].v),
+                    std::bit_cast<uint64_t>(e->second[i].v));
         }
       }
       auto values = q->LabelValues("pod", matchers, mint, maxt);

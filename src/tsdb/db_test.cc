@@ -57,7 +57,9 @@ TEST(DbTest, ReopenReplaysEverythingCommitted) {
           ASSERT_TRUE(app->Append(Series(i), t, double(t) / 1000 + i).ok());
         }
       }
-      ASSERT_TRUE(app->UpdateMetadata("prompt_tokens", {storage::MetricType::kCounter, "", "Prompt tokens"}).ok());
+      ASSERT_TRUE(
+          app->UpdateMetadata("prompt_tokens", {storage::MetricType::kCounter, "", "Prompt tokens"})
+              .ok());
       ASSERT_TRUE(app->Commit().ok());
     }
     auto rolled_back = (*db)->NewAppender();
@@ -95,14 +97,16 @@ TEST(DbTest, ReopenReplaysEverythingCommitted) {
 constexpr int64_t kHour = 3600 * 1000;
 
 storage::Labels Gauge(int i) {
-  return storage::Labels::FromPairs({{"__name__", "kv_cache_usage"}, {"pod", "p" + std::to_string(i)}});
+  return storage::Labels::FromPairs(
+      {{"__name__", "kv_cache_usage"}, {"pod", "p" + std::to_string(i)}});
 }
 
 // Appends `series` gauges every 10 s over [from, to), one commit per timestamp.
 void Fill(Db& db, int series, int64_t from, int64_t to) {
   for (int64_t t = from; t < to; t += 10'000) {
     auto app = db.NewAppender();
-    for (int i = 0; i < series; ++i) ASSERT_TRUE(app->Append(Gauge(i), t, double(t / 1000 + i)).ok());
+    for (int i = 0; i < series; ++i)
+      ASSERT_TRUE(app->Append(Gauge(i), t, double(t / 1000 + i)).ok());
     ASSERT_TRUE(app->Commit().ok());
   }
 }
@@ -146,7 +150,8 @@ TEST(DbTest, CompactionCutsBlocksTruncatesHeadAndCheckpointsWal) {
     Fill(**db, 20, 0, 4 * kHour);
     ASSERT_TRUE((*db)->Compact().ok());
     auto blocks = (*db)->blocks();
-    // The head spans 4 h with 1 h ranges: [0,1h), [1h,2h), [2h,3h) become blocks; the last 1 h stays.
+    // The head spans 4 h with 1 h ranges: [0,1h), [1h,2h), [2h,3h) become blocks; the last 1 h
+    // stays.
     ASSERT_EQ(blocks.size(), 3u);
     EXPECT_EQ(blocks[0].min_time, 0);
     EXPECT_EQ(blocks[0].max_time, kHour);
@@ -171,7 +176,8 @@ TEST(DbTest, CompactionCutsBlocksTruncatesHeadAndCheckpointsWal) {
   auto db = Db::Open(dir, SmallBlocks());
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   EXPECT_EQ((*db)->open_stats().blocks, 3u);
-  EXPECT_LE((*db)->open_stats().samples, 20u * 360 + 20) << "only the head's hour comes from the WAL";
+  EXPECT_LE((*db)->open_stats().samples, 20u * 360 + 20)
+      << "only the head's hour comes from the WAL";
   ExpectGauges(**db, 20, 0, 4 * kHour);
   fs::remove_all(dir);
 }
@@ -180,7 +186,7 @@ TEST(DbTest, HeadTruncationRemovesSeriesWithoutSamples) {
   const std::string dir = TempDir();
   auto db = Db::Open(dir, SmallBlocks());
   ASSERT_TRUE(db.ok());
-  Fill(**db, 10, 0, kHour);       // 10 series only in the first hour
+  Fill(**db, 10, 0, kHour);         // 10 series only in the first hour
   Fill(**db, 2, kHour, 3 * kHour);  // 2 of them go on
   ASSERT_TRUE((*db)->Compact().ok());
   EXPECT_EQ((*db)->head().stats().num_series, 2u);
@@ -338,11 +344,13 @@ TEST(DbCrashTest, EveryAcknowledgedSampleSurvivesKillDashNine) {
     std::this_thread::sleep_for(std::chrono::microseconds(
         std::uniform_int_distribution<int>(0, from_fork ? 150000 : 60000)(rng)));
     kill(pid, SIGKILL);
-    while (read(fds[0], &newest, sizeof newest) == sizeof newest) acked_t = std::max(acked_t, newest);
+    while (read(fds[0], &newest, sizeof newest) == sizeof newest)
+      acked_t = std::max(acked_t, newest);
     close(fds[0]);
     int wstatus = 0;
     waitpid(pid, &wstatus, 0);
-    ASSERT_TRUE(WIFSIGNALED(wstatus)) << "the writer failed on its own: exit " << WEXITSTATUS(wstatus);
+    ASSERT_TRUE(WIFSIGNALED(wstatus))
+        << "the writer failed on its own: exit " << WEXITSTATUS(wstatus);
     ++kills;
 
     DbOptions check = opts;
@@ -366,7 +374,8 @@ TEST(DbCrashTest, EveryAcknowledgedSampleSurvivesKillDashNine) {
     }
   }
   EXPECT_GE(kills, 50) << "too few rounds in the time allowed";
-  EXPECT_GE(blocks_seen, 2u) << "compaction never ran: the test no longer covers it; acked " << acked_t;
+  EXPECT_GE(blocks_seen, 2u) << "compaction never ran: the test no longer covers it; acked "
+                             << acked_t;
   RecordProperty("max_blocks", std::to_string(blocks_seen));
   RecordProperty("kills", kills);
   RecordProperty("acknowledged_samples", std::to_string((acked_t + 1) * kSeries));

@@ -227,8 +227,7 @@ class HeadSeriesSet final : public storage::SeriesSet {
 
 }  // namespace
 
-std::unique_ptr<storage::Series> NewSnapshotSeries(SeriesSnapshot snap, int64_t mint,
-                                                   int64_t maxt,
+std::unique_ptr<storage::Series> NewSnapshotSeries(SeriesSnapshot snap, int64_t mint, int64_t maxt,
                                                    std::shared_ptr<QueryState> state) {
   return std::make_unique<HeadSeries>(std::move(snap), mint, maxt, std::move(state));
 }

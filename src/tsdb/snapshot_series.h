@@ -23,8 +23,7 @@ struct QueryState {
 bool SnapshotHasData(const SeriesSnapshot& snap, int64_t mint, int64_t maxt);
 
 // A series yielding the snapshot's samples in [mint, maxt].
-std::unique_ptr<storage::Series> NewSnapshotSeries(SeriesSnapshot snap, int64_t mint,
-                                                   int64_t maxt,
+std::unique_ptr<storage::Series> NewSnapshotSeries(SeriesSnapshot snap, int64_t mint, int64_t maxt,
                                                    std::shared_ptr<QueryState> state);
 
 // A SeriesSet over owned series, in the given order; they live as long as the set.
