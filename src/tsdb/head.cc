@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <map>
 #include <unordered_map>
 
 #include "tsdb/mem_series.h"
@@ -11,6 +12,33 @@ namespace astrolabe::tsdb {
 
 using storage::Labels;
 using storage::Sample;
+
+// Truncated chunks and removed series wait here, tagged with the epoch in which they were
+// unlinked, until no reader pinned at that epoch or earlier remains.
+struct Head::Reclaimer {
+  std::mutex mu;
+  uint64_t epoch = 0;                 // GUARDED_BY(mu)
+  std::map<uint64_t, uint32_t> pins;  // epoch → live pins; GUARDED_BY(mu)
+  struct Garbage {
+    uint64_t epoch;
+    std::vector<CompletedChunk> chunks;
+    std::vector<std::unique_ptr<MemSeries>> series;
+  };
+  std::vector<Garbage> garbage;  // GUARDED_BY(mu)
+
+  // Moves what may be freed into *out (freed by the caller outside the lock).
+  void CollectLocked(std::vector<Garbage>* out) {
+    uint64_t oldest_pin = pins.empty() ? UINT64_MAX : pins.begin()->first;
+    for (auto it = garbage.begin(); it != garbage.end();) {
+      if (it->epoch < oldest_pin) {
+        out->push_back(std::move(*it));
+        it = garbage.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+};
 
 struct Head::Stripe {
   std::mutex mu;
@@ -74,7 +102,8 @@ const Sample* FindOoo(const MemSeries& s, int64_t t) {
 Head::Head(HeadOptions options)
     : options_(options),
       commit_log_(options.commit_log),
-      stripes_(std::make_unique<Stripe[]>(kStripes)) {}
+      stripes_(std::make_unique<Stripe[]>(kStripes)),
+      reclaimer_(std::make_unique<Reclaimer>()) {}
 
 Head::~Head() = default;
 
@@ -391,6 +420,126 @@ bool Head::HasSampleIn(storage::SeriesRef ref, int64_t mint, int64_t maxt) const
     if (it != s->ooo->end() && it->t <= maxt) return true;
   }
   return false;
+}
+
+bool Head::HasSeries(storage::SeriesRef ref) const { return GetByRef(ref) != nullptr; }
+
+int64_t Head::OldestSampleTime() const {
+  int64_t oldest = storage::kMaxTime;
+  for (uint64_t ref : postings_.All()) {
+    MemSeries* s = GetByRef(ref);
+    if (s == nullptr) continue;
+    std::lock_guard lock(s->mu);
+    if (!s->chunks.empty()) oldest = std::min(oldest, s->chunks.front().min_t);
+    if (s->head.count() > 0) oldest = std::min(oldest, s->head.first_t());
+    if (s->ooo && !s->ooo->empty()) oldest = std::min(oldest, s->ooo->front().t);
+  }
+  return oldest;
+}
+
+uint64_t Head::Pin() const {
+  std::lock_guard lock(reclaimer_->mu);
+  ++reclaimer_->pins[reclaimer_->epoch];
+  return reclaimer_->epoch;
+}
+
+void Head::Unpin(uint64_t epoch) const {
+  std::vector<Reclaimer::Garbage> freed;
+  {
+    std::lock_guard lock(reclaimer_->mu);
+    auto it = reclaimer_->pins.find(epoch);
+    if (it != reclaimer_->pins.end() && --it->second == 0) reclaimer_->pins.erase(it);
+    if (!reclaimer_->garbage.empty()) reclaimer_->CollectLocked(&freed);
+  }
+}
+
+void Head::SetMinValidTime(int64_t t) {
+  int64_t cur = min_valid_time_.load();
+  while (t > cur && !min_valid_time_.compare_exchange_weak(cur, t)) {
+  }
+}
+
+Head::TruncateStats Head::Truncate(int64_t mint) {
+  TruncateStats st;
+  SetMinValidTime(mint);
+  Reclaimer::Garbage g;
+  std::vector<MemSeries*> dead;
+  for (uint64_t ref : postings_.All()) {
+    MemSeries* s = GetByRef(ref);
+    if (s == nullptr) continue;
+    std::lock_guard lock(s->mu);
+    size_t n = 0;
+    while (n < s->chunks.size() && s->chunks[n].max_t < mint) ++n;
+    if (n > 0) {
+      for (size_t i = 0; i < n; ++i) g.chunks.push_back(std::move(s->chunks[i]));
+      s->chunks.erase(s->chunks.begin(), s->chunks.begin() + static_cast<std::ptrdiff_t>(n));
+      st.chunks_dropped += n;
+    }
+    if (s->head.count() > 0 && s->head.last_t() < mint) {
+      s->head.Reset();
+      ++st.chunks_dropped;
+    }
+    if (s->ooo) {
+      auto keep = std::lower_bound(s->ooo->begin(), s->ooo->end(), mint,
+                                   [](const Sample& a, int64_t x) { return a.t < x; });
+      st.ooo_dropped += static_cast<uint64_t>(keep - s->ooo->begin());
+      s->ooo->erase(s->ooo->begin(), keep);
+      if (s->ooo->empty()) s->ooo.reset();
+    }
+    if (s->chunks.empty() && s->head.count() == 0 && !s->ooo && s->pending.load() == 0) {
+      s->deleted = true;
+      dead.push_back(s);
+    }
+  }
+  Postings dead_refs;
+  for (MemSeries* s : dead) {
+    {
+      Stripe& hs = stripes_[s->hash & (kStripes - 1)];
+      std::lock_guard lock(hs.mu);
+      auto it = hs.by_hash.find(s->hash);
+      if (it != hs.by_hash.end()) {
+        if (it->second == s) {
+          if (s->hash_next != nullptr) {
+            it->second = s->hash_next;
+          } else {
+            hs.by_hash.erase(it);
+          }
+        } else {
+          for (MemSeries* p = it->second; p != nullptr; p = p->hash_next) {
+            if (p->hash_next == s) {
+              p->hash_next = s->hash_next;
+              break;
+            }
+          }
+        }
+      }
+    }
+    {
+      Stripe& rs = stripes_[s->ref & (kStripes - 1)];
+      std::lock_guard lock(rs.mu);
+      auto it = rs.by_ref.find(s->ref);
+      if (it != rs.by_ref.end()) {
+        g.series.push_back(std::move(it->second));
+        rs.by_ref.erase(it);
+      }
+    }
+    dead_refs.push_back(s->ref);
+  }
+  std::sort(dead_refs.begin(), dead_refs.end());
+  postings_.Delete(dead_refs);
+  num_series_.fetch_sub(dead.size());
+  st.series_removed = dead.size();
+  int64_t cur = min_time_.load();
+  while (cur < mint && !min_time_.compare_exchange_weak(cur, mint)) {
+  }
+  std::vector<Reclaimer::Garbage> freed;
+  {
+    std::lock_guard lock(reclaimer_->mu);
+    g.epoch = reclaimer_->epoch++;
+    reclaimer_->garbage.push_back(std::move(g));
+    reclaimer_->CollectLocked(&freed);
+  }
+  return st;
 }
 
 HeadStats Head::stats() const {

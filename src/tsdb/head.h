@@ -16,8 +16,9 @@
 //
 // Visibility: a sample becomes visible when its series' part of a Commit is applied (per-series
 // atomic; a batch spanning many series becomes visible series by series). Completed chunks are
-// immutable and never freed while the Head lives (block truncation, a later step, must wait for
-// open queriers before freeing).
+// immutable. Truncate() (after a block took the oldest range) unlinks old chunks and empty
+// series at once but frees them only when every appender and querier that existed at that
+// moment has ended (epoch-based: each one pins the epoch it started in).
 //
 // Out-of-order samples: with out_of_order_window_ms > 0, a sample older than its series' newest
 // (but not older than the head's newest time minus the window) is kept in the series' OOO buffer
@@ -131,6 +132,30 @@ class Head final : public storage::Storage {
   bool HasSampleIn(storage::SeriesRef ref, int64_t mint, int64_t maxt) const;
   // The labels of series `ref` (empty when unknown).
   storage::Labels LabelsOf(storage::SeriesRef ref) const;
+  bool HasSeries(storage::SeriesRef ref) const;
+  // The oldest sample the head holds (a scan of every series); kMaxTime when none. min_time()
+  // may be lower: Truncate sets it to the truncation point even when the data start later.
+  int64_t OldestSampleTime() const;
+
+  // ---- truncation (the range below `mint` now lives in a block) ----
+  // Appends older than this fail with "out of bounds"; never lowered.
+  void SetMinValidTime(int64_t t);
+  int64_t min_valid_time() const { return min_valid_time_.load(std::memory_order_acquire); }
+  struct TruncateStats {
+    uint64_t chunks_dropped = 0;
+    uint64_t ooo_dropped = 0;
+    uint64_t series_removed = 0;
+  };
+  // Raises the minimum valid time to `mint`, drops every chunk and OOO sample older than it,
+  // and removes series left without samples (unless an appender holds them in a batch).
+  // Memory is freed once no appender or querier older than the call remains.
+  // REQUIRES: one Truncate at a time (Db serialises compactions); `mint` on a chunk range
+  // boundary, so no chunk straddles it.
+  TruncateStats Truncate(int64_t mint);
+
+  // Appenders and queriers pin the epoch they start in; see the class comment.
+  uint64_t Pin() const;
+  void Unpin(uint64_t epoch) const;
 
   HeadStats stats() const;
   const HeadOptions& options() const { return options_; }
@@ -185,6 +210,9 @@ class Head final : public storage::Storage {
   std::map<std::string, storage::MetricMetadata, std::less<>> metadata_;  // GUARDED_BY(meta_mu_)
 
   std::unordered_map<uint64_t, MemSeries*> replay_aliases_;  // replay only
+
+  struct Reclaimer;  // pins and garbage (head.cc)
+  std::unique_ptr<Reclaimer> reclaimer_;
 };
 
 }  // namespace astrolabe::tsdb

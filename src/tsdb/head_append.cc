@@ -10,24 +10,34 @@ using storage::Labels;
 
 class HeadAppender final : public storage::Appender {
  public:
-  explicit HeadAppender(Head* head) : head_(head) {}
+  // The head stays pinned (Head::Pin) from construction to Commit/Rollback: a spent appender
+  // touches nothing of the head and may outlive it.
+  explicit HeadAppender(Head* head) : head_(head), epoch_(head->Pin()) {}
   ~HeadAppender() override {
     if (!done_) Rollback();
   }
 
   Result<storage::SeriesRef> Append(const Labels& labels, int64_t t, double v) override {
     if (done_) return FailedPrecondition("append after commit or rollback");
-    bool created = false;
-    ASSIGN_OR_RETURN(MemSeries * s, head_->GetOrCreate(labels, &created));
-    RETURN_IF_ERROR(AppendTo(s, t, v, &labels));
-    return s->ref;
+    // A series removed by a concurrent Head::Truncate is looked up (and created) again.
+    for (int attempt = 0;; ++attempt) {
+      bool created = false;
+      ASSIGN_OR_RETURN(MemSeries * s, head_->GetOrCreate(labels, &created));
+      bool deleted = false;
+      RETURN_IF_ERROR(AppendTo(s, t, v, &labels, &deleted));
+      if (!deleted) return s->ref;
+      if (attempt == 3) return Unavailable("series removed concurrently: " + labels.ToString());
+    }
   }
 
   Status AppendByRef(storage::SeriesRef ref, int64_t t, double v) override {
     if (done_) return FailedPrecondition("append after commit or rollback");
     MemSeries* s = head_->GetByRef(ref);
     if (s == nullptr) return storage::UnknownRefError(ref);
-    return AppendTo(s, t, v, nullptr);
+    bool deleted = false;
+    RETURN_IF_ERROR(AppendTo(s, t, v, nullptr, &deleted));
+    if (deleted) return storage::UnknownRefError(ref);
+    return Status::Ok();
   }
 
   Status UpdateMetadata(std::string_view family, const storage::MetricMetadata& md) override {
@@ -42,7 +52,11 @@ class HeadAppender final : public storage::Appender {
     done_ = true;
     if (CommitLog* log = head_->commit_log_.load(std::memory_order_acquire);
         log != nullptr && (!pending_.empty() || !metadata_.empty())) {
-      RETURN_IF_ERROR(LogBatch(*log));
+      Status st = LogBatch(*log);
+      if (!st.ok()) {
+        Finish();
+        return st;
+      }
     }
     MemSeries* locked = nullptr;
     std::unique_lock<std::mutex> lock;
@@ -62,13 +76,13 @@ class HeadAppender final : public storage::Appender {
       std::lock_guard mlock(head_->meta_mu_);
       for (auto& [family, md] : metadata_) head_->metadata_.insert_or_assign(family, md);
     }
-    Clear();
+    Finish();
     return Status::Ok();
   }
 
   void Rollback() override {
     done_ = true;
-    Clear();
+    Finish();
   }
 
  private:
@@ -85,12 +99,14 @@ class HeadAppender final : public storage::Appender {
   // This batch's newest sample of `s`, created empty on first use. An open-addressing table
   // reused across the batch: a scrape touches each of its series once, so a node-based map
   // would allocate once per sample.
-  Newest& NewestFor(MemSeries* s) {
+  // A new entry pins `s` against removal (MemSeries::pending) until Clear().
+  Newest& NewestFor(MemSeries* s, bool pin = true) {
     if ((used_.size() + 1) * 2 > slots_.size()) Grow();
     size_t mask = slots_.size() - 1;
     size_t i = static_cast<size_t>((s->ref * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
     while (slots_[i].s != nullptr && slots_[i].s != s) i = (i + 1) & mask;
     if (slots_[i].s == nullptr) {
+      if (pin) s->pending.fetch_add(1);
       slots_[i] = Slot{s, Newest{}};
       used_.push_back(static_cast<uint32_t>(i));
     }
@@ -103,16 +119,20 @@ class HeadAppender final : public storage::Appender {
     slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
     used_.clear();
     for (const Slot& o : old) {
-      if (o.s != nullptr) NewestFor(o.s) = o.n;
+      if (o.s != nullptr) NewestFor(o.s, /*pin=*/false) = o.n;
     }
   }
 
-  Status AppendTo(MemSeries* s, int64_t t, double v, const Labels* labels) {
+  Status AppendTo(MemSeries* s, int64_t t, double v, const Labels* labels, bool* deleted) {
     Newest& newest = NewestFor(s);
     bool ignore = false;
     Status st;
     {
       std::lock_guard lock(s->mu);
+      if (s->deleted) {
+        *deleted = true;
+        return Status::Ok();
+      }
       st = head_->CheckAppendable(*s, t, v, newest.t, newest.v, &ignore);
     }
     if (!st.ok()) {
@@ -155,15 +175,28 @@ class HeadAppender final : public storage::Appender {
     return Status::Ok();
   }
 
+  void Finish() {
+    Clear();
+    if (!unpinned_) {
+      unpinned_ = true;
+      head_->Unpin(epoch_);
+    }
+  }
+
   void Clear() {
     pending_.clear();
-    for (uint32_t i : used_) slots_[i].s = nullptr;
+    for (uint32_t i : used_) {
+      slots_[i].s->pending.fetch_sub(1);
+      slots_[i].s = nullptr;
+    }
     used_.clear();
     metadata_.clear();
   }
 
   Head* head_;
+  const uint64_t epoch_;
   bool done_ = false;
+  bool unpinned_ = false;
   std::vector<Pending> pending_;
   struct Slot {
     MemSeries* s = nullptr;

@@ -5,6 +5,7 @@
 
 #include "tsdb/head.h"
 #include "tsdb/mem_series.h"
+#include "tsdb/snapshot_series.h"
 
 namespace astrolabe::tsdb {
 
@@ -54,14 +55,6 @@ Result<Postings> Head::PostingsForMatchers(std::span<const Matcher> matchers) co
   return result;
 }
 
-namespace {
-
-struct QueryState {
-  storage::QueryLimits limits;
-  uint64_t samples = 0;
-};
-
-// True when the snapshot (already cut to chunks overlapping the range) holds a sample inside.
 bool SnapshotHasData(const SeriesSnapshot& snap, int64_t mint, int64_t maxt) {
   if (!snap.ooo.empty()) return true;
   for (const ChunkView& c : snap.chunks) {
@@ -71,6 +64,8 @@ bool SnapshotHasData(const SeriesSnapshot& snap, int64_t mint, int64_t maxt) {
   }
   return false;
 }
+
+namespace {
 
 class HeadSampleIterator final : public storage::SampleIterator {
  public:
@@ -214,7 +209,7 @@ class HeadSeries final : public storage::Series {
 
 class HeadSeriesSet final : public storage::SeriesSet {
  public:
-  explicit HeadSeriesSet(std::vector<std::unique_ptr<HeadSeries>> series)
+  explicit HeadSeriesSet(std::vector<std::unique_ptr<storage::Series>> series)
       : series_(std::move(series)) {}
   bool Next() override {
     if (pos_ < series_.size() && started_) ++pos_;
@@ -225,24 +220,36 @@ class HeadSeriesSet final : public storage::SeriesSet {
   Status Err() const override { return Status::Ok(); }
 
  private:
-  std::vector<std::unique_ptr<HeadSeries>> series_;
+  std::vector<std::unique_ptr<storage::Series>> series_;
   size_t pos_ = 0;
   bool started_ = false;
 };
 
 }  // namespace
 
+std::unique_ptr<storage::Series> NewSnapshotSeries(SeriesSnapshot snap, int64_t mint, int64_t maxt,
+                                                   std::shared_ptr<QueryState> state) {
+  return std::make_unique<HeadSeries>(std::move(snap), mint, maxt, std::move(state));
+}
+
+std::unique_ptr<storage::SeriesSet> NewListSeriesSet(
+    std::vector<std::unique_ptr<storage::Series>> series) {
+  return std::make_unique<HeadSeriesSet>(std::move(series));
+}
+
 class HeadQuerier final : public storage::Querier {
  public:
   HeadQuerier(const Head* head, const storage::QueryLimits& limits)
-      : head_(head), state_(std::make_shared<QueryState>()) {
+      : head_(head), epoch_(head->Pin()), state_(std::make_shared<QueryState>()) {
     state_->limits = limits;
   }
+  // Chunks truncated while this querier lives stay allocated until here.
+  ~HeadQuerier() override { head_->Unpin(epoch_); }
 
   Result<std::unique_ptr<storage::SeriesSet>> Select(std::span<const Matcher> matchers,
                                                      int64_t mint, int64_t maxt,
                                                      const storage::SelectHints& hints) override {
-    std::vector<std::unique_ptr<HeadSeries>> out;
+    std::vector<std::unique_ptr<storage::Series>> out;
     if (mint <= maxt) {
       ASSIGN_OR_RETURN(Postings refs, head_->PostingsForMatchers(matchers));
       size_t limit = state_->limits.max_series;
@@ -330,6 +337,7 @@ class HeadQuerier final : public storage::Querier {
   }
 
   const Head* head_;
+  const uint64_t epoch_;
   std::shared_ptr<QueryState> state_;
 };
 

@@ -37,6 +37,10 @@ class MemSeries {
   std::unique_ptr<uint32_t[]> syms;  // name0, value0, name1, ... symbol ids, label order
   const uint32_t num_syms;
   std::atomic<bool> logged{false};  // a Series record reached the commit log
+  // Appenders holding this series in an uncommitted batch; Head::Truncate never removes a
+  // series while this is non-zero. An appender increments it before locking mu and then
+  // checks `deleted`, so the two cannot miss each other.
+  std::atomic<uint32_t> pending{0};
 
   mutable std::mutex mu;
   // Guarded by mu:
@@ -44,6 +48,7 @@ class MemSeries {
   ChunkAppender head;                                 // head.count() == 0: no head chunk yet
   int64_t max_t = storage::kMinTime;                  // newest in-order sample
   std::unique_ptr<std::vector<storage::Sample>> ooo;  // sorted by t; null until needed
+  bool deleted = false;  // removed from the head by Truncate (freed once no reader can see it)
 };
 
 }  // namespace astrolabe::tsdb

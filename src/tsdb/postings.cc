@@ -53,6 +53,19 @@ Postings Difference(const Postings& a, const Postings& b) {
   return out;
 }
 
+void MemPostings::Delete(const Postings& refs) {
+  if (refs.empty()) return;
+  std::unique_lock lock(mu_);
+  for (auto name = index_.begin(); name != index_.end();) {
+    for (auto value = name->second.begin(); value != name->second.end();) {
+      value->second = Difference(value->second, refs);
+      value = value->second.empty() ? name->second.erase(value) : std::next(value);
+    }
+    name = name->second.empty() ? index_.erase(name) : std::next(name);
+  }
+  all_ = Difference(all_, refs);
+}
+
 void MemPostings::Insert(Postings& list, uint64_t ref) {
   if (list.empty() || list.back() < ref) {
     list.push_back(ref);

@@ -41,6 +41,9 @@ class MemPostings {
   void ForEachValue(uint32_t name,
                     const std::function<bool(uint32_t value, const Postings& refs)>& fn) const;
 
+  // Removes the series `refs` (sorted) from every list; lists left empty disappear.
+  void Delete(const Postings& refs);
+
   size_t num_pairs() const;
   // Bytes held by lists and maps (estimated from sizes and capacities).
   size_t MemoryBytes() const;

@@ -1,0 +1,126 @@
+#include "storage/merge.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace astrolabe::storage {
+namespace {
+
+// A querier over a fixed map of series (labels → samples), ignoring matchers.
+class FixedQuerier final : public Querier {
+ public:
+  struct S final : Series {
+    Labels l;
+    std::vector<Sample> samples;
+    const Labels& labels() const override { return l; }
+    std::unique_ptr<SampleIterator> Iterator() const override {
+      return NewListSampleIterator(samples);
+    }
+  };
+  struct Set final : SeriesSet {
+    std::vector<S> all;
+    size_t pos = 0;
+    bool started = false;
+    bool Next() override {
+      if (started) ++pos;
+      started = true;
+      return pos < all.size();
+    }
+    const Series& At() const override { return all[pos]; }
+    Status Err() const override { return Status::Ok(); }
+  };
+  explicit FixedQuerier(std::map<std::string, std::vector<Sample>> data,
+                        std::vector<FamilyMetadata> md = {})
+      : data_(std::move(data)), md_(std::move(md)) {}
+  Result<std::unique_ptr<SeriesSet>> Select(std::span<const Matcher>, int64_t, int64_t,
+                                            const SelectHints& hints) override {
+    EXPECT_TRUE(hints.sort_series);
+    auto set = std::make_unique<Set>();
+    for (auto& [name, samples] : data_) {
+      S s;
+      s.l = Labels::FromPairs({{"__name__", name}});
+      s.samples = samples;
+      set->all.push_back(std::move(s));
+    }
+    return std::unique_ptr<SeriesSet>(std::move(set));
+  }
+  Result<std::vector<std::string>> LabelNames(std::span<const Matcher>, int64_t, int64_t) override {
+    return std::vector<std::string>{"__name__", data_.begin()->first};
+  }
+  Result<std::vector<std::string>> LabelValues(std::string_view, std::span<const Matcher>, int64_t,
+                                               int64_t) override {
+    std::vector<std::string> out;
+    for (auto& [n, s] : data_) out.push_back(n);
+    return out;
+  }
+  std::vector<FamilyMetadata> Metadata(std::string_view) override { return md_; }
+
+ private:
+  std::map<std::string, std::vector<Sample>> data_;
+  std::vector<FamilyMetadata> md_;
+};
+
+TEST(MergeQuerierTest, MergesSeriesDedupsSamplesFirstWins) {
+  std::vector<std::unique_ptr<Querier>> qs;
+  qs.push_back(std::make_unique<FixedQuerier>(
+      std::map<std::string, std::vector<Sample>>{{"a", {{1, 1}, {3, 3}}}, {"c", {{5, 5}}}},
+      std::vector<FamilyMetadata>{{"a", {MetricType::kCounter, "", "first"}}}));
+  qs.push_back(std::make_unique<FixedQuerier>(
+      std::map<std::string, std::vector<Sample>>{{"a", {{2, 2}, {3, 30}, {4, 4}}}, {"b", {{1, 1}}}},
+      std::vector<FamilyMetadata>{{"a", {MetricType::kGauge, "", "second"}},
+                                  {"b", {MetricType::kGauge, "", "b"}}}));
+  auto q = NewMergeQuerier(std::move(qs));
+  auto set = q->Select({}, kMinTime, kMaxTime);
+  ASSERT_TRUE(set.ok());
+  auto all = Materialize(**set);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].labels.MetricName(), "a");
+  ASSERT_EQ((*all)[0].samples.size(), 4u);
+  EXPECT_EQ((*all)[0].samples[2].t, 3);
+  EXPECT_EQ((*all)[0].samples[2].v, 3) << "on equal timestamps the first querier wins";
+  EXPECT_EQ((*all)[1].labels.MetricName(), "b");
+  EXPECT_EQ((*all)[2].labels.MetricName(), "c");
+  auto values = q->LabelValues("__name__", {}, 0, 1);
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(*values, (std::vector<std::string>{"a", "b", "c"}));
+  auto md = q->Metadata("");
+  ASSERT_EQ(md.size(), 2u);
+  EXPECT_EQ(md[0].metadata.help, "first");
+
+  // Seek across sources, and limits.
+  set = q->Select({}, kMinTime, kMaxTime);
+  ASSERT_TRUE(set.ok() && (*set)->Next());
+  auto it = (*set)->At().Iterator();
+  ASSERT_TRUE(it->Seek(3));
+  EXPECT_EQ(it->At().v, 3);
+  ASSERT_TRUE(it->Next());
+  EXPECT_EQ(it->At().t, 4);
+  EXPECT_FALSE(it->Next());
+}
+
+TEST(MergeQuerierTest, Limits) {
+  auto make = [] {
+    std::vector<std::unique_ptr<Querier>> qs;
+    qs.push_back(std::make_unique<FixedQuerier>(
+        std::map<std::string, std::vector<Sample>>{{"a", {{1, 1}, {2, 2}}}, {"b", {{1, 1}}}}));
+    qs.push_back(std::make_unique<FixedQuerier>(
+        std::map<std::string, std::vector<Sample>>{{"a", {{1, 1}, {3, 3}}}, {"c", {{1, 1}}}}));
+    return qs;
+  };
+  auto q = NewMergeQuerier(make(), {.max_series = 2});
+  auto set = q->Select({}, kMinTime, kMaxTime);
+  ASSERT_TRUE(set.ok());
+  auto all = Materialize(**set);
+  ASSERT_FALSE(all.ok());
+  EXPECT_EQ(all.status().code(), StatusCode::kResourceExhausted);
+  q = NewMergeQuerier(make(), {.max_samples = 4});
+  set = q->Select({}, kMinTime, kMaxTime);
+  all = Materialize(**set);
+  ASSERT_FALSE(all.ok());
+  EXPECT_NE(all.status().message().find("max_samples"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace astrolabe::storage
