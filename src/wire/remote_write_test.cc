@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <set>
@@ -367,6 +368,15 @@ TEST(RemoteWriteTest, PrometheusRequestsDecode) {
   }
   EXPECT_TRUE(saw_counter) << m->metadata.size() << " metadata entries, " << m->timeseries.size()
                            << " series";
+}
+
+// Writes the hand-built fuzz seeds (fuzz/corpus/remote_write/example_v{1,2}) when
+// ASTROLABE_WRITE_SEEDS names a folder; otherwise skipped, saying so.
+TEST(RemoteWriteTest, WriteFuzzSeeds) {
+  const char* dir = std::getenv("ASTROLABE_WRITE_SEEDS");
+  if (dir == nullptr) GTEST_SKIP() << "set ASTROLABE_WRITE_SEEDS=<folder> to write the seeds";
+  std::ofstream(std::string(dir) + "/example_v1", std::ios::binary) << Encode(Example());
+  std::ofstream(std::string(dir) + "/example_v2", std::ios::binary) << EncodeV2(Example());
 }
 
 }  // namespace
