@@ -66,6 +66,9 @@ namespace {
 
 using std::string_view;
 
+// Labels per series reserved up front: node_exporter series have 3-6.
+constexpr size_t kLabelsGuess = 8;
+
 class Decoder {
  public:
   explicit Decoder(string_view whole) : base_(whole.data()) {}
@@ -132,6 +135,16 @@ class Decoder {
       if (!on_field(r, f, wt)) return false;
     }
     return true;
+  }
+  // How many times field `field` occurs at the top level of `in` (a cheap pre-pass to size
+  // vectors; stops quietly at malformed input, which the real pass then reports).
+  size_t CountField(string_view in, uint32_t field) {
+    ProtoReader r(in, base_);
+    size_t n = 0;
+    uint32_t f;
+    WireType wt;
+    while (!r.done() && r.ReadTag(&f, &wt) && r.SkipField(wt)) n += f == field;
+    return n;
   }
   bool Skip(ProtoReader& r, WireType wt) {
     if (!r.SkipField(wt)) return ReaderFail(r);
@@ -255,6 +268,7 @@ class Decoder {
   const char* base_;
   std::vector<PathElem> path_;
   std::vector<string_view> symbols_;
+  std::vector<uint32_t> series_refs_, exemplar_refs_;  // scratch for 2.0 label references
   Status error_;
 };
 
@@ -372,6 +386,7 @@ bool Decoder::SeriesV1(string_view in, TimeSeries* out) {
     string_view sub;
     switch (f) {
       case 1: {
+        if (out->labels.empty()) out->labels.reserve(kLabelsGuess);
         int64_t i = static_cast<int64_t>(out->labels.size());
         TRY(Len(r, wt, "labels", i, &sub));
         Scope s(this, "labels", i);
@@ -417,6 +432,7 @@ bool Decoder::MetadataV1(string_view in, MetricMetadata* out) {
 }
 
 bool Decoder::RequestV1(string_view in, WriteRequest* out) {
+  out->timeseries.reserve(CountField(in, 1));
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     string_view sub;
     switch (f) {
@@ -440,7 +456,8 @@ bool Decoder::RequestV1(string_view in, WriteRequest* out) {
 }
 
 bool Decoder::ExemplarV2(string_view in, Exemplar* out) {
-  std::vector<uint32_t> refs;
+  std::vector<uint32_t>& refs = exemplar_refs_;
+  refs.clear();
   ProtoReader start(in, base_);
   TRY(ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     uint64_t u;
@@ -474,7 +491,8 @@ bool Decoder::MetadataV2(string_view in, SeriesMetadata* out) {
 }
 
 bool Decoder::SeriesV2(string_view in, TimeSeries* out) {
-  std::vector<uint32_t> refs;
+  std::vector<uint32_t>& refs = series_refs_;  // reused: no allocation per series
+  refs.clear();
   ProtoReader start(in, base_);
   TRY(ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     string_view sub;
@@ -527,6 +545,7 @@ bool Decoder::RequestV2(string_view in, WriteRequest* out) {
     return true;
   }));
   // Pass 2: the series.
+  out->timeseries.reserve(CountField(in, 5));
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 4) return Skip(r, wt);
     if (f != 5) return Skip(r, wt);
