@@ -4,8 +4,9 @@
 // node_exporter-like labels (job, instance and 2 more), one sample each, as vmagent sends
 // them. Reports samples/s (items) and wire bytes/s. Figures: bench/README.md, "remote write".
 //
-//   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DASTROLABE_BENCH=ON -DASTROLABE_TESTS=OFF
-//   ninja -C build-bench remote_write_bench && build-bench/bench/remote_write_bench
+//   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DASTROLABE_BENCH=ON
+//   -DASTROLABE_TESTS=OFF ninja -C build-bench remote_write_bench &&
+//   build-bench/bench/remote_write_bench
 
 #include <benchmark/benchmark.h>
 

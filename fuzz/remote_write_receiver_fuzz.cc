@@ -71,13 +71,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     wire::SnappyCompress(body, &z);
     body = std::move(z);
   }
-  static const char* kTypes[] = {
-      nullptr,
-      "application/x-protobuf",
-      "application/x-protobuf;proto=prometheus.WriteRequest",
-      "application/x-protobuf; proto=io.prometheus.write.v2.Request",
-      "application/json",
-      "application/x-protobuf;proto=foo"};
+  static const char* kTypes[] = {nullptr,
+                                 "application/x-protobuf",
+                                 "application/x-protobuf;proto=prometheus.WriteRequest",
+                                 "application/x-protobuf; proto=io.prometheus.write.v2.Request",
+                                 "application/json",
+                                 "application/x-protobuf;proto=foo"};
   static const char* kEncodings[] = {"snappy", nullptr, "gzip", "SNAPPY "};
   std::string req = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\n";
   if (kTypes[type]) req += std::string("Content-Type: ") + kTypes[type] + "\r\n";
@@ -99,7 +98,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 204:
       if (h->sink.refuse && h->sink.calls != calls_before) std::abort();
       break;
-    case 400: case 413: case 415: case 503:
+    case 400:
+    case 413:
+    case 415:
+    case 503:
       if (response.body.empty()) std::abort();
       break;
     default:

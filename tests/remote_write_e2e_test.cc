@@ -223,7 +223,8 @@ void WaitFor(F done, Subprocess& a, Subprocess& b) {
 }
 
 // Every expected series arrived with its exact value; returns what is missing or wrong.
-std::string Diff(const std::map<SeriesKey, double>& want, const std::map<SeriesKey, Sink::Point>& got) {
+std::string Diff(const std::map<SeriesKey, double>& want,
+                 const std::map<SeriesKey, Sink::Point>& got) {
   std::string out;
   for (const auto& [k, v] : want) {
     auto it = got.find(k);
@@ -237,7 +238,8 @@ std::string Diff(const std::map<SeriesKey, double>& want, const std::map<SeriesK
 }
 
 TEST(RemoteWriteE2E, VmagentScrapesTargetsAndRemoteWritesToTheCollector) {
-  ASSERT_TRUE(Installed("/usr/bin/vmagent")) << "vmagent missing: scripts/setup installs victoria-metrics";
+  ASSERT_TRUE(Installed("/usr/bin/vmagent"))
+      << "vmagent missing: scripts/setup installs victoria-metrics";
   ASSERT_TRUE(Installed("/usr/bin/prometheus-node-exporter"))
       << "prometheus-node-exporter missing: scripts/setup installs it";
   Target target;
@@ -251,20 +253,25 @@ TEST(RemoteWriteE2E, VmagentScrapesTargetsAndRemoteWritesToTheCollector) {
 
   const int node_port = FreePort();
   Subprocess node;
-  ASSERT_TRUE(node.Start({"/usr/bin/prometheus-node-exporter",
-                          "--web.listen-address=127.0.0.1:" + std::to_string(node_port),
-                          "--collector.disable-defaults", "--collector.loadavg",
-                          "--collector.meminfo"}));
+  ASSERT_TRUE(
+      node.Start({"/usr/bin/prometheus-node-exporter",
+                  "--web.listen-address=127.0.0.1:" + std::to_string(node_port),
+                  "--collector.disable-defaults", "--collector.loadavg", "--collector.meminfo"}));
   const std::string instance = "127.0.0.1:" + std::to_string(target.port());
   const std::string node_instance = "127.0.0.1:" + std::to_string(node_port);
-  std::string scrape = "global: {scrape_interval: 1s}\nscrape_configs:\n"
-                       "  - job_name: static\n    static_configs: [{targets: ['" + instance + "']}]\n"
-                       "  - job_name: node\n    static_configs: [{targets: ['" + node_instance + "']}]\n";
+  std::string scrape =
+      "global: {scrape_interval: 1s}\nscrape_configs:\n"
+      "  - job_name: static\n    static_configs: [{targets: ['" +
+      instance +
+      "']}]\n"
+      "  - job_name: node\n    static_configs: [{targets: ['" +
+      node_instance + "']}]\n";
   Subprocess vmagent;
-  ASSERT_TRUE(vmagent.Start({"/usr/bin/vmagent", "-httpListenAddr=127.0.0.1:" + std::to_string(FreePort()),
-                             "-promscrape.config=" + WriteTempFile("scrape.yml", scrape),
-                             "-remoteWrite.url=http://127.0.0.1:" + std::to_string(port) + "/api/v1/write",
-                             "-remoteWrite.tmpDataPath=" + TempDir(), "-remoteWrite.flushInterval=1s"}));
+  ASSERT_TRUE(
+      vmagent.Start({"/usr/bin/vmagent", "-httpListenAddr=127.0.0.1:" + std::to_string(FreePort()),
+                     "-promscrape.config=" + WriteTempFile("scrape.yml", scrape),
+                     "-remoteWrite.url=http://127.0.0.1:" + std::to_string(port) + "/api/v1/write",
+                     "-remoteWrite.tmpDataPath=" + TempDir(), "-remoteWrite.flushInterval=1s"}));
 
   const auto want = Expected("static", instance);
   // node_exporter's own series names, scraped directly (values move; names must all arrive).
@@ -299,10 +306,12 @@ TEST(RemoteWriteE2E, VmagentScrapesTargetsAndRemoteWritesToTheCollector) {
     }
     return out;
   };
-  WaitFor([&] {
-    auto got = sink.series();
-    return Diff(want, got).empty() && node_missing(got).empty();
-  }, collector, vmagent);
+  WaitFor(
+      [&] {
+        auto got = sink.series();
+        return Diff(want, got).empty() && node_missing(got).empty();
+      },
+      collector, vmagent);
 
   // The otlp receiver answers on the same port (shared listener).
   net::HttpClient client;
@@ -329,8 +338,9 @@ TEST(RemoteWriteE2E, VmagentScrapesTargetsAndRemoteWritesToTheCollector) {
   ASSERT_TRUE(otlp_response.ok()) << otlp_response.status().ToString();
   EXPECT_EQ(otlp_response->status, 200);
   // vmagent sends no metadata: everything is a gauge, names unchanged.
-  auto it = got.find(Key("llm_requests_total",
-                         {{"model", "gpt-4o"}, {"status", "ok"}, {"job", "static"}, {"instance", instance}}));
+  auto it = got.find(
+      Key("llm_requests_total",
+          {{"model", "gpt-4o"}, {"status", "ok"}, {"job", "static"}, {"instance", instance}}));
   ASSERT_NE(it, got.end());
   EXPECT_EQ(it->second.type, pdata::MetricType::kGauge);
 }
@@ -348,8 +358,12 @@ TEST(RemoteWriteE2E, Prometheus242RemoteWritesWithMetadata) {
   const std::string instance = "127.0.0.1:" + std::to_string(target.port());
   std::string prom_config =
       "global: {scrape_interval: 1s}\nscrape_configs:\n"
-      "  - job_name: static\n    static_configs: [{targets: ['" + instance + "']}]\n"
-      "remote_write:\n  - url: http://127.0.0.1:" + std::to_string(port) + "/api/v1/write\n"
+      "  - job_name: static\n    static_configs: [{targets: ['" +
+      instance +
+      "']}]\n"
+      "remote_write:\n  - url: http://127.0.0.1:" +
+      std::to_string(port) +
+      "/api/v1/write\n"
       "    metadata_config: {send_interval: 1s}\n"
       "    queue_config: {batch_send_deadline: 1s}\n";
   Subprocess prometheus;
@@ -358,13 +372,17 @@ TEST(RemoteWriteE2E, Prometheus242RemoteWritesWithMetadata) {
                                 "--storage.tsdb.path=" + TempDir(),
                                 "--web.listen-address=127.0.0.1:" + std::to_string(FreePort())}));
   const auto want = Expected("static", instance);
-  const SeriesKey counter = Key("llm_requests_total", {{"model", "gpt-4o"}, {"status", "ok"},
-                                                       {"job", "static"}, {"instance", instance}});
-  WaitFor([&] {
-    auto got = sink.series();
-    auto it = got.find(counter);
-    return Diff(want, got).empty() && it != got.end() && it->second.type == pdata::MetricType::kSum;
-  }, collector, prometheus);
+  const SeriesKey counter =
+      Key("llm_requests_total",
+          {{"model", "gpt-4o"}, {"status", "ok"}, {"job", "static"}, {"instance", instance}});
+  WaitFor(
+      [&] {
+        auto got = sink.series();
+        auto it = got.find(counter);
+        return Diff(want, got).empty() && it != got.end() &&
+               it->second.type == pdata::MetricType::kSum;
+      },
+      collector, prometheus);
   prometheus.Signal(SIGTERM);
   EXPECT_TRUE(prometheus.Wait(20s).has_value());
   collector.Signal(SIGTERM);
@@ -380,7 +398,8 @@ TEST(RemoteWriteE2E, Prometheus242RemoteWritesWithMetadata) {
   ASSERT_NE(c, got.end());
   EXPECT_EQ(c->second.type, pdata::MetricType::kSum);
   EXPECT_TRUE(c->second.monotonic);
-  auto b = got.find(Key("llm_latency_seconds_bucket", {{"le", "1"}, {"job", "static"}, {"instance", instance}}));
+  auto b = got.find(
+      Key("llm_latency_seconds_bucket", {{"le", "1"}, {"job", "static"}, {"instance", instance}}));
   ASSERT_NE(b, got.end());
   EXPECT_EQ(b->second.type, pdata::MetricType::kGauge);
   EXPECT_TRUE(sink.errors().empty());

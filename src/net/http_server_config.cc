@@ -59,8 +59,8 @@ Status ValidateHttpServerConfig(const HttpServerConfig& c, std::string_view wher
                                                   "snappy", "deflate", "lz4",  "x-snappy-framed"};
   for (const std::string& a : c.compression_algorithms) {
     if (std::find(kKnown.begin(), kKnown.end(), a) == kKnown.end()) {
-      return InvalidArgument(at + "::compression_algorithms: unsupported compression type \"" +
-                             a + "\"");
+      return InvalidArgument(at + "::compression_algorithms: unsupported compression type \"" + a +
+                             "\"");
     }
   }
   return Status::Ok();
@@ -76,9 +76,12 @@ HttpServerOptions ToServerOptions(const HttpServerConfig& c, std::string log_nam
   using std::chrono::milliseconds;
   if (c.read_header_timeout.count() > 0)
     options.header_timeout = duration_cast<milliseconds>(c.read_header_timeout);
-  if (c.read_timeout.count() > 0) options.body_timeout = duration_cast<milliseconds>(c.read_timeout);
-  if (c.write_timeout.count() > 0) options.write_timeout = duration_cast<milliseconds>(c.write_timeout);
-  if (c.idle_timeout.count() > 0) options.idle_timeout = duration_cast<milliseconds>(c.idle_timeout);
+  if (c.read_timeout.count() > 0)
+    options.body_timeout = duration_cast<milliseconds>(c.read_timeout);
+  if (c.write_timeout.count() > 0)
+    options.write_timeout = duration_cast<milliseconds>(c.write_timeout);
+  if (c.idle_timeout.count() > 0)
+    options.idle_timeout = duration_cast<milliseconds>(c.idle_timeout);
   return options;
 }
 
@@ -114,7 +117,8 @@ void ServePreflight(const CorsConfig& cors, const ServerRequest& request,
   std::string headers = "Content-Type, Content-Encoding, Authorization, X-Requested-With";
   for (const std::string& h : cors.allowed_headers) headers += ", " + h;
   response.headers.Set("Access-Control-Allow-Headers", headers);
-  if (cors.max_age > 0) response.headers.Set("Access-Control-Max-Age", std::to_string(cors.max_age));
+  if (cors.max_age > 0)
+    response.headers.Set("Access-Control-Max-Age", std::to_string(cors.max_age));
 }
 
 void ApplyResponseHeaders(const HttpServerConfig& config, const ServerRequest& request,

@@ -66,8 +66,8 @@ struct HttpServerConfig {
   std::optional<AuthConfig> auth;
   std::map<std::string, std::string> response_headers;
   // Content-Encodings accepted; upstream's default list.
-  std::vector<std::string> compression_algorithms = {"", "gzip", "zstd", "zlib", "snappy",
-                                                     "deflate", "lz4"};
+  std::vector<std::string> compression_algorithms = {"",       "gzip",    "zstd", "zlib",
+                                                     "snappy", "deflate", "lz4"};
   Duration read_timeout{0};         // 0: the server's default (body read, 60 s)
   Duration read_header_timeout{0};  // 0: 10 s
   Duration write_timeout{0};        // 0: 30 s
@@ -89,11 +89,9 @@ HttpServerOptions ToServerOptions(const HttpServerConfig& config, std::string lo
 // anything else exactly.
 bool OriginAllowed(std::string_view origin, const std::vector<std::string>& allowed);
 // Adds Access-Control-Allow-Origin (and Vary) when the request's Origin is allowed.
-void AddCorsHeaders(const CorsConfig& cors, const ServerRequest& request,
-                    ServerResponse& response);
+void AddCorsHeaders(const CorsConfig& cors, const ServerRequest& request, ServerResponse& response);
 // Answers a preflight OPTIONS request (204, allowed methods and headers, max age).
-void ServePreflight(const CorsConfig& cors, const ServerRequest& request,
-                    ServerResponse& response);
+void ServePreflight(const CorsConfig& cors, const ServerRequest& request, ServerResponse& response);
 // Applies response_headers and CORS to a response about to be sent.
 void ApplyResponseHeaders(const HttpServerConfig& config, const ServerRequest& request,
                           ServerResponse& response);

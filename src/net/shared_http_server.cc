@@ -37,9 +37,9 @@ class SharedHttpEndpoint {
         for (const SharedRoute& t : theirs) {
           bool methods_overlap = r.method.empty() || t.method.empty() || r.method == t.method;
           if (methods_overlap && r.pattern == t.pattern) {
-            return AlreadyExists("listen on " + options_.listen_address + ": " + owner +
-                                 " wants " + (r.method.empty() ? "*" : r.method) + " " +
-                                 r.pattern + ", already served by " + other);
+            return AlreadyExists("listen on " + options_.listen_address + ": " + owner + " wants " +
+                                 (r.method.empty() ? "*" : r.method) + " " + r.pattern +
+                                 ", already served by " + other);
           }
         }
       }
@@ -73,7 +73,8 @@ class SharedHttpEndpoint {
     if (o.max_header_bytes != options_.max_header_bytes)
       return differs("max_header_bytes", options_.max_header_bytes, o.max_header_bytes);
     if (o.header_timeout != options_.header_timeout)
-      return differs("read_header_timeout (ms)", options_.header_timeout.count(), o.header_timeout.count());
+      return differs("read_header_timeout (ms)", options_.header_timeout.count(),
+                     o.header_timeout.count());
     if (o.body_timeout != options_.body_timeout)
       return differs("read_timeout (ms)", options_.body_timeout.count(), o.body_timeout.count());
     if (o.write_timeout != options_.write_timeout)

@@ -45,8 +45,8 @@ TEST(SharedHttpServerTest, TwoOwnersOnePortDisjointPaths) {
   o.listen_address = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
   auto a = ListenShared(o, "receiver/otlp", {Reply("POST", "/v1/metrics", "otlp")});
   ASSERT_TRUE(a.ok()) << a.status().ToString();
-  auto b = ListenShared(o, "receiver/prometheus_remote_write",
-                        {Reply("POST", "/api/v1/write", "rw")});
+  auto b =
+      ListenShared(o, "receiver/prometheus_remote_write", {Reply("POST", "/api/v1/write", "rw")});
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   EXPECT_EQ((*a)->port(), (*b)->port());
   EXPECT_EQ((*a)->owners(), 2);

@@ -25,14 +25,22 @@ namespace astrolabe::wire::prw {
 
 std::string_view MetricTypeName(MetricType type) {
   switch (type) {
-    case MetricType::kUnknown: return "unknown";
-    case MetricType::kCounter: return "counter";
-    case MetricType::kGauge: return "gauge";
-    case MetricType::kHistogram: return "histogram";
-    case MetricType::kGaugeHistogram: return "gaugehistogram";
-    case MetricType::kSummary: return "summary";
-    case MetricType::kInfo: return "info";
-    case MetricType::kStateSet: return "stateset";
+    case MetricType::kUnknown:
+      return "unknown";
+    case MetricType::kCounter:
+      return "counter";
+    case MetricType::kGauge:
+      return "gauge";
+    case MetricType::kHistogram:
+      return "histogram";
+    case MetricType::kGaugeHistogram:
+      return "gaugehistogram";
+    case MetricType::kSummary:
+      return "summary";
+    case MetricType::kInfo:
+      return "info";
+    case MetricType::kStateSet:
+      return "stateset";
   }
   return "unknown";
 }
@@ -86,7 +94,9 @@ class Decoder {
   // Pushes a path element for the lifetime of a scope.
   class Scope {
    public:
-    Scope(Decoder* d, const char* name, int64_t index) : d_(d) { d_->path_.push_back({name, index}); }
+    Scope(Decoder* d, const char* name, int64_t index) : d_(d) {
+      d_->path_.push_back({name, index});
+    }
     ~Scope() { d_->path_.pop_back(); }
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
@@ -275,9 +285,12 @@ class Decoder {
 bool Decoder::LabelMsg(string_view in, Label* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
-      case 1: return Len(r, wt, "name", -1, &out->name);
-      case 2: return Len(r, wt, "value", -1, &out->value);
-      default: return Skip(r, wt);
+      case 1:
+        return Len(r, wt, "name", -1, &out->name);
+      case 2:
+        return Len(r, wt, "value", -1, &out->value);
+      default:
+        return Skip(r, wt);
     }
   });
 }
@@ -286,12 +299,14 @@ bool Decoder::SampleMsg(string_view in, Sample* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     uint64_t u;
     switch (f) {
-      case 1: return Double(r, wt, "value", &out->value);
+      case 1:
+        return Double(r, wt, "value", &out->value);
       case 2:
         TRY(Varint(r, wt, "timestamp", &u));
         out->timestamp_ms = static_cast<int64_t>(u);
         return true;
-      default: return Skip(r, wt);
+      default:
+        return Skip(r, wt);
     }
   });
 }
@@ -308,7 +323,8 @@ bool Decoder::SpanMsg(string_view in, BucketSpan* out) {
         TRY(Varint(r, wt, "length", &u));
         out->length = static_cast<uint32_t>(u);
         return true;
-      default: return Skip(r, wt);
+      default:
+        return Skip(r, wt);
     }
   });
 }
@@ -327,14 +343,18 @@ bool Decoder::HistogramMsg(string_view in, Histogram* out) {
         TRY(Double(r, wt, "count_float", &out->count_float));
         out->float_counts = true;
         return true;
-      case 3: return Double(r, wt, "sum", &out->sum);
+      case 3:
+        return Double(r, wt, "sum", &out->sum);
       case 4:
         TRY(Varint(r, wt, "schema", &u));
         out->schema = ZigZagDecode32(static_cast<uint32_t>(u));
         return true;
-      case 5: return Double(r, wt, "zero_threshold", &out->zero_threshold);
-      case 6: return Varint(r, wt, "zero_count_int", &out->zero_count_int);
-      case 7: return Double(r, wt, "zero_count_float", &out->zero_count_float);
+      case 5:
+        return Double(r, wt, "zero_threshold", &out->zero_threshold);
+      case 6:
+        return Varint(r, wt, "zero_count_int", &out->zero_count_int);
+      case 7:
+        return Double(r, wt, "zero_count_float", &out->zero_count_float);
       case 8:
       case 11: {
         auto* spans = f == 8 ? &out->negative_spans : &out->positive_spans;
@@ -344,17 +364,24 @@ bool Decoder::HistogramMsg(string_view in, Histogram* out) {
         spans->emplace_back();
         return SpanMsg(sub, &spans->back());
       }
-      case 9: return RepeatedVarint(r, wt, "negative_deltas", &out->negative_deltas, zigzag64);
-      case 12: return RepeatedVarint(r, wt, "positive_deltas", &out->positive_deltas, zigzag64);
-      case 10: return RepeatedDouble(r, wt, "negative_counts", &out->negative_counts);
-      case 13: return RepeatedDouble(r, wt, "positive_counts", &out->positive_counts);
-      case 14: return Enum(r, wt, "reset_hint", &out->reset_hint);
+      case 9:
+        return RepeatedVarint(r, wt, "negative_deltas", &out->negative_deltas, zigzag64);
+      case 12:
+        return RepeatedVarint(r, wt, "positive_deltas", &out->positive_deltas, zigzag64);
+      case 10:
+        return RepeatedDouble(r, wt, "negative_counts", &out->negative_counts);
+      case 13:
+        return RepeatedDouble(r, wt, "positive_counts", &out->positive_counts);
+      case 14:
+        return Enum(r, wt, "reset_hint", &out->reset_hint);
       case 15:
         TRY(Varint(r, wt, "timestamp", &u));
         out->timestamp_ms = static_cast<int64_t>(u);
         return true;
-      case 16: return RepeatedDouble(r, wt, "custom_values", &out->custom_values);
-      default: return Skip(r, wt);
+      case 16:
+        return RepeatedDouble(r, wt, "custom_values", &out->custom_values);
+      default:
+        return Skip(r, wt);
     }
   });
 }
@@ -371,12 +398,14 @@ bool Decoder::ExemplarV1(string_view in, Exemplar* out) {
         out->labels.emplace_back();
         return LabelMsg(sub, &out->labels.back());
       }
-      case 2: return Double(r, wt, "value", &out->value);
+      case 2:
+        return Double(r, wt, "value", &out->value);
       case 3:
         TRY(Varint(r, wt, "timestamp", &u));
         out->timestamp_ms = static_cast<int64_t>(u);
         return true;
-      default: return Skip(r, wt);
+      default:
+        return Skip(r, wt);
     }
   });
 }
@@ -414,7 +443,8 @@ bool Decoder::SeriesV1(string_view in, TimeSeries* out) {
         out->histograms.emplace_back();
         return HistogramMsg(sub, &out->histograms.back());
       }
-      default: return Skip(r, wt);
+      default:
+        return Skip(r, wt);
     }
   });
 }
@@ -422,11 +452,16 @@ bool Decoder::SeriesV1(string_view in, TimeSeries* out) {
 bool Decoder::MetadataV1(string_view in, MetricMetadata* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
-      case 1: return Enum(r, wt, "type", &out->type);
-      case 2: return Len(r, wt, "metric_family_name", -1, &out->metric_family_name);
-      case 4: return Len(r, wt, "help", -1, &out->help);
-      case 5: return Len(r, wt, "unit", -1, &out->unit);
-      default: return Skip(r, wt);
+      case 1:
+        return Enum(r, wt, "type", &out->type);
+      case 2:
+        return Len(r, wt, "metric_family_name", -1, &out->metric_family_name);
+      case 4:
+        return Len(r, wt, "help", -1, &out->help);
+      case 5:
+        return Len(r, wt, "unit", -1, &out->unit);
+      default:
+        return Skip(r, wt);
     }
   });
 }
@@ -450,7 +485,8 @@ bool Decoder::RequestV1(string_view in, WriteRequest* out) {
         out->metadata.emplace_back();
         return MetadataV1(sub, &out->metadata.back());
       }
-      default: return Skip(r, wt);
+      default:
+        return Skip(r, wt);
     }
   });
 }
@@ -462,13 +498,16 @@ bool Decoder::ExemplarV2(string_view in, Exemplar* out) {
   TRY(ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     uint64_t u;
     switch (f) {
-      case 1: return LabelRefs(r, wt, &refs);
-      case 2: return Double(r, wt, "value", &out->value);
+      case 1:
+        return LabelRefs(r, wt, &refs);
+      case 2:
+        return Double(r, wt, "value", &out->value);
       case 3:
         TRY(Varint(r, wt, "timestamp", &u));
         out->timestamp_ms = static_cast<int64_t>(u);
         return true;
-      default: return Skip(r, wt);
+      default:
+        return Skip(r, wt);
     }
   }));
   return ResolveLabels(start, refs, &out->labels);
@@ -478,14 +517,16 @@ bool Decoder::MetadataV2(string_view in, SeriesMetadata* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     uint64_t u;
     switch (f) {
-      case 1: return Enum(r, wt, "type", &out->type);
+      case 1:
+        return Enum(r, wt, "type", &out->type);
       case 3:
         TRY(Varint(r, wt, "help_ref", &u));
         return Symbol(r, static_cast<uint32_t>(u), "help_ref", &out->help);
       case 4:
         TRY(Varint(r, wt, "unit_ref", &u));
         return Symbol(r, static_cast<uint32_t>(u), "unit_ref", &out->unit);
-      default: return Skip(r, wt);
+      default:
+        return Skip(r, wt);
     }
   });
 }
@@ -498,7 +539,8 @@ bool Decoder::SeriesV2(string_view in, TimeSeries* out) {
     string_view sub;
     uint64_t u;
     switch (f) {
-      case 1: return LabelRefs(r, wt, &refs);
+      case 1:
+        return LabelRefs(r, wt, &refs);
       case 2: {
         int64_t i = static_cast<int64_t>(out->samples.size());
         TRY(Len(r, wt, "samples", i, &sub));
@@ -529,7 +571,8 @@ bool Decoder::SeriesV2(string_view in, TimeSeries* out) {
         TRY(Varint(r, wt, "created_timestamp", &u));
         out->created_timestamp_ms = static_cast<int64_t>(u);
         return true;
-      default: return Skip(r, wt);
+      default:
+        return Skip(r, wt);
     }
   }));
   return ResolveLabels(start, refs, &out->labels);

@@ -110,7 +110,7 @@ struct TimeSeries {
   std::vector<Sample> samples;
   std::vector<Exemplar> exemplars;
   std::vector<Histogram> histograms;
-  SeriesMetadata metadata;         // 2.0 only
+  SeriesMetadata metadata;           // 2.0 only
   int64_t created_timestamp_ms = 0;  // 2.0 only; 0 = unset
 
   // The value of the label `name`, or "" when absent.

@@ -266,8 +266,9 @@ TEST(RemoteWriteTest, MalformedBytesNameTheField) {
   auto r = DecodeWriteRequest(std::string_view(good).substr(0, 20));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(r.status().message().find("timeseries[0]: truncated length-delimited field at offset 0"),
-            std::string::npos)
+  EXPECT_NE(
+      r.status().message().find("timeseries[0]: truncated length-delimited field at offset 0"),
+      std::string::npos)
       << r.status().message();
 
   // A sample value with the wrong wire type.

@@ -16,8 +16,8 @@
 // Thread-compatible value type.
 
 #include <cstdint>
-#include <string_view>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "component/factory.h"

@@ -42,9 +42,10 @@ Result<prw::Version> ParseContentType(std::optional<std::string_view> header) {
     std::string_view value = TrimSpace(param.substr(eq + 1));
     if (value == kProtoV1) return prw::Version::k1;
     if (value == kProtoV2) return prw::Version::k2;
-    return InvalidArgument("unsupported proto \"" + std::string(value) + "\" in Content-Type: "
-                           "this receiver accepts " + std::string(kProtoV1) + " and " +
-                           std::string(kProtoV2));
+    return InvalidArgument("unsupported proto \"" + std::string(value) +
+                           "\" in Content-Type: "
+                           "this receiver accepts " +
+                           std::string(kProtoV1) + " and " + std::string(kProtoV2));
   }
   return prw::Version::k1;
 }
@@ -84,15 +85,17 @@ RemoteWriteReceiver::~RemoteWriteReceiver() { (void)Shutdown(std::chrono::steady
 Status RemoteWriteReceiver::Start(component::Host&) {
   const std::string owner = "receiver/" + settings_.id.ToString();
   std::vector<net::SharedRoute> routes;
-  routes.push_back({"POST", std::string(kWritePath),
-                    [this](net::ServerRequest& req, net::ServerResponse& resp) { Serve(req, resp); }});
+  routes.push_back(
+      {"POST", std::string(kWritePath),
+       [this](net::ServerRequest& req, net::ServerResponse& resp) { Serve(req, resp); }});
   if (config_.http.cors) {
     routes.push_back({"OPTIONS", std::string(kWritePath),
                       [this](net::ServerRequest& req, net::ServerResponse& resp) {
                         net::ServePreflight(*config_.http.cors, req, resp);
                       }});
   }
-  auto lease = net::ListenShared(net::ToServerOptions(config_.http, owner), owner, std::move(routes));
+  auto lease =
+      net::ListenShared(net::ToServerOptions(config_.http, owner), owner, std::move(routes));
   if (!lease.ok()) return lease.status().Annotate(settings_.id.ToString());
   http_ = std::move(*lease);
   return Status::Ok();
@@ -118,7 +121,8 @@ void RemoteWriteReceiver::Serve(net::ServerRequest& request, net::ServerResponse
   };
 
   if (next_.metrics == nullptr) {
-    return fail(404, "no_pipeline", "the prometheus_remote_write receiver is in no metrics pipeline");
+    return fail(404, "no_pipeline",
+                "the prometheus_remote_write receiver is in no metrics pipeline");
   }
   auto version = ParseContentType(request.header("Content-Type"));
   if (!version.ok()) return fail(415, "content_type", version.status().message());
@@ -134,9 +138,9 @@ void RemoteWriteReceiver::Serve(net::ServerRequest& request, net::ServerResponse
   if (auto enc = request.header("Content-Encoding")) {
     std::string e = AsciiLower(TrimSpace(*enc));
     if (!e.empty() && e != "snappy") {
-      return fail(415, "content_encoding",
-                  "unsupported Content-Encoding \"" + std::string(*enc) +
-                      "\": only snappy is acceptable");
+      return fail(
+          415, "content_encoding",
+          "unsupported Content-Encoding \"" + std::string(*enc) + "\": only snappy is acceptable");
     }
   }
   const bool v2 = *version == prw::Version::k2;
@@ -145,8 +149,7 @@ void RemoteWriteReceiver::Serve(net::ServerRequest& request, net::ServerResponse
     response.headers.Set("X-Prometheus-Remote-Write-Samples-Written", std::to_string(samples));
     response.headers.Set("X-Prometheus-Remote-Write-Histograms-Written",
                          std::to_string(histograms));
-    response.headers.Set("X-Prometheus-Remote-Write-Exemplars-Written",
-                         std::to_string(exemplars));
+    response.headers.Set("X-Prometheus-Remote-Write-Exemplars-Written", std::to_string(exemplars));
   };
   written(0, 0, 0);
 

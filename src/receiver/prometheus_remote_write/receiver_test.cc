@@ -160,8 +160,8 @@ TEST_F(RemoteWriteReceiverTest, V2AnswersWithWrittenCounts) {
   Start();
   prw::WriteRequest req = Small();
   req.timeseries[0].samples.push_back({0, 1700000001000});
-  net::HttpResponse r =
-      Post(V2(req), "application/x-protobuf;proto=io.prometheus.write.v2.Request", "snappy", "2.0.0");
+  net::HttpResponse r = Post(V2(req), "application/x-protobuf;proto=io.prometheus.write.v2.Request",
+                             "snappy", "2.0.0");
   EXPECT_EQ(r.status, 204) << r.body;
   EXPECT_EQ(r.headers.Get("X-Prometheus-Remote-Write-Samples-Written").value_or(""), "2");
   EXPECT_EQ(r.headers.Get("X-Prometheus-Remote-Write-Histograms-Written").value_or(""), "0");
@@ -206,15 +206,19 @@ TEST_F(RemoteWriteReceiverTest, EveryBadRequestGetsItsStatus) {
        "prometheus.WriteRequest: timeseries[0]: truncated length-delimited field", "protobuf"},
       {"decompresses too big", Post(Snappy(big)), 413, "exceeds max_request_body_size",
        "too_large"},
-      {"too many series", Post(V1(many)), 400, "4 series in one request, more than "
-       "max_series_per_request (3)", "too_many_series"},
+      {"too many series", Post(V1(many)), 400,
+       "4 series in one request, more than "
+       "max_series_per_request (3)",
+       "too_many_series"},
       {"invalid series", Post(V1(partly_bad)), 400,
        "1 invalid series not written (the other 1 were); first: timeseries[1]: missing metric "
-       "name", "invalid_series"},
+       "name",
+       "invalid_series"},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(c.response.status, c.status) << c.what << ": " << c.response.body;
-    EXPECT_NE(c.response.body.find(c.body_part), std::string::npos) << c.what << ": " << c.response.body;
+    EXPECT_NE(c.response.body.find(c.body_part), std::string::npos)
+        << c.what << ": " << c.response.body;
     EXPECT_TRUE(c.response.body.ends_with("\n")) << c.what;
     EXPECT_EQ(c.response.headers.Get("Content-Type").value_or(""), "text/plain; charset=utf-8")
         << c.what;
@@ -229,7 +233,8 @@ TEST_F(RemoteWriteReceiverTest, EveryBadRequestGetsItsStatus) {
   net::HttpRequest get;
   get.url = "http://" + receiver_->address() + "/api/v1/write";
   EXPECT_EQ(client_.Send(std::move(get)).get()->status, 405);
-  EXPECT_EQ(Post(V1(Small()), "application/x-protobuf", "snappy", "0.1.0", "/api/v1/push").status, 404);
+  EXPECT_EQ(Post(V1(Small()), "application/x-protobuf", "snappy", "0.1.0", "/api/v1/push").status,
+            404);
 }
 
 TEST_F(RemoteWriteReceiverTest, RetryableRefusalIs503PermanentIs400) {

@@ -97,7 +97,8 @@ bool AddNativeHistogram(const prw::Histogram& h, const pdata::Attributes& attrs,
                         pdata::Metric* metric, std::string* why) {
   const bool stale = prw::IsStaleNaN(h.sum);
   const double count = h.float_counts ? h.count_float : static_cast<double>(h.count_int);
-  const uint64_t count_u = count > 0 && std::isfinite(count) ? static_cast<uint64_t>(std::llround(count)) : 0;
+  const uint64_t count_u =
+      count > 0 && std::isfinite(count) ? static_cast<uint64_t>(std::llround(count)) : 0;
   if (h.schema == -53) {
     if (!std::holds_alternative<pdata::Histogram>(metric->data)) {
       if (metric->type() != pdata::MetricType::kEmpty) {

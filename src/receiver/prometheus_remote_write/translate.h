@@ -67,10 +67,10 @@ class MetadataCache {
 
 struct TranslateResult {
   pdata::Metrics metrics;
-  size_t samples = 0;     // number points written (stale markers included)
-  size_t histograms = 0;  // native histogram points written
-  size_t exemplars = 0;   // exemplars attached
-  size_t invalid = 0;     // series skipped
+  size_t samples = 0;       // number points written (stale markers included)
+  size_t histograms = 0;    // native histogram points written
+  size_t exemplars = 0;     // exemplars attached
+  size_t invalid = 0;       // series skipped
   std::string first_error;  // why the first skipped series was skipped
 };
 

@@ -30,11 +30,12 @@ std::string Attr(const pdata::Attributes& attrs, std::string_view key) {
 
 TEST(TranslateTest, OneMetricPerNameLabelsAsAttributes) {
   prw::WriteRequest req;
-  req.timeseries.push_back(Series({{"__name__", "node_load1"}, {"instance", "h:9100"}, {"job", "node"}},
-                                  {{0.5, 1700000000000}}));
   req.timeseries.push_back(
-      Series({{"__name__", "node_cpu_seconds_total"}, {"cpu", "0"}, {"job", "node"}, {"mode", "idle"}},
-             {{10, 1700000000000}, {11, 1700000001000}}));
+      Series({{"__name__", "node_load1"}, {"instance", "h:9100"}, {"job", "node"}},
+             {{0.5, 1700000000000}}));
+  req.timeseries.push_back(Series(
+      {{"__name__", "node_cpu_seconds_total"}, {"cpu", "0"}, {"job", "node"}, {"mode", "idle"}},
+      {{10, 1700000000000}, {11, 1700000001000}}));
   req.timeseries.push_back(
       Series({{"__name__", "node_cpu_seconds_total"}, {"cpu", "1"}, {"job", "node"}, {"mode", ""}},
              {{20, 1700000000000}}));
@@ -83,7 +84,8 @@ TEST(TranslateTest, MetadataMakesCountersSumsOnlyWithTotal) {
   prw::WriteRequest req;
   req.timeseries.push_back(Series({{"__name__", "http_requests_total"}}, {{5, 1000}}));
   req.timeseries.push_back(Series({{"__name__", "odd_counter"}}, {{1, 1000}}));
-  req.timeseries.push_back(Series({{"__name__", "latency_seconds_bucket"}, {"le", "0.5"}}, {{3, 1000}}));
+  req.timeseries.push_back(
+      Series({{"__name__", "latency_seconds_bucket"}, {"le", "0.5"}}, {{3, 1000}}));
   req.timeseries.push_back(Series({{"__name__", "latency_seconds_sum"}}, {{1.5, 1000}}));
   req.timeseries.push_back(Series({{"__name__", "latency_seconds_count"}}, {{4, 1000}}));
   TranslateResult r = Translate(req, &cache, {});
@@ -120,9 +122,9 @@ TEST(TranslateTest, V2MetadataAndCreatedTimestamp) {
 
 TEST(TranslateTest, StaleMarkerBecomesNoRecordedValue) {
   prw::WriteRequest req;
-  req.timeseries.push_back(Series({{"__name__", "up"}},
-                                  {{1, 1000}, {std::bit_cast<double>(prw::kStaleNaNBits), 2000},
-                                   {std::nan(""), 3000}}));
+  req.timeseries.push_back(
+      Series({{"__name__", "up"}},
+             {{1, 1000}, {std::bit_cast<double>(prw::kStaleNaNBits), 2000}, {std::nan(""), 3000}}));
   TranslateResult r = Translate(req, nullptr, {});
   const auto& p = std::get<pdata::Gauge>(Scope(r).metrics.at(0).data).data_points;
   ASSERT_EQ(p.size(), 3u);
@@ -136,7 +138,8 @@ TEST(TranslateTest, ExemplarsGoToTheirPoint) {
   prw::WriteRequest req;
   prw::TimeSeries ts = Series({{"__name__", "req_total"}}, {{1, 1000}, {2, 2000}});
   prw::Exemplar e;
-  e.labels = {{"trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"}, {"span_id", "00f067aa0ba902b7"},
+  e.labels = {{"trace_id", "4bf92f3577b34da6a3ce929d0e0e4736"},
+              {"span_id", "00f067aa0ba902b7"},
               {"user", "x"}};
   e.value = 0.3;
   e.timestamp_ms = 1000;
@@ -221,7 +224,8 @@ TEST(TranslateTest, InvalidSeriesAreSkippedAndNamed) {
   req.timeseries.push_back(Series({{"job", "x"}}, {{1, 1}}));
   req.timeseries.push_back(Series({{"__name__", "ok"}}, {{1, 1}}));
   req.timeseries.push_back(Series({{"__name__", "dup"}, {"a", "1"}, {"a", "2"}}, {{1, 1}}));
-  req.timeseries.push_back(Series({{"__name__", "long"}, {"v", std::string_view("0123456789")}}, {{1, 1}}));
+  req.timeseries.push_back(
+      Series({{"__name__", "long"}, {"v", std::string_view("0123456789")}}, {{1, 1}}));
   prw::Histogram bad;
   bad.schema = 1;
   bad.positive_spans = {{0, 3}};
