@@ -220,6 +220,7 @@ TranslateResult Translate(const prw::WriteRequest& request, const MetadataCache*
     const prw::TimeSeries& ts = request.timeseries[i];
     std::string_view name;
     attrs.clear();
+    attrs.reserve(ts.labels.size());
     bool bad = false;
     if (limits.max_labels_per_series > 0 && ts.labels.size() > limits.max_labels_per_series) {
       invalid(i, std::to_string(ts.labels.size()) + " labels, more than max_labels_per_series (" +
@@ -273,11 +274,12 @@ TranslateResult Translate(const prw::WriteRequest& request, const MetadataCache*
     }
     if (ts.samples.empty() && ts.histograms.empty()) continue;  // nothing to write
 
-    MetricType type = ts.metadata.type;
-    if (type == MetricType::kUnknown && cache != nullptr) type = cache->Lookup(name);
-
     auto [it, inserted] = by_name.try_emplace(name, scope.metrics.size());
     if (inserted) {
+      // The kind is decided once per name (the first series of it), so the metadata cache
+      // is consulted once per metric, not per series.
+      MetricType type = ts.metadata.type;
+      if (type == MetricType::kUnknown && cache != nullptr) type = cache->Lookup(name);
       pdata::Metric m;
       m.name = std::string(name);
       m.description = std::string(ts.metadata.help);
