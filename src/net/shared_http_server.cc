@@ -23,7 +23,10 @@ class SharedHttpEndpoint {
       std::shared_lock lock(mu_);
       (void)router_.Route(req, resp);  // 404, 405 and a throwing handler's 500 included
     });
-    return server_->Start();
+    RETURN_IF_ERROR(server_->Start());
+    address_ = server_->address();
+    port_ = server_->port();
+    return Status::Ok();
   }
 
   Status AddOwner(const std::string& owner, std::vector<SharedRoute> routes) {
@@ -86,13 +89,21 @@ class SharedHttpEndpoint {
     return "";
   }
 
+  // Stops the server and destroys it, so the port is free at once.
   void Shutdown(Deadline deadline) {
-    if (server_) server_->Shutdown(deadline);
+    if (!server_) return;
+    server_->Shutdown(deadline);
+    server_.reset();
   }
 
   const std::string& key() const { return key_; }
-  const HttpServerOptions& options() const { return options_; }
-  HttpServer& server() { return *server_; }
+  const std::string& address() const { return address_; }
+  int port() const { return port_; }
+  // The running server's counters; zeros once it is shut down.
+  const HttpServerStats& stats() const {
+    static const HttpServerStats kNone;
+    return server_ ? server_->stats() : kNone;
+  }
 
  private:
   void RebuildLocked() {
@@ -106,7 +117,9 @@ class SharedHttpEndpoint {
   const std::string key_;
   const HttpServerOptions options_;
   const std::string first_owner_;
-  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<HttpServer> server_;  // set by Start, reset by Shutdown (owner's threads)
+  std::string address_;
+  int port_ = 0;
   mutable std::shared_mutex mu_;
   std::map<std::string, std::vector<SharedRoute>> routes_;  // GUARDED_BY(mu_)
   internal::Router router_;                                 // GUARDED_BY(mu_)
@@ -145,9 +158,9 @@ void HttpListenerLease::Release(Deadline deadline) {
   endpoint_->Shutdown(deadline);
 }
 
-std::string HttpListenerLease::address() const { return endpoint_->server().address(); }
-int HttpListenerLease::port() const { return endpoint_->server().port(); }
-const HttpServerStats& HttpListenerLease::stats() const { return endpoint_->server().stats(); }
+std::string HttpListenerLease::address() const { return endpoint_->address(); }
+int HttpListenerLease::port() const { return endpoint_->port(); }
+const HttpServerStats& HttpListenerLease::stats() const { return endpoint_->stats(); }
 int HttpListenerLease::owners() const { return endpoint_->owners(); }
 
 Result<std::unique_ptr<HttpListenerLease>> ListenShared(const HttpServerOptions& options,

@@ -59,10 +59,10 @@ class HttpListenerLease {
   // server down by `deadline`. Idempotent.
   void Release(Deadline deadline);
 
-  // The bound address ("127.0.0.1:4318") and port.
+  // The bound address ("127.0.0.1:4318") and port (kept after the server stops).
   std::string address() const;
   int port() const;
-  // The shared server's counters (all owners together).
+  // The shared server's counters (all owners together); zeros once it has stopped.
   const HttpServerStats& stats() const;
   // How many owners the endpoint has now (tests).
   int owners() const;
