@@ -19,6 +19,10 @@
 
 #include "net/http_client.h"
 #include "process.h"
+#include "storage/storage.h"
+#include "tsdb/db.h"
+#include "wire/remote_write.h"
+#include "wire/snappy.h"
 
 namespace astrolabe::e2e {
 namespace {
@@ -379,6 +383,73 @@ TEST_F(ServerTest, AReceiverWithoutAuthIsRefused) {
   RunResult r = RunProcess(ServerArgs({"--config", config}));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("receivers::otlp/open::protocols::http: has no auth"));
+}
+
+// The built-in pipeline keeps metrics: OTLP/HTTP JSON and Prometheus remote write (on the
+// same port, under the same tokens) land in <data>/tsdb as Prometheus-named series.
+TEST_F(ServerTest, OtlpAndRemoteWriteMetricsLandInTheStore) {
+  StartServer();
+  const std::string ingest = "Api-Token " + CreateToken("ingest", "metrics.ingest");
+  const std::string traces_only = "Api-Token " + CreateToken("t", "openTelemetryTrace.ingest");
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+
+  const std::string otlp =
+      R"({"resourceMetrics":[{"resource":{"attributes":[{"key":"service.name","value":)"
+      R"({"stringValue":"nim"}}]},"scopeMetrics":[{"metrics":[{"name":"gpu_cache_usage_perc",)"
+      R"("gauge":{"dataPoints":[{"timeUnixNano":")" +
+      std::to_string(now_ms * 1000000) + R"(","asDouble":0.25}]}}]}]}]})";
+  EXPECT_EQ(Send("POST", ports_.otlp_http, "/v1/metrics", ingest, otlp).status, 200);
+
+  wire::prw::WriteRequest rw;
+  wire::prw::TimeSeries ts;
+  ts.labels = {{"__name__", "kong_ai_llm_requests_total"}, {"job", "kong"}, {"model", "m1"}};
+  ts.samples = {{7, now_ms}};
+  rw.timeseries.push_back(ts);
+  std::string proto, body;
+  wire::prw::AppendWriteRequest(rw, &proto);
+  wire::SnappyCompress(proto, &body);
+  auto post_rw = [&](const std::string& authorization) {
+    net::HttpRequest request;
+    request.method = "POST";
+    request.url = "http://127.0.0.1:" + std::to_string(ports_.otlp_http) + "/api/v1/write";
+    request.timeout = std::chrono::seconds(10);
+    request.headers.Set("Content-Type", "application/x-protobuf");
+    request.headers.Set("Content-Encoding", "snappy");
+    request.headers.Set("X-Prometheus-Remote-Write-Version", "0.1.0");
+    if (!authorization.empty()) request.headers.Set("Authorization", authorization);
+    request.body = body;
+    auto response = client_.Send(std::move(request)).get();
+    EXPECT_TRUE(response.ok()) << response.status().message();
+    return response.ok() ? response->status : 0;
+  };
+  EXPECT_EQ(post_rw(""), 401);
+  EXPECT_EQ(post_rw(traces_only), 403);
+  EXPECT_EQ(post_rw(ingest), 204);
+
+  server_.Signal(SIGTERM);
+  ASSERT_TRUE(server_.Wait(std::chrono::seconds(30)).has_value());
+  auto db = tsdb::Db::Open(data_ + "/tsdb");
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto querier = (*db)->NewQuerier();
+  auto set = querier->Select({}, storage::kMinTime, storage::kMaxTime);
+  ASSERT_TRUE(set.ok());
+  auto all = storage::Materialize(**set);
+  ASSERT_TRUE(all.ok());
+  std::map<std::string, std::vector<storage::Sample>> series;
+  for (auto& s : *all) series[s.labels.ToString()] = s.samples;
+  const std::string gauge = R"(gpu_cache_usage_perc{job="nim"})";
+  const std::string counter = R"(kong_ai_llm_requests_total{job="kong", model="m1"})";
+  std::string names;
+  for (const auto& [labels, samples] : series) names += labels + "\n";
+  ASSERT_EQ(series.count(gauge), 1u) << names;
+  ASSERT_EQ(series.count(counter), 1u) << names;
+  ASSERT_EQ(series[gauge].size(), 1u);
+  EXPECT_EQ(series[gauge][0].t, now_ms);
+  EXPECT_EQ(series[gauge][0].v, 0.25);
+  ASSERT_EQ(series[counter].size(), 1u);
+  EXPECT_EQ(series[counter][0].v, 7);
 }
 
 // The OpenTelemetry JS SDK's OTLP/HTTP exporters (tests/js/otlp_emit.js), configured the

@@ -13,6 +13,7 @@
 #include "processor/memory_limiter/factory.h"
 #include "receiver/otlp/factory.h"
 #include "receiver/prometheus/factory.h"
+#include "receiver/prometheus_remote_write/factory.h"
 
 namespace astrolabe::app {
 
@@ -29,6 +30,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   // Receivers.
   registry.Add(receiver::otlp::NewFactory());
   registry.Add(receiver::prometheus::NewFactory());
+  registry.Add(receiver::prometheus_remote_write::NewFactory());
 
   // Processors.
   registry.Add(processor::batch::NewFactory());
@@ -43,6 +45,8 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   // Deprecated type names the upstream collector still accepts (v0.144 renamed them).
   registry.AddAlias(Kind::kExporter, "otlphttp", "otlp_http");
   registry.AddAlias(Kind::kExporter, "otlp", "otlp_grpc");
+  // The contrib receiver's type name.
+  registry.AddAlias(Kind::kReceiver, "prometheusremotewrite", "prometheus_remote_write");
 }
 
 }  // namespace astrolabe::app

@@ -33,7 +33,8 @@ constexpr BuiltinComponent kBuiltins[] = {
     {"extensions", "api", "", "{{auth}}"},
     {"extensions", "store", "", "{}"},  // the tsdb under <data>/tsdb
     {"receivers", "otlp", "metrics,traces,logs", "{protocols: {http: {{auth}}, grpc: {{auth}}}}"},
-    // TODO(remote write): {"receivers", "prometheus_remote_write", "metrics", "{{auth}}"},
+    // /api/v1/write on the OTLP/HTTP port (the two share one listener; see kFlagKeys).
+    {"receivers", "prometheus_remote_write", "metrics", "{{auth}}"},
     {"processors", "batch", "metrics,traces,logs", "{}"},
     {"exporters", "store", "metrics", "{}"},
     // TODO(spanstore): traces and logs go to the store once it keeps spans.
@@ -52,6 +53,7 @@ struct FlagKey {
 
 constexpr FlagKey kFlagKeys[] = {
     {Flag::kOtlpHttp, "receivers.otlp.protocols.http.endpoint", ""},
+    {Flag::kOtlpHttp, "receivers.prometheus_remote_write.endpoint", ""},
     {Flag::kOtlpGrpc, "receivers.otlp.protocols.grpc.endpoint", ""},
     {Flag::kHealth, "extensions.health_check.endpoint", ""},
     {Flag::kHttp, "extensions.api.endpoint", ""},

@@ -528,6 +528,13 @@ void HttpServer::Impl::Shutdown(Deadline deadline) {
   ioc_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();
+  // The close dispatched above may not have run if the I/O threads stopped first (no session
+  // to wait for): close here too, so the port is free when Shutdown returns, not only when
+  // the server is destroyed. No thread runs now.
+  {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  }
   log_->info("stopped listening on {}", address_);
 }
 

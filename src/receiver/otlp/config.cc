@@ -6,42 +6,11 @@
 
 namespace astrolabe::receiver::otlp {
 
-void ServerTlsConfig::Visit(config::Visitor& v) {
-  v.Field("ca_file", ca_file);
-  v.Field("cert_file", cert_file);
-  v.Field("key_file", key_file);
-  v.Field("client_ca_file", client_ca_file);
-  v.Field("min_version", min_version);
-  v.Field("max_version", max_version);
-  v.Field("reload_interval", reload_interval);
-  v.Field("include_system_ca_certs_pool", include_system_ca_certs_pool);
-  v.Field("cipher_suites", cipher_suites);
-}
-
-void CorsConfig::Visit(config::Visitor& v) {
-  v.Field("allowed_origins", allowed_origins);
-  v.Field("allowed_headers", allowed_headers);
-  v.Field("max_age", max_age);
-}
-
 void HttpConfig::Visit(config::Visitor& v) {
-  v.Field("endpoint", endpoint);
+  net::HttpServerConfig::Visit(v);
   v.Field("traces_url_path", traces_url_path);
   v.Field("metrics_url_path", metrics_url_path);
   v.Field("logs_url_path", logs_url_path);
-  v.ByteSize("max_request_body_size", max_request_body_size);
-  v.Field("include_metadata", include_metadata);
-  v.Field("keepalives_enabled", keepalives_enabled);
-  v.OptionalObject("cors", cors);
-  v.OptionalObject("tls", tls);
-  v.OptionalObject("auth", auth);
-  v.Field("response_headers", response_headers);
-  v.Field("compression_algorithms", compression_algorithms);
-  v.Field("read_timeout", read_timeout);
-  v.Field("read_header_timeout", read_header_timeout);
-  v.Field("write_timeout", write_timeout);
-  v.Field("idle_timeout", idle_timeout);
-  if (v.decoding() && max_request_body_size == 0) max_request_body_size = 20 * 1024 * 1024;
 }
 
 void KeepaliveServerParameters::Visit(config::Visitor& v) {
@@ -155,16 +124,7 @@ Status Config::Validate() const {
     for (const std::string* p : {&h.traces_url_path, &h.metrics_url_path, &h.logs_url_path}) {
       RETURN_IF_ERROR(SanitizeUrlPath(*p).status());
     }
-    static const std::vector<std::string> kKnown = {"",       "gzip", "zstd", "zlib",
-                                                    "snappy", "deflate", "lz4", "x-snappy-framed"};
-    for (const std::string& c : h.compression_algorithms) {
-      if (std::find(kKnown.begin(), kKnown.end(), c) == kKnown.end()) {
-        return InvalidArgument("protocols::http::compression_algorithms: unsupported "
-                               "compression type \"" + c + "\"");
-      }
-    }
-    RETURN_IF_ERROR(CheckTls("http", h.tls));
-    RETURN_IF_ERROR(CheckAuth("http", h.auth));
+    RETURN_IF_ERROR(net::ValidateHttpServerConfig(h, "protocols::http"));
   }
   return Status::Ok();
 }

@@ -19,7 +19,8 @@
 //
 // Every upstream key is accepted so existing configs load. `auth: { authenticator: <id> }`
 // names an authenticator extension (component/auth.h, e.g. token_auth) every request of that
-// protocol must pass. Keys that select something we do not do yet (tls) are rejected by Validate() with a message saying so, rather
+// protocol must pass. Keys that select something we do not do yet (TLS on HTTP; see
+// net::ValidateHttpServerConfig) are rejected by Validate() with a message saying so, rather
 // than silently ignored; keys that only tune Go's runtime (buffer sizes, keepalive
 // enforcement) are accepted and documented as having no effect (README.md).
 //
@@ -34,56 +35,21 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "component/factory.h"
+#include "net/http_server_config.h"
 
 namespace astrolabe::receiver::otlp {
 
-// configtls.ServerConfig.
-struct ServerTlsConfig {
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  std::string client_ca_file;
-  std::string min_version;
-  std::string max_version;
-  Duration reload_interval{0};
-  bool include_system_ca_certs_pool = false;
-  std::vector<std::string> cipher_suites;
-  void Visit(config::Visitor& v);
-  bool configured() const { return !cert_file.empty() || !key_file.empty(); }
-};
+using ServerTlsConfig = net::ServerTlsConfig;
+using AuthConfig = net::AuthConfig;
+using CorsConfig = net::CorsConfig;
 
-// configauth.Config.
-struct AuthConfig {
-  std::string authenticator;
-  void Visit(config::Visitor& v) { v.Field("authenticator", authenticator); }
-};
-
-struct CorsConfig {
-  std::vector<std::string> allowed_origins;
-  std::vector<std::string> allowed_headers;
-  int64_t max_age = 0;
-  void Visit(config::Visitor& v);
-};
-
-struct HttpConfig {
-  std::string endpoint = "localhost:4318";
+// protocols.http: the shared HTTP server settings (net/http_server_config.h: endpoint,
+// max_request_body_size, tls, auth, cors, ...) plus the three signal paths.
+struct HttpConfig : net::HttpServerConfig {
   std::string traces_url_path = "/v1/traces";
   std::string metrics_url_path = "/v1/metrics";
   std::string logs_url_path = "/v1/logs";
-  uint64_t max_request_body_size = 20 * 1024 * 1024;
-  bool include_metadata = false;
-  bool keepalives_enabled = true;
-  std::optional<CorsConfig> cors;
-  std::optional<ServerTlsConfig> tls;
-  std::optional<AuthConfig> auth;
-  std::map<std::string, std::string> response_headers;
-  // Content-Encodings accepted; upstream's default list.
-  std::vector<std::string> compression_algorithms = {"", "gzip", "zstd", "zlib", "snappy",
-                                                     "deflate", "lz4"};
-  Duration read_timeout{0};         // 0: the server's default (body read, 60 s)
-  Duration read_header_timeout{0};  // 0: 10 s
-  Duration write_timeout{0};        // 0: 30 s
-  Duration idle_timeout{0};         // 0: 60 s
+  HttpConfig() { endpoint = "localhost:4318"; }
   void Visit(config::Visitor& v);
 };
 

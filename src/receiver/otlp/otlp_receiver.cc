@@ -9,6 +9,8 @@
 #include "component/auth.h"
 #include "net/grpc_server.h"
 #include "net/http_server.h"
+#include "net/http_server_config.h"
+#include "net/shared_http_server.h"
 #include "receiver/otlp/ingest.h"
 #include "wire/gzip.h"
 #include "wire/otlp_json.h"
@@ -69,20 +71,6 @@ wire::OtlpSignal WireSignal(Signal s) {
   return wire::OtlpSignal::kMetrics;
 }
 
-// "*" matches anything; "https://*.example.com" a wildcard; else exact (as rs/cors does).
-bool OriginAllowed(std::string_view origin, const std::vector<std::string>& allowed) {
-  for (const std::string& a : allowed) {
-    if (a == "*" || a == origin) return true;
-    size_t star = a.find('*');
-    if (star != std::string::npos && origin.size() >= a.size() - 1 &&
-        origin.substr(0, star) == std::string_view(a).substr(0, star) &&
-        origin.substr(origin.size() - (a.size() - star - 1)) == std::string_view(a).substr(star + 1)) {
-      return true;
-    }
-  }
-  return false;
-}
-
 // The gRPC method names of the three OTLP Export calls.
 constexpr std::string_view kGrpcMetrics =
     "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export";
@@ -129,39 +117,31 @@ Status OtlpReceiver::Start(component::Host& host) {
 
 Status OtlpReceiver::StartHttp(const HttpConfig& http) {
   http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http");
-  net::HttpServerOptions options;
-  options.listen_address = http.endpoint;
-  options.max_body_bytes = http.max_request_body_size;
-  options.io_threads = int(std::clamp(std::thread::hardware_concurrency(), 2u, 8u));
-  options.log_name = "receiver/" + settings_.id.ToString();
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
-  if (http.read_header_timeout.count() > 0)
-    options.header_timeout = duration_cast<milliseconds>(http.read_header_timeout);
-  if (http.read_timeout.count() > 0) options.body_timeout = duration_cast<milliseconds>(http.read_timeout);
-  if (http.write_timeout.count() > 0)
-    options.write_timeout = duration_cast<milliseconds>(http.write_timeout);
-  if (http.idle_timeout.count() > 0) options.idle_timeout = duration_cast<milliseconds>(http.idle_timeout);
-  http_ = std::make_unique<net::HttpServer>(options);
-
-  const std::pair<Signal, const std::string*> routes[] = {{Signal::kTraces, &http.traces_url_path},
-                                                          {Signal::kMetrics, &http.metrics_url_path},
-                                                          {Signal::kLogs, &http.logs_url_path}};
-  for (const auto& [signal, configured] : routes) {
+  const std::string owner = "receiver/" + settings_.id.ToString();
+  std::vector<net::SharedRoute> routes;
+  const std::pair<Signal, const std::string*> signals[] = {
+      {Signal::kTraces, &http.traces_url_path},
+      {Signal::kMetrics, &http.metrics_url_path},
+      {Signal::kLogs, &http.logs_url_path}};
+  for (const auto& [signal, configured] : signals) {
     ASSIGN_OR_RETURN(std::string path, SanitizeUrlPath(*configured));
     for (const std::string& p : {path, std::string(kPlatformPrefix) + path}) {
-      http_->Handle("POST", p, [this, signal = signal](net::ServerRequest& req,
-                                                      net::ServerResponse& resp) {
-        ServeHttp(signal, req, resp);
-      });
+      routes.push_back({"POST", p,
+                        [this, signal = signal](net::ServerRequest& req, net::ServerResponse& resp) {
+                          ServeHttp(signal, req, resp);
+                        }});
       if (http.cors) {
-        http_->Handle("OPTIONS", p, [this](net::ServerRequest& req, net::ServerResponse& resp) {
-          ServePreflight(req, resp);
-        });
+        routes.push_back({"OPTIONS", p, [this](net::ServerRequest& req, net::ServerResponse& resp) {
+                            net::ServePreflight(*config_.protocols.http->cors, req, resp);
+                          }});
       }
     }
   }
-  return http_->Start();
+  // The endpoint may be shared with other receivers (prometheus_remote_write's
+  // /api/v1/write on 4318, DESIGN.md §5); see net/shared_http_server.h.
+  ASSIGN_OR_RETURN(http_, net::ListenShared(net::ToServerOptions(http, owner), owner,
+                                            std::move(routes)));
+  return Status::Ok();
 }
 
 Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
@@ -238,8 +218,7 @@ Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
 void OtlpReceiver::ServeHttp(Signal signal, net::ServerRequest& request,
                              net::ServerResponse& response) {
   const HttpConfig& http = *config_.protocols.http;
-  for (const auto& [name, value] : http.response_headers) response.headers.Set(name, value);
-  if (http.cors) AddCorsHeaders(request, response);
+  net::ApplyResponseHeaders(http, request, response);
   if (http_auth_ != nullptr) {
     const auto fields = request.header_fields();
     Status allowed = http_auth_->Authenticate(fields, component::IngestScope(signal));
@@ -294,29 +273,9 @@ void OtlpReceiver::ServeHttp(Signal signal, net::ServerRequest& request,
                                            : wire::EncodeExportResponse(ok));
 }
 
-void OtlpReceiver::AddCorsHeaders(net::ServerRequest& request, net::ServerResponse& response) {
-  auto origin = request.header("Origin");
-  if (!origin || !OriginAllowed(*origin, config_.protocols.http->cors->allowed_origins)) return;
-  response.headers.Set("Access-Control-Allow-Origin", std::string(*origin));
-  response.headers.Set("Vary", "Origin");
-}
-
-void OtlpReceiver::ServePreflight(net::ServerRequest& request, net::ServerResponse& response) {
-  const CorsConfig& cors = *config_.protocols.http->cors;
-  response.status = 204;
-  auto origin = request.header("Origin");
-  if (!origin || !OriginAllowed(*origin, cors.allowed_origins)) return;
-  AddCorsHeaders(request, response);
-  response.headers.Set("Access-Control-Allow-Methods", "POST");
-  std::string headers = "Content-Type, Content-Encoding, Authorization, X-Requested-With";
-  for (const std::string& h : cors.allowed_headers) headers += ", " + h;
-  response.headers.Set("Access-Control-Allow-Headers", headers);
-  if (cors.max_age > 0) response.headers.Set("Access-Control-Max-Age", std::to_string(cors.max_age));
-}
-
 Status OtlpReceiver::Shutdown(component::Deadline deadline) {
   if (http_) {
-    http_->Shutdown(deadline);
+    http_->Release(deadline);
     http_.reset();
   }
   if (grpc_) {

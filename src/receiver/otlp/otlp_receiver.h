@@ -33,7 +33,7 @@
 #include "receiver/otlp/config.h"
 
 namespace astrolabe::net {
-class HttpServer;
+class HttpListenerLease;
 class GrpcServer;
 class ServerRequest;
 struct ServerResponse;
@@ -65,15 +65,13 @@ class OtlpReceiver : public component::Receiver {
   Status StartGrpc(const GrpcConfig& grpc);
   void ServeHttp(component::Signal signal, net::ServerRequest& request,
                  net::ServerResponse& response);
-  void ServePreflight(net::ServerRequest& request, net::ServerResponse& response);
-  void AddCorsHeaders(net::ServerRequest& request, net::ServerResponse& response);
 
   const component::CreateSettings settings_;
   const Config config_;
   const component::ReceiverConsumers next_;
   std::unique_ptr<Ingest> http_ingest_;
   std::unique_ptr<Ingest> grpc_ingest_;
-  std::unique_ptr<net::HttpServer> http_;
+  std::unique_ptr<net::HttpListenerLease> http_;  // possibly shared (net/shared_http_server.h)
   std::unique_ptr<net::GrpcServer> grpc_;
   component::Authenticator* http_auth_ = nullptr;  // set by Start when protocols::http::auth
   component::Authenticator* grpc_auth_ = nullptr;  // likewise for grpc
