@@ -1,0 +1,1306 @@
+#include "spanstore/span_store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <condition_variable>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <list>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "common/log.h"
+#include "spanstore/format.h"
+#include "spanstore/span_store_internal.h"
+#include "wire/otlp_proto.h"
+#include "wire/proto_wire.h"
+
+namespace astrolabe::spanstore {
+
+using internal::Entry;
+using internal::EntryKey;
+using internal::RowFields;
+using internal::RowKind;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr uint64_t kHourNanos = 3600ull * 1000 * 1000 * 1000;
+constexpr uint64_t kMaxGroupBytes = 64ull << 20;
+constexpr uint64_t kMaxRowLimit = 32ull << 20;
+
+Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
+  return Internal(std::string(what) + " " + path + ": " + std::strerror(err));
+}
+
+Status SyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, "opening directory", dir);
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (rc != 0) return ErrnoStatus(err, "syncing directory", dir);
+  return Status::Ok();
+}
+
+Status PwriteAll(int fd, const char* data, size_t size, uint64_t offset, const std::string& path) {
+  while (size > 0) {
+    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "writing", path);
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+Status PreadAll(int fd, char* data, size_t size, uint64_t offset, const std::string& path) {
+  while (size > 0) {
+    ssize_t n = ::pread(fd, data, size, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoStatus(errno, "reading", path);
+    }
+    if (n == 0) return DataLoss("reading " + path + ": unexpected end of file");
+    data += n;
+    size -= static_cast<size_t>(n);
+    offset += static_cast<uint64_t>(n);
+  }
+  return Status::Ok();
+}
+
+// Hours since the epoch <-> "YYYYMMDDHH".
+std::string HourName(int64_t hour) {
+  using namespace std::chrono;
+  const sys_days day{days{hour / 24}};
+  const year_month_day ymd{day};
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d%02u%02u%02lld", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<long long>(hour % 24));
+  return buf;
+}
+
+bool ParseSegmentName(std::string_view name, int64_t* hour, uint32_t* seq) {
+  // YYYYMMDDHH-SSSSSSSS.seg
+  if (name.size() != 23 || name[10] != '-' || name.substr(19) != ".seg") return false;
+  auto num = [&](size_t pos, size_t len, uint64_t* out) {
+    auto [p, ec] = std::from_chars(name.data() + pos, name.data() + pos + len, *out);
+    return ec == std::errc() && p == name.data() + pos + len;
+  };
+  uint64_t y, mo, d, h, s;
+  if (!num(0, 4, &y) || !num(4, 2, &mo) || !num(6, 2, &d) || !num(8, 2, &h) || !num(11, 8, &s)) {
+    return false;
+  }
+  using namespace std::chrono;
+  const year_month_day ymd{year(static_cast<int>(y)), month(static_cast<unsigned>(mo)),
+                           day(static_cast<unsigned>(d))};
+  if (!ymd.ok() || h > 23 || y < 1970) return false;
+  *hour = sys_days(ymd).time_since_epoch().count() * 24 + static_cast<int64_t>(h);
+  *seq = static_cast<uint32_t>(s);
+  return true;
+}
+
+std::string SegmentName(int64_t hour, uint32_t seq) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%08u", seq);
+  return HourName(hour) + "-" + buf + ".seg";
+}
+
+uint64_t NowNanos() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+std::string ServiceName(const pdata::Resource& resource) {
+  const pdata::AnyValue* v = pdata::FindAttribute(resource.attributes, "service.name");
+  if (v == nullptr) return {};
+  return v->type() == pdata::AnyValue::Type::kString ? v->string_value()
+                                                     : pdata::AnyValueToString(*v);
+}
+
+// Wraps one Span / LogRecord message in a request with one (empty) resource and scope, so that
+// the wire decoder reads it: request.1 → resource_*.2 → scope_*.2 → the record.
+std::string WrapRecord(std::string_view record) {
+  std::string inner, mid, req;
+  wire::AppendTag(&inner, 2, wire::WireType::kLengthDelimited);
+  wire::AppendVarint(&inner, record.size());
+  inner.append(record);
+  wire::AppendTag(&mid, 2, wire::WireType::kLengthDelimited);
+  wire::AppendVarint(&mid, inner.size());
+  mid += inner;
+  wire::AppendTag(&req, 1, wire::WireType::kLengthDelimited);
+  wire::AppendVarint(&req, mid.size());
+  req += mid;
+  return req;
+}
+
+bool FinishReasonMatches(std::string_view joined, std::string_view want) {
+  while (true) {
+    size_t comma = joined.find(',');
+    if (joined.substr(0, comma) == want) return true;
+    if (comma == std::string_view::npos) return false;
+    joined.remove_prefix(comma + 1);
+  }
+}
+
+}  // namespace
+
+namespace internal {
+
+std::string EncodeCursor(const EntryKey& k) {
+  return "c1." + std::to_string(k.start) + "." + std::to_string(k.seq) + "." +
+         std::to_string(k.block_offset) + "." + std::to_string(k.row_offset);
+}
+
+bool DecodeCursor(std::string_view text, EntryKey* k) {
+  if (text.substr(0, 3) != "c1.") return false;
+  text.remove_prefix(3);
+  uint64_t parts[4];
+  for (int i = 0; i < 4; ++i) {
+    size_t dot = text.find('.');
+    std::string_view part = text.substr(0, dot);
+    if ((i < 3) == (dot == std::string_view::npos) || part.empty()) return false;
+    auto [p, ec] = std::from_chars(part.data(), part.data() + part.size(), parts[i]);
+    if (ec != std::errc() || p != part.data() + part.size()) return false;
+    text.remove_prefix(dot == std::string_view::npos ? text.size() : dot + 1);
+  }
+  if (parts[1] > UINT32_MAX || parts[3] > UINT32_MAX) return false;
+  *k = EntryKey{parts[0], static_cast<uint32_t>(parts[1]), parts[2],
+                static_cast<uint32_t>(parts[3])};
+  return true;
+}
+
+}  // namespace internal
+
+// ---------------------------------------------------------------------------------------------
+
+struct SpanStore::Impl {
+  // One segment file. The fd stays open while anything holds the Segment, so a reader holding
+  // one can finish even after retention unlinked the file.
+  struct Segment {
+    int64_t hour = 0;
+    uint32_t seq = 0;
+    std::string path;
+    int fd = -1;
+    std::atomic<uint64_t> size{0};
+    std::atomic<bool> dirty{false};  // written since the last fdatasync
+    ~Segment() {
+      if (fd >= 0) ::close(fd);
+    }
+  };
+  using SegmentPtr = std::shared_ptr<Segment>;
+
+  struct Partition {
+    std::vector<Entry> spans;
+    std::vector<Entry> logs;
+    std::vector<SegmentPtr> segments;
+    uint64_t generation = 0;  // distinguishes a partition re-created after a drop
+  };
+
+  struct TraceKeyHash {
+    size_t operator()(const pdata::TraceId& id) const {
+      uint64_t h;
+      std::memcpy(&h, id.bytes.data() + 8, 8);  // the random half (W3C trace context)
+      return static_cast<size_t>(h * 0x9E3779B97F4A7C15ull);
+    }
+  };
+  struct Ref {
+    int64_t hour;
+    uint32_t index;
+    bool log;
+  };
+
+  // The rows one Append produced, before they are placed in blocks.
+  struct PendingRow {
+    int64_t hour;
+    uint32_t offset;  // in Writer::buf
+    uint32_t len;
+    // Filled by the leader: where the row went.
+    uint32_t seq = 0;
+    uint64_t block_offset = 0;
+    uint32_t row_offset = 0;
+  };
+  struct Writer {
+    std::string buf;
+    std::vector<PendingRow> rows;
+    Status status;
+    bool done = false;
+    std::condition_variable cv;
+  };
+
+  std::string dir;
+  Options options;
+  int lock_fd = -1;
+
+  // Group commit (leveldb's writer queue).
+  std::mutex write_mu;
+  std::deque<Writer*> writers;
+
+  // Files. Held by the commit leader, Sync's collection step and retention.
+  std::mutex file_mu;
+  std::map<int64_t, SegmentPtr> active;  // the segment this process writes, per hour
+  uint32_t next_seq = 1;
+  Status failed;  // sticky write/sync error
+
+  // The index.
+  mutable std::shared_mutex index_mu;
+  std::map<int64_t, Partition> partitions;
+  std::unordered_map<uint32_t, SegmentPtr> segments_by_seq;
+  std::unordered_map<pdata::TraceId, std::vector<Ref>, TraceKeyHash> traces;
+  std::vector<std::string> symbols{std::string()};  // id 0 = ""
+  std::unordered_map<std::string, uint32_t> symbol_ids{{std::string(), 0}};
+  uint64_t next_generation = 1;
+
+  // Block cache: (seq, block offset) -> raw rows.
+  struct CacheKey {
+    uint32_t seq;
+    uint64_t offset;
+    bool operator==(const CacheKey&) const = default;
+  };
+  struct CacheKeyHash {
+    size_t operator()(const CacheKey& k) const {
+      return std::hash<uint64_t>()(k.offset * 31 + k.seq);
+    }
+  };
+  struct CacheEntry {
+    std::shared_ptr<const std::string> raw;
+    std::list<CacheKey>::iterator lru;
+  };
+  mutable std::mutex cache_mu;
+  mutable std::list<CacheKey> cache_lru;  // front = most recent
+  mutable std::unordered_map<CacheKey, CacheEntry, CacheKeyHash> cache;
+  mutable size_t cache_bytes = 0;
+
+  // Background sync/retention.
+  std::mutex bg_mu;
+  std::condition_variable bg_cv;
+  bool stopping = false;
+  std::thread bg;
+  bool closed = false;
+
+  // Counters.
+  std::atomic<uint64_t> appended_spans{0}, appended_logs{0}, rejected_rows{0}, raw_bytes{0},
+      written_bytes{0}, commits{0}, fsyncs{0}, torn_tails{0}, corrupt_segments{0},
+      partitions_dropped{0};
+  mutable std::atomic<uint64_t> read_errors{0}, cache_hits{0}, cache_misses{0};
+
+  std::shared_ptr<spdlog::logger> log = GetLogger("spanstore");
+
+  // ---- open
+
+  Status LoadSegments() {
+    std::vector<std::tuple<uint32_t, int64_t, std::string>> found;
+    std::error_code ec;
+    for (const auto& de : fs::directory_iterator(dir, ec)) {
+      if (!de.is_regular_file()) continue;
+      std::string name = de.path().filename().string();
+      int64_t hour;
+      uint32_t seq;
+      if (ParseSegmentName(name, &hour, &seq)) found.emplace_back(seq, hour, name);
+    }
+    if (ec) return Internal("listing " + dir + ": " + ec.message());
+    std::sort(found.begin(), found.end());
+    for (const auto& [seq, hour, name] : found) {
+      next_seq = std::max(next_seq, seq + 1);
+      RETURN_IF_ERROR(LoadSegment(hour, seq, name));
+    }
+    return Status::Ok();
+  }
+
+  Status LoadSegment(int64_t hour, uint32_t seq, const std::string& name) {
+    const std::string path = dir + "/" + name;
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(errno, "opening", path);
+    auto seg = std::make_shared<Segment>();
+    seg->hour = hour;
+    seg->seq = seq;
+    seg->path = path;
+    seg->fd = fd;
+    struct stat st;
+    if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, "stat", path);
+    std::string bytes(static_cast<size_t>(st.st_size), '\0');
+    RETURN_IF_ERROR(PreadAll(fd, bytes.data(), bytes.size(), 0, path));
+    // ScanSegment's row views die with each block: keep copies of the strings, and commit the
+    // entries only when the whole file is good.
+    std::vector<Entry> entries;
+    std::vector<std::array<std::string, 6>> strings;
+    auto scanned = internal::ScanSegment(
+        bytes, [&](uint64_t block_offset, uint32_t row_offset, const RowFields& row) {
+          entries.push_back(MakeEntry(row, seq, block_offset, row_offset));
+          strings.push_back({std::string(row.service), std::string(row.name),
+                             std::string(row.model), std::string(row.provider),
+                             std::string(row.operation), std::string(row.finish_reason)});
+          return Status::Ok();
+        });
+    if (!scanned.ok()) return scanned.status().Annotate("reading " + path);
+    const internal::ScanResult& r = *scanned;
+    if (r.end == internal::ScanResult::End::kCorrupt) {
+      ++corrupt_segments;
+      std::string aside_dir = dir + "/corrupt";
+      ::mkdir(aside_dir.c_str(), 0755);
+      std::string aside = aside_dir + "/" + name;
+      log->error("span store: segment {} is damaged at offset {} ({}); moved to {}, {} rows lost",
+                 path, r.bad_offset, r.reason, aside, entries.size());
+      if (::rename(path.c_str(), aside.c_str()) != 0) {
+        return ErrnoStatus(errno, "moving aside damaged segment", path);
+      }
+      return SyncDir(dir);
+    }
+    if (r.end == internal::ScanResult::End::kTorn) {
+      ++torn_tails;
+      if (r.valid_end == 0) {
+        log->warn("span store: segment {} has no complete header (a crash at its creation); "
+                  "removed",
+                  path);
+        if (::unlink(path.c_str()) != 0) return ErrnoStatus(errno, "removing", path);
+        return SyncDir(dir);
+      }
+      log->warn("span store: torn tail in {} at offset {} ({}); truncated {} bytes", path,
+                r.valid_end, r.reason, bytes.size() - r.valid_end);
+      if (::ftruncate(fd, static_cast<off_t>(r.valid_end)) != 0 || ::fdatasync(fd) != 0) {
+        return ErrnoStatus(errno, "truncating", path);
+      }
+    }
+    seg->size = r.valid_end;
+    std::unique_lock lock(index_mu);
+    Partition& p = PartitionFor(hour);
+    p.segments.push_back(seg);
+    segments_by_seq[seq] = seg;
+    for (size_t i = 0; i < entries.size(); ++i) {
+      Entry& e = entries[i];
+      uint32_t* ids[6] = {&e.service, &e.name, &e.model, &e.provider, &e.operation, &e.finish};
+      for (int k = 0; k < 6; ++k) *ids[k] = Intern(strings[i][k]);
+      AddEntry(hour, p, e);
+    }
+    return Status::Ok();
+  }
+
+  static Entry MakeEntry(const RowFields& row, uint32_t seq, uint64_t block_offset,
+                         uint32_t row_offset) {
+    Entry e;
+    e.start = row.start;
+    e.end = row.end;
+    e.trace_id = row.trace_id;
+    e.span_id = row.span_id;
+    e.parent_span_id = row.parent_span_id;
+    e.block_offset = block_offset;
+    e.seq = seq;
+    e.row_offset = row_offset;
+    e.input_tokens = row.input_tokens;
+    e.output_tokens = row.output_tokens;
+    e.cost = row.cost;
+    e.status = row.status;
+    e.span_kind = row.span_kind;
+    e.kind = row.kind;
+    return e;
+  }
+
+  // REQUIRES: index_mu held exclusively.
+  uint32_t Intern(std::string_view s) {
+    auto it = symbol_ids.find(std::string(s));
+    if (it != symbol_ids.end()) return it->second;
+    uint32_t id = static_cast<uint32_t>(symbols.size());
+    symbols.emplace_back(s);
+    symbol_ids.emplace(std::string(s), id);
+    return id;
+  }
+
+  // REQUIRES: index_mu held exclusively.
+  Partition& PartitionFor(int64_t hour) {
+    auto [it, inserted] = partitions.try_emplace(hour);
+    if (inserted) it->second.generation = next_generation++;
+    return it->second;
+  }
+
+  // REQUIRES: index_mu held exclusively.
+  void AddEntry(int64_t hour, Partition& p, const Entry& e) {
+    bool is_log = e.kind == RowKind::kLog;
+    std::vector<Entry>& v = is_log ? p.logs : p.spans;
+    if (!e.trace_id.empty()) {
+      traces[e.trace_id].push_back(Ref{hour, static_cast<uint32_t>(v.size()), is_log});
+    }
+    v.push_back(e);
+  }
+
+  // ---- append
+
+  static int64_t HourOf(uint64_t t) { return static_cast<int64_t>(t / kHourNanos); }
+
+  // Encodes a row into w->buf; refuses it when too large.
+  bool AddRow(Writer* w, const RowFields& row, int64_t hour) {
+    size_t before = w->buf.size();
+    internal::EncodeRow(row, &w->buf);
+    size_t len = w->buf.size() - before;
+    if (len > options.max_row_bytes) {
+      w->buf.resize(before);
+      return false;
+    }
+    w->rows.push_back(PendingRow{hour, static_cast<uint32_t>(before), static_cast<uint32_t>(len)});
+    return true;
+  }
+
+  Status Commit(Writer* w) {
+    if (w->rows.empty()) return Status::Ok();
+    std::unique_lock lock(write_mu);
+    writers.push_back(w);
+    while (!w->done && w != writers.front()) w->cv.wait(lock);
+    if (w->done) return w->status;
+    // The leader: take every queued writer (up to a bound) and commit them together.
+    std::vector<Writer*> group;
+    uint64_t bytes = 0;
+    for (Writer* x : writers) {
+      if (!group.empty() && bytes + x->buf.size() > kMaxGroupBytes) break;
+      group.push_back(x);
+      bytes += x->buf.size();
+    }
+    lock.unlock();
+    Status s = WriteGroup(group);
+    lock.lock();
+    for (Writer* x : group) {
+      writers.pop_front();
+      x->status = s;
+      x->done = true;
+      if (x != w) x->cv.notify_one();
+    }
+    if (!writers.empty()) writers.front()->cv.notify_one();
+    return s;
+  }
+
+  // Returns a segment of `hour` this process may append `extra` bytes to, creating it when
+  // needed. REQUIRES: file_mu held.
+  Result<SegmentPtr> WritableSegment(int64_t hour, uint64_t extra, std::vector<SegmentPtr>* created) {
+    auto it = active.find(hour);
+    if (it != active.end()) {
+      Segment& s = *it->second;
+      if (s.size <= internal::kFileHeaderSize || s.size + extra <= options.max_segment_bytes) {
+        return it->second;
+      }
+    }
+    auto seg = std::make_shared<Segment>();
+    seg->hour = hour;
+    seg->seq = next_seq++;
+    seg->path = dir + "/" + SegmentName(hour, seg->seq);
+    seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (seg->fd < 0) return ErrnoStatus(errno, "creating", seg->path);
+    std::string header = internal::EncodeFileHeader();
+    RETURN_IF_ERROR(PwriteAll(seg->fd, header.data(), header.size(), 0, seg->path));
+    seg->size = header.size();
+    seg->dirty = true;
+    RETURN_IF_ERROR(SyncDir(dir));
+    // Few files stay active: spans arrive for the current hour, now and then a late one.
+    if (active.size() >= 16) {
+      auto oldest = active.begin();
+      active.erase(oldest);
+    }
+    active[hour] = seg;
+    created->push_back(seg);
+    return seg;
+  }
+
+  Status WriteGroup(const std::vector<Writer*>& group) {
+    std::lock_guard flock(file_mu);
+    if (!failed.ok()) return failed;
+    Status s = WriteGroupLocked(group);
+    if (!s.ok()) {
+      failed = s.Annotate("span store write failed; reopen the store");
+      log->error("{}", failed.message());
+    }
+    return s;
+  }
+
+  Status WriteGroupLocked(const std::vector<Writer*>& group) {
+    // Rows by hour, in arrival order.
+    std::map<int64_t, std::vector<std::pair<Writer*, PendingRow*>>> by_hour;
+    for (Writer* w : group) {
+      for (PendingRow& r : w->rows) by_hour[r.hour].emplace_back(w, &r);
+    }
+    std::vector<SegmentPtr> created;
+    std::vector<SegmentPtr> touched;
+    std::string out, raw;
+    for (auto& [hour, rows] : by_hour) {
+      SegmentPtr seg;
+      uint64_t base = 0;  // the segment's size when `out` started
+      out.clear();
+      auto flush_out = [&]() -> Status {
+        if (out.empty()) return Status::Ok();
+        RETURN_IF_ERROR(PwriteAll(seg->fd, out.data(), out.size(), base, seg->path));
+        seg->size = base + out.size();
+        seg->dirty = true;
+        written_bytes += out.size();
+        if (touched.empty() || touched.back() != seg) touched.push_back(seg);
+        out.clear();
+        return Status::Ok();
+      };
+      size_t i = 0;
+      while (i < rows.size()) {
+        // Fill one block.
+        raw.clear();
+        size_t first = i;
+        while (i < rows.size() &&
+               (raw.empty() || raw.size() + rows[i].second->len <= options.block_bytes)) {
+          const PendingRow& r = *rows[i].second;
+          raw.append(rows[i].first->buf, r.offset, r.len);
+          ++i;
+        }
+        uint64_t estimate = internal::kBlockHeaderSize + raw.size();
+        if (!seg || (base + out.size() > internal::kFileHeaderSize &&
+                     base + out.size() + estimate > options.max_segment_bytes)) {
+          if (seg) RETURN_IF_ERROR(flush_out());
+          ASSIGN_OR_RETURN(seg, WritableSegment(hour, estimate, &created));
+          base = seg->size;
+        }
+        uint64_t block_offset = base + out.size();
+        RETURN_IF_ERROR(internal::AppendBlock(raw, static_cast<uint32_t>(i - first),
+                                              options.zstd_level, &out));
+        uint32_t row_offset = 0;
+        for (size_t k = first; k < i; ++k) {
+          PendingRow& r = *rows[k].second;
+          r.seq = seg->seq;
+          r.block_offset = block_offset;
+          r.row_offset = row_offset;
+          row_offset += r.len;
+        }
+        raw_bytes += raw.size();
+      }
+      RETURN_IF_ERROR(flush_out());
+    }
+    if (options.sync == SyncMode::kAlways) {
+      for (const SegmentPtr& seg : touched) {
+        if (::fdatasync(seg->fd) != 0) return ErrnoStatus(errno, "syncing", seg->path);
+        seg->dirty = false;
+        ++fsyncs;
+      }
+    }
+    ++commits;
+    // Durable: make the rows visible.
+    std::unique_lock lock(index_mu);
+    for (const SegmentPtr& seg : created) {
+      PartitionFor(seg->hour).segments.push_back(seg);
+      segments_by_seq[seg->seq] = seg;
+    }
+    RowFields row;
+    for (Writer* w : group) {
+      for (const PendingRow& r : w->rows) {
+        size_t next;
+        if (Status s = internal::DecodeRow(w->buf, r.offset, &row, &next); !s.ok()) {
+          return Internal("re-reading a row just encoded: " + s.message());
+        }
+        Entry e = MakeEntry(row, r.seq, r.block_offset, r.row_offset);
+        e.service = Intern(row.service);
+        e.name = Intern(row.name);
+        e.model = Intern(row.model);
+        e.provider = Intern(row.provider);
+        e.operation = Intern(row.operation);
+        e.finish = Intern(row.finish_reason);
+        AddEntry(r.hour, PartitionFor(r.hour), e);
+        (row.kind == RowKind::kLog ? appended_logs : appended_spans)++;
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status SyncAll() {
+    std::vector<SegmentPtr> dirty;
+    {
+      std::lock_guard flock(file_mu);
+      if (!failed.ok()) return failed;
+      for (auto& [hour, seg] : active) {
+        if (seg->dirty) dirty.push_back(seg);
+      }
+    }
+    for (const SegmentPtr& seg : dirty) {
+      seg->dirty = false;
+      if (::fdatasync(seg->fd) != 0) {
+        Status s = ErrnoStatus(errno, "syncing", seg->path);
+        std::lock_guard flock(file_mu);
+        failed = s;
+        return s;
+      }
+      ++fsyncs;
+    }
+    return Status::Ok();
+  }
+
+  // ---- read
+
+  Result<std::shared_ptr<const std::string>> ReadBlock(uint32_t seq, uint64_t offset) const {
+    CacheKey key{seq, offset};
+    {
+      std::lock_guard lock(cache_mu);
+      auto it = cache.find(key);
+      if (it != cache.end()) {
+        cache_lru.splice(cache_lru.begin(), cache_lru, it->second.lru);
+        ++cache_hits;
+        return it->second.raw;
+      }
+    }
+    ++cache_misses;
+    SegmentPtr seg;
+    {
+      std::shared_lock lock(index_mu);
+      auto it = segments_by_seq.find(seq);
+      if (it != segments_by_seq.end()) seg = it->second;
+    }
+    if (!seg) return NotFound("segment " + std::to_string(seq) + " is gone (retention)");
+    std::string block(internal::kBlockHeaderSize, '\0');
+    RETURN_IF_ERROR(PreadAll(seg->fd, block.data(), block.size(), offset, seg->path));
+    internal::BlockHeader h;
+    auto where = [&] { return seg->path + " block at offset " + std::to_string(offset); };
+    if (Status s = internal::ParseBlockHeader(block, &h); !s.ok()) {
+      ++read_errors;
+      return s.Annotate(where());
+    }
+    block.resize(internal::kBlockHeaderSize + h.payload_len);
+    RETURN_IF_ERROR(PreadAll(seg->fd, block.data() + internal::kBlockHeaderSize, h.payload_len,
+                             offset + internal::kBlockHeaderSize, seg->path));
+    auto raw = std::make_shared<std::string>();
+    if (Status s = internal::DecodeBlock(block, h, raw.get()); !s.ok()) {
+      ++read_errors;
+      return s.Annotate(where());
+    }
+    std::lock_guard lock(cache_mu);
+    if (options.block_cache_bytes > 0 && cache.find(key) == cache.end()) {
+      cache_lru.push_front(key);
+      cache.emplace(key, CacheEntry{raw, cache_lru.begin()});
+      cache_bytes += raw->size();
+      while (cache_bytes > options.block_cache_bytes && cache_lru.size() > 1) {
+        auto victim = cache.find(cache_lru.back());
+        cache_bytes -= victim->second.raw->size();
+        cache.erase(victim);
+        cache_lru.pop_back();
+      }
+    }
+    return std::shared_ptr<const std::string>(std::move(raw));
+  }
+
+  // Reads the row at a location and decodes resource, scope and record into *span or *log.
+  Status ReadRecord(const Entry& e, StoredSpan* span, StoredLog* log_out) const {
+    ASSIGN_OR_RETURN(auto raw, ReadBlock(e.seq, e.block_offset));
+    RowFields row;
+    size_t next;
+    RETURN_IF_ERROR(internal::DecodeRow(*raw, e.row_offset, &row, &next));
+    std::string wrapped = WrapRecord(row.record);
+    if (span != nullptr) {
+      ASSIGN_OR_RETURN(pdata::Traces ctx, wire::DecodeTracesRequest(row.context));
+      ASSIGN_OR_RETURN(pdata::Traces rec, wire::DecodeTracesRequest(wrapped));
+      if (ctx.resource_spans.size() != 1 || ctx.resource_spans[0].scope_spans.size() != 1 ||
+          rec.resource_spans.size() != 1 || rec.resource_spans[0].scope_spans.size() != 1 ||
+          rec.resource_spans[0].scope_spans[0].spans.size() != 1) {
+        return DataLoss("span row with a malformed context or record");
+      }
+      pdata::ResourceSpans& rs = ctx.resource_spans[0];
+      span->resource = std::move(rs.resource);
+      span->resource_schema_url = std::move(rs.schema_url);
+      span->scope = std::move(rs.scope_spans[0].scope);
+      span->scope_schema_url = std::move(rs.scope_spans[0].schema_url);
+      span->span = std::move(rec.resource_spans[0].scope_spans[0].spans[0]);
+      span->genai.model = row.model;
+      span->genai.provider = row.provider;
+      span->genai.operation = row.operation;
+      span->genai.finish_reason = row.finish_reason;
+      span->genai.input_tokens = row.input_tokens;
+      span->genai.output_tokens = row.output_tokens;
+      span->genai.cost = row.cost;
+    } else {
+      ASSIGN_OR_RETURN(pdata::Logs ctx, wire::DecodeLogsRequest(row.context));
+      ASSIGN_OR_RETURN(pdata::Logs rec, wire::DecodeLogsRequest(wrapped));
+      if (ctx.resource_logs.size() != 1 || ctx.resource_logs[0].scope_logs.size() != 1 ||
+          rec.resource_logs.size() != 1 || rec.resource_logs[0].scope_logs.size() != 1 ||
+          rec.resource_logs[0].scope_logs[0].log_records.size() != 1) {
+        return DataLoss("log row with a malformed context or record");
+      }
+      pdata::ResourceLogs& rl = ctx.resource_logs[0];
+      log_out->resource = std::move(rl.resource);
+      log_out->resource_schema_url = std::move(rl.schema_url);
+      log_out->scope = std::move(rl.scope_logs[0].scope);
+      log_out->scope_schema_url = std::move(rl.scope_logs[0].schema_url);
+      log_out->record = std::move(rec.resource_logs[0].scope_logs[0].log_records[0]);
+    }
+    return Status::Ok();
+  }
+
+  // ---- retention
+
+  // REQUIRES: file_mu and index_mu (exclusive) held.
+  Status DropPartition(std::map<int64_t, Partition>::iterator it) {
+    const int64_t hour = it->first;
+    Partition& p = it->second;
+    for (const std::vector<Entry>* v : {&p.spans, &p.logs}) {
+      for (const Entry& e : *v) {
+        if (e.trace_id.empty()) continue;
+        auto t = traces.find(e.trace_id);
+        if (t == traces.end()) continue;
+        std::erase_if(t->second, [&](const Ref& r) { return r.hour == hour; });
+        if (t->second.empty()) traces.erase(t);
+      }
+    }
+    uint64_t bytes = 0;
+    for (const SegmentPtr& seg : p.segments) {
+      bytes += seg->size;
+      segments_by_seq.erase(seg->seq);
+      auto a = active.find(hour);
+      if (a != active.end() && a->second == seg) active.erase(a);
+      if (::unlink(seg->path.c_str()) != 0 && errno != ENOENT) {
+        return ErrnoStatus(errno, "removing", seg->path);
+      }
+    }
+    log->info("span store: retention removed partition {} ({} spans, {} logs, {} bytes)",
+              HourName(hour), p.spans.size(), p.logs.size(), bytes);
+    partitions.erase(it);
+    ++partitions_dropped;
+    return Status::Ok();
+  }
+
+  Status Retain(uint64_t now) {
+    std::lock_guard flock(file_mu);
+    std::unique_lock lock(index_mu);
+    bool dropped = false;
+    if (options.retention_time.count() > 0) {
+      uint64_t keep = static_cast<uint64_t>(options.retention_time.count()) * 1000000000ull;
+      while (!partitions.empty()) {
+        auto it = partitions.begin();
+        uint64_t hour_end = static_cast<uint64_t>(it->first + 1) * kHourNanos;
+        if (now < keep || hour_end > now - keep) break;
+        RETURN_IF_ERROR(DropPartition(it));
+        dropped = true;
+      }
+    }
+    if (options.retention_bytes > 0) {
+      auto total = [&] {
+        uint64_t b = 0;
+        for (auto& [h, p] : partitions) {
+          for (const SegmentPtr& s : p.segments) b += s->size;
+        }
+        return b;
+      };
+      while (partitions.size() > 1 && total() > options.retention_bytes) {
+        RETURN_IF_ERROR(DropPartition(partitions.begin()));
+        dropped = true;
+      }
+    }
+    if (dropped) return SyncDir(dir);
+    return Status::Ok();
+  }
+
+  void Background() {
+    auto next_sync = std::chrono::steady_clock::now() + options.sync_interval;
+    auto next_retain = std::chrono::steady_clock::now();
+    bool want_sync = options.sync == SyncMode::kInterval;
+    bool want_retain =
+        options.retention_interval.count() > 0 &&
+        (options.retention_time.count() > 0 || options.retention_bytes > 0);
+    std::unique_lock lock(bg_mu);
+    while (!stopping) {
+      auto wake = std::chrono::steady_clock::time_point::max();
+      if (want_sync) wake = std::min(wake, next_sync);
+      if (want_retain) wake = std::min(wake, next_retain);
+      bg_cv.wait_until(lock, wake);
+      if (stopping) break;
+      auto now = std::chrono::steady_clock::now();
+      lock.unlock();
+      if (want_sync && now >= next_sync) {
+        if (Status s = SyncAll(); !s.ok()) log->error("span store: {}", s.message());
+        next_sync = now + options.sync_interval;
+      }
+      if (want_retain && now >= next_retain) {
+        if (Status s = Retain(NowNanos()); !s.ok()) log->error("span store: {}", s.message());
+        next_retain = now + options.retention_interval;
+      }
+      lock.lock();
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+SpanStore::SpanStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SpanStore::~SpanStore() {
+  if (impl_) (void)Close();
+}
+
+Result<std::unique_ptr<SpanStore>> SpanStore::Open(const std::string& dir, Options options) {
+  if (options.max_row_bytes == 0 || options.max_row_bytes > kMaxRowLimit) {
+    return InvalidArgument("span store: max_row_bytes must be in 1.." +
+                           std::to_string(kMaxRowLimit));
+  }
+  if (options.block_bytes == 0 || options.block_bytes > internal::kMaxBlockRawBytes / 2) {
+    return InvalidArgument("span store: block_bytes out of range");
+  }
+  if (options.sync == SyncMode::kInterval && options.sync_interval.count() <= 0) {
+    return InvalidArgument("span store: sync_interval must be positive");
+  }
+  if (!options.index_hook) options.index_hook = DefaultSpanIndexHook;
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Internal("creating " + dir + ": " + ec.message());
+  auto impl = std::make_unique<Impl>();
+  impl->dir = dir;
+  impl->options = std::move(options);
+  const std::string lock_path = dir + "/LOCK";
+  impl->lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (impl->lock_fd < 0) return ErrnoStatus(errno, "opening", lock_path);
+  if (::flock(impl->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    int err = errno;
+    ::close(impl->lock_fd);
+    if (err == EWOULDBLOCK) {
+      return FailedPrecondition("span store " + dir + " is in use by another process (LOCK)");
+    }
+    return ErrnoStatus(err, "locking", lock_path);
+  }
+  if (Status s = impl->LoadSegments(); !s.ok()) {
+    ::close(impl->lock_fd);
+    return s.Annotate("opening span store " + dir);
+  }
+  Impl* raw = impl.get();
+  bool want_bg = raw->options.sync == SyncMode::kInterval ||
+                 (raw->options.retention_interval.count() > 0 &&
+                  (raw->options.retention_time.count() > 0 || raw->options.retention_bytes > 0));
+  if (want_bg) raw->bg = std::thread([raw] { raw->Background(); });
+  return std::unique_ptr<SpanStore>(new SpanStore(std::move(impl)));
+}
+
+Status SpanStore::Close() {
+  Impl& m = *impl_;
+  if (m.closed) return FailedPrecondition("span store already closed");
+  {
+    std::lock_guard lock(m.bg_mu);
+    m.stopping = true;
+  }
+  m.bg_cv.notify_all();
+  if (m.bg.joinable()) m.bg.join();
+  Status s = m.SyncAll();
+  {
+    std::lock_guard flock(m.file_mu);
+    m.active.clear();
+    if (m.failed.ok()) m.failed = FailedPrecondition("span store closed");
+  }
+  {
+    std::unique_lock lock(m.index_mu);
+    m.partitions.clear();
+    m.segments_by_seq.clear();
+    m.traces.clear();
+  }
+  {
+    std::lock_guard lock(m.cache_mu);
+    m.cache.clear();
+    m.cache_lru.clear();
+  }
+  if (m.lock_fd >= 0) ::close(m.lock_fd);
+  m.lock_fd = -1;
+  m.closed = true;
+  return s;
+}
+
+Status SpanStore::Append(const pdata::Traces& traces, AppendStats* stats) {
+  Impl& m = *impl_;
+  Impl::Writer w;
+  std::string first_error;
+  uint64_t rejected = 0;
+  std::string context;
+  RowFields row;
+  row.kind = RowKind::kSpan;
+  std::string record;
+  for (size_t i = 0; i < traces.resource_spans.size(); ++i) {
+    const pdata::ResourceSpans& rs = traces.resource_spans[i];
+    const std::string service = ServiceName(rs.resource);
+    for (size_t j = 0; j < rs.scope_spans.size(); ++j) {
+      const pdata::ScopeSpans& ss = rs.scope_spans[j];
+      if (ss.spans.empty()) continue;
+      {
+        pdata::ResourceSpans ctx_rs;
+        ctx_rs.resource = rs.resource;
+        ctx_rs.schema_url = rs.schema_url;
+        pdata::ScopeSpans ctx_ss;
+        ctx_ss.scope = ss.scope;
+        ctx_ss.schema_url = ss.schema_url;
+        ctx_rs.scope_spans.push_back(std::move(ctx_ss));
+        pdata::Traces ctx;
+        ctx.resource_spans.push_back(std::move(ctx_rs));
+        context.clear();
+        wire::AppendTracesRequest(ctx, &context);
+      }
+      for (size_t k = 0; k < ss.spans.size(); ++k) {
+        const pdata::Span& span = ss.spans[k];
+        GenAiFields g;
+        m.options.index_hook(rs.resource, ss.scope, span, &g);
+        record.clear();
+        wire::AppendSpan(span, &record);
+        row.status = static_cast<uint8_t>(span.status.code);
+        row.span_kind = static_cast<uint8_t>(span.kind);
+        row.trace_id = span.trace_id;
+        row.span_id = span.span_id;
+        row.parent_span_id = span.parent_span_id;
+        row.start = span.start_time_unix_nano;
+        row.end = span.end_time_unix_nano;
+        row.service = service;
+        row.name = span.name;
+        row.model = g.model;
+        row.provider = g.provider;
+        row.operation = g.operation;
+        row.finish_reason = g.finish_reason;
+        row.input_tokens = g.input_tokens;
+        row.output_tokens = g.output_tokens;
+        row.cost = g.cost;
+        row.context = context;
+        row.record = record;
+        if (!m.AddRow(&w, row, Impl::HourOf(span.start_time_unix_nano))) {
+          if (rejected++ == 0) {
+            first_error = "resource_spans[" + std::to_string(i) + "].scope_spans[" +
+                          std::to_string(j) + "].spans[" + std::to_string(k) + "]: span of " +
+                          std::to_string(context.size() + record.size()) +
+                          " bytes exceeds the span store's max_row_bytes " +
+                          std::to_string(m.options.max_row_bytes);
+          }
+        }
+      }
+    }
+  }
+  m.rejected_rows += rejected;
+  Status s = m.Commit(&w);
+  if (stats != nullptr) {
+    stats->accepted = s.ok() ? w.rows.size() : 0;
+    stats->rejected = rejected;
+  }
+  if (!s.ok()) return s;
+  if (rejected > 0) {
+    return InvalidArgument(std::to_string(rejected) + " span(s) refused, first " + first_error);
+  }
+  return Status::Ok();
+}
+
+Status SpanStore::Append(const pdata::Logs& logs, AppendStats* stats) {
+  Impl& m = *impl_;
+  Impl::Writer w;
+  std::string first_error;
+  uint64_t rejected = 0;
+  std::string context;
+  std::string record;
+  RowFields row;
+  row.kind = RowKind::kLog;
+  row.cost = std::numeric_limits<double>::quiet_NaN();
+  const uint64_t now = NowNanos();
+  for (size_t i = 0; i < logs.resource_logs.size(); ++i) {
+    const pdata::ResourceLogs& rl = logs.resource_logs[i];
+    const std::string service = ServiceName(rl.resource);
+    for (size_t j = 0; j < rl.scope_logs.size(); ++j) {
+      const pdata::ScopeLogs& sl = rl.scope_logs[j];
+      if (sl.log_records.empty()) continue;
+      {
+        pdata::ResourceLogs ctx_rl;
+        ctx_rl.resource = rl.resource;
+        ctx_rl.schema_url = rl.schema_url;
+        pdata::ScopeLogs ctx_sl;
+        ctx_sl.scope = sl.scope;
+        ctx_sl.schema_url = sl.schema_url;
+        ctx_rl.scope_logs.push_back(std::move(ctx_sl));
+        pdata::Logs ctx;
+        ctx.resource_logs.push_back(std::move(ctx_rl));
+        context.clear();
+        wire::AppendLogsRequest(ctx, &context);
+      }
+      for (size_t k = 0; k < sl.log_records.size(); ++k) {
+        const pdata::LogRecord& r = sl.log_records[k];
+        record.clear();
+        wire::AppendLogRecord(r, &record);
+        uint64_t t = r.time_unix_nano != 0            ? r.time_unix_nano
+                     : r.observed_time_unix_nano != 0 ? r.observed_time_unix_nano
+                                                      : now;
+        int32_t sev = static_cast<int32_t>(r.severity_number);
+        row.status = static_cast<uint8_t>(std::clamp(sev, 0, 255));
+        row.trace_id = r.trace_id;
+        row.span_id = r.span_id;
+        row.start = row.end = t;
+        row.service = service;
+        row.name = r.event_name;
+        row.context = context;
+        row.record = record;
+        if (!m.AddRow(&w, row, Impl::HourOf(t))) {
+          if (rejected++ == 0) {
+            first_error = "resource_logs[" + std::to_string(i) + "].scope_logs[" +
+                          std::to_string(j) + "].log_records[" + std::to_string(k) +
+                          "]: log record of " + std::to_string(context.size() + record.size()) +
+                          " bytes exceeds the span store's max_row_bytes " +
+                          std::to_string(m.options.max_row_bytes);
+          }
+        }
+      }
+    }
+  }
+  m.rejected_rows += rejected;
+  Status s = m.Commit(&w);
+  if (stats != nullptr) {
+    stats->accepted = s.ok() ? w.rows.size() : 0;
+    stats->rejected = rejected;
+  }
+  if (!s.ok()) return s;
+  if (rejected > 0) {
+    return InvalidArgument(std::to_string(rejected) + " log record(s) refused, first " +
+                           first_error);
+  }
+  return Status::Ok();
+}
+
+Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
+  const Impl& m = *impl_;
+  if (q.limit == 0 || q.limit > 10000) {
+    return InvalidArgument("span search: limit must be in 1..10000, got " +
+                           std::to_string(q.limit));
+  }
+  std::optional<EntryKey> cursor;
+  if (!q.cursor.empty()) {
+    EntryKey k;
+    if (!internal::DecodeCursor(q.cursor, &k)) {
+      return InvalidArgument("span search: malformed cursor \"" + q.cursor.substr(0, 64) + "\"");
+    }
+    cursor = k;
+  }
+  SpanSearchResult result;
+  if (q.start_unix_nano >= q.end_unix_nano) return result;
+  const size_t want = q.limit + 1;  // one more than a page tells whether there is a next one
+  std::vector<SpanSummary> found;
+
+  std::shared_lock lock(m.index_mu);
+  // Resolve the string filters to symbol ids; a string never seen matches nothing.
+  auto sym = [&](const std::string& s, uint32_t* id) {
+    if (s.empty()) {
+      *id = UINT32_MAX;
+      return true;
+    }
+    auto it = m.symbol_ids.find(s);
+    if (it == m.symbol_ids.end()) return false;
+    *id = it->second;
+    return true;
+  };
+  uint32_t service, name, model, provider, operation;
+  if (!sym(q.service, &service) || !sym(q.span_name, &name) || !sym(q.model, &model) ||
+      !sym(q.provider, &provider) || !sym(q.operation, &operation)) {
+    return result;
+  }
+  std::unordered_map<uint32_t, bool> finish_ok;
+  auto matches = [&](const Entry& e) {
+    if (e.start < q.start_unix_nano || e.start >= q.end_unix_nano) return false;
+    if (cursor && !(internal::KeyOf(e) < *cursor)) return false;
+    if (service != UINT32_MAX && e.service != service) return false;
+    if (name != UINT32_MAX && e.name != name) return false;
+    if (model != UINT32_MAX && e.model != model) return false;
+    if (provider != UINT32_MAX && e.provider != provider) return false;
+    if (operation != UINT32_MAX && e.operation != operation) return false;
+    if (q.status && e.status != static_cast<uint8_t>(*q.status)) return false;
+    uint64_t d = e.end > e.start ? e.end - e.start : 0;
+    if (q.min_duration_nanos && d < *q.min_duration_nanos) return false;
+    if (q.max_duration_nanos && d > *q.max_duration_nanos) return false;
+    if (q.min_input_tokens && e.input_tokens < *q.min_input_tokens) return false;
+    if (q.min_output_tokens && e.output_tokens < *q.min_output_tokens) return false;
+    if (q.min_cost && !(e.cost >= *q.min_cost)) return false;  // NaN (unknown) fails
+    if (!q.finish_reason.empty()) {
+      auto [it, inserted] = finish_ok.try_emplace(e.finish, false);
+      if (inserted) it->second = FinishReasonMatches(m.symbols[e.finish], q.finish_reason);
+      if (!it->second) return false;
+    }
+    return true;
+  };
+  auto summarize = [&](const Entry& e) {
+    SpanSummary s;
+    s.trace_id = e.trace_id;
+    s.span_id = e.span_id;
+    s.parent_span_id = e.parent_span_id;
+    s.service = m.symbols[e.service];
+    s.name = m.symbols[e.name];
+    s.kind = static_cast<pdata::SpanKind>(e.span_kind);
+    s.status = static_cast<pdata::SpanStatus::Code>(e.status);
+    s.start_time_unix_nano = e.start;
+    s.end_time_unix_nano = e.end;
+    s.genai.model = m.symbols[e.model];
+    s.genai.provider = m.symbols[e.provider];
+    s.genai.operation = m.symbols[e.operation];
+    s.genai.finish_reason = m.symbols[e.finish];
+    s.genai.input_tokens = e.input_tokens;
+    s.genai.output_tokens = e.output_tokens;
+    s.genai.cost = e.cost;
+    return s;
+  };
+  std::vector<EntryKey> keys;  // of `found`
+
+  // Partitions newest first; a partition's rows all start within its hour, so once a page is
+  // full after a partition, older partitions cannot hold newer rows.
+  std::vector<int64_t> hours;
+  for (auto it = m.partitions.rbegin(); it != m.partitions.rend(); ++it) {
+    const uint64_t hour_start = static_cast<uint64_t>(it->first) * kHourNanos;
+    if (hour_start >= q.end_unix_nano) continue;
+    if (hour_start + kHourNanos <= q.start_unix_nano) break;
+    if (cursor && hour_start > cursor->start) continue;
+    hours.push_back(it->first);
+  }
+  for (int64_t hour : hours) {
+    if (found.size() >= want) break;
+    auto pit = m.partitions.find(hour);
+    if (pit == m.partitions.end()) continue;  // dropped while the lock was released
+    const uint64_t generation = pit->second.generation;
+    const std::vector<Entry>& spans = pit->second.spans;
+    std::vector<uint32_t> idx;
+    for (uint32_t i = 0; i < spans.size(); ++i) {
+      ++result.scanned;
+      if (matches(spans[i])) idx.push_back(i);
+    }
+    auto newer = [&](uint32_t a, uint32_t b) {
+      return internal::KeyOf(spans[b]) < internal::KeyOf(spans[a]);
+    };
+    const size_t need = want - found.size();
+    if (q.attributes.empty()) {
+      if (idx.size() > need) {
+        std::partial_sort(idx.begin(), idx.begin() + static_cast<long>(need), idx.end(), newer);
+        idx.resize(need);
+      } else {
+        std::sort(idx.begin(), idx.end(), newer);
+      }
+      for (uint32_t i : idx) {
+        found.push_back(summarize(spans[i]));
+        keys.push_back(internal::KeyOf(spans[i]));
+      }
+      continue;
+    }
+    // Attribute filters need the rows: check candidates in order, a chunk at a time, reading
+    // blocks without the index lock. Entries are never modified, only appended to their
+    // vector, so an index stays valid while the partition's generation is unchanged.
+    std::sort(idx.begin(), idx.end(), newer);
+    std::vector<Entry> chunk;
+    for (size_t pos = 0; pos < idx.size() && found.size() < want;) {
+      size_t end = std::min(idx.size(), pos + 256);
+      chunk.clear();
+      for (size_t k = pos; k < end; ++k) chunk.push_back(spans[idx[k]]);
+      pos = end;
+      lock.unlock();
+      std::vector<bool> ok(chunk.size(), false);
+      for (size_t k = 0; k < chunk.size(); ++k) {
+        StoredSpan s;
+        Status st = m.ReadRecord(chunk[k], &s, nullptr);
+        if (!st.ok()) {
+          if (st.code() == StatusCode::kNotFound) continue;  // dropped by retention meanwhile
+          return st.Annotate("span search");
+        }
+        bool all = true;
+        for (const auto& [key, value] : q.attributes) {
+          const pdata::AnyValue* v = pdata::FindAttribute(s.span.attributes, key);
+          if (v == nullptr) v = pdata::FindAttribute(s.resource.attributes, key);
+          if (v == nullptr) v = pdata::FindAttribute(s.scope.attributes, key);
+          if (v == nullptr || pdata::AnyValueToString(*v) != value) {
+            all = false;
+            break;
+          }
+        }
+        ok[k] = all;
+      }
+      lock.lock();
+      for (size_t k = 0; k < chunk.size() && found.size() < want; ++k) {
+        if (!ok[k]) continue;
+        found.push_back(summarize(chunk[k]));
+        keys.push_back(internal::KeyOf(chunk[k]));
+      }
+      auto again = m.partitions.find(hour);
+      if (again == m.partitions.end() || again->second.generation != generation) break;
+    }
+  }
+  if (found.size() > q.limit) {
+    found.resize(q.limit);
+    result.next_cursor = internal::EncodeCursor(keys[q.limit - 1]);
+  }
+  result.spans = std::move(found);
+  return result;
+}
+
+Result<TraceResult> SpanStore::GetTrace(const pdata::TraceId& trace_id) const {
+  const Impl& m = *impl_;
+  TraceResult result;
+  std::vector<Entry> span_entries, log_entries;
+  {
+    std::shared_lock lock(m.index_mu);
+    auto it = m.traces.find(trace_id);
+    if (it == m.traces.end()) return result;
+    for (const Impl::Ref& r : it->second) {
+      auto p = m.partitions.find(r.hour);
+      if (p == m.partitions.end()) continue;
+      const std::vector<Entry>& v = r.log ? p->second.logs : p->second.spans;
+      if (r.index < v.size()) (r.log ? log_entries : span_entries).push_back(v[r.index]);
+    }
+  }
+  auto older = [](const Entry& a, const Entry& b) {
+    return internal::KeyOf(a) < internal::KeyOf(b);
+  };
+  std::sort(span_entries.begin(), span_entries.end(), older);
+  std::sort(log_entries.begin(), log_entries.end(), older);
+  for (const Entry& e : span_entries) {
+    StoredSpan s;
+    Status st = m.ReadRecord(e, &s, nullptr);
+    if (st.code() == StatusCode::kNotFound) continue;
+    RETURN_IF_ERROR(st.Annotate("reading trace " + trace_id.ToHex()));
+    result.spans.push_back(std::move(s));
+  }
+  for (const Entry& e : log_entries) {
+    StoredLog l;
+    Status st = m.ReadRecord(e, nullptr, &l);
+    if (st.code() == StatusCode::kNotFound) continue;
+    RETURN_IF_ERROR(st.Annotate("reading trace " + trace_id.ToHex()));
+    result.logs.push_back(std::move(l));
+  }
+  return result;
+}
+
+Status SpanStore::EnforceRetention(uint64_t now_unix_nano) {
+  if (impl_->closed) return FailedPrecondition("span store closed");
+  return impl_->Retain(now_unix_nano);
+}
+
+Status SpanStore::Sync() {
+  if (impl_->closed) return FailedPrecondition("span store closed");
+  return impl_->SyncAll();
+}
+
+Stats SpanStore::stats() const {
+  const Impl& m = *impl_;
+  Stats s;
+  {
+    std::shared_lock lock(m.index_mu);
+    for (const auto& [hour, p] : m.partitions) {
+      s.spans += p.spans.size();
+      s.logs += p.logs.size();
+      s.segments += p.segments.size();
+      for (const auto& seg : p.segments) s.disk_bytes += seg->size;
+    }
+    s.partitions = m.partitions.size();
+  }
+  s.appended_spans = m.appended_spans;
+  s.appended_logs = m.appended_logs;
+  s.rejected_rows = m.rejected_rows;
+  s.raw_bytes = m.raw_bytes;
+  s.written_bytes = m.written_bytes;
+  s.commits = m.commits;
+  s.fsyncs = m.fsyncs;
+  s.torn_tails = m.torn_tails;
+  s.corrupt_segments = m.corrupt_segments;
+  s.read_errors = m.read_errors;
+  s.partitions_dropped = m.partitions_dropped;
+  s.block_cache_hits = m.cache_hits;
+  s.block_cache_misses = m.cache_misses;
+  return s;
+}
+
+}  // namespace astrolabe::spanstore
