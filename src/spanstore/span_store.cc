@@ -357,7 +357,8 @@ struct SpanStore::Impl {
       std::string aside_dir = dir + "/corrupt";
       ::mkdir(aside_dir.c_str(), 0755);
       std::string aside = aside_dir + "/" + name;
-      log->error("span store: segment {} is damaged at offset {} ({}); moved to {}, {} rows lost",
+      log->error("span store: segment {} is damaged at offset {} ({}); moved to {} with its {} "
+                 "readable rows; the rest of the store is served",
                  path, r.bad_offset, r.reason, aside, entries.size());
       if (::rename(path.c_str(), aside.c_str()) != 0) {
         return ErrnoStatus(errno, "moving aside damaged segment", path);
@@ -778,7 +779,7 @@ struct SpanStore::Impl {
       while (!partitions.empty()) {
         auto it = partitions.begin();
         uint64_t hour_end = static_cast<uint64_t>(it->first + 1) * kHourNanos;
-        if (now < keep || hour_end > now - keep) break;
+        if (now < keep || hour_end >= now - keep) break;
         RETURN_IF_ERROR(DropPartition(it));
         dropped = true;
       }
