@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "common/crc32c.h"
+#include "wire/otlp_proto.h"
 #include "wire/proto_wire.h"
 
 namespace astrolabe::spanstore::internal {
@@ -299,6 +300,84 @@ Result<ScanResult> ScanSegment(
     result.valid_end = off;
   }
   return result;
+}
+
+namespace {
+
+// Wraps one Span / LogRecord message in a request with one (empty) resource and scope, so that
+// the wire decoder reads it: request.1 → resource_*.2 → scope_*.2 → the record.
+std::string WrapRecord(std::string_view record) {
+  std::string inner, mid, req;
+  wire::AppendTag(&inner, 2, wire::WireType::kLengthDelimited);
+  wire::AppendVarint(&inner, record.size());
+  inner.append(record);
+  wire::AppendTag(&mid, 2, wire::WireType::kLengthDelimited);
+  wire::AppendVarint(&mid, inner.size());
+  mid += inner;
+  wire::AppendTag(&req, 1, wire::WireType::kLengthDelimited);
+  wire::AppendVarint(&req, mid.size());
+  req += mid;
+  return req;
+}
+
+}  // namespace
+
+Status DecodeStoredSpan(const RowFields& row, StoredSpan* out) {
+  if (row.kind != RowKind::kSpan) return DataLoss("not a span row");
+  ASSIGN_OR_RETURN(pdata::Traces ctx, wire::DecodeTracesRequest(row.context));
+  ASSIGN_OR_RETURN(pdata::Traces rec, wire::DecodeTracesRequest(WrapRecord(row.record)));
+  if (ctx.resource_spans.size() != 1 || ctx.resource_spans[0].scope_spans.size() != 1 ||
+      rec.resource_spans.size() != 1 || rec.resource_spans[0].scope_spans.size() != 1 ||
+      rec.resource_spans[0].scope_spans[0].spans.size() != 1) {
+    return DataLoss("span row with a malformed context or record");
+  }
+  pdata::ResourceSpans& rs = ctx.resource_spans[0];
+  out->resource = std::move(rs.resource);
+  out->resource_schema_url = std::move(rs.schema_url);
+  out->scope = std::move(rs.scope_spans[0].scope);
+  out->scope_schema_url = std::move(rs.scope_spans[0].schema_url);
+  out->span = std::move(rec.resource_spans[0].scope_spans[0].spans[0]);
+  out->genai.model = row.model;
+  out->genai.provider = row.provider;
+  out->genai.operation = row.operation;
+  out->genai.finish_reason = row.finish_reason;
+  out->genai.input_tokens = row.input_tokens;
+  out->genai.output_tokens = row.output_tokens;
+  out->genai.cost = row.cost;
+  return Status::Ok();
+}
+
+Status DecodeStoredLog(const RowFields& row, StoredLog* out) {
+  if (row.kind != RowKind::kLog) return DataLoss("not a log row");
+  ASSIGN_OR_RETURN(pdata::Logs ctx, wire::DecodeLogsRequest(row.context));
+  ASSIGN_OR_RETURN(pdata::Logs rec, wire::DecodeLogsRequest(WrapRecord(row.record)));
+  if (ctx.resource_logs.size() != 1 || ctx.resource_logs[0].scope_logs.size() != 1 ||
+      rec.resource_logs.size() != 1 || rec.resource_logs[0].scope_logs.size() != 1 ||
+      rec.resource_logs[0].scope_logs[0].log_records.size() != 1) {
+    return DataLoss("log row with a malformed context or record");
+  }
+  pdata::ResourceLogs& rl = ctx.resource_logs[0];
+  out->resource = std::move(rl.resource);
+  out->resource_schema_url = std::move(rl.schema_url);
+  out->scope = std::move(rl.scope_logs[0].scope);
+  out->scope_schema_url = std::move(rl.scope_logs[0].schema_url);
+  out->record = std::move(rec.resource_logs[0].scope_logs[0].log_records[0]);
+  return Status::Ok();
+}
+
+void RepairChecksumsForFuzzing(std::string* bytes) {
+  if (bytes->size() < kFileHeaderSize) return;
+  wire::WriteFixed32(bytes->data() + 12, Crc32cExtend(0, bytes->data(), 12));
+  uint64_t off = kFileHeaderSize;
+  while (off + kBlockHeaderSize <= bytes->size()) {
+    char* h = bytes->data() + off;
+    uint64_t payload = Load32(h + 8);
+    uint64_t avail = bytes->size() - off - kBlockHeaderSize;
+    if (payload > avail) payload = avail;
+    wire::WriteFixed32(h + 20, Crc32cExtend(0, h + kBlockHeaderSize, payload));
+    wire::WriteFixed32(h + 24, Crc32cExtend(0, h, 24));
+    off += kBlockHeaderSize + payload;
+  }
 }
 
 }  // namespace astrolabe::spanstore::internal

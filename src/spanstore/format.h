@@ -106,4 +106,14 @@ Result<ScanResult> ScanSegment(
     const std::function<Status(uint64_t block_offset, uint32_t row_offset, const RowFields&)>&
         on_row);
 
+// Decodes a span row's context and record (and its GenAI fields) into *out; a log row's into
+// *log. DataLoss/InvalidArgument for bytes that do not hold one resource, one scope and one
+// record.
+Status DecodeStoredSpan(const RowFields& row, StoredSpan* out);
+Status DecodeStoredLog(const RowFields& row, StoredLog* out);
+
+// Recomputes the CRCs of the file header and of every block whose header fits in `bytes`, so
+// that a fuzzer's mutations reach the decompressor and the row decoder (fuzz target only).
+void RepairChecksumsForFuzzing(std::string* bytes);
+
 }  // namespace astrolabe::spanstore::internal

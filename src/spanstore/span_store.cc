@@ -136,22 +136,6 @@ std::string ServiceName(const pdata::Resource& resource) {
                                                      : pdata::AnyValueToString(*v);
 }
 
-// Wraps one Span / LogRecord message in a request with one (empty) resource and scope, so that
-// the wire decoder reads it: request.1 → resource_*.2 → scope_*.2 → the record.
-std::string WrapRecord(std::string_view record) {
-  std::string inner, mid, req;
-  wire::AppendTag(&inner, 2, wire::WireType::kLengthDelimited);
-  wire::AppendVarint(&inner, record.size());
-  inner.append(record);
-  wire::AppendTag(&mid, 2, wire::WireType::kLengthDelimited);
-  wire::AppendVarint(&mid, inner.size());
-  mid += inner;
-  wire::AppendTag(&req, 1, wire::WireType::kLengthDelimited);
-  wire::AppendVarint(&req, mid.size());
-  req += mid;
-  return req;
-}
-
 bool FinishReasonMatches(std::string_view joined, std::string_view want) {
   while (true) {
     size_t comma = joined.find(',');
@@ -698,44 +682,8 @@ struct SpanStore::Impl {
     RowFields row;
     size_t next;
     RETURN_IF_ERROR(internal::DecodeRow(*raw, e.row_offset, &row, &next));
-    std::string wrapped = WrapRecord(row.record);
-    if (span != nullptr) {
-      ASSIGN_OR_RETURN(pdata::Traces ctx, wire::DecodeTracesRequest(row.context));
-      ASSIGN_OR_RETURN(pdata::Traces rec, wire::DecodeTracesRequest(wrapped));
-      if (ctx.resource_spans.size() != 1 || ctx.resource_spans[0].scope_spans.size() != 1 ||
-          rec.resource_spans.size() != 1 || rec.resource_spans[0].scope_spans.size() != 1 ||
-          rec.resource_spans[0].scope_spans[0].spans.size() != 1) {
-        return DataLoss("span row with a malformed context or record");
-      }
-      pdata::ResourceSpans& rs = ctx.resource_spans[0];
-      span->resource = std::move(rs.resource);
-      span->resource_schema_url = std::move(rs.schema_url);
-      span->scope = std::move(rs.scope_spans[0].scope);
-      span->scope_schema_url = std::move(rs.scope_spans[0].schema_url);
-      span->span = std::move(rec.resource_spans[0].scope_spans[0].spans[0]);
-      span->genai.model = row.model;
-      span->genai.provider = row.provider;
-      span->genai.operation = row.operation;
-      span->genai.finish_reason = row.finish_reason;
-      span->genai.input_tokens = row.input_tokens;
-      span->genai.output_tokens = row.output_tokens;
-      span->genai.cost = row.cost;
-    } else {
-      ASSIGN_OR_RETURN(pdata::Logs ctx, wire::DecodeLogsRequest(row.context));
-      ASSIGN_OR_RETURN(pdata::Logs rec, wire::DecodeLogsRequest(wrapped));
-      if (ctx.resource_logs.size() != 1 || ctx.resource_logs[0].scope_logs.size() != 1 ||
-          rec.resource_logs.size() != 1 || rec.resource_logs[0].scope_logs.size() != 1 ||
-          rec.resource_logs[0].scope_logs[0].log_records.size() != 1) {
-        return DataLoss("log row with a malformed context or record");
-      }
-      pdata::ResourceLogs& rl = ctx.resource_logs[0];
-      log_out->resource = std::move(rl.resource);
-      log_out->resource_schema_url = std::move(rl.schema_url);
-      log_out->scope = std::move(rl.scope_logs[0].scope);
-      log_out->scope_schema_url = std::move(rl.scope_logs[0].schema_url);
-      log_out->record = std::move(rec.resource_logs[0].scope_logs[0].log_records[0]);
-    }
-    return Status::Ok();
+    return span != nullptr ? internal::DecodeStoredSpan(row, span)
+                           : internal::DecodeStoredLog(row, log_out);
   }
 
   // ---- retention
