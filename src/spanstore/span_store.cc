@@ -250,7 +250,13 @@ struct SpanStore::Impl {
   std::unordered_map<uint32_t, SegmentPtr> segments_by_seq;
   std::unordered_map<pdata::TraceId, std::vector<Ref>, TraceKeyHash> traces;
   std::vector<std::string> symbols{std::string()};  // id 0 = ""
-  std::unordered_map<std::string, uint32_t> symbol_ids{{std::string(), 0}};
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  // Heterogeneous lookup: interning a string_view allocates only for a new symbol.
+  std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> symbol_ids{
+      {std::string(), 0}};
   uint64_t next_generation = 1;
 
   // Block cache: (seq, block offset) -> raw rows.
@@ -400,7 +406,7 @@ struct SpanStore::Impl {
 
   // REQUIRES: index_mu held exclusively.
   uint32_t Intern(std::string_view s) {
-    auto it = symbol_ids.find(std::string(s));
+    auto it = symbol_ids.find(s);
     if (it != symbol_ids.end()) return it->second;
     uint32_t id = static_cast<uint32_t>(symbols.size());
     symbols.emplace_back(s);
@@ -492,7 +498,15 @@ struct SpanStore::Impl {
     RETURN_IF_ERROR(SyncDir(dir));
     // Few files stay active: spans arrive for the current hour, now and then a late one.
     if (active.size() >= 16) {
+      // Background syncs cover active segments only: sync this one before letting it go.
       auto oldest = active.begin();
+      if (oldest->second->dirty) {
+        if (::fdatasync(oldest->second->fd) != 0) {
+          return ErrnoStatus(errno, "syncing", oldest->second->path);
+        }
+        oldest->second->dirty = false;
+        ++fsyncs;
+      }
       active.erase(oldest);
     }
     active[hour] = seg;
