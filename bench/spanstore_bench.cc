@@ -7,7 +7,7 @@
 //   4. search and GetTrace latency on the store built in 1 (median and p99 of repeated runs).
 // A plain program: every case runs for a fixed time on one store in a temp directory.
 //
-//   spanstore_bench [--seconds S] [--dir DIR]
+//   spanstore_bench [--seconds S] [--dir DIR] [--ingest-only]
 
 #include <sys/resource.h>
 
@@ -117,10 +117,12 @@ void Latency(const char* what, int runs, F&& f) {
 
 int main(int argc, char** argv) {
   double seconds = 5;
+  bool ingest_only = false;
   std::string dir = (fs::temp_directory_path() / "spanstore_bench").string();
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--ingest-only")) ingest_only = true;
+    if (i + 1 < argc && !std::strcmp(argv[i], "--seconds")) seconds = std::atof(argv[++i]);
+    if (i + 1 < argc && !std::strcmp(argv[i], "--dir")) dir = argv[++i];
   }
   fs::remove_all(dir);
   auto requests = MakeRequests(64, 1);
@@ -149,6 +151,8 @@ int main(int argc, char** argv) {
                   double(st.raw_bytes) / double(st.spans));
     }
   }
+
+  if (ingest_only) return 0;
 
   // Build the store for the read figures: the last case's data, reopened.
   fs::remove_all(dir);
@@ -205,7 +209,8 @@ int main(int argc, char** argv) {
     return store.Search({.attributes = {{"user.id", "user-42"}}, .limit = 20})->spans.size();
   });
   std::vector<pdata::TraceId> ids;
-  for (const auto& s : store.Search({.limit = 1000})->spans) ids.push_back(s.trace_id);
+  auto newest = store.Search({.limit = 1000});
+  for (const auto& s : newest->spans) ids.push_back(s.trace_id);
   size_t k = 0;
   Latency("GetTrace (4 spans, block cache cold and warm)", 200,
           [&] { return store.GetTrace(ids[k++ % ids.size()])->spans.size(); });

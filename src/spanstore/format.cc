@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <bit>
+#include <cassert>
 #include <cstring>
 #include <memory>
 
@@ -27,11 +28,6 @@ uint64_t Load64(const char* p) {
   uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
   return v;
-}
-
-void PutString(std::string* out, std::string_view s) {
-  wire::AppendVarint(out, s.size());
-  out->append(s);
 }
 
 // A bounds-checked reader over one row body.
@@ -78,38 +74,41 @@ struct DCtxDeleter {
 }  // namespace
 
 void EncodeRow(const RowFields& row, std::string* out) {
-  // The body is built after a 5-byte hole for its length, then moved down when the varint is
-  // shorter, so that the row is written in one pass.
-  size_t start = out->size();
-  out->append(5, '\0');
-  size_t body = out->size();
-  out->push_back(static_cast<char>(row.kind));
-  out->push_back(static_cast<char>(row.status));
-  out->push_back(static_cast<char>(row.span_kind));
-  out->append(reinterpret_cast<const char*>(row.trace_id.bytes.data()), 16);
-  out->append(reinterpret_cast<const char*>(row.span_id.bytes.data()), 8);
-  out->append(reinterpret_cast<const char*>(row.parent_span_id.bytes.data()), 8);
-  wire::AppendFixed64(out, row.start);
-  wire::AppendFixed64(out, row.end);
-  wire::AppendFixed64(out, std::bit_cast<uint64_t>(row.cost));
-  PutString(out, row.service);
-  PutString(out, row.name);
-  PutString(out, row.model);
-  PutString(out, row.provider);
-  PutString(out, row.operation);
-  PutString(out, row.finish_reason);
-  wire::AppendVarint(out, wire::ZigZagEncode64(row.input_tokens));
-  wire::AppendVarint(out, wire::ZigZagEncode64(row.output_tokens));
-  PutString(out, row.context);
-  PutString(out, row.record);
-  size_t len = out->size() - body;
-  char tmp[wire::kMaxVarintBytes];
-  size_t n = static_cast<size_t>(wire::WriteVarint(tmp, len) - tmp);
-  std::memcpy(out->data() + start, tmp, n);
-  if (n < 5) {
-    std::memmove(out->data() + start + n, out->data() + body, len);
-    out->resize(start + n + len);
-  }
+  // The body's size is known up front, so the row is written in place with one resize.
+  auto str = [](std::string_view v) { return wire::VarintSize(v.size()) + v.size(); };
+  const size_t len = kRowFixedBytes + str(row.service) + str(row.name) + str(row.model) +
+                     str(row.provider) + str(row.operation) + str(row.finish_reason) +
+                     wire::VarintSize(wire::ZigZagEncode64(row.input_tokens)) +
+                     wire::VarintSize(wire::ZigZagEncode64(row.output_tokens)) +
+                     str(row.context) + str(row.record);
+  const size_t start = out->size();
+  out->resize(start + wire::VarintSize(len) + len);
+  char* p = wire::WriteVarint(out->data() + start, len);
+  *p++ = static_cast<char>(row.kind);
+  *p++ = static_cast<char>(row.status);
+  *p++ = static_cast<char>(row.span_kind);
+  std::memcpy(p, row.trace_id.bytes.data(), 16);
+  std::memcpy(p + 16, row.span_id.bytes.data(), 8);
+  std::memcpy(p + 24, row.parent_span_id.bytes.data(), 8);
+  p = wire::WriteFixed64(p + 32, row.start);
+  p = wire::WriteFixed64(p, row.end);
+  p = wire::WriteFixed64(p, std::bit_cast<uint64_t>(row.cost));
+  auto put = [&](std::string_view v) {
+    p = wire::WriteVarint(p, v.size());
+    if (!v.empty()) std::memcpy(p, v.data(), v.size());
+    p += v.size();
+  };
+  put(row.service);
+  put(row.name);
+  put(row.model);
+  put(row.provider);
+  put(row.operation);
+  put(row.finish_reason);
+  p = wire::WriteVarint(p, wire::ZigZagEncode64(row.input_tokens));
+  p = wire::WriteVarint(p, wire::ZigZagEncode64(row.output_tokens));
+  put(row.context);
+  put(row.record);
+  assert(p == out->data() + out->size());
 }
 
 Status DecodeRow(std::string_view raw, size_t offset, RowFields* row, size_t* next) {

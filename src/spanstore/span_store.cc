@@ -136,6 +136,41 @@ std::string ServiceName(const pdata::Resource& resource) {
                                                      : pdata::AnyValueToString(*v);
 }
 
+// Lends an Append the calling thread's row buffer, so that steady-state appends neither grow a
+// fresh buffer nor fault in new pages. Buffers above 16 MiB are not kept.
+class BorrowedBuffer {
+ public:
+  explicit BorrowedBuffer(std::string* target) : target_(target) {
+    target_->swap(Cache());
+    target_->clear();
+  }
+  ~BorrowedBuffer() {
+    if (target_->capacity() <= (16u << 20)) target_->swap(Cache());
+  }
+
+ private:
+  static std::string& Cache() {
+    thread_local std::string cache;
+    return cache;
+  }
+  std::string* target_;
+};
+
+// True when `text` cannot be pdata::AnyValueToString of a non-string value: not a bool, not a
+// number (ints, doubles, NaN, Infinity), not base64 bytes, not a JSON array or object.
+bool OnlyAString(std::string_view text) {
+  if (text.empty() || text == "true" || text == "false") return false;
+  if (text.front() == '[' || text.front() == '{') return false;
+  if (text == "NaN" || text == "Infinity" || text == "-Infinity") return false;
+  if (text.find_first_not_of("0123456789+-.eE") == std::string_view::npos) return false;
+  if (text.size() % 4 == 0 &&
+      text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
+          std::string_view::npos) {
+    return false;
+  }
+  return true;
+}
+
 bool FinishReasonMatches(std::string_view joined, std::string_view want) {
   while (true) {
     size_t comma = joined.find(',');
@@ -192,9 +227,11 @@ struct SpanStore::Impl {
   };
   using SegmentPtr = std::shared_ptr<Segment>;
 
+  // Entries live in deques: appending never moves them (no reallocation copies of a partition's
+  // whole index), and an index stays valid while the partition exists.
   struct Partition {
-    std::vector<Entry> spans;
-    std::vector<Entry> logs;
+    std::deque<Entry> spans;
+    std::deque<Entry> logs;
     std::vector<SegmentPtr> segments;
     uint64_t generation = 0;  // distinguishes a partition re-created after a drop
   };
@@ -243,6 +280,7 @@ struct SpanStore::Impl {
   std::map<int64_t, SegmentPtr> active;  // the segment this process writes, per hour
   uint32_t next_seq = 1;
   Status failed;  // sticky write/sync error
+  std::string leader_out, leader_raw;  // the leader's buffers, kept to reuse their capacity
 
   // The index.
   mutable std::shared_mutex index_mu;
@@ -424,7 +462,7 @@ struct SpanStore::Impl {
   // REQUIRES: index_mu held exclusively.
   void AddEntry(int64_t hour, Partition& p, const Entry& e) {
     bool is_log = e.kind == RowKind::kLog;
-    std::vector<Entry>& v = is_log ? p.logs : p.spans;
+    std::deque<Entry>& v = is_log ? p.logs : p.spans;
     if (!e.trace_id.empty()) {
       traces[e.trace_id].push_back(Ref{hour, static_cast<uint32_t>(v.size()), is_log});
     }
@@ -533,7 +571,8 @@ struct SpanStore::Impl {
     }
     std::vector<SegmentPtr> created;
     std::vector<SegmentPtr> touched;
-    std::string out, raw;
+    std::string& out = leader_out;
+    std::string& raw = leader_raw;
     for (auto& [hour, rows] : by_hour) {
       SegmentPtr seg;
       uint64_t base = 0;  // the segment's size when `out` started
@@ -706,7 +745,7 @@ struct SpanStore::Impl {
   Status DropPartition(std::map<int64_t, Partition>::iterator it) {
     const int64_t hour = it->first;
     Partition& p = it->second;
-    for (const std::vector<Entry>* v : {&p.spans, &p.logs}) {
+    for (const std::deque<Entry>* v : {&p.spans, &p.logs}) {
       for (const Entry& e : *v) {
         if (e.trace_id.empty()) continue;
         auto t = traces.find(e.trace_id);
@@ -876,6 +915,7 @@ Status SpanStore::Close() {
 Status SpanStore::Append(const pdata::Traces& traces, AppendStats* stats) {
   Impl& m = *impl_;
   Impl::Writer w;
+  BorrowedBuffer borrowed(&w.buf);
   std::string first_error;
   uint64_t rejected = 0;
   std::string context;
@@ -953,6 +993,7 @@ Status SpanStore::Append(const pdata::Traces& traces, AppendStats* stats) {
 Status SpanStore::Append(const pdata::Logs& logs, AppendStats* stats) {
   Impl& m = *impl_;
   Impl::Writer w;
+  BorrowedBuffer borrowed(&w.buf);
   std::string first_error;
   uint64_t rejected = 0;
   std::string context;
@@ -1102,6 +1143,11 @@ Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
     return s;
   };
   std::vector<EntryKey> keys;  // of `found`
+  // verbatim[i]: attribute filter i can only match a string attribute (its text is no other
+  // type's rendering), so the row must contain the value's bytes.
+  constexpr size_t npos = std::string_view::npos;
+  std::vector<bool> verbatim;
+  for (const auto& [key, value] : q.attributes) verbatim.push_back(OnlyAString(value));
 
   // Partitions newest first; a partition's rows all start within its hour, so once a page is
   // full after a partition, older partitions cannot hold newer rows.
@@ -1118,7 +1164,7 @@ Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
     auto pit = m.partitions.find(hour);
     if (pit == m.partitions.end()) continue;  // dropped while the lock was released
     const uint64_t generation = pit->second.generation;
-    const std::vector<Entry>& spans = pit->second.spans;
+    const std::deque<Entry>& spans = pit->second.spans;
     std::vector<uint32_t> idx;
     for (uint32_t i = 0; i < spans.size(); ++i) {
       ++result.scanned;
@@ -1154,10 +1200,26 @@ Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
       lock.unlock();
       std::vector<bool> ok(chunk.size(), false);
       for (size_t k = 0; k < chunk.size(); ++k) {
+        auto raw = m.ReadBlock(chunk[k].seq, chunk[k].block_offset);
+        if (!raw.ok()) {
+          if (raw.status().code() == StatusCode::kNotFound) continue;  // dropped meanwhile
+          return raw.status().Annotate("span search");
+        }
+        RowFields row;
+        size_t next;
+        if (Status st = internal::DecodeRow(**raw, chunk[k].row_offset, &row, &next); !st.ok()) {
+          return st.Annotate("span search");
+        }
+        // A string value's bytes appear verbatim in the row: skip the protobuf decode of rows
+        // that cannot match.
+        bool possible = true;
+        for (size_t a = 0; a < q.attributes.size() && possible; ++a) {
+          possible = !verbatim[a] || row.record.find(q.attributes[a].second) != npos ||
+                     row.context.find(q.attributes[a].second) != npos;
+        }
+        if (!possible) continue;
         StoredSpan s;
-        Status st = m.ReadRecord(chunk[k], &s, nullptr);
-        if (!st.ok()) {
-          if (st.code() == StatusCode::kNotFound) continue;  // dropped by retention meanwhile
+        if (Status st = internal::DecodeStoredSpan(row, &s); !st.ok()) {
           return st.Annotate("span search");
         }
         bool all = true;
@@ -1201,7 +1263,7 @@ Result<TraceResult> SpanStore::GetTrace(const pdata::TraceId& trace_id) const {
     for (const Impl::Ref& r : it->second) {
       auto p = m.partitions.find(r.hour);
       if (p == m.partitions.end()) continue;
-      const std::vector<Entry>& v = r.log ? p->second.logs : p->second.spans;
+      const std::deque<Entry>& v = r.log ? p->second.logs : p->second.spans;
       if (r.index < v.size()) (r.log ? log_entries : span_entries).push_back(v[r.index]);
     }
   }

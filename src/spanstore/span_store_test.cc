@@ -235,6 +235,31 @@ TEST_F(SpanStoreTest, SearchFiltersAndOrdersNewestFirst) {
             1u);
 }
 
+TEST_F(SpanStoreTest, AttributeFiltersMatchEveryValueTypeByItsText) {
+  auto store = OpenStore();
+  pdata::Span a = MakeSpan(1, 1, kT0, 1, "int");
+  a.attributes = {{"v", 42}, {"user", "user-42"}};
+  pdata::Span b = MakeSpan(1, 2, kT0 + 1, 1, "string");
+  b.attributes = {{"v", "42"}, {"user", "user-4"}};
+  pdata::Span c = MakeSpan(1, 3, kT0 + 2, 1, "bool");
+  c.attributes = {{"v", true}, {"b64", pdata::Bytes{"hi!"}}};
+  pdata::Span d = MakeSpan(1, 4, kT0 + 3, 1, "array");
+  d.attributes = {{"v", pdata::ArrayValue{pdata::AnyValue("x"), pdata::AnyValue(1)}}};
+  ASSERT_TRUE(store->Append(OneResource("svc", {a, b, c, d})).ok());
+  EXPECT_EQ(Names(*store->Search({.attributes = {{"v", "42"}}})),
+            (std::vector<std::string>{"string", "int"}));
+  EXPECT_EQ(Names(*store->Search({.attributes = {{"v", "true"}}})),
+            std::vector<std::string>{"bool"});
+  EXPECT_EQ(Names(*store->Search({.attributes = {{"b64", "aGkh"}}})),
+            std::vector<std::string>{"bool"});
+  EXPECT_EQ(Names(*store->Search({.attributes = {{"v", R"(["x",1])"}}})),
+            std::vector<std::string>{"array"});
+  // A plain string value: rows without its bytes are skipped before decoding; a row holding
+  // them as a prefix of another value still does not match.
+  EXPECT_EQ(Names(*store->Search({.attributes = {{"user", "user-4"}}})),
+            std::vector<std::string>{"string"});
+}
+
 TEST_F(SpanStoreTest, CursorPaginationVisitsEverySpanOnce) {
   auto store = OpenStore();
   std::vector<pdata::Span> spans;
