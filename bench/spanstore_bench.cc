@@ -44,8 +44,7 @@ double CpuSeconds() {
 }
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 long RssKiB() {
@@ -131,8 +130,10 @@ int main(int argc, char** argv) {
     proto_bytes += wire::EncodeTracesRequest(r).size();
     spans_in_requests += r.SpanCount();
   }
-  std::printf("spanstore bench: requests of 1000 GenAI spans (%.0f B/span as OTLP protobuf), %g s per case, dir %s\n",
-              double(proto_bytes) / double(spans_in_requests), seconds, dir.c_str());
+  std::printf(
+      "spanstore bench: requests of 1000 GenAI spans (%.0f B/span as OTLP protobuf), %g s per "
+      "case, dir %s\n",
+      double(proto_bytes) / double(spans_in_requests), seconds, dir.c_str());
 
   std::printf("durable ingest:\n");
   for (SyncMode mode : {SyncMode::kAlways, SyncMode::kInterval}) {
@@ -144,11 +145,12 @@ int main(int argc, char** argv) {
       if (!store.ok()) return 1;
       IngestResult r = Ingest(**store, requests, threads, seconds);
       Stats st = (*store)->stats();
-      std::printf("  sync %-8s %d thread(s): %9.0f spans/s wall  %9.0f spans/CPU-s  %6.1f commits/s"
-                  "  %5.1f B/span on disk (%5.1f B/span raw rows)\n",
-                  mode == SyncMode::kAlways ? "always" : "interval", threads, r.spans_per_s,
-                  r.spans_per_cpu_s, r.commits_per_s, double(st.disk_bytes) / double(st.spans),
-                  double(st.raw_bytes) / double(st.spans));
+      std::printf(
+          "  sync %-8s %d thread(s): %9.0f spans/s wall  %9.0f spans/CPU-s  %6.1f commits/s"
+          "  %5.1f B/span on disk (%5.1f B/span raw rows)\n",
+          mode == SyncMode::kAlways ? "always" : "interval", threads, r.spans_per_s,
+          r.spans_per_cpu_s, r.commits_per_s, double(st.disk_bytes) / double(st.spans),
+          double(st.raw_bytes) / double(st.spans));
     }
   }
 
@@ -163,8 +165,9 @@ int main(int argc, char** argv) {
     std::mt19937_64 rng(2);
     // 500k spans over 6 hours.
     for (int i = 0; i < 500; ++i) {
-      if (!(*store)->Append(testing::MakeGenAiTraces(
-                              rng, 250, {.time_spread = 6ull * 3600 * 1000000000ull}))
+      if (!(*store)
+               ->Append(
+                   testing::MakeGenAiTraces(rng, 250, {.time_spread = 6ull * 3600 * 1000000000ull}))
                .ok()) {
         return 1;
       }
@@ -178,11 +181,12 @@ int main(int argc, char** argv) {
   double open_s = Now() - t0, open_cpu = CpuSeconds() - c0;
   Stats st = store.stats();
   long rss1 = RssKiB();
-  std::printf("open (index rebuild): %llu spans, %.1f MB on disk (%.1f B/span), %.2f s (%.2f CPU-s), "
-              "index RSS %.0f B/span\n",
-              static_cast<unsigned long long>(st.spans), double(st.disk_bytes) / 1e6,
-              double(st.disk_bytes) / double(st.spans), open_s, open_cpu,
-              double(rss1 - rss0) * 1024.0 / double(st.spans));
+  std::printf(
+      "open (index rebuild): %llu spans, %.1f MB on disk (%.1f B/span), %.2f s (%.2f CPU-s), "
+      "index RSS %.0f B/span\n",
+      static_cast<unsigned long long>(st.spans), double(st.disk_bytes) / 1e6,
+      double(st.disk_bytes) / double(st.spans), open_s, open_cpu,
+      double(rss1 - rss0) * 1024.0 / double(st.spans));
 
   std::printf("search latency (%llu spans, 6 hours):\n", static_cast<unsigned long long>(st.spans));
   Latency("newest 50, no filter", 50, [&] { return store.Search({.limit = 50})->spans.size(); });
@@ -191,18 +195,20 @@ int main(int argc, char** argv) {
         ->spans.size();
   });
   Latency("status=error, duration >= 3 s, 50", 50, [&] {
-    return store.Search({.status = pdata::SpanStatus::Code::kError,
-                         .min_duration_nanos = 3'000'000'000ull,
-                         .limit = 50})
+    return store
+        .Search({.status = pdata::SpanStatus::Code::kError,
+                 .min_duration_nanos = 3'000'000'000ull,
+                 .limit = 50})
         ->spans.size();
   });
   Latency("one hour, finish_reason=length, input >= 1500 tokens", 50, [&] {
     uint64_t base = testing::GenAiTraceShape{}.base_time;
-    return store.Search({.start_unix_nano = base + 3600ull * 1000000000ull,
-                         .end_unix_nano = base + 7200ull * 1000000000ull,
-                         .finish_reason = "length",
-                         .min_input_tokens = 1500,
-                         .limit = 100})
+    return store
+        .Search({.start_unix_nano = base + 3600ull * 1000000000ull,
+                 .end_unix_nano = base + 7200ull * 1000000000ull,
+                 .finish_reason = "length",
+                 .min_input_tokens = 1500,
+                 .limit = 100})
         ->spans.size();
   });
   Latency("attribute user.id=user-42 (reads rows), 20", 5, [&] {

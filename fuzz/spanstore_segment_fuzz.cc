@@ -20,17 +20,16 @@ using namespace astrolabe::spanstore;
 namespace {
 
 void Scan(std::string_view bytes) {
-  auto r = internal::ScanSegment(
-      bytes, [](uint64_t, uint32_t, const internal::RowFields& row) {
-        if (row.kind == internal::RowKind::kSpan) {
-          StoredSpan s;
-          (void)internal::DecodeStoredSpan(row, &s);
-        } else {
-          StoredLog l;
-          (void)internal::DecodeStoredLog(row, &l);
-        }
-        return Status::Ok();
-      });
+  auto r = internal::ScanSegment(bytes, [](uint64_t, uint32_t, const internal::RowFields& row) {
+    if (row.kind == internal::RowKind::kSpan) {
+      StoredSpan s;
+      (void)internal::DecodeStoredSpan(row, &s);
+    } else {
+      StoredLog l;
+      (void)internal::DecodeStoredLog(row, &l);
+    }
+    return Status::Ok();
+  });
   if (!r.ok()) std::abort();  // the callback never fails, so neither may the scan
   if (r->valid_end > bytes.size()) std::abort();
   if (r->end == internal::ScanResult::End::kClean && r->valid_end != bytes.size()) std::abort();

@@ -79,8 +79,8 @@ void EncodeRow(const RowFields& row, std::string* out) {
   const size_t len = kRowFixedBytes + str(row.service) + str(row.name) + str(row.model) +
                      str(row.provider) + str(row.operation) + str(row.finish_reason) +
                      wire::VarintSize(wire::ZigZagEncode64(row.input_tokens)) +
-                     wire::VarintSize(wire::ZigZagEncode64(row.output_tokens)) +
-                     str(row.context) + str(row.record);
+                     wire::VarintSize(wire::ZigZagEncode64(row.output_tokens)) + str(row.context) +
+                     str(row.record);
   const size_t start = out->size();
   out->resize(start + wire::VarintSize(len) + len);
   char* p = wire::WriteVarint(out->data() + start, len);
@@ -220,8 +220,7 @@ Status ParseBlockHeader(std::string_view bytes, BlockHeader* header) {
 
 Status DecodeBlock(std::string_view block, const BlockHeader& header, std::string* raw) {
   if (block.size() != kBlockHeaderSize + header.payload_len) return DataLoss("block truncated");
-  if (Crc32cExtend(0, block.data() + kBlockHeaderSize, header.payload_len) !=
-      header.payload_crc) {
+  if (Crc32cExtend(0, block.data() + kBlockHeaderSize, header.payload_len) != header.payload_crc) {
     return DataLoss("block checksum mismatch");
   }
   thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx(ZSTD_createDCtx());
@@ -261,8 +260,8 @@ Result<ScanResult> ScanSegment(
       // that is incomplete, or whole (its own CRC holds) with a payload that reaches past the
       // end. Damage with bytes after it is corruption; zeros after the damage are what a file
       // system leaves for data that never reached the disk.
-      bool torn = declared_end >= bytes.size() ||
-                  rest.find_first_not_of('\0') == std::string_view::npos;
+      bool torn =
+          declared_end >= bytes.size() || rest.find_first_not_of('\0') == std::string_view::npos;
       return stop(torn ? ScanResult::End::kTorn : ScanResult::End::kCorrupt, off,
                   "block at offset " + std::to_string(off) + ": " + why);
     };

@@ -15,9 +15,9 @@ namespace astrolabe::spanstore {
 
 // Fills *fields (which arrives default-initialised: empty, -1, NaN) for `span`.
 // Must be thread-safe: concurrent Append calls run it concurrently.
-using SpanIndexHook = std::function<void(const pdata::Resource& resource,
-                                         const pdata::InstrumentationScope& scope,
-                                         const pdata::Span& span, GenAiFields* fields)>;
+using SpanIndexHook =
+    std::function<void(const pdata::Resource& resource, const pdata::InstrumentationScope& scope,
+                       const pdata::Span& span, GenAiFields* fields)>;
 
 // The default hook. Reads, from the span's attributes:
 //   model          gen_ai.request.model, else gen_ai.response.model

@@ -17,13 +17,13 @@ GenAiFields Hook(pdata::Attributes attrs) {
 
 TEST(SpanIndexHookTest, ReadsTheOtelGenAiConventions) {
   GenAiFields f = Hook({{"gen_ai.operation.name", "chat"},
-                       {"gen_ai.provider.name", "openai"},
-                       {"gen_ai.request.model", "meta/llama-3.1-8b-instruct"},
-                       {"gen_ai.response.model", "llama-3.1-8b"},
-                       {"gen_ai.usage.input_tokens", 25},
-                       {"gen_ai.usage.output_tokens", 12},
-                       {"gen_ai.response.finish_reasons",
-                        pdata::ArrayValue{pdata::AnyValue("stop"), pdata::AnyValue("length")}}});
+                        {"gen_ai.provider.name", "openai"},
+                        {"gen_ai.request.model", "meta/llama-3.1-8b-instruct"},
+                        {"gen_ai.response.model", "llama-3.1-8b"},
+                        {"gen_ai.usage.input_tokens", 25},
+                        {"gen_ai.usage.output_tokens", 12},
+                        {"gen_ai.response.finish_reasons",
+                         pdata::ArrayValue{pdata::AnyValue("stop"), pdata::AnyValue("length")}}});
   EXPECT_EQ(f.model, "meta/llama-3.1-8b-instruct");
   EXPECT_EQ(f.provider, "openai");
   EXPECT_EQ(f.operation, "chat");
@@ -35,11 +35,11 @@ TEST(SpanIndexHookTest, ReadsTheOtelGenAiConventions) {
 
 TEST(SpanIndexHookTest, FallsBackToOlderKeys) {
   GenAiFields f = Hook({{"gen_ai.system", "Azure"},
-                       {"gen_ai.response.model", "gpt-4o-2024-08-06"},
-                       {"gen_ai.usage.prompt_tokens", 33},
-                       {"gen_ai.usage.completion_tokens", 61},
-                       {"gen_ai.response.finish_reasons", "stop"},
-                       {"gen_ai.usage.cost", 0.0042}});
+                        {"gen_ai.response.model", "gpt-4o-2024-08-06"},
+                        {"gen_ai.usage.prompt_tokens", 33},
+                        {"gen_ai.usage.completion_tokens", 61},
+                        {"gen_ai.response.finish_reasons", "stop"},
+                        {"gen_ai.usage.cost", 0.0042}});
   EXPECT_EQ(f.model, "gpt-4o-2024-08-06");
   EXPECT_EQ(f.provider, "Azure");
   EXPECT_EQ(f.input_tokens, 33);
@@ -60,10 +60,10 @@ TEST(SpanIndexHookTest, TokenCountsOfOtherTypes) {
 
 TEST(SpanIndexHookTest, NonStringsAndEmptyStringsAreIgnored) {
   GenAiFields f = Hook({{"gen_ai.request.model", 7},
-                       {"gen_ai.provider.name", ""},
-                       {"gen_ai.system", "openai"},
-                       {"gen_ai.response.finish_reasons",
-                        pdata::ArrayValue{pdata::AnyValue(1), pdata::AnyValue("stop")}}});
+                        {"gen_ai.provider.name", ""},
+                        {"gen_ai.system", "openai"},
+                        {"gen_ai.response.finish_reasons",
+                         pdata::ArrayValue{pdata::AnyValue(1), pdata::AnyValue("stop")}}});
   EXPECT_EQ(f.model, "");
   EXPECT_EQ(f.provider, "openai");
   EXPECT_EQ(f.finish_reason, "stop");

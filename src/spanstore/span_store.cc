@@ -279,7 +279,7 @@ struct SpanStore::Impl {
   std::mutex file_mu;
   std::map<int64_t, SegmentPtr> active;  // the segment this process writes, per hour
   uint32_t next_seq = 1;
-  Status failed;  // sticky write/sync error
+  Status failed;                       // sticky write/sync error
   std::string leader_out, leader_raw;  // the leader's buffers, kept to reuse their capacity
 
   // The index.
@@ -385,9 +385,10 @@ struct SpanStore::Impl {
       std::string aside_dir = dir + "/corrupt";
       ::mkdir(aside_dir.c_str(), 0755);
       std::string aside = aside_dir + "/" + name;
-      log->error("span store: segment {} is damaged at offset {} ({}); moved to {} with its {} "
-                 "readable rows; the rest of the store is served",
-                 path, r.bad_offset, r.reason, aside, entries.size());
+      log->error(
+          "span store: segment {} is damaged at offset {} ({}); moved to {} with its {} "
+          "readable rows; the rest of the store is served",
+          path, r.bad_offset, r.reason, aside, entries.size());
       if (::rename(path.c_str(), aside.c_str()) != 0) {
         return ErrnoStatus(errno, "moving aside damaged segment", path);
       }
@@ -396,9 +397,10 @@ struct SpanStore::Impl {
     if (r.end == internal::ScanResult::End::kTorn) {
       ++torn_tails;
       if (r.valid_end == 0) {
-        log->warn("span store: segment {} has no complete header (a crash at its creation); "
-                  "removed",
-                  path);
+        log->warn(
+            "span store: segment {} has no complete header (a crash at its creation); "
+            "removed",
+            path);
         if (::unlink(path.c_str()) != 0) return ErrnoStatus(errno, "removing", path);
         return SyncDir(dir);
       }
@@ -515,7 +517,8 @@ struct SpanStore::Impl {
 
   // Returns a segment of `hour` this process may append `extra` bytes to, creating it when
   // needed. REQUIRES: file_mu held.
-  Result<SegmentPtr> WritableSegment(int64_t hour, uint64_t extra, std::vector<SegmentPtr>* created) {
+  Result<SegmentPtr> WritableSegment(int64_t hour, uint64_t extra,
+                                     std::vector<SegmentPtr>* created) {
     auto it = active.find(hour);
     if (it != active.end()) {
       Segment& s = *it->second;
@@ -606,8 +609,8 @@ struct SpanStore::Impl {
           base = seg->size;
         }
         uint64_t block_offset = base + out.size();
-        RETURN_IF_ERROR(internal::AppendBlock(raw, static_cast<uint32_t>(i - first),
-                                              options.zstd_level, &out));
+        RETURN_IF_ERROR(
+            internal::AppendBlock(raw, static_cast<uint32_t>(i - first), options.zstd_level, &out));
         uint32_t row_offset = 0;
         for (size_t k = first; k < i; ++k) {
           PendingRow& r = *rows[k].second;
@@ -806,9 +809,8 @@ struct SpanStore::Impl {
     auto next_sync = std::chrono::steady_clock::now() + options.sync_interval;
     auto next_retain = std::chrono::steady_clock::now();
     bool want_sync = options.sync == SyncMode::kInterval;
-    bool want_retain =
-        options.retention_interval.count() > 0 &&
-        (options.retention_time.count() > 0 || options.retention_bytes > 0);
+    bool want_retain = options.retention_interval.count() > 0 &&
+                       (options.retention_time.count() > 0 || options.retention_bytes > 0);
     std::unique_lock lock(bg_mu);
     while (!stopping) {
       auto wake = std::chrono::steady_clock::time_point::max();

@@ -78,17 +78,17 @@ struct AppendStats {
 };
 
 struct Stats {
-  uint64_t spans = 0;             // rows in the index now
+  uint64_t spans = 0;  // rows in the index now
   uint64_t logs = 0;
   uint64_t partitions = 0;
   uint64_t segments = 0;
-  uint64_t disk_bytes = 0;        // bytes of the segment files
-  uint64_t appended_spans = 0;    // since Open
+  uint64_t disk_bytes = 0;      // bytes of the segment files
+  uint64_t appended_spans = 0;  // since Open
   uint64_t appended_logs = 0;
-  uint64_t rejected_rows = 0;     // refused by max_row_bytes
-  uint64_t raw_bytes = 0;         // row bytes before compression, since Open
-  uint64_t written_bytes = 0;     // bytes written to segments, since Open
-  uint64_t commits = 0;           // group commits
+  uint64_t rejected_rows = 0;  // refused by max_row_bytes
+  uint64_t raw_bytes = 0;      // row bytes before compression, since Open
+  uint64_t written_bytes = 0;  // bytes written to segments, since Open
+  uint64_t commits = 0;        // group commits
   uint64_t fsyncs = 0;
   uint64_t torn_tails = 0;        // truncated at Open
   uint64_t corrupt_segments = 0;  // moved aside at Open

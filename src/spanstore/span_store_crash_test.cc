@@ -46,8 +46,8 @@ pdata::Traces Batch(int64_t batch) {
     s.span_id.bytes[0] = static_cast<uint8_t>(i + 1);
     s.name = "step";
     // One second per batch: the writer crosses hour partitions every 3600 batches.
-    s.start_time_unix_nano = kT0 + static_cast<uint64_t>(batch) * 1000000000ull +
-                             static_cast<uint64_t>(i);
+    s.start_time_unix_nano =
+        kT0 + static_cast<uint64_t>(batch) * 1000000000ull + static_cast<uint64_t>(i);
     s.end_time_unix_nano = s.start_time_unix_nano + 1000;
     s.attributes = {{"batch", batch}, {"i", i}, {"gen_ai.request.model", "m"}};
     rs.scope_spans[0].spans.push_back(std::move(s));
@@ -98,8 +98,8 @@ TEST(SpanStoreCrashTest, EveryAcknowledgedSpanSurvivesKillDashNine) {
     close(fds[0]);
     int wstatus = 0;
     waitpid(pid, &wstatus, 0);
-    ASSERT_TRUE(WIFSIGNALED(wstatus)) << "the writer failed on its own: exit "
-                                      << WEXITSTATUS(wstatus);
+    ASSERT_TRUE(WIFSIGNALED(wstatus))
+        << "the writer failed on its own: exit " << WEXITSTATUS(wstatus);
     ++kills;
 
     auto store = SpanStore::Open(dir);
@@ -110,21 +110,23 @@ TEST(SpanStoreCrashTest, EveryAcknowledgedSpanSurvivesKillDashNine) {
     ASSERT_GE(st.spans, uint64_t(acked + 1) * kSpansPerTrace) << "round " << round;
     // The newest acknowledged batch and a sample of older ones, span by span.
     std::vector<int64_t> check = {acked, 0, acked / 2};
-    for (int k = 0; k < 5; ++k) check.push_back(std::uniform_int_distribution<int64_t>(0, acked)(rng));
+    for (int k = 0; k < 5; ++k)
+      check.push_back(std::uniform_int_distribution<int64_t>(0, acked)(rng));
     for (int64_t c : check) {
       auto trace = (*store)->GetTrace(TraceOf(c));
       ASSERT_TRUE(trace.ok()) << trace.status().ToString();
-      ASSERT_EQ(trace->spans.size(), size_t(kSpansPerTrace)) << "round " << round << ", batch " << c;
+      ASSERT_EQ(trace->spans.size(), size_t(kSpansPerTrace))
+          << "round " << round << ", batch " << c;
       for (const StoredSpan& s : trace->spans) {
         ASSERT_EQ(pdata::FindAttribute(s.span.attributes, "batch")->int_value(), c);
       }
     }
     // And searchable: the newest acknowledged batch is found by its model and time.
-    auto found = (*store)->Search(
-        {.start_unix_nano = kT0 + static_cast<uint64_t>(acked) * 1000000000ull,
-         .end_unix_nano = kT0 + static_cast<uint64_t>(acked + 1) * 1000000000ull,
-         .model = "m",
-         .limit = 100});
+    auto found =
+        (*store)->Search({.start_unix_nano = kT0 + static_cast<uint64_t>(acked) * 1000000000ull,
+                          .end_unix_nano = kT0 + static_cast<uint64_t>(acked + 1) * 1000000000ull,
+                          .model = "m",
+                          .limit = 100});
     ASSERT_TRUE(found.ok());
     ASSERT_EQ(found->spans.size(), size_t(kSpansPerTrace)) << "round " << round;
   }

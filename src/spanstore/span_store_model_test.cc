@@ -73,7 +73,8 @@ class Model {
           traces_.push_back(ref.trace_id);
         }
         uint64_t id = ref.order + 1;
-        for (int k = 0; k < 8; ++k) ref.span_id.bytes[size_t(k)] = static_cast<uint8_t>(id >> (8 * k));
+        for (int k = 0; k < 8; ++k)
+          ref.span_id.bytes[size_t(k)] = static_cast<uint8_t>(id >> (8 * k));
         ref.service = service;
         ref.name = kNames[Pick(4)];
         ref.model = kModels[Pick(3)];
@@ -125,7 +126,8 @@ class Model {
     for (size_t i = 0; i < n; ++i) {
       pdata::LogRecord r;
       RefLog ref;
-      ref.trace_id = traces_.empty() || Pick(4) == 0 ? pdata::TraceId{} : traces_[Pick(traces_.size())];
+      ref.trace_id =
+          traces_.empty() || Pick(4) == 0 ? pdata::TraceId{} : traces_[Pick(traces_.size())];
       ref.time = kT0 + Pick(40) * (kHour / 10) + Pick(1000);
       ref.body = "log " + std::to_string(next_order_++);
       r.trace_id = ref.trace_id;
@@ -213,15 +215,16 @@ std::string Hex(const pdata::SpanId& id) { return id.ToHex(); }
 
 void RunSeed(uint64_t seed) {
   SCOPED_TRACE("seed " + std::to_string(seed));
-  const std::string dir = (fs::temp_directory_path() / ("spanstore_model_" + std::to_string(getpid()) +
-                                                        "_" + std::to_string(seed)))
-                              .string();
+  const std::string dir =
+      (fs::temp_directory_path() /
+       ("spanstore_model_" + std::to_string(getpid()) + "_" + std::to_string(seed)))
+          .string();
   fs::remove_all(dir);
   Model model(seed);
   auto options = [&] {
     Options o;
     o.block_bytes = 256 + static_cast<uint32_t>(model.Pick(8192));  // many blocks
-    o.max_segment_bytes = 4096 + model.Pick(65536);                  // and rolled segments
+    o.max_segment_bytes = 4096 + model.Pick(65536);                 // and rolled segments
     o.block_cache_bytes = model.Pick(2) ? 0 : 1 << 16;
     // Durability is the crash test's business; fdatasync per append only slows this one down.
     if (seed % 4 != 0) o.sync = SyncMode::kInterval;

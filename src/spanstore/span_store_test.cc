@@ -29,8 +29,9 @@ constexpr uint64_t kT0 = 1763800000ull * 1000000000ull / kHour * kHour;  // an h
 class SpanStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = (fs::temp_directory_path() / ("spanstore_test_" + std::to_string(getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+    dir_ = (fs::temp_directory_path() /
+            ("spanstore_test_" + std::to_string(getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
                .string();
     fs::remove_all(dir_);
   }
@@ -218,9 +219,9 @@ TEST_F(SpanStoreTest, SearchFiltersAndOrdersNewestFirst) {
             1u);
   // Time range: [start, end) on the span start.
   EXPECT_EQ(store->Search({.start_unix_nano = kT0 + 15 * kHour / 10})->spans.size(), 2u);
-  EXPECT_EQ(store->Search({.start_unix_nano = kT0, .end_unix_nano = kT0 + 15 * kHour / 10})
-                ->spans.size(),
-            1u);
+  EXPECT_EQ(
+      store->Search({.start_unix_nano = kT0, .end_unix_nano = kT0 + 15 * kHour / 10})->spans.size(),
+      1u);
   EXPECT_EQ(store->Search({.start_unix_nano = kT0 + 3 * kHour})->spans.size(), 0u);
   // Attributes: span, then resource, then scope; compared as text.
   EXPECT_EQ(Names(*store->Search({.attributes = {{"http.route", "/cart"}}})),
@@ -228,11 +229,9 @@ TEST_F(SpanStoreTest, SearchFiltersAndOrdersNewestFirst) {
   EXPECT_EQ(store->Search({.attributes = {{"retry", "3"}}})->spans.size(), 1u);
   EXPECT_EQ(store->Search({.attributes = {{"host.name", "h1"}}})->spans.size(), 3u);
   EXPECT_EQ(store->Search({.attributes = {{"scope.attr", "s"}}})->spans.size(), 3u);
-  EXPECT_EQ(store->Search({.attributes = {{"host.name", "h1"}, {"retry", "4"}}})->spans.size(),
-            0u);
-  EXPECT_EQ(store->Search({.service = "shop", .attributes = {{"http.route", "/pay"}}})
-                ->spans.size(),
-            1u);
+  EXPECT_EQ(store->Search({.attributes = {{"host.name", "h1"}, {"retry", "4"}}})->spans.size(), 0u);
+  EXPECT_EQ(
+      store->Search({.service = "shop", .attributes = {{"http.route", "/pay"}}})->spans.size(), 1u);
 }
 
 TEST_F(SpanStoreTest, AttributeFiltersMatchEveryValueTypeByItsText) {
@@ -270,8 +269,9 @@ TEST_F(SpanStoreTest, CursorPaginationVisitsEverySpanOnce) {
                              "s" + std::to_string(i)));
   }
   for (size_t i = 0; i < spans.size(); i += 50) {
-    ASSERT_TRUE(store->Append(OneResource("svc", {spans.begin() + static_cast<long>(i),
-                                                  spans.begin() + static_cast<long>(i + 50)}))
+    ASSERT_TRUE(store
+                    ->Append(OneResource("svc", {spans.begin() + static_cast<long>(i),
+                                                 spans.begin() + static_cast<long>(i + 50)}))
                     .ok());
   }
   for (bool with_attr : {false, true}) {
@@ -325,8 +325,7 @@ TEST_F(SpanStoreTest, LogsAreLinkedToTheirTrace) {
   ASSERT_EQ(trace->logs.size(), 3u);  // one per LLM call
   for (const StoredLog& l : trace->logs) {
     EXPECT_EQ(l.record.trace_id, first.trace_id);
-    EXPECT_EQ(l.record.body.kvlist_value()[0].value.string_value(),
-              "How do I reset my password?");
+    EXPECT_EQ(l.record.body.kvlist_value()[0].value.string_value(), "How do I reset my password?");
     EXPECT_EQ(l.scope.name, "@opentelemetry/instrumentation-openai");
     EXPECT_EQ(pdata::FindAttribute(l.resource.attributes, "service.name")->string_value(),
               pdata::FindAttribute(traces.resource_spans[0].resource.attributes, "service.name")
@@ -398,8 +397,8 @@ TEST_F(SpanStoreTest, CorruptSegmentIsMovedAsideAndTheRestServed) {
     auto store = OpenStore(Options{.block_bytes = 64});
     std::vector<pdata::Span> spans;
     for (int i = 0; i < 5; ++i) {
-      spans.push_back(MakeSpan(static_cast<uint8_t>(run + 1), static_cast<uint8_t>(i), kT0 + i,
-                               1, "run" + std::to_string(run)));
+      spans.push_back(MakeSpan(static_cast<uint8_t>(run + 1), static_cast<uint8_t>(i), kT0 + i, 1,
+                               "run" + std::to_string(run)));
     }
     ASSERT_TRUE(store->Append(OneResource("a", spans)).ok());
   }
@@ -447,12 +446,13 @@ TEST_F(SpanStoreTest, OversizedRowsAreRefusedAndTheOthersStored) {
 
 TEST_F(SpanStoreTest, RetentionByTimeDropsWholePartitions) {
   auto store = OpenStore(Options{.retention_time = std::chrono::hours(2),
-                                   .retention_interval = std::chrono::seconds(0)});
+                                 .retention_interval = std::chrono::seconds(0)});
   for (int h = 0; h < 5; ++h) {
-    ASSERT_TRUE(store->Append(OneResource("a", {MakeSpan(static_cast<uint8_t>(h + 1), 1,
-                                                         kT0 + h * kHour + 10, 1,
-                                                         "h" + std::to_string(h))}))
-                    .ok());
+    ASSERT_TRUE(
+        store
+            ->Append(OneResource("a", {MakeSpan(static_cast<uint8_t>(h + 1), 1,
+                                                kT0 + h * kHour + 10, 1, "h" + std::to_string(h))}))
+            .ok());
   }
   EXPECT_EQ(store->stats().partitions, 5u);
   // Now = the end of hour 4: hours ending more than 2 h ago (0, 1, 2) go... hour 2 ends at
@@ -473,8 +473,9 @@ TEST_F(SpanStoreTest, RetentionBySizeKeepsTheNewestPartition) {
   auto store = OpenStore();
   std::mt19937_64 rng(4);
   for (int h = 0; h < 4; ++h) {
-    ASSERT_TRUE(store->Append(testing::MakeGenAiTraces(
-                                  rng, 50, {.base_time = kT0 + h * kHour, .time_spread = kHour}))
+    ASSERT_TRUE(store
+                    ->Append(testing::MakeGenAiTraces(
+                        rng, 50, {.base_time = kT0 + h * kHour, .time_spread = kHour}))
                     .ok());
   }
   Stats before = store->stats();
@@ -482,7 +483,7 @@ TEST_F(SpanStoreTest, RetentionBySizeKeepsTheNewestPartition) {
   store.reset();
   // A limit of about two partitions' bytes.
   store = OpenStore(Options{.retention_bytes = before.disk_bytes / 2 + 1000,
-                             .retention_interval = std::chrono::seconds(0)});
+                            .retention_interval = std::chrono::seconds(0)});
   ASSERT_TRUE(store->EnforceRetention(kT0).ok());
   Stats after = store->stats();
   EXPECT_EQ(after.partitions, 2u);
@@ -534,8 +535,8 @@ TEST_F(SpanStoreTest, ConcurrentAppendsAndSearches) {
 
 TEST_F(SpanStoreTest, IntervalModeSyncsInTheBackground) {
   {
-    auto store = OpenStore(Options{.sync = SyncMode::kInterval,
-                                   .sync_interval = std::chrono::milliseconds(20)});
+    auto store = OpenStore(
+        Options{.sync = SyncMode::kInterval, .sync_interval = std::chrono::milliseconds(20)});
     ASSERT_TRUE(store->Append(OneResource("a", {MakeSpan(1, 1, kT0, 1, "x")})).ok());
     EXPECT_EQ(store->stats().fsyncs, 0u);
     for (int i = 0; i < 200 && store->stats().fsyncs == 0; ++i) {
