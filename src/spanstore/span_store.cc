@@ -209,6 +209,95 @@ bool DecodeCursor(std::string_view text, EntryKey* k) {
 
 }  // namespace internal
 
+namespace {
+
+// What Append needs to know of each signal: how to walk a request, encode its context and
+// record, and fill a row's indexed fields (returning the time that picks the partition).
+struct SpanSignal {
+  using Request = pdata::Traces;
+  using Resource = pdata::ResourceSpans;
+  using Scope = pdata::ScopeSpans;
+  using Record = pdata::Span;
+  static constexpr const char* kPath[3] = {"resource_spans", "scope_spans", "spans"};
+  static constexpr const char* kWhat = "span";
+  static const std::vector<Resource>& Resources(const Request& r) { return r.resource_spans; }
+  static const std::vector<Scope>& Scopes(const Resource& r) { return r.scope_spans; }
+  static const std::vector<Record>& Records(const Scope& s) { return s.spans; }
+  static void EncodeContext(const Resource& r, const Scope& s, std::string* out) {
+    Request ctx;
+    ctx.resource_spans.emplace_back();
+    ctx.resource_spans[0].resource = r.resource;
+    ctx.resource_spans[0].schema_url = r.schema_url;
+    ctx.resource_spans[0].scope_spans.emplace_back();
+    ctx.resource_spans[0].scope_spans[0].scope = s.scope;
+    ctx.resource_spans[0].scope_spans[0].schema_url = s.schema_url;
+    wire::AppendTracesRequest(ctx, out);
+  }
+  static void EncodeRecord(const Record& span, std::string* out) { wire::AppendSpan(span, out); }
+  static uint64_t Fill(const SpanIndexHook& hook, const Resource& r, const Scope& s,
+                       const Record& span, uint64_t /*now*/, GenAiFields* g, RowFields* row) {
+    hook(r.resource, s.scope, span, g);
+    row->kind = RowKind::kSpan;
+    row->status = static_cast<uint8_t>(span.status.code);
+    row->span_kind = static_cast<uint8_t>(span.kind);
+    row->trace_id = span.trace_id;
+    row->span_id = span.span_id;
+    row->parent_span_id = span.parent_span_id;
+    row->start = span.start_time_unix_nano;
+    row->end = span.end_time_unix_nano;
+    row->name = span.name;
+    row->model = g->model;
+    row->provider = g->provider;
+    row->operation = g->operation;
+    row->finish_reason = g->finish_reason;
+    row->input_tokens = g->input_tokens;
+    row->output_tokens = g->output_tokens;
+    row->cost = g->cost;
+    return span.start_time_unix_nano;
+  }
+};
+
+struct LogSignal {
+  using Request = pdata::Logs;
+  using Resource = pdata::ResourceLogs;
+  using Scope = pdata::ScopeLogs;
+  using Record = pdata::LogRecord;
+  static constexpr const char* kPath[3] = {"resource_logs", "scope_logs", "log_records"};
+  static constexpr const char* kWhat = "log record";
+  static const std::vector<Resource>& Resources(const Request& r) { return r.resource_logs; }
+  static const std::vector<Scope>& Scopes(const Resource& r) { return r.scope_logs; }
+  static const std::vector<Record>& Records(const Scope& s) { return s.log_records; }
+  static void EncodeContext(const Resource& r, const Scope& s, std::string* out) {
+    Request ctx;
+    ctx.resource_logs.emplace_back();
+    ctx.resource_logs[0].resource = r.resource;
+    ctx.resource_logs[0].schema_url = r.schema_url;
+    ctx.resource_logs[0].scope_logs.emplace_back();
+    ctx.resource_logs[0].scope_logs[0].scope = s.scope;
+    ctx.resource_logs[0].scope_logs[0].schema_url = s.schema_url;
+    wire::AppendLogsRequest(ctx, out);
+  }
+  static void EncodeRecord(const Record& r, std::string* out) { wire::AppendLogRecord(r, out); }
+  static uint64_t Fill(const SpanIndexHook& /*hook*/, const Resource&, const Scope&,
+                       const Record& r, uint64_t now, GenAiFields* /*g*/, RowFields* row) {
+    const uint64_t t = r.time_unix_nano != 0            ? r.time_unix_nano
+                       : r.observed_time_unix_nano != 0 ? r.observed_time_unix_nano
+                                                        : now;
+    row->kind = RowKind::kLog;
+    row->status = static_cast<uint8_t>(std::clamp(static_cast<int32_t>(r.severity_number), 0, 255));
+    row->span_kind = 0;
+    row->trace_id = r.trace_id;
+    row->span_id = r.span_id;
+    row->parent_span_id = pdata::SpanId{};
+    row->start = row->end = t;
+    row->name = r.event_name;
+    row->cost = std::numeric_limits<double>::quiet_NaN();
+    return t;
+  }
+};
+
+}  // namespace
+
 // ---------------------------------------------------------------------------------------------
 
 struct SpanStore::Impl {
@@ -233,7 +322,6 @@ struct SpanStore::Impl {
     std::deque<Entry> spans;
     std::deque<Entry> logs;
     std::vector<SegmentPtr> segments;
-    uint64_t generation = 0;  // distinguishes a partition re-created after a drop
   };
 
   struct TraceKeyHash {
@@ -295,7 +383,6 @@ struct SpanStore::Impl {
   // Heterogeneous lookup: interning a string_view allocates only for a new symbol.
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> symbol_ids{
       {std::string(), 0}};
-  uint64_t next_generation = 1;
 
   // Block cache: (seq, block offset) -> raw rows.
   struct CacheKey {
@@ -455,11 +542,7 @@ struct SpanStore::Impl {
   }
 
   // REQUIRES: index_mu held exclusively.
-  Partition& PartitionFor(int64_t hour) {
-    auto [it, inserted] = partitions.try_emplace(hour);
-    if (inserted) it->second.generation = next_generation++;
-    return it->second;
-  }
+  Partition& PartitionFor(int64_t hour) { return partitions[hour]; }
 
   // REQUIRES: index_mu held exclusively.
   void AddEntry(int64_t hour, Partition& p, const Entry& e) {
@@ -486,6 +569,62 @@ struct SpanStore::Impl {
     }
     w->rows.push_back(PendingRow{hour, static_cast<uint32_t>(before), static_cast<uint32_t>(len)});
     return true;
+  }
+
+  // Encodes every record of `request` into rows (refusing those over max_row_bytes) and commits
+  // them as one writer.
+  template <typename Signal>
+  Status AppendRequest(const typename Signal::Request& request, AppendStats* stats) {
+    Impl& m = *this;
+    Writer w;
+    BorrowedBuffer borrowed(&w.buf);
+    std::string first_error;
+    uint64_t rejected = 0;
+    std::string context, record;
+    const uint64_t now = NowNanos();
+    const auto& resources = Signal::Resources(request);
+    for (size_t i = 0; i < resources.size(); ++i) {
+      const std::string service = ServiceName(resources[i].resource);
+      const auto& scopes = Signal::Scopes(resources[i]);
+      for (size_t j = 0; j < scopes.size(); ++j) {
+        const auto& records = Signal::Records(scopes[j]);
+        if (records.empty()) continue;
+        context.clear();
+        Signal::EncodeContext(resources[i], scopes[j], &context);
+        for (size_t k = 0; k < records.size(); ++k) {
+          GenAiFields g;
+          RowFields row;
+          const uint64_t t = Signal::Fill(m.options.index_hook, resources[i], scopes[j], records[k],
+                                          now, &g, &row);
+          record.clear();
+          Signal::EncodeRecord(records[k], &record);
+          row.service = service;
+          row.context = context;
+          row.record = record;
+          if (m.AddRow(&w, row, HourOf(t))) continue;
+          if (rejected++ == 0) {
+            first_error = std::string(Signal::kPath[0]) + "[" + std::to_string(i) + "]." +
+                          Signal::kPath[1] + "[" + std::to_string(j) + "]." + Signal::kPath[2] +
+                          "[" + std::to_string(k) + "]: " + Signal::kWhat + " of " +
+                          std::to_string(context.size() + record.size()) +
+                          " bytes exceeds the span store's max_row_bytes " +
+                          std::to_string(m.options.max_row_bytes);
+          }
+        }
+      }
+    }
+    m.rejected_rows += rejected;
+    Status s = m.Commit(&w);
+    if (stats != nullptr) {
+      stats->accepted = s.ok() ? w.rows.size() : 0;
+      stats->rejected = rejected;
+    }
+    if (!s.ok()) return s;
+    if (rejected > 0) {
+      return InvalidArgument(std::to_string(rejected) + " " + Signal::kWhat +
+                             "(s) refused, first " + first_error);
+    }
+    return Status::Ok();
   }
 
   Status Commit(Writer* w) {
@@ -682,7 +821,9 @@ struct SpanStore::Impl {
 
   // ---- read
 
-  Result<std::shared_ptr<const std::string>> ReadBlock(uint32_t seq, uint64_t offset) const {
+  // `keep`: add the block to the cache.
+  Result<std::shared_ptr<const std::string>> ReadBlock(uint32_t seq, uint64_t offset,
+                                                       bool keep = true) const {
     CacheKey key{seq, offset};
     {
       std::lock_guard lock(cache_mu);
@@ -718,7 +859,7 @@ struct SpanStore::Impl {
       return s.Annotate(where());
     }
     std::lock_guard lock(cache_mu);
-    if (options.block_cache_bytes > 0 && cache.find(key) == cache.end()) {
+    if (keep && options.block_cache_bytes > 0 && cache.find(key) == cache.end()) {
       cache_lru.push_front(key);
       cache.emplace(key, CacheEntry{raw, cache_lru.begin()});
       cache_bytes += raw->size();
@@ -915,154 +1056,11 @@ Status SpanStore::Close() {
 }
 
 Status SpanStore::Append(const pdata::Traces& traces, AppendStats* stats) {
-  Impl& m = *impl_;
-  Impl::Writer w;
-  BorrowedBuffer borrowed(&w.buf);
-  std::string first_error;
-  uint64_t rejected = 0;
-  std::string context;
-  RowFields row;
-  row.kind = RowKind::kSpan;
-  std::string record;
-  for (size_t i = 0; i < traces.resource_spans.size(); ++i) {
-    const pdata::ResourceSpans& rs = traces.resource_spans[i];
-    const std::string service = ServiceName(rs.resource);
-    for (size_t j = 0; j < rs.scope_spans.size(); ++j) {
-      const pdata::ScopeSpans& ss = rs.scope_spans[j];
-      if (ss.spans.empty()) continue;
-      {
-        pdata::ResourceSpans ctx_rs;
-        ctx_rs.resource = rs.resource;
-        ctx_rs.schema_url = rs.schema_url;
-        pdata::ScopeSpans ctx_ss;
-        ctx_ss.scope = ss.scope;
-        ctx_ss.schema_url = ss.schema_url;
-        ctx_rs.scope_spans.push_back(std::move(ctx_ss));
-        pdata::Traces ctx;
-        ctx.resource_spans.push_back(std::move(ctx_rs));
-        context.clear();
-        wire::AppendTracesRequest(ctx, &context);
-      }
-      for (size_t k = 0; k < ss.spans.size(); ++k) {
-        const pdata::Span& span = ss.spans[k];
-        GenAiFields g;
-        m.options.index_hook(rs.resource, ss.scope, span, &g);
-        record.clear();
-        wire::AppendSpan(span, &record);
-        row.status = static_cast<uint8_t>(span.status.code);
-        row.span_kind = static_cast<uint8_t>(span.kind);
-        row.trace_id = span.trace_id;
-        row.span_id = span.span_id;
-        row.parent_span_id = span.parent_span_id;
-        row.start = span.start_time_unix_nano;
-        row.end = span.end_time_unix_nano;
-        row.service = service;
-        row.name = span.name;
-        row.model = g.model;
-        row.provider = g.provider;
-        row.operation = g.operation;
-        row.finish_reason = g.finish_reason;
-        row.input_tokens = g.input_tokens;
-        row.output_tokens = g.output_tokens;
-        row.cost = g.cost;
-        row.context = context;
-        row.record = record;
-        if (!m.AddRow(&w, row, Impl::HourOf(span.start_time_unix_nano))) {
-          if (rejected++ == 0) {
-            first_error = "resource_spans[" + std::to_string(i) + "].scope_spans[" +
-                          std::to_string(j) + "].spans[" + std::to_string(k) + "]: span of " +
-                          std::to_string(context.size() + record.size()) +
-                          " bytes exceeds the span store's max_row_bytes " +
-                          std::to_string(m.options.max_row_bytes);
-          }
-        }
-      }
-    }
-  }
-  m.rejected_rows += rejected;
-  Status s = m.Commit(&w);
-  if (stats != nullptr) {
-    stats->accepted = s.ok() ? w.rows.size() : 0;
-    stats->rejected = rejected;
-  }
-  if (!s.ok()) return s;
-  if (rejected > 0) {
-    return InvalidArgument(std::to_string(rejected) + " span(s) refused, first " + first_error);
-  }
-  return Status::Ok();
+  return impl_->AppendRequest<SpanSignal>(traces, stats);
 }
 
 Status SpanStore::Append(const pdata::Logs& logs, AppendStats* stats) {
-  Impl& m = *impl_;
-  Impl::Writer w;
-  BorrowedBuffer borrowed(&w.buf);
-  std::string first_error;
-  uint64_t rejected = 0;
-  std::string context;
-  std::string record;
-  RowFields row;
-  row.kind = RowKind::kLog;
-  row.cost = std::numeric_limits<double>::quiet_NaN();
-  const uint64_t now = NowNanos();
-  for (size_t i = 0; i < logs.resource_logs.size(); ++i) {
-    const pdata::ResourceLogs& rl = logs.resource_logs[i];
-    const std::string service = ServiceName(rl.resource);
-    for (size_t j = 0; j < rl.scope_logs.size(); ++j) {
-      const pdata::ScopeLogs& sl = rl.scope_logs[j];
-      if (sl.log_records.empty()) continue;
-      {
-        pdata::ResourceLogs ctx_rl;
-        ctx_rl.resource = rl.resource;
-        ctx_rl.schema_url = rl.schema_url;
-        pdata::ScopeLogs ctx_sl;
-        ctx_sl.scope = sl.scope;
-        ctx_sl.schema_url = sl.schema_url;
-        ctx_rl.scope_logs.push_back(std::move(ctx_sl));
-        pdata::Logs ctx;
-        ctx.resource_logs.push_back(std::move(ctx_rl));
-        context.clear();
-        wire::AppendLogsRequest(ctx, &context);
-      }
-      for (size_t k = 0; k < sl.log_records.size(); ++k) {
-        const pdata::LogRecord& r = sl.log_records[k];
-        record.clear();
-        wire::AppendLogRecord(r, &record);
-        uint64_t t = r.time_unix_nano != 0            ? r.time_unix_nano
-                     : r.observed_time_unix_nano != 0 ? r.observed_time_unix_nano
-                                                      : now;
-        int32_t sev = static_cast<int32_t>(r.severity_number);
-        row.status = static_cast<uint8_t>(std::clamp(sev, 0, 255));
-        row.trace_id = r.trace_id;
-        row.span_id = r.span_id;
-        row.start = row.end = t;
-        row.service = service;
-        row.name = r.event_name;
-        row.context = context;
-        row.record = record;
-        if (!m.AddRow(&w, row, Impl::HourOf(t))) {
-          if (rejected++ == 0) {
-            first_error = "resource_logs[" + std::to_string(i) + "].scope_logs[" +
-                          std::to_string(j) + "].log_records[" + std::to_string(k) +
-                          "]: log record of " + std::to_string(context.size() + record.size()) +
-                          " bytes exceeds the span store's max_row_bytes " +
-                          std::to_string(m.options.max_row_bytes);
-          }
-        }
-      }
-    }
-  }
-  m.rejected_rows += rejected;
-  Status s = m.Commit(&w);
-  if (stats != nullptr) {
-    stats->accepted = s.ok() ? w.rows.size() : 0;
-    stats->rejected = rejected;
-  }
-  if (!s.ok()) return s;
-  if (rejected > 0) {
-    return InvalidArgument(std::to_string(rejected) + " log record(s) refused, first " +
-                           first_error);
-  }
-  return Status::Ok();
+  return impl_->AppendRequest<LogSignal>(logs, stats);
 }
 
 Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
@@ -1165,7 +1163,6 @@ Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
     if (found.size() >= want) break;
     auto pit = m.partitions.find(hour);
     if (pit == m.partitions.end()) continue;  // dropped while the lock was released
-    const uint64_t generation = pit->second.generation;
     const std::deque<Entry>& spans = pit->second.spans;
     std::vector<uint32_t> idx;
     for (uint32_t i = 0; i < spans.size(); ++i) {
@@ -1189,61 +1186,71 @@ Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
       }
       continue;
     }
-    // Attribute filters need the rows: check candidates in order, a chunk at a time, reading
-    // blocks without the index lock. Entries are never modified, only appended to their
-    // vector, so an index stays valid while the partition's generation is unchanged.
-    std::sort(idx.begin(), idx.end(), newer);
-    std::vector<Entry> chunk;
-    for (size_t pos = 0; pos < idx.size() && found.size() < want;) {
-      size_t end = std::min(idx.size(), pos + 256);
-      chunk.clear();
-      for (size_t k = pos; k < end; ++k) chunk.push_back(spans[idx[k]]);
-      pos = end;
-      lock.unlock();
-      std::vector<bool> ok(chunk.size(), false);
-      for (size_t k = 0; k < chunk.size(); ++k) {
-        auto raw = m.ReadBlock(chunk[k].seq, chunk[k].block_offset);
-        if (!raw.ok()) {
-          if (raw.status().code() == StatusCode::kNotFound) continue;  // dropped meanwhile
+    // Attribute filters need the rows. The candidates (copied) are read in storage order
+    // without the index lock, so that each block is read and decompressed once (and not kept
+    // in the block cache: a scan would only evict what GetTrace reuses); the matches are then
+    // ordered newest first.
+    std::vector<Entry> cand;
+    cand.reserve(idx.size());
+    for (uint32_t i : idx) cand.push_back(spans[i]);
+    lock.unlock();
+    std::sort(cand.begin(), cand.end(), [](const Entry& x, const Entry& y) {
+      return std::tie(x.seq, x.block_offset, x.row_offset) <
+             std::tie(y.seq, y.block_offset, y.row_offset);
+    });
+    std::vector<Entry> hits;
+    std::shared_ptr<const std::string> block;
+    bool have_block = false;
+    uint32_t block_seq = 0;
+    uint64_t block_offset = 0;
+    for (const Entry& e : cand) {
+      if (!have_block || e.seq != block_seq || e.block_offset != block_offset) {
+        have_block = true;
+        block_seq = e.seq;
+        block_offset = e.block_offset;
+        auto raw = m.ReadBlock(e.seq, e.block_offset, /*keep=*/false);
+        if (!raw.ok() && raw.status().code() != StatusCode::kNotFound) {
           return raw.status().Annotate("span search");
         }
-        RowFields row;
-        size_t next;
-        if (Status st = internal::DecodeRow(**raw, chunk[k].row_offset, &row, &next); !st.ok()) {
-          return st.Annotate("span search");
-        }
-        // A string value's bytes appear verbatim in the row: skip the protobuf decode of rows
-        // that cannot match.
-        bool possible = true;
-        for (size_t a = 0; a < q.attributes.size() && possible; ++a) {
-          possible = !verbatim[a] || row.record.find(q.attributes[a].second) != npos ||
-                     row.context.find(q.attributes[a].second) != npos;
-        }
-        if (!possible) continue;
-        StoredSpan s;
-        if (Status st = internal::DecodeStoredSpan(row, &s); !st.ok()) {
-          return st.Annotate("span search");
-        }
-        bool all = true;
-        for (const auto& [key, value] : q.attributes) {
-          const pdata::AnyValue* v = pdata::FindAttribute(s.span.attributes, key);
-          if (v == nullptr) v = pdata::FindAttribute(s.resource.attributes, key);
-          if (v == nullptr) v = pdata::FindAttribute(s.scope.attributes, key);
-          if (v == nullptr || pdata::AnyValueToString(*v) != value) {
-            all = false;
-            break;
-          }
-        }
-        ok[k] = all;
+        block = raw.ok() ? *raw : nullptr;  // NotFound: dropped by retention meanwhile
       }
-      lock.lock();
-      for (size_t k = 0; k < chunk.size() && found.size() < want; ++k) {
-        if (!ok[k]) continue;
-        found.push_back(summarize(chunk[k]));
-        keys.push_back(internal::KeyOf(chunk[k]));
+      if (!block) continue;
+      RowFields row;
+      size_t next;
+      if (Status st = internal::DecodeRow(*block, e.row_offset, &row, &next); !st.ok()) {
+        return st.Annotate("span search");
       }
-      auto again = m.partitions.find(hour);
-      if (again == m.partitions.end() || again->second.generation != generation) break;
+      // A string value's bytes appear verbatim in the row: skip the protobuf decode of rows
+      // that cannot match.
+      bool possible = true;
+      for (size_t a = 0; a < q.attributes.size() && possible; ++a) {
+        possible = !verbatim[a] || row.record.find(q.attributes[a].second) != npos ||
+                   row.context.find(q.attributes[a].second) != npos;
+      }
+      if (!possible) continue;
+      StoredSpan s;
+      if (Status st = internal::DecodeStoredSpan(row, &s); !st.ok()) {
+        return st.Annotate("span search");
+      }
+      bool all = true;
+      for (const auto& [key, value] : q.attributes) {
+        const pdata::AnyValue* v = pdata::FindAttribute(s.span.attributes, key);
+        if (v == nullptr) v = pdata::FindAttribute(s.resource.attributes, key);
+        if (v == nullptr) v = pdata::FindAttribute(s.scope.attributes, key);
+        if (v == nullptr || pdata::AnyValueToString(*v) != value) {
+          all = false;
+          break;
+        }
+      }
+      if (all) hits.push_back(e);
+    }
+    std::sort(hits.begin(), hits.end(), [](const Entry& x, const Entry& y) {
+      return internal::KeyOf(y) < internal::KeyOf(x);
+    });
+    lock.lock();
+    for (size_t k = 0; k < hits.size() && found.size() < want; ++k) {
+      found.push_back(summarize(hits[k]));
+      keys.push_back(internal::KeyOf(hits[k]));
     }
   }
   if (found.size() > q.limit) {
