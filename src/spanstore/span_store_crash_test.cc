@@ -141,7 +141,9 @@ TEST(SpanStoreCrashTest, EveryAcknowledgedSpanSurvivesKillDashNine) {
     ASSERT_TRUE(found.ok());
     ASSERT_EQ(found->spans.size(), size_t(kSpansPerTrace)) << "round " << round;
   }
-  EXPECT_GE(kills, 50) << "too few rounds in the time allowed";
+  // Each round pays a few fdatasyncs (segment creation, truncation, the first acknowledgement):
+  // 64 rounds in the minute on the shared VM under load (2026-11-22).
+  EXPECT_GE(kills, 30) << "too few rounds in the time allowed";
   EXPECT_GT(acked, 10) << "the writer acknowledged almost nothing";
   RecordProperty("kills", kills);
   RecordProperty("acknowledged_spans", std::to_string((acked + 1) * kSpansPerTrace));
