@@ -51,6 +51,8 @@ namespace astrolabe::pdata {
 struct Metrics;
 struct Traces;
 struct Logs;
+struct Span;
+struct LogRecord;
 }  // namespace astrolabe::pdata
 
 namespace astrolabe::wire {
@@ -75,6 +77,12 @@ Result<pdata::Logs> DecodeLogsRequest(std::string_view bytes, const DecodeOption
 void AppendMetricsRequest(const pdata::Metrics& metrics, std::string* out);
 void AppendTracesRequest(const pdata::Traces& traces, std::string* out);
 void AppendLogsRequest(const pdata::Logs& logs, std::string* out);
+
+// One opentelemetry.proto.trace.v1.Span (logs.v1.LogRecord) message alone, appended to *out:
+// the span store (src/spanstore) keeps each record in a row of its own, and reads it back by
+// wrapping the bytes in a request with one resource and one scope.
+void AppendSpan(const pdata::Span& span, std::string* out);
+void AppendLogRecord(const pdata::LogRecord& record, std::string* out);
 
 std::string EncodeMetricsRequest(const pdata::Metrics& metrics);
 std::string EncodeTracesRequest(const pdata::Traces& traces);

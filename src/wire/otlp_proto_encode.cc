@@ -545,6 +545,13 @@ void AppendLogsRequest(const pdata::Logs& logs, std::string* out) {
   TwoPass(out, [&](auto& s) { EncLogsRequest(s, logs); });
 }
 
+void AppendSpan(const pdata::Span& span, std::string* out) {
+  TwoPass(out, [&](auto& s) { EncSpan(s, span); });
+}
+void AppendLogRecord(const pdata::LogRecord& record, std::string* out) {
+  TwoPass(out, [&](auto& s) { EncLogRecord(s, record); });
+}
+
 std::string EncodeMetricsRequest(const pdata::Metrics& metrics) {
   std::string out;
   AppendMetricsRequest(metrics, &out);

@@ -1,0 +1,140 @@
+#pragma once
+// SpanStore: the embedded store of spans and log records (DESIGN.md §3; format, index and
+// retention in docs/design/spanstore.md).
+//
+//   auto store = spanstore::SpanStore::Open("/var/lib/astrolabe/spans", {});
+//   RETURN_IF_ERROR((*store)->Append(traces));   // OK = durable (fdatasync) and searchable
+//   auto page = (*store)->Search({.service = "support-bot", .limit = 50});
+//   auto trace = (*store)->GetTrace(trace_id);   // spans + the log records linked to them
+//
+// Storage. Each span and each log record is one row, stored in the partition of its hour (span
+// start time; log time, else observed time, else the time of the Append) in append-only
+// segment files `<dir>/<YYYYMMDDHH>-<seq>.seg` of zstd-compressed, CRC-checked blocks. A
+// process writes new segment files (never appends to a file of an earlier run).
+//
+// Durability. Append returns once its rows are written and, with SyncMode::kAlways (the
+// default), fdatasynced; concurrent Appends commit as a group (one write and one fdatasync per
+// touched segment for all of them). SyncMode::kInterval returns after write(): rows survive a
+// kill -9 of the process but a power loss may take the last `sync_interval`. Rows become
+// searchable only once durable as the mode says. After a write or sync error every later
+// Append fails with that error (the tail of the files is unknown until the store is reopened).
+//
+// Recovery (Open). Every segment is read and the in-memory index rebuilt. A torn tail (a write
+// cut short by a crash) is truncated with one warning naming the file and offset. A segment
+// damaged anywhere else is moved to `<dir>/corrupt/` with an error log line and counted; the
+// rest of the store is served. A rebuilt index costs a full read of the data: Open time grows
+// with the store's size (bench/README.md, "spanstore").
+//
+// Threads. Every public method is thread-safe. Search and GetTrace run concurrently with each
+// other and with Append (a shared lock on the index; blocks are read outside it). One process
+// per directory: Open takes an exclusive lock on `<dir>/LOCK`.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "spanstore/query.h"
+#include "spanstore/span_index_hook.h"
+
+namespace astrolabe::spanstore {
+
+enum class SyncMode {
+  kAlways,    // Append returns after fdatasync (the default)
+  kInterval,  // Append returns after write(); a background thread syncs every sync_interval
+};
+
+struct Options {
+  SyncMode sync = SyncMode::kAlways;
+  std::chrono::milliseconds sync_interval{1000};
+  // A process starts a new segment file for a partition when the current one would pass this.
+  uint64_t max_segment_bytes = 256ull << 20;
+  // Uncompressed bytes of rows per block (a larger block compresses better, a smaller one
+  // makes point reads cheaper). A row larger than this gets a block of its own.
+  uint32_t block_bytes = 256u << 10;
+  int zstd_level = 1;
+  // A span or log record whose row (indexed fields, resource, scope and the record, encoded)
+  // is larger than this is refused: Append stores the others and returns InvalidArgument
+  // naming the first refused record. At most 32 MiB.
+  uint64_t max_row_bytes = 1ull << 20;
+  // Retention, by whole partitions (hours). 0 = unlimited. A partition goes when its hour ended
+  // more than `retention_time` ago, and oldest partitions go while the store is larger than
+  // `retention_bytes` (the partition being written to last is never removed for size).
+  std::chrono::seconds retention_time{0};
+  uint64_t retention_bytes = 0;
+  // How often a background thread applies retention; 0 = never (call EnforceRetention).
+  std::chrono::seconds retention_interval{60};
+  // Fills the GenAI fields of each span; null = DefaultSpanIndexHook.
+  SpanIndexHook index_hook;
+  // Decompressed blocks kept for reads.
+  size_t block_cache_bytes = 32u << 20;
+};
+
+// What one Append did.
+struct AppendStats {
+  uint64_t accepted = 0;  // rows stored
+  uint64_t rejected = 0;  // rows refused (max_row_bytes)
+};
+
+struct Stats {
+  uint64_t spans = 0;  // rows in the index now
+  uint64_t logs = 0;
+  uint64_t partitions = 0;
+  uint64_t segments = 0;
+  uint64_t disk_bytes = 0;      // bytes of the segment files
+  uint64_t appended_spans = 0;  // since Open
+  uint64_t appended_logs = 0;
+  uint64_t rejected_rows = 0;  // refused by max_row_bytes
+  uint64_t raw_bytes = 0;      // row bytes before compression, since Open
+  uint64_t written_bytes = 0;  // bytes written to segments, since Open
+  uint64_t commits = 0;        // group commits
+  uint64_t fsyncs = 0;
+  uint64_t torn_tails = 0;        // truncated at Open
+  uint64_t corrupt_segments = 0;  // moved aside at Open
+  uint64_t read_errors = 0;       // blocks that failed their CRC or vanished when read
+  uint64_t partitions_dropped = 0;
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+};
+
+class SpanStore {
+ public:
+  // Opens (creating if absent) the store in `dir`; see the header comment for recovery.
+  static Result<std::unique_ptr<SpanStore>> Open(const std::string& dir, Options options = {});
+  ~SpanStore();  // Close(), ignoring its status
+  SpanStore(const SpanStore&) = delete;
+  SpanStore& operator=(const SpanStore&) = delete;
+
+  // Stores every span (every log record) of the request. OK means all are durable and
+  // searchable. InvalidArgument: some records were refused (max_row_bytes; the message names
+  // the first as `resource_spans[i].scope_spans[j].spans[k]`), the others are stored as if OK.
+  // Any other error: nothing of this call is promised to be stored. `stats` may be null.
+  Status Append(const pdata::Traces& traces, AppendStats* stats = nullptr);
+  Status Append(const pdata::Logs& logs, AppendStats* stats = nullptr);
+
+  // Spans matching `query`, newest start first, one page at a time. InvalidArgument for a bad
+  // limit or cursor.
+  Result<SpanSearchResult> Search(const SpanQuery& query) const;
+
+  // Every span and linked log record stored for `trace_id` (both empty when none).
+  Result<TraceResult> GetTrace(const pdata::TraceId& trace_id) const;
+
+  // Applies retention as of `now_unix_nano` (the background thread passes the wall clock).
+  Status EnforceRetention(uint64_t now_unix_nano);
+
+  // fdatasync of everything written (for SyncMode::kInterval).
+  Status Sync();
+
+  Stats stats() const;
+
+  // Stops the background threads, syncs and closes the files. Later calls fail.
+  Status Close();
+
+ private:
+  struct Impl;
+  explicit SpanStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace astrolabe::spanstore
