@@ -1,0 +1,791 @@
+#include "query/engine.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <unordered_map>
+
+#include "query/evaluator.h"
+#include "query/parser.h"
+
+namespace astrolabe::query {
+
+namespace {
+constexpr uint64_t kStaleNaNBits = 0x7ff0000000000002ULL;
+}  // namespace
+
+double StaleNaN() { return std::bit_cast<double>(kStaleNaNBits); }
+bool IsStaleNaN(double v) { return std::bit_cast<uint64_t>(v) == kStaleNaNBits; }
+
+namespace internal {
+
+Status ExecError(std::string msg) { return FailedPrecondition(std::move(msg)); }
+
+namespace {
+
+const Expr& Unparen(const Expr& e) {
+  const Expr* p = &e;
+  while (p->kind == NodeKind::kParen) p = p->children[0].get();
+  return *p;
+}
+
+// Collects per-step output samples into series, keyed by labels, in first-seen order; a second
+// sample for the same labels at the same step is Prometheus' "same labelset" error.
+class SeriesCollector {
+ public:
+  Status Add(const storage::Labels& metric, int64_t t, double v) {
+    auto& bucket = index_[metric.Hash()];
+    for (size_t idx : bucket) {
+      if (out_[idx].metric == metric) {
+        Series& s = out_[idx];
+        if (!s.points.empty() && s.points.back().t == t) {
+          return ExecError("vector cannot contain metrics with the same labelset");
+        }
+        s.points.push_back({t, v});
+        return Status::Ok();
+      }
+    }
+    bucket.push_back(out_.size());
+    out_.push_back(Series{metric, {{t, v}}});
+    return Status::Ok();
+  }
+  Matrix Take() { return std::move(out_); }
+  size_t size() const { return out_.size(); }
+
+ private:
+  Matrix out_;
+  std::unordered_map<uint64_t, std::vector<size_t>> index_;
+};
+
+// Walks a step-aligned matrix step by step.
+class StepCursor {
+ public:
+  explicit StepCursor(const Matrix& m) : m_(m), pos_(m.size(), 0) {}
+  // Calls fn(series_index, value) for every series with a point at `t`. REQUIRES: t increasing.
+  template <typename Fn>
+  void At(int64_t t, Fn&& fn) {
+    for (size_t i = 0; i < m_.size(); ++i) {
+      const auto& pts = m_[i].points;
+      size_t& p = pos_[i];
+      while (p < pts.size() && pts[p].t < t) ++p;
+      if (p < pts.size() && pts[p].t == t) fn(i, pts[p].v);
+    }
+  }
+
+ private:
+  const Matrix& m_;
+  std::vector<size_t> pos_;
+};
+
+Value ScalarValue(const Evaluator& ev, double v) {
+  Value out;
+  out.type = ValueType::kScalar;
+  Series s;
+  s.points.reserve(ev.steps());
+  for (size_t i = 0; i < ev.steps(); ++i) s.points.push_back({ev.StepTime(i), v});
+  out.matrix.push_back(std::move(s));
+  return out;
+}
+
+double ScalarAt(const Value& v, size_t step) {
+  if (v.matrix.empty() || step >= v.matrix[0].points.size()) return NAN;
+  return v.matrix[0].points[step].v;
+}
+
+bool ShouldDropName(Op op) {
+  return op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv ||
+         op == Op::kMod || op == Op::kPow || op == Op::kAtan2;
+}
+
+// vectorElemBinop for floats: the value and whether a comparison keeps the sample.
+double ElemBinop(Op op, double l, double r, bool* keep) {
+  *keep = true;
+  switch (op) {
+    case Op::kAdd: return l + r;
+    case Op::kSub: return l - r;
+    case Op::kMul: return l * r;
+    case Op::kDiv: return l / r;
+    case Op::kPow: return std::pow(l, r);
+    case Op::kMod: return std::fmod(l, r);
+    case Op::kAtan2: return std::atan2(l, r);
+    case Op::kEql: *keep = l == r; return l;
+    case Op::kNeq: *keep = l != r; return l;
+    case Op::kGtr: *keep = l > r; return l;
+    case Op::kLss: *keep = l < r; return l;
+    case Op::kGte: *keep = l >= r; return l;
+    case Op::kLte: *keep = l <= r; return l;
+    default: return NAN;
+  }
+}
+
+storage::Labels SignatureLabels(const storage::Labels& l, const VectorMatching& vm) {
+  storage::LabelsBuilder b;
+  if (vm.on) {
+    for (const std::string& n : vm.labels) {
+      std::string_view v = l.Get(n);
+      if (!v.empty()) b.Set(n, v);
+    }
+    return b.Build();
+  }
+  b.Reset(l);
+  b.Del(storage::kMetricName);
+  for (const std::string& n : vm.labels) b.Del(n);
+  return b.Build();
+}
+
+storage::Labels ResultMetric(const storage::Labels& lhs, const storage::Labels& rhs, Op op,
+                             const VectorMatching& vm, bool return_bool) {
+  storage::LabelsBuilder b(lhs);
+  if (ShouldDropName(op) || return_bool) b.Del(storage::kMetricName);
+  if (vm.card == Cardinality::kOneToOne) {
+    if (vm.on) {
+      storage::LabelsBuilder keep;
+      storage::Labels cur = b.Build();
+      for (const std::string& n : vm.labels) {
+        std::string_view v = cur.Get(n);
+        if (!v.empty()) keep.Set(n, v);
+      }
+      b = keep;
+    } else {
+      for (const std::string& n : vm.labels) b.Del(n);
+    }
+  }
+  for (const std::string& n : vm.include) {
+    std::string_view v = rhs.Get(n);
+    if (!v.empty()) {
+      b.Set(n, v);
+    } else {
+      b.Del(n);
+    }
+  }
+  return b.Build();
+}
+
+}  // namespace
+
+Status Evaluator::AddSamples(size_t n) {
+  *samples_ += n;
+  if (options_.max_samples != 0 && *samples_ > options_.max_samples) {
+    return ResourceExhausted(
+        "query processing would load too many samples into memory in query execution");
+  }
+  return Status::Ok();
+}
+
+Status Evaluator::CheckDeadline() {
+  if ((++deadline_counter_ & 255) != 0) return Status::Ok();
+  if (std::chrono::steady_clock::now() > deadline_) {
+    return DeadlineExceeded("query timed out in query execution");
+  }
+  return Status::Ok();
+}
+
+int64_t Evaluator::AtTime(const Expr& e) const {
+  switch (e.at) {
+    case AtKind::kValue: return e.at_ms;
+    case AtKind::kStart: return query_start_;
+    case AtKind::kEnd: return query_end_;
+    case AtKind::kNone: break;
+  }
+  return 0;
+}
+
+Result<Value> Evaluator::Eval(const Expr& e) {
+  RETURN_IF_ERROR(CheckDeadline());
+  switch (e.kind) {
+    case NodeKind::kNumber:
+      return ScalarValue(*this, e.number);
+    case NodeKind::kString: {
+      Value v;
+      v.type = ValueType::kString;
+      v.str = e.str;
+      return v;
+    }
+    case NodeKind::kParen:
+      return Eval(*e.children[0]);
+    case NodeKind::kUnary: {
+      ASSIGN_OR_RETURN(Value v, Eval(*e.children[0]));
+      if (e.op == Op::kSub) {
+        for (Series& s : v.matrix) {
+          for (Point& p : s.points) p.v = -p.v;
+        }
+        if (v.type == ValueType::kVector) {
+          SeriesCollector c;
+          for (Series& s : v.matrix) {
+            storage::Labels m = DropName(s.metric);
+            for (const Point& p : s.points) RETURN_IF_ERROR(c.Add(m, p.t, p.v));
+          }
+          v.matrix = c.Take();
+        }
+      }
+      return v;
+    }
+    case NodeKind::kVectorSelector:
+      return EvalSelector(e, false);
+    case NodeKind::kCall:
+      return EvalCall(e);
+    case NodeKind::kBinary:
+      return EvalBinary(e);
+    case NodeKind::kAggregate:
+      return EvalAggregate(e);
+    case NodeKind::kMatrixSelector:
+    case NodeKind::kSubquery:
+      return ExecError("range vector cannot be evaluated as an instant value");
+  }
+  return Internal("unknown node");
+}
+
+Result<Value> Evaluator::EvalSelector(const Expr& vs, bool timestamps) {
+  const int64_t offset = vs.offset_ms;
+  const bool fixed = vs.at != AtKind::kNone;
+  const int64_t fixed_ref = fixed ? AtTime(vs) - offset : 0;
+  const int64_t lo = fixed ? fixed_ref : start_ - offset;
+  const int64_t hi = fixed ? fixed_ref : end_ - offset;
+  const int64_t lookback = options_.lookback_delta_ms;
+  storage::SelectHints hints;
+  hints.sort_series = true;
+  hints.step_ms = interval_;
+  ASSIGN_OR_RETURN(auto set, querier_.Select(vs.matchers, lo - lookback + 1, hi, hints));
+  Value out;
+  out.type = ValueType::kVector;
+  const size_t n = steps();
+  while (set->Next()) {
+    RETURN_IF_ERROR(CheckDeadline());
+    const storage::Series& series = set->At();
+    auto it = series.Iterator();
+    Series s;
+    s.metric = series.labels();
+    bool has_next = it->Next();
+    storage::Sample next = has_next ? it->At() : storage::Sample{};
+    bool has_last = false;
+    storage::Sample last;
+    auto advance_to = [&](int64_t ref) {
+      while (has_next && next.t <= ref) {
+        last = next;
+        has_last = true;
+        has_next = it->Next();
+        if (has_next) next = it->At();
+      }
+    };
+    auto value_at = [&](int64_t ref, double* v) {
+      if (!has_last || last.t <= ref - lookback || IsStaleNaN(last.v)) return false;
+      *v = timestamps ? static_cast<double>(last.t) / 1000.0 : last.v;
+      return true;
+    };
+    if (fixed) {
+      advance_to(fixed_ref);
+      double v = 0;
+      if (value_at(fixed_ref, &v)) {
+        s.points.reserve(n);
+        for (size_t i = 0; i < n; ++i) s.points.push_back({StepTime(i), v});
+      }
+    } else {
+      for (size_t i = 0; i < n; ++i) {
+        const int64_t ref = StepTime(i) - offset;
+        advance_to(ref);
+        double v = 0;
+        if (value_at(ref, &v)) s.points.push_back({StepTime(i), v});
+      }
+    }
+    RETURN_IF_ERROR(it->Err());
+    if (!s.points.empty()) {
+      RETURN_IF_ERROR(AddSamples(s.points.size()));
+      out.matrix.push_back(std::move(s));
+    }
+  }
+  RETURN_IF_ERROR(set->Err());
+  return out;
+}
+
+Result<RangeInput> Evaluator::EvalRange(const Expr& arg) {
+  const Expr& e = Unparen(arg);
+  RangeInput in;
+  in.range_ms = e.range_ms;
+  if (e.kind == NodeKind::kMatrixSelector) {
+    const Expr& vs = *e.children[0];
+    in.selector = &vs;
+    in.offset_ms = vs.offset_ms;
+    in.fixed_ref = vs.at != AtKind::kNone;
+    in.ref_ms = in.fixed_ref ? AtTime(vs) - vs.offset_ms : 0;
+    const int64_t lo = in.fixed_ref ? in.ref_ms : start_ - vs.offset_ms;
+    const int64_t hi = in.fixed_ref ? in.ref_ms : end_ - vs.offset_ms;
+    storage::SelectHints hints;
+    hints.step_ms = interval_;
+    ASSIGN_OR_RETURN(auto set, querier_.Select(vs.matchers, lo - e.range_ms + 1, hi, hints));
+    while (set->Next()) {
+      RETURN_IF_ERROR(CheckDeadline());
+      const storage::Series& series = set->At();
+      auto it = series.Iterator();
+      Series s;
+      s.metric = series.labels();
+      while (it->Next()) {
+        storage::Sample smp = it->At();
+        if (smp.t <= lo - e.range_ms || smp.t > hi) continue;
+        if (IsStaleNaN(smp.v)) continue;
+        s.points.push_back({smp.t, smp.v});
+      }
+      RETURN_IF_ERROR(it->Err());
+      if (!s.points.empty()) {
+        RETURN_IF_ERROR(AddSamples(s.points.size()));
+        in.series.push_back(std::move(s));
+      }
+    }
+    RETURN_IF_ERROR(set->Err());
+    return in;
+  }
+  if (e.kind != NodeKind::kSubquery) return Internal("range argument is not a range vector");
+  in.offset_ms = e.offset_ms;
+  in.fixed_ref = e.at != AtKind::kNone;
+  in.ref_ms = in.fixed_ref ? AtTime(e) - e.offset_ms : 0;
+  const Expr& inner = *e.children[0];
+  if (Unparen(inner).kind == NodeKind::kVectorSelector) in.selector = &Unparen(inner);
+  const int64_t step = e.step_ms != 0 ? e.step_ms : options_.default_subquery_step_ms;
+  const int64_t ref_lo = in.fixed_ref ? in.ref_ms : start_ - e.offset_ms;
+  const int64_t ref_hi = in.fixed_ref ? in.ref_ms : end_ - e.offset_ms;
+  int64_t inner_start = step * ((ref_lo - e.range_ms) / step);
+  if (inner_start <= ref_lo - e.range_ms) inner_start += step;
+  if (inner_start > ref_hi) return in;
+  // The subquery's own steps cover every window of the outer steps.
+  int64_t inner_end = inner_start + ((ref_hi - inner_start) / step) * step;
+  Evaluator sub(options_, querier_, inner_start, inner_end, step, deadline_, samples_);
+  sub.query_start_ = query_start_;
+  sub.query_end_ = query_end_;
+  ASSIGN_OR_RETURN(Value v, sub.Eval(inner));
+  for (auto& w : sub.warnings_) warnings_.push_back(std::move(w));
+  for (auto& i : sub.infos_) infos_.push_back(std::move(i));
+  in.series = std::move(v.matrix);
+  return in;
+}
+
+Result<Matrix> Evaluator::EvalRangeTop(const Expr& e) {
+  ASSIGN_OR_RETURN(RangeInput in, EvalRange(e));
+  const int64_t ref = in.fixed_ref ? in.ref_ms : start_ - in.offset_ms;
+  Matrix out;
+  for (Series& s : in.series) {
+    Series o;
+    o.metric = std::move(s.metric);
+    for (const Point& p : s.points) {
+      if (p.t > ref - in.range_ms && p.t <= ref) o.points.push_back(p);
+    }
+    if (!o.points.empty()) out.push_back(std::move(o));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const Series& a, const Series& b) { return a.metric < b.metric; });
+  return out;
+}
+
+Result<Value> Evaluator::EvalCall(const Expr& e) {
+  const Function& f = *e.func;
+  if (f.id == FuncId::kTimestamp) {
+    const Expr& arg = Unparen(*e.children[0]);
+    if (arg.kind == NodeKind::kVectorSelector) {
+      ASSIGN_OR_RETURN(Value v, EvalSelector(arg, true));
+      SeriesCollector c;
+      for (Series& s : v.matrix) {
+        storage::Labels m = DropName(s.metric);
+        for (const Point& p : s.points) RETURN_IF_ERROR(c.Add(m, p.t, p.v));
+      }
+      v.matrix = c.Take();
+      return v;
+    }
+  }
+  for (size_t i = 0; i < e.children.size(); ++i) {
+    if (e.children[i]->Type() == ValueType::kMatrix) return EvalRangeCall(e, i);
+  }
+  // Instant-vector and scalar arguments, evaluated for every step.
+  std::vector<Value> args;
+  args.reserve(e.children.size());
+  for (const auto& c : e.children) {
+    if (c->Type() == ValueType::kString) {
+      args.emplace_back();
+      args.back().type = ValueType::kString;
+      continue;
+    }
+    ASSIGN_OR_RETURN(Value v, Eval(*c));
+    args.push_back(std::move(v));
+  }
+  std::vector<StepCursor> cursors;
+  cursors.reserve(args.size());
+  for (const Value& v : args) cursors.emplace_back(v.matrix);
+  std::vector<Vector> step_args(args.size());
+  SeriesCollector out;
+  Vector result;
+  const bool is_scalar = f.return_type == ValueType::kScalar;
+  for (size_t i = 0; i < steps(); ++i) {
+    RETURN_IF_ERROR(CheckDeadline());
+    const int64_t ts = StepTime(i);
+    for (size_t a = 0; a < args.size(); ++a) {
+      step_args[a].clear();
+      if (args[a].type == ValueType::kScalar) {
+        step_args[a].push_back(Sample{{}, ts, ScalarAt(args[a], i)});
+      } else if (args[a].type == ValueType::kVector) {
+        cursors[a].At(ts, [&](size_t si, double v) {
+          step_args[a].push_back(Sample{args[a].matrix[si].metric, ts, v});
+        });
+      }
+    }
+    result.clear();
+    RETURN_IF_ERROR(CallInstantFunction(*this, e, step_args, ts, &result));
+    for (const Sample& s : result) RETURN_IF_ERROR(out.Add(s.metric, ts, s.v));
+  }
+  Value v;
+  v.type = is_scalar ? ValueType::kScalar : ValueType::kVector;
+  v.matrix = out.Take();
+  if (is_scalar && v.matrix.empty()) return ScalarValue(*this, NAN);
+  size_t total = 0;
+  for (const Series& s : v.matrix) total += s.points.size();
+  RETURN_IF_ERROR(AddSamples(total));
+  return v;
+}
+
+Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
+  const FuncId id = e.func->id;
+  ASSIGN_OR_RETURN(RangeInput in, EvalRange(*e.children[range_arg]));
+  std::vector<Value> scalars;
+  for (size_t i = 0; i < e.children.size(); ++i) {
+    if (i == range_arg) continue;
+    ASSIGN_OR_RETURN(Value v, Eval(*e.children[i]));
+    scalars.push_back(std::move(v));
+  }
+  const size_t n = steps();
+  Value out;
+  out.type = ValueType::kVector;
+  auto ref_at = [&](size_t i) { return in.fixed_ref ? in.ref_ms : StepTime(i) - in.offset_ms; };
+
+  if (id == FuncId::kAbsentOverTime) {
+    std::vector<size_t> lo(in.series.size(), 0), hi(in.series.size(), 0);
+    Series s;
+    s.metric = AbsentLabels(in.selector);
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t ref = ref_at(i);
+      bool any = false;
+      for (size_t k = 0; k < in.series.size(); ++k) {
+        const auto& pts = in.series[k].points;
+        while (hi[k] < pts.size() && pts[hi[k]].t <= ref) ++hi[k];
+        while (lo[k] < pts.size() && pts[lo[k]].t <= ref - in.range_ms) ++lo[k];
+        if (hi[k] > lo[k]) any = true;
+      }
+      if (!any) s.points.push_back({StepTime(i), 1});
+    }
+    if (!s.points.empty()) out.matrix.push_back(std::move(s));
+    return out;
+  }
+
+  const bool keep_name = RangeFunctionKeepsName(id);
+  std::vector<double> scalar_args(scalars.size());
+  std::unordered_map<uint64_t, std::vector<size_t>> seen;
+  for (Series& series : in.series) {
+    RETURN_IF_ERROR(CheckDeadline());
+    Series o;
+    o.metric = keep_name ? series.metric : DropName(series.metric);
+    const auto& pts = series.points;
+    size_t lo = 0, hi = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t ref = ref_at(i);
+      while (hi < pts.size() && pts[hi].t <= ref) ++hi;
+      while (lo < pts.size() && pts[lo].t <= ref - in.range_ms) ++lo;
+      if (hi <= lo) continue;
+      for (size_t a = 0; a < scalars.size(); ++a) scalar_args[a] = ScalarAt(scalars[a], i);
+      RangeWindow w;
+      w.points = std::span<const Point>(pts.data() + lo, hi - lo);
+      w.ts = StepTime(i);
+      w.range_start = ref - in.range_ms;
+      w.range_end = ref;
+      w.range_ms = in.range_ms;
+      ASSIGN_OR_RETURN(std::optional<double> r, CallRangeFunction(id, w, scalar_args));
+      if (r) o.points.push_back({w.ts, *r});
+    }
+    if (o.points.empty()) continue;
+    auto& bucket = seen[o.metric.Hash()];
+    for (size_t idx : bucket) {
+      if (out.matrix[idx].metric == o.metric) {
+        return ExecError("vector cannot contain metrics with the same labelset");
+      }
+    }
+    bucket.push_back(out.matrix.size());
+    RETURN_IF_ERROR(AddSamples(o.points.size()));
+    out.matrix.push_back(std::move(o));
+  }
+  return out;
+}
+
+storage::Labels Evaluator::AbsentLabels(const Expr* selector) {
+  storage::LabelsBuilder b;
+  if (selector == nullptr || selector->kind != NodeKind::kVectorSelector) return b.Build();
+  std::unordered_map<std::string, int> count;
+  for (const auto& m : selector->matchers) {
+    if (m.name() == storage::kMetricName) continue;
+    if (m.type() == storage::MatchType::kEqual) ++count[m.name()];
+  }
+  for (const auto& m : selector->matchers) {
+    if (m.name() == storage::kMetricName) continue;
+    if (m.type() == storage::MatchType::kEqual && count[m.name()] == 1) b.Set(m.name(), m.value());
+  }
+  return b.Build();
+}
+
+Result<Value> Evaluator::EvalBinary(const Expr& e) {
+  ASSIGN_OR_RETURN(Value lhs, Eval(*e.children[0]));
+  ASSIGN_OR_RETURN(Value rhs, Eval(*e.children[1]));
+  const Op op = e.op;
+  const bool ret_bool = e.bool_modifier;
+  const size_t n = steps();
+  if (lhs.type == ValueType::kScalar && rhs.type == ValueType::kScalar) {
+    Value out = ScalarValue(*this, 0);
+    for (size_t i = 0; i < n; ++i) {
+      bool keep = true;
+      double v = ElemBinop(op, ScalarAt(lhs, i), ScalarAt(rhs, i), &keep);
+      if (IsComparison(op)) v = keep ? 1 : 0;
+      out.matrix[0].points[i].v = v;
+    }
+    return out;
+  }
+  if (lhs.type == ValueType::kScalar || rhs.type == ValueType::kScalar) {
+    const bool swap = lhs.type == ValueType::kScalar;
+    const Value& vec = swap ? rhs : lhs;
+    const Value& sc = swap ? lhs : rhs;
+    SeriesCollector c;
+    const bool drop = ShouldDropName(op) || ret_bool;
+    for (const Series& s : vec.matrix) {
+      storage::Labels m = drop ? DropName(s.metric) : s.metric;
+      for (const Point& p : s.points) {
+        size_t step = static_cast<size_t>((p.t - start_) / interval_);
+        double sv = ScalarAt(sc, step);
+        double l = swap ? sv : p.v;
+        double r = swap ? p.v : sv;
+        bool keep = true;
+        double v = ElemBinop(op, l, r, &keep);
+        if (IsComparison(op)) {
+          if (swap) v = r;
+          if (ret_bool) {
+            v = keep ? 1 : 0;
+          } else if (!keep) {
+            continue;
+          }
+        }
+        RETURN_IF_ERROR(c.Add(m, p.t, v));
+      }
+    }
+    Value out;
+    out.type = ValueType::kVector;
+    out.matrix = c.Take();
+    return out;
+  }
+  // Vector-vector.
+  const VectorMatching& vm = *e.matching;
+  std::vector<storage::Labels> lsig(lhs.matrix.size()), rsig(rhs.matrix.size());
+  std::vector<std::string> lkey(lhs.matrix.size()), rkey(rhs.matrix.size());
+  for (size_t i = 0; i < lhs.matrix.size(); ++i) {
+    lsig[i] = SignatureLabels(lhs.matrix[i].metric, vm);
+    lkey[i] = lsig[i].ToString();
+  }
+  for (size_t i = 0; i < rhs.matrix.size(); ++i) {
+    rsig[i] = SignatureLabels(rhs.matrix[i].metric, vm);
+    rkey[i] = rsig[i].ToString();
+  }
+  StepCursor lc(lhs.matrix), rc(rhs.matrix);
+  SeriesCollector c;
+  std::vector<std::pair<size_t, double>> lv, rv;
+  std::unordered_map<std::string, size_t> right_index;
+  std::unordered_map<uint64_t, storage::Labels> metric_cache;
+  for (size_t i = 0; i < n; ++i) {
+    RETURN_IF_ERROR(CheckDeadline());
+    const int64_t ts = StepTime(i);
+    lv.clear();
+    rv.clear();
+    lc.At(ts, [&](size_t si, double v) { lv.emplace_back(si, v); });
+    rc.At(ts, [&](size_t si, double v) { rv.emplace_back(si, v); });
+    if (op == Op::kAnd || op == Op::kUnless) {
+      std::unordered_map<std::string, bool> rset;
+      for (auto& [si, v] : rv) rset[rkey[si]] = true;
+      for (auto& [si, v] : lv) {
+        bool found = rset.count(lkey[si]) > 0;
+        if (found == (op == Op::kAnd)) RETURN_IF_ERROR(c.Add(lhs.matrix[si].metric, ts, v));
+      }
+      continue;
+    }
+    if (op == Op::kOr) {
+      std::unordered_map<std::string, bool> lset;
+      for (auto& [si, v] : lv) {
+        lset[lkey[si]] = true;
+        RETURN_IF_ERROR(c.Add(lhs.matrix[si].metric, ts, v));
+      }
+      for (auto& [si, v] : rv) {
+        if (lset.count(rkey[si]) == 0) RETURN_IF_ERROR(c.Add(rhs.matrix[si].metric, ts, v));
+      }
+      continue;
+    }
+    // Arithmetic and comparison: the "one" side is indexed; group_right swaps the sides.
+    const bool swap = vm.card == Cardinality::kOneToMany;
+    const Value& many = swap ? rhs : lhs;
+    const Value& one = swap ? lhs : rhs;
+    auto& many_v = swap ? rv : lv;
+    auto& one_v = swap ? lv : rv;
+    const auto& many_key = swap ? rkey : lkey;
+    const auto& one_key = swap ? lkey : rkey;
+    const auto& one_sig = swap ? lsig : rsig;
+    right_index.clear();
+    for (size_t k = 0; k < one_v.size(); ++k) {
+      const size_t si = one_v[k].first;
+      auto [it, inserted] = right_index.emplace(one_key[si], k);
+      if (!inserted) {
+        const storage::Labels& a = one.matrix[one_v[it->second].first].metric;
+        const storage::Labels& b = one.matrix[si].metric;
+        const bool first_lt = storage::Labels::Compare(a, b) < 0;
+        return ExecError("found duplicate series for the match group " +
+                         one_sig[si].ToString() + " on the " + (swap ? "left" : "right") +
+                         " hand-side of the operation: [" +
+                         (first_lt ? a : b).ToString() + ", " + (first_lt ? b : a).ToString() +
+                         "];many-to-many matching not allowed: matching labels must be unique "
+                         "on one side");
+      }
+    }
+    std::unordered_map<std::string, bool> matched;
+    std::unordered_map<uint64_t, bool> inserted_metrics;
+    for (auto& [si, mval] : many_v) {
+      auto it = right_index.find(many_key[si]);
+      if (it == right_index.end()) continue;
+      const auto& [oi, oval] = one_v[it->second];
+      double l = swap ? oval : mval;
+      double r = swap ? mval : oval;
+      bool keep = true;
+      double v = ElemBinop(op, l, r, &keep);
+      if (IsComparison(op)) {
+        if (ret_bool) {
+          v = keep ? 1 : 0;
+        } else if (!keep) {
+          continue;
+        }
+      }
+      const uint64_t cache_key = (static_cast<uint64_t>(si) << 32) ^ oi;
+      auto mc = metric_cache.find(cache_key);
+      if (mc == metric_cache.end()) {
+        mc = metric_cache
+                 .emplace(cache_key, ResultMetric(many.matrix[si].metric, one.matrix[oi].metric,
+                                                  op, vm, ret_bool))
+                 .first;
+      }
+      const storage::Labels& metric = mc->second;
+      if (vm.card == Cardinality::kOneToOne) {
+        auto [mit, first] = matched.emplace(many_key[si], true);
+        if (!first) {
+          return ExecError(
+              "multiple matches for labels: many-to-one matching must be explicit "
+              "(group_left/group_right)");
+        }
+      } else {
+        auto [mit, first] = inserted_metrics.emplace(metric.Hash(), true);
+        if (!first) {
+          return ExecError("multiple matches for labels: grouping labels must ensure unique matches");
+        }
+      }
+      RETURN_IF_ERROR(c.Add(metric, ts, v));
+    }
+  }
+  Value out;
+  out.type = ValueType::kVector;
+  out.matrix = c.Take();
+  size_t total = 0;
+  for (const Series& s : out.matrix) total += s.points.size();
+  RETURN_IF_ERROR(AddSamples(total));
+  return out;
+}
+
+Result<Value> Evaluator::EvalAggregate(const Expr& e) {
+  Value param;
+  std::string str_param;
+  if (e.param) {
+    if (e.param->Type() == ValueType::kString) {
+      str_param = Unparen(*e.param).str;
+    } else {
+      ASSIGN_OR_RETURN(param, Eval(*e.param));
+    }
+  }
+  if (e.op == Op::kCountValues && !storage::IsValidUtf8(str_param)) {
+    return ExecError("invalid label name \"" + str_param + "\"");
+  }
+  ASSIGN_OR_RETURN(Value v, Eval(*e.children[0]));
+  StepCursor cur(v.matrix);
+  SeriesCollector c;
+  Vector in, result;
+  for (size_t i = 0; i < steps(); ++i) {
+    RETURN_IF_ERROR(CheckDeadline());
+    const int64_t ts = StepTime(i);
+    in.clear();
+    cur.At(ts, [&](size_t si, double val) { in.push_back(Sample{v.matrix[si].metric, ts, val}); });
+    result.clear();
+    double p = e.param && e.param->Type() == ValueType::kScalar ? ScalarAt(param, i) : 0;
+    RETURN_IF_ERROR(Aggregate(e, in, p, str_param, ts, &result));
+    for (const Sample& s : result) RETURN_IF_ERROR(c.Add(s.metric, ts, s.v));
+  }
+  Value out;
+  out.type = ValueType::kVector;
+  out.matrix = c.Take();
+  return out;
+}
+
+}  // namespace internal
+
+Engine::Engine(EngineOptions options) : options_(options) {}
+
+Result<QueryResult> Engine::InstantQuery(storage::Storage& storage, std::string_view query,
+                                         int64_t t_ms) const {
+  ASSIGN_OR_RETURN(auto expr, ParseExpr(query));
+  auto querier = storage.NewQuerier();
+  return Exec(*querier, *expr, t_ms, t_ms, 1, true);
+}
+
+Result<QueryResult> Engine::RangeQuery(storage::Storage& storage, std::string_view query,
+                                       int64_t start_ms, int64_t end_ms, int64_t step_ms) const {
+  ASSIGN_OR_RETURN(auto expr, ParseExpr(query));
+  auto querier = storage.NewQuerier();
+  return Exec(*querier, *expr, start_ms, end_ms, step_ms, false);
+}
+
+Result<QueryResult> Engine::Exec(storage::Querier& querier, const Expr& expr, int64_t start_ms,
+                                 int64_t end_ms, int64_t step_ms, bool instant) const {
+  if (step_ms <= 0) return InvalidArgument("zero or negative query resolution step widths are not accepted. Try a positive integer");
+  if (end_ms < start_ms) return InvalidArgument("end timestamp must not be before start time");
+  if (instant) {
+    end_ms = start_ms;
+    step_ms = 1;
+  }
+  const ValueType type = expr.Type();
+  if (!instant && type != ValueType::kScalar && type != ValueType::kVector) {
+    return InvalidArgument("invalid expression type \"" + std::string(ValueTypeName(type)) +
+                           "\" for range query, must be Scalar or instant Vector");
+  }
+  size_t samples = 0;
+  internal::Evaluator ev(options_, querier, start_ms, end_ms, step_ms,
+                         std::chrono::steady_clock::now() + options_.timeout, &samples);
+  QueryResult r;
+  r.type = instant ? type : ValueType::kMatrix;
+  if (type == ValueType::kMatrix) {
+    ASSIGN_OR_RETURN(r.matrix, ev.EvalRangeTop(expr));
+  } else {
+    ASSIGN_OR_RETURN(internal::Value v, ev.Eval(expr));
+    if (!instant) {
+      r.matrix = std::move(v.matrix);
+      if (type == ValueType::kScalar) {
+        for (Series& s : r.matrix) s.metric = storage::Labels();
+      }
+      std::sort(r.matrix.begin(), r.matrix.end(),
+                [](const Series& a, const Series& b) { return a.metric < b.metric; });
+    } else if (type == ValueType::kScalar) {
+      r.scalar = internal::ScalarAtPublic(v, 0);
+      r.t = start_ms;
+    } else if (type == ValueType::kString) {
+      r.str = v.str;
+      r.t = start_ms;
+    } else {
+      for (Series& s : v.matrix) {
+        for (const Point& p : s.points) r.vector.push_back(Sample{s.metric, start_ms, p.v});
+      }
+    }
+  }
+  r.warnings = std::move(ev.warnings());
+  r.infos = std::move(ev.infos());
+  return r;
+}
+
+}  // namespace astrolabe::query

@@ -1,0 +1,198 @@
+// Aggregations over one step's vector, with Prometheus' numerics: Kahan-compensated sums, the
+// mean falling back to incremental updates when the sum overflows, Welford's variance.
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <unordered_map>
+
+#include "query/evaluator.h"
+
+namespace astrolabe::query::internal {
+namespace {
+
+storage::Labels GroupLabels(const storage::Labels& metric, const Expr& e) {
+  storage::LabelsBuilder b;
+  if (!e.without) {
+    for (const std::string& n : e.grouping) {
+      std::string_view v = metric.Get(n);
+      if (!v.empty()) b.Set(n, v);
+    }
+    return b.Build();
+  }
+  b.Reset(metric);
+  b.Del(storage::kMetricName);
+  for (const std::string& n : e.grouping) b.Del(n);
+  return b.Build();
+}
+
+struct Group {
+  storage::Labels labels;
+  std::vector<size_t> members;
+};
+
+// Prometheus' "mean with overflow fallback" over `values` in order.
+double Mean(const Vector& in, const std::vector<size_t>& members) {
+  double sum = in[members[0]].v, c = 0, mean = 0, count = 1;
+  bool incremental = false;
+  for (size_t i = 1; i < members.size(); ++i) {
+    const double f = in[members[i]].v;
+    count = static_cast<double>(i + 1);
+    if (!incremental) {
+      double ns = sum, nc = c;
+      KahanInc(f, &ns, &nc);
+      if (!std::isinf(ns)) {
+        sum = ns;
+        c = nc;
+        continue;
+      }
+      incremental = true;
+      mean = sum / (count - 1);
+      c /= (count - 1);
+    }
+    const double q = (count - 1) / count;
+    double m = q * mean, mc = q * c;
+    KahanInc(f / count, &m, &mc);
+    mean = m;
+    c = mc;
+  }
+  if (incremental) return mean + c;
+  return sum / count + c / count;
+}
+
+}  // namespace
+
+Status Aggregate(const Expr& e, const Vector& in, double param, const std::string& str_param,
+                 int64_t ts, Vector* out) {
+  std::vector<Group> groups;
+  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  for (size_t i = 0; i < in.size(); ++i) {
+    storage::Labels gl = GroupLabels(in[i].metric, e);
+    auto& bucket = index[gl.Hash()];
+    size_t gi = groups.size();
+    for (size_t g : bucket) {
+      if (groups[g].labels == gl) gi = g;
+    }
+    if (gi == groups.size()) {
+      bucket.push_back(gi);
+      groups.push_back(Group{std::move(gl), {}});
+    }
+    groups[gi].members.push_back(i);
+  }
+  const Op op = e.op;
+  int64_t k = 0;
+  if (op == Op::kTopk || op == Op::kBottomk || op == Op::kLimitk) {
+    if (std::isnan(param)) return ExecError("Parameter value is NaN");
+    if (param >= 9.223372036854775807e18 || param <= -9.223372036854775808e18) {
+      return ExecError("Scalar value " + FormatGoFloat(param) + " overflows int64");
+    }
+    k = static_cast<int64_t>(param);
+    if (k < 1) return Status::Ok();
+  }
+  if (op == Op::kLimitRatio) {
+    if (std::isnan(param)) return ExecError("Ratio value is NaN");
+    param = std::clamp(param, -1.0, 1.0);
+  }
+  for (Group& g : groups) {
+    const auto& m = g.members;
+    switch (op) {
+      case Op::kSum: {
+        double sum = 0, c = 0;
+        for (size_t i : m) KahanInc(in[i].v, &sum, &c);
+        out->push_back(Sample{g.labels, ts, sum + c});
+        break;
+      }
+      case Op::kAvg:
+        out->push_back(Sample{g.labels, ts, Mean(in, m)});
+        break;
+      case Op::kCount:
+        out->push_back(Sample{g.labels, ts, static_cast<double>(m.size())});
+        break;
+      case Op::kGroup:
+        out->push_back(Sample{g.labels, ts, 1});
+        break;
+      case Op::kMin:
+      case Op::kMax: {
+        double v = in[m[0]].v;
+        for (size_t j = 1; j < m.size(); ++j) {
+          double f = in[m[j]].v;
+          if (op == Op::kMin ? (v > f || std::isnan(v)) : (v < f || std::isnan(v))) v = f;
+        }
+        out->push_back(Sample{g.labels, ts, v});
+        break;
+      }
+      case Op::kStddev:
+      case Op::kStdvar: {
+        double mean = 0, var = 0, count = 0;
+        for (size_t i : m) {
+          count += 1;
+          const double f = in[i].v;
+          const double delta = f - mean;
+          mean += delta / count;
+          var += delta * (f - mean);
+        }
+        double v = var / count;
+        if (op == Op::kStddev) v = std::sqrt(v);
+        out->push_back(Sample{g.labels, ts, v});
+        break;
+      }
+      case Op::kQuantile: {
+        std::vector<double> values;
+        values.reserve(m.size());
+        for (size_t i : m) values.push_back(in[i].v);
+        out->push_back(Sample{g.labels, ts, Quantile(param, values)});
+        break;
+      }
+      case Op::kTopk:
+      case Op::kBottomk: {
+        std::vector<size_t> sorted = m;
+        const bool top = op == Op::kTopk;
+        std::stable_sort(sorted.begin(), sorted.end(), [&](size_t a, size_t b) {
+          const double x = in[a].v, y = in[b].v;
+          if (std::isnan(x)) return false;
+          if (std::isnan(y)) return true;
+          return top ? x > y : x < y;
+        });
+        const size_t take = std::min(sorted.size(), static_cast<size_t>(k));
+        for (size_t j = 0; j < take; ++j) out->push_back(in[sorted[j]]);
+        break;
+      }
+      case Op::kLimitk: {
+        const size_t take = std::min(m.size(), static_cast<size_t>(k));
+        for (size_t j = 0; j < take; ++j) out->push_back(in[m[j]]);
+        break;
+      }
+      case Op::kLimitRatio: {
+        for (size_t i : m) {
+          const double offset = static_cast<double>(in[i].metric.Hash()) /
+                                static_cast<double>(std::numeric_limits<uint64_t>::max());
+          const bool keep = param >= 0 ? offset < param : offset >= 1 + param;
+          if (keep) out->push_back(in[i]);
+        }
+        break;
+      }
+      case Op::kCountValues: {
+        std::vector<std::pair<std::string, double>> counts;
+        std::unordered_map<std::string, size_t> pos;
+        for (size_t i : m) {
+          std::string key = FormatGoFloat(in[i].v);
+          auto [it, inserted] = pos.emplace(key, counts.size());
+          if (inserted) counts.emplace_back(key, 0);
+          counts[it->second].second += 1;
+        }
+        for (const auto& [value, count] : counts) {
+          storage::LabelsBuilder b(g.labels);
+          b.Set(str_param, value);
+          out->push_back(Sample{b.Build(), ts, count});
+        }
+        break;
+      }
+      default:
+        return Internal("not an aggregation");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace astrolabe::query::internal
