@@ -33,7 +33,7 @@ const Expr& Unparen(const Expr& e) {
 // sample for the same labels at the same step is Prometheus' "same labelset" error.
 class SeriesCollector {
  public:
-  Status Add(const storage::Labels& metric, int64_t t, double v) {
+  Status Add(const storage::Labels& metric, int64_t t, double v, bool drop_name = false) {
     auto& bucket = index_[metric.Hash()];
     for (size_t idx : bucket) {
       if (out_[idx].metric == metric) {
@@ -46,7 +46,7 @@ class SeriesCollector {
       }
     }
     bucket.push_back(out_.size());
-    out_.push_back(Series{metric, {{t, v}}});
+    out_.push_back(Series{metric, {{t, v}}, drop_name});
     return Status::Ok();
   }
   Matrix Take() { return std::move(out_); }
@@ -90,6 +90,18 @@ Value ScalarValue(const Evaluator& ev, double v) {
 double ScalarAt(const Value& v, size_t step) {
   if (v.matrix.empty() || step >= v.matrix[0].points.size()) return NAN;
   return v.matrix[0].points[step].v;
+}
+
+// Labels as Prometheus' labels.Labels.String() prints them: {__name__="x", a="b"}.
+std::string PromLabels(const storage::Labels& l) {
+  std::string out = "{";
+  bool first = true;
+  for (const storage::Label& p : l) {
+    if (!first) out += ", ";
+    first = false;
+    out += std::string(p.name) + "=" + QuoteString(p.value);
+  }
+  return out + "}";
 }
 
 bool ShouldDropName(Op op) {
@@ -136,7 +148,6 @@ storage::Labels SignatureLabels(const storage::Labels& l, const VectorMatching& 
 storage::Labels ResultMetric(const storage::Labels& lhs, const storage::Labels& rhs, Op op,
                              const VectorMatching& vm, bool return_bool) {
   storage::LabelsBuilder b(lhs);
-  if (ShouldDropName(op) || return_bool) b.Del(storage::kMetricName);
   if (vm.card == Cardinality::kOneToOne) {
     if (vm.on) {
       storage::LabelsBuilder keep;
@@ -210,12 +221,7 @@ Result<Value> Evaluator::Eval(const Expr& e) {
           for (Point& p : s.points) p.v = -p.v;
         }
         if (v.type == ValueType::kVector) {
-          SeriesCollector c;
-          for (Series& s : v.matrix) {
-            storage::Labels m = DropName(s.metric);
-            for (const Point& p : s.points) RETURN_IF_ERROR(c.Add(m, p.t, p.v));
-          }
-          v.matrix = c.Take();
+          for (Series& s : v.matrix) s.drop_name = true;
         }
       }
       return v;
@@ -380,12 +386,7 @@ Result<Value> Evaluator::EvalCall(const Expr& e) {
     const Expr& arg = Unparen(*e.children[0]);
     if (arg.kind == NodeKind::kVectorSelector) {
       ASSIGN_OR_RETURN(Value v, EvalSelector(arg, true));
-      SeriesCollector c;
-      for (Series& s : v.matrix) {
-        storage::Labels m = DropName(s.metric);
-        for (const Point& p : s.points) RETURN_IF_ERROR(c.Add(m, p.t, p.v));
-      }
-      v.matrix = c.Take();
+      for (Series& s : v.matrix) s.drop_name = true;
       return v;
     }
   }
@@ -420,13 +421,14 @@ Result<Value> Evaluator::EvalCall(const Expr& e) {
         step_args[a].push_back(Sample{{}, ts, ScalarAt(args[a], i)});
       } else if (args[a].type == ValueType::kVector) {
         cursors[a].At(ts, [&](size_t si, double v) {
-          step_args[a].push_back(Sample{args[a].matrix[si].metric, ts, v});
+          step_args[a].push_back(
+              Sample{args[a].matrix[si].metric, ts, v, args[a].matrix[si].drop_name});
         });
       }
     }
     result.clear();
     RETURN_IF_ERROR(CallInstantFunction(*this, e, step_args, ts, &result));
-    for (const Sample& s : result) RETURN_IF_ERROR(out.Add(s.metric, ts, s.v));
+    for (const Sample& s : result) RETURN_IF_ERROR(out.Add(s.metric, ts, s.v, s.drop_name));
   }
   Value v;
   v.type = is_scalar ? ValueType::kScalar : ValueType::kVector;
@@ -477,7 +479,8 @@ Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
   for (Series& series : in.series) {
     RETURN_IF_ERROR(CheckDeadline());
     Series o;
-    o.metric = keep_name ? series.metric : DropName(series.metric);
+    o.metric = series.metric;
+    o.drop_name = series.drop_name || !keep_name;
     const auto& pts = series.points;
     size_t lo = 0, hi = 0;
     for (size_t i = 0; i < n; ++i) {
@@ -547,7 +550,7 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
     SeriesCollector c;
     const bool drop = ShouldDropName(op) || ret_bool;
     for (const Series& s : vec.matrix) {
-      storage::Labels m = drop ? DropName(s.metric) : s.metric;
+      const storage::Labels& m = s.metric;
       for (const Point& p : s.points) {
         size_t step = static_cast<size_t>((p.t - start_) / interval_);
         double sv = ScalarAt(sc, step);
@@ -563,7 +566,7 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
             continue;
           }
         }
-        RETURN_IF_ERROR(c.Add(m, p.t, v));
+        RETURN_IF_ERROR(c.Add(m, p.t, v, drop || s.drop_name));
       }
     }
     Value out;
@@ -600,7 +603,9 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
       for (auto& [si, v] : rv) rset[rkey[si]] = true;
       for (auto& [si, v] : lv) {
         bool found = rset.count(lkey[si]) > 0;
-        if (found == (op == Op::kAnd)) RETURN_IF_ERROR(c.Add(lhs.matrix[si].metric, ts, v));
+        if (found == (op == Op::kAnd)) {
+          RETURN_IF_ERROR(c.Add(lhs.matrix[si].metric, ts, v, lhs.matrix[si].drop_name));
+        }
       }
       continue;
     }
@@ -608,10 +613,12 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
       std::unordered_map<std::string, bool> lset;
       for (auto& [si, v] : lv) {
         lset[lkey[si]] = true;
-        RETURN_IF_ERROR(c.Add(lhs.matrix[si].metric, ts, v));
+        RETURN_IF_ERROR(c.Add(lhs.matrix[si].metric, ts, v, lhs.matrix[si].drop_name));
       }
       for (auto& [si, v] : rv) {
-        if (lset.count(rkey[si]) == 0) RETURN_IF_ERROR(c.Add(rhs.matrix[si].metric, ts, v));
+        if (lset.count(rkey[si]) == 0) {
+          RETURN_IF_ERROR(c.Add(rhs.matrix[si].metric, ts, v, rhs.matrix[si].drop_name));
+        }
       }
       continue;
     }
@@ -633,9 +640,9 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
         const storage::Labels& b = one.matrix[si].metric;
         const bool first_lt = storage::Labels::Compare(a, b) < 0;
         return ExecError("found duplicate series for the match group " +
-                         one_sig[si].ToString() + " on the " + (swap ? "left" : "right") +
+                         PromLabels(one_sig[si]) + " on the " + (swap ? "left" : "right") +
                          " hand-side of the operation: [" +
-                         (first_lt ? a : b).ToString() + ", " + (first_lt ? b : a).ToString() +
+                         PromLabels(first_lt ? a : b) + ", " + PromLabels(first_lt ? b : a) +
                          "];many-to-many matching not allowed: matching labels must be unique "
                          "on one side");
       }
@@ -650,6 +657,14 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
       double r = swap ? mval : oval;
       bool keep = true;
       double v = ElemBinop(op, l, r, &keep);
+      if (vm.card == Cardinality::kOneToOne) {
+        auto [mit, first] = matched.emplace(many_key[si], true);
+        if (!first) {
+          return ExecError(
+              "multiple matches for labels: many-to-one matching must be explicit "
+              "(group_left/group_right)");
+        }
+      }
       if (IsComparison(op)) {
         if (ret_bool) {
           v = keep ? 1 : 0;
@@ -666,20 +681,14 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
                  .first;
       }
       const storage::Labels& metric = mc->second;
-      if (vm.card == Cardinality::kOneToOne) {
-        auto [mit, first] = matched.emplace(many_key[si], true);
-        if (!first) {
-          return ExecError(
-              "multiple matches for labels: many-to-one matching must be explicit "
-              "(group_left/group_right)");
-        }
-      } else {
+      if (vm.card != Cardinality::kOneToOne) {
         auto [mit, first] = inserted_metrics.emplace(metric.Hash(), true);
         if (!first) {
           return ExecError("multiple matches for labels: grouping labels must ensure unique matches");
         }
       }
-      RETURN_IF_ERROR(c.Add(metric, ts, v));
+      RETURN_IF_ERROR(c.Add(metric, ts, v,
+                            ShouldDropName(op) || ret_bool || many.matrix[si].drop_name));
     }
   }
   Value out;
@@ -712,16 +721,59 @@ Result<Value> Evaluator::EvalAggregate(const Expr& e) {
     RETURN_IF_ERROR(CheckDeadline());
     const int64_t ts = StepTime(i);
     in.clear();
-    cur.At(ts, [&](size_t si, double val) { in.push_back(Sample{v.matrix[si].metric, ts, val}); });
+    cur.At(ts, [&](size_t si, double val) {
+      in.push_back(Sample{v.matrix[si].metric, ts, val, v.matrix[si].drop_name});
+    });
     result.clear();
     double p = e.param && e.param->Type() == ValueType::kScalar ? ScalarAt(param, i) : 0;
     RETURN_IF_ERROR(Aggregate(e, in, p, str_param, ts, &result));
-    for (const Sample& s : result) RETURN_IF_ERROR(c.Add(s.metric, ts, s.v));
+    for (const Sample& s : result) RETURN_IF_ERROR(c.Add(s.metric, ts, s.v, s.drop_name));
   }
   Value out;
   out.type = ValueType::kVector;
   out.matrix = c.Take();
   return out;
+}
+
+// The end of delayed name removal: drops __name__ where marked. Series that become equal merge
+// when their points do not overlap in time; a shared timestamp is Prometheus' "same labelset"
+// error.
+Status DropMarkedNames(Matrix* m) {
+  bool any = false;
+  for (Series& s : *m) {
+    if (s.drop_name) {
+      s.metric = DropName(s.metric);
+      s.drop_name = false;
+      any = true;
+    }
+  }
+  if (!any) return Status::Ok();
+  std::unordered_map<uint64_t, std::vector<size_t>> seen;
+  Matrix out;
+
+  for (Series& s : *m) {
+    auto& bucket = seen[s.metric.Hash()];
+    size_t idx = out.size();
+    for (size_t j : bucket) {
+      if (out[j].metric == s.metric) idx = j;
+    }
+    if (idx == out.size()) {
+      bucket.push_back(idx);
+      out.push_back(std::move(s));
+      continue;
+    }
+
+    auto& pts = out[idx].points;
+    pts.insert(pts.end(), s.points.begin(), s.points.end());
+    std::sort(pts.begin(), pts.end(), [](const Point& x, const Point& y) { return x.t < y.t; });
+    for (size_t k = 1; k < pts.size(); ++k) {
+      if (pts[k].t == pts[k - 1].t) {
+        return ExecError("vector cannot contain metrics with the same labelset");
+      }
+    }
+  }
+  *m = std::move(out);
+  return Status::Ok();
 }
 
 }  // namespace internal
@@ -764,6 +816,7 @@ Result<QueryResult> Engine::Exec(storage::Querier& querier, const Expr& expr, in
     ASSIGN_OR_RETURN(r.matrix, ev.EvalRangeTop(expr));
   } else {
     ASSIGN_OR_RETURN(internal::Value v, ev.Eval(expr));
+    RETURN_IF_ERROR(internal::DropMarkedNames(&v.matrix));
     if (!instant) {
       r.matrix = std::move(v.matrix);
       if (type == ValueType::kScalar) {

@@ -43,15 +43,20 @@ struct Point {
   double v = 0;
 };
 
+// `drop_name` is evaluation state (Prometheus' delayed name removal): a function or operator
+// that drops __name__ only marks the sample; the name goes at the end of the query, so that
+// label_replace and `by (__name__)` still see it. Results returned by Engine never carry it.
 struct Sample {
   storage::Labels metric;
   int64_t t = 0;
   double v = 0;
+  bool drop_name = false;
 };
 
 struct Series {
   storage::Labels metric;
   std::vector<Point> points;
+  bool drop_name = false;
 };
 
 using Vector = std::vector<Sample>;

@@ -30,6 +30,7 @@ storage::Labels GroupLabels(const storage::Labels& metric, const Expr& e) {
 struct Group {
   storage::Labels labels;
   std::vector<size_t> members;
+  bool drop_name = false;  // a member is marked and the group keeps __name__ (`by (__name__)`)
 };
 
 // Prometheus' "mean with overflow fallback" over `values` in order.
@@ -79,6 +80,7 @@ Status Aggregate(const Expr& e, const Vector& in, double param, const std::strin
       groups.push_back(Group{std::move(gl), {}});
     }
     groups[gi].members.push_back(i);
+    if (in[i].drop_name) groups[gi].drop_name = true;
   }
   const Op op = e.op;
   int64_t k = 0;
@@ -100,17 +102,17 @@ Status Aggregate(const Expr& e, const Vector& in, double param, const std::strin
       case Op::kSum: {
         double sum = 0, c = 0;
         for (size_t i : m) KahanInc(in[i].v, &sum, &c);
-        out->push_back(Sample{g.labels, ts, sum + c});
+        out->push_back(Sample{g.labels, ts, sum + c, g.drop_name});
         break;
       }
       case Op::kAvg:
-        out->push_back(Sample{g.labels, ts, Mean(in, m)});
+        out->push_back(Sample{g.labels, ts, Mean(in, m), g.drop_name});
         break;
       case Op::kCount:
-        out->push_back(Sample{g.labels, ts, static_cast<double>(m.size())});
+        out->push_back(Sample{g.labels, ts, static_cast<double>(m.size()), g.drop_name});
         break;
       case Op::kGroup:
-        out->push_back(Sample{g.labels, ts, 1});
+        out->push_back(Sample{g.labels, ts, 1, g.drop_name});
         break;
       case Op::kMin:
       case Op::kMax: {
@@ -119,7 +121,7 @@ Status Aggregate(const Expr& e, const Vector& in, double param, const std::strin
           double f = in[m[j]].v;
           if (op == Op::kMin ? (v > f || std::isnan(v)) : (v < f || std::isnan(v))) v = f;
         }
-        out->push_back(Sample{g.labels, ts, v});
+        out->push_back(Sample{g.labels, ts, v, g.drop_name});
         break;
       }
       case Op::kStddev:
@@ -134,14 +136,14 @@ Status Aggregate(const Expr& e, const Vector& in, double param, const std::strin
         }
         double v = var / count;
         if (op == Op::kStddev) v = std::sqrt(v);
-        out->push_back(Sample{g.labels, ts, v});
+        out->push_back(Sample{g.labels, ts, v, g.drop_name});
         break;
       }
       case Op::kQuantile: {
         std::vector<double> values;
         values.reserve(m.size());
         for (size_t i : m) values.push_back(in[i].v);
-        out->push_back(Sample{g.labels, ts, Quantile(param, values)});
+        out->push_back(Sample{g.labels, ts, Quantile(param, values), g.drop_name});
         break;
       }
       case Op::kTopk:
@@ -172,25 +174,33 @@ Status Aggregate(const Expr& e, const Vector& in, double param, const std::strin
         }
         break;
       }
-      case Op::kCountValues: {
-        std::vector<std::pair<std::string, double>> counts;
-        std::unordered_map<std::string, size_t> pos;
-        for (size_t i : m) {
-          std::string key = FormatGoFloat(in[i].v);
-          auto [it, inserted] = pos.emplace(key, counts.size());
-          if (inserted) counts.emplace_back(key, 0);
-          counts[it->second].second += 1;
-        }
-        for (const auto& [value, count] : counts) {
-          storage::LabelsBuilder b(g.labels);
-          b.Set(str_param, value);
-          out->push_back(Sample{b.Build(), ts, count});
-        }
-        break;
-      }
+      case Op::kCountValues:
+        break;  // below: grouped by the output labels
       default:
         return Internal("not an aggregation");
     }
+  }
+  if (op == Op::kCountValues) {
+    // The value label is set first, then samples are grouped: a value label that overwrites a
+    // grouping label merges those groups, as in Prometheus.
+    std::vector<std::pair<storage::Labels, double>> counts;
+    std::unordered_map<uint64_t, std::vector<size_t>> pos;
+    for (const Sample& s : in) {
+      storage::LabelsBuilder b(GroupLabels(s.metric, e));
+      b.Set(str_param, FormatGoFloat(s.v));
+      storage::Labels l = b.Build();
+      auto& bucket = pos[l.Hash()];
+      size_t idx = counts.size();
+      for (size_t k : bucket) {
+        if (counts[k].first == l) idx = k;
+      }
+      if (idx == counts.size()) {
+        bucket.push_back(idx);
+        counts.emplace_back(std::move(l), 0);
+      }
+      counts[idx].second += 1;
+    }
+    for (auto& [l, c] : counts) out->push_back(Sample{std::move(l), ts, c});
   }
   return Status::Ok();
 }

@@ -440,7 +440,7 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
                            int64_t ts, Vector* out) {
   const FuncId id = call.func->id;
   auto math1 = [&](auto fn) {
-    for (const Sample& s : args[0]) out->push_back(Sample{DropName(s.metric), ts, fn(s.v)});
+    for (const Sample& s : args[0]) out->push_back(Sample{s.metric, ts, fn(s.v), true});
     return Status::Ok();
   };
   switch (id) {
@@ -529,7 +529,7 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
       }
       for (const Sample& s : args[0]) {
         if (std::isnan(s.v) || std::isinf(s.v)) continue;
-        out->push_back(Sample{DropName(s.metric), ts, date(s.v)});
+        out->push_back(Sample{s.metric, ts, date(s.v), true});
       }
       return Status::Ok();
     }
@@ -589,7 +589,7 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         std::string result = Expand(repl, *re, groups);
         storage::LabelsBuilder b(s.metric);
         b.Set(dst, result);
-        out->push_back(Sample{b.Build(), ts, s.v});
+        out->push_back(Sample{b.Build(), ts, s.v, s.drop_name && dst != storage::kMetricName});
       }
       return Status::Ok();
     }
@@ -607,7 +607,7 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         }
         storage::LabelsBuilder b(s.metric);
         b.Set(dst, joined);
-        out->push_back(Sample{b.Build(), ts, s.v});
+        out->push_back(Sample{b.Build(), ts, s.v, s.drop_name && dst != storage::kMetricName});
       }
       return Status::Ok();
     }
@@ -634,7 +634,6 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         }
         storage::LabelsBuilder b(s.metric);
         b.Del("le");
-        b.Del(storage::kMetricName);
         storage::Labels m = b.Build();
         auto& bucket = index[m.Hash()];
         size_t hi = hists.size();
@@ -707,7 +706,7 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
             }
           }
         }
-        out->push_back(Sample{h.metric, ts, r});
+        out->push_back(Sample{h.metric, ts, r, true});
       }
       return Status::Ok();
     }

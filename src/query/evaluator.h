@@ -115,6 +115,8 @@ inline double ScalarAtPublic(const Value& v, size_t step) {
 
 // Error helpers with Prometheus' messages.
 Status ExecError(std::string msg);  // kFailedPrecondition: API error type "execution"
+// Drops __name__ from series marked drop_name; fails when two series become equal.
+Status DropMarkedNames(Matrix* m);
 
 // ---- shared by the kernels ----
 double GoMax(double a, double b);

@@ -1093,7 +1093,6 @@ Result<std::string> UnquoteString(std::string_view body, char quote) {
       }
     }
   }
-  if (!storage::IsValidUtf8(out)) return InvalidArgument("invalid UTF-8 rune");
   return out;
 }
 

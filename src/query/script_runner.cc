@@ -223,9 +223,11 @@ class Runner {
  public:
   Runner(std::string_view file, const EngineOptions& options) : file_(file), engine_(options) {
     head_ = NewHead();
+    shadow_ = NewHead();
   }
 
   ScriptStats Run(std::string_view content) {
+    file_skip_ = SkipReason(file_, "", "");
     std::vector<std::string_view> lines;
     size_t pos = 0;
     while (pos <= content.size()) {
@@ -252,10 +254,18 @@ class Runner {
         if (t[0] != '#') body.push_back(t);
         ++i;
       }
+      if (!file_skip_.empty()) {
+        if (StartsWith(line, "eval")) {
+          ++stats_.skipped;
+          stats_.skips.push_back("line " + std::to_string(header + 1) + ": " + file_skip_);
+        }
+        continue;
+      }
       if (StartsWith(line, "load")) {
         Load(header + 1, line, body);
       } else if (line == "clear") {
         head_ = NewHead();
+        shadow_ = NewHead();
       } else if (StartsWith(line, "eval")) {
         Eval(header + 1, line, body);
       } else {
@@ -278,7 +288,8 @@ class Runner {
       Fail(line_no, std::string(line), step.status().message());
       return;
     }
-    auto app = head_->NewAppender();
+    // A later definition of the same series replaces an earlier one (as promqltest does).
+    std::map<std::string, std::pair<storage::Labels, std::vector<std::optional<double>>>> series_map;
     for (std::string_view l : body) {
       auto [series, values] = SplitSeries(l);
       auto labels = ParseSeriesLabels(series);
@@ -291,15 +302,41 @@ class Runner {
         Fail(line_no, std::string(l), vals.status().message());
         continue;
       }
-      if (vals->histogram) continue;  // native histograms are not loaded
-      for (size_t k = 0; k < vals->v.size(); ++k) {
-        if (!vals->v[k]) continue;
-        auto r = app->Append(*labels, static_cast<int64_t>(k) * *step, *vals->v[k]);
-        (void)r;
+      if (vals->histogram) {
+        // Native histograms are not loaded; the shadow head remembers the series so that evals
+        // selecting them are skipped.
+        auto shadow_app = shadow_->NewAppender();
+        (void)shadow_app->Append(*labels, 0, 0);
+        (void)shadow_app->Commit();
+        series_map.erase(labels->ToString());
+        continue;
+      }
+      series_map[labels->ToString()] = {*labels, vals->v};
+    }
+    auto app = head_->NewAppender();
+    for (const auto& [key, entry] : series_map) {
+      const auto& [labels, values] = entry;
+      for (size_t k = 0; k < values.size(); ++k) {
+        if (!values[k]) continue;
+        auto r = app->Append(labels, static_cast<int64_t>(k) * *step, *values[k]);
+        if (!r.ok()) Fail(line_no, labels.ToString(), r.status().message());
       }
     }
     Status st = app->Commit();
     if (!st.ok()) Fail(line_no, std::string(line), st.message());
+  }
+
+  // True when a selector of `e` matches a native-histogram series of the current data.
+  bool TouchesHistograms(const Expr& e) {
+    if (e.kind == NodeKind::kVectorSelector) {
+      auto q = shadow_->NewQuerier();
+      auto set = q->Select(e.matchers, storage::kMinTime, storage::kMaxTime);
+      return set.ok() && (*set)->Next();
+    }
+    for (const auto& c : e.children) {
+      if (TouchesHistograms(*c)) return true;
+    }
+    return e.param != nullptr && TouchesHistograms(*e.param);
   }
 
   void Eval(size_t line_no, std::string_view line, const std::vector<std::string_view>& body) {
@@ -311,7 +348,7 @@ class Runner {
     bool want_warn = cmd == "eval_warn";
     bool want_info = cmd == "eval_info";
     bool no_warn = false, no_info = false;
-    std::string fail_msg, fail_regex;
+    std::string fail_msg, fail_regex, warn_msg, warn_regex, info_msg, info_regex;
     bool instant = kind == "instant";
     int64_t start = 0, end = 0, step = 0;
     std::string word;
@@ -339,6 +376,12 @@ class Runner {
     std::string expectations;
     for (std::string_view b : body) expectations += std::string(b) + "\n";
     std::string skip = SkipReason(file_, query, expectations);
+    if (skip.empty()) {
+      auto parsed = ParseExpr(query);
+      if (parsed.ok() && TouchesHistograms(**parsed)) {
+        skip = "selects native-histogram series (not loaded: float samples only)";
+      }
+    }
     if (!skip.empty()) {
       ++stats_.skipped;
       stats_.skips.push_back("line " + std::to_string(line_no) + ": " + skip);
@@ -359,12 +402,14 @@ class Runner {
           if (StartsWith(rest, "regex:")) fail_regex = std::string(Trim(rest.substr(6)));
         } else if (d == "ordered") {
           ordered = true;
-        } else if (d == "warn") {
+        } else if (d == "warn" || StartsWith(d, "warn ")) {
           want_warn = true;
+          ParseAnnotationMatch(d.substr(4), &warn_msg, &warn_regex);
         } else if (d == "no_warn") {
           no_warn = true;
-        } else if (d == "info") {
+        } else if (d == "info" || StartsWith(d, "info ")) {
           want_info = true;
+          ParseAnnotationMatch(d.substr(4), &info_msg, &info_regex);
         } else if (d == "no_info") {
           no_info = true;
         } else if (StartsWith(d, "string")) {
@@ -429,6 +474,12 @@ class Runner {
       return Fail(line_no, query, "unexpected warning: " + res.warnings[0]);
     }
     if (want_info && res.infos.empty()) return Fail(line_no, query, "expected an info annotation");
+    if (std::string w = MatchAnnotation(res.warnings, warn_msg, warn_regex); !w.empty()) {
+      return Fail(line_no, query, w);
+    }
+    if (std::string w = MatchAnnotation(res.infos, info_msg, info_regex); !w.empty()) {
+      return Fail(line_no, query, w);
+    }
     if (no_info && !res.infos.empty()) return Fail(line_no, query, "unexpected info: " + res.infos[0]);
 
     std::string why;
@@ -459,6 +510,24 @@ class Runner {
     }
     if (!why.empty()) return Fail(line_no, query, why);
     ++stats_.passed;
+  }
+
+  static void ParseAnnotationMatch(std::string_view rest, std::string* msg, std::string* regex) {
+    rest = Trim(rest);
+    if (StartsWith(rest, "msg:")) *msg = std::string(Trim(rest.substr(4)));
+    if (StartsWith(rest, "regex:")) *regex = std::string(Trim(rest.substr(6)));
+  }
+
+  // "" when some annotation matches `msg` exactly / `regex` partially (or neither is given).
+  static std::string MatchAnnotation(const std::vector<std::string>& got, const std::string& msg,
+                                     const std::string& regex) {
+    if (msg.empty() && regex.empty()) return "";
+    for (const std::string& a : got) {
+      if (!msg.empty() && a == msg) return "";
+      if (!regex.empty() && RE2::PartialMatch(a, regex)) return "";
+    }
+    return "no annotation matches \"" + (msg.empty() ? regex : msg) + "\"; got \"" +
+           (got.empty() ? std::string() : got[0]) + "\"";
   }
 
   static std::string CompareVector(const Vector& got, const std::vector<Expectation>& want,
@@ -548,8 +617,10 @@ class Runner {
   }
 
   std::string file_;
+  std::string file_skip_;
   Engine engine_;
   std::unique_ptr<tsdb::Head> head_;
+  std::unique_ptr<tsdb::Head> shadow_;  // native-histogram series we did not load
   ScriptStats stats_;
 };
 
