@@ -191,6 +191,30 @@ Status Evaluator::CheckDeadline() {
   return Status::Ok();
 }
 
+namespace {
+std::string PosString(std::string_view text, int pos) {
+  int line = 1, line_start = 0;
+  for (int i = 0; i < pos && i < static_cast<int>(text.size()); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(pos - line_start + 1);
+}
+void AddOnce(std::vector<std::string>* list, std::string msg) {
+  if (std::find(list->begin(), list->end(), msg) == list->end()) list->push_back(std::move(msg));
+}
+}  // namespace
+
+void Evaluator::Warn(const std::string& msg, const Expr& at) {
+  AddOnce(&warnings_, "PromQL warning: " + msg + " (" + PosString(text_, at.pos.start) + ")");
+}
+
+void Evaluator::Info(const std::string& msg, const Expr& at) {
+  AddOnce(&infos_, "PromQL info: " + msg + " (" + PosString(text_, at.pos.start) + ")");
+}
+
 int64_t Evaluator::AtTime(const Expr& e) const {
   switch (e.at) {
     case AtKind::kValue: return e.at_ms;
@@ -354,6 +378,7 @@ Result<RangeInput> Evaluator::EvalRange(const Expr& arg) {
   // The subquery's own steps cover every window of the outer steps.
   int64_t inner_end = inner_start + ((ref_hi - inner_start) / step) * step;
   Evaluator sub(options_, querier_, inner_start, inner_end, step, deadline_, samples_);
+  sub.text_ = text_;
   sub.query_start_ = query_start_;
   sub.query_end_ = query_end_;
   ASSIGN_OR_RETURN(Value v, sub.Eval(inner));
@@ -382,6 +407,10 @@ Result<Matrix> Evaluator::EvalRangeTop(const Expr& e) {
 
 Result<Value> Evaluator::EvalCall(const Expr& e) {
   const Function& f = *e.func;
+  if (range_query_ && (f.id == FuncId::kSort || f.id == FuncId::kSortDesc ||
+                       f.id == FuncId::kSortByLabel || f.id == FuncId::kSortByLabelDesc)) {
+    Warn("sort is ineffective for range queries since results are always ordered by labels", e);
+  }
   if (f.id == FuncId::kTimestamp) {
     const Expr& arg = Unparen(*e.children[0]);
     if (arg.kind == NodeKind::kVectorSelector) {
@@ -489,6 +518,10 @@ Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
       while (lo < pts.size() && pts[lo].t <= ref - in.range_ms) ++lo;
       if (hi <= lo) continue;
       for (size_t a = 0; a < scalars.size(); ++a) scalar_args[a] = ScalarAt(scalars[a], i);
+      if (id == FuncId::kQuantileOverTime && !(scalar_args[0] >= 0 && scalar_args[0] <= 1)) {
+        Warn("quantile value should be between 0 and 1, got " + FormatFloat(scalar_args[0]),
+             *e.children[0]);
+      }
       RangeWindow w;
       w.points = std::span<const Point>(pts.data() + lo, hi - lo);
       w.ts = StepTime(i);
@@ -726,6 +759,9 @@ Result<Value> Evaluator::EvalAggregate(const Expr& e) {
     });
     result.clear();
     double p = e.param && e.param->Type() == ValueType::kScalar ? ScalarAt(param, i) : 0;
+    if (e.op == Op::kQuantile && !(p >= 0 && p <= 1)) {
+      Warn("quantile value should be between 0 and 1, got " + FormatFloat(p), *e.param);
+    }
     RETURN_IF_ERROR(Aggregate(e, in, p, str_param, ts, &result));
     for (const Sample& s : result) RETURN_IF_ERROR(c.Add(s.metric, ts, s.v, s.drop_name));
   }
@@ -784,18 +820,19 @@ Result<QueryResult> Engine::InstantQuery(storage::Storage& storage, std::string_
                                          int64_t t_ms) const {
   ASSIGN_OR_RETURN(auto expr, ParseExpr(query));
   auto querier = storage.NewQuerier();
-  return Exec(*querier, *expr, t_ms, t_ms, 1, true);
+  return Exec(*querier, *expr, t_ms, t_ms, 1, true, query);
 }
 
 Result<QueryResult> Engine::RangeQuery(storage::Storage& storage, std::string_view query,
                                        int64_t start_ms, int64_t end_ms, int64_t step_ms) const {
   ASSIGN_OR_RETURN(auto expr, ParseExpr(query));
   auto querier = storage.NewQuerier();
-  return Exec(*querier, *expr, start_ms, end_ms, step_ms, false);
+  return Exec(*querier, *expr, start_ms, end_ms, step_ms, false, query);
 }
 
 Result<QueryResult> Engine::Exec(storage::Querier& querier, const Expr& expr, int64_t start_ms,
-                                 int64_t end_ms, int64_t step_ms, bool instant) const {
+                                 int64_t end_ms, int64_t step_ms, bool instant,
+                                 std::string_view text) const {
   if (step_ms <= 0) return InvalidArgument("zero or negative query resolution step widths are not accepted. Try a positive integer");
   if (end_ms < start_ms) return InvalidArgument("end timestamp must not be before start time");
   if (instant) {
@@ -810,6 +847,8 @@ Result<QueryResult> Engine::Exec(storage::Querier& querier, const Expr& expr, in
   size_t samples = 0;
   internal::Evaluator ev(options_, querier, start_ms, end_ms, step_ms,
                          std::chrono::steady_clock::now() + options_.timeout, &samples);
+  ev.set_text(text);
+  ev.set_range_query(!instant);
   QueryResult r;
   r.type = instant ? type : ValueType::kMatrix;
   if (type == ValueType::kMatrix) {

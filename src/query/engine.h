@@ -91,8 +91,10 @@ class Engine {
                                  int64_t start_ms, int64_t end_ms, int64_t step_ms) const;
 
   // The same over a parsed expression and a querier the caller owns.
+  // `text` is the query's source, for the positions in annotations ("(1:5)").
   Result<QueryResult> Exec(storage::Querier& querier, const Expr& expr, int64_t start_ms,
-                           int64_t end_ms, int64_t step_ms, bool instant) const;
+                           int64_t end_ms, int64_t step_ms, bool instant,
+                           std::string_view text = {}) const;
 
   const EngineOptions& options() const { return options_; }
 

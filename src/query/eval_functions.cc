@@ -613,11 +613,15 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
     }
     case FuncId::kHistogramQuantile: {
       const double q = args[0][0].v;
+      if (!(q >= 0 && q <= 1)) {
+        ev.Warn("quantile value should be between 0 and 1, got " + FormatFloat(q), *call.children[0]);
+      }
       struct Bucket {
         double upper;
         double count;
       };
       struct Hist {
+        std::string name;
         storage::Labels metric;
         std::vector<Bucket> buckets;
       };
@@ -629,7 +633,9 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         std::string le_str(le);
         double upper = std::strtod(le_str.c_str(), &end);
         if (le_str.empty() || end != le_str.c_str() + le_str.size()) {
-          ev.warnings().push_back("bucket label \"le\" is missing or has a malformed value of \"" + le_str + "\"");
+          ev.Warn("bucket label \"le\" is missing or has a malformed value of \"" + le_str +
+                      "\" for metric name \"" + std::string(s.metric.MetricName()) + "\"",
+                  *call.children[1]);
           continue;
         }
         storage::LabelsBuilder b(s.metric);
@@ -642,7 +648,7 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         }
         if (hi == hists.size()) {
           bucket.push_back(hi);
-          hists.push_back(Hist{std::move(m), {}});
+          hists.push_back(Hist{std::string(s.metric.MetricName()), std::move(m), {}});
         }
         hists[hi].buckets.push_back({upper, s.v});
       }
@@ -679,6 +685,13 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
                                       : diff / std::min(abs_sum, 1.7976931348623157e308) < 1e-12;
               if (almost || cur < prev) {
                 c[i].count = prev;
+                if (!almost) {
+                  ev.Info("input to histogram_quantile needed to be fixed for monotonicity (see "
+                          "https://prometheus.io/docs/prometheus/latest/querying/functions/"
+                          "#histogram_quantile) for metric name \"" +
+                              std::string(h.name) + "\"",
+                          *call.children[1]);
+                }
                 continue;
               }
               prev = cur;

@@ -80,6 +80,14 @@ class Evaluator {
   Status AddSamples(size_t n);
   Status CheckDeadline();
 
+  // Annotations as Prometheus words them: "PromQL warning: <msg> (line:col)"; duplicates are
+  // kept once.
+  void Warn(const std::string& msg, const Expr& at);
+  void Info(const std::string& msg, const Expr& at);
+  void set_text(std::string_view text) { text_ = text; }
+  void set_range_query(bool range) { range_query_ = range; }
+  bool range_query() const { return range_query_; }
+
   std::vector<std::string>& warnings() { return warnings_; }
   std::vector<std::string>& infos() { return infos_; }
 
@@ -104,6 +112,8 @@ class Evaluator {
   int64_t query_start_, query_end_;
   std::chrono::steady_clock::time_point deadline_;
   size_t* samples_;
+  std::string_view text_;
+  bool range_query_ = false;
   uint32_t deadline_counter_ = 0;
   std::vector<std::string> warnings_;
   std::vector<std::string> infos_;

@@ -283,6 +283,7 @@ class Runner {
 
   void Load(size_t line_no, std::string_view line, const std::vector<std::string_view>& body) {
     std::string_view rest = Trim(line.substr(line.find(' ') == std::string_view::npos ? line.size() : line.find(' ')));
+    const bool nhcb = StartsWith(line, "load_with_nhcb");
     auto step = ParseTime(rest);
     if (!step.ok()) {
       Fail(line_no, std::string(line), step.status().message());
@@ -301,6 +302,17 @@ class Runner {
       if (!vals.ok()) {
         Fail(line_no, std::string(l), vals.status().message());
         continue;
+      }
+      if (nhcb && labels->MetricName().ends_with("_bucket") && labels->Has("le")) {
+        // load_with_nhcb also makes a native histogram with custom buckets of each classic
+        // histogram; that series is not loaded (float samples only).
+        storage::LabelsBuilder b(*labels);
+        std::string_view name = labels->MetricName();
+        b.Set(storage::kMetricName, name.substr(0, name.size() - 7));
+        b.Del("le");
+        auto shadow_app = shadow_->NewAppender();
+        (void)shadow_app->Append(b.Build(), 0, 0);
+        (void)shadow_app->Commit();
       }
       if (vals->histogram) {
         // Native histograms are not loaded; the shadow head remembers the series so that evals
