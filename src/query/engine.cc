@@ -379,6 +379,8 @@ Result<RangeInput> Evaluator::EvalRange(const Expr& arg) {
   int64_t inner_end = inner_start + ((ref_hi - inner_start) / step) * step;
   Evaluator sub(options_, querier_, inner_start, inner_end, step, deadline_, samples_);
   sub.text_ = text_;
+  sub.range_query_ = range_query_;
+  sub.query_step_ = query_step_;
   sub.query_start_ = query_start_;
   sub.query_end_ = query_end_;
   ASSIGN_OR_RETURN(Value v, sub.Eval(inner));
@@ -548,14 +550,17 @@ Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
 storage::Labels Evaluator::AbsentLabels(const Expr* selector) {
   storage::LabelsBuilder b;
   if (selector == nullptr || selector->kind != NodeKind::kVectorSelector) return b.Build();
-  std::unordered_map<std::string, int> count;
+  // Prometheus' historic rule: a name matched twice, or by a non-equality matcher after an
+  // equality one, is left out (absent(x{job="a",job="b"}) gives {}).
+  std::unordered_map<std::string, bool> has;
   for (const auto& m : selector->matchers) {
     if (m.name() == storage::kMetricName) continue;
-    if (m.type() == storage::MatchType::kEqual) ++count[m.name()];
-  }
-  for (const auto& m : selector->matchers) {
-    if (m.name() == storage::kMetricName) continue;
-    if (m.type() == storage::MatchType::kEqual && count[m.name()] == 1) b.Set(m.name(), m.value());
+    if (m.type() == storage::MatchType::kEqual && !has[m.name()]) {
+      b.Set(m.name(), m.value());
+      has[m.name()] = true;
+    } else {
+      b.Del(m.name());
+    }
   }
   return b.Build();
 }

@@ -286,7 +286,10 @@ Result<std::optional<double>> CallRangeFunction(FuncId id, const RangeWindow& w,
     case FuncId::kMadOverTime: {
       std::vector<double> values;
       values.reserve(s.size());
-      for (const Point& p : s) values.push_back(p.v);
+      for (const Point& p : s) {
+        if (std::isnan(p.v)) return std::optional<double>(NAN);
+        values.push_back(p.v);
+      }
       const double median = Quantile(0.5, values);
       for (double& v : values) v = std::fabs(v - median);
       return std::optional<double>(Quantile(0.5, values));
@@ -497,6 +500,24 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
     case FuncId::kTime:
       out->push_back(Sample{{}, ts, static_cast<double>(ts) / 1000});
       return Status::Ok();
+    case FuncId::kStep:
+      out->push_back(Sample{{}, ts, static_cast<double>(ev.query_step()) / 1000});
+      return Status::Ok();
+    case FuncId::kRange:
+      out->push_back(Sample{{}, ts, static_cast<double>(ev.query_end() - ev.query_start()) / 1000});
+      return Status::Ok();
+    case FuncId::kStart:
+      out->push_back(Sample{{}, ts, static_cast<double>(ev.query_start()) / 1000});
+      return Status::Ok();
+    case FuncId::kEnd:
+      out->push_back(Sample{{}, ts, static_cast<double>(ev.query_end()) / 1000});
+      return Status::Ok();
+    case FuncId::kMinOf:
+      out->push_back(Sample{{}, ts, GoMin(args[0][0].v, args[1][0].v)});
+      return Status::Ok();
+    case FuncId::kMaxOf:
+      out->push_back(Sample{{}, ts, GoMax(args[0][0].v, args[1][0].v)});
+      return Status::Ok();
     case FuncId::kPi:
       out->push_back(Sample{{}, ts, M_PI});
       return Status::Ok();
@@ -611,10 +632,21 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
       }
       return Status::Ok();
     }
-    case FuncId::kHistogramQuantile: {
-      const double q = args[0][0].v;
-      if (!(q >= 0 && q <= 1)) {
-        ev.Warn("quantile value should be between 0 and 1, got " + FormatFloat(q), *call.children[0]);
+    case FuncId::kHistogramQuantile:
+    case FuncId::kHistogramQuantiles: {
+      // histogram_quantile(q, v) or histogram_quantiles(v, "label", q1, q2, …).
+      const bool multi = id == FuncId::kHistogramQuantiles;
+      const size_t vec_arg = multi ? 0 : 1;
+      std::vector<std::pair<double, const Expr*>> qs;
+      if (multi) {
+        for (size_t i = 2; i < args.size(); ++i) qs.emplace_back(args[i][0].v, call.children[i].get());
+      } else {
+        qs.emplace_back(args[0][0].v, call.children[0].get());
+      }
+      for (const auto& [q, at] : qs) {
+        if (!(q >= 0 && q <= 1)) {
+          ev.Warn("quantile value should be between 0 and 1, got " + FormatFloat(q), *at);
+        }
       }
       struct Bucket {
         double upper;
@@ -624,18 +656,18 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         std::string name;
         storage::Labels metric;
         std::vector<Bucket> buckets;
+        bool valid = false;  // has +Inf, at least two buckets and observations
       };
       std::vector<Hist> hists;
       std::unordered_map<uint64_t, std::vector<size_t>> index;
-      for (const Sample& s : args[1]) {
-        std::string_view le = s.metric.Get("le");
+      for (const Sample& s : args[vec_arg]) {
+        std::string le_str(s.metric.Get("le"));
         char* end = nullptr;
-        std::string le_str(le);
         double upper = std::strtod(le_str.c_str(), &end);
         if (le_str.empty() || end != le_str.c_str() + le_str.size()) {
           ev.Warn("bucket label \"le\" is missing or has a malformed value of \"" + le_str +
                       "\" for metric name \"" + std::string(s.metric.MetricName()) + "\"",
-                  *call.children[1]);
+                  *call.children[vec_arg]);
           continue;
         }
         storage::LabelsBuilder b(s.metric);
@@ -652,74 +684,74 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         }
         hists[hi].buckets.push_back({upper, s.v});
       }
+      // Sort, coalesce equal bounds, force monotonic counts (ignoring float noise).
       for (Hist& h : hists) {
         auto& b = h.buckets;
-        double r = NAN;
-        if (std::isnan(q)) {
-          r = NAN;
-        } else if (q < 0) {
-          r = -INFINITY;
-        } else if (q > 1) {
-          r = INFINITY;
-        } else {
-          std::sort(b.begin(), b.end(), [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
-          if (!b.empty() && std::isinf(b.back().upper) && b.back().upper > 0) {
-            // Coalesce equal upper bounds.
-            std::vector<Bucket> c;
-            for (const Bucket& x : b) {
-              if (!c.empty() && c.back().upper == x.upper) {
-                c.back().count += x.count;
-              } else {
-                c.push_back(x);
-              }
-            }
-            // Monotonic, ignoring tiny float noise.
-            double prev = c[0].count;
-            for (size_t i = 1; i < c.size(); ++i) {
-              const double cur = c[i].count;
-              if (cur == prev) continue;
-              const double diff = std::fabs(prev - cur);
-              const double abs_sum = std::fabs(prev) + std::fabs(cur);
-              const bool almost = (prev == 0 || cur == 0 || abs_sum < 2.2250738585072014e-308)
-                                      ? diff < 1e-12 * 2.2250738585072014e-308
-                                      : diff / std::min(abs_sum, 1.7976931348623157e308) < 1e-12;
-              if (almost || cur < prev) {
-                c[i].count = prev;
-                if (!almost) {
-                  ev.Info("input to histogram_quantile needed to be fixed for monotonicity (see "
-                          "https://prometheus.io/docs/prometheus/latest/querying/functions/"
-                          "#histogram_quantile) for metric name \"" +
-                              std::string(h.name) + "\"",
-                          *call.children[1]);
-                }
-                continue;
-              }
-              prev = cur;
-            }
-            if (c.size() >= 2) {
-              const double observations = c.back().count;
-              if (observations != 0 && !std::isnan(observations)) {
-                double rank = q * observations;
-                size_t bi = 0;
-                while (bi < c.size() - 1 && !(c[bi].count >= rank)) ++bi;
-                if (bi == c.size() - 1) {
-                  r = c[c.size() - 2].upper;
-                } else if (bi == 0 && c[0].upper <= 0) {
-                  r = c[0].upper;
-                } else {
-                  double start = 0, endb = c[bi].upper, count = c[bi].count;
-                  if (bi > 0) {
-                    start = c[bi - 1].upper;
-                    count -= c[bi - 1].count;
-                    rank -= c[bi - 1].count;
-                  }
-                  r = start + (endb - start) * (rank / count);
-                }
-              }
-            }
+        std::sort(b.begin(), b.end(), [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
+        if (b.empty() || !(std::isinf(b.back().upper) && b.back().upper > 0)) continue;
+        std::vector<Bucket> c;
+        for (const Bucket& x : b) {
+          if (!c.empty() && c.back().upper == x.upper) {
+            c.back().count += x.count;
+          } else {
+            c.push_back(x);
           }
         }
-        out->push_back(Sample{h.metric, ts, r, true});
+        double prev = c[0].count;
+        for (size_t i = 1; i < c.size(); ++i) {
+          const double cur = c[i].count;
+          if (cur == prev) continue;
+          const double diff = std::fabs(prev - cur);
+          const double abs_sum = std::fabs(prev) + std::fabs(cur);
+          const bool almost = (prev == 0 || cur == 0 || abs_sum < 2.2250738585072014e-308)
+                                  ? diff < 1e-12 * 2.2250738585072014e-308
+                                  : diff / std::min(abs_sum, 1.7976931348623157e308) < 1e-12;
+          if (almost || cur < prev) {
+            c[i].count = prev;
+            if (!almost) {
+              ev.Info("input to histogram_quantile needed to be fixed for monotonicity (see "
+                      "https://prometheus.io/docs/prometheus/latest/querying/functions/"
+                      "#histogram_quantile) for metric name \"" + h.name + "\"",
+                      *call.children[vec_arg]);
+            }
+            continue;
+          }
+          prev = cur;
+        }
+        b = std::move(c);
+        h.valid = b.size() >= 2 && b.back().count != 0 && !std::isnan(b.back().count);
+      }
+      auto quantile = [](double q, const Hist& h) -> double {
+        if (std::isnan(q)) return NAN;
+        if (q < 0) return -INFINITY;
+        if (q > 1) return INFINITY;
+        if (!h.valid) return NAN;
+        const auto& c = h.buckets;
+        double rank = q * c.back().count;
+        size_t bi = 0;
+        while (bi < c.size() - 1 && !(c[bi].count >= rank)) ++bi;
+        if (bi == c.size() - 1) return c[c.size() - 2].upper;
+        if (bi == 0 && c[0].upper <= 0) return c[0].upper;
+        double start = 0, endb = c[bi].upper, count = c[bi].count;
+        if (bi > 0) {
+          start = c[bi - 1].upper;
+          count -= c[bi - 1].count;
+          rank -= c[bi - 1].count;
+        }
+        return start + (endb - start) * (rank / count);
+      };
+      for (const auto& [q, at] : qs) {
+        for (const Hist& h : hists) {
+          if (!multi) {
+            out->push_back(Sample{h.metric, ts, quantile(q, h), true});
+            continue;
+          }
+          std::string qs_label = FormatGoFloat(q);
+          if (qs_label.find_first_of(".eIN") == std::string::npos) qs_label += ".0";
+          storage::LabelsBuilder b(h.metric);
+          b.Set(StringArg(call, 1), qs_label);
+          out->push_back(Sample{b.Build(), ts, quantile(q, h), true});
+        }
       }
       return Status::Ok();
     }

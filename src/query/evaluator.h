@@ -86,6 +86,10 @@ class Evaluator {
   void Info(const std::string& msg, const Expr& at);
   void set_text(std::string_view text) { text_ = text; }
   void set_range_query(bool range) { range_query_ = range; }
+  // The outermost query's parameters (step 0 for an instant query).
+  int64_t query_start() const { return query_start_; }
+  int64_t query_end() const { return query_end_; }
+  int64_t query_step() const { return range_query_ ? query_step_ : 0; }
   bool range_query() const { return range_query_; }
 
   std::vector<std::string>& warnings() { return warnings_; }
@@ -110,6 +114,7 @@ class Evaluator {
   storage::Querier& querier_;
   int64_t start_, end_, interval_;
   int64_t query_start_, query_end_;
+  int64_t query_step_ = interval_;
   std::chrono::steady_clock::time_point deadline_;
   size_t* samples_;
   std::string_view text_;

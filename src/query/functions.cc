@@ -40,6 +40,7 @@ const std::vector<Function>& Table() {
       {"exp", FuncId::kExp, {V}},
       {"floor", FuncId::kFloor, {V}},
       {"histogram_quantile", FuncId::kHistogramQuantile, {S, V}},
+      {"histogram_quantiles", FuncId::kHistogramQuantiles, {V, T, S}, -1},
       {"histogram_fraction", FuncId::kHistogramFraction, {S, S, V}},
       {"histogram_avg", FuncId::kHistogramAvg, {V}},
       {"histogram_count", FuncId::kHistogramCount, {V}},
@@ -93,6 +94,13 @@ const std::vector<Function>& Table() {
       {"ts_of_max_over_time", FuncId::kTsOfMaxOverTime, {M}},
       {"ts_of_last_over_time", FuncId::kTsOfLastOverTime, {M}},
       {"ts_of_first_over_time", FuncId::kTsOfFirstOverTime, {M}},
+      // Query-parameter and scalar helpers from Prometheus' duration expressions.
+      {"step", FuncId::kStep, {}, 0, S},
+      {"range", FuncId::kRange, {}, 0, S},
+      {"start", FuncId::kStart, {}, 0, S},
+      {"end", FuncId::kEnd, {}, 0, S},
+      {"min_of", FuncId::kMinOf, {S, S}, 0, S},
+      {"max_of", FuncId::kMaxOf, {S, S}, 0, S},
   };
   return table;
 }

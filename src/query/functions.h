@@ -12,7 +12,7 @@ namespace astrolabe::query {
 enum class FuncId {
   kAbs, kAbsent, kAbsentOverTime, kAcos, kAcosh, kAsin, kAsinh, kAtan, kAtanh, kAvgOverTime,
   kCeil, kChanges, kClamp, kClampMax, kClampMin, kCos, kCosh, kCountOverTime, kDaysInMonth,
-  kDayOfMonth, kDayOfWeek, kDayOfYear, kDeg, kDelta, kDeriv, kExp, kFloor, kHistogramQuantile,
+  kDayOfMonth, kDayOfWeek, kDayOfYear, kDeg, kDelta, kDeriv, kExp, kFloor, kHistogramQuantile, kHistogramQuantiles,
   kHistogramFraction, kHistogramAvg, kHistogramCount, kHistogramSum, kHistogramStddev,
   kHistogramStdvar, kDoubleExponentialSmoothing, kHour, kIdelta, kIncrease, kIrate,
   kLabelReplace, kLabelJoin, kLastOverTime, kFirstOverTime, kLn, kLog10, kLog2, kMadOverTime,
@@ -20,7 +20,8 @@ enum class FuncId {
   kQuantileOverTime, kRad, kRate, kResets, kRound, kScalar, kSgn, kSin, kSinh, kSort,
   kSortDesc, kSortByLabel, kSortByLabelDesc, kSqrt, kStddevOverTime, kStdvarOverTime,
   kSumOverTime, kTan, kTanh, kTime, kTimestamp, kVector, kYear, kTsOfMinOverTime,
-  kTsOfMaxOverTime, kTsOfLastOverTime, kTsOfFirstOverTime,
+  kTsOfMaxOverTime, kTsOfLastOverTime, kTsOfFirstOverTime, kStep, kRange, kStart, kEnd,
+  kMinOf, kMaxOf,
 };
 
 struct Function {
