@@ -167,7 +167,13 @@ Status Aggregate(const Expr& e, const Vector& in, double param, const std::strin
       }
       case Op::kLimitRatio: {
         for (size_t i : m) {
-          const double offset = static_cast<double>(in[i].metric.Hash()) /
+          // A series' place in [0, 1): its label hash, re-mixed (splitmix64's finaliser) so
+          // that the fraction is uniform whatever the hash's own bit quality.
+          uint64_t h = in[i].metric.Hash();
+          h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+          h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+          h ^= h >> 31;
+          const double offset = static_cast<double>(h) /
                                 static_cast<double>(std::numeric_limits<uint64_t>::max());
           const bool keep = param >= 0 ? offset < param : offset >= 1 + param;
           if (keep) out->push_back(in[i]);
