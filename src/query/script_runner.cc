@@ -8,6 +8,7 @@
 #include <optional>
 #include <sstream>
 
+#include "query/functions.h"
 #include "query/parser.h"
 #include "tsdb/head.h"
 
@@ -338,6 +339,20 @@ class Runner {
     if (!st.ok()) Fail(line_no, std::string(line), st.message());
   }
 
+  // step(), range(), start() and end() depend on the query's parameters by design, so the
+  // range-mode cross-check does not apply.
+  static bool UsesQueryParameters(const Expr& e) {
+    if (e.kind == NodeKind::kCall &&
+        (e.func->id == FuncId::kStep || e.func->id == FuncId::kRange ||
+         e.func->id == FuncId::kStart || e.func->id == FuncId::kEnd)) {
+      return true;
+    }
+    for (const auto& c : e.children) {
+      if (UsesQueryParameters(*c)) return true;
+    }
+    return e.param != nullptr && UsesQueryParameters(*e.param);
+  }
+
   // True when a selector of `e` matches a native-histogram series of the current data.
   bool TouchesHistograms(const Expr& e) {
     if (e.kind == NodeKind::kVectorSelector) {
@@ -521,6 +536,35 @@ class Runner {
       why = "unexpected result type " + std::string(ValueTypeName(res.type));
     }
     if (!why.empty()) return Fail(line_no, query, why);
+    auto parsed = ParseExpr(query);
+    if (instant && !ordered && parsed.ok() && !UsesQueryParameters(**parsed) &&
+        (res.type == ValueType::kVector || res.type == ValueType::kScalar)) {
+      // As promqltest does: the same query as a range query from t-1m to t+1m must give the
+      // instant result at its middle step.
+      auto rr = engine_.RangeQuery(*head_, query, start - 60000, start + 60000, 60000);
+      if (!rr.ok()) return Fail(line_no, query, "range mode: " + rr.status().message());
+      if (res.type == ValueType::kScalar) {
+        double v = NAN;
+        for (const Series& s : rr->matrix) {
+          for (const Point& p : s.points) {
+            if (p.t == start) v = p.v;
+          }
+        }
+        if (!AlmostEqual(v, res.scalar)) {
+          return Fail(line_no, query, "range mode: scalar " + FormatFloat(v) + ", instant " +
+                                          FormatFloat(res.scalar));
+        }
+      } else {
+        Vector vec;
+        for (const Series& s : rr->matrix) {
+          for (const Point& p : s.points) {
+            if (p.t == start) vec.push_back(Sample{s.metric, p.t, p.v});
+          }
+        }
+        why = CompareVector(vec, expected, false);
+        if (!why.empty()) return Fail(line_no, query, "range mode: " + why);
+      }
+    }
     ++stats_.passed;
   }
 
