@@ -753,6 +753,11 @@ Result<Value> Evaluator::EvalAggregate(const Expr& e) {
     return ExecError("invalid label name \"" + str_param + "\"");
   }
   ASSIGN_OR_RETURN(Value v, Eval(*e.children[0]));
+  {
+    Value out;
+    out.type = ValueType::kVector;
+    if (AggregateAllSteps(*this, e, v.matrix, &out.matrix)) return out;
+  }
   StepCursor cur(v.matrix);
   SeriesCollector c;
   Vector in, result;

@@ -64,6 +64,131 @@ double Mean(const Vector& in, const std::vector<size_t>& members) {
 
 }  // namespace
 
+bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* out) {
+  const Op op = e.op;
+  if (op != Op::kSum && op != Op::kAvg && op != Op::kCount && op != Op::kGroup &&
+      op != Op::kMin && op != Op::kMax && op != Op::kStddev && op != Op::kStdvar) {
+    return false;
+  }
+  // Groups, in order of first appearance.
+  std::vector<size_t> group_of(in.size());
+  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  for (size_t i = 0; i < in.size(); ++i) {
+    storage::Labels gl = GroupLabels(in[i].metric, e);
+    auto& bucket = index[gl.Hash()];
+    size_t gi = out->size();
+    for (size_t g : bucket) {
+      if ((*out)[g].metric == gl) gi = g;
+    }
+    if (gi == out->size()) {
+      bucket.push_back(gi);
+      out->push_back(Series{std::move(gl), {}, false});
+    }
+    group_of[i] = gi;
+    if (in[i].drop_name) (*out)[gi].drop_name = true;
+  }
+  struct Acc {
+    size_t step = SIZE_MAX;  // the step this accumulator holds; SIZE_MAX: none yet
+    double count = 0;
+    double sum = 0, c = 0, mean = 0;  // Kahan sum / incremental mean; Welford mean
+    double value = 0;                 // min/max; Welford's sum of squares
+    bool incremental = false;
+  };
+  std::vector<Acc> acc(out->size());
+  std::vector<size_t> touched;
+  std::vector<size_t> pos(in.size(), 0);
+  const size_t steps = ev.steps();
+  for (size_t step = 0; step < steps; ++step) {
+    const int64_t ts = ev.StepTime(step);
+    touched.clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+      const auto& pts = in[i].points;
+      size_t& p = pos[i];
+      while (p < pts.size() && pts[p].t < ts) ++p;
+      if (p >= pts.size() || pts[p].t != ts) continue;
+      const double f = pts[p].v;
+      Acc& a = acc[group_of[i]];
+      if (a.step != step) {
+        a = Acc{};
+        a.step = step;
+        touched.push_back(group_of[i]);
+        a.count = 1;
+        a.sum = f;
+        // Welford from an empty state: delta = f, mean = f, sum of squares f * (f - f) (NaN
+        // for an infinite or NaN first value, as in the step-by-step form).
+        a.value = op == Op::kStddev || op == Op::kStdvar ? f * (f - f) : f;
+        a.mean = f;
+        if (op == Op::kSum) {
+          a.sum = 0;
+          KahanInc(f, &a.sum, &a.c);
+        }
+        continue;
+      }
+      a.count += 1;
+      switch (op) {
+        case Op::kSum:
+          KahanInc(f, &a.sum, &a.c);
+          break;
+        case Op::kAvg: {
+          if (!a.incremental) {
+            double ns = a.sum, nc = a.c;
+            KahanInc(f, &ns, &nc);
+            if (!std::isinf(ns)) {
+              a.sum = ns;
+              a.c = nc;
+              break;
+            }
+            a.incremental = true;
+            a.mean = a.sum / (a.count - 1);
+            a.c /= (a.count - 1);
+          }
+          const double q = (a.count - 1) / a.count;
+          double m = q * a.mean, mc = q * a.c;
+          KahanInc(f / a.count, &m, &mc);
+          a.mean = m;
+          a.c = mc;
+          break;
+        }
+        case Op::kMin:
+          if (a.value > f || std::isnan(a.value)) a.value = f;
+          break;
+        case Op::kMax:
+          if (a.value < f || std::isnan(a.value)) a.value = f;
+          break;
+        case Op::kStddev:
+        case Op::kStdvar: {
+          const double delta = f - a.mean;
+          a.mean += delta / a.count;
+          a.value += delta * (f - a.mean);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    std::sort(touched.begin(), touched.end());
+    for (size_t g : touched) {
+      const Acc& a = acc[g];
+      double v = 0;
+      switch (op) {
+        case Op::kSum: v = a.sum + a.c; break;
+        case Op::kAvg: v = a.incremental ? a.mean + a.c : a.sum / a.count + a.c / a.count; break;
+        case Op::kCount: v = a.count; break;
+        case Op::kGroup: v = 1; break;
+        case Op::kMin:
+        case Op::kMax: v = a.value; break;
+        case Op::kStdvar: v = a.value / a.count; break;
+        case Op::kStddev: v = std::sqrt(a.value / a.count); break;
+        default: break;
+      }
+      (*out)[g].points.push_back({ts, v});
+    }
+  }
+  // Groups without any point (possible only when every member is empty) are dropped.
+  std::erase_if(*out, [](const Series& s) { return s.points.empty(); });
+  return true;
+}
+
 Status Aggregate(const Expr& e, const Vector& in, double param, const std::string& str_param,
                  int64_t ts, Vector* out) {
   std::vector<Group> groups;

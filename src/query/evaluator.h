@@ -152,6 +152,11 @@ Result<std::optional<double>> CallRangeFunction(FuncId id, const RangeWindow& w,
 // Whether a range function keeps __name__ (last_over_time, first_over_time).
 bool RangeFunctionKeepsName(FuncId id);
 
+// sum, avg, count, group, min, max, stddev, stdvar over all steps at once: the group of each
+// series is computed once, then every step accumulates into its group. False when `e.op` is
+// not one of these (the caller then aggregates step by step with Aggregate()).
+bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* out);
+
 // Aggregation over one step's vector.
 Status Aggregate(const Expr& e, const Vector& in, double param, const std::string& str_param,
                  int64_t ts, Vector* out);
