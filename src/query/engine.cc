@@ -425,6 +425,33 @@ Result<Value> Evaluator::EvalCall(const Expr& e) {
   for (size_t i = 0; i < e.children.size(); ++i) {
     if (e.children[i]->Type() == ValueType::kMatrix) return EvalRangeCall(e, i);
   }
+  if (IsElementwise(f.id) && !e.children.empty()) {
+    // Series by series: labels are unchanged (the name is only marked), so no step-by-step
+    // regrouping is needed.
+    ASSIGN_OR_RETURN(Value v, Eval(*e.children[0]));
+    std::vector<Value> scalars;
+    for (size_t i = 1; i < e.children.size(); ++i) {
+      ASSIGN_OR_RETURN(Value s, Eval(*e.children[i]));
+      scalars.push_back(std::move(s));
+    }
+    double sargs[2] = {0, 0};
+    for (Series& s : v.matrix) {
+      RETURN_IF_ERROR(CheckDeadline());
+      size_t kept = 0;
+      for (const Point& p : s.points) {
+        const size_t step = static_cast<size_t>((p.t - start_) / interval_);
+        for (size_t a = 0; a < scalars.size() && a < 2; ++a) sargs[a] = ScalarAt(scalars[a], step);
+        double out = 0;
+        if (ApplyElementwise(f.id, p.v, p.t, std::span<const double>(sargs, scalars.size()), &out)) {
+          s.points[kept++] = Point{p.t, out};
+        }
+      }
+      s.points.resize(kept);
+      s.drop_name = true;
+    }
+    std::erase_if(v.matrix, [](const Series& s) { return s.points.empty(); });
+    return v;
+  }
   // Instant-vector and scalar arguments, evaluated for every step.
   std::vector<Value> args;
   args.reserve(e.children.size());

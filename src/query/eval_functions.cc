@@ -439,58 +439,102 @@ int DaysInMonth(int year, int month) {
 
 }  // namespace
 
+bool IsElementwise(FuncId id) {
+  switch (id) {
+    case FuncId::kAbs: case FuncId::kCeil: case FuncId::kFloor: case FuncId::kExp:
+    case FuncId::kSqrt: case FuncId::kLn: case FuncId::kLog2: case FuncId::kLog10:
+    case FuncId::kSin: case FuncId::kCos: case FuncId::kTan: case FuncId::kAsin:
+    case FuncId::kAcos: case FuncId::kAtan: case FuncId::kSinh: case FuncId::kCosh:
+    case FuncId::kTanh: case FuncId::kAsinh: case FuncId::kAcosh: case FuncId::kAtanh:
+    case FuncId::kDeg: case FuncId::kRad: case FuncId::kSgn: case FuncId::kRound:
+    case FuncId::kClamp: case FuncId::kClampMax: case FuncId::kClampMin:
+    case FuncId::kTimestamp: case FuncId::kDayOfMonth: case FuncId::kDayOfWeek:
+    case FuncId::kDayOfYear: case FuncId::kDaysInMonth: case FuncId::kHour:
+    case FuncId::kMinute: case FuncId::kMonth: case FuncId::kYear:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool ApplyElementwise(FuncId id, double v, int64_t ts, std::span<const double> s, double* out) {
+  auto arg = [&](size_t i, double def) { return i < s.size() ? s[i] : def; };
+  switch (id) {
+    case FuncId::kAbs: *out = std::fabs(v); return true;
+    case FuncId::kCeil: *out = std::ceil(v); return true;
+    case FuncId::kFloor: *out = std::floor(v); return true;
+    case FuncId::kExp: *out = std::exp(v); return true;
+    case FuncId::kSqrt: *out = std::sqrt(v); return true;
+    case FuncId::kLn: *out = std::log(v); return true;
+    case FuncId::kLog2: *out = std::log2(v); return true;
+    case FuncId::kLog10: *out = std::log10(v); return true;
+    case FuncId::kSin: *out = std::sin(v); return true;
+    case FuncId::kCos: *out = std::cos(v); return true;
+    case FuncId::kTan: *out = std::tan(v); return true;
+    case FuncId::kAsin: *out = std::asin(v); return true;
+    case FuncId::kAcos: *out = std::acos(v); return true;
+    case FuncId::kAtan: *out = std::atan(v); return true;
+    case FuncId::kSinh: *out = std::sinh(v); return true;
+    case FuncId::kCosh: *out = std::cosh(v); return true;
+    case FuncId::kTanh: *out = std::tanh(v); return true;
+    case FuncId::kAsinh: *out = std::asinh(v); return true;
+    case FuncId::kAcosh: *out = std::acosh(v); return true;
+    case FuncId::kAtanh: *out = std::atanh(v); return true;
+    case FuncId::kDeg: *out = v * 180 / M_PI; return true;
+    case FuncId::kRad: *out = v * M_PI / 180; return true;
+    case FuncId::kSgn: *out = v > 0 ? 1.0 : v < 0 ? -1.0 : v; return true;
+    case FuncId::kRound: {
+      const double inv = 1.0 / arg(0, 1);
+      *out = std::floor(v * inv + 0.5) / inv;
+      return true;
+    }
+    case FuncId::kClamp: {
+      const double lo = arg(0, 0), hi = arg(1, 0);
+      if (hi < lo) return false;
+      *out = GoMax(lo, GoMin(hi, v));
+      return true;
+    }
+    case FuncId::kClampMax: *out = GoMin(arg(0, 0), v); return true;
+    case FuncId::kClampMin: *out = GoMax(arg(0, 0), v); return true;
+    case FuncId::kTimestamp: *out = static_cast<double>(ts) / 1000; return true;
+    case FuncId::kDayOfMonth: case FuncId::kDayOfWeek: case FuncId::kDayOfYear:
+    case FuncId::kDaysInMonth: case FuncId::kHour: case FuncId::kMinute: case FuncId::kMonth:
+    case FuncId::kYear: {
+      if (std::isnan(v) || std::isinf(v)) return false;
+      std::tm tm{};
+      CivilFromUnix(v, &tm);
+      switch (id) {
+        case FuncId::kDayOfMonth: *out = tm.tm_mday; break;
+        case FuncId::kDayOfWeek: *out = tm.tm_wday; break;
+        case FuncId::kDayOfYear: *out = tm.tm_yday + 1; break;
+        case FuncId::kDaysInMonth: *out = DaysInMonth(tm.tm_year + 1900, tm.tm_mon + 1); break;
+        case FuncId::kHour: *out = tm.tm_hour; break;
+        case FuncId::kMinute: *out = tm.tm_min; break;
+        case FuncId::kMonth: *out = tm.tm_mon + 1; break;
+        default: *out = tm.tm_year + 1900; break;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vector> args,
                            int64_t ts, Vector* out) {
   const FuncId id = call.func->id;
-  auto math1 = [&](auto fn) {
-    for (const Sample& s : args[0]) out->push_back(Sample{s.metric, ts, fn(s.v), true});
+  if (IsElementwise(id) && !args.empty()) {
+    double scalars[2] = {0, 0};
+    for (size_t i = 1; i < args.size() && i < 3; ++i) scalars[i - 1] = args[i][0].v;
+    for (const Sample& s : args[0]) {
+      double v = 0;
+      if (ApplyElementwise(id, s.v, ts, std::span<const double>(scalars, args.size() - 1), &v)) {
+        out->push_back(Sample{s.metric, ts, v, true});
+      }
+    }
     return Status::Ok();
-  };
+  }
   switch (id) {
-    case FuncId::kAbs: return math1([](double v) { return std::fabs(v); });
-    case FuncId::kCeil: return math1([](double v) { return std::ceil(v); });
-    case FuncId::kFloor: return math1([](double v) { return std::floor(v); });
-    case FuncId::kExp: return math1([](double v) { return std::exp(v); });
-    case FuncId::kSqrt: return math1([](double v) { return std::sqrt(v); });
-    case FuncId::kLn: return math1([](double v) { return std::log(v); });
-    case FuncId::kLog2: return math1([](double v) { return std::log2(v); });
-    case FuncId::kLog10: return math1([](double v) { return std::log10(v); });
-    case FuncId::kSin: return math1([](double v) { return std::sin(v); });
-    case FuncId::kCos: return math1([](double v) { return std::cos(v); });
-    case FuncId::kTan: return math1([](double v) { return std::tan(v); });
-    case FuncId::kAsin: return math1([](double v) { return std::asin(v); });
-    case FuncId::kAcos: return math1([](double v) { return std::acos(v); });
-    case FuncId::kAtan: return math1([](double v) { return std::atan(v); });
-    case FuncId::kSinh: return math1([](double v) { return std::sinh(v); });
-    case FuncId::kCosh: return math1([](double v) { return std::cosh(v); });
-    case FuncId::kTanh: return math1([](double v) { return std::tanh(v); });
-    case FuncId::kAsinh: return math1([](double v) { return std::asinh(v); });
-    case FuncId::kAcosh: return math1([](double v) { return std::acosh(v); });
-    case FuncId::kAtanh: return math1([](double v) { return std::atanh(v); });
-    case FuncId::kDeg: return math1([](double v) { return v * 180 / M_PI; });
-    case FuncId::kRad: return math1([](double v) { return v * M_PI / 180; });
-    case FuncId::kSgn:
-      return math1([](double v) { return v > 0 ? 1.0 : v < 0 ? -1.0 : v; });
-    case FuncId::kRound: {
-      const double to_nearest = args.size() > 1 ? args[1][0].v : 1;
-      const double inv = 1.0 / to_nearest;
-      return math1([inv](double v) { return std::floor(v * inv + 0.5) / inv; });
-    }
-    case FuncId::kClamp: {
-      const double lo = args[1][0].v, hi = args[2][0].v;
-      if (hi < lo) return Status::Ok();
-      return math1([lo, hi](double v) { return GoMax(lo, GoMin(hi, v)); });
-    }
-    case FuncId::kClampMax: {
-      const double hi = args[1][0].v;
-      return math1([hi](double v) { return GoMin(hi, v); });
-    }
-    case FuncId::kClampMin: {
-      const double lo = args[1][0].v;
-      return math1([lo](double v) { return GoMax(lo, v); });
-    }
-    case FuncId::kTimestamp:
-      return math1([ts](double) { return static_cast<double>(ts) / 1000; });
     case FuncId::kVector:
       out->push_back(Sample{{}, ts, args[0][0].v});
       return Status::Ok();
@@ -529,28 +573,10 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
     case FuncId::kMinute:
     case FuncId::kMonth:
     case FuncId::kYear: {
-      auto date = [id](double v) {
-        std::tm tm{};
-        CivilFromUnix(v, &tm);
-        switch (id) {
-          case FuncId::kDayOfMonth: return static_cast<double>(tm.tm_mday);
-          case FuncId::kDayOfWeek: return static_cast<double>(tm.tm_wday);
-          case FuncId::kDayOfYear: return static_cast<double>(tm.tm_yday + 1);
-          case FuncId::kDaysInMonth:
-            return static_cast<double>(DaysInMonth(tm.tm_year + 1900, tm.tm_mon + 1));
-          case FuncId::kHour: return static_cast<double>(tm.tm_hour);
-          case FuncId::kMinute: return static_cast<double>(tm.tm_min);
-          case FuncId::kMonth: return static_cast<double>(tm.tm_mon + 1);
-          default: return static_cast<double>(tm.tm_year + 1900);
-        }
-      };
-      if (args.empty()) {
-        out->push_back(Sample{{}, ts, date(static_cast<double>(ts) / 1000)});
-        return Status::Ok();
-      }
-      for (const Sample& s : args[0]) {
-        if (std::isnan(s.v) || std::isinf(s.v)) continue;
-        out->push_back(Sample{s.metric, ts, date(s.v), true});
+      // No argument: vector(time()).
+      double v = 0;
+      if (ApplyElementwise(id, static_cast<double>(ts) / 1000, ts, {}, &v)) {
+        out->push_back(Sample{{}, ts, v});
       }
       return Status::Ok();
     }

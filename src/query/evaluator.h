@@ -142,6 +142,13 @@ storage::Labels DropName(const storage::Labels& l);
 // Quantile of `values` (sorted in place) as Prometheus computes it.
 double Quantile(double q, std::vector<double>& values);
 
+// Functions applied to each sample on its own (math, clamp*, round, timestamp, date functions
+// with an argument): the result for value `v` at step `ts` given the scalar arguments, false
+// for "no output".
+bool IsElementwise(FuncId id);
+bool ApplyElementwise(FuncId id, double v, int64_t ts, std::span<const double> scalar_args,
+                      double* out);
+
 // Per-step function over instant-vector / scalar arguments. `args` holds, per argument, the
 // vector at this step (scalars as one sample without labels). Appends results to `out`.
 Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vector> args,
