@@ -49,6 +49,28 @@ class SeriesCollector {
     out_.push_back(Series{metric, {{t, v}}, drop_name});
     return Status::Ok();
   }
+  // The index of the series with `metric`, created empty when new.
+  size_t Index(const storage::Labels& metric, bool drop_name) {
+    auto& bucket = index_[metric.Hash()];
+    for (size_t idx : bucket) {
+      if (out_[idx].metric == metric) return idx;
+    }
+    bucket.push_back(out_.size());
+    out_.push_back(Series{metric, {}, drop_name});
+    return out_.size() - 1;
+  }
+  Status AddAt(size_t idx, int64_t t, double v) {
+    Series& s = out_[idx];
+    if (!s.points.empty() && s.points.back().t == t) {
+      return ExecError("vector cannot contain metrics with the same labelset");
+    }
+    s.points.push_back({t, v});
+    return Status::Ok();
+  }
+  // Time of the last point of series `idx`, or kMinTime.
+  int64_t LastTime(size_t idx) const {
+    return out_[idx].points.empty() ? storage::kMinTime : out_[idx].points.back().t;
+  }
   Matrix Take() { return std::move(out_); }
   size_t size() const { return out_.size(); }
 
@@ -640,23 +662,41 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
     out.matrix = c.Take();
     return out;
   }
-  // Vector-vector.
+  // Vector-vector. Each series' matching signature gets a small integer id once; every step
+  // then indexes by id (no hashing per step), and each output series is found once per
+  // (series, partner) pair.
   const VectorMatching& vm = *e.matching;
-  std::vector<storage::Labels> lsig(lhs.matrix.size()), rsig(rhs.matrix.size());
-  std::vector<std::string> lkey(lhs.matrix.size()), rkey(rhs.matrix.size());
-  for (size_t i = 0; i < lhs.matrix.size(); ++i) {
-    lsig[i] = SignatureLabels(lhs.matrix[i].metric, vm);
-    lkey[i] = lsig[i].ToString();
-  }
-  for (size_t i = 0; i < rhs.matrix.size(); ++i) {
-    rsig[i] = SignatureLabels(rhs.matrix[i].metric, vm);
-    rkey[i] = rsig[i].ToString();
-  }
+  std::unordered_map<std::string, uint32_t> sig_ids;
+  std::vector<storage::Labels> sig_labels;
+  auto sig_id = [&](const storage::Labels& metric) {
+    storage::Labels sig = SignatureLabels(metric, vm);
+    auto [it, inserted] = sig_ids.emplace(sig.ToString(), static_cast<uint32_t>(sig_labels.size()));
+    if (inserted) sig_labels.push_back(std::move(sig));
+    return it->second;
+  };
+  std::vector<uint32_t> lsid(lhs.matrix.size()), rsid(rhs.matrix.size());
+  for (size_t i = 0; i < lhs.matrix.size(); ++i) lsid[i] = sig_id(lhs.matrix[i].metric);
+  for (size_t i = 0; i < rhs.matrix.size(); ++i) rsid[i] = sig_id(rhs.matrix[i].metric);
+  const size_t nsig = sig_labels.size();
   StepCursor lc(lhs.matrix), rc(rhs.matrix);
   SeriesCollector c;
   std::vector<std::pair<size_t, double>> lv, rv;
-  std::unordered_map<std::string, size_t> right_index;
-  std::unordered_map<uint64_t, storage::Labels> metric_cache;
+  // Per signature: the step it was last seen on each side / matched, and where.
+  constexpr size_t kNever = SIZE_MAX;
+  std::vector<size_t> seen_step(nsig, kNever), seen_at(nsig, 0), matched_step(nsig, kNever);
+  // Output series per input series, for set operators (labels unchanged).
+  std::vector<size_t> lout(lhs.matrix.size(), kNever), rout(rhs.matrix.size(), kNever);
+  // Per "many"-side series: its last partner and the output series for that pair.
+  const bool swap = vm.card == Cardinality::kOneToMany;
+  const Value& many = swap ? rhs : lhs;
+  const Value& one = swap ? lhs : rhs;
+  const auto& many_sid = swap ? rsid : lsid;
+  const auto& one_sid = swap ? lsid : rsid;
+  std::vector<size_t> partner(many.matrix.size(), kNever), pair_out(many.matrix.size(), 0);
+  auto add = [&](size_t* slot, const Series& src, int64_t ts, double v, bool drop) -> Status {
+    if (*slot == kNever) *slot = c.Index(src.metric, drop || src.drop_name);
+    return c.AddAt(*slot, ts, v);
+  };
   for (size_t i = 0; i < n; ++i) {
     RETURN_IF_ERROR(CheckDeadline());
     const int64_t ts = StepTime(i);
@@ -665,71 +705,58 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
     lc.At(ts, [&](size_t si, double v) { lv.emplace_back(si, v); });
     rc.At(ts, [&](size_t si, double v) { rv.emplace_back(si, v); });
     if (op == Op::kAnd || op == Op::kUnless) {
-      std::unordered_map<std::string, bool> rset;
-      for (auto& [si, v] : rv) rset[rkey[si]] = true;
+      for (auto& [si, v] : rv) seen_step[rsid[si]] = i;
       for (auto& [si, v] : lv) {
-        bool found = rset.count(lkey[si]) > 0;
-        if (found == (op == Op::kAnd)) {
-          RETURN_IF_ERROR(c.Add(lhs.matrix[si].metric, ts, v, lhs.matrix[si].drop_name));
-        }
+        const bool found = seen_step[lsid[si]] == i;
+        if (found == (op == Op::kAnd)) RETURN_IF_ERROR(add(&lout[si], lhs.matrix[si], ts, v, false));
       }
       continue;
     }
     if (op == Op::kOr) {
-      std::unordered_map<std::string, bool> lset;
       for (auto& [si, v] : lv) {
-        lset[lkey[si]] = true;
-        RETURN_IF_ERROR(c.Add(lhs.matrix[si].metric, ts, v, lhs.matrix[si].drop_name));
+        seen_step[lsid[si]] = i;
+        RETURN_IF_ERROR(add(&lout[si], lhs.matrix[si], ts, v, false));
       }
       for (auto& [si, v] : rv) {
-        if (lset.count(rkey[si]) == 0) {
-          RETURN_IF_ERROR(c.Add(rhs.matrix[si].metric, ts, v, rhs.matrix[si].drop_name));
-        }
+        if (seen_step[rsid[si]] != i) RETURN_IF_ERROR(add(&rout[si], rhs.matrix[si], ts, v, false));
       }
       continue;
     }
-    // Arithmetic and comparison: the "one" side is indexed; group_right swaps the sides.
-    const bool swap = vm.card == Cardinality::kOneToMany;
-    const Value& many = swap ? rhs : lhs;
-    const Value& one = swap ? lhs : rhs;
+    // Arithmetic and comparison: index the "one" side (group_right swaps the sides).
     auto& many_v = swap ? rv : lv;
     auto& one_v = swap ? lv : rv;
-    const auto& many_key = swap ? rkey : lkey;
-    const auto& one_key = swap ? lkey : rkey;
-    const auto& one_sig = swap ? lsig : rsig;
-    right_index.clear();
     for (size_t k = 0; k < one_v.size(); ++k) {
       const size_t si = one_v[k].first;
-      auto [it, inserted] = right_index.emplace(one_key[si], k);
-      if (!inserted) {
-        const storage::Labels& a = one.matrix[one_v[it->second].first].metric;
+      const uint32_t sid = one_sid[si];
+      if (seen_step[sid] == i) {
+        const storage::Labels& a = one.matrix[one_v[seen_at[sid]].first].metric;
         const storage::Labels& b = one.matrix[si].metric;
         const bool first_lt = storage::Labels::Compare(a, b) < 0;
         return ExecError("found duplicate series for the match group " +
-                         PromLabels(one_sig[si]) + " on the " + (swap ? "left" : "right") +
+                         PromLabels(sig_labels[sid]) + " on the " + (swap ? "left" : "right") +
                          " hand-side of the operation: [" +
                          PromLabels(first_lt ? a : b) + ", " + PromLabels(first_lt ? b : a) +
                          "];many-to-many matching not allowed: matching labels must be unique "
                          "on one side");
       }
+      seen_step[sid] = i;
+      seen_at[sid] = k;
     }
-    std::unordered_map<std::string, bool> matched;
-    std::unordered_map<uint64_t, bool> inserted_metrics;
     for (auto& [si, mval] : many_v) {
-      auto it = right_index.find(many_key[si]);
-      if (it == right_index.end()) continue;
-      const auto& [oi, oval] = one_v[it->second];
-      double l = swap ? oval : mval;
-      double r = swap ? mval : oval;
+      const uint32_t sid = many_sid[si];
+      if (seen_step[sid] != i) continue;
+      const auto& [oi, oval] = one_v[seen_at[sid]];
+      const double l = swap ? oval : mval;
+      const double r = swap ? mval : oval;
       bool keep = true;
       double v = ElemBinop(op, l, r, &keep);
       if (vm.card == Cardinality::kOneToOne) {
-        auto [mit, first] = matched.emplace(many_key[si], true);
-        if (!first) {
+        if (matched_step[sid] == i) {
           return ExecError(
               "multiple matches for labels: many-to-one matching must be explicit "
               "(group_left/group_right)");
         }
+        matched_step[sid] = i;
       }
       if (IsComparison(op)) {
         if (ret_bool) {
@@ -738,28 +765,22 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
           continue;
         }
       }
-      const uint64_t cache_key = (static_cast<uint64_t>(si) << 32) ^ oi;
-      auto mc = metric_cache.find(cache_key);
-      if (mc == metric_cache.end()) {
-        mc = metric_cache
-                 .emplace(cache_key, ResultMetric(many.matrix[si].metric, one.matrix[oi].metric,
-                                                  op, vm, ret_bool))
-                 .first;
+      if (partner[si] != oi) {
+        partner[si] = oi;
+        pair_out[si] = c.Index(ResultMetric(many.matrix[si].metric, one.matrix[oi].metric, op, vm, ret_bool),
+                               ShouldDropName(op) || ret_bool || many.matrix[si].drop_name);
       }
-      const storage::Labels& metric = mc->second;
-      if (vm.card != Cardinality::kOneToOne) {
-        auto [mit, first] = inserted_metrics.emplace(metric.Hash(), true);
-        if (!first) {
-          return ExecError("multiple matches for labels: grouping labels must ensure unique matches");
-        }
+      const size_t o = pair_out[si];
+      if (vm.card != Cardinality::kOneToOne && c.LastTime(o) == ts) {
+        return ExecError("multiple matches for labels: grouping labels must ensure unique matches");
       }
-      RETURN_IF_ERROR(c.Add(metric, ts, v,
-                            ShouldDropName(op) || ret_bool || many.matrix[si].drop_name));
+      RETURN_IF_ERROR(c.AddAt(o, ts, v));
     }
   }
   Value out;
   out.type = ValueType::kVector;
   out.matrix = c.Take();
+  std::erase_if(out.matrix, [](const Series& s) { return s.points.empty(); });
   size_t total = 0;
   for (const Series& s : out.matrix) total += s.points.size();
   RETURN_IF_ERROR(AddSamples(total));
