@@ -364,26 +364,9 @@ Result<RangeInput> Evaluator::EvalRange(const Expr& arg) {
     const int64_t hi = in.fixed_ref ? in.ref_ms : end_ - vs.offset_ms;
     storage::SelectHints hints;
     hints.step_ms = interval_;
-    ASSIGN_OR_RETURN(auto set, querier_.Select(vs.matchers, lo - e.range_ms + 1, hi, hints));
-    while (set->Next()) {
-      RETURN_IF_ERROR(CheckDeadline());
-      const storage::Series& series = set->At();
-      auto it = series.Iterator();
-      Series s;
-      s.metric = series.labels();
-      while (it->Next()) {
-        storage::Sample smp = it->At();
-        if (smp.t <= lo - e.range_ms || smp.t > hi) continue;
-        if (IsStaleNaN(smp.v)) continue;
-        s.points.push_back({smp.t, smp.v});
-      }
-      RETURN_IF_ERROR(it->Err());
-      if (!s.points.empty()) {
-        RETURN_IF_ERROR(AddSamples(s.points.size()));
-        in.series.push_back(std::move(s));
-      }
-    }
-    RETURN_IF_ERROR(set->Err());
+    ASSIGN_OR_RETURN(in.set, querier_.Select(vs.matchers, lo - e.range_ms + 1, hi, hints));
+    in.min_t = lo - e.range_ms;
+    in.max_t = hi;
     return in;
   }
   if (e.kind != NodeKind::kSubquery) return Internal("range argument is not a range vector");
@@ -413,17 +396,54 @@ Result<RangeInput> Evaluator::EvalRange(const Expr& arg) {
   return in;
 }
 
+Result<bool> Evaluator::NextRangeSeries(RangeInput& in, Series* out) {
+  if (!in.set) {
+    if (in.next >= in.series.size()) return false;
+    *out = std::move(in.series[in.next++]);
+    return true;
+  }
+  while (in.set->Next()) {
+    RETURN_IF_ERROR(CheckDeadline());
+    const storage::Series& series = in.set->At();
+    out->metric = series.labels();
+    out->points.clear();
+    out->drop_name = false;
+    auto it = series.Iterator();
+    while (it->Next()) {
+      const storage::Sample smp = it->At();
+      if (smp.t <= in.min_t || smp.t > in.max_t || IsStaleNaN(smp.v)) continue;
+      out->points.push_back({smp.t, smp.v});
+    }
+    RETURN_IF_ERROR(it->Err());
+    if (out->points.empty()) continue;
+    // The buffer is transient: it counts against the limit while held, not afterwards.
+    if (options_.max_samples != 0 && *samples_ + out->points.size() > options_.max_samples) {
+      return ResourceExhausted(
+          "query processing would load too many samples into memory in query execution");
+    }
+    return true;
+  }
+  RETURN_IF_ERROR(in.set->Err());
+  return false;
+}
+
 Result<Matrix> Evaluator::EvalRangeTop(const Expr& e) {
   ASSIGN_OR_RETURN(RangeInput in, EvalRange(e));
   const int64_t ref = in.fixed_ref ? in.ref_ms : start_ - in.offset_ms;
   Matrix out;
-  for (Series& s : in.series) {
+  Series s;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, NextRangeSeries(in, &s));
+    if (!more) break;
     Series o;
     o.metric = std::move(s.metric);
     for (const Point& p : s.points) {
       if (p.t > ref - in.range_ms && p.t <= ref) o.points.push_back(p);
     }
-    if (!o.points.empty()) out.push_back(std::move(o));
+    if (!o.points.empty()) {
+      RETURN_IF_ERROR(AddSamples(o.points.size()));
+      out.push_back(std::move(o));
+    }
   }
   std::sort(out.begin(), out.end(),
             [](const Series& a, const Series& b) { return a.metric < b.metric; });
@@ -536,19 +556,24 @@ Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
   auto ref_at = [&](size_t i) { return in.fixed_ref ? in.ref_ms : StepTime(i) - in.offset_ms; };
 
   if (id == FuncId::kAbsentOverTime) {
-    std::vector<size_t> lo(in.series.size(), 0), hi(in.series.size(), 0);
+    std::vector<bool> any(n, false);
+    Series series;
+    while (true) {
+      ASSIGN_OR_RETURN(bool more, NextRangeSeries(in, &series));
+      if (!more) break;
+      const auto& pts = series.points;
+      size_t lo = 0, hi = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const int64_t ref = ref_at(i);
+        while (hi < pts.size() && pts[hi].t <= ref) ++hi;
+        while (lo < pts.size() && pts[lo].t <= ref - in.range_ms) ++lo;
+        if (hi > lo) any[i] = true;
+      }
+    }
     Series s;
     s.metric = AbsentLabels(in.selector);
     for (size_t i = 0; i < n; ++i) {
-      const int64_t ref = ref_at(i);
-      bool any = false;
-      for (size_t k = 0; k < in.series.size(); ++k) {
-        const auto& pts = in.series[k].points;
-        while (hi[k] < pts.size() && pts[hi[k]].t <= ref) ++hi[k];
-        while (lo[k] < pts.size() && pts[lo[k]].t <= ref - in.range_ms) ++lo[k];
-        if (hi[k] > lo[k]) any = true;
-      }
-      if (!any) s.points.push_back({StepTime(i), 1});
+      if (!any[i]) s.points.push_back({StepTime(i), 1});
     }
     if (!s.points.empty()) out.matrix.push_back(std::move(s));
     return out;
@@ -557,8 +582,10 @@ Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
   const bool keep_name = RangeFunctionKeepsName(id);
   std::vector<double> scalar_args(scalars.size());
   std::unordered_map<uint64_t, std::vector<size_t>> seen;
-  for (Series& series : in.series) {
-    RETURN_IF_ERROR(CheckDeadline());
+  Series series;
+  while (true) {
+    ASSIGN_OR_RETURN(bool more, NextRangeSeries(in, &series));
+    if (!more) break;
     Series o;
     o.metric = series.metric;
     o.drop_name = series.drop_name || !keep_name;

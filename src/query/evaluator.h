@@ -32,7 +32,12 @@ struct Value {
 // The samples a range function needs for every step: one buffer per series, and how a step's
 // window is found in it: (ref - range, ref] with ref = (at or step time) - offset.
 struct RangeInput {
+  // A matrix selector streams: one series is read at a time from `set` (memory: one series'
+  // samples in the query range). A subquery's series are materialized in `series`.
+  std::unique_ptr<storage::SeriesSet> set;
+  int64_t min_t = 0, max_t = 0;  // samples of `set` kept: (min_t, max_t]
   Matrix series;  // raw samples (stale markers removed), sorted by time
+  size_t next = 0;
   int64_t range_ms = 0;
   int64_t offset_ms = 0;
   bool fixed_ref = false;  // `@`: every step uses ref_ms
@@ -67,6 +72,8 @@ class Evaluator {
   Result<Value> Eval(const Expr& e);
   // A range-vector argument (matrix selector or subquery, through parens).
   Result<RangeInput> EvalRange(const Expr& e);
+  // The next series of `in` into `out` (false at the end).
+  Result<bool> NextRangeSeries(RangeInput& in, Series* out);
   // Raw samples of a top-level range vector (instant query).
   Result<Matrix> EvalRangeTop(const Expr& e);
 
