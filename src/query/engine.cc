@@ -824,7 +824,7 @@ Result<Value> Evaluator::EvalAggregate(const Expr& e) {
       ASSIGN_OR_RETURN(param, Eval(*e.param));
     }
   }
-  if (e.op == Op::kCountValues && !storage::IsValidUtf8(str_param)) {
+  if (e.op == Op::kCountValues && (str_param.empty() || !storage::IsValidUtf8(str_param))) {
     return ExecError("invalid label name \"" + str_param + "\"");
   }
   ASSIGN_OR_RETURN(Value v, Eval(*e.children[0]));

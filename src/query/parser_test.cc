@@ -102,6 +102,7 @@ TEST(Parser, Errors) {
   EXPECT_EQ(Err("foo offset 5m offset 1m"), "1:15: parse error: offset may not be set multiple times");
   EXPECT_EQ(Err("\"unterminated"), "1:1: parse error: unterminated quoted string");
   EXPECT_NE(Err(std::string(5000, '(') + "1" + std::string(5000, ')')), "OK");
+  EXPECT_NE(Err(std::string(5000, '-') + "1"), "OK");
 }
 
 TEST(Parser, RoundTrip) {
