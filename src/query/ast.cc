@@ -173,6 +173,15 @@ std::string LabelList(const std::vector<std::string>& labels) {
   return out;
 }
 
+bool OptEqual(const std::unique_ptr<Expr>& a, const std::unique_ptr<Expr>& b) {
+  if ((a == nullptr) != (b == nullptr)) return false;
+  return a == nullptr || Equal(*a, *b);
+}
+
+std::string DurationString(int64_t ms, const std::unique_ptr<Expr>& expr) {
+  return expr ? expr->String() : FormatDurationMs(ms);
+}
+
 std::string Modifiers(const Expr& e) {
   std::string out;
   switch (e.at) {
@@ -190,7 +199,11 @@ std::string Modifiers(const Expr& e) {
     case AtKind::kStart: out += " @ start()"; break;
     case AtKind::kEnd: out += " @ end()"; break;
   }
-  if (e.offset_ms != 0) out += " offset " + FormatDurationMs(e.offset_ms);
+  if (e.offset_expr) {
+    out += " offset " + e.offset_expr->String();
+  } else if (e.offset_ms != 0) {
+    out += " offset " + FormatDurationMs(e.offset_ms);
+  }
   return out;
 }
 
@@ -224,11 +237,12 @@ std::string Expr::String() const {
     case NodeKind::kString: return QuoteString(str);
     case NodeKind::kVectorSelector: return SelectorString(*this) + Modifiers(*this);
     case NodeKind::kMatrixSelector:
-      return SelectorString(*children[0]) + "[" + FormatDurationMs(range_ms) + "]" +
+      return SelectorString(*children[0]) + "[" + DurationString(range_ms, range_expr) + "]" +
              Modifiers(*children[0]);
     case NodeKind::kSubquery:
-      return children[0]->String() + "[" + FormatDurationMs(range_ms) + ":" +
-             (step_ms != 0 ? FormatDurationMs(step_ms) : "") + "]" + Modifiers(*this);
+      return children[0]->String() + "[" + DurationString(range_ms, range_expr) + ":" +
+             (step_ms != 0 || step_expr ? DurationString(step_ms, step_expr) : "") + "]" +
+             Modifiers(*this);
     case NodeKind::kCall: {
       std::string out(func->name);
       out += "(";
@@ -273,6 +287,48 @@ std::string Expr::String() const {
   return "";
 }
 
+double EvalDurationExpr(const Expr& e, double step_s, double range_s) {
+  auto go_min = [](double x, double y) {
+    if (std::isnan(x) || std::isnan(y)) return static_cast<double>(NAN);
+    return x < y ? x : y;
+  };
+  auto go_max = [](double x, double y) {
+    if (std::isnan(x) || std::isnan(y)) return static_cast<double>(NAN);
+    return x > y ? x : y;
+  };
+  switch (e.kind) {
+    case NodeKind::kNumber: return e.number;
+    case NodeKind::kParen: return EvalDurationExpr(*e.children[0], step_s, range_s);
+    case NodeKind::kUnary: {
+      const double v = EvalDurationExpr(*e.children[0], step_s, range_s);
+      return e.op == Op::kSub ? -v : v;
+    }
+    case NodeKind::kBinary: {
+      const double l = EvalDurationExpr(*e.children[0], step_s, range_s);
+      const double r = EvalDurationExpr(*e.children[1], step_s, range_s);
+      switch (e.op) {
+        case Op::kAdd: return l + r;
+        case Op::kSub: return l - r;
+        case Op::kMul: return l * r;
+        case Op::kDiv: return l / r;
+        case Op::kMod: return std::fmod(l, r);
+        case Op::kPow: return std::pow(l, r);
+        default: return NAN;
+      }
+    }
+    case NodeKind::kCall: {
+      const std::string_view name = e.func->name;
+      if (name == "step") return step_s;
+      if (name == "range") return range_s;
+      const double a = EvalDurationExpr(*e.children[0], step_s, range_s);
+      const double b = EvalDurationExpr(*e.children[1], step_s, range_s);
+      return name == "min_of" ? go_min(a, b) : go_max(a, b);
+    }
+    default:
+      return NAN;
+  }
+}
+
 bool Equal(const Expr& a, const Expr& b) {
   if (a.kind != b.kind || a.children.size() != b.children.size()) return false;
   for (size_t i = 0; i < a.children.size(); ++i) {
@@ -287,12 +343,15 @@ bool Equal(const Expr& a, const Expr& b) {
       for (size_t i = 0; i < a.matchers.size(); ++i) {
         if (a.matchers[i].ToString() != b.matchers[i].ToString()) return false;
       }
-      return a.offset_ms == b.offset_ms && a.at == b.at && a.at_ms == b.at_ms;
+      return a.offset_ms == b.offset_ms && a.at == b.at && a.at_ms == b.at_ms &&
+             OptEqual(a.offset_expr, b.offset_expr);
     }
-    case NodeKind::kMatrixSelector: return a.range_ms == b.range_ms;
+    case NodeKind::kMatrixSelector:
+      return a.range_ms == b.range_ms && OptEqual(a.range_expr, b.range_expr);
     case NodeKind::kSubquery:
       return a.range_ms == b.range_ms && a.step_ms == b.step_ms && a.offset_ms == b.offset_ms &&
-             a.at == b.at && a.at_ms == b.at_ms;
+             a.at == b.at && a.at_ms == b.at_ms && OptEqual(a.range_expr, b.range_expr) &&
+             OptEqual(a.step_expr, b.step_expr) && OptEqual(a.offset_expr, b.offset_expr);
     case NodeKind::kCall: return a.func == b.func;
     case NodeKind::kAggregate:
       if ((a.param == nullptr) != (b.param == nullptr)) return false;

@@ -88,6 +88,13 @@ struct Expr {
   int64_t range_ms = 0;  // kMatrixSelector, kSubquery
   int64_t step_ms = 0;   // kSubquery; 0 = the default evaluation interval
 
+  // Duration expressions (`x[5m * 2]`, `offset step()`) that use step() or range(): kept for
+  // the evaluator, which resolves them per query; constant ones are folded into the fields
+  // above by the parser. nullptr when the field above holds the value.
+  std::unique_ptr<Expr> range_expr;   // kMatrixSelector, kSubquery
+  std::unique_ptr<Expr> step_expr;    // kSubquery
+  std::unique_ptr<Expr> offset_expr;  // kVectorSelector, kSubquery
+
   const Function* func = nullptr;  // kCall
 
   Op op = Op::kNone;                      // kAggregate, kBinary, kUnary
@@ -100,6 +107,10 @@ struct Expr {
   ValueType Type() const;
   std::string String() const;
 };
+
+// Seconds a duration expression stands for, given the query's step and range (seconds).
+// REQUIRES: `e` passed the parser's duration-expression check.
+double EvalDurationExpr(const Expr& e, double step_s, double range_s);
 
 // Structural equality (the printer round-trip check and tests).
 bool Equal(const Expr& a, const Expr& b);

@@ -238,6 +238,14 @@ void Evaluator::Info(const std::string& msg, const Expr& at) {
   AddOnce(&infos_, "PromQL info: " + msg + " (" + PosString(text_, at.pos.start) + ")");
 }
 
+int64_t Evaluator::DurationOf(int64_t fixed_ms, const std::unique_ptr<Expr>& expr) const {
+  if (!expr) return fixed_ms;
+  const double s = EvalDurationExpr(*expr, static_cast<double>(query_step()) / 1000,
+                                    static_cast<double>(query_end_ - query_start_) / 1000);
+  if (!std::isfinite(s) || std::fabs(s) > 9.2e15) return 0;
+  return static_cast<int64_t>(std::llround(s * 1000));
+}
+
 int64_t Evaluator::AtTime(const Expr& e) const {
   switch (e.at) {
     case AtKind::kValue: return e.at_ms;
@@ -289,7 +297,7 @@ Result<Value> Evaluator::Eval(const Expr& e) {
 }
 
 Result<Value> Evaluator::EvalSelector(const Expr& vs, bool timestamps) {
-  const int64_t offset = vs.offset_ms;
+  const int64_t offset = DurationOf(vs.offset_ms, vs.offset_expr);
   const bool fixed = vs.at != AtKind::kNone;
   const int64_t fixed_ref = fixed ? AtTime(vs) - offset : 0;
   const int64_t lo = fixed ? fixed_ref : start_ - offset;
@@ -353,33 +361,35 @@ Result<Value> Evaluator::EvalSelector(const Expr& vs, bool timestamps) {
 Result<RangeInput> Evaluator::EvalRange(const Expr& arg) {
   const Expr& e = Unparen(arg);
   RangeInput in;
-  in.range_ms = e.range_ms;
+  in.range_ms = DurationOf(e.range_ms, e.range_expr);
+  const int64_t range = in.range_ms;
   if (e.kind == NodeKind::kMatrixSelector) {
     const Expr& vs = *e.children[0];
     in.selector = &vs;
-    in.offset_ms = vs.offset_ms;
+    in.offset_ms = DurationOf(vs.offset_ms, vs.offset_expr);
     in.fixed_ref = vs.at != AtKind::kNone;
-    in.ref_ms = in.fixed_ref ? AtTime(vs) - vs.offset_ms : 0;
-    const int64_t lo = in.fixed_ref ? in.ref_ms : start_ - vs.offset_ms;
-    const int64_t hi = in.fixed_ref ? in.ref_ms : end_ - vs.offset_ms;
+    in.ref_ms = in.fixed_ref ? AtTime(vs) - in.offset_ms : 0;
+    const int64_t lo = in.fixed_ref ? in.ref_ms : start_ - in.offset_ms;
+    const int64_t hi = in.fixed_ref ? in.ref_ms : end_ - in.offset_ms;
     storage::SelectHints hints;
     hints.step_ms = interval_;
-    ASSIGN_OR_RETURN(in.set, querier_.Select(vs.matchers, lo - e.range_ms + 1, hi, hints));
-    in.min_t = lo - e.range_ms;
+    ASSIGN_OR_RETURN(in.set, querier_.Select(vs.matchers, lo - range + 1, hi, hints));
+    in.min_t = lo - range;
     in.max_t = hi;
     return in;
   }
   if (e.kind != NodeKind::kSubquery) return Internal("range argument is not a range vector");
-  in.offset_ms = e.offset_ms;
+  in.offset_ms = DurationOf(e.offset_ms, e.offset_expr);
   in.fixed_ref = e.at != AtKind::kNone;
-  in.ref_ms = in.fixed_ref ? AtTime(e) - e.offset_ms : 0;
+  in.ref_ms = in.fixed_ref ? AtTime(e) - in.offset_ms : 0;
   const Expr& inner = *e.children[0];
   if (Unparen(inner).kind == NodeKind::kVectorSelector) in.selector = &Unparen(inner);
-  const int64_t step = e.step_ms != 0 ? e.step_ms : options_.default_subquery_step_ms;
-  const int64_t ref_lo = in.fixed_ref ? in.ref_ms : start_ - e.offset_ms;
-  const int64_t ref_hi = in.fixed_ref ? in.ref_ms : end_ - e.offset_ms;
-  int64_t inner_start = step * ((ref_lo - e.range_ms) / step);
-  if (inner_start <= ref_lo - e.range_ms) inner_start += step;
+  const int64_t own_step = DurationOf(e.step_ms, e.step_expr);
+  const int64_t step = own_step > 0 ? own_step : options_.default_subquery_step_ms;
+  const int64_t ref_lo = in.fixed_ref ? in.ref_ms : start_ - in.offset_ms;
+  const int64_t ref_hi = in.fixed_ref ? in.ref_ms : end_ - in.offset_ms;
+  int64_t inner_start = step * ((ref_lo - range) / step);
+  if (inner_start <= ref_lo - range) inner_start += step;
   if (inner_start > ref_hi) return in;
   // The subquery's own steps cover every window of the outer steps.
   int64_t inner_end = inner_start + ((ref_hi - inner_start) / step) * step;

@@ -108,6 +108,9 @@ class Evaluator {
   Result<Value> EvalRangeCall(const Expr& e, size_t range_arg);
   Result<Value> EvalBinary(const Expr& e);
   Result<Value> EvalAggregate(const Expr& e);
+  // A duration field, or its expression resolved for this query (step() and range() in s).
+  int64_t DurationOf(int64_t fixed_ms, const std::unique_ptr<Expr>& expr) const;
+
   // The time an `@` modifier names (start() and end() are the outermost query's).
   int64_t AtTime(const Expr& e) const;
 

@@ -550,34 +550,6 @@ class Parser {
     return ParsePostfix(std::move(e));
   }
 
-  // Milliseconds from a duration or number token (seconds), optionally signed.
-  Result<int64_t> DurationValue(bool allow_sign, bool* negative_out = nullptr) {
-    bool neg = false;
-    if (allow_sign && (Peek().type == Tok::kSub || Peek().type == Tok::kAdd)) {
-      neg = Peek().type == Tok::kSub;
-      Advance();
-    }
-    const Token t = Peek();
-    int64_t ms = 0;
-    if (t.type == Tok::kDuration) {
-      auto r = ParseDurationMs(t.text);
-      if (!r.ok()) return Error(t.pos, r.status().message());
-      ms = *r;
-    } else if (t.type == Tok::kNumber) {
-      double v = 0;
-      RETURN_IF_ERROR(NumberValue(t, &v));
-      if (!std::isfinite(v) || std::fabs(v) > 9.2e15) {
-        return Error(t.pos, "duration out of range");
-      }
-      ms = static_cast<int64_t>(std::llround(v * 1000));
-    } else {
-      return Unexpected(t, "expected duration");
-    }
-    Advance();
-    if (negative_out) *negative_out = neg;
-    return neg ? -ms : ms;
-  }
-
   Status NumberValue(const Token& t, double* out) {
     std::string s(t.text);
     if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
@@ -596,6 +568,90 @@ class Parser {
     return Status::Ok();
   }
 
+  // A duration in a range, a subquery step or an offset: a literal (number = seconds), or an
+  // expression of literals, + - * / % ^, parentheses, step(), range(), min_of(), max_of().
+  // Constant ones are folded into *ms; ones using step() or range() go to *expr for the
+  // evaluator. `atom`: offset's form — an optional sign and one literal, call or parenthesised
+  // expression (`x offset 1m + 2` adds 2 to the selector).
+  Status DurationExpr(bool atom, int64_t* ms, std::unique_ptr<Expr>* expr) {
+    const Token first = Peek();
+    std::unique_ptr<Expr> d;
+    if (atom) {
+      int sign = 0;
+      if (Peek().type == Tok::kSub || Peek().type == Tok::kAdd) {
+        sign = Peek().type == Tok::kSub ? -1 : 1;
+        Advance();
+      }
+      const Token a = Peek();
+      const bool ok = a.type == Tok::kNumber || a.type == Tok::kDuration ||
+                      a.type == Tok::kLParen ||
+                      (a.type == Tok::kIdentifier && Peek(1).type == Tok::kLParen);
+      if (!ok) return Unexpected(a, "expected duration");
+      ASSIGN_OR_RETURN(d, ParsePrimary());
+      if (sign != 0) {
+        if (d->kind == NodeKind::kNumber) {
+          if (sign < 0) d->number = -d->number;
+          d->pos.start = first.pos;
+        } else {
+          auto u = Node(NodeKind::kUnary, first.pos);
+          u->op = sign < 0 ? Op::kSub : Op::kAdd;
+          u->pos.end = d->pos.end;
+          u->children.push_back(std::move(d));
+          d = std::move(u);
+        }
+      }
+    } else {
+      if (Peek().type == Tok::kRBracket || Peek().type == Tok::kColon) {
+        return Unexpected(Peek(), "expected duration");
+      }
+      ASSIGN_OR_RETURN(d, ParseBinary(0));
+    }
+    bool dynamic = false;
+    RETURN_IF_ERROR(CheckDurationExpr(*d, &dynamic));
+    if (dynamic) {
+      *ms = 0;
+      *expr = std::move(d);
+      return Status::Ok();
+    }
+    const double seconds = EvalDurationExpr(*d, 0, 0);
+    if (!std::isfinite(seconds) || std::fabs(seconds) > 9.2e15) {
+      return Error(first.pos, "duration out of range");
+    }
+    *ms = static_cast<int64_t>(std::llround(seconds * 1000));
+    expr->reset();
+    return Status::Ok();
+  }
+
+  Status CheckDurationExpr(const Expr& e, bool* dynamic) {
+    switch (e.kind) {
+      case NodeKind::kNumber:
+        return Status::Ok();
+      case NodeKind::kParen:
+      case NodeKind::kUnary:
+        return CheckDurationExpr(*e.children[0], dynamic);
+      case NodeKind::kBinary:
+        if (e.op != Op::kAdd && e.op != Op::kSub && e.op != Op::kMul && e.op != Op::kDiv &&
+            e.op != Op::kMod && e.op != Op::kPow) {
+          break;
+        }
+        RETURN_IF_ERROR(CheckDurationExpr(*e.children[0], dynamic));
+        return CheckDurationExpr(*e.children[1], dynamic);
+      case NodeKind::kCall:
+        if (e.func->id == FuncId::kStep || e.func->id == FuncId::kRange) {
+          *dynamic = true;
+          return Status::Ok();
+        }
+        if (e.func->id == FuncId::kMinOf || e.func->id == FuncId::kMaxOf) {
+          RETURN_IF_ERROR(CheckDurationExpr(*e.children[0], dynamic));
+          return CheckDurationExpr(*e.children[1], dynamic);
+        }
+        break;
+      default:
+        break;
+    }
+    return Error(e.pos.start, "invalid duration expression: only numbers, durations, + - * / % ^, step(), range(), min_of() and max_of() are allowed");
+  }
+
   Result<std::unique_ptr<Expr>> ParsePostfix(std::unique_ptr<Expr> e) {
     while (true) {
       const Token t = Peek();
@@ -603,8 +659,9 @@ class Parser {
         Advance();
         int64_t range = 0;
         bool have_range = false;
+        std::unique_ptr<Expr> range_expr, step_expr;
         if (Peek().type != Tok::kColon) {
-          ASSIGN_OR_RETURN(range, DurationValue(false));
+          RETURN_IF_ERROR(DurationExpr(false, &range, &range_expr));
           have_range = true;
         }
         if (Peek().type == Tok::kColon) {
@@ -612,8 +669,8 @@ class Parser {
           Advance();
           int64_t step = 0;
           if (Peek().type != Tok::kRBracket) {
-            ASSIGN_OR_RETURN(step, DurationValue(false));
-            if (step <= 0) return Error(t.pos, "subquery step must be greater than 0");
+            RETURN_IF_ERROR(DurationExpr(false, &step, &step_expr));
+            if (step <= 0 && !step_expr) return Error(t.pos, "subquery step must be greater than 0");
           }
           if (Peek().type != Tok::kRBracket) return Unexpected(Peek(), "in subquery, expected \"]\"");
           Advance();
@@ -622,10 +679,12 @@ class Parser {
             return Error(t.pos, "subquery is only allowed on instant vector, got " +
                                     std::string(ValueTypeName(it)) + " instead");
           }
-          if (range <= 0) return Error(t.pos, "range must be greater than 0");
+          if (range <= 0 && !range_expr) return Error(t.pos, "range must be greater than 0");
           auto sq = Node(NodeKind::kSubquery, e->pos.start);
           sq->range_ms = range;
           sq->step_ms = step;
+          sq->range_expr = std::move(range_expr);
+          sq->step_expr = std::move(step_expr);
           sq->pos.end = End();
           sq->children.push_back(std::move(e));
           e = std::move(sq);
@@ -636,12 +695,13 @@ class Parser {
         if (e->kind != NodeKind::kVectorSelector) {
           return Error(t.pos, "ranges only allowed for vector selectors");
         }
-        if (e->offset_ms != 0 || e->at != AtKind::kNone) {
+        if (e->offset_ms != 0 || e->offset_expr || e->at != AtKind::kNone) {
           return Error(t.pos, "no offset or @ modifiers allowed before range");
         }
-        if (range <= 0) return Error(t.pos, "range must be greater than 0");
+        if (range <= 0 && !range_expr) return Error(t.pos, "range must be greater than 0");
         auto ms = Node(NodeKind::kMatrixSelector, e->pos.start);
         ms->range_ms = range;
+        ms->range_expr = std::move(range_expr);
         ms->pos.end = End();
         ms->children.push_back(std::move(e));
         e = std::move(ms);
@@ -649,13 +709,18 @@ class Parser {
       }
       if (PeekKeyword("offset")) {
         Advance();
-        ASSIGN_OR_RETURN(int64_t off, DurationValue(true));
+        int64_t off = 0;
+        std::unique_ptr<Expr> off_expr;
+        RETURN_IF_ERROR(DurationExpr(true, &off, &off_expr));
         Expr* target = ModifierTarget(e.get());
         if (target == nullptr) {
           return Error(t.pos, "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
         }
-        if (target->offset_ms != 0) return Error(t.pos, "offset may not be set multiple times");
+        if (target->offset_ms != 0 || target->offset_expr) {
+          return Error(t.pos, "offset may not be set multiple times");
+        }
         target->offset_ms = off;
+        target->offset_expr = std::move(off_expr);
         e->pos.end = End();
         continue;
       }
@@ -790,6 +855,8 @@ class Parser {
         }
         if (t.type == Tok::kIdentifier && Peek(1).type == Tok::kLParen) {
           const Function* f = FindFunction(t.text);
+          // step() and range() are keywords of duration expressions: any case.
+          if (f == nullptr && (lower == "step" || lower == "range")) f = FindFunction(lower);
           if (f == nullptr) return Error(t.pos, "unknown function with name \"" + std::string(t.text) + "\"");
           return ParseCall(f, t.pos);
         }

@@ -105,6 +105,18 @@ TEST(Parser, Errors) {
   EXPECT_NE(Err(std::string(5000, '-') + "1"), "OK");
 }
 
+TEST(Parser, DurationExpressions) {
+  EXPECT_EQ(Reprint("x[26m+4m]"), "x[30m]");
+  EXPECT_EQ(Reprint("x[2m*(10+5)]"), "x[30m]");
+  EXPECT_EQ(Reprint("rate(x[29s+1s:20*500ms] offset (20*2s))"), "rate(x[30s:10s] offset 40s)");
+  EXPECT_EQ(Reprint("x offset 100 + 2"), "x offset 1m40s + 2");  // offset takes one atom
+  EXPECT_EQ(Reprint("x offset -2 ^ 2"), "x offset -2s ^ 2");
+  EXPECT_EQ(Reprint("x offset -step()*2"), "x offset -step() * 2");
+  EXPECT_EQ(Reprint("x[STEP()+1ms]"), "x[step() + 0.001]");
+  EXPECT_EQ(Reprint("x offset min_of(range(), 8s)"), "x offset min_of(range(), 8)");
+  EXPECT_EQ(Err("x[foo]"), "1:3: parse error: invalid duration expression: only numbers, durations, + - * / % ^, step(), range(), min_of() and max_of() are allowed");
+}
+
 TEST(Parser, RoundTrip) {
   const char* queries[] = {
       "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) / ignoring (code) group_left sum by (job) (rate(http_requests_total[5m]))",
@@ -116,6 +128,7 @@ TEST(Parser, RoundTrip) {
       "x @ -1.5",
       "quantile without (a) (0.5, x)",
       "foo{\"a\\\"b\"=\"c\\\\d\"}",
+      "x[step() * 2:range()] offset -step()",
   };
   for (const char* q : queries) {
     auto a = ParseExpr(q);
