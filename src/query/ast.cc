@@ -276,6 +276,13 @@ std::string Expr::String() const {
           out += vm.card == Cardinality::kManyToOne ? " group_left" : " group_right";
           out += " " + LabelList(vm.include);
         }
+        auto same = [](double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); };
+        if (vm.fill_left && vm.fill_right && same(*vm.fill_left, *vm.fill_right)) {
+          out += " fill(" + FormatFloat(*vm.fill_left) + ")";
+        } else {
+          if (vm.fill_left) out += " fill_left(" + FormatFloat(*vm.fill_left) + ")";
+          if (vm.fill_right) out += " fill_right(" + FormatFloat(*vm.fill_right) + ")";
+        }
       }
       return out + " " + children[1]->String();
     }
@@ -363,8 +370,13 @@ bool Equal(const Expr& a, const Expr& b) {
       if (!a.matching) return true;
       const VectorMatching& x = *a.matching;
       const VectorMatching& y = *b.matching;
+      auto same = [](const std::optional<double>& p, const std::optional<double>& q) {
+        if (p.has_value() != q.has_value()) return false;
+        return !p || *p == *q || (std::isnan(*p) && std::isnan(*q));
+      };
       return x.card == y.card && x.labels == y.labels && x.on == y.on &&
-             x.explicit_matching == y.explicit_matching && x.include == y.include;
+             x.explicit_matching == y.explicit_matching && x.include == y.include &&
+             same(x.fill_left, y.fill_left) && same(x.fill_right, y.fill_right);
     }
     case NodeKind::kUnary: return a.op == b.op;
     case NodeKind::kParen: return true;

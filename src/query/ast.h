@@ -61,6 +61,11 @@ struct VectorMatching {
   bool on = false;                    // true: on(labels); false: ignoring(labels)
   bool explicit_matching = false;     // on/ignoring was written
   std::vector<std::string> include;   // group_left/right(...) extra labels
+  // fill(v) / fill_left(v) / fill_right(v) (Prometheus' experimental fill modifiers): the value
+  // an unmatched side takes. With group_right the sides are those after swapping, so
+  // fill_left fills the "many" side and fill_right the "one" side in every case.
+  std::optional<double> fill_left;
+  std::optional<double> fill_right;
 };
 
 struct Function;

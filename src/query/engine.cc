@@ -730,6 +730,11 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
   const auto& many_sid = swap ? rsid : lsid;
   const auto& one_sid = swap ? lsid : rsid;
   std::vector<size_t> partner(many.matrix.size(), kNever), pair_out(many.matrix.size(), 0);
+  // fill modifiers: the value for a missing "many" / "one" side, and their output series.
+  const std::optional<double> fill_many = vm.fill_left;
+  const std::optional<double> fill_one = vm.fill_right;
+  constexpr size_t kFilled = SIZE_MAX - 1;
+  std::vector<size_t> one_matched_step(nsig, kNever), fill_out(one.matrix.size(), kNever);
   auto add = [&](size_t* slot, const Series& src, int64_t ts, double v, bool drop) -> Status {
     if (*slot == kNever) *slot = c.Index(src.metric, drop || src.drop_name);
     return c.AddAt(*slot, ts, v);
@@ -779,9 +784,35 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
       seen_step[sid] = i;
       seen_at[sid] = k;
     }
+    auto emit = [&](size_t o, double l, double r) -> Status {
+      bool keep = true;
+      double v = ElemBinop(op, l, r, &keep);
+      if (IsComparison(op)) {
+        if (ret_bool) {
+          v = keep ? 1 : 0;
+        } else if (!keep) {
+          return Status::Ok();
+        }
+      }
+      if (vm.card != Cardinality::kOneToOne && c.LastTime(o) == ts) {
+        return ExecError("multiple matches for labels: grouping labels must ensure unique matches");
+      }
+      return c.AddAt(o, ts, v);
+    };
     for (auto& [si, mval] : many_v) {
       const uint32_t sid = many_sid[si];
-      if (seen_step[sid] != i) continue;
+      if (seen_step[sid] != i) {
+        if (!fill_one) continue;
+        // No "one" partner: it takes the fill value and contributes no labels.
+        if (partner[si] != kFilled) {
+          partner[si] = kFilled;
+          pair_out[si] = c.Index(ResultMetric(many.matrix[si].metric, storage::Labels(), op, vm, ret_bool),
+                                 ShouldDropName(op) || ret_bool || many.matrix[si].drop_name);
+        }
+        RETURN_IF_ERROR(emit(pair_out[si], swap ? *fill_one : mval, swap ? mval : *fill_one));
+        continue;
+      }
+      one_matched_step[sid] = i;
       const auto& [oi, oval] = one_v[seen_at[sid]];
       const double l = swap ? oval : mval;
       const double r = swap ? mval : oval;
@@ -812,6 +843,19 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
         return ExecError("multiple matches for labels: grouping labels must ensure unique matches");
       }
       RETURN_IF_ERROR(c.AddAt(o, ts, v));
+    }
+    if (fill_many) {
+      // "One" entries nobody matched: the "many" side takes the fill value and the match
+      // group's labels.
+      for (auto& [oi, oval] : one_v) {
+        const uint32_t sid = one_sid[oi];
+        if (one_matched_step[sid] == i) continue;
+        if (fill_out[oi] == kNever) {
+          fill_out[oi] = c.Index(ResultMetric(sig_labels[sid], one.matrix[oi].metric, op, vm, ret_bool),
+                                 ShouldDropName(op) || ret_bool);
+        }
+        RETURN_IF_ERROR(emit(fill_out[oi], swap ? oval : *fill_many, swap ? *fill_many : oval));
+      }
     }
   }
   Value out;

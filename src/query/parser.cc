@@ -466,6 +466,37 @@ class Parser {
       } else if (PeekKeyword("group_left") || PeekKeyword("group_right")) {
         return Unexpected(Peek(), "in binary expression, expected on or ignoring");
       }
+      // fill(v), fill_left(v), fill_right(v); a bare `fill` is the right operand's name.
+      while ((PeekKeyword("fill") || PeekKeyword("fill_left") || PeekKeyword("fill_right")) &&
+             Peek(1).type == Tok::kLParen) {
+        const std::string which = Lower(Peek().text);
+        const int fill_pos = Peek().pos;
+        Advance();
+        Advance();
+        double sign = 1;
+        if (Peek().type == Tok::kSub || Peek().type == Tok::kAdd) {
+          if (Peek().type == Tok::kSub) sign = -1;
+          Advance();
+        }
+        const Token v = Peek();
+        double value = 0;
+        if (v.type == Tok::kNumber) {
+          RETURN_IF_ERROR(NumberValue(v, &value));
+        } else if (v.type == Tok::kIdentifier && (Lower(v.text) == "inf" || Lower(v.text) == "nan")) {
+          value = Lower(v.text) == "inf" ? INFINITY : NAN;
+        } else {
+          return Unexpected(v, "in fill modifier, expected number");
+        }
+        Advance();
+        if (Peek().type != Tok::kRParen) return Unexpected(Peek(), "in fill modifier, expected \")\"");
+        Advance();
+        value *= sign;
+        if ((which != "fill_right" && vm.fill_left) || (which != "fill_left" && vm.fill_right)) {
+          return Error(fill_pos, "fill modifier may not be set multiple times");
+        }
+        if (which != "fill_right") vm.fill_left = value;
+        if (which != "fill_left") vm.fill_right = value;
+      }
       int next_min = op == Op::kPow ? prec : prec + 1;
       ASSIGN_OR_RETURN(auto rhs, ParseBinary(next_min));
       bin->pos.end = rhs->pos.end;
@@ -518,6 +549,9 @@ class Parser {
           }
         }
       }
+    }
+    if ((vm.fill_left || vm.fill_right) && (!both_vectors || IsSetOp(e->op))) {
+      return Error(op_tok.pos, "fill modifiers are only allowed for arithmetic and comparison operations between instant vectors");
     }
     if (both_vectors) e->matching = std::move(vm);
     return Status::Ok();

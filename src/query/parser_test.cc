@@ -117,6 +117,16 @@ TEST(Parser, DurationExpressions) {
   EXPECT_EQ(Err("x[foo]"), "1:3: parse error: invalid duration expression: only numbers, durations, + - * / % ^, step(), range(), min_of() and max_of() are allowed");
 }
 
+TEST(Parser, FillModifiers) {
+  EXPECT_EQ(Reprint("a + fill(0) b"), "a + fill(0) b");
+  EXPECT_EQ(Reprint("a + on(x) group_left fill_left(5) fill_right(-Inf) b"),
+            "a + on (x) group_left () fill_left(5) fill_right(-Inf) b");
+  EXPECT_EQ(Reprint("other + fill"), "other + fill");  // a metric named fill
+  EXPECT_EQ(Reprint("other + fill(0) fill"), "other + fill(0) fill");
+  EXPECT_EQ(Err("a and fill(0) b"), "1:3: parse error: fill modifiers are only allowed for arithmetic and comparison operations between instant vectors");
+  EXPECT_EQ(Err("a + fill(1) fill(2) b"), "1:13: parse error: fill modifier may not be set multiple times");
+}
+
 TEST(Parser, RoundTrip) {
   const char* queries[] = {
       "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) / ignoring (code) group_left sum by (job) (rate(http_requests_total[5m]))",
@@ -129,6 +139,7 @@ TEST(Parser, RoundTrip) {
       "quantile without (a) (0.5, x)",
       "foo{\"a\\\"b\"=\"c\\\\d\"}",
       "x[step() * 2:range()] offset -step()",
+      "a > bool ignoring (b) group_right (c) fill(NaN) d",
   };
   for (const char* q : queries) {
     auto a = ParseExpr(q);
