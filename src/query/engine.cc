@@ -242,7 +242,7 @@ int64_t Evaluator::DurationOf(int64_t fixed_ms, const std::unique_ptr<Expr>& exp
   if (!expr) return fixed_ms;
   const double s = EvalDurationExpr(*expr, static_cast<double>(query_step()) / 1000,
                                     static_cast<double>(query_end_ - query_start_) / 1000);
-  if (!std::isfinite(s) || std::fabs(s) > 9.2e15) return 0;
+  if (!std::isfinite(s) || std::fabs(s) * 1000 > kMaxAbsTimeMs) return 0;
   return static_cast<int64_t>(std::llround(s * 1000));
 }
 
@@ -393,6 +393,13 @@ Result<RangeInput> Evaluator::EvalRange(const Expr& arg) {
   if (inner_start > ref_hi) return in;
   // The subquery's own steps cover every window of the outer steps.
   int64_t inner_end = inner_start + ((ref_hi - inner_start) / step) * step;
+  // Every inner step may hold a point per series: the samples limit bounds the steps too
+  // (before anything is allocated for them).
+  const int64_t inner_steps = (inner_end - inner_start) / step + 1;
+  if (options_.max_samples != 0 && static_cast<uint64_t>(inner_steps) > options_.max_samples) {
+    return ResourceExhausted(
+        "query processing would load too many samples into memory in query execution");
+  }
   Evaluator sub(options_, querier_, inner_start, inner_end, step, deadline_, samples_);
   sub.text_ = text_;
   sub.range_query_ = range_query_;
@@ -975,6 +982,14 @@ Result<QueryResult> Engine::Exec(storage::Querier& querier, const Expr& expr, in
                                  std::string_view text) const {
   if (step_ms <= 0) return InvalidArgument("zero or negative query resolution step widths are not accepted. Try a positive integer");
   if (end_ms < start_ms) return InvalidArgument("end timestamp must not be before start time");
+  if (std::fabs(static_cast<double>(start_ms)) > kMaxAbsTimeMs ||
+      std::fabs(static_cast<double>(end_ms)) > kMaxAbsTimeMs) {
+    return InvalidArgument("query time out of range");
+  }
+  // Prometheus' API limit; it also bounds what one query allocates per series.
+  if (!instant && (end_ms - start_ms) / step_ms >= kMaxPointsPerSeries) {
+    return InvalidArgument("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+  }
   if (instant) {
     end_ms = start_ms;
     step_ms = 1;

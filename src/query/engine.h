@@ -29,6 +29,9 @@
 
 namespace astrolabe::query {
 
+// Steps a range query (and a subquery) may have, as Prometheus' API allows.
+inline constexpr int64_t kMaxPointsPerSeries = 11'000;
+
 struct EngineOptions {
   int64_t lookback_delta_ms = 5 * 60 * 1000;
   // Samples a query may hold at once (loaded from storage plus intermediate results); 0 = no limit.

@@ -648,7 +648,7 @@ class Parser {
       return Status::Ok();
     }
     const double seconds = EvalDurationExpr(*d, 0, 0);
-    if (!std::isfinite(seconds) || std::fabs(seconds) > 9.2e15) {
+    if (!std::isfinite(seconds) || std::fabs(seconds) * 1000 > kMaxAbsTimeMs) {
       return Error(first.pos, "duration out of range");
     }
     *ms = static_cast<int64_t>(std::llround(seconds * 1000));
@@ -794,7 +794,7 @@ class Parser {
           Advance();
           if (neg) val = -val;
           double ms = std::round(val * 1000.0);
-          if (!std::isfinite(ms) || ms > 9.2e18 || ms < -9.2e18) {
+          if (!std::isfinite(ms) || std::fabs(ms) > kMaxAbsTimeMs) {
             return Error(n.pos, "timestamp out of bounds for @ modifier: " + FormatFloat(val));
           }
           target->at = AtKind::kValue;

@@ -18,6 +18,9 @@
 namespace astrolabe::query {
 
 inline constexpr int kMaxDepth = 1000;
+// Durations, offsets and `@` times are limited to ±1e17 ms (3 million years) so that the
+// evaluator's time arithmetic (start - offset - range - lookback) cannot overflow int64.
+inline constexpr double kMaxAbsTimeMs = 1e17;
 
 Result<std::unique_ptr<Expr>> ParseExpr(std::string_view text);
 
