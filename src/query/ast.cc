@@ -233,7 +233,11 @@ std::string SelectorString(const Expr& e) {
 
 std::string Expr::String() const {
   switch (kind) {
-    case NodeKind::kNumber: return FormatFloat(number);
+    case NodeKind::kNumber:
+      // "+Inf" would reparse as a unary plus, which binds looser than `^` (found by the fuzzer:
+      // `-2 ^ inf ^ 1`).
+      if (std::isinf(number) && number > 0) return "Inf";
+      return FormatFloat(number);
     case NodeKind::kString: return QuoteString(str);
     case NodeKind::kVectorSelector: return SelectorString(*this) + Modifiers(*this);
     case NodeKind::kMatrixSelector:

@@ -20,7 +20,7 @@ TEST(Parser, Literals) {
   EXPECT_EQ(Reprint("1"), "1");
   EXPECT_EQ(Reprint("-1.5e3"), "-1500");
   EXPECT_EQ(Reprint("0x1F"), "31");
-  EXPECT_EQ(Reprint("inF"), "+Inf");
+  EXPECT_EQ(Reprint("inF"), "Inf");
   EXPECT_EQ(Reprint("-Inf"), "-Inf");
   EXPECT_EQ(Reprint("NaN"), "NaN");
   EXPECT_EQ(Reprint(".5"), "0.5");
@@ -140,6 +140,7 @@ TEST(Parser, RoundTrip) {
       "foo{\"a\\\"b\"=\"c\\\\d\"}",
       "x[step() * 2:range()] offset -step()",
       "a > bool ignoring (b) group_right (c) fill(NaN) d",
+      "-2 ^  inf^ 1",
   };
   for (const char* q : queries) {
     auto a = ParseExpr(q);
