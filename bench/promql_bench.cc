@@ -30,13 +30,11 @@ astrolabe::tsdb::Head& Data() {
       for (int p = 0; p < 100; ++p) {
         const std::string model = "model-" + std::to_string(m);
         const std::string pod = "pod-" + std::to_string(p);
-        series.push_back(Labels::FromPairs(
-            {{"__name__", "requests_total"}, {"model", model}, {"pod", pod}}));
+        series.push_back(
+            Labels::FromPairs({{"__name__", "requests_total"}, {"model", model}, {"pod", pod}}));
         for (const char* le : les) {
-          series.push_back(Labels::FromPairs({{"__name__", "ttft_seconds_bucket"},
-                                              {"model", model},
-                                              {"pod", pod},
-                                              {"le", le}}));
+          series.push_back(Labels::FromPairs(
+              {{"__name__", "ttft_seconds_bucket"}, {"model", model}, {"pod", pod}, {"le", le}}));
         }
       }
     }
@@ -77,8 +75,7 @@ void BM_SumRateByModel(benchmark::State& state) {
   RunRange(state, "sum by (model) (rate(requests_total[5m]))");
 }
 void BM_HistogramQuantileByModel(benchmark::State& state) {
-  RunRange(state,
-           "histogram_quantile(0.99, sum by (le, model) (rate(ttft_seconds_bucket[5m])))");
+  RunRange(state, "histogram_quantile(0.99, sum by (le, model) (rate(ttft_seconds_bucket[5m])))");
 }
 void BM_RatioOfSums(benchmark::State& state) {
   RunRange(state,

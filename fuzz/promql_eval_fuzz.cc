@@ -26,14 +26,19 @@ astrolabe::tsdb::Head* Data() {
       const int64_t t = i * 15'000;
       for (int p = 0; p < 3; ++p) {
         const std::string pod = std::to_string(p);
-        (void)app->Append(Labels::FromPairs({{"__name__", "req_total"}, {"pod", pod}, {"job", "a"}}),
-                          t, static_cast<double>(i % 17) * (p + 1));
+        (void)app->Append(
+            Labels::FromPairs({{"__name__", "req_total"}, {"pod", pod}, {"job", "a"}}), t,
+            static_cast<double>(i % 17) * (p + 1));
         for (int b = 0; b < 3; ++b) {
-          (void)app->Append(Labels::FromPairs({{"__name__", "lat_bucket"}, {"pod", pod}, {"le", les[b]}}),
-                            t, static_cast<double>(i * (b + 1)));
+          (void)app->Append(
+              Labels::FromPairs({{"__name__", "lat_bucket"}, {"pod", pod}, {"le", les[b]}}), t,
+              static_cast<double>(i * (b + 1)));
         }
       }
-      double g = i == 7 ? NAN : i == 9 ? INFINITY : i == 30 ? astrolabe::query::StaleNaN() : i * 0.5 - 3;
+      double g = i == 7    ? NAN
+                 : i == 9  ? INFINITY
+                 : i == 30 ? astrolabe::query::StaleNaN()
+                           : i * 0.5 - 3;
       (void)app->Append(Labels::FromPairs({{"__name__", "temp"}, {"a.b", "x"}}), t, g);
     }
     (void)app->Commit();

@@ -10,70 +10,112 @@ namespace astrolabe::query {
 
 std::string_view ValueTypeName(ValueType t) {
   switch (t) {
-    case ValueType::kNone: return "none";
-    case ValueType::kScalar: return "scalar";
-    case ValueType::kVector: return "instant vector";
-    case ValueType::kMatrix: return "range vector";
-    case ValueType::kString: return "string";
+    case ValueType::kNone:
+      return "none";
+    case ValueType::kScalar:
+      return "scalar";
+    case ValueType::kVector:
+      return "instant vector";
+    case ValueType::kMatrix:
+      return "range vector";
+    case ValueType::kString:
+      return "string";
   }
   return "none";
 }
 
 std::string_view OpString(Op op) {
   switch (op) {
-    case Op::kNone: return "";
-    case Op::kAdd: return "+";
-    case Op::kSub: return "-";
-    case Op::kMul: return "*";
-    case Op::kDiv: return "/";
-    case Op::kMod: return "%";
-    case Op::kPow: return "^";
-    case Op::kAtan2: return "atan2";
-    case Op::kEql: return "==";
-    case Op::kNeq: return "!=";
-    case Op::kGtr: return ">";
-    case Op::kLss: return "<";
-    case Op::kGte: return ">=";
-    case Op::kLte: return "<=";
-    case Op::kAnd: return "and";
-    case Op::kOr: return "or";
-    case Op::kUnless: return "unless";
-    case Op::kSum: return "sum";
-    case Op::kAvg: return "avg";
-    case Op::kCount: return "count";
-    case Op::kMin: return "min";
-    case Op::kMax: return "max";
-    case Op::kGroup: return "group";
-    case Op::kStddev: return "stddev";
-    case Op::kStdvar: return "stdvar";
-    case Op::kTopk: return "topk";
-    case Op::kBottomk: return "bottomk";
-    case Op::kCountValues: return "count_values";
-    case Op::kQuantile: return "quantile";
-    case Op::kLimitk: return "limitk";
-    case Op::kLimitRatio: return "limit_ratio";
+    case Op::kNone:
+      return "";
+    case Op::kAdd:
+      return "+";
+    case Op::kSub:
+      return "-";
+    case Op::kMul:
+      return "*";
+    case Op::kDiv:
+      return "/";
+    case Op::kMod:
+      return "%";
+    case Op::kPow:
+      return "^";
+    case Op::kAtan2:
+      return "atan2";
+    case Op::kEql:
+      return "==";
+    case Op::kNeq:
+      return "!=";
+    case Op::kGtr:
+      return ">";
+    case Op::kLss:
+      return "<";
+    case Op::kGte:
+      return ">=";
+    case Op::kLte:
+      return "<=";
+    case Op::kAnd:
+      return "and";
+    case Op::kOr:
+      return "or";
+    case Op::kUnless:
+      return "unless";
+    case Op::kSum:
+      return "sum";
+    case Op::kAvg:
+      return "avg";
+    case Op::kCount:
+      return "count";
+    case Op::kMin:
+      return "min";
+    case Op::kMax:
+      return "max";
+    case Op::kGroup:
+      return "group";
+    case Op::kStddev:
+      return "stddev";
+    case Op::kStdvar:
+      return "stdvar";
+    case Op::kTopk:
+      return "topk";
+    case Op::kBottomk:
+      return "bottomk";
+    case Op::kCountValues:
+      return "count_values";
+    case Op::kQuantile:
+      return "quantile";
+    case Op::kLimitk:
+      return "limitk";
+    case Op::kLimitRatio:
+      return "limit_ratio";
   }
   return "";
 }
 
 bool IsComparison(Op op) {
-  return op == Op::kEql || op == Op::kNeq || op == Op::kGtr || op == Op::kLss ||
-         op == Op::kGte || op == Op::kLte;
+  return op == Op::kEql || op == Op::kNeq || op == Op::kGtr || op == Op::kLss || op == Op::kGte ||
+         op == Op::kLte;
 }
 bool IsSetOp(Op op) { return op == Op::kAnd || op == Op::kOr || op == Op::kUnless; }
 
 ValueType Expr::Type() const {
   switch (kind) {
-    case NodeKind::kNumber: return ValueType::kScalar;
-    case NodeKind::kString: return ValueType::kString;
-    case NodeKind::kVectorSelector: return ValueType::kVector;
-    case NodeKind::kMatrixSelector: return ValueType::kMatrix;
-    case NodeKind::kSubquery: return ValueType::kMatrix;
-    case NodeKind::kCall: return func->return_type;
-    case NodeKind::kAggregate: return ValueType::kVector;
+    case NodeKind::kNumber:
+      return ValueType::kScalar;
+    case NodeKind::kString:
+      return ValueType::kString;
+    case NodeKind::kVectorSelector:
+      return ValueType::kVector;
+    case NodeKind::kMatrixSelector:
+      return ValueType::kMatrix;
+    case NodeKind::kSubquery:
+      return ValueType::kMatrix;
+    case NodeKind::kCall:
+      return func->return_type;
+    case NodeKind::kAggregate:
+      return ValueType::kVector;
     case NodeKind::kBinary:
-      return children[0]->Type() == ValueType::kScalar &&
-                     children[1]->Type() == ValueType::kScalar
+      return children[0]->Type() == ValueType::kScalar && children[1]->Type() == ValueType::kScalar
                  ? ValueType::kScalar
                  : ValueType::kVector;
     case NodeKind::kUnary:
@@ -88,9 +130,13 @@ std::string FormatDurationMs(int64_t ms) {
   std::string out;
   uint64_t v = ms < 0 ? static_cast<uint64_t>(-(ms + 1)) + 1 : static_cast<uint64_t>(ms);
   if (ms < 0) out = "-";
-  static const std::pair<const char*, uint64_t> kUnits[] = {
-      {"y", 365ULL * 24 * 3600 * 1000}, {"w", 7ULL * 24 * 3600 * 1000}, {"d", 24ULL * 3600 * 1000},
-      {"h", 3600ULL * 1000}, {"m", 60ULL * 1000}, {"s", 1000}, {"ms", 1}};
+  static const std::pair<const char*, uint64_t> kUnits[] = {{"y", 365ULL * 24 * 3600 * 1000},
+                                                            {"w", 7ULL * 24 * 3600 * 1000},
+                                                            {"d", 24ULL * 3600 * 1000},
+                                                            {"h", 3600ULL * 1000},
+                                                            {"m", 60ULL * 1000},
+                                                            {"s", 1000},
+                                                            {"ms", 1}};
   for (const auto& [name, size] : kUnits) {
     if (v >= size) {
       out += std::to_string(v / size) + name;
@@ -104,11 +150,21 @@ std::string QuoteString(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           char buf[8];
@@ -145,11 +201,11 @@ bool IsLegacyName(std::string_view s, bool allow_colon) {
 }
 
 bool IsKeywordLike(std::string_view s) {
-  static const char* kWords[] = {"by", "without", "on", "ignoring", "group_left", "group_right",
-                                 "bool", "offset", "and", "or", "unless", "atan2", "inf", "nan",
-                                 "sum", "avg", "count", "min", "max", "group", "stddev",
-                                 "stdvar", "topk", "bottomk", "count_values", "quantile",
-                                 "limitk", "limit_ratio"};
+  static const char* kWords[] = {
+      "by",     "without", "on",      "ignoring",     "group_left", "group_right", "bool",
+      "offset", "and",     "or",      "unless",       "atan2",      "inf",         "nan",
+      "sum",    "avg",     "count",   "min",          "max",        "group",       "stddev",
+      "stdvar", "topk",    "bottomk", "count_values", "quantile",   "limitk",      "limit_ratio"};
   std::string lower;
   for (char c : s) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   for (const char* w : kWords) {
@@ -185,19 +241,25 @@ std::string DurationString(int64_t ms, const std::unique_ptr<Expr>& expr) {
 std::string Modifiers(const Expr& e) {
   std::string out;
   switch (e.at) {
-    case AtKind::kNone: break;
+    case AtKind::kNone:
+      break;
     case AtKind::kValue: {
       char buf[64];
       std::snprintf(buf, sizeof(buf), " @ %lld.%03lld", static_cast<long long>(e.at_ms / 1000),
                     static_cast<long long>(std::llabs(e.at_ms % 1000)));
       if (e.at_ms < 0 && e.at_ms / 1000 == 0) {
-        std::snprintf(buf, sizeof(buf), " @ -0.%03lld", static_cast<long long>(std::llabs(e.at_ms % 1000)));
+        std::snprintf(buf, sizeof(buf), " @ -0.%03lld",
+                      static_cast<long long>(std::llabs(e.at_ms % 1000)));
       }
       out += buf;
       break;
     }
-    case AtKind::kStart: out += " @ start()"; break;
-    case AtKind::kEnd: out += " @ end()"; break;
+    case AtKind::kStart:
+      out += " @ start()";
+      break;
+    case AtKind::kEnd:
+      out += " @ end()";
+      break;
   }
   if (e.offset_expr) {
     out += " offset " + e.offset_expr->String();
@@ -238,8 +300,10 @@ std::string Expr::String() const {
       // `-2 ^ inf ^ 1`).
       if (std::isinf(number) && number > 0) return "Inf";
       return FormatFloat(number);
-    case NodeKind::kString: return QuoteString(str);
-    case NodeKind::kVectorSelector: return SelectorString(*this) + Modifiers(*this);
+    case NodeKind::kString:
+      return QuoteString(str);
+    case NodeKind::kVectorSelector:
+      return SelectorString(*this) + Modifiers(*this);
     case NodeKind::kMatrixSelector:
       return SelectorString(*children[0]) + "[" + DurationString(range_ms, range_expr) + "]" +
              Modifiers(*children[0]);
@@ -308,8 +372,10 @@ double EvalDurationExpr(const Expr& e, double step_s, double range_s) {
     return x > y ? x : y;
   };
   switch (e.kind) {
-    case NodeKind::kNumber: return e.number;
-    case NodeKind::kParen: return EvalDurationExpr(*e.children[0], step_s, range_s);
+    case NodeKind::kNumber:
+      return e.number;
+    case NodeKind::kParen:
+      return EvalDurationExpr(*e.children[0], step_s, range_s);
     case NodeKind::kUnary: {
       const double v = EvalDurationExpr(*e.children[0], step_s, range_s);
       return e.op == Op::kSub ? -v : v;
@@ -318,13 +384,20 @@ double EvalDurationExpr(const Expr& e, double step_s, double range_s) {
       const double l = EvalDurationExpr(*e.children[0], step_s, range_s);
       const double r = EvalDurationExpr(*e.children[1], step_s, range_s);
       switch (e.op) {
-        case Op::kAdd: return l + r;
-        case Op::kSub: return l - r;
-        case Op::kMul: return l * r;
-        case Op::kDiv: return l / r;
-        case Op::kMod: return std::fmod(l, r);
-        case Op::kPow: return std::pow(l, r);
-        default: return NAN;
+        case Op::kAdd:
+          return l + r;
+        case Op::kSub:
+          return l - r;
+        case Op::kMul:
+          return l * r;
+        case Op::kDiv:
+          return l / r;
+        case Op::kMod:
+          return std::fmod(l, r);
+        case Op::kPow:
+          return std::pow(l, r);
+        default:
+          return NAN;
       }
     }
     case NodeKind::kCall: {
@@ -348,7 +421,8 @@ bool Equal(const Expr& a, const Expr& b) {
   switch (a.kind) {
     case NodeKind::kNumber:
       return (std::isnan(a.number) && std::isnan(b.number)) || a.number == b.number;
-    case NodeKind::kString: return a.str == b.str;
+    case NodeKind::kString:
+      return a.str == b.str;
     case NodeKind::kVectorSelector: {
       if (a.str != b.str || a.matchers.size() != b.matchers.size()) return false;
       for (size_t i = 0; i < a.matchers.size(); ++i) {
@@ -363,7 +437,8 @@ bool Equal(const Expr& a, const Expr& b) {
       return a.range_ms == b.range_ms && a.step_ms == b.step_ms && a.offset_ms == b.offset_ms &&
              a.at == b.at && a.at_ms == b.at_ms && OptEqual(a.range_expr, b.range_expr) &&
              OptEqual(a.step_expr, b.step_expr) && OptEqual(a.offset_expr, b.offset_expr);
-    case NodeKind::kCall: return a.func == b.func;
+    case NodeKind::kCall:
+      return a.func == b.func;
     case NodeKind::kAggregate:
       if ((a.param == nullptr) != (b.param == nullptr)) return false;
       if (a.param && !Equal(*a.param, *b.param)) return false;
@@ -382,8 +457,10 @@ bool Equal(const Expr& a, const Expr& b) {
              x.explicit_matching == y.explicit_matching && x.include == y.include &&
              same(x.fill_left, y.fill_left) && same(x.fill_right, y.fill_right);
     }
-    case NodeKind::kUnary: return a.op == b.op;
-    case NodeKind::kParen: return true;
+    case NodeKind::kUnary:
+      return a.op == b.op;
+    case NodeKind::kParen:
+      return true;
   }
   return false;
 }

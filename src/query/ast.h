@@ -37,14 +37,39 @@ enum class NodeKind {
 enum class Op {
   kNone,
   // binary arithmetic
-  kAdd, kSub, kMul, kDiv, kMod, kPow, kAtan2,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kAtan2,
   // comparison
-  kEql, kNeq, kGtr, kLss, kGte, kLte,
+  kEql,
+  kNeq,
+  kGtr,
+  kLss,
+  kGte,
+  kLte,
   // set
-  kAnd, kOr, kUnless,
+  kAnd,
+  kOr,
+  kUnless,
   // aggregations
-  kSum, kAvg, kCount, kMin, kMax, kGroup, kStddev, kStdvar, kTopk, kBottomk, kCountValues,
-  kQuantile, kLimitk, kLimitRatio,
+  kSum,
+  kAvg,
+  kCount,
+  kMin,
+  kMax,
+  kGroup,
+  kStddev,
+  kStdvar,
+  kTopk,
+  kBottomk,
+  kCountValues,
+  kQuantile,
+  kLimitk,
+  kLimitRatio,
 };
 std::string_view OpString(Op op);
 bool IsComparison(Op op);
@@ -58,9 +83,9 @@ enum class Cardinality { kOneToOne, kManyToOne, kOneToMany, kManyToMany };
 struct VectorMatching {
   Cardinality card = Cardinality::kOneToOne;
   std::vector<std::string> labels;   // on(...) / ignoring(...) labels
-  bool on = false;                    // true: on(labels); false: ignoring(labels)
-  bool explicit_matching = false;     // on/ignoring was written
-  std::vector<std::string> include;   // group_left/right(...) extra labels
+  bool on = false;                   // true: on(labels); false: ignoring(labels)
+  bool explicit_matching = false;    // on/ignoring was written
+  std::vector<std::string> include;  // group_left/right(...) extra labels
   // fill(v) / fill_left(v) / fill_right(v) (Prometheus' experimental fill modifiers): the value
   // an unmatched side takes. With group_right the sides are those after swapping, so
   // fill_left fills the "many" side and fill_right the "one" side in every case.
@@ -80,8 +105,8 @@ struct Expr {
   PosRange pos;
   std::vector<std::unique_ptr<Expr>> children;
 
-  double number = 0;       // kNumber
-  std::string str;         // kString value; kVectorSelector metric name (may be empty)
+  double number = 0;  // kNumber
+  std::string str;    // kString value; kVectorSelector metric name (may be empty)
 
   // kVectorSelector: every matcher, the name matcher included (as Prometheus keeps them).
   std::vector<storage::Matcher> matchers;
@@ -102,12 +127,12 @@ struct Expr {
 
   const Function* func = nullptr;  // kCall
 
-  Op op = Op::kNone;                      // kAggregate, kBinary, kUnary
-  std::unique_ptr<Expr> param;            // kAggregate
-  std::vector<std::string> grouping;      // kAggregate
-  bool without = false;                   // kAggregate
-  bool bool_modifier = false;             // kBinary comparison `bool`
-  std::optional<VectorMatching> matching; // kBinary between two vectors
+  Op op = Op::kNone;                       // kAggregate, kBinary, kUnary
+  std::unique_ptr<Expr> param;             // kAggregate
+  std::vector<std::string> grouping;       // kAggregate
+  bool without = false;                    // kAggregate
+  bool bool_modifier = false;              // kBinary comparison `bool`
+  std::optional<VectorMatching> matching;  // kBinary between two vectors
 
   ValueType Type() const;
   std::string String() const;

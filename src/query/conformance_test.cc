@@ -44,8 +44,8 @@ TEST(PromqlConformance, PrometheusTestScripts) {
     std::stringstream buf;
     buf << in.rdbuf();
     ScriptStats s = RunScript(name, buf.str());
-    std::cout << "promql conformance " << name << ": passed " << s.passed << ", failed "
-              << s.failed << ", skipped " << s.skipped << "\n";
+    std::cout << "promql conformance " << name << ": passed " << s.passed << ", failed " << s.failed
+              << ", skipped " << s.skipped << "\n";
     for (const std::string& why : s.failures) ADD_FAILURE() << name << " " << why;
     if (verbose) {
       for (const std::string& why : s.skips) std::cout << "  skipped " << why << "\n";

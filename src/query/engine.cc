@@ -127,28 +127,48 @@ std::string PromLabels(const storage::Labels& l) {
 }
 
 bool ShouldDropName(Op op) {
-  return op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv ||
-         op == Op::kMod || op == Op::kPow || op == Op::kAtan2;
+  return op == Op::kAdd || op == Op::kSub || op == Op::kMul || op == Op::kDiv || op == Op::kMod ||
+         op == Op::kPow || op == Op::kAtan2;
 }
 
 // vectorElemBinop for floats: the value and whether a comparison keeps the sample.
 double ElemBinop(Op op, double l, double r, bool* keep) {
   *keep = true;
   switch (op) {
-    case Op::kAdd: return l + r;
-    case Op::kSub: return l - r;
-    case Op::kMul: return l * r;
-    case Op::kDiv: return l / r;
-    case Op::kPow: return std::pow(l, r);
-    case Op::kMod: return std::fmod(l, r);
-    case Op::kAtan2: return std::atan2(l, r);
-    case Op::kEql: *keep = l == r; return l;
-    case Op::kNeq: *keep = l != r; return l;
-    case Op::kGtr: *keep = l > r; return l;
-    case Op::kLss: *keep = l < r; return l;
-    case Op::kGte: *keep = l >= r; return l;
-    case Op::kLte: *keep = l <= r; return l;
-    default: return NAN;
+    case Op::kAdd:
+      return l + r;
+    case Op::kSub:
+      return l - r;
+    case Op::kMul:
+      return l * r;
+    case Op::kDiv:
+      return l / r;
+    case Op::kPow:
+      return std::pow(l, r);
+    case Op::kMod:
+      return std::fmod(l, r);
+    case Op::kAtan2:
+      return std::atan2(l, r);
+    case Op::kEql:
+      *keep = l == r;
+      return l;
+    case Op::kNeq:
+      *keep = l != r;
+      return l;
+    case Op::kGtr:
+      *keep = l > r;
+      return l;
+    case Op::kLss:
+      *keep = l < r;
+      return l;
+    case Op::kGte:
+      *keep = l >= r;
+      return l;
+    case Op::kLte:
+      *keep = l <= r;
+      return l;
+    default:
+      return NAN;
   }
 }
 
@@ -248,10 +268,14 @@ int64_t Evaluator::DurationOf(int64_t fixed_ms, const std::unique_ptr<Expr>& exp
 
 int64_t Evaluator::AtTime(const Expr& e) const {
   switch (e.at) {
-    case AtKind::kValue: return e.at_ms;
-    case AtKind::kStart: return query_start_;
-    case AtKind::kEnd: return query_end_;
-    case AtKind::kNone: break;
+    case AtKind::kValue:
+      return e.at_ms;
+    case AtKind::kStart:
+      return query_start_;
+    case AtKind::kEnd:
+      return query_end_;
+    case AtKind::kNone:
+      break;
   }
   return 0;
 }
@@ -501,7 +525,8 @@ Result<Value> Evaluator::EvalCall(const Expr& e) {
         const size_t step = static_cast<size_t>((p.t - start_) / interval_);
         for (size_t a = 0; a < scalars.size() && a < 2; ++a) sargs[a] = ScalarAt(scalars[a], step);
         double out = 0;
-        if (ApplyElementwise(f.id, p.v, p.t, std::span<const double>(sargs, scalars.size()), &out)) {
+        if (ApplyElementwise(f.id, p.v, p.t, std::span<const double>(sargs, scalars.size()),
+                             &out)) {
           s.points[kept++] = Point{p.t, out};
         }
       }
@@ -757,7 +782,8 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
       for (auto& [si, v] : rv) seen_step[rsid[si]] = i;
       for (auto& [si, v] : lv) {
         const bool found = seen_step[lsid[si]] == i;
-        if (found == (op == Op::kAnd)) RETURN_IF_ERROR(add(&lout[si], lhs.matrix[si], ts, v, false));
+        if (found == (op == Op::kAnd))
+          RETURN_IF_ERROR(add(&lout[si], lhs.matrix[si], ts, v, false));
       }
       continue;
     }
@@ -783,8 +809,8 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
         const bool first_lt = storage::Labels::Compare(a, b) < 0;
         return ExecError("found duplicate series for the match group " +
                          PromLabels(sig_labels[sid]) + " on the " + (swap ? "left" : "right") +
-                         " hand-side of the operation: [" +
-                         PromLabels(first_lt ? a : b) + ", " + PromLabels(first_lt ? b : a) +
+                         " hand-side of the operation: [" + PromLabels(first_lt ? a : b) + ", " +
+                         PromLabels(first_lt ? b : a) +
                          "];many-to-many matching not allowed: matching labels must be unique "
                          "on one side");
       }
@@ -813,8 +839,9 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
         // No "one" partner: it takes the fill value and contributes no labels.
         if (partner[si] != kFilled) {
           partner[si] = kFilled;
-          pair_out[si] = c.Index(ResultMetric(many.matrix[si].metric, storage::Labels(), op, vm, ret_bool),
-                                 ShouldDropName(op) || ret_bool || many.matrix[si].drop_name);
+          pair_out[si] =
+              c.Index(ResultMetric(many.matrix[si].metric, storage::Labels(), op, vm, ret_bool),
+                      ShouldDropName(op) || ret_bool || many.matrix[si].drop_name);
         }
         RETURN_IF_ERROR(emit(pair_out[si], swap ? *fill_one : mval, swap ? mval : *fill_one));
         continue;
@@ -842,8 +869,9 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
       }
       if (partner[si] != oi) {
         partner[si] = oi;
-        pair_out[si] = c.Index(ResultMetric(many.matrix[si].metric, one.matrix[oi].metric, op, vm, ret_bool),
-                               ShouldDropName(op) || ret_bool || many.matrix[si].drop_name);
+        pair_out[si] =
+            c.Index(ResultMetric(many.matrix[si].metric, one.matrix[oi].metric, op, vm, ret_bool),
+                    ShouldDropName(op) || ret_bool || many.matrix[si].drop_name);
       }
       const size_t o = pair_out[si];
       if (vm.card != Cardinality::kOneToOne && c.LastTime(o) == ts) {
@@ -858,8 +886,9 @@ Result<Value> Evaluator::EvalBinary(const Expr& e) {
         const uint32_t sid = one_sid[oi];
         if (one_matched_step[sid] == i) continue;
         if (fill_out[oi] == kNever) {
-          fill_out[oi] = c.Index(ResultMetric(sig_labels[sid], one.matrix[oi].metric, op, vm, ret_bool),
-                                 ShouldDropName(op) || ret_bool);
+          fill_out[oi] =
+              c.Index(ResultMetric(sig_labels[sid], one.matrix[oi].metric, op, vm, ret_bool),
+                      ShouldDropName(op) || ret_bool);
         }
         RETURN_IF_ERROR(emit(fill_out[oi], swap ? oval : *fill_many, swap ? *fill_many : oval));
       }
@@ -980,7 +1009,9 @@ Result<QueryResult> Engine::RangeQuery(storage::Storage& storage, std::string_vi
 Result<QueryResult> Engine::Exec(storage::Querier& querier, const Expr& expr, int64_t start_ms,
                                  int64_t end_ms, int64_t step_ms, bool instant,
                                  std::string_view text) const {
-  if (step_ms <= 0) return InvalidArgument("zero or negative query resolution step widths are not accepted. Try a positive integer");
+  if (step_ms <= 0)
+    return InvalidArgument(
+        "zero or negative query resolution step widths are not accepted. Try a positive integer");
   if (end_ms < start_ms) return InvalidArgument("end timestamp must not be before start time");
   if (std::fabs(static_cast<double>(start_ms)) > kMaxAbsTimeMs ||
       std::fabs(static_cast<double>(end_ms)) > kMaxAbsTimeMs) {
@@ -988,7 +1019,9 @@ Result<QueryResult> Engine::Exec(storage::Querier& querier, const Expr& expr, in
   }
   // Prometheus' API limit; it also bounds what one query allocates per series.
   if (!instant && (end_ms - start_ms) / step_ms >= kMaxPointsPerSeries) {
-    return InvalidArgument("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)");
+    return InvalidArgument(
+        "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query "
+        "resolution (?step=XX)");
   }
   if (instant) {
     end_ms = start_ms;

@@ -8,9 +8,9 @@
 //   ASSIGN_OR_RETURN(QueryResult r, engine.InstantQuery(storage, "sum(rate(x[5m]))", t_ms));
 //
 // Errors carry Prometheus' messages; the code says which API error type applies:
-//   kInvalidArgument    bad_data   (parse errors, bad parameters such as a range query over a string)
-//   kFailedPrecondition execution  (e.g. "vector cannot contain metrics with the same labelset")
-//   kDeadlineExceeded   timeout    ("query timed out in query execution")
+//   kInvalidArgument    bad_data   (parse errors, bad parameters such as a range query over a
+//   string) kFailedPrecondition execution  (e.g. "vector cannot contain metrics with the same
+//   labelset") kDeadlineExceeded   timeout    ("query timed out in query execution")
 //   kResourceExhausted  execution  ("query processing would load too many samples into memory in
 //                                   query execution"), also storage limits
 //   anything else from storage: internal

@@ -159,8 +159,9 @@ TEST_F(EngineTest, ErrorsCarryPrometheusTypes) {
   EXPECT_EQ(parse.status().message(), "1:5: parse error: unexpected end of input");
   auto range_type = engine_.RangeQuery(head_, "a[5m]", 0, 10, 1);
   EXPECT_EQ(range_type.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(range_type.status().message(),
-            "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector");
+  EXPECT_EQ(
+      range_type.status().message(),
+      "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector");
   auto dup = engine_.InstantQuery(head_, "{x=\"1\"} * 2", 0);
   EXPECT_EQ(dup.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(dup.status().message(), "vector cannot contain metrics with the same labelset");

@@ -66,8 +66,8 @@ double Mean(const Vector& in, const std::vector<size_t>& members) {
 
 bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* out) {
   const Op op = e.op;
-  if (op != Op::kSum && op != Op::kAvg && op != Op::kCount && op != Op::kGroup &&
-      op != Op::kMin && op != Op::kMax && op != Op::kStddev && op != Op::kStdvar) {
+  if (op != Op::kSum && op != Op::kAvg && op != Op::kCount && op != Op::kGroup && op != Op::kMin &&
+      op != Op::kMax && op != Op::kStddev && op != Op::kStdvar) {
     return false;
   }
   // Groups, in order of first appearance.
@@ -171,15 +171,30 @@ bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* o
       const Acc& a = acc[g];
       double v = 0;
       switch (op) {
-        case Op::kSum: v = a.sum + a.c; break;
-        case Op::kAvg: v = a.incremental ? a.mean + a.c : a.sum / a.count + a.c / a.count; break;
-        case Op::kCount: v = a.count; break;
-        case Op::kGroup: v = 1; break;
+        case Op::kSum:
+          v = a.sum + a.c;
+          break;
+        case Op::kAvg:
+          v = a.incremental ? a.mean + a.c : a.sum / a.count + a.c / a.count;
+          break;
+        case Op::kCount:
+          v = a.count;
+          break;
+        case Op::kGroup:
+          v = 1;
+          break;
         case Op::kMin:
-        case Op::kMax: v = a.value; break;
-        case Op::kStdvar: v = a.value / a.count; break;
-        case Op::kStddev: v = std::sqrt(a.value / a.count); break;
-        default: break;
+        case Op::kMax:
+          v = a.value;
+          break;
+        case Op::kStdvar:
+          v = a.value / a.count;
+          break;
+        case Op::kStddev:
+          v = std::sqrt(a.value / a.count);
+          break;
+        default:
+          break;
       }
       (*out)[g].points.push_back({ts, v});
     }
@@ -298,8 +313,8 @@ Status Aggregate(const Expr& e, const Vector& in, double param, const std::strin
           h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
           h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
           h ^= h >> 31;
-          const double offset = static_cast<double>(h) /
-                                static_cast<double>(std::numeric_limits<uint64_t>::max());
+          const double offset =
+              static_cast<double>(h) / static_cast<double>(std::numeric_limits<uint64_t>::max());
           const bool keep = param >= 0 ? offset < param : offset >= 1 + param;
           if (keep) out->push_back(in[i]);
         }

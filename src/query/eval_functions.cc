@@ -209,11 +209,16 @@ Result<std::optional<double>> CallRangeFunction(FuncId id, const RangeWindow& w,
                                                 std::span<const double> args) {
   const auto& s = w.points;
   switch (id) {
-    case FuncId::kRate: return ExtrapolatedRate(w, true, true);
-    case FuncId::kIncrease: return ExtrapolatedRate(w, true, false);
-    case FuncId::kDelta: return ExtrapolatedRate(w, false, false);
-    case FuncId::kIrate: return InstantValue(w, true);
-    case FuncId::kIdelta: return InstantValue(w, false);
+    case FuncId::kRate:
+      return ExtrapolatedRate(w, true, true);
+    case FuncId::kIncrease:
+      return ExtrapolatedRate(w, true, false);
+    case FuncId::kDelta:
+      return ExtrapolatedRate(w, false, false);
+    case FuncId::kIrate:
+      return InstantValue(w, true);
+    case FuncId::kIdelta:
+      return InstantValue(w, false);
     case FuncId::kChanges:
     case FuncId::kResets: {
       double n = 0;
@@ -241,17 +246,22 @@ Result<std::optional<double>> CallRangeFunction(FuncId id, const RangeWindow& w,
       LinearRegression(s, w.ts, &slope, &intercept);
       return std::optional<double>(slope * args[0] + intercept);
     }
-    case FuncId::kAvgOverTime: return std::optional<double>(MeanOf(s));
+    case FuncId::kAvgOverTime:
+      return std::optional<double>(MeanOf(s));
     case FuncId::kSumOverTime: {
       double sum = 0, c = 0;
       for (const Point& p : s) KahanInc(p.v, &sum, &c);
       if (std::isinf(sum)) return std::optional<double>(sum);
       return std::optional<double>(sum + c);
     }
-    case FuncId::kCountOverTime: return std::optional<double>(static_cast<double>(s.size()));
-    case FuncId::kPresentOverTime: return std::optional<double>(1.0);
-    case FuncId::kLastOverTime: return std::optional<double>(s.back().v);
-    case FuncId::kFirstOverTime: return std::optional<double>(s.front().v);
+    case FuncId::kCountOverTime:
+      return std::optional<double>(static_cast<double>(s.size()));
+    case FuncId::kPresentOverTime:
+      return std::optional<double>(1.0);
+    case FuncId::kLastOverTime:
+      return std::optional<double>(s.back().v);
+    case FuncId::kFirstOverTime:
+      return std::optional<double>(s.front().v);
     case FuncId::kTsOfLastOverTime:
       return std::optional<double>(static_cast<double>(s.back().t) / 1000);
     case FuncId::kTsOfFirstOverTime:
@@ -275,8 +285,10 @@ Result<std::optional<double>> CallRangeFunction(FuncId id, const RangeWindow& w,
       if (!want_ts) return std::optional<double>(v);
       return std::optional<double>(static_cast<double>(t) / 1000);
     }
-    case FuncId::kStddevOverTime: return std::optional<double>(std::sqrt(Variance(s)));
-    case FuncId::kStdvarOverTime: return std::optional<double>(Variance(s));
+    case FuncId::kStddevOverTime:
+      return std::optional<double>(std::sqrt(Variance(s)));
+    case FuncId::kStdvarOverTime:
+      return std::optional<double>(Variance(s));
     case FuncId::kQuantileOverTime: {
       std::vector<double> values;
       values.reserve(s.size());
@@ -297,7 +309,8 @@ Result<std::optional<double>> CallRangeFunction(FuncId id, const RangeWindow& w,
     case FuncId::kDoubleExponentialSmoothing: {
       const double sf = args[0], tf = args[1];
       if (!(sf > 0 && sf < 1)) {
-        return ExecError("invalid smoothing factor. Expected: 0 < sf < 1, got: " + FormatGoFloat(sf));
+        return ExecError("invalid smoothing factor. Expected: 0 < sf < 1, got: " +
+                         FormatGoFloat(sf));
       }
       if (!(tf > 0 && tf < 1)) {
         return ExecError("invalid trend factor. Expected: 0 < tf < 1, got: " + FormatGoFloat(tf));
@@ -347,7 +360,8 @@ bool NatLess(std::string_view a, std::string_view b) {
 }
 
 // Go's regexp.Expand for label_replace templates: $1, ${1}, $name, ${name}, $$.
-std::string Expand(std::string_view tmpl, const RE2& re, const std::vector<re2::StringPiece>& groups) {
+std::string Expand(std::string_view tmpl, const RE2& re,
+                   const std::vector<re2::StringPiece>& groups) {
   std::string out;
   const auto& names = re.NamedCapturingGroups();
   for (size_t i = 0; i < tmpl.size(); ++i) {
@@ -392,7 +406,8 @@ std::string Expand(std::string_view tmpl, const RE2& re, const std::vector<re2::
       name = tmpl.substr(i + 1, j - i - 1);
       next = j;
     }
-    bool numeric = std::all_of(name.begin(), name.end(), [](char d) { return d >= '0' && d <= '9'; });
+    bool numeric =
+        std::all_of(name.begin(), name.end(), [](char d) { return d >= '0' && d <= '9'; });
     int idx = -1;
     if (numeric) {
       if (name.size() < 10) idx = std::stoi(std::string(name));
@@ -441,16 +456,42 @@ int DaysInMonth(int year, int month) {
 
 bool IsElementwise(FuncId id) {
   switch (id) {
-    case FuncId::kAbs: case FuncId::kCeil: case FuncId::kFloor: case FuncId::kExp:
-    case FuncId::kSqrt: case FuncId::kLn: case FuncId::kLog2: case FuncId::kLog10:
-    case FuncId::kSin: case FuncId::kCos: case FuncId::kTan: case FuncId::kAsin:
-    case FuncId::kAcos: case FuncId::kAtan: case FuncId::kSinh: case FuncId::kCosh:
-    case FuncId::kTanh: case FuncId::kAsinh: case FuncId::kAcosh: case FuncId::kAtanh:
-    case FuncId::kDeg: case FuncId::kRad: case FuncId::kSgn: case FuncId::kRound:
-    case FuncId::kClamp: case FuncId::kClampMax: case FuncId::kClampMin:
-    case FuncId::kTimestamp: case FuncId::kDayOfMonth: case FuncId::kDayOfWeek:
-    case FuncId::kDayOfYear: case FuncId::kDaysInMonth: case FuncId::kHour:
-    case FuncId::kMinute: case FuncId::kMonth: case FuncId::kYear:
+    case FuncId::kAbs:
+    case FuncId::kCeil:
+    case FuncId::kFloor:
+    case FuncId::kExp:
+    case FuncId::kSqrt:
+    case FuncId::kLn:
+    case FuncId::kLog2:
+    case FuncId::kLog10:
+    case FuncId::kSin:
+    case FuncId::kCos:
+    case FuncId::kTan:
+    case FuncId::kAsin:
+    case FuncId::kAcos:
+    case FuncId::kAtan:
+    case FuncId::kSinh:
+    case FuncId::kCosh:
+    case FuncId::kTanh:
+    case FuncId::kAsinh:
+    case FuncId::kAcosh:
+    case FuncId::kAtanh:
+    case FuncId::kDeg:
+    case FuncId::kRad:
+    case FuncId::kSgn:
+    case FuncId::kRound:
+    case FuncId::kClamp:
+    case FuncId::kClampMax:
+    case FuncId::kClampMin:
+    case FuncId::kTimestamp:
+    case FuncId::kDayOfMonth:
+    case FuncId::kDayOfWeek:
+    case FuncId::kDayOfYear:
+    case FuncId::kDaysInMonth:
+    case FuncId::kHour:
+    case FuncId::kMinute:
+    case FuncId::kMonth:
+    case FuncId::kYear:
       return true;
     default:
       return false;
@@ -460,29 +501,75 @@ bool IsElementwise(FuncId id) {
 bool ApplyElementwise(FuncId id, double v, int64_t ts, std::span<const double> s, double* out) {
   auto arg = [&](size_t i, double def) { return i < s.size() ? s[i] : def; };
   switch (id) {
-    case FuncId::kAbs: *out = std::fabs(v); return true;
-    case FuncId::kCeil: *out = std::ceil(v); return true;
-    case FuncId::kFloor: *out = std::floor(v); return true;
-    case FuncId::kExp: *out = std::exp(v); return true;
-    case FuncId::kSqrt: *out = std::sqrt(v); return true;
-    case FuncId::kLn: *out = std::log(v); return true;
-    case FuncId::kLog2: *out = std::log2(v); return true;
-    case FuncId::kLog10: *out = std::log10(v); return true;
-    case FuncId::kSin: *out = std::sin(v); return true;
-    case FuncId::kCos: *out = std::cos(v); return true;
-    case FuncId::kTan: *out = std::tan(v); return true;
-    case FuncId::kAsin: *out = std::asin(v); return true;
-    case FuncId::kAcos: *out = std::acos(v); return true;
-    case FuncId::kAtan: *out = std::atan(v); return true;
-    case FuncId::kSinh: *out = std::sinh(v); return true;
-    case FuncId::kCosh: *out = std::cosh(v); return true;
-    case FuncId::kTanh: *out = std::tanh(v); return true;
-    case FuncId::kAsinh: *out = std::asinh(v); return true;
-    case FuncId::kAcosh: *out = std::acosh(v); return true;
-    case FuncId::kAtanh: *out = std::atanh(v); return true;
-    case FuncId::kDeg: *out = v * 180 / M_PI; return true;
-    case FuncId::kRad: *out = v * M_PI / 180; return true;
-    case FuncId::kSgn: *out = v > 0 ? 1.0 : v < 0 ? -1.0 : v; return true;
+    case FuncId::kAbs:
+      *out = std::fabs(v);
+      return true;
+    case FuncId::kCeil:
+      *out = std::ceil(v);
+      return true;
+    case FuncId::kFloor:
+      *out = std::floor(v);
+      return true;
+    case FuncId::kExp:
+      *out = std::exp(v);
+      return true;
+    case FuncId::kSqrt:
+      *out = std::sqrt(v);
+      return true;
+    case FuncId::kLn:
+      *out = std::log(v);
+      return true;
+    case FuncId::kLog2:
+      *out = std::log2(v);
+      return true;
+    case FuncId::kLog10:
+      *out = std::log10(v);
+      return true;
+    case FuncId::kSin:
+      *out = std::sin(v);
+      return true;
+    case FuncId::kCos:
+      *out = std::cos(v);
+      return true;
+    case FuncId::kTan:
+      *out = std::tan(v);
+      return true;
+    case FuncId::kAsin:
+      *out = std::asin(v);
+      return true;
+    case FuncId::kAcos:
+      *out = std::acos(v);
+      return true;
+    case FuncId::kAtan:
+      *out = std::atan(v);
+      return true;
+    case FuncId::kSinh:
+      *out = std::sinh(v);
+      return true;
+    case FuncId::kCosh:
+      *out = std::cosh(v);
+      return true;
+    case FuncId::kTanh:
+      *out = std::tanh(v);
+      return true;
+    case FuncId::kAsinh:
+      *out = std::asinh(v);
+      return true;
+    case FuncId::kAcosh:
+      *out = std::acosh(v);
+      return true;
+    case FuncId::kAtanh:
+      *out = std::atanh(v);
+      return true;
+    case FuncId::kDeg:
+      *out = v * 180 / M_PI;
+      return true;
+    case FuncId::kRad:
+      *out = v * M_PI / 180;
+      return true;
+    case FuncId::kSgn:
+      *out = v > 0 ? 1.0 : v < 0 ? -1.0 : v;
+      return true;
     case FuncId::kRound: {
       const double inv = 1.0 / arg(0, 1);
       *out = std::floor(v * inv + 0.5) / inv;
@@ -494,24 +581,51 @@ bool ApplyElementwise(FuncId id, double v, int64_t ts, std::span<const double> s
       *out = GoMax(lo, GoMin(hi, v));
       return true;
     }
-    case FuncId::kClampMax: *out = GoMin(arg(0, 0), v); return true;
-    case FuncId::kClampMin: *out = GoMax(arg(0, 0), v); return true;
-    case FuncId::kTimestamp: *out = static_cast<double>(ts) / 1000; return true;
-    case FuncId::kDayOfMonth: case FuncId::kDayOfWeek: case FuncId::kDayOfYear:
-    case FuncId::kDaysInMonth: case FuncId::kHour: case FuncId::kMinute: case FuncId::kMonth:
+    case FuncId::kClampMax:
+      *out = GoMin(arg(0, 0), v);
+      return true;
+    case FuncId::kClampMin:
+      *out = GoMax(arg(0, 0), v);
+      return true;
+    case FuncId::kTimestamp:
+      *out = static_cast<double>(ts) / 1000;
+      return true;
+    case FuncId::kDayOfMonth:
+    case FuncId::kDayOfWeek:
+    case FuncId::kDayOfYear:
+    case FuncId::kDaysInMonth:
+    case FuncId::kHour:
+    case FuncId::kMinute:
+    case FuncId::kMonth:
     case FuncId::kYear: {
       if (std::isnan(v) || std::isinf(v)) return false;
       std::tm tm{};
       CivilFromUnix(v, &tm);
       switch (id) {
-        case FuncId::kDayOfMonth: *out = tm.tm_mday; break;
-        case FuncId::kDayOfWeek: *out = tm.tm_wday; break;
-        case FuncId::kDayOfYear: *out = tm.tm_yday + 1; break;
-        case FuncId::kDaysInMonth: *out = DaysInMonth(tm.tm_year + 1900, tm.tm_mon + 1); break;
-        case FuncId::kHour: *out = tm.tm_hour; break;
-        case FuncId::kMinute: *out = tm.tm_min; break;
-        case FuncId::kMonth: *out = tm.tm_mon + 1; break;
-        default: *out = tm.tm_year + 1900; break;
+        case FuncId::kDayOfMonth:
+          *out = tm.tm_mday;
+          break;
+        case FuncId::kDayOfWeek:
+          *out = tm.tm_wday;
+          break;
+        case FuncId::kDayOfYear:
+          *out = tm.tm_yday + 1;
+          break;
+        case FuncId::kDaysInMonth:
+          *out = DaysInMonth(tm.tm_year + 1900, tm.tm_mon + 1);
+          break;
+        case FuncId::kHour:
+          *out = tm.tm_hour;
+          break;
+        case FuncId::kMinute:
+          *out = tm.tm_min;
+          break;
+        case FuncId::kMonth:
+          *out = tm.tm_mon + 1;
+          break;
+        default:
+          *out = tm.tm_year + 1900;
+          break;
       }
       return true;
     }
@@ -665,7 +779,8 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
       const size_t vec_arg = multi ? 0 : 1;
       std::vector<std::pair<double, const Expr*>> qs;
       if (multi) {
-        for (size_t i = 2; i < args.size(); ++i) qs.emplace_back(args[i][0].v, call.children[i].get());
+        for (size_t i = 2; i < args.size(); ++i)
+          qs.emplace_back(args[i][0].v, call.children[i].get());
       } else {
         qs.emplace_back(args[0][0].v, call.children[0].get());
       }
@@ -713,7 +828,8 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
       // Sort, coalesce equal bounds, force monotonic counts (ignoring float noise).
       for (Hist& h : hists) {
         auto& b = h.buckets;
-        std::sort(b.begin(), b.end(), [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
+        std::sort(b.begin(), b.end(),
+                  [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
         if (b.empty() || !(std::isinf(b.back().upper) && b.back().upper > 0)) continue;
         std::vector<Bucket> c;
         for (const Bucket& x : b) {
@@ -735,10 +851,12 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
           if (almost || cur < prev) {
             c[i].count = prev;
             if (!almost) {
-              ev.Info("input to histogram_quantile needed to be fixed for monotonicity (see "
-                      "https://prometheus.io/docs/prometheus/latest/querying/functions/"
-                      "#histogram_quantile) for metric name \"" + h.name + "\"",
-                      *call.children[vec_arg]);
+              ev.Info(
+                  "input to histogram_quantile needed to be fixed for monotonicity (see "
+                  "https://prometheus.io/docs/prometheus/latest/querying/functions/"
+                  "#histogram_quantile) for metric name \"" +
+                      h.name + "\"",
+                  *call.children[vec_arg]);
             }
             continue;
           }

@@ -36,7 +36,7 @@ struct RangeInput {
   // samples in the query range). A subquery's series are materialized in `series`.
   std::unique_ptr<storage::SeriesSet> set;
   int64_t min_t = 0, max_t = 0;  // samples of `set` kept: (min_t, max_t]
-  Matrix series;  // raw samples (stale markers removed), sorted by time
+  Matrix series;                 // raw samples (stale markers removed), sorted by time
   size_t next = 0;
   int64_t range_ms = 0;
   int64_t offset_ms = 0;
@@ -119,7 +119,6 @@ class Evaluator {
   static storage::Labels AbsentLabels(const Expr* selector);
 
  private:
-
   const EngineOptions& options_;
   storage::Querier& querier_;
   int64_t start_, end_, interval_;

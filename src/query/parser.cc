@@ -17,13 +17,30 @@ enum class Tok {
   kNumber,
   kDuration,
   kString,
-  kLParen, kRParen, kLBrace, kRBrace, kLBracket, kRBracket,
-  kComma, kColon, kAt,
+  kLParen,
+  kRParen,
+  kLBrace,
+  kRBrace,
+  kLBracket,
+  kRBracket,
+  kComma,
+  kColon,
+  kAt,
   kAssign,  // =
-  kEqlRegex, kNeqRegex,
-  kAdd, kSub, kMul, kDiv, kMod, kPow,
+  kEqlRegex,
+  kNeqRegex,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
   kEqlc,  // ==
-  kNeq, kLss, kLte, kGtr, kGte,
+  kNeq,
+  kLss,
+  kLte,
+  kGtr,
+  kGte,
 };
 
 struct Token {
@@ -71,9 +88,8 @@ size_t ScanDuration(std::string_view s, size_t i) {
     size_t unit = 0;
     if (j + 1 < s.size() && s[j] == 'm' && s[j + 1] == 's') {
       unit = 2;
-    } else if (j < s.size() &&
-               (s[j] == 's' || s[j] == 'm' || s[j] == 'h' || s[j] == 'd' || s[j] == 'w' ||
-                s[j] == 'y')) {
+    } else if (j < s.size() && (s[j] == 's' || s[j] == 'm' || s[j] == 'h' || s[j] == 'd' ||
+                                s[j] == 'w' || s[j] == 'y')) {
       unit = 1;
     }
     if (unit == 0) break;
@@ -114,23 +130,51 @@ class Lexer {
       };
       auto next = [&](size_t k) { return i + k < s.size() ? s[i + k] : '\0'; };
       switch (c) {
-        case '(': emit(Tok::kLParen, 1); continue;
-        case ')': emit(Tok::kRParen, 1); continue;
-        case '{': emit(Tok::kLBrace, 1); continue;
-        case '}': emit(Tok::kRBrace, 1); continue;
-        case '[': emit(Tok::kLBracket, 1); continue;
-        case ']': emit(Tok::kRBracket, 1); continue;
-        case ',': emit(Tok::kComma, 1); continue;
+        case '(':
+          emit(Tok::kLParen, 1);
+          continue;
+        case ')':
+          emit(Tok::kRParen, 1);
+          continue;
+        case '{':
+          emit(Tok::kLBrace, 1);
+          continue;
+        case '}':
+          emit(Tok::kRBrace, 1);
+          continue;
+        case '[':
+          emit(Tok::kLBracket, 1);
+          continue;
+        case ']':
+          emit(Tok::kRBracket, 1);
+          continue;
+        case ',':
+          emit(Tok::kComma, 1);
+          continue;
         case ':':
           emit(Tok::kColon, 1);
           continue;
-        case '@': emit(Tok::kAt, 1); continue;
-        case '+': emit(Tok::kAdd, 1); continue;
-        case '-': emit(Tok::kSub, 1); continue;
-        case '*': emit(Tok::kMul, 1); continue;
-        case '/': emit(Tok::kDiv, 1); continue;
-        case '%': emit(Tok::kMod, 1); continue;
-        case '^': emit(Tok::kPow, 1); continue;
+        case '@':
+          emit(Tok::kAt, 1);
+          continue;
+        case '+':
+          emit(Tok::kAdd, 1);
+          continue;
+        case '-':
+          emit(Tok::kSub, 1);
+          continue;
+        case '*':
+          emit(Tok::kMul, 1);
+          continue;
+        case '/':
+          emit(Tok::kDiv, 1);
+          continue;
+        case '%':
+          emit(Tok::kMod, 1);
+          continue;
+        case '^':
+          emit(Tok::kPow, 1);
+          continue;
         case '=':
           if (next(1) == '=') {
             emit(Tok::kEqlc, 2);
@@ -146,8 +190,8 @@ class Lexer {
           } else if (next(1) == '~') {
             emit(Tok::kNeqRegex, 2);
           } else {
-            return ParseError(text_, pos, "unexpected character after '!': " +
-                                              std::string(1, next(1)));
+            return ParseError(text_, pos,
+                              "unexpected character after '!': " + std::string(1, next(1)));
           }
           continue;
         case '<':
@@ -208,8 +252,9 @@ class Lexer {
           }
         }
         if (j < s.size() && (IsAlpha(s[j]) || s[j] == '.')) {
-          return ParseError(text_, pos, "bad number or duration syntax: \"" +
-                                            std::string(s.substr(i, j + 1 - i)) + "\"");
+          return ParseError(
+              text_, pos,
+              "bad number or duration syntax: \"" + std::string(s.substr(i, j + 1 - i)) + "\"");
         }
         emit(Tok::kNumber, j - i);
         continue;
@@ -259,13 +304,20 @@ void AppendUtf8(std::string* out, uint32_t cp) {
 
 bool IsKeywordAggregation(std::string_view lower, Op* op) {
   static const std::pair<std::string_view, Op> kAggs[] = {
-      {"sum", Op::kSum},         {"avg", Op::kAvg},
-      {"count", Op::kCount},     {"min", Op::kMin},
-      {"max", Op::kMax},         {"group", Op::kGroup},
-      {"stddev", Op::kStddev},   {"stdvar", Op::kStdvar},
-      {"topk", Op::kTopk},       {"bottomk", Op::kBottomk},
-      {"count_values", Op::kCountValues}, {"quantile", Op::kQuantile},
-      {"limitk", Op::kLimitk},   {"limit_ratio", Op::kLimitRatio},
+      {"sum", Op::kSum},
+      {"avg", Op::kAvg},
+      {"count", Op::kCount},
+      {"min", Op::kMin},
+      {"max", Op::kMax},
+      {"group", Op::kGroup},
+      {"stddev", Op::kStddev},
+      {"stdvar", Op::kStdvar},
+      {"topk", Op::kTopk},
+      {"bottomk", Op::kBottomk},
+      {"count_values", Op::kCountValues},
+      {"quantile", Op::kQuantile},
+      {"limitk", Op::kLimitk},
+      {"limit_ratio", Op::kLimitRatio},
   };
   for (const auto& [name, o] : kAggs) {
     if (lower == name) {
@@ -277,31 +329,67 @@ bool IsKeywordAggregation(std::string_view lower, Op* op) {
 }
 
 bool AggregationHasParam(Op op) {
-  return op == Op::kTopk || op == Op::kBottomk || op == Op::kCountValues ||
-         op == Op::kQuantile || op == Op::kLimitk || op == Op::kLimitRatio;
+  return op == Op::kTopk || op == Op::kBottomk || op == Op::kCountValues || op == Op::kQuantile ||
+         op == Op::kLimitk || op == Op::kLimitRatio;
 }
 
 // Binary operator precedence (higher binds tighter); 0 when `t` is not a binary operator.
 int Precedence(const Token& t, Op* op) {
   switch (t.type) {
-    case Tok::kAdd: *op = Op::kAdd; return 4;
-    case Tok::kSub: *op = Op::kSub; return 4;
-    case Tok::kMul: *op = Op::kMul; return 5;
-    case Tok::kDiv: *op = Op::kDiv; return 5;
-    case Tok::kMod: *op = Op::kMod; return 5;
-    case Tok::kPow: *op = Op::kPow; return 6;
-    case Tok::kEqlc: *op = Op::kEql; return 3;
-    case Tok::kNeq: *op = Op::kNeq; return 3;
-    case Tok::kLss: *op = Op::kLss; return 3;
-    case Tok::kLte: *op = Op::kLte; return 3;
-    case Tok::kGtr: *op = Op::kGtr; return 3;
-    case Tok::kGte: *op = Op::kGte; return 3;
+    case Tok::kAdd:
+      *op = Op::kAdd;
+      return 4;
+    case Tok::kSub:
+      *op = Op::kSub;
+      return 4;
+    case Tok::kMul:
+      *op = Op::kMul;
+      return 5;
+    case Tok::kDiv:
+      *op = Op::kDiv;
+      return 5;
+    case Tok::kMod:
+      *op = Op::kMod;
+      return 5;
+    case Tok::kPow:
+      *op = Op::kPow;
+      return 6;
+    case Tok::kEqlc:
+      *op = Op::kEql;
+      return 3;
+    case Tok::kNeq:
+      *op = Op::kNeq;
+      return 3;
+    case Tok::kLss:
+      *op = Op::kLss;
+      return 3;
+    case Tok::kLte:
+      *op = Op::kLte;
+      return 3;
+    case Tok::kGtr:
+      *op = Op::kGtr;
+      return 3;
+    case Tok::kGte:
+      *op = Op::kGte;
+      return 3;
     case Tok::kIdentifier: {
       std::string l = Lower(t.text);
-      if (l == "and") { *op = Op::kAnd; return 2; }
-      if (l == "unless") { *op = Op::kUnless; return 2; }
-      if (l == "or") { *op = Op::kOr; return 1; }
-      if (l == "atan2") { *op = Op::kAtan2; return 5; }
+      if (l == "and") {
+        *op = Op::kAnd;
+        return 2;
+      }
+      if (l == "unless") {
+        *op = Op::kUnless;
+        return 2;
+      }
+      if (l == "or") {
+        *op = Op::kOr;
+        return 1;
+      }
+      if (l == "atan2") {
+        *op = Op::kAtan2;
+        return 5;
+      }
       return 0;
     }
     default:
@@ -313,23 +401,40 @@ constexpr int kUnaryPrecedence = 5;  // Prometheus: `unary_op expr %prec MUL`
 
 std::string TokenDesc(const Token& t) {
   switch (t.type) {
-    case Tok::kEof: return "end of input";
-    case Tok::kIdentifier: return "identifier \"" + std::string(t.text) + "\"";
-    case Tok::kMetricIdentifier: return "metric identifier \"" + std::string(t.text) + "\"";
-    case Tok::kNumber: return "number \"" + std::string(t.text) + "\"";
-    case Tok::kDuration: return "duration \"" + std::string(t.text) + "\"";
-    case Tok::kString: return "string " + std::string(t.text);
-    case Tok::kLParen: return "(";
-    case Tok::kRParen: return ")";
-    case Tok::kLBrace: return "{";
-    case Tok::kRBrace: return "}";
-    case Tok::kLBracket: return "[";
-    case Tok::kRBracket: return "]";
-    case Tok::kComma: return ",";
-    case Tok::kColon: return ":";
-    case Tok::kAt: return "@";
-    case Tok::kAssign: return "=";
-    default: return "<op:" + std::string(t.text) + ">";
+    case Tok::kEof:
+      return "end of input";
+    case Tok::kIdentifier:
+      return "identifier \"" + std::string(t.text) + "\"";
+    case Tok::kMetricIdentifier:
+      return "metric identifier \"" + std::string(t.text) + "\"";
+    case Tok::kNumber:
+      return "number \"" + std::string(t.text) + "\"";
+    case Tok::kDuration:
+      return "duration \"" + std::string(t.text) + "\"";
+    case Tok::kString:
+      return "string " + std::string(t.text);
+    case Tok::kLParen:
+      return "(";
+    case Tok::kRParen:
+      return ")";
+    case Tok::kLBrace:
+      return "{";
+    case Tok::kRBrace:
+      return "}";
+    case Tok::kLBracket:
+      return "[";
+    case Tok::kRBracket:
+      return "]";
+    case Tok::kComma:
+      return ",";
+    case Tok::kColon:
+      return ":";
+    case Tok::kAt:
+      return "@";
+    case Tok::kAssign:
+      return "=";
+    default:
+      return "<op:" + std::string(t.text) + ">";
   }
 }
 
@@ -433,7 +538,9 @@ class Parser {
     return e;
   }
 
-  int End() const { return pos_ == 0 ? 0 : toks_[pos_ - 1].pos + static_cast<int>(toks_[pos_ - 1].text.size()); }
+  int End() const {
+    return pos_ == 0 ? 0 : toks_[pos_ - 1].pos + static_cast<int>(toks_[pos_ - 1].text.size());
+  }
 
   Result<std::unique_ptr<Expr>> ParseBinary(int min_prec) {
     if (++depth_ > kMaxDepth) return Error(Peek().pos, "expression nested too deeply");
@@ -482,13 +589,15 @@ class Parser {
         double value = 0;
         if (v.type == Tok::kNumber) {
           RETURN_IF_ERROR(NumberValue(v, &value));
-        } else if (v.type == Tok::kIdentifier && (Lower(v.text) == "inf" || Lower(v.text) == "nan")) {
+        } else if (v.type == Tok::kIdentifier &&
+                   (Lower(v.text) == "inf" || Lower(v.text) == "nan")) {
           value = Lower(v.text) == "inf" ? INFINITY : NAN;
         } else {
           return Unexpected(v, "in fill modifier, expected number");
         }
         Advance();
-        if (Peek().type != Tok::kRParen) return Unexpected(Peek(), "in fill modifier, expected \")\"");
+        if (Peek().type != Tok::kRParen)
+          return Unexpected(Peek(), "in fill modifier, expected \")\"");
         Advance();
         value *= sign;
         if ((which != "fill_right" && vm.fill_left) || (which != "fill_left" && vm.fill_right)) {
@@ -514,7 +623,8 @@ class Parser {
     ValueType rt = e->children[1]->Type();
     auto ok_type = [](ValueType t) { return t == ValueType::kScalar || t == ValueType::kVector; };
     if (!ok_type(lt) || !ok_type(rt)) {
-      return Error(e->pos.start, "binary expression must contain only scalar and instant vector types");
+      return Error(e->pos.start,
+                   "binary expression must contain only scalar and instant vector types");
     }
     bool both_vectors = lt == ValueType::kVector && rt == ValueType::kVector;
     if (e->bool_modifier && !IsComparison(e->op)) {
@@ -530,8 +640,8 @@ class Parser {
                                      "\" not allowed in binary scalar expression");
       }
       if (vm.card == Cardinality::kOneToMany || vm.card == Cardinality::kManyToOne) {
-        return Error(op_tok.pos, "no grouping allowed for \"" + std::string(OpString(e->op)) +
-                                     "\" operation");
+        return Error(op_tok.pos,
+                     "no grouping allowed for \"" + std::string(OpString(e->op)) + "\" operation");
       }
       vm.card = Cardinality::kManyToMany;
     }
@@ -551,7 +661,9 @@ class Parser {
       }
     }
     if ((vm.fill_left || vm.fill_right) && (!both_vectors || IsSetOp(e->op))) {
-      return Error(op_tok.pos, "fill modifiers are only allowed for arithmetic and comparison operations between instant vectors");
+      return Error(op_tok.pos,
+                   "fill modifiers are only allowed for arithmetic and comparison operations "
+                   "between instant vectors");
     }
     if (both_vectors) e->matching = std::move(vm);
     return Status::Ok();
@@ -571,8 +683,10 @@ class Parser {
       }
       ValueType ot = operand->Type();
       if (ot != ValueType::kScalar && ot != ValueType::kVector) {
-        return Error(t.pos, "unary expression only allowed on expressions of type scalar or instant vector, got \"" +
-                                std::string(ValueTypeName(ot)) + "\"");
+        return Error(t.pos,
+                     "unary expression only allowed on expressions of type scalar or instant "
+                     "vector, got \"" +
+                         std::string(ValueTypeName(ot)) + "\"");
       }
       auto u = Node(NodeKind::kUnary, t.pos);
       u->op = t.type == Tok::kSub ? Op::kSub : Op::kAdd;
@@ -683,7 +797,9 @@ class Parser {
       default:
         break;
     }
-    return Error(e.pos.start, "invalid duration expression: only numbers, durations, + - * / % ^, step(), range(), min_of() and max_of() are allowed");
+    return Error(e.pos.start,
+                 "invalid duration expression: only numbers, durations, + - * / % ^, step(), "
+                 "range(), min_of() and max_of() are allowed");
   }
 
   Result<std::unique_ptr<Expr>> ParsePostfix(std::unique_ptr<Expr> e) {
@@ -704,9 +820,11 @@ class Parser {
           int64_t step = 0;
           if (Peek().type != Tok::kRBracket) {
             RETURN_IF_ERROR(DurationExpr(false, &step, &step_expr));
-            if (step <= 0 && !step_expr) return Error(t.pos, "subquery step must be greater than 0");
+            if (step <= 0 && !step_expr)
+              return Error(t.pos, "subquery step must be greater than 0");
           }
-          if (Peek().type != Tok::kRBracket) return Unexpected(Peek(), "in subquery, expected \"]\"");
+          if (Peek().type != Tok::kRBracket)
+            return Unexpected(Peek(), "in subquery, expected \"]\"");
           Advance();
           ValueType it = e->Type();
           if (it != ValueType::kVector) {
@@ -748,7 +866,9 @@ class Parser {
         RETURN_IF_ERROR(DurationExpr(true, &off, &off_expr));
         Expr* target = ModifierTarget(e.get());
         if (target == nullptr) {
-          return Error(t.pos, "offset modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+          return Error(t.pos,
+                       "offset modifier must be preceded by an instant vector selector or range "
+                       "vector selector or a subquery");
         }
         if (target->offset_ms != 0 || target->offset_expr) {
           return Error(t.pos, "offset may not be set multiple times");
@@ -762,9 +882,12 @@ class Parser {
         Advance();
         Expr* target = ModifierTarget(e.get());
         if (target == nullptr) {
-          return Error(t.pos, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery");
+          return Error(t.pos,
+                       "@ modifier must be preceded by an instant vector selector or range vector "
+                       "selector or a subquery");
         }
-        if (target->at != AtKind::kNone) return Error(t.pos, "@ <timestamp> may not be set multiple times");
+        if (target->at != AtKind::kNone)
+          return Error(t.pos, "@ <timestamp> may not be set multiple times");
         const Token v = Peek();
         if (v.type == Tok::kIdentifier && (Lower(v.text) == "start" || Lower(v.text) == "end") &&
             Peek(1).type == Tok::kLParen && Peek(2).type == Tok::kRParen) {
@@ -786,7 +909,8 @@ class Parser {
             auto r = ParseDurationMs(n.text);
             if (!r.ok()) return Error(n.pos, r.status().message());
             val = static_cast<double>(*r) / 1000.0;
-          } else if (n.type == Tok::kIdentifier && (Lower(n.text) == "inf" || Lower(n.text) == "nan")) {
+          } else if (n.type == Tok::kIdentifier &&
+                     (Lower(n.text) == "inf" || Lower(n.text) == "nan")) {
             val = Lower(n.text) == "inf" ? INFINITY : NAN;
           } else {
             return Unexpected(n, "in @, expected timestamp");
@@ -871,7 +995,8 @@ class Parser {
         if (++depth_ > kMaxDepth) return Error(t.pos, "expression nested too deeply");
         ASSIGN_OR_RETURN(auto inner, ParseBinary(0));
         --depth_;
-        if (Peek().type != Tok::kRParen) return Unexpected(Peek(), "in paren expression, expected \")\"");
+        if (Peek().type != Tok::kRParen)
+          return Unexpected(Peek(), "in paren expression, expected \")\"");
         Advance();
         auto e = Node(NodeKind::kParen, t.pos);
         e->pos.end = End();
@@ -891,7 +1016,8 @@ class Parser {
           const Function* f = FindFunction(t.text);
           // step() and range() are keywords of duration expressions: any case.
           if (f == nullptr && (lower == "step" || lower == "range")) f = FindFunction(lower);
-          if (f == nullptr) return Error(t.pos, "unknown function with name \"" + std::string(t.text) + "\"");
+          if (f == nullptr)
+            return Error(t.pos, "unknown function with name \"" + std::string(t.text) + "\"");
           return ParseCall(f, t.pos);
         }
         if (t.type == Tok::kIdentifier && (lower == "inf" || lower == "nan")) {
@@ -924,7 +1050,8 @@ class Parser {
     bool name_set = !name.empty();
     if (name_set) {
       e->str = name;
-      e->matchers.push_back(storage::Matcher::MustMake(storage::MatchType::kEqual, "__name__", name));
+      e->matchers.push_back(
+          storage::Matcher::MustMake(storage::MatchType::kEqual, "__name__", name));
     }
     if (Peek().type == Tok::kLBrace) {
       Advance();
@@ -935,10 +1062,13 @@ class Parser {
             (Peek(1).type == Tok::kComma || Peek(1).type == Tok::kRBrace)) {
           ASSIGN_OR_RETURN(std::string n, StringValue(lt));
           Advance();
-          if (name_set) return Error(lt.pos, "metric name must not be set twice: \"" + e->str + "\" or \"" + n + "\"");
+          if (name_set)
+            return Error(lt.pos,
+                         "metric name must not be set twice: \"" + e->str + "\" or \"" + n + "\"");
           name_set = true;
           e->str = n;
-          e->matchers.push_back(storage::Matcher::MustMake(storage::MatchType::kEqual, "__name__", n));
+          e->matchers.push_back(
+              storage::Matcher::MustMake(storage::MatchType::kEqual, "__name__", n));
         } else {
           std::string label;
           if (lt.type == Tok::kIdentifier) {
@@ -952,10 +1082,18 @@ class Parser {
           }
           storage::MatchType mt;
           switch (Peek().type) {
-            case Tok::kAssign: mt = storage::MatchType::kEqual; break;
-            case Tok::kNeq: mt = storage::MatchType::kNotEqual; break;
-            case Tok::kEqlRegex: mt = storage::MatchType::kRegexMatch; break;
-            case Tok::kNeqRegex: mt = storage::MatchType::kRegexNoMatch; break;
+            case Tok::kAssign:
+              mt = storage::MatchType::kEqual;
+              break;
+            case Tok::kNeq:
+              mt = storage::MatchType::kNotEqual;
+              break;
+            case Tok::kEqlRegex:
+              mt = storage::MatchType::kRegexMatch;
+              break;
+            case Tok::kNeqRegex:
+              mt = storage::MatchType::kRegexNoMatch;
+              break;
             default:
               return Unexpected(Peek(), "in label matching, expected label matching operator");
           }
@@ -964,12 +1102,14 @@ class Parser {
           if (vt.type != Tok::kString) return Unexpected(vt, "in label matching, expected string");
           ASSIGN_OR_RETURN(std::string value, StringValue(vt));
           Advance();
-          if (!storage::IsValidUtf8(label)) return Error(lt.pos, "invalid label name \"" + label + "\"");
+          if (!storage::IsValidUtf8(label))
+            return Error(lt.pos, "invalid label name \"" + label + "\"");
           auto m = storage::Matcher::Make(mt, label, value);
           if (!m.ok()) return Error(vt.pos, m.status().message());
           if (label == "__name__" && mt == storage::MatchType::kEqual && name_set &&
               !name.empty()) {
-            return Error(lt.pos, "metric name must not be set twice: \"" + name + "\" or \"" + value + "\"");
+            return Error(
+                lt.pos, "metric name must not be set twice: \"" + name + "\" or \"" + value + "\"");
           }
           e->matchers.push_back(std::move(*m));
         }
@@ -1011,7 +1151,8 @@ class Parser {
     if (Peek().type != Tok::kLParen) return Unexpected(Peek(), "in aggregation, expected \"(\"");
     const int lparen = Peek().pos;
     Advance();
-    if (Peek().type == Tok::kRParen) return Error(lparen, "no arguments for aggregate expression provided");
+    if (Peek().type == Tok::kRParen)
+      return Error(lparen, "no arguments for aggregate expression provided");
     if (++depth_ > kMaxDepth) return Error(start, "expression nested too deeply");
     std::vector<std::unique_ptr<Expr>> args;
     while (true) {
@@ -1032,24 +1173,32 @@ class Parser {
     const bool has_param = AggregationHasParam(op);
     if (has_param) {
       if (args.size() != 2) {
-        return Error(start, "wrong number of arguments for aggregate expression provided, expected 2, got " + std::to_string(args.size()));
+        return Error(
+            start, "wrong number of arguments for aggregate expression provided, expected 2, got " +
+                       std::to_string(args.size()));
       }
       e->param = std::move(args[0]);
       e->children.push_back(std::move(args[1]));
     } else {
       if (args.size() != 1) {
-        return Error(start, "wrong number of arguments for aggregate expression provided, expected 1, got " + std::to_string(args.size()));
+        return Error(
+            start, "wrong number of arguments for aggregate expression provided, expected 1, got " +
+                       std::to_string(args.size()));
       }
       e->children.push_back(std::move(args[0]));
     }
     ValueType t = e->children[0]->Type();
     if (t != ValueType::kVector) {
-      return Error(e->children[0]->pos.start, "expected type instant vector in aggregation expression, got " + std::string(ValueTypeName(t)));
+      return Error(e->children[0]->pos.start,
+                   "expected type instant vector in aggregation expression, got " +
+                       std::string(ValueTypeName(t)));
     }
     if (has_param) {
       ValueType want = op == Op::kCountValues ? ValueType::kString : ValueType::kScalar;
       if (e->param->Type() != want) {
-        return Error(e->param->pos.start, "expected type " + std::string(ValueTypeName(want)) + " in aggregation parameter, got " + std::string(ValueTypeName(e->param->Type())));
+        return Error(e->param->pos.start, "expected type " + std::string(ValueTypeName(want)) +
+                                              " in aggregation parameter, got " +
+                                              std::string(ValueTypeName(e->param->Type())));
       }
     }
     return e;
@@ -1079,27 +1228,37 @@ class Parser {
     const std::string fname(f->name);
     if (f->variadic == 0) {
       if (n != want) {
-        return Error(start, "expected " + std::to_string(want) + " argument(s) in call to \"" + fname + "\", got " + std::to_string(n));
+        return Error(start, "expected " + std::to_string(want) + " argument(s) in call to \"" +
+                                fname + "\", got " + std::to_string(n));
       }
     } else if (f->variadic > 0) {
       size_t min = want - static_cast<size_t>(f->variadic);
       if (n < min) {
-        return Error(start, "expected at least " + std::to_string(min) + " argument(s) in call to \"" + fname + "\", got " + std::to_string(n));
+        return Error(start, "expected at least " + std::to_string(min) +
+                                " argument(s) in call to \"" + fname + "\", got " +
+                                std::to_string(n));
       }
       if (n > want) {
-        return Error(start, "expected at most " + std::to_string(want) + " argument(s) in call to \"" + fname + "\", got " + std::to_string(n));
+        return Error(start, "expected at most " + std::to_string(want) +
+                                " argument(s) in call to \"" + fname + "\", got " +
+                                std::to_string(n));
       }
     } else {
       size_t min = want - 1;
       if (n < min) {
-        return Error(start, "expected at least " + std::to_string(min) + " argument(s) in call to \"" + fname + "\", got " + std::to_string(n));
+        return Error(start, "expected at least " + std::to_string(min) +
+                                " argument(s) in call to \"" + fname + "\", got " +
+                                std::to_string(n));
       }
     }
     for (size_t i = 0; i < n; ++i) {
       ValueType want_t = i < want ? f->arg_types[i] : f->arg_types.back();
       ValueType got = e->children[i]->Type();
       if (got != want_t) {
-        return Error(e->children[i]->pos.start, "expected type " + std::string(ValueTypeName(want_t)) + " in call to function \"" + fname + "\", got " + std::string(ValueTypeName(got)));
+        return Error(e->children[i]->pos.start, "expected type " +
+                                                    std::string(ValueTypeName(want_t)) +
+                                                    " in call to function \"" + fname + "\", got " +
+                                                    std::string(ValueTypeName(got)));
       }
     }
     if (f->id == FuncId::kLabelReplace || f->id == FuncId::kLabelJoin) {
@@ -1135,14 +1294,30 @@ Result<std::string> UnquoteString(std::string_view body, char quote) {
       if (++i >= body.size()) return InvalidArgument("escape sequence not terminated");
       char e = body[i];
       switch (e) {
-        case 'a': out.push_back('\a'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'v': out.push_back('\v'); break;
-        case '\\': out.push_back('\\'); break;
+        case 'a':
+          out.push_back('\a');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'v':
+          out.push_back('\v');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
         case '\'':
         case '"':
           if (e != quote) return InvalidArgument("unknown escape sequence");
@@ -1182,7 +1357,8 @@ Result<std::string> UnquoteString(std::string_view body, char quote) {
             int v = 0;
             for (size_t k = 0; k < 3; ++k) {
               char d = body[i + k];
-              if (d < '0' || d > '7') return InvalidArgument("illegal character in escape sequence");
+              if (d < '0' || d > '7')
+                return InvalidArgument("illegal character in escape sequence");
               v = v * 8 + (d - '0');
             }
             if (v > 255) return InvalidArgument("octal escape value > 255");
@@ -1201,8 +1377,12 @@ Result<int64_t> ParseDurationMs(std::string_view text) {
   if (text.empty()) return InvalidArgument("empty duration string");
   if (text == "0") return int64_t{0};
   static const std::pair<std::string_view, int64_t> kUnits[] = {
-      {"y", 365LL * 24 * 3600 * 1000}, {"w", 7LL * 24 * 3600 * 1000}, {"d", 24LL * 3600 * 1000},
-      {"h", 3600LL * 1000},            {"m", 60LL * 1000},           {"s", 1000},
+      {"y", 365LL * 24 * 3600 * 1000},
+      {"w", 7LL * 24 * 3600 * 1000},
+      {"d", 24LL * 3600 * 1000},
+      {"h", 3600LL * 1000},
+      {"m", 60LL * 1000},
+      {"s", 1000},
       {"ms", 1},
   };
   size_t i = 0;

@@ -71,24 +71,34 @@ TEST(Parser, BinaryModifiers) {
   EXPECT_EQ(Reprint("a + ignoring(x) group_right b"), "a + ignoring (x) group_right () b");
   EXPECT_EQ(Reprint("a and on() b"), "a and on () b");
   EXPECT_EQ(Err("1 > 2"), "1:3: parse error: comparisons between scalars must use BOOL modifier");
-  EXPECT_EQ(Err("1 and 2"), "1:3: parse error: set operator \"and\" not allowed in binary scalar expression");
-  EXPECT_EQ(Err("a + on(x) group_left(x) b"), "1:3: parse error: label \"x\" must not occur in ON and GROUP clause at once");
-  EXPECT_EQ(Err("a and on(x) group_left b"), "1:3: parse error: no grouping allowed for \"and\" operation");
+  EXPECT_EQ(Err("1 and 2"),
+            "1:3: parse error: set operator \"and\" not allowed in binary scalar expression");
+  EXPECT_EQ(Err("a + on(x) group_left(x) b"),
+            "1:3: parse error: label \"x\" must not occur in ON and GROUP clause at once");
+  EXPECT_EQ(Err("a and on(x) group_left b"),
+            "1:3: parse error: no grouping allowed for \"and\" operation");
 }
 
 TEST(Parser, Aggregations) {
   EXPECT_EQ(Reprint("sum(x) by (a)"), "sum by (a) (x)");
   EXPECT_EQ(Reprint("sum without(a,b)(x)"), "sum without (a, b) (x)");
   EXPECT_EQ(Reprint("topk(3, x)"), "topk(3, x)");
-  EXPECT_EQ(Reprint("count_values by (\"a.b\") (\"v\", x)"), "count_values by (\"a.b\") (\"v\", x)");
-  EXPECT_EQ(Err("topk(x)"), "1:1: parse error: wrong number of arguments for aggregate expression provided, expected 2, got 1");
-  EXPECT_EQ(Err("sum(1)"), "1:5: parse error: expected type instant vector in aggregation expression, got scalar");
+  EXPECT_EQ(Reprint("count_values by (\"a.b\") (\"v\", x)"),
+            "count_values by (\"a.b\") (\"v\", x)");
+  EXPECT_EQ(Err("topk(x)"),
+            "1:1: parse error: wrong number of arguments for aggregate expression provided, "
+            "expected 2, got 1");
+  EXPECT_EQ(Err("sum(1)"),
+            "1:5: parse error: expected type instant vector in aggregation expression, got scalar");
 }
 
 TEST(Parser, Functions) {
-  EXPECT_EQ(Reprint("label_join(x, \"d\", \",\", \"a\", \"b\")"), "label_join(x, \"d\", \",\", \"a\", \"b\")");
+  EXPECT_EQ(Reprint("label_join(x, \"d\", \",\", \"a\", \"b\")"),
+            "label_join(x, \"d\", \",\", \"a\", \"b\")");
   EXPECT_EQ(Reprint("round(x)"), "round(x)");
-  EXPECT_EQ(Err("rate(x)"), "1:6: parse error: expected type range vector in call to function \"rate\", got instant vector");
+  EXPECT_EQ(Err("rate(x)"),
+            "1:6: parse error: expected type range vector in call to function \"rate\", got "
+            "instant vector");
   EXPECT_EQ(Err("abs(x, y)"), "1:1: parse error: expected 1 argument(s) in call to \"abs\", got 2");
   EXPECT_EQ(Err("nosuch(x)"), "1:1: parse error: unknown function with name \"nosuch\"");
   EXPECT_EQ(Err("time() - "), "1:10: parse error: unexpected end of input");
@@ -96,10 +106,14 @@ TEST(Parser, Functions) {
 
 TEST(Parser, Errors) {
   EXPECT_EQ(Err(""), "1:1: parse error: no expression found in input");
-  EXPECT_EQ(Err("{}"), "1:1: parse error: vector selector must contain at least one non-empty matcher");
-  EXPECT_EQ(Err("foo{a=\"b\"\n  b=\"c\"}"), "2:3: parse error: unexpected identifier \"b\" in label matching, expected \",\" or \"}\"");
+  EXPECT_EQ(Err("{}"),
+            "1:1: parse error: vector selector must contain at least one non-empty matcher");
+  EXPECT_EQ(
+      Err("foo{a=\"b\"\n  b=\"c\"}"),
+      "2:3: parse error: unexpected identifier \"b\" in label matching, expected \",\" or \"}\"");
   EXPECT_EQ(Err("(1 + 2)[5m]"), "1:8: parse error: ranges only allowed for vector selectors");
-  EXPECT_EQ(Err("foo offset 5m offset 1m"), "1:15: parse error: offset may not be set multiple times");
+  EXPECT_EQ(Err("foo offset 5m offset 1m"),
+            "1:15: parse error: offset may not be set multiple times");
   EXPECT_EQ(Err("\"unterminated"), "1:1: parse error: unterminated quoted string");
   EXPECT_NE(Err(std::string(5000, '(') + "1" + std::string(5000, ')')), "OK");
   EXPECT_NE(Err(std::string(5000, '-') + "1"), "OK");
@@ -114,7 +128,9 @@ TEST(Parser, DurationExpressions) {
   EXPECT_EQ(Reprint("x offset -step()*2"), "x offset -step() * 2");
   EXPECT_EQ(Reprint("x[STEP()+1ms]"), "x[step() + 0.001]");
   EXPECT_EQ(Reprint("x offset min_of(range(), 8s)"), "x offset min_of(range(), 8)");
-  EXPECT_EQ(Err("x[foo]"), "1:3: parse error: invalid duration expression: only numbers, durations, + - * / % ^, step(), range(), min_of() and max_of() are allowed");
+  EXPECT_EQ(Err("x[foo]"),
+            "1:3: parse error: invalid duration expression: only numbers, durations, + - * / % ^, "
+            "step(), range(), min_of() and max_of() are allowed");
 }
 
 TEST(Parser, FillModifiers) {
@@ -123,13 +139,17 @@ TEST(Parser, FillModifiers) {
             "a + on (x) group_left () fill_left(5) fill_right(-Inf) b");
   EXPECT_EQ(Reprint("other + fill"), "other + fill");  // a metric named fill
   EXPECT_EQ(Reprint("other + fill(0) fill"), "other + fill(0) fill");
-  EXPECT_EQ(Err("a and fill(0) b"), "1:3: parse error: fill modifiers are only allowed for arithmetic and comparison operations between instant vectors");
-  EXPECT_EQ(Err("a + fill(1) fill(2) b"), "1:13: parse error: fill modifier may not be set multiple times");
+  EXPECT_EQ(Err("a and fill(0) b"),
+            "1:3: parse error: fill modifiers are only allowed for arithmetic and comparison "
+            "operations between instant vectors");
+  EXPECT_EQ(Err("a + fill(1) fill(2) b"),
+            "1:13: parse error: fill modifier may not be set multiple times");
 }
 
 TEST(Parser, RoundTrip) {
   const char* queries[] = {
-      "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) / ignoring (code) group_left sum by (job) (rate(http_requests_total[5m]))",
+      "sum by (job) (rate(http_requests_total{code=~\"5..\"}[5m])) / ignoring (code) group_left "
+      "sum by (job) (rate(http_requests_total[5m]))",
       "histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m] offset 1m)))",
       "-(a + b) * 2 ^ -c",
       "a - -1",

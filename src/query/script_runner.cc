@@ -56,8 +56,10 @@ std::string SkipReason(std::string_view file, std::string_view query,
 namespace {
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -97,7 +99,8 @@ Result<int64_t> ParseTime(std::string_view s) {
 std::optional<double> ParseNumber(std::string_view s) {
   std::string str(s);
   std::string lower;
-  for (char c : str) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : str)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   if (lower == "inf" || lower == "+inf") return INFINITY;
   if (lower == "-inf") return -INFINITY;
   if (lower == "nan") return NAN;
@@ -280,7 +283,8 @@ class Runner {
   }
 
   void Load(size_t line_no, std::string_view line, const std::vector<std::string_view>& body) {
-    std::string_view rest = Trim(line.substr(line.find(' ') == std::string_view::npos ? line.size() : line.find(' ')));
+    std::string_view rest =
+        Trim(line.substr(line.find(' ') == std::string_view::npos ? line.size() : line.find(' ')));
     const bool nhcb = StartsWith(line, "load_with_nhcb");
     auto step = ParseTime(rest);
     if (!step.ok()) {
@@ -288,7 +292,8 @@ class Runner {
       return;
     }
     // A later definition of the same series replaces an earlier one (as promqltest does).
-    std::map<std::string, std::pair<storage::Labels, std::vector<std::optional<double>>>> series_map;
+    std::map<std::string, std::pair<storage::Labels, std::vector<std::optional<double>>>>
+        series_map;
     for (std::string_view l : body) {
       auto [series, values] = SplitSeries(l);
       auto labels = ParseSeriesLabels(series);
@@ -339,9 +344,8 @@ class Runner {
   // step(), range(), start() and end() depend on the query's parameters by design, so the
   // range-mode cross-check does not apply.
   static bool UsesQueryParameters(const Expr& e) {
-    if (e.kind == NodeKind::kCall &&
-        (e.func->id == FuncId::kStep || e.func->id == FuncId::kRange ||
-         e.func->id == FuncId::kStart || e.func->id == FuncId::kEnd)) {
+    if (e.kind == NodeKind::kCall && (e.func->id == FuncId::kStep || e.func->id == FuncId::kRange ||
+                                      e.func->id == FuncId::kStart || e.func->id == FuncId::kEnd)) {
       return true;
     }
     for (const auto& c : e.children) {
@@ -468,7 +472,8 @@ class Runner {
       }
       auto [series, values] = SplitSeries(b);
       auto labels = ParseSeriesLabels(series);
-      if (!labels.ok()) return Fail(line_no, query, "bad expectation: " + labels.status().message());
+      if (!labels.ok())
+        return Fail(line_no, query, "bad expectation: " + labels.status().message());
       auto vals = ExpandValues(values);
       if (!vals.ok()) return Fail(line_no, query, "bad expectation: " + vals.status().message());
       e.metric = *labels;
@@ -505,7 +510,8 @@ class Runner {
     if (std::string w = MatchAnnotation(res.infos, info_msg, info_regex); !w.empty()) {
       return Fail(line_no, query, w);
     }
-    if (no_info && !res.infos.empty()) return Fail(line_no, query, "unexpected info: " + res.infos[0]);
+    if (no_info && !res.infos.empty())
+      return Fail(line_no, query, "unexpected info: " + res.infos[0]);
 
     std::string why;
     if (expect_string) {
@@ -520,7 +526,8 @@ class Runner {
       if (expected.size() != 1 || expected[0].values.size() != 1 || !expected[0].values[0]) {
         why = "got scalar " + FormatFloat(res.scalar);
       } else if (!AlmostEqual(*expected[0].values[0], res.scalar)) {
-        why = "got scalar " + FormatFloat(res.scalar) + ", want " + FormatFloat(*expected[0].values[0]);
+        why = "got scalar " + FormatFloat(res.scalar) + ", want " +
+              FormatFloat(*expected[0].values[0]);
       }
     } else if (res.type == ValueType::kMatrix) {
       if (!range_vector && !res.matrix.empty()) {
@@ -549,8 +556,9 @@ class Runner {
           }
         }
         if (!AlmostEqual(v, res.scalar)) {
-          return Fail(line_no, query, "range mode: scalar " + FormatFloat(v) + ", instant " +
-                                          FormatFloat(res.scalar));
+          return Fail(
+              line_no, query,
+              "range mode: scalar " + FormatFloat(v) + ", instant " + FormatFloat(res.scalar));
         }
       } else {
         Vector vec;
@@ -606,8 +614,9 @@ class Runner {
         }
       }
       if (match == nullptr) {
-        return "missing " + e.metric.ToString() + (ordered ? " at position " + std::to_string(i) : "") +
-               "; got " + (got.empty() ? "" : got[ordered ? i : 0].metric.ToString());
+        return "missing " + e.metric.ToString() +
+               (ordered ? " at position " + std::to_string(i) : "") + "; got " +
+               (got.empty() ? "" : got[ordered ? i : 0].metric.ToString());
       }
       if (!AlmostEqual(*e.values[0], match->v)) {
         return e.metric.ToString() + " = " + FormatFloat(match->v) + ", want " +
