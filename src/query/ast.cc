@@ -271,7 +271,9 @@ std::string Modifiers(const Expr& e) {
 
 std::string SelectorString(const Expr& e) {
   std::string out;
-  bool quoted_name = !e.str.empty() && (!IsLegacyName(e.str, true) || IsKeywordLike(e.str));
+  // A leading ':' would lex as a colon (found by the fuzzer: {":"}), so such names are quoted.
+  bool quoted_name = !e.str.empty() &&
+                     (!IsLegacyName(e.str, true) || IsKeywordLike(e.str) || e.str[0] == ':');
   if (!e.str.empty() && !quoted_name) out = e.str;
   std::string inner;
   bool skipped_name = false;
