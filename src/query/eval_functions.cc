@@ -773,12 +773,17 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
       return Status::Ok();
     }
     case FuncId::kHistogramQuantile:
-    case FuncId::kHistogramQuantiles: {
-      // histogram_quantile(q, v) or histogram_quantiles(v, "label", q1, q2, …).
+    case FuncId::kHistogramQuantiles:
+    case FuncId::kHistogramFraction: {
+      // histogram_quantile(q, v), histogram_quantiles(v, "label", q1, q2, …) or
+      // histogram_fraction(lower, upper, v), over classic buckets.
       const bool multi = id == FuncId::kHistogramQuantiles;
-      const size_t vec_arg = multi ? 0 : 1;
+      const bool fraction = id == FuncId::kHistogramFraction;
+      const size_t vec_arg = multi ? 0 : fraction ? 2 : 1;
       std::vector<std::pair<double, const Expr*>> qs;
-      if (multi) {
+      if (fraction) {
+        // no quantiles
+      } else if (multi) {
         for (size_t i = 2; i < args.size(); ++i)
           qs.emplace_back(args[i][0].v, call.children[i].get());
       } else {
@@ -797,7 +802,8 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         std::string name;
         storage::Labels metric;
         std::vector<Bucket> buckets;
-        bool valid = false;  // has +Inf, at least two buckets and observations
+        bool valid = false;    // has +Inf, at least two buckets and observations
+        bool has_inf = false;  // the last bucket is +Inf
       };
       std::vector<Hist> hists;
       std::unordered_map<uint64_t, std::vector<size_t>> index;
@@ -863,7 +869,66 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
           prev = cur;
         }
         b = std::move(c);
+        h.has_inf = true;
         h.valid = b.size() >= 2 && b.back().count != 0 && !std::isnan(b.back().count);
+      }
+      if (fraction) {
+        // Prometheus' BucketFraction: ranks at `lower` and `upper`, interpolated linearly in
+        // their buckets (the first bucket starts at 0 when its bound is positive).
+        const double lower = args[0][0].v, upper = args[1][0].v;
+        for (const Hist& h : hists) {
+          double r = NAN;
+          const auto& c = h.buckets;
+          const double count = h.has_inf ? c.back().count : 0;
+          if (!h.has_inf || count == 0 || std::isnan(lower) || std::isnan(upper)) {
+            r = NAN;
+          } else if (lower >= upper) {
+            r = 0;
+          } else {
+            double rank = 0, lower_rank = 0, upper_rank = 0;
+            bool lower_set = false, upper_set = false;
+            for (size_t i = 0; i < c.size(); ++i) {
+              double lb = -INFINITY;
+              if (i > 0) {
+                lb = c[i - 1].upper;
+              } else if (c[i].upper > 0) {
+                lb = 0;
+              }
+              const double ub = c[i].upper;
+              // A bucket of infinite width contributes nothing to the part of it that is
+              // inside [lower, upper]: no interpolation across an infinite bound.
+              auto interpolate = [&](double v) {
+                if (std::isinf(lb)) return c[i].count;
+                if (std::isinf(ub)) return rank;
+                return rank + (c[i].count - rank) * (v - lb) / (ub - lb);
+              };
+              if (!lower_set && lb >= lower) {
+                lower_rank = rank;
+                lower_set = true;
+              }
+              if (!upper_set && lb >= upper) {
+                upper_rank = rank;
+                upper_set = true;
+              }
+              if (lower_set && upper_set) break;
+              if (!lower_set && lb < lower && ub > lower) {
+                lower_rank = interpolate(lower);
+                lower_set = true;
+              }
+              if (!upper_set && lb < upper && ub > upper) {
+                upper_rank = interpolate(upper);
+                upper_set = true;
+              }
+              if (lower_set && upper_set) break;
+              rank = c[i].count;
+            }
+            if (!lower_set || lower_rank > count) lower_rank = count;
+            if (!upper_set || upper_rank > count) upper_rank = count;
+            r = (upper_rank - lower_rank) / count;
+          }
+          out->push_back(Sample{h.metric, ts, r, true});
+        }
+        return Status::Ok();
       }
       auto quantile = [](double q, const Hist& h) -> double {
         if (std::isnan(q)) return NAN;
@@ -899,7 +964,6 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
       }
       return Status::Ok();
     }
-    case FuncId::kHistogramFraction:
     case FuncId::kHistogramAvg:
     case FuncId::kHistogramCount:
     case FuncId::kHistogramSum:

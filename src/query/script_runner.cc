@@ -45,7 +45,6 @@ std::string SkipReason(std::string_view file, std::string_view query,
       {"histogram_avg(", "native-histogram function"},
       {"histogram_stddev(", "native-histogram function"},
       {"histogram_stdvar(", "native-histogram function"},
-      {"histogram_fraction(", "histogram_fraction is implemented for native histograms only"},
   };
   for (const QuerySkip& q : kQueries) {
     if (query.find(q.needle) != std::string_view::npos) return std::string(q.reason);
