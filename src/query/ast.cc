@@ -189,6 +189,8 @@ std::string FormatFloat(double v) {
 
 namespace {
 
+constexpr std::string_view kMetricNameLabel = "__name__";
+
 bool IsLegacyName(std::string_view s, bool allow_colon) {
   if (s.empty()) return false;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -270,26 +272,36 @@ std::string Modifiers(const Expr& e) {
 }
 
 std::string SelectorString(const Expr& e) {
-  std::string out;
-  // A leading ':' would lex as a colon (found by the fuzzer: {":"}), so such names are quoted.
-  bool quoted_name = !e.str.empty() &&
-                     (!IsLegacyName(e.str, true) || IsKeywordLike(e.str) || e.str[0] == ':');
-  if (!e.str.empty() && !quoted_name) out = e.str;
+  // The name's matcher keeps its place among the matchers: written outside the braces when it
+  // is first and a plain identifier, else as a quoted name at its place ({d="x", "a.b"}), so
+  // that the printed selector parses to the same matcher order (found by the fuzzer). A
+  // leading ':' would lex as a colon, so such names are quoted too ({":"}).
+  size_t name_at = e.matchers.size();
+  for (size_t i = 0; i < e.matchers.size() && !e.str.empty(); ++i) {
+    const auto& m = e.matchers[i];
+    if (m.name() == kMetricNameLabel && m.type() == storage::MatchType::kEqual &&
+        m.value() == e.str) {
+      name_at = i;
+      break;
+    }
+  }
+  const bool bare = name_at == 0 && IsLegacyName(e.str, true) && !IsKeywordLike(e.str) &&
+                    e.str[0] != ':';
+  std::string out = bare ? e.str : "";
   std::string inner;
-  bool skipped_name = false;
-  if (quoted_name) inner = QuoteString(e.str);
-  for (const auto& m : e.matchers) {
-    if (!skipped_name && !e.str.empty() && m.name() == "__name__" &&
-        m.type() == storage::MatchType::kEqual && m.value() == e.str) {
-      skipped_name = true;
+  for (size_t i = 0; i < e.matchers.size(); ++i) {
+    if (i == name_at && bare) continue;
+    if (!inner.empty()) inner += ", ";
+    if (i == name_at) {
+      inner += QuoteString(e.str);
       continue;
     }
-    if (!inner.empty()) inner += ", ";
+    const auto& m = e.matchers[i];
     inner += LabelNameString(m.name());
     inner += MatchTypeString(m.type());
     inner += QuoteString(m.value());
   }
-  if (!inner.empty() || e.str.empty() || quoted_name) out += "{" + inner + "}";
+  if (!inner.empty() || !bare) out += "{" + inner + "}";
   return out;
 }
 

@@ -161,6 +161,10 @@ TEST(Parser, RoundTrip) {
       "x[step() * 2:range()] offset -step()",
       "a > bool ignoring (b) group_right (c) fill(NaN) d",
       "-2 ^  inf^ 1",
+      "{\"d\"=~\"x\", \"a b\"}",
+      "{__name__=\"a\", \"b\"}",
+      "{d=\"x\", \"abc\"}",
+      "{\":\"}",
   };
   for (const char* q : queries) {
     auto a = ParseExpr(q);
