@@ -1,0 +1,354 @@
+// Aggregations over one step's vector, with Prometheus' numerics: Kahan-compensated sums, the
+// mean falling back to incremental updates when the sum overflows, Welford's variance.
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <unordered_map>
+
+#include "query/evaluator.h"
+
+namespace astrolabe::query::internal {
+namespace {
+
+storage::Labels GroupLabels(const storage::Labels& metric, const Expr& e) {
+  storage::LabelsBuilder b;
+  if (!e.without) {
+    for (const std::string& n : e.grouping) {
+      std::string_view v = metric.Get(n);
+      if (!v.empty()) b.Set(n, v);
+    }
+    return b.Build();
+  }
+  b.Reset(metric);
+  b.Del(storage::kMetricName);
+  for (const std::string& n : e.grouping) b.Del(n);
+  return b.Build();
+}
+
+struct Group {
+  storage::Labels labels;
+  std::vector<size_t> members;
+  bool drop_name = false;  // a member is marked and the group keeps __name__ (`by (__name__)`)
+};
+
+// Prometheus' "mean with overflow fallback" over `values` in order.
+double Mean(const Vector& in, const std::vector<size_t>& members) {
+  double sum = in[members[0]].v, c = 0, mean = 0, count = 1;
+  bool incremental = false;
+  for (size_t i = 1; i < members.size(); ++i) {
+    const double f = in[members[i]].v;
+    count = static_cast<double>(i + 1);
+    if (!incremental) {
+      double ns = sum, nc = c;
+      KahanInc(f, &ns, &nc);
+      if (!std::isinf(ns)) {
+        sum = ns;
+        c = nc;
+        continue;
+      }
+      incremental = true;
+      mean = sum / (count - 1);
+      c /= (count - 1);
+    }
+    const double q = (count - 1) / count;
+    double m = q * mean, mc = q * c;
+    KahanInc(f / count, &m, &mc);
+    mean = m;
+    c = mc;
+  }
+  if (incremental) return mean + c;
+  return sum / count + c / count;
+}
+
+}  // namespace
+
+bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* out) {
+  const Op op = e.op;
+  if (op != Op::kSum && op != Op::kAvg && op != Op::kCount && op != Op::kGroup && op != Op::kMin &&
+      op != Op::kMax && op != Op::kStddev && op != Op::kStdvar) {
+    return false;
+  }
+  // Groups, in order of first appearance.
+  std::vector<size_t> group_of(in.size());
+  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  for (size_t i = 0; i < in.size(); ++i) {
+    storage::Labels gl = GroupLabels(in[i].metric, e);
+    auto& bucket = index[gl.Hash()];
+    size_t gi = out->size();
+    for (size_t g : bucket) {
+      if ((*out)[g].metric == gl) gi = g;
+    }
+    if (gi == out->size()) {
+      bucket.push_back(gi);
+      out->push_back(Series{std::move(gl), {}, false});
+    }
+    group_of[i] = gi;
+    if (in[i].drop_name) (*out)[gi].drop_name = true;
+  }
+  struct Acc {
+    size_t step = SIZE_MAX;  // the step this accumulator holds; SIZE_MAX: none yet
+    double count = 0;
+    double sum = 0, c = 0, mean = 0;  // Kahan sum / incremental mean; Welford mean
+    double value = 0;                 // min/max; Welford's sum of squares
+    bool incremental = false;
+  };
+  std::vector<Acc> acc(out->size());
+  std::vector<size_t> touched;
+  std::vector<size_t> pos(in.size(), 0);
+  const size_t steps = ev.steps();
+  for (size_t step = 0; step < steps; ++step) {
+    const int64_t ts = ev.StepTime(step);
+    touched.clear();
+    for (size_t i = 0; i < in.size(); ++i) {
+      const auto& pts = in[i].points;
+      size_t& p = pos[i];
+      while (p < pts.size() && pts[p].t < ts) ++p;
+      if (p >= pts.size() || pts[p].t != ts) continue;
+      const double f = pts[p].v;
+      Acc& a = acc[group_of[i]];
+      if (a.step != step) {
+        a = Acc{};
+        a.step = step;
+        touched.push_back(group_of[i]);
+        a.count = 1;
+        a.sum = f;
+        // Welford from an empty state: delta = f, mean = f, sum of squares f * (f - f) (NaN
+        // for an infinite or NaN first value, as in the step-by-step form).
+        a.value = op == Op::kStddev || op == Op::kStdvar ? f * (f - f) : f;
+        a.mean = f;
+        if (op == Op::kSum) {
+          a.sum = 0;
+          KahanInc(f, &a.sum, &a.c);
+        }
+        continue;
+      }
+      a.count += 1;
+      switch (op) {
+        case Op::kSum:
+          KahanInc(f, &a.sum, &a.c);
+          break;
+        case Op::kAvg: {
+          if (!a.incremental) {
+            double ns = a.sum, nc = a.c;
+            KahanInc(f, &ns, &nc);
+            if (!std::isinf(ns)) {
+              a.sum = ns;
+              a.c = nc;
+              break;
+            }
+            a.incremental = true;
+            a.mean = a.sum / (a.count - 1);
+            a.c /= (a.count - 1);
+          }
+          const double q = (a.count - 1) / a.count;
+          double m = q * a.mean, mc = q * a.c;
+          KahanInc(f / a.count, &m, &mc);
+          a.mean = m;
+          a.c = mc;
+          break;
+        }
+        case Op::kMin:
+          if (a.value > f || std::isnan(a.value)) a.value = f;
+          break;
+        case Op::kMax:
+          if (a.value < f || std::isnan(a.value)) a.value = f;
+          break;
+        case Op::kStddev:
+        case Op::kStdvar: {
+          const double delta = f - a.mean;
+          a.mean += delta / a.count;
+          a.value += delta * (f - a.mean);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+    std::sort(touched.begin(), touched.end());
+    for (size_t g : touched) {
+      const Acc& a = acc[g];
+      double v = 0;
+      switch (op) {
+        case Op::kSum:
+          v = a.sum + a.c;
+          break;
+        case Op::kAvg:
+          v = a.incremental ? a.mean + a.c : a.sum / a.count + a.c / a.count;
+          break;
+        case Op::kCount:
+          v = a.count;
+          break;
+        case Op::kGroup:
+          v = 1;
+          break;
+        case Op::kMin:
+        case Op::kMax:
+          v = a.value;
+          break;
+        case Op::kStdvar:
+          v = a.value / a.count;
+          break;
+        case Op::kStddev:
+          v = std::sqrt(a.value / a.count);
+          break;
+        default:
+          break;
+      }
+      (*out)[g].points.push_back({ts, v});
+    }
+  }
+  // Groups without any point (possible only when every member is empty) are dropped.
+  std::erase_if(*out, [](const Series& s) { return s.points.empty(); });
+  return true;
+}
+
+Status Aggregate(const Expr& e, const Vector& in, double param, const std::string& str_param,
+                 int64_t ts, Vector* out) {
+  std::vector<Group> groups;
+  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  for (size_t i = 0; i < in.size(); ++i) {
+    storage::Labels gl = GroupLabels(in[i].metric, e);
+    auto& bucket = index[gl.Hash()];
+    size_t gi = groups.size();
+    for (size_t g : bucket) {
+      if (groups[g].labels == gl) gi = g;
+    }
+    if (gi == groups.size()) {
+      bucket.push_back(gi);
+      groups.push_back(Group{std::move(gl), {}});
+    }
+    groups[gi].members.push_back(i);
+    if (in[i].drop_name) groups[gi].drop_name = true;
+  }
+  const Op op = e.op;
+  int64_t k = 0;
+  if (op == Op::kTopk || op == Op::kBottomk || op == Op::kLimitk) {
+    if (std::isnan(param)) return ExecError("Parameter value is NaN");
+    if (param >= 9.223372036854775807e18 || param <= -9.223372036854775808e18) {
+      return ExecError("Scalar value " + FormatGoFloat(param) + " overflows int64");
+    }
+    k = static_cast<int64_t>(param);
+    if (k < 1) return Status::Ok();
+  }
+  if (op == Op::kLimitRatio) {
+    if (std::isnan(param)) return ExecError("Ratio value is NaN");
+    param = std::clamp(param, -1.0, 1.0);
+  }
+  for (Group& g : groups) {
+    const auto& m = g.members;
+    switch (op) {
+      case Op::kSum: {
+        double sum = 0, c = 0;
+        for (size_t i : m) KahanInc(in[i].v, &sum, &c);
+        out->push_back(Sample{g.labels, ts, sum + c, g.drop_name});
+        break;
+      }
+      case Op::kAvg:
+        out->push_back(Sample{g.labels, ts, Mean(in, m), g.drop_name});
+        break;
+      case Op::kCount:
+        out->push_back(Sample{g.labels, ts, static_cast<double>(m.size()), g.drop_name});
+        break;
+      case Op::kGroup:
+        out->push_back(Sample{g.labels, ts, 1, g.drop_name});
+        break;
+      case Op::kMin:
+      case Op::kMax: {
+        double v = in[m[0]].v;
+        for (size_t j = 1; j < m.size(); ++j) {
+          double f = in[m[j]].v;
+          if (op == Op::kMin ? (v > f || std::isnan(v)) : (v < f || std::isnan(v))) v = f;
+        }
+        out->push_back(Sample{g.labels, ts, v, g.drop_name});
+        break;
+      }
+      case Op::kStddev:
+      case Op::kStdvar: {
+        double mean = 0, var = 0, count = 0;
+        for (size_t i : m) {
+          count += 1;
+          const double f = in[i].v;
+          const double delta = f - mean;
+          mean += delta / count;
+          var += delta * (f - mean);
+        }
+        double v = var / count;
+        if (op == Op::kStddev) v = std::sqrt(v);
+        out->push_back(Sample{g.labels, ts, v, g.drop_name});
+        break;
+      }
+      case Op::kQuantile: {
+        std::vector<double> values;
+        values.reserve(m.size());
+        for (size_t i : m) values.push_back(in[i].v);
+        out->push_back(Sample{g.labels, ts, Quantile(param, values), g.drop_name});
+        break;
+      }
+      case Op::kTopk:
+      case Op::kBottomk: {
+        std::vector<size_t> sorted = m;
+        const bool top = op == Op::kTopk;
+        std::stable_sort(sorted.begin(), sorted.end(), [&](size_t a, size_t b) {
+          const double x = in[a].v, y = in[b].v;
+          if (std::isnan(x)) return false;
+          if (std::isnan(y)) return true;
+          return top ? x > y : x < y;
+        });
+        const size_t take = std::min(sorted.size(), static_cast<size_t>(k));
+        for (size_t j = 0; j < take; ++j) out->push_back(in[sorted[j]]);
+        break;
+      }
+      case Op::kLimitk: {
+        const size_t take = std::min(m.size(), static_cast<size_t>(k));
+        for (size_t j = 0; j < take; ++j) out->push_back(in[m[j]]);
+        break;
+      }
+      case Op::kLimitRatio: {
+        for (size_t i : m) {
+          // A series' place in [0, 1): its label hash, re-mixed (splitmix64's finaliser) so
+          // that the fraction is uniform whatever the hash's own bit quality.
+          uint64_t h = in[i].metric.Hash();
+          h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
+          h = (h ^ (h >> 27)) * 0x94d049bb133111ebULL;
+          h ^= h >> 31;
+          const double offset =
+              static_cast<double>(h) / static_cast<double>(std::numeric_limits<uint64_t>::max());
+          const bool keep = param >= 0 ? offset < param : offset >= 1 + param;
+          if (keep) out->push_back(in[i]);
+        }
+        break;
+      }
+      case Op::kCountValues:
+        break;  // below: grouped by the output labels
+      default:
+        return Internal("not an aggregation");
+    }
+  }
+  if (op == Op::kCountValues) {
+    // The value label is set first, then samples are grouped: a value label that overwrites a
+    // grouping label merges those groups, as in Prometheus.
+    std::vector<std::pair<storage::Labels, double>> counts;
+    std::unordered_map<uint64_t, std::vector<size_t>> pos;
+    for (const Sample& s : in) {
+      storage::LabelsBuilder b(GroupLabels(s.metric, e));
+      b.Set(str_param, FormatGoFloat(s.v));
+      storage::Labels l = b.Build();
+      auto& bucket = pos[l.Hash()];
+      size_t idx = counts.size();
+      for (size_t k : bucket) {
+        if (counts[k].first == l) idx = k;
+      }
+      if (idx == counts.size()) {
+        bucket.push_back(idx);
+        counts.emplace_back(std::move(l), 0);
+      }
+      counts[idx].second += 1;
+    }
+    for (auto& [l, c] : counts) out->push_back(Sample{std::move(l), ts, c});
+  }
+  return Status::Ok();
+}
+
+}  // namespace astrolabe::query::internal
