@@ -905,6 +905,7 @@ class Parser::Impl {
       }
     }
     if (name.empty()) return ToStep(Fail(begin, "missing metric name"));
+    const char* series_end = p;
 
     // Value.
     if (om_) {
@@ -997,6 +998,7 @@ class Parser::Impl {
     }
     sample_.name = name;
     sample_.suffix = suffix;
+    sample_.series_text = std::string_view(begin, static_cast<size_t>(series_end - begin));
 
     // Hashes.
     label_hashes_.resize(labels_.size());

@@ -52,6 +52,11 @@ struct Sample {
   std::string_view name;  // series name including the suffix: "http_requests_total"
   Suffix suffix = Suffix::kNone;
   std::span<const Label> labels;  // in exposition order; unescaped; names unique
+  // The line's bytes from the start of the name (or of `{` for a quoted name) to the end of
+  // the label set, as exposed (escapes not undone): the series' identity as written, a cache
+  // key that needs no unescaping (Prometheus' scrape cache keys its entries the same way).
+  // A view into the body.
+  std::string_view series_text;
   double value = 0;
   std::optional<int64_t> timestamp_ms;  // text: as written; OpenMetrics: seconds * 1000
   std::optional<Exemplar> exemplar;     // OpenMetrics only
