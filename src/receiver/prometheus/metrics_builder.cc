@@ -150,10 +150,14 @@ uint64_t HashLabelRefs(const std::vector<const Label*>& labels) {
   return h;
 }
 
-bool SameLabels(const std::vector<Label>& key, const std::vector<const Label*>& labels) {
+// A point's key is its attributes (string values), so that a kept point's attributes are
+// copied as a whole into each scrape's output.
+bool SameLabels(const pdata::Attributes& key, const std::vector<const Label*>& labels) {
   if (key.size() != labels.size()) return false;
   for (size_t i = 0; i < key.size(); ++i) {
-    if (key[i].name != labels[i]->name || key[i].value != labels[i]->value) return false;
+    if (key[i].key != labels[i]->name || key[i].value.string_value() != labels[i]->value) {
+      return false;
+    }
   }
   return true;
 }
@@ -168,7 +172,7 @@ struct MetaEntry {
 // With keep_structure a point outlives its scrape: `gen` tells whether the current scrape
 // touched it yet (the first touch clears what the previous scrape collected).
 struct PointAcc {
-  std::vector<Label> key;            // the point's labels
+  pdata::Attributes key;             // the point's labels, as its attributes
   size_t next_same_hash = SIZE_MAX;  // the next point whose key has the same hash
   uint32_t gen = 0;
   int64_t time_ms = 0;
@@ -226,7 +230,7 @@ struct ScopeAcc {
 
 struct ResourceAcc {
   pdata::Resource resource;
-  pdata::Attributes base;  // the attributes before target_info added to them
+  pdata::Attributes base;    // the attributes before target_info added to them
   bool target_info = false;  // resource.attributes differ from base
   uint32_t gen = 0;
   std::vector<ScopeAcc> scopes;
@@ -617,7 +621,7 @@ class MetricsBuilder::Impl {
     }
     PointAcc p;
     p.key.reserve(labels.size());
-    for (const Label* l : labels) p.key.push_back(*l);
+    for (const Label* l : labels) p.key.push_back({l->name, pdata::AnyValue(l->value)});
     metric.points.push_back(std::move(p));
     ++stored_points_;
     const size_t index = metric.points.size() - 1;
@@ -628,19 +632,8 @@ class MetricsBuilder::Impl {
   // The point's attributes: copied from its key when the point is kept for the next scrape,
   // else moved out of it.
   static pdata::Attributes TakeAttributes(PointAcc& p, bool keep) {
-    pdata::Attributes attributes;
-    attributes.reserve(p.key.size());
-    if (keep) {
-      for (const Label& l : p.key) {
-        attributes.push_back({l.name, pdata::AnyValue(std::string(l.value))});
-      }
-      return attributes;
-    }
-    for (Label& l : p.key) {
-      attributes.push_back({std::move(l.name), pdata::AnyValue(std::move(l.value))});
-    }
-    p.key.clear();
-    return attributes;
+    if (keep) return p.key;
+    return std::move(p.key);
   }
 
   std::string OutputName(const MetricAcc& m) const {
@@ -681,7 +674,8 @@ class MetricsBuilder::Impl {
         pdata::Summary s;
         s.data_points.reserve(m.touched.size());
         for (uint32_t i : m.touched) {
-          if (auto dp = BuildSummaryPoint(m.points[i], keep)) s.data_points.push_back(std::move(*dp));
+          if (auto dp = BuildSummaryPoint(m.points[i], keep))
+            s.data_points.push_back(std::move(*dp));
         }
         metric.data = std::move(s);
         break;
@@ -694,7 +688,8 @@ class MetricsBuilder::Impl {
         s.is_monotonic = m.type == FamilyType::kCounter;
         s.data_points.reserve(m.touched.size());
         for (uint32_t i : m.touched) {
-          if (auto dp = BuildNumberPoint(m.points[i], keep)) s.data_points.push_back(std::move(*dp));
+          if (auto dp = BuildNumberPoint(m.points[i], keep))
+            s.data_points.push_back(std::move(*dp));
         }
         metric.data = std::move(s);
         break;
@@ -703,7 +698,8 @@ class MetricsBuilder::Impl {
         pdata::Gauge g;
         g.data_points.reserve(m.touched.size());
         for (uint32_t i : m.touched) {
-          if (auto dp = BuildNumberPoint(m.points[i], keep)) g.data_points.push_back(std::move(*dp));
+          if (auto dp = BuildNumberPoint(m.points[i], keep))
+            g.data_points.push_back(std::move(*dp));
         }
         metric.data = std::move(g);
         break;

@@ -95,8 +95,8 @@ struct PointSlot {
   Role role = Role::kNone;  // kNone: not repeatable (target_info); use Add()
   FamilyType type = FamilyType::kUnknown;
   uint32_t resource = 0, scope = 0, metric = 0, point = 0;
-  double bound = 0;             // kPart: le or quantile
-  const void* meta = nullptr;   // the family's registered metadata
+  double bound = 0;            // kPart: le or quantile
+  const void* meta = nullptr;  // the family's registered metadata
   bool repeatable() const { return role != Role::kNone; }
 };
 

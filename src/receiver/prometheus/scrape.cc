@@ -652,8 +652,8 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
           e.pending = Labels();
           e.has_pending = false;
         } else {
-          e.slot = builder_.Add(DecodeSeries(series_[e.final_series].encoded), a.value,
-                                a.time_ms, ex);
+          e.slot =
+              builder_.Add(DecodeSeries(series_[e.final_series].encoded), a.value, a.time_ms, ex);
           e.slot_epoch = epoch;
         }
         if (!a.track) continue;

@@ -68,7 +68,7 @@
 namespace astrolabe::expfmt {
 class Parser;
 struct Sample;
-}
+}  // namespace astrolabe::expfmt
 
 namespace astrolabe::receiver::prometheus {
 
@@ -124,7 +124,7 @@ struct ScrapeLoopOptions {
   // Scrapes whose data the pipeline refused (they are skipped, not retried); may be null.
   component::Counter* scrapes_refused = nullptr;
   std::shared_ptr<RefusalLog> refusal_log;  // null: log every refusal
-  ScrapeFailureCounters failures;  // empty: not counted
+  ScrapeFailureCounters failures;           // empty: not counted
   Clock* clock = &Clock::Real();
   std::string log_name = "receiver/prometheus";
   // false: no scrape cache (every sample takes the full path: copy, target labels, relabeling,
@@ -223,8 +223,8 @@ class ScrapeLoop {
   // cleared (epoch) when a scrape's families differ from the previous scrape's, and slots of an
   // older epoch are made again from the final labels.
   struct CacheEntry {
-    std::string text;       // Sample::series_text
-    uint64_t parse_hash;    // Sample::hash
+    std::string text;                      // Sample::series_text
+    uint64_t parse_hash;                   // Sample::hash
     uint32_t next_same_hash = UINT32_MAX;  // the next entry with the same parse_hash
     uint32_t final_series = UINT32_MAX;    // series_[...]; UINT32_MAX when dropped
     uint32_t seen = 0;                     // the last scrape (scrape_no_) that had it

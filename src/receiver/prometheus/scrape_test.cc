@@ -599,9 +599,9 @@ TEST(ScrapeCache, SameOutputAsWithoutTheCache) {
     }
     return s;
   };
-  const std::vector<std::string> bodies = {a,        a,           b,           b,        a, c,
-                                           c,        garbage,     a,           a,        churn(0),
-                                           churn(0), churn(1500), churn(3000), churn(4500), a, a};
+  const std::vector<std::string> bodies = {
+      a, a,        b,        b,           a,           c,           c, garbage, a,
+      a, churn(0), churn(0), churn(1500), churn(3000), churn(4500), a, a};
 
   for (size_t i = 0; i < bodies.size(); ++i) {
     net::HttpResponse response;
