@@ -226,7 +226,9 @@ ScrapeLoop::ScrapeLoop(ScrapeLoopOptions options)
       parser_(std::make_unique<expfmt::Parser>()),
       builder_(BuilderOptions{.scheme = options_.target.scheme,
                               .trim_metric_suffixes = options_.trim_metric_suffixes,
-                              .keep_structure = true}) {}
+                              .keep_structure = true}) {
+  if (options_.scrape_cache) parser_->SetKnownSeries(&ScrapeLoop::KnownSeries, this);
+}
 
 ScrapeLoop::~ScrapeLoop() = default;
 
@@ -398,7 +400,18 @@ ScrapeResult ScrapeLoop::ScrapeResponse(Result<net::HttpResponse> response) {
   return Process(std::move(response), failure, scrape_ms, options_.clock->Steady());
 }
 
+bool ScrapeLoop::KnownSeries(void* self, std::string_view series_text) {
+  auto* loop = static_cast<ScrapeLoop*>(self);
+  const size_t position = loop->next_order_.size();
+  if (position >= loop->cache_order_.size()) return false;
+  const uint32_t e = loop->cache_order_[position];
+  if (e == kNoIndex || loop->cache_[e].text != series_text) return false;
+  loop->predicted_ = e;
+  return true;
+}
+
 uint32_t ScrapeLoop::FindEntry(const expfmt::Sample& s, size_t position) const {
+  if (s.labels_skipped) return predicted_;  // KnownSeries() found it
   // A steady-state target exposes its series in the same order every time.
   if (position < cache_order_.size()) {
     uint32_t e = cache_order_[position];

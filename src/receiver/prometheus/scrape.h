@@ -276,6 +276,11 @@ class ScrapeLoop {
   // The families of the previous scrape's series.
   std::unordered_map<std::string, FamilyMetadata> previous_metadata_;
 
+  // The parser's known-series filter: true when `series_text` is the text of the entry that
+  // had the next position in the previous scrape (then remembered in predicted_), so the
+  // parser skips the label set.
+  static bool KnownSeries(void* self, std::string_view series_text);
+  uint32_t predicted_ = UINT32_MAX;
   // Finds the cache entry of `s`, expected at `position`; UINT32_MAX when none.
   uint32_t FindEntry(const expfmt::Sample& s, size_t position) const;
   // Adds an entry for `s` (final labels `labels`, or dropped); UINT32_MAX when the cache is
