@@ -233,6 +233,10 @@ class Parser::Impl {
 
   const Sample& sample() const { return sample_; }
   const Status& status() const { return status_; }
+  void SetKnownSeries(Parser::KnownSeries known, void* context) {
+    known_ = known;
+    known_context_ = context;
+  }
 
  private:
   // ---- errors ----
@@ -384,6 +388,22 @@ class Parser::Impl {
     *name = std::string_view(s, static_cast<size_t>(p - s));
     *pp = p;
     return true;
+  }
+
+  // Just after the '}' that closes a label set starting at `p` (just after '{'), skipping
+  // quoted strings with their escapes; nullptr when there is none on the line.
+  static const char* LabelSetEnd(const char* p, const char* end) {
+    while (p < end) {
+      if (*p == '}') return p + 1;
+      if (*p == '"') {
+        for (++p; p < end && *p != '"'; ++p) {
+          if (*p == '\\' && p + 1 < end) ++p;
+        }
+        if (p >= end) return nullptr;
+      }
+      ++p;
+    }
+    return nullptr;
   }
 
   // Parses a label set; *pp points just after '{' and ends just after '}'. When `name` is not
@@ -898,13 +918,25 @@ class Parser::Impl {
       name = std::string_view(begin, static_cast<size_t>(p - begin));
     }
     const char* q = om_ ? p : SkipBlanks(p, end);
-    if (q < end && *q == '{') {
+    bool skipped = false;
+    if (known_ != nullptr && !om_ && !name.empty()) {
+      // The series text ends after the name, or after the label set's closing brace.
+      const char* close = q < end && *q == '{' ? LabelSetEnd(q + 1, end) : p;
+      if (close != nullptr &&
+          known_(known_context_, std::string_view(begin, static_cast<size_t>(close - begin)))) {
+        skipped = true;
+        p = close;
+      }
+    }
+    if (!skipped && q < end && *q == '{') {
       p = q + 1;
       if (!ParseLabelSet(&p, end, &labels_, name.empty() ? &name : nullptr, &name_in_scratch)) {
         return Step::kError;
       }
     }
+    sample_.labels_skipped = skipped;
     if (name.empty()) return ToStep(Fail(begin, "missing metric name"));
+    const char* series_end = p;
 
     // Value.
     if (om_) {
@@ -997,6 +1029,7 @@ class Parser::Impl {
     }
     sample_.name = name;
     sample_.suffix = suffix;
+    sample_.series_text = std::string_view(begin, static_cast<size_t>(series_end - begin));
 
     // Hashes.
     label_hashes_.resize(labels_.size());
@@ -1075,6 +1108,10 @@ class Parser::Impl {
     return true;
   }
 
+  // The caller's known-series filter (SetKnownSeries).
+  Parser::KnownSeries known_ = nullptr;
+  void* known_context_ = nullptr;
+
   // Per-body state.
   std::string_view body_;
   bool om_ = false;
@@ -1123,6 +1160,10 @@ Parser::Parser() : impl_(std::make_unique<Impl>()) {
 Parser::~Parser() = default;
 
 void Parser::Reset(std::string_view body, Format format) { impl_->Reset(body, format); }
+
+void Parser::SetKnownSeries(KnownSeries known, void* context) {
+  impl_->SetKnownSeries(known, context);
+}
 
 bool Parser::Next() { return impl_->Next(); }
 

@@ -52,6 +52,11 @@ struct Sample {
   std::string_view name;  // series name including the suffix: "http_requests_total"
   Suffix suffix = Suffix::kNone;
   std::span<const Label> labels;  // in exposition order; unescaped; names unique
+  // The line's bytes from the start of the name (or of `{` for a quoted name) to the end of
+  // the label set, as exposed (escapes not undone): the series' identity as written, a cache
+  // key that needs no unescaping (Prometheus' scrape cache keys its entries the same way).
+  // A view into the body.
+  std::string_view series_text;
   double value = 0;
   std::optional<int64_t> timestamp_ms;  // text: as written; OpenMetrics: seconds * 1000
   std::optional<Exemplar> exemplar;     // OpenMetrics only
@@ -63,6 +68,9 @@ struct Sample {
   // share it. Equal to CombineSetHash(family.name, <pair-hash sum without that label>, <count>).
   uint64_t group_hash = 0;
   uint32_t line = 0;  // 1-based line of the sample in the body
+  // True when the known-series filter (Parser::SetKnownSeries) recognised series_text and the
+  // label set was not parsed: `labels` is empty and `hash`/`group_hash` cover the name alone.
+  bool labels_skipped = false;
 };
 
 class Parser {
@@ -87,6 +95,15 @@ class Parser {
 
   // OK while parsing and after a clean end; the error after Next() returned false on bad input.
   const Status& status() const { return *status_; }
+
+  // Text 0.0.4 only: before parsing a sample's label set, the parser finds its end (the closing
+  // `}` outside quotes) and asks `known(context, series_text)`; when that returns true the label
+  // set is not parsed, unescaped, checked or hashed (Sample::labels_skipped). For a caller that
+  // caches series by their text, as a scrape loop does: a text it saw parse cleanly before
+  // parses the same way again. Lines whose name is inside the braces are always parsed.
+  // OpenMetrics samples are always parsed (its checks need the labels). `known` null: off.
+  using KnownSeries = bool (*)(void* context, std::string_view series_text);
+  void SetKnownSeries(KnownSeries known, void* context);
 
   // Reset(body, format), then calls `on_sample(const Sample&)` for each sample. `on_sample` may
   // return void or Status; a non-OK Status stops the parse and is returned as is. Returns the

@@ -497,3 +497,54 @@ TEST(ParserTest, GenAiPayloadsParse) {
 
 }  // namespace
 }  // namespace astrolabe::expfmt
+
+namespace astrolabe::expfmt {
+namespace {
+
+// SetKnownSeries: the filter sees each text sample's series text (name to closing brace, as
+// written) before its labels are parsed; a known text skips the label set, an unknown one and
+// every OpenMetrics sample are parsed in full.
+TEST(ParserKnownSeries, SkipsTheLabelsOfKnownSeriesTexts) {
+  struct Seen {
+    std::vector<std::string> texts;
+  } seen;
+  auto known = [](void* ctx, std::string_view text) {
+    static_cast<Seen*>(ctx)->texts.emplace_back(text);
+    return text == "a{b=\"}\",c=\"x\\\"y\"}" || text == "plain";
+  };
+  Parser parser;
+  parser.SetKnownSeries(known, &seen);
+  const std::string body =
+      "a{b=\"}\",c=\"x\\\"y\"} 1\n"  // a brace and an escaped quote inside values
+      "a{b=\"2\"} 2\n"
+      "plain 3 1700000000000\n"
+      "{\"quoted.name\",b=\"1\"} 4\n";
+  std::vector<std::pair<bool, size_t>> got;  // (skipped, labels)
+  std::vector<double> values;
+  Status st = parser.Parse(body, Format::kText, [&](const Sample& s) {
+    got.emplace_back(s.labels_skipped, s.labels.size());
+    values.push_back(s.value);
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(got,
+            (std::vector<std::pair<bool, size_t>>{{true, 0}, {false, 1}, {true, 0}, {false, 1}}));
+  EXPECT_EQ(values, (std::vector<double>{1, 2, 3, 4}));
+  // The quoted-name line is never offered.
+  EXPECT_EQ(seen.texts,
+            (std::vector<std::string>{"a{b=\"}\",c=\"x\\\"y\"}", "a{b=\"2\"}", "plain"}));
+
+  // A skipped label set does not hide an error after it.
+  EXPECT_FALSE(parser.Parse("plain x\n", Format::kText, [](const Sample&) {}).ok());
+
+  // OpenMetrics: never offered, always parsed.
+  seen.texts.clear();
+  got.clear();
+  st = parser.Parse("plain 3\n# EOF\n", Format::kOpenMetrics,
+                    [&](const Sample& s) { got.emplace_back(s.labels_skipped, s.labels.size()); });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_TRUE(seen.texts.empty());
+  EXPECT_EQ(got, (std::vector<std::pair<bool, size_t>>{{false, 0}}));
+}
+
+}  // namespace
+}  // namespace astrolabe::expfmt

@@ -133,6 +133,7 @@ StreamKey BaseKey(const pdata::InstrumentationScope& scope, uint64_t resource_ha
 
 // Converts the points of a cumulative monotonic sum; removes those that yield nothing.
 void ConvertSum(Tracker& tracker, StreamKey& key, pdata::Sum& sum) {
+  const uint64_t metric = tracker.Intern(key);
   std::erase_if(sum.data_points, [&](pdata::NumberDataPoint& dp) {
     if (dp.no_recorded_value()) return true;
     // NaN cannot be subtracted; upstream leaves the point as it came, and so do we.
@@ -142,7 +143,7 @@ void ConvertSum(Tracker& tracker, StreamKey& key, pdata::Sum& sum) {
     key.start_time_unix_nano = dp.start_time_unix_nano;
     PointValue value = dp.is_int() ? PointValue(std::get<int64_t>(dp.value))
                                    : PointValue(std::get<double>(dp.value));
-    std::optional<DeltaPoint> delta = tracker.Convert(key, {dp.time_unix_nano, value});
+    std::optional<DeltaPoint> delta = tracker.Convert(metric, key, {dp.time_unix_nano, value});
     if (!delta) return true;
     dp.start_time_unix_nano = delta->start_time_unix_nano;
     if (dp.is_int()) {
@@ -155,12 +156,14 @@ void ConvertSum(Tracker& tracker, StreamKey& key, pdata::Sum& sum) {
 }
 
 void ConvertHistogram(Tracker& tracker, StreamKey& key, pdata::Histogram& histogram) {
+  const uint64_t metric = tracker.Intern(key);
   std::erase_if(histogram.data_points, [&](pdata::HistogramDataPoint& dp) {
     if (dp.no_recorded_value()) return true;
     key.attributes_hash = pdata::HashAttributes(dp.attributes);
     key.start_time_unix_nano = dp.start_time_unix_nano;
     HistogramValue value{dp.count, dp.sum.value_or(0), dp.bucket_counts, dp.explicit_bounds};
-    std::optional<DeltaPoint> delta = tracker.Convert(key, {dp.time_unix_nano, std::move(value)});
+    std::optional<DeltaPoint> delta =
+        tracker.Convert(metric, key, {dp.time_unix_nano, std::move(value)});
     if (!delta) return true;
     auto& d = std::get<HistogramValue>(delta->value);
     dp.start_time_unix_nano = delta->start_time_unix_nano;
@@ -176,6 +179,7 @@ void ConvertHistogram(Tracker& tracker, StreamKey& key, pdata::Histogram& histog
 
 void ConvertExponentialHistogram(Tracker& tracker, StreamKey& key,
                                  pdata::ExponentialHistogram& histogram) {
+  const uint64_t metric = tracker.Intern(key);
   std::erase_if(histogram.data_points, [&](pdata::ExponentialHistogramDataPoint& dp) {
     if (dp.no_recorded_value()) return true;
     key.attributes_hash = pdata::HashAttributes(dp.attributes);
@@ -183,7 +187,8 @@ void ConvertExponentialHistogram(Tracker& tracker, StreamKey& key,
     ExponentialHistogramValue value{dp.count,      dp.sum.value_or(0), dp.scale,
                                     dp.zero_count, dp.zero_threshold,  dp.positive,
                                     dp.negative};
-    std::optional<DeltaPoint> delta = tracker.Convert(key, {dp.time_unix_nano, std::move(value)});
+    std::optional<DeltaPoint> delta =
+        tracker.Convert(metric, key, {dp.time_unix_nano, std::move(value)});
     if (!delta) return true;
     auto& d = std::get<ExponentialHistogramValue>(delta->value);
     dp.start_time_unix_nano = delta->start_time_unix_nano;

@@ -159,10 +159,40 @@ std::optional<PointValue> ExponentialDelta(const ExponentialHistogramValue& valu
 
 Tracker::Tracker(TrackerOptions options) : options_(options) {}
 
+size_t Tracker::PointKeyHash::operator()(const PointKey& k) const {
+  uint64_t h = k.metric * 0x9e3779b97f4a7c15ULL;
+  h ^= k.attributes_hash + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h ^= k.start_time_unix_nano + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  h ^= static_cast<uint64_t>(k.is_int) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+  return h;
+}
+
+uint64_t Tracker::Intern(const StreamKey& key) {
+  StreamKey metric = key;
+  metric.is_int = false;
+  metric.attributes_hash = 0;
+  metric.start_time_unix_nano = 0;
+  auto [it, inserted] = metrics_.try_emplace(std::move(metric));
+  if (inserted) {
+    it->second.id = next_metric_++;
+    metric_keys_.emplace(it->second.id, it->first);
+  }
+  return it->second.id;
+}
+
 std::optional<DeltaPoint> Tracker::Convert(const StreamKey& key, const CumulativePoint& point) {
-  auto [it, inserted] = states_.try_emplace(key);
+  return Convert(Intern(key), key, point);
+}
+
+std::optional<DeltaPoint> Tracker::Convert(uint64_t metric, const StreamKey& key,
+                                           const CumulativePoint& point) {
+  auto [it, inserted] = states_.try_emplace(
+      PointKey{metric, key.attributes_hash, key.start_time_unix_nano, key.is_int});
   State& state = it->second;
   if (inserted) {
+    if (auto m = metric_keys_.find(metric); m != metric_keys_.end()) {
+      ++metrics_.find(m->second)->second.streams;
+    }
     state.previous = point;
     switch (options_.initial_value) {
       case InitialValue::kAuto: {
@@ -211,8 +241,18 @@ std::optional<DeltaPoint> Tracker::Convert(const StreamKey& key, const Cumulativ
 }
 
 void Tracker::Sweep(uint64_t stale_before) {
-  std::erase_if(states_, [stale_before](const auto& entry) {
-    return entry.second.previous.time_unix_nano < stale_before;
+  std::erase_if(states_, [&](const auto& entry) {
+    if (entry.second.previous.time_unix_nano >= stale_before) return false;
+    if (auto m = metric_keys_.find(entry.first.metric); m != metric_keys_.end()) {
+      --metrics_.find(m->second)->second.streams;
+    }
+    return true;
+  });
+  // Metrics without streams are forgotten (their ids are never handed out again).
+  std::erase_if(metrics_, [&](const auto& entry) {
+    if (entry.second.streams > 0) return false;
+    metric_keys_.erase(entry.second.id);
+    return true;
   });
 }
 

@@ -130,6 +130,16 @@ class Tracker {
   //           point.time_unix_nano >= the previous point's time for the same key.
   std::optional<DeltaPoint> Convert(const StreamKey& key, const CumulativePoint& point);
 
+  // The same in two steps, for callers with many points per metric: Intern() once per
+  // metric (the key's type, resource hash, scope, name, unit and monotonicity: the parts
+  // that are strings), then Convert(metric, key, point) per point, which reads only the
+  // key's point fields (is_int, attributes_hash, start_time_unix_nano). Streams are then
+  // found by plain integers: no string is hashed or compared per point. The id stays valid
+  // until the next Sweep().
+  uint64_t Intern(const StreamKey& key);
+  std::optional<DeltaPoint> Convert(uint64_t metric, const StreamKey& key,
+                                    const CumulativePoint& point);
+
   // Forgets every stream whose last point's time is before `stale_before` (Unix ns).
   void Sweep(uint64_t stale_before);
 
@@ -140,9 +150,28 @@ class Tracker {
   struct State {
     CumulativePoint previous;
   };
+  // A stream: its interned metric and its point fields.
+  struct PointKey {
+    uint64_t metric = 0;
+    uint64_t attributes_hash = 0;
+    uint64_t start_time_unix_nano = 0;
+    bool is_int = false;
+    friend bool operator==(const PointKey&, const PointKey&) = default;
+  };
+  struct PointKeyHash {
+    size_t operator()(const PointKey& k) const;
+  };
+  struct MetricEntry {
+    uint64_t id = 0;
+    size_t streams = 0;
+  };
 
   TrackerOptions options_;
-  std::unordered_map<StreamKey, State, StreamKeyHash> states_;
+  // The metric part of a StreamKey (point fields zero) → its id.
+  std::unordered_map<StreamKey, MetricEntry, StreamKeyHash> metrics_;
+  std::unordered_map<uint64_t, StreamKey> metric_keys_;  // id → key (for Sweep)
+  uint64_t next_metric_ = 1;
+  std::unordered_map<PointKey, State, PointKeyHash> states_;
 };
 
 }  // namespace astrolabe::processor::cumulativetodelta

@@ -150,18 +150,31 @@ uint64_t HashLabelRefs(const std::vector<const Label*>& labels) {
   return h;
 }
 
-bool SameLabels(const std::vector<Label>& key, const std::vector<const Label*>& labels) {
+// A point's key is its attributes (string values), so that a kept point's attributes are
+// copied as a whole into each scrape's output.
+bool SameLabels(const pdata::Attributes& key, const std::vector<const Label*>& labels) {
   if (key.size() != labels.size()) return false;
   for (size_t i = 0; i < key.size(); ++i) {
-    if (key[i].name != labels[i]->name || key[i].value != labels[i]->value) return false;
+    if (key[i].key != labels[i]->name || key[i].value.string_value() != labels[i]->value) {
+      return false;
+    }
   }
   return true;
 }
 
+// A family's registered metadata and the scrape (generation) that last registered it.
+struct MetaEntry {
+  FamilyMetadata md;
+  uint32_t gen = 0;
+};
+
 // One point under construction; histogram and summary points collect several samples.
+// With keep_structure a point outlives its scrape: `gen` tells whether the current scrape
+// touched it yet (the first touch clears what the previous scrape collected).
 struct PointAcc {
-  std::vector<Label> key;            // the point's labels; moved into attributes by Finish()
+  pdata::Attributes key;             // the point's labels, as its attributes
   size_t next_same_hash = SIZE_MAX;  // the next point whose key has the same hash
+  uint32_t gen = 0;
   int64_t time_ms = 0;
   bool inconsistent_time = false;
   bool stale = false;
@@ -171,6 +184,18 @@ struct PointAcc {
   std::optional<double> created;                 // seconds
   std::vector<std::pair<double, double>> parts;  // (le or quantile, value)
   std::vector<pdata::Exemplar> exemplars;
+
+  void Reset() {
+    time_ms = 0;
+    inconsistent_time = false;
+    stale = false;
+    value.reset();
+    count.reset();
+    sum.reset();
+    created.reset();
+    parts.clear();
+    exemplars.clear();
+  }
 
   void Time(int64_t t) {
     if (parts.empty() && !value && !count && !sum && !created) {
@@ -183,9 +208,12 @@ struct PointAcc {
 
 struct MetricAcc {
   std::string name;
+  // Set by the first touch of each scrape, as a fresh builder sets them at creation.
   FamilyType type = FamilyType::kUnknown;
-  const FamilyMetadata* meta = nullptr;
+  const MetaEntry* meta = nullptr;
+  uint32_t gen = 0;
   std::vector<PointAcc> points;
+  std::vector<uint32_t> touched;  // points of the current scrape, in first-touch order
   // Hash of a point's key → the first such point; the rest chain through next_same_hash.
   // Keyed by hash so a lookup copies no label.
   std::unordered_map<uint64_t, size_t> index;
@@ -194,13 +222,19 @@ struct MetricAcc {
 struct ScopeAcc {
   pdata::InstrumentationScope scope;
   std::string schema_url;
+  uint32_t gen = 0;
   std::vector<MetricAcc> metrics;
+  std::vector<uint32_t> touched;                  // metrics of the current scrape
   std::unordered_map<std::string, size_t> index;  // metric name → metrics[i]
 };
 
 struct ResourceAcc {
   pdata::Resource resource;
+  pdata::Attributes base;    // the attributes before target_info added to them
+  bool target_info = false;  // resource.attributes differ from base
+  uint32_t gen = 0;
   std::vector<ScopeAcc> scopes;
+  std::vector<uint32_t> touched;  // scopes of the current scrape
   std::unordered_map<std::vector<Label>, size_t, LabelVectorHash> index;  // → scopes[i]
 };
 
@@ -211,38 +245,47 @@ class MetricsBuilder::Impl {
   explicit Impl(BuilderOptions options) : options_(std::move(options)) {}
 
   void SetMetadata(std::string_view family, FamilyMetadata metadata) {
-    metadata_.emplace(std::string(family), std::move(metadata));
+    auto [it, inserted] = metadata_.try_emplace(std::string(family));
+    MetaEntry& e = it->second;
+    // First registration wins: for the builder's life, or with keep_structure for the scrape.
+    if (!inserted && (!options_.keep_structure || e.gen == gen_)) return;
+    if (inserted || !(e.md == metadata)) e.md = std::move(metadata);
+    e.gen = gen_;
     last_name_.clear();  // a cached "unknown family" may be known now
   }
 
-  void Add(const Labels& labels, double value, int64_t time_ms, const ExemplarInput* exemplar) {
+  PointSlot Add(const Labels& labels, double value, int64_t time_ms,
+                const ExemplarInput* exemplar) {
+    PointSlot slot;
     std::string_view name = labels.Get("__name__");
-    ResourceAcc& res = Resource(labels);
+    const uint32_t res_index = Resource(labels);
+    ResourceAcc& res = resources_[res_index];
     if (name == "target_info") {
       for (const Label& l : labels.items()) {
         if (l.name == "__name__" || l.name == "job" || l.name == "instance") continue;
         pdata::PutAttribute(res.resource.attributes, l.name, pdata::AnyValue(l.value));
+        res.target_info = true;
       }
-      return;
+      return slot;  // kNone: not repeatable
     }
+    slot.resource = res_index;
 
     // Family and suffix.
     if (last_name_.empty() || name != last_name_) {
       last_name_ = std::string(name);
       last_family_ = last_name_;
       last_suffix_.clear();
-      last_meta_ = nullptr;
-      if (auto it = metadata_.find(last_family_); it != metadata_.end()) {
-        last_meta_ = &it->second;
-      } else {
+      last_meta_ = FindMeta(last_family_);
+      if (last_meta_ == nullptr) {
         for (std::string_view s :
              {"_bucket", "_count", "_sum", "_total", "_created", "_gcount", "_gsum", "_info"}) {
           if (name.size() <= s.size() || name.substr(name.size() - s.size()) != s) continue;
-          auto it2 = metadata_.find(std::string(name.substr(0, name.size() - s.size())));
-          if (it2 != metadata_.end() && SuffixAllowed(it2->second.type, s)) {
-            last_family_ = it2->first;
+          std::string family(name.substr(0, name.size() - s.size()));
+          const MetaEntry* m = FindMeta(family);
+          if (m != nullptr && SuffixAllowed(m->md.type, s)) {
+            last_family_ = std::move(family);
             last_suffix_ = std::string(s);
-            last_meta_ = &it2->second;
+            last_meta_ = m;
             break;
           }
         }
@@ -250,9 +293,14 @@ class MetricsBuilder::Impl {
     }
     const std::string& family = last_family_;
     const std::string& suffix = last_suffix_;
-    const FamilyMetadata* meta = last_meta_;
-    FamilyType type = meta ? meta->type : FamilyType::kUnknown;
-    if (type == FamilyType::kGaugeHistogram) return;  // dropped, as upstream
+    const MetaEntry* meta = last_meta_;
+    FamilyType type = meta ? meta->md.type : FamilyType::kUnknown;
+    slot.type = type;
+    slot.meta = meta;
+    if (type == FamilyType::kGaugeHistogram) {  // dropped, as upstream
+      slot.role = PointSlot::Role::kIgnore;
+      return slot;
+    }
 
     bool complex = type == FamilyType::kHistogram || type == FamilyType::kSummary;
     // Counters keep the sample name (x_total), complex types the family name.
@@ -283,73 +331,190 @@ class MetricsBuilder::Impl {
       }
       point_labels_.push_back(&l);
     }
-    size_t scope_index = Scope(res, scope_labels_);
-    MetricAcc& metric = Metric(res, scope_index, metric_name, type, meta);
-    PointAcc& point = metric.points[FindOrAddPoint(metric, point_labels_)];
-    bool stale = IsStaleNaN(value);
+    slot.scope = static_cast<uint32_t>(Scope(res, scope_labels_));
+    slot.metric = static_cast<uint32_t>(Metric(res, slot.scope, metric_name, type, meta));
+    MetricAcc& metric = res.scopes[slot.scope].metrics[slot.metric];
+    slot.point = static_cast<uint32_t>(FindOrAddPoint(metric, point_labels_));
 
     if (suffix == "_created" && type != FamilyType::kUnknown) {
+      slot.role = PointSlot::Role::kCreated;
+    } else if (!complex) {
+      slot.role = PointSlot::Role::kValue;
+    } else if (suffix == "_count") {
+      slot.role = PointSlot::Role::kCount;
+    } else if (suffix == "_sum") {
+      slot.role = PointSlot::Role::kSum;
+    } else {
+      bool ok = false;
+      slot.bound = ParseBound(part_label, &ok);
+      slot.role = ok ? PointSlot::Role::kPart : PointSlot::Role::kBadPart;
+    }
+    Apply(slot, metric.points[slot.point], value, time_ms, exemplar);
+    return slot;
+  }
+
+  void AddAt(const PointSlot& slot, double value, int64_t time_ms, const ExemplarInput* exemplar) {
+    ResourceAcc& res = resources_[slot.resource];
+    TouchResource(res, slot.resource);
+    if (slot.role == PointSlot::Role::kIgnore) return;
+    ScopeAcc& scope = res.scopes[slot.scope];
+    TouchScope(res, scope, slot.scope);
+    MetricAcc& metric = scope.metrics[slot.metric];
+    TouchMetric(scope, metric, slot.metric, slot.type, static_cast<const MetaEntry*>(slot.meta));
+    PointAcc& point = metric.points[slot.point];
+    TouchPoint(metric, point, slot.point);
+    Apply(slot, point, value, time_ms, exemplar);
+  }
+
+  pdata::Metrics Finish() {
+    pdata::Metrics out;
+    const bool keep = options_.keep_structure;
+    last_built_ = 0;
+    out.resource_metrics.reserve(touched_.size());
+    for (uint32_t ri : touched_) {
+      ResourceAcc& r = resources_[ri];
+      pdata::ResourceMetrics rm;
+      rm.scope_metrics.reserve(r.touched.size());
+      for (uint32_t si : r.touched) {
+        ScopeAcc& s = r.scopes[si];
+        pdata::ScopeMetrics sm;
+        sm.metrics.reserve(s.touched.size());
+        for (uint32_t mi : s.touched) {
+          MetricAcc& m = s.metrics[mi];
+          last_built_ += m.touched.size();
+          pdata::Metric metric = Build(m, keep);
+          if (metric.DataPointCount() > 0) sm.metrics.push_back(std::move(metric));
+          m.touched.clear();
+        }
+        s.touched.clear();
+        if (sm.metrics.empty()) continue;
+        if (keep) {
+          sm.scope = s.scope;
+          sm.schema_url = s.schema_url;
+        } else {
+          sm.scope = std::move(s.scope);
+          sm.schema_url = std::move(s.schema_url);
+        }
+        rm.scope_metrics.push_back(std::move(sm));
+      }
+      r.touched.clear();
+      if (rm.scope_metrics.empty()) continue;
+      if (keep) {
+        rm.resource = r.resource;
+      } else {
+        rm.resource = std::move(r.resource);
+      }
+      out.resource_metrics.push_back(std::move(rm));
+    }
+    touched_.clear();
+    ++gen_;
+    last_name_.clear();
+    last_metric_.reset();
+    last_resource_ = SIZE_MAX;
+    if (!keep) ClearStructure();
+    return out;
+  }
+
+  void Clear() {
+    ClearStructure();
+    metadata_.clear();
+    last_name_.clear();
+    ++epoch_;
+  }
+
+  int64_t dropped() const { return dropped_; }
+  uint64_t epoch() const { return epoch_; }
+  size_t stored_points() const { return stored_points_; }
+  size_t last_built_points() const { return last_built_; }
+
+ private:
+  void ClearStructure() {
+    resources_.clear();
+    resource_index_.clear();
+    touched_.clear();
+    last_resource_ = SIZE_MAX;
+    last_metric_.reset();
+    stored_points_ = 0;
+  }
+
+  const MetaEntry* FindMeta(const std::string& family) const {
+    auto it = metadata_.find(family);
+    if (it == metadata_.end()) return nullptr;
+    if (options_.keep_structure && it->second.gen != gen_) return nullptr;  // not this scrape's
+    return &it->second;
+  }
+
+  // First touches in a scrape: record the order, and forget what the last scrape left.
+  void TouchResource(ResourceAcc& r, uint32_t index) {
+    if (r.gen == gen_) return;
+    r.gen = gen_;
+    touched_.push_back(index);
+    if (r.target_info) {
+      r.resource.attributes = r.base;
+      r.target_info = false;
+    }
+  }
+  void TouchScope(ResourceAcc& r, ScopeAcc& s, uint32_t index) {
+    if (s.gen == gen_) return;
+    s.gen = gen_;
+    r.touched.push_back(index);
+  }
+  void TouchMetric(ScopeAcc& s, MetricAcc& m, uint32_t index, FamilyType type,
+                   const MetaEntry* meta) {
+    if (m.gen == gen_) return;
+    m.gen = gen_;
+    m.type = type;
+    m.meta = meta;
+    s.touched.push_back(index);
+  }
+  void TouchPoint(MetricAcc& m, PointAcc& p, uint32_t index) {
+    if (p.gen == gen_) return;
+    p.gen = gen_;
+    p.Reset();
+    m.touched.push_back(index);
+  }
+
+  void Apply(const PointSlot& slot, PointAcc& point, double value, int64_t time_ms,
+             const ExemplarInput* exemplar) {
+    using Role = PointSlot::Role;
+    bool stale = IsStaleNaN(value);
+    if (slot.role == Role::kCreated) {
       if (!stale) point.created = value;
       return;
     }
     point.Time(time_ms);
     if (stale) point.stale = true;
-    if (!complex) {
-      point.value = value;
-      if (exemplar) point.exemplars.push_back(ConvertExemplar(*exemplar, time_ms));
-      return;
-    }
-    if (suffix == "_count") {
-      point.count = value;
-    } else if (suffix == "_sum") {
-      point.sum = value;
-    } else {
-      bool ok = false;
-      double bound = ParseBound(part_label, &ok);
-      if (!ok) {
+    switch (slot.role) {
+      case Role::kValue:
+        point.value = value;
+        if (exemplar) point.exemplars.push_back(ConvertExemplar(*exemplar, time_ms));
+        break;
+      case Role::kCount:
+        point.count = value;
+        break;
+      case Role::kSum:
+        point.sum = value;
+        break;
+      case Role::kPart:
+        point.parts.emplace_back(slot.bound, value);
+        if (exemplar) point.exemplars.push_back(ConvertExemplar(*exemplar, time_ms));
+        break;
+      case Role::kBadPart:
         ++dropped_;  // bucket without a valid le / quantile: upstream logs and skips it
-        return;
-      }
-      point.parts.emplace_back(bound, value);
-      if (exemplar) point.exemplars.push_back(ConvertExemplar(*exemplar, time_ms));
+        break;
+      default:
+        break;
     }
   }
 
-  pdata::Metrics Finish() {
-    pdata::Metrics out;
-    for (ResourceAcc& r : resources_) {
-      pdata::ResourceMetrics rm;
-      rm.resource = std::move(r.resource);
-      for (ScopeAcc& s : r.scopes) {
-        pdata::ScopeMetrics sm;
-        sm.scope = std::move(s.scope);
-        sm.schema_url = std::move(s.schema_url);
-        for (MetricAcc& m : s.metrics) {
-          pdata::Metric metric = Build(m);
-          if (metric.DataPointCount() > 0) sm.metrics.push_back(std::move(metric));
-        }
-        if (!sm.metrics.empty()) rm.scope_metrics.push_back(std::move(sm));
-      }
-      if (!rm.scope_metrics.empty()) out.resource_metrics.push_back(std::move(rm));
-    }
-    resources_.clear();
-    resource_index_.clear();
-    last_resource_ = SIZE_MAX;
-    last_name_.clear();
-    last_metric_.reset();
-    return out;
-  }
-
-  int64_t dropped() const { return dropped_; }
-
- private:
-  ResourceAcc& Resource(const Labels& labels) {
+  uint32_t Resource(const Labels& labels) {
     std::string_view job_view = labels.Get("job");
     std::string_view instance_view = labels.Get("instance");
     // Samples of one scrape nearly always share one resource: skip the map then.
     if (last_resource_ < resources_.size() && job_view == last_job_ &&
         instance_view == last_instance_) {
-      return resources_[last_resource_];
+      TouchResource(resources_[last_resource_], static_cast<uint32_t>(last_resource_));
+      return static_cast<uint32_t>(last_resource_);
     }
     std::string job(job_view);
     std::string instance(instance_view);
@@ -359,7 +524,7 @@ class MetricsBuilder::Impl {
     auto [it, inserted] = resource_index_.emplace(key, resources_.size());
     if (inserted) {
       ResourceAcc r;
-      auto& a = r.resource.attributes;
+      auto& a = r.base;
       a.push_back({"service.name", pdata::AnyValue(job)});
       a.push_back({"service.instance.id", pdata::AnyValue(instance)});
       std::string host, port;
@@ -367,20 +532,23 @@ class MetricsBuilder::Impl {
       if (Discernible(host)) a.push_back({"server.address", pdata::AnyValue(host)});
       a.push_back({"server.port", pdata::AnyValue(port)});
       a.push_back({"url.scheme", pdata::AnyValue(options_.scheme)});
+      r.resource.attributes = r.base;
       resources_.push_back(std::move(r));
       last_metric_.reset();
     }
     last_resource_ = it->second;
-    return resources_[it->second];
+    TouchResource(resources_[it->second], static_cast<uint32_t>(it->second));
+    return static_cast<uint32_t>(it->second);
   }
 
   // The index of the scope for `scope_labels` in res.scopes, added when new.
   size_t Scope(ResourceAcc& res, const std::vector<Label>& scope_labels) {
+    size_t index;
     if (auto found = res.index.find(scope_labels); found != res.index.end()) {
-      return found->second;
-    }
-    auto [it, inserted] = res.index.emplace(scope_labels, res.scopes.size());
-    if (inserted) {
+      index = found->second;
+    } else {
+      index = res.scopes.size();
+      res.index.emplace(scope_labels, index);
       ScopeAcc s;
       if (scope_labels.empty()) {
         s.scope.name = std::string(kScopeName);
@@ -401,45 +569,51 @@ class MetricsBuilder::Impl {
       }
       res.scopes.push_back(std::move(s));
     }
-    return it->second;
+    TouchScope(res, res.scopes[index], static_cast<uint32_t>(index));
+    return index;
   }
 
   // The metric `name` of scope `scope_index` of `res`, added when new. Consecutive samples
   // nearly always hit the same metric: the last one is remembered, so the name is neither
   // copied nor hashed then.
-  MetricAcc& Metric(ResourceAcc& res, size_t scope_index, std::string_view name, FamilyType type,
-                    const FamilyMetadata* meta) {
+  size_t Metric(ResourceAcc& res, size_t scope_index, std::string_view name, FamilyType type,
+                const MetaEntry* meta) {
     const size_t resource_index = static_cast<size_t>(&res - resources_.data());
     ScopeAcc& scope = res.scopes[scope_index];
+    size_t index;
     if (last_metric_ && last_metric_->resource == resource_index &&
         last_metric_->scope == scope_index && last_metric_->name == name) {
-      return scope.metrics[last_metric_->metric];
+      index = last_metric_->metric;
+    } else {
+      auto [it, inserted] = scope.index.emplace(std::string(name), scope.metrics.size());
+      if (inserted) {
+        MetricAcc m;
+        m.name = std::string(name);
+        scope.metrics.push_back(std::move(m));
+      }
+      if (!last_metric_) last_metric_.emplace();
+      last_metric_->resource = resource_index;
+      last_metric_->scope = scope_index;
+      last_metric_->name.assign(name);
+      last_metric_->metric = it->second;
+      index = it->second;
     }
-    auto [it, inserted] = scope.index.emplace(std::string(name), scope.metrics.size());
-    if (inserted) {
-      MetricAcc m;
-      m.name = std::string(name);
-      m.type = type;
-      m.meta = meta;
-      scope.metrics.push_back(std::move(m));
-    }
-    if (!last_metric_) last_metric_.emplace();
-    last_metric_->resource = resource_index;
-    last_metric_->scope = scope_index;
-    last_metric_->name.assign(name);
-    last_metric_->metric = it->second;
-    return scope.metrics[it->second];
+    TouchMetric(scope, scope.metrics[index], static_cast<uint32_t>(index), type, meta);
+    return index;
   }
 
   // The index of the point of `metric` with labels `labels`, added when new.
-  static size_t FindOrAddPoint(MetricAcc& metric, const std::vector<const Label*>& labels) {
+  size_t FindOrAddPoint(MetricAcc& metric, const std::vector<const Label*>& labels) {
     const uint64_t hash = HashLabelRefs(labels);
     auto [it, inserted] = metric.index.emplace(hash, metric.points.size());
     if (!inserted) {
       size_t i = it->second;
       while (true) {
         PointAcc& p = metric.points[i];
-        if (SameLabels(p.key, labels)) return i;
+        if (SameLabels(p.key, labels)) {
+          TouchPoint(metric, p, static_cast<uint32_t>(i));
+          return i;
+        }
         if (p.next_same_hash == SIZE_MAX) break;
         i = p.next_same_hash;
       }
@@ -447,20 +621,19 @@ class MetricsBuilder::Impl {
     }
     PointAcc p;
     p.key.reserve(labels.size());
-    for (const Label* l : labels) p.key.push_back(*l);
+    for (const Label* l : labels) p.key.push_back({l->name, pdata::AnyValue(l->value)});
     metric.points.push_back(std::move(p));
-    return metric.points.size() - 1;
+    ++stored_points_;
+    const size_t index = metric.points.size() - 1;
+    TouchPoint(metric, metric.points[index], static_cast<uint32_t>(index));
+    return index;
   }
 
-  // The point's attributes, moved out of its key.
-  static pdata::Attributes TakeAttributes(PointAcc& p) {
-    pdata::Attributes attributes;
-    attributes.reserve(p.key.size());
-    for (Label& l : p.key) {
-      attributes.push_back({std::move(l.name), pdata::AnyValue(std::move(l.value))});
-    }
-    p.key.clear();
-    return attributes;
+  // The point's attributes: copied from its key when the point is kept for the next scrape,
+  // else moved out of it.
+  static pdata::Attributes TakeAttributes(PointAcc& p, bool keep) {
+    if (keep) return p.key;
+    return std::move(p.key);
   }
 
   std::string OutputName(const MetricAcc& m) const {
@@ -472,32 +645,37 @@ class MetricsBuilder::Impl {
       }
     };
     if (m.type == FamilyType::kCounter) strip("_total");
-    if (m.meta && !m.meta->unit.empty()) strip("_" + m.meta->unit);
+    if (m.meta && !m.meta->md.unit.empty()) strip("_" + m.meta->md.unit);
     return name;
   }
 
-  pdata::Metric Build(MetricAcc& m) {
+  pdata::Metric Build(MetricAcc& m, bool keep) {
     pdata::Metric metric;
     metric.name = OutputName(m);
     if (m.meta) {
-      metric.description = m.meta->help;
-      metric.unit = UnitToUcum(m.meta->unit);
+      metric.description = m.meta->md.help;
+      metric.unit = UnitToUcum(m.meta->md.unit);
     }
     metric.metadata.push_back({"prometheus.type", pdata::AnyValue(FamilyTypeName(m.type))});
     switch (m.type) {
       case FamilyType::kHistogram: {
         pdata::Histogram h;
         h.aggregation_temporality = pdata::AggregationTemporality::kCumulative;
-        for (PointAcc& p : m.points) {
-          if (auto dp = BuildHistogramPoint(p)) h.data_points.push_back(std::move(*dp));
+        h.data_points.reserve(m.touched.size());
+        for (uint32_t i : m.touched) {
+          if (auto dp = BuildHistogramPoint(m.points[i], keep)) {
+            h.data_points.push_back(std::move(*dp));
+          }
         }
         metric.data = std::move(h);
         break;
       }
       case FamilyType::kSummary: {
         pdata::Summary s;
-        for (PointAcc& p : m.points) {
-          if (auto dp = BuildSummaryPoint(p)) s.data_points.push_back(std::move(*dp));
+        s.data_points.reserve(m.touched.size());
+        for (uint32_t i : m.touched) {
+          if (auto dp = BuildSummaryPoint(m.points[i], keep))
+            s.data_points.push_back(std::move(*dp));
         }
         metric.data = std::move(s);
         break;
@@ -508,16 +686,20 @@ class MetricsBuilder::Impl {
         pdata::Sum s;
         s.aggregation_temporality = pdata::AggregationTemporality::kCumulative;
         s.is_monotonic = m.type == FamilyType::kCounter;
-        for (PointAcc& p : m.points) {
-          if (auto dp = BuildNumberPoint(p)) s.data_points.push_back(std::move(*dp));
+        s.data_points.reserve(m.touched.size());
+        for (uint32_t i : m.touched) {
+          if (auto dp = BuildNumberPoint(m.points[i], keep))
+            s.data_points.push_back(std::move(*dp));
         }
         metric.data = std::move(s);
         break;
       }
       default: {
         pdata::Gauge g;
-        for (PointAcc& p : m.points) {
-          if (auto dp = BuildNumberPoint(p)) g.data_points.push_back(std::move(*dp));
+        g.data_points.reserve(m.touched.size());
+        for (uint32_t i : m.touched) {
+          if (auto dp = BuildNumberPoint(m.points[i], keep))
+            g.data_points.push_back(std::move(*dp));
         }
         metric.data = std::move(g);
         break;
@@ -526,10 +708,10 @@ class MetricsBuilder::Impl {
     return metric;
   }
 
-  std::optional<pdata::NumberDataPoint> BuildNumberPoint(PointAcc& p) {
+  std::optional<pdata::NumberDataPoint> BuildNumberPoint(PointAcc& p, bool keep) {
     if (!p.value) return std::nullopt;  // only a _created sample was seen
     pdata::NumberDataPoint dp;
-    dp.attributes = TakeAttributes(p);
+    dp.attributes = TakeAttributes(p, keep);
     dp.time_unix_nano = ToNanos(p.time_ms);
     if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
     if (p.stale) {
@@ -542,7 +724,7 @@ class MetricsBuilder::Impl {
     return dp;
   }
 
-  std::optional<pdata::HistogramDataPoint> BuildHistogramPoint(PointAcc& p) {
+  std::optional<pdata::HistogramDataPoint> BuildHistogramPoint(PointAcc& p, bool keep) {
     if (p.inconsistent_time) {
       ++dropped_;  // "inconsistent timestamps on metric points"
       return std::nullopt;
@@ -550,9 +732,10 @@ class MetricsBuilder::Impl {
     std::sort(p.parts.begin(), p.parts.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     pdata::HistogramDataPoint dp;
-    dp.attributes = TakeAttributes(p);
+    dp.attributes = TakeAttributes(p, keep);
     dp.time_unix_nano = ToNanos(p.time_ms);
     if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
+    dp.explicit_bounds.reserve(p.parts.size());
     for (const auto& [bound, cum] : p.parts) {
       if (!std::isinf(bound)) dp.explicit_bounds.push_back(bound);
     }
@@ -568,6 +751,7 @@ class MetricsBuilder::Impl {
     dp.count = static_cast<uint64_t>(std::max(0.0, *p.count));
     if (p.sum) dp.sum = *p.sum;
     double prev = 0;
+    dp.bucket_counts.reserve(p.parts.size());
     for (const auto& [bound, cum] : p.parts) {
       double delta = cum - prev;
       dp.bucket_counts.push_back(delta > 0 ? static_cast<uint64_t>(delta) : 0);
@@ -577,13 +761,13 @@ class MetricsBuilder::Impl {
     return dp;
   }
 
-  std::optional<pdata::SummaryDataPoint> BuildSummaryPoint(PointAcc& p) {
+  std::optional<pdata::SummaryDataPoint> BuildSummaryPoint(PointAcc& p, bool keep) {
     if (p.inconsistent_time) {
       ++dropped_;
       return std::nullopt;
     }
     pdata::SummaryDataPoint dp;
-    dp.attributes = TakeAttributes(p);
+    dp.attributes = TakeAttributes(p, keep);
     dp.time_unix_nano = ToNanos(p.time_ms);
     if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
     if (p.stale) {
@@ -598,20 +782,27 @@ class MetricsBuilder::Impl {
     dp.sum = p.sum.value_or(0);
     std::sort(p.parts.begin(), p.parts.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
+    dp.quantile_values.reserve(p.parts.size());
     for (const auto& [q, v] : p.parts) dp.quantile_values.push_back({q, v});
     return dp;
   }
 
   BuilderOptions options_;
-  std::unordered_map<std::string, FamilyMetadata> metadata_;
+  std::unordered_map<std::string, MetaEntry> metadata_;
   std::vector<ResourceAcc> resources_;
   std::map<std::pair<std::string, std::string>, size_t> resource_index_;
+  std::vector<uint32_t> touched_;  // resources of the current scrape, in first-touch order
+  // The current scrape (starts at 1: kept structures start at 0, untouched).
+  uint32_t gen_ = 1;
+  uint64_t epoch_ = 0;
+  size_t stored_points_ = 0;
+  size_t last_built_ = 0;
   size_t last_resource_ = SIZE_MAX;
   std::string last_job_, last_instance_;
   // The family resolution of the previous sample (consecutive samples share families).
   std::string last_name_;
   std::string last_family_, last_suffix_;
-  const FamilyMetadata* last_meta_ = nullptr;
+  const MetaEntry* last_meta_ = nullptr;
   // The metric the previous sample went to (see Metric()); reset when resources or scopes
   // are added or cleared.
   struct LastMetric {
@@ -634,10 +825,20 @@ void MetricsBuilder::SetMetadata(std::string_view family, FamilyMetadata metadat
   impl_->SetMetadata(family, std::move(metadata));
 }
 
-void MetricsBuilder::Add(const Labels& labels, double value, int64_t time_ms,
-                         const ExemplarInput* exemplar) {
-  impl_->Add(labels, value, time_ms, exemplar);
+PointSlot MetricsBuilder::Add(const Labels& labels, double value, int64_t time_ms,
+                              const ExemplarInput* exemplar) {
+  return impl_->Add(labels, value, time_ms, exemplar);
 }
+
+void MetricsBuilder::AddAt(const PointSlot& slot, double value, int64_t time_ms,
+                           const ExemplarInput* exemplar) {
+  impl_->AddAt(slot, value, time_ms, exemplar);
+}
+
+void MetricsBuilder::Clear() { impl_->Clear(); }
+uint64_t MetricsBuilder::epoch() const { return impl_->epoch(); }
+size_t MetricsBuilder::stored_points() const { return impl_->stored_points(); }
+size_t MetricsBuilder::last_built_points() const { return impl_->last_built_points(); }
 
 int64_t MetricsBuilder::dropped_points() const { return impl_->dropped(); }
 

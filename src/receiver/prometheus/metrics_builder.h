@@ -66,6 +66,7 @@ struct FamilyMetadata {
   FamilyType type = FamilyType::kUnknown;
   std::string help;
   std::string unit;  // OpenMetrics UNIT, as exposed (translated on output)
+  friend bool operator==(const FamilyMetadata&, const FamilyMetadata&) = default;
 };
 
 struct ExemplarInput {
@@ -77,6 +78,26 @@ struct ExemplarInput {
 struct BuilderOptions {
   std::string scheme = "http";  // url.scheme of the target
   bool trim_metric_suffixes = false;
+  // Keep resources, scopes, metrics and points (with their label sets and indexes) across
+  // Finish() calls, so that the next scrape of the same target reuses them: Add() then only
+  // finds what exists, and AddAt() skips even that. Finish() builds only what the current
+  // scrape touched, in the order this scrape touched it, so the output is the same as a
+  // fresh builder's. Registered metadata is then per scrape (see SetMetadata).
+  bool keep_structure = false;
+};
+
+// Where an Add() went: enough to repeat it for a sample with the same final labels in a later
+// scrape (AddAt) without resolving family, resource, scope, metric and point again. Valid
+// while the builder's epoch() is unchanged and the metadata registered before the samples is
+// the same as when the slot was made. Opaque to callers except `repeatable`.
+struct PointSlot {
+  enum class Role : uint8_t { kNone, kIgnore, kValue, kCreated, kCount, kSum, kPart, kBadPart };
+  Role role = Role::kNone;  // kNone: not repeatable (target_info); use Add()
+  FamilyType type = FamilyType::kUnknown;
+  uint32_t resource = 0, scope = 0, metric = 0, point = 0;
+  double bound = 0;            // kPart: le or quantile
+  const void* meta = nullptr;  // the family's registered metadata
+  bool repeatable() const { return role != Role::kNone; }
 };
 
 class MetricsBuilder {
@@ -86,13 +107,29 @@ class MetricsBuilder {
   MetricsBuilder(const MetricsBuilder&) = delete;
   MetricsBuilder& operator=(const MetricsBuilder&) = delete;
 
-  // Registers the metadata of a family; the first registration of a name wins.
+  // Registers the metadata of a family; the first registration of a name wins. With
+  // keep_structure, registrations last one scrape (until Finish): a family not registered
+  // again is unknown in the next one.
   void SetMetadata(std::string_view family, FamilyMetadata metadata);
 
   // Adds one sample. `labels` holds __name__, job, instance and the point's labels.
-  // `time_ms`: the sample's timestamp (honored) or the scrape time.
-  void Add(const Labels& labels, double value, int64_t time_ms,
-           const ExemplarInput* exemplar = nullptr);
+  // `time_ms`: the sample's timestamp (honored) or the scrape time. Returns where it went.
+  PointSlot Add(const Labels& labels, double value, int64_t time_ms,
+                const ExemplarInput* exemplar = nullptr);
+  // Adds one sample whose labels are those of the Add() that returned `slot`.
+  // REQUIRES: slot.repeatable(), made by this builder in the current epoch(), and the
+  // metadata registered before it the same as when the slot was made.
+  void AddAt(const PointSlot& slot, double value, int64_t time_ms,
+             const ExemplarInput* exemplar = nullptr);
+
+  // Forgets every kept resource, scope, metric and point (and registered metadata); slots
+  // made before are invalid from now on, which epoch() tells.
+  void Clear();
+  uint64_t epoch() const;
+  // Points held (kept ones included), and points the last Finish() built from: with
+  // keep_structure, the difference is what series that left cost in memory.
+  size_t stored_points() const;
+  size_t last_built_points() const;
 
   // Points dropped so far because they were malformed (histogram without +Inf or _count,
   // inconsistent timestamps, ...). Upstream logs them; so does the scrape loop.

@@ -12,6 +12,8 @@ namespace astrolabe::receiver::prometheus {
 
 namespace {
 
+constexpr uint32_t kNoIndex = UINT32_MAX;
+
 std::string ProtocolMediaType(std::string_view protocol) {
   if (protocol == "PrometheusText0.0.4") return "text/plain;version=0.0.4";
   if (protocol == "PrometheusText1.0.0") return "text/plain;version=1.0.0";
@@ -100,10 +102,9 @@ struct ParsedSample {
   Labels labels;  // with __name__
   double value = 0;
   std::optional<int64_t> timestamp_ms;
-  std::optional<ExemplarInput> exemplar;
 };
 
-// Copies a parsed sample out of the parser's buffers, with __name__ among its labels and
+// Copies a parsed sample's labels out of the parser's buffers, with __name__ among them and
 // room for `extra` more (the target labels), so the label vector is allocated once.
 ParsedSample CopySample(const expfmt::Sample& s, size_t extra) {
   ParsedSample p;
@@ -114,18 +115,17 @@ ParsedSample CopySample(const expfmt::Sample& s, size_t extra) {
   for (const expfmt::Label& l : s.labels) p.labels.Set(l.name, l.value);
   p.value = s.value;
   p.timestamp_ms = s.timestamp_ms;
-  if (s.exemplar) {
-    ExemplarInput e;
-    std::vector<Label> el;
-    for (const expfmt::Label& l : s.exemplar->labels) {
-      el.push_back({std::string(l.name), std::string(l.value)});
-    }
-    e.labels = Labels(std::move(el));
-    e.value = s.exemplar->value;
-    e.timestamp_ms = s.exemplar->timestamp_ms;
-    p.exemplar = std::move(e);
-  }
   return p;
+}
+
+ExemplarInput CopyExemplar(const expfmt::Exemplar& x) {
+  ExemplarInput e;
+  std::vector<Label> el;
+  for (const expfmt::Label& l : x.labels) el.push_back({std::string(l.name), std::string(l.value)});
+  e.labels = Labels(std::move(el));
+  e.value = x.value;
+  e.timestamp_ms = x.timestamp_ms;
+  return e;
 }
 
 // A label set in one string: name \xff value \xff ... (\xff is not valid UTF-8, so it
@@ -223,7 +223,12 @@ void ScrapeFailureCounters::Add(ScrapeFailure f) const {
 ScrapeLoop::ScrapeLoop(ScrapeLoopOptions options)
     : options_(std::move(options)),
       target_public_(options_.target.PublicLabels()),
-      parser_(std::make_unique<expfmt::Parser>()) {}
+      parser_(std::make_unique<expfmt::Parser>()),
+      builder_(BuilderOptions{.scheme = options_.target.scheme,
+                              .trim_metric_suffixes = options_.trim_metric_suffixes,
+                              .keep_structure = true}) {
+  if (options_.scrape_cache) parser_->SetKnownSeries(&ScrapeLoop::KnownSeries, this);
+}
 
 ScrapeLoop::~ScrapeLoop() = default;
 
@@ -395,6 +400,120 @@ ScrapeResult ScrapeLoop::ScrapeResponse(Result<net::HttpResponse> response) {
   return Process(std::move(response), failure, scrape_ms, options_.clock->Steady());
 }
 
+bool ScrapeLoop::KnownSeries(void* self, std::string_view series_text) {
+  auto* loop = static_cast<ScrapeLoop*>(self);
+  const size_t position = loop->next_order_.size();
+  if (position >= loop->cache_order_.size()) return false;
+  const uint32_t e = loop->cache_order_[position];
+  if (e == kNoIndex || loop->cache_[e].text != series_text) return false;
+  loop->predicted_ = e;
+  return true;
+}
+
+uint32_t ScrapeLoop::FindEntry(const expfmt::Sample& s, size_t position) const {
+  if (s.labels_skipped) return predicted_;  // KnownSeries() found it
+  // A steady-state target exposes its series in the same order every time.
+  if (position < cache_order_.size()) {
+    uint32_t e = cache_order_[position];
+    if (e != kNoIndex && cache_[e].parse_hash == s.hash && cache_[e].text == s.series_text) {
+      return e;
+    }
+  }
+  auto it = cache_index_.find(s.hash);
+  if (it == cache_index_.end()) return kNoIndex;
+  for (uint32_t e = it->second; e != kNoIndex; e = cache_[e].next_same_hash) {
+    if (cache_[e].text == s.series_text) return e;
+  }
+  return kNoIndex;
+}
+
+uint32_t ScrapeLoop::AddEntry(const expfmt::Sample& s, Labels* labels) {
+  // Bounded by twice the previous scrape's samples (a series explosion is not cached; its
+  // samples take the uncached path).
+  if (!options_.scrape_cache || cache_.size() >= cache_cap_) return kNoIndex;
+  const auto index = static_cast<uint32_t>(cache_.size());
+  CacheEntry e;
+  e.text = std::string(s.series_text);
+  e.parse_hash = s.hash;
+  e.seen = scrape_no_;
+  if (labels != nullptr) {
+    e.final_series = SeriesOf(*labels);
+    e.pending = std::move(*labels);
+    e.has_pending = true;
+  }
+  auto [it, inserted] = cache_index_.try_emplace(s.hash, index);
+  if (!inserted) {
+    e.next_same_hash = it->second;
+    it->second = index;
+  }
+  cache_.push_back(std::move(e));
+  return index;
+}
+
+uint32_t ScrapeLoop::SeriesOf(const Labels& labels) {
+  const uint64_t hash = labels.Hash();
+  auto [it, inserted] = series_index_.try_emplace(hash, static_cast<uint32_t>(series_.size()));
+  if (inserted) series_.push_back({hash, EncodeSeries(labels), 0});
+  return it->second;
+}
+
+void ScrapeLoop::Compact() {
+  const uint32_t now = scrape_no_;
+  // Points of series that left stay in the builder until it is cleared.
+  if (builder_.stored_points() > 2 * builder_.last_built_points() + 1024) builder_.Clear();
+
+  size_t live = 0;
+  for (const CacheEntry& e : cache_) live += e.seen == now;
+  if (cache_.size() > 2 * live + 1024) {
+    std::vector<uint32_t> remap(cache_.size(), kNoIndex);
+    std::vector<CacheEntry> kept;
+    kept.reserve(live);
+    cache_index_.clear();
+    for (size_t i = 0; i < cache_.size(); ++i) {
+      if (cache_[i].seen != now) continue;
+      const auto index = static_cast<uint32_t>(kept.size());
+      remap[i] = index;
+      CacheEntry& e = kept.emplace_back(std::move(cache_[i]));
+      e.next_same_hash = kNoIndex;
+      auto [it, inserted] = cache_index_.try_emplace(e.parse_hash, index);
+      if (!inserted) {
+        e.next_same_hash = it->second;
+        it->second = index;
+      }
+    }
+    cache_ = std::move(kept);
+    for (uint32_t& e : next_order_) e = e == kNoIndex ? kNoIndex : remap[e];
+  }
+
+  // Series: those of this scrape (the next one's stale-marker candidates) and those of kept
+  // entries.
+  std::vector<bool> keep(series_.size(), false);
+  size_t live_series = 0;
+  for (size_t i = 0; i < series_.size(); ++i) {
+    if (series_[i].seen == now) keep[i] = true;
+  }
+  for (const CacheEntry& e : cache_) {
+    if (e.final_series != kNoIndex) keep[e.final_series] = true;
+  }
+  for (bool k : keep) live_series += k;
+  if (series_.size() > 2 * live_series + 1024) {
+    std::vector<uint32_t> remap(series_.size(), kNoIndex);
+    std::vector<Series> kept;
+    kept.reserve(live_series);
+    series_index_.clear();
+    for (size_t i = 0; i < series_.size(); ++i) {
+      if (!keep[i]) continue;
+      remap[i] = static_cast<uint32_t>(kept.size());
+      series_index_.emplace(series_[i].hash, remap[i]);
+      kept.push_back(std::move(series_[i]));
+    }
+    series_ = std::move(kept);
+    for (CacheEntry& e : cache_) {
+      if (e.final_series != kNoIndex) e.final_series = remap[e.final_series];
+    }
+  }
+}
+
 ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailure failure,
                                  int64_t scrape_ms, std::chrono::steady_clock::time_point started) {
   const ScrapeConfig& cfg = options_.config;
@@ -402,18 +521,11 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
   std::unordered_map<std::string, FamilyMetadata> metadata;
   size_t body_size = 0;
   Status status;
-
-  // A sample that passed relabeling and the limits, waiting for the end of the parse (an
-  // OpenMetrics body that fails at `# EOF` is invalid in its entirety, so nothing is built
-  // before the whole body parsed).
-  struct Accepted {
-    Labels labels;
-    double value;
-    int64_t time_ms;
-    std::optional<ExemplarInput> exemplar;
-    bool track;  // a series for staleness tracking
-  };
-  std::vector<Accepted> accepted;
+  const uint32_t now = ++scrape_no_;
+  accepted_.clear();
+  uncached_.clear();
+  exemplars_.clear();
+  next_order_.clear();
 
   if (!response.ok()) {
     status = response.status();
@@ -437,6 +549,14 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
     // Samples of a family are consecutive: look the family up only when it changes.
     std::string last_family;
     FamilyMetadata* meta = nullptr;
+    auto fail = [&](Status st, ScrapeFailure f) {
+      limit_status = std::move(st);
+      limit_failure = f;
+      // Nothing of this scrape is kept.
+      std::vector<Accepted>().swap(accepted_);
+      std::vector<Labels>().swap(uncached_);
+      exemplars_.clear();
+    };
     status = parser_->Parse(response->body, format, [&](const expfmt::Sample& s) {
       ++scraped;
       if (!limit_status.ok()) return;
@@ -450,34 +570,63 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
       if (meta->help.empty() && !s.family.help.empty()) meta->help = std::string(s.family.help);
       if (meta->unit.empty() && !s.family.unit.empty()) meta->unit = std::string(s.family.unit);
 
-      ParsedSample p = CopySample(s, target_public_.size() + options_.external_labels.size());
-      MergeTargetLabels(p.labels);
-      p.labels.Compact();
-      if (!Relabel(options_.metric_relabel, p.labels)) return;
-      for (const auto& [k, v] : options_.external_labels) {
-        if (!p.labels.Has(k)) p.labels.Set(k, v);
+      const size_t position = next_order_.size();
+      uint32_t entry = FindEntry(s, position);
+      uint32_t label_index = kNoIndex;
+      if (entry != kNoIndex) {
+        // Seen before: its labels passed (or were dropped by) relabeling and the label
+        // limits then, and would again.
+        CacheEntry& e = cache_[entry];
+        e.seen = now;
+        next_order_.push_back(entry);
+        if (e.final_series == kNoIndex) return;  // dropped by metric_relabel_configs
+        if (cfg.sample_limit > 0 && accepted_.size() >= static_cast<size_t>(cfg.sample_limit)) {
+          fail(ResourceExhausted("sample limit exceeded"), ScrapeFailure::kSampleLimit);
+          return;
+        }
+      } else {
+        ParsedSample p = CopySample(s, target_public_.size() + options_.external_labels.size());
+        MergeTargetLabels(p.labels);
+        p.labels.Compact();
+        if (!Relabel(options_.metric_relabel, p.labels)) {
+          next_order_.push_back(AddEntry(s, nullptr));
+          return;
+        }
+        for (const auto& [k, v] : options_.external_labels) {
+          if (!p.labels.Has(k)) p.labels.Set(k, v);
+        }
+        if (cfg.label_limit > 0 && p.labels.size() > static_cast<size_t>(cfg.label_limit)) {
+          fail(InvalidArgument("label_limit exceeded (metric: " +
+                               std::string(p.labels.Get("__name__")).substr(0, 50) +
+                               ", number of labels: " + std::to_string(p.labels.size()) +
+                               ", limit: " + std::to_string(cfg.label_limit) + ")"),
+               ScrapeFailure::kLabelLimit);
+          return;
+        }
+        if (Status st = CheckLabelLengths(p.labels); !st.ok()) {
+          fail(std::move(st), ScrapeFailure::kLabelLimit);
+          return;
+        }
+        if (cfg.sample_limit > 0 && accepted_.size() >= static_cast<size_t>(cfg.sample_limit)) {
+          fail(ResourceExhausted("sample limit exceeded"), ScrapeFailure::kSampleLimit);
+          return;
+        }
+        entry = AddEntry(s, &p.labels);
+        next_order_.push_back(entry);
+        if (entry == kNoIndex) {
+          label_index = static_cast<uint32_t>(uncached_.size());
+          uncached_.push_back(std::move(p.labels));
+        }
       }
-      if (cfg.label_limit > 0 && p.labels.size() > static_cast<size_t>(cfg.label_limit)) {
-        limit_status = InvalidArgument(
-            "label_limit exceeded (metric: " + std::string(p.labels.Get("__name__")).substr(0, 50) +
-            ", number of labels: " + std::to_string(p.labels.size()) +
-            ", limit: " + std::to_string(cfg.label_limit) + ")");
-        limit_failure = ScrapeFailure::kLabelLimit;
-      } else if (Status st = CheckLabelLengths(p.labels); !st.ok()) {
-        limit_status = st;
-        limit_failure = ScrapeFailure::kLabelLimit;
-      } else if (cfg.sample_limit > 0 && accepted.size() >= static_cast<size_t>(cfg.sample_limit)) {
-        limit_status = ResourceExhausted("sample limit exceeded");
-        limit_failure = ScrapeFailure::kSampleLimit;
+      uint32_t exemplar = kNoIndex;
+      if (s.exemplar) {
+        exemplar = static_cast<uint32_t>(exemplars_.size());
+        exemplars_.push_back(CopyExemplar(*s.exemplar));
       }
-      if (!limit_status.ok()) {
-        std::vector<Accepted>().swap(accepted);  // nothing of this scrape is kept
-        return;
-      }
-      bool honored = cfg.honor_timestamps && p.timestamp_ms.has_value();
-      int64_t t = honored ? *p.timestamp_ms : scrape_ms;
+      bool honored = cfg.honor_timestamps && s.timestamp_ms.has_value();
+      int64_t t = honored ? *s.timestamp_ms : scrape_ms;
       bool track = !honored || cfg.track_timestamps_staleness;
-      accepted.push_back({std::move(p.labels), p.value, t, std::move(p.exemplar), track});
+      accepted_.push_back({entry, label_index, exemplar, track, s.value, t});
     });
     if (!status.ok()) {
       failure = ScrapeFailure::kParse;
@@ -488,36 +637,54 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
         failure = limit_failure;
       }
     }
+    cache_cap_ = 2 * scraped + 10'000;
   }
 
-  MetricsBuilder builder(BuilderOptions{.scheme = options_.target.scheme,
-                                        .trim_metric_suffixes = options_.trim_metric_suffixes});
-  SeriesMap current_series;
+  if (!options_.scrape_cache) builder_.Clear();
   if (status.ok()) {
-    res.samples_post_relabel = accepted.size();
-    current_series.reserve(previous_series_.size());
-    for (const auto& [name, meta] : metadata) builder.SetMetadata(name, meta);
-    for (Accepted& a : accepted) {
-      builder.Add(a.labels, a.value, a.time_ms, a.exemplar ? &*a.exemplar : nullptr);
-      if (!a.track) continue;
-      const uint64_t hash = a.labels.Hash();
-      if (auto node = previous_series_.extract(hash)) {
-        current_series.insert(std::move(node));
-        continue;
+    // Slots resolved a family against the metadata of the scrape that made them.
+    if (metadata != previous_metadata_) builder_.Clear();
+    res.samples_post_relabel = accepted_.size();
+    for (const auto& [name, meta] : metadata) builder_.SetMetadata(name, meta);
+    const uint64_t epoch = builder_.epoch();
+    for (const Accepted& a : accepted_) {
+      const ExemplarInput* ex = a.exemplar != kNoIndex ? &exemplars_[a.exemplar] : nullptr;
+      uint32_t series;
+      if (a.entry == kNoIndex) {
+        const Labels& labels = uncached_[a.label_index];
+        builder_.Add(labels, a.value, a.time_ms, ex);
+        if (!a.track) continue;
+        series = SeriesOf(labels);
+      } else {
+        CacheEntry& e = cache_[a.entry];
+        if (e.slot_epoch == epoch && e.slot.repeatable()) {
+          builder_.AddAt(e.slot, a.value, a.time_ms, ex);
+        } else if (e.has_pending) {
+          e.slot = builder_.Add(e.pending, a.value, a.time_ms, ex);
+          e.slot_epoch = epoch;
+          e.pending = Labels();
+          e.has_pending = false;
+        } else {
+          e.slot =
+              builder_.Add(DecodeSeries(series_[e.final_series].encoded), a.value, a.time_ms, ex);
+          e.slot_epoch = epoch;
+        }
+        if (!a.track) continue;
+        series = e.final_series;
       }
-      if (current_series.count(hash)) continue;  // the same series twice in one scrape
-      current_series.emplace(hash, EncodeSeries(a.labels));
-      ++res.series_added;
+      Series& sr = series_[series];
+      if (sr.seen == now) continue;  // the same series twice in one scrape
+      if (sr.seen != now - 1) ++res.series_added;
+      sr.seen = now;
     }
   }
-  // Stale markers for series that were there last time and are not now: what is left of
-  // the previous scrape's map.
-  for (const auto& [name, meta] : previous_metadata_) builder.SetMetadata(name, meta);
-  for (const auto& [hash, encoded] : previous_series_) {
-    builder.Add(DecodeSeries(encoded), StaleNaN(), scrape_ms);
+  // Stale markers for series that were there last time and are not now.
+  for (const auto& [name, meta] : previous_metadata_) builder_.SetMetadata(name, meta);
+  for (const Series& sr : series_) {
+    if (sr.seen != now - 1) continue;
+    builder_.Add(DecodeSeries(sr.encoded), StaleNaN(), scrape_ms);
     ++res.stale_markers;
   }
-  previous_series_ = std::move(current_series);
   if (status.ok()) {
     previous_metadata_ = std::move(metadata);
   } else {
@@ -528,13 +695,13 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
   const double duration = std::chrono::duration<double>(options_.clock->Steady() - started).count();
   reported_.clear();
   auto report = [&](const char* name, const char* help, const char* unit, double value) {
-    builder.SetMetadata(name, FamilyMetadata{FamilyType::kGauge, help, unit});
+    builder_.SetMetadata(name, FamilyMetadata{FamilyType::kGauge, help, unit});
     Labels l = target_public_;
     l.Set("__name__", name);
     for (const auto& [k, v] : options_.external_labels) {
       if (!l.Has(k)) l.Set(k, v);
     }
-    builder.Add(l, value, scrape_ms);
+    builder_.Add(l, value, scrape_ms);
     reported_.push_back(name);
   };
   report("up", "The scraping was successful", "", status.ok() ? 1 : 0);
@@ -559,12 +726,15 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
   res.failure = status.ok() ? ScrapeFailure::kNone : failure;
   if (!status.ok() && res.failure == ScrapeFailure::kNone) res.failure = ScrapeFailure::kConnection;
   TrackHealth(status, res.failure);
-  if (builder.dropped_points() > 0) {
+  Push(builder_, res);
+  if (builder_.dropped_points() > builder_dropped_) {
     GetLogger(options_.log_name)
         ->debug("failed to add datapoints: {} malformed points dropped from {}",
-                builder.dropped_points(), options_.target.url);
+                builder_.dropped_points() - builder_dropped_, options_.target.url);
+    builder_dropped_ = builder_.dropped_points();
   }
-  Push(builder, res);
+  Compact();
+  cache_order_.swap(next_order_);
   return res;
 }
 
@@ -591,8 +761,9 @@ ScrapeResult ScrapeLoop::EndOfRun(int64_t scrape_ms) {
   MetricsBuilder builder(BuilderOptions{.scheme = options_.target.scheme,
                                         .trim_metric_suffixes = options_.trim_metric_suffixes});
   for (const auto& [name, meta] : previous_metadata_) builder.SetMetadata(name, meta);
-  for (const auto& [hash, encoded] : previous_series_) {
-    builder.Add(DecodeSeries(encoded), StaleNaN(), scrape_ms);
+  for (const Series& sr : series_) {
+    if (sr.seen != scrape_no_) continue;  // not in the last scrape
+    builder.Add(DecodeSeries(sr.encoded), StaleNaN(), scrape_ms);
     ++res.stale_markers;
   }
   for (const char* name : reported_) {
@@ -605,7 +776,12 @@ ScrapeResult ScrapeLoop::EndOfRun(int64_t scrape_ms) {
     builder.Add(l, StaleNaN(), scrape_ms);
     ++res.stale_markers;
   }
-  previous_series_.clear();
+  series_.clear();
+  series_index_.clear();
+  cache_.clear();
+  cache_index_.clear();
+  cache_order_.clear();
+  builder_.Clear();
   previous_metadata_.clear();
   reported_.clear();
   Push(builder, res);

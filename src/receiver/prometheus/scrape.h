@@ -67,7 +67,8 @@
 
 namespace astrolabe::expfmt {
 class Parser;
-}
+struct Sample;
+}  // namespace astrolabe::expfmt
 
 namespace astrolabe::receiver::prometheus {
 
@@ -123,9 +124,13 @@ struct ScrapeLoopOptions {
   // Scrapes whose data the pipeline refused (they are skipped, not retried); may be null.
   component::Counter* scrapes_refused = nullptr;
   std::shared_ptr<RefusalLog> refusal_log;  // null: log every refusal
-  ScrapeFailureCounters failures;  // empty: not counted
+  ScrapeFailureCounters failures;           // empty: not counted
   Clock* clock = &Clock::Real();
   std::string log_name = "receiver/prometheus";
+  // false: no scrape cache (every sample takes the full path: copy, target labels, relabeling,
+  // limits, family resolution) and the builder starts empty every scrape, as the receiver
+  // worked before the cache. For tests that check the cache changes nothing.
+  bool scrape_cache = true;
 };
 
 // What one scrape did, for tests and logs.
@@ -205,15 +210,87 @@ class ScrapeLoop {
   ScrapeLoopOptions options_;
   Labels target_public_;
   std::unique_ptr<expfmt::Parser> parser_;
-  // Series of the previous scrape: the 64-bit hash of the final label set → the labels
-  // encoded in one string (EncodeSeries), kept only to write stale markers. Keyed by the
-  // hash alone, as a cheap identity: two series of one target colliding in 64 bits (about
-  // 1 in 10^9 for 200,000 series) would only cost a missed stale marker. A steady-state
-  // scrape moves every node from the old map to the new one, allocating nothing.
-  using SeriesMap = std::unordered_map<uint64_t, std::string>;
-  SeriesMap previous_series_;
+
+  // The scrape cache (Prometheus' scrapeCache, extended to the OTLP build). One entry per
+  // series as exposed (Sample::series_text, escapes and all), made the first time the series
+  // is seen: whether metric_relabel_configs dropped it, its final labels (in `final_series`),
+  // and where MetricsBuilder put it (`slot`). A steady-state sample is parsed, found here
+  // (first at the position it had in the previous scrape, else by its parse hash), and its
+  // value is written into the kept point: no label is copied, merged, relabeled, hashed or
+  // compared. What an entry caches depends only on the series text and the loop's fixed
+  // configuration (target labels, honor_labels, relabel rules, external labels, limits), except
+  // the slot, which also depends on the metadata registered before the samples: the builder is
+  // cleared (epoch) when a scrape's families differ from the previous scrape's, and slots of an
+  // older epoch are made again from the final labels.
+  struct CacheEntry {
+    std::string text;                      // Sample::series_text
+    uint64_t parse_hash;                   // Sample::hash
+    uint32_t next_same_hash = UINT32_MAX;  // the next entry with the same parse_hash
+    uint32_t final_series = UINT32_MAX;    // series_[...]; UINT32_MAX when dropped
+    uint32_t seen = 0;                     // the last scrape (scrape_no_) that had it
+    uint64_t slot_epoch = UINT64_MAX;      // builder_.epoch() of `slot`
+    PointSlot slot;
+    Labels pending;  // the final labels until the first Add() (saves decoding them)
+    bool has_pending = false;
+  };
+  std::vector<CacheEntry> cache_;
+  std::unordered_map<uint64_t, uint32_t> cache_index_;  // parse hash → first entry
+  // The entry of each sample position in the previous scrape (UINT32_MAX: none), and the
+  // current scrape's, being built.
+  std::vector<uint32_t> cache_order_, next_order_;
+  size_t cache_cap_ = 10'000;  // entries; 2 × the previous scrape's samples + 10,000
+
+  // Series (final label sets, after target labels and relabeling) for staleness: a series
+  // that was in the previous scrape (seen == scrape_no_ - 1) and is not in this one gets a
+  // stale marker. Keyed by the 64-bit hash of the final label set, as a cheap identity: two
+  // series of one target colliding in 64 bits (about 1 in 10^9 for 200,000 series) would only
+  // cost a missed stale marker.
+  struct Series {
+    uint64_t hash;
+    std::string encoded;  // the labels in one string (EncodeSeries)
+    uint32_t seen = 0;    // the last scrape that had it (tracked samples only)
+  };
+  std::vector<Series> series_;
+  std::unordered_map<uint64_t, uint32_t> series_index_;  // hash → series_
+  uint32_t scrape_no_ = 1;  // the current (or last) scrape; 0 is "never"
+
+  // One builder for the loop's life (keep_structure): steady-state scrapes reuse its points.
+  MetricsBuilder builder_;
+  int64_t builder_dropped_ = 0;  // builder_.dropped_points() already logged
+
+  // A sample that passed relabeling and the limits, waiting for the end of the parse (an
+  // OpenMetrics body that fails at `# EOF` is invalid in its entirety, so nothing is built
+  // before the whole body parsed). Kept for their capacity.
+  struct Accepted {
+    uint32_t entry;  // cache_ index, or UINT32_MAX: labels in uncached_[label_index]
+    uint32_t label_index;
+    uint32_t exemplar;  // exemplars_ index or UINT32_MAX
+    bool track;         // a series for staleness tracking
+    double value;
+    int64_t time_ms;
+  };
+  std::vector<Accepted> accepted_;
+  std::vector<Labels> uncached_;
+  std::vector<ExemplarInput> exemplars_;
+
   // The families of the previous scrape's series.
   std::unordered_map<std::string, FamilyMetadata> previous_metadata_;
+
+  // The parser's known-series filter: true when `series_text` is the text of the entry that
+  // had the next position in the previous scrape (then remembered in predicted_), so the
+  // parser skips the label set.
+  static bool KnownSeries(void* self, std::string_view series_text);
+  uint32_t predicted_ = UINT32_MAX;
+  // Finds the cache entry of `s`, expected at `position`; UINT32_MAX when none.
+  uint32_t FindEntry(const expfmt::Sample& s, size_t position) const;
+  // Adds an entry for `s` (final labels `labels`, or dropped); UINT32_MAX when the cache is
+  // full.
+  uint32_t AddEntry(const expfmt::Sample& s, Labels* labels);
+  // The series_ index of final label set `labels`, added when new.
+  uint32_t SeriesOf(const Labels& labels);
+  // Drops cache entries and series no longer seen, and the builder's points of series that
+  // left, when they have become a large part of what is kept.
+  void Compact();
 
   // The names of the synthetic series reported by the last scrape (for EndOfRun).
   std::vector<const char*> reported_;
