@@ -19,6 +19,7 @@
 
 #include "net/http_client.h"
 #include "process.h"
+#include "spanstore/span_store.h"
 #include "storage/storage.h"
 #include "tsdb/db.h"
 #include "wire/remote_write.h"
@@ -379,7 +380,7 @@ TEST_F(ServerTest, AReceiverWithoutAuthIsRefused) {
       "receivers:\n  otlp/open:\n    protocols:\n      http:\n        endpoint: 127.0.0.1:" +
           std::to_string(FreePort()) +
           "\nservice:\n  pipelines:\n    metrics/open:\n      receivers: [otlp/open]\n"
-          "      exporters: [debug]\n");
+          "      exporters: [store]\n");
   RunResult r = RunProcess(ServerArgs({"--config", config}));
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("receivers::otlp/open::protocols::http: has no auth"));
@@ -450,6 +451,55 @@ TEST_F(ServerTest, OtlpAndRemoteWriteMetricsLandInTheStore) {
   EXPECT_EQ(series[gauge][0].v, 0.25);
   ASSERT_EQ(series[counter].size(), 1u);
   EXPECT_EQ(series[counter][0].v, 7);
+}
+
+// Traces and logs land in <data>/spans: a GenAI span and the log record of its message event,
+// linked by trace id, with the GenAI fields indexed; a logs-only token cannot send traces.
+TEST_F(ServerTest, SpansAndLogsLandInTheSpanStore) {
+  StartServer();
+  const std::string traces = "Api-Token " + CreateToken("traces", "openTelemetryTrace.ingest");
+  const std::string logs = "Api-Token " + CreateToken("logs", "logs.ingest");
+  const std::string trace_id = "5b8efff798038103d269b633813fc60c";
+  const uint64_t now_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+  const std::string resource =
+      R"("resource":{"attributes":[{"key":"service.name","value":{"stringValue":"chat-app"}}]})";
+  const std::string span_json =
+      R"({"resourceSpans":[{)" + resource + R"(,"scopeSpans":[{"spans":[{"traceId":")" +
+      trace_id + R"(","spanId":"eee19b7ec3c1b174","name":"chat llama-3.1-8b","kind":3,)"
+      R"("startTimeUnixNano":")" + std::to_string(now_ns - 2000000000) +
+      R"(","endTimeUnixNano":")" + std::to_string(now_ns) + R"(","attributes":[)"
+      R"({"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},)"
+      R"({"key":"gen_ai.request.model","value":{"stringValue":"meta/llama-3.1-8b-instruct"}},)"
+      R"({"key":"gen_ai.usage.input_tokens","value":{"intValue":"42"}},)"
+      R"({"key":"gen_ai.usage.output_tokens","value":{"intValue":"7"}}]}]}]}]})";
+  const std::string log_json =
+      R"({"resourceLogs":[{)" + resource + R"(,"scopeLogs":[{"logRecords":[{"timeUnixNano":")" +
+      std::to_string(now_ns - 1000000000) + R"(","traceId":")" + trace_id +
+      R"(","spanId":"eee19b7ec3c1b174","eventName":"gen_ai.user.message",)"
+      R"("body":{"stringValue":"hello"}}]}]}]})";
+  EXPECT_EQ(Send("POST", ports_.otlp_http, "/v1/traces", logs, span_json).status, 403);
+  EXPECT_EQ(Send("POST", ports_.otlp_http, "/v1/traces", traces, span_json).status, 200);
+  EXPECT_EQ(Send("POST", ports_.otlp_http, "/api/v2/otlp/v1/logs", logs, log_json).status, 200);
+
+  server_.Signal(SIGTERM);
+  ASSERT_TRUE(server_.Wait(std::chrono::seconds(30)).has_value());
+  auto store = spanstore::SpanStore::Open(data_ + "/spans");
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  pdata::TraceId id;
+  ASSERT_TRUE(pdata::TraceId::FromHex(trace_id, &id));
+  auto trace = (*store)->GetTrace(id);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  ASSERT_EQ(trace->spans.size(), 1u);
+  EXPECT_EQ(trace->spans[0].span.name, "chat llama-3.1-8b");
+  EXPECT_EQ(trace->spans[0].genai.model, "meta/llama-3.1-8b-instruct");
+  EXPECT_EQ(trace->spans[0].genai.operation, "chat");
+  EXPECT_EQ(trace->spans[0].genai.input_tokens, 42);
+  EXPECT_EQ(trace->spans[0].genai.output_tokens, 7);
+  ASSERT_EQ(trace->logs.size(), 1u);
+  ASSERT_EQ(trace->logs[0].record.body.type(), pdata::AnyValue::Type::kString);
+  EXPECT_EQ(trace->logs[0].record.body.string_value(), "hello");
 }
 
 // The OpenTelemetry JS SDK's OTLP/HTTP exporters (tests/js/otlp_emit.js), configured the

@@ -449,10 +449,9 @@ TEST_F(StoreE2E, OtlpIntoTheStoreSurvivesKillAndContinuesDeltaTotals) {
     ASSERT_EQ(PostWhenUp(collector, otlp, OtlpBatch(1000, 100, 2)), 200) << collector.Stderr();
     ASSERT_EQ(Post(otlp, OtlpBatch(2000, 50, 1)), 200);
     // The same request again: its deltas are not newer than what is stored, so they are
-    // refused (permanent: the sender must not retry), not added twice. The otlp receiver
-    // answers a permanent refusal with 400 today; with partial_success support (issue 6) it
-    // becomes 200 with rejected_data_points = 2.
-    EXPECT_EQ(Post(otlp, OtlpBatch(2000, 50, 1)), 400);
+    // refused (permanent: the sender must not retry), not added twice; its target_info point
+    // is kept, so the otlp receiver answers 200 with partial_success (rejected_data_points 2).
+    EXPECT_EQ(Post(otlp, OtlpBatch(2000, 50, 1)), 200);
     collector.Signal(SIGKILL);
     ASSERT_TRUE(collector.Wait(10s).has_value());
   }

@@ -31,14 +31,12 @@ constexpr BuiltinComponent kBuiltins[] = {
     {"extensions", "health_check", "", "{}"},
     {"extensions", "token_auth", "", "{}", /*tokens=*/true},
     {"extensions", "api", "", "{{auth}}"},
-    {"extensions", "store", "", "{}"},  // the tsdb under <data>/tsdb
+    {"extensions", "store", "", "{}"},  // <data>/tsdb (metrics) and <data>/spans
     {"receivers", "otlp", "metrics,traces,logs", "{protocols: {http: {{auth}}, grpc: {{auth}}}}"},
     // /api/v1/write on the OTLP/HTTP port (the two share one listener; see kFlagKeys).
     {"receivers", "prometheus_remote_write", "metrics", "{{auth}}"},
     {"processors", "batch", "metrics,traces,logs", "{}"},
-    {"exporters", "store", "metrics", "{}"},
-    // TODO(spanstore): traces and logs go to the store once it keeps spans.
-    {"exporters", "debug", "traces,logs", "{verbosity: basic}"},
+    {"exporters", "store", "metrics,traces,logs", "{}"},
 };
 
 enum class Flag { kData, kHttp, kOtlpHttp, kOtlpGrpc, kHealth };

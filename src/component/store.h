@@ -1,7 +1,7 @@
 #pragma once
 // Store extensions: where the server keeps what it ingests. An extension that implements
 // StoreExtension (the `store` extension, src/extension/store) owns the metrics store (the
-// tsdb) and, later, the span store; the store exporter writes through it and the query API
+// tsdb) and the span and log store (src/spanstore); the store exporter writes through it and the query API
 // reads through it. A component finds it through the Host, by the id its config names or,
 // when it names none, as the only store extension the service runs:
 //
@@ -23,6 +23,9 @@
 namespace astrolabe::storage {
 class Storage;
 }
+namespace astrolabe::spanstore {
+class SpanStore;
+}
 
 namespace astrolabe::component {
 
@@ -33,7 +36,8 @@ class StoreExtension {
   virtual ~StoreExtension() = default;
   // The metrics store. REQUIRES: the extension has started and not shut down.
   virtual storage::Storage& metrics() = 0;
-  // The span store joins here (src/spanstore) when it exists.
+  // The span and log store. REQUIRES: the extension has started and not shut down.
+  virtual spanstore::SpanStore& spans() = 0;
 };
 
 // The started store extension `id`; with an empty id (type ""), the only started store

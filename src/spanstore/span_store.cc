@@ -21,6 +21,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/file_util.h"
 #include "common/log.h"
 #include "spanstore/format.h"
 #include "spanstore/span_store_internal.h"
@@ -42,33 +43,6 @@ constexpr uint64_t kHourNanos = 3600ull * 1000 * 1000 * 1000;
 constexpr uint64_t kMaxGroupBytes = 64ull << 20;
 constexpr uint64_t kMaxRowLimit = 32ull << 20;
 
-Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
-  return Internal(std::string(what) + " " + path + ": " + std::strerror(err));
-}
-
-Status SyncDir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, "opening directory", dir);
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (rc != 0) return ErrnoStatus(err, "syncing directory", dir);
-  return Status::Ok();
-}
-
-Status PwriteAll(int fd, const char* data, size_t size, uint64_t offset, const std::string& path) {
-  while (size > 0) {
-    ssize_t n = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoStatus(errno, "writing", path);
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-    offset += static_cast<uint64_t>(n);
-  }
-  return Status::Ok();
-}
 
 Status PreadAll(int fd, char* data, size_t size, uint64_t offset, const std::string& path) {
   while (size > 0) {
@@ -672,7 +646,7 @@ struct SpanStore::Impl {
     seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (seg->fd < 0) return ErrnoStatus(errno, "creating", seg->path);
     std::string header = internal::EncodeFileHeader();
-    RETURN_IF_ERROR(PwriteAll(seg->fd, header.data(), header.size(), 0, seg->path));
+    RETURN_IF_ERROR(WriteAll(seg->fd, header.data(), header.size(), 0, seg->path));
     seg->size = header.size();
     seg->dirty = true;
     RETURN_IF_ERROR(SyncDir(dir));
@@ -721,7 +695,7 @@ struct SpanStore::Impl {
       out.clear();
       auto flush_out = [&]() -> Status {
         if (out.empty()) return Status::Ok();
-        RETURN_IF_ERROR(PwriteAll(seg->fd, out.data(), out.size(), base, seg->path));
+        RETURN_IF_ERROR(WriteAll(seg->fd, out.data(), out.size(), base, seg->path));
         seg->size = base + out.size();
         seg->dirty = true;
         written_bytes += out.size();

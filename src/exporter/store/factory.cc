@@ -10,7 +10,8 @@ class Factory final : public component::ExporterFactory {
  public:
   std::string_view type() const override { return "store"; }
   bool Supports(component::Signal signal) const override {
-    return signal == component::Signal::kMetrics;
+    return signal == component::Signal::kMetrics || signal == component::Signal::kTraces ||
+           signal == component::Signal::kLogs;
   }
   component::Stability stability() const override { return component::Stability::kAlpha; }
   std::unique_ptr<component::ComponentConfig> CreateDefaultConfig() const override {

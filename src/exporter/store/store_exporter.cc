@@ -1,8 +1,10 @@
 #include "exporter/store/store_exporter.h"
 
 #include "component/host.h"
+#include "component/partial.h"
 #include "component/store.h"
 #include "component/telemetry.h"
+#include "spanstore/span_store.h"
 
 namespace astrolabe::exporter::store {
 namespace {
@@ -28,16 +30,48 @@ Status StoreExporter::Start(component::Host& host) {
   ASSIGN_OR_RETURN(component::StoreExtension * store,
                    component::FindStoreExtension(host, config_.StoreId()));
   if (telemetry_ == nullptr) telemetry_ = &host.telemetry();
-  auto inst = component::ExporterInstruments::Create(*telemetry_, id_, "metrics");
-  sent_ = inst.sent;
-  failed_ = inst.failed;
+  metrics_counters_ = component::ExporterInstruments::Create(*telemetry_, id_, "metrics");
+  span_counters_ = component::ExporterInstruments::Create(*telemetry_, id_, "traces");
+  log_counters_ = component::ExporterInstruments::Create(*telemetry_, id_, "logs");
   storage_.store(&store->metrics());
+  spans_.store(&store->spans());
   return Status::Ok();
 }
 
 Status StoreExporter::Shutdown(component::Deadline) {
   storage_.store(nullptr);
+  spans_.store(nullptr);
   return Status::Ok();
+}
+
+namespace {
+
+// One Append of spans or logs, with its counters and the error mapping of the header.
+template <typename Data>
+Status AppendRecords(spanstore::SpanStore* store, const std::string& id, const Data& data,
+                     uint64_t records, const component::ExporterInstruments& counters) {
+  if (store == nullptr) return Unavailable("store exporter \"" + id + "\" is not running");
+  spanstore::AppendStats stats;
+  Status s = store->Append(data, &stats);
+  if (counters.sent != nullptr) {
+    counters.sent->Add(double(stats.accepted));
+    counters.failed->Add(double(records - stats.accepted));
+  }
+  if (s.ok()) return s;
+  if (s.code() == StatusCode::kInvalidArgument && stats.rejected > 0) {
+    return component::PartialRejection(stats.rejected, records, s.message());
+  }
+  return Unavailable("span store: " + s.message());
+}
+
+}  // namespace
+
+Status StoreExporter::ConsumeTraces(component::TracesBatch batch) {
+  return AppendRecords(spans_.load(), id_, *batch, batch->SpanCount(), span_counters_);
+}
+
+Status StoreExporter::ConsumeLogs(component::LogsBatch batch) {
+  return AppendRecords(spans_.load(), id_, *batch, batch->LogRecordCount(), log_counters_);
 }
 
 Status StoreExporter::ConsumeMetrics(component::MetricsBatch batch) {
@@ -45,9 +79,9 @@ Status StoreExporter::ConsumeMetrics(component::MetricsBatch batch) {
   if (storage == nullptr) return Unavailable("store exporter \"" + id_ + "\" is not running");
   WriteStats stats;
   Status s = writer_.Write(*storage, batch.get(), &stats);
-  if (sent_ != nullptr) {
-    sent_->Add(double(stats.points - stats.rejected));
-    failed_->Add(double(stats.rejected));
+  if (metrics_counters_.sent != nullptr) {
+    metrics_counters_.sent->Add(double(stats.points - stats.rejected));
+    metrics_counters_.failed->Add(double(stats.rejected));
   }
   return s;
 }

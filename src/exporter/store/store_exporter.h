@@ -1,6 +1,6 @@
 #pragma once
 // StoreExporter: the `store` exporter. Writes OTLP metrics into the metrics store of a
-// store extension (component/store.h), translated as Prometheus 3 translates OTLP
+// store extension, and spans and logs into its span store, (component/store.h), translated as Prometheus 3 translates OTLP
 // (translate.h) with delta sums and histograms accumulated into cumulative series
 // (accumulator.h). One Appender and one Commit per batch: a batch is acknowledged only
 // once its Commit returned, i.e. after the store's WAL fsync with `sync: always`.
@@ -22,8 +22,10 @@
 #include "exporter/store/config.h"
 #include "exporter/store/writer.h"
 
-namespace astrolabe::component {
-class Counter;
+#include "component/telemetry.h"
+
+namespace astrolabe::spanstore {
+class SpanStore;
 }
 
 namespace astrolabe::exporter::store {
@@ -35,6 +37,11 @@ class StoreExporter : public component::Exporter {
   Status Start(component::Host& host) override;
   Status Shutdown(component::Deadline deadline) override;
   Status ConsumeMetrics(component::MetricsBatch batch) override;
+  // Spans and logs go to the extension's span store in one Append each (durable on OK).
+  // Records over the store's max_row_bytes: a PartialRejection (the rest are stored); any
+  // other store error: kUnavailable (retryable).
+  Status ConsumeTraces(component::TracesBatch batch) override;
+  Status ConsumeLogs(component::LogsBatch batch) override;
 
   const Writer& writer() const { return writer_; }
 
@@ -44,8 +51,10 @@ class StoreExporter : public component::Exporter {
   component::Telemetry* telemetry_;
   Writer writer_;
   std::atomic<storage::Storage*> storage_{nullptr};
-  component::Counter* sent_ = nullptr;
-  component::Counter* failed_ = nullptr;
+  std::atomic<spanstore::SpanStore*> spans_{nullptr};
+  component::ExporterInstruments metrics_counters_;
+  component::ExporterInstruments span_counters_;
+  component::ExporterInstruments log_counters_;
 };
 
 }  // namespace astrolabe::exporter::store

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/temp_dir.h"
 #include "component/partial.h"
 #include "component/testing/lifecycle.h"
 #include "component/testing/test_components.h"
@@ -14,6 +15,7 @@
 #include "config/parse.h"
 #include "exporter/store/factory.h"
 #include "extension/store/store_extension.h"
+#include "spanstore/span_store.h"
 #include "storage/storage.h"
 
 namespace astrolabe::exporter::store {
@@ -33,23 +35,13 @@ config::Node LoadTestdata(const std::string& name, config::Diagnostics& diag) {
   return *root->Find("exporters")->Find("store");
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/astrolabe_store_exporter_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
+using astrolabe::test::TempDir;
 
- private:
-  std::string path_;
-};
-
-std::unique_ptr<extension::store::StoreExtension> StartedStore(const std::string& dir,
-                                                               component::Host& host) {
+std::unique_ptr<extension::store::StoreExtension> StartedStore(
+    const std::string& dir, component::Host& host, uint64_t max_row_bytes = 1u << 20) {
   extension::store::Config c;
   c.directory = dir;
+  c.spans.max_row_bytes = max_row_bytes;
   component::CreateSettings s;
   s.id = {"store", ""};
   auto ext = std::make_unique<extension::store::StoreExtension>(s, c);
@@ -68,11 +60,11 @@ TEST(StoreExporterFactory, Lifecycle) {
   EXPECT_TRUE(ext->Shutdown(std::chrono::steady_clock::now() + 1s).ok());
 }
 
-TEST(StoreExporterFactory, MetricsOnly) {
+TEST(StoreExporterFactory, AllSignals) {
   auto factory = NewFactory();
   EXPECT_TRUE(factory->Supports(component::Signal::kMetrics));
-  EXPECT_FALSE(factory->Supports(component::Signal::kTraces));
-  EXPECT_FALSE(factory->Supports(component::Signal::kLogs));
+  EXPECT_TRUE(factory->Supports(component::Signal::kTraces));
+  EXPECT_TRUE(factory->Supports(component::Signal::kLogs));
 }
 
 TEST(StoreExporterConfig, FullConfigDecodes) {
@@ -176,6 +168,61 @@ TEST(StoreExporter, WritesThroughTheExtensionAndCounts) {
 
   EXPECT_TRUE(exporter.Shutdown(std::chrono::steady_clock::now() + 1s).ok());
   EXPECT_EQ(exporter.ConsumeMetrics(component::MetricsBatch()).code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(ext->Shutdown(std::chrono::steady_clock::now() + 1s).ok());
+}
+
+// Spans and logs go to the span store; a record over max_row_bytes is a partial rejection
+// with counts (the rest stored), and the counters say so.
+TEST(StoreExporter, SpansAndLogsGoToTheSpanStore) {
+  TempDir dir;
+  component::test::TestHost host;
+  auto ext = StartedStore(dir.path(), host, /*max_row_bytes=*/1024);
+  host.AddExtension({"store", ""}, ext.get());
+  component::CreateSettings s;
+  s.id = {"store", ""};
+  s.telemetry = &host.telemetry();
+  StoreExporter exporter(s, Config());
+  ASSERT_TRUE(exporter.Start(host).ok());
+
+  pdata::TraceId trace_id;
+  ASSERT_TRUE(pdata::TraceId::FromHex("4bf92f3577b34da6a3ce929d0e0e4736", &trace_id));
+  pdata::Traces traces;
+  auto& spans = traces.resource_spans.emplace_back().scope_spans.emplace_back().spans;
+  for (int i = 0; i < 3; ++i) {
+    pdata::Span& span = spans.emplace_back();
+    span.trace_id = trace_id;
+    span.span_id.bytes[7] = uint8_t(i + 1);
+    span.name = i == 1 ? std::string(4096, 'x') : "span" + std::to_string(i);
+    span.start_time_unix_nano = 1'700'000'000'000'000'000ull + uint64_t(i);
+    span.end_time_unix_nano = span.start_time_unix_nano + 10;
+  }
+  Status st = exporter.ConsumeTraces(component::TracesBatch(std::move(traces)));
+  auto counts = component::RejectedPoints(st);
+  ASSERT_TRUE(counts.has_value()) << st.ToString();
+  EXPECT_EQ(counts->rejected, 1u);
+  EXPECT_EQ(counts->total, 3u);
+
+  pdata::Logs logs;
+  pdata::LogRecord& record =
+      logs.resource_logs.emplace_back().scope_logs.emplace_back().log_records.emplace_back();
+  record.trace_id = trace_id;
+  record.time_unix_nano = 1'700'000'000'000'000'005ull;
+  record.body = pdata::AnyValue(std::string("hello"));
+  ASSERT_TRUE(exporter.ConsumeLogs(component::LogsBatch(std::move(logs))).ok());
+
+  auto trace = ext->spans().GetTrace(trace_id);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  ASSERT_EQ(trace->spans.size(), 2u);
+  EXPECT_EQ(trace->spans[0].span.name, "span0");
+  EXPECT_EQ(trace->spans[1].span.name, "span2");
+  ASSERT_EQ(trace->logs.size(), 1u);
+  const std::string metrics = host.telemetry().RenderText();
+  EXPECT_THAT(metrics, HasSubstr("otelcol_exporter_sent_spans_total{exporter=\"store\"} 2"));
+  EXPECT_THAT(metrics, HasSubstr("otelcol_exporter_send_failed_spans_total{exporter=\"store\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("otelcol_exporter_sent_log_records_total{exporter=\"store\"} 1"));
+
+  EXPECT_TRUE(exporter.Shutdown(std::chrono::steady_clock::now() + 1s).ok());
+  EXPECT_EQ(exporter.ConsumeTraces(component::TracesBatch()).code(), StatusCode::kUnavailable);
   EXPECT_TRUE(ext->Shutdown(std::chrono::steady_clock::now() + 1s).ok());
 }
 

@@ -1,6 +1,7 @@
 // The Writer against a real tsdb::Db in a temp directory: cumulative data as is, deltas
 // accumulated, running totals recovered after a restart, partial rejections with counts,
 // a failed Commit changing nothing.
+#include "common/testing/temp_dir.h"
 #include "exporter/store/writer.h"
 
 #include <cmath>
@@ -21,18 +22,7 @@ using ::testing::HasSubstr;
 
 constexpr uint64_t kMs = 1000000ull;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/astrolabe_store_writer_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using astrolabe::test::TempDir;
 
 pdata::Metrics SumBatch(AggregationTemporality temporality,
                         std::vector<std::pair<uint64_t, double>> points,

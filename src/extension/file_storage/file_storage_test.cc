@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/temp_dir.h"
 #include "component/host.h"
 #include "component/testing/lifecycle.h"
 #include "component/testing/test_components.h"
@@ -34,18 +35,7 @@ config::Node LoadTestdata(const std::string& name, config::Diagnostics& diag) {
   return *root->Find("extensions")->Find("file_storage");
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/astrolabe_file_storage_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using astrolabe::test::TempDir;
 
 component::CreateSettings Settings(std::string name = "") {
   component::CreateSettings s;

@@ -14,13 +14,24 @@ void WalConfig::Visit(config::Visitor& v) {
 void MetricsConfig::Visit(config::Visitor& v) {
   v.Field("out_of_order_window", out_of_order_window);
   v.Field("max_series", max_series);
+  v.Field("retention_time", retention_time);
+  v.ByteSize("retention_size", retention_size);
   v.Object("wal", wal);
+}
+
+void SpansConfig::Visit(config::Visitor& v) {
+  v.Field("sync", sync);
+  v.Field("sync_interval", sync_interval);
+  v.Field("retention_time", retention_time);
+  v.ByteSize("retention_size", retention_size);
+  v.ByteSize("max_row_bytes", max_row_bytes);
 }
 
 void Config::Visit(config::Visitor& v) {
   v.Field("directory", directory);
   v.Field("create_directory", create_directory);
   v.Object("metrics", metrics);
+  v.Object("spans", spans);
 }
 
 Status Config::Validate() const {
@@ -36,6 +47,22 @@ Status Config::Validate() const {
   }
   if (metrics.wal.segment_size < (64u << 10)) {
     return InvalidArgument("metrics.wal.segment_size must be at least 64KiB");
+  }
+  if (metrics.retention_time.count() < 0) {
+    return InvalidArgument("metrics.retention_time must be non-negative");
+  }
+  if (spans.sync != "always" && spans.sync != "interval") {
+    return InvalidArgument("spans.sync: unknown sync mode \"" + spans.sync +
+                           "\" (valid: always, interval)");
+  }
+  if (spans.sync == "interval" && spans.sync_interval.count() <= 0) {
+    return InvalidArgument("spans.sync_interval must be positive with sync: interval");
+  }
+  if (spans.retention_time.count() < 0) {
+    return InvalidArgument("spans.retention_time must be non-negative");
+  }
+  if (spans.max_row_bytes < (1u << 10) || spans.max_row_bytes > (32u << 20)) {
+    return InvalidArgument("spans.max_row_bytes must be between 1KiB and 32MiB");
   }
   return Status::Ok();
 }

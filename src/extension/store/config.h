@@ -14,7 +14,13 @@
 //           segment_size: 128MiB
 //           repair_on_open: false         # drop records after damage instead of failing
 //
-// The span store gets its own `spans:` section when it exists.
+//       spans:                            # traces and logs, in <directory>/spans
+//         sync: always                    # always | interval (as the WAL's)
+//         sync_interval: 1s
+//         retention_time: 0s              # drop whole hours older than this; 0 = keep
+//         retention_size: 0               # drop the oldest hours beyond this; 0 = unlimited
+//         max_row_bytes: 1MiB             # a larger span or log record is refused
+//       (metrics also take retention_time: 360h and retention_size: 0, whole blocks)
 // Thread-compatible value types.
 
 #include <cstdint>
@@ -38,8 +44,19 @@ struct WalConfig {
 struct MetricsConfig {
   Duration out_of_order_window = Duration::zero();
   int64_t max_series = 0;
+  Duration retention_time = std::chrono::hours(24 * 15);
+  uint64_t retention_size = 0;
   WalConfig wal;
 
+  void Visit(config::Visitor& v);
+};
+
+struct SpansConfig {
+  std::string sync = "always";
+  Duration sync_interval = std::chrono::seconds(1);
+  Duration retention_time = Duration::zero();
+  uint64_t retention_size = 0;
+  uint64_t max_row_bytes = 1ull << 20;
   void Visit(config::Visitor& v);
 };
 
@@ -47,12 +64,14 @@ struct Config : component::ComponentConfig {
   std::string directory = kDefaultDirectory;
   bool create_directory = true;
   MetricsConfig metrics;
+  SpansConfig spans;
 
   void Visit(config::Visitor& v) override;
   // "directory must be specified", "metrics.out_of_order_window must be non-negative",
   // "metrics.max_series must be non-negative", "metrics.wal.sync: unknown sync mode ...",
   // "metrics.wal.sync_interval must be positive with sync: interval",
-  // "metrics.wal.segment_size must be at least 64KiB".
+  // "metrics.wal.segment_size must be at least 64KiB", "metrics.retention_time must be
+  // non-negative", "spans.sync: ...", "spans.max_row_bytes must be between 1KiB and 32MiB".
   Status Validate() const override;
 };
 

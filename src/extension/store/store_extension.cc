@@ -6,6 +6,7 @@
 #include <spdlog/logger.h>
 
 #include "common/log.h"
+#include "spanstore/span_store.h"
 #include "tsdb/db.h"
 
 namespace astrolabe::extension::store {
@@ -13,9 +14,7 @@ namespace astrolabe::extension::store {
 StoreExtension::StoreExtension(const component::CreateSettings& settings, const Config& config)
     : id_(settings.id.ToString()), config_(config), log_(GetLogger("extension/" + id_)) {}
 
-StoreExtension::~StoreExtension() {
-  if (db_) (void)db_->Close();
-}
+StoreExtension::~StoreExtension() { (void)Shutdown(std::chrono::steady_clock::now()); }
 
 std::string StoreExtension::tsdb_directory() const {
   return (std::filesystem::path(config_.directory) / "tsdb").string();
@@ -40,6 +39,10 @@ Status StoreExtension::Start(component::Host&) {
   options.wal.sync_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.wal.sync_interval);
   options.wal.segment_size = config_.metrics.wal.segment_size;
+  options.retention_time_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.retention_time)
+          .count();
+  options.retention_size_bytes = config_.metrics.retention_size;
   if (config_.metrics.wal.repair_on_open) {
     options.wal.verify_on_open = true;
     options.wal.repair_on_open = true;
@@ -50,14 +53,40 @@ Status StoreExtension::Start(component::Host&) {
   const tsdb::OpenStats& stats = db_->open_stats();
   log_->info("metrics store {} open: {} series, {} samples replayed ({} refused again)", dir,
              stats.series, stats.samples, stats.samples_rejected);
+
+  const std::string spans_dir = (std::filesystem::path(config_.directory) / "spans").string();
+  spanstore::Options span_options;
+  span_options.sync =
+      config_.spans.sync == "interval" ? spanstore::SyncMode::kInterval : spanstore::SyncMode::kAlways;
+  span_options.sync_interval =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.spans.sync_interval);
+  span_options.retention_time =
+      std::chrono::duration_cast<std::chrono::seconds>(config_.spans.retention_time);
+  span_options.retention_bytes = config_.spans.retention_size;
+  span_options.max_row_bytes = config_.spans.max_row_bytes;
+  auto spans = spanstore::SpanStore::Open(spans_dir, span_options);
+  if (!spans.ok()) {
+    (void)db_->Close();
+    db_.reset();
+    return spans.status().Annotate("opening the span store in " + spans_dir);
+  }
+  spans_ = std::move(spans).value();
+  const spanstore::Stats span_stats = spans_->stats();
+  log_->info("span store {} open: {} spans, {} logs", spans_dir, span_stats.spans,
+             span_stats.logs);
   return Status::Ok();
 }
 
 Status StoreExtension::Shutdown(component::Deadline) {
-  if (!db_) return Status::Ok();
-  return db_->Close();
+  if (shut_down_) return Status::Ok();
+  shut_down_ = true;
+  Status spans = spans_ ? spans_->Close() : Status::Ok();
+  Status metrics = db_ ? db_->Close() : Status::Ok();
+  return metrics.ok() ? spans : metrics;
 }
 
 storage::Storage& StoreExtension::metrics() { return *db_; }
+
+spanstore::SpanStore& StoreExtension::spans() { return *spans_; }
 
 }  // namespace astrolabe::extension::store

@@ -1,7 +1,8 @@
 #pragma once
 // StoreExtension: the `store` extension. Owns the server's embedded stores under
-// `directory`: today the metrics store, a tsdb::Db in `<directory>/tsdb` (its WAL in
-// `<directory>/tsdb/wal`). Components reach it through component::FindStoreExtension.
+// `directory`: the metrics store, a tsdb::Db in `<directory>/tsdb` (its WAL in
+// `<directory>/tsdb/wal`), and the span and log store, a spanstore::SpanStore in
+// `<directory>/spans`. Components reach it through component::FindStoreExtension.
 //
 // Start: creates `<directory>/tsdb` when create_directory (else requires it to exist),
 // then opens the Db, which replays its WAL; a damaged WAL fails Start (DataLoss naming the
@@ -25,6 +26,9 @@ class logger;
 namespace astrolabe::tsdb {
 class Db;
 }
+namespace astrolabe::spanstore {
+class SpanStore;
+}
 
 namespace astrolabe::extension::store {
 
@@ -38,6 +42,7 @@ class StoreExtension : public component::Extension, public component::StoreExten
 
   // REQUIRES: started and not shut down.
   storage::Storage& metrics() override;
+  spanstore::SpanStore& spans() override;
 
   // The tsdb directory (`<directory>/tsdb`).
   std::string tsdb_directory() const;
@@ -47,6 +52,8 @@ class StoreExtension : public component::Extension, public component::StoreExten
   const Config config_;
   std::shared_ptr<spdlog::logger> log_;
   std::unique_ptr<tsdb::Db> db_;  // set by Start, closed (not freed) by Shutdown
+  std::unique_ptr<spanstore::SpanStore> spans_;  // likewise
+  bool shut_down_ = false;
 };
 
 }  // namespace astrolabe::extension::store

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/temp_dir.h"
 #include "component/host.h"
 #include "component/store.h"
 #include "component/testing/lifecycle.h"
@@ -14,6 +15,8 @@
 #include "config/decoder.h"
 #include "config/parse.h"
 #include "extension/store/factory.h"
+#include "pdata/traces.h"
+#include "spanstore/span_store.h"
 #include "storage/storage.h"
 
 namespace astrolabe::extension::store {
@@ -33,18 +36,7 @@ config::Node LoadTestdata(const std::string& name, config::Diagnostics& diag) {
   return *root->Find("extensions")->Find("store");
 }
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/astrolabe_store_ext_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using astrolabe::test::TempDir;
 
 component::CreateSettings Settings(std::string name = "") {
   component::CreateSettings s;
@@ -85,6 +77,13 @@ TEST(StoreConfig, FullConfigDecodes) {
   EXPECT_EQ(c.metrics.wal.sync_interval, 200ms);
   EXPECT_EQ(c.metrics.wal.segment_size, 64u << 20);
   EXPECT_TRUE(c.metrics.wal.repair_on_open);
+  EXPECT_EQ(c.metrics.retention_time, std::chrono::hours(720));
+  EXPECT_EQ(c.metrics.retention_size, 10ull << 30);
+  EXPECT_EQ(c.spans.sync, "interval");
+  EXPECT_EQ(c.spans.sync_interval, 500ms);
+  EXPECT_EQ(c.spans.retention_time, std::chrono::hours(168));
+  EXPECT_EQ(c.spans.retention_size, 2ull << 30);
+  EXPECT_EQ(c.spans.max_row_bytes, 4u << 20);
   EXPECT_TRUE(c.Validate().ok());
 }
 
@@ -121,6 +120,51 @@ TEST(StoreConfig, ValidationMessages) {
   c = Config();
   c.metrics.wal.segment_size = 1000;
   EXPECT_EQ(c.Validate().message(), "metrics.wal.segment_size must be at least 64KiB");
+  c = Config();
+  c.metrics.retention_time = -1s;
+  EXPECT_EQ(c.Validate().message(), "metrics.retention_time must be non-negative");
+  c = Config();
+  c.spans.sync = "never";
+  EXPECT_EQ(c.Validate().message(),
+            "spans.sync: unknown sync mode \"never\" (valid: always, interval)");
+  c = Config();
+  c.spans.sync = "interval";
+  c.spans.sync_interval = Duration::zero();
+  EXPECT_EQ(c.Validate().message(), "spans.sync_interval must be positive with sync: interval");
+  c = Config();
+  c.spans.retention_time = -1s;
+  EXPECT_EQ(c.Validate().message(), "spans.retention_time must be non-negative");
+  c = Config();
+  c.spans.max_row_bytes = 100;
+  EXPECT_EQ(c.Validate().message(), "spans.max_row_bytes must be between 1KiB and 32MiB");
+}
+
+TEST(StoreExtension, SpansSurviveARestart) {
+  TempDir dir;
+  Config c;
+  c.directory = dir.path() + "/data";
+  component::test::TestHost host;
+  pdata::Traces traces;
+  pdata::Span& span =
+      traces.resource_spans.emplace_back().scope_spans.emplace_back().spans.emplace_back();
+  ASSERT_TRUE(pdata::TraceId::FromHex("0102030405060708090a0b0c0d0e0f10", &span.trace_id));
+  span.name = "chat";
+  span.start_time_unix_nano = 1'700'000'000'000'000'000;
+  span.end_time_unix_nano = span.start_time_unix_nano + 1000;
+  {
+    StoreExtension ext(Settings(), c);
+    ASSERT_TRUE(ext.Start(host).ok());
+    EXPECT_TRUE(std::filesystem::is_directory(dir.path() + "/data/spans"));
+    ASSERT_TRUE(ext.spans().Append(traces).ok());
+    ASSERT_TRUE(ext.Shutdown(std::chrono::steady_clock::now() + 1s).ok());
+  }
+  StoreExtension ext(Settings(), c);
+  ASSERT_TRUE(ext.Start(host).ok());
+  auto trace = ext.spans().GetTrace(span.trace_id);
+  ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+  ASSERT_EQ(trace->spans.size(), 1u);
+  EXPECT_EQ(trace->spans[0].span.name, "chat");
+  EXPECT_TRUE(ext.Shutdown(std::chrono::steady_clock::now() + 1s).ok());
 }
 
 TEST(StoreExtension, CommittedSamplesSurviveARestart) {

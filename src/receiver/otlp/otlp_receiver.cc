@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "common/log.h"
 #include "common/strings.h"
 #include "component/auth.h"
+#include "component/partial.h"
 #include "net/grpc_server.h"
 #include "net/http_server.h"
 #include "net/http_server_config.h"
@@ -23,6 +25,17 @@ namespace astrolabe::receiver::otlp {
 using component::Signal;
 
 namespace {
+
+// A consumer that kept part of a batch (component/partial.h) is answered, as the OTLP
+// specification says, with success and `partial_success` carrying the rejected count and
+// the reason; the sender must not retry. A batch refused whole stays an error (400).
+std::optional<wire::ExportResponse> PartialSuccess(const Status& status) {
+  auto counts = component::RejectedPoints(status);
+  if (!counts || counts->rejected >= counts->total) return std::nullopt;
+  wire::ExportResponse response;
+  response.partial_success = wire::ExportPartialSuccess{int64_t(counts->rejected), counts->reason};
+  return response;
+}
 
 constexpr std::string_view kProtoType = "application/x-protobuf";
 constexpr std::string_view kJsonType = "application/json";
@@ -208,6 +221,9 @@ Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
       if (!allowed.ok()) return net::GrpcReply{component::AuthGrpcCode(allowed), allowed.message(), ""};
     }
     Status status = ingest->Export(signal, Encoding::kProto, request);
+    if (auto partial = PartialSuccess(status)) {
+      return net::GrpcReply{0, "", wire::EncodeExportResponse(*partial)};
+    }
     if (!status.ok()) return net::GrpcReply{GrpcCode(status), status.message(), ""};
     return net::GrpcReply{0, "", wire::EncodeExportResponse({})};
   };
@@ -263,11 +279,12 @@ void OtlpReceiver::ServeHttp(Signal signal, net::ServerRequest& request,
     return;
   }
   Status status = http_ingest_->Export(signal, encoding, *body);
-  if (!status.ok()) {
+  std::optional<wire::ExportResponse> partial = PartialSuccess(status);
+  if (!status.ok() && !partial) {
     fail(HttpStatus(status), status);
     return;
   }
-  const wire::ExportResponse ok;
+  const wire::ExportResponse ok = partial.value_or(wire::ExportResponse{});
   response.Set(200, content_type,
                encoding == Encoding::kJson ? wire::EncodeExportResponseJson(ok, WireSignal(signal))
                                            : wire::EncodeExportResponse(ok));

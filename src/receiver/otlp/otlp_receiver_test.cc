@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "component/auth.h"
+#include "component/partial.h"
 #include "component/testing/test_components.h"
 #include "net/http_client.h"
 #include "pdata/logs.h"
@@ -219,6 +220,23 @@ TEST_F(OtlpReceiverTest, RefusalsMapToRetryableAndPermanentStatuses) {
   EXPECT_EQ(Post("/v1/logs", body, "application/x-protobuf").status, 400);
   EXPECT_EQ(Counter("otelcol_receiver_refused_log_records_total"),
             4.0 * double(wire::testdata::RichLogs().LogRecordCount()));
+}
+
+// A consumer that kept part of the batch: 200 with partial_success (the rejected count and
+// the reason), in the request's encoding; a batch refused whole stays 400.
+TEST_F(OtlpReceiverTest, PartialRejectionIsSuccessWithPartialSuccess) {
+  StartReceiver();
+  const std::string body = wire::EncodeLogsRequest(wire::testdata::RichLogs());
+  recorder_.refuse = component::PartialRejection(1, 3, "record too large");
+  net::HttpResponse partial = Post("/v1/logs", body, "application/x-protobuf");
+  EXPECT_EQ(partial.status, 200);
+  auto response = wire::DecodeExportResponse(partial.body);
+  ASSERT_TRUE(response.ok());
+  ASSERT_TRUE(response->partial_success.has_value());
+  EXPECT_EQ(response->partial_success->rejected, 1);
+  EXPECT_EQ(response->partial_success->error_message, "record too large");
+  recorder_.refuse = component::PartialRejection(3, 3, "all too large");
+  EXPECT_EQ(Post("/v1/logs", body, "application/x-protobuf").status, 400);
 }
 
 TEST_F(OtlpReceiverTest, SignalInNoPipelineIs404) {

@@ -6,31 +6,18 @@
 #include <string_view>
 #include <vector>
 
+#include "common/file_util.h"
 #include "common/status.h"
 
 namespace astrolabe::tsdb::wal::internal {
 
-// A read-only mapping of a whole file (empty files map to an empty view). Move-only.
-class MappedFile {
- public:
-  static Result<MappedFile> Open(const std::string& path);
-  MappedFile() = default;
-  MappedFile(MappedFile&& other) noexcept;
-  MappedFile& operator=(MappedFile&& other) noexcept;
-  ~MappedFile();
-
-  std::string_view data() const { return {static_cast<const char*>(addr_), size_}; }
-
- private:
-  void* addr_ = nullptr;
-  size_t size_ = 0;
-};
-
-Status ErrnoStatus(int err, std::string_view what, const std::string& path);
-Status SyncDir(const std::string& dir);
-Status WriteAll(int fd, const char* data, size_t size, uint64_t offset, const std::string& path);
-Status TruncateFile(const std::string& path, uint64_t size);  // ftruncate + fdatasync
-Result<uint64_t> FileSize(const std::string& path);
+// The generic helpers live in common/file_util.h.
+using astrolabe::ErrnoStatus;
+using astrolabe::FileSize;
+using astrolabe::MappedFile;
+using astrolabe::SyncDir;
+using astrolabe::TruncateFile;
+using astrolabe::WriteAll;
 
 // Segment indexes in `dir` (8-digit file names), ascending.
 Result<std::vector<uint32_t>> ListSegments(const std::string& dir);

@@ -9,28 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "common/testing/temp_dir.h"
 #include "tsdb/wal/wal.h"
 
 namespace astrolabe::tsdb::wal::testing {
 
 // A fresh directory under $TMPDIR (or /tmp), removed with everything in it at destruction.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("TMPDIR");
-    std::string tmpl = std::string(base != nullptr ? base : "/tmp") + "/wal_test.XXXXXX";
-    path_ = ::mkdtemp(tmpl.data()) != nullptr ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using astrolabe::test::TempDir;
 
 struct Replayed {
   std::vector<std::string> records;
