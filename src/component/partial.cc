@@ -5,11 +5,14 @@
 namespace astrolabe::component {
 namespace {
 constexpr std::string_view kPrefix = "partially rejected: ";
-}
+constexpr std::string_view kItems[] = {"data points", "spans", "log records"};
+}  // namespace
 
-Status PartialRejection(uint64_t rejected, uint64_t total, std::string_view reason) {
+Status PartialRejection(uint64_t rejected, uint64_t total, std::string_view reason,
+                        std::string_view items) {
   std::string message(kPrefix);
-  message += std::to_string(rejected) + " of " + std::to_string(total) + " data points";
+  message += std::to_string(rejected) + " of " + std::to_string(total) + " ";
+  message += items;
   if (!reason.empty()) {
     message += ": ";
     message += reason;
@@ -32,8 +35,17 @@ std::optional<RejectedCount> RejectedPoints(const Status& status) {
   auto [p2, e2] = std::from_chars(m.data(), m.data() + m.size(), out.total);
   if (e2 != std::errc()) return std::nullopt;
   m.remove_prefix(static_cast<size_t>(p2 - m.data()));
-  if (!m.starts_with(" data points")) return std::nullopt;
-  m.remove_prefix(12);
+  if (!m.starts_with(" ")) return std::nullopt;
+  m.remove_prefix(1);
+  bool known = false;
+  for (std::string_view items : kItems) {
+    if (m.starts_with(items)) {
+      m.remove_prefix(items.size());
+      known = true;
+      break;
+    }
+  }
+  if (!known) return std::nullopt;
   if (m.starts_with(": ")) out.reason = std::string(m.substr(2));
   return out;
 }

@@ -20,8 +20,9 @@
 
 namespace astrolabe::component {
 
-// REQUIRES: 0 < rejected <= total.
-Status PartialRejection(uint64_t rejected, uint64_t total, std::string_view reason);
+// REQUIRES: 0 < rejected <= total; `items` is "data points", "spans" or "log records".
+Status PartialRejection(uint64_t rejected, uint64_t total, std::string_view reason,
+                        std::string_view items = "data points");
 
 struct RejectedCount {
   uint64_t rejected = 0;

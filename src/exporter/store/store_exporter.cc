@@ -49,7 +49,8 @@ namespace {
 // One Append of spans or logs, with its counters and the error mapping of the header.
 template <typename Data>
 Status AppendRecords(spanstore::SpanStore* store, const std::string& id, const Data& data,
-                     uint64_t records, const component::ExporterInstruments& counters) {
+                     uint64_t records, std::string_view items,
+                     const component::ExporterInstruments& counters) {
   if (store == nullptr) return Unavailable("store exporter \"" + id + "\" is not running");
   spanstore::AppendStats stats;
   Status s = store->Append(data, &stats);
@@ -59,7 +60,7 @@ Status AppendRecords(spanstore::SpanStore* store, const std::string& id, const D
   }
   if (s.ok()) return s;
   if (s.code() == StatusCode::kInvalidArgument && stats.rejected > 0) {
-    return component::PartialRejection(stats.rejected, records, s.message());
+    return component::PartialRejection(stats.rejected, records, s.message(), items);
   }
   return Unavailable("span store: " + s.message());
 }
@@ -67,11 +68,12 @@ Status AppendRecords(spanstore::SpanStore* store, const std::string& id, const D
 }  // namespace
 
 Status StoreExporter::ConsumeTraces(component::TracesBatch batch) {
-  return AppendRecords(spans_.load(), id_, *batch, batch->SpanCount(), span_counters_);
+  return AppendRecords(spans_.load(), id_, *batch, batch->SpanCount(), "spans", span_counters_);
 }
 
 Status StoreExporter::ConsumeLogs(component::LogsBatch batch) {
-  return AppendRecords(spans_.load(), id_, *batch, batch->LogRecordCount(), log_counters_);
+  return AppendRecords(spans_.load(), id_, *batch, batch->LogRecordCount(), "log records",
+                       log_counters_);
 }
 
 Status StoreExporter::ConsumeMetrics(component::MetricsBatch batch) {

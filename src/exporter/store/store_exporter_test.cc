@@ -201,6 +201,7 @@ TEST(StoreExporter, SpansAndLogsGoToTheSpanStore) {
   ASSERT_TRUE(counts.has_value()) << st.ToString();
   EXPECT_EQ(counts->rejected, 1u);
   EXPECT_EQ(counts->total, 3u);
+  EXPECT_NE(st.message().find("1 of 3 spans"), std::string::npos) << st.message();
 
   pdata::Logs logs;
   pdata::LogRecord& record =
