@@ -3,8 +3,9 @@
 
 One vmagent is the load: it takes SERIES-line exposition pushes on its import endpoint
 (/api/v1/import/prometheus) PUSHES times and remote-writes every sample, fanned out, to
-  - astrolabe collector: prometheus_remote_write receiver -> debug exporter (basic: one log
-    line per batch; the data is otherwise discarded),
+  - astrolabe collector: prometheus_remote_write receiver -> `store` exporter (the server's
+    tsdb, WAL fsynced before the 204: the same work the others do), or with RW_SINK=debug the
+    debug exporter (basic: one log line per batch; the data is otherwise discarded),
   - VictoriaMetrics 1.79 (/api/v1/write, stores),
   - Prometheus 2.42 (--web.enable-remote-write-receiver, stores).
 Each receiver's CPU time (utime + stime from /proc/PID/stat) is read before the first push and
@@ -88,21 +89,25 @@ def main():
     try:
         ours, tel, vm, prom, agent = (free_port() for _ in range(5))
         cfg = os.path.join(tmp, "astrolabe.yaml")
+        sink = os.environ.get("RW_SINK", "store")
+        if sink == "store":
+            exporter = f"exporters:\n  store: {{}}\nextensions:\n  store: {{directory: {tmp}/astrolabe}}\n"
+            service_extensions = "  extensions: [store]\n"
+        else:
+            exporter = "exporters:\n  debug:\n    verbosity: basic\n"
+            service_extensions = ""
         with open(cfg, "w") as f:
             f.write(f"""receivers:
   prometheus_remote_write:
     endpoint: 127.0.0.1:{ours}
-exporters:
-  debug:
-    verbosity: basic
-service:
-  telemetry:
+{exporter}service:
+{service_extensions}  telemetry:
     metrics:
       address: 127.0.0.1:{tel}
   pipelines:
     metrics:
       receivers: [prometheus_remote_write]
-      exporters: [debug]
+      exporters: [{sink}]
 """)
         with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
             f.write("global: {scrape_interval: 1h}\nscrape_configs: []\n")
@@ -159,7 +164,8 @@ service:
                 if k not in done and f() - base_count[k] >= total:
                     done[k] = (cpu_seconds(pids[k]) - base_cpu[k], time.time() - start)
             time.sleep(0.2)
-        print(f"{series} series x {pushes} pushes = {total} samples, via vmagent 1.79 remote write")
+        print(f"{series} series x {pushes} pushes = {total} samples, via vmagent 1.79 remote write; "
+              f"astrolabe into {sink}")
         print(f"| receiver | samples | CPU s | samples per CPU-second | wall s | peak RSS MiB |")
         print(f"|---|---|---|---|---|---|")
         for k in counts:
