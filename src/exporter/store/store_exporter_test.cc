@@ -49,6 +49,13 @@ std::unique_ptr<extension::store::StoreExtension> StartedStore(
   return ext;
 }
 
+component::CreateSettings ExporterSettings(component::test::TestHost& host) {
+  component::CreateSettings s;
+  s.id = {"store", ""};
+  s.telemetry = &host.telemetry();
+  return s;
+}
+
 TEST(StoreExporterFactory, Lifecycle) {
   TempDir dir;
   std::unique_ptr<extension::store::StoreExtension> ext;
@@ -128,10 +135,7 @@ TEST(StoreExporter, WritesThroughTheExtensionAndCounts) {
   component::test::TestHost host;
   auto ext = StartedStore(dir.path(), host);
   host.AddExtension({"store", ""}, ext.get());
-  component::CreateSettings s;
-  s.id = {"store", ""};
-  s.telemetry = &host.telemetry();
-  StoreExporter exporter(s, Config());
+  StoreExporter exporter(ExporterSettings(host), Config());
   ASSERT_TRUE(exporter.Start(host).ok());
 
   pdata::Metric m;
@@ -178,10 +182,7 @@ TEST(StoreExporter, SpansAndLogsGoToTheSpanStore) {
   component::test::TestHost host;
   auto ext = StartedStore(dir.path(), host, /*max_row_bytes=*/1024);
   host.AddExtension({"store", ""}, ext.get());
-  component::CreateSettings s;
-  s.id = {"store", ""};
-  s.telemetry = &host.telemetry();
-  StoreExporter exporter(s, Config());
+  StoreExporter exporter(ExporterSettings(host), Config());
   ASSERT_TRUE(exporter.Start(host).ok());
 
   pdata::TraceId trace_id;
