@@ -178,6 +178,19 @@ class Decoder {
     if (!r.ReadLengthDelimited(v)) return ReaderFail(r, field, index);
     return true;
   }
+
+  // One element of a repeated message field: appended to `items` and decoded by `decode`,
+  // with `field[i]` on the error path.
+  template <typename T>
+  bool Repeated(ProtoReader& r, WireType wt, const char* field, std::vector<T>* items,
+                bool (Decoder::*decode)(string_view, T*)) {
+    const int64_t i = static_cast<int64_t>(items->size());
+    string_view sub;
+    TRY(Len(r, wt, field, i, &sub));
+    Scope s(this, field, i);
+    items->emplace_back();
+    return (this->*decode)(sub, &items->back());
+  }
   template <typename E>
   bool Enum(ProtoReader& r, WireType wt, const char* field, E* v) {
     uint64_t u;
@@ -333,7 +346,6 @@ bool Decoder::HistogramMsg(string_view in, Histogram* out) {
   auto zigzag64 = [](uint64_t u) { return ZigZagDecode64(u); };
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     uint64_t u;
-    string_view sub;
     switch (f) {
       case 1:
         TRY(Varint(r, wt, "count_int", &out->count_int));
@@ -359,10 +371,7 @@ bool Decoder::HistogramMsg(string_view in, Histogram* out) {
       case 11: {
         auto* spans = f == 8 ? &out->negative_spans : &out->positive_spans;
         const char* name = f == 8 ? "negative_spans" : "positive_spans";
-        TRY(Len(r, wt, name, static_cast<int64_t>(spans->size()), &sub));
-        Scope s(this, name, static_cast<int64_t>(spans->size()));
-        spans->emplace_back();
-        return SpanMsg(sub, &spans->back());
+        return Repeated(r, wt, name, spans, &Decoder::SpanMsg);
       }
       case 9:
         return RepeatedVarint(r, wt, "negative_deltas", &out->negative_deltas, zigzag64);
@@ -389,15 +398,9 @@ bool Decoder::HistogramMsg(string_view in, Histogram* out) {
 bool Decoder::ExemplarV1(string_view in, Exemplar* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     uint64_t u;
-    string_view sub;
     switch (f) {
-      case 1: {
-        int64_t i = static_cast<int64_t>(out->labels.size());
-        TRY(Len(r, wt, "labels", i, &sub));
-        Scope s(this, "labels", i);
-        out->labels.emplace_back();
-        return LabelMsg(sub, &out->labels.back());
-      }
+      case 1:
+        return Repeated(r, wt, "labels", &out->labels, &Decoder::LabelMsg);
       case 2:
         return Double(r, wt, "value", &out->value);
       case 3:
@@ -412,37 +415,17 @@ bool Decoder::ExemplarV1(string_view in, Exemplar* out) {
 
 bool Decoder::SeriesV1(string_view in, TimeSeries* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
-    string_view sub;
     switch (f) {
       case 1: {
         if (out->labels.empty()) out->labels.reserve(kLabelsGuess);
-        int64_t i = static_cast<int64_t>(out->labels.size());
-        TRY(Len(r, wt, "labels", i, &sub));
-        Scope s(this, "labels", i);
-        out->labels.emplace_back();
-        return LabelMsg(sub, &out->labels.back());
+        return Repeated(r, wt, "labels", &out->labels, &Decoder::LabelMsg);
       }
-      case 2: {
-        int64_t i = static_cast<int64_t>(out->samples.size());
-        TRY(Len(r, wt, "samples", i, &sub));
-        Scope s(this, "samples", i);
-        out->samples.emplace_back();
-        return SampleMsg(sub, &out->samples.back());
-      }
-      case 3: {
-        int64_t i = static_cast<int64_t>(out->exemplars.size());
-        TRY(Len(r, wt, "exemplars", i, &sub));
-        Scope s(this, "exemplars", i);
-        out->exemplars.emplace_back();
-        return ExemplarV1(sub, &out->exemplars.back());
-      }
-      case 4: {
-        int64_t i = static_cast<int64_t>(out->histograms.size());
-        TRY(Len(r, wt, "histograms", i, &sub));
-        Scope s(this, "histograms", i);
-        out->histograms.emplace_back();
-        return HistogramMsg(sub, &out->histograms.back());
-      }
+      case 2:
+        return Repeated(r, wt, "samples", &out->samples, &Decoder::SampleMsg);
+      case 3:
+        return Repeated(r, wt, "exemplars", &out->exemplars, &Decoder::ExemplarV1);
+      case 4:
+        return Repeated(r, wt, "histograms", &out->histograms, &Decoder::HistogramMsg);
       default:
         return Skip(r, wt);
     }
@@ -469,22 +452,11 @@ bool Decoder::MetadataV1(string_view in, MetricMetadata* out) {
 bool Decoder::RequestV1(string_view in, WriteRequest* out) {
   out->timeseries.reserve(CountField(in, 1));
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
-    string_view sub;
     switch (f) {
-      case 1: {
-        int64_t i = static_cast<int64_t>(out->timeseries.size());
-        TRY(Len(r, wt, "timeseries", i, &sub));
-        Scope s(this, "timeseries", i);
-        out->timeseries.emplace_back();
-        return SeriesV1(sub, &out->timeseries.back());
-      }
-      case 3: {
-        int64_t i = static_cast<int64_t>(out->metadata.size());
-        TRY(Len(r, wt, "metadata", i, &sub));
-        Scope s(this, "metadata", i);
-        out->metadata.emplace_back();
-        return MetadataV1(sub, &out->metadata.back());
-      }
+      case 1:
+        return Repeated(r, wt, "timeseries", &out->timeseries, &Decoder::SeriesV1);
+      case 3:
+        return Repeated(r, wt, "metadata", &out->metadata, &Decoder::MetadataV1);
       default:
         return Skip(r, wt);
     }
@@ -541,27 +513,12 @@ bool Decoder::SeriesV2(string_view in, TimeSeries* out) {
     switch (f) {
       case 1:
         return LabelRefs(r, wt, &refs);
-      case 2: {
-        int64_t i = static_cast<int64_t>(out->samples.size());
-        TRY(Len(r, wt, "samples", i, &sub));
-        Scope s(this, "samples", i);
-        out->samples.emplace_back();
-        return SampleMsg(sub, &out->samples.back());
-      }
-      case 3: {
-        int64_t i = static_cast<int64_t>(out->histograms.size());
-        TRY(Len(r, wt, "histograms", i, &sub));
-        Scope s(this, "histograms", i);
-        out->histograms.emplace_back();
-        return HistogramMsg(sub, &out->histograms.back());
-      }
-      case 4: {
-        int64_t i = static_cast<int64_t>(out->exemplars.size());
-        TRY(Len(r, wt, "exemplars", i, &sub));
-        Scope s(this, "exemplars", i);
-        out->exemplars.emplace_back();
-        return ExemplarV2(sub, &out->exemplars.back());
-      }
+      case 2:
+        return Repeated(r, wt, "samples", &out->samples, &Decoder::SampleMsg);
+      case 3:
+        return Repeated(r, wt, "histograms", &out->histograms, &Decoder::HistogramMsg);
+      case 4:
+        return Repeated(r, wt, "exemplars", &out->exemplars, &Decoder::ExemplarV2);
       case 5: {
         TRY(Len(r, wt, "metadata", -1, &sub));
         Scope s(this, "metadata", -1);
@@ -592,12 +549,7 @@ bool Decoder::RequestV2(string_view in, WriteRequest* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     if (f == 4) return Skip(r, wt);
     if (f != 5) return Skip(r, wt);
-    string_view sub;
-    int64_t i = static_cast<int64_t>(out->timeseries.size());
-    TRY(Len(r, wt, "timeseries", i, &sub));
-    Scope s(this, "timeseries", i);
-    out->timeseries.emplace_back();
-    return SeriesV2(sub, &out->timeseries.back());
+    return Repeated(r, wt, "timeseries", &out->timeseries, &Decoder::SeriesV2);
   });
 }
 
