@@ -2,17 +2,15 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/testing/temp_dir.h"
 #include "component/partial.h"
+#include "component/testing/decode_testdata.h"
 #include "component/testing/lifecycle.h"
 #include "component/testing/test_components.h"
-#include "config/decoder.h"
-#include "config/parse.h"
 #include "exporter/store/factory.h"
 #include "extension/store/store_extension.h"
 #include "spanstore/span_store.h"
@@ -23,17 +21,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
-
-config::Node LoadTestdata(const std::string& name, config::Diagnostics& diag) {
-  std::ifstream in("testdata/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  config::ParseOptions options;
-  options.file = std::make_shared<const std::string>(name);
-  auto root = config::ParseYaml(text.str(), options, diag);
-  EXPECT_TRUE(root.has_value());
-  return *root->Find("exporters")->Find("store");
-}
 
 using astrolabe::test::TempDir;
 
@@ -76,9 +63,8 @@ TEST(StoreExporterFactory, AllSignals) {
 
 TEST(StoreExporterConfig, FullConfigDecodes) {
   config::Diagnostics diag;
-  config::Node node = LoadTestdata("config_full.yaml", diag);
   Config c;
-  config::Decode(node, "exporters.store", c, diag);
+  component::test::DecodeTestdata("config_full.yaml", "exporters", "store", &c, diag);
   ASSERT_FALSE(diag.has_errors()) << diag.ToStatus().message();
   EXPECT_EQ(c.store, "store/main");
   EXPECT_EQ(c.StoreId(), (config::ComponentId{"store", "main"}));
@@ -92,9 +78,8 @@ TEST(StoreExporterConfig, FullConfigDecodes) {
 
 TEST(StoreExporterConfig, TypoNamesKeyPositionAndSuggestion) {
   config::Diagnostics diag;
-  config::Node node = LoadTestdata("config_typo.yaml", diag);
   Config c;
-  config::Decode(node, "exporters.store", c, diag);
+  component::test::DecodeTestdata("config_typo.yaml", "exporters", "store", &c, diag);
   ASSERT_EQ(diag.errors().size(), 1u);
   EXPECT_EQ(diag.errors()[0].ToString(),
             "config_typo.yaml:4:5: exporters.store.promote_scope_metdata: unknown key (did you "

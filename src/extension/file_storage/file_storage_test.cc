@@ -4,17 +4,15 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/testing/temp_dir.h"
 #include "component/host.h"
+#include "component/testing/decode_testdata.h"
 #include "component/testing/lifecycle.h"
 #include "component/testing/test_components.h"
-#include "config/decoder.h"
-#include "config/parse.h"
 #include "extension/file_storage/factory.h"
 
 namespace astrolabe::extension::file_storage {
@@ -23,17 +21,6 @@ namespace {
 using component::Kind;
 using component::StorageOperation;
 using ::testing::HasSubstr;
-
-config::Node LoadTestdata(const std::string& name, config::Diagnostics& diag) {
-  std::ifstream in("testdata/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  config::ParseOptions options;
-  options.file = std::make_shared<const std::string>(name);
-  auto root = config::ParseYaml(text.str(), options, diag);
-  EXPECT_TRUE(root.has_value());
-  return *root->Find("extensions")->Find("file_storage");
-}
 
 using astrolabe::test::TempDir;
 
@@ -71,9 +58,8 @@ TEST(FileStorageConfig, DefaultsAreUpstreams) {
 
 TEST(FileStorageConfig, FullConfigDecodes) {
   config::Diagnostics diag;
-  config::Node node = LoadTestdata("config_full.yaml", diag);
   Config c;
-  config::Decode(node, "extensions.file_storage", c, diag);
+  component::test::DecodeTestdata("config_full.yaml", "extensions", "file_storage", &c, diag);
   ASSERT_FALSE(diag.has_errors()) << diag.ToStatus().message();
   EXPECT_EQ(c.directory, "/var/lib/astrolabe/queue");
   EXPECT_EQ(c.timeout, std::chrono::seconds(2));
@@ -93,9 +79,8 @@ TEST(FileStorageConfig, FullConfigDecodes) {
 
 TEST(FileStorageConfig, TypoNamesKeyPositionAndSuggestion) {
   config::Diagnostics diag;
-  config::Node node = LoadTestdata("config_typo.yaml", diag);
   Config c;
-  config::Decode(node, "extensions.file_storage", c, diag);
+  component::test::DecodeTestdata("config_typo.yaml", "extensions", "file_storage", &c, diag);
   ASSERT_EQ(diag.errors().size(), 1u);
   EXPECT_EQ(diag.errors()[0].ToString(),
             "config_typo.yaml:4:5: extensions.file_storage.timout: unknown key (did you mean "

@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,10 +9,9 @@
 #include "common/testing/temp_dir.h"
 #include "component/host.h"
 #include "component/store.h"
+#include "component/testing/decode_testdata.h"
 #include "component/testing/lifecycle.h"
 #include "component/testing/test_components.h"
-#include "config/decoder.h"
-#include "config/parse.h"
 #include "extension/store/factory.h"
 #include "pdata/traces.h"
 #include "spanstore/span_store.h"
@@ -24,17 +22,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
-
-config::Node LoadTestdata(const std::string& name, config::Diagnostics& diag) {
-  std::ifstream in("testdata/" + name);
-  std::stringstream text;
-  text << in.rdbuf();
-  config::ParseOptions options;
-  options.file = std::make_shared<const std::string>(name);
-  auto root = config::ParseYaml(text.str(), options, diag);
-  EXPECT_TRUE(root.has_value());
-  return *root->Find("extensions")->Find("store");
-}
 
 using astrolabe::test::TempDir;
 
@@ -65,9 +52,8 @@ TEST(StoreConfig, Defaults) {
 
 TEST(StoreConfig, FullConfigDecodes) {
   config::Diagnostics diag;
-  config::Node node = LoadTestdata("config_full.yaml", diag);
   Config c;
-  config::Decode(node, "extensions.store", c, diag);
+  component::test::DecodeTestdata("config_full.yaml", "extensions", "store", &c, diag);
   ASSERT_FALSE(diag.has_errors()) << diag.ToStatus().message();
   EXPECT_EQ(c.directory, "/var/lib/astrolabe-test");
   EXPECT_FALSE(c.create_directory);
@@ -89,9 +75,8 @@ TEST(StoreConfig, FullConfigDecodes) {
 
 TEST(StoreConfig, TypoNamesKeyPositionAndSuggestion) {
   config::Diagnostics diag;
-  config::Node node = LoadTestdata("config_typo.yaml", diag);
   Config c;
-  config::Decode(node, "extensions.store", c, diag);
+  component::test::DecodeTestdata("config_typo.yaml", "extensions", "store", &c, diag);
   ASSERT_EQ(diag.errors().size(), 1u);
   EXPECT_EQ(diag.errors()[0].ToString(),
             "config_typo.yaml:5:7: extensions.store.metrics.max_serie: unknown key (did you mean "
