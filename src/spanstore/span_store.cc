@@ -20,6 +20,7 @@
 #include <shared_mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/file_util.h"
 #include "common/log.h"
@@ -296,6 +297,8 @@ struct SpanStore::Impl {
     std::deque<Entry> spans;
     std::deque<Entry> logs;
     std::vector<SegmentPtr> segments;
+    // (service << 32) | name of the partition's spans: what Services/SpanNames list.
+    std::unordered_set<uint64_t> operations;
   };
 
   struct TraceKeyHash {
@@ -526,6 +529,7 @@ struct SpanStore::Impl {
       traces[e.trace_id].push_back(Ref{hour, static_cast<uint32_t>(v.size()), is_log});
     }
     v.push_back(e);
+    if (!is_log) p.operations.insert((uint64_t{e.service} << 32) | e.name);
   }
 
   // ---- append
@@ -1233,6 +1237,50 @@ Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
   }
   result.spans = std::move(found);
   return result;
+}
+
+std::vector<std::string> SpanStore::Services(uint64_t start_unix_nano,
+                                             uint64_t end_unix_nano) const {
+  return ListOperations(std::nullopt, start_unix_nano, end_unix_nano);
+}
+
+std::vector<std::string> SpanStore::SpanNames(std::string_view service, uint64_t start_unix_nano,
+                                              uint64_t end_unix_nano) const {
+  return ListOperations(service, start_unix_nano, end_unix_nano);
+}
+
+// Services (no `service`) or the span names of `service`, from the partitions overlapping
+// the range.
+std::vector<std::string> SpanStore::ListOperations(std::optional<std::string_view> service,
+                                                   uint64_t start_unix_nano,
+                                                   uint64_t end_unix_nano) const {
+  const Impl& m = *impl_;
+  std::vector<std::string> out;
+  std::shared_lock lock(m.index_mu);
+  uint32_t service_id = 0;
+  if (service) {
+    auto it = m.symbol_ids.find(std::string(*service));
+    if (it == m.symbol_ids.end()) return out;
+    service_id = it->second;
+  }
+  std::unordered_set<uint32_t> ids;
+  for (const auto& [hour, partition] : m.partitions) {
+    const uint64_t hour_start = static_cast<uint64_t>(hour) * kHourNanos;
+    if (hour_start >= end_unix_nano || hour_start + kHourNanos <= start_unix_nano) continue;
+    for (uint64_t op : partition.operations) {
+      const auto svc = static_cast<uint32_t>(op >> 32);
+      if (!service) {
+        ids.insert(svc);
+      } else if (svc == service_id) {
+        ids.insert(static_cast<uint32_t>(op));
+      }
+    }
+  }
+  for (uint32_t id : ids) {
+    if (!m.symbols[id].empty()) out.push_back(m.symbols[id]);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 Result<TraceResult> SpanStore::GetTrace(const pdata::TraceId& trace_id) const {

@@ -32,7 +32,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "spanstore/query.h"
@@ -117,6 +120,16 @@ class SpanStore {
   // limit or cursor.
   Result<SpanSearchResult> Search(const SpanQuery& query) const;
 
+  // The distinct service names (resource attribute service.name; spans without one are not
+  // listed) of the spans stored in the hours that overlap [start_unix_nano, end_unix_nano),
+  // sorted. Hour-granular: spans just outside the range but within its first or last hour
+  // count. Cheap: each partition keeps its (service, span name) pairs.
+  std::vector<std::string> Services(uint64_t start_unix_nano = 0,
+                                    uint64_t end_unix_nano = UINT64_MAX) const;
+  // The distinct span names of `service`'s spans, as Services() (empty for an unknown one).
+  std::vector<std::string> SpanNames(std::string_view service, uint64_t start_unix_nano = 0,
+                                     uint64_t end_unix_nano = UINT64_MAX) const;
+
   // Every span and linked log record stored for `trace_id` (both empty when none).
   Result<TraceResult> GetTrace(const pdata::TraceId& trace_id) const;
 
@@ -133,6 +146,8 @@ class SpanStore {
 
  private:
   struct Impl;
+  std::vector<std::string> ListOperations(std::optional<std::string_view> service,
+                                          uint64_t start_unix_nano, uint64_t end_unix_nano) const;
   explicit SpanStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

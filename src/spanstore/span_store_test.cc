@@ -234,6 +234,42 @@ TEST_F(SpanStoreTest, SearchFiltersAndOrdersNewestFirst) {
       store->Search({.service = "shop", .attributes = {{"http.route", "/pay"}}})->spans.size(), 1u);
 }
 
+TEST_F(SpanStoreTest, ServicesAndSpanNamesPerHour) {
+  using V = std::vector<std::string>;
+  auto store = OpenStore(Options{.retention_time = std::chrono::hours(1),
+                                 .retention_interval = std::chrono::seconds(0)});
+  ASSERT_TRUE(store->Append(OneResource("shop", {MakeSpan(1, 1, kT0 + 10, 1, "checkout"),
+                                                 MakeSpan(1, 2, kT0 + 20, 1, "cart")}))
+                  .ok());
+  ASSERT_TRUE(store->Append(OneResource("web", {MakeSpan(2, 1, kT0 + 2 * kHour, 1, "render"),
+                                                MakeSpan(2, 2, kT0 + 2 * kHour, 1, "checkout")}))
+                  .ok());
+  ASSERT_TRUE(store->Append(OneResource("", {MakeSpan(3, 1, kT0 + 2 * kHour, 1, "anon")})).ok());
+  pdata::Logs logs;  // a log's service is not a span's
+  logs.resource_logs.emplace_back();
+  logs.resource_logs[0].resource.attributes = {{"service.name", "logger"}};
+  logs.resource_logs[0].scope_logs.emplace_back();
+  logs.resource_logs[0].scope_logs[0].log_records.emplace_back().time_unix_nano = kT0 + 5;
+  ASSERT_TRUE(store->Append(logs).ok());
+
+  EXPECT_EQ(store->Services(), (V{"shop", "web"}));
+  EXPECT_EQ(store->Services(kT0 + kHour, UINT64_MAX), V{"web"});
+  EXPECT_EQ(store->Services(kT0, kT0 + kHour), V{"shop"});
+  // Hour-granular: a range inside shop's hour lists it although no span starts within it.
+  EXPECT_EQ(store->Services(kT0 + 30, kT0 + 40), V{"shop"});
+  EXPECT_EQ(store->SpanNames("shop"), (V{"cart", "checkout"}));
+  EXPECT_EQ(store->SpanNames("web"), (V{"checkout", "render"}));
+  EXPECT_EQ(store->SpanNames("web", 0, kT0 + kHour), V{});
+  EXPECT_EQ(store->SpanNames("nope"), V{});
+  store.reset();
+  store = OpenStore(Options{.retention_time = std::chrono::hours(1),
+                            .retention_interval = std::chrono::seconds(0)});
+  EXPECT_EQ(store->Services(), (V{"shop", "web"}));  // rebuilt at Open
+  ASSERT_TRUE(store->EnforceRetention(kT0 + 2 * kHour + 1).ok());
+  EXPECT_EQ(store->Services(), V{"web"});  // shop's hour is gone
+  EXPECT_EQ(store->SpanNames("shop"), V{});
+}
+
 TEST_F(SpanStoreTest, AttributeFiltersMatchEveryValueTypeByItsText) {
   auto store = OpenStore();
   pdata::Span a = MakeSpan(1, 1, kT0, 1, "int");
