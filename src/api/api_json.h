@@ -11,7 +11,8 @@
 
 namespace astrolabe::api {
 
-// Appends `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+// Appends `s` as a JSON string literal (quotes, backslashes and control characters escaped;
+// bytes that are not well-formed UTF-8 become \ufffd, so the output is always valid JSON).
 void AppendJsonString(std::string& out, std::string_view s);
 
 // The JSON error body {"error":{"code":N,"message":"..."}}.

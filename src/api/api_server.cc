@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "api/traces_api.h"
 #include "common/log.h"
 #include "net/http_server.h"
 
@@ -62,6 +63,9 @@ Status ApiServer::Start() {
                     if (Authorize(req, resp, component::kScopeSettingsWrite))
                       RevokeToken(req, resp);
                   });
+  traces_ = std::make_unique<TracesApi>(options_.spans, options_.telemetry);
+  traces_->Mount(*server_, [this](net::ServerRequest& req, net::ServerResponse& resp,
+                                  std::string_view scope) { return Authorize(req, resp, scope); });
   if (options_.telemetry != nullptr) {
     server_->Handle("GET", "/metrics", [this](net::ServerRequest&, net::ServerResponse& resp) {
       resp.Set(200, "text/plain; version=0.0.4; charset=utf-8", options_.telemetry->RenderText());

@@ -6,7 +6,9 @@
 //   DELETE /api/v1/tokens/<id>   → 204; 404 unknown id; 409 already revoked
 //   GET    /metrics              the process's own telemetry (Prometheus text; no token)
 // The token routes need a token with `settings.write` (401/403 with a JSON error otherwise);
-// with no authenticator (`--auth none`, loopback only) they are open. The query API, the UI
+// with no authenticator (`--auth none`, loopback only) they are open. The traces API
+// (traces_api.h: /api/v1/spans, /api/v1/traces/<id>, /api/v1/services) needs `traces.read`.
+// The query API, the UI
 // and the GenAI API mount here as they land (DESIGN.md §5). Errors are JSON
 // {"error":{"code":N,"message":"..."}}, as the source documents' platform answers.
 //
@@ -27,13 +29,20 @@ class ServerRequest;
 struct ServerResponse;
 }  // namespace astrolabe::net
 
+namespace astrolabe::spanstore {
+class SpanStore;
+}
+
 namespace astrolabe::api {
+
+class TracesApi;
 
 struct ApiServerOptions {
   std::string listen_address = "localhost:8080";
   TokenStore* tokens = nullptr;                       // required; outlives the server
   component::Authenticator* authenticator = nullptr;  // null: no auth (loopback only)
   component::Telemetry* telemetry = nullptr;          // null: no /metrics
+  spanstore::SpanStore* spans = nullptr;  // the traces API's store; null: its routes answer 503
 };
 
 class ApiServer {
@@ -54,6 +63,7 @@ class ApiServer {
   void RevokeToken(net::ServerRequest& request, net::ServerResponse& response);
 
   ApiServerOptions options_;
+  std::unique_ptr<TracesApi> traces_;  // traces_api.h
   std::unique_ptr<net::HttpServer> server_;
 };
 

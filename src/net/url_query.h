@@ -32,8 +32,7 @@ struct QueryParam {
 // The parameters of `text` (a query without the '?', or a form body) in order, repeated
 // names kept. More than `max_params` pairs is an error. Errors are kInvalidArgument naming
 // the pair ("query parameter 3: invalid percent escape \"%zz\"").
-Result<std::vector<QueryParam>> ParseQueryString(std::string_view text,
-                                                 size_t max_params = 1000);
+Result<std::vector<QueryParam>> ParseQueryString(std::string_view text, size_t max_params = 1000);
 
 // `text` percent-decoded; '+' becomes a space when `plus_is_space` (form encoding, not
 // path segments). kInvalidArgument for a malformed escape.
