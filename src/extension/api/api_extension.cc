@@ -1,7 +1,9 @@
 #include "extension/api/api_extension.h"
 
+#include "common/log.h"
 #include "component/auth.h"
 #include "component/host.h"
+#include "component/store.h"
 
 namespace astrolabe::extension::api {
 
@@ -19,6 +21,14 @@ Status ApiExtension::Start(component::Host& host) {
     auto found = component::FindAuthenticator(host, config_.auth->authenticator);
     if (!found.ok()) return found.status().Annotate(settings_.id.ToString() + ": auth");
     options.authenticator = *found;
+  }
+  // The traces API reads the span store of the store extension, when one started before
+  // this extension (the server lists `store` first); without one its routes answer 503.
+  if (auto store = component::FindStoreExtension(host, {}); store.ok()) {
+    options.spans = &(*store)->spans();
+  } else {
+    GetLogger("api")->warn("{}: the traces API has no span store: {}", settings_.id.ToString(),
+                           store.status().message());
   }
   RETURN_IF_ERROR(tokens_.Load().Annotate(settings_.id.ToString()));
   server_ = std::make_unique<astrolabe::api::ApiServer>(options);

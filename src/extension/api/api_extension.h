@@ -1,8 +1,10 @@
 #pragma once
-// The api extension: runs the server's HTTP API (api/api_server.h) on `endpoint` — today the
-// token admin routes and the process's own /metrics; the query API and the UI join it as
-// they land. With `auth`, the routes ask the named authenticator (component/auth.h) for their
-// scope (settings.write for /api/v1/tokens).
+// The api extension: runs the server's HTTP API (api/api_server.h) on `endpoint` — the token
+// admin routes, the traces API (over the span store of the store extension, found through the
+// Host at Start: it must start first) and the process's own /metrics; the query API and the
+// UI join it as they land. With `auth`, the routes ask the named authenticator
+// (component/auth.h) for their scope (settings.write for /api/v1/tokens, traces.read for the
+// traces API).
 //
 // Threads: Start/Shutdown from the service thread; requests on the HTTP server's threads.
 

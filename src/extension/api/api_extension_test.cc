@@ -3,10 +3,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/temp_dir.h"
 #include "component/testing/decode_testdata.h"
 #include "component/testing/lifecycle.h"
 #include "component/testing/test_components.h"
 #include "extension/api/factory.h"
+#include "extension/store/store_extension.h"
 #include "net/http_client.h"
 
 namespace astrolabe::extension::api {
@@ -82,6 +84,40 @@ TEST(ApiExtension, ServesOwnMetrics) {
   EXPECT_EQ(r->status, 200);
   EXPECT_THAT(r->body, HasSubstr("probe_total 1"));
   EXPECT_TRUE(ext.Shutdown(std::chrono::steady_clock::now()).ok());
+}
+
+// The traces API reads the span store of a store extension started before it; without one
+// its routes answer 503.
+TEST(ApiExtension, TracesApiUsesTheStartedStoreExtension) {
+  astrolabe::test::TempDir dir;
+  component::test::TestHost host;
+  Config config;
+  config.endpoint = "127.0.0.1:0";
+  config.tokens_file = dir.path() + "/tokens.json";
+  net::HttpClient client;
+  auto get = [&](const ApiExtension& ext) {
+    net::HttpRequest request;
+    request.url = "http://" + ext.address() + "/api/v1/services";
+    auto r = client.Send(std::move(request)).get();
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->status : 0;
+  };
+  {
+    ApiExtension alone({{"api", ""}, nullptr}, config);
+    ASSERT_TRUE(alone.Start(host).ok());
+    EXPECT_EQ(get(alone), 503);
+    EXPECT_TRUE(alone.Shutdown(std::chrono::steady_clock::now()).ok());
+  }
+  store::Config store_config;
+  store_config.directory = dir.path() + "/data";
+  store::StoreExtension store({{"store", ""}, nullptr}, store_config);
+  ASSERT_TRUE(store.Start(host).ok());
+  host.AddExtension({"store", ""}, &store);
+  ApiExtension ext({{"api", ""}, nullptr}, config);
+  ASSERT_TRUE(ext.Start(host).ok());
+  EXPECT_EQ(get(ext), 200);
+  EXPECT_TRUE(ext.Shutdown(std::chrono::steady_clock::now()).ok());
+  EXPECT_TRUE(store.Shutdown(std::chrono::steady_clock::now()).ok());
 }
 
 }  // namespace
