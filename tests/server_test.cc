@@ -1,7 +1,7 @@
 // `astrolabe server` and `astrolabe token` as a user runs them: flags and --help, the first
 // start's admin token, the auth matrix on every OTLP endpoint (HTTP under both path prefixes,
 // and gRPC), token CLI round trips against a running server, the admin API, flags over config
-// files, and --auth none (loopback only).
+// files, --auth none (loopback only), and the traces API over what OTLP ingested.
 
 #include <signal.h>
 
@@ -500,6 +500,92 @@ TEST_F(ServerTest, SpansAndLogsLandInTheSpanStore) {
   ASSERT_EQ(trace->logs.size(), 1u);
   ASSERT_EQ(trace->logs[0].record.body.type(), pdata::AnyValue::Type::kString);
   EXPECT_EQ(trace->logs[0].record.body.string_value(), "hello");
+}
+
+// The traces API through the server: OTLP/JSON traces and logs posted to :4318 are searched
+// and fetched back on the API port with a traces.read token (an ingest token gets 403).
+TEST_F(ServerTest, TracesApiServesWhatOtlpIngested) {
+  StartServer();
+  const std::string ingest =
+      "Api-Token " + CreateToken("ingest", "openTelemetryTrace.ingest,logs.ingest");
+  const std::string reader = "Bearer " + CreateToken("ui", "traces.read");
+  const std::string trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+  const uint64_t now_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count());
+  auto span = [&](const std::string& id, const std::string& parent, const std::string& name,
+                  uint64_t start, uint64_t end, const std::string& attributes) {
+    return R"({"traceId":")" + trace_id + R"(","spanId":")" + id + R"(",)" +
+           (parent.empty() ? "" : R"("parentSpanId":")" + parent + R"(",)") + R"("name":")" + name +
+           R"(","kind":3,"startTimeUnixNano":")" + std::to_string(start) +
+           R"(","endTimeUnixNano":")" + std::to_string(end) + R"(","attributes":[)" + attributes +
+           "]}";
+  };
+  const std::string resource =
+      R"("resource":{"attributes":[{"key":"service.name","value":{"stringValue":"support-bot"}}]})";
+  const std::string genai =
+      R"({"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},)"
+      R"({"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}},)"
+      R"({"key":"gen_ai.usage.input_tokens","value":{"intValue":"42"}},)"
+      R"({"key":"gen_ai.usage.output_tokens","value":{"intValue":"7"}})";
+  const std::string traces =
+      R"({"resourceSpans":[{)" + resource + R"(,"scopeSpans":[{"spans":[)" +
+      span("00f067aa0ba902b7", "", "support.workflow", now_ns - 3'000'000'000, now_ns,
+           R"({"key":"user.id","value":{"stringValue":"user-42"}})") +
+      "," +
+      span("eee19b7ec3c1b174", "00f067aa0ba902b7", "chat gpt-4o-mini", now_ns - 2'500'000'000,
+           now_ns - 500'000'000, genai) +
+      "]}]}]}";
+  const std::string logs = R"({"resourceLogs":[{)" + resource +
+                           R"(,"scopeLogs":[{"logRecords":[{"timeUnixNano":")" +
+                           std::to_string(now_ns - 2'000'000'000) + R"(","traceId":")" + trace_id +
+                           R"(","spanId":"eee19b7ec3c1b174","eventName":"gen_ai.choice",)"
+                           R"("body":{"stringValue":"Use the reset link."}}]}]}]})";
+  ASSERT_EQ(Send("POST", ports_.otlp_http, "/v1/traces", ingest, traces).status, 200);
+  ASSERT_EQ(Send("POST", ports_.otlp_http, "/v1/logs", ingest, logs).status, 200);
+
+  // The built-in pipeline batches (and the batch processor answers OTLP before the store
+  // has the data): wait until both spans and the log are searchable.
+  net::HttpResponse search;
+  ASSERT_TRUE(Eventually([&] {
+    search =
+        Send("GET", ports_.http, "/api/v1/spans?service=support-bot&model=gpt-4o-mini", reader);
+    return search.body.find("gpt-4o-mini\"") != std::string::npos &&
+           Send("GET", ports_.http, "/api/v1/spans?service=support-bot", reader)
+                   .body.find("support.workflow") != std::string::npos &&
+           Send("GET", ports_.http, "/api/v1/traces/" + trace_id, reader)
+                   .body.find("gen_ai.choice") != std::string::npos;
+  })) << search.body;
+  EXPECT_EQ(search.status, 200) << search.body;
+  EXPECT_THAT(search.body, HasSubstr("\"name\":\"chat gpt-4o-mini\""));
+  EXPECT_THAT(search.body, HasSubstr("\"genai\":{\"model\":\"gpt-4o-mini\",\"operation\":"
+                                     "\"chat\",\"input_tokens\":42,\"output_tokens\":7}"));
+  EXPECT_THAT(search.body, HasSubstr("\"next_cursor\":null"));
+  EXPECT_THAT(search.body, Not(HasSubstr("support.workflow")));
+  auto by_attr =
+      Send("GET", ports_.http, "/api/v1/spans?attr.user.id=user-42&min_duration=3s", reader);
+  EXPECT_THAT(by_attr.body, HasSubstr("\"name\":\"support.workflow\""));
+
+  auto trace = Send("GET", ports_.http, "/api/v1/traces/" + trace_id, reader);
+  EXPECT_EQ(trace.status, 200) << trace.body;
+  EXPECT_THAT(trace.body, HasSubstr("\"trace_id\":\"" + trace_id + "\",\"spans\":[{"));
+  EXPECT_THAT(trace.body, HasSubstr("\"attributes\":{\"user.id\":\"user-42\"}"));
+  EXPECT_THAT(trace.body, HasSubstr("\"event_name\":\"gen_ai.choice\""));
+  EXPECT_THAT(trace.body, HasSubstr("\"body\":\"Use the reset link.\""));
+  EXPECT_EQ(Send("GET", ports_.http, "/api/v1/traces/" + std::string(31, 'a') + "b", reader).status,
+            404);
+  EXPECT_EQ(Send("GET", ports_.http, "/api/v1/traces/nope", reader).status, 400);
+
+  auto services = Send("GET", ports_.http, "/api/v1/services", reader);
+  EXPECT_EQ(services.body, "{\"services\":[\"support-bot\"]}");
+  auto operations = Send("GET", ports_.http, "/api/v1/services/support-bot/operations", reader);
+  EXPECT_EQ(operations.body, "{\"operations\":[\"chat gpt-4o-mini\",\"support.workflow\"]}");
+
+  EXPECT_EQ(Send("GET", ports_.http, "/api/v1/spans", "").status, 401);
+  EXPECT_EQ(Send("GET", ports_.http, "/api/v1/spans", ingest).status, 403);
+  EXPECT_THAT(Send("GET", ports_.http, "/metrics", "").body,
+              HasSubstr("astrolabe_api_traces_requests_total{route=\"trace\","
+                        "outcome=\"bad_request\"} 1"));
 }
 
 // The OpenTelemetry JS SDK's OTLP/HTTP exporters (tests/js/otlp_emit.js), configured the
