@@ -88,7 +88,8 @@ void AppendString(std::string& out, std::string_view s) {
   out += '"';
 }
 
-// Milliseconds as float seconds: 1435781451.781, 1435781451 (no fraction when whole).
+// Milliseconds as float seconds, as Prometheus writes them: 1435781451.781, 1435781451.500
+// (always three digits after the point), 1435781451 (no point when whole).
 void AppendTimestamp(std::string& out, int64_t t) {
   uint64_t abs = t < 0 ? uint64_t(0) - static_cast<uint64_t>(t) : static_cast<uint64_t>(t);
   if (t < 0) out += '-';
