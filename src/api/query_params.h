@@ -35,6 +35,8 @@ class FormValues {
   // Every value of `key`, in order ("match[]" is repeated).
   std::vector<std::string_view> All(std::string_view key) const;
   size_t size() const { return pairs_.size(); }
+  // Every pair in order.
+  const std::vector<std::pair<std::string, std::string>>& pairs() const { return pairs_; }
 
  private:
   std::vector<std::pair<std::string, std::string>> pairs_;
