@@ -70,12 +70,12 @@ astrolabe::tsdb::Head* Data() {
     auto* h = new astrolabe::tsdb::Head();
     auto app = h->NewAppender();
     for (int64_t i = 0; i <= 20; ++i) {
-      (void)app->Append(Labels::FromPairs({{"__name__", "req_total"}, {"code", "200"}}),
-                        i * 15'000, static_cast<double>(i));
-      (void)app->Append(Labels::FromPairs({{"__name__", "req_total"}, {"code", "500"}}),
-                        i * 15'000, static_cast<double>(i % 3));
-      (void)app->Append(Labels::FromPairs({{"__name__", "odd"}, {"a.b", "\xff<&>\n"}}),
-                        i * 15'000, i % 2 ? NAN : 1e-9 * i);
+      (void)app->Append(Labels::FromPairs({{"__name__", "req_total"}, {"code", "200"}}), i * 15'000,
+                        static_cast<double>(i));
+      (void)app->Append(Labels::FromPairs({{"__name__", "req_total"}, {"code", "500"}}), i * 15'000,
+                        static_cast<double>(i % 3));
+      (void)app->Append(Labels::FromPairs({{"__name__", "odd"}, {"a.b", "\xff<&>\n"}}), i * 15'000,
+                        i % 2 ? NAN : 1e-9 * i);
     }
     (void)app->UpdateMetadata("req_total", {astrolabe::storage::MetricType::kCounter, "", "h"});
     (void)app->Commit();
@@ -99,8 +99,7 @@ void FuzzHandler(std::string_view input) {
     raw.message.target(path_and_query);
     raw.message.version(11);
     if (post) {
-      raw.message.set(boost::beast::http::field::content_type,
-                      "application/x-www-form-urlencoded");
+      raw.message.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
       raw.message.body() = body;
     }
     astrolabe::net::ServerRequest request(&raw, "127.0.0.1:1");

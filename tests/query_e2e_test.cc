@@ -67,8 +67,8 @@ class QueryE2eTest : public ::testing::Test {
   }
 
   std::string CreateToken(const std::string& name, const std::string& scopes) {
-    RunResult r = RunProcess(
-        {AstrolabeBinary(), "token", "create", "--name", name, "--scopes", scopes, "--data", data_});
+    RunResult r = RunProcess({AstrolabeBinary(), "token", "create", "--name", name, "--scopes",
+                              scopes, "--data", data_});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return TokenIn(r.out);
   }
@@ -138,11 +138,13 @@ TEST_F(QueryE2eTest, PromtoolAndAstrolabeQueryReadWhatWasWritten) {
   ASSERT_TRUE(Eventually([&] {
     instant = Promtool({"instant", "--time=" + last, "URL", "kong_ai_llm_requests_total"}, bearer);
     return instant.out.find("m2") != std::string::npos;
-  })) << instant.out << instant.err;
+  })) << instant.out
+      << instant.err;
   EXPECT_EQ(instant.exit_code, 0) << instant.err;
-  EXPECT_EQ(instant.out,
-            "kong_ai_llm_requests_total{job=\"kong\", model=\"m1\"} => 40 @[" + last + "]\n"
-            "kong_ai_llm_requests_total{job=\"kong\", model=\"m2\"} => 1.5 @[" + last + "]\n");
+  EXPECT_EQ(instant.out, "kong_ai_llm_requests_total{job=\"kong\", model=\"m1\"} => 40 @[" + last +
+                             "]\n"
+                             "kong_ai_llm_requests_total{job=\"kong\", model=\"m2\"} => 1.5 @[" +
+                             last + "]\n");
 
   RunResult api_token =
       Promtool({"instant", "--time=" + last, "URL", "sum(kong_ai_llm_requests_total)"}, reader_);
@@ -154,17 +156,21 @@ TEST_F(QueryE2eTest, PromtoolAndAstrolabeQueryReadWhatWasWritten) {
                               "kong_ai_llm_requests_total{model=\"m1\"}"},
                              bearer);
   EXPECT_EQ(range.exit_code, 0) << range.err;
-  EXPECT_EQ(range.out, "kong_ai_llm_requests_total{job=\"kong\", model=\"m1\"} =>\n"
-                       "10 @[" + start + "]\n20 @[" + std::to_string(t0 / 1000 + 15) + "]\n"
-                       "30 @[" + std::to_string(t0 / 1000 + 30) + "]\n40 @[" + last + "]\n");
+  EXPECT_EQ(range.out,
+            "kong_ai_llm_requests_total{job=\"kong\", model=\"m1\"} =>\n"
+            "10 @[" +
+                start + "]\n20 @[" + std::to_string(t0 / 1000 + 15) +
+                "]\n"
+                "30 @[" +
+                std::to_string(t0 / 1000 + 30) + "]\n40 @[" + last + "]\n");
 
-  RunResult rate = Promtool({"instant", "--time=" + last, "URL",
-                             "rate(kong_ai_llm_requests_total{model=\"m1\"}[1m])"},
-                            bearer);
+  RunResult rate = Promtool(
+      {"instant", "--time=" + last, "URL", "rate(kong_ai_llm_requests_total{model=\"m1\"}[1m])"},
+      bearer);
   EXPECT_EQ(rate.exit_code, 0) << rate.err;
   // 30 over 45 s of samples, extrapolated to the 60 s window's covered part as Prometheus does.
-  EXPECT_THAT(rate.out, MatchesRegex("\\{job=\"kong\", model=\"m1\"\\} => 0\\.[0-9]+ @\\[" +
-                                     last + "\\]\n"));
+  EXPECT_THAT(rate.out,
+              MatchesRegex("\\{job=\"kong\", model=\"m1\"\\} => 0\\.[0-9]+ @\\[" + last + "\\]\n"));
 
   RunResult series_out = Promtool({"series", "--match=kong_ai_llm_requests_total", "URL"}, bearer);
   EXPECT_EQ(series_out.exit_code, 0) << series_out.err;
@@ -199,32 +205,36 @@ TEST_F(QueryE2eTest, PromtoolAndAstrolabeQueryReadWhatWasWritten) {
             "kong_ai_llm_requests_total  kong  m1     40\n"
             "kong_ai_llm_requests_total  kong  m2     1.5\n");
   EXPECT_THAT(cli.err, HasSubstr("2 series at "));
-  RunResult cli_range =
-      RunProcess({AstrolabeBinary(), "query", "--server", Url(), "--token", reader_, "--start",
-                  start, "--end", last, "--step", "15s", "sum by (model) (kong_ai_llm_requests_total)"});
+  RunResult cli_range = RunProcess({AstrolabeBinary(), "query", "--server", Url(), "--token",
+                                    reader_, "--start", start, "--end", last, "--step", "15s",
+                                    "sum by (model) (kong_ai_llm_requests_total)"});
   EXPECT_EQ(cli_range.exit_code, 0) << cli_range.err;
   EXPECT_EQ(cli_range.out,
             "model  POINTS  FIRST  LAST  MIN  MAX\n"
             "m1     4       10     40    10   40\n"
             "m2     4       0      1.5   0    1.5\n");
-  RunResult cli_json = RunProcess({AstrolabeBinary(), "query", "--server", Url(), "--token",
-                                   reader_, "--time", last, "--json", "count(kong_ai_llm_requests_total)"});
-  EXPECT_EQ(cli_json.out, R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[)" +
-                              last + R"(,"2"]}]}})" + "\n");
-  RunResult cli_denied = RunProcess({AstrolabeBinary(), "query", "--server", Url(), "--token",
-                                     ingest_, "up"});
+  RunResult cli_json =
+      RunProcess({AstrolabeBinary(), "query", "--server", Url(), "--token", reader_, "--time", last,
+                  "--json", "count(kong_ai_llm_requests_total)"});
+  EXPECT_EQ(
+      cli_json.out,
+      R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[)" +
+          last + R"(,"2"]}]}})" + "\n");
+  RunResult cli_denied =
+      RunProcess({AstrolabeBinary(), "query", "--server", Url(), "--token", ingest_, "up"});
   EXPECT_EQ(cli_denied.exit_code, 1);
   EXPECT_THAT(cli_denied.err, HasSubstr("metrics.read"));
   EXPECT_THAT(cli_denied.err, HasSubstr("HTTP 403"));
-  RunResult cli_bad = RunProcess({AstrolabeBinary(), "query", "--server", Url(), "--token",
-                                  reader_, "rate(x)"});
+  RunResult cli_bad =
+      RunProcess({AstrolabeBinary(), "query", "--server", Url(), "--token", reader_, "rate(x)"});
   EXPECT_EQ(cli_bad.exit_code, 1);
   EXPECT_THAT(cli_bad.err, HasSubstr("error: bad_data: invalid parameter \"query\""));
 
   // The outcome counter on the server's own /metrics.
   auto metrics = HttpGet(http_, "/metrics");
-  EXPECT_THAT(metrics.body,
-              HasSubstr("astrolabe_api_query_requests_total{endpoint=\"query\",outcome=\"bad_data\"}"));
+  EXPECT_THAT(
+      metrics.body,
+      HasSubstr("astrolabe_api_query_requests_total{endpoint=\"query\",outcome=\"bad_data\"}"));
 }
 
 }  // namespace

@@ -317,7 +317,8 @@ Result<query::EngineOptions> EngineOptionsFor(const Context& c) {
   o.max_samples = c.options.max_samples;
   if (std::string_view to = c.form.Value("timeout"); !to.empty()) {
     ASSIGN_OR_RETURN(int64_t ms, ParseDurationParamMs(to));
-    if (ms > 0) o.timeout = std::min(o.timeout, std::chrono::milliseconds(ms));
+    // As Prometheus (a context deadline of now + timeout): zero or less has already expired.
+    o.timeout = std::min(o.timeout, std::chrono::milliseconds(std::max<int64_t>(ms, 0)));
   }
   return o;
 }
@@ -461,7 +462,8 @@ Answer Labels(const Context& c) {
 
 Answer LabelValues(const Context& c, std::string_view raw_name) {
   Result<std::string> unescaped = PathUnescape(raw_name);
-  if (!unescaped.ok()) return Fail("bad_data", "invalid label name: " + unescaped.status().message());
+  if (!unescaped.ok())
+    return Fail("bad_data", "invalid label name: " + unescaped.status().message());
   const std::string name = UnescapeLabelName(*unescaped);
   if (name.empty() || !IsValidUtf8(name)) {
     std::string quoted;
@@ -565,12 +567,18 @@ QueryApi::QueryApi(QueryApiOptions options) : options_(std::move(options)) {}
 
 const std::vector<QueryApi::Route>& QueryApi::Routes() {
   static const std::vector<Route> kRoutes = {
-      {"GET", "/api/v1/query"},           {"POST", "/api/v1/query"},
-      {"GET", "/api/v1/query_range"},     {"POST", "/api/v1/query_range"},
-      {"GET", "/api/v1/series"},          {"POST", "/api/v1/series"},
-      {"GET", "/api/v1/labels"},          {"POST", "/api/v1/labels"},
-      {"GET", "/api/v1/label/*"},         {"GET", "/api/v1/metadata"},
-      {"GET", "/api/v1/query_exemplars"}, {"POST", "/api/v1/query_exemplars"},
+      {"GET", "/api/v1/query"},
+      {"POST", "/api/v1/query"},
+      {"GET", "/api/v1/query_range"},
+      {"POST", "/api/v1/query_range"},
+      {"GET", "/api/v1/series"},
+      {"POST", "/api/v1/series"},
+      {"GET", "/api/v1/labels"},
+      {"POST", "/api/v1/labels"},
+      {"GET", "/api/v1/label/*"},
+      {"GET", "/api/v1/metadata"},
+      {"GET", "/api/v1/query_exemplars"},
+      {"POST", "/api/v1/query_exemplars"},
       {"GET", "/api/v1/status/buildinfo"},
   };
   return kRoutes;

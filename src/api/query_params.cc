@@ -91,9 +91,9 @@ int DaysInMonth(int y, int m) {
 std::optional<int64_t> ParseRfc3339Ms(std::string_view s) {
   int year, month, day, hour, minute, second;
   if (s.size() < 20 || !ParseDigits(s, 0, 4, &year) || s[4] != '-' ||
-      !ParseDigits(s, 5, 2, &month) || s[7] != '-' || !ParseDigits(s, 8, 2, &day) ||
-      s[10] != 'T' || !ParseDigits(s, 11, 2, &hour) || s[13] != ':' ||
-      !ParseDigits(s, 14, 2, &minute) || s[16] != ':' || !ParseDigits(s, 17, 2, &second)) {
+      !ParseDigits(s, 5, 2, &month) || s[7] != '-' || !ParseDigits(s, 8, 2, &day) || s[10] != 'T' ||
+      !ParseDigits(s, 11, 2, &hour) || s[13] != ':' || !ParseDigits(s, 14, 2, &minute) ||
+      s[16] != ':' || !ParseDigits(s, 17, 2, &second)) {
     return std::nullopt;
   }
   if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
@@ -129,8 +129,8 @@ std::optional<int64_t> ParseRfc3339Ms(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  const int64_t seconds = DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 +
-                          second - offset_s;
+  const int64_t seconds =
+      DaysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second - offset_s;
   return seconds * 1000 + nanos / 1'000'000;
 }
 

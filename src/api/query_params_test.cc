@@ -11,7 +11,8 @@ using ::testing::HasSubstr;
 
 TEST(ParseForm, DecodesLikeGo) {
   FormValues form;
-  ASSERT_TRUE(ParseForm("query=sum(rate(x%5B5m%5D))&match%5B%5D=a+b&&match[]=c&flag&e=", &form).ok());
+  ASSERT_TRUE(
+      ParseForm("query=sum(rate(x%5B5m%5D))&match%5B%5D=a+b&&match[]=c&flag&e=", &form).ok());
   EXPECT_EQ(form.Value("query"), "sum(rate(x[5m]))");
   EXPECT_THAT(form.All("match[]"), ElementsAre("a b", "c"));
   EXPECT_EQ(form.Get("flag").value_or("absent"), "");

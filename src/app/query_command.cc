@@ -110,7 +110,8 @@ Result<SeriesRow> ReadMetric(simdjson::dom::element series) {
   return row;
 }
 
-std::string Table(const std::vector<SeriesRow>& rows, const std::vector<std::string>& value_columns) {
+std::string Table(const std::vector<SeriesRow>& rows,
+                  const std::vector<std::string>& value_columns) {
   std::set<std::string> names;
   bool any_name = false;
   for (const auto& r : rows) {
@@ -171,7 +172,8 @@ Result<std::string> FormatQueryAnswer(std::string_view json) {
   }
   if (type == "scalar" || type == "string") {
     std::string_view value;
-    if (result.at(1).get_string().get(value)) return InvalidArgument("a malformed " + std::string(type));
+    if (result.at(1).get_string().get(value))
+      return InvalidArgument("a malformed " + std::string(type));
     return std::string(value) + "\n";
   }
   simdjson::dom::array series;
@@ -248,15 +250,16 @@ int RunQuery(const QueryOptions& o) {
   if (range) {
     auto end = ParseCliTimeMs(o.end.empty() ? "now" : o.end, now);
     if (!end.ok()) return fail("--end: " + end.status().message());
-    auto start = o.start.empty() ? Result<int64_t>(*end - 3600 * 1000) : ParseCliTimeMs(o.start, now);
+    auto start =
+        o.start.empty() ? Result<int64_t>(*end - 3600 * 1000) : ParseCliTimeMs(o.start, now);
     if (!start.ok()) return fail("--start: " + start.status().message());
     std::string step = o.step;
     if (step.empty()) {
       step = Seconds(std::max<int64_t>(1000, (*end - *start) / 250 / 1000 * 1000));
     }
     form += "&start=" + Seconds(*start) + "&end=" + Seconds(*end) + "&step=" + UrlEncode(step);
-    summary = FormatRfc3339(*start * 1000000) + " .. " + FormatRfc3339(*end * 1000000) +
-              ", step " + step;
+    summary =
+        FormatRfc3339(*start * 1000000) + " .. " + FormatRfc3339(*end * 1000000) + ", step " + step;
   } else {
     auto t = ParseCliTimeMs(o.time.empty() ? "now" : o.time, now);
     if (!t.ok()) return fail("--time: " + t.status().message());

@@ -22,8 +22,8 @@ namespace astrolabe::app {
 struct QueryOptions {
   std::string expr;
   std::string server = "http://localhost:8080";
-  std::string token;  // --token, else $ASTROLABE_TOKEN
-  std::string time;   // instant: "now" when empty
+  std::string token;             // --token, else $ASTROLABE_TOKEN
+  std::string time;              // instant: "now" when empty
   std::string start, end, step;  // any set: a range query
   std::string timeout;           // passed through (?timeout=)
   bool json = false;

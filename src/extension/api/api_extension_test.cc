@@ -3,14 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "common/testing/temp_dir.h"
 #include "component/testing/decode_testdata.h"
 #include "component/testing/lifecycle.h"
 #include "component/testing/test_components.h"
-#include "common/testing/temp_dir.h"
-#include "extension/store/store_extension.h"
-#include "storage/storage.h"
 #include "extension/api/factory.h"
+#include "extension/store/store_extension.h"
 #include "net/http_client.h"
+#include "storage/storage.h"
 
 namespace astrolabe::extension::api {
 namespace {
@@ -121,9 +121,9 @@ TEST(ApiExtension, QueriesTheStoreExtension) {
   ASSERT_TRUE(store_ext.Start(host).ok());
   host.AddExtension({"store", ""}, &store_ext);
   auto app = store_ext.metrics().NewAppender();
-  ASSERT_TRUE(app->Append(storage::Labels::FromPairs({{"__name__", "up"}, {"job", "nim"}}),
-                          100'000, 1)
-                  .ok());
+  ASSERT_TRUE(
+      app->Append(storage::Labels::FromPairs({{"__name__", "up"}, {"job", "nim"}}), 100'000, 1)
+          .ok());
   ASSERT_TRUE(app->Commit().ok());
 
   Config config;
@@ -133,14 +133,16 @@ TEST(ApiExtension, QueriesTheStoreExtension) {
   ASSERT_TRUE(ext.Start(host).ok());
   auto r = GetQuery(ext, "up");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body,
-            R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","job":"nim"},"value":[100,"1"]}]}})");
+  EXPECT_EQ(
+      r.body,
+      R"({"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"up","job":"nim"},"value":[100,"1"]}]}})");
   EXPECT_TRUE(ext.Shutdown(std::chrono::steady_clock::now()).ok());
 
   // A store named by `store:` that is not running fails the start.
   config.store = "store/other";
   ApiExtension named({{"api", ""}, &host.telemetry()}, config);
-  EXPECT_THAT(named.Start(host).message(), HasSubstr("api: store: store extension \"store/other\" not found"));
+  EXPECT_THAT(named.Start(host).message(),
+              HasSubstr("api: store: store extension \"store/other\" not found"));
   EXPECT_TRUE(store_ext.Shutdown(std::chrono::steady_clock::now()).ok());
 }
 
