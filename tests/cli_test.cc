@@ -36,6 +36,30 @@ TEST(Cli, HelpListsTheCommands) {
   EXPECT_THAT(r.out, HasSubstr("validate"));
 }
 
+// `astrolabe query` without a server: its options, and every failure is exit 1 with the reason.
+// (Against a running server: tests/query_e2e_test.cc.)
+TEST(Cli, QueryOptionsAndErrors) {
+  RunResult help = RunProcess({AstrolabeBinary(), "query", "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  for (const char* option : {"--server", "--token", "--time", "--start", "--end", "--step",
+                             "--timeout", "--json", "ASTROLABE_TOKEN", "metrics.read"}) {
+    EXPECT_THAT(help.out, HasSubstr(option));
+  }
+  EXPECT_NE(RunProcess({AstrolabeBinary(), "query"}).exit_code, 0);  // EXPR is required
+  const std::string server = "127.0.0.1:" + std::to_string(FreePort());
+  RunResult down = RunProcess({AstrolabeBinary(), "query", "up", "--server", server});
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_THAT(down.err, HasSubstr("error: querying http://" + server));
+  RunResult bad_time =
+      RunProcess({AstrolabeBinary(), "query", "up", "--server", server, "--time", "yesterday"});
+  EXPECT_EQ(bad_time.exit_code, 1);
+  EXPECT_THAT(bad_time.err, HasSubstr("--time: time: cannot parse \"yesterday\""));
+  RunResult bad_start =
+      RunProcess({AstrolabeBinary(), "query", "up", "--server", server, "--start", "now~1h"});
+  EXPECT_EQ(bad_start.exit_code, 1);
+  EXPECT_THAT(bad_start.err, HasSubstr("--start: time \"now~1h\": expected now, now-1h or now+5m"));
+}
+
 TEST(Cli, UnknownCommandFails) {
   RunResult r = RunProcess({AstrolabeBinary(), "frobnicate"});
   EXPECT_NE(r.exit_code, 0);

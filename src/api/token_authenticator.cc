@@ -49,14 +49,15 @@ Status TokenAuthenticator::Authenticate(component::AuthHeaders headers, std::str
       break;
     }
   }
-  std::optional<std::string_view> token;
+  std::optional<std::string> token;
   if (authorization) token = TokenFromAuthorization(*authorization);
   if (!token) {
     if (rejected_[0] != nullptr) rejected_[0]->Add();
     return Unauthenticated(
         authorization
-            ? "unsupported Authorization scheme: send \"Authorization: Api-Token <token>\""
-              " or \"Authorization: Bearer <token>\""
+            ? "unsupported Authorization scheme: send \"Authorization: Api-Token <token>\","
+              " \"Authorization: Bearer <token>\" or Basic credentials with the token as the "
+              "password"
             : "missing API token: send \"Authorization: Api-Token <token>\" with a "
               "token that has the scope " +
                   std::string(scope));

@@ -182,15 +182,58 @@ std::string_view CheckFailureName(CheckFailure f) {
   return "none";
 }
 
-std::optional<std::string_view> TokenFromAuthorization(std::string_view value) {
+namespace {
+
+// RFC 4648 base64 with or without padding; nullopt on any other byte or a bad length.
+std::optional<std::string> DecodeBase64(std::string_view in) {
+  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
+  if (in.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : in) {
+    int v;
+    if (c >= 'A' && c <= 'Z') {
+      v = c - 'A';
+    } else if (c >= 'a' && c <= 'z') {
+      v = c - 'a' + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = c - '0' + 52;
+    } else if (c == '+') {
+      v = 62;
+    } else if (c == '/') {
+      v = 63;
+    } else {
+      return std::nullopt;
+    }
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> TokenFromAuthorization(std::string_view value) {
   value = TrimSpace(value);
   const size_t space = value.find_first_of(" \t");
   if (space == std::string_view::npos) return std::nullopt;
   const std::string scheme = AsciiLower(value.substr(0, space));
-  if (scheme != "api-token" && scheme != "bearer") return std::nullopt;
   std::string_view token = TrimSpace(value.substr(space));
   if (token.empty()) return std::nullopt;
-  return token;
+  if (scheme == "api-token" || scheme == "bearer") return std::string(token);
+  if (scheme != "basic") return std::nullopt;
+  std::optional<std::string> credentials = DecodeBase64(token);
+  if (!credentials) return std::nullopt;
+  const size_t colon = credentials->find(':');
+  std::string password = colon == std::string::npos ? "" : credentials->substr(colon + 1);
+  if (password.empty()) password = credentials->substr(0, colon);
+  if (password.empty()) return std::nullopt;
+  return password;
 }
 
 Result<std::vector<TokenInfo>> ParseTokenFile(std::string_view text) {

@@ -57,8 +57,11 @@ enum class CheckFailure { kNone, kMalformed, kUnknown, kRevoked, kScope };
 std::string_view CheckFailureName(CheckFailure f);  // "malformed", "unknown", ...
 
 // The token of an `Authorization` value: "Api-Token <t>" or "Bearer <t>" (scheme in any
-// case, one or more spaces). nullopt for other schemes or an empty token.
-std::optional<std::string_view> TokenFromAuthorization(std::string_view value);
+// case, one or more spaces), or HTTP Basic credentials carrying the token as the password
+// (any user name; or as the user name when the password is empty) — what clients that only
+// know Basic auth send, such as promtool 2.42 given http://user:<token>@host:8080. nullopt for
+// other schemes, bad base64 or an empty token.
+std::optional<std::string> TokenFromAuthorization(std::string_view value);
 
 // Parses the file format; errors name the field ("tokens[2].scopes: expected an array").
 // Exposed for the fuzz target and tests.

@@ -216,7 +216,15 @@ TEST(Authorization, SchemesAndSpacing) {
   EXPECT_EQ(TokenFromAuthorization("api-token   abc "), "abc");
   EXPECT_EQ(TokenFromAuthorization("Bearer abc"), "abc");
   EXPECT_EQ(TokenFromAuthorization("BEARER\tabc"), "abc");
-  EXPECT_EQ(TokenFromAuthorization("Basic abc"), std::nullopt);
+  // Basic: the token is the password ("u:tok"), or the user when the password is empty.
+  EXPECT_EQ(TokenFromAuthorization("Basic dTp0b2s="), "tok");
+  EXPECT_EQ(TokenFromAuthorization("basic dTp0b2s"), "tok");
+  EXPECT_EQ(TokenFromAuthorization("Basic dG9rOg=="), "tok");
+  EXPECT_EQ(TokenFromAuthorization("Basic dG9r"), "tok");
+  EXPECT_EQ(TokenFromAuthorization("Basic Og=="), std::nullopt);  // ":"
+  EXPECT_EQ(TokenFromAuthorization("Basic a!c"), std::nullopt);
+  EXPECT_EQ(TokenFromAuthorization("Basic a"), std::nullopt);
+  EXPECT_EQ(TokenFromAuthorization("Digest abc"), std::nullopt);
   EXPECT_EQ(TokenFromAuthorization("Bearer"), std::nullopt);
   EXPECT_EQ(TokenFromAuthorization("Bearer   "), std::nullopt);
   EXPECT_EQ(TokenFromAuthorization(""), std::nullopt);
@@ -232,13 +240,31 @@ TEST_F(TokenStoreTest, AuthenticatorReadsTheHeaderAndCounts) {
   const std::string good = "Api-Token " + made->token;
   EXPECT_TRUE(auth.Authenticate(H{{"AUTHORIZATION", good}}, "metrics.ingest").ok());
   EXPECT_EQ(auth.Authenticate(H{}, "metrics.ingest").code(), StatusCode::kUnauthenticated);
-  EXPECT_EQ(auth.Authenticate(H{{"authorization", "Basic eDp5"}}, "metrics.ingest").code(),
+  EXPECT_EQ(auth.Authenticate(H{{"authorization", "Digest eDp5"}}, "metrics.ingest").code(),
             StatusCode::kUnauthenticated);
+  // Basic credentials with the token as the password ("u:<token>", base64).
+  const std::string basic = "Basic " + [&] {
+    static constexpr char kB64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const std::string in = "u:" + made->token;
+    std::string out;
+    for (size_t i = 0; i < in.size(); i += 3) {
+      uint32_t n = static_cast<uint8_t>(in[i]) << 16;
+      if (i + 1 < in.size()) n |= static_cast<uint8_t>(in[i + 1]) << 8;
+      if (i + 2 < in.size()) n |= static_cast<uint8_t>(in[i + 2]);
+      out += kB64[(n >> 18) & 63];
+      out += kB64[(n >> 12) & 63];
+      out += i + 1 < in.size() ? kB64[(n >> 6) & 63] : '=';
+      out += i + 2 < in.size() ? kB64[n & 63] : '=';
+    }
+    return out;
+  }();
+  EXPECT_TRUE(auth.Authenticate(H{{"authorization", basic}}, "metrics.ingest").ok());
   EXPECT_EQ(auth.Authenticate(H{{"authorization", good}}, "logs.ingest").code(),
             StatusCode::kPermissionDenied);
   const std::string text = telemetry.RenderText();
   EXPECT_THAT(text,
-              HasSubstr("astrolabe_auth_accepted_requests_total{authenticator=\"token_auth\"} 1"));
+              HasSubstr("astrolabe_auth_accepted_requests_total{authenticator=\"token_auth\"} 2"));
   EXPECT_THAT(text, HasSubstr("astrolabe_auth_rejected_requests_total{authenticator=\"token_auth\","
                               "reason=\"missing\"} 2"));
   EXPECT_THAT(text, HasSubstr("reason=\"scope\"} 1"));

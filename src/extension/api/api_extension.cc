@@ -22,13 +22,27 @@ Status ApiExtension::Start(component::Host& host) {
     if (!found.ok()) return found.status().Annotate(settings_.id.ToString() + ": auth");
     options.authenticator = *found;
   }
-  // The traces API reads the span store of the store extension, when one started before
-  // this extension (the server lists `store` first); without one its routes answer 503.
-  if (auto store = component::FindStoreExtension(host, {}); store.ok()) {
+  // The query API reads the store extension's metrics. Extensions start in list order, so
+  // the store must be listed before api; a store named by `store:` is required, otherwise
+  // the query routes answer 503 saying why.
+  auto store = component::FindStoreExtension(host, config_.StoreId());
+  if (store.ok()) {
+    options.query.storage = &(*store)->metrics();
     options.spans = &(*store)->spans();
+    options.query.timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.query_timeout);
+    options.query.max_samples = static_cast<size_t>(config_.query_max_samples);
+  } else if (!config_.store.empty()) {
+    return store.status().Annotate(settings_.id.ToString() + ": store");
   } else {
-    GetLogger("api")->warn("{}: the traces API has no span store: {}", settings_.id.ToString(),
-                           store.status().message());
+    options.query_unavailable = "the query API has no metrics store: " + store.status().message() +
+                                " (list the store extension before " + settings_.id.ToString() +
+                                " in service::extensions)";
+    if (store.status().code() != StatusCode::kNotFound) {
+      return store.status().Annotate(settings_.id.ToString() + ": store");
+    }
+    GetLogger("api")->info("{}: no store extension is running; the query API answers 503",
+                           settings_.id.ToString());
   }
   RETURN_IF_ERROR(tokens_.Load().Annotate(settings_.id.ToString()));
   server_ = std::make_unique<astrolabe::api::ApiServer>(options);
