@@ -1,9 +1,8 @@
 // libFuzzer target for the query API's parameter decoding (src/api/query_params.h) and its
 // handlers (src/api/query_api.h). The first byte picks the mode:
-//   even: the rest is a form string. ParseForm → every value through ParseTimeMs,
-//         ParseDurationParamMs, ParseLimit, PathUnescape, UnescapeLabelName; the decoded pairs,
-//         percent-encoded again, must parse back to the same pairs; a decoded U__ label name
-//         must be valid UTF-8.
+//   even: the rest is a form string (net::ParseQueryString); every value through ParseTimeMs,
+//         ParseDurationParamMs, ParseLimit, UnescapeLabelName; a decoded U__ label name must
+//         be valid UTF-8.
 //   odd:  "<path>\n<form body>": a GET (path only) and a form POST to /api/v1/<path> answered
 //         by QueryApi over a small tsdb::Head. The answer must be JSON with "status" success or
 //         error and a status code Prometheus uses.
@@ -22,45 +21,22 @@
 #include "api/query_api.h"
 #include "api/query_params.h"
 #include "net/http_codec.h"
+#include "net/url_query.h"
 #include "tsdb/head.h"
 
 namespace {
 
-using astrolabe::api::FormValues;
-
-std::string Encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
+// The value parsers over every decoded value (the decoding itself is fuzzed by
+// url_query_fuzz).
 void FuzzForm(std::string_view input) {
-  FormValues form;
-  (void)astrolabe::api::ParseForm(input, &form);
-  std::string encoded;
-  for (const auto& [k, v] : form.pairs()) {
-    if (!encoded.empty()) encoded += '&';
-    encoded += Encode(k) + "=" + Encode(v);
-  }
-  FormValues again;
-  if (!astrolabe::api::ParseForm(encoded, &again).ok()) std::abort();
-  if (again.pairs() != form.pairs()) std::abort();
-  for (const auto& [k, v] : form.pairs()) {
-    (void)astrolabe::api::ParseTimeMs(v);
-    (void)astrolabe::api::ParseDurationParamMs(v);
-    (void)astrolabe::api::ParseLimit(v);
-    (void)astrolabe::api::PathUnescape(v);
-    const std::string name = astrolabe::api::UnescapeLabelName(v);
-    if (name != v && !astrolabe::api::IsValidUtf8(name)) std::abort();
+  auto params = astrolabe::net::ParseQueryString(input);
+  if (!params.ok()) return;
+  for (const auto& p : *params) {
+    (void)astrolabe::api::ParseTimeMs(p.value);
+    (void)astrolabe::api::ParseDurationParamMs(p.value);
+    (void)astrolabe::api::ParseLimit(p.value);
+    const std::string name = astrolabe::api::UnescapeLabelName(p.value);
+    if (name != p.value && !astrolabe::storage::IsValidUtf8(name)) std::abort();
   }
 }
 

@@ -42,24 +42,46 @@ void AppendJsonString(std::string& out, std::string_view s) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       const size_t len = Utf8SequenceLength(s.substr(i));
+      const std::string_view seq = s.substr(i, len);
       if (len == 0) {
-        out += "\xEF\xBF\xBD";  // U+FFFD
+        out += "\\ufffd";
         ++i;
-      } else {
-        out.append(s.substr(i, len));
-        i += len;
+        continue;
       }
+      if (seq == "\xE2\x80\xA8") {
+        out += "\\u2028";
+      } else if (seq == "\xE2\x80\xA9") {
+        out += "\\u2029";
+      } else {
+        out += seq;
+      }
+      i += len;
       continue;
     }
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c < 0x20) {
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += char(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == '<' || c == '>' || c == '&') {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += char(c);
+        }
     }
     ++i;
   }

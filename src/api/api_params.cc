@@ -65,17 +65,22 @@ Result<int64_t> ParseTimeParam(std::string_view text) {
     if (!Fraction(text, &i, &nanos) || i != text.size()) return Invalid(text);
     return FromSeconds(seconds, nanos, text);
   }
-  // RFC 3339: YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)
+  std::optional<Rfc3339Time> t = ParseRfc3339(text);
+  if (!t) return Invalid(text);
+  return FromSeconds(t->seconds, t->nanos, text);
+}
+
+std::optional<Rfc3339Time> ParseRfc3339(std::string_view text) {
   int64_t year, month, day, hour, minute, second;
   if (text.size() < 20 || !Digits(text, 0, 4, &year) || text[4] != '-' ||
       !Digits(text, 5, 2, &month) || text[7] != '-' || !Digits(text, 8, 2, &day) ||
       (text[10] != 'T' && text[10] != 't') || !Digits(text, 11, 2, &hour) || text[13] != ':' ||
       !Digits(text, 14, 2, &minute) || text[16] != ':' || !Digits(text, 17, 2, &second)) {
-    return Invalid(text);
+    return std::nullopt;
   }
   size_t pos = 19;
   int64_t nanos = 0;
-  if (!Fraction(text, &pos, &nanos) || pos >= text.size()) return Invalid(text);
+  if (!Fraction(text, &pos, &nanos) || pos >= text.size()) return std::nullopt;
   int64_t offset_seconds = 0;
   const char zone = text[pos];
   if (zone == 'Z' || zone == 'z') {
@@ -84,23 +89,21 @@ Result<int64_t> ParseTimeParam(std::string_view text) {
     int64_t oh, om;
     if (!Digits(text, pos + 1, 2, &oh) || pos + 3 >= text.size() || text[pos + 3] != ':' ||
         !Digits(text, pos + 4, 2, &om) || oh > 23 || om > 59) {
-      return Invalid(text);
+      return std::nullopt;
     }
     offset_seconds = (oh * 3600 + om * 60) * (zone == '+' ? 1 : -1);
     pos += 6;
   } else {
-    return Invalid(text);
+    return std::nullopt;
   }
-  if (pos != text.size()) return Invalid(text);
+  if (pos != text.size()) return std::nullopt;
   using namespace std::chrono;
   const year_month_day ymd{std::chrono::year(static_cast<int>(year)),
                            std::chrono::month(static_cast<unsigned>(month)),
                            std::chrono::day(static_cast<unsigned>(day))};
-  // Second 60 (a leap second) is accepted as RFC 3339 allows, and lands on the next second.
-  if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) return Invalid(text);
+  if (!ymd.ok() || hour > 23 || minute > 59 || second > 59) return std::nullopt;
   const int64_t days = sys_days(ymd).time_since_epoch().count();
-  const int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  return FromSeconds(seconds, nanos, text);
+  return Rfc3339Time{days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds, nanos};
 }
 
 }  // namespace astrolabe::api

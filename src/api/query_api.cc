@@ -7,9 +7,11 @@
 #include <memory>
 #include <optional>
 
+#include "api/api_json.h"
 #include "api/query_params.h"
 #include "common/strings.h"
 #include "net/http_server.h"
+#include "net/url_query.h"
 #include "query/engine.h"
 #include "query/parser.h"
 #include "storage/merge.h"
@@ -23,70 +25,6 @@ namespace astrolabe::api {
 namespace {
 
 // ---- JSON, as Prometheus writes it (Go's encoding/json conventions) -----------------------
-
-// A JSON string as Go writes one: <, > and & escaped (HTML-safe), \n \r \t short, other
-// control characters \u00XX, U+2028/U+2029 escaped, invalid UTF-8 replaced by U+FFFD.
-void AppendString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '<':
-        case '>':
-        case '&':
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-          break;
-        default:
-          if (c < 0x20) {
-            out += "\\u00";
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-      ++i;
-      continue;
-    }
-    // One multi-byte sequence: copy it when valid, else U+FFFD for its first byte.
-    const size_t n = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
-    if (n != 0 && i + n <= s.size() && IsValidUtf8(s.substr(i, n))) {
-      const std::string_view seq = s.substr(i, n);
-      if (seq == "\xE2\x80\xA8") {
-        out += "\\u2028";
-      } else if (seq == "\xE2\x80\xA9") {
-        out += "\\u2029";
-      } else {
-        out += seq;
-      }
-      i += n;
-    } else {
-      out += "\\ufffd";
-      ++i;
-    }
-  }
-  out += '"';
-}
 
 // Milliseconds as float seconds, as Prometheus writes them: 1435781451.781, 1435781451.500
 // (always three digits after the point), 1435781451 (no point when whole).
@@ -128,9 +66,9 @@ void AppendLabels(std::string& out, const storage::Labels& labels) {
   for (const storage::Label& l : labels) {
     if (!first) out += ',';
     first = false;
-    AppendString(out, l.name);
+    AppendJsonString(out, l.name);
     out += ':';
-    AppendString(out, l.value);
+    AppendJsonString(out, l.value);
   }
   out += '}';
 }
@@ -139,7 +77,7 @@ void AppendStrings(std::string& out, const std::vector<std::string>& values) {
   out += '[';
   for (size_t i = 0; i < values.size(); ++i) {
     if (i > 0) out += ',';
-    AppendString(out, values[i]);
+    AppendJsonString(out, values[i]);
   }
   out += ']';
 }
@@ -201,7 +139,7 @@ int64_t NowMs() {
 }
 
 // A time parameter with a default, as Prometheus' parseTimeParam words its errors.
-Result<int64_t> TimeParam(const FormValues& form, std::string_view name, int64_t fallback) {
+Result<int64_t> TimeParam(const net::QueryParams& form, std::string_view name, int64_t fallback) {
   const std::string_view v = form.Value(name);
   if (v.empty()) return fallback;
   Result<int64_t> t = ParseTimeMs(v);
@@ -213,9 +151,9 @@ Result<int64_t> TimeParam(const FormValues& form, std::string_view name, int64_t
 }
 
 // match[] as matcher sets; each set needs one matcher that does not match the empty string.
-Result<std::vector<std::vector<storage::Matcher>>> MatcherSets(const FormValues& form) {
+Result<std::vector<std::vector<storage::Matcher>>> MatcherSets(const net::QueryParams& form) {
   std::vector<std::vector<storage::Matcher>> sets;
-  for (std::string_view text : form.All("match[]")) {
+  for (std::string_view text : form.Values("match[]")) {
     ASSIGN_OR_RETURN(std::vector<storage::Matcher> set, query::ParseMetricSelector(text));
     const bool selective = std::any_of(set.begin(), set.end(),
                                        [](const storage::Matcher& m) { return !m.MatchesEmpty(); });
@@ -284,7 +222,7 @@ Answer QueryAnswer(query::QueryResult&& r, int64_t limit) {
       out += "\"string\",\"result\":[";
       AppendTimestamp(out, r.t);
       out += ',';
-      AppendString(out, r.str);
+      AppendJsonString(out, r.str);
       out += ']';
       break;
     case query::ValueType::kMatrix:
@@ -306,7 +244,7 @@ Answer QueryAnswer(query::QueryResult&& r, int64_t limit) {
 
 struct Context {
   const QueryApiOptions& options;
-  const FormValues& form;
+  const net::QueryParams& form;
 };
 
 // Engine options for one request: the configured limits, the `timeout` parameter lowering
@@ -379,7 +317,7 @@ struct Range {
   int64_t start = kMinApiTimeMs;
   int64_t end = kMaxApiTimeMs;
 };
-std::optional<Answer> ParseRange(const FormValues& form, Range* range) {
+std::optional<Answer> ParseRange(const net::QueryParams& form, Range* range) {
   Result<int64_t> start = TimeParam(form, "start", kMinApiTimeMs);
   if (!start.ok()) return BadParam("start", start.status());
   Result<int64_t> end = TimeParam(form, "end", kMaxApiTimeMs);
@@ -390,7 +328,7 @@ std::optional<Answer> ParseRange(const FormValues& form, Range* range) {
 }
 
 Answer Series(const Context& c) {
-  if (c.form.All("match[]").empty()) return Fail("bad_data", "no match[] parameter provided");
+  if (c.form.Values("match[]").empty()) return Fail("bad_data", "no match[] parameter provided");
   Result<int64_t> limit = ParseLimit(c.form.Value("limit"));
   if (!limit.ok()) return BadParam("limit", limit.status());
   Range range;
@@ -461,13 +399,13 @@ Answer Labels(const Context& c) {
 }
 
 Answer LabelValues(const Context& c, std::string_view raw_name) {
-  Result<std::string> unescaped = PathUnescape(raw_name);
+  Result<std::string> unescaped = net::PercentDecode(raw_name, /*plus_is_space=*/false);
   if (!unescaped.ok())
     return Fail("bad_data", "invalid label name: " + unescaped.status().message());
   const std::string name = UnescapeLabelName(*unescaped);
-  if (name.empty() || !IsValidUtf8(name)) {
+  if (name.empty() || !storage::IsValidUtf8(name)) {
     std::string quoted;
-    AppendString(quoted, name);
+    AppendJsonString(quoted, name);
     return Fail("bad_data", "invalid label name: " + quoted);
   }
   return LabelList(c, [&name](storage::Querier& q, const std::vector<storage::Matcher>& m,
@@ -495,13 +433,13 @@ Answer Metadata(const Context& c) {
   for (const storage::FamilyMetadata& f : all) {
     if (limit >= 0 && n >= limit) break;
     if (n++ > 0) a.data += ',';
-    AppendString(a.data, f.family);
+    AppendJsonString(a.data, f.family);
     a.data += ":[{\"type\":";
-    AppendString(a.data, storage::MetricTypeString(f.metadata.type));
+    AppendJsonString(a.data, storage::MetricTypeString(f.metadata.type));
     a.data += ",\"help\":";
-    AppendString(a.data, f.metadata.help);
+    AppendJsonString(a.data, f.metadata.help);
     a.data += ",\"unit\":";
-    AppendString(a.data, f.metadata.unit);
+    AppendJsonString(a.data, f.metadata.unit);
     a.data += "}]";
   }
   a.data += '}';
@@ -534,9 +472,9 @@ std::string Render(const Answer& a) {
   std::string out;
   if (a.error) {
     out = "{\"status\":\"error\",\"errorType\":";
-    AppendString(out, a.error->type);
+    AppendJsonString(out, a.error->type);
     out += ",\"error\":";
-    AppendString(out, a.error->message);
+    AppendJsonString(out, a.error->message);
     out += '}';
     return out;
   }
@@ -602,14 +540,15 @@ void QueryApi::Handle(net::ServerRequest& request, net::ServerResponse& response
     if (label_name.find('/') == std::string_view::npos) endpoint = "label_values";
   }
 
-  FormValues form;
-  Status parsed = IsFormBody(request) ? ParseForm(request.body(), &form) : Status::Ok();
-  if (Status q = ParseForm(request.query(), &form); parsed.ok()) parsed = q;
+  Result<net::QueryParams> parsed = net::QueryParams::Parse(
+      request.query(),
+      IsFormBody(request) ? std::optional<std::string_view>(request.body()) : std::nullopt);
+  const net::QueryParams form = parsed.ok() ? std::move(*parsed) : net::QueryParams();
 
   Answer answer;
   const Context c{options_, form};
   if (!parsed.ok()) {
-    answer = Fail("bad_data", "error parsing form values: " + parsed.message());
+    answer = Fail("bad_data", "error parsing form values: " + parsed.status().message());
   } else if (endpoint == "query") {
     answer = Query(c);
   } else if (endpoint == "query_range") {

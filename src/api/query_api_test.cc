@@ -247,7 +247,7 @@ TEST_F(QueryApiTest, ErrorsHavePrometheusTypesAndStatusCodes) {
   EXPECT_EQ(escape.status, 400);
   EXPECT_EQ(
       escape.body,
-      R"({"status":"error","errorType":"bad_data","error":"error parsing form values: invalid URL escape \"%zz\""})");
+      R"({"status":"error","errorType":"bad_data","error":"error parsing form values: query parameter 1 (query): invalid percent escape \"%zz\""})");
   EXPECT_EQ(Counter("query", "bad_data"), 5);
   EXPECT_EQ(Counter("query", "execution"), 1);
   EXPECT_EQ(Counter("query_range", "bad_data"), 5);

@@ -6,42 +6,7 @@
 namespace astrolabe::api {
 namespace {
 
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-TEST(ParseForm, DecodesLikeGo) {
-  FormValues form;
-  ASSERT_TRUE(
-      ParseForm("query=sum(rate(x%5B5m%5D))&match%5B%5D=a+b&&match[]=c&flag&e=", &form).ok());
-  EXPECT_EQ(form.Value("query"), "sum(rate(x[5m]))");
-  EXPECT_THAT(form.All("match[]"), ElementsAre("a b", "c"));
-  EXPECT_EQ(form.Get("flag").value_or("absent"), "");
-  EXPECT_EQ(form.Get("e").value_or("absent"), "");
-  EXPECT_FALSE(form.Get("missing").has_value());
-  EXPECT_EQ(form.Value("missing"), "");
-  EXPECT_EQ(form.size(), 5u);
-}
-
-TEST(ParseForm, BadEscapesAndSemicolonsFailButKeepTheRest) {
-  FormValues form;
-  Status s = ParseForm("a=1&b=%zz&c=%4&d=%&e;x=2&f=3", &form);
-  EXPECT_EQ(s.message(), "invalid URL escape \"%zz\"");
-  EXPECT_EQ(form.Value("a"), "1");
-  EXPECT_EQ(form.Value("f"), "3");
-  EXPECT_FALSE(form.Get("b").has_value());
-  EXPECT_FALSE(form.Get("c").has_value());
-  FormValues semi;
-  EXPECT_EQ(ParseForm("a;b=1", &semi).message(), "invalid semicolon separator in query");
-  // A semicolon in a value is data.
-  FormValues value;
-  EXPECT_TRUE(ParseForm("a=1;2", &value).ok());
-  EXPECT_EQ(value.Value("a"), "1;2");
-}
-
-TEST(PathUnescape, KeepsPlus) {
-  EXPECT_EQ(*PathUnescape("a+b%2Fc"), "a+b/c");
-  EXPECT_FALSE(PathUnescape("%g0").ok());
-}
 
 TEST(ParseTimeMs, FloatSecondsAndRfc3339) {
   EXPECT_EQ(*ParseTimeMs("1795392000"), 1795392000000);
@@ -108,16 +73,6 @@ TEST(UnescapeLabelName, PrometheusValueEncoding) {
   EXPECT_EQ(UnescapeLabelName("U___d800_"), "U___d800_");
   EXPECT_EQ(UnescapeLabelName("U__a.b"), "U__a.b");
   EXPECT_EQ(UnescapeLabelName("U__"), "U__");
-}
-
-TEST(IsValidUtf8, RejectsBadSequences) {
-  EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xFF"));
-  EXPECT_FALSE(IsValidUtf8("\xC3"));
-  EXPECT_FALSE(IsValidUtf8("\xC0\x80"));          // overlong
-  EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));      // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xF4\x90\x80\x80"));  // past U+10FFFF
 }
 
 }  // namespace

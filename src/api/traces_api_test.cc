@@ -417,7 +417,7 @@ TEST_F(TracesApiTest, BadParametersAreNamed) {
   AddSample();
   const std::pair<std::string, std::string> cases[] = {
       {"servce=shop", "unknown parameter \\\"servce\\\" (did you mean \\\"service\\\"?)"},
-      {"attr.=x", "attr.<key>=<value>"},
+      {"attr.=x", "an attribute filter needs a key"},
       {"start=yesterday", "parameter \\\"start\\\": invalid time \\\"yesterday\\\""},
       {"start=10&end=5", "parameter \\\"end\\\": must be after start"},
       {"status=broken", "parameter \\\"status\\\": expected ok, error or unset"},

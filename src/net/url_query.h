@@ -57,6 +57,8 @@ class QueryParams {
 
   // The first value of `name`, nullopt when absent.
   std::optional<std::string_view> First(std::string_view name) const;
+  // The first value of `name`, "" when absent (Go's FormValue).
+  std::string_view Value(std::string_view name) const { return First(name).value_or(""); }
   // The value of the only parameter `name`, nullopt when absent; kInvalidArgument
   // ("parameter \"limit\" is given 2 times") when repeated.
   Result<std::optional<std::string>> Single(std::string_view name) const;
