@@ -37,7 +37,12 @@ void Fail(net::ServerResponse& response, const Status& s) {
 
 }  // namespace
 
-ApiServer::ApiServer(ApiServerOptions options) : options_(std::move(options)) {}
+ApiServer::ApiServer(ApiServerOptions options) : options_(std::move(options)) {
+  if (options_.query.storage != nullptr) {
+    if (options_.query.telemetry == nullptr) options_.query.telemetry = options_.telemetry;
+    query_ = std::make_unique<QueryApi>(options_.query);
+  }
+}
 
 ApiServer::~ApiServer() { Shutdown(); }
 
@@ -46,7 +51,9 @@ Status ApiServer::Start() {
   http.listen_address = options_.listen_address;
   http.log_name = "api";
   http.max_body_bytes = 1 << 20;
-  http.io_threads = 2;
+  // Queries run on the I/O threads (bounded by the query timeout); four let a slow query
+  // leave the token routes and other queries served.
+  http.io_threads = 4;
   server_ = std::make_unique<net::HttpServer>(http);
   server_->Handle("POST", "/api/v1/tokens",
                   [this](net::ServerRequest& req, net::ServerResponse& resp) {
@@ -62,6 +69,12 @@ Status ApiServer::Start() {
                     if (Authorize(req, resp, component::kScopeSettingsWrite))
                       RevokeToken(req, resp);
                   });
+  for (const QueryApi::Route& route : QueryApi::Routes()) {
+    server_->Handle(route.method, route.pattern,
+                    [this](net::ServerRequest& req, net::ServerResponse& resp) {
+                      if (Authorize(req, resp, component::kScopeMetricsRead)) ServeQuery(req, resp);
+                    });
+  }
   if (options_.telemetry != nullptr) {
     server_->Handle("GET", "/metrics", [this](net::ServerRequest&, net::ServerResponse& resp) {
       resp.Set(200, "text/plain; version=0.0.4; charset=utf-8", options_.telemetry->RenderText());
@@ -92,6 +105,17 @@ bool ApiServer::Authorize(net::ServerRequest& request, net::ServerResponse& resp
   if (s.ok()) return true;
   Fail(response, s);
   return false;
+}
+
+void ApiServer::ServeQuery(net::ServerRequest& request, net::ServerResponse& response) {
+  if (query_ != nullptr) {
+    query_->Handle(request, response);
+    return;
+  }
+  std::string body = "{\"status\":\"error\",\"errorType\":\"unavailable\",\"error\":";
+  AppendJsonString(body, options_.query_unavailable);
+  body += '}';
+  response.Set(503, std::string(kJson), std::move(body));
 }
 
 void ApiServer::CreateToken(net::ServerRequest& request, net::ServerResponse& response) {

@@ -5,10 +5,15 @@
 //   GET    /api/v1/tokens        → 200 {"tokens":[{id,name,scopes,created,revoked?}]}
 //   DELETE /api/v1/tokens/<id>   → 204; 404 unknown id; 409 already revoked
 //   GET    /metrics              the process's own telemetry (Prometheus text; no token)
-// The token routes need a token with `settings.write` (401/403 with a JSON error otherwise);
-// with no authenticator (`--auth none`, loopback only) they are open. The query API, the UI
-// and the GenAI API mount here as they land (DESIGN.md §5). Errors are JSON
-// {"error":{"code":N,"message":"..."}}, as the source documents' platform answers.
+//   /api/v1/query, query_range, series, labels, label/<name>/values, metadata,
+//   query_exemplars, status/buildinfo: the Prometheus-compatible query API (api/query_api.h)
+//                                 over ApiServerOptions::query.storage
+// The token routes need a token with `settings.write`, the query API one with `metrics.read`
+// (401/403 with a JSON error otherwise); with no authenticator (`--auth none`, loopback only)
+// they are open. The UI and the GenAI API mount here as they land (DESIGN.md §5). Errors of
+// the token routes, and 401/403 everywhere, are JSON {"error":{"code":N,"message":"..."}}, as
+// the source documents' platform answers; the query API's own errors are Prometheus'
+// {"status":"error","errorType":...,"error":...}.
 //
 // Threads: Start/Shutdown from the main thread; requests on the HTTP server's threads.
 
@@ -16,6 +21,7 @@
 #include <string>
 
 #include "api/api_json.h"
+#include "api/query_api.h"
 #include "api/token_store.h"
 #include "common/status.h"
 #include "component/auth.h"
@@ -34,6 +40,10 @@ struct ApiServerOptions {
   TokenStore* tokens = nullptr;                       // required; outlives the server
   component::Authenticator* authenticator = nullptr;  // null: no auth (loopback only)
   component::Telemetry* telemetry = nullptr;          // null: no /metrics
+  // The query API's store and limits. With query.storage null the query routes answer 503
+  // {"status":"error","errorType":"unavailable","error":query_unavailable}.
+  QueryApiOptions query;
+  std::string query_unavailable = "no metrics store is attached to the API";
 };
 
 class ApiServer {
@@ -52,8 +62,10 @@ class ApiServer {
   void CreateToken(net::ServerRequest& request, net::ServerResponse& response);
   void ListTokens(net::ServerResponse& response);
   void RevokeToken(net::ServerRequest& request, net::ServerResponse& response);
+  void ServeQuery(net::ServerRequest& request, net::ServerResponse& response);
 
   ApiServerOptions options_;
+  std::unique_ptr<QueryApi> query_;  // null without a store
   std::unique_ptr<net::HttpServer> server_;
 };
 

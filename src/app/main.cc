@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
+#include "app/query_command.h"
 #include "app/sim_command.h"
 #include "app/version.h"
 
@@ -62,7 +63,7 @@ int main(int argc, char** argv) {
   auto* data_opt = server_cmd->add_option(
       "--data", data_dir, "Data directory (API tokens in DIR/tokens.json; the store's data)")
       ->type_name("DIR")->capture_default_str();
-  auto* http_opt = server_cmd->add_option("--http", http, "API listener (admin API, /metrics; UI and query API to come)")
+  auto* http_opt = server_cmd->add_option("--http", http, "API listener (query API, admin API, /metrics)")
       ->type_name("ADDR")->capture_default_str();
   auto* otlp_http_opt = server_cmd->add_option(
       "--otlp-http", otlp_http, "OTLP/HTTP listener (/v1/* and /api/v2/otlp/v1/*)")
@@ -104,6 +105,9 @@ int main(int argc, char** argv) {
   revoke_cmd->add_option("id", token.id, "The token's id (12 hex characters)")->required();
   add_store_options(revoke_cmd);
 
+  QueryOptions query;
+  auto* query_cmd = AddQueryCommand(app, query);
+
   app.add_subcommand("version", "Print the version and exit");
 
   try {
@@ -115,6 +119,7 @@ int main(int argc, char** argv) {
   if (*collector_cmd) return RunCollector(collector);
   if (*validate_cmd) return RunValidate(validate);
   if (*sim_cmd) return RunSim(sim);
+  if (*query_cmd) return RunQuery(query);
   if (*server_cmd) {
     ServerFlags& f = server.flags;
     if (data_opt->count() > 0) f.data_dir = data_dir;

@@ -30,8 +30,9 @@ struct BuiltinComponent {
 constexpr BuiltinComponent kBuiltins[] = {
     {"extensions", "health_check", "", "{}"},
     {"extensions", "token_auth", "", "{}", /*tokens=*/true},
-    {"extensions", "api", "", "{{auth}}"},
+    // store before api: extensions start in list order and the query API reads the store.
     {"extensions", "store", "", "{}"},  // <data>/tsdb (metrics) and <data>/spans
+    {"extensions", "api", "", "{{auth}}"},
     {"receivers", "otlp", "metrics,traces,logs", "{protocols: {http: {{auth}}, grpc: {{auth}}}}"},
     // /api/v1/write on the OTLP/HTTP port (the two share one listener; see kFlagKeys).
     {"receivers", "prometheus_remote_write", "metrics", "{{auth}}"},

@@ -1,7 +1,9 @@
 #include "extension/api/api_extension.h"
 
+#include "common/log.h"
 #include "component/auth.h"
 #include "component/host.h"
+#include "component/store.h"
 
 namespace astrolabe::extension::api {
 
@@ -19,6 +21,27 @@ Status ApiExtension::Start(component::Host& host) {
     auto found = component::FindAuthenticator(host, config_.auth->authenticator);
     if (!found.ok()) return found.status().Annotate(settings_.id.ToString() + ": auth");
     options.authenticator = *found;
+  }
+  // The query API reads the store extension's metrics. Extensions start in list order, so
+  // the store must be listed before api; a store named by `store:` is required, otherwise
+  // the query routes answer 503 saying why.
+  auto store = component::FindStoreExtension(host, config_.StoreId());
+  if (store.ok()) {
+    options.query.storage = &(*store)->metrics();
+    options.query.timeout =
+        std::chrono::duration_cast<std::chrono::milliseconds>(config_.query_timeout);
+    options.query.max_samples = static_cast<size_t>(config_.query_max_samples);
+  } else if (!config_.store.empty()) {
+    return store.status().Annotate(settings_.id.ToString() + ": store");
+  } else {
+    options.query_unavailable = "the query API has no metrics store: " + store.status().message() +
+                                " (list the store extension before " + settings_.id.ToString() +
+                                " in service::extensions)";
+    if (store.status().code() != StatusCode::kNotFound) {
+      return store.status().Annotate(settings_.id.ToString() + ": store");
+    }
+    GetLogger("api")->info("{}: no store extension is running; the query API answers 503",
+                           settings_.id.ToString());
   }
   RETURN_IF_ERROR(tokens_.Load().Annotate(settings_.id.ToString()));
   server_ = std::make_unique<astrolabe::api::ApiServer>(options);

@@ -12,6 +12,15 @@ void Config::Visit(config::Visitor& v) {
   v.Field("endpoint", endpoint);
   v.Field("tokens_file", tokens_file);
   v.OptionalObject("auth", auth);
+  v.Field("store", store);
+  v.Field("query_timeout", query_timeout);
+  v.Field("query_max_samples", query_max_samples);
+}
+
+config::ComponentId Config::StoreId() const {
+  if (store.empty()) return {};
+  Result<config::ComponentId> id = config::ComponentId::Parse(store);
+  return id.ok() ? *id : config::ComponentId{};
 }
 
 bool IsLoopbackEndpoint(std::string_view endpoint) {
@@ -27,6 +36,14 @@ Status Config::Validate() const {
     return InvalidArgument("endpoint: " + parsed.status().message());
   }
   if (tokens_file.empty()) return InvalidArgument("tokens_file must be specified");
+  if (!store.empty()) {
+    Result<config::ComponentId> id = config::ComponentId::Parse(store);
+    if (!id.ok()) return id.status().Annotate("store");
+  }
+  if (query_timeout <= Duration::zero()) {
+    return InvalidArgument("query_timeout must be positive");
+  }
+  if (query_max_samples <= 0) return InvalidArgument("query_max_samples must be positive");
   if (auth && auth->authenticator.empty()) {
     return InvalidArgument(
         "auth: authenticator must be set to the id of an authenticator "
