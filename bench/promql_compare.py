@@ -2,7 +2,7 @@
 """PromQL range queries side by side: ours against Prometheus 2.42 on the same data, same run.
 
 Data: the NIM + Kong fleet of bench/genai_series.h (PODS NIM pods, 97 series each, and 60 Kong
-routes, 22 series each: 10,050 series with PODS=90), one sample every 30 s for 24 h, written in
+routes, 22 series each: 10,050 series with PODS=90), one sample every INTERVAL_S for 24 h, written in
 time order by `promql_compare load` over remote write (1.0, snappy) into BOTH
   - Prometheus 2.42 (--web.enable-remote-write-receiver; in time order every sample is inside
     its head's append window, and it cuts 2 h blocks as the head grows), and
@@ -16,7 +16,7 @@ step 60 s), one warm-up then RUNS timed runs, medians reported:
 The result's series count is printed for all three (they must agree; the oracle test,
 tests/promql_oracle_test.cc, checks the values).
 
-Usage: bench/promql_compare.py BUILD_DIR [PODS] [RUNS]     (defaults 90, 5)
+Usage: bench/promql_compare.py BUILD_DIR [PODS] [RUNS] [INTERVAL_S]   (defaults 90, 5, 60)
 BUILD_DIR holds a Release `astrolabe` and `bench/promql_compare` (make bench's build-bench/).
 Everything listens on 127.0.0.1, lives in a temp dir, and is stopped by PID at the end.
 """
@@ -89,6 +89,7 @@ def main():
     build = sys.argv[1] if len(sys.argv) > 1 else "build-bench"
     pods = sys.argv[2] if len(sys.argv) > 2 else "90"
     runs = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    interval = sys.argv[4] if len(sys.argv) > 4 else "60"
     binary = os.path.join(build, "astrolabe")
     tool = os.path.join(build, "bench", "promql_compare")
     tmp = tempfile.mkdtemp(prefix="promql-compare-")
@@ -118,16 +119,15 @@ def main():
         end_ms = int(time.time() // 60) * 60 * 1000
         t0 = time.time()
         load = subprocess.run(
-            [tool, "load", "--end-ms", str(end_ms), "--hours", "24", "--interval-s", "30",
+            [tool, "load", "--end-ms", str(end_ms), "--hours", "24", "--interval-s", interval,
              "--pods", pods, "--url", f"http://127.0.0.1:{pport}/api/v1/write",
              "--url", f"http://127.0.0.1:{ports['otlp_http']}/api/v1/write"],
             capture_output=True, text=True)
         if load.returncode != 0:
             sys.exit("load failed: " + load.stderr)
         info = json.loads(load.stdout)
-        print(f"loaded {info['series']} series, {info['samples']} samples into both in "
-              f"{time.time() - t0:.0f} s (POST time: Prometheus {info['post_seconds_0']:.0f} s, "
-              f"ours {info['post_seconds_1']:.0f} s)", flush=True)
+        print(f"loaded {info['series']} series, {info['samples']} samples ({interval} s apart, "
+              f"24 h) into both in {time.time() - t0:.0f} s", flush=True)
         windows = [("1h", end_ms - 3600_000, end_ms), ("24h", info["start_ms"], end_ms)]
 
         def timed(port, q, start, end):
