@@ -99,8 +99,9 @@ int Load(int argc, char** argv) {
       auto response = sent[u].get();
       if (!response.ok() || response->status / 100 != 2) {
         std::fprintf(stderr, "load: %s: %s\n", urls[u].c_str(),
-                     response.ok() ? (std::to_string(response->status) + " " + response->body).c_str()
-                                   : std::string(response.status().message()).c_str());
+                     response.ok()
+                         ? (std::to_string(response->status) + " " + response->body).c_str()
+                         : std::string(response.status().message()).c_str());
         return false;
       }
     }

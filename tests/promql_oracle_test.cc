@@ -17,9 +17,9 @@
 // Prometheus 2.42 and our engine (Prometheus 3 semantics) differ on purpose in two places, which
 // the data steers clear of. 3.x range selectors and the lookback window are left-open, 2.x's
 // are closed. Every evaluation time is therefore 7 ms off the 15 s grid, and a sample's phase
-// in its interval is never 0 or 7 ms, so no sample sits on a window boundary. And 3.x limits rate()'s extrapolation towards a counter's
-// zero point after, not before, the "series starts here" check (prometheus/prometheus#13725,
-// in 2.51): the counters here start from 0, where both agree.
+// in its interval is never 0 or 7 ms, so no sample sits on a window boundary. And 3.x limits
+// rate()'s extrapolation towards a counter's zero point after, not before, the "series starts here"
+// check (prometheus/prometheus#13725, in 2.51): the counters here start from 0, where both agree.
 
 #include <signal.h>
 
@@ -330,7 +330,8 @@ const char* const kQueries[] = {
     "histogram_quantile(0.9, rate(e2e_request_latency_seconds_bucket[5m]))",
     "histogram_quantile(0.95, sum by (le, ai_provider) "
     "(rate(kong_ai_llm_provider_latency_ms_bucket[5m])))",
-    "histogram_quantile(0.99, sum by (le, model_name) (increase(request_prompt_tokens_bucket[1h])))",
+    "histogram_quantile(0.99, sum by (le, model_name) "
+    "(increase(request_prompt_tokens_bucket[1h])))",
     // ratios
     "sum by (model_name) (rate(time_to_first_token_seconds_sum[5m])) / sum by (model_name) "
     "(rate(time_to_first_token_seconds_count[5m]))",
@@ -340,7 +341,8 @@ const char* const kQueries[] = {
     "(rate(request_success_total[5m]))",
     "sum by (ai_model) (rate(kong_ai_llm_tokens_total{token_type=\"prompt_tokens\"}[5m])) / on "
     "(ai_model) sum by (ai_model) (rate(kong_ai_llm_requests_total[5m]))",
-    "rate(kong_ai_llm_provider_latency_ms_sum[5m]) / rate(kong_ai_llm_provider_latency_ms_count[5m])",
+    "rate(kong_ai_llm_provider_latency_ms_sum[5m]) / "
+    "rate(kong_ai_llm_provider_latency_ms_count[5m])",
     "rate(kong_ai_llm_tokens_total[5m]) / on (instance, ai_provider, ai_model, workspace) "
     "group_left rate(kong_ai_llm_requests_total[5m])",
     "num_request_max - num_requests_running",
@@ -466,9 +468,8 @@ class PromQlOracle : public ::testing::Test {
   }
   Answer ApiRange(int port, const std::string& query, int64_t start, int64_t end, int64_t step) {
     return FromApiJson(Send("GET", port,
-                            "/api/v1/query_range?query=" + UrlEncode(query) +
-                                "&start=" + Seconds(start) + "&end=" + Seconds(end) +
-                                "&step=" + Seconds(step))
+                            "/api/v1/query_range?query=" + UrlEncode(query) + "&start=" +
+                                Seconds(start) + "&end=" + Seconds(end) + "&step=" + Seconds(step))
                            .body);
   }
 
@@ -496,8 +497,7 @@ TEST_F(PromQlOracle, DashboardQueriesAgreeWithPrometheus242) {
                          std::chrono::seconds(30)))
       << prometheus.Stderr();
 
-  const int http = FreePort(), otlp_http = FreePort(), otlp_grpc = FreePort(),
-            health = FreePort();
+  const int http = FreePort(), otlp_http = FreePort(), otlp_grpc = FreePort(), health = FreePort();
   const std::string data_dir = dir + "/astrolabe-data";
   Subprocess server;
   ASSERT_TRUE(server.Start({AstrolabeBinary(), "server", "--auth", "none", "--data", data_dir,
@@ -505,8 +505,8 @@ TEST_F(PromQlOracle, DashboardQueriesAgreeWithPrometheus242) {
                             "127.0.0.1:" + std::to_string(otlp_http), "--otlp-grpc",
                             "127.0.0.1:" + std::to_string(otlp_grpc), "--health",
                             "127.0.0.1:" + std::to_string(health)}));
-  ASSERT_TRUE(Eventually([&] { return HttpGet(health, "/").status == 200; },
-                         std::chrono::seconds(30)))
+  ASSERT_TRUE(
+      Eventually([&] { return HttpGet(health, "/").status == 200; }, std::chrono::seconds(30)))
       << server.Stderr();
 
   std::printf("peers ready (%.1f s)\n",
@@ -539,10 +539,14 @@ TEST_F(PromQlOracle, DashboardQueriesAgreeWithPrometheus242) {
   // after it (lookback runs out), all off the sample grid.
   const int64_t s0 = data.start_ms + kOffGrid;
   auto at_step = [&](int step) { return s0 + step * kInterval; };
-  const std::vector<int64_t> instants = {
-      at_step(80), at_step(150), at_step(kResetStep + 8), at_step(kStaleGapBegin + 12),
-      at_step(kLookbackGapBegin + 18), at_step(kSteps - 1), at_step(kSteps + 12),
-      at_step(kSteps + 40)};
+  const std::vector<int64_t> instants = {at_step(80),
+                                         at_step(150),
+                                         at_step(kResetStep + 8),
+                                         at_step(kStaleGapBegin + 12),
+                                         at_step(kLookbackGapBegin + 18),
+                                         at_step(kSteps - 1),
+                                         at_step(kSteps + 12),
+                                         at_step(kSteps + 40)};
   struct Range {
     int64_t start, end, step;
   };
@@ -598,10 +602,11 @@ TEST_F(PromQlOracle, DashboardQueriesAgreeWithPrometheus242) {
   const double secs =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
   auto s_of = [](Clock::duration d) { return std::chrono::duration<double>(d).count(); };
-  std::printf("promql oracle: %d queries, %d passed, %d failed (%zu instants + %zu ranges each; "
-              "%.1f s in all, queries %.1f s, side by side: Prometheus %.1f s, ours %.1f s)\n",
-              passed + failed, passed, failed, instants.size(), ranges.size(), secs,
-              s_of(Clock::now() - queries_began), s_of(prom_time), s_of(our_time));
+  std::printf(
+      "promql oracle: %d queries, %d passed, %d failed (%zu instants + %zu ranges each; "
+      "%.1f s in all, queries %.1f s, side by side: Prometheus %.1f s, ours %.1f s)\n",
+      passed + failed, passed, failed, instants.size(), ranges.size(), secs,
+      s_of(Clock::now() - queries_began), s_of(prom_time), s_of(our_time));
   EXPECT_EQ(failed, 0);
   EXPECT_GE(passed + failed, 50);
   // Not vacuous: Prometheus answered nearly every query with data.
