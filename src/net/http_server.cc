@@ -119,11 +119,8 @@ class SocketStream final : public internal::ResponseStream {
         fd_(socket.native_handle()),
         version_(version),
         head_(head),
-        keep_alive_(keep_alive && version != 10) {
-    beast::error_code ec;
-    socket.native_non_blocking(true, ec);
-    if (ec) error_ = Unavailable("stream: " + ec.message());
-  }
+        keep_alive_(keep_alive && version != 10),
+        socket_(socket) {}
 
   Status Write(const ServerResponse& response, std::string_view data) override {
     if (!error_.ok()) return error_;
@@ -132,6 +129,12 @@ class SocketStream final : public internal::ResponseStream {
     }
     std::string prefix;
     if (!started_) {
+      // Non-blocking for the poll() loop; no Nagle, so that each piece leaves at once
+      // instead of waiting for the previous one's (delayed) acknowledgement.
+      beast::error_code ec;
+      socket_.native_non_blocking(true, ec);
+      if (!ec) socket_.set_option(tcp::no_delay(true), ec);
+      if (ec) return Fail(Unavailable("stream: " + ec.message()));
       int status = response.status;
       body_allowed_ = !head_ && status != 204 && status != 304 && status >= 200;
       chunked_ = version_ != 10 && body_allowed_;
@@ -236,6 +239,7 @@ class SocketStream final : public internal::ResponseStream {
   unsigned version_;
   bool head_;
   bool keep_alive_;
+  tcp::socket& socket_;
   bool started_ = false;
   bool chunked_ = false;
   bool body_allowed_ = true;

@@ -116,7 +116,8 @@ bool ResponseSink::Begin(const ApiResponse& head) {
   response_.status = 200;
   response_.headers.Set("Content-Type", head.content_type);
   response_.headers.Set("Cache-Control", "no-cache");
-  return response_.Write("").ok();
+  // The head goes out with the first piece (one write), which Serve() sends right after.
+  return !response_.ClientGone();
 }
 
 bool ResponseSink::Send(std::string_view piece) { return response_.Write(piece).ok(); }

@@ -33,8 +33,9 @@ struct ServerResponse;
 
 namespace astrolabe::sim {
 
-// A StreamSink over a net::ServerResponse: the head (200, the stream's Content-Type,
-// Cache-Control: no-cache) on Begin(), each piece as one chunk (ServerResponse::Write).
+// A StreamSink over a net::ServerResponse: Begin() sets the head (200, the stream's
+// Content-Type, Cache-Control: no-cache), which leaves with the first piece; each piece is one
+// chunk (ServerResponse::Write).
 // Used by the simulators' HTTP handlers; lives for one handler call.
 class ResponseSink final : public StreamSink {
  public:
