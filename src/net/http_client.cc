@@ -553,6 +553,7 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
         !redirecting_) {
       return TooLarge();
     }
+    if (!redirecting_ && request_.on_head) request_.on_head(response_);
     if (parser_->is_done()) return Complete();
     ReadBody();
   }
@@ -561,24 +562,30 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
     auto& body = parser_->get().body();
     body.data = buf_.data();
     body.size = buf_.size();
+    // A streamed read hands on whatever arrived; otherwise read until the buffer is full.
+    auto on_read = [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (self->finished_) return;
+      if (ec == http::error::need_buffer) ec = {};
+      size_t n = self->buf_.size() - self->parser_->get().body().size;
+      self->received_ += n;
+      if (n > 0 && !self->Consume(n)) return;
+      if (ec) return self->TransportError("Recv failure", ec);
+      if (self->parser_->is_done()) return self->Complete();
+      self->ReadBody();
+    };
     conn_->With([&](auto& stream) {
-      http::async_read(stream, conn_->buffer, *parser_,
-                       [self = shared_from_this()](beast::error_code ec, size_t) {
-                         if (self->finished_) return;
-                         if (ec == http::error::need_buffer) ec = {};
-                         size_t n = self->buf_.size() - self->parser_->get().body().size;
-                         self->received_ += n;
-                         if (n > 0 && !self->Consume(n)) return;
-                         if (ec) return self->TransportError("Recv failure", ec);
-                         if (self->parser_->is_done()) return self->Complete();
-                         self->ReadBody();
-                       });
+      if (request_.on_body) {
+        http::async_read_some(stream, conn_->buffer, *parser_, std::move(on_read));
+      } else {
+        http::async_read(stream, conn_->buffer, *parser_, std::move(on_read));
+      }
     });
   }
 
   // Adds `n` bytes from buf_ to the body; false when the transfer failed.
   bool Consume(size_t n) {
     if (redirecting_) return true;  // a redirect's body is read and dropped
+    if (request_.on_body) return Stream(n);
     if (inflater_) {
       bool too_large = false;
       std::string error;
@@ -597,6 +604,35 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
       return false;
     }
     response_.body.append(buf_.data(), n);
+    return true;
+  }
+
+  // Consume() for streamed reads: hands the (decoded) piece to on_body.
+  bool Stream(size_t n) {
+    std::string_view piece(buf_.data(), n);
+    std::string decoded;
+    if (inflater_) {
+      bool too_large = false;
+      std::string error;
+      if (!inflater_->Feed(buf_.data(), n, decoded, max_bytes_ - streamed_, too_large, error)) {
+        if (too_large) {
+          TooLarge();
+        } else {
+          Fail(Unavailable(context_ + ": Error while processing content unencoding: " + error));
+        }
+        return false;
+      }
+      piece = decoded;
+    }
+    if (streamed_ + piece.size() > max_bytes_) {
+      TooLarge();
+      return false;
+    }
+    streamed_ += piece.size();
+    if (!piece.empty() && !request_.on_body(piece)) {
+      Fail(Cancelled(context_ + ": abandoned by the caller while streaming the body"));
+      return false;
+    }
     return true;
   }
 
@@ -686,6 +722,7 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   bool finished_ = false;
   int redirects_ = 0;
   size_t received_ = 0;
+  size_t streamed_ = 0;  // body bytes handed to on_body
   std::unique_ptr<http::request<http::empty_body>> connect_req_;
   std::unique_ptr<http::response_parser<http::empty_body>> connect_parser_;
   std::unique_ptr<http::request<http::span_body<const char>>> req_;

@@ -26,6 +26,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "net/http_headers.h"
@@ -65,12 +66,22 @@ struct HttpRequest {
   std::string body;
   std::chrono::milliseconds timeout{0};  // 0: HttpClientOptions::timeout
   size_t max_response_bytes = 0;         // 0: HttpClientOptions::max_response_bytes
+
+  // Streamed read (server-sent events, proxies). When on_body is set, the final response's
+  // body is not collected: on_head gets its status and headers as soon as they arrive, then
+  // on_body each piece of the (decoded) body as it arrives; the completion then carries an
+  // empty body. Both run on the client's thread and must be quick. on_body returning false
+  // abandons the transfer: the connection is closed (the server sees the client go away)
+  // and the completion gets kCancelled. max_response_bytes still bounds the total, and
+  // `timeout` the whole transfer.
+  std::function<void(const struct HttpResponse& head)> on_head;
+  std::function<bool(std::string_view piece)> on_body;
 };
 
 struct HttpResponse {
   int status = 0;
   HttpHeaders headers;  // of the final response (after redirects), case-insensitive lookup
-  std::string body;     // decoded when decompress_responses is on
+  std::string body;     // decoded when decompress_responses is on; empty for streamed reads
 };
 
 // The client's version of "Astrolabe/<version>".

@@ -71,9 +71,49 @@ void ServerResponse::Set(int status_code, std::string content_type, std::string 
   body = std::move(content);
 }
 
+Status ServerResponse::Write(std::string_view data) {
+  if (stream_ == nullptr) {
+    return FailedPrecondition("response is not attached to a connection: cannot stream");
+  }
+  return stream_->Write(*this, data);
+}
+
+bool ServerResponse::ClientGone() const { return stream_ == nullptr || stream_->ClientGone(); }
+
+bool ServerResponse::streaming() const { return stream_ != nullptr && stream_->started(); }
+
 namespace internal {
 
 namespace http = boost::beast::http;
+
+std::string StreamHead(const ServerResponse& response, unsigned version, bool chunked,
+                       bool keep_alive) {
+  int status = response.status;
+  if (status < 100 || status > 999) status = 500;
+  std::string out = version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out +=
+      std::string_view(http::obsolete_reason(http::int_to_status(static_cast<unsigned>(status))));
+  out += "\r\n";
+  auto unsafe = [](std::string_view s) {
+    return s.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos;
+  };
+  for (const auto& [name, value] : response.headers.fields()) {
+    if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding") ||
+        EqualsIgnoreCase(name, "Connection") || name.empty() || unsafe(name) || unsafe(value)) {
+      continue;
+    }
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (chunked) out += "Transfer-Encoding: chunked\r\n";
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  return out;
+}
 
 void ConfigureParser(RequestParser& parser, const ParserLimits& limits) {
   parser.header_limit(static_cast<std::uint32_t>(

@@ -89,6 +89,23 @@ class Router {
   std::vector<Entry> entries_;
 };
 
+// The connection side of ServerResponse::Write(): implemented by HttpServer's connections
+// for the duration of one handler call.
+class ResponseStream {
+ public:
+  virtual ~ResponseStream() = default;
+  virtual Status Write(const ServerResponse& response, std::string_view data) = 0;
+  virtual bool ClientGone() = 0;
+  virtual bool started() const = 0;
+};
+
+// The status line and header block of a streamed response, ending with the blank line:
+// the handler's fields minus Content-Length, Transfer-Encoding and Connection, and minus any
+// field whose name or value holds CR, LF or NUL (they would split the header); then
+// "Transfer-Encoding: chunked" when `chunked`, and "Connection: close" when !keep_alive.
+std::string StreamHead(const ServerResponse& response, unsigned version, bool chunked,
+                       bool keep_alive);
+
 // A short plain-text response such as a 404 or 413.
 ServerResponse ErrorResponse(int status, std::string_view message);
 

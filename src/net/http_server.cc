@@ -1,6 +1,14 @@
 #include "net/http_server.h"
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <array>
+#include <cerrno>
 #include <condition_variable>
+#include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -75,6 +83,8 @@ class HttpServer::Impl {
   HttpServerStats stats_;
   std::shared_ptr<spdlog::logger> log_;
   std::atomic<bool> stopping_{false};
+  // Set when the shutdown deadline passed: streaming handlers' writes fail so they return.
+  std::atomic<bool> force_closing_{false};
   std::atomic<int> port_{0};
   std::string address_;  // written once in Start() before threads exist
 
@@ -94,6 +104,147 @@ class HttpServer::Impl {
 };
 
 namespace {
+
+// The streamed-response side of one handler call (ServerResponse::Write). Writes go straight
+// to the socket from the handler's thread: the connection's strand is busy running that very
+// handler, so no asynchronous operation can touch the socket meanwhile, and an asynchronous
+// write would only run after the handler returned. The descriptor is non-blocking; a full
+// send buffer is waited out with poll() in slices of at most 100 ms, so that the write timeout
+// and the server's shutdown deadline are noticed.
+class SocketStream final : public internal::ResponseStream {
+ public:
+  SocketStream(HttpServer::Impl* server, tcp::socket& socket, unsigned version, bool head,
+               bool keep_alive)
+      : server_(server),
+        fd_(socket.native_handle()),
+        version_(version),
+        head_(head),
+        keep_alive_(keep_alive && version != 10),
+        socket_(socket) {}
+
+  Status Write(const ServerResponse& response, std::string_view data) override {
+    if (!error_.ok()) return error_;
+    if (server_->force_closing_.load(std::memory_order_relaxed)) {
+      return Fail(Cancelled("stream: server shut down"));
+    }
+    std::string prefix;
+    if (!started_) {
+      // Non-blocking for the poll() loop; no Nagle, so that each piece leaves at once
+      // instead of waiting for the previous one's (delayed) acknowledgement.
+      beast::error_code ec;
+      socket_.native_non_blocking(true, ec);
+      if (!ec) socket_.set_option(tcp::no_delay(true), ec);
+      if (ec) return Fail(Unavailable("stream: " + ec.message()));
+      int status = response.status;
+      body_allowed_ = !head_ && status != 204 && status != 304 && status >= 200;
+      chunked_ = version_ != 10 && body_allowed_;
+      if (!chunked_ && body_allowed_) keep_alive_ = false;  // HTTP/1.0: the close ends the body
+      prefix = internal::StreamHead(response, version_, chunked_, keep_alive_);
+      started_ = true;
+      server_->stats_.streamed_responses.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (!body_allowed_) data = {};
+    std::string_view suffix;
+    if (chunked_ && !data.empty()) {
+      char size[24];
+      int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+      prefix.append(size, static_cast<size_t>(n));
+      suffix = "\r\n";
+    }
+    return Send({prefix, data, suffix});
+  }
+
+  bool ClientGone() override {
+    if (!error_.ok() || server_->force_closing_.load(std::memory_order_relaxed)) return true;
+    pollfd p{fd_, POLLRDHUP, 0};
+    if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0) {
+      static_cast<void>(Fail(Unavailable("stream: client closed the connection")));
+      return true;
+    }
+    return false;
+  }
+
+  bool started() const override { return started_; }
+  bool failed() const { return !error_.ok(); }
+  bool keep_alive() const { return keep_alive_; }
+
+  // Ends a started stream: the terminating chunk. False when the connection must close.
+  bool Finish() {
+    if (!error_.ok()) return false;
+    if (chunked_ && !Send({"0\r\n\r\n", {}, {}}).ok()) return false;
+    return keep_alive_;
+  }
+
+ private:
+  Status Fail(Status s) {
+    if (error_.ok()) {
+      error_ = std::move(s);
+      if (started_) server_->stats_.streams_broken.fetch_add(1, std::memory_order_relaxed);
+    }
+    return error_;
+  }
+
+  Status Send(std::array<std::string_view, 3> parts) {
+    const auto deadline = std::chrono::steady_clock::now() + server_->options_.write_timeout;
+    iovec iov[3];
+    int count = 0;
+    for (std::string_view p : parts) {
+      if (p.empty()) continue;
+      iov[count].iov_base = const_cast<char*>(p.data());
+      iov[count].iov_len = p.size();
+      ++count;
+    }
+    int first = 0;
+    while (first < count) {
+      msghdr msg{};
+      msg.msg_iov = iov + first;
+      msg.msg_iovlen = static_cast<size_t>(count - first);
+      ssize_t n = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+          return Fail(Unavailable(std::string("stream: ") + std::strerror(errno)));
+        }
+        for (;;) {
+          if (server_->force_closing_.load(std::memory_order_relaxed)) {
+            return Fail(Cancelled("stream: server shut down"));
+          }
+          auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+              deadline - std::chrono::steady_clock::now());
+          if (left.count() <= 0) {
+            server_->stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
+            return Fail(DeadlineExceeded("stream: client not reading (write timeout)"));
+          }
+          pollfd p{fd_, POLLOUT, 0};
+          int rc = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left.count(), 100)));
+          if (rc > 0) break;
+        }
+        continue;
+      }
+      auto sent = static_cast<size_t>(n);
+      while (first < count && sent >= iov[first].iov_len) {
+        sent -= iov[first].iov_len;
+        ++first;
+      }
+      if (first < count) {
+        iov[first].iov_base = static_cast<char*>(iov[first].iov_base) + sent;
+        iov[first].iov_len -= sent;
+      }
+    }
+    return Status::Ok();
+  }
+
+  HttpServer::Impl* server_;
+  int fd_;
+  unsigned version_;
+  bool head_;
+  bool keep_alive_;
+  tcp::socket& socket_;
+  bool started_ = false;
+  bool chunked_ = false;
+  bool body_allowed_ = true;
+  Status error_ = Status::Ok();
+};
 
 // One TCP connection. All of its handlers run on its strand, so its members need no lock.
 // Lifetime: owned by the shared_ptrs bound into its pending completion handlers; it ends
@@ -254,9 +405,25 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned version = raw.message.version();
     ServerRequest request(&raw, remote_);
     ServerResponse response;
+    SocketStream stream(server_, stream_.socket(), version, head, keep_alive && !Stopping());
+    response.AttachStream(&stream);
     HttpServerStats& stats = server_->stats_;
     stats.requests.fetch_add(1, std::memory_order_relaxed);
-    switch (server_->router_.Route(request, response)) {
+    internal::Router::Outcome outcome = server_->router_.Route(request, response);
+    response.AttachStream(nullptr);
+    if (stream.started()) {
+      // The head and any pieces are out; end the stream (or the connection, when a write
+      // failed or the handler threw: a missing terminating chunk tells the client).
+      if (outcome == internal::Router::Outcome::kHandlerError) {
+        stats.handler_errors.fetch_add(1, std::memory_order_relaxed);
+        server_->log_->error("streaming handler for {} {} threw; connection closed",
+                             request.method(), request.path());
+        return Close();
+      }
+      if (!stream.Finish() || Stopping()) return Close();
+      return WaitForRequest();
+    }
+    switch (outcome) {
       case internal::Router::Outcome::kHandled:
         break;
       case internal::Router::Outcome::kNotFound:
@@ -517,6 +684,7 @@ void HttpServer::Impl::Shutdown(Deadline deadline) {
     forced = !sessions_.empty();
   }
   if (forced) {
+    force_closing_ = true;
     log_->warn("shutdown deadline reached; closing {} busy connection(s)",
                stats_.active_connections.load());
     each_session([](Session& s) { s.ForceClose(); });

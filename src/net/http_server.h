@@ -18,7 +18,7 @@
 //   header_timeout     10 s    from the first byte of a request (or accept) to the end of
 //                              its headers: slowloris protection; the connection is closed
 //   body_timeout       60 s    reading the body
-//   write_timeout      30 s    writing the response
+//   write_timeout      30 s    writing the response (for a streamed one: each Write())
 //   idle_timeout       60 s    keep-alive wait for the next request
 //   max_connections    1024    further connections get 503 and are closed
 // Request bodies are passed to handlers as received: Content-Encoding (gzip, zstd) is NOT
@@ -70,6 +70,9 @@ struct HttpServerStats {
   std::atomic<uint64_t> not_found{0};           // 404
   std::atomic<uint64_t> method_not_allowed{0};  // 405
   std::atomic<uint64_t> handler_errors{0};      // a handler threw; 500 sent
+  std::atomic<uint64_t> streamed_responses{0};  // responses sent with ServerResponse::Write
+  std::atomic<uint64_t> streams_broken{0};      // of those, ended by the client, a timeout or
+                                                // shutdown before the handler finished
 };
 
 namespace internal {
@@ -106,9 +109,26 @@ class ServerRequest {
   std::string remote_address_;
 };
 
+namespace internal {
+class ResponseStream;
+}
+
 // What a handler fills in: status, headers (Content-Type, ...) and body. The server owns the
 // framing: it sets Content-Length and Connection itself and drops those fields (and
 // Transfer-Encoding) if a handler sets them.
+//
+// Streamed responses (server-sent events, long downloads): instead of filling `body`, a
+// handler calls Write() as its data becomes available, from the handler's own thread, before
+// it returns. The first Write() sends the status line and the headers as they are at that
+// moment, framed with Transfer-Encoding: chunked (HTTP/1.1; an HTTP/1.0 client gets the bytes
+// unframed and the connection closes after them); each Write() then sends its bytes as one
+// chunk and returns once they are in the socket's send buffer, so nothing is buffered by the
+// server (memory stays bounded by the handler's own pieces) and the client sees each piece at
+// once. When the handler returns, the server ends the stream (the terminating chunk) and the
+// connection stays alive for the next request; `body` is ignored once streaming started. A
+// handler that throws after streaming started gets its connection closed mid-stream (no
+// terminating chunk), so the client sees the stream as truncated. A HEAD request gets the
+// head only. A streaming handler holds its I/O thread for the whole stream.
 struct ServerResponse {
   int status = 200;
   HttpHeaders headers;
@@ -116,6 +136,28 @@ struct ServerResponse {
 
   // Sets the body and its Content-Type in one call.
   void Set(int status_code, std::string content_type, std::string content);
+
+  // Sends `data` as the next piece of a streamed response (see above). Each call must be
+  // fully written within the server's write_timeout. Errors (the stream is then dead, and
+  // every later Write() returns the same error; the handler should return):
+  //   kUnavailable        the client closed the connection or reset it
+  //   kDeadlineExceeded   write_timeout passed with the client not reading
+  //   kCancelled          the server's shutdown deadline passed
+  //   kFailedPrecondition this response is not attached to a connection (unit tests, fuzz)
+  // An empty `data` sends only the head (if not sent yet): a way to flush headers early.
+  Status Write(std::string_view data);
+  // True once the client has closed or reset the connection, a Write() failed, or the
+  // server's shutdown deadline passed. One poll() of the socket; lets a handler that is
+  // waiting for data stop early instead of at its next Write().
+  bool ClientGone() const;
+  // True once the first Write() has sent the head.
+  bool streaming() const;
+
+  // Server-internal: the connection Write() sends to; set by the server around the handler.
+  void AttachStream(internal::ResponseStream* stream) { stream_ = stream; }
+
+ private:
+  internal::ResponseStream* stream_ = nullptr;
 };
 
 // Called on an I/O thread for each routed request. Must not throw (a throw is caught,

@@ -125,6 +125,26 @@ class TestSocket {
     return false;
   }
 
+  // Reads until `needle` has arrived (true) or the peer closed or went silent for the
+  // receive timeout (false). What arrived stays in pending().
+  bool ReadUntil(std::string_view needle) {
+    while (pending_.find(needle) == std::string::npos) {
+      if (!Fill()) return false;
+    }
+    return true;
+  }
+
+  // Closes the connection now (the destructor then does nothing).
+  void Close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  // Shrinks the kernel receive buffer (call before the server sends much).
+  void SetReceiveBuffer(int bytes) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+  }
+
   const std::string& pending() const { return pending_; }
 
  private:

@@ -1,6 +1,7 @@
 #include "sim/backend.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -62,11 +63,11 @@ void ModelBackend::AdvanceLocked() {
 
 void ModelBackend::Run() {
   std::unique_lock<std::mutex> lock(mu_);
-  uint64_t seen = completions_;
+  uint64_t seen = events_;
   while (!stop_) {
     AdvanceLocked();
-    if (completions_ != seen) {
-      seen = completions_;
+    if (events_ != seen) {
+      seen = events_;
       done_cv_.notify_all();
     }
     // A busy engine has run its current iteration to its end (now() is ahead of the clock):
@@ -118,7 +119,8 @@ ApiResponse ErrorResponse(const ApiError& e) {
 
 }  // namespace
 
-ApiResponse ModelBackend::Serve(ApiKind kind, std::string_view body, bool force_error) {
+ApiResponse ModelBackend::Serve(ApiKind kind, std::string_view body, bool force_error,
+                                StreamSink* sink) {
   ApiRequest req;
   ApiError err;
   if (!ParseApiRequest(kind, body, &req, &err)) return ErrorResponse(err);
@@ -157,7 +159,13 @@ ApiResponse ModelBackend::Serve(ApiKind kind, std::string_view body, bool force_
          "invalid_request_error", "messages", ""});
   }
 
-  auto slot = std::make_shared<std::optional<Completion>>();
+  // Filled by the engine's callbacks on the runner thread, under mu_.
+  struct Progress {
+    int generated = 0;
+    std::optional<Completion> done;
+  };
+  auto progress = std::make_shared<Progress>();
+  const bool streaming = req.stream && sink != nullptr;
   uint64_t response_id;
   std::unique_lock<std::mutex> lock(mu_);
   if (stop_) {
@@ -173,10 +181,20 @@ ApiResponse ModelBackend::Serve(ApiKind kind, std::string_view body, bool force_
   } else if (rng_.Bernoulli(options_.api_error_probability)) {
     spec.fail_at_token = static_cast<int>(rng_.Below(std::max(1, spec.natural_tokens)));
   }
-  uint64_t id = engine->Submit(spec, [this, slot](const Completion& c) {
-    *slot = c;
-    ++completions_;
-  });
+  Engine::TokenCallback on_token;
+  if (streaming) {
+    on_token = [this, progress](int generated) {
+      progress->generated = generated;
+      ++events_;
+    };
+  }
+  uint64_t id = engine->Submit(
+      spec,
+      [this, progress](const Completion& c) {
+        progress->done = c;
+        ++events_;
+      },
+      std::move(on_token));
   if (id == 0) {
     return ErrorResponse(
         {429,
@@ -186,28 +204,122 @@ ApiResponse ModelBackend::Serve(ApiKind kind, std::string_view body, bool force_
   }
   response_id = next_response_id_++;
   cv_.notify_one();
-  bool done =
-      done_cv_.wait_for(lock, options_.request_timeout, [&] { return slot->has_value() || stop_; });
-  if (!slot->has_value()) {
-    if (!done) {
-      return ErrorResponse(
-          {504, "The request timed out in the simulator.", "server_error", "", ""});
-    }
-    return ErrorResponse({503, "The server is shutting down.", "server_error", "", ""});
-  }
-  Completion c = **slot;
-  lock.unlock();
 
-  if (c.reason == FinishReason::kError || c.reason == FinishReason::kAbort) {
-    return ErrorResponse({500, "Internal server error: the engine failed while generating.",
-                          "server_error", "", ""});
-  }
   ResponseMeta meta;
   char hex[32];
   std::snprintf(hex, sizeof hex, "%016" PRIx64,
                 static_cast<uint64_t>(req.text_hash ^ (response_id * 0x9e3779b97f4a7c15ULL)));
   meta.id = std::string(kind == ApiKind::kChat ? "chatcmpl-" : "cmpl-") + hex;
   meta.created = options_.clock->NowUnixNanos() / 1'000'000'000;
+  if (streaming) {
+    // Token by token: wait for tokens under the lock, send them without it. The stream
+    // starts (status line, role chunk) with the first token, so a request that fails, times
+    // out or is abandoned before it gets a plain response; afterwards a failure is an error
+    // event. The text is GenerateTokens(seed, n) cut at the tokens generated so far: the same
+    // text a non-streamed answer of that length has.
+    const auto deadline = std::chrono::steady_clock::now() + options_.request_timeout;
+    const int most = std::max(1, std::min(spec.natural_tokens, spec.max_tokens));
+    std::vector<std::string> tokens;
+    ApiResponse r;
+    r.streamed = true;
+    r.content_type = "text/event-stream; charset=utf-8";
+    int emitted = 0;
+    auto abandon = [&](int status) {
+      // REQUIRES: lock held. The client went away: the engine aborts the request.
+      engine->Abort(id);
+      cv_.notify_one();
+      r.status = status;
+      return r;
+    };
+    while (true) {
+      done_cv_.wait_for(lock, std::chrono::milliseconds(100), [&] {
+        return progress->generated > emitted || progress->done.has_value() || stop_;
+      });
+      const int generated = progress->generated;
+      const std::optional<Completion> done = progress->done;
+      const bool stopping = stop_ && !done;
+      const bool timed_out = !done && std::chrono::steady_clock::now() > deadline;
+      const bool failed =
+          done && (done->reason == FinishReason::kError || done->reason == FinishReason::kAbort);
+      if (!r.sent) {
+        if (failed) {
+          return ErrorResponse({500, "Internal server error: the engine failed while generating.",
+                                "server_error", "", ""});
+        }
+        if (stopping) {
+          return ErrorResponse({503, "The server is shutting down.", "server_error", "", ""});
+        }
+        if (timed_out) {
+          engine->Abort(id);
+          return ErrorResponse(
+              {504, "The request timed out in the simulator.", "server_error", "", ""});
+        }
+        if (generated == 0 && !done) {
+          lock.unlock();
+          bool gone = sink->ClientGone();
+          lock.lock();
+          if (gone) return abandon(499);
+          continue;
+        }
+      }
+      lock.unlock();
+      std::string piece;
+      if (!r.sent) {
+        tokens = GenerateTokens(req.text_hash ^ response_id, most);
+        r.sent = true;
+        if (!sink->Begin(r)) {
+          lock.lock();
+          return abandon(499);
+        }
+        piece = SseFirstChunk(req, meta);
+      }
+      for (; emitted < generated; ++emitted) {
+        if (emitted < static_cast<int>(tokens.size()))
+          piece += SseTokenChunk(req, meta, tokens[emitted]);
+      }
+      if (done) {
+        if (failed) {
+          r.status = 500;
+          piece += SseErrorEvent({500, "Internal server error: the engine failed while generating.",
+                                  "server_error", "", ""});
+        } else {
+          r.prompt_tokens = done->prompt_tokens;
+          r.completion_tokens = done->completion_tokens;
+          piece += SseLastChunks(req, meta, *done);
+        }
+      } else if (stopping || timed_out) {
+        r.status = stopping ? 503 : 504;
+        piece += SseErrorEvent(
+            {r.status,
+             stopping ? "The server is shutting down." : "The request timed out in the simulator.",
+             "server_error", "", ""});
+      }
+      bool ok = piece.empty() || sink->Send(piece);
+      lock.lock();
+      if (!ok) return abandon(499);
+      if (done || stopping || timed_out) {
+        if (timed_out) engine->Abort(id);
+        return r;
+      }
+    }
+  }
+
+  bool done = done_cv_.wait_for(lock, options_.request_timeout,
+                                [&] { return progress->done.has_value() || stop_; });
+  if (!progress->done.has_value()) {
+    if (!done) {
+      return ErrorResponse(
+          {504, "The request timed out in the simulator.", "server_error", "", ""});
+    }
+    return ErrorResponse({503, "The server is shutting down.", "server_error", "", ""});
+  }
+  Completion c = *progress->done;
+  lock.unlock();
+
+  if (c.reason == FinishReason::kError || c.reason == FinishReason::kAbort) {
+    return ErrorResponse({500, "Internal server error: the engine failed while generating.",
+                          "server_error", "", ""});
+  }
   std::vector<std::string> tokens =
       GenerateTokens(req.text_hash ^ response_id, c.completion_tokens);
   ApiResponse r;

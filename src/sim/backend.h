@@ -45,6 +45,23 @@ struct ApiResponse {
   int prompt_tokens = 0;
   int completion_tokens = 0;
   bool streamed = false;
+  // Streamed through a StreamSink: the head and body already went out (body is empty here).
+  // `status` is then what the stream ended with: 200, 500 (the engine failed mid-stream), 503
+  // or 504 (reported as error events), 499 (the client went away).
+  bool sent = false;
+};
+
+// Where Serve() sends a streamed completion as it is generated. Called on Serve()'s thread,
+// without the backend's lock; every method returns false once the client is gone.
+class StreamSink {
+ public:
+  virtual ~StreamSink() = default;
+  // Starts the response: status 200, `head.content_type`; nothing of the body yet.
+  virtual bool Begin(const ApiResponse& head) = 0;
+  // The next piece of the SSE body (one or more whole events), sent at once.
+  virtual bool Send(std::string_view piece) = 0;
+  // Polled while the request waits for its first token.
+  virtual bool ClientGone() = 0;
 };
 
 class ModelBackend {
@@ -65,7 +82,15 @@ class ModelBackend {
   // Serves one API request end to end: parse/validate (400), model lookup (404), queue (429),
   // simulation (blocks until done), then the JSON or SSE body. `force_error` makes the engine
   // fail the request (500), for tests and demos (header x-sim-fail).
-  ApiResponse Serve(ApiKind kind, std::string_view body, bool force_error = false);
+  // With a `sink`, a streamed completion ("stream": true) goes out token by token as the
+  // engine generates it, paced by the simulation (time to first token, then one decode
+  // iteration per token): the role chunk with the first token, a chunk per token, then the
+  // finish chunk, the usage chunk and [DONE] (ApiResponse::sent). A client that goes away
+  // aborts the request in the engine (finish reason abort). Errors before the first token are
+  // returned as usual, for the caller to send. Without a sink the whole stream is returned as
+  // one body once the request finished.
+  ApiResponse Serve(ApiKind kind, std::string_view body, bool force_error = false,
+                    StreamSink* sink = nullptr);
 
   // Runs `fn` on each model's stats under the lock, engines advanced to now.
   void WithStats(const std::function<void(const std::vector<ModelStatsView>&)>& fn);
@@ -88,7 +113,7 @@ class ModelBackend {
   mutable std::mutex mu_;
   std::condition_variable cv_;                    // wakes the runner
   std::condition_variable done_cv_;               // wakes Serve() callers when requests finish
-  uint64_t completions_ = 0;                      // GUARDED_BY(mu_)
+  uint64_t events_ = 0;                           // finishes and streamed tokens; GUARDED_BY(mu_)
   Rng rng_{0};                                    // GUARDED_BY(mu_)
   std::vector<std::unique_ptr<Engine>> engines_;  // GUARDED_BY(mu_)
   bool stop_ = false;                             // GUARDED_BY(mu_)

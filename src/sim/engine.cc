@@ -165,7 +165,7 @@ RequestSpec Engine::DrawSynthetic() {
   return spec;
 }
 
-uint64_t Engine::Submit(const RequestSpec& spec, DoneCallback done) {
+uint64_t Engine::Submit(const RequestSpec& spec, DoneCallback done, TokenCallback on_token) {
   if (static_cast<int>(waiting_.size()) >= options_.max_waiting) {
     ++stats_.rejected;
     return 0;
@@ -178,9 +178,19 @@ uint64_t Engine::Submit(const RequestSpec& spec, DoneCallback done) {
   r.synthetic = false;
   r.arrival = now_;
   r.done = std::move(done);
+  r.on_token = std::move(on_token);
   waiting_.push_back(std::move(r));
   UpdateGauges();
   return waiting_.back().id;
+}
+
+void Engine::Abort(uint64_t id) {
+  for (Request& r : waiting_) {
+    if (r.id == id) r.abort_at = r.generated == 0 && r.admitted < 0 ? 0 : r.generated + 1;
+  }
+  for (Request& r : running_) {
+    if (r.id == id) r.abort_at = r.generated + 1;
+  }
 }
 
 double Engine::IdleFor() const {
@@ -301,6 +311,7 @@ void Engine::Iterate() {
     r.last_token = now_;
     ++r.generated;
     ++kv_used_;
+    if (r.on_token) r.on_token(r.generated);
     std::optional<FinishReason> reason;
     if (r.spec.fail_at_token >= 0 && r.generated >= r.spec.fail_at_token) {
       reason = FinishReason::kError;

@@ -144,6 +144,9 @@ struct EngineStats {
 class Engine {
  public:
   using DoneCallback = std::function<void(const Completion&)>;
+  // Called with the number of tokens generated so far, each time the request produces one
+  // (inside AdvanceTo(), before `done` for the last token). Streamed API requests use it.
+  using TokenCallback = std::function<void(int generated)>;
 
   Engine(ModelOptions options, uint64_t seed);
 
@@ -153,7 +156,12 @@ class Engine {
   // Adds a request arriving now. Returns its id, or 0 when the waiting queue is full (counted
   // in stats().rejected). `done` runs inside a later AdvanceTo() when the request finishes.
   // REQUIRES: spec.prompt_tokens >= 1, spec.max_tokens >= 1.
-  uint64_t Submit(const RequestSpec& spec, DoneCallback done);
+  uint64_t Submit(const RequestSpec& spec, DoneCallback done, TokenCallback on_token = nullptr);
+
+  // The client of request `id` went away: the request ends with finish reason abort, at its
+  // admission when still waiting for its first admission, else after its next token (as vLLM
+  // aborts a request whose connection closed). No-op for an unknown or finished id.
+  void Abort(uint64_t id);
 
   // Runs engine iterations and synthetic arrivals until simulated time `t` (seconds). An
   // iteration that starts before `t` completes, so now() may pass `t` by one iteration.
@@ -186,6 +194,7 @@ class Engine {
     std::vector<uint32_t> tpot_counts;
     double tpot_sum = 0;
     DoneCallback done;
+    TokenCallback on_token;
   };
 
   double RateAt(double t) const;

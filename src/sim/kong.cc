@@ -2,6 +2,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <optional>
 
 #include "net/http_client.h"
 #include "net/http_server.h"
@@ -118,7 +122,128 @@ void KongHeaders(net::ServerResponse& res, int64_t upstream_ms, int64_t proxy_ms
   res.headers.Add("Via", "1.1 kong/3.9.1");
 }
 
+// The in-process providers' streams: Kong's headers go out with the head, the upstream
+// latency being the time to the first token (in simulated time).
+class KongSink final : public StreamSink {
+ public:
+  KongSink(net::ServerResponse& res, std::chrono::steady_clock::time_point start, double scale)
+      : res_(res), inner_(res), start_(start), scale_(scale) {}
+  bool Begin(const ApiResponse& head) override {
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_)
+                    .count() *
+                scale_;
+    KongHeaders(res_, static_cast<int64_t>(ms), 1);
+    return inner_.Begin(head);
+  }
+  bool Send(std::string_view piece) override { return inner_.Send(piece); }
+  bool ClientGone() override { return inner_.ClientGone(); }
+
+ private:
+  net::ServerResponse& res_;
+  ResponseSink inner_;
+  std::chrono::steady_clock::time_point start_;
+  double scale_;
+};
+
+// Hands a streamed upstream response from the client's thread to the handler's.
+struct UpstreamPipe {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<net::HttpResponse> head;  // GUARDED_BY(mu)
+  std::deque<std::string> pieces;         // GUARDED_BY(mu); bounded by max_response_bytes
+  bool done = false;                      // GUARDED_BY(mu)
+  Status status = Status::Ok();           // GUARDED_BY(mu): the transfer's outcome
+  bool abandon = false;                   // GUARDED_BY(mu): our client went away
+};
+
 }  // namespace
+
+KongSimulator::Upstream KongSimulator::Proxy(net::HttpRequest up, net::ServerResponse& res,
+                                             std::chrono::steady_clock::time_point start) {
+  auto pipe = std::make_shared<UpstreamPipe>();
+  up.on_head = [pipe](const net::HttpResponse& head) {
+    std::lock_guard<std::mutex> lock(pipe->mu);
+    pipe->head = head;
+    pipe->cv.notify_all();
+  };
+  up.on_body = [pipe](std::string_view piece) {
+    std::lock_guard<std::mutex> lock(pipe->mu);
+    if (pipe->abandon) return false;  // closes the upstream connection: it aborts too
+    pipe->pieces.emplace_back(piece);
+    pipe->cv.notify_all();
+    return true;
+  };
+  client_->Send(std::move(up), [pipe](Result<net::HttpResponse> r) {
+    std::lock_guard<std::mutex> lock(pipe->mu);
+    pipe->done = true;
+    pipe->status = r.status();
+    pipe->cv.notify_all();
+  });
+  Upstream out;
+  std::unique_lock<std::mutex> lock(pipe->mu);
+  // The client's own timeout ends the transfer; this bound only guards against a lost callback.
+  if (!pipe->cv.wait_for(lock, options_.upstream_timeout + std::chrono::seconds(5),
+                         [&] { return pipe->head.has_value() || pipe->done; }) ||
+      !pipe->head) {
+    pipe->abandon = true;
+    return out;
+  }
+  out.status = pipe->head->status;
+  std::string content_type(pipe->head->headers.Get("Content-Type").value_or("application/json"));
+  out.sse = content_type.find("event-stream") != std::string::npos;
+  if (!out.sse || out.status != 200) {
+    // A plain answer: passed on whole once complete.
+    pipe->cv.wait(lock, [&] { return pipe->done; });
+    if (!pipe->status.ok()) return out;
+    for (const std::string& p : pipe->pieces) out.body += p;
+    out.ok = true;
+    res.Set(out.status, content_type, out.body);
+    return out;
+  }
+  // A stream: passed on piece by piece as it arrives. Only its tail is kept, for the usage
+  // chunk at its end, so memory stays bounded whatever the stream's length.
+  out.ok = true;
+  out.streamed = true;
+  res.status = 200;
+  res.headers.Set("Content-Type", content_type);
+  res.headers.Set("Cache-Control", "no-cache");
+  double upstream_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  KongHeaders(res, static_cast<int64_t>(upstream_ms), 1);
+  lock.unlock();
+  bool client_ok = res.Write("").ok();
+  lock.lock();
+  constexpr size_t kTail = 64 * 1024;
+  while (client_ok) {
+    pipe->cv.wait_for(lock, std::chrono::milliseconds(100),
+                      [&] { return !pipe->pieces.empty() || pipe->done; });
+    std::deque<std::string> pieces = std::move(pipe->pieces);
+    pipe->pieces.clear();
+    const bool done = pipe->done;
+    lock.unlock();
+    for (const std::string& p : pieces) {
+      out.body += p;
+      if (!res.Write(p).ok()) {
+        client_ok = false;
+        break;
+      }
+    }
+    if (out.body.size() > 2 * kTail) {
+      size_t cut = out.body.find('\n', out.body.size() - kTail);
+      out.body.erase(0, cut == std::string::npos ? out.body.size() - kTail : cut + 1);
+    }
+    if (client_ok && pieces.empty() && !done) client_ok = !res.ClientGone();
+    lock.lock();
+    if (done && pipe->pieces.empty()) break;
+  }
+  if (!client_ok) {
+    pipe->abandon = true;
+    out.status = 499;  // nginx's "client closed request", as Kong logs it
+  } else if (!pipe->status.ok()) {
+    out.status = 502;  // the upstream broke off mid-stream
+  }
+  return out;
+}
 
 Status KongSimulator::Start() {
   backend_->SetSyntheticObserver([this](const std::string& model, const Completion& c) {
@@ -146,12 +271,16 @@ Status KongSimulator::Start() {
     int status;
     int64_t prompt = 0, completion = 0;
     auto fail = req.header("x-sim-fail");
+    bool headers_sent = false;
     if (route->upstream.empty()) {
-      ApiResponse r = backend_->Serve(kind, req.body(), fail.has_value() && *fail == "error");
+      KongSink sink(res, start, options_.time_scale);
+      ApiResponse r =
+          backend_->Serve(kind, req.body(), fail.has_value() && *fail == "error", &sink);
       status = r.status;
       prompt = r.prompt_tokens;
       completion = r.completion_tokens;
-      res.Set(r.status, r.content_type, std::move(r.body));
+      headers_sent = r.sent;
+      if (!r.sent) res.Set(r.status, r.content_type, std::move(r.body));
     } else {
       net::HttpRequest up;
       up.method = "POST";
@@ -161,23 +290,21 @@ Status KongSimulator::Start() {
         up.headers.Add("Authorization", std::string(*auth));
       if (fail) up.headers.Add("x-sim-fail", std::string(*fail));
       up.body = std::string(req.body());
-      Result<net::HttpResponse> r = client_->Send(std::move(up)).get();
-      if (!r.ok()) {
+      Upstream u = Proxy(std::move(up), res, start);
+      if (!u.ok) {
         res.Set(502, "application/json",
                 R"({"message":"An invalid response was received from the upstream server"})");
         KongHeaders(res, 0, 0);
         return;
       }
-      status = r->status;
-      std::string content_type(r->headers.Get("Content-Type").value_or("application/json"));
-      bool sse = content_type.find("event-stream") != std::string::npos;
+      status = u.status;
+      headers_sent = u.streamed;
       if (status == 200) {
-        if (auto usage = ExtractUsage(r->body, sse)) {
+        if (auto usage = ExtractUsage(u.body, u.sse)) {
           prompt = usage->prompt_tokens;
           completion = usage->completion_tokens;
         }
       }
-      res.Set(status, content_type, std::move(r->body));
     }
     double wall_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -185,7 +312,7 @@ Status KongSimulator::Start() {
     double latency_ms = route->upstream.empty() ? wall_ms * options_.time_scale : wall_ms;
     Record(*route, parsed.model, status == 200 ? prompt : 0, status == 200 ? completion : 0,
            latency_ms);
-    KongHeaders(res, static_cast<int64_t>(latency_ms), 1);
+    if (!headers_sent) KongHeaders(res, static_cast<int64_t>(latency_ms), 1);
   };
   for (ApiKind kind : {ApiKind::kChat, ApiKind::kCompletion, ApiKind::kEmbedding}) {
     server_->Handle("POST", ApiPath(kind), proxy);

@@ -14,6 +14,7 @@
 // HTTP I/O thread until the upstream answers.
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -27,6 +28,8 @@
 namespace astrolabe::net {
 class HttpServer;
 class HttpClient;
+struct HttpRequest;
+struct ServerResponse;
 }  // namespace astrolabe::net
 
 namespace astrolabe::sim {
@@ -86,6 +89,20 @@ class KongSimulator {
 
  private:
   const KongRoute* FindRoute(const std::string& model) const;
+
+  // What Proxy() got from an upstream.
+  struct Upstream {
+    bool ok = false;        // false: no response (unreachable, timeout, broken before the head)
+    int status = 0;         // the upstream's; 499 when our client left mid-stream
+    bool sse = false;       // text/event-stream
+    bool streamed = false;  // passed on piece by piece: `res` has been sent
+    std::string body;       // the whole body, or a stream's tail (for its usage chunk)
+  };
+  // Sends `up` to the upstream and passes the answer on to `res`: a 200 event stream as it
+  // arrives (Kong's headers with the head; a client that leaves abandons the upstream
+  // transfer), anything else whole (res.Set) once complete.
+  Upstream Proxy(net::HttpRequest up, net::ServerResponse& res,
+                 std::chrono::steady_clock::time_point start);
 
   KongSimulatorOptions options_;
   std::unique_ptr<ModelBackend> backend_;  // the in-process providers

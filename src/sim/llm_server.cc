@@ -105,18 +105,32 @@ std::string LlmSimulator::Metrics() {
 namespace {
 
 void Reply(net::ServerResponse& res, const ApiResponse& r) {
+  if (r.sent) return;  // streamed: the server ends the stream when the handler returns
   res.Set(r.status, r.content_type, r.body);
   if (r.streamed) res.headers.Add("Cache-Control", "no-cache");
 }
 
 }  // namespace
 
+bool ResponseSink::Begin(const ApiResponse& head) {
+  response_.status = 200;
+  response_.headers.Set("Content-Type", head.content_type);
+  response_.headers.Set("Cache-Control", "no-cache");
+  // The head goes out with the first piece (one write), which Serve() sends right after.
+  return !response_.ClientGone();
+}
+
+bool ResponseSink::Send(std::string_view piece) { return response_.Write(piece).ok(); }
+
+bool ResponseSink::ClientGone() { return response_.ClientGone(); }
+
 Status LlmSimulator::Start() {
   ModelBackend* backend = backend_.get();
   auto api = [backend](ApiKind kind) {
     return [backend, kind](net::ServerRequest& req, net::ServerResponse& res) {
       auto fail = req.header("x-sim-fail");
-      Reply(res, backend->Serve(kind, req.body(), fail.has_value() && *fail == "error"));
+      ResponseSink sink(res);
+      Reply(res, backend->Serve(kind, req.body(), fail.has_value() && *fail == "error", &sink));
     };
   };
   for (ApiKind kind : {ApiKind::kChat, ApiKind::kCompletion, ApiKind::kEmbedding}) {

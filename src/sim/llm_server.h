@@ -28,9 +28,25 @@
 
 namespace astrolabe::net {
 class HttpServer;
-}
+struct ServerResponse;
+}  // namespace astrolabe::net
 
 namespace astrolabe::sim {
+
+// A StreamSink over a net::ServerResponse: Begin() sets the head (200, the stream's
+// Content-Type, Cache-Control: no-cache), which leaves with the first piece; each piece is one
+// chunk (ServerResponse::Write).
+// Used by the simulators' HTTP handlers; lives for one handler call.
+class ResponseSink final : public StreamSink {
+ public:
+  explicit ResponseSink(net::ServerResponse& response) : response_(response) {}
+  bool Begin(const ApiResponse& head) override;
+  bool Send(std::string_view piece) override;
+  bool ClientGone() override;
+
+ private:
+  net::ServerResponse& response_;
+};
 
 enum class Flavor { kNim, kVllm, kOpenAI };
 // "nim" | "vllm" | "openai".

@@ -435,45 +435,65 @@ std::string CompletionJson(const ApiRequest& req, const ResponseMeta& meta,
   return out;
 }
 
-std::string CompletionSse(const ApiRequest& req, const ResponseMeta& meta,
-                          const std::vector<std::string>& tokens, const Completion& c) {
+namespace {
+
+// One "data: {...}\n\n" event of a streamed completion with one choice.
+std::string SseChunk(const ApiRequest& req, const ResponseMeta& meta, std::string_view choice_body,
+                     const char* finish) {
   bool chat = req.kind == ApiKind::kChat;
-  const char* object = chat ? "chat.completion.chunk" : "text_completion";
-  std::string out;
-  auto chunk = [&](const std::string& choice_body, const char* finish) {
-    out += "data: ";
-    AppendHead(&out, req, meta, object);
-    out += ",\"choices\":[{\"index\":0,";
-    out += choice_body;
-    out += ",\"logprobs\":null,\"finish_reason\":";
-    out += finish ? std::string("\"") + finish + "\"" : "null";
-    out += "}]";
-    if (req.include_usage) out += ",\"usage\":null";
-    out += "}\n\n";
-  };
-  if (chat) chunk("\"delta\":{\"role\":\"assistant\",\"content\":\"\"}", nullptr);
+  std::string out = "data: ";
+  AppendHead(&out, req, meta, chat ? "chat.completion.chunk" : "text_completion");
+  out += ",\"choices\":[{\"index\":0,";
+  out += choice_body;
+  out += ",\"logprobs\":null,\"finish_reason\":";
+  out += finish ? std::string("\"") + finish + "\"" : "null";
+  out += "}]";
+  if (req.include_usage) out += ",\"usage\":null";
+  out += "}\n\n";
+  return out;
+}
+
+}  // namespace
+
+std::string SseFirstChunk(const ApiRequest& req, const ResponseMeta& meta) {
+  if (req.kind != ApiKind::kChat) return "";
+  return SseChunk(req, meta, "\"delta\":{\"role\":\"assistant\",\"content\":\"\"}", nullptr);
+}
+
+std::string SseTokenChunk(const ApiRequest& req, const ResponseMeta& meta, std::string_view token) {
   std::string body;
-  for (const auto& t : tokens) {
-    body.clear();
-    if (chat) {
-      body = "\"delta\":{\"content\":";
-      AppendJsonString(&body, t);
-      body += "}";
-    } else {
-      body = "\"text\":";
-      AppendJsonString(&body, t);
-    }
-    chunk(body, nullptr);
+  if (req.kind == ApiKind::kChat) {
+    body = "\"delta\":{\"content\":";
+    AppendJsonString(&body, token);
+    body += "}";
+  } else {
+    body = "\"text\":";
+    AppendJsonString(&body, token);
   }
-  chunk(chat ? "\"delta\":{}" : "\"text\":\"\"", FinishText(c));
+  return SseChunk(req, meta, body, nullptr);
+}
+
+std::string SseLastChunks(const ApiRequest& req, const ResponseMeta& meta, const Completion& c) {
+  bool chat = req.kind == ApiKind::kChat;
+  std::string out = SseChunk(req, meta, chat ? "\"delta\":{}" : "\"text\":\"\"", FinishText(c));
   if (req.include_usage) {
     out += "data: ";
-    AppendHead(&out, req, meta, object);
+    AppendHead(&out, req, meta, chat ? "chat.completion.chunk" : "text_completion");
     out += ",\"choices\":[],\"usage\":";
     AppendUsage(&out, c);
     out += "}\n\n";
   }
   out += "data: [DONE]\n\n";
+  return out;
+}
+
+std::string SseErrorEvent(const ApiError& error) { return "data: " + ErrorJson(error) + "\n\n"; }
+
+std::string CompletionSse(const ApiRequest& req, const ResponseMeta& meta,
+                          const std::vector<std::string>& tokens, const Completion& c) {
+  std::string out = SseFirstChunk(req, meta);
+  for (const auto& t : tokens) out += SseTokenChunk(req, meta, t);
+  out += SseLastChunks(req, meta, c);
   return out;
 }
 

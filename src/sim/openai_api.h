@@ -64,6 +64,15 @@ std::string CompletionJson(const ApiRequest& req, const ResponseMeta& meta,
 // chunk with the finish reason, the usage chunk when include_usage, then "data: [DONE]".
 std::string CompletionSse(const ApiRequest& req, const ResponseMeta& meta,
                           const std::vector<std::string>& tokens, const Completion& c);
+// The pieces of that stream as they are sent token by token (CompletionSse is their
+// concatenation): the role chunk (chat; empty for text completions), one token's chunk, and
+// the end: the finish-reason chunk, the usage chunk when include_usage, "data: [DONE]".
+std::string SseFirstChunk(const ApiRequest& req, const ResponseMeta& meta);
+std::string SseTokenChunk(const ApiRequest& req, const ResponseMeta& meta, std::string_view token);
+std::string SseLastChunks(const ApiRequest& req, const ResponseMeta& meta, const Completion& c);
+// A failure after the stream started (the status line is out): "data: {"error":{...}}", the
+// way vLLM's OpenAI server reports it; the stream then ends without [DONE].
+std::string SseErrorEvent(const ApiError& error);
 // /v1/embeddings body: one vector per input (float list or base64 of little-endian float32).
 std::string EmbeddingsJson(const ApiRequest& req, int dimensions);
 // /v1/models body.

@@ -3,8 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "net/http_client.h"
 #include "sim/kong.h"
@@ -362,6 +366,196 @@ TEST(KongSimulator, SyntheticTrafficFillsTheSeries) {
 
 namespace astrolabe::sim {
 namespace {
+
+// A streamed request read piece by piece: what arrived and when.
+struct Streamed {
+  int status = 0;
+  std::string body;
+  std::vector<std::pair<std::chrono::steady_clock::duration, std::string>> pieces;
+  std::string error;
+};
+
+// Reads a streamed POST with HttpClient's on_body; `stop_after` > 0 abandons the transfer
+// after that many pieces.
+Streamed Stream(net::HttpClient& client, const std::string& url, const std::string& body,
+                int stop_after = 0) {
+  auto out = std::make_shared<Streamed>();
+  auto mu = std::make_shared<std::mutex>();
+  const auto start = std::chrono::steady_clock::now();
+  net::HttpRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.body = body;
+  req.timeout = std::chrono::seconds(30);
+  req.headers.Add("Content-Type", "application/json");
+  req.on_head = [out, mu](const net::HttpResponse& h) {
+    std::lock_guard lock(*mu);
+    out->status = h.status;
+  };
+  req.on_body = [out, mu, start, stop_after](std::string_view piece) {
+    std::lock_guard lock(*mu);
+    out->body += piece;
+    out->pieces.emplace_back(std::chrono::steady_clock::now() - start, std::string(piece));
+    return stop_after == 0 || static_cast<int>(out->pieces.size()) < stop_after;
+  };
+  auto r = client.Send(std::move(req)).get();
+  std::lock_guard lock(*mu);
+  if (!r.ok()) out->error = r.status().ToString();
+  return *out;
+}
+
+// The arrival time of the first piece holding `needle`.
+std::chrono::milliseconds ArrivalOf(const Streamed& s, std::string_view needle) {
+  for (const auto& [at, piece] : s.pieces) {
+    if (piece.find(needle) != std::string::npos) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(at);
+    }
+  }
+  return std::chrono::milliseconds(-1);
+}
+
+size_t Count(std::string_view hay, std::string_view needle) {
+  size_t n = 0;
+  for (size_t pos = 0; (pos = hay.find(needle, pos)) != std::string_view::npos; ++pos) ++n;
+  return n;
+}
+
+const char* kStreamChat =
+    R"({"model":"meta/llama-3.1-8b-instruct","max_tokens":30,"stream":true,
+        "stream_options":{"include_usage":true},
+        "messages":[{"role":"user","content":"Explain continuous batching in a few words."}]})";
+
+// Real time (time_scale 1): an iteration with one request takes 14.25 ms, so 30 tokens take
+// about 430 ms, and the client must see them arrive over that time, not at the end.
+void ExpectPaced(const Streamed& s, int64_t completion_tokens) {
+  ASSERT_GE(completion_tokens, 10) << "the seed gave too short an answer to see pacing";
+  auto first = ArrivalOf(s, R"("delta":{"content":)");
+  auto done = ArrivalOf(s, "data: [DONE]");
+  ASSERT_GE(first.count(), 0);
+  ASSERT_GE(done.count(), 0);
+  // (completion_tokens - 1) decode iterations of >= 14 ms between the first and last token;
+  // half of that leaves room for a loaded machine delivering late, never for all at once.
+  EXPECT_GE((done - first).count(), (completion_tokens - 1) * 14 / 2)
+      << "first token at " << first.count() << " ms, [DONE] at " << done.count() << " ms";
+  // Many separate arrivals (a token per decode iteration; a slow reader may merge some).
+  EXPECT_GE(static_cast<int64_t>(s.pieces.size()), completion_tokens / 3);
+}
+
+TEST(NimSimulator, StreamsTokenByTokenAtTheSimulatedPace) {
+  LlmSimulatorOptions o = Fast(Flavor::kNim);
+  o.time_scale = 1;
+  LlmSimulator sim(o);
+  ASSERT_TRUE(sim.Start().ok());
+  net::HttpClient client;
+  Streamed s = Stream(client, Base(sim.port()) + "/v1/chat/completions", kStreamChat);
+  ASSERT_EQ(s.error, "");
+  ASSERT_EQ(s.status, 200) << s.body;
+  ASSERT_TRUE(s.body.ends_with("data: [DONE]\n\n")) << s.body;
+  auto usage = ExtractUsage(s.body, true);
+  ASSERT_TRUE(usage.has_value()) << s.body;
+  EXPECT_EQ(static_cast<int64_t>(Count(s.body, R"("delta":{"content":)")),
+            usage->completion_tokens);
+  EXPECT_EQ(Count(s.body, R"("delta":{"role":"assistant")"), 1u);
+  EXPECT_EQ(
+      Count(s.body, R"("finish_reason":"length")") + Count(s.body, R"("finish_reason":"stop")"),
+      1u);
+  ExpectPaced(s, usage->completion_tokens);
+  auto p = ParseText(sim.Metrics());
+  const std::string l = "{model_name=\"meta/llama-3.1-8b-instruct\"}";
+  EXPECT_EQ(p.Get("request_success_total" + l), 1);
+  EXPECT_EQ(p.Get("generation_tokens_total" + l), usage->completion_tokens);
+  sim.Shutdown();
+}
+
+TEST(NimSimulator, ClientLeavingMidStreamAbortsTheRequest) {
+  LlmSimulatorOptions o = Fast(Flavor::kNim);
+  o.time_scale = 1;
+  LlmSimulator sim(o);
+  ASSERT_TRUE(sim.Start().ok());
+  net::HttpClient client;
+  Streamed s = Stream(client, Base(sim.port()) + "/v1/chat/completions", kStreamChat, 3);
+  EXPECT_NE(s.error.find("Cancelled"), std::string::npos) << s.error;
+  EXPECT_FALSE(s.body.ends_with("data: [DONE]\n\n"));
+  const std::string l = "{model_name=\"meta/llama-3.1-8b-instruct\"}";
+  double failures = 0;
+  for (int i = 0; i < 300 && failures == 0; ++i) {  // at most 3 s
+    failures = ParseText(sim.Metrics()).Get("request_failure_total" + l);
+    if (failures == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  auto p = ParseText(sim.Metrics());
+  EXPECT_EQ(failures, 1);
+  EXPECT_EQ(p.Get("request_success_total" + l), 0);
+  EXPECT_EQ(p.Get("num_requests_running" + l), 0);
+  // Fewer tokens than asked for: the engine stopped generating when the client left.
+  EXPECT_LT(p.Get("generation_tokens_total" + l), 30);
+  sim.Shutdown();
+}
+
+TEST(KongSimulator, ProxiesAStreamAsAStream) {
+  LlmSimulatorOptions o = Fast(Flavor::kNim);
+  o.time_scale = 1;
+  LlmSimulator nim(o);
+  ASSERT_TRUE(nim.Start().ok());
+  KongSimulatorOptions ko;
+  ko.listen_address = "127.0.0.1:0";
+  ko.api_error_probability = 0;
+  ko.io_threads = 8;
+  ko.routes = DefaultKongRoutes();
+  ko.routes.push_back(*ParseUpstreamRoute(Base(nim.port())));
+  KongSimulator kong(ko);
+  ASSERT_TRUE(kong.Start().ok());
+  net::HttpClient client;
+  Streamed s = Stream(client, Base(kong.port()) + "/v1/chat/completions", kStreamChat);
+  ASSERT_EQ(s.error, "");
+  ASSERT_EQ(s.status, 200) << s.body;
+  ASSERT_TRUE(s.body.ends_with("data: [DONE]\n\n")) << s.body;
+  auto usage = ExtractUsage(s.body, true);
+  ASSERT_TRUE(usage.has_value());
+  ExpectPaced(s, usage->completion_tokens);
+  // The in-process providers stream too.
+  Streamed g = Stream(client, Base(kong.port()) + "/v1/chat/completions",
+                      R"({"model":"gpt-4o","max_tokens":30,"stream":true,
+                          "stream_options":{"include_usage":true},
+                          "messages":[{"role":"user","content":"Explain continuous batching."}]})");
+  ASSERT_EQ(g.status, 200) << g.body;
+  auto gu = ExtractUsage(g.body, true);
+  ASSERT_TRUE(gu.has_value()) << g.body;
+  EXPECT_GE(g.pieces.size(), 3u);
+
+  auto p = ParseText(kong.Metrics());
+  ASSERT_EQ(p.error, "");
+  const std::string nim_labels =
+      "ai_provider=\"openai\",ai_model=\"meta/llama-3.1-8b-instruct\",cache_status=\"\","
+      "vector_db=\"\",embeddings_provider=\"\",embeddings_model=\"\"";
+  EXPECT_EQ(p.Get("kong_ai_llm_tokens_total{" + nim_labels +
+                  ",token_type=\"completion_tokens\",workspace=\"default\"}"),
+            usage->completion_tokens);
+  EXPECT_EQ(p.Get("kong_ai_llm_tokens_total{" + nim_labels +
+                  ",token_type=\"prompt_tokens\",workspace=\"default\"}"),
+            usage->prompt_tokens);
+  // Latency counts the whole stream: at least the time from first token to [DONE].
+  EXPECT_GE(p.Get("kong_ai_llm_provider_latency_ms_sum{" + nim_labels + ",workspace=\"default\"}"),
+            static_cast<double>((ArrivalOf(s, "[DONE]") - ArrivalOf(s, "content")).count()));
+  const std::string gpt_labels =
+      "ai_provider=\"openai\",ai_model=\"gpt-4o\",cache_status=\"\",vector_db=\"\","
+      "embeddings_provider=\"\",embeddings_model=\"\"";
+  EXPECT_EQ(p.Get("kong_ai_llm_tokens_total{" + gpt_labels +
+                  ",token_type=\"completion_tokens\",workspace=\"default\"}"),
+            gu->completion_tokens);
+
+  // A client leaving Kong mid-stream: Kong abandons the upstream, and the NIM aborts.
+  Streamed cut = Stream(client, Base(kong.port()) + "/v1/chat/completions", kStreamChat, 3);
+  EXPECT_NE(cut.error.find("Cancelled"), std::string::npos) << cut.error;
+  const std::string l = "{model_name=\"meta/llama-3.1-8b-instruct\"}";
+  double failures = 0;
+  for (int i = 0; i < 300 && failures == 0; ++i) {
+    failures = ParseText(nim.Metrics()).Get("request_failure_total" + l);
+    if (failures == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(failures, 1);
+  kong.Shutdown();
+  nim.Shutdown();
+}
 
 TEST(Lifecycle, ShutdownWithoutStartAndTwice) {
   {
