@@ -70,8 +70,9 @@ std::string EmbeddingsBody(const LlmCall& call) {
   return body + "}";
 }
 
-// Reads the answer of a call into `call`: usage, id, model, finish reason, or the error text.
-void ReadAnswer(std::string_view body, LlmCall& call) {
+}  // namespace
+
+void ReadModelAnswer(std::string_view body, LlmCall& call) {
   dom::parser parser;
   dom::element root;
   if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
@@ -91,9 +92,11 @@ void ReadAnswer(std::string_view body, LlmCall& call) {
   if (root["id"].get(s) == simdjson::SUCCESS) call.response_id = std::string(s);
   if (root["model"].get(s) == simdjson::SUCCESS) call.response_model = std::string(s);
   int64_t n = 0;
-  if (root["usage"]["prompt_tokens"].get(n) == simdjson::SUCCESS) call.input_tokens = n;
+  if (root["usage"]["prompt_tokens"].get(n) == simdjson::SUCCESS && n >= 0) call.input_tokens = n;
   if (call.operation == Operation::kChat) {
-    if (root["usage"]["completion_tokens"].get(n) == simdjson::SUCCESS) call.output_tokens = n;
+    if (root["usage"]["completion_tokens"].get(n) == simdjson::SUCCESS && n >= 0) {
+      call.output_tokens = n;
+    }
     dom::array choices;
     if (root["choices"].get(choices) == simdjson::SUCCESS && choices.size() > 0 &&
         choices.at(0)["finish_reason"].get(s) == simdjson::SUCCESS) {
@@ -103,10 +106,12 @@ void ReadAnswer(std::string_view body, LlmCall& call) {
     dom::array data, vector;
     if (root["data"].get(data) == simdjson::SUCCESS && data.size() > 0 &&
         data.at(0)["embedding"].get(vector) == simdjson::SUCCESS) {
-      call.embedding_dimensions = static_cast<int>(vector.size());
+      call.embedding_dimensions = static_cast<int>(std::min<size_t>(vector.size(), INT32_MAX));
     }
   }
 }
+
+namespace {
 
 // The corpus answer as the app records it: whole when the model stopped by itself; cut to
 // about as many words as tokens were generated when it ran into max_tokens.
@@ -251,7 +256,7 @@ bool TrafficGenerator::Call(sim::Rng& /*rng*/, LlmCall& call, const std::string&
     call.error_message = response.status().message();
   } else {
     call.http_status = response->status;
-    ReadAnswer(response->body, call);
+    ReadModelAnswer(response->body, call);
   }
   if (call.failed()) failed_calls_.fetch_add(1, std::memory_order_relaxed);
   return true;

@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -93,6 +94,13 @@ struct TrafficStats {
   uint64_t logs_exported = 0;
   uint64_t export_errors = 0;  // requests the OTLP endpoint refused or that failed
 };
+
+// Reads a gateway's answer to `call` (untrusted bytes; fuzz/demo_answer_fuzz.cc): for
+// call.http_status 200 the id, model, finish reason (chat), embedding size and usage (counts
+// below 0 are ignored); a 200 whose body is not JSON becomes http_status 0 with a message; for
+// any other status the error message (OpenAI's error.message, Kong's message, else the body's
+// first 200 bytes).
+void ReadModelAnswer(std::string_view body, LlmCall& call);
 
 class TrafficGenerator {
  public:

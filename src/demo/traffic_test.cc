@@ -146,6 +146,41 @@ class TrafficTest : public ::testing::Test {
   std::unique_ptr<sim::KongSimulator> kong_;
 };
 
+TEST(ReadModelAnswer, UsageIdsErrorsAndBadBodies) {
+  LlmCall chat;
+  ReadModelAnswer(R"({"id":"chatcmpl-1","model":"m","choices":[{"finish_reason":"length"}],)"
+                  R"("usage":{"prompt_tokens":12,"completion_tokens":3}})",
+                  chat);
+  EXPECT_FALSE(chat.failed());
+  EXPECT_EQ(chat.response_id, "chatcmpl-1");
+  EXPECT_EQ(chat.response_model, "m");
+  EXPECT_EQ(chat.finish_reason, "length");
+  EXPECT_EQ(chat.input_tokens, 12);
+  EXPECT_EQ(chat.output_tokens, 3);
+  LlmCall negative;
+  ReadModelAnswer(R"({"usage":{"prompt_tokens":-5,"completion_tokens":"7"}})", negative);
+  EXPECT_EQ(negative.input_tokens, -1);
+  EXPECT_EQ(negative.output_tokens, -1);
+  LlmCall garbage;
+  ReadModelAnswer("<html>bad gateway</html>", garbage);
+  EXPECT_EQ(garbage.http_status, 0);
+  EXPECT_EQ(garbage.error_message, "the answer is not JSON");
+  LlmCall kong;
+  kong.http_status = 404;
+  ReadModelAnswer(R"({"message":"no Route matched with those values"})", kong);
+  EXPECT_EQ(kong.error_message, "no Route matched with those values");
+  LlmCall openai;
+  openai.http_status = 429;
+  ReadModelAnswer(R"({"error":{"message":"slow down","type":"rate_limit_error"}})", openai);
+  EXPECT_EQ(openai.error_message, "slow down");
+  LlmCall embeddings;
+  embeddings.operation = Operation::kEmbeddings;
+  ReadModelAnswer(R"({"data":[{"embedding":[0.1,0.2]}],"usage":{"prompt_tokens":4}})",
+                  embeddings);
+  EXPECT_EQ(embeddings.embedding_dimensions, 2);
+  EXPECT_EQ(embeddings.input_tokens, 4);
+}
+
 TEST_F(TrafficTest, SpansCountWhatTheSimulatorsCounted) {
   TrafficOptions o = Options();
   o.server_error_share = 0.1;
