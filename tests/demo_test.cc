@@ -5,7 +5,11 @@
 // read back from the data directory (tsdb and span store): the series of every simulator under
 // both paths, and GenAI spans in both dialects with their token counts indexed.
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
@@ -32,6 +36,7 @@ namespace {
 using std::chrono::seconds;
 using std::chrono::steady_clock;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
   const auto end = steady_clock::now() + timeout;
@@ -213,6 +218,36 @@ TEST(Demo, LiveDataFromEveryPathThenACleanStop) {
   }
   EXPECT_TRUE(messages);
   EXPECT_FALSE(current_trace->logs.empty()) << "the current-convention apps log their messages";
+}
+
+// A busy --http port: the server cannot start, and the demo says so with the server's own
+// words, stops what it started and exits 1; its temporary data directory is removed.
+TEST(Demo, BusyApiPortIsReportedAndNothingIsLeftBehind) {
+  const int busy = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(busy, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(bind(busy, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(busy, 1), 0);
+  ASSERT_EQ(getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string tmp = std::filesystem::path(WriteTempFile("x", "")).parent_path().string();
+  Subprocess demo;
+  ASSERT_TRUE(demo.Start({AstrolabeBinary(), "demo", "--http",
+                          "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
+                         {"TMPDIR=" + tmp}));
+  const std::optional<int> code = demo.Wait(seconds(60));
+  close(busy);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 1) << demo.Stdout() << demo.Stderr();
+  EXPECT_THAT(demo.Stderr(), HasSubstr("the server did not become healthy"));
+  EXPECT_THAT(demo.Stderr(), HasSubstr("address already in use"));
+  EXPECT_THAT(demo.Stdout(), Not(HasSubstr("Ctrl-C stops")));
+  for (const auto& entry : std::filesystem::directory_iterator(tmp)) {
+    EXPECT_EQ(entry.path().filename().string().rfind("astrolabe-demo-", 0), std::string::npos)
+        << entry.path() << " was left behind";
+  }
 }
 
 }  // namespace

@@ -237,7 +237,7 @@ void TrafficGenerator::RunWorkflows(int n) {
   }
 }
 
-bool TrafficGenerator::Call(sim::Rng& /*rng*/, LlmCall& call, const std::string& fail_header) {
+bool TrafficGenerator::Call(LlmCall& call, const std::string& fail_header) {
   const bool chat = call.operation == Operation::kChat;
   net::HttpRequest request;
   request.method = "POST";
@@ -302,7 +302,7 @@ bool TrafficGenerator::RunWorkflow(sim::Rng& rng) {
     e.input = {{"user", std::string(conversation.user)}};
     e.server_address = address;
     e.server_port = port;
-    if (!Call(rng, e, "")) return false;
+    if (!Call(e, "")) return false;
     calls.push_back(std::move(e));
   }
 
@@ -328,7 +328,7 @@ bool TrafficGenerator::RunWorkflow(sim::Rng& rng) {
   } else if ((u -= options_.unknown_model_share) < 0) {
     chat.request_model = kUnknownModel;
   }
-  if (!Call(rng, chat, fail_header)) return false;
+  if (!Call(chat, fail_header)) return false;
   if (!chat.failed()) chat.output = AnswerText(conversation.answer, chat);
   calls.push_back(std::move(chat));
   const LlmCall& answer = calls.back();

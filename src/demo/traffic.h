@@ -128,7 +128,9 @@ class TrafficGenerator {
   void Exporter();
   // One workflow; false when it was cancelled by Shutdown (nothing queued).
   bool RunWorkflow(sim::Rng& rng);
-  bool Call(sim::Rng& rng, LlmCall& call, const std::string& fail_header);
+  // Sends `call` to the gateway (with header x-sim-fail when `fail_header` is set) and reads
+  // the answer into it; false when Shutdown cancelled it.
+  bool Call(LlmCall& call, const std::string& fail_header);
   Status Post(const std::string& path, std::string body, std::chrono::milliseconds timeout);
   Status FlushWithin(std::chrono::milliseconds timeout);
 
