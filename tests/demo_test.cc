@@ -119,14 +119,18 @@ TEST(Demo, LiveDataFromEveryPathThenACleanStop) {
   const bool live = Eventually(
       [&] {
         metrics = HttpGet(http, "/metrics").body;
-        return Sample(metrics, "otelcol_receiver_accepted_metric_points_total{receiver="
-                               "\"prometheus\"") > 0 &&
-               Sample(metrics, "otelcol_receiver_accepted_metric_points_total{receiver=\"otlp\","
-                               "transport=\"http\"}") > 0 &&
-               Sample(metrics, "otelcol_receiver_accepted_spans_total{receiver=\"otlp\","
-                               "transport=\"http\"}") >= 40 &&
-               Sample(metrics, "otelcol_receiver_accepted_log_records_total{receiver=\"otlp\","
-                               "transport=\"http\"}") > 0;
+        return Sample(metrics,
+                      "otelcol_receiver_accepted_metric_points_total{receiver="
+                      "\"prometheus\"") > 0 &&
+               Sample(metrics,
+                      "otelcol_receiver_accepted_metric_points_total{receiver=\"otlp\","
+                      "transport=\"http\"}") > 0 &&
+               Sample(metrics,
+                      "otelcol_receiver_accepted_spans_total{receiver=\"otlp\","
+                      "transport=\"http\"}") >= 40 &&
+               Sample(metrics,
+                      "otelcol_receiver_accepted_log_records_total{receiver=\"otlp\","
+                      "transport=\"http\"}") > 0;
       },
       std::chrono::duration_cast<std::chrono::milliseconds>(seconds(60) -
                                                             (steady_clock::now() - started)));
@@ -142,8 +146,8 @@ TEST(Demo, LiveDataFromEveryPathThenACleanStop) {
   const std::optional<int> code = demo.Wait(seconds(10));
   ASSERT_TRUE(code.has_value()) << "still running 10 s after SIGINT";
   EXPECT_EQ(*code, 0) << demo.Stderr();
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      steady_clock::now() - stop);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - stop);
   RecordProperty("stop_ms", static_cast<int>(took.count()));
   for (pid_t pid : children) EXPECT_FALSE(Alive(pid)) << "child " << pid << " survived";
   EXPECT_TRUE(std::filesystem::exists(data + "/tokens.json")) << "--data is never removed";
@@ -234,9 +238,9 @@ TEST(Demo, BusyApiPortIsReportedAndNothingIsLeftBehind) {
   ASSERT_EQ(getsockname(busy, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   const std::string tmp = std::filesystem::path(WriteTempFile("x", "")).parent_path().string();
   Subprocess demo;
-  ASSERT_TRUE(demo.Start({AstrolabeBinary(), "demo", "--http",
-                          "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
-                         {"TMPDIR=" + tmp}));
+  ASSERT_TRUE(demo.Start(
+      {AstrolabeBinary(), "demo", "--http", "127.0.0.1:" + std::to_string(ntohs(addr.sin_port))},
+      {"TMPDIR=" + tmp}));
   const std::optional<int> code = demo.Wait(seconds(60));
   close(busy);
   ASSERT_TRUE(code.has_value());

@@ -158,8 +158,8 @@ std::string Tail(const std::string& file, int lines) {
   std::vector<std::string> all;
   for (std::string line; std::getline(in, line);) all.push_back(line);
   std::string out;
-  for (size_t i = all.size() > static_cast<size_t>(lines) ? all.size() - lines : 0;
-       i < all.size(); ++i) {
+  for (size_t i = all.size() > static_cast<size_t>(lines) ? all.size() - lines : 0; i < all.size();
+       ++i) {
     out += "    " + all[i] + "\n";
   }
   return out;
@@ -388,9 +388,9 @@ int RunDemo(const DemoOptions& o) {
   k.seed = o.seed * 1000 + 4;
   k.routes = sim::DefaultKongRoutes();
   k.routes.push_back({"openai", kEmbeddingModel, 0.02, 0, ""});
-  for (auto [model, sim] : {std::pair{kNimDirect, nim_direct.get()},
-                            std::pair{kNimCollector, nim_collected.get()},
-                            std::pair{kVllmModel, vllm.get()}}) {
+  for (auto [model, sim] :
+       {std::pair{kNimDirect, nim_direct.get()}, std::pair{kNimCollector, nim_collected.get()},
+        std::pair{kVllmModel, vllm.get()}}) {
     auto route = sim::ParseUpstreamRoute(std::string(model) + "=http://" + sim->address());
     if (!route.ok()) return fail(route.status().message());
     k.routes.push_back(*route);
@@ -406,8 +406,8 @@ int RunDemo(const DemoOptions& o) {
   }
   const std::string server_config = data + "/demo-server.yaml";
   const std::string collector_config = data + "/collector.yaml";
-  if (Status st = WriteFile(server_config,
-                            ServerConfig(nim_direct->port(), vllm->port(), kong->port()));
+  if (Status st =
+          WriteFile(server_config, ServerConfig(nim_direct->port(), vllm->port(), kong->port()));
       !st.ok()) {
     return fail(st.message());
   }
@@ -430,10 +430,10 @@ int RunDemo(const DemoOptions& o) {
                 Tail(server.log_file, 15));
   }
   const std::string otlp_base = "http://" + Loopback(*otlp_http);
-  if (Status st = Spawn(binary, {"collector", "--config", collector_config},
-                        {"DT_ENDPOINT=" + otlp_base + "/api/v2/otlp",
-                         "DT_API_TOKEN=" + collector_token->token},
-                        collector);
+  if (Status st = Spawn(
+          binary, {"collector", "--config", collector_config},
+          {"DT_ENDPOINT=" + otlp_base + "/api/v2/otlp", "DT_API_TOKEN=" + collector_token->token},
+          collector);
       !st.ok()) {
     return fail(st.message());
   }
@@ -446,8 +446,13 @@ int RunDemo(const DemoOptions& o) {
   // The apps.
   demo::TrafficOptions t;
   t.gateway_url = "http://" + kong->address();
-  t.chat_models = {kNimDirect, kNimCollector, kVllmModel, "gpt-4o", "gpt-4o-mini",
-                   "claude-3-5-sonnet-20241022", "mistral-large-latest"};
+  t.chat_models = {kNimDirect,
+                   kNimCollector,
+                   kVllmModel,
+                   "gpt-4o",
+                   "gpt-4o-mini",
+                   "claude-3-5-sonnet-20241022",
+                   "mistral-large-latest"};
   t.embedding_model = kEmbeddingModel;
   t.otlp_url = otlp_base;
   t.api_token = traffic_token->token;
@@ -490,8 +495,8 @@ int RunDemo(const DemoOptions& o) {
     << "  apps         support-bot, search-api (OpenLLMetry legacy attributes), code-assistant,\n"
     << "               doc-summarizer (OpenTelemetry GenAI conventions): " << o.rate
     << " workflow/s through Kong\n"
-    << "  data         " << data
-    << (remove_data ? "   (removed on exit; --keep keeps it)" : "") << "\n"
+    << "  data         " << data << (remove_data ? "   (removed on exit; --keep keeps it)" : "")
+    << "\n"
     << "  logs         " << server.log_file << ", " << collector.log_file << "\n\n"
     << "Ctrl-C stops everything.\n";
   std::cout << b.str() << std::flush;

@@ -241,7 +241,8 @@ std::vector<pdata::LogRecord> MessageLogRecords(MessageLogs style, const LlmCall
     r.attributes.push_back({"error.type", std::string(ErrorType(call.http_status))});
   } else {
     r.attributes.push_back({"gen_ai.response.model", call.response_model});
-    r.attributes.push_back({"gen_ai.response.finish_reasons", pdata::ArrayValue{call.finish_reason}});
+    r.attributes.push_back(
+        {"gen_ai.response.finish_reasons", pdata::ArrayValue{call.finish_reason}});
     r.attributes.push_back({"gen_ai.usage.input_tokens", call.input_tokens});
     r.attributes.push_back({"gen_ai.usage.output_tokens", call.output_tokens});
     r.attributes.push_back(

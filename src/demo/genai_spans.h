@@ -104,8 +104,7 @@ pdata::Span WorkflowSpan(Dialect dialect, std::string_view name, const pdata::Tr
 // The SERVER span of the application's own endpoint (`POST {route}`), the trace's root.
 // http_status ≥ 500 sets status ERROR.
 pdata::Span EndpointSpan(std::string_view route, int http_status, const pdata::TraceId& trace,
-                         const pdata::SpanId& id, uint64_t start_unix_nano,
-                         uint64_t end_unix_nano);
+                         const pdata::SpanId& id, uint64_t start_unix_nano, uint64_t end_unix_nano);
 
 // gen_ai.input.messages: [{"role":"user","parts":[{"type":"text","content":"..."}]}, ...]
 std::string InputMessagesJson(const std::vector<ChatMessage>& messages);

@@ -189,10 +189,12 @@ TEST(CurrentDialect, EmbeddingsSpan) {
 }
 
 TEST(CurrentDialect, FailuresNameTheSdkException) {
-  for (auto [status, type] : std::vector<std::pair<int, std::string>>{
-           {400, "BadRequestError"}, {404, "NotFoundError"}, {429, "RateLimitError"},
-           {500, "InternalServerError"}, {502, "InternalServerError"},
-           {0, "APIConnectionError"}}) {
+  for (auto [status, type] : std::vector<std::pair<int, std::string>>{{400, "BadRequestError"},
+                                                                      {404, "NotFoundError"},
+                                                                      {429, "RateLimitError"},
+                                                                      {500, "InternalServerError"},
+                                                                      {502, "InternalServerError"},
+                                                                      {0, "APIConnectionError"}}) {
     LlmCall c = Chat();
     c.http_status = status;
     c.error_message = "boom";

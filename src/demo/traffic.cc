@@ -77,8 +77,8 @@ void ReadModelAnswer(std::string_view body, LlmCall& call) {
   dom::element root;
   if (parser.parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
     if (!call.failed()) call.http_status = 0;  // a 200 without a usable answer
-    call.error_message = call.http_status == 0 ? "the answer is not JSON"
-                                               : std::string(body.substr(0, 200));
+    call.error_message =
+        call.http_status == 0 ? "the answer is not JSON" : std::string(body.substr(0, 200));
     return;
   }
   std::string_view s;
@@ -140,18 +140,46 @@ pdata::Resource ServiceResource(const ServiceProfile& s) {
 
 std::vector<ServiceProfile> DefaultServices() {
   std::vector<ServiceProfile> s(4);
-  s[0] = {"support-bot", Dialect::kLegacy, MessageLogs::kNone,
-          "opentelemetry.instrumentation.openai.v1", "0.47.5", "python", "/api/support/reply",
-          {Topic::kSupport}, 0.0, 0.3};
-  s[1] = {"search-api", Dialect::kLegacy, MessageLogs::kNone,
-          "opentelemetry.instrumentation.openai.v1", "0.47.5", "python", "/api/search/answer",
-          {Topic::kSupport, Topic::kCoding}, 0.8, 0.2};
-  s[2] = {"code-assistant", Dialect::kCurrent, MessageLogs::kOperationDetails,
-          "opentelemetry.instrumentation.genai.openai", "2.1b0", "python", "/api/code/ask",
-          {Topic::kCoding}, 0.2, 0.25};
-  s[3] = {"doc-summarizer", Dialect::kCurrent, MessageLogs::kPerMessage,
-          "@opentelemetry/instrumentation-openai", "0.21.0", "nodejs", "/api/summaries",
-          {Topic::kSummarisation}, 0.3, 0.25};
+  s[0] = {"support-bot",
+          Dialect::kLegacy,
+          MessageLogs::kNone,
+          "opentelemetry.instrumentation.openai.v1",
+          "0.47.5",
+          "python",
+          "/api/support/reply",
+          {Topic::kSupport},
+          0.0,
+          0.3};
+  s[1] = {"search-api",
+          Dialect::kLegacy,
+          MessageLogs::kNone,
+          "opentelemetry.instrumentation.openai.v1",
+          "0.47.5",
+          "python",
+          "/api/search/answer",
+          {Topic::kSupport, Topic::kCoding},
+          0.8,
+          0.2};
+  s[2] = {"code-assistant",
+          Dialect::kCurrent,
+          MessageLogs::kOperationDetails,
+          "opentelemetry.instrumentation.genai.openai",
+          "2.1b0",
+          "python",
+          "/api/code/ask",
+          {Topic::kCoding},
+          0.2,
+          0.25};
+  s[3] = {"doc-summarizer",
+          Dialect::kCurrent,
+          MessageLogs::kPerMessage,
+          "@opentelemetry/instrumentation-openai",
+          "0.21.0",
+          "nodejs",
+          "/api/summaries",
+          {Topic::kSummarisation},
+          0.3,
+          0.25};
   return s;
 }
 
@@ -160,7 +188,8 @@ TrafficGenerator::TrafficGenerator(TrafficOptions options) : options_(std::move(
   while (!options_.gateway_url.empty() && options_.gateway_url.back() == '/') {
     options_.gateway_url.pop_back();
   }
-  while (!options_.otlp_url.empty() && options_.otlp_url.back() == '/') options_.otlp_url.pop_back();
+  while (!options_.otlp_url.empty() && options_.otlp_url.back() == '/')
+    options_.otlp_url.pop_back();
   net::HttpClientOptions client;
   client.timeout = options_.call_timeout;
   client.user_agent = "OpenAI/Python 1.54.4";
@@ -201,8 +230,7 @@ void TrafficGenerator::Shutdown(std::chrono::milliseconds flush_timeout) {
 
 void TrafficGenerator::Worker(uint64_t seed) {
   sim::Rng rng(seed);
-  const double per_worker_rate =
-      std::max(1e-6, options_.rate / std::max(1, options_.concurrency));
+  const double per_worker_rate = std::max(1e-6, options_.rate / std::max(1, options_.concurrency));
   for (;;) {
     const auto pause = std::chrono::duration<double>(rng.Exponential(per_worker_rate));
     {
@@ -390,14 +418,18 @@ Status TrafficGenerator::FlushWithin(std::chrono::milliseconds timeout) {
   if (!traces.empty()) {
     const size_t n = traces.SpanCount();
     Status s = Post("/v1/traces", wire::EncodeTracesRequest(traces), timeout);
-    if (s.ok()) spans_exported_.fetch_add(n, std::memory_order_relaxed);
-    else first = s;
+    if (s.ok())
+      spans_exported_.fetch_add(n, std::memory_order_relaxed);
+    else
+      first = s;
   }
   if (!logs.empty()) {
     const size_t n = logs.LogRecordCount();
     Status s = Post("/v1/logs", wire::EncodeLogsRequest(logs), timeout);
-    if (s.ok()) logs_exported_.fetch_add(n, std::memory_order_relaxed);
-    else if (first.ok()) first = s;
+    if (s.ok())
+      logs_exported_.fetch_add(n, std::memory_order_relaxed);
+    else if (first.ok())
+      first = s;
   }
   return first;
 }

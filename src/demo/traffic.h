@@ -141,10 +141,10 @@ class TrafficGenerator {
   bool started_ = false;
   bool shut_down_ = false;
   std::mutex mu_;
-  std::condition_variable cv_;                  // wakes sleeping workers and the exporter
-  std::vector<pdata::ResourceSpans> spans_;     // GUARDED_BY(mu_)
-  std::vector<pdata::ResourceLogs> logs_;       // GUARDED_BY(mu_)
-  std::mutex export_mu_;                        // one export at a time
+  std::condition_variable cv_;               // wakes sleeping workers and the exporter
+  std::vector<pdata::ResourceSpans> spans_;  // GUARDED_BY(mu_)
+  std::vector<pdata::ResourceLogs> logs_;    // GUARDED_BY(mu_)
+  std::mutex export_mu_;                     // one export at a time
   std::vector<std::thread> workers_;
   std::thread exporter_;
   std::atomic<uint64_t> workflows_{0}, calls_{0}, failed_calls_{0}, spans_exported_{0},

@@ -117,8 +117,8 @@ class TrafficTest : public ::testing::Test {
     k.api_error_probability = 0;
     k.io_threads = 4;
     k.routes = {{"openai", kKongModel, 0.15, 0.6, ""}, {"openai", kEmbeddingModel, 0.02, 0, ""}};
-    auto upstream = sim::ParseUpstreamRoute(std::string(kNimModel) + "=http://127.0.0.1:" +
-                                            std::to_string(nim_->port()));
+    auto upstream = sim::ParseUpstreamRoute(std::string(kNimModel) +
+                                            "=http://127.0.0.1:" + std::to_string(nim_->port()));
     ASSERT_TRUE(upstream.ok());
     k.routes.push_back(*upstream);
     kong_ = std::make_unique<sim::KongSimulator>(k);
@@ -175,8 +175,7 @@ TEST(ReadModelAnswer, UsageIdsErrorsAndBadBodies) {
   EXPECT_EQ(openai.error_message, "slow down");
   LlmCall embeddings;
   embeddings.operation = Operation::kEmbeddings;
-  ReadModelAnswer(R"({"data":[{"embedding":[0.1,0.2]}],"usage":{"prompt_tokens":4}})",
-                  embeddings);
+  ReadModelAnswer(R"({"data":[{"embedding":[0.1,0.2]}],"usage":{"prompt_tokens":4}})", embeddings);
   EXPECT_EQ(embeddings.embedding_dimensions, 2);
   EXPECT_EQ(embeddings.input_tokens, 4);
 }
@@ -219,8 +218,8 @@ TEST_F(TrafficTest, SpansCountWhatTheSimulatorsCounted) {
         }
         const bool chat = legacy ? Str(s, "llm.request.type") == "chat"
                                  : Str(s, "gen_ai.operation.name") == "chat";
-        const int64_t in = legacy ? Int(s, "gen_ai.usage.prompt_tokens")
-                                  : Int(s, "gen_ai.usage.input_tokens");
+        const int64_t in =
+            legacy ? Int(s, "gen_ai.usage.prompt_tokens") : Int(s, "gen_ai.usage.input_tokens");
         EXPECT_GT(in, 0) << s.name;
         if (chat) {
           ++dialect_calls[legacy ? "legacy" : "current"];
