@@ -1,7 +1,7 @@
 # Astrolabe — the commands a developer and CI run. See CONTRIBUTING.md.
 #   make          release build → build/astrolabe
 #   make test     setup, ASan+UBSan build, every test through ctest
-#   make demo     setup, build, run the demo
+#   make demo     setup, build, run `astrolabe demo` (docs/demo.md; HTTP=ADDR moves the API)
 #   make bench    benchmarks (bench/README.md)
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each
 #   make format / make lint

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.h"
+#include "app/demo_command.h"
 #include "app/query_command.h"
 #include "app/sim_command.h"
 #include "app/version.h"
@@ -47,6 +48,8 @@ int main(int argc, char** argv) {
 
   SimOptions sim;
   auto* sim_cmd = AddSimCommand(app, sim);
+  DemoOptions demo;
+  auto* demo_cmd = AddDemoCommand(app, demo);
   ServerOptions server;
   auto* server_cmd = app.add_subcommand(
       "server",
@@ -120,6 +123,7 @@ int main(int argc, char** argv) {
   if (*validate_cmd) return RunValidate(validate);
   if (*sim_cmd) return RunSim(sim);
   if (*query_cmd) return RunQuery(query);
+  if (*demo_cmd) return RunDemo(demo);
   if (*server_cmd) {
     ServerFlags& f = server.flags;
     if (data_opt->count() > 0) f.data_dir = data_dir;
