@@ -428,6 +428,10 @@ TEST_F(ServerTest, OtlpAndRemoteWriteMetricsLandInTheStore) {
   EXPECT_EQ(post_rw(""), 401);
   EXPECT_EQ(post_rw(traces_only), 403);
   EXPECT_EQ(post_rw(ingest), 204);
+  // The built-in pipeline is batch -> store: remote write takes the direct path.
+  EXPECT_THAT(server_.Stderr(),
+              HasSubstr("receiver prometheus_remote_write writes remote write straight into "
+                        "extension store"));
 
   server_.Signal(SIGTERM);
   ASSERT_TRUE(server_.Wait(std::chrono::seconds(30)).has_value());
