@@ -96,6 +96,7 @@ struct ReplayStats {
 };
 
 class MemSeries;
+struct AppendBuffers;
 class HeadAppender;
 class HeadQuerier;
 
@@ -213,6 +214,12 @@ class Head final : public storage::Storage {
 
   struct Reclaimer;  // pins and garbage (head.cc)
   std::unique_ptr<Reclaimer> reclaimer_;
+
+  // Appenders' working memory between appenders (a few sets; see AppendBuffers).
+  std::unique_ptr<AppendBuffers> TakeAppendBuffers();
+  void ReturnAppendBuffers(std::unique_ptr<AppendBuffers> buffers);
+  std::mutex buffers_mu_;
+  std::vector<std::unique_ptr<AppendBuffers>> spare_buffers_;  // GUARDED_BY(buffers_mu_)
 };
 
 }  // namespace astrolabe::tsdb

@@ -51,4 +51,26 @@ class MemSeries {
   bool deleted = false;  // removed from the head by Truncate (freed once no reader can see it)
 };
 
+// An appender's working memory (head_append.cc), kept by the head between appenders so that
+// a request of 20,000 series does not allocate, zero and page-fault a fresh megabyte of tables
+// for every batch. Empty (every slot null) whenever it is not in use.
+struct AppendBuffers {
+  struct Pending {
+    MemSeries* s;
+    int64_t t;
+    double v;
+  };
+  struct Newest {
+    int64_t t = storage::kMinTime;
+    double v = 0;
+  };
+  struct Slot {
+    MemSeries* s = nullptr;
+    Newest n;
+  };
+  std::vector<Pending> pending;
+  std::vector<Slot> slots;     // open addressing, size a power of two, at most half full
+  std::vector<uint32_t> used;  // occupied slot indexes
+};
+
 }  // namespace astrolabe::tsdb
