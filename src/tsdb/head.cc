@@ -21,7 +21,7 @@ struct Head::Reclaimer {
   std::map<uint64_t, uint32_t> pins;  // epoch → live pins; GUARDED_BY(mu)
   struct Garbage {
     uint64_t epoch;
-    std::vector<CompletedChunk> chunks;
+    std::vector<std::unique_ptr<uint8_t[]>> chunk_blocks;  // ChunkArena blocks
     std::vector<std::unique_ptr<MemSeries>> series;
   };
   std::vector<Garbage> garbage;  // GUARDED_BY(mu)
@@ -173,7 +173,7 @@ bool FindInOrder(const MemSeries& s, int64_t t, double* v) {
   // Chunks are in time order: binary search the one whose range may hold t.
   auto c = std::lower_bound(s.chunks.begin(), s.chunks.end(), t,
                             [](const CompletedChunk& ch, int64_t x) { return ch.max_t < x; });
-  if (c != s.chunks.end() && c->min_t <= t) return probe(c->data.get(), c->size, c->min_t);
+  if (c != s.chunks.end() && c->min_t <= t) return probe(c->data, c->size, c->min_t);
   if (s.head.count() > 0 && s.head.first_t() <= t && t <= s.head.last_t()) {
     return probe(s.head.data(), s.head.size(), s.head.first_t());
   }
@@ -193,6 +193,7 @@ Head::Head(HeadOptions options)
     : options_(options),
       commit_log_(options.commit_log),
       stripes_(std::make_unique<Stripe[]>(kStripes)),
+      chunk_arena_(std::make_unique<ChunkArena>()),
       reclaimer_(std::make_unique<Reclaimer>()) {}
 
 Head::~Head() = default;
@@ -363,9 +364,8 @@ bool Head::ApplyLocked(MemSeries& s, int64_t t, double v) {
       c.min_t = h.first_t();
       c.max_t = h.last_t();
       c.size = static_cast<uint32_t>(h.size());
-      c.data = std::make_unique_for_overwrite<uint8_t[]>(c.size);
-      std::memcpy(c.data.get(), h.data(), c.size);
-      s.chunks.push_back(std::move(c));
+      c.data = chunk_arena_->Store(h.data(), c.size, c.max_t);
+      s.chunks.push_back(c);
       // The next chunk will likely be about as big: reserve that, plus a little.
       h.Reset(std::min<size_t>(s.chunks.back().size + s.chunks.back().size / 8 + 4,
                                options_.max_chunk_bytes + 16));
@@ -471,7 +471,7 @@ bool Head::Snapshot(storage::SeriesRef ref, int64_t mint, int64_t maxt, SeriesSn
   std::lock_guard lock(s->mu);
   for (const CompletedChunk& c : s->chunks) {
     if (c.max_t < mint || c.min_t > maxt) continue;
-    out->chunks.push_back(ChunkView{c.min_t, c.max_t, c.data.get(), c.size});
+    out->chunks.push_back(ChunkView{c.min_t, c.max_t, c.data, c.size});
   }
   const ChunkAppender& h = s->head;
   if (h.count() > 0 && h.last_t() >= mint && h.first_t() <= maxt) {
@@ -499,7 +499,7 @@ bool Head::HasSampleIn(storage::SeriesRef ref, int64_t mint, int64_t maxt) const
   auto c = std::lower_bound(s->chunks.begin(), s->chunks.end(), mint,
                             [](const CompletedChunk& ch, int64_t x) { return ch.max_t < x; });
   for (; c != s->chunks.end() && c->min_t <= maxt; ++c) {
-    if (check(c->min_t, c->max_t, c->data.get(), c->size)) return true;
+    if (check(c->min_t, c->max_t, c->data, c->size)) return true;
   }
   const ChunkAppender& h = s->head;
   if (h.count() > 0 && check(h.first_t(), h.last_t(), h.data(), h.size())) return true;
@@ -552,6 +552,10 @@ Head::TruncateStats Head::Truncate(int64_t mint) {
   TruncateStats st;
   SetMinValidTime(mint);
   Reclaimer::Garbage g;
+  // Blocks of chunks that all end before mint: every such chunk is dropped from its series by
+  // the loop below (chunks ending before mint form a prefix of each series' list), and chunks
+  // cut from now on go to other blocks. Freed with the rest once no reader is older.
+  g.chunk_blocks = chunk_arena_->Release(mint);
   std::vector<MemSeries*> dead;
   for (uint64_t ref : postings_.All()) {
     MemSeries* s = GetByRef(ref);
@@ -560,7 +564,6 @@ Head::TruncateStats Head::Truncate(int64_t mint) {
     size_t n = 0;
     while (n < s->chunks.size() && s->chunks[n].max_t < mint) ++n;
     if (n > 0) {
-      for (size_t i = 0; i < n; ++i) g.chunks.push_back(std::move(s->chunks[i]));
       s->chunks.erase(s->chunks.begin(), s->chunks.begin() + static_cast<std::ptrdiff_t>(n));
       st.chunks_dropped += n;
     }

@@ -96,6 +96,7 @@ struct ReplayStats {
 };
 
 class MemSeries;
+class ChunkArena;
 struct AppendBuffers;
 class HeadAppender;
 class HeadQuerier;
@@ -211,6 +212,8 @@ class Head final : public storage::Storage {
   std::map<std::string, storage::MetricMetadata, std::less<>> metadata_;  // GUARDED_BY(meta_mu_)
 
   std::unordered_map<uint64_t, MemSeries*> replay_aliases_;  // replay only
+
+  std::unique_ptr<ChunkArena> chunk_arena_;  // completed chunks' bytes
 
   struct Reclaimer;  // pins and garbage (head.cc)
   std::unique_ptr<Reclaimer> reclaimer_;
