@@ -219,7 +219,7 @@ std::unique_ptr<AppendBuffers> Head::TakeAppendBuffers() {
 
 void Head::ReturnAppendBuffers(std::unique_ptr<AppendBuffers> b) {
   // Keep a few sets, none larger than a request of ~64k series needs.
-  constexpr size_t kMaxSpare = 4;
+  constexpr size_t kMaxSpare = 2;
   constexpr size_t kMaxSlots = size_t{1} << 16;
   if (b == nullptr || b->slots.size() > kMaxSlots || b->pending.capacity() > kMaxSlots) return;
   std::lock_guard lock(buffers_mu_);
