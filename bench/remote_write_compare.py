@@ -3,9 +3,11 @@
 
 One vmagent is the load: it takes SERIES-line exposition pushes on its import endpoint
 (/api/v1/import/prometheus) PUSHES times and remote-writes every sample, fanned out, to
-  - astrolabe collector: prometheus_remote_write receiver -> `store` exporter (the server's
-    tsdb, WAL fsynced before the 204: the same work the others do), or with RW_SINK=debug the
-    debug exporter (basic: one log line per batch; the data is otherwise discarded),
+  - astrolabe collector: prometheus_remote_write receiver with `store: store`, the direct path
+    the server takes (series straight into the tsdb, WAL fsynced before the 204: the same work
+    the others do); RW_SINK=store: the pipeline path instead (receiver -> pdata -> `store`
+    exporter -> tsdb); RW_SINK=debug: the debug exporter (basic: one log line per batch; the
+    data is otherwise discarded),
   - VictoriaMetrics 1.79 (/api/v1/write, stores),
   - Prometheus 2.42 (--web.enable-remote-write-receiver, stores).
 Each receiver's CPU time (utime + stime from /proc/PID/stat) is read before the first push and
@@ -89,8 +91,9 @@ def main():
     try:
         ours, tel, vm, prom, agent = (free_port() for _ in range(5))
         cfg = os.path.join(tmp, "astrolabe.yaml")
-        sink = os.environ.get("RW_SINK", "store")
-        if sink == "store":
+        sink = os.environ.get("RW_SINK", "direct")
+        receiver_extra = f"    store: store\n" if sink == "direct" else ""
+        if sink in ("store", "direct"):
             exporter = f"exporters:\n  store: {{}}\nextensions:\n  store: {{directory: {tmp}/astrolabe}}\n"
             service_extensions = "  extensions: [store]\n"
         else:
@@ -100,14 +103,14 @@ def main():
             f.write(f"""receivers:
   prometheus_remote_write:
     endpoint: 127.0.0.1:{ours}
-{exporter}service:
+{receiver_extra}{exporter}service:
 {service_extensions}  telemetry:
     metrics:
       address: 127.0.0.1:{tel}
   pipelines:
     metrics:
       receivers: [prometheus_remote_write]
-      exporters: [{sink}]
+      exporters: [{"store" if sink == "direct" else sink}]
 """)
         with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
             f.write("global: {scrape_interval: 1h}\nscrape_configs: []\n")

@@ -361,6 +361,53 @@ TEST_F(ServerTest, FlagsOverrideTheConfigFileWhichOverridesTheBuiltIn) {
   EXPECT_EQ(s.Wait(std::chrono::seconds(30)), 0);
 }
 
+// A metrics pipeline with more than batch -> store keeps remote write on the pipeline path
+// (the processor must see the data); the data still lands in the store.
+TEST_F(ServerTest, RemoteWriteUsesThePipelineWhenItHasMoreThanBatchAndStore) {
+  const std::string config = WriteTempFile(
+      "server.yaml",
+      "processors:\n  memory_limiter: {check_interval: 1s, limit_mib: 4000}\n"
+      "service:\n  pipelines:\n    metrics:\n"
+      "      receivers: [otlp, prometheus_remote_write]\n"
+      "      processors: [memory_limiter, batch]\n      exporters: [store]\n");
+  StartServer({"--config", config, "--auth", "none"});
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  wire::prw::WriteRequest rw;
+  wire::prw::TimeSeries ts;
+  ts.labels = {{"__name__", "up"}, {"job", "j"}};
+  ts.samples = {{1, now_ms}};
+  rw.timeseries.push_back(ts);
+  std::string proto, body;
+  wire::prw::AppendWriteRequest(rw, &proto);
+  wire::SnappyCompress(proto, &body);
+  net::HttpRequest request;
+  request.method = "POST";
+  request.url = "http://127.0.0.1:" + std::to_string(ports_.otlp_http) + "/api/v1/write";
+  request.timeout = std::chrono::seconds(10);
+  request.headers.Set("Content-Type", "application/x-protobuf");
+  request.headers.Set("Content-Encoding", "snappy");
+  request.body = body;
+  auto response = client_.Send(std::move(request)).get();
+  ASSERT_TRUE(response.ok()) << response.status().message();
+  EXPECT_EQ(response->status, 204) << response->body;
+  EXPECT_THAT(server_.Stderr(),
+              HasSubstr("receiver prometheus_remote_write sends remote write through its "
+                        "pipelines: pipeline metrics has processor memory_limiter"));
+  server_.Signal(SIGTERM);
+  ASSERT_TRUE(server_.Wait(std::chrono::seconds(30)).has_value());
+  auto db = tsdb::Db::Open(data_ + "/tsdb");
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto querier = (*db)->NewQuerier();
+  auto set = querier->Select({}, storage::kMinTime, storage::kMaxTime);
+  ASSERT_TRUE(set.ok());
+  auto all = storage::Materialize(**set);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->front().labels.ToString(), R"(up{job="j"})");
+}
+
 TEST_F(ServerTest, AuthNoneIsRefusedOffLoopback) {
   RunResult r = RunProcess({AstrolabeBinary(), "server", "--data", data_, "--auth", "none",
                             "--otlp-http", "0.0.0.0:" + std::to_string(ports_.otlp_http),
@@ -428,6 +475,10 @@ TEST_F(ServerTest, OtlpAndRemoteWriteMetricsLandInTheStore) {
   EXPECT_EQ(post_rw(""), 401);
   EXPECT_EQ(post_rw(traces_only), 403);
   EXPECT_EQ(post_rw(ingest), 204);
+  // The built-in pipeline is batch -> store: remote write takes the direct path.
+  EXPECT_THAT(server_.Stderr(),
+              HasSubstr("receiver prometheus_remote_write writes remote write straight into "
+                        "extension store"));
 
   server_.Signal(SIGTERM);
   ASSERT_TRUE(server_.Wait(std::chrono::seconds(30)).has_value());

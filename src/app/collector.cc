@@ -84,6 +84,9 @@ int RunPipelines(const RunSpec& spec) {
     log->error("invalid configuration: {} error(s); nothing started", diag.errors().size());
     return 1;
   }
+  if (spec.adjust) {
+    for (const std::string& line : spec.adjust(loaded)) log->info("{}", line);
+  }
   if (spec.check) {
     if (Status s = spec.check(loaded); !s.ok()) {
       log->error("{}", s.message());
@@ -138,6 +141,9 @@ int RunPipelines(const RunSpec& spec) {
       if (!ReportLoad(reload_diag, *log)) {
         log->error("reload failed: the new configuration is invalid; the running one stays");
         continue;
+      }
+      if (spec.adjust) {
+        for (const std::string& line : spec.adjust(next)) log->info("{}", line);
       }
       if (spec.check) {
         if (Status s = spec.check(next); !s.ok()) {

@@ -16,6 +16,9 @@ namespace astrolabe::app {
 struct RunSpec {
   // The config sources, merged in order; called at start and on every SIGHUP.
   std::function<std::vector<config::ConfigSource>()> sources;
+  // Role-specific changes to a resolved config before `check`, at start and on reload (the
+  // server wires remote write straight into its store). Returns lines to log at info.
+  std::function<std::vector<std::string>(LoadedConfig&)> adjust;
   // Role-specific rules on a resolved config, at start and on reload (the server's auth
   // and loopback rules). An error stops the start, or keeps the running config on reload.
   std::function<Status(const LoadedConfig&)> check;

@@ -62,6 +62,7 @@ int RunServer(const ServerOptions& options) {
   spec.sources = [flags, files = options.config_files] {
     return ServerConfigSources(flags, files);
   };
+  spec.adjust = [](LoadedConfig& loaded) { return WireRemoteWriteToStore(loaded); };
   spec.check = [auth_none = flags.auth_none](const LoadedConfig& loaded) {
     return CheckServerConfig(loaded, auth_none);
   };

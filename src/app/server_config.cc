@@ -1,12 +1,15 @@
 #include "app/server_config.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "common/strings.h"
 #include "component/resolve.h"
 #include "config/node.h"
 #include "extension/api/config.h"
+#include "exporter/store/config.h"
 #include "extension/token_auth/config.h"
+#include "receiver/prometheus_remote_write/config.h"
 
 namespace astrolabe::app {
 namespace {
@@ -265,6 +268,61 @@ Status CheckServerConfig(const LoadedConfig& loaded, bool auth_none) {
   std::string message = "the server refuses this configuration:";
   for (const auto& p : problems) message += "\n  " + p;
   return InvalidArgument(message);
+}
+
+std::vector<std::string> WireRemoteWriteToStore(LoadedConfig& loaded) {
+  std::vector<std::string> lines;
+  component::ResolvedConfig& resolved = loaded.resolved;
+  // The store extensions the service runs (for an exporter that names none).
+  std::vector<config::ComponentId> stores;
+  for (const config::ComponentId& id : resolved.service.extensions) {
+    if (id.type == "store") stores.push_back(id);
+  }
+  for (component::ResolvedComponent& rc : resolved.receivers) {
+    if (rc.id.type != "prometheus_remote_write") continue;
+    auto& cfg = static_cast<receiver::prometheus_remote_write::Config&>(*rc.config);
+    if (!cfg.store.empty()) continue;  // set by the config: its choice
+    std::string store;  // the one store extension every pipeline of the receiver ends in
+    std::string why;    // why not, when it does not
+    bool in_pipeline = false;
+    for (const config::PipelineConfig& p : resolved.service.pipelines) {
+      if (p.id.type != "metrics") continue;
+      if (std::find(p.receivers.begin(), p.receivers.end(), rc.id) == p.receivers.end()) continue;
+      in_pipeline = true;
+      for (const config::ComponentId& proc : p.processors) {
+        if (proc.type != "batch" && why.empty()) {
+          why = "pipeline " + p.id.ToString() + " has processor " + proc.ToString();
+        }
+      }
+      for (const config::ComponentId& exp : p.exporters) {
+        if (exp.type != "store") {
+          if (why.empty()) why = "pipeline " + p.id.ToString() + " exports to " + exp.ToString();
+          continue;
+        }
+        const component::ResolvedComponent* e = resolved.Find(component::Kind::kExporter, exp);
+        std::string target;
+        if (e != nullptr) target = static_cast<const exporter::store::Config&>(*e->config).store;
+        if (target.empty() && stores.size() == 1) target = stores.front().ToString();
+        if (target.empty()) {
+          if (why.empty()) why = "exporter " + exp.ToString() + " names no single store";
+        } else if (store.empty()) {
+          store = target;
+        } else if (store != target && why.empty()) {
+          why = "its pipelines write to two stores (" + store + ", " + target + ")";
+        }
+      }
+    }
+    if (!in_pipeline) continue;
+    if (why.empty() && !store.empty()) {
+      cfg.store = store;
+      lines.push_back("receiver " + rc.id.ToString() + " writes remote write straight into " +
+                      "extension " + store + " (its pipelines are only batch -> store)");
+    } else {
+      lines.push_back("receiver " + rc.id.ToString() + " sends remote write through its " +
+                      "pipelines: " + (why.empty() ? "no store exporter" : why));
+    }
+  }
+  return lines;
 }
 
 std::string TokensFileOf(const LoadedConfig& loaded) {

@@ -45,6 +45,15 @@ std::vector<config::ConfigSource> ServerConfigSources(const ServerFlags& flags,
 // The error names the component and says how to fix it.
 Status CheckServerConfig(const LoadedConfig& loaded, bool auth_none);
 
+// The direct remote-write path: every prometheus_remote_write receiver without a `store` key
+// whose metrics pipelines are all plain — processors only `batch`, exporters only `store`,
+// all writing to one store extension — gets that extension's id as its `store`, so remote
+// write goes straight into the tsdb with the labels as sent (receiver/prometheus_remote_write/
+// direct_write.h) instead of through pdata and back. A receiver in any other pipeline (a
+// filter, an exporter sending elsewhere) keeps the pipeline path. Returns one line per
+// receiver saying which path it takes.
+std::vector<std::string> WireRemoteWriteToStore(LoadedConfig& loaded);
+
 // The tokens file of the first token_auth extension in the config (empty when none).
 std::string TokensFileOf(const LoadedConfig& loaded);
 

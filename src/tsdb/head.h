@@ -96,6 +96,8 @@ struct ReplayStats {
 };
 
 class MemSeries;
+class ChunkArena;
+struct AppendBuffers;
 class HeadAppender;
 class HeadQuerier;
 
@@ -211,8 +213,16 @@ class Head final : public storage::Storage {
 
   std::unordered_map<uint64_t, MemSeries*> replay_aliases_;  // replay only
 
+  std::unique_ptr<ChunkArena> chunk_arena_;  // completed chunks' bytes
+
   struct Reclaimer;  // pins and garbage (head.cc)
   std::unique_ptr<Reclaimer> reclaimer_;
+
+  // Appenders' working memory between appenders (a few sets; see AppendBuffers).
+  std::unique_ptr<AppendBuffers> TakeAppendBuffers();
+  void ReturnAppendBuffers(std::unique_ptr<AppendBuffers> buffers);
+  std::mutex buffers_mu_;
+  std::vector<std::unique_ptr<AppendBuffers>> spare_buffers_;  // GUARDED_BY(buffers_mu_)
 };
 
 }  // namespace astrolabe::tsdb

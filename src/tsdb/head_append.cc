@@ -12,7 +12,13 @@ class HeadAppender final : public storage::Appender {
  public:
   // The head stays pinned (Head::Pin) from construction to Commit/Rollback: a spent appender
   // touches nothing of the head and may outlive it.
-  explicit HeadAppender(Head* head) : head_(head), epoch_(head->Pin()) {}
+  explicit HeadAppender(Head* head)
+      : head_(head),
+        epoch_(head->Pin()),
+        buffers_(head->TakeAppendBuffers()),
+        pending_(buffers_->pending),
+        slots_(buffers_->slots),
+        used_(buffers_->used) {}
   ~HeadAppender() override {
     if (!done_) Rollback();
   }
@@ -86,15 +92,9 @@ class HeadAppender final : public storage::Appender {
   }
 
  private:
-  struct Pending {
-    MemSeries* s;
-    int64_t t;
-    double v;
-  };
-  struct Newest {
-    int64_t t = storage::kMinTime;
-    double v = 0;
-  };
+  using Pending = AppendBuffers::Pending;
+  using Newest = AppendBuffers::Newest;
+  using Slot = AppendBuffers::Slot;
 
   // This batch's newest sample of `s`, created empty on first use. An open-addressing table
   // reused across the batch: a scrape touches each of its series once, so a node-based map
@@ -179,6 +179,7 @@ class HeadAppender final : public storage::Appender {
     Clear();
     if (!unpinned_) {
       unpinned_ = true;
+      head_->ReturnAppendBuffers(std::move(buffers_));
       head_->Unpin(epoch_);
     }
   }
@@ -197,15 +198,33 @@ class HeadAppender final : public storage::Appender {
   const uint64_t epoch_;
   bool done_ = false;
   bool unpinned_ = false;
-  std::vector<Pending> pending_;
-  struct Slot {
-    MemSeries* s = nullptr;
-    Newest n;
-  };
-  std::vector<Slot> slots_;     // open addressing, size a power of two, at most half full
-  std::vector<uint32_t> used_;  // occupied slot indexes
+  std::unique_ptr<AppendBuffers> buffers_;  // from the head; returned (empty) by Finish
+  std::vector<Pending>& pending_;
+  std::vector<Slot>& slots_;     // open addressing, size a power of two, at most half full
+  std::vector<uint32_t>& used_;  // occupied slot indexes
   std::vector<std::pair<std::string, storage::MetricMetadata>> metadata_;
 };
+
+std::unique_ptr<AppendBuffers> Head::TakeAppendBuffers() {
+  {
+    std::lock_guard lock(buffers_mu_);
+    if (!spare_buffers_.empty()) {
+      std::unique_ptr<AppendBuffers> b = std::move(spare_buffers_.back());
+      spare_buffers_.pop_back();
+      return b;
+    }
+  }
+  return std::make_unique<AppendBuffers>();
+}
+
+void Head::ReturnAppendBuffers(std::unique_ptr<AppendBuffers> b) {
+  // Keep a few sets, none larger than a request of ~64k series needs.
+  constexpr size_t kMaxSpare = 2;
+  constexpr size_t kMaxSlots = size_t{1} << 16;
+  if (b == nullptr || b->slots.size() > kMaxSlots || b->pending.capacity() > kMaxSlots) return;
+  std::lock_guard lock(buffers_mu_);
+  if (spare_buffers_.size() < kMaxSpare) spare_buffers_.push_back(std::move(b));
+}
 
 std::unique_ptr<storage::Appender> Head::NewAppender() {
   return std::make_unique<HeadAppender>(this);

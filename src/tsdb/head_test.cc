@@ -1,8 +1,10 @@
 #include "tsdb/head.h"
+#include "tsdb/mem_series.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstring>
 #include <latch>
 #include <thread>
 
@@ -422,6 +424,34 @@ TEST(HeadTest, ConcurrentAppendersAndQueriers) {
   // a thread writes step t before step t+1, so the head's newest time cannot skip a step.
   EXPECT_EQ(total, head.stats().samples_appended);
   EXPECT_GE(total, static_cast<uint64_t>(kSeries * kSamples));
+}
+
+TEST(ChunkArena, StoresBytesAndReleasesWholeBlocksByTime) {
+  ChunkArena arena;
+  std::vector<uint8_t> small(100), big(ChunkArena::kBlockSize / 2);
+  for (size_t i = 0; i < small.size(); ++i) small[i] = static_cast<uint8_t>(i);
+  // Fill more than one block with chunks ending at 1000, then one ending at 5000.
+  std::vector<const uint8_t*> old;
+  for (size_t i = 0; i < ChunkArena::kBlockSize / 100 + 10; ++i) {
+    old.push_back(arena.Store(small.data(), small.size(), 1000));
+  }
+  const uint8_t* large = arena.Store(big.data(), big.size(), 1000);
+  const uint8_t* recent = arena.Store(small.data(), small.size(), 5000);
+  for (const uint8_t* p : old) ASSERT_EQ(std::memcmp(p, small.data(), small.size()), 0);
+  EXPECT_EQ(std::memcmp(large, big.data(), big.size()), 0);
+  EXPECT_EQ(arena.bytes(), 2 * ChunkArena::kBlockSize + big.size());
+  // Nothing ends before 1000.
+  EXPECT_TRUE(arena.Release(1000).empty());
+  // The full block and the large one go; the block holding the 5000 chunk stays.
+  auto released = arena.Release(1001);
+  EXPECT_EQ(released.size(), 2u);
+  EXPECT_EQ(arena.bytes(), ChunkArena::kBlockSize);
+  EXPECT_EQ(std::memcmp(recent, small.data(), small.size()), 0);
+  EXPECT_EQ(arena.Release(5001).size(), 1u);
+  EXPECT_EQ(arena.bytes(), 0u);
+  // A new chunk after everything was released starts a new block.
+  const uint8_t* again = arena.Store(small.data(), small.size(), 6000);
+  EXPECT_EQ(std::memcmp(again, small.data(), small.size()), 0);
 }
 
 }  // namespace

@@ -13,6 +13,12 @@ void Config::Visit(config::Visitor& v) {
   v.Field("max_label_name_length", max_label_name_length);
   v.Field("max_label_value_length", max_label_value_length);
   v.Field("time_threshold", time_threshold);
+  v.Field("store", store);
+}
+
+config::ComponentId Config::StoreId() const {
+  Result<config::ComponentId> id = config::ComponentId::Parse(store);
+  return id.ok() ? *id : config::ComponentId{};
 }
 
 Status Config::Validate() const {
@@ -27,6 +33,10 @@ Status Config::Validate() const {
       return InvalidArgument(std::string(key) + ": invalid value " + std::to_string(value) +
                              ", must be >= 0 (0: unlimited)");
     }
+  }
+  if (!store.empty()) {
+    Result<config::ComponentId> id = config::ComponentId::Parse(store);
+    if (!id.ok()) return id.status().Annotate("store");
   }
   return net::ValidateHttpServerConfig(http, "prometheus_remote_write");
 }

@@ -2,12 +2,14 @@
 
 #include "common/strings.h"
 #include "component/auth.h"
+#include "component/store.h"
 #include "component/telemetry.h"
 #include "net/http_server.h"
 #include "net/http_server_config.h"
 #include "net/shared_http_server.h"
 #include "pdata/batch.h"
 #include "pdata/metrics.h"
+#include "receiver/prometheus_remote_write/direct_write.h"
 #include "receiver/prometheus_remote_write/translate.h"
 #include "wire/remote_write.h"
 #include "wire/snappy.h"
@@ -75,6 +77,13 @@ RemoteWriteReceiver::RemoteWriteReceiver(const component::CreateSettings& settin
       next_(next),
       metadata_(std::make_unique<MetadataCache>()),
       instruments_(std::make_unique<Instruments>()) {
+  if (!config_.store.empty()) {
+    TranslateLimits limits;
+    limits.max_labels_per_series = size_t(config_.max_labels_per_series);
+    limits.max_label_name_length = size_t(config_.max_label_name_length);
+    limits.max_label_value_length = size_t(config_.max_label_value_length);
+    direct_ = std::make_unique<DirectWriter>(limits);
+  }
   instruments_->id = settings_.id.ToString();
   instruments_->telemetry = settings_.telemetry;
   instruments_->counters = component::ReceiverInstruments::Create(
@@ -88,6 +97,11 @@ Status RemoteWriteReceiver::Start(component::Host& host) {
     auto found = component::FindAuthenticator(host, config_.http.auth->authenticator);
     if (!found.ok()) return found.status().Annotate(settings_.id.ToString() + "::auth");
     auth_ = *found;
+  }
+  if (direct_) {
+    auto store = component::FindStoreExtension(host, config_.StoreId());
+    if (!store.ok()) return store.status().Annotate(settings_.id.ToString() + "::store");
+    storage_.store(&(*store)->metrics());
   }
   const std::string owner = "receiver/" + settings_.id.ToString();
   std::vector<net::SharedRoute> routes;
@@ -112,6 +126,7 @@ Status RemoteWriteReceiver::Shutdown(component::Deadline deadline) {
     http_->Release(deadline);
     http_.reset();
   }
+  storage_.store(nullptr);
   return Status::Ok();
 }
 
@@ -138,7 +153,7 @@ void RemoteWriteReceiver::Serve(net::ServerRequest& request, net::ServerResponse
     response.Set(status, "text/plain; charset=utf-8", std::move(message));
   };
 
-  if (next_.metrics == nullptr) {
+  if (next_.metrics == nullptr && !direct_) {
     return fail(404, "no_pipeline",
                 "the prometheus_remote_write receiver is in no metrics pipeline");
   }
@@ -194,6 +209,7 @@ void RemoteWriteReceiver::Serve(net::ServerRequest& request, net::ServerResponse
                     " series in one request, more than max_series_per_request (" +
                     std::to_string(config_.max_series_per_request) + ")");
   }
+  if (direct_) return ServeDirect(req, v2, response);
   metadata_->Learn(req);
   TranslateLimits limits;
   limits.max_labels_per_series = size_t(config_.max_labels_per_series);
@@ -229,4 +245,50 @@ void RemoteWriteReceiver::Serve(net::ServerRequest& request, net::ServerResponse
   response.status = 204;
 }
 
+void RemoteWriteReceiver::ServeDirect(const wire::prw::WriteRequest& req, bool v2,
+                                      net::ServerResponse& response) {
+  Instruments& inst = *instruments_;
+  auto text = [&](int status, const std::string& reason, std::string message) {
+    inst.Bad(reason);
+    response.Set(status, "text/plain; charset=utf-8", std::move(message) + "\n");
+  };
+  storage::Storage* storage = storage_.load();
+  if (storage == nullptr) {
+    response.headers.Set("Retry-After", "1");
+    return text(503, "store_unavailable", "the metrics store is not running, retry later");
+  }
+  DirectResult result;
+  Status status = direct_->Write(*storage, req, &result);
+  const size_t points = req.SampleCount() + req.HistogramCount();
+  if (!status.ok()) {
+    inst.counters.refused->Add(double(points));
+    response.headers.Set("Retry-After", "1");
+    return text(503, "store_unavailable",
+                "the metrics store refused the data, retry later: " + status.message());
+  }
+  const size_t written = result.samples + result.histograms;
+  inst.counters.accepted->Add(double(written));
+  if (points > written) inst.counters.refused->Add(double(points - written));
+  if (v2) {
+    response.headers.Set("X-Prometheus-Remote-Write-Samples-Written",
+                         std::to_string(result.samples));
+    response.headers.Set("X-Prometheus-Remote-Write-Histograms-Written",
+                         std::to_string(result.histograms));
+    response.headers.Set("X-Prometheus-Remote-Write-Exemplars-Written", "0");
+  }
+  if (result.invalid > 0) {
+    return text(400, "invalid_series",
+                std::to_string(result.invalid) + " invalid series not written (the other " +
+                    std::to_string(req.timeseries.size() - result.invalid) +
+                    " were); first: " + result.first_error);
+  }
+  if (result.rejected > 0) {
+    return text(400, "store_rejected",
+                std::to_string(result.rejected) + " samples refused by the metrics store (the "
+                    "rest were written); first: " + result.first_rejection);
+  }
+  response.status = 204;
+}
+
 }  // namespace astrolabe::receiver::prometheus_remote_write
+

@@ -17,11 +17,14 @@
 // Error bodies are text/plain, one line, naming what was wrong and where.
 //
 // The endpoint may be shared with other receivers (net/shared_http_server.h), e.g. the otlp
-// receiver's 4318 in the server. Translation to pdata: translate.h.
+// receiver's 4318 in the server. Translation to pdata: translate.h. With `store:` set, the
+// series go straight into that store extension's metrics store instead (direct_write.h):
+// Start finds the extension, and the 204 follows the store's Commit (WAL fsynced).
 //
 // Threads: Start/Shutdown from the service's thread; requests on the HTTP server's I/O
 // threads, concurrently.
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -35,6 +38,12 @@ class ServerRequest;
 struct ServerResponse;
 }  // namespace astrolabe::net
 
+namespace astrolabe::wire::prw {
+struct WriteRequest;
+}
+namespace astrolabe::storage {
+class Storage;
+}
 namespace astrolabe::component {
 class Authenticator;
 class Counter;
@@ -43,6 +52,7 @@ class Counter;
 namespace astrolabe::receiver::prometheus_remote_write {
 
 class MetadataCache;
+class DirectWriter;
 
 class RemoteWriteReceiver : public component::Receiver {
  public:
@@ -61,11 +71,16 @@ class RemoteWriteReceiver : public component::Receiver {
 
  private:
   struct Instruments;
+  // The `store:` path of Serve, from a decoded request on.
+  void ServeDirect(const wire::prw::WriteRequest& request, bool v2,
+                   net::ServerResponse& response);
 
   const component::CreateSettings settings_;
   const Config config_;
   const component::ReceiverConsumers next_;
   std::unique_ptr<MetadataCache> metadata_;
+  std::unique_ptr<DirectWriter> direct_;             // with `store:`
+  std::atomic<storage::Storage*> storage_{nullptr};  // `store:`'s metrics store while started
   std::unique_ptr<Instruments> instruments_;
   std::unique_ptr<net::HttpListenerLease> http_;
   component::Authenticator* auth_ = nullptr;  // from `auth:`; checks every request

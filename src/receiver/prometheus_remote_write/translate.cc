@@ -167,6 +167,51 @@ bool AddNativeHistogram(const prw::Histogram& h, const pdata::Attributes& attrs,
 
 }  // namespace
 
+bool CheckSeries(const prw::TimeSeries& ts, const TranslateLimits& limits,
+                 std::string_view* name, std::string* why) {
+  *name = {};
+  if (limits.max_labels_per_series > 0 && ts.labels.size() > limits.max_labels_per_series) {
+    *why = std::to_string(ts.labels.size()) + " labels, more than max_labels_per_series (" +
+           std::to_string(limits.max_labels_per_series) + ")";
+    return false;
+  }
+  for (size_t j = 0; j < ts.labels.size(); ++j) {
+    const prw::Label& l = ts.labels[j];
+    if (limits.max_label_name_length > 0 && l.name.size() > limits.max_label_name_length) {
+      *why = "label name of " + std::to_string(l.name.size()) +
+             " bytes, longer than max_label_name_length (" +
+             std::to_string(limits.max_label_name_length) + ")";
+      return false;
+    }
+    if (limits.max_label_value_length > 0 && l.value.size() > limits.max_label_value_length) {
+      *why = "label \"" + std::string(l.name) + "\" value of " + std::to_string(l.value.size()) +
+             " bytes, longer than max_label_value_length (" +
+             std::to_string(limits.max_label_value_length) + ")";
+      return false;
+    }
+    if (l.name.empty()) {
+      *why = "empty label name";
+      return false;
+    }
+    for (size_t k = 0; k < j; ++k) {
+      if (ts.labels[k].name == l.name) {
+        *why = "duplicate label \"" + std::string(l.name) + "\"";
+        return false;
+      }
+    }
+    if (l.name == "__name__") *name = l.value;
+  }
+  if (name->empty()) {
+    *why = "missing metric name (the __name__ label)";
+    return false;
+  }
+  if (!ts.samples.empty() && !ts.histograms.empty()) {
+    *why = "series \"" + std::string(*name) + "\" has both samples and histograms";
+    return false;
+  }
+  return true;
+}
+
 void MetadataCache::Learn(const prw::WriteRequest& request) {
   if (request.metadata.empty()) return;
   std::lock_guard lock(mu_);
@@ -219,60 +264,19 @@ TranslateResult Translate(const prw::WriteRequest& request, const MetadataCache*
   for (size_t i = 0; i < request.timeseries.size(); ++i) {
     const prw::TimeSeries& ts = request.timeseries[i];
     std::string_view name;
-    attrs.clear();
-    attrs.reserve(ts.labels.size());
-    bool bad = false;
-    if (limits.max_labels_per_series > 0 && ts.labels.size() > limits.max_labels_per_series) {
-      invalid(i, std::to_string(ts.labels.size()) + " labels, more than max_labels_per_series (" +
-                     std::to_string(limits.max_labels_per_series) + ")");
-      continue;
-    }
-    for (size_t j = 0; j < ts.labels.size() && !bad; ++j) {
-      const prw::Label& l = ts.labels[j];
-      if (limits.max_label_name_length > 0 && l.name.size() > limits.max_label_name_length) {
-        invalid(i, "label name of " + std::to_string(l.name.size()) +
-                       " bytes, longer than max_label_name_length (" +
-                       std::to_string(limits.max_label_name_length) + ")");
-        bad = true;
-        break;
-      }
-      if (limits.max_label_value_length > 0 && l.value.size() > limits.max_label_value_length) {
-        invalid(i, "label \"" + std::string(l.name) + "\" value of " +
-                       std::to_string(l.value.size()) +
-                       " bytes, longer than max_label_value_length (" +
-                       std::to_string(limits.max_label_value_length) + ")");
-        bad = true;
-        break;
-      }
-      if (l.name.empty()) {
-        invalid(i, "empty label name");
-        bad = true;
-        break;
-      }
-      for (size_t k = 0; k < j; ++k) {
-        if (ts.labels[k].name == l.name) {
-          invalid(i, "duplicate label \"" + std::string(l.name) + "\"");
-          bad = true;
-          break;
-        }
-      }
-      if (bad) break;
-      if (l.name == "__name__") {
-        name = l.value;
-      } else if (!l.value.empty()) {
-        attrs.push_back({std::string(l.name), pdata::AnyValue(l.value)});
-      }
-    }
-    if (bad) continue;
-    if (name.empty()) {
-      invalid(i, "missing metric name (the __name__ label)");
-      continue;
-    }
-    if (!ts.samples.empty() && !ts.histograms.empty()) {
-      invalid(i, "series \"" + std::string(name) + "\" has both samples and histograms");
+    std::string why;
+    if (!CheckSeries(ts, limits, &name, &why)) {
+      invalid(i, std::move(why));
       continue;
     }
     if (ts.samples.empty() && ts.histograms.empty()) continue;  // nothing to write
+    attrs.clear();
+    attrs.reserve(ts.labels.size());
+    for (const prw::Label& l : ts.labels) {
+      if (l.name != "__name__" && !l.value.empty()) {
+        attrs.push_back({std::string(l.name), pdata::AnyValue(l.value)});
+      }
+    }
 
     auto [it, inserted] = by_name.try_emplace(name, scope.metrics.size());
     if (inserted) {

@@ -48,6 +48,13 @@ struct TranslateLimits {
   size_t max_label_value_length = 0;
 };
 
+// The checks a series passes before either path writes it (translation to pdata here, or
+// the direct path into the store, direct_write.h): the label limits, no empty or duplicate
+// label name, a non-empty __name__, not both samples and histograms. On success *name is
+// the __name__ value; otherwise *why says what is wrong (without the "timeseries[i]: ").
+bool CheckSeries(const wire::prw::TimeSeries& ts, const TranslateLimits& limits,
+                 std::string_view* name, std::string* why);
+
 // Metric family types learned from 1.0 metadata, keyed by family name. Bounded: once full,
 // new families are not remembered (they stay gauges, which keeps their names).
 class MetadataCache {
