@@ -89,21 +89,29 @@ std::string Addr(int port) { return "127.0.0.1:" + std::to_string(port); }
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string binary = fs::exists("build-bench/astrolabe") ? "build-bench/astrolabe" : "build/astrolabe";
+  std::string binary =
+      fs::exists("build-bench/astrolabe") ? "build-bench/astrolabe" : "build/astrolabe";
   double seconds = 20;
   int threads = 4, spans = 100;
   bool gzip = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
-    if (a == "--binary") binary = next();
-    else if (a == "--seconds") seconds = std::stod(next());
-    else if (a == "--threads") threads = std::stoi(next());
-    else if (a == "--spans") spans = std::stoi(next());
-    else if (a == "--gzip") gzip = true;
-    else if (a.rfind("--benchmark_", 0) == 0) continue;  // bench/run passes Google Benchmark's
+    if (a == "--binary")
+      binary = next();
+    else if (a == "--seconds")
+      seconds = std::stod(next());
+    else if (a == "--threads")
+      threads = std::stoi(next());
+    else if (a == "--spans")
+      spans = std::stoi(next());
+    else if (a == "--gzip")
+      gzip = true;
+    else if (a.rfind("--benchmark_", 0) == 0)
+      continue;  // bench/run passes Google Benchmark's
     else {
-      std::fprintf(stderr, "usage: %s --binary PATH [--seconds S] [--threads N] [--spans N] [--gzip]\n",
+      std::fprintf(stderr,
+                   "usage: %s --binary PATH [--seconds S] [--threads N] [--spans N] [--gzip]\n",
                    argv[0]);
       return 2;
     }
@@ -117,10 +125,9 @@ int main(int argc, char** argv) {
   if (mkdtemp(tmpl.data()) == nullptr) return 1;
   const std::string dir = tmpl;
   const int http = FreePort(), otlp = FreePort(), grpc = FreePort(), health = FreePort();
-  std::vector<std::string> args = {binary,         "server",    "--auth",      "none",
-                                   "--data",       dir + "/data", "--http",    Addr(http),
-                                   "--otlp-http",  Addr(otlp),  "--otlp-grpc", Addr(grpc),
-                                   "--health",     Addr(health)};
+  std::vector<std::string> args = {binary,        "server",   "--auth",   "none",        "--data",
+                                   dir + "/data", "--http",   Addr(http), "--otlp-http", Addr(otlp),
+                                   "--otlp-grpc", Addr(grpc), "--health", Addr(health)};
   const pid_t pid = fork();
   if (pid == 0) {
     int log = open((dir + "/server.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -214,9 +221,10 @@ int main(int argc, char** argv) {
   waitpid(pid, &status, 0);
 
   const double wall = t1 - t0, cpu = cpu1 - cpu0;
-  std::printf("span ingest through astrolabe server (otlp/http protobuf%s, %d spans/request, "
-              "%d client threads, %.0f s, durable: span store sync always)\n",
-              gzip ? " gzip" : "", spans, threads, wall);
+  std::printf(
+      "span ingest through astrolabe server (otlp/http protobuf%s, %d spans/request, "
+      "%d client threads, %.0f s, durable: span store sync always)\n",
+      gzip ? " gzip" : "", spans, threads, wall);
   std::printf("  requests: %llu ok, %llu failed; %.0f requests/s; request body %.1f KiB raw\n",
               (unsigned long long)reqs, (unsigned long long)failures.load(), double(reqs) / wall,
               double(raw_bytes) / double(bodies.size()) / 1024.0);

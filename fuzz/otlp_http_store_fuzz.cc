@@ -86,8 +86,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
   h->store.Tick();
   static const component::Signal kSignals[] = {component::Signal::kMetrics,
-                                               component::Signal::kTraces,
-                                               component::Signal::kLogs,
+                                               component::Signal::kTraces, component::Signal::kLogs,
                                                component::Signal::kMetrics};
   static const char* kPaths[] = {"/v1/metrics", "/v1/traces", "/v1/logs", "/v1/metrics"};
   static const char* kTypes[] = {"application/x-protobuf",
@@ -98,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                  "text/plain",
                                  "application/grpc",
                                  ""};
-  static const char* kEncodings[] = {nullptr, "gzip",     "zstd", "snappy",
+  static const char* kEncodings[] = {nullptr,   "gzip",     "zstd",  "snappy",
                                      "deflate", "identity", " GZIP", "br"};
   const uint8_t head = data[0], flags = data[1];
   const int signal = head & 3;

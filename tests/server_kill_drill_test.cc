@@ -200,10 +200,8 @@ struct Stream {
 class ServerKillDrill : public ::testing::Test {
  protected:
   std::vector<std::string> ServerArgs() const {
-    return {AstrolabeBinary(), "server",        "--auth",
-            "none",            "--data",        data_,
-            "--http",          Addr(http_),     "--otlp-http",
-            Addr(otlp_),       "--otlp-grpc",   Addr(grpc_),
+    return {AstrolabeBinary(), "server",     "--auth",      "none",      "--data",      data_,
+            "--http",          Addr(http_),  "--otlp-http", Addr(otlp_), "--otlp-grpc", Addr(grpc_),
             "--health",        Addr(health_)};
   }
   static std::string Addr(int port) { return "127.0.0.1:" + std::to_string(port); }
@@ -273,7 +271,8 @@ TEST_F(ServerKillDrill, SigkillMidStreamLosesNothingAcknowledged) {
           return true;
         },
         60s);
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution(0, 700)(rng)));
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution(0, 700)(rng)));
     server.Signal(SIGKILL);
     EXPECT_EQ(server.Wait(10s), 128 + SIGKILL);
     // Requests in flight when it died fail; give the pumps a moment to see it, then stop them.

@@ -94,29 +94,30 @@ TEST(ServerVmagent, EveryNodeExporterSeriesArrivesThroughTheServer) {
   const int node_port = FreePort();
   const std::string node_instance = Addr(node_port);
   Subprocess node;
-  ASSERT_TRUE(node.Start({"/usr/bin/prometheus-node-exporter",
-                          "--web.listen-address=" + node_instance, "--collector.disable-defaults",
-                          "--collector.loadavg", "--collector.meminfo", "--collector.cpu",
-                          "--collector.stat", "--collector.uname", "--collector.time"}));
+  ASSERT_TRUE(
+      node.Start({"/usr/bin/prometheus-node-exporter", "--web.listen-address=" + node_instance,
+                  "--collector.disable-defaults", "--collector.loadavg", "--collector.meminfo",
+                  "--collector.cpu", "--collector.stat", "--collector.uname", "--collector.time"}));
   ASSERT_TRUE(Eventually([&] { return HttpGet(node_port, "/metrics").status == 200; }, 30s))
       << node.Stderr();
 
   const std::string scrape =
       "global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: node\n"
-      "    static_configs: [{targets: ['" + node_instance + "']}]\n";
+      "    static_configs: [{targets: ['" +
+      node_instance + "']}]\n";
   const std::string url = "http://" + Addr(otlp) + "/api/v1/write";
   Subprocess vmagent;
-  ASSERT_TRUE(vmagent.Start(
-      {"/usr/bin/vmagent", "-httpListenAddr=" + Addr(FreePort()),
-       "-promscrape.config=" + WriteTempFile("scrape.yml", scrape), "-remoteWrite.url=" + url,
-       "-remoteWrite.bearerToken=" + token, "-remoteWrite.tmpDataPath=" + TempDir(),
-       "-remoteWrite.flushInterval=1s"}));
+  ASSERT_TRUE(
+      vmagent.Start({"/usr/bin/vmagent", "-httpListenAddr=" + Addr(FreePort()),
+                     "-promscrape.config=" + WriteTempFile("scrape.yml", scrape),
+                     "-remoteWrite.url=" + url, "-remoteWrite.bearerToken=" + token,
+                     "-remoteWrite.tmpDataPath=" + TempDir(), "-remoteWrite.flushInterval=1s"}));
   // One without the token: its writes are refused (vmagent keeps retrying them).
   Subprocess stranger;
-  ASSERT_TRUE(stranger.Start(
-      {"/usr/bin/vmagent", "-httpListenAddr=" + Addr(FreePort()),
-       "-promscrape.config=" + WriteTempFile("scrape.yml", scrape), "-remoteWrite.url=" + url,
-       "-remoteWrite.tmpDataPath=" + TempDir(), "-remoteWrite.flushInterval=1s"}));
+  ASSERT_TRUE(stranger.Start({"/usr/bin/vmagent", "-httpListenAddr=" + Addr(FreePort()),
+                              "-promscrape.config=" + WriteTempFile("scrape.yml", scrape),
+                              "-remoteWrite.url=" + url, "-remoteWrite.tmpDataPath=" + TempDir(),
+                              "-remoteWrite.flushInterval=1s"}));
 
   // What node_exporter exposes, scraped directly.
   // (net::HttpClient: node_exporter answers chunked, which HttpGet does not undo.)
@@ -137,8 +138,9 @@ TEST(ServerVmagent, EveryNodeExporterSeriesArrivesThroughTheServer) {
   // has been refused.
   const std::string accepted =
       "otelcol_receiver_accepted_metric_points_total{receiver=\"prometheus_remote_write\"";
-  const std::string refused = "astrolabe_auth_rejected_requests_total{authenticator=\"token_auth\","
-                              "reason=\"missing\"}";
+  const std::string refused =
+      "astrolabe_auth_rejected_requests_total{authenticator=\"token_auth\","
+      "reason=\"missing\"}";
   std::string metrics;
   EXPECT_TRUE(Eventually(
       [&] {
@@ -147,7 +149,9 @@ TEST(ServerVmagent, EveryNodeExporterSeriesArrivesThroughTheServer) {
                Counter(metrics, refused) >= 1;
       },
       60s))
-      << metrics << "\nvmagent:\n" << vmagent.Stderr() << "\nserver:\n" << server.Stderr();
+      << metrics << "\nvmagent:\n"
+      << vmagent.Stderr() << "\nserver:\n"
+      << server.Stderr();
 
   for (Subprocess* p : {&stranger, &vmagent, &node}) {
     p->Signal(SIGTERM);
