@@ -55,17 +55,6 @@ std::string Config(int target, int health, int telemetry, const std::string& job
          "      exporters: [debug]\n";
 }
 
-// Polls until `pred` holds or `timeout` passes; returns whether it held.
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds timeout = 15s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
-
 double CounterValue(const std::string& text, const std::string& series_prefix) {
   std::istringstream lines(text);
   std::string line;

@@ -46,16 +46,6 @@ using Steady = std::chrono::steady_clock;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-template <typename Pred>
-bool Eventually(Pred pred, std::chrono::milliseconds timeout) {
-  auto deadline = Steady::now() + timeout;
-  while (Steady::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
-
 // The scrape target: `drill_sequence` is the number of scrapes served before this one.
 // Frozen, it answers 503 (the scrape fails and carries no drill_sequence).
 class Target {

@@ -56,6 +56,17 @@ int FreePort() {
   return port;
 }
 
+std::string TempDir() { return MakeTempDir(); }
+
+bool Eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
 std::string WriteTempFile(const std::string& name, const std::string& text) {
   std::string path = MakeTempDir() + "/" + name;
   std::ofstream(path, std::ios::binary) << text;

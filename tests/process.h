@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,11 @@ std::string SharedDir();
 int FreePort();
 // Writes `text` to a new file in a fresh temporary directory; returns its path.
 std::string WriteTempFile(const std::string& name, const std::string& text);
+// A fresh empty temporary directory.
+std::string TempDir();
+// Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
+bool Eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
 class Subprocess {
  public:

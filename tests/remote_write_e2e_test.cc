@@ -207,10 +207,6 @@ service:
 )";
 }
 
-std::string TempDir() {
-  return std::filesystem::path(WriteTempFile("x", "")).parent_path().string();
-}
-
 bool Installed(const std::string& path) { return std::filesystem::exists(path); }
 
 // Waits until `done()` or 40 s.

@@ -32,25 +32,10 @@ using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
 using ::testing::Not;
 
-bool Eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  const auto end = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < end) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
-}
-
 std::string TokenIn(const std::string& text) {
   std::smatch m;
   static const std::regex kToken("astro_[0-9a-f]{12}_[0-9a-f]{64}");
   return std::regex_search(text, m, kToken) ? m.str() : "";
-}
-
-std::string TempDir() {
-  std::string dir = std::filesystem::path(WriteTempFile("x", "")).parent_path().string();
-  return dir;
 }
 
 struct Ports {

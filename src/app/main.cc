@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   auto* server_cmd = app.add_subcommand(
       "server",
       "Run the platform: OTLP ingest (HTTP and gRPC) with API tokens, the API, health.\n"
-      "The built-in pipeline is otlp + remote write -> batch -> store (metrics into DATA/tsdb,\n"
+      "The built-in pipeline is otlp + remote write -> store (metrics into DATA/tsdb,\n"
       "traces and logs into DATA/spans);\n"
       "--config files extend or override it (maps merge, lists are replaced) and the flags\n"
       "below override both. SIGINT/SIGTERM drain and stop; SIGHUP reloads. See docs/server.md.");

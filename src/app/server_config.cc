@@ -39,7 +39,10 @@ constexpr BuiltinComponent kBuiltins[] = {
     {"receivers", "otlp", "metrics,traces,logs", "{protocols: {http: {{auth}}, grpc: {{auth}}}}"},
     // /api/v1/write on the OTLP/HTTP port (the two share one listener; see kFlagKeys).
     {"receivers", "prometheus_remote_write", "metrics", "{{auth}}"},
-    {"processors", "batch", "metrics,traces,logs", "{}"},
+    // No processor: the receivers answer 2xx only once the store exporter has committed
+    // (fsynced) the request. A batch processor would answer on enqueue and lose acknowledged
+    // data on kill -9 (tests/server_kill_drill_test.cc); the WAL and the span store
+    // group-commit concurrent requests instead.
     {"exporters", "store", "metrics,traces,logs", "{}"},
 };
 
@@ -147,12 +150,13 @@ std::string ReplaceAll(std::string s, std::string_view from, std::string_view to
 std::string BuiltinYaml(bool auth_none) {
   std::string out = "# The built-in pipeline of `astrolabe server` (src/app/server_config.cc).\n";
   for (std::string_view section : {"extensions", "receivers", "processors", "exporters"}) {
-    out += std::string(section) + ":\n";
+    std::string entries;
     for (const auto& c : kBuiltins) {
       if (c.section != section || !Active(c, auth_none)) continue;
       std::string body = ReplaceAll(std::string(c.body), "{auth}", auth_none ? "" : kAuth);
-      out += "  " + std::string(c.id) + ": " + body + "\n";
+      entries += "  " + std::string(c.id) + ": " + body + "\n";
     }
+    if (!entries.empty()) out += std::string(section) + ":\n" + entries;
   }
   auto list = [&](std::string_view section, std::string_view signal) {
     std::string ids;
@@ -171,7 +175,9 @@ std::string BuiltinYaml(bool auth_none) {
   for (std::string_view signal : kSignals) {
     out += "    " + std::string(signal) + ":\n";
     out += "      receivers: " + list("receivers", signal) + "\n";
-    out += "      processors: " + list("processors", signal) + "\n";
+    if (list("processors", signal) != "[]") {
+      out += "      processors: " + list("processors", signal) + "\n";
+    }
     out += "      exporters: " + list("exporters", signal) + "\n";
   }
   // Own metrics are served by the api extension at <--http>/metrics; a second port (the
@@ -316,7 +322,7 @@ std::vector<std::string> WireRemoteWriteToStore(LoadedConfig& loaded) {
     if (why.empty() && !store.empty()) {
       cfg.store = store;
       lines.push_back("receiver " + rc.id.ToString() + " writes remote write straight into " +
-                      "extension " + store + " (its pipelines are only batch -> store)");
+                      "extension " + store + " (its pipelines export only to it, through no processor but batch)");
     } else {
       lines.push_back("receiver " + rc.id.ToString() + " sends remote write through its " +
                       "pipelines: " + (why.empty() ? "no store exporter" : why));

@@ -95,7 +95,11 @@ constexpr std::string_view kGrpcLogs = "/opentelemetry.proto.collector.logs.v1.L
 
 OtlpReceiver::OtlpReceiver(const component::CreateSettings& settings, const Config& config,
                            component::ReceiverConsumers next)
-    : settings_(settings), config_(config), next_(next) {}
+    : settings_(settings), config_(config), next_(next) {
+  if (config_.protocols.http && settings_.telemetry != nullptr) {
+    http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http");
+  }
+}
 
 OtlpReceiver::~OtlpReceiver() { (void)Shutdown(std::chrono::steady_clock::now()); }
 
@@ -129,7 +133,7 @@ Status OtlpReceiver::Start(component::Host& host) {
 }
 
 Status OtlpReceiver::StartHttp(const HttpConfig& http) {
-  http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http");
+  if (!http_ingest_) http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http");
   const std::string owner = "receiver/" + settings_.id.ToString();
   std::vector<net::SharedRoute> routes;
   const std::pair<Signal, const std::string*> signals[] = {

@@ -60,11 +60,15 @@ class OtlpReceiver : public component::Receiver {
   std::string http_address() const;
   std::string grpc_address() const;
 
+  // The handler of POST <signal's path> (both prefixes): what the HTTP listener calls, and
+  // what fuzz/otlp_http_store_fuzz.cc calls without one. Authenticates when Start found an
+  // authenticator. REQUIRES: protocols::http set and settings.telemetry non-null.
+  void ServeHttp(component::Signal signal, net::ServerRequest& request,
+                 net::ServerResponse& response);
+
  private:
   Status StartHttp(const HttpConfig& http);
   Status StartGrpc(const GrpcConfig& grpc);
-  void ServeHttp(component::Signal signal, net::ServerRequest& request,
-                 net::ServerResponse& response);
 
   const component::CreateSettings settings_;
   const Config config_;

@@ -1,0 +1,238 @@
+// OTLP span ingest through `astrolabe server`, durable (issue 6 goal: >= 200k spans per
+// CPU-second of the server). Starts the server (--auth none, a fresh --data directory, the
+// built-in pipeline: otlp receiver -> store exporter -> span store with sync: always, so
+// every 200 is fsynced), then N client threads POST pre-encoded OTLP/HTTP protobuf trace
+// requests of realistic GenAI spans (spanstore/test_util.h: an agent workflow span and LLM
+// call spans with ~20 attributes each, messages included; 100 spans per request) as fast as
+// the server answers. The server's CPU time (utime + stime from /proc/PID/stat) is read after
+// a warm-up and at the end; clients' CPU is not counted. Prints spans/s of wall time, spans
+// per server CPU-second, requests/s and the server's peak RSS.
+//
+//   span_ingest_bench --binary build/astrolabe [--seconds 20] [--threads 4] [--spans 100]
+//                     [--gzip]
+// (the binary defaults to build-bench/astrolabe, else build/astrolabe; bench/run's
+// --benchmark_* flags are ignored)
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "net/http_client.h"
+#include "spanstore/test_util.h"
+#include "wire/gzip.h"
+#include "wire/otlp_proto.h"
+
+using namespace astrolabe;
+namespace fs = std::filesystem;
+
+namespace {
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  int port = ntohs(addr.sin_port);
+  close(fd);
+  return port;
+}
+
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::string f;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stoull(f);
+    if (i == 15) stime = std::stoull(f);
+  }
+  return double(utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
+long HwmKiB(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return 0;
+}
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string Addr(int port) { return "127.0.0.1:" + std::to_string(port); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string binary =
+      fs::exists("build-bench/astrolabe") ? "build-bench/astrolabe" : "build/astrolabe";
+  double seconds = 20;
+  int threads = 4, spans = 100;
+  bool gzip = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
+    if (a == "--binary")
+      binary = next();
+    else if (a == "--seconds")
+      seconds = std::stod(next());
+    else if (a == "--threads")
+      threads = std::stoi(next());
+    else if (a == "--spans")
+      spans = std::stoi(next());
+    else if (a == "--gzip")
+      gzip = true;
+    else if (a.rfind("--benchmark_", 0) == 0)
+      continue;  // bench/run passes Google Benchmark's
+    else {
+      std::fprintf(stderr,
+                   "usage: %s --binary PATH [--seconds S] [--threads N] [--spans N] [--gzip]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  if (spans % 4 != 0 || spans <= 0) {
+    std::fprintf(stderr, "--spans must be a positive multiple of 4 (traces of 4 spans)\n");
+    return 2;
+  }
+
+  std::string tmpl = (fs::temp_directory_path() / "span-ingest-bench-XXXXXX").string();
+  if (mkdtemp(tmpl.data()) == nullptr) return 1;
+  const std::string dir = tmpl;
+  const int http = FreePort(), otlp = FreePort(), grpc = FreePort(), health = FreePort();
+  std::vector<std::string> args = {binary,        "server",   "--auth",   "none",        "--data",
+                                   dir + "/data", "--http",   Addr(http), "--otlp-http", Addr(otlp),
+                                   "--otlp-grpc", Addr(grpc), "--health", Addr(health)};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    int log = open((dir + "/server.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(log, 1);
+    dup2(log, 2);
+    std::vector<char*> av;
+    for (auto& s : args) av.push_back(s.data());
+    av.push_back(nullptr);
+    execv(binary.c_str(), av.data());
+    _exit(127);
+  }
+  net::HttpClient client;
+  auto get_ok = [&](int port) {
+    net::HttpRequest r;
+    r.url = "http://" + Addr(port) + "/";
+    r.timeout = std::chrono::seconds(2);
+    auto resp = client.Send(std::move(r)).get();
+    return resp.ok() && resp->status == 200;
+  };
+  bool up = false;
+  for (int i = 0; i < 300 && !up; ++i) {
+    up = get_ok(health);
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  if (!up) {
+    std::fprintf(stderr, "server did not become healthy; log in %s/server.log\n", dir.c_str());
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    return 1;
+  }
+
+  // Pre-encoded requests, so that building them is not measured.
+  std::mt19937_64 rng(42);
+  spanstore::testing::GenAiTraceShape shape;
+  shape.base_time = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count()) -
+                    shape.time_spread;
+  std::vector<std::string> bodies;
+  size_t raw_bytes = 0;
+  for (int i = 0; i < 64; ++i) {
+    std::string body = wire::EncodeTracesRequest(
+        spanstore::testing::MakeGenAiTraces(rng, spans / (1 + shape.calls_per_trace), shape));
+    raw_bytes += body.size();
+    if (gzip) {
+      std::string z;
+      if (!wire::GzipCompress(body, &z).ok()) return 1;
+      body = std::move(z);
+    }
+    bodies.push_back(std::move(body));
+  }
+
+  std::atomic<bool> measuring{false}, stop{false};
+  std::atomic<uint64_t> spans_done{0}, requests_done{0}, failures{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < threads; ++t) {
+    clients.emplace_back([&, t] {
+      net::HttpClient c;
+      for (size_t i = size_t(t); !stop.load(); i += size_t(threads)) {
+        net::HttpRequest r;
+        r.method = "POST";
+        r.url = "http://" + Addr(otlp) + "/v1/traces";
+        r.timeout = std::chrono::seconds(30);
+        r.headers.Set("Content-Type", "application/x-protobuf");
+        if (gzip) r.headers.Set("Content-Encoding", "gzip");
+        r.body = bodies[i % bodies.size()];
+        auto resp = c.Send(std::move(r)).get();
+        const bool ok = resp.ok() && resp->status == 200;
+        if (!measuring.load()) continue;
+        if (ok) {
+          spans_done += uint64_t(spans);
+          ++requests_done;
+        } else {
+          ++failures;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // warm-up
+  const double cpu0 = CpuSeconds(pid), t0 = Now();
+  measuring = true;
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  measuring = false;
+  const double cpu1 = CpuSeconds(pid), t1 = Now();
+  const uint64_t n = spans_done.load(), reqs = requests_done.load();
+  stop = true;
+  for (auto& c : clients) c.join();
+  const long hwm = HwmKiB(pid);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+
+  const double wall = t1 - t0, cpu = cpu1 - cpu0;
+  std::printf(
+      "span ingest through astrolabe server (otlp/http protobuf%s, %d spans/request, "
+      "%d client threads, %.0f s, durable: span store sync always)\n",
+      gzip ? " gzip" : "", spans, threads, wall);
+  std::printf("  requests: %llu ok, %llu failed; %.0f requests/s; request body %.1f KiB raw\n",
+              (unsigned long long)reqs, (unsigned long long)failures.load(), double(reqs) / wall,
+              double(raw_bytes) / double(bodies.size()) / 1024.0);
+  std::printf("  spans/s (wall): %.0f\n", double(n) / wall);
+  std::printf("  server CPU: %.2f s over %.1f s wall (%.2f cores)\n", cpu, wall, cpu / wall);
+  std::printf("  spans per server CPU-second: %.0f\n", cpu > 0 ? double(n) / cpu : 0.0);
+  std::printf("  server peak RSS: %.1f MiB; exit status %d\n", double(hwm) / 1024.0,
+              WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  fs::remove_all(dir);
+  return failures.load() == 0 ? 0 : 1;
+}
