@@ -47,6 +47,7 @@ Status ApiServer::Start() {
   http.log_name = "api";
   http.max_body_bytes = 1 << 20;
   http.io_threads = 2;
+  http.tls = options_.tls;
   server_ = std::make_unique<net::HttpServer>(http);
   server_->Handle("POST", "/api/v1/tokens",
                   [this](net::ServerRequest& req, net::ServerResponse& resp) {

@@ -20,6 +20,7 @@
 #include "common/status.h"
 #include "component/auth.h"
 #include "component/telemetry.h"
+#include "net/server_tls.h"
 
 namespace astrolabe::net {
 class HttpServer;
@@ -34,6 +35,7 @@ struct ApiServerOptions {
   TokenStore* tokens = nullptr;                       // required; outlives the server
   component::Authenticator* authenticator = nullptr;  // null: no auth (loopback only)
   component::Telemetry* telemetry = nullptr;          // null: no /metrics
+  net::ServerTlsOptions tls;                          // HTTPS when tls.enabled()
 };
 
 class ApiServer {

@@ -7,11 +7,16 @@
 //       tokens_file: astrolabe-data/tokens.json   # what /api/v1/tokens manages
 //       auth:
 //         authenticator: token_auth               # absent: no auth (loopback endpoints only)
+//       tls:                                      # HTTPS (net/server_tls.h); optional
+//         cert_file: server.pem
+//         key_file: server.key
+//         client_ca_file: ca.pem                  # mTLS
 
 #include <optional>
 #include <string>
 
 #include "component/factory.h"
+#include "net/http_server_config.h"
 
 namespace astrolabe::extension::api {
 
@@ -24,6 +29,7 @@ struct Config : component::ComponentConfig {
   std::string endpoint = "localhost:8080";
   std::string tokens_file = "astrolabe-data/tokens.json";
   std::optional<AuthConfig> auth;
+  std::optional<net::ServerTlsConfig> tls;
 
   void Visit(config::Visitor& v) override;
   // endpoint and tokens_file set; auth.authenticator set when auth is; without auth the

@@ -182,25 +182,8 @@ Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
   if (grpc.tls && grpc.tls->configured()) {
     // gRPC reads the files on its own thread and fails handshakes quietly if they are bad:
     // check here that they exist and hold PEM, so a typo stops the start with its name.
-    for (const std::string* f : {&grpc.tls->cert_file, &grpc.tls->key_file, &grpc.tls->client_ca_file}) {
-      if (f->empty()) continue;
-      std::ifstream in(*f);
-      std::string head(4096, '\0');
-      in.read(head.data(), std::streamsize(head.size()));
-      head.resize(size_t(in.gcount()));
-      if (!in.good() && !in.eof()) return Unavailable("protocols::grpc::tls: cannot read " + *f);
-      if (head.find("-----BEGIN ") == std::string::npos) {
-        return InvalidArgument("protocols::grpc::tls: " + *f + " is missing or not a PEM file");
-      }
-    }
-    options.tls_cert_file = grpc.tls->cert_file;
-    options.tls_key_file = grpc.tls->key_file;
-    options.tls_client_ca_file = grpc.tls->client_ca_file;
-    if (grpc.tls->reload_interval.count() > 0) {
-      options.tls_reload_interval = std::max(
-          std::chrono::seconds(1),
-          std::chrono::duration_cast<std::chrono::seconds>(grpc.tls->reload_interval));
-    }
+    RETURN_IF_ERROR(net::CheckServerTlsFiles(*grpc.tls, "protocols::grpc"));
+    options.tls = net::ToServerTlsOptions(*grpc.tls);
   }
   Ingest* ingest = grpc_ingest_.get();
   component::Authenticator* auth = grpc_auth_;
