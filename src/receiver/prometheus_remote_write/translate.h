@@ -37,6 +37,8 @@
 #include <unordered_map>
 
 #include "common/status.h"
+#include <map>
+
 #include "pdata/metrics.h"
 #include "wire/remote_write.h"
 
@@ -72,6 +74,9 @@ struct TranslateResult {
   size_t exemplars = 0;     // exemplars attached
   size_t invalid = 0;       // series skipped
   std::string first_error;  // why the first skipped series was skipped
+  // Samples and histograms of series skipped for a limit, by limit: "labels_per_series",
+  // "label_name_length", "label_value_length".
+  std::map<std::string, size_t> limited;
 };
 
 // Translates `request` (see the header comment). `cache` may be null.
