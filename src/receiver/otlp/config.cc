@@ -51,6 +51,7 @@ void Config::Visit(config::Visitor& v) {
     protocols.http.reset();
   }
   v.Object("protocols", protocols);
+  v.Object("limits", limits);
 }
 
 Result<std::string> SanitizeUrlPath(std::string_view path) {
@@ -85,6 +86,14 @@ Status CheckAuth(const std::string& protocol, const std::optional<AuthConfig>& a
 Status Config::Validate() const {
   if (!protocols.grpc && !protocols.http) {
     return InvalidArgument("must specify at least one protocol when using the OTLP receiver");
+  }
+  for (const auto& [key, value] :
+       {std::pair<const char*, int64_t>{"max_items_per_request", limits.max_items_per_request},
+        {"max_attributes_per_item", limits.max_attributes_per_item}}) {
+    if (value < 0) {
+      return InvalidArgument(std::string("limits::") + key + ": invalid value " +
+                             std::to_string(value) + ", must be >= 0 (0: no limit)");
+    }
   }
   if (protocols.grpc) {
     const GrpcConfig& g = *protocols.grpc;

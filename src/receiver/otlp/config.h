@@ -36,6 +36,7 @@
 #include "common/status.h"
 #include "component/factory.h"
 #include "net/http_server_config.h"
+#include "receiver/otlp/limits.h"
 
 namespace astrolabe::receiver::otlp {
 
@@ -103,6 +104,7 @@ struct Protocols {
 
 struct Config : component::ComponentConfig {
   Protocols protocols;
+  Limits limits;  // limits.h
 
   void Visit(config::Visitor& v) override;
   // "must specify at least one protocol when using the OTLP receiver"; url paths that do

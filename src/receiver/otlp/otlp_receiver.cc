@@ -129,7 +129,7 @@ Status OtlpReceiver::Start(component::Host& host) {
 }
 
 Status OtlpReceiver::StartHttp(const HttpConfig& http) {
-  http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http");
+  http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http", config_.limits);
   const std::string owner = "receiver/" + settings_.id.ToString();
   std::vector<net::SharedRoute> routes;
   const std::pair<Signal, const std::string*> signals[] = {
@@ -158,7 +158,7 @@ Status OtlpReceiver::StartHttp(const HttpConfig& http) {
 }
 
 Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
-  grpc_ingest_ = std::make_unique<Ingest>(settings_, next_, "grpc");
+  grpc_ingest_ = std::make_unique<Ingest>(settings_, next_, "grpc", config_.limits);
   net::GrpcServerOptions options;
   options.listen_address = grpc.endpoint;
   options.max_receive_message_bytes = grpc.max_recv_msg_bytes();
@@ -264,7 +264,9 @@ void OtlpReceiver::ServeHttp(Signal signal, net::ServerRequest& request,
   Status status = http_ingest_->Export(signal, encoding, *body);
   std::optional<wire::ExportResponse> partial = PartialSuccess(status);
   if (!status.ok() && !partial) {
-    fail(HttpStatus(status), status);
+    // kResourceExhausted comes only from a request over a limit (ingest.h; the pipeline's
+    // own retryable errors arrive as kUnavailable): 413, not upstream's 429.
+    fail(status.code() == StatusCode::kResourceExhausted ? 413 : HttpStatus(status), status);
     return;
   }
   const wire::ExportResponse ok = partial.value_or(wire::ExportResponse{});
