@@ -11,12 +11,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/asio/ssl/stream.hpp>
 
 #include "common/log.h"
 #include "net/http_codec.h"
@@ -84,14 +84,14 @@ class HttpServer::Impl {
   std::shared_ptr<spdlog::logger> log_;
   std::atomic<bool> stopping_{false};
   std::atomic<int> port_{0};
-  std::string address_;  // written once in Start() before threads exist
+  std::string address_;                              // written once in Start() before threads exist
   std::unique_ptr<internal::ServerTlsContext> tls_;  // set in Start() when options_.tls is on
 
   std::mutex mu_;
   std::condition_variable sessions_cv_;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;  // GUARDED_BY(mu_)
-  bool started_ = false;                                           // GUARDED_BY(mu_)
-  bool shut_down_ = false;                                         // GUARDED_BY(mu_)
+  bool started_ = false;                                                   // GUARDED_BY(mu_)
+  bool shut_down_ = false;                                                 // GUARDED_BY(mu_)
 
   // Declared after everything sessions touch in their destructors, so that handlers still
   // queued when the io_context is destroyed find those members alive.
@@ -184,31 +184,30 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Handshake(bool reject) {
     state_ = State::kIdle;
     Lowest().expires_after(server_->options_.header_timeout);
-    Lowest().async_read_some(
-        buffer_.prepare(4096), [self = this->shared_from_this(), reject](beast::error_code ec,
-                                                                          size_t n) {
-          if (ec) return self->Close();
-          self->buffer_.commit(n);
-          const auto* first = static_cast<const unsigned char*>(self->buffer_.data().data());
-          if (first[0] != 0x16) return self->RefusePlaintext();
-          self->state_ = State::kReading;
-          self->stream_.async_handshake(
-              asio::ssl::stream_base::server, self->buffer_.data(),
-              [self, reject](beast::error_code ec, size_t used) {
-                self->buffer_.consume(used);
-                if (ec) {
-                  self->server_->stats_.tls_handshake_errors.fetch_add(1,
-                                                                       std::memory_order_relaxed);
-                  self->server_->log_->debug("{}: TLS handshake failed: {}", self->remote_,
-                                             ec.message());
-                  return self->Close();
-                }
-                self->buffer_.clear();
-                if (reject) return self->WriteError(503, "too many connections");
-                self->first_request_ = true;
-                self->WaitForRequest();
-              });
-        });
+    Lowest().async_read_some(buffer_.prepare(4096), [self = this->shared_from_this(), reject](
+                                                        beast::error_code ec, size_t n) {
+      if (ec) return self->Close();
+      self->buffer_.commit(n);
+      const auto* first = static_cast<const unsigned char*>(self->buffer_.data().data());
+      if (first[0] != 0x16) return self->RefusePlaintext();
+      self->state_ = State::kReading;
+      self->stream_.async_handshake(asio::ssl::stream_base::server, self->buffer_.data(),
+                                    [self, reject](beast::error_code ec, size_t used) {
+                                      self->buffer_.consume(used);
+                                      if (ec) {
+                                        self->server_->stats_.tls_handshake_errors.fetch_add(
+                                            1, std::memory_order_relaxed);
+                                        self->server_->log_->debug("{}: TLS handshake failed: {}",
+                                                                   self->remote_, ec.message());
+                                        return self->Close();
+                                      }
+                                      self->buffer_.clear();
+                                      if (reject)
+                                        return self->WriteError(503, "too many connections");
+                                      self->first_request_ = true;
+                                      self->WaitForRequest();
+                                    });
+    });
   }
 
   void RefusePlaintext() {
@@ -258,9 +257,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     // The header timeout runs from the first byte of the request: a client trickling
     // its header one byte at a time is cut off when it expires (slowloris).
     Lowest().expires_after(server_->options_.header_timeout);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = this->shared_from_this()](beast::error_code ec, size_t n) { self->OnHeader(ec, n); });
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->OnHeader(ec, n);
+                            });
   }
 
   // `header_bytes`: what the (non-eager) parser consumed for the header.

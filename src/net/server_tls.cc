@@ -80,8 +80,8 @@ Result<std::shared_ptr<ssl::context>> MakeServerTlsContext(const ServerTlsOption
                            " does not match the certificate in cert_file " + o.cert_file);
   }
   if (ec) {
-    return InvalidArgument("tls::key_file " + o.key_file + ": cannot load the private key: " +
-                           Lower(ec.message()));
+    return InvalidArgument("tls::key_file " + o.key_file +
+                           ": cannot load the private key: " + Lower(ec.message()));
   }
   if (SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
     return InvalidArgument("tls::key_file " + o.key_file +

@@ -45,7 +45,7 @@ class ServerTlsContext {
   // has passed since the last look and a file changed.
   std::shared_ptr<boost::asio::ssl::context> Current();
 
-  uint64_t reloads() const;        // successful reloads
+  uint64_t reloads() const;  // successful reloads
   uint64_t reload_failures() const;
 
  private:
@@ -56,10 +56,10 @@ class ServerTlsContext {
   std::shared_ptr<spdlog::logger> log_;
   mutable std::mutex mu_;
   std::shared_ptr<boost::asio::ssl::context> current_;  // GUARDED_BY(mu_)
-  std::string stamps_;                                  // GUARDED_BY(mu_): files last loaded or tried
-  std::chrono::steady_clock::time_point next_check_;    // GUARDED_BY(mu_)
-  uint64_t reloads_ = 0;                                // GUARDED_BY(mu_)
-  uint64_t reload_failures_ = 0;                        // GUARDED_BY(mu_)
+  std::string stamps_;                                // GUARDED_BY(mu_): files last loaded or tried
+  std::chrono::steady_clock::time_point next_check_;  // GUARDED_BY(mu_)
+  uint64_t reloads_ = 0;                              // GUARDED_BY(mu_)
+  uint64_t reload_failures_ = 0;                      // GUARDED_BY(mu_)
 };
 
 }  // namespace astrolabe::net::internal

@@ -22,17 +22,32 @@ using namespace std::chrono_literals;
 // signed, in `dir`.
 bool MakePki(const std::string& dir, const std::string& name) {
   const std::string script =
-      "cd " + dir + " && set -e\n"
+      "cd " + dir +
+      " && set -e\n"
       "key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1; }\n"
-      "key " + name + "-ca.key\n"
-      "openssl req -x509 -new -key " + name + "-ca.key -out " + name + "-ca.pem -days 2 "
-      "-subj /CN=" + name + "-ca\n"
+      "key " +
+      name +
+      "-ca.key\n"
+      "openssl req -x509 -new -key " +
+      name + "-ca.key -out " + name +
+      "-ca.pem -days 2 "
+      "-subj /CN=" +
+      name +
+      "-ca\n"
       "printf \"subjectAltName=IP:127.0.0.1,DNS:localhost\\n\" > san.ext\n"
       "for who in server client; do\n"
-      "  key " + name + "-$who.key\n"
-      "  openssl req -new -key " + name + "-$who.key -out $who.csr -subj /CN=$who\n"
-      "  openssl x509 -req -in $who.csr -CA " + name + "-ca.pem -CAkey " + name + "-ca.key "
-      "-CAcreateserial -out " + name + "-$who.pem -days 2 -extfile san.ext\n"
+      "  key " +
+      name +
+      "-$who.key\n"
+      "  openssl req -new -key " +
+      name +
+      "-$who.key -out $who.csr -subj /CN=$who\n"
+      "  openssl x509 -req -in $who.csr -CA " +
+      name + "-ca.pem -CAkey " + name +
+      "-ca.key "
+      "-CAcreateserial -out " +
+      name +
+      "-$who.pem -days 2 -extfile san.ext\n"
       "done\n";
   return std::system(("bash -c '" + script + "' >/dev/null 2>&1").c_str()) == 0;
 }
@@ -211,8 +226,9 @@ TEST(ServerTlsConfigTest, ValidationNamesTheKey) {
   http.tls = tls;
   EXPECT_TRUE(ValidateHttpServerConfig(http, "protocols::http").ok());
   EXPECT_EQ(ToServerOptions(http, "t").tls.cert_file, "c.pem");
-  EXPECT_NE(CheckServerTlsFiles(tls, "protocols::grpc").message().find(
-                "protocols::grpc::tls::cert_file c.pem"),
+  EXPECT_NE(CheckServerTlsFiles(tls, "protocols::grpc")
+                .message()
+                .find("protocols::grpc::tls::cert_file c.pem"),
             std::string::npos);
 }
 

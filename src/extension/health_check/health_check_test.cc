@@ -155,11 +155,12 @@ TEST(HealthCheck, ServesHttpsWithATlsBlock) {
   char tmpl[] = "/tmp/astrolabe-hc-tls-XXXXXX";
   ASSERT_NE(::mkdtemp(tmpl), nullptr);
   const std::string dir = tmpl;
-  ASSERT_EQ(std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
-                         "-nodes -days 1 -subj /CN=hc -addext subjectAltName=IP:127.0.0.1 -keyout " +
-                         dir + "/k.pem -out " + dir + "/c.pem >/dev/null 2>&1")
-                            .c_str()),
-            0);
+  ASSERT_EQ(
+      std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                   "-nodes -days 1 -subj /CN=hc -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                   dir + "/k.pem -out " + dir + "/c.pem >/dev/null 2>&1")
+                      .c_str()),
+      0);
   Config config = LoopbackConfig();
   config.tls = net::ServerTlsConfig{};
   config.tls->cert_file = dir + "/c.pem";

@@ -19,8 +19,10 @@ namespace {
 size_t LongestValue(const pdata::AnyValue& value) {
   using T = pdata::AnyValue::Type;
   switch (value.type()) {
-    case T::kString: return value.string_value().size();
-    case T::kBytes: return value.bytes_value().data.size();
+    case T::kString:
+      return value.string_value().size();
+    case T::kBytes:
+      return value.bytes_value().data.size();
     case T::kArray: {
       size_t n = 0;
       for (const auto& v : value.array_value()) n = std::max(n, LongestValue(v));
@@ -31,7 +33,8 @@ size_t LongestValue(const pdata::AnyValue& value) {
       for (const auto& kv : value.kvlist_value()) n = std::max(n, LongestValue(kv.value));
       return n;
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 

@@ -52,8 +52,7 @@ void PrometheusReceiver::EndRetiredTargets() {
   }
   if (gone > 0) {
     GetLogger(log_name_)->info(
-        "config reload removed {} targets; wrote stale markers for their {} series", gone,
-        markers);
+        "config reload removed {} targets; wrote stale markers for their {} series", gone, markers);
   }
 }
 

@@ -153,14 +153,16 @@ TEST(PrometheusReceiver, AReloadThatRemovesAJobMarksItsSeriesStale) {
   for (bool reloading : {true, false}) {
     SCOPED_TRACE(reloading ? "under a supervisor" : "no handoff");
     std::unique_ptr<component::test::TestHost> host =
-        reloading ? std::make_unique<ReloadingHost>() : std::make_unique<component::test::TestHost>();
+        reloading ? std::make_unique<ReloadingHost>()
+                  : std::make_unique<component::test::TestHost>();
     RecordingConsumer old_sink, new_sink;
     auto first = factory->CreateReceiver(settings, before, {&old_sink, nullptr, nullptr});
     ASSERT_TRUE(first.ok());
     ASSERT_TRUE((*first)->Start(*host).ok());
     const int kong_seen = kong.requests();
     EXPECT_TRUE(WaitFor([&] { return kong.requests() >= kong_seen + 2; }));
-    ASSERT_TRUE((*first)->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
+    ASSERT_TRUE(
+        (*first)->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
     EXPECT_FALSE(HasStaleUp(old_sink, "kong"));  // stopping alone marks nothing
 
     auto second = factory->CreateReceiver(settings, after, {&new_sink, nullptr, nullptr});
@@ -188,7 +190,8 @@ TEST(PrometheusReceiver, AReloadThatRemovesAJobMarksItsSeriesStale) {
       }
       EXPECT_GT(stale, 5u);
     }
-    ASSERT_TRUE((*second)->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
+    ASSERT_TRUE(
+        (*second)->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
     // A third start with the same config finds no job gone: nothing more.
     RecordingConsumer third_sink;
     auto third = factory->CreateReceiver(settings, after, {&third_sink, nullptr, nullptr});
@@ -196,7 +199,8 @@ TEST(PrometheusReceiver, AReloadThatRemovesAJobMarksItsSeriesStale) {
     ASSERT_TRUE((*third)->Start(*host).ok());
     EXPECT_FALSE(HasStaleUp(third_sink, "kong"));
     EXPECT_FALSE(HasStaleUp(third_sink, "nim"));
-    ASSERT_TRUE((*third)->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
+    ASSERT_TRUE(
+        (*third)->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
   }
 }
 

@@ -72,11 +72,11 @@ struct RemoteWriteReceiver::Instruments {
   void Refused(const std::string& reason, size_t items) {
     if (items == 0) return;
     telemetry
-        ->GetCounter("astrolabe_receiver_refused_items_total",
-                     "Items (data points, spans, log records) a receiver refused for a limit, "
-                     "by limit.",
-                     {{"receiver", id}, {"transport", "http"}, {"signal", "metrics"},
-                      {"reason", reason}})
+        ->GetCounter(
+            "astrolabe_receiver_refused_items_total",
+            "Items (data points, spans, log records) a receiver refused for a limit, "
+            "by limit.",
+            {{"receiver", id}, {"transport", "http"}, {"signal", "metrics"}, {"reason", reason}})
         ->Add(double(items));
   }
 };

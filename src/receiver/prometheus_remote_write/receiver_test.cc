@@ -279,8 +279,10 @@ TEST_F(RemoteWriteReceiverTest, EveryLimitIsCountedByName) {
   auto refused = [&](const std::string& reason) {
     return host_.telemetry()
         .GetCounter("astrolabe_receiver_refused_items_total", "",
-                    {{"receiver", "prometheus_remote_write"}, {"transport", "http"},
-                     {"signal", "metrics"}, {"reason", reason}})
+                    {{"receiver", "prometheus_remote_write"},
+                     {"transport", "http"},
+                     {"signal", "metrics"},
+                     {"reason", reason}})
         ->value();
   };
   prw::WriteRequest three = Small();

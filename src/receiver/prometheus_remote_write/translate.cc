@@ -231,23 +231,24 @@ TranslateResult Translate(const prw::WriteRequest& request, const MetadataCache*
     if (limits.max_labels_per_series > 0 && ts.labels.size() > limits.max_labels_per_series) {
       limited(i, "labels_per_series",
               std::to_string(ts.labels.size()) + " labels, more than max_labels_per_series (" +
-                     std::to_string(limits.max_labels_per_series) + ")");
+                  std::to_string(limits.max_labels_per_series) + ")");
       continue;
     }
     for (size_t j = 0; j < ts.labels.size() && !bad; ++j) {
       const prw::Label& l = ts.labels[j];
       if (limits.max_label_name_length > 0 && l.name.size() > limits.max_label_name_length) {
-        limited(i, "label_name_length", "label name of " + std::to_string(l.name.size()) +
-                       " bytes, longer than max_label_name_length (" +
-                       std::to_string(limits.max_label_name_length) + ")");
+        limited(i, "label_name_length",
+                "label name of " + std::to_string(l.name.size()) +
+                    " bytes, longer than max_label_name_length (" +
+                    std::to_string(limits.max_label_name_length) + ")");
         bad = true;
         break;
       }
       if (limits.max_label_value_length > 0 && l.value.size() > limits.max_label_value_length) {
-        limited(i, "label_value_length", "label \"" + std::string(l.name) + "\" value of " +
-                       std::to_string(l.value.size()) +
-                       " bytes, longer than max_label_value_length (" +
-                       std::to_string(limits.max_label_value_length) + ")");
+        limited(i, "label_value_length",
+                "label \"" + std::string(l.name) + "\" value of " + std::to_string(l.value.size()) +
+                    " bytes, longer than max_label_value_length (" +
+                    std::to_string(limits.max_label_value_length) + ")");
         bad = true;
         break;
       }
