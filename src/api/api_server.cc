@@ -55,6 +55,7 @@ Status ApiServer::Start() {
   // Queries run on the I/O threads (bounded by the query timeout); four let a slow query
   // leave the token routes and other queries served.
   http.io_threads = 4;
+  http.tls = options_.tls;
   server_ = std::make_unique<net::HttpServer>(http);
   server_->Handle("POST", "/api/v1/tokens",
                   [this](net::ServerRequest& req, net::ServerResponse& resp) {

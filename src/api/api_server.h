@@ -27,6 +27,7 @@
 #include "common/status.h"
 #include "component/auth.h"
 #include "component/telemetry.h"
+#include "net/server_tls.h"
 
 namespace astrolabe::net {
 class HttpServer;
@@ -52,6 +53,7 @@ struct ApiServerOptions {
   // {"status":"error","errorType":"unavailable","error":query_unavailable}.
   QueryApiOptions query;
   std::string query_unavailable = "no metrics store is attached to the API";
+  net::ServerTlsOptions tls;                          // HTTPS when tls.enabled()
 };
 
 class ApiServer {

@@ -12,6 +12,7 @@
 namespace astrolabe::component {
 
 class Extension;
+class Handoff;
 class Telemetry;
 
 class Host {
@@ -25,6 +26,9 @@ class Host {
   virtual void ReportFatalError(const config::ComponentId& id, Status status) = 0;
   // The process's own metrics, for components to register their instruments.
   virtual Telemetry& telemetry() = 0;
+  // What the previous instance of a component left on a config reload (handoff.h); null
+  // when the service does not run under a Supervisor.
+  virtual Handoff* handoff() { return nullptr; }
 };
 
 }  // namespace astrolabe::component

@@ -97,14 +97,16 @@ class GrpcServerImpl final : public GrpcServer {
 
   // Plaintext, or TLS from files a watcher re-reads (certificate renewal without restart).
   std::shared_ptr<grpc::ServerCredentials> Credentials() const {
-    if (options_.tls_cert_file.empty()) return grpc::InsecureServerCredentials();
+    const ServerTlsOptions& o = options_.tls;
+    if (!o.enabled()) return grpc::InsecureServerCredentials();
     namespace x = grpc::experimental;
-    const auto interval = unsigned(std::max<int64_t>(1, options_.tls_reload_interval.count()));
+    const auto interval =
+        unsigned(std::max<int64_t>(1, (o.reload_interval.count() + 999) / 1000));
     auto provider = std::make_shared<x::FileWatcherCertificateProvider>(
-        options_.tls_key_file, options_.tls_cert_file, options_.tls_client_ca_file, interval);
+        o.key_file, o.cert_file, o.client_ca_file, interval);
     x::TlsServerCredentialsOptions tls(provider);
     tls.watch_identity_key_cert_pairs();
-    if (!options_.tls_client_ca_file.empty()) {
+    if (!o.client_ca_file.empty()) {
       tls.watch_root_certs();
       tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
     }

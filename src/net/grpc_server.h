@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "net/server_tls.h"
 
 namespace astrolabe::net {
 
@@ -41,14 +42,13 @@ struct GrpcServerOptions {
   std::chrono::milliseconds keepalive_timeout{0};
   std::chrono::milliseconds min_ping_interval{0};
   bool permit_keepalive_without_calls = false;
-  // TLS (configtls.ServerConfig): both files set = TLS on; client_ca_file set = mTLS (a client
-  // certificate signed by that CA is required). The files are re-read every
-  // tls_reload_interval, so a renewed certificate is served without a restart. The transport
-  // module's own TLS (libgrpc's) is used: OpenSSL is never loaded into the binary for this.
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::string tls_client_ca_file;
-  std::chrono::seconds tls_reload_interval{10};
+  // TLS, the same options as the HTTP server's (server_tls.h): cert_file set = TLS on;
+  // client_ca_file set = mTLS. libgrpc's file watcher re-reads the files every
+  // reload_interval (rounded up to whole seconds). The transport module's own TLS (libgrpc's)
+  // is used: OpenSSL is never loaded into the binary for this. min_version and max_version
+  // are not applied (libgrpc 1.51 has no setting; it serves 1.2 and 1.3); configs that set
+  // them are refused by ValidateServerTlsConfig.
+  ServerTlsOptions tls;
   std::string log_name = "net/grpc_server";
 };
 

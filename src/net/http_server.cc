@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -19,6 +20,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
@@ -28,6 +30,7 @@
 #include "common/log.h"
 #include "net/http_codec.h"
 #include "net/listen_address.h"
+#include "net/server_tls_context.h"
 
 namespace astrolabe::net {
 
@@ -44,7 +47,13 @@ using internal::RequestParser;
 
 namespace {
 
-class Session;
+// What the server holds of a connection, whatever its stream (plain or TLS).
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  virtual void NotifyShutdown() = 0;
+  virtual void ForceClose() = 0;
+};
 
 std::string LowerFirst(std::string s) {
   if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
@@ -74,8 +83,8 @@ class HttpServer::Impl {
   void OnAccept(beast::error_code ec, tcp::socket socket);
 
   // Called by sessions on their own strand.
-  void Register(Session* session, std::weak_ptr<Session> weak);
-  void Unregister(Session* session);
+  void Register(SessionBase* session, std::weak_ptr<SessionBase> weak);
+  void Unregister(SessionBase* session);
 
   HttpServerOptions options_;
   internal::ParserLimits limits_;
@@ -86,13 +95,14 @@ class HttpServer::Impl {
   // Set when the shutdown deadline passed: streaming handlers' writes fail so they return.
   std::atomic<bool> force_closing_{false};
   std::atomic<int> port_{0};
-  std::string address_;  // written once in Start() before threads exist
+  std::string address_;                              // written once in Start() before threads exist
+  std::unique_ptr<internal::ServerTlsContext> tls_;  // set in Start() when options_.tls is on
 
   std::mutex mu_;
   std::condition_variable sessions_cv_;
-  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // GUARDED_BY(mu_)
-  bool started_ = false;                                           // GUARDED_BY(mu_)
-  bool shut_down_ = false;                                         // GUARDED_BY(mu_)
+  std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions_;  // GUARDED_BY(mu_)
+  bool started_ = false;                                                   // GUARDED_BY(mu_)
+  bool shut_down_ = false;                                                 // GUARDED_BY(mu_)
 
   // Declared after everything sessions touch in their destructors, so that handlers still
   // queued when the io_context is destroyed find those members alive.
@@ -246,26 +256,55 @@ class SocketStream final : public internal::ResponseStream {
   Status error_ = Status::Ok();
 };
 
-// One TCP connection. All of its handlers run on its strand, so its members need no lock.
+// The streamed-response side on a TLS connection: the pieces are collected and sent as one
+// response when the handler returns. Writing through the TLS stream from the handler's thread
+// would need the connection's strand, which is busy running that very handler; so over TLS a
+// streamed answer arrives whole (correct, not incremental). docs/design/net.md.
+class BufferedStream final : public internal::ResponseStream {
+ public:
+  Status Write(const ServerResponse&, std::string_view data) override {
+    started_ = true;
+    body_.append(data);
+    return Status::Ok();
+  }
+  bool ClientGone() override { return false; }
+  bool started() const override { return started_; }
+  std::string TakeBody() { return std::move(body_); }
+
+ private:
+  bool started_ = false;
+  std::string body_;
+};
+
+// One TCP connection, plain (Stream = beast::tcp_stream) or TLS (asio::ssl::stream over one;
+// not beast::ssl_stream, whose buffered async_handshake does not compile in Boost 1.81).
+// All of its handlers run on its strand, so its members need no lock.
 // Lifetime: owned by the shared_ptrs bound into its pending completion handlers; it ends
 // when the last operation completes without starting another.
-class Session : public std::enable_shared_from_this<Session> {
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(HttpServer::Impl* server, tcp::socket socket)
-      : server_(server), stream_(std::move(socket)) {
+  static constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+  // `tls`: the context for a TLS session (kept alive by the session); null for plain.
+  Session(HttpServer::Impl* server, tcp::socket socket,
+          std::shared_ptr<asio::ssl::context> tls = nullptr)
+      : server_(server), tls_(std::move(tls)), stream_(MakeStream(std::move(socket), tls_)) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = Lowest().socket().remote_endpoint(ec);
     remote_ = ec ? std::string("unknown") : EndpointString(ep);
   }
 
-  ~Session() {
+  ~Session() override {
     server_->stats_.active_connections.fetch_sub(1, std::memory_order_relaxed);
     server_->Unregister(this);
   }
 
   void Run(bool reject) {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this(), reject] {
-      if (reject) {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this(), reject] {
+      if constexpr (kTls) {
+        self->Handshake(reject);
+      } else if (reject) {
         self->WriteError(503, "too many connections");
       } else {
         self->WaitForRequest();
@@ -274,29 +313,90 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   // Asks an idle connection to close now and a busy one to close after its response.
-  void NotifyShutdown() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+  void NotifyShutdown() override {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       self->shutting_down_ = true;
       if (self->state_ == State::kIdle) {
         beast::error_code ec;
-        self->stream_.socket().cancel(ec);
+        self->Lowest().socket().cancel(ec);
       }
     });
   }
 
   // Closes the socket whatever it is doing; pending operations complete with errors.
-  void ForceClose() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+  void ForceClose() override {
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
       self->shutting_down_ = true;
-      self->stream_.close();
+      self->Lowest().close();
     });
   }
 
  private:
   enum class State { kIdle, kReading, kHandling, kWriting, kClosing };
 
+  static Stream MakeStream(tcp::socket socket,
+                           [[maybe_unused]] const std::shared_ptr<asio::ssl::context>& tls) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+
+  beast::tcp_stream& Lowest() { return beast::get_lowest_layer(stream_); }
+
   bool Stopping() const {
     return shutting_down_ || server_->stopping_.load(std::memory_order_relaxed);
+  }
+
+  // TLS only: reads the first bytes in the clear to tell a TLS ClientHello (a handshake
+  // record, 0x16) from a plaintext HTTP request, which gets a plaintext 400 saying what went
+  // wrong (as Go's servers answer) instead of a handshake error the client cannot show; then
+  // runs the handshake, bounded by the header timeout, with the bytes already read.
+  void Handshake(bool reject) {
+    state_ = State::kIdle;
+    Lowest().expires_after(server_->options_.header_timeout);
+    Lowest().async_read_some(buffer_.prepare(4096), [self = this->shared_from_this(), reject](
+                                                        beast::error_code ec, size_t n) {
+      if (ec) return self->Close();
+      self->buffer_.commit(n);
+      const auto* first = static_cast<const unsigned char*>(self->buffer_.data().data());
+      if (first[0] != 0x16) return self->RefusePlaintext();
+      self->state_ = State::kReading;
+      self->stream_.async_handshake(asio::ssl::stream_base::server, self->buffer_.data(),
+                                    [self, reject](beast::error_code ec, size_t used) {
+                                      self->buffer_.consume(used);
+                                      if (ec) {
+                                        self->server_->stats_.tls_handshake_errors.fetch_add(
+                                            1, std::memory_order_relaxed);
+                                        self->server_->log_->debug("{}: TLS handshake failed: {}",
+                                                                   self->remote_, ec.message());
+                                        return self->Close();
+                                      }
+                                      self->buffer_.clear();
+                                      if (reject)
+                                        return self->WriteError(503, "too many connections");
+                                      self->first_request_ = true;
+                                      self->WaitForRequest();
+                                    });
+    });
+  }
+
+  void RefusePlaintext() {
+    server_->stats_.tls_handshake_errors.fetch_add(1, std::memory_order_relaxed);
+    server_->log_->debug("{}: plaintext HTTP on a TLS port; answered 400", remote_);
+    static constexpr std::string_view kAnswer =
+        "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Connection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+    state_ = State::kWriting;
+    Lowest().expires_after(server_->options_.write_timeout);
+    asio::async_write(Lowest().socket(), asio::buffer(kAnswer.data(), kAnswer.size()),
+                      [self = this->shared_from_this()](beast::error_code, size_t) {
+                        self->buffer_.clear();
+                        beast::error_code ec;
+                        self->Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+                        self->Lowest().close();
+                      });
   }
 
   // Waits for the first byte of the next request. New connections wait up to the header
@@ -306,10 +406,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (Stopping()) return Close();
     if (buffer_.size() > 0) return ReadHeader();  // pipelined bytes already here
     state_ = State::kIdle;
-    stream_.expires_after(first_request_ ? server_->options_.header_timeout
-                                         : server_->options_.idle_timeout);
+    Lowest().expires_after(first_request_ ? server_->options_.header_timeout
+                                          : server_->options_.idle_timeout);
     stream_.async_read_some(
-        buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+        buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
           if (ec) {
             if (ec == beast::error::timeout && self->first_request_) {
               self->server_->stats_.timeouts.fetch_add(1, std::memory_order_relaxed);
@@ -328,10 +428,11 @@ class Session : public std::enable_shared_from_this<Session> {
     internal::ConfigureParser(*parser_, server_->limits_);
     // The header timeout runs from the first byte of the request: a client trickling
     // its header one byte at a time is cut off when it expires (slowloris).
-    stream_.expires_after(server_->options_.header_timeout);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnHeader(ec, n); });
+    Lowest().expires_after(server_->options_.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
+                              self->OnHeader(ec, n);
+                            });
   }
 
   // `header_bytes`: what the (non-eager) parser consumed for the header.
@@ -344,9 +445,9 @@ class Session : public std::enable_shared_from_this<Session> {
     auto expect = parser_->get()[http::field::expect];
     if (beast::iequals(expect, "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      stream_.expires_after(server_->options_.write_timeout);
+      Lowest().expires_after(server_->options_.write_timeout);
       asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
-                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                        [self = this->shared_from_this()](beast::error_code ec, size_t) {
                           if (ec) return self->OnReadError(ec);
                           self->ReadBody();
                         });
@@ -356,9 +457,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void ReadBody() {
-    stream_.expires_after(server_->options_.body_timeout);
+    Lowest().expires_after(server_->options_.body_timeout);
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                     [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        if (ec) return self->OnReadError(ec);
                        self->Dispatch();
                      });
@@ -397,7 +498,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Dispatch() {
     state_ = State::kHandling;
-    stream_.expires_never();
+    Lowest().expires_never();
     RawRequest raw{parser_->release()};
     parser_.reset();
     bool keep_alive = raw.message.keep_alive();
@@ -405,13 +506,19 @@ class Session : public std::enable_shared_from_this<Session> {
     unsigned version = raw.message.version();
     ServerRequest request(&raw, remote_);
     ServerResponse response;
-    SocketStream stream(server_, stream_.socket(), version, head, keep_alive && !Stopping());
-    response.AttachStream(&stream);
+    std::optional<SocketStream> socket_stream;
+    BufferedStream buffered;
+    internal::ResponseStream* stream = &buffered;
+    if constexpr (!kTls) {
+      stream = &socket_stream.emplace(server_, stream_.socket(), version, head,
+                                      keep_alive && !Stopping());
+    }
+    response.AttachStream(stream);
     HttpServerStats& stats = server_->stats_;
     stats.requests.fetch_add(1, std::memory_order_relaxed);
     internal::Router::Outcome outcome = server_->router_.Route(request, response);
     response.AttachStream(nullptr);
-    if (stream.started()) {
+    if (socket_stream && socket_stream->started()) {
       // The head and any pieces are out; end the stream (or the connection, when a write
       // failed or the handler threw: a missing terminating chunk tells the client).
       if (outcome == internal::Router::Outcome::kHandlerError) {
@@ -420,8 +527,11 @@ class Session : public std::enable_shared_from_this<Session> {
                              request.method(), request.path());
         return Close();
       }
-      if (!stream.Finish() || Stopping()) return Close();
+      if (!socket_stream->Finish() || Stopping()) return Close();
       return WaitForRequest();
+    }
+    if (buffered.started() && outcome == internal::Router::Outcome::kHandled) {
+      response.body = buffered.TakeBody();
     }
     switch (outcome) {
       case internal::Router::Outcome::kHandled:
@@ -449,10 +559,10 @@ class Session : public std::enable_shared_from_this<Session> {
     state_ = State::kWriting;
     response_ = std::make_unique<BeastResponse>(std::move(response));
     bool keep_alive = response_->keep_alive();
-    stream_.expires_after(server_->options_.write_timeout);
+    Lowest().expires_after(server_->options_.write_timeout);
     http::async_write(
         stream_, *response_,
-        [self = shared_from_this(), keep_alive, linger](beast::error_code ec, size_t) {
+        [self = this->shared_from_this(), keep_alive, linger](beast::error_code ec, size_t) {
           self->response_.reset();
           if (ec) {
             if (ec == beast::error::timeout) {
@@ -471,16 +581,16 @@ class Session : public std::enable_shared_from_this<Session> {
   void LingerClose() {
     state_ = State::kClosing;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
     if (ec) return Close();
-    stream_.expires_after(Stopping() ? std::chrono::milliseconds(200) : std::chrono::seconds(2));
+    Lowest().expires_after(Stopping() ? std::chrono::milliseconds(200) : std::chrono::seconds(2));
     Drain();
   }
 
   void Drain() {
     buffer_.clear();
     stream_.async_read_some(buffer_.prepare(16 * 1024),
-                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            [self = this->shared_from_this()](beast::error_code ec, size_t n) {
                               self->drained_ += n;
                               if (ec || self->drained_ > kMaxDrainBytes) return self->Close();
                               self->Drain();
@@ -490,14 +600,15 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     state_ = State::kClosing;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-    stream_.close();
+    Lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+    Lowest().close();
   }
 
   static constexpr size_t kMaxDrainBytes = 1 << 20;
 
   HttpServer::Impl* server_;
-  beast::tcp_stream stream_;
+  std::shared_ptr<asio::ssl::context> tls_;  // TLS only; outlives stream_
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<RequestParser> parser_;
   std::unique_ptr<BeastResponse> response_;
@@ -513,12 +624,12 @@ class Session : public std::enable_shared_from_this<Session> {
 // ---------------------------------------------------------------------------------------------
 // Impl
 
-void HttpServer::Impl::Register(Session* session, std::weak_ptr<Session> weak) {
+void HttpServer::Impl::Register(SessionBase* session, std::weak_ptr<SessionBase> weak) {
   std::lock_guard lock(mu_);
   sessions_.emplace(session, std::move(weak));
 }
 
-void HttpServer::Impl::Unregister(Session* session) {
+void HttpServer::Impl::Unregister(SessionBase* session) {
   std::lock_guard lock(mu_);
   sessions_.erase(session);
   if (sessions_.empty()) sessions_cv_.notify_all();
@@ -538,6 +649,11 @@ Status HttpServer::Impl::Start() {
   auto parsed = ParseListenAddress(text);
   if (!parsed.ok()) return parsed.status();
   if (options_.io_threads < 1) return InvalidArgument("http server io_threads must be at least 1");
+  if (options_.tls.enabled()) {
+    auto tls = internal::ServerTlsContext::Create(options_.tls, log_);
+    if (!tls.ok()) return tls.status().Annotate("listen on " + text);
+    tls_ = std::move(*tls);
+  }
 
   // Candidate endpoints: IPv4 first for names such as "localhost" (as Go's net.Listen does);
   // for an empty host the IPv6 wildcard in dual-stack mode, then the IPv4 wildcard.
@@ -613,7 +729,7 @@ Status HttpServer::Impl::Start() {
       }
     });
   }
-  log_->info("listening on {}", address_);
+  log_->info("listening on {}{}", address_, tls_ ? " (TLS)" : "");
   return Status::Ok();
 }
 
@@ -640,9 +756,19 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   int64_t active = stats_.active_connections.fetch_add(1, std::memory_order_relaxed) + 1;
   bool reject = static_cast<size_t>(active) > options_.max_connections;
   if (reject) stats_.connections_rejected.fetch_add(1, std::memory_order_relaxed);
-  auto session = std::make_shared<Session>(this, std::move(socket));
-  Register(session.get(), session);
-  session->Run(reject);
+  if (tls_) {
+    std::shared_ptr<asio::ssl::context> context = tls_->Current();
+    stats_.tls_reloads.store(tls_->reloads(), std::memory_order_relaxed);
+    stats_.tls_reload_errors.store(tls_->reload_failures(), std::memory_order_relaxed);
+    auto session = std::make_shared<Session<asio::ssl::stream<beast::tcp_stream>>>(
+        this, std::move(socket), std::move(context));
+    Register(session.get(), session);
+    session->Run(reject);
+  } else {
+    auto session = std::make_shared<Session<beast::tcp_stream>>(this, std::move(socket));
+    Register(session.get(), session);
+    session->Run(reject);
+  }
   DoAccept();
 }
 
@@ -664,7 +790,7 @@ void HttpServer::Impl::Shutdown(Deadline deadline) {
     accept_retry_.cancel();
   });
   auto each_session = [this](auto fn) {
-    std::vector<std::shared_ptr<Session>> live;
+    std::vector<std::shared_ptr<SessionBase>> live;
     {
       std::lock_guard lock(mu_);
       for (auto& [ptr, weak] : sessions_) {
@@ -673,7 +799,7 @@ void HttpServer::Impl::Shutdown(Deadline deadline) {
     }
     for (auto& s : live) fn(*s);
   };
-  each_session([](Session& s) { s.NotifyShutdown(); });
+  each_session([](SessionBase& s) { s.NotifyShutdown(); });
   {
     std::unique_lock lock(mu_);
     sessions_cv_.wait_until(lock, deadline, [this] { return sessions_.empty(); });
@@ -687,7 +813,7 @@ void HttpServer::Impl::Shutdown(Deadline deadline) {
     force_closing_ = true;
     log_->warn("shutdown deadline reached; closing {} busy connection(s)",
                stats_.active_connections.load());
-    each_session([](Session& s) { s.ForceClose(); });
+    each_session([](SessionBase& s) { s.ForceClose(); });
     std::unique_lock lock(mu_);
     // Closed sockets complete their operations promptly unless a handler is still running.
     sessions_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return sessions_.empty(); });

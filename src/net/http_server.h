@@ -36,6 +36,7 @@
 
 #include "common/status.h"
 #include "net/http_headers.h"
+#include "net/server_tls.h"
 
 namespace astrolabe::net {
 
@@ -55,6 +56,11 @@ struct HttpServerOptions {
   int io_threads = 1;
   // Names the server in logs ("extension/health_check").
   std::string log_name = "net/http_server";
+  // HTTPS when tls.enabled(): OpenSSL is loaded at Start(), which fails naming the key and
+  // file that cannot be used. The files are re-read as server_tls.h says (checked when a
+  // connection arrives). Plaintext HTTP sent to a TLS port gets a plaintext 400 and is closed;
+  // with a client CA, a client without a certificate it signed fails the handshake.
+  ServerTlsOptions tls;
 };
 
 // Counters a server keeps from Start() on. Monotonic except active_connections. Read with
@@ -73,6 +79,9 @@ struct HttpServerStats {
   std::atomic<uint64_t> streamed_responses{0};  // responses sent with ServerResponse::Write
   std::atomic<uint64_t> streams_broken{0};      // of those, ended by the client, a timeout or
                                                 // shutdown before the handler finished
+  std::atomic<uint64_t> tls_handshake_errors{0};  // TLS: failed handshakes, plaintext requests
+  std::atomic<uint64_t> tls_reloads{0};           // TLS: certificate files reloaded
+  std::atomic<uint64_t> tls_reload_errors{0};     // TLS: changed files that could not be loaded
 };
 
 namespace internal {

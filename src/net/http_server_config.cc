@@ -1,6 +1,9 @@
 #include "net/http_server_config.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "config/component_id.h"
@@ -45,13 +48,93 @@ void HttpServerConfig::Visit(config::Visitor& v) {
   if (v.decoding() && max_request_body_size == 0) max_request_body_size = 20 * 1024 * 1024;
 }
 
+namespace {
+
+bool KnownTlsVersion(const std::string& v) {
+  return v.empty() || v == "1.0" || v == "1.1" || v == "1.2" || v == "1.3";
+}
+
+}  // namespace
+
+Status ValidateServerTlsConfig(const ServerTlsConfig& t, std::string_view where, bool grpc) {
+  const std::string at = std::string(where) + "::tls";
+  if (!t.configured()) {
+    if (!t.client_ca_file.empty() || !t.ca_file.empty()) {
+      return InvalidArgument(at + ": a client CA needs cert_file and key_file (the server's own "
+                                  "certificate) too");
+    }
+    return Status::Ok();
+  }
+  if (t.cert_file.empty()) return InvalidArgument(at + "::cert_file: must be set with key_file");
+  if (t.key_file.empty()) return InvalidArgument(at + "::key_file: must be set with cert_file");
+  if (!t.ca_file.empty() && t.client_ca_file.empty()) {
+    return InvalidArgument(at + "::ca_file: ca_file is for clients; a server verifies client "
+                                "certificates with client_ca_file");
+  }
+  for (const auto& [key, value] : {std::pair<const char*, const std::string*>{"min_version",
+                                                                             &t.min_version},
+                                   {"max_version", &t.max_version}}) {
+    if (!KnownTlsVersion(*value)) {
+      return InvalidArgument(at + "::" + key + ": \"" + *value +
+                             "\" is not a TLS version; valid values: 1.0, 1.1, 1.2, 1.3");
+    }
+  }
+  if (!t.min_version.empty() && !t.max_version.empty() && t.max_version < t.min_version) {
+    return InvalidArgument(at + "::max_version: " + t.max_version + " is below min_version " +
+                           t.min_version);
+  }
+  if (!t.cipher_suites.empty()) {
+    return Unimplemented(at + "::cipher_suites: choosing cipher suites is not supported; "
+                              "OpenSSL's defaults for the TLS versions allowed are used");
+  }
+  if (t.reload_interval.count() < 0) {
+    return InvalidArgument(at + "::reload_interval: must not be negative");
+  }
+  if (grpc && ((!t.min_version.empty() && t.min_version != "1.2") || !t.max_version.empty())) {
+    return Unimplemented(at + ": min_version and max_version are not supported on gRPC "
+                              "listeners (libgrpc serves TLS 1.2 and 1.3); remove them");
+  }
+  return Status::Ok();
+}
+
+ServerTlsOptions ToServerTlsOptions(const ServerTlsConfig& t) {
+  ServerTlsOptions o;
+  if (!t.configured()) return o;
+  o.cert_file = t.cert_file;
+  o.key_file = t.key_file;
+  o.client_ca_file = t.client_ca_file;
+  if (!t.min_version.empty()) o.min_version = t.min_version;
+  o.max_version = t.max_version;
+  if (t.reload_interval.count() > 0) {
+    o.reload_interval = std::chrono::duration_cast<std::chrono::milliseconds>(t.reload_interval);
+  }
+  return o;
+}
+
+Status CheckServerTlsFiles(const ServerTlsConfig& t, std::string_view where) {
+  const std::string at = std::string(where) + "::tls::";
+  for (const auto& [key, path] : {std::pair<const char*, const std::string*>{"cert_file",
+                                                                            &t.cert_file},
+                                  {"key_file", &t.key_file},
+                                  {"client_ca_file", &t.client_ca_file}}) {
+    if (path->empty()) continue;
+    std::ifstream in(*path);
+    if (!in) {
+      return InvalidArgument(at + key + " " + *path + ": " + std::strerror(errno));
+    }
+    std::string head(4096, '\0');
+    in.read(head.data(), std::streamsize(head.size()));
+    head.resize(size_t(in.gcount()));
+    if (head.find("-----BEGIN ") == std::string::npos) {
+      return InvalidArgument(at + key + " " + *path + ": not a PEM file");
+    }
+  }
+  return Status::Ok();
+}
+
 Status ValidateHttpServerConfig(const HttpServerConfig& c, std::string_view where) {
   const std::string at(where);
-  if (c.tls && c.tls->configured()) {
-    return Unimplemented(at +
-                         "::tls: TLS on HTTP receivers is not supported yet; terminate TLS "
-                         "in front of it (a sidecar or ingress) or send plain HTTP on loopback");
-  }
+  if (c.tls) RETURN_IF_ERROR(ValidateServerTlsConfig(*c.tls, where, /*grpc=*/false));
   // The receiver looks the authenticator up at Start (component::FindAuthenticator) and
   // checks every request with it; here only its id is checked.
   if (c.auth && c.auth->authenticator.empty()) {
@@ -80,6 +163,7 @@ HttpServerOptions ToServerOptions(const HttpServerConfig& c, std::string log_nam
   options.max_body_bytes = c.max_request_body_size;
   options.io_threads = int(std::clamp(std::thread::hardware_concurrency(), 2u, 8u));
   options.log_name = std::move(log_name);
+  if (c.tls) options.tls = ToServerTlsOptions(*c.tls);
   using std::chrono::duration_cast;
   using std::chrono::milliseconds;
   if (c.read_header_timeout.count() > 0)

@@ -77,13 +77,27 @@ struct HttpServerConfig {
   void Visit(config::Visitor& v);
 };
 
-// Checks what the settings select that we cannot do (yet): TLS (kUnimplemented, with the way
-// around it); an unknown compression algorithm or an `auth:` without a valid authenticator id
-// (kInvalidArgument). A receiver that embeds these settings must check each request with the
+// Checks the `tls:` block, every key of it, for a server listener, HTTP or gRPC (`grpc`:
+// what libgrpc's TLS cannot do is refused too). Errors name the key: "protocols::http::tls::
+// min_version: \"1.4\" is not a TLS version; ...". Files are not opened here.
+Status ValidateServerTlsConfig(const ServerTlsConfig& tls, std::string_view where, bool grpc);
+
+// ServerTlsOptions for a validated `tls` block, with the reload rule of server_tls.h
+// (reload_interval unset or 0: every 10 s, as the gRPC listener always did).
+ServerTlsOptions ToServerTlsOptions(const ServerTlsConfig& tls);
+
+// Opens the certificate, key and client CA files and checks that each holds PEM; errors name
+// the key and the file ("protocols::grpc::tls::cert_file /x.pem: no such file or directory").
+// For listeners whose TLS stack loads the files where it cannot report (gRPC); the HTTP
+// server loads them with OpenSSL at Start and reports itself.
+Status CheckServerTlsFiles(const ServerTlsConfig& tls, std::string_view where);
+
+// Checks what the settings select that we cannot do: a bad `tls:` block (above); an unknown
+// compression algorithm or an `auth:` without a valid authenticator id (kInvalidArgument). A receiver that embeds these settings must check each request with the
 // authenticator `auth` names (component/auth.h). `where` prefixes messages ("protocols::http").
 Status ValidateHttpServerConfig(const HttpServerConfig& config, std::string_view where);
 
-// HttpServerOptions for `config`: listen address, body limit, timeouts, I/O threads.
+// HttpServerOptions for `config`: listen address, body limit, timeouts, I/O threads, TLS.
 HttpServerOptions ToServerOptions(const HttpServerConfig& config, std::string log_name);
 
 // CORS as upstream (rs/cors): "*" matches any origin, "https://*.example.com" a wildcard,

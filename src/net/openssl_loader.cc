@@ -39,7 +39,8 @@ bool OpenSslLoaded() { return loaded.load(); }
   X(SSL_get_shutdown) X(SSL_get_verify_result) X(SSL_new) X(SSL_read) X(SSL_set_bio)           \
   X(SSL_set_ex_data) X(SSL_write) X(TLS_client_method) X(TLS_method) X(TLS_server_method)      \
   X(X509_VERIFY_PARAM_set1_host) X(X509_VERIFY_PARAM_set1_ip_asc)                              \
-  X(X509_verify_cert_error_string) X(SSL_shutdown)
+  X(X509_verify_cert_error_string) X(SSL_shutdown) X(SSL_CTX_check_private_key)        \
+  X(SSL_load_client_CA_file) X(SSL_CTX_set_client_CA_list)
 
 // The address each trampoline jumps through; filled by LoadOpenSsl().
 #define ASTROLABE_DECLARE_SLOT(name) \

@@ -86,6 +86,11 @@ class SharedHttpEndpoint {
       return differs("idle_timeout (ms)", options_.idle_timeout.count(), o.idle_timeout.count());
     if (o.max_connections != options_.max_connections)
       return differs("max_connections", options_.max_connections, o.max_connections);
+    if (!(o.tls == options_.tls)) {
+      return "tls settings differ from " + first_owner_ +
+             "'s (cert_file, key_file, client_ca_file, min_version, max_version, "
+             "reload_interval); give both the same tls block";
+    }
     return "";
   }
 

@@ -335,6 +335,7 @@ Result<std::shared_ptr<Service::Graph>> BuildGraph(const component::ResolvedConf
   graph->settings = std::move(settings);
   graph->host = std::make_unique<ServiceHost>(*graph->settings.telemetry, graph->logger,
                                               graph->settings.on_fatal_error);
+  graph->host->set_handoff(graph->settings.handoff);
   Builder builder(config, *graph);
   RETURN_IF_ERROR(builder.Build());
   return graph;

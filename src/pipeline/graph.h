@@ -36,6 +36,8 @@ class ServiceHost : public component::Host {
   std::vector<std::pair<config::ComponentId, component::Extension*>> GetExtensions() override;
   void ReportFatalError(const config::ComponentId& id, Status status) override;
   component::Telemetry& telemetry() override { return telemetry_; }
+  component::Handoff* handoff() override { return handoff_; }
+  void set_handoff(component::Handoff* handoff) { handoff_ = handoff; }
 
   // Build time only (before any component can call the host).
   void AddExtension(const config::ComponentId& id, component::Extension* extension);
@@ -51,6 +53,7 @@ class ServiceHost : public component::Host {
   std::shared_ptr<spdlog::logger> logger_;
   std::function<void(const config::ComponentId&, const Status&)> on_fatal_error_;
   std::atomic<bool> fatal_reported_{false};
+  component::Handoff* handoff_ = nullptr;  // set at build time
   std::map<config::ComponentId, std::unique_ptr<Entry>> extensions_;
 };
 

@@ -54,6 +54,10 @@
 #include "component/telemetry.h"
 #include "config/component_id.h"
 
+namespace astrolabe::component {
+class Handoff;
+}
+
 namespace astrolabe::pipeline {
 
 struct ServiceSettings {
@@ -68,6 +72,9 @@ struct ServiceSettings {
   // Budget for shutdowns the service starts itself: rolling back a failed Start, the
   // destructor of a running service, the old graph in Supervisor::Reload.
   std::chrono::milliseconds shutdown_timeout{30'000};
+  // State components hand to their successors across reloads (component/handoff.h); the
+  // Supervisor sets its own. Null: Host::handoff() is null. Outlives the service.
+  component::Handoff* handoff = nullptr;
 };
 
 class Service {

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "component/handoff.h"
+#include "component/host.h"
 #include "component/testing/test_components.h"
 #include "pipeline/counting.h"
 #include "pipeline/fanout.h"
@@ -253,6 +255,24 @@ TEST_F(ServiceTest, ExporterStartFailureMessage) {
   ASSERT_NE(service, nullptr);
   Status s = service->Start();
   EXPECT_THAT(s.message(), HasSubstr("starting exporter \"sink/otlp_http\": "));
+}
+
+// Components reach the Supervisor's handoff (component/handoff.h) through their Host; a
+// service built without one gives them none.
+TEST_F(ServiceTest, HostOffersTheHandoffOfItsSettings) {
+  GraphConfig g(registry_);
+  g.Receiver("rcv").Exporter("sink").Pipeline("metrics", {"rcv"}, {}, {"sink"});
+  auto plain = MustBuild(g);
+  ASSERT_NE(plain, nullptr);
+  EXPECT_EQ(plain->host().handoff(), nullptr);
+  component::Handoff handoff;
+  settings_.handoff = &handoff;
+  auto supervised = MustBuild(g);
+  ASSERT_NE(supervised, nullptr);
+  EXPECT_EQ(supervised->host().handoff(), &handoff);
+  handoff.Put("k", std::make_shared<int>(7));
+  EXPECT_EQ(*std::static_pointer_cast<int>(supervised->host().handoff()->Take("k")), 7);
+  EXPECT_EQ(handoff.Take("k"), nullptr);  // taken once
 }
 
 TEST_F(ServiceTest, BuildErrorsCreateNothingRunning) {

@@ -15,6 +15,7 @@ component::Deadline After(std::chrono::milliseconds d) {
 
 Supervisor::Supervisor(ServiceSettings settings) : settings_(std::move(settings)) {
   if (!settings_.logger) settings_.logger = GetLogger("service");
+  if (settings_.handoff == nullptr) settings_.handoff = handoff_.get();
 }
 
 Supervisor::~Supervisor() {

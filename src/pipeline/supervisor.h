@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "component/handoff.h"
 #include "component/resolve.h"
 #include "pipeline/service.h"
 
@@ -70,6 +71,8 @@ class Supervisor {
       std::shared_ptr<const component::ResolvedConfig> config);
 
   ServiceSettings settings_;
+  // What components leave their successors across reloads; every service gets it.
+  std::unique_ptr<component::Handoff> handoff_ = std::make_unique<component::Handoff>();
   mutable std::mutex mu_;
   // The running service's config (the service holds it too), kept to restore it when a
   // reload fails to start.

@@ -4,6 +4,7 @@
 #include "component/auth.h"
 #include "component/host.h"
 #include "component/store.h"
+#include "net/http_server_config.h"
 
 namespace astrolabe::extension::api {
 
@@ -17,6 +18,7 @@ Status ApiExtension::Start(component::Host& host) {
   options.listen_address = config_.endpoint;
   options.tokens = &tokens_;
   options.telemetry = &host.telemetry();
+  if (config_.tls) options.tls = net::ToServerTlsOptions(*config_.tls);
   if (config_.auth) {
     auto found = component::FindAuthenticator(host, config_.auth->authenticator);
     if (!found.ok()) return found.status().Annotate(settings_.id.ToString() + ": auth");

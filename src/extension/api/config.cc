@@ -12,6 +12,7 @@ void Config::Visit(config::Visitor& v) {
   v.Field("endpoint", endpoint);
   v.Field("tokens_file", tokens_file);
   v.OptionalObject("auth", auth);
+  v.OptionalObject("tls", tls);
   v.Field("store", store);
   v.Field("query_timeout", query_timeout);
   v.Field("query_max_samples", query_max_samples);
@@ -49,6 +50,7 @@ Status Config::Validate() const {
         "auth: authenticator must be set to the id of an authenticator "
         "extension (e.g. token_auth)");
   }
+  if (tls) RETURN_IF_ERROR(net::ValidateServerTlsConfig(*tls, "api", /*grpc=*/false));
   if (!auth && !IsLoopbackEndpoint(endpoint)) {
     return InvalidArgument("endpoint \"" + endpoint +
                            "\" is not a loopback address and no auth is set: the API (which can "

@@ -11,6 +11,10 @@
 //                                   # only one running (it must start before api)
 //       query_timeout: 2m           # a query's time limit (?timeout= can only lower it)
 //       query_max_samples: 50000000 # samples one query may hold
+//       tls:                                      # HTTPS (net/server_tls.h); optional
+//         cert_file: server.pem
+//         key_file: server.key
+//         client_ca_file: ca.pem                  # mTLS
 
 #include <optional>
 #include <string>
@@ -18,6 +22,7 @@
 #include "common/clock.h"
 #include "component/factory.h"
 #include "config/component_id.h"
+#include "net/http_server_config.h"
 
 namespace astrolabe::extension::api {
 
@@ -33,6 +38,7 @@ struct Config : component::ComponentConfig {
   std::string store;  // a component id; empty = the only store extension running
   Duration query_timeout = std::chrono::minutes(2);
   int64_t query_max_samples = 50'000'000;
+  std::optional<net::ServerTlsConfig> tls;
 
   void Visit(config::Visitor& v) override;
   // endpoint and tokens_file set; auth.authenticator set when auth is; without auth the

@@ -1,5 +1,7 @@
 #include "extension/health_check/config.h"
 
+#include "config/visitor.h"
+
 namespace astrolabe::extension::health_check {
 
 void Config::Visit(config::Visitor& v) {
@@ -7,6 +9,7 @@ void Config::Visit(config::Visitor& v) {
   v.Field("path", path);
   v.Object("response_body", response_body);
   v.Object("check_collector_pipeline", check_collector_pipeline);
+  v.OptionalObject("tls", tls);
 }
 
 Status Config::Validate() const {
@@ -16,6 +19,7 @@ Status Config::Validate() const {
     return InvalidArgument(
         "bad config: check_collector_pipeline.exporter_failure_threshold must be greater than 0");
   }
+  if (tls) return net::ValidateServerTlsConfig(*tls, "health_check", /*grpc=*/false);
   return Status::Ok();
 }
 

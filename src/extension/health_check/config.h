@@ -2,9 +2,11 @@
 // Config of the health_check extension; keys and defaults as the upstream collector's
 // (contrib extension/healthcheckextension).
 
+#include <optional>
 #include <string>
 
 #include "component/factory.h"
+#include "net/http_server_config.h"
 
 namespace astrolabe::extension::health_check {
 
@@ -34,6 +36,8 @@ struct Config : component::ComponentConfig {
   std::string path = "/";
   ResponseBody response_body;
   CheckCollectorPipeline check_collector_pipeline;
+  // confighttp's `tls` (net/server_tls.h): HTTPS, optional mTLS, certificate reload.
+  std::optional<net::ServerTlsConfig> tls;
 
   void Visit(config::Visitor& v) override;
   // "bad config: endpoint must be specified", "bad config: path must start with /", ...

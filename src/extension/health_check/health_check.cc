@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/strings.h"
+#include "net/http_server_config.h"
 
 namespace astrolabe::extension::health_check {
 
@@ -24,6 +25,7 @@ Status HealthCheck::Start(component::Host&) {
   options.listen_address = config_.endpoint;
   options.log_name = "extension/health_check";
   options.max_body_bytes = 64 * 1024;
+  if (config_.tls) options.tls = net::ToServerTlsOptions(*config_.tls);
   server_ = std::make_unique<net::HttpServer>(options);
   // Like Go's ServeMux: a path ending in "/" matches everything below it, so the
   // default "/" answers on every path; any other path matches exactly. Any method.

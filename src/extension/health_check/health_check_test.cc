@@ -1,5 +1,7 @@
 #include "extension/health_check/health_check.h"
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -146,6 +148,43 @@ TEST(HealthCheck, BindFailureNamesTheAddress) {
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(status.message(), HasSubstr(first.address()));
   EXPECT_TRUE(first.Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
+}
+
+// The probe over HTTPS (a self-signed certificate made by openssl at test time).
+TEST(HealthCheck, ServesHttpsWithATlsBlock) {
+  char tmpl[] = "/tmp/astrolabe-hc-tls-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl;
+  ASSERT_EQ(
+      std::system(("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+                   "-nodes -days 1 -subj /CN=hc -addext subjectAltName=IP:127.0.0.1 -keyout " +
+                   dir + "/k.pem -out " + dir + "/c.pem >/dev/null 2>&1")
+                      .c_str()),
+      0);
+  Config config = LoopbackConfig();
+  config.tls = net::ServerTlsConfig{};
+  config.tls->cert_file = dir + "/c.pem";
+  config.tls->key_file = dir + "/k.pem";
+  ASSERT_TRUE(config.Validate().ok()) << config.Validate().message();
+  HealthCheck hc(config);
+  component::test::TestHost host;
+  ASSERT_TRUE(hc.Start(host).ok());
+  hc.NotifyPipelinesReady();
+  net::HttpClientOptions options;
+  options.tls.ca_file = dir + "/c.pem";
+  net::HttpClient client(options);
+  net::HttpRequest request;
+  request.url = "https://" + hc.address() + "/";
+  auto r = client.Send(std::move(request)).get();
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(Get(hc.address(), "/").status, 400);  // plain HTTP to the TLS port
+  EXPECT_TRUE(hc.Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
+  config.tls->key_file = dir + "/missing.pem";
+  HealthCheck bad(config);
+  Status s = bad.Start(host);
+  EXPECT_THAT(s.message(), HasSubstr("tls::key_file " + dir + "/missing.pem"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

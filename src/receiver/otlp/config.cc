@@ -51,6 +51,7 @@ void Config::Visit(config::Visitor& v) {
     protocols.http.reset();
   }
   v.Object("protocols", protocols);
+  v.Object("limits", limits);
 }
 
 Result<std::string> SanitizeUrlPath(std::string_view path) {
@@ -64,26 +65,6 @@ Result<std::string> SanitizeUrlPath(std::string_view path) {
 }
 
 namespace {
-
-Status CheckTls(const std::string& protocol, const std::optional<ServerTlsConfig>& tls) {
-  if (protocol == "grpc" && tls && tls->configured()) {
-    if (tls->cert_file.empty() || tls->key_file.empty()) {
-      return InvalidArgument("protocols::grpc::tls: cert_file and key_file must both be set");
-    }
-    if (!tls->ca_file.empty() && tls->client_ca_file.empty()) {
-      return InvalidArgument("protocols::grpc::tls: ca_file is for clients; a server verifies "
-                             "client certificates with client_ca_file");
-    }
-    return Status::Ok();
-  }
-  if (tls && tls->configured()) {
-    return Unimplemented("protocols::" + protocol +
-                         "::tls: TLS on the otlp receiver's HTTP listener is not supported yet "
-                         "(gRPC has it); terminate TLS in front of it (a sidecar or ingress) or "
-                         "send plain OTLP on loopback");
-  }
-  return Status::Ok();
-}
 
 Status CheckAuth(const std::string& protocol, const std::optional<AuthConfig>& auth) {
   if (auth && auth->authenticator.empty()) {
@@ -106,6 +87,14 @@ Status Config::Validate() const {
   if (!protocols.grpc && !protocols.http) {
     return InvalidArgument("must specify at least one protocol when using the OTLP receiver");
   }
+  for (const auto& [key, value] :
+       {std::pair<const char*, int64_t>{"max_items_per_request", limits.max_items_per_request},
+        {"max_attributes_per_item", limits.max_attributes_per_item}}) {
+    if (value < 0) {
+      return InvalidArgument(std::string("limits::") + key + ": invalid value " +
+                             std::to_string(value) + ", must be >= 0 (0: no limit)");
+    }
+  }
   if (protocols.grpc) {
     const GrpcConfig& g = *protocols.grpc;
     if (g.max_recv_msg_size_mib < 0) {
@@ -116,7 +105,7 @@ Status Config::Validate() const {
       return InvalidArgument("protocols::grpc::transport: \"" + g.transport +
                              "\" is not supported; valid values: tcp, tcp4, tcp6");
     }
-    RETURN_IF_ERROR(CheckTls("grpc", g.tls));
+    if (g.tls) RETURN_IF_ERROR(net::ValidateServerTlsConfig(*g.tls, "protocols::grpc", true));
     RETURN_IF_ERROR(CheckAuth("grpc", g.auth));
   }
   if (protocols.http) {

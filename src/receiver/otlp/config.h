@@ -19,8 +19,9 @@
 //
 // Every upstream key is accepted so existing configs load. `auth: { authenticator: <id> }`
 // names an authenticator extension (component/auth.h, e.g. token_auth) every request of that
-// protocol must pass. Keys that select something we do not do yet (TLS on HTTP; see
-// net::ValidateHttpServerConfig) are rejected by Validate() with a message saying so, rather
+// protocol must pass. `tls` on either protocol is validated by net::ValidateServerTlsConfig;
+// keys that select something we do not do (tls `cipher_suites`; gRPC `min_version`) are
+// rejected by Validate() with a message saying so, rather
 // than silently ignored; keys that only tune Go's runtime (buffer sizes, keepalive
 // enforcement) are accepted and documented as having no effect (README.md).
 //
@@ -36,6 +37,7 @@
 #include "common/status.h"
 #include "component/factory.h"
 #include "net/http_server_config.h"
+#include "receiver/otlp/limits.h"
 
 namespace astrolabe::receiver::otlp {
 
@@ -103,11 +105,13 @@ struct Protocols {
 
 struct Config : component::ComponentConfig {
   Protocols protocols;
+  Limits limits;  // limits.h
 
   void Visit(config::Visitor& v) override;
   // "must specify at least one protocol when using the OTLP receiver"; url paths that do
-  // not parse; max_recv_msg_size_mib < 0; transport other than tcp; tls (not supported
-  // yet); auth without a valid authenticator id; an unknown compression algorithm.
+  // not parse; max_recv_msg_size_mib < 0; transport other than tcp; a bad tls block
+  // (naming the key); a negative limit; auth without a valid authenticator id; an unknown
+  // compression algorithm.
   Status Validate() const override;
 };
 

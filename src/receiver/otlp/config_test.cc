@@ -98,8 +98,12 @@ TEST(OtlpConfig, EveryUpstreamKeyLoads) {
 
 TEST(OtlpConfig, WhatWeDoNotDoIsRefusedByName) {
   Config tls = Decode("protocols:\n  http:\n    tls: {cert_file: c.pem, key_file: k.pem}\n");
-  EXPECT_EQ(tls.Validate().code(), StatusCode::kUnimplemented);
-  EXPECT_NE(tls.Validate().message().find("protocols::http::tls"), std::string::npos);
+  EXPECT_TRUE(tls.Validate().ok()) << tls.Validate().message();
+  Config suites = Decode(
+      "protocols:\n  http:\n    tls: {cert_file: c.pem, key_file: k.pem, cipher_suites: [x]}\n");
+  EXPECT_EQ(suites.Validate().code(), StatusCode::kUnimplemented);
+  EXPECT_NE(suites.Validate().message().find("protocols::http::tls::cipher_suites"),
+            std::string::npos);
   Config auth = Decode("protocols:\n  grpc:\n    auth: {authenticator: token_auth}\n");
   EXPECT_TRUE(auth.Validate().ok()) << auth.Validate().message();
   EXPECT_EQ(auth.protocols.grpc->auth->authenticator, "token_auth");

@@ -1,5 +1,8 @@
 #include "receiver/otlp/ingest.h"
 
+#include <algorithm>
+
+#include "component/partial.h"
 #include "pdata/batch.h"
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
@@ -24,6 +27,15 @@ Result<pdata::Logs> DecodeLogs(Encoding e, std::string_view body) {
 }
 
 size_t CountItems(const pdata::Metrics& m) { return m.DataPointCount(); }
+
+std::string_view ItemNoun(Signal s) {
+  switch (s) {
+    case Signal::kMetrics: return "data points";
+    case Signal::kTraces: return "spans";
+    case Signal::kLogs: return "log records";
+  }
+  return "items";
+}
 size_t CountItems(const pdata::Traces& t) { return t.SpanCount(); }
 size_t CountItems(const pdata::Logs& l) { return l.LogRecordCount(); }
 
@@ -40,8 +52,8 @@ Status Consume(component::Consumer& next, pdata::Logs data) {
 }  // namespace
 
 Ingest::Ingest(const component::CreateSettings& settings, component::ReceiverConsumers next,
-               const std::string& transport)
-    : next_(next) {
+               const std::string& transport, Limits limits)
+    : settings_(settings), transport_(transport), limits_(limits), next_(next) {
   const std::string id = settings.id.ToString();
   auto make = [&](const std::string& signal) {
     Instruments i;
@@ -65,6 +77,19 @@ Ingest::Instruments& Ingest::instruments(Signal signal) {
     case Signal::kLogs: return logs_;
   }
   return metrics_;
+}
+
+void Ingest::CountRefused(Signal signal, const std::string& reason, uint64_t items) {
+  if (items == 0) return;
+  settings_.telemetry
+      ->GetCounter("astrolabe_receiver_refused_items_total",
+                   "Items (data points, spans, log records) a receiver refused for a limit, by "
+                   "limit.",
+                   {{"receiver", settings_.id.ToString()},
+                    {"transport", transport_},
+                    {"signal", std::string(component::SignalName(signal))},
+                    {"reason", reason}})
+      ->Add(double(items));
 }
 
 bool Ingest::HasConsumer(Signal signal) const {
@@ -92,9 +117,44 @@ Status Ingest::Export(Signal signal, Encoding encoding, std::string_view body, s
     const size_t n = CountItems(*decoded);
     if (items) *items = n;
     if (decoded->empty()) return Status::Ok();
+    const std::string noun(ItemNoun(signal));
+    if (limits_.max_items_per_request > 0 && n > uint64_t(limits_.max_items_per_request)) {
+      counters.counters.refused->Add(double(n));
+      CountRefused(signal, "items_per_request", n);
+      return ResourceExhausted(std::to_string(n) + " " + noun +
+                               " in one request, more than limits::max_items_per_request (" +
+                               std::to_string(limits_.max_items_per_request) +
+                               "); send smaller batches");
+    }
+    const Dropped dropped = EnforceAttributeLimits(*decoded, limits_);
+    if (dropped.items > 0) {
+      counters.counters.refused->Add(double(dropped.items));
+      CountRefused(signal, "attributes_per_item", dropped.by_count);
+      CountRefused(signal, "attribute_value_length", dropped.by_length);
+    }
+    const std::string limit_reason = "limits::max_" + dropped.limit + ": " + dropped.reason;
+    if (dropped.items >= n) return InvalidArgument("every item refused: " + limit_reason);
+    const size_t kept = n - dropped.items;
     Status status = Consume(next, std::move(*decoded));
-    (status.ok() ? counters.counters.accepted : counters.counters.refused)->Add(double(n));
-    if (status.ok()) return status;
+    if (status.ok()) {
+      counters.counters.accepted->Add(double(kept));
+      if (dropped.items == 0) return status;
+      return component::PartialRejection(dropped.items, n, limit_reason, noun);
+    }
+    auto partial = component::RejectedPoints(status);
+    if (partial && partial->rejected >= partial->total) partial.reset();  // refused whole
+    if (partial) {
+      // Consumers that kept part (the store refusing new series over its max_series).
+      counters.counters.accepted->Add(double(kept - std::min<uint64_t>(kept, partial->rejected)));
+      counters.counters.refused->Add(double(partial->rejected));
+      if (partial->reason.find("max_series") != std::string::npos) {
+        CountRefused(signal, "active_series", partial->rejected);
+      }
+      return component::PartialRejection(
+          std::min<uint64_t>(n, partial->rejected + dropped.items), n,
+          dropped.items > 0 ? limit_reason + "; " + partial->reason : partial->reason, noun);
+    }
+    counters.counters.refused->Add(double(kept));
     // As upstream (core receiver/otlpreceiver, internal/errors): a pipeline error the
     // sender may retry (memory_limiter's refusal, a full queue) is UNAVAILABLE / 503; any
     // other is permanent, INVALID_ARGUMENT / 400.

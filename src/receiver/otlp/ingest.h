@@ -5,6 +5,10 @@
 // terms both transports need: a Status, the gRPC code and the HTTP status OTLP prescribes.
 //
 //   decode error                  kInvalidArgument   gRPC 3 INVALID_ARGUMENT   HTTP 400
+//   over max_items_per_request    kResourceExhausted gRPC 8 RESOURCE_EXHAUSTED HTTP 413
+//   items over attribute limits   dropped; the rest goes on and the answer is a partial
+//                                 rejection (component/partial.h); all dropped: 400
+//   (limits.h has the keys and the counter)
 //   pipeline refused, retryable   kUnavailable       gRPC 14 UNAVAILABLE       HTTP 503
 //     (memory_limiter, a full queue: any Status::IsRetryable() code, as upstream)
 //   pipeline refused, permanent   kInvalidArgument   gRPC 3 INVALID_ARGUMENT   HTTP 400
@@ -20,6 +24,7 @@
 #include "component/component.h"
 #include "component/factory.h"
 #include "component/telemetry.h"
+#include "receiver/otlp/limits.h"
 
 namespace astrolabe::receiver::otlp {
 
@@ -31,7 +36,7 @@ class Ingest {
   // signal is in no pipeline: such requests are refused with kUnimplemented (HTTP 404,
   // gRPC UNIMPLEMENTED), as upstream does.
   Ingest(const component::CreateSettings& settings, component::ReceiverConsumers next,
-         const std::string& transport);
+         const std::string& transport, Limits limits = {});
 
   // Decodes `body` for `signal` and passes it on. `items` gets the number of data
   // points / spans / log records decoded (0 when decoding failed).
@@ -48,7 +53,12 @@ class Ingest {
     component::Counter* bad_requests = nullptr;
   };
   Instruments& instruments(component::Signal signal);
+  // astrolabe_receiver_refused_items_total{..., reason}.
+  void CountRefused(component::Signal signal, const std::string& reason, uint64_t items);
 
+  component::CreateSettings settings_;
+  std::string transport_;
+  Limits limits_;
   component::ReceiverConsumers next_;
   Instruments metrics_, traces_, logs_;
 };

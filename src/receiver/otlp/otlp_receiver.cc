@@ -97,7 +97,7 @@ OtlpReceiver::OtlpReceiver(const component::CreateSettings& settings, const Conf
                            component::ReceiverConsumers next)
     : settings_(settings), config_(config), next_(next) {
   if (config_.protocols.http && settings_.telemetry != nullptr) {
-    http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http");
+    http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http", config_.limits);
   }
 }
 
@@ -133,7 +133,9 @@ Status OtlpReceiver::Start(component::Host& host) {
 }
 
 Status OtlpReceiver::StartHttp(const HttpConfig& http) {
-  if (!http_ingest_) http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http");
+  if (!http_ingest_) {
+    http_ingest_ = std::make_unique<Ingest>(settings_, next_, "http", config_.limits);
+  }
   const std::string owner = "receiver/" + settings_.id.ToString();
   std::vector<net::SharedRoute> routes;
   const std::pair<Signal, const std::string*> signals[] = {
@@ -162,7 +164,7 @@ Status OtlpReceiver::StartHttp(const HttpConfig& http) {
 }
 
 Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
-  grpc_ingest_ = std::make_unique<Ingest>(settings_, next_, "grpc");
+  grpc_ingest_ = std::make_unique<Ingest>(settings_, next_, "grpc", config_.limits);
   net::GrpcServerOptions options;
   options.listen_address = grpc.endpoint;
   options.max_receive_message_bytes = grpc.max_recv_msg_bytes();
@@ -186,25 +188,8 @@ Status OtlpReceiver::StartGrpc(const GrpcConfig& grpc) {
   if (grpc.tls && grpc.tls->configured()) {
     // gRPC reads the files on its own thread and fails handshakes quietly if they are bad:
     // check here that they exist and hold PEM, so a typo stops the start with its name.
-    for (const std::string* f : {&grpc.tls->cert_file, &grpc.tls->key_file, &grpc.tls->client_ca_file}) {
-      if (f->empty()) continue;
-      std::ifstream in(*f);
-      std::string head(4096, '\0');
-      in.read(head.data(), std::streamsize(head.size()));
-      head.resize(size_t(in.gcount()));
-      if (!in.good() && !in.eof()) return Unavailable("protocols::grpc::tls: cannot read " + *f);
-      if (head.find("-----BEGIN ") == std::string::npos) {
-        return InvalidArgument("protocols::grpc::tls: " + *f + " is missing or not a PEM file");
-      }
-    }
-    options.tls_cert_file = grpc.tls->cert_file;
-    options.tls_key_file = grpc.tls->key_file;
-    options.tls_client_ca_file = grpc.tls->client_ca_file;
-    if (grpc.tls->reload_interval.count() > 0) {
-      options.tls_reload_interval = std::max(
-          std::chrono::seconds(1),
-          std::chrono::duration_cast<std::chrono::seconds>(grpc.tls->reload_interval));
-    }
+    RETURN_IF_ERROR(net::CheckServerTlsFiles(*grpc.tls, "protocols::grpc"));
+    options.tls = net::ToServerTlsOptions(*grpc.tls);
   }
   Ingest* ingest = grpc_ingest_.get();
   component::Authenticator* auth = grpc_auth_;
@@ -285,7 +270,9 @@ void OtlpReceiver::ServeHttp(Signal signal, net::ServerRequest& request,
   Status status = http_ingest_->Export(signal, encoding, *body);
   std::optional<wire::ExportResponse> partial = PartialSuccess(status);
   if (!status.ok() && !partial) {
-    fail(HttpStatus(status), status);
+    // kResourceExhausted comes only from a request over a limit (ingest.h; the pipeline's
+    // own retryable errors arrive as kUnavailable): 413, not upstream's 429.
+    fail(status.code() == StatusCode::kResourceExhausted ? 413 : HttpStatus(status), status);
     return;
   }
   const wire::ExportResponse ok = partial.value_or(wire::ExportResponse{});

@@ -652,17 +652,176 @@ TEST_F(GrpcTlsTest, AMissingCertificateFileFailsTheStartNamingIt) {
   EXPECT_NE(s.message().find(dir_ + "/nope.pem"), std::string::npos) << s.message();
 }
 
-TEST(OtlpConfig, TlsOnHttpIsStillRefused) {
+// OTLP/HTTP over TLS: an HTTPS post is ingested, plain HTTP gets a clear 400, and with a
+// client CA a client without a certificate is refused.
+TEST_F(GrpcTlsTest, HttpsPostsAreIngestedAndMutualTlsIsEnforced) {
+  Config config;
+  config.protocols.grpc.reset();
+  config.protocols.http->endpoint = "127.0.0.1:0";
+  ServerTlsConfig tls;
+  tls.cert_file = dir_ + "/server.pem";
+  tls.key_file = dir_ + "/server.key";
+  tls.client_ca_file = dir_ + "/ca.pem";
+  config.protocols.http->tls = tls;
+  ASSERT_TRUE(config.Validate().ok()) << config.Validate().message();
+  StartReceiver(config, {&recorder_, &recorder_, &recorder_});
+  const std::string body = wire::EncodeMetricsRequest(wire::testdata::RichMetrics());
+  auto post = [&](const std::string& scheme, bool client_cert) {
+    net::HttpClientOptions options;
+    options.tls.ca_file = dir_ + "/ca.pem";
+    if (client_cert) {
+      options.tls.cert_file = dir_ + "/client.pem";
+      options.tls.key_file = dir_ + "/client.key";
+    }
+    net::HttpClient client(options);
+    net::HttpRequest request;
+    request.method = "POST";
+    request.url = scheme + "://" + receiver_->http_address() + "/v1/metrics";
+    request.headers.Set("Content-Type", "application/x-protobuf");
+    request.body = body;
+    return client.Send(std::move(request)).get();
+  };
+  auto ok = post("https", true);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(recorder_.metrics.size(), 1u);
+  EXPECT_FALSE(post("https", false).ok());  // no client certificate: handshake refused
+  auto plain = post("http", true);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->status, 400);
+  EXPECT_EQ(recorder_.metrics.size(), 1u);
+}
+
+TEST(OtlpConfig, TlsKeysAreValidatedNamingThem) {
   Config config;
   config.protocols.http->tls = ServerTlsConfig{};
   config.protocols.http->tls->cert_file = "c.pem";
+  EXPECT_EQ(config.Validate().message(), "protocols::http::tls::key_file: must be set with cert_file");
   config.protocols.http->tls->key_file = "k.pem";
-  EXPECT_EQ(config.Validate().code(), StatusCode::kUnimplemented);
+  EXPECT_TRUE(config.Validate().ok());
   config.protocols.http.reset();
   config.protocols.grpc->tls = ServerTlsConfig{};
   config.protocols.grpc->tls->cert_file = "c.pem";
-  EXPECT_NE(config.Validate().message().find("cert_file and key_file must both be set"),
-            std::string::npos);
+  config.protocols.grpc->tls->key_file = "k.pem";
+  config.protocols.grpc->tls->min_version = "1.3";
+  EXPECT_EQ(config.Validate().code(), StatusCode::kUnimplemented);
+}
+
+// Issue 6, limits.h: items per request (whole request refused, 413 / RESOURCE_EXHAUSTED),
+// attributes per item and attribute value length (those items dropped, partial_success).
+double RefusedItems(TestHost& host, const std::string& signal, const std::string& reason,
+                    const std::string& transport = "http") {
+  return host.telemetry()
+      .GetCounter("astrolabe_receiver_refused_items_total", "",
+                  {{"receiver", "otlp"}, {"transport", transport}, {"signal", signal}, {"reason", reason}})
+      ->value();
+}
+
+pdata::Traces TwoSpans(std::string long_value, size_t extra_attributes) {
+  pdata::Span plain;
+  plain.name = "plain";
+  plain.attributes = {{"gen_ai.request.model", "llama-3"}};
+  pdata::Span big;
+  big.name = "big";
+  big.attributes = {{"gen_ai.prompt.0.content", std::move(long_value)}};
+  for (size_t i = 0; i < extra_attributes; ++i) {
+    big.attributes.push_back({"extra." + std::to_string(i), int64_t(i)});
+  }
+  pdata::ScopeSpans ss;
+  ss.spans.push_back(std::move(plain));
+  ss.spans.push_back(std::move(big));
+  pdata::ResourceSpans rs;
+  rs.scope_spans.push_back(std::move(ss));
+  std::vector<pdata::ResourceSpans> all;
+  all.push_back(std::move(rs));
+  return pdata::Traces(std::move(all));
+}
+
+TEST_F(OtlpReceiverTest, TooManyItemsInOneRequestIs413NamingTheLimit) {
+  Config config;
+  config.protocols.http->endpoint = "127.0.0.1:0";
+  config.protocols.grpc->endpoint = "127.0.0.1:0";
+  config.limits.max_items_per_request = 2;
+  StartReceiver(config, {&recorder_, &recorder_, &recorder_});
+  const pdata::Metrics sent = wire::testdata::RichMetrics();
+  ASSERT_GT(sent.DataPointCount(), 2u);
+  const std::string body = wire::EncodeMetricsRequest(sent);
+  net::HttpResponse r = Post("/v1/metrics", body, "application/x-protobuf");
+  EXPECT_EQ(r.status, 413);
+  EXPECT_FALSE(r.headers.Get("Retry-After").has_value());
+  auto rpc = wire::DecodeRpcStatus(r.body);
+  ASSERT_TRUE(rpc.ok());
+  EXPECT_EQ(rpc->message, std::to_string(sent.DataPointCount()) +
+                              " data points in one request, more than "
+                              "limits::max_items_per_request (2); send smaller batches");
+  EXPECT_TRUE(recorder_.metrics.empty());
+  EXPECT_EQ(RefusedItems(host_, "metrics", "items_per_request"), double(sent.DataPointCount()));
+  GrpcResult g = CallGrpc(receiver_->grpc_address(),
+                          "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export", body);
+  EXPECT_EQ(g.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(g.status.error_message().find("max_items_per_request"), std::string::npos);
+  EXPECT_EQ(RefusedItems(host_, "metrics", "items_per_request", "grpc"),
+            double(sent.DataPointCount()));
+}
+
+TEST_F(OtlpReceiverTest, ItemsOverAttributeLimitsAreDroppedWithPartialSuccess) {
+  Config config;
+  config.protocols.grpc.reset();
+  config.protocols.http->endpoint = "127.0.0.1:0";
+  config.limits.max_attribute_value_length = 16;
+  config.limits.max_attributes_per_item = 4;
+  StartReceiver(config, {&recorder_, &recorder_, &recorder_});
+  // A value over the length limit: that span is dropped, the other ingested.
+  net::HttpResponse r = Post("/v1/traces", wire::EncodeTracesRequest(TwoSpans(std::string(17, 'x'), 0)),
+                             "application/x-protobuf");
+  EXPECT_EQ(r.status, 200);
+  auto response = wire::DecodeExportResponse(r.body);
+  ASSERT_TRUE(response.ok());
+  ASSERT_TRUE(response->partial_success.has_value());
+  EXPECT_EQ(response->partial_success->rejected, 1);
+  EXPECT_EQ(response->partial_success->error_message,
+            "limits::max_attribute_value_length: span \"big\": attribute "
+            "\"gen_ai.prompt.0.content\" has a value of 17 bytes, more than "
+            "max_attribute_value_length (16)");
+  ASSERT_EQ(recorder_.traces.size(), 1u);
+  EXPECT_EQ(recorder_.traces[0].SpanCount(), 1u);
+  EXPECT_EQ(recorder_.traces[0].resource_spans[0].scope_spans[0].spans[0].name, "plain");
+  EXPECT_EQ(RefusedItems(host_, "traces", "attribute_value_length"), 1);
+  // Too many attributes (1 + 4): dropped the same way, counted under its own reason.
+  r = Post("/v1/traces", wire::EncodeTracesRequest(TwoSpans("short", 4)), "application/x-protobuf");
+  EXPECT_EQ(r.status, 200);
+  response = wire::DecodeExportResponse(r.body);
+  ASSERT_TRUE(response.ok() && response->partial_success.has_value());
+  EXPECT_NE(response->partial_success->error_message.find(
+                "5 attributes, more than max_attributes_per_item (4)"),
+            std::string::npos)
+      << response->partial_success->error_message;
+  EXPECT_EQ(RefusedItems(host_, "traces", "attributes_per_item"), 1);
+  // At the limits exactly: everything is ingested.
+  r = Post("/v1/traces", wire::EncodeTracesRequest(TwoSpans(std::string(16, 'x'), 3)),
+           "application/x-protobuf");
+  EXPECT_EQ(r.status, 200);
+  response = wire::DecodeExportResponse(r.body);
+  ASSERT_TRUE(response.ok());
+  EXPECT_FALSE(response->partial_success.has_value());
+  EXPECT_EQ(recorder_.traces.back().SpanCount(), 2u);
+}
+
+TEST_F(OtlpReceiverTest, ARequestWhoseEveryItemBreaksALimitIs400) {
+  Config config;
+  config.protocols.grpc.reset();
+  config.protocols.http->endpoint = "127.0.0.1:0";
+  config.limits.max_attribute_value_length = 4;  // "llama-3" is over it too
+  StartReceiver(config, {&recorder_, &recorder_, &recorder_});
+  net::HttpResponse r = Post("/v1/traces", wire::EncodeTracesRequest(TwoSpans("long value", 0)),
+                             "application/x-protobuf");
+  EXPECT_EQ(r.status, 400);
+  auto rpc = wire::DecodeRpcStatus(r.body);
+  ASSERT_TRUE(rpc.ok());
+  EXPECT_TRUE(rpc->message.starts_with("every item refused: limits::max_attribute_value_length"))
+      << rpc->message;
+  EXPECT_TRUE(recorder_.traces.empty());
+  EXPECT_EQ(RefusedItems(host_, "traces", "attribute_value_length"), 2);
 }
 
 }  // namespace

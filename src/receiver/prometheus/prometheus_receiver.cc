@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "component/handoff.h"
 #include "component/host.h"
 #include "receiver/prometheus/file_sd.h"
 
@@ -17,6 +18,43 @@ PrometheusReceiver::PrometheusReceiver(const component::CreateSettings& settings
       next_(next),
       provider_(provider ? std::move(provider) : std::make_unique<DiscoveryTargetProvider>()),
       clock_(clock ? clock : &Clock::Real()) {}
+
+namespace {
+
+// What a receiver leaves its successor on a reload (component/handoff.h): the loops of the
+// targets it scraped, by target identity (URL + labels), with their staleness memory.
+struct Retired {
+  std::vector<std::pair<std::string, std::unique_ptr<ScrapeLoop>>> loops;
+};
+
+std::string HandoffKey(const config::ComponentId& id) {
+  return "receiver/prometheus/" + id.ToString();
+}
+
+}  // namespace
+
+void PrometheusReceiver::EndRetiredTargets() {
+  if (handoff_ == nullptr) return;
+  auto retired = std::static_pointer_cast<Retired>(handoff_->Take(HandoffKey(settings_.id)));
+  if (!retired) return;
+  std::set<std::string> kept;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Active& a : active_) kept.insert(a.key);
+  }
+  const int64_t now_ms = clock_->NowUnixNanos() / 1'000'000;
+  size_t gone = 0, markers = 0;
+  for (auto& [key, loop] : retired->loops) {
+    if (kept.count(key)) continue;
+    loop->Reattach(next_, instruments_, scrapes_refused_);
+    markers += loop->EndOfRun(now_ms).stale_markers;
+    ++gone;
+  }
+  if (gone > 0) {
+    GetLogger(log_name_)->info(
+        "config reload removed {} targets; wrote stale markers for their {} series", gone, markers);
+  }
+}
 
 PrometheusReceiver::~PrometheusReceiver() { (void)Shutdown(component::Deadline::max()); }
 
@@ -60,6 +98,8 @@ Status PrometheusReceiver::Start(component::Host& host) {
     Sync(j, discovered[j], /*log_changes=*/false);
     dynamic = dynamic || provider_->Dynamic(jobs_[j].config);
   }
+  handoff_ = host.handoff();
+  EndRetiredTargets();
   scheduler_->Start();
   log->info("scraping {} targets with {} worker threads", scheduler_->size(),
             scheduler_->workers());
@@ -172,7 +212,16 @@ Status PrometheusReceiver::Shutdown(component::Deadline) {
   if (discovery_.joinable()) discovery_.join();
   if (scheduler_) scheduler_->RequestStop();
   for (auto& client : clients_) client->Shutdown();  // cancels in-flight scrapes
-  if (scheduler_) scheduler_->Stop();
+  auto retired = std::make_shared<Retired>();
+  if (scheduler_) {
+    auto loops = scheduler_->StopAndTakeLoops();
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const Active& a : active_) {
+      auto it = loops.find(a.id);
+      if (it != loops.end()) retired->loops.emplace_back(a.key, std::move(it->second));
+    }
+  }
+  if (handoff_ != nullptr) handoff_->Put(HandoffKey(settings_.id), std::move(retired));
   {
     std::lock_guard<std::mutex> lock(mu_);
     active_.clear();

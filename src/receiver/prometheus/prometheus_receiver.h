@@ -16,6 +16,13 @@
 // Shutdown(): stops the discovery thread and the scheduler, cancels in-flight scrapes,
 // joins the threads; nothing is pushed after it returns (and no stale markers: the
 // receiver stopping is not a target going away). Idempotent, valid without Start.
+// Config reloads (SIGHUP): under a Supervisor (Host::handoff() set), Shutdown leaves its
+// targets' loops, with their staleness memory, to the next instance with the same id;
+// that instance's Start() pushes stale markers, once, for every series of the targets it
+// no longer scrapes (a target dropped from static_configs, a whole job removed), as
+// Prometheus does when a reload removes targets. Targets the new config keeps start afresh
+// (a series they stop exposing across the reload gets no marker). A receiver removed from
+// the config entirely leaves no successor, so its series get none.
 //
 // Thread-safety: Start and Shutdown are called by the pipeline, not concurrently.
 // targets() may be called from any thread.
@@ -35,6 +42,10 @@
 #include "receiver/prometheus/scheduler.h"
 #include "receiver/prometheus/scrape.h"
 #include "receiver/prometheus/target.h"
+
+namespace astrolabe::component {
+class Handoff;
+}
 
 namespace astrolabe::receiver::prometheus {
 
@@ -103,6 +114,9 @@ class PrometheusReceiver : public component::Receiver {
   std::condition_variable discovery_cv_;
   bool discovery_stopping_ = false;  // GUARDED_BY(discovery_mu_)
   bool shut_down_ = false;
+  component::Handoff* handoff_ = nullptr;  // Host::handoff(), from Start
+  // Pushes stale markers for the handed-over loops of targets this instance does not scrape.
+  void EndRetiredTargets();
 };
 
 }  // namespace astrolabe::receiver::prometheus

@@ -5,6 +5,7 @@
 #include <set>
 #include <thread>
 
+#include "component/handoff.h"
 #include "component/resolve.h"
 #include "component/testing/lifecycle.h"
 #include "component/testing/test_components.h"
@@ -99,6 +100,108 @@ TEST(PrometheusReceiver, ScrapesEveryTargetOnItsScheduleAndStops) {
   EXPECT_NE(telemetry.find("otelcol_receiver_accepted_metric_points"), std::string::npos)
       << telemetry;
   EXPECT_NE(telemetry.find("receiver=\"prometheus/ai\""), std::string::npos) << telemetry;
+}
+
+// A Host under a Supervisor: it has a Handoff that outlives the receivers (a reload).
+class ReloadingHost : public component::test::TestHost {
+ public:
+  component::Handoff* handoff() override { return &handoff_; }
+
+ private:
+  component::Handoff handoff_;
+};
+
+// The stale `up` of `job` in `sink`'s batches, if any was pushed.
+bool HasStaleUp(const RecordingConsumer& sink, const std::string& job) {
+  for (const auto& batch : sink.batches()) {
+    const pdata::Metrics& m = batch.get();
+    for (const auto& rm : m.resource_metrics) {
+      const auto* name = pdata::FindAttribute(rm.resource.attributes, "service.name");
+      if (name == nullptr || name->string_value() != job) continue;
+      pdata::Metrics one;
+      one.resource_metrics.push_back(rm);
+      const auto* points = test::NumberPoints(test::FindMetric(one, "up"));
+      if (points != nullptr && points->size() == 1 && (*points)[0].no_recorded_value()) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// Issue 3: a SIGHUP reload that drops a job writes stale markers for its series, once,
+// through the new pipeline; the job that stays gets none.
+TEST(PrometheusReceiver, AReloadThatRemovesAJobMarksItsSeriesStale) {
+  FakeTarget nim, kong;
+  ASSERT_TRUE(nim.ok() && kong.ok());
+  nim.Serve(test::ReadTestdata("nim.txt"));
+  kong.Serve(test::ReadTestdata("kong.txt"));
+  ScrapeConfig a;
+  a.job_name = "nim";
+  a.scrape_interval = std::chrono::milliseconds(100);
+  a.static_configs.push_back({{nim.address()}, {}});
+  ScrapeConfig b = a;
+  b.job_name = "kong";
+  b.static_configs = {{{kong.address()}, {}}};
+  Config before, after;
+  before.prom.scrape_configs = {a, b};
+  after.prom.scrape_configs = {a};
+  ASSERT_TRUE(before.Validate().ok() && after.Validate().ok());
+
+  auto factory = NewFactory();
+  const component::CreateSettings settings{config::ComponentId{"prometheus", "ai"}, nullptr};
+  for (bool reloading : {true, false}) {
+    SCOPED_TRACE(reloading ? "under a supervisor" : "no handoff");
+    std::unique_ptr<component::test::TestHost> host =
+        reloading ? std::make_unique<ReloadingHost>()
+                  : std::make_unique<component::test::TestHost>();
+    RecordingConsumer old_sink, new_sink;
+    auto first = factory->CreateReceiver(settings, before, {&old_sink, nullptr, nullptr});
+    ASSERT_TRUE(first.ok());
+    ASSERT_TRUE((*first)->Start(*host).ok());
+    const int kong_seen = kong.requests();
+    EXPECT_TRUE(WaitFor([&] { return kong.requests() >= kong_seen + 2; }));
+    ASSERT_TRUE(
+        (*first)->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
+    EXPECT_FALSE(HasStaleUp(old_sink, "kong"));  // stopping alone marks nothing
+
+    auto second = factory->CreateReceiver(settings, after, {&new_sink, nullptr, nullptr});
+    ASSERT_TRUE(second.ok());
+    ASSERT_TRUE((*second)->Start(*host).ok());
+    // The markers are pushed during Start, before any scrape of the new instance.
+    EXPECT_EQ(HasStaleUp(new_sink, "kong"), reloading);
+    EXPECT_FALSE(HasStaleUp(new_sink, "nim"));
+    if (reloading) {
+      // Every kong series of the last scrape got one (kong.txt's series plus the synthetic).
+      size_t stale = 0;
+      for (const auto& batch : new_sink.batches()) {
+        for (const auto& rm : batch.get().resource_metrics) {
+          for (const auto& sm : rm.scope_metrics) {
+            for (const auto& metric : sm.metrics) {
+              if (const auto* g = std::get_if<pdata::Gauge>(&metric.data)) {
+                for (const auto& p : g->data_points) stale += p.no_recorded_value();
+              }
+              if (const auto* sum = std::get_if<pdata::Sum>(&metric.data)) {
+                for (const auto& p : sum->data_points) stale += p.no_recorded_value();
+              }
+            }
+          }
+        }
+      }
+      EXPECT_GT(stale, 5u);
+    }
+    ASSERT_TRUE(
+        (*second)->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
+    // A third start with the same config finds no job gone: nothing more.
+    RecordingConsumer third_sink;
+    auto third = factory->CreateReceiver(settings, after, {&third_sink, nullptr, nullptr});
+    ASSERT_TRUE(third.ok());
+    ASSERT_TRUE((*third)->Start(*host).ok());
+    EXPECT_FALSE(HasStaleUp(third_sink, "kong"));
+    EXPECT_FALSE(HasStaleUp(third_sink, "nim"));
+    ASSERT_TRUE(
+        (*third)->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5)).ok());
+  }
 }
 
 TEST(PrometheusReceiver, RelabeledAwayTargetsAreNotScraped) {

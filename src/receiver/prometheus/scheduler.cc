@@ -178,7 +178,9 @@ void ScrapeScheduler::RequestStop() {
   timer_cv_.notify_all();
 }
 
-void ScrapeScheduler::Stop() {
+void ScrapeScheduler::Stop() { (void)StopAndTakeLoops(); }
+
+std::map<ScrapeScheduler::LoopId, std::unique_ptr<ScrapeLoop>> ScrapeScheduler::StopAndTakeLoops() {
   RequestStop();
   if (timer_.joinable()) timer_.join();
   {
@@ -196,7 +198,12 @@ void ScrapeScheduler::Stop() {
   std::lock_guard<std::mutex> lock(mu_);
   jobs_.clear();
   heap_.clear();
+  std::map<LoopId, std::unique_ptr<ScrapeLoop>> loops;
+  for (auto& [id, entry] : entries_) {
+    if (!entry->removed && entry->loop) loops.emplace(id, std::move(entry->loop));
+  }
   entries_.clear();
+  return loops;
 }
 
 }  // namespace astrolabe::receiver::prometheus

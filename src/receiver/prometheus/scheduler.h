@@ -72,6 +72,10 @@ class ScrapeScheduler {
   void Remove(LoopId id, bool end_of_run_staleness = true);
   void RequestStop();
   void Stop();
+  // Stop(), handing back the loops still scheduled (not removed) instead of destroying them,
+  // so their staleness memory can outlive the scheduler (a config reload hands it to the
+  // next receiver). Empty when already stopped.
+  std::map<LoopId, std::unique_ptr<ScrapeLoop>> StopAndTakeLoops();
 
   // Loops added and not removed.
   size_t size() const;

@@ -168,6 +168,17 @@ class ScrapeLoop {
   // so a second call marks nothing.
   ScrapeResult EndOfRun(int64_t scrape_unix_ms);
 
+  // Points the loop at another pipeline and instruments: a loop handed over on a config
+  // reload (prometheus_receiver.h) pushes its end-of-run stale markers into the new graph.
+  // REQUIRES: no scrape in flight (the loop is out of any scheduler).
+  void Reattach(component::Consumer* next, component::ReceiverInstruments instruments,
+                component::Counter* scrapes_refused) {
+    options_.next = next;
+    options_.instruments = instruments;
+    options_.scrapes_refused = scrapes_refused;
+    options_.client = nullptr;  // the old receiver's; only EndOfRun() may run now
+  }
+
   // Makes ScrapeOnce() in progress or later return kCancelled without pushing.
   void RequestStop() { stop_flag_.store(true); }
 

@@ -103,8 +103,10 @@ Status DirectWriter::Write(storage::Storage& storage, const prw::WriteRequest& r
     const prw::TimeSeries& ts = request.timeseries[i];
     std::string_view name;
     std::string why;
-    if (!CheckSeries(ts, limits_, &name, &why)) {
+    const char* limit = nullptr;
+    if (!CheckSeries(ts, limits_, &name, &why, &limit)) {
       if (out->invalid++ == 0) out->first_error = "timeseries[" + std::to_string(i) + "]: " + why;
+      if (limit != nullptr) out->limited[limit] += ts.samples.size() + ts.histograms.size();
       continue;
     }
     out->exemplars_dropped += ts.exemplars.size();

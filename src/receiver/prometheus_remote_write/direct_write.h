@@ -31,6 +31,7 @@
 // Thread-safe: requests may be written concurrently (one appender each).
 
 #include <cstddef>
+#include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -49,6 +50,7 @@ struct DirectResult {
   size_t exemplars_dropped = 0;   // exemplars received (not stored)
   size_t invalid = 0;             // series skipped by CheckSeries
   std::string first_error;        // "timeseries[i]: why" of the first skipped series
+  std::map<std::string, size_t> limited;  // of those, samples a limit refused, by limit
   size_t rejected = 0;            // samples the store refused
   std::string first_rejection;    // the store's message for the first one
 };

@@ -2,6 +2,7 @@
 
 #include "common/strings.h"
 #include "component/auth.h"
+#include "component/partial.h"
 #include "component/store.h"
 #include "component/telemetry.h"
 #include "net/http_server.h"
@@ -67,6 +68,18 @@ struct RemoteWriteReceiver::Instruments {
                      "by reason.",
                      {{"receiver", id}, {"reason", reason}})
         ->Add();
+  }
+  // astrolabe_receiver_refused_items_total{receiver, transport, signal, reason}: samples and
+  // histograms refused for a limit (the otlp receiver counts its items under the same name).
+  void Refused(const std::string& reason, size_t items) {
+    if (items == 0) return;
+    telemetry
+        ->GetCounter(
+            "astrolabe_receiver_refused_items_total",
+            "Items (data points, spans, log records) a receiver refused for a limit, "
+            "by limit.",
+            {{"receiver", id}, {"transport", "http"}, {"signal", "metrics"}, {"reason", reason}})
+        ->Add(double(items));
   }
 };
 
@@ -204,6 +217,9 @@ void RemoteWriteReceiver::Serve(net::ServerRequest& request, net::ServerResponse
   const prw::WriteRequest& req = *decoded;
   if (config_.max_series_per_request > 0 &&
       req.timeseries.size() > uint64_t(config_.max_series_per_request)) {
+    size_t items = 0;
+    for (const auto& ts : req.timeseries) items += ts.samples.size() + ts.histograms.size();
+    inst.Refused("series_per_request", items);
     return fail(400, "too_many_series",
                 std::to_string(req.timeseries.size()) +
                     " series in one request, more than max_series_per_request (" +
@@ -217,6 +233,7 @@ void RemoteWriteReceiver::Serve(net::ServerRequest& request, net::ServerResponse
   limits.max_label_value_length = size_t(config_.max_label_value_length);
   TranslateResult result = Translate(req, metadata_.get(), limits);
   const size_t points = result.samples + result.histograms;
+  for (const auto& [limit, items] : result.limited) inst.Refused(limit, items);
 
   if (!result.metrics.empty()) {
     Status status = next_.metrics->ConsumeMetrics(pdata::MetricsBatch(std::move(result.metrics)));
@@ -224,6 +241,12 @@ void RemoteWriteReceiver::Serve(net::ServerRequest& request, net::ServerResponse
     if (!status.ok()) {
       written(0, 0, 0);
       inst.Bad(status.IsRetryable() ? "pipeline_retryable" : "pipeline_permanent");
+      // The store over its max_series keeps the samples of known series and refuses new
+      // ones (component/partial.h); permanent, so 400: a sender must not resend the batch.
+      if (auto partial = component::RejectedPoints(status);
+          partial && partial->reason.find("max_series") != std::string::npos) {
+        inst.Refused("active_series", partial->rejected);
+      }
       if (status.IsRetryable()) {
         response.headers.Set("Retry-After", "1");
         response.Set(503, "text/plain; charset=utf-8",
@@ -267,6 +290,11 @@ void RemoteWriteReceiver::ServeDirect(const wire::prw::WriteRequest& req, bool v
                 "the metrics store refused the data, retry later: " + status.message());
   }
   const size_t written = result.samples + result.histograms;
+  for (const auto& [limit, items] : result.limited) inst.Refused(limit, items);
+  // As on the pipeline path: the store over its max_series refuses new series.
+  if (result.rejected > 0 && result.first_rejection.find("max_series") != std::string::npos) {
+    inst.Refused("active_series", result.rejected);
+  }
   inst.counters.accepted->Add(double(written));
   if (points > written) inst.counters.refused->Add(double(points - written));
   if (v2) {

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <vector>
 
+#include "component/partial.h"
 #include "component/testing/test_components.h"
 #include "net/http_client.h"
 #include "pdata/metrics.h"
@@ -265,6 +266,62 @@ TEST_F(RemoteWriteReceiverTest, MetadataFromAnEarlierRequestTypesLaterSeries) {
   ASSERT_EQ(recorder_.metrics.size(), 1u);
   const pdata::Metric& m = recorder_.metrics[0].resource_metrics[0].scope_metrics[0].metrics[0];
   EXPECT_EQ(m.type(), pdata::MetricType::kSum);
+}
+
+// Issue 6: every limit refuses with 400 and a message naming it, and counts the samples it
+// refused under astrolabe_receiver_refused_items_total{reason}.
+TEST_F(RemoteWriteReceiverTest, EveryLimitIsCountedByName) {
+  Config config;
+  config.max_series_per_request = 2;
+  config.max_label_value_length = 8;
+  config.max_labels_per_series = 4;
+  Start(config);
+  auto refused = [&](const std::string& reason) {
+    return host_.telemetry()
+        .GetCounter("astrolabe_receiver_refused_items_total", "",
+                    {{"receiver", "prometheus_remote_write"},
+                     {"transport", "http"},
+                     {"signal", "metrics"},
+                     {"reason", reason}})
+        ->value();
+  };
+  prw::WriteRequest three = Small();
+  three.timeseries.push_back(three.timeseries[0]);
+  three.timeseries.push_back(three.timeseries[0]);
+  net::HttpResponse r = Post(V1(three));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("more than max_series_per_request (2)"), std::string::npos) << r.body;
+  EXPECT_EQ(refused("series_per_request"), 3);
+
+  prw::WriteRequest mixed = Small();
+  prw::TimeSeries long_value = mixed.timeseries[0];
+  long_value.labels[1].value = "a-very-long-instance:1";
+  long_value.samples.push_back({2, 1700000001000});
+  prw::TimeSeries many = mixed.timeseries[0];
+  many.labels.push_back({"x", "1"});
+  many.labels.push_back({"y", "2"});
+  mixed.timeseries.push_back(long_value);
+  r = Post(V1(mixed));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("longer than max_label_value_length (8)"), std::string::npos) << r.body;
+  EXPECT_EQ(refused("label_value_length"), 2);  // its two samples
+  ASSERT_EQ(recorder_.metrics.size(), 1u);      // the valid series was written
+  prw::WriteRequest five_labels;
+  five_labels.timeseries.push_back(many);
+  r = Post(V1(five_labels));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("5 labels, more than max_labels_per_series (4)"), std::string::npos)
+      << r.body;
+  EXPECT_EQ(refused("labels_per_series"), 1);
+
+  // The store over its active-series limit refuses the new series: 400 (do not resend),
+  // counted as active_series.
+  recorder_.refuse = component::PartialRejection(
+      1, 1, "series limit: the head holds 10 series (max_series); refusing {__name__=\"up\"}");
+  r = Post(V1(Small()));
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("max_series"), std::string::npos) << r.body;
+  EXPECT_EQ(refused("active_series"), 1);
 }
 
 }  // namespace

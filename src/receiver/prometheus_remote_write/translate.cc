@@ -168,26 +168,30 @@ bool AddNativeHistogram(const prw::Histogram& h, const pdata::Attributes& attrs,
 }  // namespace
 
 bool CheckSeries(const prw::TimeSeries& ts, const TranslateLimits& limits,
-                 std::string_view* name, std::string* why) {
+                 std::string_view* name, std::string* why, const char** limit) {
   *name = {};
-  if (limits.max_labels_per_series > 0 && ts.labels.size() > limits.max_labels_per_series) {
-    *why = std::to_string(ts.labels.size()) + " labels, more than max_labels_per_series (" +
-           std::to_string(limits.max_labels_per_series) + ")";
+  auto over = [&](const char* which, std::string text) {
+    if (limit != nullptr) *limit = which;
+    *why = std::move(text);
     return false;
+  };
+  if (limits.max_labels_per_series > 0 && ts.labels.size() > limits.max_labels_per_series) {
+    return over("labels_per_series",
+                std::to_string(ts.labels.size()) + " labels, more than max_labels_per_series (" +
+                    std::to_string(limits.max_labels_per_series) + ")");
   }
   for (size_t j = 0; j < ts.labels.size(); ++j) {
     const prw::Label& l = ts.labels[j];
     if (limits.max_label_name_length > 0 && l.name.size() > limits.max_label_name_length) {
-      *why = "label name of " + std::to_string(l.name.size()) +
-             " bytes, longer than max_label_name_length (" +
-             std::to_string(limits.max_label_name_length) + ")";
-      return false;
+      return over("label_name_length", "label name of " + std::to_string(l.name.size()) +
+                                           " bytes, longer than max_label_name_length (" +
+                                           std::to_string(limits.max_label_name_length) + ")");
     }
     if (limits.max_label_value_length > 0 && l.value.size() > limits.max_label_value_length) {
-      *why = "label \"" + std::string(l.name) + "\" value of " + std::to_string(l.value.size()) +
-             " bytes, longer than max_label_value_length (" +
-             std::to_string(limits.max_label_value_length) + ")";
-      return false;
+      return over("label_value_length",
+                  "label \"" + std::string(l.name) + "\" value of " +
+                      std::to_string(l.value.size()) + " bytes, longer than max_label_value_length (" +
+                      std::to_string(limits.max_label_value_length) + ")");
     }
     if (l.name.empty()) {
       *why = "empty label name";
@@ -260,13 +264,24 @@ TranslateResult Translate(const prw::WriteRequest& request, const MetadataCache*
     }
   };
 
+  auto limited = [&](size_t i, const char* limit, std::string why) {
+    const prw::TimeSeries& ts = request.timeseries[i];
+    result.limited[limit] += ts.samples.size() + ts.histograms.size();
+    invalid(i, std::move(why));
+  };
+
   pdata::Attributes attrs;
   for (size_t i = 0; i < request.timeseries.size(); ++i) {
     const prw::TimeSeries& ts = request.timeseries[i];
     std::string_view name;
     std::string why;
-    if (!CheckSeries(ts, limits, &name, &why)) {
-      invalid(i, std::move(why));
+    const char* limit = nullptr;
+    if (!CheckSeries(ts, limits, &name, &why, &limit)) {
+      if (limit != nullptr) {
+        limited(i, limit, std::move(why));
+      } else {
+        invalid(i, std::move(why));
+      }
       continue;
     }
     if (ts.samples.empty() && ts.histograms.empty()) continue;  // nothing to write

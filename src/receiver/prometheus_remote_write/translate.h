@@ -37,6 +37,8 @@
 #include <unordered_map>
 
 #include "common/status.h"
+#include <map>
+
 #include "pdata/metrics.h"
 #include "wire/remote_write.h"
 
@@ -51,9 +53,11 @@ struct TranslateLimits {
 // The checks a series passes before either path writes it (translation to pdata here, or
 // the direct path into the store, direct_write.h): the label limits, no empty or duplicate
 // label name, a non-empty __name__, not both samples and histograms. On success *name is
-// the __name__ value; otherwise *why says what is wrong (without the "timeseries[i]: ").
+// the __name__ value; otherwise *why says what is wrong (without the "timeseries[i]: "), and
+// when a limit refused it, *limit (if given) names it: "labels_per_series",
+// "label_name_length" or "label_value_length" (the counters' reason label).
 bool CheckSeries(const wire::prw::TimeSeries& ts, const TranslateLimits& limits,
-                 std::string_view* name, std::string* why);
+                 std::string_view* name, std::string* why, const char** limit = nullptr);
 
 // Metric family types learned from 1.0 metadata, keyed by family name. Bounded: once full,
 // new families are not remembered (they stay gauges, which keeps their names).
@@ -79,6 +83,9 @@ struct TranslateResult {
   size_t exemplars = 0;     // exemplars attached
   size_t invalid = 0;       // series skipped
   std::string first_error;  // why the first skipped series was skipped
+  // Samples and histograms of series skipped for a limit, by limit: "labels_per_series",
+  // "label_name_length", "label_value_length".
+  std::map<std::string, size_t> limited;
 };
 
 // Translates `request` (see the header comment). `cache` may be null.
