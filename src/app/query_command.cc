@@ -15,6 +15,7 @@
 #include "api/query_params.h"
 #include "common/strings.h"
 #include "net/http_client.h"
+#include "net/url_query.h"
 #include "query/parser.h"
 
 namespace astrolabe::app {
@@ -33,21 +34,6 @@ std::string Seconds(int64_t ms) {
     std::snprintf(buf, sizeof buf, ".%03d", static_cast<int>(frac));
     out += buf;
     if (ms < 0 && ms / 1000 == 0) out = "-" + out;
-  }
-  return out;
-}
-
-std::string UrlEncode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
   }
   return out;
 }
@@ -245,7 +231,7 @@ int RunQuery(const QueryOptions& o) {
   };
   const int64_t now = NowMs();
   const bool range = !o.start.empty() || !o.end.empty() || !o.step.empty();
-  std::string form = "query=" + UrlEncode(o.expr);
+  std::string form = "query=" + net::PercentEncode(o.expr);
   std::string summary;
   if (range) {
     auto end = ParseCliTimeMs(o.end.empty() ? "now" : o.end, now);
@@ -257,7 +243,7 @@ int RunQuery(const QueryOptions& o) {
     if (step.empty()) {
       step = Seconds(std::max<int64_t>(1000, (*end - *start) / 250 / 1000 * 1000));
     }
-    form += "&start=" + Seconds(*start) + "&end=" + Seconds(*end) + "&step=" + UrlEncode(step);
+    form += "&start=" + Seconds(*start) + "&end=" + Seconds(*end) + "&step=" + net::PercentEncode(step);
     summary =
         FormatRfc3339(*start * 1000000) + " .. " + FormatRfc3339(*end * 1000000) + ", step " + step;
   } else {
@@ -266,7 +252,7 @@ int RunQuery(const QueryOptions& o) {
     form += "&time=" + Seconds(*t);
     summary = "at " + FormatRfc3339(*t * 1000000);
   }
-  if (!o.timeout.empty()) form += "&timeout=" + UrlEncode(o.timeout);
+  if (!o.timeout.empty()) form += "&timeout=" + net::PercentEncode(o.timeout);
 
   std::string server = o.server;
   if (server.find("://") == std::string::npos) server = "http://" + server;
