@@ -25,6 +25,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "net/http_client.h"
 #include "process.h"
 #include "spanstore/span_store.h"
 #include "storage/storage.h"
@@ -140,6 +141,27 @@ TEST(Demo, LiveDataFromEveryPathThenACleanStop) {
   // One more scrape round of the server's 10 s interval, so that Kong's series (which appear
   // with its first proxied request) are stored too.
   std::this_thread::sleep_for(seconds(11));
+
+  // What the banner tells a user to try answers with live data: PromQL over the NIM series
+  // and a span search, with the printed token.
+  net::HttpClient client;
+  auto api_get = [&](const std::string& target) {
+    net::HttpRequest request;
+    request.url = "http://127.0.0.1:" + std::to_string(http) + target;
+    request.headers.Set("Authorization", "Api-Token " + token.str());
+    request.timeout = seconds(20);
+    auto r = client.Send(std::move(request)).get();
+    EXPECT_TRUE(r.ok()) << target << ": " << r.status().message();
+    return r.ok() ? *r : net::HttpResponse{};
+  };
+  const net::HttpResponse query =
+      api_get("/api/v1/query?query=sum%20by%20(job)%20(num_requests_running)");
+  EXPECT_EQ(query.status, 200) << query.body;
+  EXPECT_THAT(query.body, HasSubstr(R"("job":"nim")"));
+  EXPECT_THAT(query.body, HasSubstr(R"("job":"nim-metrics")"));
+  const net::HttpResponse spans = api_get("/api/v1/spans?limit=5");
+  EXPECT_EQ(spans.status, 200) << spans.body;
+  EXPECT_THAT(spans.body, HasSubstr(R"("trace_id":")"));
 
   const auto stop = steady_clock::now();
   demo.Signal(SIGINT);

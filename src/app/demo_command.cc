@@ -461,28 +461,19 @@ int RunDemo(const DemoOptions& o) {
   traffic = std::make_unique<demo::TrafficGenerator>(t);
   traffic->Start();
 
-  // Does this build's API answer PromQL yet? Pick the curl example that works.
   const std::string api = "http://" + o.http;
-  net::HttpRequest query;
-  query.url = api + "/api/v1/query?query=up";
-  query.headers.Set("Authorization", "Api-Token " + admin->token);
-  query.timeout = milliseconds(2000);
-  auto answer = probe.Send(std::move(query)).get();
-  const bool has_query_api = answer.ok() && answer->status != 404;
   const std::string auth = "-H 'Authorization: Api-Token " + admin->token + "'";
   std::ostringstream b;
   b << "\nAstrolabe demo is running. Data is visible within 30 s.\n\n"
     << "  API          " << api << "   (the web UI comes in a later release)\n"
     << "  API token    " << admin->token << "   (every scope)\n"
-    << "  try          ";
-  if (has_query_api) {
-    b << "curl -sG " << auth << " " << api << "/api/v1/query \\\n"
-      << "                 --data-urlencode 'query=sum by (ai_model) "
-         "(kong_ai_llm_requests_total)'\n";
-  } else {
-    b << "curl -s " << auth << " " << api << "/api/v1/tokens\n"
-      << "               curl -s " << api << "/metrics   (the server's own counters)\n";
-  }
+    << "  try          curl -sG " << auth << " " << api << "/api/v1/query \\\n"
+    << "                 --data-urlencode 'query=sum by (ai_model) "
+       "(kong_ai_llm_requests_total)'\n"
+    << "               curl -sG " << auth << " " << api
+    << "/api/v1/spans --data-urlencode limit=5\n"
+    << "               ASTROLABE_TOKEN=" << admin->token << " astrolabe query --server " << api
+    << " 'sum by (model_name) (rate(generation_tokens_total[1m]))'\n";
   b << "  OTLP/HTTP    " << otlp_base << "/v1/{traces,metrics,logs} (and /api/v2/otlp/v1/...)\n"
     << "  simulators   NIM  " << kNimDirect << "   http://" << nim_direct->address()
     << "   scraped by the server (job nim)\n"
