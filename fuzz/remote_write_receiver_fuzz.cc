@@ -2,11 +2,7 @@
 // the input becomes one HTTP request (parsed by the HTTP server's own parser,
 // net/http_codec.h) that RemoteWriteReceiver::Serve answers, with its content negotiation,
 // snappy, decoding, limits, translation and pipeline hand-off. Input layout:
-//   byte 0: Content-Type variant (none, 1.0, 1.0 with proto=, 2.0, json, unknown proto)
-//   byte 1: bit 0-1 Content-Encoding (snappy, none, gzip, "SNAPPY "), bit 2 compress the
-//           body with snappy here (so decoding is reached), bit 3 the pipeline refuses
-//           (retryable), bit 4 a version header of 2.0.0, bit 5 a version header of 9.0
-//   rest:   the body (protobuf before the optional snappy step)
+// remote_write_request.h; bit 3 of byte 1 makes the pipeline refuse (retryable).
 // Checks: no crash or sanitizer report, the answer is one of the statuses the receiver
 // documents, a 204 follows only a pipeline that accepted (or an empty write), and the
 // pipeline never receives a metric without points. Seeds: fuzz/corpus/remote_write_receiver/.
@@ -21,7 +17,7 @@
 #include "net/http_codec.h"
 #include "pdata/metrics.h"
 #include "receiver/prometheus_remote_write/receiver.h"
-#include "wire/snappy.h"
+#include "remote_write_request.h"
 
 namespace {
 
@@ -64,31 +60,8 @@ struct Harness {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Harness* h = new Harness();
   if (size < 2) return 0;
-  const uint8_t type = data[0] % 6, flags = data[1];
-  std::string body(reinterpret_cast<const char*>(data + 2), size - 2);
-  if (flags & 4) {
-    std::string z;
-    wire::SnappyCompress(body, &z);
-    body = std::move(z);
-  }
-  static const char* kTypes[] = {nullptr,
-                                 "application/x-protobuf",
-                                 "application/x-protobuf;proto=prometheus.WriteRequest",
-                                 "application/x-protobuf; proto=io.prometheus.write.v2.Request",
-                                 "application/json",
-                                 "application/x-protobuf;proto=foo"};
-  static const char* kEncodings[] = {"snappy", nullptr, "gzip", "SNAPPY "};
-  std::string req = "POST /api/v1/write HTTP/1.1\r\nHost: x\r\n";
-  if (kTypes[type]) req += std::string("Content-Type: ") + kTypes[type] + "\r\n";
-  if (const char* e = kEncodings[flags & 3]) req += std::string("Content-Encoding: ") + e + "\r\n";
-  if (flags & 16) req += "X-Prometheus-Remote-Write-Version: 2.0.0\r\n";
-  if (flags & 32) req += "X-Prometheus-Remote-Write-Version: 9.0\r\n";
-  req += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-
-  net::internal::ParserLimits limits;
-  limits.max_body_bytes = 4 << 20;
-  net::internal::BufferParse parsed = net::internal::ParseRequestBuffer(req, limits);
-  if (parsed.status != 0) std::abort();  // we built a valid request
+  uint8_t flags = 0;
+  net::internal::BufferParse parsed = fuzz::RemoteWriteRequest(data, size, &flags);
   net::ServerRequest request(parsed.request.get(), "127.0.0.1:1");
   net::ServerResponse response;
   h->sink.refuse = flags & 8;
