@@ -603,6 +603,8 @@ def median_cell(values):
 
 
 def table(results, order):
+    if not order:
+        return "(no results)"
     cols = [s for s in SUBJECTS if any(s in results[k][0] for k in order)]
     head = "| workload | measure | " + " | ".join(TITLES[s] for s in cols) + " | " + \
            " | ".join(f"ours / {TITLES[s].split()[0]}" for s in cols if s != "astrolabe") + " |"
@@ -665,7 +667,7 @@ def main():
                 rw_pushes=12, otlp_requests=50, otlp_pods=50, otlp_spans=500, pods=90, kong_routes=60,
                 hours=24, interval=60)
     quick = dict(runs=1, targets=3, series=200, scrape_seconds=2, warmup=3, rw_series=2000, rw_pushes=3,
-                 otlp_requests=3, otlp_pods=5, otlp_spans=50, pods=2, kong_routes=3, hours=24, interval=600)
+                 otlp_requests=3, otlp_pods=5, otlp_spans=50, pods=2, kong_routes=3, hours=24, interval=120)
     for k, v in (quick if a.quick else full).items():
         if getattr(a, k) is None:
             setattr(a, k, v)
