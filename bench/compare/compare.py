@@ -46,6 +46,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 import payloads  # noqa: E402
 
@@ -658,7 +659,7 @@ def main():
     ap.add_argument("--otlp-requests", type=int)
     ap.add_argument("--otlp-pods", type=int, help="resources per OTLP metrics request (20 points each)")
     ap.add_argument("--otlp-spans", type=int, help="spans per OTLP traces request")
-    ap.add_argument("--pods", type=int, help="NIM pods of the storage fleet (94 series each)")
+    ap.add_argument("--pods", type=int, help="NIM pods of the storage fleet (55 series each)")
     ap.add_argument("--kong-routes", type=int)
     ap.add_argument("--hours", type=int)
     ap.add_argument("--interval", type=int, help="seconds between the fleet's samples")

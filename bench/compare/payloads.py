@@ -210,7 +210,7 @@ PROVIDERS = [("openai", "gpt-4o"), ("openai", "gpt-4o-mini"), ("anthropic", "cla
 
 
 class Fleet:
-    """PODS NIM pods (5 models across them, 94 series each) and KONG routes (22 series each),
+    """PODS NIM pods (5 models across them, 55 series each: 3 gauges, 4 counters, TTFT, TPOT and e2e histograms) and KONG routes (22 series each),
     advanced one scrape at a time: requests arrive at random, draw TTFT/TPOT/tokens and fill
     cumulative buckets, as a client library would."""
 
