@@ -14,7 +14,7 @@ usage: check_table.py FILE WORKLOAD...      exit 0 when all hold, 1 with the rea
 import re
 import sys
 
-ROW_PREFIX = {"scrape": "scrape ", "rw": "rw ", "otlp": "otlp ", "storage": "24 h storage",
+ROW_PREFIX = {"scrape": "scrape ", "rw": "rw ", "otlp": "otlp ", "storage": "storage: ",
               "dashboard": "dashboard "}
 WORDS = ("—", "n/a", "no OTLP", "no trace store", "incomplete")
 

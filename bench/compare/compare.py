@@ -236,9 +236,20 @@ class Bench:
         return p
 
     def stop_all(self):
+        for p in self.procs:  # SIGTERM to all first: they shut down side by side
+            p._stop.set()
+            if p.alive():
+                p.popen.send_signal(signal.SIGTERM)
         for p in self.procs:
             p.stop()
         self.procs = []
+
+    @staticmethod
+    def ready(*procs):
+        """Started side by side; wait until each answers its readiness URL."""
+        for p in procs:
+            wait_ready(p, p.ready_url)
+        return procs
 
     def server(self, tmp):
         ports = {k: free_port() for k in ("http", "otlp_http", "otlp_grpc", "health")}
@@ -247,7 +258,7 @@ class Bench:
                                      "--otlp-http", f"127.0.0.1:{ports['otlp_http']}",
                                      "--otlp-grpc", f"127.0.0.1:{ports['otlp_grpc']}",
                                      "--health", f"127.0.0.1:{ports['health']}"], tmp)
-        wait_ready(p, f"http://127.0.0.1:{ports['health']}/")
+        p.ready_url = f"http://127.0.0.1:{ports['health']}/"
         p.data = f"{tmp}/astrolabe"
         p.metrics = f"http://127.0.0.1:{ports['http']}/metrics"
         p.api = f"http://127.0.0.1:{ports['http']}"
@@ -265,7 +276,7 @@ class Bench:
                                       f"--web.listen-address=127.0.0.1:{port}",
                                       "--web.enable-remote-write-receiver",
                                       "--storage.tsdb.retention.time=30d", "--log.level=warn"], tmp)
-        wait_ready(p, f"http://127.0.0.1:{port}/-/ready")
+        p.ready_url = f"http://127.0.0.1:{port}/-/ready"
         p.data = f"{tmp}/prometheus"
         p.api = f"http://127.0.0.1:{port}"
         p.metrics = p.api + "/metrics"
@@ -278,7 +289,7 @@ class Bench:
         p = self.start("victoriametrics", ["victoria-metrics", f"-storageDataPath={tmp}/victoriametrics",
                                            f"-httpListenAddr=127.0.0.1:{port}", "-retentionPeriod=1",
                                            "-search.latencyOffset=0s", "-loggerLevel=WARN", *extra], tmp)
-        wait_ready(p, f"http://127.0.0.1:{port}/health")
+        p.ready_url = f"http://127.0.0.1:{port}/health"
         p.data = f"{tmp}/victoriametrics"
         p.api = f"http://127.0.0.1:{port}"
         p.metrics = p.api + "/metrics"
@@ -359,6 +370,11 @@ def scrape(b, tmp, run):
                               f"-httpListenAddr=127.0.0.1:{free_port()}",
                               f"-remoteWrite.url=http://127.0.0.1:{sink}/api/v1/write",
                               f"-remoteWrite.tmpDataPath={tmp}/scrape-vmagent", "-loggerLevel=WARN"], tmp)
+        # Warm-up: until the scraper has made one round of scrapes (start-up takes seconds on a
+        # loaded machine), then --warmup more.
+        s_start, end = served(), time.time() + 60
+        while served() - s_start < a.targets and time.time() < end and p.alive():
+            time.sleep(0.2)
         time.sleep(a.warmup)
         s0, c0 = served(), p.cpu()
         time.sleep(a.scrape_seconds)
@@ -379,7 +395,7 @@ def scrape(b, tmp, run):
 def remote_write(b, tmp, run, churn):
     a = b.args
     label = f"rw {a.rw_series:,} series" + (f", {churn:.0%}/h churn" if churn else ", no churn")
-    ours, vm, prom = b.server(tmp), b.victoriametrics(tmp), b.prometheus(tmp)
+    ours, vm, prom = b.ready(b.server(tmp), b.victoriametrics(tmp), b.prometheus(tmp))
     agent_port = free_port()
     agent = b.start("vmagent", ["vmagent", f"-httpListenAddr=127.0.0.1:{agent_port}",
                                 *(f"-remoteWrite.url={p.write}" for p in (ours, vm, prom)),
@@ -426,7 +442,7 @@ def remote_write(b, tmp, run, churn):
 
 def otlp(b, tmp, run):
     a = b.args
-    ours, vm, prom = b.server(tmp), b.victoriametrics(tmp), b.prometheus(tmp)
+    ours, vm, prom = b.ready(b.server(tmp), b.victoriametrics(tmp), b.prometheus(tmp))
     now = time.time_ns()
     metric_bodies = [payloads.otlp_metrics_request(a.otlp_pods, now - (a.otlp_requests - i) * 10**10,
                                                    now - 3600 * 10**9, i) for i in range(a.otlp_requests)]
@@ -485,9 +501,8 @@ def otlp(b, tmp, run):
 def storage_and_dashboard(b, tmp, want_dashboard):
     """One load of the fleet into all three stores; the dashboard's queries RUNS times each."""
     a = b.args
-    ours = b.server(tmp)
-    vm = b.victoriametrics(tmp, ["-search.disableCache"])
-    prom = b.prometheus(tmp)
+    ours, vm, prom = b.ready(b.server(tmp), b.victoriametrics(tmp, ["-search.disableCache"]),
+                             b.prometheus(tmp))
     subjects = {"astrolabe": ours, "victoriametrics": vm, "prometheus": prom}
     fleet = payloads.Fleet(a.pods, a.kong_routes)
     steps = a.hours * 3600 // a.interval
@@ -545,7 +560,7 @@ def storage_and_dashboard(b, tmp, want_dashboard):
     if errors:
         raise RuntimeError("remote write: " + "; ".join(errors[:3]))
     out = {}
-    label = f"24 h storage ({len(fleet.series):,} series, {a.hours} h at {a.interval} s)"
+    label = f"storage: {a.hours} h of {len(fleet.series):,} series at {a.interval} s"
     for k, p in subjects.items():
         out.setdefault((label, "ingest CPU-µs per sample"), {})[k] = (p.cpu() - cpu0[k]) / samples * 1e6
     http(vm.api + "/internal/force_flush")
@@ -667,8 +682,8 @@ def main():
     full = dict(runs=5, targets=100, series=2000, scrape_seconds=30, warmup=5, rw_series=1_000_000,
                 rw_pushes=12, otlp_requests=50, otlp_pods=50, otlp_spans=500, pods=90, kong_routes=60,
                 hours=24, interval=60)
-    quick = dict(runs=1, targets=3, series=200, scrape_seconds=2, warmup=3, rw_series=2000, rw_pushes=3,
-                 otlp_requests=3, otlp_pods=5, otlp_spans=50, pods=2, kong_routes=3, hours=24, interval=120)
+    quick = dict(runs=1, targets=3, series=200, scrape_seconds=2, warmup=1, rw_series=2000, rw_pushes=3,
+                 otlp_requests=3, otlp_pods=5, otlp_spans=50, pods=2, kong_routes=3, hours=3, interval=60)
     for k, v in (quick if a.quick else full).items():
         if getattr(a, k) is None:
             setattr(a, k, v)

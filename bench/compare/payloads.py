@@ -119,7 +119,9 @@ def otlp_metrics_request(pods, now_ns, start_ns, step):
                 metric = field_str(1, name) + field_bytes(5, data)
             metrics.append(field_bytes(2, metric))
         scope = field_bytes(1, field_str(1, "bench")) + b"".join(metrics)
-        resource = field_bytes(1, kv("service.name", "nim") + kv("k8s.pod.name", f"nim-{pod}"))
+        # service.instance.id makes each pod its own series (instance), as an OTel SDK sets it.
+        resource = field_bytes(1, kv("service.name", "nim") + kv("service.instance.id", f"nim-{pod}")
+                               + kv("k8s.pod.name", f"nim-{pod}"))
         resources.append(field_bytes(1, resource + field_bytes(2, scope)))
     return b"".join(resources), points
 
