@@ -563,6 +563,9 @@ def storage_and_dashboard(b, tmp, want_dashboard):
     label = f"storage: {a.hours} h of {len(fleet.series):,} series at {a.interval} s"
     for k, p in subjects.items():
         out.setdefault((label, "ingest CPU-µs per sample"), {})[k] = (p.cpu() - cpu0[k]) / samples * 1e6
+    # The storage rows first in the table; RSS and bytes are filled in after the queries.
+    out[(label, "RSS after load + queries, MiB")] = {}
+    out[(label, "bytes on disk per sample")] = {}
     http(vm.api + "/internal/force_flush")
     if want_dashboard:
         for window, hours in (("1 h", 1), (f"{a.hours} h", a.hours)):
