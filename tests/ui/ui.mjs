@@ -109,6 +109,22 @@ try {
     }
     check(consoleErrors.length === before, `${title}: no console errors${consoleErrors.length > before ? ': ' + consoleErrors.slice(before).join(' | ') : ''}`);
     await page.screenshot({ path: path.join(shots, `${id}.png`), fullPage: true });
+    // Other pages' drill-downs (e.g. GenAI calls → a call): the first drill-down element (a row of
+    // chart.ts' table, `tr.clickable`; uipages' call rows, `tr.gx-click`; or anything marked
+    // `data-drilldown`) opens a view that loads without an error panel or console errors.
+    const DRILL = '.page-body tbody tr.clickable, .page-body tbody tr.gx-click, .page-body [data-drilldown]';
+    if (id !== 'overview' && !placeholder && (await page.locator(DRILL).count()) > 0) {
+      const from = page.url();
+      const errs = consoleErrors.length;
+      await page.locator(DRILL).first().click();
+      await page.waitForFunction((u) => location.href !== u, from, { timeout: 5000 }).catch(() => {});
+      await settle(page);
+      const to = decodeURIComponent(page.url().split('#')[1] ?? '');
+      const panel = await page.locator('.page-body .error-box').allTextContents();
+      check(page.url() !== from && panel.length === 0 && consoleErrors.length === errs,
+        `${title}: a row drills down to ${to}${panel.length ? ' (' + panel.join(' | ') + ')' : ''}${consoleErrors.length > errs ? ': ' + consoleErrors.slice(errs).join(' | ') : ''}`);
+      await page.screenshot({ path: path.join(shots, `${id}-drilldown.png`), fullPage: true });
+    }
   }
 
   // --- Overview: filter and drill-down --------------------------------------------------------
