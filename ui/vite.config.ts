@@ -1,7 +1,7 @@
 import { defineConfig } from 'vite';
 
 // `npm run dev` proxies the API to a running server: ASTROLABE_URL=http://127.0.0.1:9090 npm run dev
-const target = process.env.ASTROLABE_URL ?? 'http://127.0.0.1:9090';
+const target = (globalThis as any).process?.env?.ASTROLABE_URL ?? 'http://127.0.0.1:9090';
 
 export default defineConfig({
   base: './',
