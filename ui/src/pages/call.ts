@@ -68,7 +68,7 @@ function conversation(span: any, logs: any[]): HTMLElement {
 }
 
 function kv(rows: [string, any][]): HTMLElement {
-  return h('table', { class: 'gx-kv' }, h('tbody', null, ...rows.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => h('tr', null, h('th', null, k), h('td', null, typeof v === 'object' && !(v instanceof Node) ? JSON.stringify(v) : v)))));
+  return h('table', { class: 'gx-kv' }, h('tbody', null, ...rows.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => h('tr', null, h('th', null, k), h('td', null, v instanceof Node ? v : typeof v === 'object' || typeof v === 'boolean' ? JSON.stringify(v) : v)))));
 }
 
 const PARAM_KEYS = /^(gen_ai\.request\.|llm\.(frequency|presence)_penalty|llm\.top_k|llm\.is_streaming|llm\.request\.type|gen_ai\.openai\.|gen_ai\.response\.(id|model))/;
@@ -104,7 +104,7 @@ function waterfall(spans: any[], current: string, ctx: PageContext, traceId: str
   const el = h('div', { class: 'gx-waterfall' });
   for (const r of wf.rows) {
     const s = r.span;
-    const isLLM = !!s.genai;
+    const isLLM = !!s.genai?.model;
     el.append(
       h(
         'div',
@@ -121,8 +121,8 @@ function waterfall(spans: any[], current: string, ctx: PageContext, traceId: str
             class: 'gx-wf-bar' + (s.status === 'error' ? ' gx-wf-err' : isLLM ? ' gx-wf-llm' : ''),
             style: { left: `${(r.offset * 100).toFixed(3)}%`, width: `max(2px, ${(r.width * 100).toFixed(3)}%)` },
           }),
-          h('span', { class: 'gx-wf-dur', style: { left: `min(calc(${((r.offset + r.width) * 100).toFixed(3)}% + 4px), calc(100% - 5em))` } }, fmtDuration(r.durNs / 1e9)),
         ),
+        h('div', { class: 'gx-wf-dur' }, fmtDuration(r.durNs / 1e9)),
       ),
     );
   }

@@ -9,7 +9,7 @@ import { errorText, h, Life } from './kit';
 import { matchesText, rowFromCall, rowFromSpan, searchParams, type CallRow } from './calls_model';
 
 const PAGE_ROWS = 50; // rows wanted per page
-const SCAN_LIMIT = 200; // spans per request; non-LLM spans of the same traces are skipped
+const SCAN_LIMIT = 100; // spans per request; non-LLM spans of the same traces are skipped
 const MAX_SCANS = 5; // requests per page at most
 
 export interface PageResult {
@@ -20,6 +20,10 @@ export interface PageResult {
 
 // One page of LLM calls from the span search: requests pages of spans and keeps those with
 // GenAI fields until PAGE_ROWS are found, the spans run out, or MAX_SCANS requests were made.
+// GenAI spans that are not model calls (agents, workflows, tools): left out of the table unless
+// the operation filter asks for them.
+export const NOT_CALLS = new Set(['invoke_agent', 'create_agent', 'invoke_workflow', 'execute_tool']);
+
 export async function searchCalls(get: (path: string, params: Record<string, string | undefined>) => Promise<any>, params: Record<string, string | undefined>): Promise<PageResult> {
   const rows: CallRow[] = [];
   let cursor = params.cursor;
@@ -30,7 +34,7 @@ export async function searchCalls(get: (path: string, params: Record<string, str
     scanned += spans.length;
     for (const s of spans) {
       const r = rowFromSpan(s);
-      if (r) rows.push(r);
+      if (r && (params.operation || !NOT_CALLS.has(r.operation))) rows.push(r);
     }
     cursor = ans?.next_cursor ?? undefined;
     if (!cursor || rows.length >= PAGE_ROWS) break;
@@ -133,7 +137,7 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
     services,
     textInput(ctx, 'model', 'Model', 'any'),
     textInput(ctx, 'provider', 'Provider', 'any', '7em'),
-    selectInput(ctx, 'operation', 'Operation', [['', 'any'], ['chat', 'chat'], ['text_completion', 'text_completion'], ['embeddings', 'embeddings'], ['rerank', 'rerank']]),
+    selectInput(ctx, 'operation', 'Operation', [['', 'any model call'], ...['chat', 'text_completion', 'embeddings', 'rerank', 'generate_content', ...NOT_CALLS].map((o) => [o, o] as [string, string])]),
     selectInput(ctx, 'status', 'Status', [['', 'any'], ['ok', 'ok'], ['error', 'error'], ['unset', 'unset']]),
     textInput(ctx, 'min_duration', 'Min duration', '2s, 500ms', '6em'),
     textInput(ctx, 'min_cost', 'Min cost', '0.01', '5em'),

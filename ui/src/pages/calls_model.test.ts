@@ -97,3 +97,12 @@ describe('searchCalls', () => {
     expect(res.next).toBeNull();
   });
 });
+
+describe('agent spans', () => {
+  it('are left out unless the operation filter asks for them', async () => {
+    const spans = [span({ span_id: 'c' }), span({ span_id: 'a', genai: { operation: 'invoke_agent', provider: 'openai' } })];
+    const get = async () => ({ spans, next_cursor: null });
+    expect((await searchCalls(get, {})).rows.map((r) => r.span_id)).toEqual(['c']);
+    expect((await searchCalls(get, { operation: 'invoke_agent' })).rows.map((r) => r.span_id)).toEqual(['c', 'a']);
+  });
+});

@@ -7,7 +7,7 @@ import { fmtCost, fmtCount, fmtDuration, fmtPercent } from '../format';
 import { asyncCard, h, Life, paramSelect } from './kit';
 import { heatmapChart, lineChart } from './plot';
 import * as P from './promql';
-import { align, parseMatrix, parseVector, seriesName, toHeatmap, type Sample } from './series';
+import { align, fmtLabel, legendNames, parseMatrix, parseVector, toHeatmap, type Sample } from './series';
 
 const BY = ['ai_provider', 'ai_model'];
 // token_type total_tokens is the sum of the other two: never added to them.
@@ -99,11 +99,13 @@ async function summary(ctx: PageContext, m: P.Matchers): Promise<HTMLElement | n
   );
 }
 
-async function lines(ctx: PageContext, q: string, name: (l: Record<string, string>) => string, unit: string, stacked = false) {
+async function lines(ctx: PageContext, q: string, keys: string[], unit: string, stacked = false, fmt = fmtLabel) {
   const series = parseMatrix(await ctx.api.queryRange(q, ctx.range)).filter((s) => s.vals.some(Number.isFinite));
   if (!series.length) return null;
-  series.sort((a, b) => name(a.labels).localeCompare(name(b.labels)));
-  return lineChart(align(series, ctx.range.start, ctx.range.end, ctx.range.step), series.map((s) => name(s.labels)), { unit, stacked });
+  const key = (l: Record<string, string>) => keys.map((k) => l[k] ?? '').join('\u0000');
+  series.sort((a, b) => key(a.labels).localeCompare(key(b.labels)));
+  const names = legendNames(series.map((s) => s.labels), keys, fmt);
+  return lineChart(align(series, ctx.range.start, ctx.range.end, ctx.range.step), names, { unit, stacked });
 }
 
 // p50/p90/p99 of a millisecond histogram, drawn in seconds.
@@ -111,7 +113,6 @@ function latencyQuery(family: readonly string[], m: P.Matchers, w: string, by: s
   return `(${P.quantiles([0.5, 0.9, 0.99], family, m, w, by)}) / 1000`;
 }
 
-const qName = (l: Record<string, string>) => `p${Math.round(Number(l.quantile) * 100)}`;
 
 function render(el: HTMLElement, ctx: PageContext): () => void {
   const life = new Life();
@@ -139,12 +140,12 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
     () => (toolbar.textContent = ''),
   );
 
-  const byModel = (l: Record<string, string>) => seriesName(l, model ? ['ai_provider'] : BY);
+  const byModel = ['ai_model', 'ai_provider'];
   grid.append(
     asyncCard(life, 'Providers and models', () => summary(ctx, m), { cls: 'gx-wide', hint: 'Over the whole range. Click a row to focus on it.' }),
     asyncCard(life, 'Requests', () => lines(ctx, P.sumRate(P.selector([...P.KONG.requests], m), w, BY), byModel, 'rate', true), { hint: 'kong_ai_llm_requests_total per second, stacked' }),
     asyncCard(life, 'Tokens by type', () =>
-      lines(ctx, P.sumRate(P.selector([...P.KONG.tokens], { ...m, token_type: TOKEN_TYPES }), w, ['token_type']), (l) => l.token_type.replace('_tokens', ''), 'rate', true),
+      lines(ctx, P.sumRate(P.selector([...P.KONG.tokens], { ...m, token_type: TOKEN_TYPES }), w, ['token_type']), ['token_type'], 'rate', true, (_k, v) => v.replace(/_tokens$/, '')),
       { hint: 'kong_ai_llm_tokens_total per second: prompt and completion, stacked' },
     ),
     asyncCard(life, 'Tokens by model', () =>
@@ -154,10 +155,10 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
     asyncCard(life, 'Cost per hour', () => lines(ctx, `${P.sumRate(P.selector([...P.KONG.cost], m), w, BY)} * 3600`, byModel, 'cost', true), {
       hint: 'kong_ai_llm_cost_total rate × 3600, in the currency of the route prices; routes without prices add nothing',
     }),
-    asyncCard(life, 'Provider latency', () => lines(ctx, latencyQuery(P.KONG.latency, m, w), qName, 's'), { hint: 'kong_ai_llm_provider_latency_ms, p50/p90/p99' }),
+    asyncCard(life, 'Provider latency', () => lines(ctx, latencyQuery(P.KONG.latency, m, w), ['quantile'], 's'), { hint: 'kong_ai_llm_provider_latency_ms, p50/p90/p99' }),
     asyncCard(life, 'Provider latency p95 by model', () => lines(ctx, `${P.quantile(0.95, P.KONG.latency, m, w, BY)} / 1000`, byModel, 's')),
     asyncCard(life, 'Provider latency heatmap', async () => {
-      const series = parseMatrix(await ctx.api.queryRange(P.bucketRates(P.KONG.latency, m, w), ctx.range));
+      const series = parseMatrix(await ctx.api.queryRange(P.bucketRates(P.KONG.latency, m, w, ['job', 'instance']), ctx.range));
       return series.length ? heatmapChart(toHeatmap(series, ctx.range.start, ctx.range.end, ctx.range.step), 'ms') : null;
     }),
     asyncCard(
@@ -167,12 +168,12 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
         const q = `${P.sumRate(P.selector([...P.KONG.requests], { ...m, cache_status: 'hit' }), w, BY)} / ${P.sumRate(P.selector([...P.KONG.requests], m), w, BY)}`;
         const series = parseMatrix(await ctx.api.queryRange(q, ctx.range)).filter((s) => s.vals.some((v) => v > 0));
         if (!series.length) return null;
-        return lineChart(align(series, ctx.range.start, ctx.range.end, ctx.range.step), series.map((s) => byModel(s.labels)), { unit: 'ratio' });
+        return lineChart(align(series, ctx.range.start, ctx.range.end, ctx.range.step), legendNames(series.map((s) => s.labels), byModel), { unit: 'ratio' });
       },
       { hideEmpty: true, hint: 'requests with cache_status="hit" / all requests (needs a semantic-cache plugin)' },
     ),
-    asyncCard(life, 'Cache fetch latency', () => lines(ctx, latencyQuery(P.KONG.cacheFetch, m, w), qName, 's'), { hideEmpty: true }),
-    asyncCard(life, 'Cache embeddings latency', () => lines(ctx, latencyQuery(P.KONG.cacheEmbed, m, w), qName, 's'), { hideEmpty: true }),
+    asyncCard(life, 'Cache fetch latency', () => lines(ctx, latencyQuery(P.KONG.cacheFetch, m, w), ['quantile'], 's'), { hideEmpty: true }),
+    asyncCard(life, 'Cache embeddings latency', () => lines(ctx, latencyQuery(P.KONG.cacheEmbed, m, w), ['quantile'], 's'), { hideEmpty: true }),
   );
   return () => life.dispose();
 }

@@ -3,11 +3,11 @@
 // Every query matches both NIM's unprefixed and vLLM's `vllm:` names (promql.ts INFER).
 
 import type { Page, PageContext } from '../page';
-import { fmtByUnit, fmtCount, fmtDuration, fmtNumber, fmtPercent, fmtRate } from '../format';
+import { fmtCount, fmtDuration, fmtNumber, fmtPercent } from '../format';
 import { asyncCard, h, Life, paramSelect } from './kit';
 import { barsChart, heatmapChart, lineChart } from './plot';
 import * as P from './promql';
-import { align, parseMatrix, parseVector, seriesName, toDistribution, toHeatmap, type Sample } from './series';
+import { align, fmtLabel, legendNames, parseMatrix, parseVector, toDistribution, toHeatmap, type Sample } from './series';
 
 // The label sets that identify one server's model: vLLM adds `engine`, both have model_name.
 const KEY = ['model_name', 'job', 'instance'];
@@ -107,6 +107,7 @@ async function summary(ctx: PageContext, m: P.Matchers): Promise<HTMLElement | n
 
 const QS = [0.5, 0.9, 0.99];
 
+
 // A percentile chart: p50/p90/p99 of one target; with several targets in view, p50 and p99 of
 // each (p99 dashed), so the chart stays readable.
 async function percentiles(ctx: PageContext, family: readonly string[], m: P.Matchers, single: boolean) {
@@ -115,40 +116,37 @@ async function percentiles(ctx: PageContext, family: readonly string[], m: P.Mat
   const by = single ? [] : ['model_name', 'instance'];
   const series = parseMatrix(await ctx.api.queryRange(P.quantiles(qs, family, m, w, by), ctx.range)).filter((s) => s.vals.some(Number.isFinite));
   if (!series.length) return null;
-  series.sort((a, b) => seriesName(a.labels, by).localeCompare(seriesName(b.labels, by)) || Number(a.labels.quantile) - Number(b.labels.quantile));
-  const names = series.map((s) => {
-    const q = `p${Math.round(Number(s.labels.quantile) * 100)}`;
-    return single ? q : `${seriesName(s.labels, by)} ${q}`;
-  });
+  const key = (l: Record<string, string>) => `${l.model_name ?? ''} ${l.instance ?? ''} ${Number(l.quantile).toFixed(3)}`;
+  series.sort((a, b) => key(a.labels).localeCompare(key(b.labels)));
+  const names = legendNames(series.map((s) => s.labels), [...by, 'quantile'], fmtLabel);
   const dashed = series.map((s) => !single && s.labels.quantile === '0.99');
   return lineChart(align(series, ctx.range.start, ctx.range.end, ctx.range.step), names, { unit: 's', dashed });
 }
 
 async function heat(ctx: PageContext, family: readonly string[], m: P.Matchers, unit: 's' | '') {
   const w = P.rateWindow(ctx.range.step);
-  const series = parseMatrix(await ctx.api.queryRange(P.bucketRates(family, m, w), ctx.range));
+  const series = parseMatrix(await ctx.api.queryRange(P.bucketRates(family, m, w, KEY), ctx.range));
   if (!series.length) return null;
   return heatmapChart(toHeatmap(series, ctx.range.start, ctx.range.end, ctx.range.step), unit);
 }
 
-async function lines(ctx: PageContext, q: string, by: string[], unit: string, opts: { stacked?: boolean; rename?: (l: Record<string, string>) => string } = {}) {
-  const series = parseMatrix(await ctx.api.queryRange(q, ctx.range));
+async function lines(ctx: PageContext, q: string, keys: string[], unit: string, opts: { stacked?: boolean; dashed?: (l: Record<string, string>) => boolean } = {}) {
+  const series = parseMatrix(await ctx.api.queryRange(q, ctx.range)).filter((s) => s.vals.some(Number.isFinite));
   if (!series.length) return null;
-  const name = opts.rename ?? ((l: Record<string, string>) => seriesName(l, by));
-  series.sort((a, b) => name(a.labels).localeCompare(name(b.labels)));
-  return lineChart(align(series, ctx.range.start, ctx.range.end, ctx.range.step), series.map((s) => name(s.labels)), { unit, stacked: opts.stacked });
+  const key = (l: Record<string, string>) => keys.map((k) => l[k] ?? '').join('\u0000');
+  series.sort((a, b) => key(a.labels).localeCompare(key(b.labels)));
+  const labels = series.map((s) => s.labels);
+  return lineChart(align(series, ctx.range.start, ctx.range.end, ctx.range.step), legendNames(labels, keys, fmtLabel), {
+    unit,
+    stacked: opts.stacked,
+    dashed: opts.dashed ? labels.map(opts.dashed) : undefined,
+  });
 }
 
 async function distribution(ctx: PageContext, family: readonly string[], m: P.Matchers, color: string) {
-  const v = parseVector(await ctx.api.query(P.bucketIncrease(family, m, ctx.range.start, ctx.range.end), ctx.range.end));
+  const v = parseVector(await ctx.api.query(P.bucketIncrease(family, m, ctx.range.start, ctx.range.end, KEY), ctx.range.end));
   if (!v.length) return null;
-  // Leading and trailing empty buckets (1-2-5 series up to the context length) are cut.
-  let bars = toDistribution(v);
-  let a = 0;
-  let b = bars.length;
-  while (a < b && bars[a].count <= 0) a++;
-  while (b > a && bars[b - 1].count <= 0) b--;
-  bars = bars.slice(Math.max(0, a - 1), Math.min(bars.length, b + 1));
+  const bars = toDistribution(v); // empty 1-2-5 buckets up to the context length are cut
   return barsChart(bars, '', { color });
 }
 
@@ -191,7 +189,7 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
     asyncCard(life, 'Time per output token', () => percentiles(ctx, P.INFER.tpot, m, single), { hint: pctHint }),
     asyncCard(life, 'End-to-end latency', () => percentiles(ctx, P.INFER.e2e, m, single), { hint: pctHint }),
     asyncCard(life, 'Token throughput', () =>
-      lines(ctx, `label_replace(${P.sumRate(P.selector([...P.INFER.promptTokens], m), w, by)}, "kind", "prompt", "", "") or label_replace(${P.sumRate(P.selector([...P.INFER.genTokens], m), w, by)}, "kind", "generation", "", "")`, [...(single ? [] : by), 'kind'], 'rate'),
+      lines(ctx, `label_replace(${P.sumRate(P.selector([...P.INFER.promptTokens], m), w, by)}, "kind", "prompt", "", "") or label_replace(${P.sumRate(P.selector([...P.INFER.genTokens], m), w, by)}, "kind", "generation", "", "")`, [...by, 'kind'], 'rate'),
       { hint: 'prompt (prefill) and generation tokens per second' },
     ),
     asyncCard(life, 'TTFT heatmap', () => heat(ctx, P.INFER.ttft, m, 's'), { hint: 'requests per second in each bucket of time_to_first_token_seconds' }),
@@ -203,8 +201,9 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
         ['running', 'waiting', 'max']
           .map((k) => `label_replace(sum by (model_name, instance) (${P.selector([...P.INFER[k as 'running' | 'waiting' | 'max']], m)}), "state", "${k}", "", "")`)
           .join(' or '),
-        [...(single ? [] : by), 'state'],
+        [...by, 'state'],
         '',
+        { dashed: (l) => l.state === 'max' },
       ),
       { hint: 'num_requests_running / _waiting and NIM’s num_request_max (vLLM has no max)' },
     ),
@@ -219,7 +218,7 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
       lines(
         ctx,
         `label_replace(${P.sumRate(P.selector([...P.INFER.finish], { ...m, finished_reason: P.SUCCESS }), w, by)}, "outcome", "success", "", "") or label_replace(${P.sumRate(P.selector([...P.INFER.finish], { ...m, finished_reason: P.FAILURE }), w, by)}, "outcome", "failure", "", "")`,
-        [...(single ? [] : by), 'outcome'],
+        [...by, 'outcome'],
         'rate',
       ),
     ),
@@ -232,4 +231,4 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
 export const page: Page = { title: 'Inference', render };
 
 // Exposed for tests.
-export const _internal = { matchers, fmtByUnit, fmtRate };
+export const _internal = { matchers };

@@ -67,7 +67,7 @@ export function asyncCard(
   const card = h(
     'section',
     { class: 'card gx-card ' + (opts.cls ?? '') },
-    h('header', { class: 'card-head' }, h('h3', null, title), opts.hint ? h('span', { class: 'gx-hint', title: opts.hint }, 'ⓘ') : null),
+    h('header', { class: 'card-head' }, h('h3', null, title), opts.hint ? h('span', { class: 'gx-hint', title: opts.hint }, 'i') : null),
     body,
   );
   load().then(

@@ -121,12 +121,13 @@ export function mean(family: readonly string[], m: Matchers, w: string, by: stri
   return `${sumRate(s, w, by)} / ${sumRate(c, w, by)}`;
 }
 
-// Per-bucket rates of a histogram family, one series per `le`, for a heatmap.
-export function bucketRates(family: readonly string[], m: Matchers, w: string): string {
-  return sumRate(selector(buckets(family), m), w, ['le']);
+// Per-bucket rates of a histogram family, one series per `le` and `by` (the labels that tell
+// one histogram from another: servers may use different bucket bounds), for a heatmap.
+export function bucketRates(family: readonly string[], m: Matchers, w: string, by: string[] = []): string {
+  return sumRate(selector(buckets(family), m), w, ['le', ...by]);
 }
 
 // Per-bucket increases of a histogram family over the whole range, for a distribution.
-export function bucketIncrease(family: readonly string[], m: Matchers, start: number, end: number): string {
-  return sumIncrease(selector(buckets(family), m), rangeWindow(start, end), ['le']);
+export function bucketIncrease(family: readonly string[], m: Matchers, start: number, end: number, by: string[] = []): string {
+  return sumIncrease(selector(buckets(family), m), rangeWindow(start, end), ['le', ...by]);
 }

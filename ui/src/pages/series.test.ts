@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { align, byLabel, num, parseMatrix, parseVector, seriesName, toDistribution, toHeatmap } from './series';
+import { align, byLabel, legendNames, num, parseMatrix, parseVector, seriesName, toDistribution, toHeatmap } from './series';
 
 const matrix = (result: any[]) => ({ resultType: 'matrix', result });
 
@@ -81,5 +81,51 @@ describe('histograms', () => {
       { lo: 1, hi: 10, count: 2 },
       { lo: 10, hi: Infinity, count: 0 },
     ]);
+  });
+});
+
+describe('legendNames', () => {
+  it('keeps only the keys that tell series apart', () => {
+    const ls = [
+      { model_name: 'a', instance: 'i1', quantile: '0.5' },
+      { model_name: 'a', instance: 'i1', quantile: '0.99' },
+      { model_name: 'b', instance: 'i2', quantile: '0.5' },
+    ];
+    const q = (k: string, v: string) => (k === 'quantile' ? `p${Math.round(Number(v) * 100)}` : v);
+    expect(legendNames(ls, ['model_name', 'instance', 'quantile'], q)).toEqual(['a · p50', 'a · p99', 'b · p50']);
+    expect(legendNames([{ model_name: 'a', instance: 'x' }, { model_name: 'a', instance: 'y' }], ['model_name', 'instance'])).toEqual(['x', 'y']);
+    expect(legendNames([{ model_name: 'a' }], ['model_name'])).toEqual(['a']);
+    expect(legendNames([{}], ['model_name'], undefined, 'all')).toEqual(['all']);
+  });
+});
+
+describe('histograms of several servers', () => {
+  it('de-cumulates each histogram on its own bounds before merging', () => {
+    // NIM-like: bounds 1, 10; vLLM-like: bounds 1, 5, 10 — summed by le they would mix.
+    const m = matrix([
+      { metric: { le: '1', instance: 'n' }, values: [[0, '2']] },
+      { metric: { le: '10', instance: 'n' }, values: [[0, '3']] },
+      { metric: { le: '+Inf', instance: 'n' }, values: [[0, '3']] },
+      { metric: { le: '1', instance: 'v' }, values: [[0, '1']] },
+      { metric: { le: '5', instance: 'v' }, values: [[0, '4']] },
+      { metric: { le: '10', instance: 'v' }, values: [[0, '4']] },
+      { metric: { le: '+Inf', instance: 'v' }, values: [[0, '4']] },
+    ]);
+    const hm = toHeatmap(parseMatrix(m), 0, 0, 10);
+    expect(hm.bounds).toEqual([1, 5, 10, Infinity]); // +Inf is empty but kept as the margin
+    expect(hm.counts.map((c) => c[0])).toEqual([3, 3, 1, 0]);
+    const bars = toDistribution(parseVector({ resultType: 'vector', result: m.result.map((r: any) => ({ metric: r.metric, value: r.values[0] })) }));
+    expect(bars.map((b) => [b.lo, b.hi, b.count])).toEqual([
+      [0, 1, 3],
+      [1, 5, 3],
+      [5, 10, 1],
+      [10, Infinity, 0],
+    ]);
+  });
+  it('cuts empty rows at both ends, keeping one as a margin', () => {
+    const m = matrix(['0.1', '1', '2', '5', '+Inf'].map((le, i) => ({ metric: { le }, values: [[0, String(i < 2 ? 0 : 7)]] })));
+    const hm = toHeatmap(parseMatrix(m), 0, 0, 10);
+    expect(hm.bounds).toEqual([1, 2, 5]);
+    expect(hm.counts.map((c) => c[0])).toEqual([0, 7, 0]);
   });
 });

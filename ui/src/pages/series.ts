@@ -76,9 +76,46 @@ export function align(series: Series[], start: number, end: number, step: number
   return { xs, ys };
 }
 
-// A histogram's buckets as a heatmap: `bounds[i]` is bucket i's upper bound (le; Infinity for
-// +Inf) and `counts[i][t]` what fell into (bounds[i-1], bounds[i]] at time xs[t]
-// (de-cumulated; a negative difference from scrape skew is clamped to 0).
+// The histograms in `series` (one per label set without `le`, e.g. one per server): a server's
+// buckets only de-cumulate against its own, since NIM, vLLM V0 and vLLM V1 use different bounds.
+function groupByHistogram<T extends { labels: Labels }>(series: T[]): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const s of series) {
+    if (s.labels.le === undefined || Number.isNaN(num(s.labels.le))) continue;
+    const key = Object.keys(s.labels)
+      .filter((k) => k !== 'le' && k !== '__name__')
+      .sort()
+      .map((k) => `${k}=${s.labels[k]}`)
+      .join(',');
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key)!.push(s);
+  }
+  for (const g of groups.values()) g.sort((a, b) => num(a.labels.le) - num(b.labels.le));
+  return [...groups.values()];
+}
+
+// The sorted union of the groups' upper bounds.
+function unionBounds(groups: { labels: Labels }[][]): number[] {
+  const set = new Set<number>();
+  for (const g of groups) for (const s of g) set.add(num(s.labels.le));
+  return [...set].sort((a, b) => a - b);
+}
+
+// Rows [lo, hi) of `rows` that hold something, with one empty row kept on each side.
+function trimRange(nonEmpty: boolean[]): [number, number] {
+  let a = 0;
+  let b = nonEmpty.length;
+  while (a < b && !nonEmpty[a]) a++;
+  while (b > a && !nonEmpty[b - 1]) b--;
+  if (a === b) return [0, 0];
+  return [Math.max(0, a - 1), Math.min(nonEmpty.length, b + 1)];
+}
+
+// Bucket series (one per `le`, possibly of several histograms) as a heatmap: `bounds[i]` is row
+// i's upper bound (le; Infinity for +Inf) and `counts[i][t]` what fell into (bounds[i-1],
+// bounds[i]] at xs[t]. Each histogram is de-cumulated on its own (a negative difference from
+// scrape skew is clamped to 0) and added into the row of the same upper bound; empty rows at
+// both ends are cut.
 export interface Heatmap {
   xs: number[];
   bounds: number[];
@@ -87,32 +124,33 @@ export interface Heatmap {
 }
 
 export function toHeatmap(series: Series[], start: number, end: number, step: number): Heatmap {
-  const byLe = series
-    .filter((s) => s.labels.le !== undefined)
-    .map((s) => ({ le: num(s.labels.le), s }))
-    .filter((b) => !Number.isNaN(b.le))
-    .sort((a, b) => a.le - b.le);
-  const { xs, ys } = align(byLe.map((b) => b.s), start, end, step);
-  const bounds = byLe.map((b) => b.le);
-  const counts: Float64Array[] = [];
-  let max = 0;
-  for (let i = 0; i < ys.length; i++) {
-    const row = new Float64Array(xs.length);
-    for (let t = 0; t < xs.length; t++) {
-      const cur = ys[i][t];
-      if (cur === null) continue;
-      const prev = i > 0 ? ys[i - 1][t] ?? 0 : 0;
-      const v = Math.max(0, cur - prev);
-      row[t] = v;
-      if (v > max) max = v;
+  const groups = groupByHistogram(series);
+  const all = unionBounds(groups);
+  const row = new Map(all.map((b, i) => [b, i]));
+  const xs = align([], start, end, step).xs;
+  const counts = all.map(() => new Float64Array(xs.length));
+  for (const g of groups) {
+    const { ys } = align(g, start, end, step);
+    for (let i = 0; i < ys.length; i++) {
+      const out = counts[row.get(num(g[i].labels.le))!];
+      for (let t = 0; t < xs.length; t++) {
+        const cur = ys[i][t];
+        if (cur === null) continue;
+        const prev = i > 0 ? ys[i - 1][t] ?? 0 : 0;
+        out[t] += Math.max(0, cur - prev);
+      }
     }
-    counts.push(row);
   }
-  return { xs, bounds, counts, max };
+  const [a, b] = trimRange(counts.map((c) => c.some((v) => v > 0)));
+  const kept = counts.slice(a, b);
+  let max = 0;
+  for (const c of kept) for (let t = 0; t < c.length; t++) if (c[t] > max) max = c[t];
+  return { xs, bounds: all.slice(a, b), counts: kept, max };
 }
 
-// A histogram's buckets (an instant vector with `le`) as a distribution: one bar per bucket,
-// (lo, hi] with the count that fell into it.
+// Bucket samples (an instant vector with `le`, possibly of several histograms) as a
+// distribution: one bar per bound of the union, (lo, hi] with the count that fell into it; empty
+// bars at both ends are cut.
 export interface Bar {
   lo: number;
   hi: number;
@@ -120,20 +158,20 @@ export interface Bar {
 }
 
 export function toDistribution(samples: Sample[]): Bar[] {
-  const bs = samples
-    .filter((s) => s.labels.le !== undefined)
-    .map((s) => ({ le: num(s.labels.le), v: s.value }))
-    .filter((b) => !Number.isNaN(b.le) && Number.isFinite(b.v))
-    .sort((a, b) => a.le - b.le);
-  const out: Bar[] = [];
-  let prevLe = 0;
-  let prevV = 0;
-  for (const b of bs) {
-    out.push({ lo: prevLe, hi: b.le, count: Math.max(0, b.v - prevV) });
-    prevLe = b.le;
-    prevV = b.v;
+  const groups = groupByHistogram(samples.filter((s) => Number.isFinite(s.value)));
+  const all = unionBounds(groups);
+  const counts = new Array<number>(all.length).fill(0);
+  const row = new Map(all.map((b, i) => [b, i]));
+  for (const g of groups) {
+    let prev = 0;
+    for (const s of g) {
+      counts[row.get(num(s.labels.le))!] += Math.max(0, s.value - prev);
+      prev = Math.max(prev, s.value);
+    }
   }
-  return out;
+  const bars = all.map((hi, i) => ({ lo: i === 0 ? 0 : all[i - 1], hi, count: counts[i] }));
+  const [a, b] = trimRange(counts.map((c) => c > 0));
+  return bars.slice(a, b);
 }
 
 // Groups samples by the value of `key` into {key value → value}, summing duplicates.
@@ -145,4 +183,32 @@ export function byLabel(samples: Sample[], key: string): Map<string, number> {
     m.set(k, (m.get(k) ?? 0) + s.value);
   }
   return m;
+}
+
+// Legend names for a set of series: the values of those `keys` (in order) that tell the series
+// apart — a key whose values add no distinction (constant, or implied by earlier keys) is left
+// out, so "meta/llama-3.1-8b-instruct · 127.0.0.1:33653" becomes "meta/llama-3.1-8b-instruct"
+// when each model runs on one instance. `fmt` renders a value (e.g. quantile 0.99 → p99).
+export function legendNames(labels: Labels[], keys: string[], fmt: (k: string, v: string) => string = (_k, v) => v, fallback = 'value'): string[] {
+  const chosen: string[] = [];
+  const distinct = (ks: string[]) => new Set(labels.map((l) => ks.map((k) => l[k] ?? '').join('\u0000'))).size;
+  let have = 1;
+  for (const k of keys) {
+    const n = distinct([...chosen, k]);
+    if (n > have) {
+      chosen.push(k);
+      have = n;
+    }
+  }
+  return labels.map((l) => {
+    const parts = chosen.filter((k) => l[k] !== undefined && l[k] !== '').map((k) => fmt(k, l[k]));
+    if (parts.length) return parts.join(' · ');
+    const first = keys.find((k) => l[k] !== undefined && l[k] !== '');
+    return first ? fmt(first, l[first]) : fallback;
+  });
+}
+
+// quantile="0.99" → p99; other label values as they are.
+export function fmtLabel(k: string, v: string): string {
+  return k === 'quantile' ? `p${Math.round(Number(v) * 1000) / 10}` : v;
 }
