@@ -130,7 +130,21 @@ async function heat(ctx: PageContext, family: readonly string[], m: P.Matchers, 
   return heatmapChart(toHeatmap(series, ctx.range.start, ctx.range.end, ctx.range.step), unit);
 }
 
-async function lines(ctx: PageContext, q: string, keys: string[], unit: string, opts: { stacked?: boolean; dashed?: (l: Record<string, string>) => boolean } = {}) {
+// Fixed colours for values whose meaning has one: outcomes, finish reasons, scheduler states.
+const MEANING: Record<string, string> = {
+  success: '#5cc689',
+  failure: '#e0607e',
+  stop: '#5cc689',
+  length: '#f2a541',
+  abort: '#8a9bb0',
+  error: '#e0607e',
+  repetition: '#a57cf0',
+  running: '#4e9af1',
+  waiting: '#f2a541',
+  max: '#8a9bb0',
+};
+
+async function lines(ctx: PageContext, q: string, keys: string[], unit: string, opts: { stacked?: boolean; dashed?: (l: Record<string, string>) => boolean; colorBy?: string } = {}) {
   const series = parseMatrix(await ctx.api.queryRange(q, ctx.range)).filter((s) => s.vals.some(Number.isFinite));
   if (!series.length) return null;
   const key = (l: Record<string, string>) => keys.map((k) => l[k] ?? '').join('\u0000');
@@ -140,6 +154,8 @@ async function lines(ctx: PageContext, q: string, keys: string[], unit: string, 
     unit,
     stacked: opts.stacked,
     dashed: opts.dashed ? labels.map(opts.dashed) : undefined,
+    // Only when one series has each value; otherwise the palette tells the series apart.
+    colors: opts.colorBy && new Set(labels.map((l) => l[opts.colorBy!])).size === labels.length ? labels.map((l) => MEANING[l[opts.colorBy!]]) : undefined,
   });
 }
 
@@ -203,7 +219,7 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
           .join(' or '),
         [...by, 'state'],
         '',
-        { dashed: (l) => l.state === 'max' },
+        { dashed: (l) => l.state === 'max', colorBy: 'state' },
       ),
       { hint: 'num_requests_running / _waiting and NIM’s num_request_max (vLLM has no max)' },
     ),
@@ -211,7 +227,7 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
       hint: 'gpu_cache_usage_perc / vllm:kv_cache_usage_perc (fraction of the KV cache in use)',
     }),
     asyncCard(life, 'Finished requests by reason', () =>
-      lines(ctx, P.sumRate(P.selector([...P.INFER.finish], m), w, ['finished_reason']), ['finished_reason'], 'rate', { stacked: true }),
+      lines(ctx, P.sumRate(P.selector([...P.INFER.finish], m), w, ['finished_reason']), ['finished_reason'], 'rate', { stacked: true, colorBy: 'finished_reason' }),
       { hint: 'request_finish_total / vllm:request_success_total by finished_reason, stacked; stop and length count as success' },
     ),
     asyncCard(life, 'Success and failure', () =>
@@ -220,6 +236,7 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
         `label_replace(${P.sumRate(P.selector([...P.INFER.finish], { ...m, finished_reason: P.SUCCESS }), w, by)}, "outcome", "success", "", "") or label_replace(${P.sumRate(P.selector([...P.INFER.finish], { ...m, finished_reason: P.FAILURE }), w, by)}, "outcome", "failure", "", "")`,
         [...by, 'outcome'],
         'rate',
+        { colorBy: 'outcome' },
       ),
     ),
     asyncCard(life, 'Prompt length', () => distribution(ctx, P.INFER.promptLen, m, '#4e9af1'), { hint: 'request_prompt_tokens over the range (tokens per request)' }),

@@ -51,6 +51,7 @@ export interface LineOptions {
   height?: number;
   stacked?: boolean;
   dashed?: boolean[]; // per series
+  colors?: (string | undefined)[]; // per series; undefined = the palette's
 }
 
 // Time series as lines (stacked areas with `stacked`).
@@ -78,10 +79,10 @@ export function lineChart(data: Aligned, names: string[], opts: LineOptions = {}
         {},
         ...names.map((label, i) => ({
           label,
-          stroke: COLORS[i % COLORS.length],
+          stroke: opts.colors?.[i] ?? COLORS[i % COLORS.length],
           width: 1.5,
           dash: opts.dashed?.[i] ? [4, 4] : undefined,
-          fill: opts.stacked ? COLORS[i % COLORS.length] + '40' : undefined,
+          fill: opts.stacked ? (opts.colors?.[i] ?? COLORS[i % COLORS.length]) + '40' : undefined,
           points: { show: false },
           value: (_u: uPlot, v: number | null, _s: number, idx: number | null) =>
             opts.stacked && idx !== null ? fmt(data.ys[i][idx]) : fmt(v),
@@ -156,7 +157,7 @@ export function heatmapChart(hm: Heatmap, unit: 's' | 'ms' | '', opts: { height?
           stroke,
           grid: { show: false },
           ticks: { stroke: grid },
-          size: 64,
+          size: 72,
           splits: () => Array.from({ length: n }, (_, i) => i + 0.5),
           values: (_u, vs) => vs.map((v, k) => (n > 12 && k % 2 === 1 ? '' : label(v - 0.5))),
         },
