@@ -1,5 +1,6 @@
 # Astrolabe — the commands a developer and CI run. See CONTRIBUTING.md.
-#   make          release build → build/astrolabe
+#   make          release build → build/astrolabe (the web UI built first and embedded)
+#   make ui       the web UI only: ui/dist (npm packages from scripts/setup; ui/README.md)
 #   make test     setup, ASan+UBSan build, every test through ctest
 #   make demo     setup, build, run `astrolabe demo` (docs/demo.md; HTTP=ADDR moves the API)
 #   make bench    benchmarks (bench/README.md)
@@ -15,18 +16,22 @@ CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all build setup test demo bench fuzz format lint clean
+.PHONY: all build setup ui test demo bench fuzz format lint clean
 
 all: build
 
 setup:
 	@scripts/setup
 
-build: setup
+# The UI is built before the C++ build, which embeds ui/dist (cmake/embed_ui.cmake).
+ui: setup
+	@cd ui && npm run --silent build
+
+build: setup ui
 	@cmake -S . -B build $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Release -DASTROLABE_TESTS=OFF >/dev/null
 	@ninja -C build -j$(JOBS) astrolabe
 
-test: setup
+test: setup ui
 	@cmake -S . -B build-asan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DASTROLABE_SANITIZE=ON >/dev/null
 	@ninja -C build-asan -j$(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \

@@ -13,5 +13,6 @@ export default defineConfig({
     reportCompressedSize: true,
   },
   server: { proxy: { '/api': { target, changeOrigin: true } } },
+  preview: { proxy: { '/api': { target, changeOrigin: true } } },
   test: { include: ['src/**/*.test.ts'], environment: 'node' },
 } as any);

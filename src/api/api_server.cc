@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "api/traces_api.h"
+#include "api/ui_server.h"
 #include "common/log.h"
 #include "net/http_server.h"
 
@@ -79,6 +80,13 @@ Status ApiServer::Start() {
                     [this](net::ServerRequest& req, net::ServerResponse& resp) {
                       if (Authorize(req, resp, component::kScopeMetricsRead)) ServeQuery(req, resp);
                     });
+  }
+  if (options_.serve_ui) {
+    // The shortest prefix: every other route wins over it.
+    ui_ = std::make_unique<UiServer>(options_.ui_files);
+    server_->Handle("GET", "/*", [this](net::ServerRequest& req, net::ServerResponse& resp) {
+      ui_->Serve(req, resp);
+    });
   }
   if (options_.telemetry != nullptr) {
     server_->Handle("GET", "/metrics", [this](net::ServerRequest&, net::ServerResponse& resp) {

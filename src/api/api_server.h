@@ -11,8 +11,9 @@
 // The token routes need a token with `settings.write`, the query API one with `metrics.read`
 // (401/403 with a JSON error otherwise); with no authenticator (`--auth none`, loopback only)
 // they are open. The traces API (traces_api.h: /api/v1/spans, /api/v1/traces/<id>,
-// /api/v1/services) needs `traces.read`. The UI and the GenAI API mount here as they land
-// (DESIGN.md §5). Errors of the token routes, and 401/403 everywhere, are JSON {"error":{"code":N,"message":"..."}}, as
+// /api/v1/services) needs `traces.read`. The web UI (api/ui_server.h) is served at `/` as the
+// fallback route (GET, no token: the UI itself signs in against the API), so every API route
+// keeps priority. The GenAI API mounts here as it lands (DESIGN.md §5). Errors of the token routes, and 401/403 everywhere, are JSON {"error":{"code":N,"message":"..."}}, as
 // the source documents' platform answers; the query API's own errors are Prometheus'
 // {"status":"error","errorType":...,"error":...}.
 //
@@ -24,6 +25,7 @@
 #include "api/api_json.h"
 #include "api/query_api.h"
 #include "api/token_store.h"
+#include "api/ui_assets.h"
 #include "common/status.h"
 #include "component/auth.h"
 #include "component/telemetry.h"
@@ -42,6 +44,7 @@ class SpanStore;
 namespace astrolabe::api {
 
 class TracesApi;
+class UiServer;
 
 struct ApiServerOptions {
   std::string listen_address = "localhost:8080";
@@ -54,6 +57,10 @@ struct ApiServerOptions {
   QueryApiOptions query;
   std::string query_unavailable = "no metrics store is attached to the API";
   net::ServerTlsOptions tls;                          // HTTPS when tls.enabled()
+  // The web UI's files (api::EmbeddedUiFiles() in the binary); empty: `/` answers 503 "UI not
+  // built: run make ui". serve_ui false: no `/` route at all (404 as before).
+  std::span<const UiFile> ui_files;
+  bool serve_ui = true;
 };
 
 class ApiServer {
@@ -77,6 +84,7 @@ class ApiServer {
   ApiServerOptions options_;
   std::unique_ptr<TracesApi> traces_;  // traces_api.h
   std::unique_ptr<QueryApi> query_;  // null without a store
+  std::unique_ptr<UiServer> ui_;     // null when serve_ui is false
   std::unique_ptr<net::HttpServer> server_;
 };
 

@@ -465,7 +465,8 @@ int RunDemo(const DemoOptions& o) {
   const std::string auth = "-H 'Authorization: Api-Token " + admin->token + "'";
   std::ostringstream b;
   b << "\nAstrolabe demo is running. Data is visible within 30 s.\n\n"
-    << "  API          " << api << "   (the web UI comes in a later release)\n"
+    << "  web UI       " << api << "/   (sign in with the API token)\n"
+    << "  API          " << api << "\n"
     << "  API token    " << admin->token << "   (every scope)\n"
     << "  try          curl -sG " << auth << " " << api << "/api/v1/query \\\n"
     << "                 --data-urlencode 'query=sum by (ai_model) "

@@ -10,7 +10,7 @@ import type { Aligned, Heatmap } from './series';
 export * from './format';
 export * from './series';
 
-export const PALETTE = ['#4e9af1', '#f2a541', '#5cc689', '#e0607e', '#a57cf0', '#3cc3c9', '#e98b4f', '#c6c94f', '#ef6fc7', '#8a9bb0'];
+export const PALETTE = ['#4e9af1', '#f2a541', '#5cc689', '#e0607e', '#a57cf0', '#3cc3c9', '#c6c94f', '#ef6fc7', '#8a9bb0', '#e98b4f'];
 export function colorOf(i: number): string {
   return PALETTE[i % PALETTE.length];
 }

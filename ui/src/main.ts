@@ -135,11 +135,11 @@ function start() {
     applyTheme(t);
     render();
   } }, '◐');
-  const signOut = h('button', { class: 'btn icon', type: 'button', title: 'Sign out', onclick: () => {
+  const signOut = h('button', { class: 'btn small', type: 'button', title: 'Forget the token on this browser', onclick: () => {
     storeToken(null);
     api.setToken(null);
     showSignIn('Signed out.');
-  } }, '⏻');
+  } }, 'Sign out');
   root.append(
     h('header', { class: 'topbar' },
       h('a', { class: 'brand', href: '#/overview' }, logo(), 'Astrolabe'),

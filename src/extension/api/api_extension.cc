@@ -1,5 +1,6 @@
 #include "extension/api/api_extension.h"
 
+#include "api/ui_assets.h"
 #include "common/log.h"
 #include "component/auth.h"
 #include "component/host.h"
@@ -18,6 +19,7 @@ Status ApiExtension::Start(component::Host& host) {
   options.listen_address = config_.endpoint;
   options.tokens = &tokens_;
   options.telemetry = &host.telemetry();
+  options.ui_files = astrolabe::api::EmbeddedUiFiles();
   if (config_.tls) options.tls = net::ToServerTlsOptions(*config_.tls);
   if (config_.auth) {
     auto found = component::FindAuthenticator(host, config_.auth->authenticator);
