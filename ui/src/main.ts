@@ -155,9 +155,11 @@ function start() {
 function renderNav(page: string, params: URLSearchParams) {
   clear(nav);
   const carry = shellParams(params);
+  // A page outside the nav (a call's detail, `call`) lights up its parent (`calls`).
+  const current = NAV.some((n) => n.id === page) ? page : NAV.find((n) => n.id.startsWith(page))?.id;
   for (const item of NAV) {
     const p = PAGES[item.id];
-    nav.append(h('a', { class: 'nav-link' + (item.id === page ? ' active' : ''), href: buildHash(item.id, carry), 'data-page': item.id },
+    nav.append(h('a', { class: 'nav-link' + (item.id === current ? ' active' : ''), href: buildHash(item.id, carry), 'data-page': item.id },
       p?.title ?? item.title));
   }
 }
