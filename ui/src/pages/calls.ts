@@ -92,7 +92,7 @@ function statusCell(r: CallRow): HTMLElement {
   return h('td', null, h('span', { class: cls }, r.status), reason ? h('span', { class: 'gx-dim gx-reason' }, reason) : null);
 }
 
-export function callsTable(rows: CallRow[], open: (r: CallRow) => void): HTMLElement {
+export function callsTable(rows: CallRow[], open: (r: CallRow) => void, currency = 'USD'): HTMLElement {
   const maxDur = Math.max(1e-9, ...rows.map((r) => r.duration));
   const head = ['time', 'service', 'model', 'operation', 'tokens in → out', 'cost', 'duration', 'status'];
   return h(
@@ -111,7 +111,7 @@ export function callsTable(rows: CallRow[], open: (r: CallRow) => void): HTMLEle
           h('td', null, r.model || '–', r.provider ? h('span', { class: 'gx-dim' }, ` ${r.provider}`) : null),
           h('td', null, r.operation || '–'),
           h('td', { class: 'num gx-nowrap' }, r.input_tokens === null && r.output_tokens === null ? '–' : `${fmtCount(r.input_tokens)} → ${fmtCount(r.output_tokens)}`),
-          h('td', { class: 'num' }, r.cost === null ? '–' : fmtCost(r.cost)),
+          h('td', { class: 'num' }, r.cost === null ? '–' : fmtCost(r.cost, currency)),
           h(
             'td',
             { class: 'num gx-nowrap' },
@@ -158,13 +158,14 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
   );
 
   const open = (r: CallRow) => ctx.navigate('call', { trace: r.trace_id, span: r.span_id });
+  let currency = 'USD';
   const show = (rows: CallRow[], note: string) => {
     const shown = rows.filter((r) => matchesText(r, q));
     body.textContent = '';
     if (!shown.length) {
       body.append(h('div', { class: 'gx-empty' }, rows.length ? `No call on this page matches “${q}”.` : 'No LLM call matches these filters in this range.'));
     } else {
-      body.append(h('div', { class: 'gx-table-wrap' }, callsTable(shown, open)));
+      body.append(h('div', { class: 'gx-table-wrap' }, callsTable(shown, open, currency)));
     }
     pager.prepend(h('span', { class: 'gx-dim' }, note + (q && rows.length !== shown.length ? ` · ${shown.length} of ${rows.length} match the text` : '')));
   };
@@ -175,7 +176,8 @@ function render(el: HTMLElement, ctx: PageContext): () => void {
       const { cursor: _c, ...rest } = params;
       const ans = await ctx.api.get('genai/calls', { ...rest, sort, limit: 100 });
       if (!life.alive) return;
-      const rows = (ans?.calls ?? []).map(rowFromCall);
+      const rows = (ans?.calls ?? []).map(rowFromCall).filter((r: CallRow) => params.operation || !NOT_CALLS.has(r.operation));
+      currency = ans?.currency ?? 'USD';
       show(rows, `${rows.length} calls, top by ${sort}`);
       return;
     }
