@@ -11,6 +11,7 @@
 #include "processor/batch/factory.h"
 #include "processor/cumulativetodelta/factory.h"
 #include "processor/memory_limiter/factory.h"
+#include "processor/redaction/factory.h"
 #include "receiver/otlp/factory.h"
 #include "receiver/prometheus/factory.h"
 #include "receiver/prometheus_remote_write/factory.h"
@@ -36,6 +37,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   registry.Add(processor::batch::NewFactory());
   registry.Add(processor::cumulativetodelta::NewFactory());
   registry.Add(processor::memory_limiter::NewFactory());
+  registry.Add(processor::redaction::NewFactory());
 
   // Exporters.
   registry.Add(exporter::debug::NewFactory());
