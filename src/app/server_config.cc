@@ -46,6 +46,10 @@ constexpr BuiltinComponent kBuiltins[] = {
     // redaction: prompts and completions are stored with personal data and secrets
     // replaced by [REDACTED:<kind>] (docs/redaction.md). It belongs right after `genai`.
     {"processors", "redaction", "traces,logs", "{mode: redact}"},
+    // genaimetrics: token, duration, cost and request metrics from LLM-call spans, sent
+    // every flush interval to the traces pipeline's exporter (the store) as deltas
+    // (docs/genai-metrics.md).
+    {"processors", "genaimetrics", "traces", "{}"},
     {"exporters", "store", "metrics,traces,logs", "{}"},
 };
 
