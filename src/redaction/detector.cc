@@ -259,7 +259,10 @@ bool Scanner::TryNumber(size_t s, Match* m) const {
   if (!plus && !any_paren && ngroups == 4 && seps_all('.')) {
     bool ok = true;
     for (size_t g = 0; g < 4 && ok; ++g) {
-      if (groups[g].len > 3) ok = false;
+      if (groups[g].len > 3) {
+        ok = false;
+        break;  // and never parse a long group as an int (it would overflow)
+      }
       int v = 0;
       for (size_t k = 0; k < groups[g].len; ++k) v = v * 10 + (p_[groups[g].begin + k] - '0');
       if (v > 255) ok = false;

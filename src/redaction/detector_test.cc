@@ -108,6 +108,13 @@ TEST(Detector, BadOptionsNameTheRule) {
   EXPECT_FALSE(Detector::Create(o5).ok());
 }
 
+TEST(Detector, LongDottedNumbersAreNotIpsAndDoNotOverflow) {
+  auto d = Make();
+  // Found by redaction_fuzz: a long group was parsed as an int octet (signed overflow).
+  EXPECT_EQ(Redact(*d, "1.2.3.22407820399999999"), "1.2.3.22407820399999999");
+  EXPECT_EQ(Redact(*d, "224078203999.1.2.3 and 1.2.3.256"), "224078203999.1.2.3 and 1.2.3.256");
+}
+
 TEST(Detector, NothingFoundAppendsNothing) {
   auto d = Make();
   std::vector<Match> m;
