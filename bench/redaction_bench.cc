@@ -29,8 +29,12 @@ const char* kSentences[] = {
     "Je voudrais réserver une table pour quatre personnes à 20 h, s'il vous plaît. ",
 };
 const char* kItems[] = {
-    "jane.doe@example.com ", "+1 (415) 555-2671 ", "4111 1111 1111 1111 ", "10.20.30.40 ",
-    "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z ", "DE89 3704 0044 0532 0130 00 ",
+    "jane.doe@example.com ",
+    "+1 (415) 555-2671 ",
+    "4111 1111 1111 1111 ",
+    "10.20.30.40 ",
+    "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4z ",
+    "DE89 3704 0044 0532 0130 00 ",
 };
 
 std::string Text(size_t bytes, bool dense) {
@@ -70,20 +74,19 @@ void BM_RedactSpans(benchmark::State& state) {
   namespace r = astrolabe::processor::redaction;
   r::Config config;
   auto d = Detector::Create(config.DetectorOptions());
-  struct Nop : astrolabe::component::Consumer {} next;
+  struct Nop : astrolabe::component::Consumer {
+  } next;
   r::RedactionProcessor p(config, std::move(d).value(), nullptr, next);
   std::vector<astrolabe::pdata::Span> spans(100);
   size_t bytes = 0;
   for (size_t i = 0; i < spans.size(); ++i) {
     const std::string prompt = Text(600, i % 5 == 0);
     const std::string answer = Text(1200, false);
-    spans[i].attributes = {{"gen_ai.operation.name", "chat"},
-                           {"gen_ai.request.model", "gpt-4o-mini"},
-                           {"gen_ai.prompt.0.role", "user"},
-                           {"gen_ai.prompt.0.content", prompt},
-                           {"gen_ai.completion.0.content", answer},
-                           {"gen_ai.usage.input_tokens", 153},
-                           {"gen_ai.usage.output_tokens", 287}};
+    spans[i].attributes = {
+        {"gen_ai.operation.name", "chat"},       {"gen_ai.request.model", "gpt-4o-mini"},
+        {"gen_ai.prompt.0.role", "user"},        {"gen_ai.prompt.0.content", prompt},
+        {"gen_ai.completion.0.content", answer}, {"gen_ai.usage.input_tokens", 153},
+        {"gen_ai.usage.output_tokens", 287}};
     bytes += prompt.size() + answer.size();
   }
   r::RedactionProcessor::Work work;

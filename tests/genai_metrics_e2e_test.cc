@@ -70,34 +70,35 @@ TEST_F(GenAiMetricsE2e, SpansBecomeRedactedAndPromQlSeesTheDerivedMetrics) {
   // A short flush interval so the test needs not wait the default 15 s.
   const std::string config = WriteTempFile(
       "server.yaml", "processors:\n  genaimetrics: {metrics_flush_interval: 500ms}\n");
-  ASSERT_TRUE(server_.Start({AstrolabeBinary(), "server", "--auth", "none", "--config", config,
-                             "--data", TempDir() + "/data", "--http",
-                             "127.0.0.1:" + std::to_string(http_), "--otlp-http",
-                             "127.0.0.1:" + std::to_string(otlp_), "--otlp-grpc",
-                             "127.0.0.1:" + std::to_string(grpc_), "--health",
-                             "127.0.0.1:" + std::to_string(health_)}));
+  ASSERT_TRUE(server_.Start(
+      {AstrolabeBinary(), "server", "--auth", "none", "--config", config, "--data",
+       TempDir() + "/data", "--http", "127.0.0.1:" + std::to_string(http_), "--otlp-http",
+       "127.0.0.1:" + std::to_string(otlp_), "--otlp-grpc", "127.0.0.1:" + std::to_string(grpc_),
+       "--health", "127.0.0.1:" + std::to_string(health_)}));
   ASSERT_TRUE(Eventually([&] { return HttpGet(health_, "/").status == 200; })) << server_.Stderr();
 
   const uint64_t now = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                     std::chrono::system_clock::now().time_since_epoch())
                                     .count());
-  auto span = [&](const std::string& id, double seconds, int in, int out, double cost,
-                  bool error) {
+  auto span = [&](const std::string& id, double seconds, int in, int out, double cost, bool error) {
     const uint64_t start = now - 5'000'000'000;
     return R"({"traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":")" + id +
-           R"(","name":"chat gpt-4o-mini","kind":3,"startTimeUnixNano":")" +
-           std::to_string(start) + R"(","endTimeUnixNano":")" +
-           std::to_string(start + uint64_t(seconds * 1e9)) + R"(",)" +
-           (error ? R"("status":{"code":2},)" : "") + R"("attributes":[)"
+           R"(","name":"chat gpt-4o-mini","kind":3,"startTimeUnixNano":")" + std::to_string(start) +
+           R"(","endTimeUnixNano":")" + std::to_string(start + uint64_t(seconds * 1e9)) + R"(",)" +
+           (error ? R"("status":{"code":2},)" : "") +
+           R"("attributes":[)"
            R"({"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},)"
            R"({"key":"gen_ai.provider.name","value":{"stringValue":"openai"}},)"
            R"({"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o-mini"}},)"
            R"({"key":"gen_ai.usage.input_tokens","value":{"intValue":")" +
-           std::to_string(in) + R"("}},)"
+           std::to_string(in) +
+           R"("}},)"
            R"({"key":"gen_ai.usage.output_tokens","value":{"intValue":")" +
-           std::to_string(out) + R"("}},)"
+           std::to_string(out) +
+           R"("}},)"
            R"({"key":"astrolabe.genai.cost","value":{"doubleValue":)" +
-           std::to_string(cost) + R"(}},)"
+           std::to_string(cost) +
+           R"(}},)"
            R"({"key":"gen_ai.prompt.0.content","value":{"stringValue":"I am ann@example.com, call +44 20 7946 0958"}}]})";
   };
   const std::string body =
@@ -112,7 +113,8 @@ TEST_F(GenAiMetricsE2e, SpansBecomeRedactedAndPromQlSeesTheDerivedMetrics) {
   ASSERT_TRUE(Eventually([&] {
     trace = HttpGet(http_, "/api/v1/traces/4bf92f3577b34da6a3ce929d0e0e4736");
     return trace.status == 200 && trace.body.find("00f067aa0ba902b9") != std::string::npos;
-  })) << trace.status << " " << trace.body;
+  })) << trace.status
+      << " " << trace.body;
   EXPECT_THAT(trace.body, HasSubstr("I am [REDACTED:email], call [REDACTED:phone]"));
   EXPECT_THAT(trace.body, Not(HasSubstr("ann@example.com")));
   EXPECT_THAT(trace.body, HasSubstr("\"astrolabe.redaction.count\":2"));
@@ -123,7 +125,9 @@ TEST_F(GenAiMetricsE2e, SpansBecomeRedactedAndPromQlSeesTheDerivedMetrics) {
   ASSERT_TRUE(Eventually([&] {
     r = Query("astrolabe_genai_requests_total");
     return r.body.find("support-bot") != std::string::npos;
-  })) << r.body << "\n" << server_.Stderr();
+  })) << r.body
+      << "\n"
+      << server_.Stderr();
   EXPECT_THAT(r.body, HasSubstr("\"gen_ai_operation_name\":\"chat\""));
   EXPECT_THAT(r.body, HasSubstr("\"gen_ai_provider_name\":\"openai\""));
   EXPECT_THAT(r.body, HasSubstr("\"gen_ai_request_model\":\"gpt-4o-mini\""));

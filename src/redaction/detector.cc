@@ -12,7 +12,7 @@ namespace astrolabe::redaction {
 namespace {
 
 constexpr std::string_view kKindNames[kBuiltinKinds] = {"email", "phone", "card",
-                                                         "iban",  "ip",    "api_key"};
+                                                        "iban",  "ip",    "api_key"};
 
 // Character classes, one table lookup per byte.
 enum : uint8_t {
@@ -43,8 +43,8 @@ constexpr std::array<uint8_t, 256> MakeTable() {
     if (alnum || c == '_' || c == '-') v |= kTok;
     // Triggers: digits (numbers, IPs), upper case (IBAN, AKIA, AIza, Bearer), hex letters
     // (IPv6), the first letters of key prefixes, and '+', '(', ':'.
-    if (digit || upper || (c >= 'a' && c <= 'f') || c == 's' || c == 'g' || c == 'x' ||
-        c == 'h' || c == 'n' || c == '+' || c == '(' || c == ':') {
+    if (digit || upper || (c >= 'a' && c <= 'f') || c == 's' || c == 'g' || c == 'x' || c == 'h' ||
+        c == 'n' || c == '+' || c == '(' || c == ':') {
       v |= kStart;
     }
     t[c] = v;
@@ -332,7 +332,8 @@ bool Scanner::TryNumber(size_t s, Match* m) const {
     if (ok) {
       if (leading_paren) {
         ok = ngroups >= 2 && groups[1].sep == ')';
-        for (size_t g = 2; g < ngroups && ok; ++g) ok = groups[g].sep == ' ' || groups[g].sep == '-';
+        for (size_t g = 2; g < ngroups && ok; ++g)
+          ok = groups[g].sep == ' ' || groups[g].sep == '-';
       } else {
         ok = !any_paren && (seps_all(' ') || seps_all('-'));
       }
@@ -354,8 +355,8 @@ bool Scanner::TryIban(size_t s, Match* m) const {
   // ends so that a trailing word ("… 00 AND") can be given back.
   char compact[34];
   size_t ncompact = 0;
-  size_t ends[12];   // text end of each group
-  size_t counts[12]; // compact length after each group
+  size_t ends[12];    // text end of each group
+  size_t counts[12];  // compact length after each group
   size_t ngroups = 0;
   size_t j = s;
   while (j < n_ && ngroups < 12) {

@@ -102,7 +102,7 @@ class Detector {
 };
 
 // Exposed for tests: the checks the detectors use.
-bool LuhnValid(std::string_view digits);            // digits only
-bool IbanValid(std::string_view compact);           // [A-Z0-9] only, no spaces
+bool LuhnValid(std::string_view digits);   // digits only
+bool IbanValid(std::string_view compact);  // [A-Z0-9] only, no spaces
 
 }  // namespace astrolabe::redaction

@@ -70,7 +70,8 @@ TEST(Detector, OnlyEnabledKinds) {
   DetectorOptions o;
   o.detectors = {"email"};
   auto d = Make(o);
-  EXPECT_EQ(Redact(*d, "a@b.io 4111111111111111 10.0.0.1"), "[REDACTED:email] 4111111111111111 10.0.0.1");
+  EXPECT_EQ(Redact(*d, "a@b.io 4111111111111111 10.0.0.1"),
+            "[REDACTED:email] 4111111111111111 10.0.0.1");
 }
 
 TEST(Detector, UserRules) {
@@ -83,8 +84,7 @@ TEST(Detector, UserRules) {
   DetectorOptions o2;
   o2.rules = {{"domain", R"(example\.com)"}};
   auto d2 = Make(o2);
-  EXPECT_EQ(Redact(*d2, "x@example.com and example.com"),
-            "[REDACTED:email] and [REDACTED:domain]");
+  EXPECT_EQ(Redact(*d2, "x@example.com and example.com"), "[REDACTED:email] and [REDACTED:domain]");
 }
 
 TEST(Detector, BadOptionsNameTheRule) {
@@ -118,9 +118,10 @@ TEST(Detector, LongDottedNumbersAreNotIpsAndDoNotOverflow) {
 TEST(Detector, NothingFoundAppendsNothing) {
   auto d = Make();
   std::vector<Match> m;
-  d->Find("The price is $1,299.99 on 2024-01-15 at 10:30:00, version 1.2.3, id "
-          "550e8400-e29b-41d4-a716-446655440000.",
-          m);
+  d->Find(
+      "The price is $1,299.99 on 2024-01-15 at 10:30:00, version 1.2.3, id "
+      "550e8400-e29b-41d4-a716-446655440000.",
+      m);
   EXPECT_TRUE(m.empty());
   EXPECT_EQ(m.capacity(), 0u);  // no allocation
 }

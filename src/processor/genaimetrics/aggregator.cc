@@ -5,9 +5,8 @@
 
 namespace astrolabe::processor::genaimetrics {
 
-const std::vector<double> kTokenBuckets = {1,     4,      16,      64,      256,
-                                           1024,  4096,   16384,   65536,   262144,
-                                           1048576, 4194304, 16777216, 67108864};
+const std::vector<double> kTokenBuckets = {
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
 const std::vector<double> kDurationBuckets = {0.01, 0.02, 0.04, 0.08,  0.16,  0.32,  0.64,
                                               1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92};
 
@@ -31,8 +30,8 @@ std::optional<double> NumberAttr(const pdata::Attributes& attrs, std::string_vie
 
 // Appends key=value with lengths, so that no two attribute sets encode alike.
 void Encode(std::string& out, std::string_view key, std::string_view value) {
-  out += std::to_string(key.size()) + ':' + std::string(key) + std::to_string(value.size()) +
-         ':' + std::string(value);
+  out += std::to_string(key.size()) + ':' + std::string(key) + std::to_string(value.size()) + ':' +
+         std::string(value);
 }
 
 }  // namespace
@@ -40,8 +39,8 @@ void Encode(std::string& out, std::string_view key, std::string_view value) {
 void Aggregator::Hist::Observe(const std::vector<double>& bounds, double v) {
   if (counts.empty()) counts.assign(bounds.size() + 1, 0);
   // Bucket i counts (bounds[i-1], bounds[i]].
-  const size_t i = static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) -
-                                       bounds.begin());
+  const size_t i =
+      static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin());
   ++counts[i];
   min = count == 0 ? v : std::min(min, v);
   max = count == 0 ? v : std::max(max, v);
@@ -96,9 +95,9 @@ bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
   }
   ++c.requests;
   if (span.end_time_unix_nano >= span.start_time_unix_nano && span.start_time_unix_nano != 0) {
-    c.duration.Observe(kDurationBuckets,
-                       static_cast<double>(span.end_time_unix_nano - span.start_time_unix_nano) /
-                           1e9);
+    c.duration.Observe(
+        kDurationBuckets,
+        static_cast<double>(span.end_time_unix_nano - span.start_time_unix_nano) / 1e9);
   }
   if (auto in = NumberAttr(span.attributes, "gen_ai.usage.input_tokens"); in && *in >= 0) {
     u.input_tokens.Observe(kTokenBuckets, *in);
@@ -118,8 +117,7 @@ pdata::Metrics Aggregator::Take(uint64_t start, uint64_t now) {
   pdata::Metrics out;
   // One ResourceMetrics per resource, in key order.
   std::map<std::string, size_t> by_resource;
-  auto hist_point = [&](const Hist& h, const std::vector<double>& bounds,
-                        pdata::Attributes attrs) {
+  auto hist_point = [&](const Hist& h, const std::vector<double>& bounds, pdata::Attributes attrs) {
     pdata::HistogramDataPoint p;
     p.attributes = std::move(attrs);
     p.start_time_unix_nano = start;

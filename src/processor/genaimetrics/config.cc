@@ -2,7 +2,9 @@
 
 namespace astrolabe::processor::genaimetrics {
 
-void Config::Visit(config::Visitor& v) { v.Field("metrics_flush_interval", metrics_flush_interval); }
+void Config::Visit(config::Visitor& v) {
+  v.Field("metrics_flush_interval", metrics_flush_interval);
+}
 
 Status Config::Validate() const {
   if (metrics_flush_interval < std::chrono::milliseconds(100)) {

@@ -10,11 +10,12 @@ GenAiMetricsProcessor::GenAiMetricsProcessor(const Config& config, const Clock& 
     : config_(config), clock_(clock), next_(next) {
   last_flush_ns_ = static_cast<uint64_t>(clock_.NowUnixNanos());
   if (telemetry != nullptr) {
-    spans_counted_ = telemetry->GetCounter("astrolabe_genaimetrics_spans_total",
-                                           "LLM-call spans the genaimetrics processor counted.", {});
-    send_failed_ = telemetry->GetCounter(
-        "astrolabe_genaimetrics_send_failed_total",
-        "Flushes of derived GenAI metrics the next consumer refused.", {});
+    spans_counted_ =
+        telemetry->GetCounter("astrolabe_genaimetrics_spans_total",
+                              "LLM-call spans the genaimetrics processor counted.", {});
+    send_failed_ =
+        telemetry->GetCounter("astrolabe_genaimetrics_send_failed_total",
+                              "Flushes of derived GenAI metrics the next consumer refused.", {});
   }
 }
 
@@ -88,8 +89,8 @@ Status GenAiMetricsProcessor::Flush() {
   Status s = next_.ConsumeMetrics(component::MetricsBatch(std::move(metrics)));
   if (!s.ok()) {
     if (send_failed_ != nullptr) send_failed_->Add();
-    GetLogger("genaimetrics")->warn("genaimetrics: sending derived metrics failed: {}",
-                                    s.message());
+    GetLogger("genaimetrics")
+        ->warn("genaimetrics: sending derived metrics failed: {}", s.message());
   }
   return s;
 }

@@ -76,7 +76,8 @@ TEST(GenAiMetrics, SpansPassUnchangedAndMetricsFollowOnFlush) {
   ASSERT_TRUE(p.Flush().ok());
   ASSERT_EQ(next.metrics.size(), 2u);
   const auto& p2 = std::get<pdata::Sum>(
-      next.metrics[1]->resource_metrics[0].scope_metrics[0].metrics.back().data).data_points[0];
+                       next.metrics[1]->resource_metrics[0].scope_metrics[0].metrics.back().data)
+                       .data_points[0];
   EXPECT_EQ(p2.start_time_unix_nano, point.time_unix_nano);
   EXPECT_EQ(p2.time_unix_nano, point.time_unix_nano + 1'000'000);
 }

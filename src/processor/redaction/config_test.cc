@@ -53,9 +53,9 @@ TEST(RedactionConfig, BadModeNamesTheValue) {
   Config c;
   DecodeTestdata("config_bad_mode.yaml", &c, diag);
   ASSERT_TRUE(diag.has_errors());
-  EXPECT_NE(diag.ToStatus().message().find(
-                "unknown mode \"scrub\" (valid: full, redact, hash, drop)"),
-            std::string::npos)
+  EXPECT_NE(
+      diag.ToStatus().message().find("unknown mode \"scrub\" (valid: full, redact, hash, drop)"),
+      std::string::npos)
       << diag.ToStatus().message();
 }
 

@@ -27,11 +27,12 @@ class Factory : public component::ProcessorFactory {
                              std::string(component::SignalName(signal)));
     }
     const auto* cfg = dynamic_cast<const Config*>(&config);
-    if (cfg == nullptr) return InvalidArgument("redaction processor: config is not a redaction config");
+    if (cfg == nullptr)
+      return InvalidArgument("redaction processor: config is not a redaction config");
     RETURN_IF_ERROR(cfg->Validate());
     ASSIGN_OR_RETURN(auto detector, astrolabe::redaction::Detector::Create(cfg->DetectorOptions()));
-    return std::unique_ptr<component::Processor>(std::make_unique<RedactionProcessor>(
-        *cfg, std::move(detector), settings.telemetry, next));
+    return std::unique_ptr<component::Processor>(
+        std::make_unique<RedactionProcessor>(*cfg, std::move(detector), settings.telemetry, next));
   }
 };
 

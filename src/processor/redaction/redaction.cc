@@ -9,13 +9,19 @@ using astrolabe::redaction::Mode;
 namespace {
 
 constexpr std::string_view kExactContentKeys[] = {
-    "gen_ai.input.messages",     "gen_ai.output.messages",  "gen_ai.system_instructions",
-    "gen_ai.prompt",             "gen_ai.completion",       "gen_ai.tool.call.arguments",
-    "gen_ai.tool.call.result",   "input.value",             "output.value",
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.system_instructions",
+    "gen_ai.prompt",
+    "gen_ai.completion",
+    "gen_ai.tool.call.arguments",
+    "gen_ai.tool.call.result",
+    "input.value",
+    "output.value",
 };
 constexpr std::string_view kContentPrefixes[] = {
-    "gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.", "llm.output_messages.",
-    "llm.prompts",
+    "gen_ai.prompt.",       "gen_ai.completion.", "llm.input_messages.",
+    "llm.output_messages.", "llm.prompts",
 };
 // On gen_ai.* events and log records the message fields are plain keys.
 constexpr std::string_view kEventContentKeys[] = {"content", "message", "tool_calls"};
@@ -65,8 +71,7 @@ size_t DropBody(pdata::AnyValue& body) {
 
 RedactionProcessor::RedactionProcessor(const Config& config,
                                        std::unique_ptr<astrolabe::redaction::Detector> detector,
-                                       component::Telemetry* telemetry,
-                                       component::Consumer& next)
+                                       component::Telemetry* telemetry, component::Consumer& next)
     : mode_(config.mode),
       extra_keys_(config.attributes),
       detector_(std::move(detector)),
@@ -74,9 +79,9 @@ RedactionProcessor::RedactionProcessor(const Config& config,
   if (telemetry != nullptr) {
     const std::string help = "Items the redaction processor replaced, hashed or dropped, by kind.";
     for (size_t r = 0; r < detector_->rule_count(); ++r) {
-      counters_.push_back(telemetry->GetCounter("astrolabe_redaction_items_total", help,
-                                                {{"kind", std::string(detector_->RuleName(
-                                                              static_cast<uint32_t>(r)))}}));
+      counters_.push_back(telemetry->GetCounter(
+          "astrolabe_redaction_items_total", help,
+          {{"kind", std::string(detector_->RuleName(static_cast<uint32_t>(r)))}}));
     }
     counters_.push_back(
         telemetry->GetCounter("astrolabe_redaction_items_total", help, {{"kind", "dropped"}}));

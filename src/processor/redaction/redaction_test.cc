@@ -30,13 +30,11 @@ struct Fixture {
   explicit Fixture(Config config = {}) {
     auto d = astrolabe::redaction::Detector::Create(config.DetectorOptions());
     EXPECT_TRUE(d.ok());
-    processor = std::make_unique<RedactionProcessor>(config, std::move(d).value(), &telemetry,
-                                                     capture);
+    processor =
+        std::make_unique<RedactionProcessor>(config, std::move(d).value(), &telemetry, capture);
   }
   double Items(const std::string& kind) {
-    return telemetry
-        .GetCounter("astrolabe_redaction_items_total", "", {{"kind", kind}})
-        ->value();
+    return telemetry.GetCounter("astrolabe_redaction_items_total", "", {{"kind", kind}})->value();
   }
   component::Telemetry telemetry;
   Capture capture;
@@ -46,8 +44,7 @@ struct Fixture {
 pdata::Traces OneSpan(pdata::Span span) {
   pdata::Traces t;
   t.resource_spans.emplace_back();
-  t.resource_spans[0].resource.attributes = {{"service.name", "bot"},
-                                             {"host.ip", "10.1.2.3"}};
+  t.resource_spans[0].resource.attributes = {{"service.name", "bot"}, {"host.ip", "10.1.2.3"}};
   t.resource_spans[0].scope_spans.emplace_back();
   t.resource_spans[0].scope_spans[0].spans.push_back(std::move(span));
   return t;
@@ -88,8 +85,9 @@ TEST(Redaction, RedactsEveryContentShapeAndMarksTheSpan) {
   Fixture f;
   ASSERT_TRUE(f.processor->ConsumeTraces(component::TracesBatch(OneSpan(ChatSpan()))).ok());
   const auto& a = Out(f).attributes;
-  EXPECT_EQ(Str(a, "gen_ai.input.messages"),
-            R"([{"role":"user","parts":[{"type":"text","content":"I am [REDACTED:email], card [REDACTED:card]"}]}])");
+  EXPECT_EQ(
+      Str(a, "gen_ai.input.messages"),
+      R"([{"role":"user","parts":[{"type":"text","content":"I am [REDACTED:email], card [REDACTED:card]"}]}])");
   EXPECT_EQ(Str(a, "gen_ai.output.messages"),
             R"([{"role":"assistant","parts":[{"type":"text","content":"Noted, Bob."}]}])");
   EXPECT_EQ(Str(a, "gen_ai.prompt.0.content"), "call me at [REDACTED:phone]");
@@ -164,9 +162,9 @@ TEST(Redaction, SharedBatchIsClonedNotChanged) {
   component::TracesBatch in(OneSpan(ChatSpan()));
   component::TracesBatch other = in;  // another consumer still holds it
   ASSERT_TRUE(f.processor->ConsumeTraces(in).ok());
-  EXPECT_EQ(Str(other->resource_spans[0].scope_spans[0].spans[0].attributes,
-                "gen_ai.prompt.0.content"),
-            "call me at +1 415 555 2671");
+  EXPECT_EQ(
+      Str(other->resource_spans[0].scope_spans[0].spans[0].attributes, "gen_ai.prompt.0.content"),
+      "call me at +1 415 555 2671");
   EXPECT_EQ(Str(Out(f).attributes, "gen_ai.prompt.0.content"), "call me at [REDACTED:phone]");
 }
 
@@ -210,8 +208,9 @@ TEST(Redaction, LogEventBodies) {
   Fixture f;
   ASSERT_TRUE(f.processor->ConsumeLogs(component::LogsBatch(OneLog(ChoiceEvent()))).ok());
   const auto& r = f.capture.logs.back()->resource_logs[0].scope_logs[0].log_records[0];
-  EXPECT_EQ(pdata::AnyValueToString(r.body),
-            R"({"finish_reason":"stop","index":0,"message":{"content":"Write to [REDACTED:email]"}})");
+  EXPECT_EQ(
+      pdata::AnyValueToString(r.body),
+      R"({"finish_reason":"stop","index":0,"message":{"content":"Write to [REDACTED:email]"}})");
   EXPECT_EQ(Str(r.attributes, "astrolabe.redaction.count"), "1");
 }
 
@@ -225,7 +224,8 @@ TEST(Redaction, LogEventBodiesDropped) {
   logs.resource_logs[0].scope_logs[0].log_records.push_back(plain);
   ASSERT_TRUE(f.processor->ConsumeLogs(component::LogsBatch(std::move(logs))).ok());
   const auto& recs = f.capture.logs.back()->resource_logs[0].scope_logs[0].log_records;
-  EXPECT_EQ(pdata::AnyValueToString(recs[0].body), R"({"finish_reason":"stop","index":0,"message":{}})");
+  EXPECT_EQ(pdata::AnyValueToString(recs[0].body),
+            R"({"finish_reason":"stop","index":0,"message":{}})");
   EXPECT_EQ(Str(recs[0].attributes, "astrolabe.redaction.mode"), "drop");
   EXPECT_EQ(pdata::AnyValueToString(recs[1].body), "user bob@example.com logged in");
 }
