@@ -10,7 +10,9 @@
 #include "extension/token_auth/factory.h"
 #include "processor/batch/factory.h"
 #include "processor/cumulativetodelta/factory.h"
+#include "processor/genaimetrics/factory.h"
 #include "processor/memory_limiter/factory.h"
+#include "processor/redaction/factory.h"
 #include "receiver/otlp/factory.h"
 #include "receiver/prometheus/factory.h"
 #include "receiver/prometheus_remote_write/factory.h"
@@ -35,7 +37,9 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   // Processors.
   registry.Add(processor::batch::NewFactory());
   registry.Add(processor::cumulativetodelta::NewFactory());
+  registry.Add(processor::genaimetrics::NewFactory());
   registry.Add(processor::memory_limiter::NewFactory());
+  registry.Add(processor::redaction::NewFactory());
 
   // Exporters.
   registry.Add(exporter::debug::NewFactory());

@@ -1,0 +1,207 @@
+#include "processor/genaimetrics/aggregator.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace astrolabe::processor::genaimetrics {
+
+const std::vector<double> kTokenBuckets = {
+    1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216, 67108864};
+const std::vector<double> kDurationBuckets = {0.01, 0.02, 0.04, 0.08,  0.16,  0.32,  0.64,
+                                              1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92};
+
+namespace {
+
+const std::string* StringAttr(const pdata::Attributes& attrs, std::string_view key) {
+  const pdata::AnyValue* v = pdata::FindAttribute(attrs, key);
+  if (v == nullptr || v->type() != pdata::AnyValue::Type::kString || v->string_value().empty()) {
+    return nullptr;
+  }
+  return &v->string_value();
+}
+
+std::optional<double> NumberAttr(const pdata::Attributes& attrs, std::string_view key) {
+  const pdata::AnyValue* v = pdata::FindAttribute(attrs, key);
+  if (v == nullptr) return std::nullopt;
+  if (v->type() == pdata::AnyValue::Type::kInt) return static_cast<double>(v->int_value());
+  if (v->type() == pdata::AnyValue::Type::kDouble) return v->double_value();
+  return std::nullopt;
+}
+
+// Appends key=value with lengths, so that no two attribute sets encode alike.
+void Encode(std::string& out, std::string_view key, std::string_view value) {
+  out += std::to_string(key.size()) + ':' + std::string(key) + std::to_string(value.size()) + ':' +
+         std::string(value);
+}
+
+}  // namespace
+
+void Aggregator::Hist::Observe(const std::vector<double>& bounds, double v) {
+  if (counts.empty()) counts.assign(bounds.size() + 1, 0);
+  // Bucket i counts (bounds[i-1], bounds[i]].
+  const size_t i =
+      static_cast<size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin());
+  ++counts[i];
+  min = count == 0 ? v : std::min(min, v);
+  max = count == 0 ? v : std::max(max, v);
+  ++count;
+  sum += v;
+}
+
+bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
+  const std::string* operation = StringAttr(span.attributes, "gen_ai.operation.name");
+  if (operation == nullptr) return false;
+  pdata::Attributes res;
+  std::string key;
+  for (std::string_view k : {"service.name", "service.namespace", "service.instance.id"}) {
+    if (const std::string* v = StringAttr(resource.attributes, k)) {
+      res.push_back({std::string(k), *v});
+      Encode(key, k, *v);
+    }
+  }
+  key += '|';
+  pdata::Attributes attrs;
+  attrs.push_back({"gen_ai.operation.name", *operation});
+  Encode(key, "op", *operation);
+  for (std::string_view k : {"gen_ai.provider.name", "gen_ai.request.model"}) {
+    if (const std::string* v = StringAttr(span.attributes, k)) {
+      attrs.push_back({std::string(k), *v});
+      Encode(key, k, *v);
+    }
+  }
+  if (const std::string* v = StringAttr(resource.attributes, "service.name")) {
+    attrs.push_back({"service.name", *v});
+  }
+  const std::string usage_key = key;
+  std::string error;
+  if (const std::string* v = StringAttr(span.attributes, "error.type")) {
+    error = *v;
+  } else if (span.status.code == pdata::SpanStatus::Code::kError) {
+    error = "_OTHER";
+  }
+  Usage& u = usage_[usage_key];
+  if (u.attributes.empty()) {
+    u.resource = res;
+    u.attributes = attrs;
+  }
+  if (!error.empty()) {
+    attrs.push_back({"error.type", error});
+    Encode(key, "error.type", error);
+  }
+  Calls& c = calls_[key];
+  if (c.attributes.empty()) {
+    c.resource = std::move(res);
+    c.attributes = std::move(attrs);
+  }
+  ++c.requests;
+  if (span.end_time_unix_nano >= span.start_time_unix_nano && span.start_time_unix_nano != 0) {
+    c.duration.Observe(
+        kDurationBuckets,
+        static_cast<double>(span.end_time_unix_nano - span.start_time_unix_nano) / 1e9);
+  }
+  if (auto in = NumberAttr(span.attributes, "gen_ai.usage.input_tokens"); in && *in >= 0) {
+    u.input_tokens.Observe(kTokenBuckets, *in);
+  }
+  if (auto out = NumberAttr(span.attributes, "gen_ai.usage.output_tokens"); out && *out >= 0) {
+    u.output_tokens.Observe(kTokenBuckets, *out);
+  }
+  if (auto cost = NumberAttr(span.attributes, "astrolabe.genai.cost");
+      cost && *cost >= 0 && *cost < 1e12) {
+    u.cost += *cost;
+    u.has_cost = true;
+  }
+  return true;
+}
+
+pdata::Metrics Aggregator::Take(uint64_t start, uint64_t now) {
+  pdata::Metrics out;
+  // One ResourceMetrics per resource, in key order.
+  std::map<std::string, size_t> by_resource;
+  auto hist_point = [&](const Hist& h, const std::vector<double>& bounds, pdata::Attributes attrs) {
+    pdata::HistogramDataPoint p;
+    p.attributes = std::move(attrs);
+    p.start_time_unix_nano = start;
+    p.time_unix_nano = now;
+    p.count = h.count;
+    p.sum = h.sum;
+    p.bucket_counts = h.counts;
+    p.explicit_bounds = bounds;
+    p.min = h.min;
+    p.max = h.max;
+    return p;
+  };
+  auto metrics_of = [&](const std::string& key,
+                        const pdata::Attributes& resource) -> std::vector<pdata::Metric>& {
+    const std::string rkey = key.substr(0, key.find('|'));
+    auto [rit, inserted] = by_resource.try_emplace(rkey, out.resource_metrics.size());
+    if (inserted) {
+      pdata::ResourceMetrics rm;
+      rm.resource.attributes = resource;
+      rm.scope_metrics.emplace_back();
+      rm.scope_metrics[0].scope.name = "astrolabe/genaimetrics";
+      auto& ms = rm.scope_metrics[0].metrics;
+      ms.resize(4);
+      ms[0].name = "gen_ai.client.token.usage";
+      ms[0].unit = "{token}";
+      ms[0].description = "Number of input and output tokens used.";
+      ms[0].data = pdata::Histogram{{}, pdata::AggregationTemporality::kDelta};
+      ms[1].name = "gen_ai.client.operation.duration";
+      ms[1].unit = "s";
+      ms[1].description = "GenAI operation duration.";
+      ms[1].data = pdata::Histogram{{}, pdata::AggregationTemporality::kDelta};
+      ms[2].name = "astrolabe.genai.cost";
+      ms[2].description = "Cost of GenAI calls, in the price table's currency.";
+      ms[2].data = pdata::Sum{{}, pdata::AggregationTemporality::kDelta, true};
+      ms[3].name = "astrolabe.genai.requests";
+      ms[3].description = "GenAI calls, with error.type on failures.";
+      ms[3].data = pdata::Sum{{}, pdata::AggregationTemporality::kDelta, true};
+      out.resource_metrics.push_back(std::move(rm));
+    }
+    return out.resource_metrics[rit->second].scope_metrics[0].metrics;
+  };
+  for (auto& [key, u] : usage_) {
+    auto& ms = metrics_of(key, u.resource);
+    auto& tokens = std::get<pdata::Histogram>(ms[0].data).data_points;
+    if (u.input_tokens.count > 0) {
+      pdata::Attributes a = u.attributes;
+      a.push_back({"gen_ai.token.type", "input"});
+      tokens.push_back(hist_point(u.input_tokens, kTokenBuckets, std::move(a)));
+    }
+    if (u.output_tokens.count > 0) {
+      pdata::Attributes a = u.attributes;
+      a.push_back({"gen_ai.token.type", "output"});
+      tokens.push_back(hist_point(u.output_tokens, kTokenBuckets, std::move(a)));
+    }
+    if (u.has_cost) {
+      pdata::NumberDataPoint p;
+      p.attributes = u.attributes;
+      p.start_time_unix_nano = start;
+      p.time_unix_nano = now;
+      p.value = u.cost;
+      std::get<pdata::Sum>(ms[2].data).data_points.push_back(std::move(p));
+    }
+  }
+  for (auto& [key, c] : calls_) {
+    auto& ms = metrics_of(key, c.resource);
+    if (c.duration.count > 0) {
+      std::get<pdata::Histogram>(ms[1].data)
+          .data_points.push_back(hist_point(c.duration, kDurationBuckets, c.attributes));
+    }
+    pdata::NumberDataPoint p;
+    p.attributes = c.attributes;
+    p.start_time_unix_nano = start;
+    p.time_unix_nano = now;
+    p.value = c.requests;
+    std::get<pdata::Sum>(ms[3].data).data_points.push_back(std::move(p));
+  }
+  // Metrics left without points (no cost, no tokens) are not sent.
+  for (auto& rm : out.resource_metrics) {
+    std::erase_if(rm.scope_metrics[0].metrics,
+                  [](const pdata::Metric& m) { return m.DataPointCount() == 0; });
+  }
+  calls_.clear();
+  usage_.clear();
+  return out;
+}
+
+}  // namespace astrolabe::processor::genaimetrics
