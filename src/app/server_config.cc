@@ -43,6 +43,9 @@ constexpr BuiltinComponent kBuiltins[] = {
     // (fsynced) the request. A batch processor would answer on enqueue and lose acknowledged
     // data on kill -9 (tests/server_kill_drill_test.cc); the WAL and the span store
     // group-commit concurrent requests instead.
+    // GenAI spans and message events get the canonical attributes and their cost before the
+    // store indexes them (synchronous: the answer still waits for the store's commit).
+    {"processors", "genai", "traces,logs", "{}"},
     {"exporters", "store", "metrics,traces,logs", "{}"},
 };
 
