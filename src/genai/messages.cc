@@ -240,7 +240,10 @@ bool IsJson(std::string_view text, std::string* minified) {
     return false;
   }
   if (text.size() > (4u << 20)) return false;
+  // Shallower than the reader's limit (1024), so that embedded in a message (four levels
+  // deeper) it still reads back.
   dom::parser parser;
+  if (parser.allocate(text.size(), 256) != simdjson::SUCCESS) return false;
   dom::element doc;
   if (parser.parse(text.data(), text.size(), true).get(doc) != simdjson::SUCCESS) return false;
   if (minified != nullptr) *minified = simdjson::minify(doc);

@@ -84,6 +84,13 @@ TEST(IsJson, OnlyObjectsAndArrays) {
   EXPECT_FALSE(IsJson("12"));
   EXPECT_FALSE(IsJson("\"s\""));
   EXPECT_FALSE(IsJson("{bad}"));
+  // Too deep to embed in a message and read back: stays a string.
+  std::string deep = std::string(300, '[') + std::string(300, ']');
+  EXPECT_FALSE(IsJson(deep));
+  Message m{"assistant", {{MessagePart::Type::kToolCall, "", "", "f", deep}}, ""};
+  std::vector<Message> back;
+  ASSERT_TRUE(ParseMessagesJson(MessagesToJson({m}), &back));
+  EXPECT_EQ(back[0].parts[0].arguments, deep);
 }
 
 }  // namespace

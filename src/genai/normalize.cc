@@ -602,6 +602,11 @@ std::string OperationFromRequestType(std::string_view type) {
 }
 
 std::optional<LlmCall> Normalizer::Extract(const pdata::Span& span, Outcome* outcome) const {
+  return ExtractImpl(span, outcome, /*all_messages=*/true);
+}
+
+std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome* outcome,
+                                               bool all_messages) const {
   std::optional<Dialect> dialect = DetectDialect(span);
   if (!dialect) return std::nullopt;
   if ((*dialect == Dialect::kOtel && !options_.otel) ||
@@ -705,9 +710,15 @@ std::optional<LlmCall> Normalizer::Extract(const pdata::Span& span, Outcome* out
   // Messages: the current JSON attributes, else the indexed keys of the dialect, else events,
   // else OpenInference's input.value / output.value.
   std::vector<std::string> reasons;
-  auto json_messages = [&](std::string_view key, std::vector<Message>* dst) {
+  // Present messages are parsed only when something is read from them: always for Extract,
+  // for NormalizeSpan only the output messages and only when finish reasons are missing (the
+  // JSON can be large and is on most spans of an instrumented app).
+  auto json_messages = [&](std::string_view key, std::vector<Message>* dst, bool parse) {
     const AnyValue* v = ctx.Find(key);
     if (v == nullptr) return false;
+    if (!parse && (v->type() == AnyValue::Type::kString || v->type() == AnyValue::Type::kArray)) {
+      return true;
+    }
     if (v->type() == AnyValue::Type::kString) {
       if (!ParseMessagesJson(v->string_value(), dst, options_.max_message_bytes)) ++ctx.malformed;
     } else if (v->type() == AnyValue::Type::kArray) {
@@ -720,8 +731,9 @@ std::optional<LlmCall> Normalizer::Extract(const pdata::Span& span, Outcome* out
     }
     return true;
   };
-  bool have_in = json_messages("gen_ai.input.messages", &call.input_messages);
-  bool have_out = json_messages("gen_ai.output.messages", &call.output_messages);
+  bool have_in = json_messages("gen_ai.input.messages", &call.input_messages, all_messages);
+  bool have_out = json_messages("gen_ai.output.messages", &call.output_messages,
+                                all_messages || call.finish_reasons.empty());
   if (!have_in) {
     call.input_messages = LegacyMessages(ctx, "gen_ai.prompt.", false, nullptr);
     if (call.input_messages.empty()) {
@@ -763,7 +775,7 @@ std::optional<LlmCall> Normalizer::Extract(const pdata::Span& span, Outcome* out
 
 Outcome Normalizer::NormalizeSpan(pdata::Span& span) const {
   Outcome outcome;
-  std::optional<LlmCall> extracted = Extract(span, &outcome);
+  std::optional<LlmCall> extracted = ExtractImpl(span, &outcome, /*all_messages=*/false);
   if (!extracted) return outcome;
   const LlmCall& call = *extracted;
   Attributes& a = span.attributes;

@@ -72,6 +72,10 @@ class Normalizer {
   const NormalizerOptions& options() const { return options_; }
 
  private:
+  // `all_messages` false: messages already in the current keys are not parsed unless needed.
+  std::optional<LlmCall> ExtractImpl(const pdata::Span& span, Outcome* outcome,
+                                     bool all_messages) const;
+
   NormalizerOptions options_;
   PriceBook prices_;
 };

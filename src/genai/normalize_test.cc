@@ -333,9 +333,13 @@ TEST(Normalize, GarbageIsCountedNeverFatal) {
   });
   Outcome o = WithBuiltInPrices().NormalizeSpan(s);
   EXPECT_TRUE(o.recognised);
-  // One per bad value above, except the indexed keys: gen_ai.input.messages and
-  // gen_ai.output.messages are present (if unreadable), so the legacy indices are not read.
-  EXPECT_EQ(o.malformed, 11);
+  // One per bad value above, except: gen_ai.input.messages and gen_ai.output.messages are
+  // present (if unreadable), so the legacy indices are not read, and the input JSON is not
+  // parsed by NormalizeSpan (nothing is read from it); Extract does parse it.
+  EXPECT_EQ(o.malformed, 10);
+  Outcome extracted;
+  Normalizer().Extract(s, &extracted);
+  EXPECT_EQ(extracted.malformed, 11);
   EXPECT_EQ(Get(s, "gen_ai.usage.input_tokens"), nullptr);
   EXPECT_EQ(Get(s, "gen_ai.usage.output_tokens"), nullptr);
   EXPECT_EQ(Reasons(s), "[3,\"stop\"]");  // present: never overwritten
