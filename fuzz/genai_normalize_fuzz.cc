@@ -89,39 +89,86 @@ class Reader {
 };
 
 constexpr std::string_view kKeys[] = {
-    "gen_ai.operation.name", "gen_ai.provider.name", "gen_ai.system", "gen_ai.request.model",
-    "gen_ai.response.model", "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
-    "gen_ai.usage.prompt_tokens", "gen_ai.usage.completion_tokens", "llm.usage.total_tokens",
-    "gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
-    "gen_ai.usage.reasoning.output_tokens", "gen_ai.response.finish_reasons",
-    "gen_ai.input.messages", "gen_ai.output.messages", "gen_ai.request.stream", "llm.is_streaming",
-    "llm.request.type", "gen_ai.prompt.0.role", "gen_ai.prompt.1.content", "gen_ai.prompt.10.role",
-    "gen_ai.prompt.3.tool_call_id", "gen_ai.completion.0.finish_reason",
-    "gen_ai.completion.0.content", "gen_ai.completion.0.tool_calls.0.arguments",
-    "gen_ai.completion.0.tool_calls.1.name", "gen_ai.openai.api_base",
-    "gen_ai.openai.system_fingerprint", "llm.request.functions.0.parameters",
-    "llm.request.functions.0.name", "openinference.span.kind", "llm.model_name", "llm.provider",
-    "llm.token_count.prompt", "llm.token_count.completion",
-    "llm.token_count.prompt_details.cache_read", "llm.invocation_parameters",
-    "llm.input_messages.0.message.role", "llm.input_messages.0.message.content",
+    "gen_ai.operation.name",
+    "gen_ai.provider.name",
+    "gen_ai.system",
+    "gen_ai.request.model",
+    "gen_ai.response.model",
+    "gen_ai.usage.input_tokens",
+    "gen_ai.usage.output_tokens",
+    "gen_ai.usage.prompt_tokens",
+    "gen_ai.usage.completion_tokens",
+    "llm.usage.total_tokens",
+    "gen_ai.usage.cache_read.input_tokens",
+    "gen_ai.usage.cache_read_input_tokens",
+    "gen_ai.usage.reasoning.output_tokens",
+    "gen_ai.response.finish_reasons",
+    "gen_ai.input.messages",
+    "gen_ai.output.messages",
+    "gen_ai.request.stream",
+    "llm.is_streaming",
+    "llm.request.type",
+    "gen_ai.prompt.0.role",
+    "gen_ai.prompt.1.content",
+    "gen_ai.prompt.10.role",
+    "gen_ai.prompt.3.tool_call_id",
+    "gen_ai.completion.0.finish_reason",
+    "gen_ai.completion.0.content",
+    "gen_ai.completion.0.tool_calls.0.arguments",
+    "gen_ai.completion.0.tool_calls.1.name",
+    "gen_ai.openai.api_base",
+    "gen_ai.openai.system_fingerprint",
+    "llm.request.functions.0.parameters",
+    "llm.request.functions.0.name",
+    "openinference.span.kind",
+    "llm.model_name",
+    "llm.provider",
+    "llm.token_count.prompt",
+    "llm.token_count.completion",
+    "llm.token_count.prompt_details.cache_read",
+    "llm.invocation_parameters",
+    "llm.input_messages.0.message.role",
+    "llm.input_messages.0.message.content",
     "llm.input_messages.1.message.contents.0.message_content.text",
     "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments",
-    "input.value", "output.value", "gen_ai.response.time_to_first_chunk", "embedding.model_name",
+    "input.value",
+    "output.value",
+    "gen_ai.response.time_to_first_chunk",
+    "embedding.model_name",
 };
 constexpr std::string_view kStrings[] = {
-    "chat", "LLM", "EMBEDDING", "CHAIN", "Azure", "OpenAI", "gpt-4o", "gpt-4o-2024-08-06",
-    "meta/llama-3.1-8b-instruct", "12", "-3", "true", "https://h:99/x", "[{\"role\":\"user\"}]",
-    "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}]}", "{\"stream\":true,\"max_tokens\":5}",
-    "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}]}", "{\"a\":",
+    "chat",
+    "LLM",
+    "EMBEDDING",
+    "CHAIN",
+    "Azure",
+    "OpenAI",
+    "gpt-4o",
+    "gpt-4o-2024-08-06",
+    "meta/llama-3.1-8b-instruct",
+    "12",
+    "-3",
+    "true",
+    "https://h:99/x",
+    "[{\"role\":\"user\"}]",
+    "{\"messages\":[{\"role\":\"user\",\"content\":\"a\"}]}",
+    "{\"stream\":true,\"max_tokens\":5}",
+    "{\"choices\":[{\"message\":{\"content\":\"x\"},\"finish_reason\":\"stop\"}]}",
+    "{\"a\":",
 };
 
 pdata::AnyValue Value(Reader& r, int depth) {
   switch (r.Byte() % 8) {
-    case 0: return std::string(kStrings[r.Byte() % std::size(kStrings)]);
-    case 1: return r.Text();
-    case 2: return static_cast<int64_t>(static_cast<int8_t>(r.Byte())) * (r.Byte() + 1);
-    case 3: return static_cast<double>(r.Byte()) / 4.0;
-    case 4: return r.Byte() % 2 == 0;
+    case 0:
+      return std::string(kStrings[r.Byte() % std::size(kStrings)]);
+    case 1:
+      return r.Text();
+    case 2:
+      return static_cast<int64_t>(static_cast<int8_t>(r.Byte())) * (r.Byte() + 1);
+    case 3:
+      return static_cast<double>(r.Byte()) / 4.0;
+    case 4:
+      return r.Byte() % 2 == 0;
     case 5: {
       pdata::ArrayValue arr;
       if (depth < 3) {
@@ -135,23 +182,25 @@ pdata::AnyValue Value(Reader& r, int depth) {
         for (int i = r.Byte() % 4; i > 0; --i) {
           std::string k = r.Byte() % 2 ? std::string(kStrings[r.Byte() % std::size(kStrings)])
                                        : std::string(kKeys[r.Byte() % std::size(kKeys)]);
-          static constexpr std::string_view kFields[] = {"content", "role", "message", "tool_calls",
-                                                         "finish_reason", "id", "function",
-                                                         "name", "arguments"};
+          static constexpr std::string_view kFields[] = {
+              "content", "role",     "message", "tool_calls", "finish_reason",
+              "id",      "function", "name",    "arguments"};
           if (r.Byte() % 2) k = std::string(kFields[r.Byte() % std::size(kFields)]);
           kv.push_back({k, Value(r, depth + 1)});
         }
       }
       return kv;
     }
-    default: return pdata::AnyValue();
+    default:
+      return pdata::AnyValue();
   }
 }
 
 pdata::Attributes Attributes(Reader& r) {
   pdata::Attributes a;
   for (int i = r.Byte() % 24; i > 0 && !r.empty(); --i) {
-    std::string key = r.Byte() % 4 == 0 ? r.Text() : std::string(kKeys[r.Byte() % std::size(kKeys)]);
+    std::string key =
+        r.Byte() % 4 == 0 ? r.Text() : std::string(kKeys[r.Byte() % std::size(kKeys)]);
     a.push_back({key, Value(r, 0)});
   }
   return a;
@@ -162,10 +211,14 @@ void GeneratedSpan(std::string_view data) {
   pdata::Span span;
   span.start_time_unix_nano = static_cast<uint64_t>(r.Byte()) << 54;
   span.attributes = Attributes(r);
-  static constexpr std::string_view kEvents[] = {
-      "gen_ai.user.message", "gen_ai.system.message", "gen_ai.tool.message", "gen_ai.choice",
-      "gen_ai.content.prompt", "gen_ai.content.completion",
-      "gen_ai.client.inference.operation.details", "exception"};
+  static constexpr std::string_view kEvents[] = {"gen_ai.user.message",
+                                                 "gen_ai.system.message",
+                                                 "gen_ai.tool.message",
+                                                 "gen_ai.choice",
+                                                 "gen_ai.content.prompt",
+                                                 "gen_ai.content.completion",
+                                                 "gen_ai.client.inference.operation.details",
+                                                 "exception"};
   for (int i = r.Byte() % 4; i > 0 && !r.empty(); --i) {
     pdata::SpanEvent e;
     e.name = std::string(kEvents[r.Byte() % std::size(kEvents)]);
@@ -188,7 +241,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   switch (data[0] % 5) {
     case 0:
     case 1: {
-      auto traces = data[0] % 5 == 0 ? wire::DecodeTracesJson(rest) : wire::DecodeTracesRequest(rest);
+      auto traces =
+          data[0] % 5 == 0 ? wire::DecodeTracesJson(rest) : wire::DecodeTracesRequest(rest);
       if (!traces.ok()) return 0;
       for (auto& rs : traces->resource_spans) {
         for (auto& ss : rs.scope_spans) {

@@ -59,7 +59,8 @@ std::vector<pdata::LogRecord> LogsIn(const std::string& dir) {
 int64_t Fact(const std::string& dir, const std::string& name) {
   std::smatch m;
   std::string out = ReadFile(dir + "/client_output.json");
-  return std::regex_search(out, m, std::regex("\"" + name + "\":(-?[0-9]+)")) ? std::stoll(m[1]) : -2;
+  return std::regex_search(out, m, std::regex("\"" + name + "\":(-?[0-9]+)")) ? std::stoll(m[1])
+                                                                              : -2;
 }
 
 Normalizer WithBuiltInPrices() {
@@ -77,7 +78,8 @@ int64_t Int(const pdata::Attributes& a, std::string_view key) {
 }
 std::string Str(const pdata::Attributes& a, std::string_view key) {
   const pdata::AnyValue* v = Get(a, key);
-  return v != nullptr && v->type() == pdata::AnyValue::Type::kString ? v->string_value() : "<absent>";
+  return v != nullptr && v->type() == pdata::AnyValue::Type::kString ? v->string_value()
+                                                                     : "<absent>";
 }
 // meta/llama-3.1-8b-instruct in the built-in table: 0.20 per 1M input and output tokens.
 constexpr double kLlamaPrice = 0.20 / 1e6;
@@ -135,11 +137,16 @@ TEST(Captured, OtelContribInstrumentation) {
     EXPECT_EQ(Str(r.attributes, "gen_ai.provider.name"), "openai");
     if (Get(r.attributes, "gen_ai.output.messages") != nullptr) {
       ++outputs;
-      EXPECT_EQ(Str(r.attributes, "gen_ai.output.messages").rfind(R"([{"role":"assistant","parts":[{"type":"text","content":")", 0), 0u);
-      EXPECT_NE(Str(r.attributes, "gen_ai.output.messages").find(R"("finish_reason":"length"})"), std::string::npos);
+      EXPECT_EQ(Str(r.attributes, "gen_ai.output.messages")
+                    .rfind(R"([{"role":"assistant","parts":[{"type":"text","content":")", 0),
+                0u);
+      EXPECT_NE(Str(r.attributes, "gen_ai.output.messages").find(R"("finish_reason":"length"})"),
+                std::string::npos);
     } else {
       ++inputs;
-      EXPECT_EQ(Str(r.attributes, "gen_ai.input.messages").rfind(R"([{"role":"user","parts":[{"type":"text","content":")", 0), 0u);
+      EXPECT_EQ(Str(r.attributes, "gen_ai.input.messages")
+                    .rfind(R"([{"role":"user","parts":[{"type":"text","content":")", 0),
+                0u);
     }
   }
   EXPECT_EQ(inputs, 3);   // chat, stream, failed chat

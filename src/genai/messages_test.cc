@@ -17,10 +17,11 @@ TEST(AppendJsonString, EscapesAndReplacesBadUtf8) {
 
 TEST(MessagesToJson, CurrentConventionShape) {
   Message user{"user", {{MessagePart::Type::kText, "Hi", "", "", ""}}, ""};
-  Message tool_call{"assistant",
-                    {{MessagePart::Type::kToolCall, "", "call_1", "get_weather", "{\"city\": \"Paris\"}"},
-                     {MessagePart::Type::kToolCall, "", "", "bad", "not json"}},
-                    "tool_call"};
+  Message tool_call{
+      "assistant",
+      {{MessagePart::Type::kToolCall, "", "call_1", "get_weather", "{\"city\": \"Paris\"}"},
+       {MessagePart::Type::kToolCall, "", "", "bad", "not json"}},
+      "tool_call"};
   Message tool{"tool", {{MessagePart::Type::kToolCallResponse, "18C", "call_1", "", ""}}, ""};
   EXPECT_EQ(MessagesToJson({user, tool_call, tool}),
             "[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Hi\"}]},"

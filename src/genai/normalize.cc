@@ -65,7 +65,8 @@ struct Context {
         break;
       case AnyValue::Type::kDouble: {
         double d = v->double_value();
-        if (std::isfinite(d) && d >= 0 && d < 9e18 && d == std::floor(d)) n = static_cast<int64_t>(d);
+        if (std::isfinite(d) && d >= 0 && d < 9e18 && d == std::floor(d))
+          n = static_cast<int64_t>(d);
         break;
       }
       case AnyValue::Type::kString:
@@ -146,7 +147,8 @@ Indexed CollectIndexed(Context& ctx, std::string_view prefix) {
     if (!StartsWith(key, prefix)) continue;
     int64_t index;
     std::string_view tail;
-    if (!SplitIndex(key.substr(prefix.size()), &index, &tail)) continue;  // e.g. prompt_filter_results
+    if (!SplitIndex(key.substr(prefix.size()), &index, &tail))
+      continue;  // e.g. prompt_filter_results
     if (index > kMaxIndex) {
       ++ctx.malformed;
       continue;
@@ -359,8 +361,8 @@ void EventMessages(Context& ctx, const pdata::Span& span, size_t max_bytes,
     auto json_attr = [&](std::string_view key, std::vector<Message>* dst) {
       const AnyValue* v = pdata::FindAttribute(e.attributes, key);
       if (v == nullptr) return;
-      std::string text = v->type() == AnyValue::Type::kString ? v->string_value()
-                                                                : pdata::AnyValueToString(*v);
+      std::string text =
+          v->type() == AnyValue::Type::kString ? v->string_value() : pdata::AnyValueToString(*v);
       if (!ParseMessagesJson(text, dst, max_bytes)) ++ctx.malformed;
     };
     if (e.name == "gen_ai.content.prompt") json_attr("gen_ai.prompt", in);
@@ -570,9 +572,12 @@ std::vector<std::string> FinishReasonsOf(const std::vector<Message>& messages) {
 
 std::string_view DialectName(Dialect dialect) {
   switch (dialect) {
-    case Dialect::kOtel: return "otel";
-    case Dialect::kOpenLlmetry: return "openllmetry";
-    case Dialect::kOpenInference: return "openinference";
+    case Dialect::kOtel:
+      return "otel";
+    case Dialect::kOpenLlmetry:
+      return "openllmetry";
+    case Dialect::kOpenInference:
+      return "openinference";
   }
   return "otel";
 }
@@ -580,13 +585,20 @@ std::string_view DialectName(Dialect dialect) {
 std::string ProviderFromSystem(std::string_view system) {
   std::string s = AsciiLower(TrimSpace(system));
   static constexpr std::pair<std::string_view, std::string_view> kMap[] = {
-      {"azure", "azure.ai.openai"},       {"az.ai.openai", "azure.ai.openai"},
-      {"azure_openai", "azure.ai.openai"}, {"az.ai.inference", "azure.ai.inference"},
-      {"aws", "aws.bedrock"},             {"bedrock", "aws.bedrock"},
-      {"google", "gcp.gen_ai"},           {"vertex_ai", "gcp.vertex_ai"},
-      {"vertexai", "gcp.vertex_ai"},      {"gemini", "gcp.gemini"},
-      {"mistralai", "mistral_ai"},        {"mistral", "mistral_ai"},
-      {"xai", "x_ai"},                    {"watsonx", "ibm.watsonx.ai"},
+      {"azure", "azure.ai.openai"},
+      {"az.ai.openai", "azure.ai.openai"},
+      {"azure_openai", "azure.ai.openai"},
+      {"az.ai.inference", "azure.ai.inference"},
+      {"aws", "aws.bedrock"},
+      {"bedrock", "aws.bedrock"},
+      {"google", "gcp.gen_ai"},
+      {"vertex_ai", "gcp.vertex_ai"},
+      {"vertexai", "gcp.vertex_ai"},
+      {"gemini", "gcp.gemini"},
+      {"mistralai", "mistral_ai"},
+      {"mistral", "mistral_ai"},
+      {"xai", "x_ai"},
+      {"watsonx", "ibm.watsonx.ai"},
   };
   for (const auto& [from, to] : kMap) {
     if (s == from) return std::string(to);
@@ -621,7 +633,8 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
 
   if (*dialect == Dialect::kOpenInference) {
     std::optional<std::string> kind = ctx.Str("openinference.span.kind");
-    if (kind && OperationFromOpenInferenceKind(*kind).empty()) return std::nullopt;  // CHAIN, TOOL...
+    if (kind && OperationFromOpenInferenceKind(*kind).empty())
+      return std::nullopt;  // CHAIN, TOOL...
   }
 
   // Operation.
@@ -658,17 +671,17 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
   // Token counts: current keys first (pitfall 15: mixed spans), then the older spellings.
   call.input_tokens = ctx.FirstCount(
       {"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"});
-  call.output_tokens = ctx.FirstCount({"gen_ai.usage.output_tokens",
-                                       "gen_ai.usage.completion_tokens",
-                                       "llm.token_count.completion"});
+  call.output_tokens =
+      ctx.FirstCount({"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+                      "llm.token_count.completion"});
   call.total_tokens = ctx.FirstCount(
       {"gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total"});
-  call.cache_read_input_tokens = ctx.FirstCount(
-      {"gen_ai.usage.cache_read.input_tokens", "gen_ai.usage.cache_read_input_tokens",
-       "llm.token_count.prompt_details.cache_read"});
-  call.cache_creation_input_tokens = ctx.FirstCount(
-      {"gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_creation_input_tokens",
-       "llm.token_count.prompt_details.cache_write"});
+  call.cache_read_input_tokens = ctx.FirstCount({"gen_ai.usage.cache_read.input_tokens",
+                                                 "gen_ai.usage.cache_read_input_tokens",
+                                                 "llm.token_count.prompt_details.cache_read"});
+  call.cache_creation_input_tokens = ctx.FirstCount({"gen_ai.usage.cache_creation.input_tokens",
+                                                     "gen_ai.usage.cache_creation_input_tokens",
+                                                     "llm.token_count.prompt_details.cache_write"});
   call.reasoning_output_tokens = ctx.FirstCount(
       {"gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
        "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning"});
@@ -677,13 +690,14 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
   }
 
   // Streaming and time to first token.
-  for (std::string_view key : {"gen_ai.request.stream", "llm.is_streaming", "gen_ai.is_streaming"}) {
+  for (std::string_view key :
+       {"gen_ai.request.stream", "llm.is_streaming", "gen_ai.is_streaming"}) {
     if (ctx.Find(key) == nullptr) continue;
     std::optional<bool> b = ctx.Bool(key);
     if (!call.stream) call.stream = b;
   }
-  for (std::string_view key : {"gen_ai.response.time_to_first_chunk",
-                               "gen_ai.server.time_to_first_token"}) {
+  for (std::string_view key :
+       {"gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"}) {
     if (ctx.Find(key) == nullptr || call.time_to_first_token) continue;
     std::optional<double> d = ctx.Number(key);
     if (d && *d >= 0) call.time_to_first_token = d;
@@ -841,7 +855,8 @@ Outcome Normalizer::NormalizeSpan(pdata::Span& span) const {
   if (const AnyValue* base = pdata::FindAttribute(a, "gen_ai.openai.api_base")) {
     std::string host;
     int64_t port = 0;
-    if (base->type() == AnyValue::Type::kString && ParseBaseUrl(base->string_value(), &host, &port)) {
+    if (base->type() == AnyValue::Type::kString &&
+        ParseBaseUrl(base->string_value(), &host, &port)) {
       PutIfAbsent(a, "server.address", host);
       if (port > 0) PutIfAbsent(a, "server.port", port);
     } else {
@@ -964,7 +979,8 @@ Outcome Normalizer::NormalizeLog(pdata::LogRecord& record) const {
                   std::move(json));
     }
     if (is_output && !m.finish_reason.empty()) {
-      PutIfAbsent(a, "gen_ai.response.finish_reasons", pdata::ArrayValue{AnyValue(m.finish_reason)});
+      PutIfAbsent(a, "gen_ai.response.finish_reasons",
+                  pdata::ArrayValue{AnyValue(m.finish_reason)});
     }
   }
   return outcome;

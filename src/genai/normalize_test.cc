@@ -66,11 +66,13 @@ TEST(Normalize, SampleSpanOfTheNoteThroughTheJsonDecoder) {
   EXPECT_EQ(Int(span, "gen_ai.usage.input_tokens"), 33);
   EXPECT_EQ(Int(span, "gen_ai.usage.output_tokens"), 61);
   EXPECT_EQ(Reasons(span), "[\"stop\"]");
-  EXPECT_EQ(Str(span, "gen_ai.input.messages"),
-            R"([{"role":"system","parts":[{"type":"text","content":"You are a helpful support assistant."}]},)"
-            R"({"role":"user","parts":[{"type":"text","content":"How do I reset my password?"}]}])");
-  EXPECT_EQ(Str(span, "gen_ai.output.messages"),
-            R"([{"role":"assistant","parts":[{"type":"text","content":"Open Settings > Security and choose Reset password."}],"finish_reason":"stop"}])");
+  EXPECT_EQ(
+      Str(span, "gen_ai.input.messages"),
+      R"([{"role":"system","parts":[{"type":"text","content":"You are a helpful support assistant."}]},)"
+      R"({"role":"user","parts":[{"type":"text","content":"How do I reset my password?"}]}])");
+  EXPECT_EQ(
+      Str(span, "gen_ai.output.messages"),
+      R"([{"role":"assistant","parts":[{"type":"text","content":"Open Settings > Security and choose Reset password."}],"finish_reason":"stop"}])");
   ASSERT_NE(Get(span, "gen_ai.request.stream"), nullptr);
   EXPECT_FALSE(Get(span, "gen_ai.request.stream")->bool_value());
   EXPECT_EQ(Str(span, "server.address"), "contoso.openai.azure.com");
@@ -99,23 +101,24 @@ TEST(Normalize, DropsMappedOriginalsWhenAsked) {
   NormalizerOptions opts;
   opts.keep_original_attributes = false;
   WithBuiltInPrices(opts).NormalizeSpan(span);
-  for (std::string_view gone : {"gen_ai.system", "llm.request.type", "gen_ai.usage.prompt_tokens",
-                                "gen_ai.usage.completion_tokens", "gen_ai.prompt.0.role",
-                                "gen_ai.completion.0.content", "llm.is_streaming",
-                                "gen_ai.openai.system_fingerprint"}) {
+  for (std::string_view gone :
+       {"gen_ai.system", "llm.request.type", "gen_ai.usage.prompt_tokens",
+        "gen_ai.usage.completion_tokens", "gen_ai.prompt.0.role", "gen_ai.completion.0.content",
+        "llm.is_streaming", "gen_ai.openai.system_fingerprint"}) {
     EXPECT_EQ(Get(span, gone), nullptr) << gone;
   }
   // Kept: no canonical counterpart.
-  for (std::string_view kept : {"gen_ai.completion.0.content_filter_results",
-                                "gen_ai.prompt.prompt_filter_results", "gen_ai.openai.api_version",
-                                "llm.usage.total_tokens", "gen_ai.input.messages"}) {
+  for (std::string_view kept :
+       {"gen_ai.completion.0.content_filter_results", "gen_ai.prompt.prompt_filter_results",
+        "gen_ai.openai.api_version", "llm.usage.total_tokens", "gen_ai.input.messages"}) {
     EXPECT_NE(Get(span, kept), nullptr) << kept;
   }
 }
 
 TEST(Normalize, LegacyIndicesInNumericOrderSparseAndToolCalls) {
   // Pitfall 17: gen_ai.prompt.10 sorts before gen_ai.prompt.2 as text.
-  Attributes a = {{"llm.request.type", "chat"}, {"gen_ai.system", "OpenAI"},
+  Attributes a = {{"llm.request.type", "chat"},
+                  {"gen_ai.system", "OpenAI"},
                   {"gen_ai.request.model", "gpt-4o-mini"}};
   a.push_back({"gen_ai.prompt.10.role", "user"});
   a.push_back({"gen_ai.prompt.10.content", "ten"});
@@ -137,21 +140,25 @@ TEST(Normalize, LegacyIndicesInNumericOrderSparseAndToolCalls) {
   Outcome o = WithBuiltInPrices().NormalizeSpan(s);
   ASSERT_TRUE(o.recognised);
   EXPECT_EQ(Str(s, "gen_ai.provider.name"), "openai");  // legacy JS "OpenAI" (pitfall 16)
-  EXPECT_EQ(Str(s, "gen_ai.input.messages"),
-            R"([{"role":"assistant","parts":[{"type":"text","content":"two"}]},)"
-            R"({"role":"tool","parts":[{"type":"tool_call_response","id":"call_9","response":"18C"}]},)"
-            R"({"role":"user","parts":[{"type":"text","content":"ten"}]}])");
-  EXPECT_EQ(Str(s, "gen_ai.output.messages"),
-            R"([{"role":"assistant","parts":[{"type":"tool_call","id":"call_1","name":"get_weather","arguments":{"city":"Paris"}},)"
-            R"({"type":"tool_call","name":"second","arguments":"{broken"}],"finish_reason":"tool_calls"}])");
+  EXPECT_EQ(
+      Str(s, "gen_ai.input.messages"),
+      R"([{"role":"assistant","parts":[{"type":"text","content":"two"}]},)"
+      R"({"role":"tool","parts":[{"type":"tool_call_response","id":"call_9","response":"18C"}]},)"
+      R"({"role":"user","parts":[{"type":"text","content":"ten"}]}])");
+  EXPECT_EQ(
+      Str(s, "gen_ai.output.messages"),
+      R"([{"role":"assistant","parts":[{"type":"tool_call","id":"call_1","name":"get_weather","arguments":{"city":"Paris"}},)"
+      R"({"type":"tool_call","name":"second","arguments":"{broken"}],"finish_reason":"tool_calls"}])");
   EXPECT_EQ(Reasons(s), "[\"tool_calls\"]");
   EXPECT_NEAR(Get(s, "astrolabe.genai.cost")->double_value(), (100 * 0.15 + 20 * 0.6) / 1e6, 1e-15);
 }
 
 TEST(Normalize, LegacyEmbeddingAndCompletionOperations) {
   // Pitfall 22: embedding → embeddings, completion → text_completion.
-  for (auto [type, want] : {std::pair{"embedding", "embeddings"}, {"completion", "text_completion"},
-                            {"rerank", "rerank"}, {"chat", "chat"}}) {
+  for (auto [type, want] : {std::pair{"embedding", "embeddings"},
+                            {"completion", "text_completion"},
+                            {"rerank", "rerank"},
+                            {"chat", "chat"}}) {
     pdata::Span s = SpanWith({{"llm.request.type", type}, {"gen_ai.request.model", "m"}});
     Normalizer().NormalizeSpan(s);
     EXPECT_EQ(Str(s, "gen_ai.operation.name"), want) << type;
@@ -197,7 +204,8 @@ TEST(Normalize, OpenInferenceLlmSpan) {
       {"llm.output_messages.0.message.role", "assistant"},
       {"llm.output_messages.0.message.tool_calls.0.tool_call.id", "toolu_1"},
       {"llm.output_messages.0.message.tool_calls.0.tool_call.function.name", "weather"},
-      {"llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments", "{\"c\":\"Oslo\"}"},
+      {"llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments",
+       "{\"c\":\"Oslo\"}"},
       {"input.value", "{\"messages\": []}"},
       {"output.value", "ignored: indexed messages win"},
   });
@@ -218,10 +226,12 @@ TEST(Normalize, OpenInferenceLlmSpan) {
   EXPECT_EQ(Str(s, "gen_ai.input.messages"),
             R"([{"role":"system","parts":[{"type":"text","content":"Be brief."}]},)"
             R"({"role":"user","parts":[{"type":"text","content":"Weather?"}]}])");
-  EXPECT_EQ(Str(s, "gen_ai.output.messages"),
-            R"([{"role":"assistant","parts":[{"type":"tool_call","id":"toolu_1","name":"weather","arguments":{"c":"Oslo"}}]}])");
+  EXPECT_EQ(
+      Str(s, "gen_ai.output.messages"),
+      R"([{"role":"assistant","parts":[{"type":"tool_call","id":"toolu_1","name":"weather","arguments":{"c":"Oslo"}}]}])");
   // 100 uncached × 3 + 1000 × 0.30 + 100 × 3.75 + 300 × 15, per 1M.
-  EXPECT_NEAR(Get(s, "astrolabe.genai.cost")->double_value(), (300 + 300 + 375 + 4500) / 1e6, 1e-15);
+  EXPECT_NEAR(Get(s, "astrolabe.genai.cost")->double_value(), (300 + 300 + 375 + 4500) / 1e6,
+              1e-15);
 }
 
 TEST(Normalize, OpenInferenceValuesAndSpanKinds) {
@@ -230,16 +240,21 @@ TEST(Normalize, OpenInferenceValuesAndSpanKinds) {
       {"llm.model_name", "gpt-4o-mini"},
       {"input.value", R"({"model":"gpt-4o-mini","messages":[{"role":"user","content":"Hi"}]})"},
       {"input.mime_type", "application/json"},
-      {"output.value", R"({"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello"}}]})"},
+      {"output.value",
+       R"({"choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Hello"}}]})"},
   });
   Normalizer().NormalizeSpan(s);
-  EXPECT_EQ(Str(s, "gen_ai.input.messages"), R"([{"role":"user","parts":[{"type":"text","content":"Hi"}]}])");
-  EXPECT_EQ(Str(s, "gen_ai.output.messages"),
-            R"([{"role":"assistant","parts":[{"type":"text","content":"Hello"}],"finish_reason":"stop"}])");
+  EXPECT_EQ(Str(s, "gen_ai.input.messages"),
+            R"([{"role":"user","parts":[{"type":"text","content":"Hi"}]}])");
+  EXPECT_EQ(
+      Str(s, "gen_ai.output.messages"),
+      R"([{"role":"assistant","parts":[{"type":"text","content":"Hello"}],"finish_reason":"stop"}])");
   EXPECT_EQ(Reasons(s), "[\"stop\"]");
 
-  pdata::Span text = SpanWith({{"openinference.span.kind", "LLM"}, {"llm.model_name", "m"},
-                               {"input.value", "plain question"}, {"output.value", "plain answer"}});
+  pdata::Span text = SpanWith({{"openinference.span.kind", "LLM"},
+                               {"llm.model_name", "m"},
+                               {"input.value", "plain question"},
+                               {"output.value", "plain answer"}});
   Normalizer().NormalizeSpan(text);
   EXPECT_EQ(Str(text, "gen_ai.output.messages"),
             R"([{"role":"assistant","parts":[{"type":"text","content":"plain answer"}]}])");
@@ -272,7 +287,8 @@ TEST(Normalize, CurrentConventionSpanKeepsEverythingAndGetsCost) {
   Outcome o = WithBuiltInPrices().NormalizeSpan(s);
   EXPECT_EQ(o.dialect, Dialect::kOtel);
   EXPECT_EQ(Reasons(s), "[\"length\"]");  // present: not rebuilt from the messages
-  EXPECT_EQ(Str(s, "gen_ai.output.messages"), R"([{"role":"assistant","parts":[],"finish_reason":"stop"}])");
+  EXPECT_EQ(Str(s, "gen_ai.output.messages"),
+            R"([{"role":"assistant","parts":[],"finish_reason":"stop"}])");
   EXPECT_EQ(Get(s, "astrolabe.genai.time_to_first_token")->double_value(), 0.125);
   EXPECT_NEAR(Get(s, "astrolabe.genai.cost")->double_value(), (25 * 2.5 + 12 * 10) / 1e6, 1e-15);
 }
@@ -297,7 +313,8 @@ TEST(Normalize, UnknownModelCountsAndWritesNoCost) {
   EXPECT_FALSE(o.cost_applied);
   EXPECT_EQ(Get(s, "astrolabe.genai.cost"), nullptr);
   // No token counts: nothing to price, so not "unknown" either.
-  pdata::Span no_tokens = SpanWith({{"gen_ai.operation.name", "chat"}, {"gen_ai.request.model", "x"}});
+  pdata::Span no_tokens =
+      SpanWith({{"gen_ai.operation.name", "chat"}, {"gen_ai.request.model", "x"}});
   EXPECT_FALSE(WithBuiltInPrices().NormalizeSpan(no_tokens).unknown_model);
 }
 
@@ -379,24 +396,33 @@ TEST(Normalize, MessageEventsOnTheSpan) {
   pdata::KeyValueList call = {{"id", "c1"}, {"type", "function"}, {"function", fn}};
   pdata::KeyValueList message = {{"role", "assistant"},
                                  {"tool_calls", pdata::ArrayValue{AnyValue(call)}}};
-  s.events.push_back(
-      {3, "gen_ai.choice", {{"index", 0}, {"finish_reason", "tool_calls"}, {"message", message}}, 0});
+  s.events.push_back({3,
+                      "gen_ai.choice",
+                      {{"index", 0}, {"finish_reason", "tool_calls"}, {"message", message}},
+                      0});
   Normalizer().NormalizeSpan(s);
   EXPECT_EQ(Str(s, "gen_ai.provider.name"), "azure.ai.openai");
   EXPECT_EQ(Str(s, "gen_ai.input.messages"),
             R"([{"role":"system","parts":[{"type":"text","content":"Be kind."}]},)"
             R"({"role":"user","parts":[{"type":"text","content":"Hi"}]}])");
-  EXPECT_EQ(Str(s, "gen_ai.output.messages"),
-            R"([{"role":"assistant","parts":[{"type":"tool_call","id":"c1","name":"lookup","arguments":{"q":1}}],"finish_reason":"tool_calls"}])");
+  EXPECT_EQ(
+      Str(s, "gen_ai.output.messages"),
+      R"([{"role":"assistant","parts":[{"type":"tool_call","id":"c1","name":"lookup","arguments":{"q":1}}],"finish_reason":"tool_calls"}])");
   EXPECT_EQ(Reasons(s), "[\"tool_calls\"]");
 
   // OTel v1.26: gen_ai.content.prompt / gen_ai.content.completion with JSON attributes.
   pdata::Span old = SpanWith({{"gen_ai.system", "openai"}, {"gen_ai.request.model", "gpt-4"}});
-  old.events.push_back({1, "gen_ai.content.prompt", {{"gen_ai.prompt", R"([{"role":"user","content":"Q"}])"}}, 0});
-  old.events.push_back({2, "gen_ai.content.completion", {{"gen_ai.completion", R"([{"role":"assistant","content":"A"}])"}}, 0});
+  old.events.push_back(
+      {1, "gen_ai.content.prompt", {{"gen_ai.prompt", R"([{"role":"user","content":"Q"}])"}}, 0});
+  old.events.push_back({2,
+                        "gen_ai.content.completion",
+                        {{"gen_ai.completion", R"([{"role":"assistant","content":"A"}])"}},
+                        0});
   Normalizer().NormalizeSpan(old);
-  EXPECT_EQ(Str(old, "gen_ai.input.messages"), R"([{"role":"user","parts":[{"type":"text","content":"Q"}]}])");
-  EXPECT_EQ(Str(old, "gen_ai.output.messages"), R"([{"role":"assistant","parts":[{"type":"text","content":"A"}]}])");
+  EXPECT_EQ(Str(old, "gen_ai.input.messages"),
+            R"([{"role":"user","parts":[{"type":"text","content":"Q"}]}])");
+  EXPECT_EQ(Str(old, "gen_ai.output.messages"),
+            R"([{"role":"assistant","parts":[{"type":"text","content":"A"}]}])");
 }
 
 TEST(NormalizeLog, MessageEventsAsLogRecords) {
@@ -409,8 +435,10 @@ TEST(NormalizeLog, MessageEventsAsLogRecords) {
   EXPECT_TRUE(o.recognised);
   EXPECT_EQ(pdata::FindAttribute(user.attributes, "gen_ai.input.messages")->string_value(),
             R"([{"role":"user","parts":[{"type":"text","content":"Capital of France?"}]}])");
-  EXPECT_EQ(pdata::FindAttribute(user.attributes, "gen_ai.provider.name")->string_value(), "openai");
-  EXPECT_EQ(pdata::FindAttribute(user.attributes, "astrolabe.genai.dialect")->string_value(), "otel");
+  EXPECT_EQ(pdata::FindAttribute(user.attributes, "gen_ai.provider.name")->string_value(),
+            "openai");
+  EXPECT_EQ(pdata::FindAttribute(user.attributes, "astrolabe.genai.dialect")->string_value(),
+            "otel");
 
   // The name in the LogRecord's event_name field instead (pitfall 19).
   pdata::LogRecord choice;
@@ -420,8 +448,9 @@ TEST(NormalizeLog, MessageEventsAsLogRecords) {
       {"index", 0},
       {"message", pdata::KeyValueList{{"content", "The capital of France is Paris."}}}};
   Normalizer().NormalizeLog(choice);
-  EXPECT_EQ(pdata::FindAttribute(choice.attributes, "gen_ai.output.messages")->string_value(),
-            R"([{"role":"assistant","parts":[{"type":"text","content":"The capital of France is Paris."}],"finish_reason":"stop"}])");
+  EXPECT_EQ(
+      pdata::FindAttribute(choice.attributes, "gen_ai.output.messages")->string_value(),
+      R"([{"role":"assistant","parts":[{"type":"text","content":"The capital of France is Paris."}],"finish_reason":"stop"}])");
   EXPECT_EQ(pdata::AnyValueToString(
                 *pdata::FindAttribute(choice.attributes, "gen_ai.response.finish_reasons")),
             "[\"stop\"]");
@@ -430,8 +459,9 @@ TEST(NormalizeLog, MessageEventsAsLogRecords) {
   tool.event_name = "gen_ai.tool.message";
   tool.body = pdata::KeyValueList{{"id", "c1"}, {"content", "42"}};
   Normalizer().NormalizeLog(tool);
-  EXPECT_EQ(pdata::FindAttribute(tool.attributes, "gen_ai.input.messages")->string_value(),
-            R"([{"role":"tool","parts":[{"type":"tool_call_response","id":"c1","response":"42"}]}])");
+  EXPECT_EQ(
+      pdata::FindAttribute(tool.attributes, "gen_ai.input.messages")->string_value(),
+      R"([{"role":"tool","parts":[{"type":"tool_call_response","id":"c1","response":"42"}]}])");
 
   pdata::LogRecord other;
   other.event_name = "http.request";
@@ -448,11 +478,18 @@ TEST(NormalizeLog, MessageEventsAsLogRecords) {
 }
 
 TEST(ProviderFromSystem, MappingTable) {
-  for (auto [in, want] : {std::pair{"OpenAI", "openai"}, {"Azure", "azure.ai.openai"},
-                          {"az.ai.openai", "azure.ai.openai"}, {"az.ai.inference", "azure.ai.inference"},
-                          {"AWS", "aws.bedrock"}, {"Google", "gcp.gen_ai"}, {"vertex_ai", "gcp.vertex_ai"},
-                          {"gemini", "gcp.gemini"}, {"OpenRouter", "openrouter"}, {"xai", "x_ai"},
-                          {"mistralai", "mistral_ai"}, {"anthropic", "anthropic"}}) {
+  for (auto [in, want] : {std::pair{"OpenAI", "openai"},
+                          {"Azure", "azure.ai.openai"},
+                          {"az.ai.openai", "azure.ai.openai"},
+                          {"az.ai.inference", "azure.ai.inference"},
+                          {"AWS", "aws.bedrock"},
+                          {"Google", "gcp.gen_ai"},
+                          {"vertex_ai", "gcp.vertex_ai"},
+                          {"gemini", "gcp.gemini"},
+                          {"OpenRouter", "openrouter"},
+                          {"xai", "x_ai"},
+                          {"mistralai", "mistral_ai"},
+                          {"anthropic", "anthropic"}}) {
     EXPECT_EQ(ProviderFromSystem(in), want) << in;
   }
 }

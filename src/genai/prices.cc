@@ -213,7 +213,8 @@ bool GlobMatch(std::string_view pattern, std::string_view text) {
   // Iterative with one backtrack point: linear-ish, no recursion on untrusted model names.
   size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
   auto eq = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
   };
   while (t < text.size()) {
     if (p < pattern.size() && (pattern[p] == '?' || eq(pattern[p], text[t]))) {

@@ -104,12 +104,12 @@ TEST(PriceTable, EffectiveDates) {
   auto at = [&](int64_t y_m_d_seconds) {
     return t.Find("", "m", static_cast<uint64_t>(y_m_d_seconds) * 1'000'000'000ull);
   };
-  EXPECT_EQ(at(1672531200), nullptr);  // 2023-01-01: before every entry
-  EXPECT_EQ(at(1704067200)->input, 10);  // 2024-01-01 00:00:00 exactly
+  EXPECT_EQ(at(1672531200), nullptr);        // 2023-01-01: before every entry
+  EXPECT_EQ(at(1704067200)->input, 10);      // 2024-01-01 00:00:00 exactly
   EXPECT_EQ(at(1748736000 - 1)->input, 10);  // 2025-05-31 23:59:59
-  EXPECT_EQ(at(1748736000)->input, 5);   // 2025-06-01
-  EXPECT_EQ(at(1767268800 - 1)->input, 5);  // 2026-01-01 11:59:59
-  EXPECT_EQ(at(1767268800)->input, 1);   // 2026-01-01 12:00:00
+  EXPECT_EQ(at(1748736000)->input, 5);       // 2025-06-01
+  EXPECT_EQ(at(1767268800 - 1)->input, 5);   // 2026-01-01 11:59:59
+  EXPECT_EQ(at(1767268800)->input, 1);       // 2026-01-01 12:00:00
   EXPECT_EQ(at(1767268800)->currency, "EUR");
 }
 
@@ -121,9 +121,9 @@ TEST(PriceTable, MatchingRules) {
   - {model: Mistral-Large, input: 2, output: 6}
 )");
   EXPECT_EQ(t.Find("openai", "gpt-4o", 0)->input, 2.5);
-  EXPECT_EQ(t.Find("azure.ai.openai", "gpt-4o", 0)->input, 2.75);  // provider wins
-  EXPECT_EQ(t.Find("", "GPT-4O-2024-08-06", 0)->input, 2.5);      // glob, any case
-  EXPECT_EQ(t.Find("openai", "openai/gpt-4o", 0)->input, 2.5);    // prefix stripped
+  EXPECT_EQ(t.Find("azure.ai.openai", "gpt-4o", 0)->input, 2.75);            // provider wins
+  EXPECT_EQ(t.Find("", "GPT-4O-2024-08-06", 0)->input, 2.5);                 // glob, any case
+  EXPECT_EQ(t.Find("openai", "openai/gpt-4o", 0)->input, 2.5);               // prefix stripped
   EXPECT_EQ(t.Find("openai", "meta/llama-3.1-8b-instruct", 0)->input, 0.1);  // NIM says openai
   EXPECT_EQ(t.Find("", "mistral-large", 0)->output, 6);
   EXPECT_EQ(t.Find("openai", "gpt-4o-mini", 0), nullptr);  // unknown model
@@ -155,9 +155,9 @@ TEST(PriceTable, BadFilesNameTheProblem) {
 TEST(PriceTable, BuiltInLoadsAndCoversTheDocumentedModels) {
   const PriceTable& b = PriceTable::BuiltIn();
   ASSERT_GE(b.entries().size(), 30u);
-  for (std::string_view m : {"gpt-4o", "claude-3-5-sonnet-20241022", "gemini-2.0-flash",
-                             "mistral-large-latest", "meta/llama-3.1-8b-instruct",
-                             "claude-sonnet-4-20250514", "o3-mini"}) {
+  for (std::string_view m :
+       {"gpt-4o", "claude-3-5-sonnet-20241022", "gemini-2.0-flash", "mistral-large-latest",
+        "meta/llama-3.1-8b-instruct", "claude-sonnet-4-20250514", "o3-mini"}) {
     EXPECT_NE(b.Find("", m, kNov2026), nullptr) << m;
   }
 }

@@ -55,8 +55,8 @@ GenAiProcessor::GenAiProcessor(const component::CreateSettings& settings, Normal
   const std::string id = settings.id.ToString();
   for (Dialect d : {Dialect::kOtel, Dialect::kOpenLlmetry, Dialect::kOpenInference}) {
     component::Labels labels = {{"processor", id}, {"dialect", std::string(DialectName(d))}};
-    spans_[static_cast<int>(d)] = t->GetCounter(
-        "astrolabe_processor_genai_spans_total", "LLM-call spans normalised, by dialect", labels);
+    spans_[static_cast<int>(d)] = t->GetCounter("astrolabe_processor_genai_spans_total",
+                                                "LLM-call spans normalised, by dialect", labels);
     logs_[static_cast<int>(d)] =
         t->GetCounter("astrolabe_processor_genai_log_records_total",
                       "GenAI message events (log records) normalised, by dialect", labels);
@@ -68,9 +68,9 @@ GenAiProcessor::GenAiProcessor(const component::CreateSettings& settings, Normal
                                  "Spans with token counts whose model has no price", labels);
   malformed_ = t->GetCounter("astrolabe_processor_genai_malformed_total",
                              "GenAI attribute values of the wrong type or shape (skipped)", labels);
-  oversize_ = t->GetCounter("astrolabe_processor_genai_oversize_total",
-                            "Messages attributes not written for exceeding max_message_bytes",
-                            labels);
+  oversize_ =
+      t->GetCounter("astrolabe_processor_genai_oversize_total",
+                    "Messages attributes not written for exceeding max_message_bytes", labels);
 }
 
 void GenAiProcessor::Count(const Outcome& o, bool span) {

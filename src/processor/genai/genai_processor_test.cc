@@ -115,15 +115,18 @@ class GenAiProcessorTest : public ::testing::Test {
 TEST_F(GenAiProcessorTest, NormalisesTheSampleSpanAndCounts) {
   auto p = Create(Config(), component::Signal::kTraces);
   ASSERT_NE(p, nullptr);
-  Result<pdata::Traces> t = wire::DecodeTracesJson(ReadFile("../../genai/testdata/sample_span_3_5.json"));
+  Result<pdata::Traces> t =
+      wire::DecodeTracesJson(ReadFile("../../genai/testdata/sample_span_3_5.json"));
   ASSERT_TRUE(t.ok());
   // A second, plain span and an unknown model.
   pdata::Span plain;
   plain.name = "GET /";
   plain.attributes = {{"http.method", "GET"}};
   pdata::Span unknown;
-  unknown.attributes = {{"gen_ai.operation.name", "chat"}, {"gen_ai.request.model", "mine"},
-                        {"gen_ai.usage.input_tokens", "x"}, {"gen_ai.usage.output_tokens", 3}};
+  unknown.attributes = {{"gen_ai.operation.name", "chat"},
+                        {"gen_ai.request.model", "mine"},
+                        {"gen_ai.usage.input_tokens", "x"},
+                        {"gen_ai.usage.output_tokens", 3}};
   auto& spans = t->resource_spans[0].scope_spans[0].spans;
   spans.push_back(plain);
   spans.push_back(unknown);
@@ -145,7 +148,8 @@ TEST_F(GenAiProcessorTest, NormalisesTheSampleSpanAndCounts) {
   EXPECT_EQ(Counter("astrolabe_processor_genai_cost_applied_total"), 1);
   EXPECT_EQ(Counter("astrolabe_processor_genai_unknown_model_total"), 1);
   EXPECT_EQ(Counter("astrolabe_processor_genai_malformed_total"), 1);
-  EXPECT_NE(telemetry_.RenderText().find("astrolabe_processor_genai_spans_total"), std::string::npos);
+  EXPECT_NE(telemetry_.RenderText().find("astrolabe_processor_genai_spans_total"),
+            std::string::npos);
 }
 
 TEST_F(GenAiProcessorTest, UserPricesWinAndDatesApply) {
@@ -161,8 +165,10 @@ TEST_F(GenAiProcessorTest, UserPricesWinAndDatesApply) {
   auto span = [](std::string model, uint64_t start_seconds) {
     pdata::Span s;
     s.start_time_unix_nano = start_seconds * 1'000'000'000ull;
-    s.attributes = {{"gen_ai.operation.name", "chat"}, {"gen_ai.provider.name", "openai"},
-                    {"gen_ai.request.model", model}, {"gen_ai.usage.input_tokens", 1000},
+    s.attributes = {{"gen_ai.operation.name", "chat"},
+                    {"gen_ai.provider.name", "openai"},
+                    {"gen_ai.request.model", model},
+                    {"gen_ai.usage.input_tokens", 1000},
                     {"gen_ai.usage.output_tokens", 1000}};
     return s;
   };
@@ -171,8 +177,8 @@ TEST_F(GenAiProcessorTest, UserPricesWinAndDatesApply) {
   t.resource_spans[0].scope_spans.resize(1);
   auto& spans = t.resource_spans[0].scope_spans[0].spans;
   spans.push_back(span("meta/llama-3.1-8b-instruct", 1'790'000'000));  // inline: 1 / 2 EUR
-  spans.push_back(span("gpt-4o-2024-08-06", 1'770'000'000));  // 2026-02: file 2 / 8
-  spans.push_back(span("gpt-4o", 1'790'000'000));             // 2026-09: file from 2026-06 1 / 4
+  spans.push_back(span("gpt-4o-2024-08-06", 1'770'000'000));           // 2026-02: file 2 / 8
+  spans.push_back(span("gpt-4o", 1'790'000'000));  // 2026-09: file from 2026-06 1 / 4
   spans.push_back(span("claude-3-5-haiku-latest", 1'790'000'000));  // built-in 0.8 / 4
   ASSERT_TRUE(p->ConsumeTraces(component::TracesBatch(std::move(t))).ok());
   const auto& out = sink_.traces.at(0).get().resource_spans[0].scope_spans[0].spans;
@@ -180,7 +186,9 @@ TEST_F(GenAiProcessorTest, UserPricesWinAndDatesApply) {
     return pdata::FindAttribute(out[i].attributes, "astrolabe.genai.cost")->double_value();
   };
   EXPECT_NEAR(cost(0), 3000 / 1e6, 1e-15);
-  EXPECT_EQ(pdata::FindAttribute(out[0].attributes, "astrolabe.genai.cost.currency")->string_value(), "EUR");
+  EXPECT_EQ(
+      pdata::FindAttribute(out[0].attributes, "astrolabe.genai.cost.currency")->string_value(),
+      "EUR");
   EXPECT_NEAR(cost(1), 10000 / 1e6, 1e-15);
   EXPECT_NEAR(cost(2), 5000 / 1e6, 1e-15);
   EXPECT_NEAR(cost(3), 4800 / 1e6, 1e-15);
