@@ -11,7 +11,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <regex>
@@ -212,6 +214,29 @@ TEST_F(GenAiE2e, OpenTelemetryInstrumentationAndOpenLLMetryThroughKongToNim) {
   EXPECT_EQ(seen, (std::map<std::string, int>{
                       {"chat", 1}, {"embeddings", 1}, {"error", 1}, {"stream", 1}}))
       << Describe(spans);
+  // The server's genai processor normalised them before the store indexed them: the
+  // canonical keys next to the originals, and the cost at the built-in
+  // meta/llama-3.1-8b-instruct price (0.20 per 1M input and output tokens).
+  for (const auto& s : spans) {
+    SCOPED_TRACE(Describe({s}));
+    const pdata::AnyValue* dialect =
+        pdata::FindAttribute(s.span.attributes, "astrolabe.genai.dialect");
+    ASSERT_NE(dialect, nullptr);
+    EXPECT_EQ(dialect->string_value(), "otel");
+    const pdata::AnyValue* provider = pdata::FindAttribute(s.span.attributes, "gen_ai.provider.name");
+    ASSERT_NE(provider, nullptr);  // from the instrumentation's gen_ai.system
+    EXPECT_EQ(provider->string_value(), "openai");
+    if (s.span.status.code == pdata::SpanStatus::Code::kError) {
+      EXPECT_TRUE(std::isnan(s.genai.cost));
+      continue;
+    }
+    int64_t tokens = s.genai.input_tokens + std::max<int64_t>(s.genai.output_tokens, 0);
+    EXPECT_NEAR(s.genai.cost, tokens * 0.20e-6, 1e-15);
+    const pdata::AnyValue* currency =
+        pdata::FindAttribute(s.span.attributes, "astrolabe.genai.cost.currency");
+    ASSERT_NE(currency, nullptr);
+    EXPECT_EQ(currency->string_value(), "USD");
+  }
 
   // b. OpenLLMetry: its chat and streamed-chat spans, and the application's span for the
   // failed call (OpenLLMetry 0.27 ends its own span only on success, and makes no embeddings

@@ -594,8 +594,11 @@ TEST_F(ServerTest, TracesApiServesWhatOtlpIngested) {
   })) << search.body;
   EXPECT_EQ(search.status, 200) << search.body;
   EXPECT_THAT(search.body, HasSubstr("\"name\":\"chat gpt-4o-mini\""));
+  // The cost is the built-in gpt-4o-mini price (0.15 / 0.60 per 1M), which the server's genai
+  // processor applied: 42 × 0.15e-6 + 7 × 0.60e-6.
   EXPECT_THAT(search.body, HasSubstr("\"genai\":{\"model\":\"gpt-4o-mini\",\"operation\":"
-                                     "\"chat\",\"input_tokens\":42,\"output_tokens\":7}"));
+                                     "\"chat\",\"input_tokens\":42,\"output_tokens\":7,"
+                                     "\"cost\":0.0000105}"));
   EXPECT_THAT(search.body, HasSubstr("\"next_cursor\":null"));
   EXPECT_THAT(search.body, Not(HasSubstr("support.workflow")));
   auto by_attr =

@@ -10,6 +10,7 @@
 #include "extension/token_auth/factory.h"
 #include "processor/batch/factory.h"
 #include "processor/cumulativetodelta/factory.h"
+#include "processor/genai/factory.h"
 #include "processor/genaimetrics/factory.h"
 #include "processor/memory_limiter/factory.h"
 #include "processor/redaction/factory.h"
@@ -37,6 +38,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   // Processors.
   registry.Add(processor::batch::NewFactory());
   registry.Add(processor::cumulativetodelta::NewFactory());
+  registry.Add(processor::genai::NewFactory());
   registry.Add(processor::genaimetrics::NewFactory());
   registry.Add(processor::memory_limiter::NewFactory());
   registry.Add(processor::redaction::NewFactory());

@@ -39,10 +39,14 @@ constexpr BuiltinComponent kBuiltins[] = {
     {"receivers", "otlp", "metrics,traces,logs", "{protocols: {http: {{auth}}, grpc: {{auth}}}}"},
     // /api/v1/write on the OTLP/HTTP port (the two share one listener; see kFlagKeys).
     {"receivers", "prometheus_remote_write", "metrics", "{{auth}}"},
-    // Only synchronous processors: the receivers answer 2xx only once the store exporter
-    // has committed (fsynced) the request. A batch processor would answer on enqueue and
-    // lose acknowledged data on kill -9 (tests/server_kill_drill_test.cc); the WAL and the
-    // span store group-commit concurrent requests instead.
+    // Only synchronous processors (the rows below, in pipeline order): the receivers answer
+    // 2xx only once the store exporter has committed (fsynced) the request. A batch processor
+    // would answer on enqueue and lose acknowledged data on kill -9
+    // (tests/server_kill_drill_test.cc); the WAL and the span store group-commit concurrent
+    // requests instead.
+    // GenAI spans and message events get the canonical attributes and their cost before the
+    // store indexes them (synchronous: the answer still waits for the store's commit).
+    {"processors", "genai", "traces,logs", "{}"},
     // redaction: prompts and completions are stored with personal data and secrets
     // replaced by [REDACTED:<kind>] (docs/redaction.md). It belongs right after `genai`.
     {"processors", "redaction", "traces,logs", "{mode: redact}"},

@@ -74,11 +74,17 @@ void DefaultSpanIndexHook(const pdata::Resource& /*resource*/,
       fields->finish_reason = v->string_value();
     }
   }
-  if (const pdata::AnyValue* v = pdata::FindAttribute(a, "gen_ai.usage.cost")) {
+  // The genai processor's price (src/genai) first, then OpenLIT's key.
+  for (std::string_view key : {"astrolabe.genai.cost", "gen_ai.usage.cost"}) {
+    const pdata::AnyValue* v = pdata::FindAttribute(a, key);
+    if (v == nullptr) continue;
     if (v->type() == pdata::AnyValue::Type::kDouble && std::isfinite(v->double_value())) {
       fields->cost = v->double_value();
-    } else if (v->type() == pdata::AnyValue::Type::kInt) {
+      break;
+    }
+    if (v->type() == pdata::AnyValue::Type::kInt) {
       fields->cost = static_cast<double>(v->int_value());
+      break;
     }
   }
 }

@@ -27,7 +27,8 @@ using SpanIndexHook =
 //   output_tokens  gen_ai.usage.output_tokens, else gen_ai.usage.completion_tokens
 //   finish_reason  gen_ai.response.finish_reasons (a string array, joined with ","; a plain
 //                  string is taken as is)
-//   cost           gen_ai.usage.cost when present as a number (OpenLIT's key); else unknown
+//   cost           astrolabe.genai.cost (the genai processor's) when present as a number,
+//                  else gen_ai.usage.cost (OpenLIT's key); else unknown
 // Token counts are taken from int attributes, or from doubles and strings holding a
 // non-negative integer; anything else leaves the field unknown.
 void DefaultSpanIndexHook(const pdata::Resource& resource, const pdata::InstrumentationScope& scope,

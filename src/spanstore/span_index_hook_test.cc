@@ -48,6 +48,13 @@ TEST(SpanIndexHookTest, FallsBackToOlderKeys) {
   EXPECT_DOUBLE_EQ(f.cost, 0.0042);
 }
 
+TEST(SpanIndexHookTest, GenAiProcessorCostFirst) {
+  EXPECT_DOUBLE_EQ(Hook({{"gen_ai.usage.cost", 0.5}, {"astrolabe.genai.cost", 0.25}}).cost, 0.25);
+  EXPECT_DOUBLE_EQ(Hook({{"astrolabe.genai.cost", 3}}).cost, 3.0);
+  // Not a number: the next key is used.
+  EXPECT_DOUBLE_EQ(Hook({{"astrolabe.genai.cost", "x"}, {"gen_ai.usage.cost", 0.5}}).cost, 0.5);
+}
+
 TEST(SpanIndexHookTest, TokenCountsOfOtherTypes) {
   EXPECT_EQ(Hook({{"gen_ai.usage.input_tokens", 12.0}}).input_tokens, 12);
   EXPECT_EQ(Hook({{"gen_ai.usage.input_tokens", "17"}}).input_tokens, 17);

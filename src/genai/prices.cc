@@ -1,0 +1,237 @@
+#include "genai/prices.h"
+
+#include <cctype>
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+#include "common/strings.h"
+#include "config/decoder.h"
+#include "config/diagnostics.h"
+#include "config/parse.h"
+
+namespace astrolabe::genai {
+
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (size_t i = pos; i < pos + n; ++i) {
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return true;
+}
+
+// "YYYY-MM-DD", optionally followed by "THH:MM:SS" and "Z" (UTC; offsets are not accepted).
+bool ParseDate(std::string_view s, int64_t* unix_nanos) {
+  int y, mo, d, h = 0, mi = 0, sec = 0;
+  if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
+      s[7] != '-' || !Digits(s, 8, 2, &d)) {
+    return false;
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return false;
+  std::string_view rest = s.substr(10);
+  if (!rest.empty()) {
+    if (rest.size() < 9 || (rest[0] != 'T' && rest[0] != ' ') || !Digits(rest, 1, 2, &h) ||
+        rest[3] != ':' || !Digits(rest, 4, 2, &mi) || rest[6] != ':' || !Digits(rest, 7, 2, &sec)) {
+      return false;
+    }
+    rest = rest.substr(9);
+    if (!(rest.empty() || rest == "Z")) return false;
+    if (h > 23 || mi > 59 || sec > 60) return false;
+  }
+  int64_t days = DaysFromCivil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  *unix_nanos = ((days * 86400) + h * 3600 + mi * 60 + sec) * 1'000'000'000LL;
+  return true;
+}
+
+void OptionalPrice(config::Visitor& v, std::string_view key, double& value) {
+  if (v.decoding() || value >= 0) v.Field(key, value);
+}
+
+bool NameEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// How well `e` matches `model`: 0 = not at all.
+bool NameMatches(const PriceEntry& e, std::string_view model) {
+  if (NameEquals(e.model, model)) return true;
+  size_t slash = model.find('/');
+  if (slash != std::string_view::npos && NameEquals(e.model, model.substr(slash + 1))) return true;
+  for (const std::string& g : e.match) {
+    if (GlobMatch(g, model)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void PriceEntry::Visit(config::Visitor& v) {
+  v.Field("model", model);
+  v.Field("provider", provider);
+  v.Field("match", match);
+  v.Field("from", from);
+  OptionalPrice(v, "input", input);
+  OptionalPrice(v, "output", output);
+  OptionalPrice(v, "cached_input", cached_input);
+  OptionalPrice(v, "cache_creation_input", cache_creation_input);
+  OptionalPrice(v, "reasoning", reasoning);
+  v.Field("currency", currency);
+}
+
+Status PriceEntry::Validate() {
+  if (model.empty()) return InvalidArgument("a price entry has no model");
+  std::string where = "model " + model + ": ";
+  auto check = [&](double p, std::string_view key, bool required) -> Status {
+    if (p < 0 && !required) return Status::Ok();
+    if (!std::isfinite(p) || p < 0) {
+      return InvalidArgument(where + std::string(key) + " must be a number >= 0 (per 1M tokens)");
+    }
+    return Status::Ok();
+  };
+  RETURN_IF_ERROR(check(input, "input", true));
+  RETURN_IF_ERROR(check(output, "output", true));
+  RETURN_IF_ERROR(check(cached_input, "cached_input", false));
+  RETURN_IF_ERROR(check(cache_creation_input, "cache_creation_input", false));
+  RETURN_IF_ERROR(check(reasoning, "reasoning", false));
+  if (currency.empty()) return InvalidArgument(where + "currency must not be empty");
+  from_unix_nanos = 0;
+  if (!from.empty() && !ParseDate(from, &from_unix_nanos)) {
+    return InvalidArgument(where + "from: bad date \"" + from +
+                           "\" (want YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+  }
+  for (const std::string& g : match) {
+    if (g.empty()) return InvalidArgument(where + "match: an empty pattern");
+  }
+  return Status::Ok();
+}
+
+PriceTable::PriceTable(std::vector<PriceEntry> entries) : entries_(std::move(entries)) {}
+
+Result<PriceTable> PriceTable::FromYaml(std::string_view text, std::string_view file) {
+  config::Diagnostics diag;
+  config::ParseOptions opts;
+  opts.file = std::make_shared<const std::string>(file);
+  std::optional<config::Node> root = config::ParseYaml(text, opts, diag);
+  if (!root) return diag.ToStatus();
+  PriceList list;
+  config::Decode(*root, "", list, diag);
+  if (diag.has_errors()) return diag.ToStatus();
+  for (size_t i = 0; i < list.prices.size(); ++i) {
+    Status s = list.prices[i].Validate();
+    if (!s.ok()) {
+      return InvalidArgument(std::string(file) + ": prices[" + std::to_string(i) +
+                             "]: " + s.message());
+    }
+  }
+  return PriceTable(std::move(list.prices));
+}
+
+Result<PriceTable> PriceTable::FromFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument("price file " + path + ": cannot be read");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return FromYaml(ss.str(), path);
+}
+
+const PriceTable& PriceTable::BuiltIn() {
+  static const PriceTable* table = [] {
+    Result<PriceTable> t = FromYaml(BuiltInPricesYaml(), "<built-in prices>");
+    // The built-in table is tested (prices_test.cc); an empty table is the safe fallback.
+    return new PriceTable(t.ok() ? std::move(*t) : PriceTable());
+  }();
+  return *table;
+}
+
+const PriceEntry* PriceTable::Find(std::string_view provider, std::string_view model,
+                                   uint64_t unix_nanos) const {
+  if (model.empty()) return nullptr;
+  const PriceEntry* best = nullptr;
+  int best_rank = -1;
+  for (const PriceEntry& e : entries_) {
+    if (!NameMatches(e, model)) continue;
+    if (e.from_unix_nanos > 0 && static_cast<uint64_t>(e.from_unix_nanos) > unix_nanos) continue;
+    int rank = e.provider.empty() ? 1 : (NameEquals(e.provider, provider) ? 2 : 0);
+    if (rank > best_rank || (rank == best_rank && e.from_unix_nanos > best->from_unix_nanos)) {
+      best = &e;
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
+const PriceEntry* PriceBook::Find(const LlmCall& call) const {
+  for (const std::string* m : {&call.response_model, &call.request_model}) {
+    for (const auto& table : tables_) {
+      if (const PriceEntry* e = table->Find(call.provider, *m, call.time_unix_nano)) return e;
+    }
+  }
+  return nullptr;
+}
+
+std::optional<Cost> ComputeCost(const PriceEntry& price, const LlmCall& call) {
+  if (!call.input_tokens && !call.output_tokens) return std::nullopt;
+  auto n = [](const std::optional<int64_t>& v) {
+    return v && *v > 0 ? static_cast<double>(*v) : 0.0;
+  };
+  double in = n(call.input_tokens), out = n(call.output_tokens);
+  double cache_read = n(call.cache_read_input_tokens);
+  double cache_write = n(call.cache_creation_input_tokens);
+  double reasoning = n(call.reasoning_output_tokens);
+  double uncached = (cache_read + cache_write <= in) ? in - cache_read - cache_write : in;
+  double plain_out = (reasoning <= out) ? out - reasoning : out;
+  double p_cache_read = price.cached_input >= 0 ? price.cached_input : price.input;
+  double p_cache_write = price.cache_creation_input >= 0 ? price.cache_creation_input : price.input;
+  double p_reasoning = price.reasoning >= 0 ? price.reasoning : price.output;
+  double total = uncached * price.input + cache_read * p_cache_read + cache_write * p_cache_write +
+                 plain_out * price.output + reasoning * p_reasoning;
+  return Cost{total / 1e6, price.currency};
+}
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  // Iterative with one backtrack point: linear-ish, no recursion on untrusted model names.
+  size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  auto eq = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
+  };
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || eq(pattern[p], text[t]))) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+}  // namespace astrolabe::genai
