@@ -11,8 +11,9 @@
 // The token routes need a token with `settings.write`, the query API one with `metrics.read`
 // (401/403 with a JSON error otherwise); with no authenticator (`--auth none`, loopback only)
 // they are open. The traces API (traces_api.h: /api/v1/spans, /api/v1/traces/<id>,
-// /api/v1/services) needs `traces.read`. The UI and the GenAI API mount here as they land
-// (DESIGN.md §5). Errors of the token routes, and 401/403 everywhere, are JSON {"error":{"code":N,"message":"..."}}, as
+// /api/v1/services) needs `traces.read`. The GenAI API (genai_api.h: /api/v1/genai/*) reads
+// both stores and needs `traces.read` and/or `metrics.read` per route. The UI mounts here as it
+// lands (DESIGN.md §5). Errors of the token routes, and 401/403 everywhere, are JSON {"error":{"code":N,"message":"..."}}, as
 // the source documents' platform answers; the query API's own errors are Prometheus'
 // {"status":"error","errorType":...,"error":...}.
 //
@@ -41,6 +42,7 @@ class SpanStore;
 
 namespace astrolabe::api {
 
+class GenAiApi;
 class TracesApi;
 
 struct ApiServerOptions {
@@ -76,6 +78,7 @@ class ApiServer {
 
   ApiServerOptions options_;
   std::unique_ptr<TracesApi> traces_;  // traces_api.h
+  std::unique_ptr<GenAiApi> genai_;    // genai_api.h
   std::unique_ptr<QueryApi> query_;  // null without a store
   std::unique_ptr<net::HttpServer> server_;
 };

@@ -37,12 +37,12 @@ constexpr MetricFamily kFamilies[] = {
      "model_name", "", "", "", "prompt tokens per request"},
     {"request_generation_tokens", S::kNim, K::kHistogram, Q::kRequestGenerationTokens, "tokens", 1,
      "model_name", "", "", "", "generated tokens per request"},
-    {"request_finish_total", S::kNim, K::kCounter, Q::kFinished, "requests", 1, "model_name", "", "",
-     "finished_reason", "finished requests by finish reason"},
-    {"request_success_total", S::kNim, K::kCounter, Q::kSuccess, "requests", 1, "model_name", "", "",
-     "", "requests finished with reason stop or length"},
-    {"request_failure_total", S::kNim, K::kCounter, Q::kFailure, "requests", 1, "model_name", "", "",
-     "", "requests finished with any other reason"},
+    {"request_finish_total", S::kNim, K::kCounter, Q::kFinished, "requests", 1, "model_name", "",
+     "", "finished_reason", "finished requests by finish reason"},
+    {"request_success_total", S::kNim, K::kCounter, Q::kSuccess, "requests", 1, "model_name", "",
+     "", "", "requests finished with reason stop or length"},
+    {"request_failure_total", S::kNim, K::kCounter, Q::kFailure, "requests", 1, "model_name", "",
+     "", "", "requests finished with any other reason"},
 
     // ---- vLLM (V0 and V1; V1 adds the `engine` label)
     {"vllm:num_requests_running", S::kVllm, K::kGauge, Q::kRunning, "requests", 1, "model_name", "",
@@ -185,12 +185,25 @@ std::string_view KindName(MetricKind kind) {
 }
 
 std::string_view QuantityName(Quantity quantity) {
-  static constexpr std::array<std::string_view, 19> kNames = {
-      "running",          "waiting",        "max_running",           "kv_cache_usage",
-      "prompt_tokens",    "generation_tokens", "tokens",             "time_to_first_token",
-      "time_per_output_token", "request_latency", "request_prompt_tokens",
-      "request_generation_tokens", "finished", "success",            "failure",
-      "requests",         "cost",           "request_duration_total", "queue_duration_total"};
+  static constexpr std::array<std::string_view, 19> kNames = {"running",
+                                                              "waiting",
+                                                              "max_running",
+                                                              "kv_cache_usage",
+                                                              "prompt_tokens",
+                                                              "generation_tokens",
+                                                              "tokens",
+                                                              "time_to_first_token",
+                                                              "time_per_output_token",
+                                                              "request_latency",
+                                                              "request_prompt_tokens",
+                                                              "request_generation_tokens",
+                                                              "finished",
+                                                              "success",
+                                                              "failure",
+                                                              "requests",
+                                                              "cost",
+                                                              "request_duration_total",
+                                                              "queue_duration_total"};
   const auto i = static_cast<size_t>(quantity);
   return i < kNames.size() ? kNames[i] : "unknown";
 }

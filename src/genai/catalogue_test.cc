@@ -114,8 +114,8 @@ TEST(Catalogue, KnowsTheTritonReferencePayload) {
       "version=\"1\"} 0.4875\n"
       "# TYPE nv_gpu_utilization gauge\n"
       "nv_gpu_utilization{gpu_uuid=\"GPU-1\"} 0.5\n";
-  auto unknown = CheckBothWays(body, MetricSource::kTriton,
-                               {"nv_inference_first_response_histogram_ms"});
+  auto unknown =
+      CheckBothWays(body, MetricSource::kTriton, {"nv_inference_first_response_histogram_ms"});
   EXPECT_EQ(unknown, std::set<std::string>{"nv_gpu_utilization"});
   auto multiplexed = LookupFamilies("nv_trt_llm_request_metrics");
   ASSERT_EQ(multiplexed.size(), 3u);
