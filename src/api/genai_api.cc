@@ -8,6 +8,7 @@
 #include <optional>
 #include <queue>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -241,6 +242,22 @@ class Prom {
   query::Engine engine_;
 };
 
+// Maps keyed by std::string and looked up with string_view: an aggregation allocates per
+// distinct key, not per span.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
+template <typename V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
+
+template <typename V>
+V& Slot(StringMap<V>& map, std::string_view key) {
+  auto it = map.find(key);
+  if (it == map.end()) it = map.emplace(std::string(key), V{}).first;
+  return it->second;
+}
+
 // ---- /models
 
 struct ModelRow {
@@ -280,16 +297,20 @@ struct SpanModelStats {
   int64_t cost_known = 0;
   int64_t input_known = 0;
   int64_t output_known = 0;
+  // The previous span's provider and service (views valid during the scan), so that a run of
+  // spans with the same ones costs no map lookup.
+  std::string_view last_provider, last_service;
+  double* provider_slot = nullptr;
 };
 
 std::map<std::string, ModelRow> ModelsFromSpans(const spanstore::SpanStore& store, const Params& p,
                                                 Status* error) {
-  std::unordered_map<std::string, SpanModelStats> by_model;
+  StringMap<SpanModelStats> by_model;
   spanstore::SpanQuery q;
   q.start_unix_nano = static_cast<uint64_t>(p.start);
   q.end_unix_nano = static_cast<uint64_t>(p.end);
   auto scanned = store.ScanGenAi(q, [&](const spanstore::GenAiRow& r) {
-    SpanModelStats& s = by_model[std::string(r.model)];
+    SpanModelStats& s = Slot(by_model, r.model);
     if (s.durations.empty()) s.row.requests = s.row.errors = 0;
     s.row.requests += 1;
     if (r.status == pdata::SpanStatus::Code::kError) s.row.errors += 1;
@@ -301,8 +322,17 @@ std::map<std::string, ModelRow> ModelsFromSpans(const spanstore::SpanStore& stor
       s.row.output_tokens = (s.output_known++ == 0 ? 0 : s.row.output_tokens) + r.output_tokens;
     }
     if (!std::isnan(r.cost)) s.row.cost = (s.cost_known++ == 0 ? 0 : s.row.cost) + r.cost;
-    if (!r.provider.empty()) s.row.providers[std::string(r.provider)] += 1;
-    if (!r.service.empty() && s.row.services.size() < 100) s.row.services.emplace(r.service);
+    if (!r.provider.empty()) {
+      if (s.last_provider != r.provider) {
+        s.last_provider = r.provider;
+        s.provider_slot = &s.row.providers[std::string(r.provider)];
+      }
+      *s.provider_slot += 1;
+    }
+    if (!r.service.empty() && s.last_service != r.service && s.row.services.size() < 100) {
+      s.row.services.emplace(r.service);
+      s.last_service = r.service;
+    }
   });
   std::map<std::string, ModelRow> out;
   if (!scanned.ok()) {
@@ -881,7 +911,7 @@ Answer FinishReasons(const GenAiApiOptions& o, bool spans, bool metrics,
   };
   std::vector<Reason> reasons;
   if (spans) {
-    std::map<std::pair<std::string, std::string>, double> counts;
+    StringMap<StringMap<double>> counts;  // model → reason → count
     spanstore::SpanQuery q;
     q.start_unix_nano = static_cast<uint64_t>(p.start);
     q.end_unix_nano = static_cast<uint64_t>(p.end);
@@ -892,12 +922,13 @@ Answer FinishReasons(const GenAiApiOptions& o, bool spans, bool metrics,
       if (inserted) {
         for (std::string_view part : Split(r.finish_reason, ',')) it->second.push_back(part);
       }
-      for (std::string_view reason : it->second) {
-        counts[{std::string(r.model), std::string(reason)}] += 1;
-      }
+      StringMap<double>& of_model = Slot(counts, r.model);
+      for (std::string_view reason : it->second) Slot(of_model, reason) += 1;
     });
     if (!scanned.ok()) return Fail(FromStatus(scanned.status(), "span scan"));
-    for (auto& [k, c] : counts) reasons.push_back({k.first, k.second, "spans", c});
+    for (auto& [model, of_model] : counts) {
+      for (auto& [reason, c] : of_model) reasons.push_back({model, reason, "spans", c});
+    }
   }
   if (metrics) {
     Prom prom(o.metrics, o);
@@ -917,8 +948,10 @@ Answer FinishReasons(const GenAiApiOptions& o, bool spans, bool metrics,
       }
     }
   }
-  std::stable_sort(reasons.begin(), reasons.end(),
-                   [](const Reason& a, const Reason& b) { return a.count > b.count; });
+  std::sort(reasons.begin(), reasons.end(), [](const Reason& a, const Reason& b) {
+    if (a.count != b.count) return a.count > b.count;
+    return std::tie(a.source, a.model, a.reason) < std::tie(b.source, b.model, b.reason);
+  });
   std::string out = "{\"reasons\":[";
   for (const Reason& r : reasons) {
     out += '{';
