@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "api/genai_api.h"
 #include "api/traces_api.h"
 #include "api/ui_server.h"
 #include "common/log.h"
@@ -75,6 +76,15 @@ Status ApiServer::Start() {
   traces_ = std::make_unique<TracesApi>(options_.spans, options_.telemetry);
   traces_->Mount(*server_, [this](net::ServerRequest& req, net::ServerResponse& resp,
                                   std::string_view scope) { return Authorize(req, resp, scope); });
+  GenAiApiOptions genai;
+  genai.spans = options_.spans;
+  genai.metrics = options_.query.storage;
+  genai.query_timeout = options_.query.timeout;
+  genai.max_samples = options_.query.max_samples;
+  genai.telemetry = options_.telemetry;
+  genai_ = std::make_unique<GenAiApi>(std::move(genai));
+  genai_->Mount(*server_, [this](net::ServerRequest& req, net::ServerResponse& resp,
+                                 std::string_view scope) { return Authorize(req, resp, scope); });
   for (const QueryApi::Route& route : QueryApi::Routes()) {
     server_->Handle(route.method, route.pattern,
                     [this](net::ServerRequest& req, net::ServerResponse& resp) {

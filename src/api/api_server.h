@@ -11,9 +11,10 @@
 // The token routes need a token with `settings.write`, the query API one with `metrics.read`
 // (401/403 with a JSON error otherwise); with no authenticator (`--auth none`, loopback only)
 // they are open. The traces API (traces_api.h: /api/v1/spans, /api/v1/traces/<id>,
-// /api/v1/services) needs `traces.read`. The web UI (api/ui_server.h) is served at `/` as the
-// fallback route (GET, no token: the UI itself signs in against the API), so every API route
-// keeps priority. The GenAI API mounts here as it lands (DESIGN.md §5). Errors of the token routes, and 401/403 everywhere, are JSON {"error":{"code":N,"message":"..."}}, as
+// /api/v1/services) needs `traces.read`. The GenAI API (genai_api.h: /api/v1/genai/*) reads
+// both stores and needs `traces.read` and/or `metrics.read` per route. The web UI
+// (api/ui_server.h) is served at `/` as the fallback route (GET, no token: the UI itself signs in
+// against the API), so every API route keeps priority. Errors of the token routes, and 401/403 everywhere, are JSON {"error":{"code":N,"message":"..."}}, as
 // the source documents' platform answers; the query API's own errors are Prometheus'
 // {"status":"error","errorType":...,"error":...}.
 //
@@ -43,6 +44,7 @@ class SpanStore;
 
 namespace astrolabe::api {
 
+class GenAiApi;
 class TracesApi;
 class UiServer;
 
@@ -83,6 +85,7 @@ class ApiServer {
 
   ApiServerOptions options_;
   std::unique_ptr<TracesApi> traces_;  // traces_api.h
+  std::unique_ptr<GenAiApi> genai_;    // genai_api.h
   std::unique_ptr<QueryApi> query_;  // null without a store
   std::unique_ptr<UiServer> ui_;     // null when serve_ui is false
   std::unique_ptr<net::HttpServer> server_;

@@ -1239,6 +1239,82 @@ Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
   return result;
 }
 
+Result<uint64_t> SpanStore::ScanGenAi(const SpanQuery& q,
+                                      const std::function<void(const GenAiRow&)>& fn) const {
+  if (!q.attributes.empty()) {
+    return InvalidArgument("GenAI scan: attribute filters need the rows; use Search");
+  }
+  if (!q.cursor.empty()) return InvalidArgument("GenAI scan: takes no cursor");
+  const Impl& m = *impl_;
+  uint64_t scanned = 0;
+  if (q.start_unix_nano >= q.end_unix_nano) return scanned;
+  std::shared_lock lock(m.index_mu);
+  auto sym = [&](const std::string& s, uint32_t* id) {
+    if (s.empty()) {
+      *id = UINT32_MAX;
+      return true;
+    }
+    auto it = m.symbol_ids.find(s);
+    if (it == m.symbol_ids.end()) return false;
+    *id = it->second;
+    return true;
+  };
+  uint32_t service, name, model, provider, operation;
+  if (!sym(q.service, &service) || !sym(q.span_name, &name) || !sym(q.model, &model) ||
+      !sym(q.provider, &provider) || !sym(q.operation, &operation)) {
+    return scanned;
+  }
+  std::unordered_map<uint32_t, bool> finish_ok;
+  GenAiRow row;
+  for (const auto& [hour, partition] : m.partitions) {
+    const uint64_t hour_start = static_cast<uint64_t>(hour) * kHourNanos;
+    if (hour_start >= q.end_unix_nano) break;
+    if (hour_start + kHourNanos <= q.start_unix_nano) continue;
+    for (const Entry& e : partition.spans) {
+      ++scanned;
+      if (e.start < q.start_unix_nano || e.start >= q.end_unix_nano) continue;
+      // Not a GenAI call: nothing of the hook's fields is known.
+      if (e.model == 0 && e.provider == 0 && e.operation == 0 && e.input_tokens < 0 &&
+          e.output_tokens < 0 && std::isnan(e.cost)) {
+        continue;
+      }
+      if (service != UINT32_MAX && e.service != service) continue;
+      if (name != UINT32_MAX && e.name != name) continue;
+      if (model != UINT32_MAX && e.model != model) continue;
+      if (provider != UINT32_MAX && e.provider != provider) continue;
+      if (operation != UINT32_MAX && e.operation != operation) continue;
+      if (q.status && e.status != static_cast<uint8_t>(*q.status)) continue;
+      const uint64_t d = e.end > e.start ? e.end - e.start : 0;
+      if (q.min_duration_nanos && d < *q.min_duration_nanos) continue;
+      if (q.max_duration_nanos && d > *q.max_duration_nanos) continue;
+      if (q.min_input_tokens && e.input_tokens < *q.min_input_tokens) continue;
+      if (q.min_output_tokens && e.output_tokens < *q.min_output_tokens) continue;
+      if (q.min_cost && !(e.cost >= *q.min_cost)) continue;
+      if (!q.finish_reason.empty()) {
+        auto [it, inserted] = finish_ok.try_emplace(e.finish, false);
+        if (inserted) it->second = FinishReasonMatches(m.symbols[e.finish], q.finish_reason);
+        if (!it->second) continue;
+      }
+      row.trace_id = &e.trace_id;
+      row.span_id = &e.span_id;
+      row.start_unix_nano = e.start;
+      row.end_unix_nano = e.end;
+      row.service = m.symbols[e.service];
+      row.name = m.symbols[e.name];
+      row.model = m.symbols[e.model];
+      row.provider = m.symbols[e.provider];
+      row.operation = m.symbols[e.operation];
+      row.finish_reason = m.symbols[e.finish];
+      row.input_tokens = e.input_tokens;
+      row.output_tokens = e.output_tokens;
+      row.cost = e.cost;
+      row.status = static_cast<pdata::SpanStatus::Code>(e.status);
+      fn(row);
+    }
+  }
+  return scanned;
+}
+
 std::vector<std::string> SpanStore::Services(uint64_t start_unix_nano,
                                              uint64_t end_unix_nano) const {
   return ListOperations(std::nullopt, start_unix_nano, end_unix_nano);

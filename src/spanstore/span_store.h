@@ -31,6 +31,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -80,6 +81,28 @@ struct AppendStats {
   uint64_t rejected = 0;  // rows refused (max_row_bytes)
 };
 
+// One span as GenAI aggregation sees it (SpanStore::ScanGenAi): the indexed fields only.
+// The strings point into the store's symbol table and are valid only during the callback.
+struct GenAiRow {
+  const pdata::TraceId* trace_id = nullptr;
+  const pdata::SpanId* span_id = nullptr;
+  uint64_t start_unix_nano = 0;
+  uint64_t end_unix_nano = 0;
+  std::string_view service;
+  std::string_view name;
+  std::string_view model;
+  std::string_view provider;
+  std::string_view operation;
+  std::string_view finish_reason;  // joined with ","
+  int64_t input_tokens = -1;       // -1: unknown
+  int64_t output_tokens = -1;
+  double cost = 0;  // NaN: unknown
+  pdata::SpanStatus::Code status = pdata::SpanStatus::Code::kUnset;
+  uint64_t duration_nanos() const {
+    return end_unix_nano > start_unix_nano ? end_unix_nano - start_unix_nano : 0;
+  }
+};
+
 struct Stats {
   uint64_t spans = 0;  // rows in the index now
   uint64_t logs = 0;
@@ -119,6 +142,16 @@ class SpanStore {
   // Spans matching `query`, newest start first, one page at a time. InvalidArgument for a bad
   // limit or cursor.
   Result<SpanSearchResult> Search(const SpanQuery& query) const;
+
+  // Calls `fn` for every stored span that is a GenAI call (one of model, provider, operation,
+  // token counts or cost known) and matches `filter`, in no particular order, from the index
+  // alone (no block is read or decoded). Every SpanQuery field is honoured but `attributes`,
+  // `cursor` and `limit` (which need rows or pages): attributes or a cursor are an
+  // InvalidArgument error. `fn` runs under the index's shared lock: it must be quick and must
+  // not call the store. Returns the number of index entries examined. Aggregations of the GenAI
+  // API (api/genai_api.h) use it; bench/spanstore_bench.cc measures it.
+  Result<uint64_t> ScanGenAi(const SpanQuery& filter,
+                             const std::function<void(const GenAiRow&)>& fn) const;
 
   // The distinct service names (resource attribute service.name; spans without one are not
   // listed) of the spans stored in the hours that overlap [start_unix_nano, end_unix_nano),

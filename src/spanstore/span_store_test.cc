@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <thread>
@@ -191,6 +192,73 @@ TEST_F(SpanStoreTest, CustomIndexHookFillsCost) {
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->spans.size(), 1u);
   EXPECT_DOUBLE_EQ(r->spans[0].genai.cost, 2.0);
+}
+
+// ScanGenAi visits exactly the GenAI spans Search finds with the same filters (paged to the
+// end), with the same indexed fields, and skips the workflow spans that carry none.
+TEST_F(SpanStoreTest, ScanGenAiVisitsWhatSearchFinds) {
+  Options o;
+  o.index_hook = [](const pdata::Resource& r, const pdata::InstrumentationScope& sc,
+                    const pdata::Span& span, GenAiFields* f) {
+    DefaultSpanIndexHook(r, sc, span, f);
+    if (f->input_tokens >= 0) f->cost = 1e-6 * static_cast<double>(f->input_tokens);
+  };
+  auto store = OpenStore(std::move(o));
+  std::mt19937_64 rng(11);
+  ASSERT_TRUE(
+      store->Append(testing::MakeGenAiTraces(rng, 300, {.time_spread = 3 * kHour})).ok());
+  auto search_all = [&](SpanQuery q) {
+    std::map<std::string, SpanSummary> out;
+    q.limit = 10000;
+    auto r = store->Search(q);
+    EXPECT_TRUE(r.ok());
+    for (const SpanSummary& s : r->spans) {
+      if (!s.genai.model.empty()) out[s.span_id.ToHex()] = s;
+    }
+    return out;
+  };
+  const uint64_t base = testing::GenAiTraceShape{}.base_time;
+  std::vector<SpanQuery> queries = {
+      {},
+      {.model = "gpt-4o-mini"},
+      {.start_unix_nano = base + kHour, .end_unix_nano = base + 2 * kHour},
+      {.service = "summarizer", .finish_reason = "length"},
+      {.min_duration_nanos = 2'000'000'000, .min_input_tokens = 1000, .min_cost = 0.0015},
+      {.provider = "never-seen"},
+  };
+  for (size_t i = 0; i < queries.size(); ++i) {
+    auto want = search_all(queries[i]);
+    std::map<std::string, GenAiRow> got;
+    std::map<std::string, std::string> strings;
+    auto scanned = store->ScanGenAi(queries[i], [&](const GenAiRow& row) {
+      got[row.span_id->ToHex()] = row;
+      strings[row.span_id->ToHex()] = std::string(row.model) + "|" + std::string(row.provider) +
+                                      "|" + std::string(row.service) + "|" +
+                                      std::string(row.finish_reason);
+    });
+    ASSERT_TRUE(scanned.ok()) << i;
+    ASSERT_EQ(got.size(), want.size()) << "query " << i;
+    if (i == 0) {
+      EXPECT_EQ(got.size(), 900u);
+    }
+    for (const auto& [id, s] : want) {
+      ASSERT_EQ(got.count(id), 1u) << id;
+      const GenAiRow& row = got[id];
+      EXPECT_EQ(strings[id], s.genai.model + "|" + s.genai.provider + "|" + s.service + "|" +
+                                 s.genai.finish_reason);
+      EXPECT_EQ(row.input_tokens, s.genai.input_tokens);
+      EXPECT_EQ(row.output_tokens, s.genai.output_tokens);
+      EXPECT_DOUBLE_EQ(row.cost, s.genai.cost);
+      EXPECT_EQ(row.duration_nanos(), s.duration_nanos());
+      EXPECT_EQ(*row.trace_id, s.trace_id);
+    }
+  }
+  EXPECT_EQ(store->ScanGenAi({.attributes = {{"a", "b"}}}, [](const GenAiRow&) {})
+                .status()
+                .code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->ScanGenAi({.cursor = "c1.1.1.1.1"}, [](const GenAiRow&) {}).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_F(SpanStoreTest, SearchFiltersAndOrdersNewestFirst) {
