@@ -12,6 +12,7 @@
 #include "processor/cumulativetodelta/factory.h"
 #include "processor/memory_limiter/factory.h"
 #include "receiver/otlp/factory.h"
+#include "receiver/kubernetes/factory.h"
 #include "receiver/prometheus/factory.h"
 #include "receiver/prometheus_remote_write/factory.h"
 
@@ -30,6 +31,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   // Receivers.
   registry.Add(receiver::otlp::NewFactory());
   registry.Add(receiver::prometheus::NewFactory());
+  registry.Add(receiver::kubernetes::NewFactory());
   registry.Add(receiver::prometheus_remote_write::NewFactory());
 
   // Processors.

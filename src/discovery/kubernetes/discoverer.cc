@@ -81,6 +81,7 @@ void Discoverer::Start() {
 void Discoverer::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  for (auto& i : informers_) i->RequestStop();
   client_->Shutdown();  // ends watches in flight
   for (auto& i : informers_) i->Stop();
 }
@@ -102,7 +103,9 @@ std::vector<LabelSet> Discoverer::Targets() {
   std::set<std::string> now(at.problems.begin(), at.problems.end());
   std::lock_guard<std::mutex> lock(mu_);
   for (const std::string& p : now) {
-    if (!problems_.count(p)) GetLogger(options_.log_name)->warn("not scraping {}", p);
+    if (problems_.count(p)) continue;
+    GetLogger(options_.log_name)->warn("not scraping {}", p);
+    if (options_.on_problem) options_.on_problem();
   }
   problems_ = std::move(now);
   return std::move(at.targets);

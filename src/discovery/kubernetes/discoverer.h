@@ -22,6 +22,7 @@
 // any thread.
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -43,6 +44,8 @@ struct DiscovererOptions {
   std::chrono::milliseconds backoff_max{std::chrono::seconds(30)};
   // The service account directory for in-cluster configuration and own_namespace.
   std::string service_account_dir = kServiceAccountDir;
+  // Called once per newly logged annotation problem (a counter), from Targets()' caller.
+  std::function<void()> on_problem;
 };
 
 class Discoverer {

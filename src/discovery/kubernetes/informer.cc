@@ -34,12 +34,16 @@ Informer::~Informer() { Stop(); }
 
 void Informer::Start() { thread_ = std::thread([this] { Run(); }); }
 
-void Informer::Stop() {
+void Informer::RequestStop() {
   {
     std::lock_guard<std::mutex> lock(wait_mu_);
     stopping_ = true;
   }
   wait_cv_.notify_all();
+}
+
+void Informer::Stop() {
+  RequestStop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -201,7 +205,7 @@ Informer::Next Informer::Watch() {
   };
   auto res = client_->Stream(WatchPath(resource_version_, timeout),
                              timeout + std::chrono::seconds(30), on_line);
-  if (stopping_) return Next::kWatch;
+  if (stopping_) return Next::kWatch;  // the loop ends; nothing to report
   if (gone || (res.ok() && res->status == 410)) {
     log->info("watch of {}: resource version {} is too old (410 Gone); listing again", Describe(),
               resource_version_);

@@ -67,6 +67,9 @@ class Informer {
   Informer& operator=(const Informer&) = delete;
 
   void Start();
+  // Marks the informer stopping (errors after this are not logged) without waiting.
+  void RequestStop();
+  // RequestStop, then joins the loop.
   void Stop();
 
   // A snapshot of the copy, keyed by "namespace/name".
