@@ -239,11 +239,13 @@ TEST_F(DiscovererTest, NamespacesAndSelectors) {
   auto targets = p->Targets();
   ASSERT_EQ(targets.size(), 1u);
   EXPECT_EQ(targets[0].at("__meta_kubernetes_pod_name"), "nim-c");
-  bool selector_sent = false;
-  for (const auto& q : api_.watch_queries()) {
-    selector_sent = selector_sent || q.find("labelSelector=tier%3Dgpu") != std::string::npos;
-  }
-  EXPECT_TRUE(selector_sent);
+  // The watch (started right after the list) carries the selector too.
+  EXPECT_TRUE(Eventually([&] {
+    for (const auto& q : api_.watch_queries()) {
+      if (q.find("labelSelector=tier%3Dgpu") != std::string::npos) return true;
+    }
+    return false;
+  }));
 }
 
 TEST_F(DiscovererTest, NodeRoleIsClusterScoped) {
