@@ -282,6 +282,32 @@ TEST_F(DiscovererTest, BadAnnotationLogsOnceAndMakesNoTarget) {
   ASSERT_EQ(d->problems().size(), 1u);
 }
 
+TEST_F(DiscovererTest, ListsInPagesWithContinueTokens) {
+  for (int i = 0; i < 5; ++i) {
+    api_.Upsert(Kind::kPod, testing::PodJson(Annotated("ai", "nim-" + std::to_string(i),
+                                                       "10.1.0." + std::to_string(i + 1))));
+  }
+  ApiConfig c;
+  c.server = api_.url();
+  ApiClient client(c);
+  InformerOptions o;
+  o.kind = Kind::kPod;
+  o.namespace_ = "ai";
+  o.page_size = 2;
+  Informer informer(&client, o, nullptr);
+  EXPECT_EQ(informer.ListPath(""), "/api/v1/namespaces/ai/pods?limit=2");
+  EXPECT_EQ(informer.WatchPath("7", std::chrono::seconds(300)),
+            "/api/v1/namespaces/ai/pods?watch=1&allowWatchBookmarks=true&resourceVersion=7&"
+            "timeoutSeconds=300");
+  informer.Start();
+  ASSERT_TRUE(Eventually([&] { return informer.synced(); }));
+  EXPECT_EQ(informer.Objects().size(), 5u);
+  EXPECT_EQ(api_.lists(Kind::kPod), 3);  // 2 + 2 + 1
+  informer.RequestStop();
+  client.Shutdown();
+  informer.Stop();
+}
+
 TEST_F(DiscovererTest, ConfigErrors) {
   SdConfig sd = Annotations();
   sd.api_server = "https://a";

@@ -108,7 +108,7 @@ bool Informer::List() {
   auto log = GetLogger(options_.log_name);
   std::map<std::string, std::shared_ptr<const Object>> fresh;
   std::string token, version;
-  do {
+  while (true) {
     auto res = client_->Get(ListPath(token), options_.list_timeout);
     Status st;
     if (!res.ok()) {
@@ -140,7 +140,8 @@ bool Informer::List() {
       ++stats_.errors;
       return false;
     }
-  } while (!token.empty() && !stopping_);
+    if (token.empty() || stopping_) break;
+  }
   {
     std::lock_guard<std::mutex> lock(mu_);
     objects_ = std::move(fresh);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -220,6 +221,22 @@ Result<std::vector<DiscoveryTargetProvider::KubeWatch>*> DiscoveryTargetProvider
     }
     (*d)->Start();
     watches.push_back({std::move(*d), 0});
+  }
+  // Wait (bounded) for the first lists, so that the receiver starts with the cluster's
+  // targets: after a config reload the new instance then keeps scraping what the old one
+  // did instead of ending every Kubernetes target with stale markers and finding it again.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (const KubeWatch& w : watches) {
+    while (!w.discoverer->synced() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!w.discoverer->synced()) {
+      GetLogger(log_name_)->warn(
+          "job {}: the Kubernetes API has not answered yet; its targets will appear when it "
+          "does",
+          config.job_name);
+      break;
+    }
   }
   return &kube_.emplace(config.job_name, std::move(watches)).first->second;
 }
