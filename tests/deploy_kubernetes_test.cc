@@ -158,7 +158,8 @@ TEST_F(DeployKubernetes, TheKustomizationListsEveryManifest) {
     if (o.Kind() == "Namespace" || o.Kind() == "ClusterRole" || o.Kind() == "ClusterRoleBinding") {
       continue;
     }
-    EXPECT_EQ(Object::Str(o.node, {"metadata", "namespace"}), "astrolabe") << o.Kind() << " " << o.Name();
+    EXPECT_EQ(Object::Str(o.node, {"metadata", "namespace"}), "astrolabe")
+        << o.Kind() << " " << o.Name();
   }
 }
 
@@ -170,8 +171,8 @@ TEST_F(DeployKubernetes, SelectorsMatchTheirPods) {
   auto server_labels = StrMap(Object::At(server->node, {"spec", "template", "metadata", "labels"}));
   auto collector_labels =
       StrMap(Object::At(collector->node, {"spec", "template", "metadata", "labels"}));
-  EXPECT_TRUE(Subset(StrMap(Object::At(server->node, {"spec", "selector", "matchLabels"})),
-                     server_labels));
+  EXPECT_TRUE(
+      Subset(StrMap(Object::At(server->node, {"spec", "selector", "matchLabels"})), server_labels));
   EXPECT_TRUE(Subset(StrMap(Object::At(collector->node, {"spec", "selector", "matchLabels"})),
                      collector_labels));
   EXPECT_TRUE(Subset(StrMap(Object::At(service->node, {"spec", "selector"})), server_labels));
@@ -204,7 +205,8 @@ TEST_F(DeployKubernetes, PortsAgreeWithFlagsServiceProbesAndPolicy) {
   }
   EXPECT_EQ(seen.size(), 4u);
   // The Service's target ports name container ports.
-  for (const Node& p : Object::At(Find("Service", "astrolabe-server")->node, {"spec", "ports"})->items()) {
+  for (const Node& p :
+       Object::At(Find("Service", "astrolabe-server")->node, {"spec", "ports"})->items()) {
     std::string target = Object::Str(p, {"targetPort"});
     ASSERT_TRUE(ports.count(target)) << target;
     EXPECT_EQ(std::to_string(ports[target]), Object::Str(p, {"port"}));
@@ -276,9 +278,9 @@ TEST_F(DeployKubernetes, VolumesReferToObjectsThatExist) {
   // The server's --config is the ConfigMap's key, mounted where the flag says.
   auto args = Args(*Find("Deployment", "astrolabe-server"));
   EXPECT_NE(std::find(args.begin(), args.end(), "--config=/etc/astrolabe/server.yaml"), args.end());
-  EXPECT_FALSE(Object::Str(Find("ConfigMap", "astrolabe-server-config")->node,
-                           {"data", "server.yaml"})
-                   .empty());
+  EXPECT_FALSE(
+      Object::Str(Find("ConfigMap", "astrolabe-server-config")->node, {"data", "server.yaml"})
+          .empty());
 }
 
 TEST_F(DeployKubernetes, TheConfigMapsConfigsValidate) {

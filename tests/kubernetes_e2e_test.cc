@@ -54,37 +54,48 @@ service:
   Subprocess server;
   ASSERT_TRUE(server.Start({AstrolabeBinary(), "server", "--auth", "none", "--config", config,
                             "--data", data, "--http", "127.0.0.1:" + std::to_string(http),
-                            "--otlp-http", "127.0.0.1:" + std::to_string(FreePort()),
-                            "--otlp-grpc", "127.0.0.1:" + std::to_string(FreePort()), "--health",
+                            "--otlp-http", "127.0.0.1:" + std::to_string(FreePort()), "--otlp-grpc",
+                            "127.0.0.1:" + std::to_string(FreePort()), "--health",
                             "127.0.0.1:" + std::to_string(health)}));
   ASSERT_TRUE(Eventually([&] { return HttpGet(health, "/").status == 200; })) << server.Stderr();
 
-  const std::string query =
-      "/api/v1/query?query=num_requests_running%7Bjob%3D%22nim-llama%22%7D";
+  const std::string query = "/api/v1/query?query=num_requests_running%7Bjob%3D%22nim-llama%22%7D";
   HttpResult r;
-  ASSERT_TRUE(Eventually([&] {
-    r = HttpGet(http, query);
-    return r.status == 200 && r.body.find("\"instance\":\"127.0.0.1:" + std::to_string(nim_port) +
-                                          "\"") != std::string::npos;
-  }, 30s)) << r.status << " " << r.body << "\n" << server.Stderr();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        r = HttpGet(http, query);
+        return r.status == 200 &&
+               r.body.find("\"instance\":\"127.0.0.1:" + std::to_string(nim_port) + "\"") !=
+                   std::string::npos;
+      },
+      30s))
+      << r.status << " " << r.body << "\n"
+      << server.Stderr();
   EXPECT_NE(r.body.find("\"job\":\"nim-llama\""), std::string::npos) << r.body;
 
   // The k8s.* resource attributes land on target_info.
   HttpResult info;
-  EXPECT_TRUE(Eventually([&] {
-    info = HttpGet(http, "/api/v1/query?query=target_info%7Bjob%3D%22nim-llama%22%7D");
-    return info.body.find("\"k8s_pod_name\":\"nim-llama-7d9c5b8f6-x2kqp\"") != std::string::npos;
-  }, 10s)) << info.body;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        info = HttpGet(http, "/api/v1/query?query=target_info%7Bjob%3D%22nim-llama%22%7D");
+        return info.body.find("\"k8s_pod_name\":\"nim-llama-7d9c5b8f6-x2kqp\"") !=
+               std::string::npos;
+      },
+      10s))
+      << info.body;
   EXPECT_NE(info.body.find("\"k8s_deployment_name\":\"nim-llama\""), std::string::npos)
       << info.body;
 
   // The pod goes: the server stops scraping it and its series end (stale markers), so an
   // instant query no longer returns them.
   ASSERT_TRUE(api.Delete(dk::Kind::kPod, "ai", pod.name));
-  EXPECT_TRUE(Eventually([&] {
-    r = HttpGet(http, query);
-    return r.status == 200 && r.body.find("\"result\":[]") != std::string::npos;
-  }, 15s)) << r.body;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        r = HttpGet(http, query);
+        return r.status == 200 && r.body.find("\"result\":[]") != std::string::npos;
+      },
+      15s))
+      << r.body;
 
   server.Signal(SIGTERM);
   EXPECT_TRUE(server.Wait(30s).has_value());

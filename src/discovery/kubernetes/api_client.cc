@@ -192,8 +192,8 @@ Result<ApiConfig> KubeconfigConfig(const std::string& path, const std::string& c
     }
     return Status::Ok();
   };
-  Status st = file_or_data(cluster, "certificate-authority", "certificate-authority-data",
-                           &c.ca_file);
+  Status st =
+      file_or_data(cluster, "certificate-authority", "certificate-authority-data", &c.ca_file);
   if (st.ok() && user != nullptr) {
     st = file_or_data(user, "client-certificate", "client-certificate-data", &c.cert_file);
     if (st.ok()) st = file_or_data(user, "client-key", "client-key-data", &c.key_file);

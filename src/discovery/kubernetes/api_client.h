@@ -36,8 +36,8 @@ namespace astrolabe::discovery::kubernetes {
 inline constexpr const char* kServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 struct ApiConfig {
-  std::string server;  // "https://10.0.0.1:443", no trailing '/'
-  std::string token;   // bearer token, or empty
+  std::string server;      // "https://10.0.0.1:443", no trailing '/'
+  std::string token;       // bearer token, or empty
   std::string token_file;  // re-read per request when set (wins over `token`)
   std::string auth_type = "Bearer";
   std::string username, password;  // basic auth (kubeconfig)

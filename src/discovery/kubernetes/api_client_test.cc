@@ -11,9 +11,7 @@
 namespace astrolabe::discovery::kubernetes {
 namespace {
 
-void Write(const std::string& path, const std::string& text) {
-  std::ofstream(path) << text;
-}
+void Write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
 std::string ReadAll(const std::string& path) {
   std::ifstream in(path);
@@ -74,8 +72,8 @@ users:
 
   auto missing = KubeconfigConfig(dir / "config", "nope");
   ASSERT_FALSE(missing.ok());
-  EXPECT_EQ(missing.status().message(), "kubeconfig " + (dir / "config") +
-                                            ": context \"nope\" not found");
+  EXPECT_EQ(missing.status().message(),
+            "kubeconfig " + (dir / "config") + ": context \"nope\" not found");
   auto absent = KubeconfigConfig(dir / "absent");
   ASSERT_FALSE(absent.ok());
   EXPECT_NE(absent.status().message().find("absent"), std::string::npos);

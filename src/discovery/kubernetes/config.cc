@@ -40,14 +40,14 @@ void AttachMetadata::Visit(config::Visitor& v) {
 void AnnotationConfig::Visit(config::Visitor& v) {
   v.Field("domain", domain);
   if (v.decoding() && (domain.empty() || domain.find('/') != std::string::npos)) {
-    v.Error("domain", "annotation domain must be a non-empty DNS prefix without '/', got \"" +
-                          domain + "\"");
+    v.Error("domain",
+            "annotation domain must be a non-empty DNS prefix without '/', got \"" + domain + "\"");
   }
 }
 
 namespace {
-const char* const kRoles[] = {"pod", "service", "endpoints", "endpointslice", "node",
-                              "annotations"};
+const char* const kRoles[] = {"pod",           "service", "endpoints",
+                              "endpointslice", "node",    "annotations"};
 }
 
 std::vector<std::string> AllowedSelectorRoles(const std::string& role) {
@@ -74,8 +74,9 @@ void SdConfig::Visit(config::Visitor& v) {
   v.Object("annotations", annotations);
   if (!v.decoding()) return;
   if (role.empty()) {
-    v.Error("role", "role missing (one of: pod, service, endpoints, endpointslice, node, "
-                    "annotations)");
+    v.Error("role",
+            "role missing (one of: pod, service, endpoints, endpointslice, node, "
+            "annotations)");
     return;
   }
   if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles)) {
@@ -86,12 +87,15 @@ void SdConfig::Visit(config::Visitor& v) {
   auto allowed = AllowedSelectorRoles(role);
   for (const Selector& s : selectors) {
     if (std::find(allowed.begin(), allowed.end(), s.role) == allowed.end()) {
-      v.Error("selectors", "selector role \"" + s.role + "\" is not allowed for role \"" + role +
-                               "\" (allowed: " + [&] {
-                                 std::string out;
-                                 for (const auto& a : allowed) out += (out.empty() ? "" : ", ") + a;
-                                 return out;
-                               }() + ")");
+      v.Error(
+          "selectors", "selector role \"" + s.role + "\" is not allowed for role \"" + role +
+                           "\" (allowed: " +
+                           [&] {
+                             std::string out;
+                             for (const auto& a : allowed) out += (out.empty() ? "" : ", ") + a;
+                             return out;
+                           }() +
+                           ")");
       return;
     }
     if (!seen.insert(s.role).second) {

@@ -65,7 +65,8 @@ Discoverer::Discoverer(const SdConfig& config, DiscovererOptions options, ApiCon
     std::vector<std::string> scopes = Namespaced(kind) ? namespaces : std::vector<std::string>{""};
     for (const std::string& ns : scopes) {
       io.namespace_ = ns;
-      informers_.push_back(std::make_unique<Informer>(client_.get(), io, [this] { ++generation_; }));
+      informers_.push_back(
+          std::make_unique<Informer>(client_.get(), io, [this] { ++generation_; }));
     }
   }
 }

@@ -122,9 +122,9 @@ TEST_F(DiscovererTest, KongMetricsServiceFollowsItsEndpointSlice) {
   EXPECT_TRUE(Eventually([&] { return Addresses(*d) == std::set<std::string>{"10.2.0.4:8100"}; },
                          std::chrono::seconds(1)));
   // The endpoint turns not ready: no target.
-  api_.Upsert(Kind::kEndpointSlice,
-              testing::EndpointSliceJson("kong", "kong-metrics-x7k2p", "kong-metrics",
-                                         {{"metrics", 8100}}, {{"10.2.0.4", false, kong.name, ""}}));
+  api_.Upsert(Kind::kEndpointSlice, testing::EndpointSliceJson(
+                                        "kong", "kong-metrics-x7k2p", "kong-metrics",
+                                        {{"metrics", 8100}}, {{"10.2.0.4", false, kong.name, ""}}));
   EXPECT_TRUE(Eventually([&] { return Addresses(*d).empty(); }, std::chrono::seconds(1)));
 }
 

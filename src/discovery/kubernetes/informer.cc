@@ -32,7 +32,9 @@ Informer::Informer(ApiClient* client, InformerOptions options, std::function<voi
 
 Informer::~Informer() { Stop(); }
 
-void Informer::Start() { thread_ = std::thread([this] { Run(); }); }
+void Informer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void Informer::RequestStop() {
   {
@@ -94,7 +96,8 @@ std::string Informer::WatchPath(const std::string& resource_version,
     path.erase(at - 1, (end == std::string::npos ? path.size() : end) - (at - 1));
   }
   path += path.find('?') == std::string::npos ? "?" : "&";
-  path += "watch=1&allowWatchBookmarks=true&resourceVersion=" + net::PercentEncode(resource_version);
+  path +=
+      "watch=1&allowWatchBookmarks=true&resourceVersion=" + net::PercentEncode(resource_version);
   path += "&timeoutSeconds=" + std::to_string(std::max<int64_t>(1, timeout.count() / 1000));
   return path;
 }

@@ -107,7 +107,7 @@ class Informer {
 
   mutable std::mutex mu_;
   std::map<std::string, std::shared_ptr<const Object>> objects_;  // GUARDED_BY(mu_)
-  InformerStats stats_;                                            // GUARDED_BY(mu_)
+  InformerStats stats_;                                           // GUARDED_BY(mu_)
 };
 
 }  // namespace astrolabe::discovery::kubernetes

@@ -339,7 +339,8 @@ Endpoints ReadEndpoints(Reader& r, object o, const std::string& path) {
 Node ReadNode(Reader& r, object o, const std::string& path) {
   Node n;
   n.metadata = ReadMeta(r, o, path);
-  if (auto spec = r.Obj(o, "spec", path)) n.provider_id = r.Str(*spec, "providerID", path + ".spec");
+  if (auto spec = r.Obj(o, "spec", path))
+    n.provider_id = r.Str(*spec, "providerID", path + ".spec");
   if (auto status = r.Obj(o, "status", path)) {
     std::string p = path + ".status";
     r.Each(*status, "addresses", p, [&](object a, const std::string& ap) {

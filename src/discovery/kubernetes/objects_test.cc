@@ -19,8 +19,9 @@ TEST(Objects, DecodesAPodListAsTheApiServerSendsIt) {
   p.containers = {{"nim", {{"http", 8000}, {"grpc", 8001}}}};
   p.owner_kind = "ReplicaSet";
   p.owner_name = "nim-llama-7d9c5b8f6";
-  std::string list = R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"4711","continue":"abc"},"items":[)" +
-                     testing::PodJson(p) + "]}";
+  std::string list =
+      R"({"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"4711","continue":"abc"},"items":[)" +
+      testing::PodJson(p) + "]}";
   auto decoded = DecodeList(Kind::kPod, list);
   ASSERT_TRUE(decoded.ok()) << decoded.status().message();
   EXPECT_EQ(decoded->resource_version, "4711");
@@ -52,9 +53,9 @@ TEST(Objects, DecodesServicesSlicesAndNodes) {
   EXPECT_EQ(std::get<Service>(*svc).ports[0].target_port, "8100");
   auto slice = DecodeObject(
       Kind::kEndpointSlice,
-      testing::EndpointSliceJson("kong", "kong-metrics-abcde", "kong-metrics", {{"metrics", 8100}},
-                                 {{"10.244.2.4", true, "kong-0", "node-2"},
-                                  {"10.244.2.5", false, "kong-1", ""}}));
+      testing::EndpointSliceJson(
+          "kong", "kong-metrics-abcde", "kong-metrics", {{"metrics", 8100}},
+          {{"10.244.2.4", true, "kong-0", "node-2"}, {"10.244.2.5", false, "kong-1", ""}}));
   ASSERT_TRUE(slice.ok()) << slice.status().message();
   const auto& s = std::get<EndpointSlice>(*slice);
   EXPECT_EQ(s.ServiceName(), "kong-metrics");
@@ -76,8 +77,9 @@ TEST(Objects, DecodesEndpointsWithIntOrStringPorts) {
   ASSERT_EQ(e.subsets.size(), 1u);
   EXPECT_EQ(e.subsets[0].addresses[0].target_ref->name, "nim-0");
   EXPECT_EQ(e.subsets[0].not_ready_addresses[0].ip, "10.0.0.6");
-  auto svc = DecodeObject(Kind::kService,
-                          R"({"metadata":{"name":"a"},"spec":{"ports":[{"port":80,"targetPort":"http"}]}})");
+  auto svc = DecodeObject(
+      Kind::kService,
+      R"({"metadata":{"name":"a"},"spec":{"ports":[{"port":80,"targetPort":"http"}]}})");
   ASSERT_TRUE(svc.ok());
   EXPECT_EQ(std::get<Service>(*svc).ports[0].target_port, "http");
 }
@@ -90,7 +92,8 @@ TEST(Objects, DecodesWatchEvents) {
   EXPECT_EQ(added->type, WatchEvent::Type::kAdded);
   EXPECT_EQ(added->resource_version, "12");
   auto bookmark = DecodeWatchEvent(
-      Kind::kPod, R"({"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"99"}}})");
+      Kind::kPod,
+      R"({"type":"BOOKMARK","object":{"kind":"Pod","metadata":{"resourceVersion":"99"}}})");
   ASSERT_TRUE(bookmark.ok());
   EXPECT_EQ(bookmark->type, WatchEvent::Type::kBookmark);
   EXPECT_EQ(bookmark->resource_version, "99");

@@ -72,8 +72,8 @@ void PodTargets(const Pod& pod, std::vector<LabelSet>& out) {
         LabelSet ls;
         AddPodLabels(ls, pod);
         AddContainerLabels(ls, pod, c, init, nullptr);
-        ls["__address__"] = pod.pod_ip.find(':') != std::string::npos ? "[" + pod.pod_ip + "]"
-                                                                         : pod.pod_ip;
+        ls["__address__"] =
+            pod.pod_ip.find(':') != std::string::npos ? "[" + pod.pod_ip + "]" : pod.pod_ip;
         out.push_back(std::move(ls));
         continue;
       }
@@ -161,7 +161,8 @@ void AddPodOfEndpoint(LabelSet& ls, const Pod* pod, int64_t port_number) {
   }
 }
 
-void EndpointSliceTargets(const EndpointSlice& s, const Snapshot& snap, std::vector<LabelSet>& out) {
+void EndpointSliceTargets(const EndpointSlice& s, const Snapshot& snap,
+                          std::vector<LabelSet>& out) {
   LabelSet base;
   const std::string p = std::string(kMeta) + "endpointslice_";
   base[std::string(kMeta) + "namespace"] = s.metadata.namespace_;
@@ -371,7 +372,8 @@ const Service* Snapshot::FindService(const std::string& ns, const std::string& n
 std::string SanitizeLabelName(std::string_view name) {
   std::string out(name);
   for (char& c : out) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
     if (!ok) c = '_';
   }
   return out;
@@ -440,8 +442,7 @@ Result<MetricFilter> ParseMetricFilter(std::string_view json) {
   }
   MetricFilter f;
   std::string_view mode;
-  if (o.at_key("mode").get(mode) != simdjson::SUCCESS ||
-      (mode != "include" && mode != "exclude")) {
+  if (o.at_key("mode").get(mode) != simdjson::SUCCESS || (mode != "include" && mode != "exclude")) {
     return InvalidArgument("mode must be \"include\" or \"exclude\"");
   }
   f.include = mode == "include";

@@ -44,9 +44,9 @@ void AddKong(Snapshot& snap, const std::map<std::string, std::string>& service_a
     Add(snap, Kind::kPod, testing::PodJson(p));
   }
   Add(snap, Kind::kService,
-      testing::ServiceJson("kong", "kong-metrics", {}, service_annotations, {{"metrics", 8100}},
-                           {{"app.kubernetes.io/name", "kong"},
-                            {"app.kubernetes.io/instance", "kong"}}));
+      testing::ServiceJson(
+          "kong", "kong-metrics", {}, service_annotations, {{"metrics", 8100}},
+          {{"app.kubernetes.io/name", "kong"}, {"app.kubernetes.io/instance", "kong"}}));
   Add(snap, Kind::kEndpointSlice,
       testing::EndpointSliceJson("kong", "kong-metrics-x7k2p", "kong-metrics", {{"metrics", 8100}},
                                  {{"10.244.2.4", true, "kong-5f7d8c9b4-abcde", "node-2"},
@@ -269,7 +269,8 @@ TEST(AnnotatedTargets, BadAnnotationValuesMakeAProblemAndNoTarget) {
             "port");
   // A service whose port annotation names no port of the service.
   Snapshot snap2;
-  AddKong(snap2, {{"metrics.astromkey.com/scrape", "true"}, {"metrics.astromkey.com/port", "9999"}});
+  AddKong(snap2,
+          {{"metrics.astromkey.com/scrape", "true"}, {"metrics.astromkey.com/port", "9999"}});
   at = AnnotatedTargets("metrics.astromkey.com", snap2);
   EXPECT_TRUE(at.targets.empty());
   ASSERT_EQ(at.problems.size(), 1u);

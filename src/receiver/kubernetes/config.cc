@@ -9,8 +9,8 @@ void AnnotationsConfig::Visit(config::Visitor& v) {
   v.Field("namespaces", namespaces);
   v.Field("own_namespace", own_namespace);
   if (v.decoding() && (domain.empty() || domain.find('/') != std::string::npos)) {
-    v.Error("domain", "annotation domain must be a non-empty DNS prefix without '/', got \"" +
-                          domain + "\"");
+    v.Error("domain",
+            "annotation domain must be a non-empty DNS prefix without '/', got \"" + domain + "\"");
   }
 }
 
@@ -38,7 +38,8 @@ prometheus::Config Config::ToPrometheus() const {
   prometheus::Config out;
   out.prom.global.scrape_interval = scrape_interval;
   out.prom.global.scrape_timeout =
-      scrape_timeout.count() > 0 ? scrape_timeout : std::min(scrape_interval, Duration(std::chrono::seconds(10)));
+      scrape_timeout.count() > 0 ? scrape_timeout
+                                 : std::min(scrape_interval, Duration(std::chrono::seconds(10)));
   prometheus::ScrapeConfig sc;
   sc.job_name = "kubernetes";
   sc.scrape_interval = scrape_interval;

@@ -29,9 +29,8 @@ class Factory : public component::ReceiverFactory {
       return InvalidArgument("kubernetes receiver: config is not a kubernetes config");
     }
     RETURN_IF_ERROR(cfg->Validate());
-    return std::unique_ptr<component::Receiver>(
-        std::make_unique<prometheus::PrometheusReceiver>(settings, cfg->ToPrometheus(),
-                                                         next.metrics));
+    return std::unique_ptr<component::Receiver>(std::make_unique<prometheus::PrometheusReceiver>(
+        settings, cfg->ToPrometheus(), next.metrics));
   }
 };
 

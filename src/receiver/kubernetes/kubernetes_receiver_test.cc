@@ -40,7 +40,8 @@ std::vector<std::string> DecodeFile(const std::string& path, Config& cfg) {
   return errors;
 }
 
-bool WaitFor(const std::function<bool()>& cond, std::chrono::milliseconds t = std::chrono::seconds(10)) {
+bool WaitFor(const std::function<bool()>& cond,
+             std::chrono::milliseconds t = std::chrono::seconds(10)) {
   auto end = Clock::now() + t;
   while (Clock::now() < end) {
     if (cond()) return true;
@@ -123,8 +124,7 @@ dk::testing::PodSpec NimPod(int port) {
   p.owner_name = "nim-llama-7d9c5b8f6";
   p.annotations = {{"metrics.astromkey.com/scrape", "true"},
                    {"metrics.astromkey.com/port", std::to_string(port)},
-                   {"metrics.astromkey.com/filter",
-                    R"({"mode":"exclude","names":["python_*"]})"}};
+                   {"metrics.astromkey.com/filter", R"({"mode":"exclude","names":["python_*"]})"}};
   return p;
 }
 
@@ -209,7 +209,8 @@ TEST(KubernetesReceiver, AsKubernetesSdConfigsInThePrometheusReceiver) {
       scrape_interval: 200ms
       kubernetes_sd_configs:
         - role: pod
-          api_server: )" + api.url() + R"(
+          api_server: )" +
+                     api.url() + R"(
           namespaces: {names: [kong]}
       relabel_configs:
         - source_labels: [__meta_kubernetes_pod_label_app_kubernetes_io_name]
@@ -265,9 +266,9 @@ TEST(KubernetesSdConfig, BadRoleAndSelectorAreReportedWhereTheyAre) {
   EXPECT_EQ(diag.errors()[0].ToString(),
             "p.yaml:5:17: receivers.prometheus.config.scrape_configs[0].kubernetes_sd_configs[0]."
             "role: unknown Kubernetes SD role \"pods\"");
-  EXPECT_NE(diag.errors()[1].ToString().find(
-                "selector role \"service\" is not allowed for role \"pod\""),
-            std::string::npos)
+  EXPECT_NE(
+      diag.errors()[1].ToString().find("selector role \"service\" is not allowed for role \"pod\""),
+      std::string::npos)
       << diag.errors()[1].ToString();
 }
 

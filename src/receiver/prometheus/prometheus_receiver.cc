@@ -5,9 +5,9 @@
 
 #include "common/log.h"
 #include "common/strings.h"
-#include "discovery/kubernetes/targets.h"
 #include "component/handoff.h"
 #include "component/host.h"
+#include "discovery/kubernetes/targets.h"
 #include "receiver/prometheus/file_sd.h"
 
 namespace astrolabe::receiver::prometheus {

@@ -61,8 +61,8 @@ bool Matches(const std::map<std::string, std::string>& labels, const std::string
   size_t start = 0;
   while (start <= selector.size()) {
     size_t comma = selector.find(',', start);
-    std::string term = selector.substr(start, comma == std::string::npos ? std::string::npos
-                                                                          : comma - start);
+    std::string term =
+        selector.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     size_t eq = term.find('=');
     if (eq != std::string::npos) {
       auto it = labels.find(term.substr(0, eq));
@@ -159,10 +159,13 @@ bool FakeApiServer::Delete(Kind kind, const std::string& ns, const std::string& 
 void FakeApiServer::Bookmark(Kind kind) {
   std::lock_guard<std::mutex> lock(mu_);
   ++rv_;
-  events_.push_back({rv_, kind, "*",
-                     R"({"type":"BOOKMARK","object":{"kind":"Bookmark","metadata":{"resourceVersion":")" +
-                         std::to_string(rv_) + "\"}}}\n",
-                     {}});
+  events_.push_back(
+      {rv_,
+       kind,
+       "*",
+       R"({"type":"BOOKMARK","object":{"kind":"Bookmark","metadata":{"resourceVersion":")" +
+           std::to_string(rv_) + "\"}}}\n",
+       {}});
   cv_.notify_all();
 }
 
@@ -388,14 +391,14 @@ std::string PodJson(const PodSpec& p) {
     containers += (containers.empty() ? "" : ",") + std::string("{\"name\":") + Q(name) +
                   ",\"image\":\"nvcr.io/nim/" + name + ":1.0\",\"ports\":[" + ps + "]}";
     statuses += (statuses.empty() ? "" : ",") + std::string("{\"name\":") + Q(name) +
-                ",\"ready\":" + (p.ready ? "true" : "false") +
-                ",\"containerID\":\"containerd://" + name + "-id\"}";
+                ",\"ready\":" + (p.ready ? "true" : "false") + ",\"containerID\":\"containerd://" +
+                name + "-id\"}";
   }
-  return R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":)" + Q(p.name) +
-         R"(,"namespace":)" + Q(p.ns) + R"(,"uid":"uid-)" + p.name + R"(","labels":)" +
-         MapJson(p.labels) + R"(,"annotations":)" + MapJson(p.annotations) + owners +
-         R"(},"spec":{"nodeName":)" + Q(p.node) + R"(,"containers":[)" + containers +
-         R"(]},"status":{"phase":)" + Q(p.phase) + R"(,"hostIP":"10.0.0.1","podIP":)" + Q(p.ip) +
+  return R"({"kind":"Pod","apiVersion":"v1","metadata":{"name":)" + Q(p.name) + R"(,"namespace":)" +
+         Q(p.ns) + R"(,"uid":"uid-)" + p.name + R"(","labels":)" + MapJson(p.labels) +
+         R"(,"annotations":)" + MapJson(p.annotations) + owners + R"(},"spec":{"nodeName":)" +
+         Q(p.node) + R"(,"containers":[)" + containers + R"(]},"status":{"phase":)" + Q(p.phase) +
+         R"(,"hostIP":"10.0.0.1","podIP":)" + Q(p.ip) +
          R"(,"conditions":[{"type":"Initialized","status":"True"},{"type":"Ready","status":")" +
          (p.ready ? "True" : "False") + R"("}],"containerStatuses":[)" + statuses + "]}}";
 }
@@ -445,9 +448,8 @@ std::string EndpointSliceJson(const std::string& ns, const std::string& name,
 }
 
 std::string NodeJson(const std::string& name, const std::string& internal_ip, int kubelet_port) {
-  return R"({"kind":"Node","apiVersion":"v1","metadata":{"name":)" + Q(name) +
-         R"(,"uid":"node-)" + name +
-         R"(","labels":{"kubernetes.io/hostname":)" + Q(name) +
+  return R"({"kind":"Node","apiVersion":"v1","metadata":{"name":)" + Q(name) + R"(,"uid":"node-)" +
+         name + R"(","labels":{"kubernetes.io/hostname":)" + Q(name) +
          R"(}},"spec":{"providerID":"kind://docker/kind/)" + name +
          R"("},"status":{"addresses":[{"type":"InternalIP","address":)" + Q(internal_ip) +
          R"(},{"type":"Hostname","address":)" + Q(name) +
