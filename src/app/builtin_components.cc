@@ -15,6 +15,7 @@
 #include "processor/memory_limiter/factory.h"
 #include "processor/redaction/factory.h"
 #include "receiver/otlp/factory.h"
+#include "receiver/kubernetes/factory.h"
 #include "receiver/prometheus/factory.h"
 #include "receiver/prometheus_remote_write/factory.h"
 
@@ -33,6 +34,7 @@ void RegisterBuiltinComponents(component::Registry& registry) {
   // Receivers.
   registry.Add(receiver::otlp::NewFactory());
   registry.Add(receiver::prometheus::NewFactory());
+  registry.Add(receiver::kubernetes::NewFactory());
   registry.Add(receiver::prometheus_remote_write::NewFactory());
 
   // Processors.

@@ -229,6 +229,7 @@ void ScrapeConfig::Visit(config::Visitor& v) {
   v.Field("native_histogram_bucket_limit", native_histogram_bucket_limit);
   v.List("static_configs", static_configs);
   v.List("file_sd_configs", file_sd_configs);
+  v.List("kubernetes_sd_configs", kubernetes_sd_configs);
   v.List("relabel_configs", relabel_configs);
   v.List("metric_relabel_configs", metric_relabel_configs);
   v.Object("basic_auth", basic_auth);
@@ -391,6 +392,7 @@ Status Config::Validate() const {
         return InvalidArgument(problem);
       }
     }
+    for (const auto& k8s : sc.kubernetes_sd_configs) RETURN_IF_ERROR(k8s.Validate());
     for (const auto* list : {&sc.relabel_configs, &sc.metric_relabel_configs}) {
       for (const RelabelConfig& rc : *list) RETURN_IF_ERROR(rc.Validate());
     }

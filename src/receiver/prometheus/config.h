@@ -32,6 +32,7 @@
 #include "common/clock.h"
 #include "component/factory.h"
 #include "config/node.h"
+#include "discovery/kubernetes/config.h"
 
 namespace astrolabe::receiver::prometheus {
 
@@ -143,6 +144,9 @@ struct ScrapeConfig : ScrapeLimits {
   int64_t native_histogram_bucket_limit = 0;
   std::vector<StaticConfig> static_configs;
   std::vector<FileSdConfig> file_sd_configs;
+  // Kubernetes discovery (discovery/kubernetes/config.h): Prometheus' roles and Astrolabe's
+  // `annotations` role.
+  std::vector<discovery::kubernetes::SdConfig> kubernetes_sd_configs;
   std::vector<RelabelConfig> relabel_configs;
   std::vector<RelabelConfig> metric_relabel_configs;
   BasicAuth basic_auth;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <thread>
 
 #include "common/log.h"
 #include "common/strings.h"
@@ -196,6 +197,54 @@ void DiscoveryTargetProvider::Attach(component::Telemetry& telemetry,
                                         "file_sd_configs files that could not be read or parsed",
                                         {{"receiver", receiver_id}});
   }
+  annotation_errors_ = telemetry.GetCounter(
+      "astrolabe_receiver_prometheus_sd_kubernetes_annotation_errors_total",
+      "Pods and services whose scrape annotations are invalid (logged, not scraped)",
+      {{"receiver", receiver_id}});
+}
+
+Result<std::vector<DiscoveryTargetProvider::KubeWatch>*> DiscoveryTargetProvider::KubeWatchesOf(
+    const ScrapeConfig& config) {
+  auto it = kube_.find(config.job_name);
+  if (it != kube_.end()) return &it->second;
+  std::vector<KubeWatch> watches;
+  for (size_t i = 0; i < config.kubernetes_sd_configs.size(); ++i) {
+    discovery::kubernetes::DiscovererOptions o = kube_options_;
+    o.log_name = log_name_;
+    component::Counter* errors = annotation_errors_;
+    o.on_problem = [errors] {
+      if (errors != nullptr) errors->Add();
+    };
+    auto d = discovery::kubernetes::Discoverer::Create(config.kubernetes_sd_configs[i], o);
+    if (!d.ok()) {
+      return d.status().Annotate("kubernetes_sd_configs[" + std::to_string(i) + "]");
+    }
+    (*d)->Start();
+    watches.push_back({std::move(*d), 0});
+  }
+  // Wait (bounded) for the first lists, so that the receiver starts with the cluster's
+  // targets: after a config reload the new instance then keeps scraping what the old one
+  // did instead of ending every Kubernetes target with stale markers and finding it again.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  for (const KubeWatch& w : watches) {
+    while (!w.discoverer->synced() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!w.discoverer->synced()) {
+      GetLogger(log_name_)->warn(
+          "job {}: the Kubernetes API has not answered yet; its targets will appear when it "
+          "does",
+          config.job_name);
+      break;
+    }
+  }
+  return &kube_.emplace(config.job_name, std::move(watches)).first->second;
+}
+
+void DiscoveryTargetProvider::Stop() {
+  for (auto& [job, watches] : kube_) {
+    for (KubeWatch& w : watches) w.discoverer->Stop();
+  }
 }
 
 std::vector<DiscoveryTargetProvider::Watch>& DiscoveryTargetProvider::WatchesOf(
@@ -219,11 +268,24 @@ Result<std::vector<Labels>> DiscoveryTargetProvider::Discover(const ScrapeConfig
     std::vector<Labels> more = w.sd->Targets();
     out->insert(out->end(), more.begin(), more.end());
   }
+  if (!config.kubernetes_sd_configs.empty()) {
+    auto kube = KubeWatchesOf(config);
+    if (!kube.ok()) return kube.status();
+    for (KubeWatch& w : **kube) {
+      w.seen = w.discoverer->generation();  // read before the targets: a later change re-polls
+      for (auto& set : w.discoverer->Targets()) {
+        std::vector<Label> labels;
+        labels.reserve(set.size());
+        for (auto& [name, value] : set) labels.push_back({name, std::move(value)});
+        out->push_back(Labels(std::move(labels)));
+      }
+    }
+  }
   return out;
 }
 
 bool DiscoveryTargetProvider::Dynamic(const ScrapeConfig& config) const {
-  return !config.file_sd_configs.empty();
+  return !config.file_sd_configs.empty() || !config.kubernetes_sd_configs.empty();
 }
 
 bool DiscoveryTargetProvider::Poll(const ScrapeConfig& config) {
@@ -233,6 +295,9 @@ bool DiscoveryTargetProvider::Poll(const ScrapeConfig& config) {
     bool full = now - w.last_full >= w.sd->config().refresh_interval;
     if (full) w.last_full = now;
     changed = w.sd->Refresh(full) || changed;
+  }
+  if (auto it = kube_.find(config.job_name); it != kube_.end()) {
+    for (const KubeWatch& w : it->second) changed = changed || w.discoverer->generation() != w.seen;
   }
   return changed;
 }

@@ -34,6 +34,7 @@
 
 #include "common/status.h"
 #include "component/telemetry.h"
+#include "discovery/kubernetes/discoverer.h"
 #include "receiver/prometheus/config.h"
 #include "receiver/prometheus/relabel.h"
 #include "receiver/prometheus/target.h"
@@ -90,8 +91,9 @@ class FileSd {
   std::map<std::string, File> files_;
 };
 
-// static_configs plus file_sd_configs; the receiver's default provider. Keeps one FileSd
-// per file_sd_configs entry of each job (keyed by job_name).
+// static_configs, file_sd_configs and kubernetes_sd_configs; the receiver's default provider.
+// Keeps one FileSd per file_sd_configs entry and one Kubernetes Discoverer (watching the API
+// on its own threads) per kubernetes_sd_configs entry of each job (keyed by job_name).
 class DiscoveryTargetProvider : public TargetProvider {
  public:
   // `read_errors` as for FileSd.
@@ -107,8 +109,22 @@ class DiscoveryTargetProvider : public TargetProvider {
 
   // Failed file reads over every job.
   uint64_t read_errors() const;
+  void Stop() override;
+  // Informer timing for tests (shorter backoff); REQUIRES: before the first Discover.
+  void set_kubernetes_options(discovery::kubernetes::DiscovererOptions o) { kube_options_ = o; }
 
  private:
+  struct KubeWatch {
+    std::unique_ptr<discovery::kubernetes::Discoverer> discoverer;
+    uint64_t seen = 0;  // the generation last turned into targets
+  };
+  // The job's discoverers, created and started on the first call; an error when the API
+  // configuration cannot be resolved.
+  Result<std::vector<KubeWatch>*> KubeWatchesOf(const ScrapeConfig& config);
+  std::map<std::string, std::vector<KubeWatch>> kube_;
+  discovery::kubernetes::DiscovererOptions kube_options_;
+  component::Counter* annotation_errors_ = nullptr;
+
   struct Watch {
     std::unique_ptr<FileSd> sd;
     std::chrono::steady_clock::time_point last_full;

@@ -532,6 +532,7 @@ class MetricsBuilder::Impl {
       if (Discernible(host)) a.push_back({"server.address", pdata::AnyValue(host)});
       a.push_back({"server.port", pdata::AnyValue(port)});
       a.push_back({"url.scheme", pdata::AnyValue(options_.scheme)});
+      for (const auto& [k, v] : options_.resource_attributes) a.push_back({k, pdata::AnyValue(v)});
       r.resource.attributes = r.base;
       resources_.push_back(std::move(r));
       last_metric_.reset();

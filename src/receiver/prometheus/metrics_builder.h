@@ -84,6 +84,8 @@ struct BuilderOptions {
   // scrape touched, in the order this scrape touched it, so the output is the same as a
   // fresh builder's. Registered metadata is then per scrape (see SetMetadata).
   bool keep_structure = false;
+  // Added to every resource after url.scheme (Kubernetes discovery's k8s.* attributes).
+  std::vector<std::pair<std::string, std::string>> resource_attributes{};
 };
 
 // Where an Add() went: enough to repeat it for a sample with the same final labels in a later

@@ -4,8 +4,10 @@
 #include <set>
 
 #include "common/log.h"
+#include "common/strings.h"
 #include "component/handoff.h"
 #include "component/host.h"
+#include "discovery/kubernetes/targets.h"
 #include "receiver/prometheus/file_sd.h"
 
 namespace astrolabe::receiver::prometheus {
@@ -91,7 +93,11 @@ Status PrometheusReceiver::Start(component::Host& host) {
     opts.tls.insecure_skip_verify = sc.tls_config.insecure_skip_verify;
     if (sc.body_size_limit > 0) opts.max_response_bytes = sc.body_size_limit;
     clients_.push_back(std::make_unique<net::HttpClient>(opts));
-    jobs_.push_back({sc, std::move(*relabel), std::move(*metric_relabel), clients_.back().get()});
+    jobs_.push_back(
+        {sc, std::move(*relabel), std::move(*metric_relabel), clients_.back().get(), opts});
+    if (!sc.kubernetes_sd_configs.empty() && !poll_interval_set_) {
+      poll_interval_ = std::chrono::milliseconds(200);
+    }
   }
   bool dynamic = false;
   for (size_t j = 0; j < jobs_.size(); ++j) {
@@ -107,8 +113,40 @@ Status PrometheusReceiver::Start(component::Host& host) {
   return Status::Ok();
 }
 
+namespace {
+
+// Metric relabel rules for a target's `__astrolabe_filter_*__` labels (Kubernetes
+// annotation `<domain>/filter`): keep (include) or drop (exclude) the metric names matching
+// any pattern, '*' matching any run of characters.
+std::vector<RelabelRule> FilterRules(const Target& target) {
+  std::string_view mode = target.labels.Get(discovery::kubernetes::kFilterModeLabel);
+  if (mode.empty()) return {};
+  std::string regex;
+  for (std::string_view name :
+       Split(target.labels.Get(discovery::kubernetes::kFilterNamesLabel), ',')) {
+    if (name.empty()) continue;
+    if (!regex.empty()) regex += '|';
+    for (char c : name) {
+      if (c == '*') {
+        regex += ".*";
+      } else {
+        if (c == '.') regex += '\\';
+        regex += c;
+      }
+    }
+  }
+  RelabelConfig rc;
+  rc.source_labels = {"__name__"};
+  rc.regex = regex.empty() ? "" : "(" + regex + ")";
+  rc.action = mode == "include" ? "keep" : "drop";
+  auto rules = CompileRelabelRules({rc}, "filter");
+  return rules.ok() ? std::move(*rules) : std::vector<RelabelRule>{};
+}
+
+}  // namespace
+
 void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered, bool log_changes) {
-  const Job& job = jobs_[j];
+  Job& job = jobs_[j];
   const ScrapeConfig& sc = job.config;
   auto log = GetLogger(log_name_);
   // The wanted targets, by identity; the first of duplicates wins, as in Prometheus.
@@ -153,10 +191,21 @@ void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered, b
       lo.config = sc;
       lo.target = target;
       lo.metric_relabel = job.metric_relabel;
+      std::vector<RelabelRule> filter = FilterRules(target);
+      lo.metric_relabel.insert(lo.metric_relabel.end(), filter.begin(), filter.end());
       lo.external_labels = config_.prom.global.external_labels;
       lo.trim_metric_suffixes = config_.trim_metric_suffixes;
       lo.report_extra_scrape_metrics = config_.report_extra_scrape_metrics;
       lo.client = job.client;
+      if (target.labels.Get(discovery::kubernetes::kInsecureSkipVerifyLabel) == "true") {
+        if (job.insecure_client == nullptr) {
+          net::HttpClientOptions o = job.client_options;
+          o.tls.insecure_skip_verify = true;
+          clients_.push_back(std::make_unique<net::HttpClient>(o));
+          job.insecure_client = clients_.back().get();
+        }
+        lo.client = job.insecure_client;
+      }
       lo.next = next_;
       lo.instruments = instruments_;
       lo.scrapes_refused = scrapes_refused_;
@@ -210,6 +259,7 @@ Status PrometheusReceiver::Shutdown(component::Deadline) {
   }
   discovery_cv_.notify_all();
   if (discovery_.joinable()) discovery_.join();
+  provider_->Stop();
   if (scheduler_) scheduler_->RequestStop();
   for (auto& client : clients_) client->Shutdown();  // cancels in-flight scrapes
   auto retired = std::make_shared<Retired>();

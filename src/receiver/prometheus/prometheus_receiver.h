@@ -64,7 +64,12 @@ class PrometheusReceiver : public component::Receiver {
   std::vector<Target> targets() const;
 
   // How often dynamic providers are polled (default 1 s). REQUIRES: before Start.
-  void set_discovery_poll_interval(Duration d) { poll_interval_ = d; }
+  // Kubernetes discovery makes the default 200 ms (a watch event becomes a target change
+  // within that); file discovery alone keeps 1 s.
+  void set_discovery_poll_interval(Duration d) {
+    poll_interval_ = d;
+    poll_interval_set_ = true;
+  }
   // Threads parsing and pushing scrapes (default 0: min(4, hardware threads)).
   // REQUIRES: before Start.
   void set_workers(size_t n) { workers_ = n; }
@@ -78,6 +83,10 @@ class PrometheusReceiver : public component::Receiver {
     std::vector<RelabelRule> relabel;
     std::vector<RelabelRule> metric_relabel;
     net::HttpClient* client = nullptr;  // owned by clients_
+    // For targets that discovery marks insecure_skip_verify (Kubernetes annotations): made
+    // on first use from client_options, owned by clients_.
+    net::HttpClientOptions client_options;
+    net::HttpClient* insecure_client = nullptr;
   };
 
   // Makes job `j`'s loops match `discovered`: removes loops of targets that are gone (their
@@ -108,6 +117,7 @@ class PrometheusReceiver : public component::Receiver {
   mutable std::mutex mu_;  // guards active_ changes against targets()
   std::vector<Active> active_;
   Duration poll_interval_ = std::chrono::seconds(1);
+  bool poll_interval_set_ = false;
   size_t workers_ = 0;
   std::thread discovery_;
   std::mutex discovery_mu_;

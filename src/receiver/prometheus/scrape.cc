@@ -226,7 +226,8 @@ ScrapeLoop::ScrapeLoop(ScrapeLoopOptions options)
       parser_(std::make_unique<expfmt::Parser>()),
       builder_(BuilderOptions{.scheme = options_.target.scheme,
                               .trim_metric_suffixes = options_.trim_metric_suffixes,
-                              .keep_structure = true}) {
+                              .keep_structure = true,
+                              .resource_attributes = options_.target.ResourceAttributes()}) {
   if (options_.scrape_cache) parser_->SetKnownSeries(&ScrapeLoop::KnownSeries, this);
 }
 
@@ -758,8 +759,10 @@ void ScrapeLoop::TrackHealth(const Status& status, ScrapeFailure failure) {
 
 ScrapeResult ScrapeLoop::EndOfRun(int64_t scrape_ms) {
   ScrapeResult res;
-  MetricsBuilder builder(BuilderOptions{.scheme = options_.target.scheme,
-                                        .trim_metric_suffixes = options_.trim_metric_suffixes});
+  MetricsBuilder builder(
+      BuilderOptions{.scheme = options_.target.scheme,
+                     .trim_metric_suffixes = options_.trim_metric_suffixes,
+                     .resource_attributes = options_.target.ResourceAttributes()});
   for (const auto& [name, meta] : previous_metadata_) builder.SetMetadata(name, meta);
   for (const Series& sr : series_) {
     if (sr.seen != scrape_no_) continue;  // not in the last scrape

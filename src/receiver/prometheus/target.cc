@@ -159,4 +159,15 @@ Result<std::optional<Target>> PopulateTarget(const ScrapeConfig& config,
   return std::optional<Target>(std::move(t));
 }
 
+std::vector<std::pair<std::string, std::string>> Target::ResourceAttributes() const {
+  constexpr std::string_view kPrefix = "__astrolabe_resource__";
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const Label& l : labels.items()) {
+    if (l.name.size() > kPrefix.size() && l.name.compare(0, kPrefix.size(), kPrefix) == 0) {
+      out.emplace_back(l.name.substr(kPrefix.size()), l.value);
+    }
+  }
+  return out;
+}
+
 }  // namespace astrolabe::receiver::prometheus

@@ -42,6 +42,9 @@ struct Target {
   Labels PublicLabels() const;
   // A stable hash of the target (labels and URL), for spreading scrape times.
   uint64_t Hash() const;
+  // The resource attributes discovery attached (hidden labels
+  // `__astrolabe_resource__<attribute>`, discovery/kubernetes/targets.h), in name order.
+  std::vector<std::pair<std::string, std::string>> ResourceAttributes() const;
 };
 
 // Finds the label sets of a scrape config's targets.
@@ -59,6 +62,9 @@ class TargetProvider {
   virtual bool Dynamic(const ScrapeConfig& /*config*/) const { return false; }
   // Looks for changes; true when Discover(config) may now return other targets.
   virtual bool Poll(const ScrapeConfig& /*config*/) { return false; }
+  // Stops background work (Kubernetes watches); called by the receiver's Shutdown. After it,
+  // Discover() returns what was known.
+  virtual void Stop() {}
 };
 
 // static_configs: one label set per target, with the group's labels.
