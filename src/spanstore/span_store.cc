@@ -390,7 +390,7 @@ struct SpanStore::Impl {
   // Counters.
   std::atomic<uint64_t> appended_spans{0}, appended_logs{0}, rejected_rows{0}, raw_bytes{0},
       written_bytes{0}, commits{0}, fsyncs{0}, torn_tails{0}, corrupt_segments{0},
-      partitions_dropped{0}, rolled_back_writes{0};
+      partitions_dropped{0};
   mutable std::atomic<uint64_t> read_errors{0}, cache_hits{0}, cache_misses{0};
 
   std::shared_ptr<spdlog::logger> log = GetLogger("spanstore");
@@ -690,7 +690,6 @@ struct SpanStore::Impl {
       // back and drop the ones this group created, then the next group may try again. A failed
       // fdatasync is final (the kernel may have dropped the pages): the store must be reopened.
       if (!sync_error && RollBack(active_before, sizes_before, created)) {
-        ++rolled_back_writes;
         log->warn("span store: a write failed, rolled back; appends continue: {}", s.message());
         return s;
       }
@@ -1385,7 +1384,6 @@ Stats SpanStore::stats() const {
   s.commits = m.commits;
   s.fsyncs = m.fsyncs;
   s.torn_tails = m.torn_tails;
-  s.rolled_back_writes = m.rolled_back_writes;
   s.corrupt_segments = m.corrupt_segments;
   s.read_errors = m.read_errors;
   s.partitions_dropped = m.partitions_dropped;

@@ -16,11 +16,8 @@
 // default), fdatasynced; concurrent Appends commit as a group (one write and one fdatasync per
 // touched segment for all of them). SyncMode::kInterval returns after write(): rows survive a
 // kill -9 of the process but a power loss may take the last `sync_interval`. Rows become
-// searchable only once durable as the mode says. A failed write() (a full disk) fails the
-// Appends of its group and is rolled back (segments cut to their size before it, segments it
-// created removed): the next Append tries again, so ingestion resumes when space returns.
-// After a sync error, or a roll-back that fails, every later Append fails with that error (the
-// tail of the files is unknown until the store is reopened).
+// searchable only once durable as the mode says. A failed write (full disk) is rolled back and
+// the next Append tries again; after a sync error every Append fails until the store reopens.
 //
 // Recovery (Open). Every segment is read and the in-memory index rebuilt. A torn tail (a write
 // cut short by a crash) is truncated with one warning naming the file and offset. A segment
@@ -96,10 +93,9 @@ struct Stats {
   uint64_t written_bytes = 0;  // bytes written to segments, since Open
   uint64_t commits = 0;        // group commits
   uint64_t fsyncs = 0;
-  uint64_t torn_tails = 0;          // truncated at Open
-  uint64_t rolled_back_writes = 0;  // failed writes (a full disk) cut back; appends went on
-  uint64_t corrupt_segments = 0;    // moved aside at Open
-  uint64_t read_errors = 0;         // blocks that failed their CRC or vanished when read
+  uint64_t torn_tails = 0;        // truncated at Open
+  uint64_t corrupt_segments = 0;  // moved aside at Open
+  uint64_t read_errors = 0;       // blocks that failed their CRC or vanished when read
   uint64_t partitions_dropped = 0;
   uint64_t block_cache_hits = 0;
   uint64_t block_cache_misses = 0;

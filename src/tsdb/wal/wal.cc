@@ -283,6 +283,7 @@ Status Wal::Log(std::span<const std::string_view> records) {
                      std::all_of(chunks.begin(), chunks.end(),
                                  [&](const Chunk& c) { return c.segment == active_; });
       if (recoverable_) {
+        rollback_segment_ = active_;
         rollback_offset_ = chunks.front().offset;
         failed_upto_ = next_ticket_;
         last_write_failure_ = st;
@@ -296,6 +297,8 @@ Status Wal::Log(std::span<const std::string_view> records) {
 }
 
 Status Wal::RecoverFromWriteErrorLocked() {
+  // Nothing makes another segment active while failed_ is set (Log and Cut refuse); checked.
+  if (rollback_segment_ != active_) return failed_;
   if (::ftruncate(active_->fd, static_cast<off_t>(rollback_offset_)) != 0) {
     Logger()->error("WAL: cannot cut {} back to {} after a failed write: {}", active_->path,
                     rollback_offset_, std::strerror(errno));
@@ -306,6 +309,7 @@ Status Wal::RecoverFromWriteErrorLocked() {
   active_size_ = rollback_offset_;
   pending_.clear();  // queued by tickets <= failed_upto_: all failed
   recoverable_ = false;
+  rollback_segment_.reset();
   failed_ = Status::Ok();
   return Status::Ok();
 }

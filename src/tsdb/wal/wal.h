@@ -237,11 +237,12 @@ class Wal {
   // A failed write() of a batch that lay in the active segment alone is recoverable: every
   // ticket up to failed_upto_ fails with last_write_failure_, the segment is cut back to
   // rollback_offset_ at the next Log. A failed sync is not (the kernel may have dropped the pages).
-  bool recoverable_ = false;              // GUARDED_BY(mu_)
-  uint64_t failed_upto_ = 0;              // GUARDED_BY(mu_)
-  uint64_t rollback_offset_ = 0;          // GUARDED_BY(mu_)
-  Status last_write_failure_;             // GUARDED_BY(mu_)
-  std::optional<Corruption> corruption_;  // GUARDED_BY(mu_)
+  bool recoverable_ = false;                   // GUARDED_BY(mu_)
+  uint64_t failed_upto_ = 0;                   // GUARDED_BY(mu_)
+  std::shared_ptr<Segment> rollback_segment_;  // GUARDED_BY(mu_)
+  uint64_t rollback_offset_ = 0;               // GUARDED_BY(mu_)
+  Status last_write_failure_;                  // GUARDED_BY(mu_)
+  std::optional<Corruption> corruption_;       // GUARDED_BY(mu_)
 
   std::mutex checkpoint_mu_;  // one Checkpoint at a time
   std::mutex sync_mu_;
