@@ -17,6 +17,8 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -228,7 +230,8 @@ TEST(DiskFullDrill, WritesFailClearlyAndRecoverWhenSpaceReturns) {
   EXPECT_EQ((*db)->open_stats().corrupt_blocks, 0u);
   std::map<std::string, std::set<int64_t>> got;
   {
-    auto set = (*db)->NewQuerier()->Select({}, storage::kMinTime, storage::kMaxTime);
+    auto querier = (*db)->NewQuerier();
+    auto set = querier->Select({}, storage::kMinTime, storage::kMaxTime);
     ASSERT_TRUE(set.ok());
     auto all = storage::Materialize(**set);
     ASSERT_TRUE(all.ok());

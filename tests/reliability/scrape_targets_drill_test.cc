@@ -10,12 +10,18 @@
 // Short form: 500 targets every 5 s for ~40 s. Long form: 10,000 targets every 10 s for 10 min.
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <sstream>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 

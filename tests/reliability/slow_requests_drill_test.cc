@@ -15,7 +15,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -262,7 +268,9 @@ TEST(SlowRequestsDrill, OthersAreServedWhileAttackersHoldConnections) {
   EXPECT_LT(p99, 2000);
   EXPECT_LT(worst, 5000);
   // The slowloris connections were cut by the header timeout (10 s) and came back.
-  if (duration > 12s) EXPECT_GT(slowloris_cut.load(), 0);
+  if (duration > 12s) {
+    EXPECT_GT(slowloris_cut.load(), 0);
+  }
   {
     std::lock_guard l(failures_mu);
     for (const auto& f : oversized_failures) ADD_FAILURE() << "oversized: " << f;

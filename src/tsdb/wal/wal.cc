@@ -307,6 +307,8 @@ Status Wal::RecoverFromWriteErrorLocked() {
   Logger()->warn("WAL: writing into {} again after a failed write ({}); cut back to {} bytes",
                  active_->path, failed_.message(), rollback_offset_);
   active_size_ = rollback_offset_;
+  // Readers go up to `complete`: earlier chunks of the failed group may have moved it past the cut.
+  if (active_->complete.load() > rollback_offset_) active_->complete.store(rollback_offset_);
   pending_.clear();  // queued by tickets <= failed_upto_: all failed
   recoverable_ = false;
   rollback_segment_.reset();
