@@ -344,6 +344,11 @@ TEST_F(OutageDrill, KillDashNineWithPersistentQueue) {
   Subprocess collector;
   ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
   std::this_thread::sleep_for(2s);  // restarted while the platform is still down
+  // Under load (ASan, a busy machine) the start can take longer than that: a SIGHUP before
+  // the collector handles signals would end it.
+  ASSERT_TRUE(Eventually(
+      [&] { return collector.Stderr().find("Everything is ready") != std::string::npos; }, 60s))
+      << collector.Stderr();
   // A reload (SIGHUP) hands the stored queue from the old exporter instance to the new one:
   // the old one closes its files, the new one opens and loads them.
   collector.Signal(SIGHUP);
