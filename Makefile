@@ -5,18 +5,20 @@
 #   make demo     setup, build, run `astrolabe demo` (docs/demo.md; HTTP=ADDR moves the API)
 #   make bench    benchmarks (bench/README.md)
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each
+#   make drills   the long reliability drills, then every fuzz target DRILL_FUZZ_SECONDS (600)
 #   make format / make lint
 
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
+DRILL_FUZZ_SECONDS ?= 600
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 # ccache hits across clones (CI builds a fresh clone at another path): paths are hashed
 # relative to the checkout, and the working directory is left out of the hash.
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all build setup ui test demo bench fuzz format lint clean
+.PHONY: all build setup ui test drills demo bench fuzz format lint clean
 
 all: build
 
@@ -36,7 +38,19 @@ test: setup ui
 	@ninja -C build-asan -j$(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -j$(JOBS)
+	  ctest --output-on-failure -j$(JOBS) -LE drills-long
+
+# tests/reliability/README.md: the drills' long forms (one at a time: they measure the
+# machine), then every fuzz target for DRILL_FUZZ_SECONDS under ASan+UBSan.
+drills: setup
+	@cmake -S . -B build-asan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DASTROLABE_SANITIZE=ON >/dev/null
+	@ninja -C build-asan -j$(JOBS)
+	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -L drills-long
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASTROLABE_FUZZ=ON -DASTROLABE_TESTS=OFF >/dev/null
+	@ninja -C build-fuzz -j$(JOBS) fuzzers
+	@fuzz/run $(DRILL_FUZZ_SECONDS)
 
 demo: build
 	@scripts/demo

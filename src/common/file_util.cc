@@ -14,7 +14,8 @@ namespace astrolabe {
 
 Status ErrnoStatus(int err, std::string_view what, const std::string& path) {
   std::string msg = fmt::format("{} {}: {}", what, path, std::strerror(err));
-  if (err == ENOSPC || err == EDQUOT) return ResourceExhausted(std::move(msg));
+  // EFBIG: the process' file size limit (RLIMIT_FSIZE) — no room, like a full disk.
+  if (err == ENOSPC || err == EDQUOT || err == EFBIG) return ResourceExhausted(std::move(msg));
   if (err == ENOENT) return NotFound(std::move(msg));
   return Internal(std::move(msg));
 }

@@ -44,7 +44,6 @@ constexpr uint64_t kHourNanos = 3600ull * 1000 * 1000 * 1000;
 constexpr uint64_t kMaxGroupBytes = 64ull << 20;
 constexpr uint64_t kMaxRowLimit = 32ull << 20;
 
-
 Status PreadAll(int fd, char* data, size_t size, uint64_t offset, const std::string& path) {
   while (size > 0) {
     ssize_t n = ::pread(fd, data, size, static_cast<off_t>(offset));
@@ -634,8 +633,8 @@ struct SpanStore::Impl {
 
   // Returns a segment of `hour` this process may append `extra` bytes to, creating it when
   // needed. REQUIRES: file_mu held.
-  Result<SegmentPtr> WritableSegment(int64_t hour, uint64_t extra,
-                                     std::vector<SegmentPtr>* created) {
+  Result<SegmentPtr> WritableSegment(int64_t hour, uint64_t extra, std::vector<SegmentPtr>* created,
+                                     bool* sync_error) {
     auto it = active.find(hour);
     if (it != active.end()) {
       Segment& s = *it->second;
@@ -650,16 +649,21 @@ struct SpanStore::Impl {
     seg->fd = ::open(seg->path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (seg->fd < 0) return ErrnoStatus(errno, "creating", seg->path);
     std::string header = internal::EncodeFileHeader();
+    created->push_back(seg);  // from here on a failure removes the file again
     RETURN_IF_ERROR(WriteAll(seg->fd, header.data(), header.size(), 0, seg->path));
     seg->size = header.size();
     seg->dirty = true;
-    RETURN_IF_ERROR(SyncDir(dir));
+    if (Status st = SyncDir(dir); !st.ok()) {
+      *sync_error = true;
+      return st;
+    }
     // Few files stay active: spans arrive for the current hour, now and then a late one.
     if (active.size() >= 16) {
       // Background syncs cover active segments only: sync this one before letting it go.
       auto oldest = active.begin();
       if (oldest->second->dirty) {
         if (::fdatasync(oldest->second->fd) != 0) {
+          *sync_error = true;
           return ErrnoStatus(errno, "syncing", oldest->second->path);
         }
         oldest->second->dirty = false;
@@ -668,28 +672,54 @@ struct SpanStore::Impl {
       active.erase(oldest);
     }
     active[hour] = seg;
-    created->push_back(seg);
     return seg;
   }
 
   Status WriteGroup(const std::vector<Writer*>& group) {
     std::lock_guard flock(file_mu);
     if (!failed.ok()) return failed;
-    Status s = WriteGroupLocked(group);
+    // What a failed write() is rolled back to: the active segments and their sizes.
+    const std::map<int64_t, SegmentPtr> active_before = active;
+    std::vector<std::pair<SegmentPtr, uint64_t>> sizes_before;
+    for (const auto& [hour, seg] : active) sizes_before.emplace_back(seg, seg->size.load());
+    std::vector<SegmentPtr> created;
+    bool sync_error = false;
+    Status s = WriteGroupLocked(group, &created, &sync_error);
     if (!s.ok()) {
+      // A write() that failed (a full disk) leaves bytes nobody indexed: cut every segment
+      // back and drop the ones this group created, then the next group may try again. A failed
+      // fdatasync is final (the kernel may have dropped the pages): the store must be reopened.
+      if (!sync_error && RollBack(active_before, sizes_before, created)) {
+        log->warn("span store: a write failed, rolled back; appends continue: {}", s.message());
+        return s;
+      }
       failed = s.Annotate("span store write failed; reopen the store");
       log->error("{}", failed.message());
     }
     return s;
   }
 
-  Status WriteGroupLocked(const std::vector<Writer*>& group) {
+  // REQUIRES: file_mu held.
+  bool RollBack(const std::map<int64_t, SegmentPtr>& active_before,
+                const std::vector<std::pair<SegmentPtr, uint64_t>>& sizes_before,
+                const std::vector<SegmentPtr>& created) {
+    for (const auto& [seg, size] : sizes_before) {
+      if (::ftruncate(seg->fd, static_cast<off_t>(size)) != 0) return false;
+      seg->size = size;
+    }
+    for (const SegmentPtr& seg : created) ::unlink(seg->path.c_str());
+    active = active_before;
+    return true;
+  }
+
+  Status WriteGroupLocked(const std::vector<Writer*>& group, std::vector<SegmentPtr>* created_out,
+                          bool* sync_error) {
     // Rows by hour, in arrival order.
     std::map<int64_t, std::vector<std::pair<Writer*, PendingRow*>>> by_hour;
     for (Writer* w : group) {
       for (PendingRow& r : w->rows) by_hour[r.hour].emplace_back(w, &r);
     }
-    std::vector<SegmentPtr> created;
+    std::vector<SegmentPtr>& created = *created_out;
     std::vector<SegmentPtr> touched;
     std::string& out = leader_out;
     std::string& raw = leader_raw;
@@ -722,7 +752,7 @@ struct SpanStore::Impl {
         if (!seg || (base + out.size() > internal::kFileHeaderSize &&
                      base + out.size() + estimate > options.max_segment_bytes)) {
           if (seg) RETURN_IF_ERROR(flush_out());
-          ASSIGN_OR_RETURN(seg, WritableSegment(hour, estimate, &created));
+          ASSIGN_OR_RETURN(seg, WritableSegment(hour, estimate, &created, sync_error));
           base = seg->size;
         }
         uint64_t block_offset = base + out.size();
@@ -742,7 +772,10 @@ struct SpanStore::Impl {
     }
     if (options.sync == SyncMode::kAlways) {
       for (const SegmentPtr& seg : touched) {
-        if (::fdatasync(seg->fd) != 0) return ErrnoStatus(errno, "syncing", seg->path);
+        if (::fdatasync(seg->fd) != 0) {
+          *sync_error = true;
+          return ErrnoStatus(errno, "syncing", seg->path);
+        }
         seg->dirty = false;
         ++fsyncs;
       }

@@ -16,8 +16,8 @@
 // default), fdatasynced; concurrent Appends commit as a group (one write and one fdatasync per
 // touched segment for all of them). SyncMode::kInterval returns after write(): rows survive a
 // kill -9 of the process but a power loss may take the last `sync_interval`. Rows become
-// searchable only once durable as the mode says. After a write or sync error every later
-// Append fails with that error (the tail of the files is unknown until the store is reopened).
+// searchable only once durable as the mode says. A failed write (full disk) is rolled back and
+// the next Append tries again; after a sync error every Append fails until the store reopens.
 //
 // Recovery (Open). Every segment is read and the in-memory index rebuilt. A torn tail (a write
 // cut short by a crash) is truncated with one warning naming the file and offset. A segment

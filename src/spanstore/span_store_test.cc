@@ -1,6 +1,8 @@
 #include "spanstore/span_store.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -89,6 +91,41 @@ std::vector<std::string> Names(const SpanSearchResult& r) {
   std::vector<std::string> out;
   for (const auto& s : r.spans) out.push_back(s.name);
   return out;
+}
+
+// A full disk (the process' RLIMIT_FSIZE, SIGXFSZ ignored: write() fails with EFBIG): the
+// Append fails naming the file, is rolled back, and once there is room Appends work again
+// without reopening; after a reopen exactly the successful Appends are there, no torn tail.
+TEST_F(SpanStoreTest, AFailedWriteIsRolledBackAndAppendsResumeWhenSpaceReturns) {
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->Append(OneResource("svc", {MakeSpan(1, 1, kT0 + 1000, 10)})).ok());
+    uint64_t size = 0;
+    for (const auto& seg : Segments()) size = std::max<uint64_t>(size, fs::file_size(seg));
+    struct rlimit full = saved;
+    full.rlim_cur = size + 20;  // a short write, then EFBIG
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &full), 0);
+    std::vector<pdata::Span> big;
+    for (uint8_t i = 0; i < 50; ++i) big.push_back(MakeSpan(2, i + 1, kT0 + 2000, 10, "big"));
+    Status st = store->Append(OneResource("svc", big));
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+    EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+    EXPECT_NE(st.message().find("File too large"), std::string::npos) << st.ToString();
+    ASSERT_TRUE(store->Append(OneResource("svc", {MakeSpan(3, 1, kT0 + 3000, 10)})).ok());
+    auto missing = store->GetTrace(MakeSpan(2, 1, 0, 0).trace_id);
+    EXPECT_TRUE(!missing.ok() || missing->spans.empty());
+  }
+  ::signal(SIGXFSZ, old_handler);
+  auto store = OpenStore();
+  EXPECT_EQ(store->stats().torn_tails, 0u);
+  EXPECT_EQ(store->stats().corrupt_segments, 0u);
+  EXPECT_EQ(store->stats().spans, 2u);
+  auto t3 = store->GetTrace(MakeSpan(3, 1, 0, 0).trace_id);
+  ASSERT_TRUE(t3.ok()) << t3.status().ToString();
+  EXPECT_EQ(t3->spans.size(), 1u);
 }
 
 TEST_F(SpanStoreTest, AppendThenGetTraceReturnsEverySpanIntact) {
@@ -306,11 +343,13 @@ TEST_F(SpanStoreTest, ServicesAndSpanNamesPerHour) {
   using V = std::vector<std::string>;
   auto store = OpenStore(Options{.retention_time = std::chrono::hours(1),
                                  .retention_interval = std::chrono::seconds(0)});
-  ASSERT_TRUE(store->Append(OneResource("shop", {MakeSpan(1, 1, kT0 + 10, 1, "checkout"),
-                                                 MakeSpan(1, 2, kT0 + 20, 1, "cart")}))
+  ASSERT_TRUE(store
+                  ->Append(OneResource("shop", {MakeSpan(1, 1, kT0 + 10, 1, "checkout"),
+                                                MakeSpan(1, 2, kT0 + 20, 1, "cart")}))
                   .ok());
-  ASSERT_TRUE(store->Append(OneResource("web", {MakeSpan(2, 1, kT0 + 2 * kHour, 1, "render"),
-                                                MakeSpan(2, 2, kT0 + 2 * kHour, 1, "checkout")}))
+  ASSERT_TRUE(store
+                  ->Append(OneResource("web", {MakeSpan(2, 1, kT0 + 2 * kHour, 1, "render"),
+                                               MakeSpan(2, 2, kT0 + 2 * kHour, 1, "checkout")}))
                   .ok());
   ASSERT_TRUE(store->Append(OneResource("", {MakeSpan(3, 1, kT0 + 2 * kHour, 1, "anon")})).ok());
   pdata::Logs logs;  // a log's service is not a span's

@@ -104,7 +104,9 @@ FastPlan Plan(std::string_view re) {
     bool ok = true;
     size_t start = 0;
     for (size_t i = 0; i <= body.size(); ++i) {
-      if (i < body.size() && body[i] == '\\') {
+      // An escape skips the escaped character; a trailing `\` stays in the last alternative,
+      // which ParseLiteral then refuses (skipping past the end left that alternative unchecked).
+      if (i + 1 < body.size() && body[i] == '\\') {
         ++i;
         continue;
       }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <unordered_map>
@@ -323,6 +324,17 @@ Status Head::CheckAppendable(const MemSeries& s, int64_t t, double v, int64_t pe
   int64_t min_valid = min_valid_time_.load(std::memory_order_relaxed);
   if (t < min_valid || t == storage::kMinTime) {
     return storage::OutOfBoundsError(nullptr, t, min_valid);
+  }
+  if (options_.max_future_ms > 0) {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    if (t > now + options_.max_future_ms) {
+      // "out of bounds" first: AppendErrorKindOf() classifies it as kOutOfBounds.
+      return InvalidArgument("out of bounds: too far in the future, newest accepted " +
+                             std::to_string(now + options_.max_future_ms) +
+                             " (t=" + std::to_string(t) + ")");
+    }
   }
   int64_t newest = std::max(s.max_t, pending_t);
   if (t > newest) return Status::Ok();

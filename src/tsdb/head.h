@@ -52,6 +52,9 @@ struct HeadOptions {
   // How far behind the head's newest sample an out-of-order sample may be; 0 rejects every
   // out-of-order sample ("out of order sample").
   int64_t out_of_order_window_ms = 0;
+  // Refuse a sample more than this far ahead of the wall clock ("out of bounds: too far in the
+  // future"); 0 accepts any time. Checked on append only, never on WAL replay.
+  int64_t max_future_ms = 0;
   // Refuse to create more series than this (0 = unlimited). Checked per creation: concurrent
   // creations may overshoot by at most the number of appenders creating at that moment.
   size_t max_series = 0;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <latch>
 #include <thread>
@@ -289,6 +290,33 @@ TEST(HeadTest, MaxSeries) {
   auto r = app->Append(L({{"a", "3"}}), 1, 1);
   EXPECT_EQ(AppendErrorKindOf(r.status()), AppendErrorKind::kLimit) << r.status().ToString();
   EXPECT_TRUE(app->Append(L({{"a", "1"}}), 2, 1).ok());  // existing series still fine
+}
+
+TEST(HeadTest, MaxFutureRefusesSamplesAheadOfTheClock) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  HeadOptions opts;
+  opts.max_future_ms = 600'000;
+  Head head(opts);
+  auto app = head.NewAppender();
+  const Labels s = L({{"__name__", "m"}});
+  ASSERT_TRUE(app->Append(s, now + 60'000, 1).ok());  // a minute ahead: within the limit
+  auto far = app->Append(s, now + 3'600'000, 2);      // an hour ahead
+  ASSERT_FALSE(far.ok());
+  EXPECT_EQ(AppendErrorKindOf(far.status()), AppendErrorKind::kOutOfBounds);
+  EXPECT_NE(far.status().message().find("too far in the future"), std::string::npos)
+      << far.status().ToString();
+  EXPECT_NE(far.status().message().find(s.ToString()), std::string::npos)
+      << far.status().ToString();
+  EXPECT_FALSE(app->Append(s, storage::kMaxTime, 3).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_EQ(Query(head, {})[s.ToString()],
+            (std::vector<std::pair<int64_t, double>>{{now + 60'000, 1}}));
+  // Off (the default): any time is accepted.
+  Head unlimited;
+  auto app2 = unlimited.NewAppender();
+  EXPECT_TRUE(app2->Append(s, now + 3'600'000, 2).ok());
 }
 
 // Records what Commit logs; can be told to fail.

@@ -13,6 +13,7 @@ void WalConfig::Visit(config::Visitor& v) {
 
 void MetricsConfig::Visit(config::Visitor& v) {
   v.Field("out_of_order_window", out_of_order_window);
+  v.Field("max_future", max_future);
   v.Field("max_series", max_series);
   v.Field("retention_time", retention_time);
   v.ByteSize("retention_size", retention_size);
@@ -38,6 +39,9 @@ Status Config::Validate() const {
   if (directory.empty()) return InvalidArgument("directory must be specified");
   if (metrics.out_of_order_window.count() < 0) {
     return InvalidArgument("metrics.out_of_order_window must be non-negative");
+  }
+  if (metrics.max_future.count() < 0) {
+    return InvalidArgument("metrics.max_future must be non-negative");
   }
   if (metrics.max_series < 0) return InvalidArgument("metrics.max_series must be non-negative");
   Result<tsdb::wal::SyncMode> mode = tsdb::wal::ParseSyncMode(metrics.wal.sync);

@@ -7,6 +7,7 @@
 //       create_directory: true
 //       metrics:
 //         out_of_order_window: 0s         # how far behind the newest sample a late one may be
+//         max_future: 10m                 # refuse samples further ahead of the clock; 0s = any
 //         max_series: 0                   # refuse new series beyond this; 0 = unlimited
 //         wal:
 //           sync: always                  # always | interval
@@ -43,6 +44,9 @@ struct WalConfig {
 
 struct MetricsConfig {
   Duration out_of_order_window = Duration::zero();
+  // Mimir's creation grace period (10m) and Loki's reject_old/creation grace: a sample this far
+  // ahead of the wall clock is refused as "out of bounds: too far in the future".
+  Duration max_future = std::chrono::minutes(10);
   int64_t max_series = 0;
   Duration retention_time = std::chrono::hours(24 * 15);
   uint64_t retention_size = 0;
@@ -68,6 +72,7 @@ struct Config : component::ComponentConfig {
 
   void Visit(config::Visitor& v) override;
   // "directory must be specified", "metrics.out_of_order_window must be non-negative",
+  // "metrics.max_future must be non-negative",
   // "metrics.max_series must be non-negative", "metrics.wal.sync: unknown sync mode ...",
   // "metrics.wal.sync_interval must be positive with sync: interval",
   // "metrics.wal.segment_size must be at least 64KiB", "metrics.retention_time must be

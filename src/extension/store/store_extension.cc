@@ -34,14 +34,15 @@ Status StoreExtension::Start(component::Host&) {
   options.head.out_of_order_window_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.out_of_order_window)
           .count();
+  options.head.max_future_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.max_future).count();
   options.head.max_series = static_cast<size_t>(config_.metrics.max_series);
   ASSIGN_OR_RETURN(options.wal.sync, tsdb::wal::ParseSyncMode(config_.metrics.wal.sync));
   options.wal.sync_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.wal.sync_interval);
   options.wal.segment_size = config_.metrics.wal.segment_size;
   options.retention_time_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.retention_time)
-          .count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.retention_time).count();
   options.retention_size_bytes = config_.metrics.retention_size;
   if (config_.metrics.wal.repair_on_open) {
     options.wal.verify_on_open = true;
@@ -56,8 +57,8 @@ Status StoreExtension::Start(component::Host&) {
 
   const std::string spans_dir = (std::filesystem::path(config_.directory) / "spans").string();
   spanstore::Options span_options;
-  span_options.sync =
-      config_.spans.sync == "interval" ? spanstore::SyncMode::kInterval : spanstore::SyncMode::kAlways;
+  span_options.sync = config_.spans.sync == "interval" ? spanstore::SyncMode::kInterval
+                                                       : spanstore::SyncMode::kAlways;
   span_options.sync_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.spans.sync_interval);
   span_options.retention_time =
@@ -72,8 +73,7 @@ Status StoreExtension::Start(component::Host&) {
   }
   spans_ = std::move(spans).value();
   const spanstore::Stats span_stats = spans_->stats();
-  log_->info("span store {} open: {} spans, {} logs", spans_dir, span_stats.spans,
-             span_stats.logs);
+  log_->info("span store {} open: {} spans, {} logs", spans_dir, span_stats.spans, span_stats.logs);
   return Status::Ok();
 }
 

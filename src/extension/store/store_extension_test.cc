@@ -44,6 +44,7 @@ TEST(StoreConfig, Defaults) {
   EXPECT_EQ(c.directory, "/var/lib/astrolabe");
   EXPECT_TRUE(c.create_directory);
   EXPECT_EQ(c.metrics.out_of_order_window, Duration::zero());
+  EXPECT_EQ(c.metrics.max_future, std::chrono::minutes(10));
   EXPECT_EQ(c.metrics.max_series, 0);
   EXPECT_EQ(c.metrics.wal.sync, "always");
   EXPECT_EQ(c.metrics.wal.segment_size, 128u << 20);
@@ -58,6 +59,7 @@ TEST(StoreConfig, FullConfigDecodes) {
   EXPECT_EQ(c.directory, "/var/lib/astrolabe-test");
   EXPECT_FALSE(c.create_directory);
   EXPECT_EQ(c.metrics.out_of_order_window, std::chrono::minutes(10));
+  EXPECT_EQ(c.metrics.max_future, std::chrono::hours(1));
   EXPECT_EQ(c.metrics.max_series, 100000);
   EXPECT_EQ(c.metrics.wal.sync, "interval");
   EXPECT_EQ(c.metrics.wal.sync_interval, 200ms);
@@ -90,6 +92,9 @@ TEST(StoreConfig, ValidationMessages) {
   c = Config();
   c.metrics.out_of_order_window = -1s;
   EXPECT_EQ(c.Validate().message(), "metrics.out_of_order_window must be non-negative");
+  c.metrics.out_of_order_window = 0s;
+  c.metrics.max_future = -1s;
+  EXPECT_EQ(c.Validate().message(), "metrics.max_future must be non-negative");
   c = Config();
   c.metrics.max_series = -5;
   EXPECT_EQ(c.Validate().message(), "metrics.max_series must be non-negative");

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -227,7 +228,10 @@ Status Wal::CreateSegmentLocked(uint32_t index, bool exclusive) {
 Status Wal::Log(std::span<const std::string_view> records) {
   std::unique_lock lock(mu_);
   if (closed_) return FailedPrecondition(fmt::format("WAL {} is closed", dir_));
-  if (!failed_.ok()) return failed_;
+  if (!failed_.ok()) {
+    if (!recoverable_ || writing_) return failed_;
+    RETURN_IF_ERROR(RecoverFromWriteErrorLocked());
+  }
   if (!active_) return FailedPrecondition(fmt::format("WAL {} has no segment to write", dir_));
   for (std::string_view rec : records) {
     uint64_t need = FramedSize(rec.size(), active_size_);
@@ -250,6 +254,7 @@ Status Wal::Log(std::span<const std::string_view> records) {
   // Group commit: whoever finds no write under way writes everything queued so far, for
   // itself and for every caller queued behind it; the others wait for a batch holding theirs.
   while (done_ticket_ < ticket) {
+    if (ticket <= failed_upto_) return last_write_failure_;
     if (!failed_.ok()) return failed_;
     if (writing_) {
       cv_.wait(lock);
@@ -263,9 +268,8 @@ Status Wal::Log(std::span<const std::string_view> records) {
     const uint64_t upto = next_ticket_;
     const bool sync_all = options_.sync == SyncMode::kAlways;
     lock.unlock();
-    Status st = WriteBatch(chunks, to_sync, sync_all);
-    chunks.clear();
-    to_sync.clear();
+    bool write_error = false;
+    Status st = WriteBatch(chunks, to_sync, sync_all, &write_error);
     lock.lock();
     writing_ = false;
     if (st.ok()) {
@@ -273,14 +277,47 @@ Status Wal::Log(std::span<const std::string_view> records) {
       if (!sync_all) dirty_ = true;
     } else {
       failed_ = st;
+      // Recoverable when the whole batch lay in the active segment: cutting it back to where
+      // the batch began removes every byte of the failed tickets (and only those).
+      recoverable_ = write_error && to_sync.empty() && !chunks.empty() &&
+                     std::all_of(chunks.begin(), chunks.end(),
+                                 [&](const Chunk& c) { return c.segment == active_; });
+      if (recoverable_) {
+        rollback_segment_ = active_;
+        rollback_offset_ = chunks.front().offset;
+        failed_upto_ = next_ticket_;
+        last_write_failure_ = st;
+      }
     }
+    chunks.clear();
+    to_sync.clear();
     cv_.notify_all();
   }
   return Status::Ok();
 }
 
+Status Wal::RecoverFromWriteErrorLocked() {
+  // Nothing makes another segment active while failed_ is set (Log and Cut refuse); checked.
+  if (rollback_segment_ != active_) return failed_;
+  if (::ftruncate(active_->fd, static_cast<off_t>(rollback_offset_)) != 0) {
+    Logger()->error("WAL: cannot cut {} back to {} after a failed write: {}", active_->path,
+                    rollback_offset_, std::strerror(errno));
+    return failed_;
+  }
+  Logger()->warn("WAL: writing into {} again after a failed write ({}); cut back to {} bytes",
+                 active_->path, failed_.message(), rollback_offset_);
+  active_size_ = rollback_offset_;
+  // Readers go up to `complete`: earlier chunks of the failed group may have moved it past the cut.
+  if (active_->complete.load() > rollback_offset_) active_->complete.store(rollback_offset_);
+  pending_.clear();  // queued by tickets <= failed_upto_: all failed
+  recoverable_ = false;
+  rollback_segment_.reset();
+  failed_ = Status::Ok();
+  return Status::Ok();
+}
+
 Status Wal::WriteBatch(std::vector<Chunk>& chunks, std::vector<std::shared_ptr<Segment>>& to_sync,
-                       bool sync_all) {
+                       bool sync_all, bool* write_error) {
   // A segment is made durable before anything is written to the next one, in both modes: after
   // a power loss only the last segment can then have a torn tail, which Open repairs.
   auto has_chunk = [&chunks](const Segment* seg) {
@@ -296,8 +333,12 @@ Status Wal::WriteBatch(std::vector<Chunk>& chunks, std::vector<std::shared_ptr<S
   for (const Chunk& c : chunks) {
     if (prev != nullptr && prev != c.segment.get()) RETURN_IF_ERROR(SyncSegment(*prev));
     prev = c.segment.get();
-    RETURN_IF_ERROR(internal::WriteAll(c.segment->fd, c.bytes.data(), c.bytes.size(), c.offset,
-                                       c.segment->path));
+    if (Status st = internal::WriteAll(c.segment->fd, c.bytes.data(), c.bytes.size(), c.offset,
+                                       c.segment->path);
+        !st.ok()) {
+      *write_error = true;
+      return st;
+    }
     c.segment->complete.store(c.offset + c.bytes.size(), std::memory_order_release);
     bytes += c.bytes.size();
   }

@@ -15,6 +15,12 @@
 // records survive a kill -9 of the process (the page cache is the kernel's), but a power loss
 // or a kernel crash loses up to one interval of acknowledged records.
 //
+// Write errors. A failed write() (a full disk: ENOSPC, EDQUOT, EFBIG → ResourceExhausted)
+// fails the Log calls of its group; when the group lay in the active segment alone, the next
+// Log cuts the segment back to where the group began and writes again, so logging resumes
+// when space returns. A failed fdatasync, or a write error across a segment boundary, fails
+// every later Log until the WAL is reopened.
+//
 // Recovery. Open() scans the last segment and truncates a torn or corrupt tail (a crash in
 // the middle of a write) with one warning naming the file and offset, then writes into a new
 // segment. Damage anywhere else is found by Replay(), which fails with DataLoss naming the
@@ -191,8 +197,12 @@ class Wal {
   // Opens segment `index` for writing (creating it; `exclusive`: it must not exist) and
   // makes it the active one. REQUIRES: mu_ held.
   Status CreateSegmentLocked(uint32_t index, bool exclusive);
+  // `*write_error`: the failure was a write() (a full disk, a file size limit), not a sync.
   Status WriteBatch(std::vector<Chunk>& chunks, std::vector<std::shared_ptr<Segment>>& to_sync,
-                    bool sync_all);
+                    bool sync_all, bool* write_error);
+  // After a failed write() into the active segment: cuts it back to where the failed batch
+  // began, so the next Log can try again. REQUIRES: mu_ held, failed_ set, not writing_.
+  Status RecoverFromWriteErrorLocked();
   Status SyncSegment(const Segment& segment);
   Status SyncNow(bool only_if_dirty);
   Status ReplaySegments(const std::string& dir, uint32_t first, uint32_t last, bool checkpoint,
@@ -224,7 +234,15 @@ class Wal {
   bool dirty_ = false;                               // GUARDED_BY(mu_): written since last sync
   bool closed_ = false;                              // GUARDED_BY(mu_)
   Status failed_;                                    // GUARDED_BY(mu_)
-  std::optional<Corruption> corruption_;             // GUARDED_BY(mu_)
+  // A failed write() of a batch that lay in the active segment alone is recoverable: every
+  // ticket up to failed_upto_ fails with last_write_failure_, the segment is cut back to
+  // rollback_offset_ at the next Log. A failed sync is not (the kernel may have dropped the pages).
+  bool recoverable_ = false;                   // GUARDED_BY(mu_)
+  uint64_t failed_upto_ = 0;                   // GUARDED_BY(mu_)
+  std::shared_ptr<Segment> rollback_segment_;  // GUARDED_BY(mu_)
+  uint64_t rollback_offset_ = 0;               // GUARDED_BY(mu_)
+  Status last_write_failure_;                  // GUARDED_BY(mu_)
+  std::optional<Corruption> corruption_;       // GUARDED_BY(mu_)
 
   std::mutex checkpoint_mu_;  // one Checkpoint at a time
   std::mutex sync_mu_;

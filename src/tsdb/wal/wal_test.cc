@@ -1,5 +1,8 @@
 #include "tsdb/wal/wal.h"
 
+#include <signal.h>
+#include <sys/resource.h>
+
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -58,6 +61,41 @@ TEST(WalTest, LogCloseReopenReplay) {
   // Writing resumes in a fresh segment after the one that was open.
   EXPECT_EQ(wal->segments().first, 0u);
   EXPECT_EQ(wal->segments().last, 1u);
+}
+
+// A full disk (here: the process' file size limit, RLIMIT_FSIZE, with SIGXFSZ ignored so the
+// write fails with EFBIG): Log fails naming the file, nothing of the failed call stays in the
+// segment, and once there is room again Log works without reopening.
+TEST(WalTest, AFailedWriteIsCutBackAndLoggingResumesWhenSpaceReturns) {
+  TempDir tmp;
+  auto old_handler = ::signal(SIGXFSZ, SIG_IGN);
+  struct rlimit saved {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+  {
+    auto wal = MustOpen(tmp.path());
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(wal->Log(Rec(i)).ok());
+    const uint64_t size = std::filesystem::file_size(tmp.path() + "/" + SegmentName(0));
+    struct rlimit full = saved;
+    full.rlim_cur = size + 150;  // room for one more record, then a short write
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &full), 0);
+    EXPECT_TRUE(wal->Log(Rec(10)).ok());
+    Status st = wal->Log(Rec(11, 1000));
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+    EXPECT_EQ(st.code(), StatusCode::kResourceExhausted) << st.ToString();
+    EXPECT_NE(st.message().find(SegmentName(0)), std::string::npos) << st.ToString();
+    EXPECT_NE(st.message().find("File too large"), std::string::npos) << st.ToString();
+    // Room again: logging resumes, and the failed record is not in the log.
+    ASSERT_TRUE(wal->Log(Rec(12)).ok());
+    ASSERT_TRUE(wal->Log(Rec(13)).ok());
+    ASSERT_TRUE(wal->Close().ok());
+  }
+  ::signal(SIGXFSZ, old_handler);
+  auto wal = MustOpen(tmp.path());
+  Replayed r;
+  ASSERT_TRUE(ReplayInto(*wal, &r).ok());
+  std::vector<std::string> want;
+  for (int i : {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13}) want.push_back(Rec(i));
+  EXPECT_EQ(r.records, want);
 }
 
 TEST(WalTest, SecondOpenOfTheSameDirectoryFails) {

@@ -10,6 +10,11 @@
 //                                persistent queue, is killed with SIGKILL, restarted and
 //                                reloaded (SIGHUP); when the sink comes up every value
 //                                arrives.
+//   KillDashNineUnderLoad        a client sends OTLP gauges (value = batch number) to the
+//                                collector's otlp receiver while the sink flaps between 200
+//                                and 503; the collector (persistent queue) is SIGKILLed at
+//                                random moments and restarted, several rounds: every batch
+//                                the collector acknowledged reaches the sink.
 //   PermanentErrorsAreNotRetried  sinks answering 400, 401, 413 get exactly one request
 //                                per batch, and the collector's /metrics counts the points
 //                                as send_failed (and none as sent).
@@ -18,6 +23,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -25,6 +31,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -32,6 +39,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "drill.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "pdata/metrics.h"
 #include "process.h"
@@ -335,6 +344,11 @@ TEST_F(OutageDrill, KillDashNineWithPersistentQueue) {
   Subprocess collector;
   ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
   std::this_thread::sleep_for(2s);  // restarted while the platform is still down
+  // Under load (ASan, a busy machine) the start can take longer than that: a SIGHUP before
+  // the collector handles signals would end it.
+  ASSERT_TRUE(Eventually(
+      [&] { return collector.Stderr().find("Everything is ready") != std::string::npos; }, 60s))
+      << collector.Stderr();
   // A reload (SIGHUP) hands the stored queue from the old exporter instance to the new one:
   // the old one closes its files, the new one opens and loads them.
   collector.Signal(SIGHUP);
@@ -360,6 +374,146 @@ TEST_F(OutageDrill, KillDashNineWithPersistentQueue) {
             << " distinct values delivered after the restart\n";
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 0);
+}
+
+// A client batch: one gauge point `drill_sequence` = batch.
+std::string SequenceBatch(int batch) {
+  pdata::Metric m;
+  m.name = "drill_sequence";
+  pdata::Gauge g;
+  pdata::NumberDataPoint p;
+  p.time_unix_nano = uint64_t(e2e::WallMs()) * 1'000'000;
+  p.value = batch;
+  g.data_points.push_back(std::move(p));
+  m.data = std::move(g);
+  pdata::ScopeMetrics sm;
+  sm.metrics.push_back(std::move(m));
+  pdata::ResourceMetrics rm;
+  pdata::PutAttribute(rm.resource.attributes, "service.name", "collector-kill-drill");
+  rm.scope_metrics.push_back(std::move(sm));
+  pdata::Metrics metrics;
+  metrics.resource_metrics.push_back(std::move(rm));
+  return wire::EncodeMetricsRequest(metrics);
+}
+
+TEST_F(OutageDrill, KillDashNineUnderLoad) {
+  Sink sink;
+  sink.Start();
+  Ports ports;
+  const int receiver = FreePort();
+  const std::string dir = TempDir();
+  const std::string config = WriteTempFile("drill.yaml",
+                                           "receivers:\n"
+                                           "  otlp:\n"
+                                           "    protocols:\n"
+                                           "      http:\n"
+                                           "        endpoint: 127.0.0.1:" +
+                                               std::to_string(receiver) +
+                                               "\n"
+                                               "extensions:\n"
+                                               "  file_storage:\n"
+                                               "    directory: " +
+                                               dir +
+                                               "\n"
+                                               "exporters:\n"
+                                               "  otlp_http:\n"
+                                               "    endpoint: http://127.0.0.1:" +
+                                               std::to_string(sink.port()) +
+                                               "\n"
+                                               "    retry_on_failure:\n"
+                                               "      initial_interval: 100ms\n"
+                                               "      max_interval: 500ms\n"
+                                               "    sending_queue:\n"
+                                               "      storage: file_storage\n"
+                                               "service:\n"
+                                               "  telemetry:\n"
+                                               "    metrics:\n"
+                                               "      address: 127.0.0.1:" +
+                                               std::to_string(ports.telemetry) +
+                                               "\n"
+                                               "  extensions: [file_storage]\n"
+                                               "  pipelines:\n"
+                                               "    metrics:\n"
+                                               "      receivers: [otlp]\n"
+                                               "      exporters: [otlp_http]\n");
+  const int rounds = e2e::DrillSize(4, 20);
+  std::mutex mu;
+  std::map<int, bool> acked;  // batch → 2xx
+  int next = 0;
+  std::mt19937 rng(std::random_device{}());
+  for (int round = 0; round < rounds; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    Subprocess collector;
+    ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
+    std::atomic<bool> stop{false};
+    auto pump = [&] {
+      net::HttpClient client;
+      while (!stop.load()) {
+        int batch;
+        {
+          std::lock_guard l(mu);
+          batch = next++;
+        }
+        auto r = e2e::Post(client, receiver, "/v1/metrics", SequenceBatch(batch), false, 5s);
+        {
+          std::lock_guard l(mu);
+          acked[batch] = r.status == 200;
+        }
+        if (r.status != 200) std::this_thread::sleep_for(20ms);
+      }
+    };
+    auto acked_count = [&] {
+      std::lock_guard l(mu);
+      return std::count_if(acked.begin(), acked.end(), [](const auto& kv) { return kv.second; });
+    };
+    const auto before = acked_count();
+    std::thread a(pump), b(pump);
+    const bool flowing = Eventually([&] { return acked_count() >= before + 20; }, 60s);
+    // The sink flaps: part of the batches wait in the persistent queue at the kill.
+    sink.SetStatus(round % 2 == 0 ? 503 : 200);
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(std::uniform_int_distribution(100, 900)(rng)));
+    collector.Signal(SIGKILL);
+    const auto code = collector.Wait(10s);
+    std::this_thread::sleep_for(200ms);
+    stop = true;
+    a.join();
+    b.join();
+    sink.SetStatus(200);
+    ASSERT_TRUE(flowing) << collector.Stderr();
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 128 + SIGKILL);
+  }
+  // A last start delivers what the queue holds.
+  Subprocess collector;
+  ASSERT_TRUE(collector.Start({AstrolabeBinary(), "collector", "--config", config}));
+  std::set<int> want;
+  {
+    std::lock_guard l(mu);
+    for (auto [batch, ok] : acked)
+      if (ok) want.insert(batch);
+  }
+  auto missing = [&] {
+    const std::set<int> got = sink.Accepted("/v1/metrics");
+    std::vector<int> out;
+    for (int b : want)
+      if (!got.count(b)) out.push_back(b);
+    return out;
+  };
+  const bool all = Eventually([&] { return missing().empty(); }, 60s);
+  collector.Signal(SIGTERM);
+  const auto code = collector.Wait(30s);
+  const std::vector<int> lost = missing();
+  std::string lost_text;
+  for (size_t i = 0; i < lost.size() && i < 20; ++i) lost_text += std::to_string(lost[i]) + " ";
+  std::cout << "collector kill drill: " << rounds << " SIGKILLs, " << next << " batches sent, "
+            << want.size() << " acknowledged, " << lost.size() << " of those missing at the sink, "
+            << sink.Stats("/v1/metrics").requests << " requests at the sink\n";
+  EXPECT_TRUE(all) << lost.size() << " acknowledged batches never arrived: " << lost_text << "\n"
+                   << collector.Stderr();
+  EXPECT_GT(want.size(), size_t(rounds) * 20);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 0) << collector.Stderr();
 }
 
 TEST_F(OutageDrill, PermanentErrorsAreNotRetried) {

@@ -1,5 +1,5 @@
-// `kill -9` during ingest loses nothing acknowledged (issue 6): `astrolabe server --auth none`
-// takes metrics (Prometheus remote write, OTLP gauges and OTLP delta sums) and spans and logs
+// `kill -9` during ingest loses nothing acknowledged (issues 6 and 12): `astrolabe server --auth
+// none` takes metrics (Prometheus remote write, OTLP gauges and OTLP delta sums) and spans and logs
 // (OTLP/HTTP protobuf) from one client thread each; every thread records which of its batches
 // got a 2xx. The server is SIGKILLed at a random moment mid-stream and restarted on the same
 // data directory, several rounds; after a last clean stop the tsdb and the span store are
@@ -21,6 +21,7 @@
 
 #include <gtest/gtest.h>
 
+#include "drill.h"
 #include "net/http_client.h"
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
@@ -38,9 +39,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr int kSeriesPerBatch = 20;  // remote-write series / OTLP points per metrics batch
-constexpr int kSpansPerBatch = 10;   // spans (and log records) per trace batch
-constexpr int kRounds = 4;
+constexpr int kSeriesPerBatch = 20;    // remote-write series / OTLP points per metrics batch
+constexpr int kSpansPerBatch = 10;     // spans (and log records) per trace batch
+const int kRounds = DrillSize(4, 24);  // SIGKILL rounds (long form: 24)
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
