@@ -117,7 +117,10 @@ TEST_F(GenAiMetricsE2e, SpansBecomeRedactedAndPromQlSeesTheDerivedMetrics) {
       << " " << trace.body;
   EXPECT_THAT(trace.body, HasSubstr("I am [REDACTED:email], call [REDACTED:phone]"));
   EXPECT_THAT(trace.body, Not(HasSubstr("ann@example.com")));
-  EXPECT_THAT(trace.body, HasSubstr("\"astrolabe.redaction.count\":2"));
+  // Four items: the e-mail address and the phone number in the legacy prompt key, and again in
+  // the gen_ai.input.messages the genai processor (which runs first) built from it.
+  EXPECT_THAT(trace.body, HasSubstr("\"astrolabe.redaction.count\":4"));
+  EXPECT_THAT(trace.body, HasSubstr(R"(\"content\":\"I am [REDACTED:email], call [REDACTED:phone]\")"));
   EXPECT_THAT(trace.body, HasSubstr("\"astrolabe.redaction.mode\":\"redact\""));
 
   // The derived metrics, through PromQL.

@@ -15,6 +15,7 @@
 
 #include <simdjson.h>
 
+#include "common/base64.h"
 #include "common/clock.h"
 #include "common/sha256.h"
 #include "common/strings.h"
@@ -186,33 +187,8 @@ namespace {
 
 // RFC 4648 base64 with or without padding; nullopt on any other byte or a bad length.
 std::optional<std::string> DecodeBase64(std::string_view in) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() % 4 == 1) return std::nullopt;
   std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '+') {
-      v = 62;
-    } else if (c == '/') {
-      v = 63;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
-  }
+  if (!Base64Decode(in, &out)) return std::nullopt;
   return out;
 }
 

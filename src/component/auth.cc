@@ -1,5 +1,6 @@
 #include "component/auth.h"
 
+#include "common/json_string.h"
 #include "component/host.h"
 
 namespace astrolabe::component {
@@ -57,22 +58,9 @@ int32_t AuthGrpcCode(const Status& status) {
 }
 
 std::string AuthErrorJson(const Status& status) {
-  std::string out =
-      "{\"error\":{\"code\":" + std::to_string(AuthHttpStatus(status)) + ",\"message\":\"";
-  for (unsigned char c : status.message()) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c < 0x20) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else {
-      out += char(c);
-    }
-  }
-  out += "\"}}";
+  std::string out = "{\"error\":{\"code\":" + std::to_string(AuthHttpStatus(status)) + ",\"message\":";
+  AppendJsonString(out, status.message());
+  out += "}}";
   return out;
 }
 

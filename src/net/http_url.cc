@@ -6,6 +6,8 @@
 #include <cctype>
 #include <vector>
 
+#include "common/base64.h"
+
 namespace astrolabe::net::internal {
 namespace {
 
@@ -320,29 +322,6 @@ Result<std::optional<Url>> ProxyFor(const Url& url, std::string_view explicit_pr
   return std::optional<Url>(std::move(*parsed));
 }
 
-std::string Base64(std::string_view in) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 3 <= in.size(); i += 3) {
-    uint32_t v = (static_cast<uint8_t>(in[i]) << 16) | (static_cast<uint8_t>(in[i + 1]) << 8) |
-                 static_cast<uint8_t>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
-  }
-  if (size_t left = in.size() - i; left > 0) {
-    uint32_t v = static_cast<uint8_t>(in[i]) << 16;
-    if (left == 2) v |= static_cast<uint8_t>(in[i + 1]) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += left == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
+std::string Base64(std::string_view in) { return Base64Encode(in); }
 
 }  // namespace astrolabe::net::internal

@@ -7,6 +7,9 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/base64.h"
+#include "common/json_string.h"
+
 namespace astrolabe::sim {
 
 namespace dom = simdjson::dom;
@@ -23,37 +26,7 @@ const char* ApiPath(ApiKind kind) {
   return "";
 }
 
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
+void AppendJsonString(std::string* out, std::string_view s) { astrolabe::AppendJsonString(*out, s); }
 
 namespace {
 
@@ -500,20 +473,7 @@ std::string CompletionSse(const ApiRequest& req, const ResponseMeta& meta,
 namespace {
 
 std::string Base64(const unsigned char* data, size_t n) {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((n + 2) / 3 * 4);
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = data[i] << 16;
-    if (i + 1 < n) v |= data[i + 1] << 8;
-    if (i + 2 < n) v |= data[i + 2];
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=');
-    out.push_back(i + 2 < n ? kAlphabet[v & 63] : '=');
-  }
-  return out;
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(data), n));
 }
 
 }  // namespace

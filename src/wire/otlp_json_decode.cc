@@ -19,6 +19,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/base64.h"
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
 #include "pdata/traces.h"
@@ -82,35 +83,7 @@ int HexDigit(char c) {
 // Base64, standard or URL-safe alphabet, with or without '=' padding (protojson accepts all
 // four). Returns false on any other character or an impossible length.
 bool DecodeBase64(string_view in, std::string* out) {
-  while (!in.empty() && in.back() == '=') in.remove_suffix(1);
-  if (in.size() % 4 == 1) return false;
-  out->clear();
-  out->reserve(in.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '+' || c == '-') {
-      v = 62;
-    } else if (c == '/' || c == '_') {
-      v = 63;
-    } else {
-      return false;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return true;
+  return Base64Decode(in, out, {.url_safe = true});
 }
 
 class Decoder {

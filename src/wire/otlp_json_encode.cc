@@ -15,6 +15,7 @@
 #include <string>
 #include <variant>
 
+#include "common/base64.h"
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
 #include "pdata/traces.h"
@@ -164,27 +165,8 @@ class Writer {
   }
 
   void Base64(string_view data) {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     out_->push_back('"');
-    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-    size_t n = data.size();
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-      uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-      char q[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63],
-                   kAlphabet[v & 63]};
-      out_->append(q, 4);
-    }
-    if (n - i == 1) {
-      uint32_t v = p[i] << 16;
-      char q[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], '=', '='};
-      out_->append(q, 4);
-    } else if (n - i == 2) {
-      uint32_t v = (p[i] << 16) | (p[i + 1] << 8);
-      char q[4] = {kAlphabet[v >> 18], kAlphabet[(v >> 12) & 63], kAlphabet[(v >> 6) & 63], '='};
-      out_->append(q, 4);
-    }
+    AppendBase64(*out_, data);
     out_->push_back('"');
   }
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/base64.h"
 #include "common/strings.h"
 #include "config/diagnostics.h"
 #include "config/parse.h"
@@ -91,32 +92,7 @@ std::string Relative(const std::string& base_dir, const std::string& path) {
 
 std::optional<std::string> DecodeBase64(std::string_view in) {
   std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '+') {
-      v = 62;
-    } else if (c == '/') {
-      v = 63;
-    } else if (c == '=' || c == '\n' || c == '\r' || c == ' ') {
-      continue;
-    } else {
-      return std::nullopt;
-    }
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
+  if (!Base64Decode(in, &out, {.whitespace = true})) return std::nullopt;
   return out;
 }
 

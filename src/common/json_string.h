@@ -1,0 +1,25 @@
+#pragma once
+// JSON string literals as Go's encoding/json writes them — the one escaper every JSON writer of
+// ours uses (the APIs, OTLP/JSON, GenAI messages, the simulators, auth errors).
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace astrolabe {
+
+// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
+// U+10FFFF) at the start of `s`: 1 for ASCII, 2–4 otherwise, 0 when `s` does not start with one.
+size_t Utf8SequenceLength(std::string_view s);
+
+enum class JsonHtml {
+  kKeep,    // `<`, `>` and `&` as they are (Go's Encoder with SetEscapeHTML(false))
+  kEscape,  // as \u003c, \u003e, \u0026 (json.Marshal's default; Prometheus' API answers)
+};
+
+// Appends `s` as a JSON string, quotes included: `"` and `\` escaped, \n \r \t, other control
+// characters as \u00XX, U+2028 and U+2029 escaped (JavaScript), and each byte that does not
+// start a well-formed UTF-8 sequence replaced by \ufffd, so the output is always valid JSON.
+void AppendJsonString(std::string& out, std::string_view s, JsonHtml html = JsonHtml::kKeep);
+
+}  // namespace astrolabe
