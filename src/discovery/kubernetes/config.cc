@@ -16,22 +16,6 @@ void Selector::Visit(config::Visitor& v) {
   v.Field("field", field);
 }
 
-void ApiTlsConfig::Visit(config::Visitor& v) {
-  v.Field("ca_file", ca_file);
-  v.Field("cert_file", cert_file);
-  v.Field("key_file", key_file);
-  v.Field("server_name", server_name);
-  v.Field("insecure_skip_verify", insecure_skip_verify);
-  v.Field("min_version", min_version);
-  v.Field("max_version", max_version);
-}
-
-void ApiAuthorization::Visit(config::Visitor& v) {
-  v.Field("type", type);
-  v.Field("credentials", credentials, {.secret = true});
-  v.Field("credentials_file", credentials_file);
-}
-
 void AttachMetadata::Visit(config::Visitor& v) {
   v.Field("node", node);
   v.Field("namespace", namespace_);

@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "config/prometheus_http.h"
 #include "config/visitor.h"
 
 namespace astrolabe::discovery::kubernetes {
@@ -39,23 +40,10 @@ struct Selector {
   void Visit(config::Visitor& v);
 };
 
-struct ApiTlsConfig {
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  std::string server_name;  // accepted, not applied
-  bool insecure_skip_verify = false;
-  std::string min_version;  // accepted, not applied
-  std::string max_version;  // accepted, not applied
-  void Visit(config::Visitor& v);
-};
-
-struct ApiAuthorization {
-  std::string type;  // empty: Bearer
-  std::string credentials;
-  std::string credentials_file;
-  void Visit(config::Visitor& v);
-};
+// The API client's tls_config and authorization blocks: Prometheus' keys
+// (config/prometheus_http.h). server_name, min_version and max_version are accepted, not applied.
+using ApiTlsConfig = config::PromTlsConfig;
+using ApiAuthorization = config::PromAuthorization;
 
 struct AttachMetadata {
   bool node = false;  // accepted; node labels on pod targets are not attached yet

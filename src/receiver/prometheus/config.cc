@@ -129,29 +129,6 @@ void StaticConfig::Visit(config::Visitor& v) {
   v.Field("labels", labels);
 }
 
-void BasicAuth::Visit(config::Visitor& v) {
-  v.Field("username", username);
-  v.Field("username_file", username_file);
-  v.Field("password", password, {.secret = true});
-  v.Field("password_file", password_file);
-}
-
-void Authorization::Visit(config::Visitor& v) {
-  v.Field("type", type);
-  v.Field("credentials", credentials, {.secret = true});
-  v.Field("credentials_file", credentials_file);
-}
-
-void TlsConfig::Visit(config::Visitor& v) {
-  v.Field("ca_file", ca_file);
-  v.Field("cert_file", cert_file);
-  v.Field("key_file", key_file);
-  v.Field("server_name", server_name);
-  v.Field("insecure_skip_verify", insecure_skip_verify);
-  v.Field("min_version", min_version);
-  v.Field("max_version", max_version);
-}
-
 namespace {
 
 // Prometheus' patFileSDName: a '*' only in the last path element, and one of the three

@@ -32,6 +32,7 @@
 #include "common/clock.h"
 #include "component/factory.h"
 #include "config/node.h"
+#include "config/prometheus_http.h"
 #include "discovery/kubernetes/config.h"
 
 namespace astrolabe::receiver::prometheus {
@@ -71,33 +72,10 @@ struct FileSdConfig {
   void Visit(config::Visitor& v);
 };
 
-struct BasicAuth {
-  std::string username;
-  std::string username_file;
-  std::string password;  // secret
-  std::string password_file;
-  void Visit(config::Visitor& v);
-  bool set() const { return !username.empty() || !username_file.empty(); }
-};
-
-struct Authorization {
-  std::string type;         // empty means "Bearer"
-  std::string credentials;  // secret
-  std::string credentials_file;
-  void Visit(config::Visitor& v);
-  bool set() const { return !credentials.empty() || !credentials_file.empty(); }
-};
-
-struct TlsConfig {
-  std::string ca_file;
-  std::string cert_file;
-  std::string key_file;
-  std::string server_name;
-  bool insecure_skip_verify = false;
-  std::string min_version;
-  std::string max_version;
-  void Visit(config::Visitor& v);
-};
+// Prometheus' HTTP client blocks, shared with kubernetes_sd_configs (config/prometheus_http.h).
+using BasicAuth = config::PromBasicAuth;
+using Authorization = config::PromAuthorization;
+using TlsConfig = config::PromTlsConfig;
 
 // The five scrape protocols Prometheus knows (config.go ScrapeProtocolsHeaders).
 inline constexpr const char* kScrapeProtocols[] = {"PrometheusProto", "OpenMetricsText0.0.1",
