@@ -653,23 +653,15 @@ CostForecast ForecastMonthEnd(const DailyCosts& daily, int64_t now_unix_nano, in
 
 namespace {
 
+// /api/v1/spans' parameters without its cursor (a top-K has no pages), plus sort.
 const std::vector<std::string>& CallsParamNames() {
-  static const std::vector<std::string> kNames = {"start",
-                                                  "end",
-                                                  "sort",
-                                                  "limit",
-                                                  "service",
-                                                  "span_name",
-                                                  "status",
-                                                  "min_duration",
-                                                  "max_duration",
-                                                  "model",
-                                                  "provider",
-                                                  "operation",
-                                                  "finish_reason",
-                                                  "min_input_tokens",
-                                                  "min_output_tokens",
-                                                  "min_cost"};
+  static const std::vector<std::string> kNames = [] {
+    std::vector<std::string> names = {"sort"};
+    for (const std::string& n : SpanSearchParamNames()) {
+      if (n != "cursor") names.push_back(n);
+    }
+    return names;
+  }();
   return kNames;
 }
 

@@ -23,8 +23,9 @@ using spanstore::SpanQuery;
 constexpr std::string_view kJson = "application/json";
 constexpr std::string_view kAttrPrefix = "attr.";
 
-// The single-valued parameters of /api/v1/spans (attr.<key> is the repeatable one).
-const std::vector<std::string>& SearchParamNames() {
+}  // namespace
+
+const std::vector<std::string>& SpanSearchParamNames() {
   static const std::vector<std::string> kNames = {"start",
                                                   "end",
                                                   "service",
@@ -43,6 +44,8 @@ const std::vector<std::string>& SearchParamNames() {
                                                   "cursor"};
   return kNames;
 }
+
+namespace {
 
 Status ParamError(std::string_view name, std::string_view what) {
   std::string msg = "parameter \"";
@@ -409,7 +412,7 @@ int HttpStatusOf(const Status& s) {
 Status ParseSpanSearchParams(const net::QueryParams& params, SpanQuery* query) {
   *query = SpanQuery{};
   query->limit = kDefaultSpanLimit;
-  const auto& names = SearchParamNames();
+  const auto& names = SpanSearchParamNames();
   // Unknown names first: a typo must not silently widen the search.
   for (const net::QueryParam& p : params.all()) {
     if (StartsWith(p.name, kAttrPrefix)) {

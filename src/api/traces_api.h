@@ -23,6 +23,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "spanstore/query.h"
@@ -54,6 +55,8 @@ inline constexpr size_t kMaxSpanLimit = 1000;
 // cursor. kInvalidArgument naming the parameter for a bad value, a repeated single-valued
 // parameter, or an unknown name (with the closest known one).
 Status ParseSpanSearchParams(const net::QueryParams& params, spanstore::SpanQuery* query);
+// Its single-valued parameter names (attr.<key> is the repeatable one), for unknown-name checks.
+const std::vector<std::string>& SpanSearchParamNames();
 
 // The JSON answers (compact, keys in snake_case, ids in lowercase hex, times both as RFC 3339
 // and as Unix nanoseconds in a decimal string).
