@@ -8,10 +8,6 @@
 
 namespace astrolabe {
 
-// The length of the well-formed UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at most
-// U+10FFFF) at the start of `s`: 1 for ASCII, 2–4 otherwise, 0 when `s` does not start with one.
-size_t Utf8SequenceLength(std::string_view s);
-
 enum class JsonHtml {
   kKeep,    // `<`, `>` and `&` as they are (Go's Encoder with SetEscapeHTML(false))
   kEscape,  // as \u003c, \u003e, \u0026 (json.Marshal's default; Prometheus' API answers)

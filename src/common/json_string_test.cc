@@ -36,15 +36,5 @@ TEST(JsonStringTest, ReplacesEachByteOfIllFormedUtf8) {
   EXPECT_EQ(Json("\xE2\x82"), R"("\ufffd\ufffd")");            // cut short
 }
 
-TEST(JsonStringTest, Utf8SequenceLength) {
-  EXPECT_EQ(Utf8SequenceLength(""), 0u);
-  EXPECT_EQ(Utf8SequenceLength("a"), 1u);
-  EXPECT_EQ(Utf8SequenceLength("\xC3\xA9x"), 2u);
-  EXPECT_EQ(Utf8SequenceLength("\xE2\x82\xAC"), 3u);
-  EXPECT_EQ(Utf8SequenceLength("\xF0\x9F\x98\x80"), 4u);
-  EXPECT_EQ(Utf8SequenceLength("\x80"), 0u);
-  EXPECT_EQ(Utf8SequenceLength("\xE0\x80\x80"), 0u);
-}
-
 }  // namespace
 }  // namespace astrolabe

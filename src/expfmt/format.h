@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.h"
+
 namespace astrolabe::expfmt {
 
 enum class Format : uint8_t {
@@ -91,7 +93,6 @@ struct FamilyInfo {
 bool IsLegacyMetricName(std::string_view name);
 bool IsLegacyLabelName(std::string_view name);
 
-// True when `s` is well-formed UTF-8 (no overlongs, surrogates or code points > U+10FFFF).
-bool IsValidUtf8(std::string_view s);
+using ::astrolabe::IsValidUtf8;  // common/utf8.h
 
 }  // namespace astrolabe::expfmt

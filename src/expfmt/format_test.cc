@@ -47,16 +47,5 @@ TEST(NamesTest, LegacyCharacterSets) {
   EXPECT_FALSE(IsLegacyLabelName("label.name"));
 }
 
-TEST(Utf8Test, Validation) {
-  EXPECT_TRUE(IsValidUtf8("plain"));
-  EXPECT_TRUE(IsValidUtf8("\xe2\x98\x83 snowman"));
-  EXPECT_TRUE(IsValidUtf8("\xf0\x9f\x98\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));          // overlong
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));      // surrogate
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));  // > U+10FFFF
-  EXPECT_FALSE(IsValidUtf8("\xe2\x98"));          // truncated
-  EXPECT_FALSE(IsValidUtf8("\xff"));
-}
-
 }  // namespace
 }  // namespace astrolabe::expfmt

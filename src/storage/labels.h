@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/utf8.h"
+
 namespace astrolabe::storage {
 
 inline constexpr std::string_view kMetricName = "__name__";
@@ -111,10 +113,9 @@ class LabelsBuilder {
   std::vector<std::pair<std::string, std::string>> pairs_;
 };
 
-// True when `s` is well-formed UTF-8 (no overlong forms, surrogates or code points above
-// U+10FFFF). Stored label names and values must be: Prometheus rejects others, and regex
+// Stored label names and values must be well-formed UTF-8: Prometheus rejects others, and regex
 // matching (RE2 here, Go's regexp there) only agrees on well-formed text.
-bool IsValidUtf8(std::string_view s);
+using ::astrolabe::IsValidUtf8;  // common/utf8.h
 
 // The hash Labels uses, over arbitrary bytes (seeded 64-bit multiply-mix; not cryptographic).
 uint64_t HashBytes(const void* data, size_t size, uint64_t seed = 0);

@@ -20,6 +20,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/utf8.h"
+
 namespace astrolabe::wire {
 
 enum class WireType : uint8_t {
@@ -207,7 +209,6 @@ class ProtoReader {
   ReadError error_ = ReadError::kNone;
 };
 
-// True when `s` is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, ≤ U+10FFFF).
-bool IsValidUtf8(std::string_view s);
+using ::astrolabe::IsValidUtf8;  // common/utf8.h
 
 }  // namespace astrolabe::wire

@@ -250,28 +250,5 @@ TEST(ProtoReaderTest, OffsetsAreRelativeToBase) {
   EXPECT_EQ(r.offset(), 5u);
 }
 
-TEST(Utf8Test, AcceptsWellFormedAndRejectsTheRest) {
-  EXPECT_TRUE(IsValidUtf8(""));
-  EXPECT_TRUE(IsValidUtf8("plain ascii that is longer than eight bytes"));
-  EXPECT_TRUE(IsValidUtf8("h\xc3\xa9llo"));
-  EXPECT_TRUE(IsValidUtf8("\xe2\x9c\x93"));
-  EXPECT_TRUE(IsValidUtf8("\xf0\x9f\x98\x80"));      // U+1F600
-  EXPECT_TRUE(IsValidUtf8("\xf4\x8f\xbf\xbf"));      // U+10FFFF
-  EXPECT_TRUE(IsValidUtf8("\xed\x9f\xbf"));          // U+D7FF
-  EXPECT_TRUE(IsValidUtf8(std::string("a\0b", 3)));  // NUL is valid UTF-8
-  EXPECT_FALSE(IsValidUtf8("\x80"));                 // lone continuation
-  EXPECT_FALSE(IsValidUtf8("\xc0\xaf"));             // overlong '/'
-  EXPECT_FALSE(IsValidUtf8("\xc1\xbf"));             // overlong
-  EXPECT_FALSE(IsValidUtf8("\xe0\x80\xaf"));         // overlong 3-byte
-  EXPECT_FALSE(IsValidUtf8("\xf0\x80\x80\xaf"));     // overlong 4-byte
-  EXPECT_FALSE(IsValidUtf8("\xed\xa0\x80"));         // surrogate U+D800
-  EXPECT_FALSE(IsValidUtf8("\xf4\x90\x80\x80"));     // U+110000
-  EXPECT_FALSE(IsValidUtf8("\xf5\x80\x80\x80"));
-  EXPECT_FALSE(IsValidUtf8("\xff"));
-  EXPECT_FALSE(IsValidUtf8("abcdefgh\xc3"));  // truncated after an ASCII run
-  EXPECT_FALSE(IsValidUtf8("\xe2\x9c"));
-  EXPECT_FALSE(IsValidUtf8("\xe2\x28\xa1"));  // bad continuation
-}
-
 }  // namespace
 }  // namespace astrolabe::wire
