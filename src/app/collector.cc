@@ -11,6 +11,7 @@
 #include "app/config_loading.h"
 #include "app/telemetry_server.h"
 #include "common/clock.h"
+#include "common/code_pages.h"
 #include "common/log.h"
 #include "component/telemetry.h"
 #include "pipeline/supervisor.h"
@@ -130,6 +131,8 @@ int RunPipelines(const RunSpec& spec) {
   }
   for (const auto& line : supervisor.Describe()) log->info("{}", line);
   log->info("Everything is ready. Begin running and processing data.");
+  // What ran to get here (config decoding, component construction) need not stay resident.
+  ReleaseCodePages();
 
   for (;;) {
     int sig = 0;
@@ -160,6 +163,7 @@ int RunPipelines(const RunSpec& spec) {
       }
       SetLogLevel(next.load.config.service.telemetry.logs_level);
       log->info("reloaded: configuration generation {}", supervisor.generation());
+      ReleaseCodePages();
       continue;
     }
     log->info("received signal {}: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
