@@ -570,13 +570,14 @@ def storage_and_dashboard(b, tmp, want_dashboard):
     for k, p in subjects.items():
         out.setdefault((label, "ingest CPU-µs per sample"), {})[k] = (p.cpu() - cpu0[k]) / samples * 1e6
     # The storage rows first in the table; RSS and bytes are filled in after the queries.
+    out[(label, "RSS after load, MiB")] = {k: tree_rss(p.pid) / 2**20 for k, p in subjects.items()}
     out[(label, "RSS after load + queries, MiB")] = {}
     out[(label, "bytes on disk per sample")] = {}
     http(vm.api + "/internal/force_flush")
     if want_dashboard:
         for window, hours in (("1 h", 1), (f"{a.hours} h", a.hours)):
             s_ms = max(start_ms, end_ms - hours * 3600_000)
-            totals, counts = {}, {}
+            totals, counts, per_panel = {}, {}, {}
             for name, q in DASHBOARD:
                 params = urllib.parse.urlencode({"query": q, "start": s_ms / 1000, "end": end_ms / 1000,
                                                  "step": "60"})
@@ -593,10 +594,14 @@ def storage_and_dashboard(b, tmp, want_dashboard):
                         else:
                             counts.setdefault(name, {})[k] = len(json.loads(text)["data"]["result"])
                     totals[k] = totals.get(k, 0) + statistics.median(times)
+                    per_panel.setdefault(name, {})[k] = statistics.median(times)
             for name, c in counts.items():
                 if len(set(c.values())) > 1:
                     b.notes.append(f"dashboard {window} `{name}`: series counts differ {c}")
             out[(f"dashboard {window} ({len(DASHBOARD)} panels)", "sum of median query ms")] = totals
+            if a.panels:
+                for name, row in per_panel.items():
+                    out[(f"dashboard {window}: {name}", "median query ms")] = row
     for k, p in subjects.items():
         out.setdefault((label, "RSS after load + queries, MiB"), {})[k] = tree_rss(p.pid) / 2**20
     b.stop_all()
@@ -690,6 +695,8 @@ def main():
     ap.add_argument("--otlp-spans", type=int, help="spans per OTLP traces request")
     ap.add_argument("--pods", type=int, help="NIM pods of the storage fleet (55 series each)")
     ap.add_argument("--kong-routes", type=int)
+    ap.add_argument("--panels", action="store_true",
+                    help="dashboard: also a row per panel (median ms), not only the sum")
     ap.add_argument("--hours", type=int)
     ap.add_argument("--interval", type=int, help="seconds between the fleet's samples")
     ap.add_argument("--nice", type=int, default=0,
@@ -785,8 +792,8 @@ def main():
         md = [f"Measured {started:%Y-%m-%d %H:%M} UTC on {os.uname().nodename}: nproc {os.cpu_count()}, "
               f"load average {' '.join(load0)} at the start and {' '.join(load1)} at the end; "
               f"astrolabe `{ours_version}`, {peers}.",
-              f"Command: `{cmd}` ({runs_done} run(s) per workload"
-              + ("" if final else f" of {a.runs}: interrupted") + ", medians; "
+              f"Command: `{cmd}` ({runs_done}" + ("" if final else f" of {a.runs}, so far,") +
+              " run(s) per workload, medians; "
               + (f"everything at niceness {a.nice}; " if a.nice else "") +
               f"dashboard: median of {a.runs} timed runs per query after a warm-up, from one load).",
               "Cost figures: lower is better; ratio < 1 means Astrolabe uses less.", "",
