@@ -804,6 +804,11 @@ def main():
         if a.out:  # rewritten after every run: an interrupted long run keeps what it measured
             with open(a.out, "w") as f:
                 f.write(text)
+            # Every run's figures, not only the medians: to merge invocations or show the spread.
+            with open(a.out + ".json", "w") as f:
+                json.dump({"command": cmd, "runs_done": runs_done, "load_start": load0, "load_end": load1,
+                           "rows": [{"workload": k[0], "measure": k[1], "runs": results[k]} for k in order]},
+                          f, indent=1, ensure_ascii=False)
         return text
 
     try:
