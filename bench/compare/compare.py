@@ -324,7 +324,8 @@ def scrape(b, tmp, run):
         raise RuntimeError(f"no {a.targets + 1} consecutive free loopback ports")
     sink = base + a.targets
     gen = b.start("targets", [sys.executable, os.path.join(HERE, "targets.py"), str(base),
-                              str(a.targets), str(a.series), str(sink)], tmp)
+                              str(a.targets), str(a.series), str(sink),
+                              f"--workers={a.target_workers}"] + (["--gzip"] if a.target_gzip else []), tmp)
     end = time.time() + 60
     per_target = 0
     while time.time() < end and not per_target:
@@ -376,11 +377,11 @@ def scrape(b, tmp, run):
         while served() - s_start < a.targets and time.time() < end and p.alive():
             time.sleep(0.2)
         time.sleep(a.warmup)
-        s0, c0 = served(), p.cpu()
+        s0, c0, g0, t0 = served(), p.cpu(), gen.cpu(), time.time()
         time.sleep(a.scrape_seconds)
         if not p.alive():
             raise RuntimeError(f"{who} exited during the scrape run:\n{p.tail()}")
-        s1, c1 = served(), p.cpu()
+        s1, c1, g1, t1 = served(), p.cpu(), gen.cpu(), time.time()
         p.stop()
         b.procs.remove(p)
         samples = (s1 - s0) * per_target
@@ -388,7 +389,10 @@ def scrape(b, tmp, run):
             if samples else float("nan")
         out.setdefault((label, "peak RSS, MiB"), {})[who] = p.peak / 2**20
         out.setdefault((label, "scrapes done / due, %"), {})[who] = \
-            100.0 * (s1 - s0) / (a.targets * a.scrape_seconds)
+            100.0 * (s1 - s0) / (a.targets * (t1 - t0))
+        # What serving cost the targets (all their worker processes) while this one scraped:
+        # a figure to show they were not the bottleneck, not a cost of the subject.
+        out.setdefault((label, "targets' own CPU, % of a core"), {})[who] = 100.0 * (g1 - g0) / (t1 - t0)
     return out
 
 
@@ -410,15 +414,17 @@ def remote_write(b, tmp, run, churn):
     step_ms = 3600_000 // a.rw_pushes
     per_push = churn * a.rw_series / a.rw_pushes
     total_ids = a.rw_series + int(per_push * a.rw_pushes) + 1
-    lines = [f'nim_bench_metric_{i % 50}{{instance="pod-{i // 50}",job="bench",model_name="m{i % 7}"}} '
+    # Bytes throughout: at 1 M series a push is ~85 MB of text, and bytes.join costs half of
+    # str.join + encode (the harness must not be what limits the ingest rate).
+    lines = [b'nim_bench_metric_%d{instance="pod-%d",job="bench",model_name="m%d"} ' % (i % 50, i // 50, i % 7)
              for i in range(total_ids)]
     t0 = int(time.time() * 1000) - 3600_000
     base = {k: p.count() for k, p in subjects.items()}
     cpu0 = {k: p.cpu() for k, p in subjects.items()}
     for k in range(a.rw_pushes):
         first = int(per_push * k)
-        sep = f"{k * 10 + run}.5 {t0 + k * step_ms}\n"
-        body = (sep.join(lines[first:first + a.rw_series]) + sep).encode()
+        sep = b"%d.5 %d\n" % (k * 10 + run, t0 + k * step_ms)
+        body = sep.join(lines[first:first + a.rw_series]) + sep
         status, text = http(f"http://127.0.0.1:{agent_port}/api/v1/import/prometheus", data=body, timeout=600)
         if status not in (200, 204):
             raise RuntimeError(f"vmagent import: {status} {text[:200]}")
@@ -564,13 +570,14 @@ def storage_and_dashboard(b, tmp, want_dashboard):
     for k, p in subjects.items():
         out.setdefault((label, "ingest CPU-µs per sample"), {})[k] = (p.cpu() - cpu0[k]) / samples * 1e6
     # The storage rows first in the table; RSS and bytes are filled in after the queries.
+    out[(label, "RSS after load, MiB")] = {k: tree_rss(p.pid) / 2**20 for k, p in subjects.items()}
     out[(label, "RSS after load + queries, MiB")] = {}
     out[(label, "bytes on disk per sample")] = {}
     http(vm.api + "/internal/force_flush")
     if want_dashboard:
         for window, hours in (("1 h", 1), (f"{a.hours} h", a.hours)):
             s_ms = max(start_ms, end_ms - hours * 3600_000)
-            totals, counts = {}, {}
+            totals, counts, per_panel = {}, {}, {}
             for name, q in DASHBOARD:
                 params = urllib.parse.urlencode({"query": q, "start": s_ms / 1000, "end": end_ms / 1000,
                                                  "step": "60"})
@@ -587,10 +594,14 @@ def storage_and_dashboard(b, tmp, want_dashboard):
                         else:
                             counts.setdefault(name, {})[k] = len(json.loads(text)["data"]["result"])
                     totals[k] = totals.get(k, 0) + statistics.median(times)
+                    per_panel.setdefault(name, {})[k] = statistics.median(times)
             for name, c in counts.items():
                 if len(set(c.values())) > 1:
                     b.notes.append(f"dashboard {window} `{name}`: series counts differ {c}")
             out[(f"dashboard {window} ({len(DASHBOARD)} panels)", "sum of median query ms")] = totals
+            if a.panels:
+                for name, row in per_panel.items():
+                    out[(f"dashboard {window}: {name}", "median query ms")] = row
     for k, p in subjects.items():
         out.setdefault((label, "RSS after load + queries, MiB"), {})[k] = tree_rss(p.pid) / 2**20
     b.stop_all()
@@ -670,6 +681,11 @@ def main():
                     help="our collector runs the documents' pipeline (prometheus -> cumulativetodelta "
                          "-> batch -> otlp_http, gzip, into the sink) instead of -> debug")
     ap.add_argument("--warmup", type=float)
+    ap.add_argument("--target-workers", type=int, default=os.cpu_count() or 1,
+                    help="processes serving the scrape targets (default: one per CPU)")
+    ap.add_argument("--target-gzip", action="store_true",
+                    help="targets answer gzip (pre-compressed) when the scraper accepts it, as real "
+                         "exporters do; default: the identity body")
     ap.add_argument("--rw-series", type=int, help="active series of the remote-write workload")
     ap.add_argument("--rw-pushes", type=int)
     ap.add_argument("--rw-timeout", type=float, default=900)
@@ -679,11 +695,18 @@ def main():
     ap.add_argument("--otlp-spans", type=int, help="spans per OTLP traces request")
     ap.add_argument("--pods", type=int, help="NIM pods of the storage fleet (55 series each)")
     ap.add_argument("--kong-routes", type=int)
+    ap.add_argument("--panels", action="store_true",
+                    help="dashboard: also a row per panel (median ms), not only the sum")
     ap.add_argument("--hours", type=int)
     ap.add_argument("--interval", type=int, help="seconds between the fleet's samples")
+    ap.add_argument("--nice", type=int, default=0,
+                    help="run the harness and everything it starts at this niceness (negative needs "
+                         "root; with autogroup scheduling also its session's group, when run under "
+                         "`setsid`): on a machine shared with builds, the subjects then get the CPU "
+                         "when the schedule asks for it; CPU-seconds are not changed by it")
     a = ap.parse_args()
     full = dict(runs=5, targets=100, series=2000, scrape_seconds=30, warmup=5, rw_series=1_000_000,
-                rw_pushes=12, otlp_requests=50, otlp_pods=50, otlp_spans=500, pods=90, kong_routes=60,
+                rw_pushes=12, otlp_requests=50, otlp_pods=50, otlp_spans=500, pods=150, kong_routes=80,
                 hours=24, interval=60)
     quick = dict(runs=1, targets=3, series=200, scrape_seconds=2, warmup=1, rw_series=2000, rw_pushes=3,
                  otlp_requests=3, otlp_pods=5, otlp_spans=50, pods=2, kong_routes=3, hours=3, interval=60)
@@ -700,6 +723,34 @@ def main():
         if not shutil.which(tool):
             ap.error(f"{tool} not on PATH: apt-get install prometheus victoria-metrics (scripts/setup)")
 
+    if a.nice:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, a.nice)
+        except OSError as e:
+            ap.error(f"--nice {a.nice}: {e}")
+        # With autogroup scheduling (Linux's default for desktops and many VMs) the kernel first
+        # shares the CPU between sessions, and a process's nice only counts inside its own
+        # session: the session's group has a nice of its own. Set it when the harness leads its
+        # session (run it under `setsid`), so that nothing else of the user's is affected.
+        try:
+            with open("/proc/sys/kernel/sched_autogroup_enabled") as f:
+                autogroup = f.read().strip() == "1"
+        except OSError:
+            autogroup = False
+        if autogroup and os.getsid(0) == os.getpid():
+            try:
+                with open("/proc/self/autogroup", "w") as f:
+                    f.write(str(a.nice))
+            except OSError as e:
+                ap.error(f"--nice {a.nice}: /proc/self/autogroup: {e}")
+        elif autogroup:
+            print(f"--nice {a.nice}: autogroup scheduling is on and the harness does not lead its "
+                  "session, so the niceness only counts against the session's other processes; "
+                  "run it as `setsid bench/compare/compare.py ...`", file=sys.stderr)
+    def terminated(*_):  # SIGTERM as ^C: stop what was started instead of leaving orphans
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, terminated)
     b = Bench(a)
     b.notes = []
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -732,6 +783,34 @@ def main():
             else:
                 shutil.rmtree(tmp, ignore_errors=True)
 
+    def render(runs_done, final):
+        load1 = open("/proc/loadavg").read().split()[:3]
+        ours_version = version([a.astrolabe, "version"])
+        peers = version(["dpkg-query", "-W", "-f", "prometheus ${Version}\n", "prometheus"]) + ", " + \
+            version(["dpkg-query", "-W", "-f", "victoria-metrics ${Version}\n", "victoria-metrics"])
+        cmd = "bench/compare/compare.py " + " ".join(sys.argv[1:])
+        md = [f"Measured {started:%Y-%m-%d %H:%M} UTC on {os.uname().nodename}: nproc {os.cpu_count()}, "
+              f"load average {' '.join(load0)} at the start and {' '.join(load1)} at the end; "
+              f"astrolabe `{ours_version}`, {peers}.",
+              f"Command: `{cmd}` ({runs_done}" + ("" if final else f" of {a.runs}, so far,") +
+              " run(s) per workload, medians; "
+              + (f"everything at niceness {a.nice}; " if a.nice else "") +
+              f"dashboard: median of {a.runs} timed runs per query after a warm-up, from one load).",
+              "Cost figures: lower is better; ratio < 1 means Astrolabe uses less.", "",
+              table(results, order)]
+        if b.notes:
+            md += ["", "Notes:"] + [f"- {n}" for n in b.notes]
+        text = "\n".join(md) + "\n"
+        if a.out:  # rewritten after every run: an interrupted long run keeps what it measured
+            with open(a.out, "w") as f:
+                f.write(text)
+            # Every run's figures, not only the medians: to merge invocations or show the spread.
+            with open(a.out + ".json", "w") as f:
+                json.dump({"command": cmd, "runs_done": runs_done, "load_start": load0, "load_end": load1,
+                           "rows": [{"workload": k[0], "measure": k[1], "runs": results[k]} for k in order]},
+                          f, indent=1, ensure_ascii=False)
+        return text
+
     try:
         for run in range(a.runs):
             print(f"run {run + 1}/{a.runs}", file=sys.stderr, flush=True)
@@ -743,30 +822,15 @@ def main():
                     phase("rw-churn", remote_write, run, a.churn)
             if "otlp" in only:
                 phase("otlp", otlp, run)
+            if run + 1 < a.runs:
+                render(run + 1, False)
         if "storage" in only or "dashboard" in only:
             phase("storage", storage_and_dashboard, "dashboard" in only)
     except KeyboardInterrupt:
         b.stop_all()
         raise
-    load1 = open("/proc/loadavg").read().split()[:3]
-    ours_version = version([a.astrolabe, "version"])
-    peers = version(["dpkg-query", "-W", "-f", "prometheus ${Version}\n", "prometheus"]) + ", " + \
-        version(["dpkg-query", "-W", "-f", "victoria-metrics ${Version}\n", "victoria-metrics"])
-    cmd = "bench/compare/compare.py " + " ".join(sys.argv[1:])
-    md = [f"Measured {started:%Y-%m-%d %H:%M} UTC on {os.uname().nodename}: nproc {os.cpu_count()}, "
-          f"load average {' '.join(load0)} at the start and {' '.join(load1)} at the end; "
-          f"astrolabe `{ours_version}`, {peers}.",
-          f"Command: `{cmd}` ({a.runs} run(s) per workload, medians; "
-          f"dashboard: median of {a.runs} timed runs per query after a warm-up, from one load).",
-          "Cost figures: lower is better; ratio < 1 means Astrolabe uses less.", "",
-          table(results, order)]
-    if b.notes:
-        md += ["", "Notes:"] + [f"- {n}" for n in b.notes]
-    text = "\n".join(md) + "\n"
+    text = render(a.runs, True)
     print(text)
-    if a.out:
-        with open(a.out, "w") as f:
-            f.write(text)
     if a.check:
         import check_table
         errors = check_table.check(text, only)
