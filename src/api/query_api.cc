@@ -9,6 +9,7 @@
 
 #include "api/api_json.h"
 #include "api/query_params.h"
+#include "common/heap_trim.h"
 #include "common/strings.h"
 #include "net/http_server.h"
 #include "net/url_query.h"
@@ -270,6 +271,11 @@ Answer RunQuery(const Context& c, bool instant, int64_t start, int64_t end, int6
   if (!expr.ok()) return BadParam("query", expr.status());
   query::Engine engine(*opts);
   std::unique_ptr<storage::Querier> querier = c.options.storage->NewQuerier();
+  // What the evaluation allocated is freed on the way out: once a dashboard's burst of queries
+  // is over, that heap goes back to the kernel (common/heap_trim.h).
+  struct NoteRelease {
+    ~NoteRelease() { ProcessHeapTrimmer().NoteRelease(); }
+  } note_release;
   Result<query::QueryResult> r = engine.Exec(*querier, **expr, start, end, step, instant, text);
   if (!r.ok()) {
     // Checks done before evaluation (expression type, range) are parameter errors upstream.

@@ -11,7 +11,7 @@ namespace astrolabe {
 // (scrape loops, HTTP, exporters) faults back in on its next call. What stays out is the code
 // that ran once: config decoding, component construction, command-line parsing. Returns the
 // bytes of code unmapped. Used once the pipelines run (app/collector.cc);
-// docs/design/startup-memory.md
+// docs/design/returning-memory.md
 size_t ReleaseCodePages();
 
 }  // namespace astrolabe
