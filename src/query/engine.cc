@@ -620,8 +620,8 @@ Result<Value> Evaluator::EvalHistogramQuantile(const Expr& e, const Value& qv, c
   struct Hist {
     storage::Labels metric;
     std::string name;
-    size_t out = kNone;     // its output series in `collector`, once it has one
-    size_t step = kNone;    // the step `buckets` holds
+    size_t out = kNone;   // its output series in `collector`, once it has one
+    size_t step = kNone;  // the step `buckets` holds
     std::vector<Bucket> buckets;
   };
   std::vector<Hist> hists;
@@ -769,8 +769,7 @@ Status Evaluator::RangeCallSeries(const Expr& e, RangeInput& in, const std::vect
   std::unordered_map<uint64_t, std::vector<storage::Labels>> seen;
   // rate/increase: resets[k] counts the samples in [1, k] below their predecessor, so a
   // window without a counter reset is known in O(1) and skips the reset scan.
-  const bool count_resets =
-      options_.streaming && (id == FuncId::kRate || id == FuncId::kIncrease);
+  const bool count_resets = options_.streaming && (id == FuncId::kRate || id == FuncId::kIncrease);
   std::vector<uint32_t> resets;
   Series series;
   Series o;
@@ -1076,9 +1075,9 @@ Result<Value> Evaluator::EvalAggregate(const Expr& e) {
     // Each series folds into its group as it is read: no series x steps matrix in between.
     StepAggregator agg(*this, e);
     ASSIGN_OR_RETURN(bool streamed, StreamSeries(*e.children[0], [&](Series& s) {
-      agg.Add(s);
-      return Status::Ok();
-    }));
+                       agg.Add(s);
+                       return Status::Ok();
+                     }));
     if (streamed) {
       Value out;
       out.type = ValueType::kVector;

@@ -63,11 +63,12 @@ void Fill(tsdb::Head& head, uint32_t seed) {
       const std::string i = std::to_string(inst);
       const int64_t scrape = 10'000 + static_cast<int64_t>(rng() % 4) * 5'000;
       const int64_t phase = static_cast<int64_t>(rng() % 9'000);
-      const Labels counter = Labels::FromPairs({{"__name__", "c_total"}, {"job", job}, {"inst", i}});
+      const Labels counter =
+          Labels::FromPairs({{"__name__", "c_total"}, {"job", job}, {"inst", i}});
       const Labels gauge = Labels::FromPairs({{"__name__", "g"}, {"job", job}, {"inst", i}});
       std::vector<std::string> les = {"0.1", "0.5", "1", "1.0", "5", "+Inf"};
-      if (inst == 1) les.pop_back();       // no +Inf bucket
-      if (inst == 2) les.push_back("x");   // malformed bound
+      if (inst == 1) les.pop_back();      // no +Inf bucket
+      if (inst == 2) les.push_back("x");  // malformed bound
       std::vector<Labels> buckets;
       for (const std::string& le : les) {
         buckets.push_back(
