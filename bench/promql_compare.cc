@@ -8,10 +8,15 @@
 //       remote-writes it (1.0, snappy) to every URL at once, in time order, 20 steps per
 //       request.
 //       Prints the series and sample counts.
-//   promql_compare query --tsdb DIR --start-ms A --end-ms B --step-s S --runs R QUERY...
+//   promql_compare gen --tsdb DIR --end-ms E --hours H --interval-s S --pods N
+//       The same fleet written straight into a tsdb at DIR (no server, no Prometheus),
+//       compacted into blocks as the server's store does: for timing our engine alone.
+//   promql_compare query --tsdb DIR --start-ms A --end-ms B --step-s S --runs R [--plain 1]
+//                        QUERY...
 //       Opens the tsdb (as the server left it) and runs each QUERY as a range query R times
 //       after one warm-up run; prints one line per query: median and min wall milliseconds,
-//       series and points in the result.
+//       series and points in the result. --plain 1 turns the engine's streaming shortcuts
+//       off (EngineOptions::streaming), for a before/after on the same data.
 //
 // A plain program (no Google Benchmark): the other half of the timing is Prometheus' HTTP API.
 
@@ -121,6 +126,65 @@ int Load(int argc, char** argv) {
   return 0;
 }
 
+int Gen(int argc, char** argv) {
+  const std::string dir = Arg(argc, argv, "--tsdb", "");
+  const int64_t end_ms = std::atoll(Arg(argc, argv, "--end-ms", "0"));
+  const double hours = std::atof(Arg(argc, argv, "--hours", "24"));
+  const int64_t interval_ms = std::atoll(Arg(argc, argv, "--interval-s", "30")) * 1000;
+  if (dir.empty() || end_ms <= 0) {
+    std::fprintf(stderr, "gen: --tsdb and --end-ms are required\n");
+    return 2;
+  }
+  const int64_t steps = static_cast<int64_t>(hours * 3'600'000) / interval_ms;
+  bench::GenAiOptions options;
+  options.nim_pods = std::atoi(Arg(argc, argv, "--pods", "90"));
+  options.kong_gateways = 2;
+  options.kong_routes = 30;
+  options.interval_ms = interval_ms;
+  options.start_ms = end_ms - steps * interval_ms;
+  bench::GenAiFleet fleet(options);
+  tsdb::DbOptions db_options;
+  db_options.background_compaction = false;
+  auto db = tsdb::Db::Open(dir, db_options);
+  if (!db.ok()) {
+    std::fprintf(stderr, "gen: opening %s: %s\n", dir.c_str(),
+                 std::string(db.status().message()).c_str());
+    return 1;
+  }
+  std::vector<storage::Sample> step_samples;
+  size_t samples = 0;
+  for (int64_t step = 0; step < steps; ++step) {
+    fleet.Step(step_samples);
+    auto app = (*db)->NewAppender();
+    for (size_t i = 0; i < fleet.series().size(); ++i) {
+      auto ref = app->Append(fleet.series()[i], step_samples[i].t, step_samples[i].v);
+      if (!ref.ok()) {
+        std::fprintf(stderr, "gen: %s\n", std::string(ref.status().message()).c_str());
+        return 1;
+      }
+    }
+    samples += fleet.series().size();
+    Status st = app->Commit();
+    if (st.ok() && step % 60 == 59) st = (*db)->Compact();
+    if (!st.ok()) {
+      std::fprintf(stderr, "gen: %s\n", std::string(st.message()).c_str());
+      return 1;
+    }
+  }
+  Status st = (*db)->Compact();
+  if (st.ok()) st = (*db)->Close();
+  if (!st.ok()) {
+    std::fprintf(stderr, "gen: %s\n", std::string(st.message()).c_str());
+    return 1;
+  }
+  std::printf(
+      "{\"series\": %zu, \"samples\": %zu, \"start_ms\": %lld, \"end_ms\": %lld, "
+      "\"blocks\": %zu}\n",
+      fleet.series().size(), samples, static_cast<long long>(options.start_ms),
+      static_cast<long long>(end_ms), (*db)->blocks().size());
+  return 0;
+}
+
 int Query(int argc, char** argv) {
   const std::string dir = Arg(argc, argv, "--tsdb", "");
   const int64_t start_ms = std::atoll(Arg(argc, argv, "--start-ms", "0"));
@@ -143,7 +207,9 @@ int Query(int argc, char** argv) {
                  std::string(db.status().message()).c_str());
     return 1;
   }
-  query::Engine engine;
+  query::EngineOptions engine_options;
+  engine_options.streaming = std::atoi(Arg(argc, argv, "--plain", "0")) == 0;
+  query::Engine engine(engine_options);
   for (const std::string& q : queries) {
     std::vector<double> ms;
     size_t series = 0, points = 0;
@@ -174,6 +240,8 @@ int Query(int argc, char** argv) {
 int main(int argc, char** argv) {
   if (argc >= 2 && std::strcmp(argv[1], "load") == 0) return Load(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "query") == 0) return Query(argc, argv);
-  std::fprintf(stderr, "usage: promql_compare load|query ... (see the comment in the source)\n");
+  if (argc >= 2 && std::strcmp(argv[1], "gen") == 0) return Gen(argc, argv);
+  std::fprintf(stderr,
+               "usage: promql_compare load|gen|query ... (see the comment in the source)\n");
   return 2;
 }

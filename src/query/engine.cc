@@ -321,6 +321,16 @@ Result<Value> Evaluator::Eval(const Expr& e) {
 }
 
 Result<Value> Evaluator::EvalSelector(const Expr& vs, bool timestamps) {
+  Value out;
+  out.type = ValueType::kVector;
+  RETURN_IF_ERROR(EvalSelectorTo(vs, timestamps, [&](Series& s) {
+    out.matrix.push_back(std::move(s));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status Evaluator::EvalSelectorTo(const Expr& vs, bool timestamps, const SeriesSink& sink) {
   const int64_t offset = DurationOf(vs.offset_ms, vs.offset_expr);
   const bool fixed = vs.at != AtKind::kNone;
   const int64_t fixed_ref = fixed ? AtTime(vs) - offset : 0;
@@ -331,15 +341,15 @@ Result<Value> Evaluator::EvalSelector(const Expr& vs, bool timestamps) {
   hints.sort_series = true;
   hints.step_ms = interval_;
   ASSIGN_OR_RETURN(auto set, querier_.Select(vs.matchers, lo - lookback + 1, hi, hints));
-  Value out;
-  out.type = ValueType::kVector;
   const size_t n = steps();
+  Series s;
   while (set->Next()) {
     RETURN_IF_ERROR(CheckDeadline());
     const storage::Series& series = set->At();
     auto it = series.Iterator();
-    Series s;
     s.metric = series.labels();
+    s.points.clear();
+    s.drop_name = false;
     bool has_next = it->Next();
     storage::Sample next = has_next ? it->At() : storage::Sample{};
     bool has_last = false;
@@ -375,11 +385,10 @@ Result<Value> Evaluator::EvalSelector(const Expr& vs, bool timestamps) {
     RETURN_IF_ERROR(it->Err());
     if (!s.points.empty()) {
       RETURN_IF_ERROR(AddSamples(s.points.size()));
-      out.matrix.push_back(std::move(s));
+      RETURN_IF_ERROR(sink(s));
     }
   }
-  RETURN_IF_ERROR(set->Err());
-  return out;
+  return set->Err();
 }
 
 Result<RangeInput> Evaluator::EvalRange(const Expr& arg) {
@@ -468,6 +477,22 @@ Result<bool> Evaluator::NextRangeSeries(RangeInput& in, Series* out) {
   return false;
 }
 
+Result<bool> Evaluator::StreamSeries(const Expr& arg, const SeriesSink& sink) {
+  const Expr& e = Unparen(arg);
+  if (e.kind == NodeKind::kVectorSelector) {
+    RETURN_IF_ERROR(EvalSelectorTo(e, false, sink));
+    return true;
+  }
+  // Exactly the calls EvalCall hands to EvalRangeCall, but absent_over_time (one output for
+  // all series) and those with scalar arguments.
+  if (e.kind == NodeKind::kCall && e.children.size() == 1 &&
+      e.func->id != FuncId::kAbsentOverTime && e.children[0]->Type() == ValueType::kMatrix) {
+    RETURN_IF_ERROR(EvalRangeCallTo(e, 0, sink));
+    return true;
+  }
+  return false;
+}
+
 Result<Matrix> Evaluator::EvalRangeTop(const Expr& e) {
   ASSIGN_OR_RETURN(RangeInput in, EvalRange(e));
   const int64_t ref = in.fixed_ref ? in.ref_ms : start_ - in.offset_ms;
@@ -548,6 +573,10 @@ Result<Value> Evaluator::EvalCall(const Expr& e) {
     ASSIGN_OR_RETURN(Value v, Eval(*c));
     args.push_back(std::move(v));
   }
+  if (options_.streaming && f.id == FuncId::kHistogramQuantile && args.size() == 2 &&
+      args[0].type == ValueType::kScalar && args[1].type == ValueType::kVector) {
+    return EvalHistogramQuantile(e, args[0], args[1]);
+  }
   std::vector<StepCursor> cursors;
   cursors.reserve(args.size());
   for (const Value& v : args) cursors.emplace_back(v.matrix);
@@ -581,6 +610,96 @@ Result<Value> Evaluator::EvalCall(const Expr& e) {
   for (const Series& s : v.matrix) total += s.points.size();
   RETURN_IF_ERROR(AddSamples(total));
   return v;
+}
+
+Result<Value> Evaluator::EvalHistogramQuantile(const Expr& e, const Value& qv, const Value& v) {
+  const Expr& vec_expr = *e.children[1];
+  const Matrix& in = v.matrix;
+  constexpr size_t kNone = SIZE_MAX;
+  // Once per query: each input series' histogram (its labels without `le`) and bucket bound.
+  struct Hist {
+    storage::Labels metric;
+    std::string name;
+    size_t out = kNone;   // its output series in `collector`, once it has one
+    size_t step = kNone;  // the step `buckets` holds
+    std::vector<Bucket> buckets;
+  };
+  std::vector<Hist> hists;
+  std::vector<size_t> hist_of(in.size(), kNone);
+  std::vector<double> upper_of(in.size(), 0);
+  std::vector<bool> warned(in.size(), false);
+  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!ParseLe(in[i].metric.Get("le"), &upper_of[i])) continue;  // warned when first seen
+    storage::LabelsBuilder b(in[i].metric);
+    b.Del("le");
+    storage::Labels m = b.Build();
+    auto& bucket = index[m.Hash()];
+    size_t hi = hists.size();
+    for (size_t k : bucket) {
+      if (hists[k].metric == m) hi = k;
+    }
+    if (hi == hists.size()) {
+      bucket.push_back(hi);
+      hists.push_back(Hist{std::move(m), std::string(in[i].metric.MetricName()), kNone, kNone, {}});
+    }
+    hist_of[i] = hi;
+  }
+  // Per step: the buckets present, histograms in the order the per-step path meets them (by
+  // their first series present), so output series and annotations come in the same order.
+  StepCursor cursor(in);
+  SeriesCollector collector;
+  std::vector<size_t> order;
+  for (size_t i = 0; i < steps(); ++i) {
+    RETURN_IF_ERROR(CheckDeadline());
+    const int64_t ts = StepTime(i);
+    const double q = ScalarAt(qv, i);
+    if (!(q >= 0 && q <= 1)) {
+      Warn("quantile value should be between 0 and 1, got " + FormatFloat(q), *e.children[0]);
+    }
+    order.clear();
+    cursor.At(ts, [&](size_t si, double val) {
+      const size_t hi = hist_of[si];
+      if (hi == kNone) {
+        if (!warned[si]) {
+          warned[si] = true;
+          Warn("bucket label \"le\" is missing or has a malformed value of \"" +
+                   std::string(in[si].metric.Get("le")) + "\" for metric name \"" +
+                   std::string(in[si].metric.MetricName()) + "\"",
+               vec_expr);
+        }
+        return;
+      }
+      Hist& h = hists[hi];
+      if (h.step != i) {
+        h.step = i;
+        h.buckets.clear();
+        order.push_back(hi);
+      }
+      h.buckets.push_back({upper_of[si], val});
+    });
+    for (size_t hi : order) {
+      Hist& h = hists[hi];
+      bool has_inf = false, valid = false;
+      if (PrepareBuckets(&h.buckets, &has_inf, &valid)) {
+        Info(
+            "input to histogram_quantile needed to be fixed for monotonicity (see "
+            "https://prometheus.io/docs/prometheus/latest/querying/functions/"
+            "#histogram_quantile) for metric name \"" +
+                h.name + "\"",
+            vec_expr);
+      }
+      if (h.out == kNone) h.out = collector.Index(h.metric, true);
+      RETURN_IF_ERROR(collector.AddAt(h.out, ts, BucketQuantile(q, h.buckets, valid)));
+    }
+  }
+  Value out;
+  out.type = ValueType::kVector;
+  out.matrix = collector.Take();
+  size_t total = 0;
+  for (const Series& s : out.matrix) total += s.points.size();
+  RETURN_IF_ERROR(AddSamples(total));
+  return out;
 }
 
 Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
@@ -621,17 +740,53 @@ Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
     return out;
   }
 
+  RETURN_IF_ERROR(RangeCallSeries(e, in, scalars, [&](Series& s) {
+    out.matrix.push_back(std::move(s));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status Evaluator::EvalRangeCallTo(const Expr& e, size_t range_arg, const SeriesSink& sink) {
+  ASSIGN_OR_RETURN(RangeInput in, EvalRange(*e.children[range_arg]));
+  std::vector<Value> scalars;
+  for (size_t i = 0; i < e.children.size(); ++i) {
+    if (i == range_arg) continue;
+    ASSIGN_OR_RETURN(Value v, Eval(*e.children[i]));
+    scalars.push_back(std::move(v));
+  }
+  return RangeCallSeries(e, in, scalars, sink);
+}
+
+Status Evaluator::RangeCallSeries(const Expr& e, RangeInput& in, const std::vector<Value>& scalars,
+                                  const SeriesSink& sink) {
+  const FuncId id = e.func->id;
+  const size_t n = steps();
+  auto ref_at = [&](size_t i) { return in.fixed_ref ? in.ref_ms : StepTime(i) - in.offset_ms; };
   const bool keep_name = RangeFunctionKeepsName(id);
   std::vector<double> scalar_args(scalars.size());
-  std::unordered_map<uint64_t, std::vector<size_t>> seen;
+  // Output labels seen so far: two equal ones are an error (possible for a subquery's input).
+  std::unordered_map<uint64_t, std::vector<storage::Labels>> seen;
+  // rate/increase: resets[k] counts the samples in [1, k] below their predecessor, so a
+  // window without a counter reset is known in O(1) and skips the reset scan.
+  const bool count_resets = options_.streaming && (id == FuncId::kRate || id == FuncId::kIncrease);
+  std::vector<uint32_t> resets;
   Series series;
+  Series o;
   while (true) {
     ASSIGN_OR_RETURN(bool more, NextRangeSeries(in, &series));
     if (!more) break;
-    Series o;
     o.metric = series.metric;
     o.drop_name = series.drop_name || !keep_name;
+    o.points.clear();
     const auto& pts = series.points;
+    if (count_resets && !pts.empty()) {
+      resets.resize(pts.size());
+      resets[0] = 0;
+      for (size_t k = 1; k < pts.size(); ++k) {
+        resets[k] = resets[k - 1] + (pts[k].v < pts[k - 1].v ? 1 : 0);
+      }
+    }
     size_t lo = 0, hi = 0;
     for (size_t i = 0; i < n; ++i) {
       const int64_t ref = ref_at(i);
@@ -649,21 +804,20 @@ Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
       w.range_start = ref - in.range_ms;
       w.range_end = ref;
       w.range_ms = in.range_ms;
+      w.no_resets = count_resets && resets[hi - 1] == resets[lo];
       ASSIGN_OR_RETURN(std::optional<double> r, CallRangeFunction(id, w, scalar_args));
       if (r) o.points.push_back({w.ts, *r});
     }
     if (o.points.empty()) continue;
     auto& bucket = seen[o.metric.Hash()];
-    for (size_t idx : bucket) {
-      if (out.matrix[idx].metric == o.metric) {
-        return ExecError("vector cannot contain metrics with the same labelset");
-      }
+    for (const storage::Labels& l : bucket) {
+      if (l == o.metric) return ExecError("vector cannot contain metrics with the same labelset");
     }
-    bucket.push_back(out.matrix.size());
+    bucket.push_back(o.metric);
     RETURN_IF_ERROR(AddSamples(o.points.size()));
-    out.matrix.push_back(std::move(o));
+    RETURN_IF_ERROR(sink(o));
   }
-  return out;
+  return Status::Ok();
 }
 
 storage::Labels Evaluator::AbsentLabels(const Expr* selector) {
@@ -916,6 +1070,20 @@ Result<Value> Evaluator::EvalAggregate(const Expr& e) {
   }
   if (e.op == Op::kCountValues && (str_param.empty() || !storage::IsValidUtf8(str_param))) {
     return ExecError("invalid label name \"" + str_param + "\"");
+  }
+  if (options_.streaming && StepAggregator::Supports(e.op)) {
+    // Each series folds into its group as it is read: no series x steps matrix in between.
+    StepAggregator agg(*this, e);
+    ASSIGN_OR_RETURN(bool streamed, StreamSeries(*e.children[0], [&](Series& s) {
+                       agg.Add(s);
+                       return Status::Ok();
+                     }));
+    if (streamed) {
+      Value out;
+      out.type = ValueType::kVector;
+      out.matrix = agg.Finish();
+      return out;
+    }
   }
   ASSIGN_OR_RETURN(Value v, Eval(*e.children[0]));
   {

@@ -39,6 +39,12 @@ struct EngineOptions {
   std::chrono::milliseconds timeout{std::chrono::minutes(2)};
   // The step subqueries without an explicit step use (Prometheus' evaluation_interval).
   int64_t default_subquery_step_ms = 60 * 1000;
+  // Streaming shortcuts that give bit-identical answers with less work and memory
+  // (docs/design/promql.md, "Streaming shortcuts"): an aggregation of a selector or of a range
+  // function folds each series into per-group step accumulators as it is read, instead of
+  // materialising every series for every step first; histogram_quantile groups its buckets
+  // once per query instead of once per step. Off only in tests that compare the two paths.
+  bool streaming = true;
 };
 
 struct Point {

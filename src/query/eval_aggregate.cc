@@ -204,6 +204,160 @@ bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* o
   return true;
 }
 
+bool StepAggregator::Supports(Op op) {
+  return op == Op::kSum || op == Op::kAvg || op == Op::kCount || op == Op::kGroup ||
+         op == Op::kMin || op == Op::kMax || op == Op::kStddev || op == Op::kStdvar;
+}
+
+StepAggregator::StepAggregator(const Evaluator& ev, const Expr& e) : ev_(ev), e_(e) {}
+
+void StepAggregator::Add(const Series& s) {
+  if (s.points.empty()) return;
+  const Op op = e_.op;
+  storage::Labels gl = GroupLabels(s.metric, e_);
+  auto& bucket = index_[gl.Hash()];
+  size_t gi = out_.size();
+  for (size_t g : bucket) {
+    if (out_[g].metric == gl) gi = g;
+  }
+  if (gi == out_.size()) {
+    bucket.push_back(gi);
+    out_.push_back(Series{std::move(gl), {}, false});
+    const size_t n = ev_.steps();
+    GroupAcc a;
+    a.count.assign(n, 0);
+    if (op == Op::kSum || op == Op::kAvg) {
+      a.sum.assign(n, 0);
+      a.c.assign(n, 0);
+    }
+    if (op == Op::kAvg || op == Op::kStddev || op == Op::kStdvar) a.mean.assign(n, 0);
+    if (op == Op::kMin || op == Op::kMax || op == Op::kStddev || op == Op::kStdvar) {
+      a.value.assign(n, 0);
+    }
+    if (op == Op::kAvg) a.incremental.assign(n, 0);
+    acc_.push_back(std::move(a));
+  }
+  if (s.drop_name) out_[gi].drop_name = true;
+  GroupAcc& a = acc_[gi];
+  const int64_t start = ev_.start(), interval = ev_.interval();
+  for (const Point& p : s.points) {
+    const size_t k = static_cast<size_t>((p.t - start) / interval);
+    const double f = p.v;
+    if (a.count[k] == 0) {
+      // The first member at this step, as AggregateAllSteps starts an accumulator.
+      a.count[k] = 1;
+      switch (op) {
+        case Op::kSum:
+          KahanInc(f, &a.sum[k], &a.c[k]);
+          break;
+        case Op::kAvg:
+          a.sum[k] = f;
+          a.mean[k] = f;
+          break;
+        case Op::kMin:
+        case Op::kMax:
+          a.value[k] = f;
+          break;
+        case Op::kStddev:
+        case Op::kStdvar:
+          a.mean[k] = f;
+          a.value[k] = f * (f - f);
+          break;
+        default:
+          break;
+      }
+      continue;
+    }
+    a.count[k] += 1;
+    const double count = static_cast<double>(a.count[k]);
+    switch (op) {
+      case Op::kSum:
+        KahanInc(f, &a.sum[k], &a.c[k]);
+        break;
+      case Op::kAvg: {
+        if (a.incremental[k] == 0) {
+          double ns = a.sum[k], nc = a.c[k];
+          KahanInc(f, &ns, &nc);
+          if (!std::isinf(ns)) {
+            a.sum[k] = ns;
+            a.c[k] = nc;
+            break;
+          }
+          a.incremental[k] = 1;
+          a.mean[k] = a.sum[k] / (count - 1);
+          a.c[k] /= (count - 1);
+        }
+        const double q = (count - 1) / count;
+        double m = q * a.mean[k], mc = q * a.c[k];
+        KahanInc(f / count, &m, &mc);
+        a.mean[k] = m;
+        a.c[k] = mc;
+        break;
+      }
+      case Op::kMin:
+        if (a.value[k] > f || std::isnan(a.value[k])) a.value[k] = f;
+        break;
+      case Op::kMax:
+        if (a.value[k] < f || std::isnan(a.value[k])) a.value[k] = f;
+        break;
+      case Op::kStddev:
+      case Op::kStdvar: {
+        const double delta = f - a.mean[k];
+        a.mean[k] += delta / count;
+        a.value[k] += delta * (f - a.mean[k]);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+}
+
+Matrix StepAggregator::Finish() {
+  const Op op = e_.op;
+  const size_t n = ev_.steps();
+  for (size_t g = 0; g < out_.size(); ++g) {
+    GroupAcc& a = acc_[g];
+    auto& pts = out_[g].points;
+    for (size_t k = 0; k < n; ++k) {
+      if (a.count[k] == 0) continue;
+      const double count = static_cast<double>(a.count[k]);
+      double v = 0;
+      switch (op) {
+        case Op::kSum:
+          v = a.sum[k] + a.c[k];
+          break;
+        case Op::kAvg:
+          v = a.incremental[k] != 0 ? a.mean[k] + a.c[k] : a.sum[k] / count + a.c[k] / count;
+          break;
+        case Op::kCount:
+          v = count;
+          break;
+        case Op::kGroup:
+          v = 1;
+          break;
+        case Op::kMin:
+        case Op::kMax:
+          v = a.value[k];
+          break;
+        case Op::kStdvar:
+          v = a.value[k] / count;
+          break;
+        case Op::kStddev:
+          v = std::sqrt(a.value[k] / count);
+          break;
+        default:
+          break;
+      }
+      pts.push_back({ev_.StepTime(k), v});
+    }
+    a = GroupAcc{};  // frees the accumulators as the output grows
+  }
+  acc_.clear();
+  index_.clear();
+  return std::move(out_);
+}
+
 Status Aggregate(const Expr& e, const Vector& in, double param, const std::string& str_param,
                  int64_t ts, Vector* out) {
   std::vector<Group> groups;

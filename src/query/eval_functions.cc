@@ -75,6 +75,71 @@ double Quantile(double q, std::vector<double>& values) {
          values[static_cast<size_t>(upper)] * weight;
 }
 
+bool ParseLe(std::string_view le, double* upper) {
+  if (le.empty()) return false;
+  const std::string str(le);
+  char* end = nullptr;
+  *upper = std::strtod(str.c_str(), &end);
+  return end == str.c_str() + str.size();
+}
+
+bool PrepareBuckets(std::vector<Bucket>* buckets, bool* has_inf, bool* valid) {
+  auto& b = *buckets;
+  *has_inf = false;
+  *valid = false;
+  std::sort(b.begin(), b.end(), [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
+  if (b.empty() || !(std::isinf(b.back().upper) && b.back().upper > 0)) return false;
+  // Equal bounds merge in place (sorted, so they are adjacent).
+  size_t n = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (n > 0 && b[n - 1].upper == b[i].upper) {
+      b[n - 1].count += b[i].count;
+    } else {
+      b[n++] = b[i];
+    }
+  }
+  b.resize(n);
+  bool fixed = false;
+  double prev = b[0].count;
+  for (size_t i = 1; i < b.size(); ++i) {
+    const double cur = b[i].count;
+    if (cur == prev) continue;
+    const double diff = std::fabs(prev - cur);
+    const double abs_sum = std::fabs(prev) + std::fabs(cur);
+    const bool almost = (prev == 0 || cur == 0 || abs_sum < 2.2250738585072014e-308)
+                            ? diff < 1e-12 * 2.2250738585072014e-308
+                            : diff / std::min(abs_sum, 1.7976931348623157e308) < 1e-12;
+    if (almost || cur < prev) {
+      b[i].count = prev;
+      if (!almost) fixed = true;
+      continue;
+    }
+    prev = cur;
+  }
+  *has_inf = true;
+  *valid = b.size() >= 2 && b.back().count != 0 && !std::isnan(b.back().count);
+  return fixed;
+}
+
+double BucketQuantile(double q, const std::vector<Bucket>& c, bool valid) {
+  if (std::isnan(q)) return NAN;
+  if (q < 0) return -INFINITY;
+  if (q > 1) return INFINITY;
+  if (!valid) return NAN;
+  double rank = q * c.back().count;
+  size_t bi = 0;
+  while (bi < c.size() - 1 && !(c[bi].count >= rank)) ++bi;
+  if (bi == c.size() - 1) return c[c.size() - 2].upper;
+  if (bi == 0 && c[0].upper <= 0) return c[0].upper;
+  double start = 0, endb = c[bi].upper, count = c[bi].count;
+  if (bi > 0) {
+    start = c[bi - 1].upper;
+    count -= c[bi - 1].count;
+    rank -= c[bi - 1].count;
+  }
+  return start + (endb - start) * (rank / count);
+}
+
 bool RangeFunctionKeepsName(FuncId id) {
   return id == FuncId::kLastOverTime || id == FuncId::kFirstOverTime;
 }
@@ -95,7 +160,7 @@ std::optional<double> ExtrapolatedRate(const RangeWindow& w, bool is_counter, bo
   const auto& s = w.points;
   if (s.size() < 2) return std::nullopt;
   double result = s.back().v - s.front().v;
-  if (is_counter) {
+  if (is_counter && !w.no_resets) {
     double last = 0;
     for (const Point& p : s) {
       if (p.v < last) result += last;
@@ -794,10 +859,6 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
           ev.Warn("quantile value should be between 0 and 1, got " + FormatFloat(q), *at);
         }
       }
-      struct Bucket {
-        double upper;
-        double count;
-      };
       struct Hist {
         std::string name;
         storage::Labels metric;
@@ -808,12 +869,11 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
       std::vector<Hist> hists;
       std::unordered_map<uint64_t, std::vector<size_t>> index;
       for (const Sample& s : args[vec_arg]) {
-        std::string le_str(s.metric.Get("le"));
-        char* end = nullptr;
-        double upper = std::strtod(le_str.c_str(), &end);
-        if (le_str.empty() || end != le_str.c_str() + le_str.size()) {
-          ev.Warn("bucket label \"le\" is missing or has a malformed value of \"" + le_str +
-                      "\" for metric name \"" + std::string(s.metric.MetricName()) + "\"",
+        double upper = 0;
+        if (!ParseLe(s.metric.Get("le"), &upper)) {
+          ev.Warn("bucket label \"le\" is missing or has a malformed value of \"" +
+                      std::string(s.metric.Get("le")) + "\" for metric name \"" +
+                      std::string(s.metric.MetricName()) + "\"",
                   *call.children[vec_arg]);
           continue;
         }
@@ -831,46 +891,15 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         }
         hists[hi].buckets.push_back({upper, s.v});
       }
-      // Sort, coalesce equal bounds, force monotonic counts (ignoring float noise).
       for (Hist& h : hists) {
-        auto& b = h.buckets;
-        std::sort(b.begin(), b.end(),
-                  [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
-        if (b.empty() || !(std::isinf(b.back().upper) && b.back().upper > 0)) continue;
-        std::vector<Bucket> c;
-        for (const Bucket& x : b) {
-          if (!c.empty() && c.back().upper == x.upper) {
-            c.back().count += x.count;
-          } else {
-            c.push_back(x);
-          }
+        if (PrepareBuckets(&h.buckets, &h.has_inf, &h.valid)) {
+          ev.Info(
+              "input to histogram_quantile needed to be fixed for monotonicity (see "
+              "https://prometheus.io/docs/prometheus/latest/querying/functions/"
+              "#histogram_quantile) for metric name \"" +
+                  h.name + "\"",
+              *call.children[vec_arg]);
         }
-        double prev = c[0].count;
-        for (size_t i = 1; i < c.size(); ++i) {
-          const double cur = c[i].count;
-          if (cur == prev) continue;
-          const double diff = std::fabs(prev - cur);
-          const double abs_sum = std::fabs(prev) + std::fabs(cur);
-          const bool almost = (prev == 0 || cur == 0 || abs_sum < 2.2250738585072014e-308)
-                                  ? diff < 1e-12 * 2.2250738585072014e-308
-                                  : diff / std::min(abs_sum, 1.7976931348623157e308) < 1e-12;
-          if (almost || cur < prev) {
-            c[i].count = prev;
-            if (!almost) {
-              ev.Info(
-                  "input to histogram_quantile needed to be fixed for monotonicity (see "
-                  "https://prometheus.io/docs/prometheus/latest/querying/functions/"
-                  "#histogram_quantile) for metric name \"" +
-                      h.name + "\"",
-                  *call.children[vec_arg]);
-            }
-            continue;
-          }
-          prev = cur;
-        }
-        b = std::move(c);
-        h.has_inf = true;
-        h.valid = b.size() >= 2 && b.back().count != 0 && !std::isnan(b.back().count);
       }
       if (fraction) {
         // Prometheus' BucketFraction: ranks at `lower` and `upper`, interpolated linearly in
@@ -930,36 +959,17 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         }
         return Status::Ok();
       }
-      auto quantile = [](double q, const Hist& h) -> double {
-        if (std::isnan(q)) return NAN;
-        if (q < 0) return -INFINITY;
-        if (q > 1) return INFINITY;
-        if (!h.valid) return NAN;
-        const auto& c = h.buckets;
-        double rank = q * c.back().count;
-        size_t bi = 0;
-        while (bi < c.size() - 1 && !(c[bi].count >= rank)) ++bi;
-        if (bi == c.size() - 1) return c[c.size() - 2].upper;
-        if (bi == 0 && c[0].upper <= 0) return c[0].upper;
-        double start = 0, endb = c[bi].upper, count = c[bi].count;
-        if (bi > 0) {
-          start = c[bi - 1].upper;
-          count -= c[bi - 1].count;
-          rank -= c[bi - 1].count;
-        }
-        return start + (endb - start) * (rank / count);
-      };
       for (const auto& [q, at] : qs) {
         for (const Hist& h : hists) {
           if (!multi) {
-            out->push_back(Sample{h.metric, ts, quantile(q, h), true});
+            out->push_back(Sample{h.metric, ts, BucketQuantile(q, h.buckets, h.valid), true});
             continue;
           }
           std::string qs_label = FormatGoFloat(q);
           if (qs_label.find_first_of(".eIN") == std::string::npos) qs_label += ".0";
           storage::LabelsBuilder b(h.metric);
           b.Set(StringArg(call, 1), qs_label);
-          out->push_back(Sample{b.Build(), ts, quantile(q, h), true});
+          out->push_back(Sample{b.Build(), ts, BucketQuantile(q, h.buckets, h.valid), true});
         }
       }
       return Status::Ok();

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "common/status.h"
@@ -53,7 +55,14 @@ struct RangeWindow {
   int64_t range_start = 0;  // ref - range (exclusive)
   int64_t range_end = 0;    // ref
   int64_t range_ms = 0;
+  // Set by a caller that knows no sample of `points` after the first is below its predecessor:
+  // rate/increase then skip their counter-reset scan (the result is the same).
+  bool no_resets = false;
 };
+
+// Receives the series of an instant-vector node one at a time (Evaluator::StreamSeries). The
+// series is the callee's buffer: read it, or move out of it, before returning.
+using SeriesSink = std::function<Status(Series&)>;
 
 class Evaluator {
  public:
@@ -76,6 +85,11 @@ class Evaluator {
   Result<bool> NextRangeSeries(RangeInput& in, Series* out);
   // Raw samples of a top-level range vector (instant query).
   Result<Matrix> EvalRangeTop(const Expr& e);
+  // Streams the series of `e` to `sink`, one at a time, exactly as Eval(e) would return them
+  // (same order, labels, points, drop_name, sample accounting), without holding them all.
+  // Streams a vector selector and a range function whose only argument is a matrix selector;
+  // returns false, having read nothing, for any other node.
+  Result<bool> StreamSeries(const Expr& e, const SeriesSink& sink);
 
   int64_t start() const { return start_; }
   int64_t end() const { return end_; }
@@ -104,8 +118,17 @@ class Evaluator {
 
  private:
   Result<Value> EvalSelector(const Expr& vs, bool timestamps);
+  // The series of a vector selector, one at a time to `sink` (EvalSelector collects them).
+  Status EvalSelectorTo(const Expr& vs, bool timestamps, const SeriesSink& sink);
   Result<Value> EvalCall(const Expr& e);
   Result<Value> EvalRangeCall(const Expr& e, size_t range_arg);
+  // The output series of a range function other than absent_over_time, one at a time.
+  Status EvalRangeCallTo(const Expr& e, size_t range_arg, const SeriesSink& sink);
+  Status RangeCallSeries(const Expr& e, RangeInput& in, const std::vector<Value>& scalars,
+                         const SeriesSink& sink);
+  // histogram_quantile(q, v) with v evaluated: buckets grouped once per query, then only
+  // arithmetic per step. Same output as the per-step path (CallInstantFunction).
+  Result<Value> EvalHistogramQuantile(const Expr& e, const Value& q, const Value& v);
   Result<Value> EvalBinary(const Expr& e);
   Result<Value> EvalAggregate(const Expr& e);
   // A duration field, or its expression resolved for this query (step() and range() in s).
@@ -172,6 +195,49 @@ bool RangeFunctionKeepsName(FuncId id);
 // series is computed once, then every step accumulates into its group. False when `e.op` is
 // not one of these (the caller then aggregates step by step with Aggregate()).
 bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* out);
+
+// The same aggregations fed one series at a time (a streamed selector or range function):
+// each series' group is computed once, its points fold into that group's accumulator for
+// their step. Per group and step the members are folded in the order they are added, as
+// AggregateAllSteps folds them, so the results are bit-identical to it for the same series
+// in the same order. Memory: one accumulator per group and step.
+class StepAggregator {
+ public:
+  static bool Supports(Op op);
+  // REQUIRES: Supports(e.op). `e` and `ev` outlive the aggregator.
+  StepAggregator(const Evaluator& ev, const Expr& e);
+  // REQUIRES: every point's time is one of ev's step times, increasing.
+  void Add(const Series& s);
+  // The groups in order of first appearance, each with a point at every step it had a member.
+  Matrix Finish();
+
+ private:
+  struct GroupAcc {
+    // Per step; only the arrays `op` needs are allocated.
+    std::vector<uint32_t> count;
+    std::vector<double> sum, c, mean, value;
+    std::vector<uint8_t> incremental;
+  };
+  const Evaluator& ev_;
+  const Expr& e_;
+  Matrix out_;
+  std::vector<GroupAcc> acc_;
+  std::unordered_map<uint64_t, std::vector<size_t>> index_;
+};
+
+// Classic-bucket helpers shared by histogram_quantile's per-step and per-query paths.
+struct Bucket {
+  double upper;
+  double count;
+};
+// Sorts by bound, merges equal bounds and forces monotonic counts (ignoring float noise).
+// `has_inf`: the last bound is +Inf (otherwise the buckets are only sorted); `valid`: usable
+// for a quantile. Returns true when a real decrease was fixed (Prometheus' info annotation).
+bool PrepareBuckets(std::vector<Bucket>* buckets, bool* has_inf, bool* valid);
+// Prometheus' bucketQuantile over prepared buckets.
+double BucketQuantile(double q, const std::vector<Bucket>& buckets, bool valid);
+// The `le` label parsed as a bucket bound; false when missing or malformed.
+bool ParseLe(std::string_view le, double* upper);
 
 // Aggregation over one step's vector.
 Status Aggregate(const Expr& e, const Vector& in, double param, const std::string& str_param,

@@ -12,19 +12,23 @@ struct Limit {
   uint64_t samples = 0;
 };
 
+// Each sub-iterator's current sample is cached when it moves, so picking the next sample
+// compares cached times: per merged sample one Next() and one At() of the sub-iterator that
+// supplied it (plus those on the same timestamp), not every sub-iterator's At() and Err()
+// (a series spread over several blocks and the head merges 3-6 iterators).
 class MergeSampleIterator final : public SampleIterator {
  public:
   MergeSampleIterator(std::vector<std::unique_ptr<SampleIterator>> its, Limit* limit)
-      : its_(std::move(its)), valid_(its_.size(), false), limit_(limit) {}
+      : its_(std::move(its)), heads_(its_.size()), limit_(limit) {}
 
   bool Next() override {
     if (!err_.ok()) return false;
     if (!started_) {
       started_ = true;
-      for (size_t i = 0; i < its_.size(); ++i) valid_[i] = its_[i]->Next();
+      for (size_t i = 0; i < its_.size(); ++i) Moved(i, its_[i]->Next());
     } else if (have_) {
       for (size_t i = 0; i < its_.size(); ++i) {
-        if (valid_[i] && its_[i]->At().t == cur_.t) valid_[i] = its_[i]->Next();
+        if (heads_[i].valid && heads_[i].sample.t == cur_.t) Moved(i, its_[i]->Next());
       }
     }
     return Pick();
@@ -37,7 +41,7 @@ class MergeSampleIterator final : public SampleIterator {
     started_ = true;
     for (size_t i = 0; i < its_.size(); ++i) {
       // A never-started sub-iterator seeks from its beginning; a started one only if behind.
-      valid_[i] = its_[i]->Seek(t);
+      Moved(i, its_[i]->Seek(t));
     }
     return Pick();
   }
@@ -46,21 +50,32 @@ class MergeSampleIterator final : public SampleIterator {
   Status Err() const override { return err_; }
 
  private:
+  struct Head {
+    Sample sample;
+    bool valid = false;
+  };
+
+  // Records where sub-iterator `i` is after a Next()/Seek() that returned `ok`; the first
+  // sub-iterator error fails the merge.
+  void Moved(size_t i, bool ok) {
+    heads_[i].valid = ok;
+    if (ok) {
+      heads_[i].sample = its_[i]->At();
+    } else if (err_.ok()) {
+      err_ = its_[i]->Err();
+    }
+  }
+
   bool Pick() {
     have_ = false;
+    if (!err_.ok()) return false;
     int best = -1;
-    for (size_t i = 0; i < its_.size(); ++i) {
-      if (!valid_[i]) {
-        Status st = its_[i]->Err();
-        if (!st.ok()) {
-          err_ = st;
-          return false;
-        }
-        continue;
-      }
-      if (best < 0 || its_[i]->At().t < cur_.t) {
+    for (size_t i = 0; i < heads_.size(); ++i) {
+      if (!heads_[i].valid) continue;
+      // On equal times the earlier sub-iterator wins.
+      if (best < 0 || heads_[i].sample.t < cur_.t) {
         best = static_cast<int>(i);
-        cur_ = its_[i]->At();
+        cur_ = heads_[i].sample;
       }
     }
     if (best < 0) return false;
@@ -76,7 +91,7 @@ class MergeSampleIterator final : public SampleIterator {
   }
 
   std::vector<std::unique_ptr<SampleIterator>> its_;
-  std::vector<bool> valid_;
+  std::vector<Head> heads_;
   Limit* limit_;
   Sample cur_;
   bool started_ = false;

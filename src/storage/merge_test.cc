@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 
 namespace astrolabe::storage {
 namespace {
@@ -120,6 +121,53 @@ TEST(MergeQuerierTest, Limits) {
   all = Materialize(**set);
   ASSERT_FALSE(all.ok());
   EXPECT_NE(all.status().message().find("max_samples"), std::string::npos);
+}
+
+// The union by timestamp, earlier iterator winning, over random overlapping and disjoint
+// inputs; Next() and Seek() interleaved as the query engine and the tsdb use them.
+TEST(MergeSampleIteratorTest, RandomUnionsFirstWins) {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 300; ++round) {
+    const size_t n = 1 + rng() % 5;
+    std::vector<std::vector<Sample>> lists(n);
+    std::map<int64_t, double> want;
+    for (size_t i = 0; i < n; ++i) {
+      // Disjoint time ranges (blocks) or interleaved ones (overlapping data).
+      const int64_t base = rng() % 2 == 0 ? static_cast<int64_t>(i) * 1000 : 0;
+      int64_t t = base + static_cast<int64_t>(rng() % 20);
+      for (size_t k = rng() % 30; k > 0; --k) {
+        lists[i].push_back({t, static_cast<double>(i * 1000 + k)});
+        want.emplace(t, static_cast<double>(i * 1000 + k));  // the first list's value stays
+        t += 1 + static_cast<int64_t>(rng() % 40);
+      }
+    }
+    std::vector<std::unique_ptr<SampleIterator>> its;
+    for (const auto& l : lists) its.push_back(NewListSampleIterator(l));
+    auto it = NewMergeSampleIterator(std::move(its));
+    auto pos = want.end();  // the sample the iterator should be on
+    bool started = false;
+    while (true) {
+      bool ok = false;
+      if (rng() % 4 == 0) {
+        const int64_t target = (started && pos != want.end() ? pos->first : 0) +
+                               static_cast<int64_t>(rng() % 60) - 10;
+        ok = it->Seek(target);
+        if (!started || pos->first < target) pos = want.lower_bound(target);
+      } else {
+        ok = it->Next();
+        pos = started ? std::next(pos) : want.begin();
+      }
+      started = true;
+      if (pos == want.end()) {
+        EXPECT_FALSE(ok) << "round " << round;
+        break;
+      }
+      ASSERT_TRUE(ok) << "round " << round;
+      ASSERT_EQ(it->At().t, pos->first) << "round " << round;
+      ASSERT_EQ(it->At().v, pos->second) << "round " << round;
+    }
+    EXPECT_TRUE(it->Err().ok());
+  }
 }
 
 }  // namespace
