@@ -779,6 +779,7 @@ Status Evaluator::RangeCallSeries(const Expr& e, RangeInput& in, const std::vect
     o.metric = series.metric;
     o.drop_name = series.drop_name || !keep_name;
     o.points.clear();
+    o.points.reserve(n);  // the sink may have taken the last series' points
     const auto& pts = series.points;
     if (count_resets && !pts.empty()) {
       resets.resize(pts.size());
