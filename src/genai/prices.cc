@@ -64,7 +64,9 @@ void OptionalPrice(config::Visitor& v, std::string_view key, double& value) {
 
 // ASCII case folding, inline: std::tolower is a call per byte (and locale-dependent), and
 // this runs for every price entry on every LLM-call span.
-inline char AsciiLowerChar(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char AsciiLowerChar(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 bool NameEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

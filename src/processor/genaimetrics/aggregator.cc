@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <charconv>
 #include <iterator>
-#include <string_view>
 #include <optional>
+#include <string_view>
 
 namespace astrolabe::processor::genaimetrics {
 
