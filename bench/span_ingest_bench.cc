@@ -9,7 +9,9 @@
 // per server CPU-second, requests/s and the server's peak RSS.
 //
 //   span_ingest_bench --binary build/astrolabe [--seconds 20] [--threads 4] [--spans 100]
-//                     [--gzip]
+//                     [--gzip] [--config FILE]...
+// (--config: passed on to the server, merged over its built-in pipeline, e.g. a file with
+// `service: {pipelines: {traces: {processors: []}}}` to measure the pipeline without processors)
 // (the binary defaults to build-bench/astrolabe, else build/astrolabe; bench/run's
 // --benchmark_* flags are ignored)
 
@@ -94,6 +96,7 @@ int main(int argc, char** argv) {
   double seconds = 20;
   int threads = 4, spans = 100;
   bool gzip = false;
+  std::vector<std::string> configs;  // extra --config files for the server (A/B of pipelines)
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -107,11 +110,14 @@ int main(int argc, char** argv) {
       spans = std::stoi(next());
     else if (a == "--gzip")
       gzip = true;
+    else if (a == "--config")
+      configs.push_back(next());
     else if (a.rfind("--benchmark_", 0) == 0)
       continue;  // bench/run passes Google Benchmark's
     else {
       std::fprintf(stderr,
-                   "usage: %s --binary PATH [--seconds S] [--threads N] [--spans N] [--gzip]\n",
+                   "usage: %s --binary PATH [--seconds S] [--threads N] [--spans N] [--gzip] "
+                   "[--config FILE]...\n",
                    argv[0]);
       return 2;
     }
@@ -128,6 +134,10 @@ int main(int argc, char** argv) {
   std::vector<std::string> args = {binary,        "server",   "--auth",   "none",        "--data",
                                    dir + "/data", "--http",   Addr(http), "--otlp-http", Addr(otlp),
                                    "--otlp-grpc", Addr(grpc), "--health", Addr(health)};
+  for (const std::string& c : configs) {
+    args.push_back("--config");
+    args.push_back(c);
+  }
   const pid_t pid = fork();
   if (pid == 0) {
     int log = open((dir + "/server.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);

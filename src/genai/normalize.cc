@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <string_view>
 #include <utility>
@@ -523,25 +524,54 @@ std::string OperationFromOpenInferenceKind(std::string_view kind) {
   return "";
 }
 
+// Inline (common/strings.h's StartsWith is a call): DetectDialect runs it on every attribute
+// of every span.
+inline bool HasPrefix(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && std::memcmp(s.data(), p.data(), p.size()) == 0;
+}
+
 std::optional<Dialect> DetectDialect(const pdata::Span& span) {
   bool oi = false, legacy = false, otel = false;
+  // The keys of the three dialects are disjoint, so each key is classified once, dispatched
+  // on its first byte and namespace: most keys of a span (server.*, http.*, traceloop.*) are
+  // skipped after one comparison.
   for (const KeyValue& kv : span.attributes) {
     std::string_view k = kv.key;
-    if (k == "openinference.span.kind" || k == "llm.model_name" || k == "llm.provider" ||
-        k == "llm.invocation_parameters" || StartsWith(k, "llm.token_count.") ||
-        StartsWith(k, "llm.input_messages.") || StartsWith(k, "llm.output_messages.") ||
-        k == "embedding.model_name") {
-      oi = true;
-    } else if (k == "llm.request.type" || StartsWith(k, "gen_ai.prompt.") ||
-               StartsWith(k, "gen_ai.completion.") || k == "llm.usage.total_tokens" ||
-               k == "llm.is_streaming" || StartsWith(k, "gen_ai.openai.") ||
-               StartsWith(k, "llm.request.functions.")) {
-      legacy = true;
-    } else if (k == "gen_ai.operation.name" || k == "gen_ai.provider.name" ||
-               k == "gen_ai.system" || k == "gen_ai.request.model" ||
-               k == "gen_ai.response.model" || StartsWith(k, "gen_ai.usage.") ||
-               k == "gen_ai.input.messages" || k == "gen_ai.output.messages") {
-      otel = true;
+    if (k.empty()) continue;
+    switch (k[0]) {
+      case 'o':
+        if (k == "openinference.span.kind") oi = true;
+        break;
+      case 'e':
+        if (k == "embedding.model_name") oi = true;
+        break;
+      case 'l': {
+        if (!HasPrefix(k, "llm.")) break;
+        std::string_view r = k.substr(4);
+        if (r == "model_name" || r == "provider" || r == "invocation_parameters" ||
+            HasPrefix(r, "token_count.") || HasPrefix(r, "input_messages.") ||
+            HasPrefix(r, "output_messages.")) {
+          oi = true;
+        } else if (r == "request.type" || r == "usage.total_tokens" || r == "is_streaming" ||
+                   HasPrefix(r, "request.functions.")) {
+          legacy = true;
+        }
+        break;
+      }
+      case 'g': {
+        if (!HasPrefix(k, "gen_ai.")) break;
+        std::string_view r = k.substr(7);
+        if (HasPrefix(r, "prompt.") || HasPrefix(r, "completion.") || HasPrefix(r, "openai.")) {
+          legacy = true;
+        } else if (r == "operation.name" || r == "provider.name" || r == "system" ||
+                   r == "request.model" || r == "response.model" || HasPrefix(r, "usage.") ||
+                   r == "input.messages" || r == "output.messages") {
+          otel = true;
+        }
+        break;
+      }
+      default:
+        break;
     }
   }
   if (!otel) {
@@ -844,7 +874,7 @@ Outcome Normalizer::NormalizeSpan(pdata::Span& span) const {
       {"gen_ai.openai.request.service_tier", "openai.request.service_tier"},
       {"gen_ai.openai.response.service_tier", "openai.response.service_tier"},
   };
-  std::vector<std::pair<std::string, std::string>> renamed;
+  std::vector<std::pair<std::string_view, std::string_view>> renamed;
   for (const auto& [from, to] : kRenames) {
     if (const AnyValue* v = pdata::FindAttribute(a, from)) {
       AnyValue copy = *v;
@@ -884,7 +914,7 @@ Outcome Normalizer::NormalizeSpan(pdata::Span& span) const {
 
   if (!options_.keep_original_attributes) {
     // An original goes only when its canonical key is on the span now.
-    auto drop_if_canonical = [&](const std::string& from, const std::string& to) {
+    auto drop_if_canonical = [&](std::string_view from, std::string_view to) {
       if (from != to && pdata::FindAttribute(a, to) != nullptr) pdata::RemoveAttribute(a, from);
     };
     static constexpr std::pair<std::string_view, std::string_view> kLegacy[] = {
@@ -908,7 +938,7 @@ Outcome Normalizer::NormalizeSpan(pdata::Span& span) const {
         {"llm.is_streaming", "gen_ai.request.stream"},
         {"gen_ai.is_streaming", "gen_ai.request.stream"},
     };
-    for (const auto& [from, to] : kLegacy) drop_if_canonical(std::string(from), std::string(to));
+    for (const auto& [from, to] : kLegacy) drop_if_canonical(from, to);
     for (const auto& [from, to] : renamed) drop_if_canonical(from, to);
     auto drop_indexed = [&](std::string_view prefix, std::string_view canonical,
                             std::string_view keep_tail) {

@@ -62,13 +62,16 @@ void OptionalPrice(config::Visitor& v, std::string_view key, double& value) {
   if (v.decoding() || value >= 0) v.Field(key, value);
 }
 
+// ASCII case folding, inline: std::tolower is a call per byte (and locale-dependent), and
+// this runs for every price entry on every LLM-call span.
+inline char AsciiLowerChar(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+
 bool NameEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
+    if (AsciiLowerChar(a[i]) != AsciiLowerChar(b[i])) return false;
   }
   return true;
 }
@@ -212,10 +215,7 @@ std::optional<Cost> ComputeCost(const PriceEntry& price, const LlmCall& call) {
 bool GlobMatch(std::string_view pattern, std::string_view text) {
   // Iterative with one backtrack point: linear-ish, no recursion on untrusted model names.
   size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  auto eq = [](char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) ==
-           std::tolower(static_cast<unsigned char>(b));
-  };
+  auto eq = [](char a, char b) { return AsciiLowerChar(a) == AsciiLowerChar(b); };
   while (t < text.size()) {
     if (p < pattern.size() && (pattern[p] == '?' || eq(pattern[p], text[t]))) {
       ++p;

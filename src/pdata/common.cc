@@ -280,16 +280,28 @@ std::string AnyValueToString(const AnyValue& value) {
   return "";
 }
 
+namespace {
+
+// Attribute keys share long prefixes ("gen_ai.usage.", "gen_ai.request."), and the
+// processors look up dozens of keys per span: comparing the length and the last byte first
+// skips most memcmp calls.
+inline bool KeyIs(const std::string& key, std::string_view want) {
+  return key.size() == want.size() && (want.empty() || key.back() == want.back()) &&
+         std::memcmp(key.data(), want.data(), want.size()) == 0;
+}
+
+}  // namespace
+
 const AnyValue* FindAttribute(const Attributes& attributes, std::string_view key) {
   for (const KeyValue& kv : attributes) {
-    if (kv.key == key) return &kv.value;
+    if (KeyIs(kv.key, key)) return &kv.value;
   }
   return nullptr;
 }
 
 void PutAttribute(Attributes& attributes, std::string_view key, AnyValue value) {
   for (KeyValue& kv : attributes) {
-    if (kv.key == key) {
+    if (KeyIs(kv.key, key)) {
       kv.value = std::move(value);
       return;
     }
@@ -299,7 +311,7 @@ void PutAttribute(Attributes& attributes, std::string_view key, AnyValue value) 
 
 bool RemoveAttribute(Attributes& attributes, std::string_view key) {
   auto it = std::remove_if(attributes.begin(), attributes.end(),
-                           [&](const KeyValue& kv) { return kv.key == key; });
+                           [&](const KeyValue& kv) { return KeyIs(kv.key, key); });
   bool removed = it != attributes.end();
   attributes.erase(it, attributes.end());
   return removed;

@@ -558,6 +558,7 @@ struct SpanStore::Impl {
     std::string first_error;
     uint64_t rejected = 0;
     std::string context, record;
+    GenAiFields g;
     const uint64_t now = NowNanos();
     const auto& resources = Signal::Resources(request);
     for (size_t i = 0; i < resources.size(); ++i) {
@@ -569,7 +570,13 @@ struct SpanStore::Impl {
         context.clear();
         Signal::EncodeContext(resources[i], scopes[j], &context);
         for (size_t k = 0; k < records.size(); ++k) {
-          GenAiFields g;
+          // Reset, not rebuilt: the strings keep their capacity from span to span.
+          g.model.clear();
+          g.provider.clear();
+          g.operation.clear();
+          g.finish_reason.clear();
+          g.input_tokens = g.output_tokens = -1;
+          g.cost = std::numeric_limits<double>::quiet_NaN();
           RowFields row;
           const uint64_t t = Signal::Fill(m.options.index_hook, resources[i], scopes[j], records[k],
                                           now, &g, &row);

@@ -1,7 +1,10 @@
 #include "processor/genaimetrics/aggregator.h"
 
 #include <algorithm>
+#include <charconv>
+#include <iterator>
 #include <optional>
+#include <string_view>
 
 namespace astrolabe::processor::genaimetrics {
 
@@ -30,8 +33,17 @@ std::optional<double> NumberAttr(const pdata::Attributes& attrs, std::string_vie
 
 // Appends key=value with lengths, so that no two attribute sets encode alike.
 void Encode(std::string& out, std::string_view key, std::string_view value) {
-  out += std::to_string(key.size()) + ':' + std::string(key) + std::to_string(value.size()) + ':' +
-         std::string(value);
+  char len[24];
+  auto put_len = [&](size_t n) {
+    auto [p, ec] = std::to_chars(len, len + sizeof len, n);
+    out.append(len, p);
+  };
+  put_len(key.size());
+  out += ':';
+  out += key;
+  put_len(value.size());
+  out += ':';
+  out += value;
 }
 
 }  // namespace
@@ -51,47 +63,56 @@ void Aggregator::Hist::Observe(const std::vector<double>& bounds, double v) {
 bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
   const std::string* operation = StringAttr(span.attributes, "gen_ai.operation.name");
   if (operation == nullptr) return false;
-  pdata::Attributes res;
-  std::string key;
-  for (std::string_view k : {"service.name", "service.namespace", "service.instance.id"}) {
-    if (const std::string* v = StringAttr(resource.attributes, k)) {
-      res.push_back({std::string(k), *v});
-      Encode(key, k, *v);
-    }
+  // The series keys are built in a reused buffer and the attribute sets only for a series
+  // seen the first time: a span of a known series allocates nothing (this runs on every
+  // span the server ingests).
+  static constexpr std::string_view kResourceKeys[] = {"service.name", "service.namespace",
+                                                       "service.instance.id"};
+  static constexpr std::string_view kSpanKeys[] = {"gen_ai.provider.name", "gen_ai.request.model"};
+  const std::string* res_values[std::size(kResourceKeys)];
+  const std::string* span_values[std::size(kSpanKeys)];
+  std::string& key = key_;
+  key.clear();
+  for (size_t i = 0; i < std::size(kResourceKeys); ++i) {
+    res_values[i] = StringAttr(resource.attributes, kResourceKeys[i]);
+    if (res_values[i] != nullptr) Encode(key, kResourceKeys[i], *res_values[i]);
   }
   key += '|';
-  pdata::Attributes attrs;
-  attrs.push_back({"gen_ai.operation.name", *operation});
   Encode(key, "op", *operation);
-  for (std::string_view k : {"gen_ai.provider.name", "gen_ai.request.model"}) {
-    if (const std::string* v = StringAttr(span.attributes, k)) {
-      attrs.push_back({std::string(k), *v});
-      Encode(key, k, *v);
-    }
+  for (size_t i = 0; i < std::size(kSpanKeys); ++i) {
+    span_values[i] = StringAttr(span.attributes, kSpanKeys[i]);
+    if (span_values[i] != nullptr) Encode(key, kSpanKeys[i], *span_values[i]);
   }
-  if (const std::string* v = StringAttr(resource.attributes, "service.name")) {
-    attrs.push_back({"service.name", *v});
-  }
-  const std::string usage_key = key;
-  std::string error;
+  const size_t usage_key_size = key.size();
+  std::string_view error;
   if (const std::string* v = StringAttr(span.attributes, "error.type")) {
     error = *v;
   } else if (span.status.code == pdata::SpanStatus::Code::kError) {
     error = "_OTHER";
   }
-  Usage& u = usage_[usage_key];
-  if (u.attributes.empty()) {
-    u.resource = res;
-    u.attributes = attrs;
-  }
-  if (!error.empty()) {
-    attrs.push_back({"error.type", error});
-    Encode(key, "error.type", error);
-  }
-  Calls& c = calls_[key];
+  // The two attribute sets of a new series (resource; operation, provider, model, service).
+  auto fill = [&](pdata::Attributes* res, pdata::Attributes* attrs) {
+    for (size_t i = 0; i < std::size(kResourceKeys); ++i) {
+      if (res_values[i] != nullptr) res->push_back({std::string(kResourceKeys[i]), *res_values[i]});
+    }
+    attrs->push_back({"gen_ai.operation.name", *operation});
+    for (size_t i = 0; i < std::size(kSpanKeys); ++i) {
+      if (span_values[i] != nullptr) attrs->push_back({std::string(kSpanKeys[i]), *span_values[i]});
+    }
+    if (res_values[0] != nullptr) attrs->push_back({"service.name", *res_values[0]});
+  };
+  const std::string_view usage_key(key.data(), usage_key_size);
+  auto uit = usage_.find(usage_key);
+  if (uit == usage_.end()) uit = usage_.emplace(std::string(usage_key), Usage{}).first;
+  Usage& u = uit->second;
+  if (u.attributes.empty()) fill(&u.resource, &u.attributes);
+  if (!error.empty()) Encode(key, "error.type", error);
+  auto cit = calls_.find(std::string_view(key));
+  if (cit == calls_.end()) cit = calls_.emplace(key, Calls{}).first;
+  Calls& c = cit->second;
   if (c.attributes.empty()) {
-    c.resource = std::move(res);
-    c.attributes = std::move(attrs);
+    fill(&c.resource, &c.attributes);
+    if (!error.empty()) c.attributes.push_back({"error.type", std::string(error)});
   }
   ++c.requests;
   if (span.end_time_unix_nano >= span.start_time_unix_nano && span.start_time_unix_nano != 0) {

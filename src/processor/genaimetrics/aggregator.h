@@ -19,6 +19,7 @@
 // Thread-compatible: the processor serialises Add and Take with its mutex.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -68,8 +69,9 @@ class Aggregator {
     bool has_cost = false;
   };
   // Keys: encoded resource, '|', encoded attributes; maps ordered so Take groups by resource.
-  std::map<std::string, Calls> calls_;
-  std::map<std::string, Usage> usage_;
+  std::map<std::string, Calls, std::less<>> calls_;
+  std::map<std::string, Usage, std::less<>> usage_;
+  std::string key_;  // Add's scratch buffer
 };
 
 }  // namespace astrolabe::processor::genaimetrics

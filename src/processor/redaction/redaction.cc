@@ -89,14 +89,24 @@ RedactionProcessor::RedactionProcessor(const Config& config,
 }
 
 bool RedactionProcessor::IsContentKey(std::string_view key) const {
+  // Every built-in content key starts with "gen_ai.", "llm.", "input.", "output." or "ai.":
+  // most attributes of a span (server.*, http.*, service keys) are rejected on their first
+  // byte.
+  const char first = key.empty() ? '\0' : key[0];
+  if (first != 'g' && first != 'l' && first != 'i' && first != 'o' && first != 'a') {
+    return !extra_keys_.empty() &&
+           std::find(extra_keys_.begin(), extra_keys_.end(), key) != extra_keys_.end();
+  }
   for (std::string_view k : kExactContentKeys) {
     if (key == k) return true;
   }
   for (std::string_view p : kContentPrefixes) {
-    if (StartsWith(key, p)) return true;
+    if (p[0] == first && StartsWith(key, p)) return true;
   }
   // Kong AI Proxy log payloads: ai.<namespace>.payload.request / .response.
-  if (StartsWith(key, "ai.") && key.find(".payload.") != std::string_view::npos) return true;
+  if (first == 'a' && StartsWith(key, "ai.") && key.find(".payload.") != std::string_view::npos) {
+    return true;
+  }
   for (const std::string& k : extra_keys_) {
     if (key == k) return true;
   }
