@@ -47,7 +47,7 @@ drills: setup
 	@ninja -C build-asan -j$(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest --output-on-failure -L drills-long
+	  ctest --output-on-failure --no-tests=error -L drills-long
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASTROLABE_FUZZ=ON -DASTROLABE_TESTS=OFF >/dev/null
 	@ninja -C build-fuzz -j$(JOBS) fuzzers
 	@fuzz/run $(DRILL_FUZZ_SECONDS)

@@ -87,8 +87,8 @@ def _stat(pid):
         return f.read().rsplit(")", 1)[1].split()
 
 
-def tree(root):
-    """ROOT and every live descendant."""
+def _children():
+    """{ppid: [pid, ...]} of every live process: one pass over /proc."""
     children = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -96,6 +96,13 @@ def tree(root):
                 children.setdefault(int(_stat(name)[1]), []).append(int(name))
             except (OSError, IndexError):
                 pass
+    return children
+
+
+def tree(root, children=None):
+    """ROOT and every live descendant (CHILDREN: a _children() pass to reuse)."""
+    if children is None:
+        children = _children()
     out, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -117,9 +124,9 @@ def tree_cpu(root):
     return total / CLK
 
 
-def tree_rss(root):
+def tree_rss(root, children=None):
     total = 0
-    for pid in tree(root):
+    for pid in tree(root, children):
         try:
             with open(f"/proc/{pid}/statm") as f:
                 total += int(f.read().split()[1]) * PAGE
@@ -139,8 +146,45 @@ def du(path):
     return total
 
 
+class RssSampler:
+    """One thread samples the tree RSS of every live Proc every 0.2 s, with one pass over /proc
+    per tick for all of them (a pass costs ~4 ms of CPU: a thread per process, each scanning
+    /proc on its own, took CPU from the subjects being measured)."""
+
+    def __init__(self):
+        self._procs = set()
+        self._lock = threading.Lock()
+        self._thread = None
+
+    def add(self, proc):
+        with self._lock:
+            self._procs.add(proc)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True)
+                self._thread.start()
+        proc.peak = max(proc.peak, tree_rss(proc.pid))  # a first sample at once
+
+    def remove(self, proc):
+        with self._lock:
+            self._procs.discard(proc)
+
+    def _run(self):
+        while True:
+            with self._lock:
+                procs = list(self._procs)
+            if procs:
+                children = _children()
+                for p in procs:
+                    p.peak = max(p.peak, tree_rss(p.pid, children))
+            time.sleep(0.2)
+
+
+SAMPLER = RssSampler()
+BAD_EXITS = []  # astrolabe processes that did not exit 0 on SIGTERM (notes under the table)
+
+
 class Proc:
-    """A started subject: its Popen, its peak tree RSS (sampled by a thread), its log."""
+    """A started subject: its Popen, its peak tree RSS (sampled by SAMPLER), its log."""
 
     def __init__(self, name, argv, log_dir):
         self.name = name
@@ -149,14 +193,8 @@ class Proc:
         self.popen = subprocess.Popen(argv, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         self.pid = self.popen.pid
         self.peak = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-
-    def _sample(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
-            self._stop.wait(0.2)
+        self.reported = False
+        SAMPLER.add(self)
 
     def cpu(self):
         return tree_cpu(self.pid)
@@ -165,7 +203,7 @@ class Proc:
         return self.popen.poll() is None
 
     def stop(self):
-        self._stop.set()
+        SAMPLER.remove(self)
         if self.popen.poll() is None:
             self.popen.send_signal(signal.SIGTERM)
             try:
@@ -173,6 +211,13 @@ class Proc:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
+        # Astrolabe must shut down cleanly on SIGTERM: exit status 0, so that a sanitizer
+        # report (an ASan build exits 1, LeakSanitizer 23) or a hang fails the smoke test.
+        if self.name == "astrolabe" and self.popen.returncode != 0 and not self.reported:
+            self.reported = True
+            BAD_EXITS.append(f"{self.name} {' '.join(self.popen.args[1:2])} exited with status "
+                             f"{self.popen.returncode} after SIGTERM ({self.log_path})")
+            print(f"  {BAD_EXITS[-1]}:\n{self.tail()}", file=sys.stderr, flush=True)
 
     def tail(self):
         try:
@@ -237,7 +282,7 @@ class Bench:
 
     def stop_all(self):
         for p in self.procs:  # SIGTERM to all first: they shut down side by side
-            p._stop.set()
+            SAMPLER.remove(p)
             if p.alive():
                 p.popen.send_signal(signal.SIGTERM)
         for p in self.procs:
@@ -708,7 +753,7 @@ def main():
     full = dict(runs=5, targets=100, series=2000, scrape_seconds=30, warmup=5, rw_series=1_000_000,
                 rw_pushes=12, otlp_requests=50, otlp_pods=50, otlp_spans=500, pods=150, kong_routes=80,
                 hours=24, interval=60)
-    quick = dict(runs=1, targets=3, series=200, scrape_seconds=2, warmup=1, rw_series=2000, rw_pushes=3,
+    quick = dict(runs=1, targets=3, series=200, scrape_seconds=2, warmup=0, rw_series=2000, rw_pushes=3,
                  otlp_requests=3, otlp_pods=5, otlp_spans=50, pods=2, kong_routes=3, hours=3, interval=60)
     for k, v in (quick if a.quick else full).items():
         if getattr(a, k) is None:
@@ -751,6 +796,21 @@ def main():
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, terminated)
+
+    # Versions for the header: asked first, so that nothing runs beside a measurement; with
+    # --quick (figures not measurements) while the workloads run, as an ASan astrolabe takes
+    # seconds to start on a loaded machine.
+    versions = {}
+
+    def ask_versions():
+        versions["ours"] = version([a.astrolabe, "version"])
+        versions["peers"] = version(["dpkg-query", "-W", "-f", "prometheus ${Version}\n", "prometheus"]) + \
+            ", " + version(["dpkg-query", "-W", "-f", "victoria-metrics ${Version}\n", "victoria-metrics"])
+    asker = threading.Thread(target=ask_versions, daemon=True)
+    asker.start()
+    if not a.quick:
+        asker.join()
+
     b = Bench(a)
     b.notes = []
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -785,9 +845,7 @@ def main():
 
     def render(runs_done, final):
         load1 = open("/proc/loadavg").read().split()[:3]
-        ours_version = version([a.astrolabe, "version"])
-        peers = version(["dpkg-query", "-W", "-f", "prometheus ${Version}\n", "prometheus"]) + ", " + \
-            version(["dpkg-query", "-W", "-f", "victoria-metrics ${Version}\n", "victoria-metrics"])
+        ours_version, peers = versions.get("ours", "?"), versions.get("peers", "?")
         cmd = "bench/compare/compare.py " + " ".join(sys.argv[1:])
         md = [f"Measured {started:%Y-%m-%d %H:%M} UTC on {os.uname().nodename}: nproc {os.cpu_count()}, "
               f"load average {' '.join(load0)} at the start and {' '.join(load1)} at the end; "
@@ -829,6 +887,8 @@ def main():
     except KeyboardInterrupt:
         b.stop_all()
         raise
+    b.notes += [f"FAILED {e}" for e in BAD_EXITS]
+    asker.join()
     text = render(a.runs, True)
     print(text)
     if a.check:

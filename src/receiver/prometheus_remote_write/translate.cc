@@ -55,12 +55,18 @@ pdata::Exemplar ToExemplar(const prw::Exemplar& e) {
 
 // Dense OTLP buckets from Prometheus spans. Prometheus index i → OTLP index i - 1.
 // `deltas` (integer histograms) are running differences; `counts` (float) are absolute.
-// Returns false when the spans claim more buckets than there are counts.
+// Returns false when the spans claim more buckets than there are counts, or when a span
+// after the first has a negative offset (Prometheus refuses those too: the indices must
+// increase; they went backwards past the dense buckets' ends, a heap overflow the
+// remote_write_receiver fuzzer found).
 bool ExpandBuckets(const std::vector<prw::BucketSpan>& spans, const std::vector<int64_t>& deltas,
                    const std::vector<double>& counts, bool float_counts,
                    pdata::ExponentialHistogramDataPoint::Buckets* out) {
   size_t total = 0;
-  for (const prw::BucketSpan& s : spans) total += s.length;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (i > 0 && spans[i].offset < 0) return false;
+    total += spans[i].length;
+  }
   if (total == 0) return true;
   if (total != (float_counts ? counts.size() : deltas.size())) return false;
   if (total > (1u << 20)) return false;  // bound the dense expansion
@@ -117,7 +123,7 @@ bool AddNativeHistogram(const prw::Histogram& h, const pdata::Attributes& attrs,
     pdata::ExponentialHistogramDataPoint::Buckets dense;
     if (!ExpandBuckets(h.positive_spans, h.positive_deltas, h.positive_counts, h.float_counts,
                        &dense)) {
-      *why = "native histogram spans do not match its bucket counts";
+      *why = "native histogram spans do not match its bucket counts (or a span after the first has a negative offset)";
       return false;
     }
     for (size_t k = 0; k < dense.bucket_counts.size(); ++k) {
@@ -157,7 +163,7 @@ bool AddNativeHistogram(const prw::Histogram& h, const pdata::Attributes& attrs,
                      &p.positive) ||
       !ExpandBuckets(h.negative_spans, h.negative_deltas, h.negative_counts, h.float_counts,
                      &p.negative)) {
-    *why = "native histogram spans do not match its bucket counts";
+    *why = "native histogram spans do not match its bucket counts (or a span after the first has a negative offset)";
     return false;
   }
   if (stale) p.flags = pdata::kDataPointFlagNoRecordedValue;

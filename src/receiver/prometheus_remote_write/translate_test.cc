@@ -161,6 +161,36 @@ TEST(TranslateTest, ExemplarsGoToTheirPoint) {
   EXPECT_EQ(Attr(p[1].exemplars[0].filtered_attributes, "trace_id"), "not-hex");
 }
 
+// A span after the first with a negative offset (indices going backwards) is refused, as
+// Prometheus refuses it; it wrote past the dense buckets (found by remote_write_receiver_fuzz,
+// fuzz/corpus/remote_write_receiver/crash-b0bc40e6...).
+TEST(TranslateTest, NativeHistogramSpanGoingBackwardsIsInvalid) {
+  for (bool float_counts : {false, true}) {
+    for (bool custom : {false, true}) {
+      prw::WriteRequest req;
+      prw::TimeSeries ts;
+      ts.labels = {{"__name__", "rpc_seconds"}};
+      prw::Histogram h;
+      h.float_counts = float_counts;
+      h.count_int = 4;
+      h.count_float = 4;
+      h.schema = custom ? -53 : 0;
+      if (custom) h.custom_values = {0.1, 1, 10};
+      // Indexes 0, 1, 2, then 1: the last one is not the highest, so the dense buckets
+      // were sized 2 and index 2 written past them.
+      h.positive_spans = {{0, 3}, {-2, 1}};
+      h.positive_deltas = {1, 0, 0, 0};
+      h.positive_counts = {1, 1, 1, 1};
+      h.timestamp_ms = 5000;
+      ts.histograms.push_back(h);
+      req.timeseries.push_back(ts);
+      TranslateResult r = Translate(req, nullptr, {});
+      EXPECT_EQ(r.invalid, 1u) << float_counts << custom;
+      EXPECT_NE(r.first_error.find("negative offset"), std::string::npos) << r.first_error;
+    }
+  }
+}
+
 TEST(TranslateTest, NativeHistograms) {
   prw::WriteRequest req;
   prw::TimeSeries ts;
