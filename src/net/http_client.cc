@@ -563,15 +563,15 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
     }
     if (!redirecting_ && request_.on_head) request_.on_head(response_);
     if (parser_->is_done()) return Complete();
-    // A plain body of known length is parsed straight into response_.body, sized once: no
-    // copy through buf_ and no growth of the string.
+    // A plain body of known length is parsed straight into response_.body: no copy through
+    // buf_ and no appends to a growing string.
     direct_ = false;
     if (!redirecting_ && !request_.on_body && !inflater_ && parser_->content_length()) {
       // Sized to what is announced up to kDirectInitialBytes, then grown as it arrives: a
       // server announcing a huge body and sending nothing costs no more than that.
       response_.body.clear();
-      response_.body.resize(static_cast<size_t>(
-          std::min<uint64_t>(*parser_->content_length(), kDirectInitialBytes)));
+      response_.body.resize(
+          static_cast<size_t>(std::min<uint64_t>(*parser_->content_length(), kDirectInitialBytes)));
       direct_filled_ = 0;
       direct_ = true;
     }
