@@ -140,6 +140,34 @@ inline void Check(std::string_view body, Format format) {
       }
     }
   }
+  if (format == Format::kText) {
+    // The expected series: each line offered the series text the first parse found at its
+    // position parses the same way, name and label set skipped.
+    struct Expect {
+      const std::vector<Copy>* first;
+      size_t next = 0;
+    } expect{&first};
+    Parser expecting;
+    expecting.SetExpectedSeries(
+        [](void* ctx) -> std::string_view {
+          auto* e = static_cast<Expect*>(ctx);
+          if (e->next >= e->first->size()) return {};
+          return (*e->first)[e->next++].series_text;
+        },
+        &expect);
+    std::vector<Copy> fourth;
+    st = Collect(&expecting, body, format, &fourth);
+    if (!st.ok()) Die("expected-series parse failed", st.message());
+    if (fourth.size() != first.size()) Die("expected-series parse: sample count differs");
+    for (size_t i = 0; i < first.size(); ++i) {
+      const Copy& a = first[i];
+      const Copy& c = fourth[i];
+      if (a.name != c.name || a.series_text != c.series_text || !SameDouble(a.value, c.value) ||
+          a.ts != c.ts || a.family != c.family || a.type != c.type) {
+        Die("expected-series parse differs", a.name);
+      }
+    }
+  }
   std::string written = Write(first, format);
   Parser second_parser;
   std::vector<Copy> second;

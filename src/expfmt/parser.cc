@@ -237,6 +237,10 @@ class Parser::Impl {
     known_ = known;
     known_context_ = context;
   }
+  void SetExpectedSeries(Parser::ExpectedSeries expected, void* context) {
+    expected_ = expected;
+    expected_context_ = context;
+  }
 
  private:
   // ---- errors ----
@@ -911,15 +915,25 @@ class Parser::Impl {
     std::string_view name;
     bool name_in_scratch = false;
     labels_.clear();
-    if (*p != '{') {
+    bool skipped = false;
+    if (expected_ != nullptr && !om_) {
+      const char* name_end = nullptr;
+      if (size_t n = MatchExpected(expected_(expected_context_), begin, end, &name_end); n > 0) {
+        name = std::string_view(begin, static_cast<size_t>(name_end - begin));
+        p = begin + n;
+        skipped = true;
+      }
+    }
+    if (skipped) {
+      // The name and label set are known: straight to the value.
+    } else if (*p != '{') {
       if (!Is(*p, kMetricStart)) return ToStep(Fail(p, "invalid metric name"));
       ++p;
       while (p < end && Is(*p, kMetricRest)) ++p;
       name = std::string_view(begin, static_cast<size_t>(p - begin));
     }
     const char* q = om_ ? p : SkipBlanks(p, end);
-    bool skipped = false;
-    if (known_ != nullptr && !om_ && !name.empty()) {
+    if (!skipped && known_ != nullptr && !om_ && !name.empty()) {
       // The series text ends after the name, or after the label set's closing brace.
       const char* close = q < end && *q == '{' ? LabelSetEnd(q + 1, end) : p;
       if (close != nullptr &&
@@ -1108,9 +1122,37 @@ class Parser::Impl {
     return true;
   }
 
-  // The caller's known-series filter (SetKnownSeries).
+  // The caller's known-series filter (SetKnownSeries) and expected series (SetExpectedSeries).
   Parser::KnownSeries known_ = nullptr;
   void* known_context_ = nullptr;
+  Parser::ExpectedSeries expected_ = nullptr;
+  void* expected_context_ = nullptr;
+
+  // The length of the expected series text `e` when the line [begin, end) starts with it and
+  // the series ends there, else 0; *name_end is then where the metric name ends. `e` parsed
+  // cleanly before, so it starts with a name: a line with the same bytes has the same name and,
+  // when `e` ends with `}`, the same label set (the scan that found that brace sees the same
+  // bytes). A name-only `e` matches only when a blank follows and no label set opens after it.
+  static size_t MatchExpected(std::string_view e, const char* begin, const char* end,
+                              const char** name_end) {
+    const auto n = static_cast<size_t>(end - begin);
+    if (e.empty() || e.size() > n || std::memcmp(begin, e.data(), e.size()) != 0) return 0;
+    const char* after = begin + e.size();
+    if (e.back() == '}') {
+      const void* brace = std::memchr(e.data(), '{', e.size());
+      if (brace == nullptr) return 0;
+      const char* ne = begin + (static_cast<const char*>(brace) - e.data());
+      while (ne > begin && Is(ne[-1], kBlank)) --ne;
+      if (ne == begin) return 0;
+      *name_end = ne;
+      return e.size();
+    }
+    if (after == end || !Is(*after, kBlank)) return 0;
+    const char* q = SkipBlanks(after, end);
+    if (q < end && *q == '{') return 0;
+    *name_end = after;
+    return e.size();
+  }
 
   // Per-body state.
   std::string_view body_;
@@ -1163,6 +1205,10 @@ void Parser::Reset(std::string_view body, Format format) { impl_->Reset(body, fo
 
 void Parser::SetKnownSeries(KnownSeries known, void* context) {
   impl_->SetKnownSeries(known, context);
+}
+
+void Parser::SetExpectedSeries(ExpectedSeries expected, void* context) {
+  impl_->SetExpectedSeries(expected, context);
 }
 
 bool Parser::Next() { return impl_->Next(); }

@@ -68,7 +68,8 @@ struct Sample {
   // share it. Equal to CombineSetHash(family.name, <pair-hash sum without that label>, <count>).
   uint64_t group_hash = 0;
   uint32_t line = 0;  // 1-based line of the sample in the body
-  // True when the known-series filter (Parser::SetKnownSeries) recognised series_text and the
+  // True when the known-series filter (Parser::SetKnownSeries) recognised series_text, or the
+  // line began with the expected series (Parser::SetExpectedSeries), and the
   // label set was not parsed: `labels` is empty and `hash`/`group_hash` cover the name alone.
   bool labels_skipped = false;
 };
@@ -104,6 +105,16 @@ class Parser {
   // OpenMetrics samples are always parsed (its checks need the labels). `known` null: off.
   using KnownSeries = bool (*)(void* context, std::string_view series_text);
   void SetKnownSeries(KnownSeries known, void* context);
+
+  // Text 0.0.4 only, and cheaper than SetKnownSeries: before each sample line the parser asks
+  // `expected(context)` for the series text the caller expects there (a series text it saw
+  // parse cleanly before; empty: no guess). When the line starts with exactly those bytes and
+  // the series ends there (a closing `}`, or a name followed by a blank and no `{`), the line's
+  // name and label set are neither scanned nor parsed (Sample::labels_skipped); otherwise the
+  // line is parsed as usual (and `known`, when set, still consulted). The caller learns which
+  // guess was taken from labels_skipped. `expected` null: off.
+  using ExpectedSeries = std::string_view (*)(void* context);
+  void SetExpectedSeries(ExpectedSeries expected, void* context);
 
   // Reset(body, format), then calls `on_sample(const Sample&)` for each sample. `on_sample` may
   // return void or Status; a non-OK Status stops the parse and is returned as is. Returns the

@@ -546,5 +546,72 @@ TEST(ParserKnownSeries, SkipsTheLabelsOfKnownSeriesTexts) {
   EXPECT_EQ(got, (std::vector<std::pair<bool, size_t>>{{false, 0}}));
 }
 
+// SetExpectedSeries: a line that starts with the expected series text, and whose series ends
+// there, skips its name and label set; anything else is parsed in full.
+TEST(ParserExpectedSeries, SkipsALineThatStartsWithTheExpectedSeries) {
+  struct Expect {
+    std::vector<std::string> texts;
+    size_t next = 0;
+  } expect;
+  expect.texts = {
+      "a{b=\"}\",c=\"x\\\"y\"}",  // taken: a brace and an escaped quote inside values
+      "a{b=\"2\"}",               // not taken: the line has one more label
+      "plain",                    // taken: a name, then a blank
+      "pla",                      // not taken: the name goes on
+      "x",                        // not taken: a label set follows the name
+      "",                         // no guess
+      "y {b=\"1\"}",              // taken, a blank between the name and the braces
+  };
+  Parser parser;
+  parser.SetExpectedSeries(
+      [](void* ctx) -> std::string_view {
+        auto* e = static_cast<Expect*>(ctx);
+        return e->next < e->texts.size() ? std::string_view(e->texts[e->next++]) : "";
+      },
+      &expect);
+  const std::string body =
+      "a{b=\"}\",c=\"x\\\"y\"} 1\n"
+      "a{b=\"2\",c=\"3\"} 2\n"
+      "plain 3 1700000000000\n"
+      "plain2 4\n"
+      "x {c=\"1\"} 5\n"
+      "z{c=\"1\"} 6\n"
+      "y {b=\"1\"} 7\n";
+  struct Got {
+    bool skipped;
+    size_t labels;
+    std::string name, series;
+    double value;
+    bool operator==(const Got&) const = default;
+  };
+  std::vector<Got> got;
+  Status st = parser.Parse(body, Format::kText, [&](const Sample& s) {
+    got.push_back({s.labels_skipped, s.labels.size(), std::string(s.name),
+                   std::string(s.series_text), s.value});
+  });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(got, (std::vector<Got>{
+                     {true, 0, "a", "a{b=\"}\",c=\"x\\\"y\"}", 1},
+                     {false, 2, "a", "a{b=\"2\",c=\"3\"}", 2},
+                     {true, 0, "plain", "plain", 3},
+                     {false, 0, "plain2", "plain2", 4},
+                     {false, 1, "x", "x {c=\"1\"}", 5},
+                     {false, 1, "z", "z{c=\"1\"}", 6},
+                     {true, 0, "y", "y {b=\"1\"}", 7},
+                 }));
+  EXPECT_EQ(expect.next, 7u);  // asked once per sample line
+
+  // A skipped series does not hide an error after it.
+  expect.texts = {"plain"};
+  expect.next = 0;
+  EXPECT_FALSE(parser.Parse("plain x\n", Format::kText, [](const Sample&) {}).ok());
+  // OpenMetrics: never asked.
+  expect.next = 0;
+  st = parser.Parse("plain 3\n# EOF\n", Format::kOpenMetrics,
+                    [&](const Sample& s) { EXPECT_FALSE(s.labels_skipped); });
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(expect.next, 0u);
+}
+
 }  // namespace
 }  // namespace astrolabe::expfmt

@@ -68,6 +68,10 @@ class HttpClientTest : public ::testing::Test {
     server_->Handle("GET", "/big", [](ServerRequest&, ServerResponse& res) {
       res.body = std::string(100'000, 'b');
     });
+    server_->Handle("GET", "/huge", [](ServerRequest&, ServerResponse& res) {
+      res.body.resize(3 * 1024 * 1024 + 17);  // over the 1 MiB a body is first sized to
+      for (size_t i = 0; i < res.body.size(); ++i) res.body[i] = static_cast<char>('a' + i % 23);
+    });
     server_->Handle("GET", "/gzip", [](ServerRequest&, ServerResponse& res) {
       res.headers.Add("Content-Encoding", "gzip");
       res.Set(200, "text/plain", Gzip("metric_a 1\nmetric_b 2\n"));
@@ -268,6 +272,24 @@ TEST_F(HttpClientTest, ResponseOverLimitIsResourceExhausted) {
   r = client.Send(std::move(request)).get();
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->body.size(), 100'000u);
+}
+
+// A body with a Content-Length is read in place, grown past its first 1 MiB as it arrives;
+// the connection then serves the next request.
+TEST_F(HttpClientTest, LargeBodyOfKnownLengthArrivesWhole) {
+  HttpClient client;
+  for (int round = 0; round < 2; ++round) {
+    Result<HttpResponse> r = client.Send(Get("/huge")).get();
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    ASSERT_EQ(r->body.size(), 3u * 1024 * 1024 + 17);
+    for (size_t i = 0; i < r->body.size(); i += 4099) {
+      ASSERT_EQ(r->body[i], static_cast<char>('a' + i % 23)) << "byte " << i;
+    }
+    EXPECT_EQ(r->body.back(), static_cast<char>('a' + (r->body.size() - 1) % 23));
+    r = client.Send(Get("/big")).get();
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    EXPECT_EQ(r->body, std::string(100'000, 'b'));
+  }
 }
 
 TEST_F(HttpClientTest, DecodesGzipWhenAsked) {

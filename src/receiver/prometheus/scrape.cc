@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -207,7 +208,7 @@ ScrapeLoop::ScrapeLoop(ScrapeLoopOptions options)
                               .trim_metric_suffixes = options_.trim_metric_suffixes,
                               .keep_structure = true,
                               .resource_attributes = options_.target.ResourceAttributes()}) {
-  if (options_.scrape_cache) parser_->SetKnownSeries(&ScrapeLoop::KnownSeries, this);
+  if (options_.scrape_cache) parser_->SetExpectedSeries(&ScrapeLoop::ExpectedSeries, this);
 }
 
 ScrapeLoop::~ScrapeLoop() = default;
@@ -380,24 +381,30 @@ ScrapeResult ScrapeLoop::ScrapeResponse(Result<net::HttpResponse> response) {
   return Process(std::move(response), failure, scrape_ms, options_.clock->Steady());
 }
 
-bool ScrapeLoop::KnownSeries(void* self, std::string_view series_text) {
+bool ScrapeLoop::SameAsPrevious(size_t position, std::string_view text) const {
+  // previous_text_[p] describes the series text of the entry cache_order_[p].
+  if (position >= previous_text_.size() || position >= cache_order_.size()) return false;
+  const TextSpan t = previous_text_[position];
+  if (t.offset == kNoIndex || t.size != text.size()) return false;
+  return std::memcmp(previous_body_.data() + t.offset, text.data(), text.size()) == 0;
+}
+
+std::string_view ScrapeLoop::ExpectedSeries(void* self) {
   auto* loop = static_cast<ScrapeLoop*>(self);
   const size_t position = loop->next_order_.size();
-  if (position >= loop->cache_order_.size()) return false;
+  if (position >= loop->previous_text_.size() || position >= loop->cache_order_.size()) return {};
+  const TextSpan t = loop->previous_text_[position];
   const uint32_t e = loop->cache_order_[position];
-  if (e == kNoIndex || loop->cache_[e].text != series_text) return false;
+  if (t.offset == kNoIndex || e == kNoIndex) return {};
   loop->predicted_ = e;
-  return true;
+  return std::string_view(loop->previous_body_.data() + t.offset, t.size);
 }
 
 uint32_t ScrapeLoop::FindEntry(const expfmt::Sample& s, size_t position) const {
-  if (s.labels_skipped) return predicted_;  // KnownSeries() found it
+  if (s.labels_skipped) return predicted_;  // the line began with ExpectedSeries()
   // A steady-state target exposes its series in the same order every time.
-  if (position < cache_order_.size()) {
-    uint32_t e = cache_order_[position];
-    if (e != kNoIndex && cache_[e].parse_hash == s.hash && cache_[e].text == s.series_text) {
-      return e;
-    }
+  if (SameAsPrevious(position, s.series_text) && cache_order_[position] != kNoIndex) {
+    return cache_order_[position];
   }
   auto it = cache_index_.find(s.hash);
   if (it == cache_index_.end()) return kNoIndex;
@@ -506,6 +513,8 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
   uncached_.clear();
   exemplars_.clear();
   next_order_.clear();
+  next_text_.clear();
+  body_ = {};
 
   if (!response.ok()) {
     status = response.status();
@@ -537,9 +546,20 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
       std::vector<Labels>().swap(uncached_);
       exemplars_.clear();
     };
+    body_ = response->body;
     status = parser_->Parse(response->body, format, [&](const expfmt::Sample& s) {
       ++scraped;
       if (!limit_status.ok()) return;
+      // Where this position's series text is, for the next scrape's SameAsPrevious().
+      const std::string_view text = s.series_text;
+      if (text.data() >= body_.data() && text.size() <= body_.size() &&
+          static_cast<size_t>(text.data() - body_.data()) <= body_.size() - text.size() &&
+          body_.size() < kNoIndex) {
+        next_text_.push_back({static_cast<uint32_t>(text.data() - body_.data()),
+                              static_cast<uint32_t>(text.size())});
+      } else {
+        next_text_.push_back({kNoIndex, 0});
+      }
       if (meta == nullptr || s.family.name != last_family) {
         last_family.assign(s.family.name);
         auto [it, inserted] = metadata.try_emplace(last_family);
@@ -608,6 +628,8 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
       bool track = !honored || cfg.track_timestamps_staleness;
       accepted_.push_back({entry, label_index, exemplar, track, s.value, t});
     });
+    // A sample that breached a limit has a text span but no order entry.
+    if (next_text_.size() > next_order_.size()) next_text_.resize(next_order_.size());
     if (!status.ok()) {
       failure = ScrapeFailure::kParse;
     } else {
@@ -715,6 +737,13 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
   }
   Compact();
   cache_order_.swap(next_order_);
+  previous_text_.swap(next_text_);
+  if (response.ok()) {
+    previous_body_.swap(response->body);  // next_text_'s spans point into it
+  } else {
+    previous_body_.clear();  // previous_text_ is empty: nothing was parsed
+  }
+  body_ = {};
   return res;
 }
 
@@ -763,6 +792,8 @@ ScrapeResult ScrapeLoop::EndOfRun(int64_t scrape_ms) {
   cache_.clear();
   cache_index_.clear();
   cache_order_.clear();
+  previous_text_.clear();
+  previous_body_.clear();
   builder_.Clear();
   previous_metadata_.clear();
   reported_.clear();

@@ -287,11 +287,26 @@ class ScrapeLoop {
   // The families of the previous scrape's series.
   std::unordered_map<std::string, FamilyMetadata> previous_metadata_;
 
-  // The parser's known-series filter: true when `series_text` is the text of the entry that
-  // had the next position in the previous scrape (then remembered in predicted_), so the
-  // parser skips the label set.
-  static bool KnownSeries(void* self, std::string_view series_text);
+  // The parser's expected series (expfmt::Parser::SetExpectedSeries): the series text the
+  // previous scrape had at the next position, whose entry is remembered in predicted_; when
+  // the line starts with it the parser skips the name and label set and FindEntry() returns
+  // predicted_.
+  static std::string_view ExpectedSeries(void* self);
   uint32_t predicted_ = UINT32_MAX;
+  // The previous scrape's body and, per sample position, where its series text was in it
+  // (offset, length; UINT32_MAX offset: not in the body): the expected text is handed out and
+  // compared as these contiguous bytes rather than each entry's heap-held text, which a target
+  // scraped once a second has long evicted from the CPU caches. next_text_ is the current
+  // scrape's, being built, for body_ (the body being parsed).
+  struct TextSpan {
+    uint32_t offset;
+    uint32_t size;
+  };
+  std::string previous_body_;
+  std::vector<TextSpan> previous_text_, next_text_;
+  std::string_view body_;
+  // True when `text` is the series text the previous scrape had at `position`.
+  bool SameAsPrevious(size_t position, std::string_view text) const;
   // Finds the cache entry of `s`, expected at `position`; UINT32_MAX when none.
   uint32_t FindEntry(const expfmt::Sample& s, size_t position) const;
   // Adds an entry for `s` (final labels `labels`, or dropped); UINT32_MAX when the cache is
