@@ -87,12 +87,12 @@ struct OpenStats {
   uint64_t records = 0;
   uint64_t series = 0;
   uint64_t samples = 0;
-  uint64_t samples_rejected = 0;  // refused again by the append rules, as at commit time
+  uint64_t samples_rejected = 0;        // refused again by the append rules, as at commit time
   uint64_t samples_in_head_chunks = 0;  // WAL samples already in a loaded head chunk
   uint64_t head_chunks = 0;             // loaded from chunks_head/
   uint64_t head_chunk_files = 0;
   uint64_t head_chunk_files_damaged = 0;  // cut at the damage (their rest rebuilt from the WAL)
-  uint64_t unknown_refs = 0;      // samples whose series record is missing
+  uint64_t unknown_refs = 0;              // samples whose series record is missing
   uint64_t metadata = 0;
   uint64_t blocks = 0;
   uint64_t corrupt_blocks = 0;   // moved to dir/corrupt/

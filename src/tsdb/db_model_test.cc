@@ -6,9 +6,9 @@
 // Seeded and reproducible: ASTROLABE_MODEL_SEED=<n> reruns one seed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdlib>
-#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -98,7 +98,8 @@ void RunSeed(uint64_t seed) {
       bool damaged = false;
       if (pick(3) == 0) {
         std::vector<fs::path> files;
-        for (const auto& e : fs::directory_iterator(dir + "/chunks_head")) files.push_back(e.path());
+        for (const auto& e : fs::directory_iterator(dir + "/chunks_head"))
+          files.push_back(e.path());
         std::sort(files.begin(), files.end());
         if (!files.empty()) {
           const fs::path& f = files[static_cast<size_t>(pick(static_cast<int>(files.size())))];

@@ -466,18 +466,16 @@ Status Head::ReplaySeries(uint64_t ref, const Labels& labels) {
 Result<ArenaLoadStats> Head::LoadChunks() {
   loaded_ = std::make_unique<LoadedChunks>();
   uint64_t max_ref = 0;
-  ASSIGN_OR_RETURN(ArenaLoadStats st,
-                   chunk_arena_->Load(min_valid_time(), [&](const HeadChunkEntry& e) {
-                     max_ref = std::max(max_ref, e.ref);
-                     if (static_cast<uint64_t>(e.max_t) - static_cast<uint64_t>(e.min_t) >
-                         UINT32_MAX) {
-                       return;  // longer than any chunk this head cuts: not ours to trust
-                     }
-                     loaded_->by_ref[e.ref].push_back(LoadedChunks::Loaded{
-                         CompletedChunk{e.min_t, e.data, static_cast<uint32_t>(e.max_t - e.min_t),
-                                        e.size},
-                         e.prev_max_t});
-                   }));
+  ASSIGN_OR_RETURN(
+      ArenaLoadStats st, chunk_arena_->Load(min_valid_time(), [&](const HeadChunkEntry& e) {
+        max_ref = std::max(max_ref, e.ref);
+        if (static_cast<uint64_t>(e.max_t) - static_cast<uint64_t>(e.min_t) > UINT32_MAX) {
+          return;  // longer than any chunk this head cuts: not ours to trust
+        }
+        loaded_->by_ref[e.ref].push_back(LoadedChunks::Loaded{
+            CompletedChunk{e.min_t, e.data, static_cast<uint32_t>(e.max_t - e.min_t), e.size},
+            e.prev_max_t});
+      }));
   // A series gone from the WAL may still have chunks in a file: never hand its ref out again.
   uint64_t cur = next_ref_.load();
   while (cur <= max_ref && !next_ref_.compare_exchange_weak(cur, max_ref + 1)) {

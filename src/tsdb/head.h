@@ -93,9 +93,9 @@ struct HeadStats {
   size_t num_series = 0;
   size_t num_symbols = 0;
   size_t num_postings_pairs = 0;
-  uint64_t samples_appended = 0;      // committed in-order samples
-  uint64_t ooo_samples_appended = 0;  // committed into OOO buffers
-  uint64_t dropped_at_commit = 0;     // accepted by Append, refused at Commit (races, repeats)
+  uint64_t samples_appended = 0;        // committed in-order samples
+  uint64_t ooo_samples_appended = 0;    // committed into OOO buffers
+  uint64_t dropped_at_commit = 0;       // accepted by Append, refused at Commit (races, repeats)
   uint64_t refused_too_far_future = 0;  // by max_future_ms
   uint64_t refused_too_old = 0;         // by max_age_ms
   uint64_t chunks_cut = 0;

@@ -71,8 +71,7 @@ bool ParseFileName(const std::string& name, uint32_t* seq) {
 HeadChunkScan ScanHeadChunks(const uint8_t* data, size_t size,
                              const std::function<void(const HeadChunkEntry&)>& fn) {
   HeadChunkScan out;
-  if (size < kHeadChunkFileHeaderSize || std::memcmp(data, kMagic, 4) != 0 ||
-      data[4] != kVersion) {
+  if (size < kHeadChunkFileHeaderSize || std::memcmp(data, kMagic, 4) != 0 || data[4] != kVersion) {
     out.error = "bad file header (magic or version) at offset 0";
     return out;
   }
@@ -148,8 +147,7 @@ ArenaSegment::~ArenaSegment() {
 }
 
 ChunkArena::ChunkArena(std::string dir, size_t segment_size)
-    : dir_(std::move(dir)),
-      segment_size_(std::max<size_t>(segment_size, 2 * kAllocateStep)) {}
+    : dir_(std::move(dir)), segment_size_(std::max<size_t>(segment_size, 2 * kAllocateStep)) {}
 
 ChunkArena::~ChunkArena() {
   std::lock_guard lock(mu_);
@@ -208,9 +206,8 @@ Result<ArenaLoadStats> ChunkArena::Load(int64_t min_valid_time,
       }
       seg->base_ = static_cast<uint8_t*>(p);
       seg->mapped_ = size;
-      scan = ScanHeadChunks(seg->base_, size, [&](const HeadChunkEntry& e) {
-        entries.push_back(e);
-      });
+      scan =
+          ScanHeadChunks(seg->base_, size, [&](const HeadChunkEntry& e) { entries.push_back(e); });
     } else {
       scan.error = "empty file";
     }
@@ -338,8 +335,8 @@ const uint8_t* ChunkArena::Store(uint64_t ref, const uint8_t* data, uint32_t siz
   if (f.used_ + total > f.allocated_) {
     // Reserve the blocks before writing through the mapping: a write into a hole the file
     // system cannot fill would be a SIGBUS, an fallocate error is a Status.
-    size_t want = std::min(f.mapped_, (f.used_ + total + kAllocateStep - 1) / kAllocateStep *
-                                          kAllocateStep);
+    size_t want =
+        std::min(f.mapped_, (f.used_ + total + kAllocateStep - 1) / kAllocateStep * kAllocateStep);
     if (int err = ::posix_fallocate(f.fd_, static_cast<off_t>(f.allocated_),
                                     static_cast<off_t>(want - f.allocated_));
         err != 0) {

@@ -87,15 +87,15 @@ class ArenaSegment {
   size_t dropped_ = 0;    // file pages before this were dropped from our mapping (DONTNEED)
   int64_t max_t_ = storage::kMinTime;
   bool has_chunks_ = false;
-  int fd_ = -1;             // open while the file is appended to
-  std::string path_;        // empty for heap blocks
+  int fd_ = -1;       // open while the file is appended to
+  std::string path_;  // empty for heap blocks
   bool delete_file_ = false;
 };
 
 struct ArenaStats {
-  size_t heap_bytes = 0;    // heap blocks' capacity
-  size_t file_bytes = 0;    // bytes written to segment files still held
-  size_t files = 0;         // segment files held
+  size_t heap_bytes = 0;        // heap blocks' capacity
+  size_t file_bytes = 0;        // bytes written to segment files still held
+  size_t files = 0;             // segment files held
   uint64_t heap_fallbacks = 0;  // chunks stored on the heap because a file could not be used
 };
 
@@ -108,9 +108,9 @@ struct ArenaLoadStats {
 
 class ChunkArena {
  public:
-  static constexpr size_t kBlockSize = 64 * 1024;         // heap blocks
-  static constexpr size_t kSegmentSize = 128 << 20;       // a file is cut at this size
-  static constexpr size_t kAllocateStep = 1 << 20;        // files grow (fallocate) by this
+  static constexpr size_t kBlockSize = 64 * 1024;    // heap blocks
+  static constexpr size_t kSegmentSize = 128 << 20;  // a file is cut at this size
+  static constexpr size_t kAllocateStep = 1 << 20;   // files grow (fallocate) by this
 
   // `dir` empty: heap blocks only. Otherwise segment files in `dir` (created when missing).
   explicit ChunkArena(std::string dir = {}, size_t segment_size = kSegmentSize);
@@ -154,11 +154,11 @@ class ChunkArena {
   const size_t segment_size_;
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<ArenaSegment>> segments_;  // GUARDED_BY(mu_), oldest first
-  ArenaSegment* heap_open_ = nullptr;  // heap block being filled; GUARDED_BY(mu_)
-  ArenaSegment* file_open_ = nullptr;  // file being appended to; GUARDED_BY(mu_)
-  uint32_t next_seq_ = 1;              // GUARDED_BY(mu_)
-  uint64_t heap_fallbacks_ = 0;        // GUARDED_BY(mu_)
-  bool warned_ = false;                // GUARDED_BY(mu_)
+  ArenaSegment* heap_open_ = nullptr;                    // heap block being filled; GUARDED_BY(mu_)
+  ArenaSegment* file_open_ = nullptr;                    // file being appended to; GUARDED_BY(mu_)
+  uint32_t next_seq_ = 1;                                // GUARDED_BY(mu_)
+  uint64_t heap_fallbacks_ = 0;                          // GUARDED_BY(mu_)
+  bool warned_ = false;                                  // GUARDED_BY(mu_)
 };
 
 }  // namespace astrolabe::tsdb

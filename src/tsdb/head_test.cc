@@ -3,8 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <latch>
@@ -335,7 +338,8 @@ TEST(HeadTest, MaxAgeRefusesSamplesOlderThanTheRetentionWindow) {
   for (int64_t t : {int64_t{1000}, int64_t{-day}, now - 16 * day, storage::kMinTime + 1}) {
     auto r = app->Append(old, t, 2);
     ASSERT_FALSE(r.ok()) << t;
-    EXPECT_EQ(AppendErrorKindOf(r.status()), AppendErrorKind::kOutOfBounds) << r.status().ToString();
+    EXPECT_EQ(AppendErrorKindOf(r.status()), AppendErrorKind::kOutOfBounds)
+        << r.status().ToString();
     EXPECT_NE(r.status().message().find("too old for the retention window"), std::string::npos)
         << r.status().ToString();
     EXPECT_NE(r.status().message().find(old.ToString()), std::string::npos)
@@ -639,6 +643,50 @@ TEST(HeadChunkScan, StopsAtTheFirstDamagedEntryAndNamesIt) {
       EXPECT_FALSE(r.error.empty()) << cut;
     }
   }
+}
+
+// Writes the seed corpus of fuzz/head_chunks_fuzz.cc (real chunks_head files) when
+// ASTROLABE_HEAD_CHUNKS_SEEDS names a directory; otherwise there is nothing to do.
+TEST(HeadChunksFuzzSeeds, WritesSeedsWhenAsked) {
+  const char* out = std::getenv("ASTROLABE_HEAD_CHUNKS_SEEDS");
+  if (out == nullptr) GTEST_SKIP() << "set ASTROLABE_HEAD_CHUNKS_SEEDS=<dir> to write the seeds";
+  auto write = [&](const std::string& name, int series, int samples, int64_t truncate_at) {
+    char templ[] = "/tmp/astrolabe-seeds-XXXXXX";
+    const std::string dir = mkdtemp(templ);
+    HeadOptions opts;
+    opts.chunk_dir = dir;
+    opts.samples_per_chunk = 5;
+    opts.chunk_range_ms = 200;
+    {
+      Head head(opts);
+      ASSERT_TRUE(head.LoadChunks().ok());
+      head.FinishReplay();
+      for (int k = 0; k < samples; ++k) {
+        auto app = head.NewAppender();
+        for (int i = 0; i < series; ++i) {
+          const double v = i == 0   ? k
+                           : i == 1 ? k * 0.1
+                           : i == 2 ? (k % 7 ? 1.5 : std::nan(""))
+                                    : -k;
+          ASSERT_TRUE(app->Append(L({{"__name__", "m"}, {"ref", std::to_string(i + 1)}}),
+                                  k * 10 + (i == 3 ? k % 3 : 0), v)
+                          .ok());
+        }
+        ASSERT_TRUE(app->Commit().ok());
+        if (truncate_at > 0 && k * 10 == truncate_at) head.Truncate(truncate_at);
+      }
+    }
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    ASSERT_FALSE(files.empty());
+    std::filesystem::copy_file(files.back(), std::string(out) + "/" + name,
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::remove_all(dir);
+  };
+  write("four_series", 4, 30, 0);
+  write("one_chunk", 1, 6, 0);
+  write("after_truncation", 4, 60, 200);
 }
 
 }  // namespace
