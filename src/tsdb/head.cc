@@ -411,6 +411,9 @@ bool Head::ApplyLocked(MemSeries& s, int64_t t, double v) {
       c.size = static_cast<uint32_t>(h.size());
       c.data = chunk_arena_->Store(s.ref, h.data(), c.size, c.min_t, h.last_t(),
                                    s.chunks.empty() ? storage::kMinTime : s.chunks.back().max_t());
+      // Grow by two entries, not by doubling: a series holds ~3-9 completed chunks between
+      // truncations, and doubling left up to 7 unused 24-byte entries per series.
+      if (s.chunks.size() == s.chunks.capacity()) s.chunks.reserve(s.chunks.size() + 2);
       s.chunks.push_back(c);
       // The next chunk will likely be about as big: reserve that, plus a little.
       h.Reset(std::min<size_t>(s.chunks.back().size + s.chunks.back().size / 8 + 4,
@@ -696,6 +699,7 @@ Head::TruncateStats Head::Truncate(int64_t mint) {
     while (n < s->chunks.size() && s->chunks[n].max_t() < mint) ++n;
     if (n > 0) {
       s->chunks.erase(s->chunks.begin(), s->chunks.begin() + static_cast<std::ptrdiff_t>(n));
+      if (s->chunks.capacity() > s->chunks.size() + 2) s->chunks.shrink_to_fit();
       st.chunks_dropped += n;
     }
     if (s->head.count() > 0 && s->head.last_t() < mint) {

@@ -251,6 +251,10 @@ Result<ArenaLoadStats> ChunkArena::Load(int64_t min_valid_time,
 Status ChunkArena::OpenNewFileLocked() {
   const uint32_t seq = next_seq_++;
   const std::string path = dir_ + "/" + FileName(seq);
+  if (seq == 1 || !std::filesystem::is_directory(dir_)) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir_, ec);  // Load() was not called, or it is gone
+  }
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(errno, "creating head chunk file", path);
   if (int err = ::posix_fallocate(fd, 0, static_cast<off_t>(kAllocateStep)); err != 0) {

@@ -13,6 +13,7 @@
 #include "storage/storage.h"
 #include "tsdb/chunk.h"
 #include "tsdb/head_chunks.h"
+#include "tsdb/series_mutex.h"
 
 namespace astrolabe::tsdb {
 
@@ -43,18 +44,19 @@ class MemSeries {
   std::unique_ptr<uint32_t[]> syms;  // name0, value0, name1, ... symbol ids, label order
   const uint32_t num_syms;
   std::atomic<bool> logged{false};  // a Series record reached the commit log
+  bool deleted = false;  // guarded by mu: removed from the head by Truncate (freed once no
+                         // reader can see it)
   // Appenders holding this series in an uncommitted batch; Head::Truncate never removes a
   // series while this is non-zero. An appender increments it before locking mu and then
   // checks `deleted`, so the two cannot miss each other.
   std::atomic<uint32_t> pending{0};
+  mutable SeriesMutex mu;  // 4 bytes (std::mutex: 40)
 
-  mutable std::mutex mu;
   // Guarded by mu:
   std::vector<CompletedChunk> chunks;                 // time order
   ChunkAppender head;                                 // head.count() == 0: no head chunk yet
   int64_t max_t = storage::kMinTime;                  // newest in-order sample
   std::unique_ptr<std::vector<storage::Sample>> ooo;  // sorted by t; null until needed
-  bool deleted = false;  // removed from the head by Truncate (freed once no reader can see it)
 };
 
 // An appender's working memory (head_append.cc), kept by the head between appenders so that
@@ -66,13 +68,11 @@ struct AppendBuffers {
     int64_t t;
     double v;
   };
-  struct Newest {
-    int64_t t = storage::kMinTime;
-    double v = 0;
-  };
+  static constexpr uint32_t kNoPending = UINT32_MAX;
+  // 16 bytes: the series' newest pending sample is found through its index in `pending`.
   struct Slot {
     MemSeries* s = nullptr;
-    Newest n;
+    uint32_t newest = kNoPending;  // index in pending of this batch's newest sample of s
   };
   std::vector<Pending> pending;
   std::vector<Slot> slots;     // open addressing, size a power of two, at most half full
