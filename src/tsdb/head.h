@@ -4,8 +4,9 @@
 //
 // Structure (docs/design/tsdb.md, "Head"):
 //   - series live in kStripes lock stripes, found by label hash (collision chain) and by ref;
-//   - a series holds its labels as interned symbol-id pairs, completed immutable chunks, one
-//     head chunk being appended to, and an out-of-order buffer (sorted samples) when needed;
+//   - a series holds its labels as interned symbol-id pairs, completed immutable chunks (their
+//     bytes in mmapped chunk_dir files, head_chunks.h, or heap blocks), one head chunk being
+//     appended to, and an out-of-order buffer (sorted samples) when needed;
 //   - MemPostings maps (name, value) → sorted refs for matcher queries.
 //
 // Locking, outermost first (a thread never takes an earlier lock while holding a later one):
