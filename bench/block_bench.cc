@@ -3,13 +3,16 @@
 // blocks merged into one; prints bytes per sample on disk (2 h blocks and merged, index and
 // chunks apart), head RAM per active series after truncation, and Select latency over the
 // merged block. A plain program (bench/README.md, "tsdb blocks"):
-//   block_bench nim|node [hours=24] [dir=/tmp]
+//   block_bench nim|node [hours=24] [dir=/tmp] [heap]
+// Completed head chunks go to <dir>/.../chunks_head (mmapped files, as Db does) unless the
+// fourth argument is "heap".
 #include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <string>
@@ -32,6 +35,20 @@ double Seconds(std::chrono::steady_clock::time_point a) {
 uint64_t FileBytes(const std::string& path) {
   std::error_code ec;
   return fs::file_size(path, ec);
+}
+
+// A field of /proc/self/status in kB (RssAnon, RssFile, ...).
+long StatusKb(const char* field) {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  long v = -1;
+  const size_t n = std::strlen(field);
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, field, n) == 0 && line[n] == ':') v = std::atol(line + n + 1);
+  }
+  std::fclose(f);
+  return v;
 }
 
 uint64_t DirBytes(const std::string& dir) {
@@ -70,6 +87,8 @@ int main(int argc, char** argv) {
   malloc_trim(0);
   const size_t heap0 = mallinfo2().uordblks;
   tsdb::HeadOptions hopts;  // 2 h chunk ranges: the block range
+  const bool heap_chunks = argc > 4 && std::string(argv[4]) == "heap";
+  if (!heap_chunks) hopts.chunk_dir = base + "/chunks_head";
   const int64_t range = hopts.chunk_range_ms;
   auto head = std::make_unique<tsdb::Head>(hopts);
   std::vector<storage::SeriesRef> refs(n);
@@ -117,6 +136,9 @@ int main(int argc, char** argv) {
   }
   malloc_trim(0);
   const size_t heap1 = mallinfo2().uordblks;
+  const long rss_anon = StatusKb("RssAnon"), rss_file = StatusKb("RssFile");
+  uint64_t chunk_file_bytes = 0;
+  if (!heap_chunks) chunk_file_bytes = DirBytes(base + "/chunks_head");
   const auto hs = head->stats();
   uint64_t block_samples = 0, block_bytes = 0, index_bytes = 0;
   for (const auto& b : blocks) {
@@ -139,6 +161,12 @@ int main(int argc, char** argv) {
       "samples)\n",
       hs.num_series, static_cast<double>(heap1 - heap0) / static_cast<double>(hs.num_series),
       static_cast<double>(hs.max_time - hs.min_time) / 3.6e6);
+  std::printf(
+      "head chunks %s; process RssAnon %.1f MiB, RssFile %.1f MiB (mapped file pages); "
+      "chunks_head files %.1f MiB (%.0f B per series)\n",
+      heap_chunks ? "on the heap" : "in mmapped files", static_cast<double>(rss_anon) / 1024,
+      static_cast<double>(rss_file) / 1024, static_cast<double>(chunk_file_bytes) / 1048576.0,
+      static_cast<double>(chunk_file_bytes) / static_cast<double>(hs.num_series));
 
   // Merge every 2 h block into one, as level compaction does.
   std::vector<std::shared_ptr<tsdb::Block>> opened;

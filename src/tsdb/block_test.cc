@@ -265,7 +265,10 @@ namespace {
 // truncating behind the appenders. Every commit that returned OK with samples at or after the
 // truncation point must stay readable.
 TEST(HeadTruncateTest, ConcurrentWithAppendersAndQueriers) {
-  Head head(HeadOptions{.chunk_range_ms = 100, .samples_per_chunk = 8});
+  HeadOptions opts;
+  opts.chunk_range_ms = 100;
+  opts.samples_per_chunk = 8;
+  Head head(opts);
   std::atomic<bool> stop{false};
   std::atomic<int64_t> clock{0};
   std::atomic<uint64_t> commits{0}, reads{0};

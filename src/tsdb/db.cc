@@ -219,15 +219,27 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& dir, DbOptions options) 
   db->options_ = options;
   ASSIGN_OR_RETURN(db->wal_, wal::Wal::Open(dir + "/wal", options.wal));
   options.head.commit_log = nullptr;  // replayed records are not logged again
+  if (options.head_chunks_on_disk && options.head.chunk_dir.empty()) {
+    options.head.chunk_dir = dir + "/chunks_head";
+  }
   db->head_ = std::make_unique<Head>(options.head);
   RETURN_IF_ERROR(db->LoadBlocks());
+  // After the blocks (they set the head's minimum valid time: older chunks are dropped),
+  // before the WAL (its series records claim the chunks, its samples they hold are skipped).
+  ASSIGN_OR_RETURN(ArenaLoadStats chunks, db->head_->LoadChunks());
+  db->open_stats_.head_chunks = chunks.chunks;
+  db->open_stats_.head_chunk_files = chunks.files;
+  db->open_stats_.head_chunk_files_damaged = chunks.damaged;
   RETURN_IF_ERROR(db->Replay());
+  db->head_->FinishReplay();
   db->log_ = std::make_unique<WalLog>(db->wal_.get());
   db->head_->set_commit_log(db->log_.get());
   const OpenStats& st = db->open_stats_;
-  GetLogger("tsdb")->info("opened {}: {} blocks; replayed {} WAL records ({} series, {} samples, "
-                          "{} refused again, {} for unknown series)",
-                          dir, st.blocks, st.records, st.series, st.samples, st.samples_rejected,
+  GetLogger("tsdb")->info("opened {}: {} blocks; {} head chunks loaded from {} files; replayed {} "
+                          "WAL records ({} series, {} samples, {} already in head chunks, {} "
+                          "refused again, {} for unknown series)",
+                          dir, st.blocks, st.head_chunks, st.head_chunk_files, st.records,
+                          st.series, st.samples, st.samples_in_head_chunks, st.samples_rejected,
                           st.unknown_refs);
   if (options.background_compaction) {
     db->bg_ = std::thread([d = db.get()] { d->BackgroundLoop(); });
@@ -321,6 +333,7 @@ Status Db::Replay() {
         for (const wal::SampleRecord& s : samples) head_samples.push_back({s.ref, s.t_ms, s.v});
         ReplayStats st = head_->ReplaySamples(head_samples);
         open_stats_.samples += st.samples;
+        open_stats_.samples_in_head_chunks += st.in_chunks;
         open_stats_.samples_rejected += st.rejected;
         open_stats_.unknown_refs += st.unknown_refs;
         return Status::Ok();

@@ -6,6 +6,8 @@
 // `sync: always`, power loss).
 //
 //   dir/wal/        the WAL's segments and checkpoints (src/tsdb/wal, docs/design/tsdb-wal.md)
+//   dir/chunks_head/  the head's completed chunks, mapped (tsdb/head_chunks.h); never fsynced:
+//                   Open loads what is intact and the WAL replays the rest
 //   dir/<id>/       blocks (tsdb/block.h); dir/<id>.tmp and dir/<id>.deleted are leftovers of an
 //                   interrupted write or deletion, removed by Open
 //   dir/corrupt/    blocks Open could not read, moved aside (one log line each)
@@ -53,6 +55,9 @@ namespace astrolabe::tsdb {
 
 struct DbOptions {
   HeadOptions head;  // head.commit_log is set by Open(); head.chunk_range_ms is the block range
+  // Completed head chunks in <dir>/chunks_head, read through mmap (head.chunk_dir is set by
+  // Open); false keeps them on the heap.
+  bool head_chunks_on_disk = true;
   wal::Options wal;
   BlockWriteOptions block;
   // Cut blocks from the head, merge blocks and apply retention in a background thread.
@@ -82,8 +87,12 @@ struct OpenStats {
   uint64_t records = 0;
   uint64_t series = 0;
   uint64_t samples = 0;
-  uint64_t samples_rejected = 0;  // refused again by the append rules, as at commit time
-  uint64_t unknown_refs = 0;      // samples whose series record is missing
+  uint64_t samples_rejected = 0;        // refused again by the append rules, as at commit time
+  uint64_t samples_in_head_chunks = 0;  // WAL samples already in a loaded head chunk
+  uint64_t head_chunks = 0;             // loaded from chunks_head/
+  uint64_t head_chunk_files = 0;
+  uint64_t head_chunk_files_damaged = 0;  // cut at the damage (their rest rebuilt from the WAL)
+  uint64_t unknown_refs = 0;              // samples whose series record is missing
   uint64_t metadata = 0;
   uint64_t blocks = 0;
   uint64_t corrupt_blocks = 0;   // moved to dir/corrupt/

@@ -1,13 +1,16 @@
 // A randomized model-based test of the whole store (Db: head + WAL + blocks): random batches of
 // appends (committed or rolled back, some out of order or below the compaction boundary),
-// compactions (head → blocks, block merges, retention off), restarts (Close + Open) and random
+// compactions (head → blocks, block merges, retention off), restarts (Close + Open; completed
+// head chunks come back from chunks_head/, sometimes after the test damaged those files) and random
 // queries (matchers, time ranges, label values), each checked against a std::map reference.
 // Seeded and reproducible: ASTROLABE_MODEL_SEED=<n> reruns one seed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -21,6 +24,11 @@ namespace fs = std::filesystem;
 using storage::Labels;
 using storage::Matcher;
 using storage::MatchType;
+
+// Across seeds: restarts that loaded head chunks from chunks_head/, and restarts after the
+// test damaged those files (both must happen for the test to mean something).
+int g_restarts_with_loaded_chunks = 0;
+int g_restarts_after_damage = 0;
 
 Labels SeriesLabels(int i) {
   return Labels::FromPairs({{"__name__", i % 3 == 0 ? "tokens_total" : "kv_usage"},
@@ -85,10 +93,42 @@ void RunSeed(uint64_t seed) {
     } else if (op < 75) {
       ASSERT_TRUE(db->Close().ok());
       db.reset();
+      // Now and then the head chunk files are damaged while the store is down (a byte flipped,
+      // a file cut short or removed): the WAL must rebuild whatever they lost.
+      bool damaged = false;
+      if (pick(3) == 0) {
+        std::vector<fs::path> files;
+        for (const auto& e : fs::directory_iterator(dir + "/chunks_head"))
+          files.push_back(e.path());
+        std::sort(files.begin(), files.end());
+        if (!files.empty()) {
+          const fs::path& f = files[static_cast<size_t>(pick(static_cast<int>(files.size())))];
+          const auto size = fs::file_size(f);
+          damaged = true;
+          switch (pick(3)) {
+            case 0:
+              if (size > 0) {
+                std::fstream io(f, std::ios::in | std::ios::out | std::ios::binary);
+                io.seekp(static_cast<std::streamoff>(rng() % size));
+                char c = static_cast<char>(rng() | 1);
+                io.write(&c, 1);  // XOR-free overwrite: may or may not change the byte
+              }
+              break;
+            case 1:
+              fs::resize_file(f, size == 0 ? 0 : rng() % size);
+              break;
+            default:
+              fs::remove(f);
+              break;
+          }
+        }
+      }
       auto again = Db::Open(dir, opts);
       ASSERT_TRUE(again.ok()) << again.status().ToString();
       db = std::move(*again);
       ++restarts;
+      if (db->open_stats().head_chunks > 0) ++g_restarts_with_loaded_chunks;
+      if (damaged) ++g_restarts_after_damage;
     } else {  // a query
       ++queries;
       std::vector<Matcher> matchers;
@@ -165,6 +205,8 @@ TEST(DbModelTest, RandomAppendsCompactionsRestartsAndQueries) {
     RunSeed(seed);
     if (HasFatalFailure()) return;
   }
+  EXPECT_GT(g_restarts_with_loaded_chunks, 0);
+  EXPECT_GT(g_restarts_after_damage, 0);
 }
 
 }  // namespace

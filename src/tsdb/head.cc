@@ -22,7 +22,7 @@ struct Head::Reclaimer {
   std::map<uint64_t, uint32_t> pins;  // epoch → live pins; GUARDED_BY(mu)
   struct Garbage {
     uint64_t epoch;
-    std::vector<std::unique_ptr<uint8_t[]>> chunk_blocks;  // ChunkArena blocks
+    std::vector<std::unique_ptr<ArenaSegment>> chunk_blocks;  // ChunkArena segments
     std::vector<std::unique_ptr<MemSeries>> series;
   };
   std::vector<Garbage> garbage;  // GUARDED_BY(mu)
@@ -39,6 +39,23 @@ struct Head::Reclaimer {
       }
     }
   }
+};
+
+// Replay only: chunks loaded from the chunk files, by series ref until a series record claims
+// them, and per series that got some a cursor that recognises the WAL samples they hold.
+struct Head::LoadedChunks {
+  struct Loaded {
+    CompletedChunk chunk;
+    int64_t prev_max_t;  // the series' chunk before it when it was cut (kMinTime: none)
+  };
+  std::unordered_map<uint64_t, std::vector<Loaded>> by_ref;
+  struct Cursor {
+    int64_t max_t = storage::kMinTime;  // newest loaded sample of the series
+    size_t next = 0;                    // index of the chunk the iterator reads (or will)
+    ChunkIterator it;
+    bool open = false;
+  };
+  std::unordered_map<MemSeries*, Cursor> cursors;
 };
 
 namespace {
@@ -173,7 +190,7 @@ bool FindInOrder(const MemSeries& s, int64_t t, double* v) {
   };
   // Chunks are in time order: binary search the one whose range may hold t.
   auto c = std::lower_bound(s.chunks.begin(), s.chunks.end(), t,
-                            [](const CompletedChunk& ch, int64_t x) { return ch.max_t < x; });
+                            [](const CompletedChunk& ch, int64_t x) { return ch.max_t() < x; });
   if (c != s.chunks.end() && c->min_t <= t) return probe(c->data, c->size, c->min_t);
   if (s.head.count() > 0 && s.head.first_t() <= t && t <= s.head.last_t()) {
     return probe(s.head.data(), s.head.size(), s.head.first_t());
@@ -194,7 +211,7 @@ Head::Head(HeadOptions options)
     : options_(options),
       commit_log_(options.commit_log),
       stripes_(std::make_unique<Stripe[]>(kStripes)),
-      chunk_arena_(std::make_unique<ChunkArena>()),
+      chunk_arena_(std::make_unique<ChunkArena>(options.chunk_dir)),
       reclaimer_(std::make_unique<Reclaimer>()) {}
 
 Head::~Head() = default;
@@ -325,15 +342,30 @@ Status Head::CheckAppendable(const MemSeries& s, int64_t t, double v, int64_t pe
   if (t < min_valid || t == storage::kMinTime) {
     return storage::OutOfBoundsError(nullptr, t, min_valid);
   }
-  if (options_.max_future_ms > 0) {
+  if (options_.max_future_ms > 0 || options_.max_age_ms > 0) {
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::system_clock::now().time_since_epoch())
                             .count();
-    if (t > now + options_.max_future_ms) {
+    if (options_.max_future_ms > 0 && t > now + options_.max_future_ms) {
+      refused_future_.fetch_add(1, std::memory_order_relaxed);
       // "out of bounds" first: AppendErrorKindOf() classifies it as kOutOfBounds.
       return InvalidArgument("out of bounds: too far in the future, newest accepted " +
                              std::to_string(now + options_.max_future_ms) +
                              " (t=" + std::to_string(t) + ")");
+    }
+    if (options_.max_age_ms > 0) {
+      // Retention measures from the newest sample: a head ahead of the clock (within
+      // max_future) moves the bound with it.
+      const int64_t newest = std::max(now, max_time_.load(std::memory_order_relaxed));
+      const int64_t oldest = newest > storage::kMinTime + options_.max_age_ms
+                                 ? newest - options_.max_age_ms
+                                 : storage::kMinTime;
+      if (t < oldest) {
+        refused_too_old_.fetch_add(1, std::memory_order_relaxed);
+        return InvalidArgument("out of bounds: too old for the retention window of " +
+                               std::to_string(options_.max_age_ms) + " ms, oldest accepted " +
+                               std::to_string(oldest) + " (t=" + std::to_string(t) + ")");
+      }
     }
   }
   int64_t newest = std::max(s.max_t, pending_t);
@@ -371,12 +403,17 @@ bool Head::ApplyLocked(MemSeries& s, int64_t t, double v) {
     ChunkAppender& h = s.head;
     if (h.count() > 0 &&
         (h.count() >= options_.samples_per_chunk || h.size() >= options_.max_chunk_bytes ||
-         t >= RangeEnd(h.first_t(), options_.chunk_range_ms) || h.count() >= kMaxChunkSamples)) {
+         t >= RangeEnd(h.first_t(), options_.chunk_range_ms) || h.count() >= kMaxChunkSamples ||
+         static_cast<uint64_t>(t) - static_cast<uint64_t>(h.first_t()) > UINT32_MAX)) {
       CompletedChunk c;
       c.min_t = h.first_t();
-      c.max_t = h.last_t();
+      c.span = static_cast<uint32_t>(h.last_t() - h.first_t());
       c.size = static_cast<uint32_t>(h.size());
-      c.data = chunk_arena_->Store(h.data(), c.size, c.max_t);
+      c.data = chunk_arena_->Store(s.ref, h.data(), c.size, c.min_t, h.last_t(),
+                                   s.chunks.empty() ? storage::kMinTime : s.chunks.back().max_t());
+      // Grow by two entries, not by doubling: a series holds ~3-9 completed chunks between
+      // truncations, and doubling left up to 7 unused 24-byte entries per series.
+      if (s.chunks.size() == s.chunks.capacity()) s.chunks.reserve(s.chunks.size() + 2);
       s.chunks.push_back(c);
       // The next chunk will likely be about as big: reserve that, plus a little.
       h.Reset(std::min<size_t>(s.chunks.back().size + s.chunks.back().size / 8 + 4,
@@ -425,8 +462,88 @@ Status Head::ReplaySeries(uint64_t ref, const Labels& labels) {
   ASSIGN_OR_RETURN(MemSeries * s, GetOrCreate(labels, &created, ref));
   s->logged.store(true);
   if (!created) replay_aliases_[ref] = s;
+  if (created && loaded_ != nullptr) AttachLoadedChunks(s);
   return Status::Ok();
 }
+
+Result<ArenaLoadStats> Head::LoadChunks() {
+  loaded_ = std::make_unique<LoadedChunks>();
+  uint64_t max_ref = 0;
+  ASSIGN_OR_RETURN(
+      ArenaLoadStats st, chunk_arena_->Load(min_valid_time(), [&](const HeadChunkEntry& e) {
+        max_ref = std::max(max_ref, e.ref);
+        if (static_cast<uint64_t>(e.max_t) - static_cast<uint64_t>(e.min_t) > UINT32_MAX) {
+          return;  // longer than any chunk this head cuts: not ours to trust
+        }
+        loaded_->by_ref[e.ref].push_back(LoadedChunks::Loaded{
+            CompletedChunk{e.min_t, e.data, static_cast<uint32_t>(e.max_t - e.min_t), e.size},
+            e.prev_max_t});
+      }));
+  // A series gone from the WAL may still have chunks in a file: never hand its ref out again.
+  uint64_t cur = next_ref_.load();
+  while (cur <= max_ref && !next_ref_.compare_exchange_weak(cur, max_ref + 1)) {
+  }
+  return st;
+}
+
+void Head::AttachLoadedChunks(MemSeries* s) {
+  auto it = loaded_->by_ref.find(s->ref);
+  if (it == loaded_->by_ref.end()) return;
+  // Accept only an unbroken chain: each chunk must name the one accepted before it as its
+  // predecessor. The first may name none, or one older than the minimum valid time (released
+  // with a truncated segment). A chunk whose predecessor is missing (a damaged or deleted file)
+  // is skipped, and so is everything that would follow it, unless a chunk rebuilt from the WAL
+  // by an earlier open continues the chain; the WAL replays what is skipped.
+  std::vector<CompletedChunk> chunks;
+  for (const LoadedChunks::Loaded& l : it->second) {
+    const bool links = chunks.empty()
+                           ? l.prev_max_t == storage::kMinTime || l.prev_max_t < min_valid_time()
+                           : l.prev_max_t == chunks.back().max_t();
+    if (links && (chunks.empty() || l.chunk.min_t > chunks.back().max_t())) {
+      chunks.push_back(l.chunk);
+    }
+  }
+  loaded_->by_ref.erase(it);
+  if (chunks.empty()) return;
+  std::lock_guard lock(s->mu);
+  if (!s->chunks.empty() || s->head.count() > 0) return;
+  s->chunks = std::move(chunks);
+  s->chunks.shrink_to_fit();
+  s->max_t = s->chunks.back().max_t();
+  NoteCommitted(s->chunks.front().min_t);
+  NoteCommitted(s->max_t);
+  loaded_->cursors[s].max_t = s->max_t;
+}
+
+bool Head::HeldByLoadedChunk(MemSeries* s, int64_t t, double v) {
+  auto found = loaded_->cursors.find(s);
+  if (found == loaded_->cursors.end()) return false;
+  LoadedChunks::Cursor& c = found->second;
+  if (t > c.max_t) return false;
+  if (c.open && t < c.it.t()) {
+    // Behind the cursor (an out-of-order sample in the WAL): look it up directly.
+    double have;
+    return FindInOrder(*s, t, &have) && SameBits(have, v);
+  }
+  // In-order WAL samples arrive in time order: the cursor only moves forward.
+  while (c.next < s->chunks.size()) {
+    const CompletedChunk& ch = s->chunks[c.next];
+    if (!c.open) {
+      if (ch.max_t() < t) {
+        ++c.next;
+        continue;
+      }
+      c.it.Reset(ch.data, ch.size, ch.min_t);
+      c.open = true;
+    }
+    if (c.it.Seek(t)) return c.it.t() == t && SameBits(c.it.v(), v);
+    c.open = false;
+    ++c.next;
+  }
+  return false;
+}
+
+void Head::FinishReplay() { loaded_.reset(); }
 
 ReplayStats Head::ReplaySamples(std::span<const SampleRecord> samples) {
   ReplayStats st;
@@ -441,6 +558,10 @@ ReplayStats Head::ReplaySamples(std::span<const SampleRecord> samples) {
       continue;
     }
     std::lock_guard lock(s->mu);
+    if (loaded_ != nullptr && !loaded_->cursors.empty() && HeldByLoadedChunk(s, r.t, r.v)) {
+      ++st.in_chunks;
+      continue;
+    }
     if (ApplyLocked(*s, r.t, r.v)) {
       ++st.samples;
       NoteCommitted(r.t);
@@ -482,8 +603,8 @@ bool Head::Snapshot(storage::SeriesRef ref, int64_t mint, int64_t maxt, SeriesSn
   out->ooo.clear();
   std::lock_guard lock(s->mu);
   for (const CompletedChunk& c : s->chunks) {
-    if (c.max_t < mint || c.min_t > maxt) continue;
-    out->chunks.push_back(ChunkView{c.min_t, c.max_t, c.data, c.size});
+    if (c.max_t() < mint || c.min_t > maxt) continue;
+    out->chunks.push_back(ChunkView{c.min_t, c.max_t(), c.data, c.size});
   }
   const ChunkAppender& h = s->head;
   if (h.count() > 0 && h.last_t() >= mint && h.first_t() <= maxt) {
@@ -509,9 +630,9 @@ bool Head::HasSampleIn(storage::SeriesRef ref, int64_t mint, int64_t maxt) const
     return it.Seek(mint) && it.t() <= maxt;
   };
   auto c = std::lower_bound(s->chunks.begin(), s->chunks.end(), mint,
-                            [](const CompletedChunk& ch, int64_t x) { return ch.max_t < x; });
+                            [](const CompletedChunk& ch, int64_t x) { return ch.max_t() < x; });
   for (; c != s->chunks.end() && c->min_t <= maxt; ++c) {
-    if (check(c->min_t, c->max_t, c->data, c->size)) return true;
+    if (check(c->min_t, c->max_t(), c->data, c->size)) return true;
   }
   const ChunkAppender& h = s->head;
   if (h.count() > 0 && check(h.first_t(), h.last_t(), h.data(), h.size())) return true;
@@ -568,15 +689,17 @@ Head::TruncateStats Head::Truncate(int64_t mint) {
   // the loop below (chunks ending before mint form a prefix of each series' list), and chunks
   // cut from now on go to other blocks. Freed with the rest once no reader is older.
   g.chunk_blocks = chunk_arena_->Release(mint);
+  chunk_arena_->Cut();  // so that the next truncation can release what is written from now
   std::vector<MemSeries*> dead;
   for (uint64_t ref : postings_.All()) {
     MemSeries* s = GetByRef(ref);
     if (s == nullptr) continue;
     std::lock_guard lock(s->mu);
     size_t n = 0;
-    while (n < s->chunks.size() && s->chunks[n].max_t < mint) ++n;
+    while (n < s->chunks.size() && s->chunks[n].max_t() < mint) ++n;
     if (n > 0) {
       s->chunks.erase(s->chunks.begin(), s->chunks.begin() + static_cast<std::ptrdiff_t>(n));
+      if (s->chunks.capacity() > s->chunks.size() + 2) s->chunks.shrink_to_fit();
       st.chunks_dropped += n;
     }
     if (s->head.count() > 0 && s->head.last_t() < mint) {
@@ -652,6 +775,8 @@ HeadStats Head::stats() const {
   st.samples_appended = samples_appended_.load();
   st.ooo_samples_appended = ooo_appended_.load();
   st.dropped_at_commit = dropped_at_commit_.load();
+  st.refused_too_far_future = refused_future_.load();
+  st.refused_too_old = refused_too_old_.load();
   st.chunks_cut = chunks_cut_.load();
   st.min_time = min_time_.load();
   st.max_time = max_time_.load();

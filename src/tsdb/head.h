@@ -4,8 +4,9 @@
 //
 // Structure (docs/design/tsdb.md, "Head"):
 //   - series live in kStripes lock stripes, found by label hash (collision chain) and by ref;
-//   - a series holds its labels as interned symbol-id pairs, completed immutable chunks, one
-//     head chunk being appended to, and an out-of-order buffer (sorted samples) when needed;
+//   - a series holds its labels as interned symbol-id pairs, completed immutable chunks (their
+//     bytes in mmapped chunk_dir files, head_chunks.h, or heap blocks), one head chunk being
+//     appended to, and an out-of-order buffer (sorted samples) when needed;
 //   - MemPostings maps (name, value) → sorted refs for matcher queries.
 //
 // Locking, outermost first (a thread never takes an earlier lock while holding a later one):
@@ -38,6 +39,7 @@
 #include "common/status.h"
 #include "storage/storage.h"
 #include "tsdb/commit_log.h"
+#include "tsdb/head_chunks.h"
 #include "tsdb/postings.h"
 #include "tsdb/symbols.h"
 
@@ -55,11 +57,19 @@ struct HeadOptions {
   // Refuse a sample more than this far ahead of the wall clock ("out of bounds: too far in the
   // future"); 0 accepts any time. Checked on append only, never on WAL replay.
   int64_t max_future_ms = 0;
+  // Refuse a sample older than the wall clock (or the head's newest sample, when later) minus
+  // this ("out of bounds: too old for the retention window"); 0 accepts any time. The store
+  // sets it to the retention time: an older sample would be acknowledged and then deleted by
+  // the next retention pass. Checked on append only, never on WAL replay.
+  int64_t max_age_ms = 0;
   // Refuse to create more series than this (0 = unlimited). Checked per creation: concurrent
   // creations may overshoot by at most the number of appenders creating at that moment.
   size_t max_series = 0;
   // Called in Commit before samples become visible; not owned; may be null (no durability).
   CommitLog* commit_log = nullptr;
+  // Completed chunks are written to append-only files here and read through mmap (Db uses
+  // <dir>/chunks_head; head_chunks.h). Empty: they stay on the heap.
+  std::string chunk_dir;
 };
 
 // One chunk of a series snapshot: points at head-owned immutable bytes or at head_chunk below.
@@ -84,9 +94,11 @@ struct HeadStats {
   size_t num_series = 0;
   size_t num_symbols = 0;
   size_t num_postings_pairs = 0;
-  uint64_t samples_appended = 0;      // committed in-order samples
-  uint64_t ooo_samples_appended = 0;  // committed into OOO buffers
-  uint64_t dropped_at_commit = 0;     // accepted by Append, refused at Commit (races, repeats)
+  uint64_t samples_appended = 0;        // committed in-order samples
+  uint64_t ooo_samples_appended = 0;    // committed into OOO buffers
+  uint64_t dropped_at_commit = 0;       // accepted by Append, refused at Commit (races, repeats)
+  uint64_t refused_too_far_future = 0;  // by max_future_ms
+  uint64_t refused_too_old = 0;         // by max_age_ms
   uint64_t chunks_cut = 0;
   int64_t min_time = storage::kMaxTime;  // of committed samples; kMaxTime when empty
   int64_t max_time = storage::kMinTime;
@@ -94,6 +106,7 @@ struct HeadStats {
 
 struct ReplayStats {
   uint64_t samples = 0;
+  uint64_t in_chunks = 0;     // already held by a chunk loaded from chunk_dir (skipped)
   uint64_t unknown_refs = 0;  // samples whose series record was never seen
   uint64_t rejected = 0;      // refused by the append rules (as they were at commit time)
 };
@@ -115,6 +128,13 @@ class Head final : public storage::Storage {
   std::unique_ptr<storage::Querier> NewQuerier(const storage::QueryLimits& limits = {}) override;
 
   // ---- WAL replay (single-threaded, before the head serves traffic) ----
+  // Loads the completed chunks left in options().chunk_dir by an earlier run (damage is cut
+  // off with one log line; see head_chunks.h); they are attached to their series when
+  // ReplaySeries names them, and ReplaySamples skips the WAL samples they already hold.
+  // Chunks ending before min_valid_time() are dropped. REQUIRES: before any replay or append.
+  Result<ArenaLoadStats> LoadChunks();
+  // Ends replay: forgets loaded chunks no series record claimed and the replay-only maps.
+  void FinishReplay();
   // Recreates series `ref`. A repeated record for the same labels maps `ref` onto the existing
   // series. Fails on invalid labels.
   Status ReplaySeries(uint64_t ref, const storage::Labels& labels);
@@ -209,12 +229,20 @@ class Head final : public storage::Storage {
   std::atomic<uint64_t> samples_appended_{0};
   std::atomic<uint64_t> ooo_appended_{0};
   std::atomic<uint64_t> dropped_at_commit_{0};
+  mutable std::atomic<uint64_t> refused_future_{0};
+  mutable std::atomic<uint64_t> refused_too_old_{0};
   std::atomic<uint64_t> chunks_cut_{0};
 
   mutable std::mutex meta_mu_;
   std::map<std::string, storage::MetricMetadata, std::less<>> metadata_;  // GUARDED_BY(meta_mu_)
 
   std::unordered_map<uint64_t, MemSeries*> replay_aliases_;  // replay only
+  // Replay only: chunks loaded from chunk_dir by series ref, until ReplaySeries claims them,
+  // and for each series that got some, a cursor over them to recognise WAL samples they hold.
+  struct LoadedChunks;  // head.cc
+  std::unique_ptr<LoadedChunks> loaded_;
+  void AttachLoadedChunks(MemSeries* s);
+  bool HeldByLoadedChunk(MemSeries* s, int64_t t, double v);
 
   std::unique_ptr<ChunkArena> chunk_arena_;  // completed chunks' bytes
 

@@ -65,7 +65,7 @@ class HeadAppender final : public storage::Appender {
       }
     }
     MemSeries* locked = nullptr;
-    std::unique_lock<std::mutex> lock;
+    std::unique_lock<SeriesMutex> lock;
     for (const Pending& p : pending_) {
       if (p.s != locked) {
         lock = std::unique_lock(p.s->mu);
@@ -93,24 +93,23 @@ class HeadAppender final : public storage::Appender {
 
  private:
   using Pending = AppendBuffers::Pending;
-  using Newest = AppendBuffers::Newest;
   using Slot = AppendBuffers::Slot;
 
   // This batch's newest sample of `s`, created empty on first use. An open-addressing table
   // reused across the batch: a scrape touches each of its series once, so a node-based map
   // would allocate once per sample.
   // A new entry pins `s` against removal (MemSeries::pending) until Clear().
-  Newest& NewestFor(MemSeries* s, bool pin = true) {
+  Slot& SlotFor(MemSeries* s, bool pin = true) {
     if ((used_.size() + 1) * 2 > slots_.size()) Grow();
     size_t mask = slots_.size() - 1;
     size_t i = static_cast<size_t>((s->ref * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
     while (slots_[i].s != nullptr && slots_[i].s != s) i = (i + 1) & mask;
     if (slots_[i].s == nullptr) {
       if (pin) s->pending.fetch_add(1);
-      slots_[i] = Slot{s, Newest{}};
+      slots_[i] = Slot{s, AppendBuffers::kNoPending};
       used_.push_back(static_cast<uint32_t>(i));
     }
-    return slots_[i].n;
+    return slots_[i];
   }
 
   void Grow() {
@@ -119,12 +118,18 @@ class HeadAppender final : public storage::Appender {
     slots_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
     used_.clear();
     for (const Slot& o : old) {
-      if (o.s != nullptr) NewestFor(o.s, /*pin=*/false) = o.n;
+      if (o.s != nullptr) SlotFor(o.s, /*pin=*/false).newest = o.newest;
     }
   }
 
   Status AppendTo(MemSeries* s, int64_t t, double v, const Labels* labels, bool* deleted) {
-    Newest& newest = NewestFor(s);
+    Slot& slot = SlotFor(s);
+    int64_t newest_t = storage::kMinTime;
+    double newest_v = 0;
+    if (slot.newest != AppendBuffers::kNoPending) {
+      newest_t = pending_[slot.newest].t;
+      newest_v = pending_[slot.newest].v;
+    }
     bool ignore = false;
     Status st;
     {
@@ -133,7 +138,7 @@ class HeadAppender final : public storage::Appender {
         *deleted = true;
         return Status::Ok();
       }
-      st = head_->CheckAppendable(*s, t, v, newest.t, newest.v, &ignore);
+      st = head_->CheckAppendable(*s, t, v, newest_t, newest_v, &ignore);
     }
     if (!st.ok()) {
       // Name the series in the error; built only on this (rare) path.
@@ -142,7 +147,7 @@ class HeadAppender final : public storage::Appender {
     }
     if (ignore) return Status::Ok();
     pending_.push_back(Pending{s, t, v});
-    if (t > newest.t) newest = Newest{t, v};
+    if (t > newest_t) slot.newest = static_cast<uint32_t>(pending_.size() - 1);
     return Status::Ok();
   }
 

@@ -3,9 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <latch>
 #include <thread>
 
@@ -319,6 +323,45 @@ TEST(HeadTest, MaxFutureRefusesSamplesAheadOfTheClock) {
   EXPECT_TRUE(app2->Append(s, now + 3'600'000, 2).ok());
 }
 
+TEST(HeadTest, MaxAgeRefusesSamplesOlderThanTheRetentionWindow) {
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const int64_t day = 86'400'000;
+  HeadOptions opts;
+  opts.max_age_ms = 15 * day;
+  Head head(opts);
+  auto app = head.NewAppender();
+  const Labels s = L({{"__name__", "m"}, {"a", "1"}});
+  const Labels old = L({{"__name__", "m"}, {"a", "2"}});
+  ASSERT_TRUE(app->Append(s, now - 14 * day, 1).ok());  // inside the window
+  for (int64_t t : {int64_t{1000}, int64_t{-day}, now - 16 * day, storage::kMinTime + 1}) {
+    auto r = app->Append(old, t, 2);
+    ASSERT_FALSE(r.ok()) << t;
+    EXPECT_EQ(AppendErrorKindOf(r.status()), AppendErrorKind::kOutOfBounds)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find("too old for the retention window"), std::string::npos)
+        << r.status().ToString();
+    EXPECT_NE(r.status().message().find(old.ToString()), std::string::npos)
+        << r.status().ToString();
+  }
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_EQ(head.stats().refused_too_old, 4u);
+  EXPECT_EQ(head.stats().refused_too_far_future, 0u);
+  auto got = Query(head, {});
+  EXPECT_EQ(got[s.ToString()], (std::vector<std::pair<int64_t, double>>{{now - 14 * day, 1}}));
+  EXPECT_TRUE(got[old.ToString()].empty());
+  // WAL replay applies what was committed, whatever its age (the check is for new appends).
+  Head replayed(opts);
+  ASSERT_TRUE(replayed.ReplaySeries(1, old).ok());
+  const SampleRecord rec{1, 1000, 3};
+  EXPECT_EQ(replayed.ReplaySamples(std::span(&rec, 1)).samples, 1u);
+  // Off (the default): any time is accepted.
+  Head unlimited;
+  auto app2 = unlimited.NewAppender();
+  EXPECT_TRUE(app2->Append(old, 1000, 2).ok());
+}
+
 // Records what Commit logs; can be told to fail.
 class RecordingLog final : public CommitLog {
  public:
@@ -461,10 +504,10 @@ TEST(ChunkArena, StoresBytesAndReleasesWholeBlocksByTime) {
   // Fill more than one block with chunks ending at 1000, then one ending at 5000.
   std::vector<const uint8_t*> old;
   for (size_t i = 0; i < ChunkArena::kBlockSize / 100 + 10; ++i) {
-    old.push_back(arena.Store(small.data(), small.size(), 1000));
+    old.push_back(arena.Store(1, small.data(), small.size(), 900, 1000));
   }
-  const uint8_t* large = arena.Store(big.data(), big.size(), 1000);
-  const uint8_t* recent = arena.Store(small.data(), small.size(), 5000);
+  const uint8_t* large = arena.Store(2, big.data(), big.size(), 900, 1000);
+  const uint8_t* recent = arena.Store(3, small.data(), small.size(), 4900, 5000);
   for (const uint8_t* p : old) ASSERT_EQ(std::memcmp(p, small.data(), small.size()), 0);
   EXPECT_EQ(std::memcmp(large, big.data(), big.size()), 0);
   EXPECT_EQ(arena.bytes(), 2 * ChunkArena::kBlockSize + big.size());
@@ -478,8 +521,172 @@ TEST(ChunkArena, StoresBytesAndReleasesWholeBlocksByTime) {
   EXPECT_EQ(arena.Release(5001).size(), 1u);
   EXPECT_EQ(arena.bytes(), 0u);
   // A new chunk after everything was released starts a new block.
-  const uint8_t* again = arena.Store(small.data(), small.size(), 6000);
+  const uint8_t* again = arena.Store(4, small.data(), small.size(), 5900, 6000);
   EXPECT_EQ(std::memcmp(again, small.data(), small.size()), 0);
+}
+
+// A small valid chunk (count in its first two bytes) of samples at t0, t0+10, ...
+std::vector<uint8_t> MakeChunk(int64_t t0, int n, double v0) {
+  ChunkAppender a;
+  for (int i = 0; i < n; ++i) a.Append(t0 + 10 * i, v0 + i);
+  return std::vector<uint8_t>(a.data(), a.data() + a.size());
+}
+
+size_t FilesIn(const std::string& dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+TEST(ChunkArena, FileSegmentsAreWrittenReloadedReleasedAndCutAtDamage) {
+  char templ[] = "/tmp/astrolabe-arena-XXXXXX";
+  const std::string dir = mkdtemp(templ);
+  const auto c1 = MakeChunk(1000, 5, 1), c2 = MakeChunk(1000, 7, 2), c3 = MakeChunk(2000, 3, 3),
+             c4 = MakeChunk(9000, 4, 4);
+  {
+    ChunkArena a(dir);
+    ASSERT_TRUE(a.Load(storage::kMinTime, [](const HeadChunkEntry&) {}).ok());
+    const uint8_t* p1 = a.Store(1, c1.data(), uint32_t(c1.size()), 1000, 1040);
+    const uint8_t* p2 = a.Store(2, c2.data(), uint32_t(c2.size()), 1000, 1060);
+    const uint8_t* p3 = a.Store(1, c3.data(), uint32_t(c3.size()), 2000, 2020, 1040);
+    a.Cut();
+    const uint8_t* p4 = a.Store(3, c4.data(), uint32_t(c4.size()), 9000, 9030);
+    EXPECT_EQ(std::memcmp(p1, c1.data(), c1.size()), 0);
+    EXPECT_EQ(std::memcmp(p2, c2.data(), c2.size()), 0);
+    EXPECT_EQ(std::memcmp(p3, c3.data(), c3.size()), 0);
+    EXPECT_EQ(std::memcmp(p4, c4.data(), c4.size()), 0);
+    EXPECT_EQ(a.stats().files, 2u);
+    EXPECT_EQ(a.stats().heap_bytes, 0u);
+  }
+  EXPECT_EQ(FilesIn(dir), 2u);
+  {
+    ChunkArena b(dir);
+    std::vector<HeadChunkEntry> got;
+    auto st = b.Load(storage::kMinTime, [&](const HeadChunkEntry& e) { got.push_back(e); });
+    ASSERT_TRUE(st.ok()) << st.status().ToString();
+    EXPECT_EQ(st->files, 2u);
+    EXPECT_EQ(st->damaged, 0u);
+    ASSERT_EQ(got.size(), 4u);
+    EXPECT_EQ(got[0].ref, 1u);
+    EXPECT_EQ(got[1].ref, 2u);
+    EXPECT_EQ(got[2].ref, 1u);
+    EXPECT_EQ(got[3].ref, 3u);
+    EXPECT_EQ(got[1].min_t, 1000);
+    EXPECT_EQ(got[1].max_t, 1060);
+    EXPECT_EQ(got[1].prev_max_t, storage::kMinTime);
+    EXPECT_EQ(got[2].prev_max_t, 1040);
+    ASSERT_EQ(got[2].size, c3.size());
+    EXPECT_EQ(std::memcmp(got[2].data, c3.data(), c3.size()), 0);
+    // New chunks go to a new file; the old ones are released (and deleted) by time.
+    b.Store(4, c4.data(), uint32_t(c4.size()), 9100, 9130);
+    EXPECT_EQ(FilesIn(dir), 3u);
+    auto released = b.Release(3000);
+    EXPECT_EQ(released.size(), 1u);
+    released.clear();
+    EXPECT_EQ(FilesIn(dir), 2u);
+  }
+  {
+    // Loading above the newest block's end drops what is older (here: nothing is left older).
+    ChunkArena c(dir);
+    size_t n = 0;
+    ASSERT_TRUE(c.Load(9050, [&](const HeadChunkEntry&) { ++n; }).ok());
+    EXPECT_EQ(n, 1u);  // the 9100..9130 chunk; the file holding only 9000..9030 is deleted
+  }
+  EXPECT_EQ(FilesIn(dir), 1u);
+  // Damage: cut the remaining file inside its only entry. Load drops it and deletes the file.
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::filesystem::resize_file(e.path(), std::filesystem::file_size(e.path()) - 3);
+  }
+  {
+    ChunkArena d(dir);
+    size_t n = 0;
+    auto st = d.Load(storage::kMinTime, [&](const HeadChunkEntry&) { ++n; });
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(n, 0u);
+    EXPECT_EQ(st->damaged, 1u);
+  }
+  EXPECT_EQ(FilesIn(dir), 0u);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(HeadChunkScan, StopsAtTheFirstDamagedEntryAndNamesIt) {
+  const auto c = MakeChunk(0, 3, 1);
+  std::string file("ALHC\x01\0\0\0", 8);
+  EncodeHeadChunkEntry(7, 0, 20, storage::kMinTime, c.data(), uint32_t(c.size()), &file);
+  const size_t second = file.size();
+  EncodeHeadChunkEntry(8, 0, 20, -5, c.data(), uint32_t(c.size()), &file);
+  const size_t total = file.size();
+  auto scan = [&](const std::string& bytes, size_t* n) {
+    *n = 0;
+    return ScanHeadChunks(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(),
+                          [&](const HeadChunkEntry&) { ++*n; });
+  };
+  size_t n;
+  auto ok = scan(file, &n);
+  EXPECT_TRUE(ok.error.empty()) << ok.error;
+  EXPECT_EQ(n, 2u);
+  EXPECT_EQ(ok.end, total);
+  std::string zeros = file + std::string(100, '\0');  // a preallocated tail
+  EXPECT_TRUE(scan(zeros, &n).error.empty());
+  EXPECT_EQ(n, 2u);
+  std::string flipped = file;
+  flipped[second + 6] ^= 1;
+  auto bad = scan(flipped, &n);
+  EXPECT_EQ(n, 1u);
+  EXPECT_EQ(bad.end, second);
+  EXPECT_NE(bad.error.find("offset " + std::to_string(second)), std::string::npos) << bad.error;
+  for (size_t cut = 0; cut < total; ++cut) {
+    auto r = scan(file.substr(0, cut), &n);
+    if (cut == 8 || cut == second) {
+      EXPECT_TRUE(r.error.empty()) << cut;  // ends exactly between entries
+    } else {
+      EXPECT_FALSE(r.error.empty()) << cut;
+    }
+  }
+}
+
+// Writes the seed corpus of fuzz/head_chunks_fuzz.cc (real chunks_head files) when
+// ASTROLABE_HEAD_CHUNKS_SEEDS names a directory; otherwise there is nothing to do.
+TEST(HeadChunksFuzzSeeds, WritesSeedsWhenAsked) {
+  const char* out = std::getenv("ASTROLABE_HEAD_CHUNKS_SEEDS");
+  if (out == nullptr) GTEST_SKIP() << "set ASTROLABE_HEAD_CHUNKS_SEEDS=<dir> to write the seeds";
+  auto write = [&](const std::string& name, int series, int samples, int64_t truncate_at) {
+    char templ[] = "/tmp/astrolabe-seeds-XXXXXX";
+    const std::string dir = mkdtemp(templ);
+    HeadOptions opts;
+    opts.chunk_dir = dir;
+    opts.samples_per_chunk = 5;
+    opts.chunk_range_ms = 200;
+    {
+      Head head(opts);
+      ASSERT_TRUE(head.LoadChunks().ok());
+      head.FinishReplay();
+      for (int k = 0; k < samples; ++k) {
+        auto app = head.NewAppender();
+        for (int i = 0; i < series; ++i) {
+          const double v = i == 0   ? k
+                           : i == 1 ? k * 0.1
+                           : i == 2 ? (k % 7 ? 1.5 : std::nan(""))
+                                    : -k;
+          ASSERT_TRUE(app->Append(L({{"__name__", "m"}, {"ref", std::to_string(i + 1)}}),
+                                  k * 10 + (i == 3 ? k % 3 : 0), v)
+                          .ok());
+        }
+        ASSERT_TRUE(app->Commit().ok());
+        if (truncate_at > 0 && k * 10 == truncate_at) head.Truncate(truncate_at);
+      }
+    }
+    std::vector<std::filesystem::path> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());
+    std::sort(files.begin(), files.end());
+    ASSERT_FALSE(files.empty());
+    std::filesystem::copy_file(files.back(), std::string(out) + "/" + name,
+                               std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::remove_all(dir);
+  };
+  write("four_series", 4, 30, 0);
+  write("one_chunk", 1, 6, 0);
+  write("after_truncation", 4, 60, 200);
 }
 
 }  // namespace

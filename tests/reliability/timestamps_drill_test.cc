@@ -4,7 +4,8 @@
 // what was accepted is stored exactly (read back from the tsdb after a clean stop), and a
 // restart replays the WAL without refusing anything again.
 //
-// The server keeps the store's defaults: metrics.max_future 10m, no out-of-order window.
+// The server keeps the store's defaults: metrics.max_future 10m, metrics.retention_time 15 d
+// (samples older than the clock minus it are refused), no out-of-order window.
 
 #include <signal.h>
 
@@ -124,16 +125,16 @@ TEST(TimestampsDrill, FuturePastDuplicateAndOutOfOrderSamples) {
   // The far future at the edge of the format (int64 max milliseconds).
   r = rw({{"e", INT64_MAX, 8}});
   EXPECT_EQ(r.status, 400) << r.body;
-  // The distant past (1970, and before 1970) for series the head does not know yet.
+  // The distant past (1970, and before 1970) for series the head does not know yet: older
+  // than metrics.retention_time (15 d) behind the clock, so retention would delete them at
+  // once; refused instead of acknowledged.
   auto past = rw({{"past", 1000, 9}});
   auto before_epoch = rw({{"neg", -86'400'000, 10}});
-  std::printf("remote write, a sample at 1970-01-01T00:00:01Z: %d %s\n", past.status,
-              past.body.c_str());
-  std::printf("remote write, a sample at 1969-12-31: %d %s\n", before_epoch.status,
-              before_epoch.body.c_str());
-  EXPECT_TRUE(past.status == 204 || past.status == 400) << past.body;
-  EXPECT_TRUE(before_epoch.status == 204 || before_epoch.status == 400) << before_epoch.body;
-
+  auto sixteen_days = rw({{"old", now - 16 * 86'400'000LL, 12}});
+  for (const auto* p : {&past, &before_epoch, &sixteen_days}) {
+    EXPECT_EQ(p->status, 400) << p->body;
+    EXPECT_THAT(p->body, HasSubstr("too old for the retention window"));
+  }
   // ---- OTLP ----
   std::string message;
   auto o = otlp({{"a", now - 60'000, 1}});
@@ -155,10 +156,20 @@ TEST(TimestampsDrill, FuturePastDuplicateAndOutOfOrderSamples) {
   const int64_t ooo_rejected = OtlpRejected(o, &message);
   EXPECT_TRUE(ooo_rejected == 1 || o.status == 400) << o.status << " " << o.body;
   EXPECT_THAT(o.status / 100 == 2 ? message : o.body, HasSubstr("out of order"));
+  o = otlp({{"past", 1000, 9}});  // 1970: older than the retention window
+  message.clear();
+  const int64_t past_rejected = OtlpRejected(o, &message);
+  EXPECT_TRUE(past_rejected == 1 || o.status == 400) << o.status << " " << o.body;
+  EXPECT_THAT(o.status / 100 == 2 ? message : o.body, HasSubstr("too old for the retention window"));
   o = otlp({{"zero", -1, 11}});  // time_unix_nano 0: "unset" in OTLP
   std::printf("otlp, time_unix_nano 0: status %d %s\n", o.status, o.body.c_str());
   EXPECT_NE(o.status, 0) << o.body;
   EXPECT_LT(o.status, 500) << o.body;
+
+  // Fourteen days back is inside the window (sent last: the head then spans two weeks and the
+  // compactor cuts a block there, after which older samples are out of bounds anyway).
+  r = rw({{"recent", now - 14 * 86'400'000LL, 13}});
+  EXPECT_EQ(r.status, 204) << r.body;
 
   // ---- counters ----
   const HttpResult metrics = HttpGet(server.http, "/metrics");
@@ -170,9 +181,10 @@ TEST(TimestampsDrill, FuturePastDuplicateAndOutOfOrderSamples) {
       ExpositionValue(metrics.body, "otelcol_receiver_refused_metric_points", {"otlp"});
   std::printf("remote-write requests refused by the store: %g; OTLP points refused: %g\n",
               rejected_requests, otlp_refused);
-  // future, duplicate, out of order, the mixed batch, INT64_MAX (the past ones may add more).
-  EXPECT_GE(rejected_requests, 5) << metrics.body.substr(0, 6000);
-  EXPECT_GE(otlp_refused, 3) << metrics.body.substr(0, 6000);
+  // future, duplicate, out of order, the mixed batch, INT64_MAX, the three past ones.
+  EXPECT_GE(rejected_requests, 8) << metrics.body.substr(0, 6000);
+  // future, duplicate, out of order, 1970 (time_unix_nano 0 may add one).
+  EXPECT_GE(otlp_refused, 4) << metrics.body.substr(0, 6000);
 
   server.process.Signal(SIGTERM);
   ASSERT_EQ(server.process.Wait(60s), 0) << server.process.Stderr();
@@ -206,9 +218,12 @@ TEST(TimestampsDrill, FuturePastDuplicateAndOutOfOrderSamples) {
       EXPECT_LE(t, now + 600'000 + 60'000) << series << " holds a sample from the future: " << t;
     }
   }
-  std::printf("stored after the past samples: past=%zu neg=%zu zero=%zu\n",
-              got["ts_drill_rw/past"].size(), got["ts_drill_rw/neg"].size(),
-              got["ts_drill_otlp/zero"].size());
+  EXPECT_TRUE(got["ts_drill_rw/past"].empty());
+  EXPECT_TRUE(got["ts_drill_rw/neg"].empty());
+  EXPECT_TRUE(got["ts_drill_rw/old"].empty());
+  EXPECT_TRUE(got["ts_drill_otlp/past"].empty());
+  EXPECT_EQ(got["ts_drill_rw/recent"], (TV{{now - 14 * 86'400'000LL, 13}}));
+  std::printf("stored for time_unix_nano 0: %zu samples\n", got["ts_drill_otlp/zero"].size());
 
   // ---- a restart replays cleanly and still answers queries ----
   std::string why2;

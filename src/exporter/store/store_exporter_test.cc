@@ -28,6 +28,7 @@ std::unique_ptr<extension::store::StoreExtension> StartedStore(
     const std::string& dir, component::Host& host, uint64_t max_row_bytes = 1u << 20) {
   extension::store::Config c;
   c.directory = dir;
+  c.metrics.retention_time = {};  // keep all: the tests write at fixed early timestamps
   c.spans.max_row_bytes = max_row_bytes;
   component::CreateSettings s;
   s.id = {"store", ""};

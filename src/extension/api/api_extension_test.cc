@@ -151,6 +151,7 @@ TEST(ApiExtension, QueriesTheStoreExtension) {
   component::test::TestHost host;
   store::Config store_config;
   store_config.directory = dir / "data";
+  store_config.metrics.retention_time = {};  // keep all: the sample below is from 1970
   store::StoreExtension store_ext({{"store", ""}, &host.telemetry()}, store_config);
   ASSERT_TRUE(store_ext.Start(host).ok());
   host.AddExtension({"store", ""}, &store_ext);

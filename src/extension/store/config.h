@@ -48,6 +48,7 @@ struct MetricsConfig {
   // ahead of the wall clock is refused as "out of bounds: too far in the future".
   Duration max_future = std::chrono::minutes(10);
   int64_t max_series = 0;
+  // Blocks older than this are deleted, and samples older than now - this are refused.
   Duration retention_time = std::chrono::hours(24 * 15);
   uint64_t retention_size = 0;
   WalConfig wal;

@@ -37,6 +37,10 @@ Status StoreExtension::Start(component::Host&) {
   options.head.max_future_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.max_future).count();
   options.head.max_series = static_cast<size_t>(config_.metrics.max_series);
+  // A sample older than the retention window would be acknowledged and then deleted by the
+  // next retention pass: refuse it instead ("out of bounds: too old for the retention window").
+  options.head.max_age_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.retention_time).count();
   ASSIGN_OR_RETURN(options.wal.sync, tsdb::wal::ParseSyncMode(config_.metrics.wal.sync));
   options.wal.sync_interval =
       std::chrono::duration_cast<std::chrono::milliseconds>(config_.metrics.wal.sync_interval);

@@ -157,10 +157,32 @@ TEST(StoreExtension, SpansSurviveARestart) {
   EXPECT_TRUE(ext.Shutdown(std::chrono::steady_clock::now() + 1s).ok());
 }
 
+TEST(StoreExtension, SamplesOlderThanTheRetentionAreRefused) {
+  TempDir dir;
+  Config c;  // retention_time 15 days
+  c.directory = dir.path() + "/data";
+  component::test::TestHost host;
+  StoreExtension ext(Settings(), c);
+  ASSERT_TRUE(ext.Start(host).ok());
+  const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const auto labels = storage::Labels::FromPairs({{"__name__", "up"}, {"job", "nim"}});
+  auto app = ext.metrics().NewAppender();
+  auto old = app->Append(labels, now - 16 * 86'400'000LL, 1);
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(storage::AppendErrorKindOf(old.status()), storage::AppendErrorKind::kOutOfBounds);
+  EXPECT_THAT(old.status().message(), HasSubstr("too old for the retention window"));
+  EXPECT_TRUE(app->Append(labels, now - 14 * 86'400'000LL, 1).ok());
+  ASSERT_TRUE(app->Commit().ok());
+  EXPECT_TRUE(ext.Shutdown(std::chrono::steady_clock::now() + 1s).ok());
+}
+
 TEST(StoreExtension, CommittedSamplesSurviveARestart) {
   TempDir dir;
   Config c;
   c.directory = dir.path() + "/data";  // created by Start
+  c.metrics.retention_time = {};        // keep all: the sample below is from 1970
   component::test::TestHost host;
   const auto labels = storage::Labels::FromPairs({{"__name__", "up"}, {"job", "nim"}});
   {

@@ -276,6 +276,7 @@ TEST(DirectReceiver, VmagentRequestIsStoredAndAcknowledged) {
   component::test::TestHost host;
   extension::store::Config sc;
   sc.directory = dir.path();
+  sc.metrics.retention_time = {};  // keep all: the request carries fixed early timestamps
   component::CreateSettings ss;
   ss.id = {"store", ""};
   extension::store::StoreExtension store(ss, sc);
