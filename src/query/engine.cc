@@ -34,30 +34,15 @@ const Expr& Unparen(const Expr& e) {
 class SeriesCollector {
  public:
   Status Add(const storage::Labels& metric, int64_t t, double v, bool drop_name = false) {
-    auto& bucket = index_[metric.Hash()];
-    for (size_t idx : bucket) {
-      if (out_[idx].metric == metric) {
-        Series& s = out_[idx];
-        if (!s.points.empty() && s.points.back().t == t) {
-          return ExecError("vector cannot contain metrics with the same labelset");
-        }
-        s.points.push_back({t, v});
-        return Status::Ok();
-      }
-    }
-    bucket.push_back(out_.size());
-    out_.push_back(Series{metric, {{t, v}}, drop_name});
-    return Status::Ok();
+    return AddAt(Index(metric, drop_name), t, v);
   }
   // The index of the series with `metric`, created empty when new.
   size_t Index(const storage::Labels& metric, bool drop_name) {
-    auto& bucket = index_[metric.Hash()];
-    for (size_t idx : bucket) {
-      if (out_[idx].metric == metric) return idx;
-    }
-    bucket.push_back(out_.size());
-    out_.push_back(Series{metric, {}, drop_name});
-    return out_.size() - 1;
+    const size_t idx = index_.FindOrAdd(metric, out_.size(), [&](size_t k) -> const storage::Labels& {
+      return out_[k].metric;
+    });
+    if (idx == out_.size()) out_.push_back(Series{metric, {}, drop_name});
+    return idx;
   }
   Status AddAt(size_t idx, int64_t t, double v) {
     Series& s = out_[idx];
@@ -76,7 +61,7 @@ class SeriesCollector {
 
  private:
   Matrix out_;
-  std::unordered_map<uint64_t, std::vector<size_t>> index_;
+  LabelsIndex index_;
 };
 
 // Walks a step-aligned matrix step by step.
@@ -628,19 +613,14 @@ Result<Value> Evaluator::EvalHistogramQuantile(const Expr& e, const Value& qv, c
   std::vector<size_t> hist_of(in.size(), kNone);
   std::vector<double> upper_of(in.size(), 0);
   std::vector<bool> warned(in.size(), false);
-  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  LabelsIndex index;
   for (size_t i = 0; i < in.size(); ++i) {
     if (!ParseLe(in[i].metric.Get("le"), &upper_of[i])) continue;  // warned when first seen
     storage::LabelsBuilder b(in[i].metric);
     b.Del("le");
     storage::Labels m = b.Build();
-    auto& bucket = index[m.Hash()];
-    size_t hi = hists.size();
-    for (size_t k : bucket) {
-      if (hists[k].metric == m) hi = k;
-    }
+    const size_t hi = index.FindOrAdd(m, hists.size(), [&](size_t k) -> const storage::Labels& { return hists[k].metric; });
     if (hi == hists.size()) {
-      bucket.push_back(hi);
       hists.push_back(Hist{std::move(m), std::string(in[i].metric.MetricName()), kNone, kNone, {}});
     }
     hist_of[i] = hi;
@@ -1129,17 +1109,12 @@ Status DropMarkedNames(Matrix* m) {
     }
   }
   if (!any) return Status::Ok();
-  std::unordered_map<uint64_t, std::vector<size_t>> seen;
+  LabelsIndex seen;
   Matrix out;
 
   for (Series& s : *m) {
-    auto& bucket = seen[s.metric.Hash()];
-    size_t idx = out.size();
-    for (size_t j : bucket) {
-      if (out[j].metric == s.metric) idx = j;
-    }
+    const size_t idx = seen.FindOrAdd(s.metric, out.size(), [&](size_t k) -> const storage::Labels& { return out[k].metric; });
     if (idx == out.size()) {
-      bucket.push_back(idx);
       out.push_back(std::move(s));
       continue;
     }

@@ -72,16 +72,11 @@ bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* o
   }
   // Groups, in order of first appearance.
   std::vector<size_t> group_of(in.size());
-  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  LabelsIndex index;
   for (size_t i = 0; i < in.size(); ++i) {
     storage::Labels gl = GroupLabels(in[i].metric, e);
-    auto& bucket = index[gl.Hash()];
-    size_t gi = out->size();
-    for (size_t g : bucket) {
-      if ((*out)[g].metric == gl) gi = g;
-    }
+    const size_t gi = index.FindOrAdd(gl, out->size(), [&](size_t k) -> const storage::Labels& { return (*out)[k].metric; });
     if (gi == out->size()) {
-      bucket.push_back(gi);
       out->push_back(Series{std::move(gl), {}, false});
     }
     group_of[i] = gi;
@@ -215,13 +210,8 @@ void StepAggregator::Add(const Series& s) {
   if (s.points.empty()) return;
   const Op op = e_.op;
   storage::Labels gl = GroupLabels(s.metric, e_);
-  auto& bucket = index_[gl.Hash()];
-  size_t gi = out_.size();
-  for (size_t g : bucket) {
-    if (out_[g].metric == gl) gi = g;
-  }
+  const size_t gi = index_.FindOrAdd(gl, out_.size(), [&](size_t k) -> const storage::Labels& { return out_[k].metric; });
   if (gi == out_.size()) {
-    bucket.push_back(gi);
     out_.push_back(Series{std::move(gl), {}, false});
     const size_t n = ev_.steps();
     GroupAcc a;
@@ -361,16 +351,11 @@ Matrix StepAggregator::Finish() {
 Status Aggregate(const Expr& e, const Vector& in, double param, const std::string& str_param,
                  int64_t ts, Vector* out) {
   std::vector<Group> groups;
-  std::unordered_map<uint64_t, std::vector<size_t>> index;
+  LabelsIndex index;
   for (size_t i = 0; i < in.size(); ++i) {
     storage::Labels gl = GroupLabels(in[i].metric, e);
-    auto& bucket = index[gl.Hash()];
-    size_t gi = groups.size();
-    for (size_t g : bucket) {
-      if (groups[g].labels == gl) gi = g;
-    }
+    const size_t gi = index.FindOrAdd(gl, groups.size(), [&](size_t k) -> const storage::Labels& { return groups[k].labels; });
     if (gi == groups.size()) {
-      bucket.push_back(gi);
       groups.push_back(Group{std::move(gl), {}});
     }
     groups[gi].members.push_back(i);
@@ -484,18 +469,13 @@ Status Aggregate(const Expr& e, const Vector& in, double param, const std::strin
     // The value label is set first, then samples are grouped: a value label that overwrites a
     // grouping label merges those groups, as in Prometheus.
     std::vector<std::pair<storage::Labels, double>> counts;
-    std::unordered_map<uint64_t, std::vector<size_t>> pos;
+    LabelsIndex pos;
     for (const Sample& s : in) {
       storage::LabelsBuilder b(GroupLabels(s.metric, e));
       b.Set(str_param, FormatGoFloat(s.v));
       storage::Labels l = b.Build();
-      auto& bucket = pos[l.Hash()];
-      size_t idx = counts.size();
-      for (size_t k : bucket) {
-        if (counts[k].first == l) idx = k;
-      }
+      const size_t idx = pos.FindOrAdd(l, counts.size(), [&](size_t k) -> const storage::Labels& { return counts[k].first; });
       if (idx == counts.size()) {
-        bucket.push_back(idx);
         counts.emplace_back(std::move(l), 0);
       }
       counts[idx].second += 1;

@@ -867,7 +867,7 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         bool has_inf = false;  // the last bucket is +Inf
       };
       std::vector<Hist> hists;
-      std::unordered_map<uint64_t, std::vector<size_t>> index;
+      LabelsIndex index;
       for (const Sample& s : args[vec_arg]) {
         double upper = 0;
         if (!ParseLe(s.metric.Get("le"), &upper)) {
@@ -880,13 +880,9 @@ Status CallInstantFunction(Evaluator& ev, const Expr& call, std::span<const Vect
         storage::LabelsBuilder b(s.metric);
         b.Del("le");
         storage::Labels m = b.Build();
-        auto& bucket = index[m.Hash()];
-        size_t hi = hists.size();
-        for (size_t k : bucket) {
-          if (hists[k].metric == m) hi = k;
-        }
+        const size_t hi =
+            index.FindOrAdd(m, hists.size(), [&](size_t k) -> const storage::Labels& { return hists[k].metric; });
         if (hi == hists.size()) {
-          bucket.push_back(hi);
           hists.push_back(Hist{std::string(s.metric.MetricName()), std::move(m), {}});
         }
         hists[hi].buckets.push_back({upper, s.v});

@@ -20,6 +20,26 @@
 
 namespace astrolabe::query::internal {
 
+// Label sets by hash, for grouping series: `FindOrAdd(labels, next, at)` returns the position of
+// the group whose labels (`at(k)`) equal `labels`, or registers and returns `next` (the caller then
+// appends that group). Groups keep the order they were first seen in.
+class LabelsIndex {
+ public:
+  template <typename At>
+  size_t FindOrAdd(const storage::Labels& labels, size_t next, At&& at) {
+    std::vector<size_t>& bucket = by_hash_[labels.Hash()];
+    for (size_t k : bucket) {
+      if (at(k) == labels) return k;
+    }
+    bucket.push_back(next);
+    return next;
+  }
+  void clear() { by_hash_.clear(); }
+
+ private:
+  std::unordered_map<uint64_t, std::vector<size_t>> by_hash_;
+};
+
 // A value over all evaluation steps.
 //  kVector: one Series per label set, with a point at each step it has a value.
 //  kScalar: one Series (no labels) with a point at every step.
@@ -222,7 +242,7 @@ class StepAggregator {
   const Expr& e_;
   Matrix out_;
   std::vector<GroupAcc> acc_;
-  std::unordered_map<uint64_t, std::vector<size_t>> index_;
+  LabelsIndex index_;
 };
 
 // Classic-bucket helpers shared by histogram_quantile's per-step and per-query paths.
