@@ -409,9 +409,10 @@ int Post(int port, const pdata::Metrics& metrics) {
 
 std::string OtlpConfig(const std::string& dir, int otlp, int telemetry) {
   return "extensions:\n"
+         // Timestamps from 1970 (OtlpBatch): no retention window, or they are refused as too old.
          "  store: {directory: " +
          dir +
-         "}\n"
+         ", metrics: {retention_time: 0s}}\n"
          "receivers:\n"
          "  otlp:\n"
          "    protocols: {http: {endpoint: \"127.0.0.1:" +
