@@ -47,6 +47,19 @@ const char* Arg(int argc, char** argv, const char* name, const char* fallback) {
   return fallback;
 }
 
+// The fleet both subcommands generate: --pods NIM pods, 2 Kong gateways × 30 routes, `steps`
+// samples ending at `end_ms`.
+bench::GenAiOptions FleetOptions(int argc, char** argv, int64_t end_ms, int64_t steps,
+                                 int64_t interval_ms) {
+  bench::GenAiOptions options;
+  options.nim_pods = std::atoi(Arg(argc, argv, "--pods", "90"));
+  options.kong_gateways = 2;
+  options.kong_routes = 30;
+  options.interval_ms = interval_ms;
+  options.start_ms = end_ms - steps * interval_ms;
+  return options;
+}
+
 int Load(int argc, char** argv) {
   const int64_t end_ms = std::atoll(Arg(argc, argv, "--end-ms", "0"));
   const double hours = std::atof(Arg(argc, argv, "--hours", "24"));
@@ -60,12 +73,7 @@ int Load(int argc, char** argv) {
     return 2;
   }
   const int64_t steps = static_cast<int64_t>(hours * 3'600'000) / interval_ms;
-  bench::GenAiOptions options;
-  options.nim_pods = std::atoi(Arg(argc, argv, "--pods", "90"));
-  options.kong_gateways = 2;
-  options.kong_routes = 30;
-  options.interval_ms = interval_ms;
-  options.start_ms = end_ms - steps * interval_ms;
+  const bench::GenAiOptions options = FleetOptions(argc, argv, end_ms, steps, interval_ms);
   bench::GenAiFleet fleet(options);
   const auto& labels = fleet.series();
 
@@ -136,12 +144,7 @@ int Gen(int argc, char** argv) {
     return 2;
   }
   const int64_t steps = static_cast<int64_t>(hours * 3'600'000) / interval_ms;
-  bench::GenAiOptions options;
-  options.nim_pods = std::atoi(Arg(argc, argv, "--pods", "90"));
-  options.kong_gateways = 2;
-  options.kong_routes = 30;
-  options.interval_ms = interval_ms;
-  options.start_ms = end_ms - steps * interval_ms;
+  const bench::GenAiOptions options = FleetOptions(argc, argv, end_ms, steps, interval_ms);
   bench::GenAiFleet fleet(options);
   tsdb::DbOptions db_options;
   db_options.background_compaction = false;

@@ -682,15 +682,20 @@ Result<Value> Evaluator::EvalHistogramQuantile(const Expr& e, const Value& qv, c
   return out;
 }
 
-Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
-  const FuncId id = e.func->id;
-  ASSIGN_OR_RETURN(RangeInput in, EvalRange(*e.children[range_arg]));
+Result<std::vector<Value>> Evaluator::EvalScalarArgs(const Expr& e, size_t range_arg) {
   std::vector<Value> scalars;
   for (size_t i = 0; i < e.children.size(); ++i) {
     if (i == range_arg) continue;
     ASSIGN_OR_RETURN(Value v, Eval(*e.children[i]));
     scalars.push_back(std::move(v));
   }
+  return scalars;
+}
+
+Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
+  const FuncId id = e.func->id;
+  ASSIGN_OR_RETURN(RangeInput in, EvalRange(*e.children[range_arg]));
+  ASSIGN_OR_RETURN(std::vector<Value> scalars, EvalScalarArgs(e, range_arg));
   const size_t n = steps();
   Value out;
   out.type = ValueType::kVector;
@@ -729,12 +734,7 @@ Result<Value> Evaluator::EvalRangeCall(const Expr& e, size_t range_arg) {
 
 Status Evaluator::EvalRangeCallTo(const Expr& e, size_t range_arg, const SeriesSink& sink) {
   ASSIGN_OR_RETURN(RangeInput in, EvalRange(*e.children[range_arg]));
-  std::vector<Value> scalars;
-  for (size_t i = 0; i < e.children.size(); ++i) {
-    if (i == range_arg) continue;
-    ASSIGN_OR_RETURN(Value v, Eval(*e.children[i]));
-    scalars.push_back(std::move(v));
-  }
+  ASSIGN_OR_RETURN(std::vector<Value> scalars, EvalScalarArgs(e, range_arg));
   return RangeCallSeries(e, in, scalars, sink);
 }
 

@@ -142,6 +142,8 @@ class Evaluator {
   Status EvalSelectorTo(const Expr& vs, bool timestamps, const SeriesSink& sink);
   Result<Value> EvalCall(const Expr& e);
   Result<Value> EvalRangeCall(const Expr& e, size_t range_arg);
+  // The values of a range function's other (scalar) arguments, in order.
+  Result<std::vector<Value>> EvalScalarArgs(const Expr& e, size_t range_arg);
   // The output series of a range function other than absent_over_time, one at a time.
   Status EvalRangeCallTo(const Expr& e, size_t range_arg, const SeriesSink& sink);
   Status RangeCallSeries(const Expr& e, RangeInput& in, const std::vector<Value>& scalars,
