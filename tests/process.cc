@@ -83,6 +83,16 @@ Subprocess::~Subprocess() {
 }
 
 bool Subprocess::Start(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  // Started again (a restart): the earlier child is stopped if it still runs, and its exit code
+  // must not stand for the new one's (Wait and the destructor would take the new one as exited
+  // and leave it running).
+  if (pid_ > 0 && !exit_code_) {
+    kill(pid_, SIGKILL);
+    int status;
+    waitpid(pid_, &status, 0);
+  }
+  exit_code_.reset();
+  if (!dir_.empty()) std::filesystem::remove_all(dir_);
   dir_ = MakeTempDir();
   std::string out = dir_ + "/stdout", err = dir_ + "/stderr";
   pid_ = fork();
