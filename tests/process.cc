@@ -8,9 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -42,18 +46,63 @@ std::string SharedDir() {
   return s ? s : "../../shared";
 }
 
+namespace {
+
+// The kernel's ephemeral range (net.ipv4.ip_local_port_range): where bind(0) and the source
+// ports of outgoing connections come from.
+std::pair<int, int> EphemeralRange() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int lo = 32768, hi = 60999;
+  if (!(in >> lo >> hi) || lo < 1024 || hi < lo || hi > 65535) return {32768, 60999};
+  return {lo, hi};
+}
+
+bool CanBind(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+}  // namespace
+
+// A port from bind(0) lies in the ephemeral range, where every outgoing connection's source
+// port is drawn too: between this function releasing it and the child binding it, a client
+// connection elsewhere in the test (or in a test ctest runs beside it) could take it, and the
+// child fails with "address already in use". So the port is drawn at random from outside that
+// range (10000 up to its start, or above its end), checked free by binding it without
+// SO_REUSEADDR (which also refuses ports still in TIME_WAIT), and never handed out twice by one
+// process.
 int FreePort() {
+  static std::mutex mu;
+  static std::set<int> given;
+  static std::mt19937 rng(std::random_device{}() ^ static_cast<unsigned>(getpid()));
+  std::lock_guard lock(mu);
+  auto [lo, hi] = EphemeralRange();
+  const int below = std::max(0, lo - 10000);   // [10000, lo)
+  const int above = std::max(0, 65535 - hi);   // (hi, 65535]
+  for (int attempt = 0; attempt < 2000 && below + above > 0; ++attempt) {
+    int pick = static_cast<int>(rng() % static_cast<unsigned>(below + above));
+    int port = pick < below ? 10000 + pick : hi + 1 + (pick - below);
+    if (given.count(port) || !CanBind(port)) continue;
+    given.insert(port);
+    return port;
+  }
+  // Every candidate taken (not seen in practice): fall back to the kernel's choice.
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
   bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   socklen_t len = sizeof addr;
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
   close(fd);
-  return port;
+  return ntohs(addr.sin_port);
 }
 
 std::string TempDir() { return MakeTempDir(); }

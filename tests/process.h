@@ -17,7 +17,8 @@ namespace astrolabe::e2e {
 std::string AstrolabeBinary();
 // ../shared beside the repo: $ASTROLABE_SHARED (set by ctest).
 std::string SharedDir();
-// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
+// A free TCP port on 127.0.0.1, outside the kernel's ephemeral range (so no outgoing
+// connection takes it before the child binds it) and never the same twice in a process.
 int FreePort();
 // Writes `text` to a new file in a fresh temporary directory; returns its path.
 std::string WriteTempFile(const std::string& name, const std::string& text);
