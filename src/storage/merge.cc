@@ -118,7 +118,7 @@ class MergeSampleIterator final : public SampleIterator {
   std::vector<Head> heads_;
   Limit* limit_;
   Sample cur_;
-  size_t best_ = 0;  // the sub-iterator cur_ came from
+  size_t best_ = 0;       // the sub-iterator cur_ came from
   int64_t rest_min_ = 0;  // the smallest time among the other valid heads (max() if none)
   bool started_ = false;
   bool have_ = false;

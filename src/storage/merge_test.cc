@@ -132,12 +132,12 @@ TEST(MergeQuerierTest, SampleLimitCountsEverySampleOfDisjointParts) {
     for (int64_t t = 50; t < 100; ++t) late.push_back({t, 2});
     for (int64_t t = 100; t < 110; ++t) head.push_back({t, 3});
     std::vector<std::unique_ptr<Querier>> qs;
-    qs.push_back(std::make_unique<FixedQuerier>(
-        std::map<std::string, std::vector<Sample>>{{"a", early}}));
-    qs.push_back(std::make_unique<FixedQuerier>(
-        std::map<std::string, std::vector<Sample>>{{"a", late}}));
-    qs.push_back(std::make_unique<FixedQuerier>(
-        std::map<std::string, std::vector<Sample>>{{"a", head}}));
+    qs.push_back(
+        std::make_unique<FixedQuerier>(std::map<std::string, std::vector<Sample>>{{"a", early}}));
+    qs.push_back(
+        std::make_unique<FixedQuerier>(std::map<std::string, std::vector<Sample>>{{"a", late}}));
+    qs.push_back(
+        std::make_unique<FixedQuerier>(std::map<std::string, std::vector<Sample>>{{"a", head}}));
     return qs;
   };
   auto q = NewMergeQuerier(make(), {.max_samples = 110});
