@@ -1,6 +1,7 @@
 #include "storage/merge.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -15,7 +16,10 @@ struct Limit {
 // Each sub-iterator's current sample is cached when it moves, so picking the next sample
 // compares cached times: per merged sample one Next() and one At() of the sub-iterator that
 // supplied it (plus those on the same timestamp), not every sub-iterator's At() and Err()
-// (a series spread over several blocks and the head merges 3-6 iterators).
+// (a series spread over several blocks and the head merges 3-6 iterators). Blocks cover
+// disjoint time ranges, so the sample after the current one nearly always comes from the same
+// sub-iterator: while that sub-iterator's next time stays below every other head (`rest_min_`),
+// Next() moves only it and skips the scan over the heads.
 class MergeSampleIterator final : public SampleIterator {
  public:
   MergeSampleIterator(std::vector<std::unique_ptr<SampleIterator>> its, Limit* limit)
@@ -23,6 +27,14 @@ class MergeSampleIterator final : public SampleIterator {
 
   bool Next() override {
     if (!err_.ok()) return false;
+    if (have_ && rest_min_ > cur_.t) {
+      // Only sub-iterator best_ is at cur_.t; the others wait at rest_min_ or later.
+      Moved(best_, its_[best_]->Next());
+      const Head& h = heads_[best_];
+      if (!h.valid || h.sample.t >= rest_min_) return Pick();  // a tie or a switch: scan
+      cur_ = h.sample;
+      return Count();
+    }
     if (!started_) {
       started_ = true;
       for (size_t i = 0; i < its_.size(); ++i) Moved(i, its_[i]->Next());
@@ -70,15 +82,27 @@ class MergeSampleIterator final : public SampleIterator {
     have_ = false;
     if (!err_.ok()) return false;
     int best = -1;
+    int64_t rest_min = std::numeric_limits<int64_t>::max();
     for (size_t i = 0; i < heads_.size(); ++i) {
       if (!heads_[i].valid) continue;
       // On equal times the earlier sub-iterator wins.
       if (best < 0 || heads_[i].sample.t < cur_.t) {
+        if (best >= 0) rest_min = cur_.t;  // the previous best is now one of the rest
         best = static_cast<int>(i);
         cur_ = heads_[i].sample;
+      } else {
+        rest_min = std::min(rest_min, heads_[i].sample.t);
       }
     }
     if (best < 0) return false;
+    best_ = static_cast<size_t>(best);
+    rest_min_ = rest_min;
+    return Count();
+  }
+
+  // Counts the sample just picked against the sample limit; false (and Err()) past it.
+  bool Count() {
+    have_ = false;
     if (limit_ != nullptr && limit_->limits.max_samples != 0 &&
         ++limit_->samples > limit_->limits.max_samples) {
       err_ =
@@ -94,6 +118,8 @@ class MergeSampleIterator final : public SampleIterator {
   std::vector<Head> heads_;
   Limit* limit_;
   Sample cur_;
+  size_t best_ = 0;       // the sub-iterator cur_ came from
+  int64_t rest_min_ = 0;  // the smallest time among the other valid heads (max() if none)
   bool started_ = false;
   bool have_ = false;
   Status err_;

@@ -123,6 +123,45 @@ TEST(MergeQuerierTest, Limits) {
   EXPECT_NE(all.status().message().find("max_samples"), std::string::npos);
 }
 
+// A series in disjoint blocks (the case Next() serves without scanning every sub-iterator)
+// still counts every sample against max_samples: the limit fails at sample 71, not later.
+TEST(MergeQuerierTest, SampleLimitCountsEverySampleOfDisjointParts) {
+  auto make = [] {
+    std::vector<Sample> early, late, head;
+    for (int64_t t = 0; t < 50; ++t) early.push_back({t, 1});
+    for (int64_t t = 50; t < 100; ++t) late.push_back({t, 2});
+    for (int64_t t = 100; t < 110; ++t) head.push_back({t, 3});
+    std::vector<std::unique_ptr<Querier>> qs;
+    qs.push_back(
+        std::make_unique<FixedQuerier>(std::map<std::string, std::vector<Sample>>{{"a", early}}));
+    qs.push_back(
+        std::make_unique<FixedQuerier>(std::map<std::string, std::vector<Sample>>{{"a", late}}));
+    qs.push_back(
+        std::make_unique<FixedQuerier>(std::map<std::string, std::vector<Sample>>{{"a", head}}));
+    return qs;
+  };
+  auto q = NewMergeQuerier(make(), {.max_samples = 110});
+  auto set = q->Select({}, kMinTime, kMaxTime);
+  ASSERT_TRUE(set.ok());
+  auto all = Materialize(**set);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 1u);
+  ASSERT_EQ((*all)[0].samples.size(), 110u);
+  for (size_t i = 0; i < 110; ++i) {
+    EXPECT_EQ((*all)[0].samples[i].t, static_cast<int64_t>(i));
+    EXPECT_EQ((*all)[0].samples[i].v, i < 50 ? 1 : i < 100 ? 2 : 3);
+  }
+  q = NewMergeQuerier(make(), {.max_samples = 70});
+  set = q->Select({}, kMinTime, kMaxTime);
+  ASSERT_TRUE(set.ok());
+  auto it = (*set)->Next() ? (*set)->At().Iterator() : nullptr;
+  ASSERT_NE(it, nullptr);
+  int read = 0;
+  while (it->Next()) ++read;
+  EXPECT_EQ(read, 70);
+  EXPECT_EQ(it->Err().code(), StatusCode::kResourceExhausted);
+}
+
 // The union by timestamp, earlier iterator winning, over random overlapping and disjoint
 // inputs; Next() and Seek() interleaved as the query engine and the tsdb use them.
 TEST(MergeSampleIteratorTest, RandomUnionsFirstWins) {

@@ -246,24 +246,23 @@ uint64_t ChunkIterator::ReadBits(int n) {
     pos_ = nbits_;
     return 0;
   }
-  uint64_t out = 0;
-  // Whole-byte fast path once aligned; bit loop at the edges.
-  while (n > 0) {
-    size_t byte = pos_ >> 3;
-    int off = static_cast<int>(pos_ & 7);
-    int avail = 8 - off;
-    if (off == 0 && n >= 8) {
-      out = (out << 8) | data_[byte];
-      pos_ += 8;
-      n -= 8;
-      continue;
-    }
-    int take = n < avail ? n : avail;
-    uint32_t piece = (static_cast<uint32_t>(data_[byte]) >> (avail - take)) & ((1u << take) - 1);
-    out = (out << take) | piece;
-    pos_ += static_cast<size_t>(take);
-    n -= take;
+  // One 64-bit big-endian load covers the n bits unless they start late in their first byte
+  // (off + n > 64); the few bits past the load come from the ninth byte. Near the end of the
+  // bytes the load is assembled byte by byte, never reading past `nbits_`.
+  const size_t byte = pos_ >> 3;
+  const int off = static_cast<int>(pos_ & 7);
+  const size_t bytes_left = (nbits_ >> 3) - byte;
+  uint64_t w = 0;
+  if (bytes_left >= 8) {
+    std::memcpy(&w, data_ + byte, 8);
+    if constexpr (std::endian::native == std::endian::little) w = __builtin_bswap64(w);
+  } else {
+    for (size_t k = 0; k < bytes_left; ++k) w |= uint64_t{data_[byte + k]} << (56 - 8 * k);
   }
+  uint64_t out = (w << off) >> (64 - n);
+  const int extra = off + n - 64;
+  if (extra > 0) out |= uint64_t{data_[byte + 8]} >> (8 - extra);
+  pos_ += static_cast<size_t>(n);
   return out;
 }
 

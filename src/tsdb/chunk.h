@@ -82,8 +82,14 @@ class ChunkIterator {
   uint32_t count() const { return count_; }
 
  private:
+  // REQUIRES: n <= 64.
   uint64_t ReadBits(int n);
-  bool ReadBit() { return ReadBits(1) != 0; }
+  bool ReadBit() {
+    if (pos_ >= nbits_) return ReadBits(1) != 0;  // marks the error
+    const bool bit = ((data_[pos_ >> 3] >> (7 - (pos_ & 7))) & 1) != 0;
+    ++pos_;
+    return bit;
+  }
   uint64_t ReadUvarint();
   bool ReadValue(bool known_changed);
 
