@@ -61,7 +61,7 @@ S1=$(curl -s http://127.0.0.1:$SINK/stats)
 callgrind_control -i off $VP >/dev/null 2>&1
 kill -TERM $VP
 wait $VP || true
-IR=$(callgrind_annotate "$OUT/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1; exit}')
+IR=$(callgrind_annotate "$OUT/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
 FAILS=$(grep -c "Failed to scrape" "$OUT/collector.log" || true)
 echo "failed scrapes (whole run): $FAILS"
 echo "scrapes served in the window: $((S1 - S0)); instructions: $IR;" \
