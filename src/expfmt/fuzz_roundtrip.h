@@ -4,8 +4,9 @@
 //
 //   1. Parsing never crashes (the sanitizers check the rest); a failure is an InvalidArgument
 //      whose message starts with "line ".
-//   2. Every sample satisfies the parser's contract: hash == SeriesHash(name, labels), label names
-//      unique, name non-empty, exemplars only in OpenMetrics.
+//   2. Every sample satisfies the parser's contract: hash == SeriesHash(name, labels) (0 and 0
+//      group hash when labels_skipped), label names unique, name non-empty, exemplars only in
+//      OpenMetrics.
 //   3. Round trip: an accepted body written back by Writer parses again to the same samples
 //      (OpenMetrics: with metadata; text: sample lines only, since text families may be
 //      interleaved and repeating their metadata would be an error).
@@ -49,7 +50,9 @@ inline Status Collect(Parser* parser, std::string_view body, Format format,
                       std::vector<Copy>* out) {
   return parser->Parse(body, format, [&](const Sample& s) {
     if (s.name.empty()) Die("empty sample name");
-    if (s.hash != SeriesHash(s.name, s.labels)) Die("hash mismatch", s.name);
+    const bool hash_ok = s.labels_skipped ? s.hash == 0 && s.group_hash == 0
+                                          : s.hash == SeriesHash(s.name, s.labels);
+    if (!hash_ok) Die("hash mismatch", s.name);
     for (size_t i = 0; i < s.labels.size(); ++i) {
       for (size_t j = 0; j < i && s.labels.size() <= 64; ++j) {
         if (s.labels[i].name == s.labels[j].name) Die("duplicate label accepted", s.labels[i].name);

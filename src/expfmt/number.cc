@@ -1,6 +1,7 @@
 #include "expfmt/number.h"
 
 #include <charconv>
+#include <cstddef>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -109,6 +110,30 @@ bool DecimalToDouble(const Decimal& d, const char* begin, const char* end, bool 
   return true;
 }
 
+// The common literal, digits [ '.' digits* ] with at most 19 digits in all, in one pass: the
+// same value ScanDecimal + DecimalToDouble give it (the mantissa is then every digit, exp10
+// minus the fraction digits, and the same Clinger product or quotient rounds it), or false
+// when it is something else (exponent, more digits, a mantissa above 2^53) and the general
+// path must decide.
+bool PlainDecimal(const char* p, const char* end, bool negative, double* out) {
+  const char* q = p;
+  uint64_t m = 0;
+  while (q < end && IsDigit(*q)) m = m * 10 + static_cast<uint64_t>(*q++ - '0');
+  const auto int_digits = q - p;
+  ptrdiff_t frac_digits = 0;
+  if (q < end && *q == '.') {
+    const char* f = ++q;
+    while (q < end && IsDigit(*q)) m = m * 10 + static_cast<uint64_t>(*q++ - '0');
+    frac_digits = q - f;
+  }
+  // 19 digits never overflow the mantissa (10^19 - 1 < 2^64); 19 fraction digits < 22.
+  if (q != end || int_digits + frac_digits > 19 || m > (uint64_t{1} << 53)) return false;
+  double v = static_cast<double>(m);
+  if (frac_digits > 0) v /= kPow10[frac_digits];
+  *out = negative ? -v : v;
+  return true;
+}
+
 }  // namespace
 
 bool ParseValue(std::string_view s, bool overflow_is_error, double* out) {
@@ -124,6 +149,7 @@ bool ParseValue(std::string_view s, bool overflow_is_error, double* out) {
     if (p == end) return false;
   }
   char c = *p;
+  if (IsDigit(c) && PlainDecimal(p, end, negative, out)) return true;
   if (c == 'i' || c == 'I') {
     size_t n = static_cast<size_t>(end - p);
     if (!EqualsLower(p, n, "inf") && !EqualsLower(p, n, "infinity")) return false;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <string>
 
 namespace astrolabe::expfmt {
 namespace {
@@ -77,6 +78,37 @@ TEST(ParseValueTest, CorrectlyRoundedAgainstFromChars) {
     std::snprintf(buf, sizeof(buf), "%.*g", static_cast<int>(1 + rng() % 17), d);
     double want = std::strtod(buf, nullptr);
     EXPECT_EQ(Parse(buf), want) << buf;
+  }
+}
+
+// The one-pass path for plain literals (digits, an optional point, at most 19 digits) and the
+// general path it hands everything else to agree with strtod bit for bit, at and around the
+// 19-digit and 2^53 limits, with leading zeros, signs and zeros.
+TEST(ParseValueTest, PlainDecimalsAgainstStrtod) {
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 50000; ++i) {
+    std::string s;
+    if (rng() % 4 == 0) s += rng() % 2 ? '-' : '+';
+    const int int_digits = 1 + static_cast<int>(rng() % 21);
+    const int frac_digits = rng() % 3 == 0 ? -1 : static_cast<int>(rng() % 21);  // -1: no point
+    const bool leading_zeros = rng() % 5 == 0;
+    for (int d = 0; d < int_digits; ++d) {
+      s += leading_zeros && d < int_digits / 2 ? '0' : static_cast<char>('0' + rng() % 10);
+    }
+    if (frac_digits >= 0) {
+      s += '.';
+      for (int d = 0; d < frac_digits; ++d) s += static_cast<char>('0' + rng() % 10);
+    }
+    const double want = std::strtod(s.c_str(), nullptr);
+    const double got = Parse(s);
+    EXPECT_EQ(std::memcmp(&got, &want, sizeof got), 0) << s << " " << got << " " << want;
+  }
+  for (const char* s : {"9007199254740992", "9007199254740993", "9007199254740993.0",
+                        "1234567890123456789", "12345678901234567890", "0.1234567890123456789",
+                        "-0", "-0.0", "+0.", "0.000", "100000.0", "0.7919"}) {
+    const double want = std::strtod(s, nullptr);
+    const double got = Parse(s);
+    EXPECT_EQ(std::memcmp(&got, &want, sizeof got), 0) << s;
   }
 }
 

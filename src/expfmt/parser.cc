@@ -200,6 +200,7 @@ class Parser::Impl {
     saw_eof_ = false;
     status_ = Status::Ok();
     cur_ = nullptr;
+    last_family_ = nullptr;
     pool_used_ = 0;
     family_index_.Clear();
     seen_names_.Clear();
@@ -611,6 +612,22 @@ class Parser::Impl {
 
   // Finds (or makes) the family of a text sample named `name`.
   Family* TextFamilyFor(std::string_view name, bool name_in_scratch, Suffix* suffix) {
+    // The previous sample's name again (the lines of a family, the buckets of a histogram):
+    // the same family and suffix. Matches() is a function of the family's name and type, which
+    // cannot change once it has samples (a TYPE line would fail), and of the name.
+    if (cur_ != nullptr && cur_ == last_family_ && name == last_name_) {
+      *suffix = last_suffix_;
+      return cur_;
+    }
+    Family* f = TextFamilyLookup(name, name_in_scratch, suffix);
+    // A name in the scratch buffer dies with the next line: not remembered.
+    last_family_ = name_in_scratch ? nullptr : f;
+    last_name_ = name;
+    last_suffix_ = *suffix;
+    return f;
+  }
+
+  Family* TextFamilyLookup(std::string_view name, bool name_in_scratch, Suffix* suffix) {
     if (cur_ != nullptr && Matches(*cur_, name, suffix)) return cur_;
     if (Family* f = FindDeclared(name); f != nullptr && Matches(*f, name, suffix)) return f;
     for (Suffix s : {Suffix::kBucket, Suffix::kCount, Suffix::kSum, Suffix::kTotal}) {
@@ -1023,7 +1040,7 @@ class Parser::Impl {
         }
       }
     }
-    if (!CheckUniqueLabelNames(labels_, begin)) return Step::kError;
+    if (!skipped && !CheckUniqueLabelNames(labels_, begin)) return Step::kError;
 
     // Family.
     Suffix suffix = Suffix::kNone;
@@ -1045,6 +1062,15 @@ class Parser::Impl {
     sample_.suffix = suffix;
     sample_.series_text = std::string_view(begin, static_cast<size_t>(series_end - begin));
 
+    MetricType type = f->EffectiveType();
+    if (skipped) {
+      // Text only (OpenMetrics never skips): the caller knows the series by its text, so its
+      // hashes are not worked out (Sample::labels_skipped). No label: no group label either.
+      sample_.hash = 0;
+      sample_.group_hash = 0;
+      return EmitSample(f, type);
+    }
+
     // Hashes.
     label_hashes_.resize(labels_.size());
     uint64_t sum = 0;
@@ -1056,7 +1082,6 @@ class Parser::Impl {
 
     int special = -1;
     double le = 0;
-    MetricType type = f->EffectiveType();
     if (om_) {
       if (!OmCheckSample(*f, suffix, begin, &special, &le)) return Step::kError;
     } else if (suffix == Suffix::kBucket) {
@@ -1075,6 +1100,10 @@ class Parser::Impl {
       }
     }
 
+    return EmitSample(f, type);
+  }
+
+  Step EmitSample(Family* f, MetricType type) {
     f->has_samples = true;
     sample_.family = FamilyInfo{f->name, type, f->help, f->unit};
     sample_.labels = labels_;
@@ -1164,6 +1193,10 @@ class Parser::Impl {
   bool saw_eof_ = false;
   Status status_;
   Family* cur_ = nullptr;
+  // The text family the previous sample's name resolved to (TextFamilyFor), or nullptr.
+  Family* last_family_ = nullptr;
+  std::string_view last_name_;
+  Suffix last_suffix_ = Suffix::kNone;
 
   // OpenMetrics family state.
   Family om_family_;

@@ -70,7 +70,8 @@ struct Sample {
   uint32_t line = 0;  // 1-based line of the sample in the body
   // True when the known-series filter (Parser::SetKnownSeries) recognised series_text, or the
   // line began with the expected series (Parser::SetExpectedSeries), and the
-  // label set was not parsed: `labels` is empty and `hash`/`group_hash` cover the name alone.
+  // label set was not parsed: `labels` is empty and `hash`/`group_hash` are 0 (not worked
+  // out: the caller knows the series by its text).
   bool labels_skipped = false;
 };
 

@@ -423,6 +423,7 @@ uint32_t ScrapeLoop::AddEntry(const expfmt::Sample& s, Labels* labels) {
   e.text = std::string(s.series_text);
   e.parse_hash = s.hash;
   e.seen = scrape_no_;
+  ++entries_seen_;
   if (labels != nullptr) {
     e.final_series = SeriesOf(*labels);
     e.pending = std::move(*labels);
@@ -449,8 +450,7 @@ void ScrapeLoop::Compact() {
   // Points of series that left stay in the builder until it is cleared.
   if (builder_.stored_points() > 2 * builder_.last_built_points() + 1024) builder_.Clear();
 
-  size_t live = 0;
-  for (const CacheEntry& e : cache_) live += e.seen == now;
+  const size_t live = entries_seen_;  // entries with seen == now
   if (cache_.size() > 2 * live + 1024) {
     std::vector<uint32_t> remap(cache_.size(), kNoIndex);
     std::vector<CacheEntry> kept;
@@ -473,7 +473,9 @@ void ScrapeLoop::Compact() {
   }
 
   // Series: those of this scrape (the next one's stale-marker candidates) and those of kept
-  // entries.
+  // entries. The live ones are at least those of this scrape: when even that many leave
+  // nothing to drop, the walk below would find nothing either.
+  if (series_.size() <= 2 * series_seen_ + 1024) return;
   std::vector<bool> keep(series_.size(), false);
   size_t live_series = 0;
   for (size_t i = 0; i < series_.size(); ++i) {
@@ -509,6 +511,8 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
   size_t body_size = 0;
   Status status;
   const uint32_t now = ++scrape_no_;
+  entries_seen_ = 0;
+  series_seen_ = 0;
   accepted_.clear();
   uncached_.clear();
   exemplars_.clear();
@@ -577,6 +581,7 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
         // Seen before: its labels passed (or were dropped by) relabeling and the label
         // limits then, and would again.
         CacheEntry& e = cache_[entry];
+        if (e.seen != now) ++entries_seen_;  // a series twice in one body is one entry
         e.seen = now;
         next_order_.push_back(entry);
         if (e.final_series == kNoIndex) return;  // dropped by metric_relabel_configs
@@ -678,6 +683,7 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
       if (sr.seen == now) continue;  // the same series twice in one scrape
       if (sr.seen != now - 1) ++res.series_added;
       sr.seen = now;
+      ++series_seen_;
     }
   }
   // Stale markers for series that were there last time and are not now.

@@ -264,6 +264,10 @@ class ScrapeLoop {
   std::vector<Series> series_;
   std::unordered_map<uint64_t, uint32_t> series_index_;  // hash → series_
   uint32_t scrape_no_ = 1;  // the current (or last) scrape; 0 is "never"
+  // Cache entries and series whose `seen` became the current scrape in it, counted as they are
+  // marked so that Compact() need not walk them to learn whether there is anything to drop.
+  size_t entries_seen_ = 0;
+  size_t series_seen_ = 0;
 
   // One builder for the loop's life (keep_structure): steady-state scrapes reuse its points.
   MetricsBuilder builder_;
