@@ -24,6 +24,8 @@ EOF
 }
 clean='echo "#42	DONE   cov: 7 ft: 9 corp: 3/12b lim: 4 exec/s: 21 rss: 30Mb"; echo "stat::number_of_executed_units: 42"; exit 0'
 crash='echo "==9==ERROR: AddressSanitizer: heap-buffer-overflow"; echo x >"${prefix}crash-0123"; exit 1'
+ub='echo "x.cc:1:2: runtime error: signed integer overflow"; echo "#42	DONE   cov: 7 ft: 9 corp: 3/12b lim: 4 exec/s: 21 rss: 30Mb"; exit 0'
+ubopts='echo "UBSAN_OPTIONS=$UBSAN_OPTIONS"; exit 0'
 broken='echo "ERROR: the fuzz target could not start"; exit 1'
 
 # run EXPECTED_STATUS ARGS...: fuzz/run with FUZZ_BUILD=$tmp/build; output in $tmp/out.
@@ -70,6 +72,16 @@ run 0 3 alpha gamma_fuzz
 fake delta "$broken"
 run 1 3 delta
 grep -q '!! delta_fuzz: exit status 1' "$tmp/out" || fail "non-zero exit not reported"
+
+# A sanitizer report that did not stop the fuzzer (UBSan in recover mode) still fails the run,
+# and fuzz/run asks UBSan to halt on its first report.
+fake epsilon "$ub"
+run 1 3 epsilon
+grep -q '!! epsilon_fuzz: .*1 runtime error' "$tmp/out" || fail "UB report not counted"
+fake zeta "$ubopts"
+UBSAN_OPTIONS=halt_on_error=0 run 0 3 zeta
+grep -q 'halt_on_error=0:halt_on_error=1$' "$tmp/build/fuzz-logs/zeta_fuzz.log" ||
+  fail "UBSAN_OPTIONS: $(cat "$tmp/build/fuzz-logs/zeta_fuzz.log")"
 
 # A named target that is not built fails.
 run 1 3 alpha missing

@@ -92,7 +92,10 @@ bool OptionalInt(dom::object obj, const char* key, int64_t lo, int64_t hi, int64
   int64_t i;
   double d;
   if (v.get(i) != simdjson::SUCCESS) {
-    if (v.get(d) == simdjson::SUCCESS && d == static_cast<double>(static_cast<int64_t>(d))) {
+    // A whole double inside int64's range (2^63 is exact as a double; the cast of anything
+    // outside is undefined, e.g. -3.3e127 from the fuzzer).
+    if (v.get(d) == simdjson::SUCCESS && d >= -9223372036854775808.0 &&
+        d < 9223372036854775808.0 && d == std::trunc(d)) {
       i = static_cast<int64_t>(d);
     } else {
       return Fail(e, key, std::string("'") + key + "' must be an integer");

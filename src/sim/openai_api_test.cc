@@ -43,6 +43,15 @@ TEST(ParseApiRequest, BadRequestsNameTheParameter) {
                        R"({"model":"m","messages":[{"role":"user","content":"x"}],"max_tokens":0})")
                 .param,
             "max_tokens");
+  // Whole doubles far outside int64 (found by sim_openai_fuzz: the cast was undefined).
+  for (const char* tokens : {"-3.3e127", "9.3e18", "1e300"}) {
+    EXPECT_EQ(ParseError(ApiKind::kChat,
+                         std::string(R"({"model":"m","messages":[{"role":"user","content":"x"}],)") +
+                             R"("max_tokens":)" + tokens + "}")
+                  .param,
+              "max_tokens")
+        << tokens;
+  }
   EXPECT_EQ(
       ParseError(ApiKind::kChat,
                  R"({"model":"m","messages":[{"role":"user","content":"x"}],"temperature":"hot"})")
