@@ -1,8 +1,8 @@
 #include "receiver/otlp/otlp_receiver.h"
 
+#include <dlfcn.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <openssl/crypto.h>
 

@@ -23,8 +23,8 @@
 
 #include "common/log.h"
 #include "component/testing/test_components.h"
-#include "receiver/prometheus/prometheus_receiver.h"
 #include "process.h"
+#include "receiver/prometheus/prometheus_receiver.h"
 #include "receiver/prometheus/test_util.h"
 
 namespace astrolabe::receiver::prometheus {

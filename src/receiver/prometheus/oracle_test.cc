@@ -24,8 +24,8 @@
 
 #include "config/decoder.h"
 #include "config/parse.h"
-#include "receiver/prometheus/scrape.h"
 #include "process.h"
+#include "receiver/prometheus/scrape.h"
 #include "receiver/prometheus/test_util.h"
 
 extern char** environ;
