@@ -11,6 +11,7 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/security/tls_certificate_provider.h>
 #include <grpcpp/security/tls_credentials_options.h>
+#include <openssl/crypto.h>
 
 #include <atomic>
 #include <mutex>
@@ -222,8 +223,13 @@ extern "C" __attribute__((visibility("default"))) void AstrolabeGrpcServerStart(
     astrolabe::net::GrpcServerOptions* options, astrolabe::net::GrpcHandler* handler,
     std::unique_ptr<astrolabe::net::GrpcServer>* server, std::string* error) {
   using namespace astrolabe::net;
-  static std::once_flag quiet;
-  std::call_once(quiet, [] { gpr_set_log_verbosity(GPR_LOG_SEVERITY_ERROR); });
+  static std::once_flag once;
+  std::call_once(once, [] {
+    gpr_set_log_verbosity(GPR_LOG_SEVERITY_ERROR);
+    // Before libgrpc first touches OpenSSL: no OpenSSL atexit cleanup, which would run while
+    // libgrpc's detached threads still use OpenSSL (openssl_loader.h, "Process exit").
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
+  });
   auto impl = std::make_unique<GrpcServerImpl>(std::move(*options), std::move(*handler));
   *error = impl->Start();
   if (error->empty()) *server = std::move(impl);

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <mutex>
 
+#include <openssl/crypto.h>
+
 #ifdef ASTROLABE_LAZY_OPENSSL
 #include <dlfcn.h>
 #include <openssl/opensslv.h>
@@ -17,6 +19,8 @@ std::atomic<bool> loaded{false};
 }  // namespace
 
 Status LoadOpenSsl() {
+  static std::once_flag once;
+  std::call_once(once, [] { OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr); });
   loaded = true;
   return Status::Ok();
 }
@@ -89,6 +93,15 @@ Status Load() {
     return Unavailable(std::string("TLS is unavailable: ") + kLibSsl + " has no " #name); \
   }
   ASTROLABE_OPENSSL_FUNCTIONS(ASTROLABE_RESOLVE)
+  // Before any other call into OpenSSL (openssl_loader.h, "Process exit"). Called through
+  // dlsym rather than a trampoline: a hidden OPENSSL_init_crypto in astrolabe_net would
+  // capture the calls of every binary linking it, before LoadOpenSsl filled its slot.
+  using InitCrypto = int (*)(uint64_t, const OPENSSL_INIT_SETTINGS*);
+  auto init = reinterpret_cast<InitCrypto>(::dlsym(handle, "OPENSSL_init_crypto"));
+  if (init == nullptr || init(OPENSSL_INIT_NO_ATEXIT, nullptr) != 1) {
+    return Unavailable(std::string("TLS is unavailable: ") + kLibSsl +
+                       ": OPENSSL_init_crypto failed");
+  }
   return Status::Ok();
 }
 

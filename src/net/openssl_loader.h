@@ -9,6 +9,14 @@
 // filled in by LoadOpenSsl() with dlopen("libssl.so.3") + dlsym. Without the option (other
 // architectures), OpenSSL is linked normally and LoadOpenSsl() only returns OK.
 // Thread-safe.
+//
+// Process exit: the first call initialises OpenSSL with OPENSSL_INIT_NO_ATEXIT, so OpenSSL
+// registers no atexit cleanup. That cleanup would delete OpenSSL's thread-local keys while
+// threads that used OpenSSL still run (libgrpc's detached executor, timer and EventEngine
+// threads outlive exit(); grpc/grpc#38539, fixed the same way in gRPC 1.83): such a thread that
+// then ends never frees its error queue, which LeakSanitizer reports (issue #12). Without the
+// cleanup every thread frees its own state as it ends and the OS reclaims the rest.
+// The gRPC module does the same before libgrpc first touches OpenSSL (grpc_server.cc).
 
 #include "common/status.h"
 

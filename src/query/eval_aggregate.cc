@@ -62,6 +62,39 @@ double Mean(const Vector& in, const std::vector<size_t>& members) {
   return sum / count + c / count;
 }
 
+// What a folding aggregation (sum, avg, count, group, min, max, stddev, stdvar) holds for one
+// group at one step. AggregateAllSteps keeps one per group; StepAggregator keeps the fields
+// in per-step arrays and reads a step's back into one to finish it.
+struct Fold {
+  double count = 0;
+  double sum = 0, c = 0, mean = 0;  // Kahan sum / incremental mean; Welford mean
+  double value = 0;                 // min/max; Welford's sum of squares
+  bool incremental = false;         // avg: the sum overflowed, `mean` is the incremental mean
+};
+
+// The aggregation's value for a group at a step with at least one member.
+double FoldResult(Op op, const Fold& a) {
+  switch (op) {
+    case Op::kSum:
+      return a.sum + a.c;
+    case Op::kAvg:
+      return a.incremental ? a.mean + a.c : a.sum / a.count + a.c / a.count;
+    case Op::kCount:
+      return a.count;
+    case Op::kGroup:
+      return 1;
+    case Op::kMin:
+    case Op::kMax:
+      return a.value;
+    case Op::kStdvar:
+      return a.value / a.count;
+    case Op::kStddev:
+      return std::sqrt(a.value / a.count);
+    default:
+      return 0;
+  }
+}
+
 }  // namespace
 
 bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* out) {
@@ -82,12 +115,8 @@ bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* o
     group_of[i] = gi;
     if (in[i].drop_name) (*out)[gi].drop_name = true;
   }
-  struct Acc {
+  struct Acc : Fold {
     size_t step = SIZE_MAX;  // the step this accumulator holds; SIZE_MAX: none yet
-    double count = 0;
-    double sum = 0, c = 0, mean = 0;  // Kahan sum / incremental mean; Welford mean
-    double value = 0;                 // min/max; Welford's sum of squares
-    bool incremental = false;
   };
   std::vector<Acc> acc(out->size());
   std::vector<size_t> touched;
@@ -162,37 +191,7 @@ bool AggregateAllSteps(Evaluator& ev, const Expr& e, const Matrix& in, Matrix* o
       }
     }
     std::sort(touched.begin(), touched.end());
-    for (size_t g : touched) {
-      const Acc& a = acc[g];
-      double v = 0;
-      switch (op) {
-        case Op::kSum:
-          v = a.sum + a.c;
-          break;
-        case Op::kAvg:
-          v = a.incremental ? a.mean + a.c : a.sum / a.count + a.c / a.count;
-          break;
-        case Op::kCount:
-          v = a.count;
-          break;
-        case Op::kGroup:
-          v = 1;
-          break;
-        case Op::kMin:
-        case Op::kMax:
-          v = a.value;
-          break;
-        case Op::kStdvar:
-          v = a.value / a.count;
-          break;
-        case Op::kStddev:
-          v = std::sqrt(a.value / a.count);
-          break;
-        default:
-          break;
-      }
-      (*out)[g].points.push_back({ts, v});
-    }
+    for (size_t g : touched) (*out)[g].points.push_back({ts, FoldResult(op, acc[g])});
   }
   // Groups without any point (possible only when every member is empty) are dropped.
   std::erase_if(*out, [](const Series& s) { return s.points.empty(); });
@@ -311,35 +310,16 @@ Matrix StepAggregator::Finish() {
     auto& pts = out_[g].points;
     for (size_t k = 0; k < n; ++k) {
       if (a.count[k] == 0) continue;
-      const double count = static_cast<double>(a.count[k]);
-      double v = 0;
-      switch (op) {
-        case Op::kSum:
-          v = a.sum[k] + a.c[k];
-          break;
-        case Op::kAvg:
-          v = a.incremental[k] != 0 ? a.mean[k] + a.c[k] : a.sum[k] / count + a.c[k] / count;
-          break;
-        case Op::kCount:
-          v = count;
-          break;
-        case Op::kGroup:
-          v = 1;
-          break;
-        case Op::kMin:
-        case Op::kMax:
-          v = a.value[k];
-          break;
-        case Op::kStdvar:
-          v = a.value[k] / count;
-          break;
-        case Op::kStddev:
-          v = std::sqrt(a.value[k] / count);
-          break;
-        default:
-          break;
+      Fold f;  // only the arrays `op` needs exist (Add)
+      f.count = static_cast<double>(a.count[k]);
+      if (!a.sum.empty()) {
+        f.sum = a.sum[k];
+        f.c = a.c[k];
       }
-      pts.push_back({ev_.StepTime(k), v});
+      if (!a.mean.empty()) f.mean = a.mean[k];
+      if (!a.value.empty()) f.value = a.value[k];
+      if (!a.incremental.empty()) f.incremental = a.incremental[k] != 0;
+      pts.push_back({ev_.StepTime(k), FoldResult(op, f)});
     }
     a = GroupAcc{};  // frees the accumulators as the output grows
   }

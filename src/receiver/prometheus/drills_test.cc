@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "component/testing/test_components.h"
+#include "process.h"
 #include "receiver/prometheus/prometheus_receiver.h"
 #include "receiver/prometheus/test_util.h"
 
@@ -125,18 +126,7 @@ class StreamingServer {
   std::vector<std::thread> conns_;
 };
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
+using e2e::FreePort;  // tests/process.h
 
 #if defined(__SANITIZE_ADDRESS__)
 #define DRILLS_ASAN 1

@@ -24,6 +24,7 @@
 
 #include "config/decoder.h"
 #include "config/parse.h"
+#include "process.h"
 #include "receiver/prometheus/scrape.h"
 #include "receiver/prometheus/test_util.h"
 
@@ -233,19 +234,7 @@ SeriesMap FromOtlp(const pdata::Metrics& m) {
   return out;
 }
 
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  int port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
+using e2e::FreePort;  // tests/process.h
 
 // Runs a peer (Prometheus, node_exporter) on a loopback port with a temp dir; stops it by
 // PID.
