@@ -1,6 +1,7 @@
 #include "genai/prices.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -151,13 +152,44 @@ struct FoldedEq {
 // by name, and entries with globs by each glob's first byte (lower-cased); a glob starting
 // with '*' or '?' may match any model, so its entry is always a candidate.
 struct PriceTable::NameIndex {
+  uint64_t id = 0;  // unique per index built, for CandidateCache
   std::unordered_map<std::string, std::vector<uint32_t>, FoldedHash, FoldedEq> by_name;
   std::vector<uint32_t> by_glob_start[256];
   std::vector<uint32_t> wild_globs;
 };
 
+namespace {
+
+std::atomic<uint64_t> next_index_id{1};
+
+// The candidates of the last models looked up, per thread: a span stream names few models, and
+// their globs cost more than the rest of Find. Keyed by the index's id (never reused, unlike
+// an address) and the model's exact bytes; the answer does not depend on provider or time.
+struct CandidateCache {
+  static constexpr size_t kSlots = 64;
+  static constexpr size_t kMaxIds = 8;
+  struct Slot {
+    uint64_t index_id = 0;  // 0 = empty
+    std::string model;
+    uint8_t n = 0;
+    uint32_t ids[kMaxIds];
+  };
+  Slot slots[kSlots];
+
+  static size_t SlotOf(uint64_t index_id, std::string_view model) {
+    uint64_t h = 0xcbf29ce484222325ull ^ index_id;
+    for (char c : model) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    return static_cast<size_t>(h >> 58);  // 64 slots
+  }
+};
+
+thread_local CandidateCache candidate_cache;
+
+}  // namespace
+
 PriceTable::PriceTable(std::vector<PriceEntry> entries) : entries_(std::move(entries)) {
   auto index = std::make_shared<NameIndex>();
+  index->id = next_index_id.fetch_add(1, std::memory_order_relaxed);
   for (size_t i = 0; i < entries_.size(); ++i) {
     const uint32_t id = static_cast<uint32_t>(i);
     index->by_name[entries_[i].model].push_back(id);
@@ -217,6 +249,13 @@ const PriceEntry* PriceTable::Find(std::string_view provider, std::string_view m
   constexpr size_t kMax = 64;
   uint32_t cand[kMax];
   size_t n = 0;
+  CandidateCache::Slot& slot =
+      candidate_cache.slots[CandidateCache::SlotOf(index_->id, model)];
+  if (slot.index_id == index_->id && slot.model == model) {
+    n = slot.n;
+    std::copy(slot.ids, slot.ids + n, cand);
+    return Best(cand, n, provider, unix_nanos);
+  }
   bool overflow = false;
   auto add = [&](uint32_t id) {
     if (n == kMax) {
@@ -248,6 +287,17 @@ const PriceEntry* PriceTable::Find(std::string_view provider, std::string_view m
   if (overflow) return FindLinear(provider, model, unix_nanos);
   std::sort(cand, cand + n);
   n = static_cast<size_t>(std::unique(cand, cand + n) - cand);
+  if (n <= CandidateCache::kMaxIds) {
+    slot.index_id = index_->id;
+    slot.model.assign(model);
+    slot.n = static_cast<uint8_t>(n);
+    std::copy(cand, cand + n, slot.ids);
+  }
+  return Best(cand, n, provider, unix_nanos);
+}
+
+const PriceEntry* PriceTable::Best(const uint32_t* cand, size_t n, std::string_view provider,
+                                   uint64_t unix_nanos) const {
   const PriceEntry* best = nullptr;
   int best_rank = -1;
   for (size_t k = 0; k < n; ++k) {
