@@ -837,9 +837,12 @@ Outcome Normalizer::NormalizeSpan(pdata::Span& span) const {
   // Every change to `a` below is an append through the index (Put), so it stays right until
   // the removals of keep_original_attributes=false.
   KeyIndex& index = *index_holder;
-  auto put = [&](KeyId key, AnyValue value) { index.PutIfAbsent(a, key, std::move(value)); };
+  // The value is built only when the key is absent (most spans have most canonical keys).
+  auto put = [&](KeyId key, auto&& value) {
+    if (!index.Has(key)) index.PutIfAbsent(a, key, AnyValue(std::forward<decltype(value)>(value)));
+  };
 
-  put(K("astrolabe.genai.dialect"), std::string(DialectName(call.dialect)));
+  put(K("astrolabe.genai.dialect"), DialectName(call.dialect));
   if (!call.operation.empty()) put(K("gen_ai.operation.name"), call.operation);
   if (!call.provider.empty()) put(K("gen_ai.provider.name"), call.provider);
   if (!call.request_model.empty()) put(K("gen_ai.request.model"), call.request_model);

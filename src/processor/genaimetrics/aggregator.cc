@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <iterator>
 #include <optional>
 #include <string_view>
@@ -70,19 +71,26 @@ void FindSpanKeys(const pdata::Attributes& attrs, const pdata::AnyValue* (&out)[
   }
 }
 
-// Appends key=value with lengths, so that no two attribute sets encode alike.
+// Appends key=value with lengths, so that no two attribute sets encode alike:
+// "<len(key)>:<key><len(value)>:<value>". One resize and four copies (this runs for every
+// attribute of the series key of every span).
 void Encode(std::string& out, std::string_view key, std::string_view value) {
-  char len[24];
-  auto put_len = [&](size_t n) {
-    auto [p, ec] = std::to_chars(len, len + sizeof len, n);
-    out.append(len, p);
-  };
-  put_len(key.size());
-  out += ':';
-  out += key;
-  put_len(value.size());
-  out += ':';
-  out += value;
+  char klen[24], vlen[24];
+  const size_t kn = static_cast<size_t>(std::to_chars(klen, klen + sizeof klen, key.size()).ptr - klen);
+  const size_t vn =
+      static_cast<size_t>(std::to_chars(vlen, vlen + sizeof vlen, value.size()).ptr - vlen);
+  const size_t at = out.size();
+  out.resize(at + kn + 1 + key.size() + vn + 1 + value.size());
+  char* p = out.data() + at;
+  std::memcpy(p, klen, kn);
+  p += kn;
+  *p++ = ':';
+  std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  std::memcpy(p, vlen, vn);
+  p += vn;
+  *p++ = ':';
+  std::memcpy(p, value.data(), value.size());
 }
 
 }  // namespace
