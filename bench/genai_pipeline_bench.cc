@@ -68,7 +68,7 @@ class Redactor {
     processor::redaction::Config config;
     auto d = redaction::Detector::Create(config.DetectorOptions());
     p_ = std::make_unique<processor::redaction::RedactionProcessor>(config, std::move(d).value(),
-                                                                   nullptr, next_);
+                                                                    nullptr, next_);
     work_.counts.assign(redaction::kBuiltinKinds + 1, 0);
   }
   void Span(pdata::Span& s) { p_->ProcessSpan(s, work_); }

@@ -708,8 +708,9 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
   if (auto m = ctx.Str(K("gen_ai.response.model"))) call.response_model = *m;
 
   // Token counts: current keys first (pitfall 15: mixed spans), then the older spellings.
-  call.input_tokens = ctx.FirstCount(
-      {K("gen_ai.usage.input_tokens"), K("gen_ai.usage.prompt_tokens"), K("llm.token_count.prompt")});
+  call.input_tokens =
+      ctx.FirstCount({K("gen_ai.usage.input_tokens"), K("gen_ai.usage.prompt_tokens"),
+                      K("llm.token_count.prompt")});
   call.output_tokens =
       ctx.FirstCount({K("gen_ai.usage.output_tokens"), K("gen_ai.usage.completion_tokens"),
                       K("llm.token_count.completion")});
@@ -718,9 +719,9 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
   call.cache_read_input_tokens = ctx.FirstCount({K("gen_ai.usage.cache_read.input_tokens"),
                                                  K("gen_ai.usage.cache_read_input_tokens"),
                                                  K("llm.token_count.prompt_details.cache_read")});
-  call.cache_creation_input_tokens = ctx.FirstCount({K("gen_ai.usage.cache_creation.input_tokens"),
-                                                     K("gen_ai.usage.cache_creation_input_tokens"),
-                                                     K("llm.token_count.prompt_details.cache_write")});
+  call.cache_creation_input_tokens = ctx.FirstCount(
+      {K("gen_ai.usage.cache_creation.input_tokens"), K("gen_ai.usage.cache_creation_input_tokens"),
+       K("llm.token_count.prompt_details.cache_write")});
   call.reasoning_output_tokens = ctx.FirstCount(
       {K("gen_ai.usage.reasoning.output_tokens"), K("gen_ai.usage.reasoning_tokens"),
        K("llm.usage.reasoning_tokens"), K("llm.token_count.completion_details.reasoning")});
@@ -729,8 +730,7 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
   }
 
   // Streaming and time to first token.
-  for (KeyId key :
-       {K("gen_ai.request.stream"), K("llm.is_streaming"), K("gen_ai.is_streaming")}) {
+  for (KeyId key : {K("gen_ai.request.stream"), K("llm.is_streaming"), K("gen_ai.is_streaming")}) {
     if (ctx.Find(key) == nullptr) continue;
     std::optional<bool> b = ctx.Bool(key);
     if (!call.stream) call.stream = b;

@@ -77,8 +77,8 @@ class Normalizer {
   // `all_messages` false: messages already in the current keys are not parsed unless needed.
   // *index receives the span's key index when the span is an LLM call (NormalizeSpan goes on
   // with it).
-  std::optional<LlmCall> ExtractImpl(const pdata::Span& span, Outcome* outcome,
-                                     bool all_messages, std::optional<KeyIndex>* index) const;
+  std::optional<LlmCall> ExtractImpl(const pdata::Span& span, Outcome* outcome, bool all_messages,
+                                     std::optional<KeyIndex>* index) const;
 
   NormalizerOptions options_;
   PriceBook prices_;

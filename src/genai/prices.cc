@@ -249,8 +249,7 @@ const PriceEntry* PriceTable::Find(std::string_view provider, std::string_view m
   constexpr size_t kMax = 64;
   uint32_t cand[kMax];
   size_t n = 0;
-  CandidateCache::Slot& slot =
-      candidate_cache.slots[CandidateCache::SlotOf(index_->id, model)];
+  CandidateCache::Slot& slot = candidate_cache.slots[CandidateCache::SlotOf(index_->id, model)];
   if (slot.index_id == index_->id && slot.model == model) {
     n = slot.n;
     std::copy(slot.ids, slot.ids + n, cand);

@@ -145,7 +145,7 @@ TEST(PriceTable, IndexedFindKeepsTheRules) {
   const auto& e = t.entries();
   auto idx = [&](const PriceEntry* p) { return p == nullptr ? -1 : int(p - e.data()); };
   constexpr uint64_t k2025 = 1'740'000'000ull * 1'000'000'000ull;
-  for (int round = 0; round < 2; ++round) {  // the second round answers from the cache
+  for (int round = 0; round < 2; ++round) {              // the second round answers from the cache
     EXPECT_EQ(idx(t.Find("p1", "ALPHA", kNov2026)), 3);  // p1, latest from
     EXPECT_EQ(idx(t.Find("p1", "alpha", k2025)), 1);     // `later` not yet in force
     EXPECT_EQ(idx(t.Find("p2", "alpha", kNov2026)), 0);  // no provider: Alpha (first of equals)
@@ -158,7 +158,8 @@ TEST(PriceTable, IndexedFindKeepsTheRules) {
     EXPECT_EQ(idx(t.Find("", "", kNov2026)), -1);
   }
   // Another table with the same models gets its own answers (the cache is per table).
-  PriceTable u = Table("prices: [{model: zeta, input: 1, output: 1}, {model: ALPHA, input: 1, output: 1}]");
+  PriceTable u =
+      Table("prices: [{model: zeta, input: 1, output: 1}, {model: ALPHA, input: 1, output: 1}]");
   EXPECT_EQ(u.Find("p1", "ALPHA", kNov2026), &u.entries()[1]);
   EXPECT_EQ(idx(t.Find("p1", "ALPHA", kNov2026)), 3);
   // More than a cache slot holds (8) and more than the candidate buffer (64).

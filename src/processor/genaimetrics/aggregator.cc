@@ -38,9 +38,8 @@ std::optional<double> NumberValue(const pdata::AnyValue* v) {
 // pdata::FindAttribute would) rather than one scan per key.
 enum SpanKey { kOperation, kProvider, kModel, kError, kInputTokens, kOutputTokens, kCost, kKeys };
 constexpr std::string_view kSpanKeyNames[kKeys] = {
-    "gen_ai.operation.name",     "gen_ai.provider.name",       "gen_ai.request.model",
-    "error.type",                "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
-    "astrolabe.genai.cost"};
+    "gen_ai.operation.name",     "gen_ai.provider.name",       "gen_ai.request.model", "error.type",
+    "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "astrolabe.genai.cost"};
 
 void FindSpanKeys(const pdata::Attributes& attrs, const pdata::AnyValue* (&out)[kKeys]) {
   for (auto& v : out) v = nullptr;
@@ -76,7 +75,8 @@ void FindSpanKeys(const pdata::Attributes& attrs, const pdata::AnyValue* (&out)[
 // attribute of the series key of every span).
 void Encode(std::string& out, std::string_view key, std::string_view value) {
   char klen[24], vlen[24];
-  const size_t kn = static_cast<size_t>(std::to_chars(klen, klen + sizeof klen, key.size()).ptr - klen);
+  const size_t kn =
+      static_cast<size_t>(std::to_chars(klen, klen + sizeof klen, key.size()).ptr - klen);
   const size_t vn =
       static_cast<size_t>(std::to_chars(vlen, vlen + sizeof vlen, value.size()).ptr - vlen);
   const size_t at = out.size();
@@ -176,8 +176,7 @@ bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
   if (auto out = NumberValue(found[kOutputTokens]); out && *out >= 0) {
     u.output_tokens.Observe(kTokenBuckets, *out);
   }
-  if (auto cost = NumberValue(found[kCost]);
-      cost && *cost >= 0 && *cost < 1e12) {
+  if (auto cost = NumberValue(found[kCost]); cost && *cost >= 0 && *cost < 1e12) {
     u.cost += *cost;
     u.has_cost = true;
   }
