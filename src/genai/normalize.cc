@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/strings.h"
+#include "genai/key_index.h"
 #include "genai/messages.h"
 
 namespace astrolabe::genai {
@@ -34,29 +35,32 @@ bool ParseInt(std::string_view s, int64_t* out) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-// Everything an extraction accumulates besides the call itself.
+// Everything an extraction accumulates besides the call itself. Keys are looked up through
+// the span's KeyIndex (key_index.h), built once per span.
 struct Context {
-  explicit Context(const Attributes& a) : attrs(a) {}
+  Context(const Attributes& a, const KeyIndex& i) : attrs(a), index(i) {}
   const Attributes& attrs;
+  const KeyIndex& index;
   int64_t malformed = 0;
   // Canonical request attributes with no LlmCall field (penalties, stop sequences, ...).
-  Attributes extra;
+  std::vector<std::pair<KeyId, AnyValue>> extra;
 
-  const AnyValue* Find(std::string_view key) const { return pdata::FindAttribute(attrs, key); }
+  const AnyValue* Find(KeyId key) const { return index.Find(key); }
 
-  // A string attribute; a present value of another type counts as malformed.
-  std::optional<std::string> Str(std::string_view key) {
+  // A string attribute (borrowed from the span); a present value of another type counts as
+  // malformed.
+  const std::string* Str(KeyId key) {
     const AnyValue* v = Find(key);
-    if (v == nullptr || v->empty()) return std::nullopt;
+    if (v == nullptr || v->empty()) return nullptr;
     if (v->type() != AnyValue::Type::kString) {
       ++malformed;
-      return std::nullopt;
+      return nullptr;
     }
-    return v->string_value();
+    return &v->string_value();
   }
 
   // A token count: int, integral double or decimal string (OTLP/JSON int64 as text) >= 0.
-  std::optional<int64_t> Count(std::string_view key) {
+  std::optional<int64_t> Count(KeyId key) {
     const AnyValue* v = Find(key);
     if (v == nullptr || v->empty()) return std::nullopt;
     int64_t n = -1;
@@ -83,7 +87,7 @@ struct Context {
     return n;
   }
 
-  std::optional<double> Number(std::string_view key) {
+  std::optional<double> Number(KeyId key) {
     const AnyValue* v = Find(key);
     if (v == nullptr || v->empty()) return std::nullopt;
     if (v->type() == AnyValue::Type::kDouble && std::isfinite(v->double_value())) {
@@ -94,7 +98,7 @@ struct Context {
     return std::nullopt;
   }
 
-  std::optional<bool> Bool(std::string_view key) {
+  std::optional<bool> Bool(KeyId key) {
     const AnyValue* v = Find(key);
     if (v == nullptr || v->empty()) return std::nullopt;
     if (v->type() == AnyValue::Type::kBool) return v->bool_value();
@@ -108,9 +112,9 @@ struct Context {
   }
 
   // The first of `keys` that yields a count (every present one is checked for garbage).
-  std::optional<int64_t> FirstCount(std::initializer_list<std::string_view> keys) {
+  std::optional<int64_t> FirstCount(std::initializer_list<KeyId> keys) {
     std::optional<int64_t> out;
-    for (std::string_view k : keys) {
+    for (KeyId k : keys) {
       if (Find(k) == nullptr) continue;
       std::optional<int64_t> n = Count(k);
       if (!out) out = n;
@@ -141,8 +145,10 @@ bool SplitIndex(std::string_view rest, int64_t* index, std::string_view* tail) {
 // (gen_ai.prompt.10 after gen_ai.prompt.2): index → (tail → value).
 using Indexed = std::map<int64_t, std::vector<std::pair<std::string_view, const AnyValue*>>>;
 
-Indexed CollectIndexed(Context& ctx, std::string_view prefix) {
+Indexed CollectIndexed(Context& ctx, Prefix which) {
   Indexed out;
+  if (!ctx.index.HasPrefix(which)) return out;  // no key starts with it
+  const std::string_view prefix = PrefixText(which);
   for (const KeyValue& kv : ctx.attrs) {
     std::string_view key = kv.key;
     if (!StartsWith(key, prefix)) continue;
@@ -201,7 +207,7 @@ void IndexedToolCalls(Context& ctx,
 }
 
 // OpenLLMetry's gen_ai.prompt.{i}.* / gen_ai.completion.{i}.*.
-std::vector<Message> LegacyMessages(Context& ctx, std::string_view prefix, bool output,
+std::vector<Message> LegacyMessages(Context& ctx, Prefix prefix, bool output,
                                     std::vector<std::string>* finish_reasons) {
   std::vector<Message> out;
   for (auto& [index, fields] : CollectIndexed(ctx, prefix)) {
@@ -230,7 +236,7 @@ std::vector<Message> LegacyMessages(Context& ctx, std::string_view prefix, bool 
 }
 
 // OpenInference's llm.input_messages.{i}.message.* / llm.output_messages.{i}.message.*.
-std::vector<Message> OpenInferenceMessages(Context& ctx, std::string_view prefix, bool output) {
+std::vector<Message> OpenInferenceMessages(Context& ctx, Prefix prefix, bool output) {
   std::vector<Message> out;
   for (auto& [index, fields] : CollectIndexed(ctx, prefix)) {
     Message m;
@@ -377,10 +383,10 @@ void EventMessages(Context& ctx, const pdata::Span& span, size_t max_bytes,
 
 // OpenInference's input.value / output.value: JSON of an OpenAI-style request or response
 // ({"messages":[...]}, {"choices":[{"message":...,"finish_reason":...}]}) or plain text.
-void ValueMessages(Context& ctx, std::string_view key, bool output, size_t max_bytes,
+void ValueMessages(Context& ctx, KeyId key, bool output, size_t max_bytes,
                    std::vector<Message>* dst, std::vector<std::string>* finish_reasons) {
-  std::optional<std::string> v = ctx.Str(key);
-  if (!v || v->empty()) return;
+  const std::string* v = ctx.Str(key);
+  if (v == nullptr || v->empty()) return;
   if (v->size() > max_bytes) {
     ++ctx.malformed;
     return;
@@ -424,8 +430,8 @@ void ValueMessages(Context& ctx, std::string_view key, bool output, size_t max_b
 
 // llm.invocation_parameters (OpenInference): a JSON object of the request parameters.
 void InvocationParameters(Context& ctx, LlmCall* call) {
-  std::optional<std::string> v = ctx.Str("llm.invocation_parameters");
-  if (!v) return;
+  const std::string* v = ctx.Str(K("llm.invocation_parameters"));
+  if (v == nullptr) return;
   namespace dom = simdjson::dom;
   dom::parser parser;
   dom::object o;
@@ -438,28 +444,28 @@ void InvocationParameters(Context& ctx, LlmCall* call) {
   if (call != nullptr && !call->stream && o["stream"].get_bool().get(stream) == simdjson::SUCCESS) {
     call->stream = stream;
   }
-  auto number = [&](std::string_view json_key, std::string_view attr) {
+  auto number = [&](std::string_view json_key, KeyId attr) {
     if (ctx.Find(attr) != nullptr) return;
     double d;
     int64_t i;
     if (o[json_key].get_int64().get(i) == simdjson::SUCCESS) {
-      ctx.extra.push_back({std::string(attr), AnyValue(i)});
+      ctx.extra.emplace_back(attr, AnyValue(i));
     } else if (o[json_key].get_double().get(d) == simdjson::SUCCESS) {
-      ctx.extra.push_back({std::string(attr), AnyValue(d)});
+      ctx.extra.emplace_back(attr, AnyValue(d));
     }
   };
-  number("max_tokens", "gen_ai.request.max_tokens");
-  number("max_completion_tokens", "gen_ai.request.max_tokens");
-  number("temperature", "gen_ai.request.temperature");
-  number("top_p", "gen_ai.request.top_p");
-  number("frequency_penalty", "gen_ai.request.frequency_penalty");
-  number("presence_penalty", "gen_ai.request.presence_penalty");
-  number("seed", "gen_ai.request.seed");
+  number("max_tokens", K("gen_ai.request.max_tokens"));
+  number("max_completion_tokens", K("gen_ai.request.max_tokens"));
+  number("temperature", K("gen_ai.request.temperature"));
+  number("top_p", K("gen_ai.request.top_p"));
+  number("frequency_penalty", K("gen_ai.request.frequency_penalty"));
+  number("presence_penalty", K("gen_ai.request.presence_penalty"));
+  number("seed", K("gen_ai.request.seed"));
 }
 
 // llm.request.functions.{i}.{name,description,parameters|arguments} → gen_ai.tool.definitions.
 std::string ToolDefinitions(Context& ctx) {
-  Indexed fns = CollectIndexed(ctx, "llm.request.functions.");
+  Indexed fns = CollectIndexed(ctx, Prefix::kLlmRequestFunctions);
   if (fns.empty()) return "";
   std::string out = "[";
   bool first = true;
@@ -644,11 +650,13 @@ std::string OperationFromRequestType(std::string_view type) {
 }
 
 std::optional<LlmCall> Normalizer::Extract(const pdata::Span& span, Outcome* outcome) const {
-  return ExtractImpl(span, outcome, /*all_messages=*/true);
+  std::optional<KeyIndex> index;
+  return ExtractImpl(span, outcome, /*all_messages=*/true, &index);
 }
 
 std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome* outcome,
-                                               bool all_messages) const {
+                                               bool all_messages,
+                                               std::optional<KeyIndex>* index) const {
   std::optional<Dialect> dialect = DetectDialect(span);
   if (!dialect) return std::nullopt;
   if ((*dialect == Dialect::kOtel && !options_.otel) ||
@@ -656,78 +664,79 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
       (*dialect == Dialect::kOpenInference && !options_.openinference)) {
     return std::nullopt;
   }
-  Context ctx{span.attributes};
+  index->emplace(span.attributes);
+  Context ctx{span.attributes, **index};
   LlmCall call;
   call.dialect = *dialect;
   call.time_unix_nano = span.start_time_unix_nano;
 
   if (*dialect == Dialect::kOpenInference) {
-    std::optional<std::string> kind = ctx.Str("openinference.span.kind");
-    if (kind && OperationFromOpenInferenceKind(*kind).empty())
+    const std::string* kind = ctx.Str(K("openinference.span.kind"));
+    if (kind != nullptr && OperationFromOpenInferenceKind(*kind).empty())
       return std::nullopt;  // CHAIN, TOOL...
   }
 
   // Operation.
-  if (auto op = ctx.Str("gen_ai.operation.name")) {
+  if (auto op = ctx.Str(K("gen_ai.operation.name"))) {
     call.operation = *op;
-  } else if (auto type = ctx.Str("llm.request.type")) {
+  } else if (auto type = ctx.Str(K("llm.request.type"))) {
     call.operation = OperationFromRequestType(*type);
     if (call.operation == "unknown") call.operation.clear();
-  } else if (auto kind = ctx.Str("openinference.span.kind")) {
+  } else if (auto kind = ctx.Str(K("openinference.span.kind"))) {
     call.operation = OperationFromOpenInferenceKind(*kind);
   } else if (*dialect == Dialect::kOpenInference) {
     call.operation = "chat";
   }
 
   // Provider.
-  if (auto p = ctx.Str("gen_ai.provider.name")) {
+  if (auto p = ctx.Str(K("gen_ai.provider.name"))) {
     call.provider = *p;
   }
-  for (std::string_view key : {"gen_ai.system", "llm.provider", "llm.system"}) {
+  for (KeyId key : {K("gen_ai.system"), K("llm.provider"), K("llm.system")}) {
     if (auto s = ctx.Str(key)) {
       if (call.provider.empty()) call.provider = ProviderFromSystem(*s);
     }
   }
 
   // Models.
-  if (auto m = ctx.Str("gen_ai.request.model")) call.request_model = *m;
-  for (std::string_view key : {"llm.model_name", "embedding.model_name"}) {
+  if (auto m = ctx.Str(K("gen_ai.request.model"))) call.request_model = *m;
+  for (KeyId key : {K("llm.model_name"), K("embedding.model_name")}) {
     if (auto m = ctx.Str(key)) {
       if (call.request_model.empty()) call.request_model = *m;
     }
   }
-  if (auto m = ctx.Str("gen_ai.response.model")) call.response_model = *m;
+  if (auto m = ctx.Str(K("gen_ai.response.model"))) call.response_model = *m;
 
   // Token counts: current keys first (pitfall 15: mixed spans), then the older spellings.
-  call.input_tokens = ctx.FirstCount(
-      {"gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens", "llm.token_count.prompt"});
+  call.input_tokens =
+      ctx.FirstCount({K("gen_ai.usage.input_tokens"), K("gen_ai.usage.prompt_tokens"),
+                      K("llm.token_count.prompt")});
   call.output_tokens =
-      ctx.FirstCount({"gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
-                      "llm.token_count.completion"});
+      ctx.FirstCount({K("gen_ai.usage.output_tokens"), K("gen_ai.usage.completion_tokens"),
+                      K("llm.token_count.completion")});
   call.total_tokens = ctx.FirstCount(
-      {"gen_ai.usage.total_tokens", "llm.usage.total_tokens", "llm.token_count.total"});
-  call.cache_read_input_tokens = ctx.FirstCount({"gen_ai.usage.cache_read.input_tokens",
-                                                 "gen_ai.usage.cache_read_input_tokens",
-                                                 "llm.token_count.prompt_details.cache_read"});
-  call.cache_creation_input_tokens = ctx.FirstCount({"gen_ai.usage.cache_creation.input_tokens",
-                                                     "gen_ai.usage.cache_creation_input_tokens",
-                                                     "llm.token_count.prompt_details.cache_write"});
+      {K("gen_ai.usage.total_tokens"), K("llm.usage.total_tokens"), K("llm.token_count.total")});
+  call.cache_read_input_tokens = ctx.FirstCount({K("gen_ai.usage.cache_read.input_tokens"),
+                                                 K("gen_ai.usage.cache_read_input_tokens"),
+                                                 K("llm.token_count.prompt_details.cache_read")});
+  call.cache_creation_input_tokens = ctx.FirstCount(
+      {K("gen_ai.usage.cache_creation.input_tokens"), K("gen_ai.usage.cache_creation_input_tokens"),
+       K("llm.token_count.prompt_details.cache_write")});
   call.reasoning_output_tokens = ctx.FirstCount(
-      {"gen_ai.usage.reasoning.output_tokens", "gen_ai.usage.reasoning_tokens",
-       "llm.usage.reasoning_tokens", "llm.token_count.completion_details.reasoning"});
+      {K("gen_ai.usage.reasoning.output_tokens"), K("gen_ai.usage.reasoning_tokens"),
+       K("llm.usage.reasoning_tokens"), K("llm.token_count.completion_details.reasoning")});
   if (!call.total_tokens && call.input_tokens && call.output_tokens) {
     call.total_tokens = *call.input_tokens + *call.output_tokens;
   }
 
   // Streaming and time to first token.
-  for (std::string_view key :
-       {"gen_ai.request.stream", "llm.is_streaming", "gen_ai.is_streaming"}) {
+  for (KeyId key : {K("gen_ai.request.stream"), K("llm.is_streaming"), K("gen_ai.is_streaming")}) {
     if (ctx.Find(key) == nullptr) continue;
     std::optional<bool> b = ctx.Bool(key);
     if (!call.stream) call.stream = b;
   }
-  for (std::string_view key :
-       {"gen_ai.response.time_to_first_chunk", "gen_ai.server.time_to_first_token"}) {
+  for (KeyId key :
+       {K("gen_ai.response.time_to_first_chunk"), K("gen_ai.server.time_to_first_token")}) {
     if (ctx.Find(key) == nullptr || call.time_to_first_token) continue;
     std::optional<double> d = ctx.Number(key);
     if (d && *d >= 0) call.time_to_first_token = d;
@@ -735,7 +744,7 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
   InvocationParameters(ctx, &call);
 
   // Finish reasons.
-  if (const AnyValue* fr = ctx.Find("gen_ai.response.finish_reasons")) {
+  if (const AnyValue* fr = ctx.Find(K("gen_ai.response.finish_reasons"))) {
     if (fr->type() == AnyValue::Type::kArray) {
       for (const AnyValue& e : fr->array_value()) {
         if (e.type() == AnyValue::Type::kString) {
@@ -757,7 +766,7 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
   // Present messages are parsed only when something is read from them: always for Extract,
   // for NormalizeSpan only the output messages and only when finish reasons are missing (the
   // JSON can be large and is on most spans of an instrumented app).
-  auto json_messages = [&](std::string_view key, std::vector<Message>* dst, bool parse) {
+  auto json_messages = [&](KeyId key, std::vector<Message>* dst, bool parse) {
     const AnyValue* v = ctx.Find(key);
     if (v == nullptr) return false;
     if (!parse && (v->type() == AnyValue::Type::kString || v->type() == AnyValue::Type::kArray)) {
@@ -775,19 +784,19 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
     }
     return true;
   };
-  bool have_in = json_messages("gen_ai.input.messages", &call.input_messages, all_messages);
-  bool have_out = json_messages("gen_ai.output.messages", &call.output_messages,
+  bool have_in = json_messages(K("gen_ai.input.messages"), &call.input_messages, all_messages);
+  bool have_out = json_messages(K("gen_ai.output.messages"), &call.output_messages,
                                 all_messages || call.finish_reasons.empty());
   if (!have_in) {
-    call.input_messages = LegacyMessages(ctx, "gen_ai.prompt.", false, nullptr);
+    call.input_messages = LegacyMessages(ctx, Prefix::kGenAiPrompt, false, nullptr);
     if (call.input_messages.empty()) {
-      call.input_messages = OpenInferenceMessages(ctx, "llm.input_messages.", false);
+      call.input_messages = OpenInferenceMessages(ctx, Prefix::kLlmInputMessages, false);
     }
   }
   if (!have_out) {
-    call.output_messages = LegacyMessages(ctx, "gen_ai.completion.", true, &reasons);
+    call.output_messages = LegacyMessages(ctx, Prefix::kGenAiCompletion, true, &reasons);
     if (call.output_messages.empty()) {
-      call.output_messages = OpenInferenceMessages(ctx, "llm.output_messages.", true);
+      call.output_messages = OpenInferenceMessages(ctx, Prefix::kLlmOutputMessages, true);
     }
   }
   if (call.input_messages.empty() && call.output_messages.empty() && !have_in && !have_out) {
@@ -796,18 +805,18 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
   }
   if (*dialect == Dialect::kOpenInference) {
     if (call.input_messages.empty() && !have_in) {
-      ValueMessages(ctx, "input.value", false, options_.max_message_bytes, &call.input_messages,
+      ValueMessages(ctx, K("input.value"), false, options_.max_message_bytes, &call.input_messages,
                     nullptr);
     }
     if (call.output_messages.empty() && !have_out) {
-      ValueMessages(ctx, "output.value", true, options_.max_message_bytes, &call.output_messages,
+      ValueMessages(ctx, K("output.value"), true, options_.max_message_bytes, &call.output_messages,
                     &reasons);
     }
   }
   if (call.finish_reasons.empty()) {
     call.finish_reasons = reasons.empty() ? FinishReasonsOf(call.output_messages) : reasons;
   }
-  if (auto si = ctx.Str("gen_ai.system_instructions")) call.system_instructions = *si;
+  if (auto si = ctx.Str(K("gen_ai.system_instructions"))) call.system_instructions = *si;
 
   if (outcome != nullptr) {
     outcome->recognised = true;
@@ -819,92 +828,105 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
 
 Outcome Normalizer::NormalizeSpan(pdata::Span& span) const {
   Outcome outcome;
-  std::optional<LlmCall> extracted = ExtractImpl(span, &outcome, /*all_messages=*/false);
+  std::optional<KeyIndex> index_holder;
+  std::optional<LlmCall> extracted =
+      ExtractImpl(span, &outcome, /*all_messages=*/false, &index_holder);
   if (!extracted) return outcome;
   const LlmCall& call = *extracted;
   Attributes& a = span.attributes;
-
-  PutIfAbsent(a, "astrolabe.genai.dialect", std::string(DialectName(call.dialect)));
-  if (!call.operation.empty()) PutIfAbsent(a, "gen_ai.operation.name", call.operation);
-  if (!call.provider.empty()) PutIfAbsent(a, "gen_ai.provider.name", call.provider);
-  if (!call.request_model.empty()) PutIfAbsent(a, "gen_ai.request.model", call.request_model);
-  if (!call.response_model.empty()) PutIfAbsent(a, "gen_ai.response.model", call.response_model);
-  auto put_count = [&](std::string_view key, const std::optional<int64_t>& v) {
-    if (v) PutIfAbsent(a, key, *v);
+  // Every change to `a` below is an append through the index (Put), so it stays right until
+  // the removals of keep_original_attributes=false.
+  KeyIndex& index = *index_holder;
+  // The value is built only when the key is absent (most spans have most canonical keys).
+  auto put = [&](KeyId key, auto&& value) {
+    if (!index.Has(key)) index.PutIfAbsent(a, key, AnyValue(std::forward<decltype(value)>(value)));
   };
-  put_count("gen_ai.usage.input_tokens", call.input_tokens);
-  put_count("gen_ai.usage.output_tokens", call.output_tokens);
-  put_count("gen_ai.usage.cache_read.input_tokens", call.cache_read_input_tokens);
-  put_count("gen_ai.usage.cache_creation.input_tokens", call.cache_creation_input_tokens);
-  put_count("gen_ai.usage.reasoning.output_tokens", call.reasoning_output_tokens);
-  if (!call.finish_reasons.empty()) {
+
+  put(K("astrolabe.genai.dialect"), DialectName(call.dialect));
+  if (!call.operation.empty()) put(K("gen_ai.operation.name"), call.operation);
+  if (!call.provider.empty()) put(K("gen_ai.provider.name"), call.provider);
+  if (!call.request_model.empty()) put(K("gen_ai.request.model"), call.request_model);
+  if (!call.response_model.empty()) put(K("gen_ai.response.model"), call.response_model);
+  auto put_count = [&](KeyId key, const std::optional<int64_t>& v) {
+    if (v) put(key, *v);
+  };
+  put_count(K("gen_ai.usage.input_tokens"), call.input_tokens);
+  put_count(K("gen_ai.usage.output_tokens"), call.output_tokens);
+  put_count(K("gen_ai.usage.cache_read.input_tokens"), call.cache_read_input_tokens);
+  put_count(K("gen_ai.usage.cache_creation.input_tokens"), call.cache_creation_input_tokens);
+  put_count(K("gen_ai.usage.reasoning.output_tokens"), call.reasoning_output_tokens);
+  if (!call.finish_reasons.empty() && !index.Has(K("gen_ai.response.finish_reasons"))) {
     pdata::ArrayValue arr;
     for (const std::string& r : call.finish_reasons) arr.emplace_back(r);
-    PutIfAbsent(a, "gen_ai.response.finish_reasons", std::move(arr));
+    put(K("gen_ai.response.finish_reasons"), std::move(arr));
   }
-  auto put_messages = [&](std::string_view key, const std::vector<Message>& messages) {
-    if (messages.empty() || pdata::FindAttribute(a, key) != nullptr) return;
+  auto put_messages = [&](KeyId key, const std::vector<Message>& messages) {
+    if (messages.empty() || index.Has(key)) return;
     std::string json = MessagesToJson(messages);
     if (json.size() > options_.max_message_bytes) {
       outcome.oversize = true;
       return;
     }
-    a.push_back({std::string(key), std::move(json)});
+    put(key, std::move(json));
   };
-  put_messages("gen_ai.input.messages", call.input_messages);
-  put_messages("gen_ai.output.messages", call.output_messages);
-  if (call.stream) PutIfAbsent(a, "gen_ai.request.stream", *call.stream);
+  put_messages(K("gen_ai.input.messages"), call.input_messages);
+  put_messages(K("gen_ai.output.messages"), call.output_messages);
+  if (call.stream) put(K("gen_ai.request.stream"), *call.stream);
   if (call.time_to_first_token) {
-    PutIfAbsent(a, "astrolabe.genai.time_to_first_token", *call.time_to_first_token);
+    put(K("astrolabe.genai.time_to_first_token"), *call.time_to_first_token);
   }
 
   // Request parameters and vendor keys of the mapping table (no LlmCall field).
   // (Extract already counted their malformed values; this pass only collects.)
-  Context extra_ctx{a};
-  InvocationParameters(extra_ctx, nullptr);
-  for (KeyValue& kv : extra_ctx.extra) PutIfAbsent(a, kv.key, std::move(kv.value));
-  static constexpr std::pair<std::string_view, std::string_view> kRenames[] = {
-      {"llm.frequency_penalty", "gen_ai.request.frequency_penalty"},
-      {"llm.presence_penalty", "gen_ai.request.presence_penalty"},
-      {"llm.top_k", "gen_ai.request.top_k"},
-      {"llm.chat.stop_sequences", "gen_ai.request.stop_sequences"},
-      {"gen_ai.openai.system_fingerprint", "openai.response.system_fingerprint"},
-      {"gen_ai.openai.response.system_fingerprint", "openai.response.system_fingerprint"},
-      {"gen_ai.openai.request.seed", "gen_ai.request.seed"},
-      {"gen_ai.openai.request.service_tier", "openai.request.service_tier"},
-      {"gen_ai.openai.response.service_tier", "openai.response.service_tier"},
+  {
+    Context extra_ctx{a, index};
+    InvocationParameters(extra_ctx, nullptr);
+    for (auto& [key, value] : extra_ctx.extra) put(key, std::move(value));
+  }
+  static constexpr std::pair<KeyId, KeyId> kRenames[] = {
+      {K("llm.frequency_penalty"), K("gen_ai.request.frequency_penalty")},
+      {K("llm.presence_penalty"), K("gen_ai.request.presence_penalty")},
+      {K("llm.top_k"), K("gen_ai.request.top_k")},
+      {K("llm.chat.stop_sequences"), K("gen_ai.request.stop_sequences")},
+      {K("gen_ai.openai.system_fingerprint"), K("openai.response.system_fingerprint")},
+      {K("gen_ai.openai.response.system_fingerprint"), K("openai.response.system_fingerprint")},
+      {K("gen_ai.openai.request.seed"), K("gen_ai.request.seed")},
+      {K("gen_ai.openai.request.service_tier"), K("openai.request.service_tier")},
+      {K("gen_ai.openai.response.service_tier"), K("openai.response.service_tier")},
   };
   std::vector<std::pair<std::string_view, std::string_view>> renamed;
   for (const auto& [from, to] : kRenames) {
-    if (const AnyValue* v = pdata::FindAttribute(a, from)) {
-      AnyValue copy = *v;
-      PutIfAbsent(a, to, std::move(copy));
-      renamed.emplace_back(from, to);
+    if (const AnyValue* v = index.Find(from)) {
+      if (!index.Has(to)) {
+        AnyValue copy = *v;  // before the append moves the attributes
+        put(to, std::move(copy));
+      }
+      renamed.emplace_back(KeyName(from), KeyName(to));
     }
   }
-  if (const AnyValue* base = pdata::FindAttribute(a, "gen_ai.openai.api_base")) {
+  if (const AnyValue* base = index.Find(K("gen_ai.openai.api_base"))) {
     std::string host;
     int64_t port = 0;
     if (base->type() == AnyValue::Type::kString &&
         ParseBaseUrl(base->string_value(), &host, &port)) {
-      PutIfAbsent(a, "server.address", host);
-      if (port > 0) PutIfAbsent(a, "server.port", port);
+      put(K("server.address"), host);
+      if (port > 0) put(K("server.port"), port);
     } else {
       ++outcome.malformed;
     }
   }
-  {
-    Context tools_ctx{a};
+  if (index.HasPrefix(Prefix::kLlmRequestFunctions)) {
+    Context tools_ctx{a, index};
     std::string defs = ToolDefinitions(tools_ctx);
-    if (!defs.empty()) PutIfAbsent(a, "gen_ai.tool.definitions", std::move(defs));
+    if (!defs.empty()) put(K("gen_ai.tool.definitions"), std::move(defs));
   }
 
   // Cost.
   if (!prices_.empty() && (call.input_tokens || call.output_tokens)) {
     if (const PriceEntry* price = prices_.Find(call)) {
       if (std::optional<Cost> cost = ComputeCost(*price, call)) {
-        PutIfAbsent(a, "astrolabe.genai.cost", cost->amount);
-        PutIfAbsent(a, "astrolabe.genai.cost.currency", cost->currency);
+        put(K("astrolabe.genai.cost"), cost->amount);
+        put(K("astrolabe.genai.cost.currency"), cost->currency);
         outcome.cost_applied = true;
       }
     } else {

@@ -26,6 +26,8 @@
 
 namespace astrolabe::genai {
 
+class KeyIndex;  // key_index.h
+
 struct NormalizerOptions {
   bool otel = true;
   bool openllmetry = true;
@@ -73,8 +75,10 @@ class Normalizer {
 
  private:
   // `all_messages` false: messages already in the current keys are not parsed unless needed.
-  std::optional<LlmCall> ExtractImpl(const pdata::Span& span, Outcome* outcome,
-                                     bool all_messages) const;
+  // *index receives the span's key index when the span is an LLM call (NormalizeSpan goes on
+  // with it).
+  std::optional<LlmCall> ExtractImpl(const pdata::Span& span, Outcome* outcome, bool all_messages,
+                                     std::optional<KeyIndex>* index) const;
 
   NormalizerOptions options_;
   PriceBook prices_;

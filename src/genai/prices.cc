@@ -1,9 +1,12 @@
 #include "genai/prices.h"
 
+#include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <unordered_map>
 
 #include "common/strings.h"
 #include "config/decoder.h"
@@ -129,7 +132,78 @@ Status PriceEntry::Validate() {
   return Status::Ok();
 }
 
-PriceTable::PriceTable(std::vector<PriceEntry> entries) : entries_(std::move(entries)) {}
+// Case-insensitive (ASCII) hashing and equality of model names, as NameEquals compares them;
+// lookups need no lower-cased copy of the name.
+struct FoldedHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const {
+    uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a
+    for (char c : s) h = (h ^ static_cast<unsigned char>(AsciiLowerChar(c))) * 0x100000001b3ull;
+    return static_cast<size_t>(h);
+  }
+};
+struct FoldedEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return NameEquals(a, b); }
+};
+
+// An entry matches a model when its name equals the model or the model's part after the first
+// '/', or when one of its globs matches (NameMatches). The index finds the candidates: entries
+// by name, and entries with globs by each glob's first byte (lower-cased); a glob starting
+// with '*' or '?' may match any model, so its entry is always a candidate.
+struct PriceTable::NameIndex {
+  uint64_t id = 0;  // unique per index built, for CandidateCache
+  std::unordered_map<std::string, std::vector<uint32_t>, FoldedHash, FoldedEq> by_name;
+  std::vector<uint32_t> by_glob_start[256];
+  std::vector<uint32_t> wild_globs;
+};
+
+namespace {
+
+std::atomic<uint64_t> next_index_id{1};
+
+// The candidates of the last models looked up, per thread: a span stream names few models, and
+// their globs cost more than the rest of Find. Keyed by the index's id (never reused, unlike
+// an address) and the model's exact bytes; the answer does not depend on provider or time.
+struct CandidateCache {
+  static constexpr size_t kSlots = 64;
+  static constexpr size_t kMaxIds = 8;
+  struct Slot {
+    uint64_t index_id = 0;  // 0 = empty
+    std::string model;
+    uint8_t n = 0;
+    uint32_t ids[kMaxIds];
+  };
+  Slot slots[kSlots];
+
+  static size_t SlotOf(uint64_t index_id, std::string_view model) {
+    uint64_t h = 0xcbf29ce484222325ull ^ index_id;
+    for (char c : model) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    return static_cast<size_t>(h >> 58);  // 64 slots
+  }
+};
+
+thread_local CandidateCache candidate_cache;
+
+}  // namespace
+
+PriceTable::PriceTable(std::vector<PriceEntry> entries) : entries_(std::move(entries)) {
+  auto index = std::make_shared<NameIndex>();
+  index->id = next_index_id.fetch_add(1, std::memory_order_relaxed);
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const uint32_t id = static_cast<uint32_t>(i);
+    index->by_name[entries_[i].model].push_back(id);
+    for (const std::string& g : entries_[i].match) {
+      if (g.empty()) continue;  // matches only an empty model, which Find never looks up
+      std::vector<uint32_t>& list =
+          g[0] == '*' || g[0] == '?'
+              ? index->wild_globs
+              : index->by_glob_start[static_cast<unsigned char>(AsciiLowerChar(g[0]))];
+      if (list.empty() || list.back() != id) list.push_back(id);
+    }
+  }
+  index_ = std::move(index);
+}
 
 Result<PriceTable> PriceTable::FromYaml(std::string_view text, std::string_view file) {
   config::Diagnostics diag;
@@ -169,6 +243,76 @@ const PriceTable& PriceTable::BuiltIn() {
 
 const PriceEntry* PriceTable::Find(std::string_view provider, std::string_view model,
                                    uint64_t unix_nanos) const {
+  if (model.empty()) return nullptr;
+  if (index_ == nullptr) return FindLinear(provider, model, unix_nanos);
+  // The candidates, in entry order (FindLinear's tie-break is the first of equals).
+  constexpr size_t kMax = 64;
+  uint32_t cand[kMax];
+  size_t n = 0;
+  CandidateCache::Slot& slot = candidate_cache.slots[CandidateCache::SlotOf(index_->id, model)];
+  if (slot.index_id == index_->id && slot.model == model) {
+    n = slot.n;
+    std::copy(slot.ids, slot.ids + n, cand);
+    return Best(cand, n, provider, unix_nanos);
+  }
+  bool overflow = false;
+  auto add = [&](uint32_t id) {
+    if (n == kMax) {
+      overflow = true;
+      return;
+    }
+    cand[n++] = id;
+  };
+  auto by_name = [&](std::string_view name) {
+    auto it = index_->by_name.find(name);
+    if (it == index_->by_name.end()) return;
+    for (uint32_t id : it->second) add(id);
+  };
+  by_name(model);
+  const size_t slash = model.find('/');
+  if (slash != std::string_view::npos) by_name(model.substr(slash + 1));
+  auto globs = [&](const std::vector<uint32_t>& ids) {
+    for (uint32_t id : ids) {
+      for (const std::string& g : entries_[id].match) {
+        if (GlobMatch(g, model)) {
+          add(id);
+          break;
+        }
+      }
+    }
+  };
+  globs(index_->by_glob_start[static_cast<unsigned char>(AsciiLowerChar(model[0]))]);
+  globs(index_->wild_globs);
+  if (overflow) return FindLinear(provider, model, unix_nanos);
+  std::sort(cand, cand + n);
+  n = static_cast<size_t>(std::unique(cand, cand + n) - cand);
+  if (n <= CandidateCache::kMaxIds) {
+    slot.index_id = index_->id;
+    slot.model.assign(model);
+    slot.n = static_cast<uint8_t>(n);
+    std::copy(cand, cand + n, slot.ids);
+  }
+  return Best(cand, n, provider, unix_nanos);
+}
+
+const PriceEntry* PriceTable::Best(const uint32_t* cand, size_t n, std::string_view provider,
+                                   uint64_t unix_nanos) const {
+  const PriceEntry* best = nullptr;
+  int best_rank = -1;
+  for (size_t k = 0; k < n; ++k) {
+    const PriceEntry& e = entries_[cand[k]];
+    if (e.from_unix_nanos > 0 && static_cast<uint64_t>(e.from_unix_nanos) > unix_nanos) continue;
+    int rank = e.provider.empty() ? 1 : (NameEquals(e.provider, provider) ? 2 : 0);
+    if (rank > best_rank || (rank == best_rank && e.from_unix_nanos > best->from_unix_nanos)) {
+      best = &e;
+      best_rank = rank;
+    }
+  }
+  return best;
+}
+
+const PriceEntry* PriceTable::FindLinear(std::string_view provider, std::string_view model,
+                                         uint64_t unix_nanos) const {
   if (model.empty()) return nullptr;
   const PriceEntry* best = nullptr;
   int best_rank = -1;

@@ -87,7 +87,18 @@ class PriceTable {
   bool empty() const { return entries_.empty(); }
 
  private:
+  // Find's answer by visiting every entry (the definition; Find narrows it down first).
+  const PriceEntry* FindLinear(std::string_view provider, std::string_view model,
+                               uint64_t unix_nanos) const;
+  // The best of the candidate entries `cand` (ascending) by provider and time, as Find ranks.
+  const PriceEntry* Best(const uint32_t* cand, size_t n, std::string_view provider,
+                         uint64_t unix_nanos) const;
+
   std::vector<PriceEntry> entries_;
+  // Entries by name and by their globs' first byte, so that Find looks at the few entries
+  // that can match instead of all of them (price_index in prices.cc). Shared: immutable.
+  struct NameIndex;
+  std::shared_ptr<const NameIndex> index_;
 };
 
 // Price tables in order (user prices, then the built-in table). The response model is looked

@@ -130,6 +130,51 @@ TEST(PriceTable, MatchingRules) {
   EXPECT_EQ(t.Find("openai", "", 0), nullptr);
 }
 
+// Find narrows the entries (by case-folded name and glob first byte) and caches candidates
+// per model: the answers must stay those of the definition — every entry whose name or glob
+// matches, ranked by provider then date, the first of equals.
+TEST(PriceTable, IndexedFindKeepsTheRules) {
+  PriceTable t = Table(R"(prices:
+  - {model: Alpha, input: 1, output: 1}
+  - {model: alpha, provider: p1, input: 2, output: 2}
+  - {model: other, match: ["*pha"], input: 3, output: 3}
+  - {model: later, provider: p1, match: ["ALP?A"], from: 2026-01-01, input: 4, output: 4}
+  - {model: beta, match: ["b*", "x"], input: 5, output: 5}
+  - {model: beta, input: 6, output: 6}
+)");
+  const auto& e = t.entries();
+  auto idx = [&](const PriceEntry* p) { return p == nullptr ? -1 : int(p - e.data()); };
+  constexpr uint64_t k2025 = 1'740'000'000ull * 1'000'000'000ull;
+  for (int round = 0; round < 2; ++round) {              // the second round answers from the cache
+    EXPECT_EQ(idx(t.Find("p1", "ALPHA", kNov2026)), 3);  // p1, latest from
+    EXPECT_EQ(idx(t.Find("p1", "alpha", k2025)), 1);     // `later` not yet in force
+    EXPECT_EQ(idx(t.Find("p2", "alpha", kNov2026)), 0);  // no provider: Alpha (first of equals)
+    EXPECT_EQ(idx(t.Find("", "vendor/alpha", kNov2026)), 0);
+    EXPECT_EQ(idx(t.Find("", "gamma", kNov2026)), -1);
+    EXPECT_EQ(idx(t.Find("", "xalpha", kNov2026)), 2);  // only the wildcard glob
+    EXPECT_EQ(idx(t.Find("", "Bx", kNov2026)), 4);      // glob, case-folded first byte
+    EXPECT_EQ(idx(t.Find("", "beta", kNov2026)), 4);    // name and glob: first of equals
+    EXPECT_EQ(idx(t.Find("", "x", kNov2026)), 4);
+    EXPECT_EQ(idx(t.Find("", "", kNov2026)), -1);
+  }
+  // Another table with the same models gets its own answers (the cache is per table).
+  PriceTable u =
+      Table("prices: [{model: zeta, input: 1, output: 1}, {model: ALPHA, input: 1, output: 1}]");
+  EXPECT_EQ(u.Find("p1", "ALPHA", kNov2026), &u.entries()[1]);
+  EXPECT_EQ(idx(t.Find("p1", "ALPHA", kNov2026)), 3);
+  // More than a cache slot holds (8) and more than the candidate buffer (64).
+  std::string yaml = "prices:\n";
+  for (int i = 0; i < 70; ++i) {
+    yaml += "  - {model: m, provider: p" + std::to_string(i) + ", input: 1, output: 1}\n";
+  }
+  PriceTable many = Table(yaml);
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(many.Find("p69", "M", kNov2026), &many.entries()[69]);
+    EXPECT_EQ(many.Find("p7", "m", kNov2026), &many.entries()[7]);
+    EXPECT_EQ(many.Find("q", "m", kNov2026), &many.entries()[0]);
+  }
+}
+
 TEST(PriceTable, BadFilesNameTheProblem) {
   struct Case {
     std::string_view yaml, want;

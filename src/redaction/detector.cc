@@ -438,6 +438,14 @@ int Ipv6Groups(const char* p, size_t b, size_t e, bool allow_v4_tail) {
 
 bool Scanner::TryIpv6(size_t s, Match* m) const {
   if (!(Is(p_[s], kHex) || p_[s] == ':')) return false;
+  // Most calls are words that start with a hex letter ("assistant", "content"): an address's
+  // first group is at most 4 hex digits followed by ':' (or it starts with "::"); without
+  // that, Ipv6Groups below would refuse the text anyway.
+  if (p_[s] != ':') {
+    size_t k = s + 1;
+    while (k < n_ && k - s < 5 && Is(p_[k], kHex)) ++k;
+    if (k == n_ || p_[k] != ':') return false;
+  }
   size_t e = s;
   size_t colons = 0;
   while (e < n_ && e - s < 45 && (Is(p_[e], kHex) || p_[e] == ':' || p_[e] == '.')) {
@@ -691,22 +699,26 @@ void Detector::FindBuiltin(std::string_view text, std::vector<Match>& out) const
       ++i;
       continue;
     }
-    if (!(Cls(c) & kStart) || !sc.WordStart(i)) {
-      ++i;
-      continue;
-    }
     const uint8_t cls = Cls(c);
-    bool hit = false;
-    if (keys && sc.TryKey(i, &m)) hit = accept(m);
-    if (!hit && numbers && ((cls & kDigit) || c == '+' || c == '(') && sc.TryNumber(i, &m)) {
-      hit = accept(m);
+    if ((cls & kStart) && sc.WordStart(i)) {
+      bool hit = false;
+      if (keys && sc.TryKey(i, &m)) hit = accept(m);
+      if (!hit && numbers && ((cls & kDigit) || c == '+' || c == '(') && sc.TryNumber(i, &m)) {
+        hit = accept(m);
+      }
+      if (!hit && iban && (cls & kUpper) && sc.TryIban(i, &m)) hit = accept(m);
+      if (!hit && ip && sc.TryIpv6(i, &m)) hit = accept(m);
+      if (hit) continue;
     }
-    if (!hit && iban && (cls & kUpper) && sc.TryIban(i, &m)) hit = accept(m);
-    if (!hit && ip && sc.TryIpv6(i, &m)) hit = accept(m);
-    if (hit) continue;
-    // Nothing starts here: skip the rest of this word (items start at word starts only).
+    // Nothing starts at i. Items start at word starts only, and inside a run of word bytes
+    // only the second byte can be one (after an escape: the 'J' of "\nJohn"). So when i is
+    // a word byte, i + 1 gets the full check unless it is inside the run and no word start;
+    // past it the whole run is skipped at one table lookup per byte.
     ++i;
-    while (i < n && Is(p[i], kWord) && !sc.WordStart(i)) ++i;
+    if ((cls & kWord) && i < n && Is(p[i], kWord) && !sc.WordStart(i)) {
+      ++i;
+      while (i < n && Is(p[i], kWord)) ++i;
+    }
   }
 }
 

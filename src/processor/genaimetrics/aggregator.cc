@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <iterator>
 #include <optional>
 #include <string_view>
@@ -15,35 +16,81 @@ const std::vector<double> kDurationBuckets = {0.01, 0.02, 0.04, 0.08,  0.16,  0.
 
 namespace {
 
-const std::string* StringAttr(const pdata::Attributes& attrs, std::string_view key) {
-  const pdata::AnyValue* v = pdata::FindAttribute(attrs, key);
+const std::string* StringValue(const pdata::AnyValue* v) {
   if (v == nullptr || v->type() != pdata::AnyValue::Type::kString || v->string_value().empty()) {
     return nullptr;
   }
   return &v->string_value();
 }
 
-std::optional<double> NumberAttr(const pdata::Attributes& attrs, std::string_view key) {
-  const pdata::AnyValue* v = pdata::FindAttribute(attrs, key);
+const std::string* StringAttr(const pdata::Attributes& attrs, std::string_view key) {
+  return StringValue(pdata::FindAttribute(attrs, key));
+}
+
+std::optional<double> NumberValue(const pdata::AnyValue* v) {
   if (v == nullptr) return std::nullopt;
   if (v->type() == pdata::AnyValue::Type::kInt) return static_cast<double>(v->int_value());
   if (v->type() == pdata::AnyValue::Type::kDouble) return v->double_value();
   return std::nullopt;
 }
 
-// Appends key=value with lengths, so that no two attribute sets encode alike.
+// The span attributes Add reads, found in one pass (the first of each name, as
+// pdata::FindAttribute would) rather than one scan per key.
+enum SpanKey { kOperation, kProvider, kModel, kError, kInputTokens, kOutputTokens, kCost, kKeys };
+constexpr std::string_view kSpanKeyNames[kKeys] = {
+    "gen_ai.operation.name",     "gen_ai.provider.name",       "gen_ai.request.model", "error.type",
+    "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "astrolabe.genai.cost"};
+
+void FindSpanKeys(const pdata::Attributes& attrs, const pdata::AnyValue* (&out)[kKeys]) {
+  for (auto& v : out) v = nullptr;
+  for (const pdata::KeyValue& kv : attrs) {
+    const std::string_view k = kv.key;
+    int which;
+    // Dispatch on length (and the byte that tells the 20-byte keys apart).
+    switch (k.size()) {
+      case 21:
+        which = kOperation;
+        break;
+      case 20:
+        which = k[7] == 'p' ? kProvider : k[7] == 'r' ? kModel : kCost;
+        break;
+      case 10:
+        which = kError;
+        break;
+      case 25:
+        which = kInputTokens;
+        break;
+      case 26:
+        which = kOutputTokens;
+        break;
+      default:
+        continue;
+    }
+    if (out[which] == nullptr && k == kSpanKeyNames[which]) out[which] = &kv.value;
+  }
+}
+
+// Appends key=value with lengths, so that no two attribute sets encode alike:
+// "<len(key)>:<key><len(value)>:<value>". One resize and four copies (this runs for every
+// attribute of the series key of every span).
 void Encode(std::string& out, std::string_view key, std::string_view value) {
-  char len[24];
-  auto put_len = [&](size_t n) {
-    auto [p, ec] = std::to_chars(len, len + sizeof len, n);
-    out.append(len, p);
-  };
-  put_len(key.size());
-  out += ':';
-  out += key;
-  put_len(value.size());
-  out += ':';
-  out += value;
+  char klen[24], vlen[24];
+  const size_t kn =
+      static_cast<size_t>(std::to_chars(klen, klen + sizeof klen, key.size()).ptr - klen);
+  const size_t vn =
+      static_cast<size_t>(std::to_chars(vlen, vlen + sizeof vlen, value.size()).ptr - vlen);
+  const size_t at = out.size();
+  out.resize(at + kn + 1 + key.size() + vn + 1 + value.size());
+  char* p = out.data() + at;
+  std::memcpy(p, klen, kn);
+  p += kn;
+  *p++ = ':';
+  std::memcpy(p, key.data(), key.size());
+  p += key.size();
+  std::memcpy(p, vlen, vn);
+  p += vn;
+  *p++ = ':';
+  std::memcpy(p, value.data(), value.size());
 }
 
 }  // namespace
@@ -61,7 +108,9 @@ void Aggregator::Hist::Observe(const std::vector<double>& bounds, double v) {
 }
 
 bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
-  const std::string* operation = StringAttr(span.attributes, "gen_ai.operation.name");
+  const pdata::AnyValue* found[kKeys];
+  FindSpanKeys(span.attributes, found);
+  const std::string* operation = StringValue(found[kOperation]);
   if (operation == nullptr) return false;
   // The series keys are built in a reused buffer and the attribute sets only for a series
   // seen the first time: a span of a known series allocates nothing (this runs on every
@@ -69,6 +118,7 @@ bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
   static constexpr std::string_view kResourceKeys[] = {"service.name", "service.namespace",
                                                        "service.instance.id"};
   static constexpr std::string_view kSpanKeys[] = {"gen_ai.provider.name", "gen_ai.request.model"};
+  static constexpr SpanKey kSpanKeyIds[] = {kProvider, kModel};
   const std::string* res_values[std::size(kResourceKeys)];
   const std::string* span_values[std::size(kSpanKeys)];
   std::string& key = key_;
@@ -80,12 +130,12 @@ bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
   key += '|';
   Encode(key, "op", *operation);
   for (size_t i = 0; i < std::size(kSpanKeys); ++i) {
-    span_values[i] = StringAttr(span.attributes, kSpanKeys[i]);
+    span_values[i] = StringValue(found[kSpanKeyIds[i]]);
     if (span_values[i] != nullptr) Encode(key, kSpanKeys[i], *span_values[i]);
   }
   const size_t usage_key_size = key.size();
   std::string_view error;
-  if (const std::string* v = StringAttr(span.attributes, "error.type")) {
+  if (const std::string* v = StringValue(found[kError])) {
     error = *v;
   } else if (span.status.code == pdata::SpanStatus::Code::kError) {
     error = "_OTHER";
@@ -120,14 +170,13 @@ bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
         kDurationBuckets,
         static_cast<double>(span.end_time_unix_nano - span.start_time_unix_nano) / 1e9);
   }
-  if (auto in = NumberAttr(span.attributes, "gen_ai.usage.input_tokens"); in && *in >= 0) {
+  if (auto in = NumberValue(found[kInputTokens]); in && *in >= 0) {
     u.input_tokens.Observe(kTokenBuckets, *in);
   }
-  if (auto out = NumberAttr(span.attributes, "gen_ai.usage.output_tokens"); out && *out >= 0) {
+  if (auto out = NumberValue(found[kOutputTokens]); out && *out >= 0) {
     u.output_tokens.Observe(kTokenBuckets, *out);
   }
-  if (auto cost = NumberAttr(span.attributes, "astrolabe.genai.cost");
-      cost && *cost >= 0 && *cost < 1e12) {
+  if (auto cost = NumberValue(found[kCost]); cost && *cost >= 0 && *cost < 1e12) {
     u.cost += *cost;
     u.has_cost = true;
   }

@@ -28,9 +28,89 @@ constexpr std::string_view kEventContentKeys[] = {"content", "message", "tool_ca
 // Inside a dropped log body, the fields that carry text.
 constexpr std::string_view kBodyContentKeys[] = {"content", "arguments"};
 
-bool StartsWith(std::string_view s, std::string_view p) {
+constexpr bool StartsWith(std::string_view s, std::string_view p) {
   return s.size() >= p.size() && s.substr(0, p.size()) == p;
 }
+
+// Whether `key` is one of kExactContentKeys or starts with one of kContentPrefixes or is a
+// Kong payload key ("ai." and ".payload." somewhere). This runs on every attribute of every
+// span: it dispatches on the first byte and the namespace (most keys of a span — server.*,
+// http.*, service keys — end after one comparison) instead of comparing against each
+// table entry. redaction_test's ContentKeyTable checks it against the tables.
+constexpr bool IsBuiltinContentKey(std::string_view key) {
+  if (key.empty()) return false;
+  switch (key[0]) {
+    case 'g': {
+      if (!StartsWith(key, "gen_ai.")) return false;
+      const std::string_view r = key.substr(7);
+      switch (r.empty() ? '\0' : r[0]) {
+        case 'p':
+          return r == "prompt" || StartsWith(r, "prompt.");
+        case 'c':
+          return r == "completion" || StartsWith(r, "completion.");
+        case 'i':
+          return r == "input.messages";
+        case 'o':
+          return r == "output.messages";
+        case 's':
+          return r == "system_instructions";
+        case 't':
+          return r == "tool.call.arguments" || r == "tool.call.result";
+        default:
+          return false;
+      }
+    }
+    case 'l': {
+      if (!StartsWith(key, "llm.")) return false;
+      const std::string_view r = key.substr(4);
+      return StartsWith(r, "input_messages.") || StartsWith(r, "output_messages.") ||
+             StartsWith(r, "prompts");
+    }
+    case 'i':
+      return key == "input.value";
+    case 'o':
+      return key == "output.value";
+    case 'a':
+      // Kong AI Proxy log payloads: ai.<namespace>.payload.request / .response.
+      return StartsWith(key, "ai.") && key.find(".payload.") != std::string_view::npos;
+    default:
+      return false;
+  }
+}
+
+// The dispatch above answers as the tables do: checked at compile time on the table entries,
+// each with a byte more or less, and near misses.
+constexpr bool ByTables(std::string_view key) {
+  for (std::string_view k : kExactContentKeys) {
+    if (key == k) return true;
+  }
+  for (std::string_view p : kContentPrefixes) {
+    if (StartsWith(key, p)) return true;
+  }
+  return StartsWith(key, "ai.") && key.find(".payload.") != std::string_view::npos;
+}
+consteval bool AgreesWithTables() {
+  auto agree = [](std::string_view k) { return IsBuiltinContentKey(k) == ByTables(k); };
+  auto variants = [&](std::string_view k) {
+    for (std::string_view more : {"", "x", ".", "_", "0.content"}) {
+      if (!agree(std::string(k) + std::string(more))) return false;
+    }
+    return k.empty() || agree(k.substr(0, k.size() - 1));
+  };
+  for (std::string_view k : kExactContentKeys) {
+    if (!variants(k)) return false;
+  }
+  for (std::string_view p : kContentPrefixes) {
+    if (!variants(p)) return false;
+  }
+  for (std::string_view k : {"", "a", "g", "l", "i", "o", "ai.", "ai.proxy.payload.request",
+                             "ai.payload.x", "ai.proxy.payload", "gen_ai.", "gen_ai.request.model",
+                             "llm.", "llm.model_name", "gen_ai.prompt_filter_results"}) {
+    if (!variants(k)) return false;
+  }
+  return true;
+}
+static_assert(AgreesWithTables());
 
 bool IsGenAiEvent(std::string_view event_name, const pdata::Attributes& attrs) {
   if (StartsWith(event_name, "gen_ai.")) return true;
@@ -89,24 +169,7 @@ RedactionProcessor::RedactionProcessor(const Config& config,
 }
 
 bool RedactionProcessor::IsContentKey(std::string_view key) const {
-  // Every built-in content key starts with "gen_ai.", "llm.", "input.", "output." or "ai.":
-  // most attributes of a span (server.*, http.*, service keys) are rejected on their first
-  // byte.
-  const char first = key.empty() ? '\0' : key[0];
-  if (first != 'g' && first != 'l' && first != 'i' && first != 'o' && first != 'a') {
-    return !extra_keys_.empty() &&
-           std::find(extra_keys_.begin(), extra_keys_.end(), key) != extra_keys_.end();
-  }
-  for (std::string_view k : kExactContentKeys) {
-    if (key == k) return true;
-  }
-  for (std::string_view p : kContentPrefixes) {
-    if (p[0] == first && StartsWith(key, p)) return true;
-  }
-  // Kong AI Proxy log payloads: ai.<namespace>.payload.request / .response.
-  if (first == 'a' && StartsWith(key, "ai.") && key.find(".payload.") != std::string_view::npos) {
-    return true;
-  }
+  if (IsBuiltinContentKey(key)) return true;
   for (const std::string& k : extra_keys_) {
     if (key == k) return true;
   }
