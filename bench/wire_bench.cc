@@ -11,7 +11,9 @@
 #include <string>
 
 #include "pdata/metrics.h"
+#include "pdata/spares.h"
 #include "pdata/traces.h"
+#include "spanstore/test_util.h"
 #include "wire/gzip.h"
 #include "wire/otlp_json.h"
 #include "wire/otlp_proto.h"
@@ -80,6 +82,44 @@ void BM_DecodeSpans(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(traces.SpanCount()));
 }
 BENCHMARK(BM_DecodeSpans)->Arg(1000);
+
+// The span-ingest benchmark's requests (spanstore/test_util.h: GenAI spans, ~20 attributes
+// each, messages included), decoded as the otlp receiver did before reusing pdata: a new
+// Traces per request, destroyed after it (the destruction is part of the loop).
+void BM_DecodeGenAiSpans(benchmark::State& state) {
+  std::mt19937_64 rng(42);
+  const std::string bytes =
+      EncodeTracesRequest(spanstore::testing::MakeGenAiTraces(rng, int(state.range(0)) / 4));
+  for (auto _ : state) {
+    auto decoded = DecodeTracesRequest(bytes);
+    benchmark::DoNotOptimize(decoded);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes.size()));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_DecodeGenAiSpans)->Arg(1000);
+
+// The same, as the otlp receiver does now: the previous request is harvested into spares and
+// the next one decoded from them (pdata/spares.h). Two different requests alternate, so that
+// the spares do not meet the exact shape they came from.
+void BM_DecodeGenAiSpansIntoSpares(benchmark::State& state) {
+  std::mt19937_64 rng(42);
+  const std::string bytes[2] = {
+      EncodeTracesRequest(spanstore::testing::MakeGenAiTraces(rng, int(state.range(0)) / 4)),
+      EncodeTracesRequest(spanstore::testing::MakeGenAiTraces(rng, int(state.range(0)) / 4))};
+  pdata::Traces traces;
+  pdata::TracesSpares spares;
+  size_t i = 0;
+  for (auto _ : state) {
+    spares.Harvest(traces);
+    Status s = DecodeTracesRequest(bytes[i++ % 2], &traces, &spares);
+    benchmark::DoNotOptimize(traces);
+    if (!s.ok()) state.SkipWithError("decode failed");
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(bytes[0].size()));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_DecodeGenAiSpansIntoSpares)->Arg(1000);
 
 void BM_EncodeSpans(benchmark::State& state) {
   pdata::Traces traces = SpanBatch(static_cast<size_t>(state.range(0)));

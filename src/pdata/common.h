@@ -59,6 +59,7 @@ class AnyValue {
 
   // Typed access. REQUIRES: type() is the matching type.
   const std::string& string_value() const { return std::get<std::string>(v_); }
+  std::string& mutable_string_value() { return std::get<std::string>(v_); }
   bool bool_value() const { return std::get<bool>(v_); }
   int64_t int_value() const { return std::get<int64_t>(v_); }
   double double_value() const { return std::get<double>(v_); }

@@ -53,6 +53,7 @@ struct Traces;
 struct Logs;
 struct Span;
 struct LogRecord;
+class TracesSpares;
 }  // namespace astrolabe::pdata
 
 namespace astrolabe::wire {
@@ -71,6 +72,14 @@ Result<pdata::Metrics> DecodeMetricsRequest(std::string_view bytes,
 Result<pdata::Traces> DecodeTracesRequest(std::string_view bytes,
                                           const DecodeOptions& options = {});
 Result<pdata::Logs> DecodeLogsRequest(std::string_view bytes, const DecodeOptions& options = {});
+
+// As DecodeTracesRequest, into *out, building resources, scopes, spans, attributes, their
+// string values and arrays from `spares` (pdata/spares.h) while it has them, so that a server
+// decoding request after request reuses the buffers of the ones before. The result equals
+// DecodeTracesRequest's. On an error *out holds what was decoded before it.
+// REQUIRES: out->empty().
+Status DecodeTracesRequest(std::string_view bytes, pdata::Traces* out,
+                           pdata::TracesSpares* spares, const DecodeOptions& options = {});
 
 // Append the serialized Export*ServiceRequest to *out (which is not cleared), so that an
 // exporter may reuse one buffer. REQUIRES: the encoding is smaller than 2 GiB.

@@ -18,6 +18,7 @@
 
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
+#include "pdata/spares.h"
 #include "pdata/traces.h"
 #include "wire/otlp_proto.h"
 #include "wire/proto_wire.h"
@@ -42,9 +43,11 @@ class Decoder {
  public:
   // path_ is sized once: Message() runs for every attribute, and a push_back/pop_back pair
   // there showed in profiles (3 % of the server's span ingest).
-  Decoder(string_view whole, const DecodeOptions& options)
+  Decoder(string_view whole, const DecodeOptions& options,
+          pdata::TracesSpares* spares = nullptr)
       : base_(whole.data()),
         options_(options),
+        spares_(spares),
         path_(static_cast<size_t>(std::max(options.max_depth, 1))) {}
 
   Status TakeError() { return std::move(error_); }
@@ -219,8 +222,42 @@ class Decoder {
   bool Append(ProtoReader& r, WireType wt, const char* field, MessageFn<T> fn,
               std::vector<T>* out) {
     auto index = static_cast<int64_t>(out->size());
-    out->emplace_back();
+    NewElement(out);
     return Message(r, wt, field, index, fn, &out->back());
+  }
+  // Appends a default element to *out: a cleared one from the spares when there are any, so
+  // that its strings and vectors reuse the buffers of a request decoded before.
+  template <typename T>
+  void NewElement(std::vector<T>* out) {
+    out->emplace_back();
+  }
+  void NewElement(std::vector<pdata::KeyValue>* out) {
+    if (spares_ != nullptr) {
+      out->push_back(spares_->TakeKeyValue());
+    } else {
+      out->emplace_back();
+    }
+  }
+  void NewElement(std::vector<pdata::Span>* out) {
+    if (spares_ != nullptr) {
+      out->push_back(spares_->TakeSpan());
+    } else {
+      out->emplace_back();
+    }
+  }
+  void NewElement(std::vector<pdata::ScopeSpans>* out) {
+    if (spares_ != nullptr) {
+      out->push_back(spares_->TakeScopeSpans());
+    } else {
+      out->emplace_back();
+    }
+  }
+  void NewElement(std::vector<pdata::ResourceSpans>* out) {
+    if (spares_ != nullptr) {
+      out->push_back(spares_->TakeResourceSpans());
+    } else {
+      out->emplace_back();
+    }
   }
   bool Skip(ProtoReader& r, WireType wt) {
     if (!r.SkipField(wt)) return ReaderFail(r);
@@ -277,6 +314,7 @@ class Decoder {
 
   const char* base_;
   DecodeOptions options_;
+  pdata::TracesSpares* spares_;  // null: every element is built new
   std::vector<PathElem> path_;  // path_[0 .. depth_ - 2]: the sub-messages entered
   int depth_ = 1;
   Status error_;
@@ -385,7 +423,7 @@ bool Decoder::AnyValueMsg(string_view in, AnyValue* out) {
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1: {
-        std::string s;
+        std::string s = spares_ != nullptr ? spares_->TakeString() : std::string();
         TRY(Str(r, wt, "string_value", &s));
         *out = AnyValue(std::move(s));
         break;
@@ -409,7 +447,9 @@ bool Decoder::AnyValueMsg(string_view in, AnyValue* out) {
         break;
       }
       case 5:
-        if (out->type() != AnyValue::Type::kArray) *out = AnyValue(pdata::ArrayValue{});
+        if (out->type() != AnyValue::Type::kArray) {
+          *out = AnyValue(spares_ != nullptr ? spares_->TakeArray() : pdata::ArrayValue{});
+        }
         TRY(Message(r, wt, "array_value", -1, &Decoder::ArrayValueMsg, &out->array_value()));
         break;
       case 6:
@@ -975,8 +1015,15 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
   // Room for the few attributes processors add to a GenAI span (the genai processor's
   // dialect, cost and currency, canonical keys) without another reallocation.
   constexpr size_t kAddedAttributes = 4;
-  if (out->attributes.empty()) out->attributes.reserve(CountLenFields(in, 9) + kAddedAttributes);
-  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
+  // A span from the spares keeps its old attributes: the new ones are written over them in
+  // place (after Recycle() has moved the old value's buffer to the spares for the new value to
+  // take), and the ones left over are handed back to the spares at the end.
+  const size_t stale = spares_ != nullptr ? out->attributes.size() : 0;
+  size_t reused = 0;
+  if (stale == 0 && out->attributes.empty()) {
+    out->attributes.reserve(CountLenFields(in, 9) + kAddedAttributes);
+  }
+  bool ok = ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         TRY(Id(r, wt, "trace_id", &out->trace_id.bytes));
@@ -1003,7 +1050,13 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
         TRY(Fixed64(r, wt, "end_time_unix_nano", &out->end_time_unix_nano));
         break;
       case 9:
-        TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        if (reused < stale) {
+          pdata::KeyValue& kv = out->attributes[reused];
+          spares_->Recycle(kv);
+          TRY(Message(r, wt, "attributes", int64_t(reused++), &Decoder::KeyValueMsg, &kv));
+        } else {
+          TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
+        }
         break;
       case 10:
         TRY(U32(r, wt, "dropped_attributes_count", &out->dropped_attributes_count));
@@ -1031,6 +1084,10 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
     }
     return true;
   });
+  // Fewer attributes than the span had before: the stale tail goes back to the spares (new
+  // ones are appended only once every stale one has been written over, so none follow it).
+  if (reused < stale) spares_->TakeBack(out->attributes, reused);
+  return ok;
 }
 
 bool Decoder::EventMsg(string_view in, pdata::SpanEvent* out) {
@@ -1231,6 +1288,13 @@ Result<pdata::Traces> DecodeTracesRequest(string_view bytes, const DecodeOptions
   Decoder d(bytes, options);
   if (!d.TracesRequest(bytes, &out)) return d.TakeError();
   return out;
+}
+
+Status DecodeTracesRequest(string_view bytes, pdata::Traces* out, pdata::TracesSpares* spares,
+                           const DecodeOptions& options) {
+  Decoder d(bytes, options, spares);
+  if (!d.TracesRequest(bytes, out)) return d.TakeError();
+  return Status::Ok();
 }
 
 Result<pdata::Logs> DecodeLogsRequest(string_view bytes, const DecodeOptions& options) {

@@ -9,6 +9,7 @@
 
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
+#include "pdata/spares.h"
 #include "pdata/traces.h"
 #include "wire/otlp_proto.h"
 #include "wire/proto_wire.h"
@@ -288,6 +289,73 @@ TEST(DecodeTracesTest, GoldenSpan) {
   EXPECT_EQ(s.kind, SpanKind::kServer);
   EXPECT_EQ(s.flags, 1u);
   EXPECT_EQ(s.status.code, SpanStatus::Code::kError);
+}
+
+// GenAI-shaped spans of varying size: `n` spans, span i with i % 7 attributes, long string
+// values, arrays and an int or two, so that reuse meets objects of every other shape.
+Traces VaryingTraces(int n, int salt) {
+  Traces t;
+  t.resource_spans.emplace_back();
+  t.resource_spans[0].resource.attributes = {{"service.name", "svc-" + std::to_string(salt)}};
+  t.resource_spans[0].scope_spans.emplace_back();
+  auto& spans = t.resource_spans[0].scope_spans[0].spans;
+  for (int i = 0; i < n; ++i) {
+    Span s;
+    s.span_id.bytes[0] = uint8_t(i + 1);
+    s.name = i % 2 ? "chat meta/llama-3.1-8b-instruct" : "w";
+    s.start_time_unix_nano = uint64_t(salt * 1000 + i);
+    for (int a = 0; a < (i + salt) % 7; ++a) {
+      const std::string key = "gen_ai.attribute.number." + std::to_string(a);
+      if (a % 3 == 0) {
+        s.attributes.push_back({key, std::string(size_t(10 + 40 * a + salt), char('a' + a))});
+      } else if (a % 3 == 1) {
+        s.attributes.push_back({key, int64_t(a * salt)});
+      } else {
+        s.attributes.push_back({key, ArrayValue{AnyValue("stop"), AnyValue(std::string(40, 'z'))}});
+      }
+    }
+    if (i % 5 == salt % 5) s.status = {"upstream returned 429, retry later please", SpanStatus::Code::kError};
+    spans.push_back(std::move(s));
+  }
+  return t;
+}
+
+TEST(DecodeTracesTest, DecodingIntoSparesEqualsAFreshDecode) {
+  pdata::TracesSpares spares;
+  Traces reused;
+  // Shapes in an order that grows, shrinks and changes every object's contents.
+  std::vector<Traces> inputs;
+  inputs.push_back(VaryingTraces(50, 1));
+  inputs.push_back(testdata::RichTraces());
+  inputs.push_back(VaryingTraces(10, 2));
+  inputs.push_back(VaryingTraces(80, 3));
+  inputs.push_back(Traces());
+  inputs.push_back(VaryingTraces(80, 4));
+  inputs.push_back(testdata::RichTraces());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const std::string bytes = EncodeTracesRequest(inputs[i]);
+    spares.Harvest(reused);
+    ASSERT_TRUE(reused.empty());
+    Status s = DecodeTracesRequest(bytes, &reused, &spares);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    auto fresh = DecodeTracesRequest(bytes);
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_EQ(reused, *fresh) << "input " << i;
+    EXPECT_EQ(reused, inputs[i]) << "input " << i;
+  }
+}
+
+TEST(DecodeTracesTest, DecodingIntoSparesReportsErrorsAsAFreshDecode) {
+  pdata::TracesSpares spares;
+  Traces reused = VaryingTraces(20, 1);
+  spares.Harvest(reused);
+  std::string bytes = EncodeTracesRequest(VaryingTraces(20, 2));
+  bytes.resize(bytes.size() - 3);
+  Status s = DecodeTracesRequest(bytes, &reused, &spares);
+  auto fresh = DecodeTracesRequest(bytes);
+  ASSERT_FALSE(s.ok());
+  ASSERT_FALSE(fresh.ok());
+  EXPECT_EQ(s.message(), fresh.status().message());
 }
 
 TEST(DecodeLogsTest, GoldenRecordWithNegativeEnum) {

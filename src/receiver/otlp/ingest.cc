@@ -1,11 +1,16 @@
 #include "receiver/otlp/ingest.h"
 
 #include <algorithm>
+#include <memory>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #include "component/partial.h"
 #include "pdata/batch.h"
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
+#include "pdata/spares.h"
 #include "pdata/traces.h"
 #include "wire/otlp_json.h"
 #include "wire/otlp_proto.h"
@@ -14,7 +19,86 @@ namespace astrolabe::receiver::otlp {
 
 using component::Signal;
 
+// Decoded protobuf trace requests, kept for reuse. Take() hands out an entry whose Traces is
+// empty and whose spares hold the cleared objects of the request it carried before; the
+// entry comes back through the deleter of the shared_ptr the pipeline's batch holds, i.e.
+// when every consumer (and any queue) has let go of the data, on whatever thread that is.
+// At most kMaxEntries are kept, and none that carried a body over kMaxBodyBytes, so the pool
+// holds a few ordinary requests' worth of memory and nothing while idle before the first.
+// Thread-safe.
+class TracesPool : public std::enable_shared_from_this<TracesPool> {
+ public:
+  static constexpr size_t kMaxEntries = 4;
+  static constexpr size_t kMaxBodyBytes = 4 << 20;
+
+  struct Entry {
+    pdata::Traces traces;
+    pdata::TracesSpares spares;
+    size_t body_bytes = 0;
+  };
+
+  // An entry for a body of `body_bytes`, its Traces empty.
+  std::unique_ptr<Entry> Take(size_t body_bytes) {
+    std::unique_ptr<Entry> e;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!free_.empty()) {
+        e = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (e == nullptr) {
+      e = std::make_unique<Entry>();
+    } else {
+      e->spares.Harvest(e->traces);
+    }
+    e->body_bytes = body_bytes;
+    return e;
+  }
+
+  // The entry's Traces, shared; the entry returns to this pool (or is freed, when the pool
+  // is gone or full) when the last reference is dropped.
+  std::shared_ptr<pdata::Traces> Share(std::unique_ptr<Entry> e) {
+    std::weak_ptr<TracesPool> pool = weak_from_this();
+    std::shared_ptr<Entry> owner(e.release(), [pool](Entry* entry) {
+      std::unique_ptr<Entry> owned(entry);
+      if (auto p = pool.lock()) p->Give(std::move(owned));
+    });
+    return std::shared_ptr<pdata::Traces>(owner, &owner->traces);
+  }
+
+ private:
+  void Give(std::unique_ptr<Entry> e) {
+    if (e->body_bytes > kMaxBodyBytes) return;  // freed here, outside the lock
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kMaxEntries) free_.push_back(std::move(e));
+  }
+
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Entry>> free_;  // guarded by mu_
+};
+
 namespace {
+
+// A protobuf trace request decoded into a pooled entry: the part of Result<pdata::Traces>
+// that Ingest::Export's steps use.
+class PooledTraces {
+ public:
+  PooledTraces(TracesPool& pool, std::string_view body) {
+    std::unique_ptr<TracesPool::Entry> e = pool.Take(body.size());
+    status_ = wire::DecodeTracesRequest(body, &e->traces, &e->spares);
+    data_ = pool.Share(std::move(e));
+  }
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+  pdata::Traces& operator*() { return *data_; }
+  pdata::Traces* operator->() { return data_.get(); }
+  std::shared_ptr<pdata::Traces> Release() { return std::move(data_); }
+
+ private:
+  Status status_;
+  std::shared_ptr<pdata::Traces> data_;
+};
 
 Result<pdata::Metrics> DecodeMetrics(Encoding e, std::string_view body) {
   return e == Encoding::kProto ? wire::DecodeMetricsRequest(body) : wire::DecodeMetricsJson(body);
@@ -48,12 +132,23 @@ Status Consume(component::Consumer& next, pdata::Traces data) {
 Status Consume(component::Consumer& next, pdata::Logs data) {
   return next.ConsumeLogs(pdata::LogsBatch(std::move(data)));
 }
+template <typename T>
+Status Consume(component::Consumer& next, Result<T>& decoded) {
+  return Consume(next, std::move(*decoded));
+}
+Status Consume(component::Consumer& next, PooledTraces& decoded) {
+  return next.ConsumeTraces(pdata::TracesBatch(decoded.Release()));
+}
 
 }  // namespace
 
 Ingest::Ingest(const component::CreateSettings& settings, component::ReceiverConsumers next,
                const std::string& transport, Limits limits)
-    : settings_(settings), transport_(transport), limits_(limits), next_(next) {
+    : settings_(settings),
+      transport_(transport),
+      limits_(limits),
+      next_(next),
+      traces_pool_(std::make_shared<TracesPool>()) {
   const std::string id = settings.id.ToString();
   auto make = [&](const std::string& signal) {
     Instruments i;
@@ -69,6 +164,8 @@ Ingest::Ingest(const component::CreateSettings& settings, component::ReceiverCon
   traces_ = make("traces");
   logs_ = make("logs");
 }
+
+Ingest::~Ingest() = default;
 
 Ingest::Instruments& Ingest::instruments(Signal signal) {
   switch (signal) {
@@ -135,7 +232,7 @@ Status Ingest::Export(Signal signal, Encoding encoding, std::string_view body, s
     const std::string limit_reason = "limits::max_" + dropped.limit + ": " + dropped.reason;
     if (dropped.items >= n) return InvalidArgument("every item refused: " + limit_reason);
     const size_t kept = n - dropped.items;
-    Status status = Consume(next, std::move(*decoded));
+    Status status = Consume(next, decoded);
     if (status.ok()) {
       counters.counters.accepted->Add(double(kept));
       if (dropped.items == 0) return status;
@@ -162,7 +259,9 @@ Status Ingest::Export(Signal signal, Encoding encoding, std::string_view body, s
   };
   switch (signal) {
     case Signal::kMetrics: return run(DecodeMetrics(encoding, body), *next_.metrics);
-    case Signal::kTraces: return run(DecodeTraces(encoding, body), *next_.traces);
+    case Signal::kTraces:
+      if (encoding == Encoding::kProto) return run(PooledTraces(*traces_pool_, body), *next_.traces);
+      return run(DecodeTraces(encoding, body), *next_.traces);
     case Signal::kLogs: return run(DecodeLogs(encoding, body), *next_.logs);
   }
   return Internal("unknown signal");

@@ -15,8 +15,15 @@
 //
 // An empty request (no resource entries) is a success and reaches no consumer, as the
 // specification allows. Thread-safe: transports call Export() concurrently.
+//
+// Protobuf trace requests are decoded into pooled objects (TracesPool, ingest.cc): when the
+// pipeline drops the last reference to a request's pdata, its strings and vectors go back to
+// the pool as spares (pdata/spares.h) and the next request is built from them, instead of
+// ~25 allocations and frees per GenAI span. The pool keeps a few requests' worth (README,
+// "Reusing decoded trace requests").
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -30,6 +37,8 @@ namespace astrolabe::receiver::otlp {
 
 enum class Encoding { kProto, kJson };
 
+class TracesPool;
+
 class Ingest {
  public:
   // `transport` labels the telemetry ("http", "grpc"). Consumers that are null mean the
@@ -37,6 +46,9 @@ class Ingest {
   // gRPC UNIMPLEMENTED), as upstream does.
   Ingest(const component::CreateSettings& settings, component::ReceiverConsumers next,
          const std::string& transport, Limits limits = {});
+  ~Ingest();
+  Ingest(const Ingest&) = delete;
+  Ingest& operator=(const Ingest&) = delete;
 
   // Decodes `body` for `signal` and passes it on. `items` gets the number of data
   // points / spans / log records decoded (0 when decoding failed).
@@ -61,6 +73,8 @@ class Ingest {
   Limits limits_;
   component::ReceiverConsumers next_;
   Instruments metrics_, traces_, logs_;
+  // Shared with the deleters of the batches in flight, which may outlive this Ingest.
+  std::shared_ptr<TracesPool> traces_pool_;
 };
 
 // The gRPC status code (google.rpc.Code) OTLP uses for `status`.

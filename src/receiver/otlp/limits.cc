@@ -62,12 +62,15 @@ Breach Check(const pdata::Attributes& attributes, const Limits& limits, std::str
   return Breach::kNone;
 }
 
-void Note(Dropped& d, Breach b, uint64_t items, const std::string& what, const std::string& why) {
+// `what` names the item ("span \"chat\""); it is a callable so that the name is built only
+// for the first breach: building it for every item was two allocations per span.
+template <typename What>
+void Note(Dropped& d, Breach b, uint64_t items, What&& what, const std::string& why) {
   if (b == Breach::kNone || items == 0) return;
   d.items += items;
   (b == Breach::kCount ? d.by_count : d.by_length) += items;
   if (d.reason.empty()) {
-    d.reason = what + ": " + why;
+    d.reason = std::string(what()) + ": " + why;
     d.limit = b == Breach::kCount ? "attributes_per_item" : "attribute_value_length";
   }
 }
@@ -83,7 +86,7 @@ void FilterPoints(Points& points, const Limits& limits, const std::string& metri
   EraseIf(points, [&](const auto& p) {
     std::string why;
     Breach b = Check(p.attributes, limits, why);
-    Note(d, b, 1, "metric \"" + metric + "\"", why);
+    Note(d, b, 1, [&] { return "metric \"" + metric + "\""; }, why);
     return b != Breach::kNone;
   });
 }
@@ -112,7 +115,7 @@ Dropped EnforceAttributeLimits(pdata::Metrics& data, const Limits& limits) {
       for (const auto& sm : rm.scope_metrics) {
         for (const auto& m : sm.metrics) n += PointCount(m);
       }
-      Note(d, b, n, "resource", why);
+      Note(d, b, n, [] { return "resource"; }, why);
       return true;
     }
     const size_t scopes = rm.scope_metrics.size();
@@ -144,7 +147,7 @@ Dropped EnforceAttributeLimits(pdata::Traces& data, const Limits& limits) {
     if (Breach b = Check(rs.resource.attributes, limits, why); b != Breach::kNone) {
       uint64_t n = 0;
       for (const auto& ss : rs.scope_spans) n += ss.spans.size();
-      Note(d, b, n, "resource", why);
+      Note(d, b, n, [] { return "resource"; }, why);
       return true;
     }
     const size_t scopes = rs.scope_spans.size();
@@ -153,7 +156,7 @@ Dropped EnforceAttributeLimits(pdata::Traces& data, const Limits& limits) {
       EraseIf(ss.spans, [&](const pdata::Span& s) {
         std::string why;
         Breach b = Check(s.attributes, limits, why);
-        Note(d, b, 1, "span \"" + s.name.substr(0, 100) + "\"", why);
+        Note(d, b, 1, [&] { return "span \"" + s.name.substr(0, 100) + "\""; }, why);
         return b != Breach::kNone;
       });
       return spans > 0 && ss.spans.empty();
@@ -171,7 +174,7 @@ Dropped EnforceAttributeLimits(pdata::Logs& data, const Limits& limits) {
     if (Breach b = Check(rl.resource.attributes, limits, why); b != Breach::kNone) {
       uint64_t n = 0;
       for (const auto& sl : rl.scope_logs) n += sl.log_records.size();
-      Note(d, b, n, "resource", why);
+      Note(d, b, n, [] { return "resource"; }, why);
       return true;
     }
     const size_t scopes = rl.scope_logs.size();
@@ -180,7 +183,7 @@ Dropped EnforceAttributeLimits(pdata::Logs& data, const Limits& limits) {
       EraseIf(sl.log_records, [&](const pdata::LogRecord& r) {
         std::string why;
         Breach b = Check(r.attributes, limits, why);
-        Note(d, b, 1, "log record", why);
+        Note(d, b, 1, [] { return "log record"; }, why);
         return b != Breach::kNone;
       });
       return records > 0 && sl.log_records.empty();

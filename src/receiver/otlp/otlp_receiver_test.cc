@@ -117,6 +117,60 @@ TEST_F(OtlpReceiverTest, ProtobufOverHttpReachesThePipeline) {
   EXPECT_EQ(Counter("otelcol_receiver_accepted_metric_points_total"), double(sent.DataPointCount()));
 }
 
+// Keeps every second traces batch it is given as is (sharing, not cloning), and writes over
+// the spans of the others, as a mutating processor that drops its batch would.
+class TracesKeeper : public Recorder {
+ public:
+  Status ConsumeTraces(pdata::TracesBatch batch) override {
+    std::lock_guard lock(mu_);
+    if (n_++ % 2 == 0) {
+      kept.push_back(batch);
+    } else {
+      for (auto& rs : batch.Mutable().resource_spans) {
+        for (auto& ss : rs.scope_spans) {
+          for (auto& span : ss.spans) span.attributes.push_back({"added.by.processor", "x"});
+        }
+      }
+    }
+    return Status::Ok();
+  }
+  std::vector<pdata::TracesBatch> kept;
+
+ private:
+  int n_ = 0;
+};
+
+// Protobuf trace requests are decoded into pooled pdata (README, "Reusing decoded trace
+// requests"): data a consumer still holds is never reused, and data built from the pool
+// equals what was sent, whatever the requests before it held.
+TEST_F(OtlpReceiverTest, PooledTraceRequestsAreNeverReusedWhileHeld) {
+  TracesKeeper keeper;
+  Config config;
+  config.protocols.http->endpoint = "127.0.0.1:0";
+  config.protocols.grpc->endpoint = "127.0.0.1:0";
+  StartReceiver(config, {&keeper, &keeper, &keeper});
+  std::vector<pdata::Traces> sent;
+  for (int i = 0; i < 12; ++i) {
+    pdata::Traces t = wire::testdata::RichTraces();
+    for (auto& rs : t.resource_spans) {
+      for (auto& ss : rs.scope_spans) {
+        for (int k = 0; k < i % 5; ++k) ss.spans.push_back(ss.spans.front());
+        for (auto& span : ss.spans) {
+          span.name += "-" + std::to_string(i);
+          span.attributes.push_back({"request.number.long.key", std::string(size_t(20 + i), 'v')});
+        }
+      }
+    }
+    EXPECT_EQ(Post("/v1/traces", wire::EncodeTracesRequest(t), "application/x-protobuf").status,
+              200);
+    sent.push_back(std::move(t));
+  }
+  ASSERT_EQ(keeper.kept.size(), 6u);
+  for (size_t k = 0; k < keeper.kept.size(); ++k) {
+    EXPECT_TRUE(keeper.kept[k].get() == sent[2 * k]) << "request " << 2 * k;
+  }
+}
+
 TEST_F(OtlpReceiverTest, EverySignalOnBothPathFamilies) {
   StartReceiver();
   for (const std::string prefix : {"", "/api/v2/otlp"}) {

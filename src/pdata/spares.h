@@ -1,0 +1,103 @@
+#pragma once
+// TracesSpares: cleared pdata objects that keep their heap capacity, for a decoder to build
+// the next request from instead of allocating afresh (protobuf's Clear-and-reuse, in pdata's
+// terms). A request of 1000 GenAI spans is ~25,000 strings and vectors; decoding into spares
+// makes most of them reuse a buffer a previous request left behind, and spares the frees.
+//
+//   TracesSpares spares;
+//   spares.Harvest(old_traces);          // old_traces is empty afterwards
+//   wire::DecodeTracesRequest(bytes, &new_traces, &spares);   // takes what it needs
+//
+// Each spare is in the state of a default-constructed object (empty strings and vectors,
+// zero scalars) except for capacity, so an object taken from the spares and filled by a
+// decoder equals one the decoder built from nothing — with one exception, for speed: a spare
+// Span keeps its attributes as they were, so that a decoder writes the new ones over them in
+// place (Recycle() each one first, truncate the rest) instead of moving ~20 key-values out and
+// back per span. Harvest keeps no more than
+// kMaxKeptBytes of string capacity (strings over kMaxKeptString, and the rest past the
+// budget, are freed) and no more objects than the one request it harvested held.
+//
+// Events, links, key-value lists and bytes values are not kept (they are rare in spans); they
+// are freed as usual.
+//
+// Thread-compatible: one thread at a time (the otlp receiver keeps spares per pooled request).
+
+#include <algorithm>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "pdata/traces.h"
+
+namespace astrolabe::pdata {
+
+class TracesSpares {
+ public:
+  // String capacity kept across all spares of this object (the scale of one large request).
+  static constexpr size_t kMaxKeptBytes = 4 << 20;
+  // A single string's capacity above this is freed rather than kept.
+  static constexpr size_t kMaxKeptString = 16 << 10;
+
+  // Drops the spares left from before (the last decode did not need them: keeping them would
+  // let objects that processors add pile up request after request), then moves everything
+  // `traces` holds into the spares, cleared; leaves `traces` empty (its resource_spans vector
+  // keeps its capacity). So the spares never hold more than one request's objects.
+  void Harvest(Traces& traces);
+
+  // A cleared object from the spares, or a new default one when none is left.
+  ResourceSpans TakeResourceSpans() { return Take(resource_spans_); }
+  ScopeSpans TakeScopeSpans() { return Take(scope_spans_); }
+  Span TakeSpan() { return Take(spans_); }
+  KeyValue TakeKeyValue() { return Take(key_values_); }
+  ArrayValue TakeArray() { return Take(arrays_); }
+  std::string TakeString() { return Take(strings_); }
+  // Drops every spare.
+  void Clear();
+
+  // For a decoder writing over an attribute a spare Span kept (see TakeSpan): moves the
+  // value's string or array buffer into the spares (TakeString/TakeArray hand it back) and
+  // resets the attribute to a default KeyValue.
+  void Recycle(KeyValue& kv);
+  // Moves attributes[from..] into the spares, cleared, and removes them from `attributes`.
+  void TakeBack(Attributes& attributes, size_t from);
+
+  // Spare objects held (for tests and limits).
+  size_t size() const {
+    return resource_spans_.size() + scope_spans_.size() + spans_.size() + key_values_.size() +
+           arrays_.size() + strings_.size();
+  }
+  // Bytes of string capacity held beyond the strings' inline buffers.
+  size_t kept_bytes() const { return kept_bytes_; }
+
+ private:
+  template <typename T>
+  T Take(std::vector<T>& v) {
+    if (v.empty()) return T();
+    T t = std::move(v.back());
+    v.pop_back();
+    kept_bytes_ -= std::min(kept_bytes_, HeapBytes(t));
+    return t;
+  }
+  // The string capacity a cleared object holds outside its inline buffers.
+  static size_t HeapBytes(const std::string& s);
+  static size_t HeapBytes(const KeyValue& kv) { return HeapBytes(kv.key); }
+  static size_t HeapBytes(const Span& s);  // not its attributes, which stay in place
+  static size_t HeapBytes(const ScopeSpans& s);
+  static size_t HeapBytes(const ResourceSpans& r) { return HeapBytes(r.schema_url); }
+  static size_t HeapBytes(const ArrayValue&) { return 0; }
+  // Clears `s`, keeping its buffer when the budget allows, else giving the buffer back.
+  void ClearString(std::string& s);
+  void HarvestAttributes(Attributes& attributes);
+  void HarvestValue(AnyValue& value);
+  void HarvestSpan(Span& span);
+
+  std::vector<ResourceSpans> resource_spans_;
+  std::vector<ScopeSpans> scope_spans_;
+  std::vector<Span> spans_;
+  std::vector<KeyValue> key_values_;
+  std::vector<ArrayValue> arrays_;
+  std::vector<std::string> strings_;
+  size_t kept_bytes_ = 0;
+};
+
+}  // namespace astrolabe::pdata
