@@ -23,6 +23,9 @@ class Batch {
  public:
   Batch() : data_(std::make_shared<T>()) {}
   explicit Batch(T data) : data_(std::make_shared<T>(std::move(data))) {}
+  // Shares `data`, which may carry its own deleter (recycler.h hands data back to its
+  // producer that way). REQUIRES: data != nullptr.
+  explicit Batch(std::shared_ptr<T> data) : data_(std::move(data)) {}
 
   const T& get() const { return *data_; }
   const T& operator*() const { return *data_; }
