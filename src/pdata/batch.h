@@ -23,9 +23,8 @@ class Batch {
  public:
   Batch() : data_(std::make_shared<T>()) {}
   explicit Batch(T data) : data_(std::make_shared<T>(std::move(data))) {}
-  // Shares data the caller already holds in a shared_ptr, e.g. one whose deleter hands the
-  // object back to a pool for reuse (the otlp receiver's decoded requests).
-  // REQUIRES: data != nullptr.
+  // Shares `data`, which may carry its own deleter (recycler.h hands data back to its
+  // producer that way). REQUIRES: data != nullptr.
   explicit Batch(std::shared_ptr<T> data) : data_(std::move(data)) {}
 
   const T& get() const { return *data_; }

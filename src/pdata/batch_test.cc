@@ -2,12 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 // Tests build data with designated initializers that name only the fields they care
 // about; g++ 12 warns about the rest under -Wextra.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
+#include "pdata/recycler.h"
 #include "pdata/traces.h"
 
 namespace astrolabe::pdata {
@@ -96,6 +99,75 @@ TEST(BatchTest, WorksForEverySignal) {
   l2.Mutable().resource_logs.emplace_back();
   EXPECT_TRUE(l->empty());
   EXPECT_FALSE(l2->empty());
+}
+
+TEST(RecyclerTest, DataComesBackWhenTheLastHolderLetsGo) {
+  Recycler<Metrics> recycler(2);
+  std::unique_ptr<Metrics> md = recycler.Take();
+  EXPECT_TRUE(md->empty());  // nothing returned yet: a new one
+  *md = OneGauge(1);
+  const Metrics* address = md.get();
+  {
+    MetricsBatch a = recycler.Wrap(std::move(md));
+    MetricsBatch b = a;
+    EXPECT_EQ(recycler.pooled(), 0u);
+    a = MetricsBatch();
+    EXPECT_EQ(recycler.pooled(), 0u);  // b still holds it
+    EXPECT_EQ(b->DataPointCount(), 1u);
+  }
+  EXPECT_EQ(recycler.pooled(), 1u);
+  std::unique_ptr<Metrics> again = recycler.Take();
+  EXPECT_EQ(again.get(), address);
+  EXPECT_EQ(again->DataPointCount(), 1u);  // as the pipeline left it
+  EXPECT_EQ(recycler.pooled(), 0u);
+}
+
+TEST(RecyclerTest, SoleHolderStillMutatesInPlace) {
+  Recycler<Metrics> recycler(1);
+  std::unique_ptr<Metrics> md = recycler.Take();
+  *md = OneGauge(1);
+  const Metrics* address = md.get();
+  MetricsBatch a = recycler.Wrap(std::move(md));
+  EXPECT_FALSE(a.shared());
+  Value(a.Mutable()) = 2;
+  EXPECT_EQ(&a.get(), address);  // no clone
+  MetricsBatch b = a;
+  Value(b.Mutable()) = 3;  // shared: b clones, the recycled data stays with a
+  EXPECT_NE(&b.get(), address);
+  b = MetricsBatch();
+  EXPECT_EQ(recycler.pooled(), 0u);  // the clone is not the recycler's
+  a = MetricsBatch();
+  EXPECT_EQ(recycler.pooled(), 1u);
+}
+
+TEST(RecyclerTest, KeepsAtMostCapacityAndNothingAfterItIsGone) {
+  std::vector<MetricsBatch> batches;
+  {
+    Recycler<Metrics> recycler(2);
+    for (int i = 0; i < 4; ++i) batches.push_back(recycler.Wrap(recycler.Take()));
+    batches.resize(1);
+    EXPECT_EQ(recycler.pooled(), 2u);  // two of three kept, one deleted
+    recycler.Return(std::make_unique<Metrics>());
+    EXPECT_EQ(recycler.pooled(), 2u);
+  }
+  batches.clear();  // comes back after the recycler is gone: deleted (ASan checks the rest)
+}
+
+TEST(RecyclerTest, ReturnsFromOtherThreads) {
+  Recycler<Metrics> recycler(4);
+  for (int round = 0; round < 100; ++round) {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      std::unique_ptr<Metrics> md = recycler.Take();
+      *md = OneGauge(t);
+      threads.emplace_back([batch = recycler.Wrap(std::move(md))]() mutable {
+        Value(batch.Mutable()) += 1;
+        batch = MetricsBatch();
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(recycler.pooled(), 4u);
+  }
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -10,6 +9,7 @@
 #include "pdata/batch.h"
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
+#include "pdata/recycler.h"
 #include "pdata/spares.h"
 #include "pdata/traces.h"
 #include "wire/otlp_json.h"
@@ -21,12 +21,11 @@ using component::Signal;
 
 // Decoded protobuf trace requests, kept for reuse. Take() hands out an entry whose Traces is
 // empty and whose spares hold the cleared objects of the request it carried before; the
-// entry comes back through the deleter of the shared_ptr the pipeline's batch holds, i.e.
-// when every consumer (and any queue) has let go of the data, on whatever thread that is.
-// At most kMaxEntries are kept, and none that carried a body over kMaxBodyBytes, so the pool
-// holds a few ordinary requests' worth of memory and nothing while idle before the first.
-// Thread-safe.
-class TracesPool : public std::enable_shared_from_this<TracesPool> {
+// entry comes back (pdata::Recycler) when every consumer (and any queue) has let go of the
+// shared Traces, on whatever thread that is. At most kMaxEntries are kept, and none that
+// carried a body over kMaxBodyBytes, so the pool holds a few ordinary requests' worth of
+// memory and nothing while idle before the first. Thread-safe.
+class TracesPool {
  public:
   static constexpr size_t kMaxEntries = 4;
   static constexpr size_t kMaxBodyBytes = 4 << 20;
@@ -34,48 +33,26 @@ class TracesPool : public std::enable_shared_from_this<TracesPool> {
   struct Entry {
     pdata::Traces traces;
     pdata::TracesSpares spares;
-    size_t body_bytes = 0;
   };
 
-  // An entry for a body of `body_bytes`, its Traces empty.
-  std::unique_ptr<Entry> Take(size_t body_bytes) {
-    std::unique_ptr<Entry> e;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (!free_.empty()) {
-        e = std::move(free_.back());
-        free_.pop_back();
-      }
-    }
-    if (e == nullptr) {
-      e = std::make_unique<Entry>();
-    } else {
-      e->spares.Harvest(e->traces);
-    }
-    e->body_bytes = body_bytes;
+  // An entry to decode into, its Traces empty.
+  std::unique_ptr<Entry> Take() {
+    std::unique_ptr<Entry> e = recycler_.Take();
+    e->spares.Harvest(e->traces);
     return e;
   }
 
-  // The entry's Traces, shared; the entry returns to this pool (or is freed, when the pool
-  // is gone or full) when the last reference is dropped.
-  std::shared_ptr<pdata::Traces> Share(std::unique_ptr<Entry> e) {
-    std::weak_ptr<TracesPool> pool = weak_from_this();
-    std::shared_ptr<Entry> owner(e.release(), [pool](Entry* entry) {
-      std::unique_ptr<Entry> owned(entry);
-      if (auto p = pool.lock()) p->Give(std::move(owned));
-    });
+  // The entry's Traces, shared; the entry returns to this pool when the last reference is
+  // dropped, unless it carried a large body (then it is freed).
+  std::shared_ptr<pdata::Traces> Share(std::unique_ptr<Entry> e, size_t body_bytes) {
+    std::shared_ptr<Entry> owner =
+        body_bytes > kMaxBodyBytes ? std::shared_ptr<Entry>(std::move(e))
+                                   : recycler_.Share(std::move(e));
     return std::shared_ptr<pdata::Traces>(owner, &owner->traces);
   }
 
  private:
-  void Give(std::unique_ptr<Entry> e) {
-    if (e->body_bytes > kMaxBodyBytes) return;  // freed here, outside the lock
-    std::lock_guard<std::mutex> lock(mu_);
-    if (free_.size() < kMaxEntries) free_.push_back(std::move(e));
-  }
-
-  std::mutex mu_;
-  std::vector<std::unique_ptr<Entry>> free_;  // guarded by mu_
+  pdata::Recycler<Entry> recycler_{kMaxEntries};
 };
 
 namespace {
@@ -85,9 +62,9 @@ namespace {
 class PooledTraces {
  public:
   PooledTraces(TracesPool& pool, std::string_view body) {
-    std::unique_ptr<TracesPool::Entry> e = pool.Take(body.size());
+    std::unique_ptr<TracesPool::Entry> e = pool.Take();
     status_ = wire::DecodeTracesRequest(body, &e->traces, &e->spares);
-    data_ = pool.Share(std::move(e));
+    data_ = pool.Share(std::move(e), body.size());
   }
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
@@ -148,7 +125,7 @@ Ingest::Ingest(const component::CreateSettings& settings, component::ReceiverCon
       transport_(transport),
       limits_(limits),
       next_(next),
-      traces_pool_(std::make_shared<TracesPool>()) {
+      traces_pool_(std::make_unique<TracesPool>()) {
   const std::string id = settings.id.ToString();
   auto make = [&](const std::string& signal) {
     Instruments i;

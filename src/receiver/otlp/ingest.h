@@ -74,7 +74,7 @@ class Ingest {
   component::ReceiverConsumers next_;
   Instruments metrics_, traces_, logs_;
   // Shared with the deleters of the batches in flight, which may outlive this Ingest.
-  std::shared_ptr<TracesPool> traces_pool_;
+  std::unique_ptr<TracesPool> traces_pool_;
 };
 
 // The gRPC status code (google.rpc.Code) OTLP uses for `status`.

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <unordered_map>
+#include <variant>
 
 #ifndef ASTROLABE_VERSION
 #define ASTROLABE_VERSION "0.0.0"
@@ -368,26 +370,37 @@ class MetricsBuilder::Impl {
 
   pdata::Metrics Finish() {
     pdata::Metrics out;
+    FinishInto(out);
+    return out;
+  }
+
+  // Builds into `out` position by position, reusing what it holds: each vector element is
+  // overwritten in place (strings and vectors keep their capacity; equal attributes are only
+  // compared) and the vectors are truncated, so `out` ends equal to what Finish() returns
+  // whatever it held before.
+  void FinishInto(pdata::Metrics& out) {
     const bool keep = options_.keep_structure;
     last_built_ = 0;
-    out.resource_metrics.reserve(touched_.size());
+    size_t nr = 0;
     for (uint32_t ri : touched_) {
       ResourceAcc& r = resources_[ri];
-      pdata::ResourceMetrics rm;
-      rm.scope_metrics.reserve(r.touched.size());
+      pdata::ResourceMetrics& rm = Next(out.resource_metrics, nr);
+      size_t ns = 0;
       for (uint32_t si : r.touched) {
         ScopeAcc& s = r.scopes[si];
-        pdata::ScopeMetrics sm;
-        sm.metrics.reserve(s.touched.size());
+        pdata::ScopeMetrics& sm = Next(rm.scope_metrics, ns);
+        size_t nm = 0;
         for (uint32_t mi : s.touched) {
           MetricAcc& m = s.metrics[mi];
           last_built_ += m.touched.size();
-          pdata::Metric metric = Build(m, keep);
-          if (metric.DataPointCount() > 0) sm.metrics.push_back(std::move(metric));
+          pdata::Metric& metric = Next(sm.metrics, nm);
+          Build(m, keep, metric);
+          if (metric.DataPointCount() > 0) ++nm;
           m.touched.clear();
         }
+        Truncate(sm.metrics, nm);
         s.touched.clear();
-        if (sm.metrics.empty()) continue;
+        if (nm == 0) continue;
         if (keep) {
           sm.scope = s.scope;
           sm.schema_url = s.schema_url;
@@ -395,24 +408,26 @@ class MetricsBuilder::Impl {
           sm.scope = std::move(s.scope);
           sm.schema_url = std::move(s.schema_url);
         }
-        rm.scope_metrics.push_back(std::move(sm));
+        ++ns;
       }
+      Truncate(rm.scope_metrics, ns);
       r.touched.clear();
-      if (rm.scope_metrics.empty()) continue;
+      if (ns == 0) continue;
       if (keep) {
         rm.resource = r.resource;
       } else {
         rm.resource = std::move(r.resource);
       }
-      out.resource_metrics.push_back(std::move(rm));
+      rm.schema_url.clear();
+      ++nr;
     }
+    Truncate(out.resource_metrics, nr);
     touched_.clear();
     ++gen_;
     last_name_.clear();
     last_metric_.reset();
     last_resource_ = SIZE_MAX;
     if (!keep) ClearStructure();
-    return out;
   }
 
   void Clear() {
@@ -630,16 +645,50 @@ class MetricsBuilder::Impl {
     return index;
   }
 
-  // The point's attributes: copied from its key when the point is kept for the next scrape,
-  // else moved out of it.
-  static pdata::Attributes TakeAttributes(PointAcc& p, bool keep) {
-    if (keep) return p.key;
-    return std::move(p.key);
+  // The element `n` of `v` to overwrite, appended when `v` is that short.
+  template <typename E>
+  static E& Next(std::vector<E>& v, size_t n) {
+    if (n == v.size()) v.emplace_back();
+    return v[n];
+  }
+  template <typename E>
+  static void Truncate(std::vector<E>& v, size_t n) {
+    if (v.size() > n) v.erase(v.begin() + static_cast<std::ptrdiff_t>(n), v.end());
+  }
+  // The alternative A of a metric's data, made when the data held another.
+  template <typename A, typename V>
+  static A& Alternative(V& data) {
+    if (A* a = std::get_if<A>(&data)) return *a;
+    return data.template emplace<A>();
   }
 
-  std::string OutputName(const MetricAcc& m) const {
-    std::string name = m.name;
-    if (!options_.trim_metric_suffixes) return name;
+  // Attribute lists of string values, compared without copying.
+  static bool SameStrings(const pdata::Attributes& a, const pdata::Attributes& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const pdata::AnyValue& x = a[i].value;
+      const pdata::AnyValue& y = b[i].value;
+      if (a[i].key != b[i].key || x.type() != pdata::AnyValue::Type::kString ||
+          y.type() != pdata::AnyValue::Type::kString || x.string_value() != y.string_value()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // The point's attributes: its key, copied when the point is kept for the next scrape (and
+  // only when `dst` differs: a recycled output usually holds the same ones), else moved.
+  static void SetAttributes(pdata::Attributes& dst, PointAcc& p, bool keep) {
+    if (!keep) {
+      dst = std::move(p.key);
+    } else if (!SameStrings(dst, p.key)) {
+      dst = p.key;
+    }
+  }
+
+  void OutputName(const MetricAcc& m, std::string& name) const {
+    name = m.name;
+    if (!options_.trim_metric_suffixes) return;
     auto strip = [&name](std::string_view s) {
       if (name.size() > s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0) {
         name.resize(name.size() - s.size());
@@ -647,145 +696,159 @@ class MetricsBuilder::Impl {
     };
     if (m.type == FamilyType::kCounter) strip("_total");
     if (m.meta && !m.meta->md.unit.empty()) strip("_" + m.meta->md.unit);
-    return name;
   }
 
-  pdata::Metric Build(MetricAcc& m, bool keep) {
-    pdata::Metric metric;
-    metric.name = OutputName(m);
+  // Overwrites `metric` (whatever it held) with metric `m` of this scrape.
+  void Build(MetricAcc& m, bool keep, pdata::Metric& metric) {
+    OutputName(m, metric.name);
     if (m.meta) {
       metric.description = m.meta->md.help;
       metric.unit = UnitToUcum(m.meta->md.unit);
+    } else {
+      metric.description.clear();
+      metric.unit.clear();
     }
-    metric.metadata.push_back({"prometheus.type", pdata::AnyValue(FamilyTypeName(m.type))});
+    const std::string_view type_name = FamilyTypeName(m.type);
+    pdata::Attributes& md = metric.metadata;
+    if (md.size() == 1 && md[0].key == "prometheus.type" &&
+        md[0].value.type() == pdata::AnyValue::Type::kString &&
+        md[0].value.string_value() == type_name) {
+      // as it was
+    } else {
+      md.clear();
+      md.push_back({"prometheus.type", pdata::AnyValue(type_name)});
+    }
     switch (m.type) {
       case FamilyType::kHistogram: {
-        pdata::Histogram h;
+        auto& h = Alternative<pdata::Histogram>(metric.data);
         h.aggregation_temporality = pdata::AggregationTemporality::kCumulative;
-        h.data_points.reserve(m.touched.size());
+        size_t n = 0;
         for (uint32_t i : m.touched) {
-          if (auto dp = BuildHistogramPoint(m.points[i], keep)) {
-            h.data_points.push_back(std::move(*dp));
-          }
+          if (BuildHistogramPoint(m.points[i], keep, Next(h.data_points, n))) ++n;
         }
-        metric.data = std::move(h);
+        Truncate(h.data_points, n);
         break;
       }
       case FamilyType::kSummary: {
-        pdata::Summary s;
-        s.data_points.reserve(m.touched.size());
+        auto& s = Alternative<pdata::Summary>(metric.data);
+        size_t n = 0;
         for (uint32_t i : m.touched) {
-          if (auto dp = BuildSummaryPoint(m.points[i], keep))
-            s.data_points.push_back(std::move(*dp));
+          if (BuildSummaryPoint(m.points[i], keep, Next(s.data_points, n))) ++n;
         }
-        metric.data = std::move(s);
+        Truncate(s.data_points, n);
         break;
       }
       case FamilyType::kCounter:
       case FamilyType::kInfo:
       case FamilyType::kStateSet: {
-        pdata::Sum s;
+        auto& s = Alternative<pdata::Sum>(metric.data);
         s.aggregation_temporality = pdata::AggregationTemporality::kCumulative;
         s.is_monotonic = m.type == FamilyType::kCounter;
-        s.data_points.reserve(m.touched.size());
+        size_t n = 0;
         for (uint32_t i : m.touched) {
-          if (auto dp = BuildNumberPoint(m.points[i], keep))
-            s.data_points.push_back(std::move(*dp));
+          if (BuildNumberPoint(m.points[i], keep, Next(s.data_points, n))) ++n;
         }
-        metric.data = std::move(s);
+        Truncate(s.data_points, n);
         break;
       }
       default: {
-        pdata::Gauge g;
-        g.data_points.reserve(m.touched.size());
+        auto& g = Alternative<pdata::Gauge>(metric.data);
+        size_t n = 0;
         for (uint32_t i : m.touched) {
-          if (auto dp = BuildNumberPoint(m.points[i], keep))
-            g.data_points.push_back(std::move(*dp));
+          if (BuildNumberPoint(m.points[i], keep, Next(g.data_points, n))) ++n;
         }
-        metric.data = std::move(g);
+        Truncate(g.data_points, n);
         break;
       }
     }
-    return metric;
   }
 
-  std::optional<pdata::NumberDataPoint> BuildNumberPoint(PointAcc& p, bool keep) {
-    if (!p.value) return std::nullopt;  // only a _created sample was seen
-    pdata::NumberDataPoint dp;
-    dp.attributes = TakeAttributes(p, keep);
+  // Each Build*Point overwrites every field of `dp` and returns whether the point is emitted
+  // (when not, `dp` is left for the next point or truncated away).
+  bool BuildNumberPoint(PointAcc& p, bool keep, pdata::NumberDataPoint& dp) {
+    if (!p.value) return false;  // only a _created sample was seen
+    SetAttributes(dp.attributes, p, keep);
     dp.time_unix_nano = ToNanos(p.time_ms);
-    if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
+    dp.start_time_unix_nano = p.created ? CreatedToNanos(*p.created) : 0;
     if (p.stale) {
       dp.flags = pdata::kDataPointFlagNoRecordedValue;
       dp.value = 0.0;
     } else {
+      dp.flags = 0;
       dp.value = *p.value;
     }
     dp.exemplars = std::move(p.exemplars);
-    return dp;
+    return true;
   }
 
-  std::optional<pdata::HistogramDataPoint> BuildHistogramPoint(PointAcc& p, bool keep) {
+  bool BuildHistogramPoint(PointAcc& p, bool keep, pdata::HistogramDataPoint& dp) {
     if (p.inconsistent_time) {
       ++dropped_;  // "inconsistent timestamps on metric points"
-      return std::nullopt;
+      return false;
     }
     std::sort(p.parts.begin(), p.parts.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
-    pdata::HistogramDataPoint dp;
-    dp.attributes = TakeAttributes(p, keep);
+    SetAttributes(dp.attributes, p, keep);
     dp.time_unix_nano = ToNanos(p.time_ms);
-    if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
-    dp.explicit_bounds.reserve(p.parts.size());
+    dp.start_time_unix_nano = p.created ? CreatedToNanos(*p.created) : 0;
+    dp.explicit_bounds.clear();
     for (const auto& [bound, cum] : p.parts) {
       if (!std::isinf(bound)) dp.explicit_bounds.push_back(bound);
     }
+    dp.count = 0;
+    dp.sum.reset();
+    dp.min.reset();
+    dp.max.reset();
+    dp.exemplars.clear();
+    dp.bucket_counts.clear();
+    dp.flags = 0;
     if (p.stale) {
       dp.flags = pdata::kDataPointFlagNoRecordedValue;
       dp.bucket_counts.assign(p.parts.empty() ? 0 : dp.explicit_bounds.size() + 1, 0);
-      return dp;
+      return true;
     }
     if (!p.count || p.parts.empty() || !std::isinf(p.parts.back().first)) {
       ++dropped_;  // no _count, no buckets, or no +Inf bucket
-      return std::nullopt;
+      return false;
     }
     dp.count = static_cast<uint64_t>(std::max(0.0, *p.count));
     if (p.sum) dp.sum = *p.sum;
     double prev = 0;
-    dp.bucket_counts.reserve(p.parts.size());
     for (const auto& [bound, cum] : p.parts) {
       double delta = cum - prev;
       dp.bucket_counts.push_back(delta > 0 ? static_cast<uint64_t>(delta) : 0);
       prev = cum;
     }
     dp.exemplars = std::move(p.exemplars);
-    return dp;
+    return true;
   }
 
-  std::optional<pdata::SummaryDataPoint> BuildSummaryPoint(PointAcc& p, bool keep) {
+  bool BuildSummaryPoint(PointAcc& p, bool keep, pdata::SummaryDataPoint& dp) {
     if (p.inconsistent_time) {
       ++dropped_;
-      return std::nullopt;
+      return false;
     }
-    pdata::SummaryDataPoint dp;
-    dp.attributes = TakeAttributes(p, keep);
+    SetAttributes(dp.attributes, p, keep);
     dp.time_unix_nano = ToNanos(p.time_ms);
-    if (p.created) dp.start_time_unix_nano = CreatedToNanos(*p.created);
+    dp.start_time_unix_nano = p.created ? CreatedToNanos(*p.created) : 0;
+    dp.count = 0;
+    dp.sum = 0;
+    dp.quantile_values.clear();
+    dp.flags = 0;
     if (p.stale) {
       dp.flags = pdata::kDataPointFlagNoRecordedValue;
-      return dp;
+      return true;
     }
     if (!p.count) {
       ++dropped_;  // no _count
-      return std::nullopt;
+      return false;
     }
     dp.count = static_cast<uint64_t>(std::max(0.0, *p.count));
     dp.sum = p.sum.value_or(0);
     std::sort(p.parts.begin(), p.parts.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
-    dp.quantile_values.reserve(p.parts.size());
     for (const auto& [q, v] : p.parts) dp.quantile_values.push_back({q, v});
-    return dp;
+    return true;
   }
 
   BuilderOptions options_;
@@ -844,5 +907,6 @@ size_t MetricsBuilder::last_built_points() const { return impl_->last_built_poin
 int64_t MetricsBuilder::dropped_points() const { return impl_->dropped(); }
 
 pdata::Metrics MetricsBuilder::Finish() { return impl_->Finish(); }
+void MetricsBuilder::FinishInto(pdata::Metrics& out) { impl_->FinishInto(out); }
 
 }  // namespace astrolabe::receiver::prometheus

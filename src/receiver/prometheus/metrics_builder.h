@@ -139,6 +139,10 @@ class MetricsBuilder {
 
   // The metrics built from every Add(). The builder is left empty.
   pdata::Metrics Finish();
+  // The same, built into `out` whatever it holds (a recycled batch, pdata/recycler.h): its
+  // vectors and strings are overwritten in place and truncated, so a steady-state scrape
+  // into the previous scrape's output allocates nothing. `out` ends equal to Finish()'s.
+  void FinishInto(pdata::Metrics& out);
 
  private:
   class Impl;

@@ -267,3 +267,101 @@ TEST(SplitHostPort, Forms) {
 
 }  // namespace
 }  // namespace astrolabe::receiver::prometheus
+
+// The garbage below names only the fields it sets; g++ 12 warns about the rest under -Wextra.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace astrolabe::receiver::prometheus {
+namespace {
+
+// A Metrics with every field set to something no builder output has, and more (and
+// differently typed) resources, scopes, metrics and points than the scrapes below.
+pdata::Metrics Garbage() {
+  pdata::Attributes attrs = {{"junk", "a value long enough to be on the heap"}, {"n", 7}};
+  pdata::Exemplar ex{.filtered_attributes = attrs, .time_unix_nano = 9, .value = 1.5};
+  pdata::NumberDataPoint np{.attributes = attrs, .start_time_unix_nano = 3, .time_unix_nano = 4,
+                            .value = int64_t{5}, .exemplars = {ex}, .flags = 1};
+  pdata::HistogramDataPoint hp{.attributes = attrs, .start_time_unix_nano = 3,
+                               .time_unix_nano = 4, .count = 9, .sum = 2.5,
+                               .bucket_counts = {1, 2, 3, 4}, .explicit_bounds = {1, 2, 3},
+                               .exemplars = {ex}, .flags = 1, .min = 0.5, .max = 8.0};
+  pdata::SummaryDataPoint sp{.attributes = attrs, .start_time_unix_nano = 3, .time_unix_nano = 4,
+                             .count = 2, .sum = 1, .quantile_values = {{0.5, 1}}, .flags = 1};
+  auto metric = [&](int kind) {
+    pdata::Metric m{.name = "garbage_metric_name_long_enough", .description = "d", .unit = "u"};
+    m.metadata = attrs;
+    switch (kind % 4) {
+      case 0:
+        m.data = pdata::Gauge{{np, np, np}};
+        break;
+      case 1:
+        m.data = pdata::Sum{{np, np}, pdata::AggregationTemporality::kDelta, false};
+        break;
+      case 2:
+        m.data = pdata::Histogram{{hp, hp}, pdata::AggregationTemporality::kDelta};
+        break;
+      default:
+        m.data = pdata::Summary{{sp, sp, sp}};
+    }
+    return m;
+  };
+  pdata::Metrics out;
+  for (int r = 0; r < 3; ++r) {
+    pdata::ResourceMetrics rm{.resource = {.attributes = attrs, .dropped_attributes_count = 2},
+                              .schema_url = "s"};
+    for (int s = 0; s < 3; ++s) {
+      pdata::ScopeMetrics sm{.scope = {.name = "n", .version = "v", .attributes = attrs,
+                                       .dropped_attributes_count = 1},
+                             .schema_url = "s"};
+      for (int k = 0; k < 9; ++k) sm.metrics.push_back(metric(k + s + r));
+      rm.scope_metrics.push_back(std::move(sm));
+    }
+    out.resource_metrics.push_back(std::move(rm));
+  }
+  return out;
+}
+
+// Two scrapes into the same builders: one finished fresh, one into a recycled output.
+void AddScrape(MetricsBuilder& b, int scrape) {
+  b.SetMetadata("running", {FamilyType::kGauge, "Running.", ""});
+  b.SetMetadata("reqs", {FamilyType::kCounter, "Requests.", ""});
+  b.SetMetadata("lat", {FamilyType::kHistogram, "Latency.", "seconds"});
+  b.SetMetadata("q", {FamilyType::kSummary, "", ""});
+  const int64_t t = kT + scrape * 1000;
+  b.Add(Series("running", {{"model_name", "meta/llama-3.1-8b-instruct"}}), 3 + scrape, t);
+  if (scrape != 1) b.Add(Series("running", {{"model_name", "m2"}}), 1, t);  // leaves, comes back
+  b.Add(Series("reqs_total", {{"model_name", "m"}}), 40 + scrape, t);
+  b.Add(Series("reqs_created", {{"model_name", "m"}}), 1700000000.5, t);
+  b.Add(Series("lat_bucket", {{"le", "0.5"}}), 1, t);
+  b.Add(Series("lat_bucket", {{"le", "+Inf"}}), 2 + scrape, t);
+  b.Add(Series("lat_sum"), 0.7, t);
+  b.Add(Series("lat_count"), 2 + scrape, t);
+  b.Add(Series("q", {{"quantile", "0.9"}}), 0.2, t);
+  b.Add(Series("q_count"), 4, t);
+  if (scrape == 2) {
+    b.Add(Series("lat_bucket", {{"le", "0.5"}, {"x", "1"}}), StaleNaN(), t);  // a stale point
+    b.Add(Series("other", {{"a", "b"}}), 1, t);
+  }
+  if (scrape == 3) b.Add(Series("target_info", {{"version", "1"}}), 1, t);
+}
+
+TEST(MetricsBuilder, FinishIntoAnyOutputEqualsFinish) {
+  for (bool keep : {true, false}) {
+    MetricsBuilder fresh({.keep_structure = keep});
+    MetricsBuilder recycled({.keep_structure = keep});
+    pdata::Metrics out = Garbage();
+    for (int scrape = 0; scrape < 5; ++scrape) {
+      AddScrape(fresh, scrape);
+      AddScrape(recycled, scrape);
+      pdata::Metrics want = fresh.Finish();
+      if (scrape == 4) out = Garbage();  // a batch another target's scrape left behind
+      recycled.FinishInto(out);
+      EXPECT_GT(want.DataPointCount(), 0u);
+      EXPECT_TRUE(out == want) << "keep " << keep << ", scrape " << scrape;
+      EXPECT_EQ(fresh.dropped_points(), recycled.dropped_points());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace astrolabe::receiver::prometheus

@@ -72,6 +72,7 @@ Status PrometheusReceiver::Start(component::Host& host) {
   failures_ = ScrapeFailureCounters::Create(host.telemetry(), id);
   scheduler_ = std::make_unique<ScrapeScheduler>(
       ScrapeSchedulerOptions{.workers = workers_, .log_name = log_name_});
+  recycler_ = std::make_shared<pdata::Recycler<pdata::Metrics>>(2 * scheduler_->workers());
   provider_->Attach(host.telemetry(), id);
   std::vector<std::vector<Labels>> discovered;
   for (const ScrapeConfig& sc : config_.ResolvedScrapeConfigs()) {
@@ -210,6 +211,7 @@ void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered, b
       lo.instruments = instruments_;
       lo.scrapes_refused = scrapes_refused_;
       lo.refusal_log = refusal_log_;
+      lo.recycler = recycler_;
       lo.failures = failures_;
       lo.clock = clock_;
       lo.log_name = log_name_;

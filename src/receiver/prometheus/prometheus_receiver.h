@@ -103,6 +103,10 @@ class PrometheusReceiver : public component::Receiver {
   component::ReceiverInstruments instruments_;
   component::Counter* scrapes_refused_ = nullptr;
   std::shared_ptr<RefusalLog> refusal_log_ = std::make_shared<RefusalLog>();
+  // Pushed batches come back here for the next scrape of any target to build into: a few
+  // per worker (each worker pushes one batch at a time), so the pool's memory stays bounded
+  // by the worker count, not the target count (Start()).
+  std::shared_ptr<pdata::Recycler<pdata::Metrics>> recycler_;
   ScrapeFailureCounters failures_;
   std::string log_name_;
   std::vector<Job> jobs_;

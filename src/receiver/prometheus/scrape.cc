@@ -209,6 +209,9 @@ ScrapeLoop::ScrapeLoop(ScrapeLoopOptions options)
                               .keep_structure = true,
                               .resource_attributes = options_.target.ResourceAttributes()}) {
   if (options_.scrape_cache) parser_->SetExpectedSeries(&ScrapeLoop::ExpectedSeries, this);
+  if (options_.recycler == nullptr) {
+    options_.recycler = std::make_shared<pdata::Recycler<pdata::Metrics>>(1);
+  }
 }
 
 ScrapeLoop::~ScrapeLoop() = default;
@@ -808,10 +811,15 @@ ScrapeResult ScrapeLoop::EndOfRun(int64_t scrape_ms) {
 }
 
 void ScrapeLoop::Push(MetricsBuilder& builder, ScrapeResult& res) {
-  pdata::Metrics metrics = builder.Finish();
-  res.points_pushed = metrics.DataPointCount();
-  if (res.points_pushed > 0 && options_.next != nullptr) {
-    res.push_status = options_.next->ConsumeMetrics(pdata::MetricsBatch(std::move(metrics)));
+  // Built into a batch the pipeline handed back (the recycler's), so that a steady-state
+  // scrape overwrites the previous output's points in place instead of allocating new ones.
+  std::unique_ptr<pdata::Metrics> metrics = options_.recycler->Take();
+  builder.FinishInto(*metrics);
+  res.points_pushed = metrics->DataPointCount();
+  if (res.points_pushed == 0 || options_.next == nullptr) {
+    options_.recycler->Return(std::move(metrics));
+  } else {
+    res.push_status = options_.next->ConsumeMetrics(options_.recycler->Wrap(std::move(metrics)));
     component::Counter* counter =
         res.push_status.ok() ? options_.instruments.accepted : options_.instruments.refused;
     if (counter != nullptr) counter->Add(static_cast<double>(res.points_pushed));

@@ -60,6 +60,7 @@
 #include "component/component.h"
 #include "component/telemetry.h"
 #include "net/http_client.h"
+#include "pdata/recycler.h"
 #include "receiver/prometheus/config.h"
 #include "receiver/prometheus/metrics_builder.h"
 #include "receiver/prometheus/relabel.h"
@@ -131,6 +132,9 @@ struct ScrapeLoopOptions {
   // limits, family resolution) and the builder starts empty every scrape, as the receiver
   // worked before the cache. For tests that check the cache changes nothing.
   bool scrape_cache = true;
+  // Where pushed batches come back once the pipeline lets go of them, for the next scrape to
+  // build into (pdata/recycler.h); shared by a receiver's loops. Null: the loop keeps its own.
+  std::shared_ptr<pdata::Recycler<pdata::Metrics>> recycler;
 };
 
 // What one scrape did, for tests and logs.

@@ -522,7 +522,23 @@ TEST_F(ScrapeLoopTest, MetricRelabelConfigs) {
 // OTLP, scrape after scrape, through series that come and go, duplicates, metadata that
 // changes, relabel drops, target_info, histograms, honored timestamps, a failed scrape and
 // an escaped label value.
-TEST(ScrapeCache, SameOutputAsWithoutTheCache) {
+// Clones every batch it is given and lets the batch go, so that a recycled batch goes back
+// to its recycler at once (as behind the debug exporter).
+class CloningConsumer : public component::Consumer {
+ public:
+  Status ConsumeMetrics(pdata::MetricsBatch batch) override {
+    clones_.push_back(pdata::MetricsBatch(batch.get().Clone()));
+    return Status::Ok();
+  }
+  std::vector<pdata::MetricsBatch> batches() const { return clones_; }
+
+ private:
+  std::vector<pdata::MetricsBatch> clones_;
+};
+
+// `recycle`: the cached loop builds each scrape into its previous output, which its consumer
+// let go of (MetricsBuilder's FinishIntoAnyOutputEqualsFinish covers other targets' output).
+void SameOutputAsWithoutTheCache(bool recycle) {
   ScrapeConfig config;
   config.job_name = "nim";
   config.scrape_interval = std::chrono::seconds(10);
@@ -545,9 +561,12 @@ TEST(ScrapeCache, SameOutputAsWithoutTheCache) {
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
 
   FakeClock clock(kNowNanos);
-  RecordingConsumer with, without;
-  auto make = [&](RecordingConsumer* sink, bool cache) {
+  RecordingConsumer recorded, without;
+  CloningConsumer cloned;
+  auto recycler = std::make_shared<pdata::Recycler<pdata::Metrics>>(1);
+  auto make = [&](component::Consumer* sink, bool cache) {
     ScrapeLoopOptions o;
+    if (recycle && cache) o.recycler = recycler;
     o.config = config;
     o.target = **target;
     o.metric_relabel = *rules;
@@ -557,7 +576,7 @@ TEST(ScrapeCache, SameOutputAsWithoutTheCache) {
     o.scrape_cache = cache;
     return std::make_unique<ScrapeLoop>(std::move(o));
   };
-  auto cached = make(&with, true);
+  auto cached = make(recycle ? static_cast<component::Consumer*>(&cloned) : &recorded, true);
   auto uncached = make(&without, false);
 
   const std::string a =
@@ -618,7 +637,8 @@ TEST(ScrapeCache, SameOutputAsWithoutTheCache) {
     EXPECT_EQ(r1.stale_markers, r2.stale_markers) << "scrape " << i;
     EXPECT_EQ(r1.points_pushed, r2.points_pushed) << "scrape " << i;
   }
-  auto got = with.batches();
+  auto got = recycle ? cloned.batches() : recorded.batches();
+  if (recycle) EXPECT_EQ(recycler->pooled(), 1u);
   auto want = without.batches();
   ASSERT_EQ(got.size(), want.size());
   // scrape_duration_seconds is measured: zero it in both.
@@ -642,6 +662,10 @@ TEST(ScrapeCache, SameOutputAsWithoutTheCache) {
   // The stale markers and the escapes made it (a sanity check on the reference itself).
   EXPECT_GT(got[2].get().DataPointCount(), 0u);
 }
+
+TEST(ScrapeCache, SameOutputAsWithoutTheCache) { SameOutputAsWithoutTheCache(false); }
+
+TEST(ScrapeCache, SameOutputIntoRecycledBatches) { SameOutputAsWithoutTheCache(true); }
 
 TEST(ScrapeLoopStatic, NextScrapeDelaySpreadsTargets) {
   const Duration iv = std::chrono::seconds(10);
