@@ -64,7 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       DecodeMetricsRequest, [](const Metrics& m) { return EncodeMetricsRequest(m); });
   CheckRequest(
       bytes, DecodeTracesJson, [](const Traces& t) { return EncodeTracesJson(t); },
-      DecodeTracesRequest, [](const Traces& t) { return EncodeTracesRequest(t); });
+      [](std::string_view b, const DecodeOptions& o) { return DecodeTracesRequest(b, o); },
+      [](const Traces& t) { return EncodeTracesRequest(t); });
   CheckRequest(
       bytes, DecodeLogsJson, [](const Logs& l) { return EncodeLogsJson(l); }, DecodeLogsRequest,
       [](const Logs& l) { return EncodeLogsRequest(l); });

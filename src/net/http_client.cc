@@ -7,6 +7,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -20,6 +21,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -569,11 +571,31 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
     if (!redirecting_ && !request_.on_body && !inflater_ && parser_->content_length()) {
       // Sized to what is announced up to kDirectInitialBytes, then grown as it arrives: a
       // server announcing a huge body and sending nothing costs no more than that.
+      // Into the caller's spare storage when it has some: resize() then zero-fills only what
+      // goes beyond its size (every byte up to the size is overwritten by the read).
       response_.body.clear();
+      if (request_.response_buffer.capacity() > response_.body.capacity()) {
+        response_.body.swap(request_.response_buffer);
+      }
       response_.body.resize(
           static_cast<size_t>(std::min<uint64_t>(*parser_->content_length(), kDirectInitialBytes)));
       direct_filled_ = 0;
       direct_ = true;
+    }
+    if (direct_) {
+      // The body bytes that came with the header, then the rest straight from the socket
+      // into the string: the bytes are not copied out of the connection's buffer, nor run
+      // through Beast's body parser (nothing to parse in a body of known length).
+      const uint64_t length = *parser_->content_length();
+      auto head = conn_->buffer.data();
+      const size_t have = static_cast<size_t>(std::min<uint64_t>(head.size(), length));
+      if (have > response_.body.size()) response_.body.resize(have);
+      if (have > 0) std::memcpy(response_.body.data(), head.data(), have);
+      conn_->buffer.consume(have);
+      direct_filled_ = have;
+      received_ += have;
+      if (direct_filled_ == length) return Complete();
+      return ReadDirect();
     }
     size_t reserve = kBodyReadBytes;
     if (parser_->content_length()) {
@@ -583,19 +605,31 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
     ReadBody();
   }
 
+  // Reads the rest of a body of known length into response_.body (direct_), growing it up
+  // to the announced length as it fills.
+  void ReadDirect() {
+    const uint64_t length = *parser_->content_length();
+    if (direct_filled_ == response_.body.size()) {  // full and not done: grow
+      response_.body.resize(
+          static_cast<size_t>(std::min<uint64_t>(length, 2 * response_.body.size())));
+    }
+    auto into = asio::buffer(response_.body.data() + direct_filled_,
+                             response_.body.size() - direct_filled_);
+    auto on_read = [self = shared_from_this(), length](beast::error_code ec, size_t n) {
+      if (self->finished_) return;
+      self->received_ += n;
+      self->direct_filled_ += n;
+      if (ec) return self->TransportError("Recv failure", ec);
+      if (self->direct_filled_ == length) return self->Complete();
+      self->ReadDirect();
+    };
+    conn_->With([&](auto& stream) { asio::async_read(stream, into, std::move(on_read)); });
+  }
+
   void ReadBody() {
     auto& body = parser_->get().body();
-    if (direct_) {
-      if (direct_filled_ == response_.body.size()) {  // full and not done: grow
-        response_.body.resize(static_cast<size_t>(
-            std::min<uint64_t>(*parser_->content_length(), 2 * response_.body.size())));
-      }
-      body.data = response_.body.data() + direct_filled_;
-      body.size = response_.body.size() - direct_filled_;
-    } else {
-      body.data = buf_.data();
-      body.size = buf_.size();
-    }
+    body.data = buf_.data();
+    body.size = buf_.size();
     const size_t offered = body.size;
     // A streamed read hands on whatever arrived; otherwise read until the buffer is full.
     auto on_read = [self = shared_from_this(), offered](beast::error_code ec, size_t) {
@@ -603,11 +637,7 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
       if (ec == http::error::need_buffer) ec = {};
       size_t n = offered - self->parser_->get().body().size;
       self->received_ += n;
-      if (self->direct_) {
-        self->direct_filled_ += n;
-      } else if (n > 0 && !self->Consume(n)) {
-        return;
-      }
+      if (n > 0 && !self->Consume(n)) return;
       if (ec) return self->TransportError("Recv failure", ec);
       if (self->parser_->is_done()) return self->Complete();
       self->ReadBody();
@@ -770,8 +800,8 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   std::optional<http::response_parser<http::buffer_body>> parser_;
   std::unique_ptr<Inflater> inflater_;
   std::array<char, 16384> buf_;
-  // The body is read in place into response_.body (known length, no decoding, not streamed);
-  // direct_filled_ bytes of it have arrived.
+  // The body is read in place into response_.body, straight from the socket (known length,
+  // no decoding, not streamed; ReadDirect); direct_filled_ bytes of it have arrived.
   bool direct_ = false;
   size_t direct_filled_ = 0;
   HttpResponse response_;

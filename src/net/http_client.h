@@ -66,6 +66,10 @@ struct HttpRequest {
   std::string body;
   std::chrono::milliseconds timeout{0};  // 0: HttpClientOptions::timeout
   size_t max_response_bytes = 0;         // 0: HttpClientOptions::max_response_bytes
+  // Storage the response body may be read into (a previous body handed back): a body of
+  // known length, not decoded, is read over its bytes, so that up to its size nothing is
+  // allocated or zero-filled first. Its content is never read; the response keeps none of it.
+  std::string response_buffer;
 
   // Streamed read (server-sent events, proxies). When on_body is set, the final response's
   // body is not collected: on_head gets its status and headers as soon as they arrive, then

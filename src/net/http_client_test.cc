@@ -645,6 +645,58 @@ TEST(HttpClientRawTest, ChunkedResponsesAndGzipOverChunked) {
   EXPECT_EQ(r->body.size(), 3u << 20);
 }
 
+// A body of known length is read from the socket into the response, whatever part of it came
+// with the header: split across sends, empty, or whole in the header's packet; bytes after it
+// on the connection are not taken as the next response (the connection is not reused).
+TEST(HttpClientRawTest, BodyOfKnownLengthInPiecesAndWithTheHeader) {
+  RawServer server([](int fd) {
+    for (;;) {
+      std::string head = ReadHead(fd);
+      if (head.empty()) return;
+      if (head.starts_with("GET /split ")) {
+        SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 26\r\n\r\nabcde");
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        SendAll(fd, "fghijklm");
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        SendAll(fd, "nopqrstuvwxyz");
+      } else if (head.starts_with("GET /empty ")) {
+        SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+      } else if (head.starts_with("GET /extra ")) {
+        SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcGARBAGE");
+      } else {
+        SendAll(fd, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nwhole");
+      }
+    }
+  });
+  HttpClient client;
+  auto get = [&](const std::string& path, std::string buffer = {}) {
+    HttpRequest request;
+    request.url = "http://127.0.0.1:" + std::to_string(server.port()) + path;
+    request.response_buffer = std::move(buffer);
+    return client.Send(std::move(request)).get();
+  };
+  Result<HttpResponse> r = get("/split");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "abcdefghijklmnopqrstuvwxyz");
+  r = get("/whole", std::string(4096, 'Z'));  // a larger buffer: no 'Z' left behind
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "whole");
+  r = get("/empty", std::string(64, 'Z'));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "");
+  r = get("/split", "xy");  // a smaller one: grown
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "abcdefghijklmnopqrstuvwxyz");
+  EXPECT_EQ(server.connections(), 1);  // all of them on one kept-alive connection
+  r = get("/extra");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "abc");
+  r = get("/whole");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->body, "whole");
+  EXPECT_EQ(server.connections(), 2);  // the one with bytes after the body was closed
+}
+
 TEST(HttpClientRawTest, TruncatedAndEmptyRepliesAreUnavailable) {
   RawServer server([](int fd) {
     std::string head = ReadHead(fd);

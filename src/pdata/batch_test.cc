@@ -153,18 +153,47 @@ TEST(RecyclerTest, KeepsAtMostCapacityAndNothingAfterItIsGone) {
   batches.clear();  // comes back after the recycler is gone: deleted (ASan checks the rest)
 }
 
+// An aliasing shared_ptr to a part of a recycled object (the otlp receiver shares an entry's
+// Traces) brings the whole object back.
+TEST(RecyclerTest, SharedPartBringsTheWholeBack) {
+  struct Entry {
+    Traces traces;
+    int uses = 0;
+  };
+  Recycler<Entry> recycler(1);
+  std::unique_ptr<Entry> e = recycler.Take();
+  e->uses = 7;
+  const Entry* address = e.get();
+  std::shared_ptr<Entry> owner = recycler.Share(std::move(e));
+  TracesBatch batch(std::shared_ptr<Traces>(owner, &owner->traces));
+  owner.reset();
+  EXPECT_EQ(recycler.pooled(), 0u);  // the batch still holds it
+  batch = TracesBatch();
+  ASSERT_EQ(recycler.pooled(), 1u);
+  std::unique_ptr<Entry> again = recycler.Take();
+  EXPECT_EQ(again.get(), address);
+  EXPECT_EQ(again->uses, 7);
+}
+
 TEST(RecyclerTest, ReturnsFromOtherThreads) {
   Recycler<Metrics> recycler(4);
   for (int round = 0; round < 100; ++round) {
-    std::vector<std::thread> threads;
+    // All four taken before any thread starts: a thread done early would otherwise hand its
+    // data back for the next Take(), and fewer than four would exist.
+    std::vector<MetricsBatch> batches;
     for (int t = 0; t < 4; ++t) {
       std::unique_ptr<Metrics> md = recycler.Take();
       *md = OneGauge(t);
-      threads.emplace_back([batch = recycler.Wrap(std::move(md))]() mutable {
+      batches.push_back(recycler.Wrap(std::move(md)));
+    }
+    std::vector<std::thread> threads;
+    for (MetricsBatch& b : batches) {
+      threads.emplace_back([batch = std::move(b)]() mutable {
         Value(batch.Mutable()) += 1;
         batch = MetricsBatch();
       });
     }
+    batches.clear();
     for (auto& t : threads) t.join();
     EXPECT_EQ(recycler.pooled(), 4u);
   }

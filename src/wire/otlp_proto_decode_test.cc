@@ -13,6 +13,7 @@
 #include "pdata/traces.h"
 #include "wire/otlp_proto.h"
 #include "wire/proto_wire.h"
+#include "wire/otlp_testdata.h"
 #include "wire/test_util.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"

@@ -154,7 +154,10 @@ TEST_F(OtlpReceiverTest, PooledTraceRequestsAreNeverReusedWhileHeld) {
     pdata::Traces t = wire::testdata::RichTraces();
     for (auto& rs : t.resource_spans) {
       for (auto& ss : rs.scope_spans) {
-        for (int k = 0; k < i % 5; ++k) ss.spans.push_back(ss.spans.front());
+        for (int k = 0; k < i % 5 && !ss.spans.empty(); ++k) {
+          pdata::Span copy = ss.spans.front();
+          ss.spans.push_back(std::move(copy));
+        }
         for (auto& span : ss.spans) {
           span.name += "-" + std::to_string(i);
           span.attributes.push_back({"request.number.long.key", std::string(size_t(20 + i), 'v')});

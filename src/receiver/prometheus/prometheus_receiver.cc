@@ -73,6 +73,7 @@ Status PrometheusReceiver::Start(component::Host& host) {
   scheduler_ = std::make_unique<ScrapeScheduler>(
       ScrapeSchedulerOptions{.workers = workers_, .log_name = log_name_});
   recycler_ = std::make_shared<pdata::Recycler<pdata::Metrics>>(2 * scheduler_->workers());
+  bodies_ = std::make_shared<pdata::Recycler<std::string>>(2 * scheduler_->workers());
   provider_->Attach(host.telemetry(), id);
   std::vector<std::vector<Labels>> discovered;
   for (const ScrapeConfig& sc : config_.ResolvedScrapeConfigs()) {
@@ -212,6 +213,7 @@ void PrometheusReceiver::Sync(size_t j, const std::vector<Labels>& discovered, b
       lo.scrapes_refused = scrapes_refused_;
       lo.refusal_log = refusal_log_;
       lo.recycler = recycler_;
+      lo.bodies = bodies_;
       lo.failures = failures_;
       lo.clock = clock_;
       lo.log_name = log_name_;

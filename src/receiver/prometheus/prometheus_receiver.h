@@ -107,6 +107,7 @@ class PrometheusReceiver : public component::Receiver {
   // per worker (each worker pushes one batch at a time), so the pool's memory stays bounded
   // by the worker count, not the target count (Start()).
   std::shared_ptr<pdata::Recycler<pdata::Metrics>> recycler_;
+  std::shared_ptr<pdata::Recycler<std::string>> bodies_;  // the same for scraped bodies
   ScrapeFailureCounters failures_;
   std::string log_name_;
   std::vector<Job> jobs_;

@@ -15,6 +15,10 @@ namespace astrolabe::receiver::prometheus {
 namespace {
 
 constexpr uint32_t kNoIndex = UINT32_MAX;
+// Bodies kept for reuse: not larger than this (a pooled body's memory stays with the pool),
+// nor smaller (nothing worth saving).
+constexpr size_t kMaxPooledBodyBytes = 8 << 20;
+constexpr size_t kMinPooledBodyBytes = 4 << 10;
 
 std::string ProtocolMediaType(std::string_view protocol) {
   if (protocol == "PrometheusText0.0.4") return "text/plain;version=0.0.4";
@@ -212,6 +216,7 @@ ScrapeLoop::ScrapeLoop(ScrapeLoopOptions options)
   if (options_.recycler == nullptr) {
     options_.recycler = std::make_shared<pdata::Recycler<pdata::Metrics>>(1);
   }
+  if (options_.bodies == nullptr) options_.bodies = std::make_shared<pdata::Recycler<std::string>>(1);
 }
 
 ScrapeLoop::~ScrapeLoop() = default;
@@ -293,7 +298,9 @@ Result<net::HttpResponse> ScrapeLoop::CheckResponse(Result<net::HttpResponse> re
 void ScrapeLoop::StartFetch(FetchDone done) {
   const int64_t scrape_ms = options_.clock->NowUnixNanos() / 1'000'000;
   const auto started = options_.clock->Steady();
-  options_.client->Send(BuildRequest(),
+  net::HttpRequest request = BuildRequest();
+  request.response_buffer = std::move(*options_.bodies->Take());
+  options_.client->Send(std::move(request),
                         [done = std::move(done), scrape_ms, started](Result<net::HttpResponse> r) {
                           done(std::move(r), scrape_ms, started);
                         });
@@ -749,6 +756,11 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
   previous_text_.swap(next_text_);
   if (response.ok()) {
     previous_body_.swap(response->body);  // next_text_'s spans point into it
+    // The body before that: storage for a later fetch to read into (unless tiny or huge).
+    const size_t capacity = response->body.capacity();
+    if (capacity >= kMinPooledBodyBytes && capacity <= kMaxPooledBodyBytes) {
+      options_.bodies->Return(std::make_unique<std::string>(std::move(response->body)));
+    }
   } else {
     previous_body_.clear();  // previous_text_ is empty: nothing was parsed
   }

@@ -135,6 +135,10 @@ struct ScrapeLoopOptions {
   // Where pushed batches come back once the pipeline lets go of them, for the next scrape to
   // build into (pdata/recycler.h); shared by a receiver's loops. Null: the loop keeps its own.
   std::shared_ptr<pdata::Recycler<pdata::Metrics>> recycler;
+  // Bodies a loop no longer needs (its previous scrape's, once the next one is parsed), for
+  // the next fetch of any target to read into (net::HttpRequest::response_buffer): no
+  // allocation and no zero-fill per scrape. Shared by a receiver's loops; null: the loop's own.
+  std::shared_ptr<pdata::Recycler<std::string>> bodies;
 };
 
 // What one scrape did, for tests and logs.

@@ -323,6 +323,35 @@ TEST_F(ScrapeLoopTest, SeriesGoneSinceLastScrapeGetAStaleMarker) {
   EXPECT_TRUE((*a)[1].no_recorded_value());
 }
 
+// Bodies are read into the storage of earlier scrapes' bodies (ScrapeLoopOptions::bodies):
+// whether the next body is longer or shorter, nothing of the earlier one shows through.
+TEST_F(ScrapeLoopTest, BodiesReadIntoEarlierBodiesStorageAreExact) {
+  auto body = [](int series, int value) {
+    std::string s = "# TYPE g gauge\n";
+    for (int i = 0; i < series; ++i) {
+      s += "g{i=\"" + std::to_string(i) + "\"} " + std::to_string(value) + "\n";
+    }
+    return s;
+  };
+  ScrapeLoop* loop = nullptr;
+  for (int series : {2000, 2000, 2000, 150, 3000, 150, 2000}) {
+    target_.Serve(body(series, series));
+    if (loop == nullptr) loop = &Loop();
+    ScrapeResult r = loop->ScrapeOnce();
+    ASSERT_TRUE(r.status.ok()) << series << ": " << r.status.ToString();
+    EXPECT_EQ(r.samples_scraped, size_t(series)) << series;
+    const auto* g = NumberPoints(FindMetric(Last(), "g"));
+    ASSERT_NE(g, nullptr);
+    size_t live = 0;
+    for (const auto& p : *g) {
+      if (p.no_recorded_value()) continue;
+      ++live;
+      EXPECT_EQ(p.AsDouble(), series);
+    }
+    EXPECT_EQ(live, size_t(series));
+  }
+}
+
 TEST_F(ScrapeLoopTest, TransportErrorsAndLimitsFailTheScrape) {
   // Unparsable body.
   target_.Serve("x{ 1\n");
@@ -638,7 +667,9 @@ void SameOutputAsWithoutTheCache(bool recycle) {
     EXPECT_EQ(r1.points_pushed, r2.points_pushed) << "scrape " << i;
   }
   auto got = recycle ? cloned.batches() : recorded.batches();
-  if (recycle) EXPECT_EQ(recycler->pooled(), 1u);
+  if (recycle) {
+    EXPECT_EQ(recycler->pooled(), 1u);
+  }
   auto want = without.batches();
   ASSERT_EQ(got.size(), want.size());
   // scrape_duration_seconds is measured: zero it in both.
