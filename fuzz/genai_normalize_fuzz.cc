@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "genai/key_index.h"
 #include "genai/messages.h"
 #include "genai/normalize.h"
 #include "genai/prices.h"
@@ -88,26 +89,9 @@ class Reader {
   size_t pos_ = 0;
 };
 
-constexpr std::string_view kKeys[] = {
-    "gen_ai.operation.name",
-    "gen_ai.provider.name",
-    "gen_ai.system",
-    "gen_ai.request.model",
-    "gen_ai.response.model",
-    "gen_ai.usage.input_tokens",
-    "gen_ai.usage.output_tokens",
-    "gen_ai.usage.prompt_tokens",
-    "gen_ai.usage.completion_tokens",
-    "llm.usage.total_tokens",
-    "gen_ai.usage.cache_read.input_tokens",
-    "gen_ai.usage.cache_read_input_tokens",
-    "gen_ai.usage.reasoning.output_tokens",
-    "gen_ai.response.finish_reasons",
-    "gen_ai.input.messages",
-    "gen_ai.output.messages",
-    "gen_ai.request.stream",
-    "llm.is_streaming",
-    "llm.request.type",
+// Keys a span may carry: every key the normaliser knows (genai::kKnownKeys), and indexed
+// message and function keys of the dialects it reads.
+constexpr std::string_view kIndexedKeys[] = {
     "gen_ai.prompt.0.role",
     "gen_ai.prompt.1.content",
     "gen_ai.prompt.10.role",
@@ -116,26 +100,19 @@ constexpr std::string_view kKeys[] = {
     "gen_ai.completion.0.content",
     "gen_ai.completion.0.tool_calls.0.arguments",
     "gen_ai.completion.0.tool_calls.1.name",
-    "gen_ai.openai.api_base",
-    "gen_ai.openai.system_fingerprint",
     "llm.request.functions.0.parameters",
     "llm.request.functions.0.name",
-    "openinference.span.kind",
-    "llm.model_name",
-    "llm.provider",
-    "llm.token_count.prompt",
-    "llm.token_count.completion",
-    "llm.token_count.prompt_details.cache_read",
-    "llm.invocation_parameters",
     "llm.input_messages.0.message.role",
     "llm.input_messages.0.message.content",
     "llm.input_messages.1.message.contents.0.message_content.text",
     "llm.output_messages.0.message.tool_calls.0.tool_call.function.arguments",
-    "input.value",
-    "output.value",
-    "gen_ai.response.time_to_first_chunk",
-    "embedding.model_name",
 };
+
+std::string Key(uint8_t byte) {
+  constexpr size_t kKnown = std::size(genai::kKnownKeys);
+  size_t i = byte % (kKnown + std::size(kIndexedKeys));
+  return std::string(i < kKnown ? genai::kKnownKeys[i] : kIndexedKeys[i - kKnown]);
+}
 constexpr std::string_view kStrings[] = {
     "chat",
     "LLM",
@@ -181,7 +158,7 @@ pdata::AnyValue Value(Reader& r, int depth) {
       if (depth < 3) {
         for (int i = r.Byte() % 4; i > 0; --i) {
           std::string k = r.Byte() % 2 ? std::string(kStrings[r.Byte() % std::size(kStrings)])
-                                       : std::string(kKeys[r.Byte() % std::size(kKeys)]);
+                                       : Key(r.Byte());
           static constexpr std::string_view kFields[] = {
               "content", "role",     "message", "tool_calls", "finish_reason",
               "id",      "function", "name",    "arguments"};
@@ -200,7 +177,7 @@ pdata::Attributes Attributes(Reader& r) {
   pdata::Attributes a;
   for (int i = r.Byte() % 24; i > 0 && !r.empty(); --i) {
     std::string key =
-        r.Byte() % 4 == 0 ? r.Text() : std::string(kKeys[r.Byte() % std::size(kKeys)]);
+        r.Byte() % 4 == 0 ? r.Text() : Key(r.Byte());
     a.push_back({key, Value(r, 0)});
   }
   return a;

@@ -295,37 +295,44 @@ const PriceEntry* PriceTable::Find(std::string_view provider, std::string_view m
   return Best(cand, n, provider, unix_nanos);
 }
 
-const PriceEntry* PriceTable::Best(const uint32_t* cand, size_t n, std::string_view provider,
-                                   uint64_t unix_nanos) const {
-  const PriceEntry* best = nullptr;
-  int best_rank = -1;
-  for (size_t k = 0; k < n; ++k) {
-    const PriceEntry& e = entries_[cand[k]];
-    if (e.from_unix_nanos > 0 && static_cast<uint64_t>(e.from_unix_nanos) > unix_nanos) continue;
+namespace {
+
+// The ranking of the entries whose name matches a model, in entry order: only entries in
+// effect at the time; the provider's own before provider-less ones before other providers';
+// among equals, the latest `from`, then the first.
+struct BestEntry {
+  BestEntry(std::string_view p, uint64_t t) : provider(p), unix_nanos(t) {}
+  void Consider(const PriceEntry& e) {
+    if (e.from_unix_nanos > 0 && static_cast<uint64_t>(e.from_unix_nanos) > unix_nanos) return;
     int rank = e.provider.empty() ? 1 : (NameEquals(e.provider, provider) ? 2 : 0);
-    if (rank > best_rank || (rank == best_rank && e.from_unix_nanos > best->from_unix_nanos)) {
-      best = &e;
+    if (rank > best_rank || (rank == best_rank && e.from_unix_nanos > entry->from_unix_nanos)) {
+      entry = &e;
       best_rank = rank;
     }
   }
-  return best;
+  std::string_view provider;
+  uint64_t unix_nanos;
+  const PriceEntry* entry = nullptr;
+  int best_rank = -1;
+};
+
+}  // namespace
+
+const PriceEntry* PriceTable::Best(const uint32_t* cand, size_t n, std::string_view provider,
+                                   uint64_t unix_nanos) const {
+  BestEntry best(provider, unix_nanos);
+  for (size_t k = 0; k < n; ++k) best.Consider(entries_[cand[k]]);
+  return best.entry;
 }
 
 const PriceEntry* PriceTable::FindLinear(std::string_view provider, std::string_view model,
                                          uint64_t unix_nanos) const {
   if (model.empty()) return nullptr;
-  const PriceEntry* best = nullptr;
-  int best_rank = -1;
+  BestEntry best(provider, unix_nanos);
   for (const PriceEntry& e : entries_) {
-    if (!NameMatches(e, model)) continue;
-    if (e.from_unix_nanos > 0 && static_cast<uint64_t>(e.from_unix_nanos) > unix_nanos) continue;
-    int rank = e.provider.empty() ? 1 : (NameEquals(e.provider, provider) ? 2 : 0);
-    if (rank > best_rank || (rank == best_rank && e.from_unix_nanos > best->from_unix_nanos)) {
-      best = &e;
-      best_rank = rank;
-    }
+    if (NameMatches(e, model)) best.Consider(e);
   }
-  return best;
+  return best.entry;
 }
 
 const PriceEntry* PriceBook::Find(const LlmCall& call) const {
