@@ -38,14 +38,15 @@ bool Digits(std::string_view s, size_t pos, size_t n, int* out) {
   return true;
 }
 
-// "YYYY-MM-DD", optionally followed by "THH:MM:SS" and "Z" (UTC; offsets are not accepted).
+// "YYYY-MM-DD", optionally followed by "THH:MM:SS" and "Z" (UTC; offsets are not accepted),
+// from 1970 to 2261 (Unix nanoseconds in an int64_t end in April 2262).
 bool ParseDate(std::string_view s, int64_t* unix_nanos) {
   int y, mo, d, h = 0, mi = 0, sec = 0;
   if (!Digits(s, 0, 4, &y) || s.size() < 10 || s[4] != '-' || !Digits(s, 5, 2, &mo) ||
       s[7] != '-' || !Digits(s, 8, 2, &d)) {
     return false;
   }
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return false;
+  if (y < 1970 || y > 2261 || mo < 1 || mo > 12 || d < 1 || d > 31) return false;
   std::string_view rest = s.substr(10);
   if (!rest.empty()) {
     if (rest.size() < 9 || (rest[0] != 'T' && rest[0] != ' ') || !Digits(rest, 1, 2, &h) ||
@@ -124,7 +125,7 @@ Status PriceEntry::Validate() {
   from_unix_nanos = 0;
   if (!from.empty() && !ParseDate(from, &from_unix_nanos)) {
     return InvalidArgument(where + "from: bad date \"" + from +
-                           "\" (want YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ)");
+                           "\" (want YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, years 1970 to 2261)");
   }
   for (const std::string& g : match) {
     if (g.empty()) return InvalidArgument(where + "match: an empty pattern");

@@ -183,6 +183,9 @@ TEST(PriceTable, BadFilesNameTheProblem) {
       {"prices: [{model: m, output: 1}]", "model m: input must be a number >= 0"},
       {"prices: [{input: 1, output: 1}]", "prices[0]: a price entry has no model"},
       {"prices: [{model: m, input: 1, output: 1, from: 2024-13-01}]", "from: bad date"},
+      // Past the int64_t nanoseconds (genai_normalize_fuzz: a signed overflow), and before 1970.
+      {"prices: [{model: m, input: 1, output: 1, from: 6024-01-01}]", "years 1970 to 2261"},
+      {"prices: [{model: m, input: 1, output: 1, from: 1969-12-31}]", "from: bad date"},
       {"prices: [{model: m, input: 1, output: 1, inptu: 3}]", "unknown key"},
       {"prices: [{model: m, input: x, output: 1}]", "expected a number"},
       {"prices: [{model: m, input: 1, output: 1, currency: \"\"}]", "currency must not be empty"},
