@@ -223,6 +223,16 @@ Status DecodeBlock(std::string_view block, const BlockHeader& header, std::strin
   if (Crc32cExtend(0, block.data() + kBlockHeaderSize, header.payload_len) != header.payload_crc) {
     return DataLoss("block checksum mismatch");
   }
+  // The frame records its size (AppendBlock writes one frame with it): a header whose size
+  // disagrees is refused before raw_len bytes (up to 64 MiB) are allocated and zero-filled.
+  const unsigned long long frame_len =
+      ZSTD_getFrameContentSize(block.data() + kBlockHeaderSize, header.payload_len);
+  if (frame_len != header.raw_len) {
+    return DataLoss(frame_len == ZSTD_CONTENTSIZE_ERROR || frame_len == ZSTD_CONTENTSIZE_UNKNOWN
+                        ? std::string("block payload is not a zstd frame with its size")
+                        : "block header says " + std::to_string(header.raw_len) +
+                              " bytes, its zstd frame " + std::to_string(frame_len));
+  }
   thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx(ZSTD_createDCtx());
   if (!dctx) return ResourceExhausted("zstd: cannot allocate a decompression context");
   raw->resize(header.raw_len);

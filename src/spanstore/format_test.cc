@@ -225,6 +225,31 @@ TEST(FormatTest, BlockHeaderBoundsAreChecked) {
   EXPECT_NE(s.message().find("out of bounds"), std::string::npos) << s.message();
 }
 
+// A header whose raw size disagrees with its zstd frame's (CRCs made to match, as only a
+// crafted file can) is refused without allocating the claimed size (spanstore_segment_fuzz:
+// 64 MiB zero-filled per such block).
+TEST(FormatTest, BlockSizeMustMatchItsZstdFrame) {
+  std::string block;
+  ASSERT_TRUE(AppendBlock(std::string(100, 'x'), 0, 1, &block).ok());
+  BlockHeader header;
+  ASSERT_TRUE(ParseBlockHeader(block, &header).ok());
+  std::string raw;
+  ASSERT_TRUE(DecodeBlock(block, header, &raw).ok());
+  EXPECT_EQ(raw, std::string(100, 'x'));
+  header.raw_len = kMaxBlockRawBytes;
+  Status s = DecodeBlock(block, header, &raw);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("header says 67108864 bytes, its zstd frame 100"), std::string::npos)
+      << s.message();
+  EXPECT_LT(raw.capacity(), size_t{1} << 20);
+  // A payload that is no zstd frame at all (its CRC fixed up).
+  block[kBlockHeaderSize] ^= 0x55;
+  header.raw_len = 100;
+  header.payload_crc = Crc32cExtend(0, block.data() + kBlockHeaderSize, header.payload_len);
+  s = DecodeBlock(block, header, &raw);
+  EXPECT_NE(s.message().find("not a zstd frame"), std::string::npos) << s.message();
+}
+
 TEST(FormatTest, CursorRoundTripAndMalformed) {
   EntryKey k{1763800000123456789ull, 42, 1234567, 890};
   std::string c = EncodeCursor(k);
