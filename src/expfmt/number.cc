@@ -10,9 +10,6 @@ namespace astrolabe::expfmt {
 
 namespace {
 
-constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                             1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
@@ -95,7 +92,7 @@ bool DecimalToDouble(const Decimal& d, const char* begin, const char* end, bool 
     // Clinger's fast path: both operands are exact doubles, so one IEEE operation rounds
     // correctly.
     double m = static_cast<double>(d.mantissa);
-    v = d.exp10 >= 0 ? m * kPow10[d.exp10] : m / kPow10[-d.exp10];
+    v = d.exp10 >= 0 ? m * kExactPow10[d.exp10] : m / kExactPow10[-d.exp10];
   } else {
     auto r = std::from_chars(begin, end, v, std::chars_format::general);
     if (r.ec == std::errc::result_out_of_range) {
@@ -110,26 +107,10 @@ bool DecimalToDouble(const Decimal& d, const char* begin, const char* end, bool 
   return true;
 }
 
-// The common literal, digits [ '.' digits* ] with at most 19 digits in all, in one pass: the
-// same value ScanDecimal + DecimalToDouble give it (the mantissa is then every digit, exp10
-// minus the fraction digits, and the same Clinger product or quotient rounds it), or false
-// when it is something else (exponent, more digits, a mantissa above 2^53) and the general
-// path must decide.
+// A plain decimal that is the whole literal (ParsePlainDecimal), signed by `negative`.
 bool PlainDecimal(const char* p, const char* end, bool negative, double* out) {
-  const char* q = p;
-  uint64_t m = 0;
-  while (q < end && IsDigit(*q)) m = m * 10 + static_cast<uint64_t>(*q++ - '0');
-  const auto int_digits = q - p;
-  ptrdiff_t frac_digits = 0;
-  if (q < end && *q == '.') {
-    const char* f = ++q;
-    while (q < end && IsDigit(*q)) m = m * 10 + static_cast<uint64_t>(*q++ - '0');
-    frac_digits = q - f;
-  }
-  // 19 digits never overflow the mantissa (10^19 - 1 < 2^64); 19 fraction digits < 22.
-  if (q != end || int_digits + frac_digits > 19 || m > (uint64_t{1} << 53)) return false;
-  double v = static_cast<double>(m);
-  if (frac_digits > 0) v /= kPow10[frac_digits];
+  double v;
+  if (ParsePlainDecimal(p, end, &v) != end) return false;
   *out = negative ? -v : v;
   return true;
 }

@@ -112,6 +112,50 @@ TEST(ParseValueTest, PlainDecimalsAgainstStrtod) {
   }
 }
 
+// ParsePlainDecimal reads a literal's plain prefix: where it stops and its value agree with
+// ParseValue on that prefix, and anything that is not plain from the start is left to it.
+TEST(ParsePlainDecimalTest, AgreesWithParseValueAndStopsAfterThePrefix) {
+  std::mt19937_64 rng(11);
+  const std::string tails[] = {"", " ", "\t", "e5", ".3", "x", "}"};
+  for (int i = 0; i < 20000; ++i) {
+    std::string literal;
+    const int int_digits = 1 + static_cast<int>(rng() % 20);
+    for (int d = 0; d < int_digits; ++d) literal += static_cast<char>('0' + rng() % 10);
+    if (rng() % 2) {
+      literal += '.';
+      const int frac_digits = static_cast<int>(rng() % 20);
+      for (int d = 0; d < frac_digits; ++d) literal += static_cast<char>('0' + rng() % 10);
+    }
+    const std::string& tail = tails[rng() % std::size(tails)];
+    const std::string text = literal + tail;
+    double got = -1;
+    const char* stop = ParsePlainDecimal(text.data(), text.data() + text.size(), &got);
+    // A '.' tail after a literal without a point continues it ("12" + ".3" is "12.3").
+    const bool continues = tail == ".3" && literal.find('.') == std::string::npos;
+    const std::string read = continues ? literal + ".3" : literal;
+    if (stop == nullptr) {
+      // Only a literal beyond the plain limits: more than 19 digits or a mantissa above 2^53.
+      size_t digits = 0;
+      uint64_t m = 0;
+      for (char c : read) {
+        if (c == '.') continue;
+        if (++digits <= 19) m = m * 10 + static_cast<uint64_t>(c - '0');
+      }
+      EXPECT_TRUE(digits > 19 || m > (uint64_t{1} << 53)) << text;
+      continue;
+    }
+    EXPECT_EQ(std::string_view(text.data(), static_cast<size_t>(stop - text.data())), read);
+    double want;
+    ASSERT_TRUE(ParseValue(read, true, &want)) << read;
+    EXPECT_EQ(std::memcmp(&got, &want, sizeof got), 0) << text;
+  }
+  for (const char* s : {"", ".5", "-1", "+1", "inf", "NaN", "e5"}) {
+    double v = 42;
+    EXPECT_EQ(ParsePlainDecimal(s, s + std::strlen(s), &v), nullptr) << s;
+    EXPECT_EQ(v, 42) << s;
+  }
+}
+
 TEST(TimestampTest, Text) {
   int64_t ms;
   ASSERT_TRUE(ParseTextTimestamp("1395066363000", &ms));

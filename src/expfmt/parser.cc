@@ -615,7 +615,8 @@ class Parser::Impl {
     // The previous sample's name again (the lines of a family, the buckets of a histogram):
     // the same family and suffix. Matches() is a function of the family's name and type, which
     // cannot change once it has samples (a TYPE line would fail), and of the name.
-    if (cur_ != nullptr && cur_ == last_family_ && name == last_name_) {
+    if (cur_ != nullptr && cur_ == last_family_ && name.size() == last_name_.size() &&
+        std::memcmp(name.data(), last_name_.data(), name.size()) == 0) {
       *suffix = last_suffix_;
       return cur_;
     }
@@ -984,13 +985,19 @@ class Parser::Impl {
       p = after;
     }
     const char* value_at = p;
-    p = TokenEnd(p, end, om_);
-    std::string_view value_text(value_at, static_cast<size_t>(p - value_at));
-    if (value_text.empty())
-      return ToStep(Fail(value_at, "missing value for metric " + Quote(name)));
-    if (!ParseValue(value_text, !om_, &sample_.value)) {
-      return ToStep(
-          Fail(value_at, "invalid value " + Quote(value_text) + " for metric " + Quote(name)));
+    // Most values are plain decimals ("0", "16.0"): read in the same pass that finds their end.
+    if (const char* v = ParsePlainDecimal(p, end, &sample_.value);
+        v != nullptr && (v == end || (om_ ? *v == ' ' : Is(*v, kBlank)))) {
+      p = v;
+    } else {
+      p = TokenEnd(p, end, om_);
+      std::string_view value_text(value_at, static_cast<size_t>(p - value_at));
+      if (value_text.empty())
+        return ToStep(Fail(value_at, "missing value for metric " + Quote(name)));
+      if (!ParseValue(value_text, !om_, &sample_.value)) {
+        return ToStep(
+            Fail(value_at, "invalid value " + Quote(value_text) + " for metric " + Quote(name)));
+      }
     }
 
     // Timestamp and exemplar.

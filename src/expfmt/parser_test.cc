@@ -136,6 +136,38 @@ TEST(TextParserTest, SpecialValuesAndWhitespace) {
   EXPECT_EQ(s[7].value, 8);
 }
 
+// Plain decimals are read in the pass that finds the value's end; whatever continues the
+// literal past a plain prefix ("1e3", "1.5.2", "12x") goes to the full grammar.
+TEST(TextParserTest, ValuesWithAPlainPrefix) {
+  auto s = MustParse(
+      "a 1e3\n"
+      "b 0012.50 1700000000000\n"
+      "c 1.\t\n"
+      "d 3\t4\n"
+      "e{x=\"1\"} 9007199254740993\n"
+      "f 12345678901234567890\n"
+      "g 2.5E-1\n",
+      kText);
+  ASSERT_EQ(s.size(), 7u);
+  EXPECT_EQ(s[0].value, 1000);
+  EXPECT_EQ(s[1].value, 12.5);
+  EXPECT_EQ(s[1].timestamp_ms, 1700000000000);
+  EXPECT_EQ(s[2].value, 1);
+  EXPECT_EQ(s[3].value, 3);
+  EXPECT_EQ(s[3].timestamp_ms, 4);
+  EXPECT_EQ(s[4].value, 9007199254740992.0);  // rounded to even, as strtod does
+  EXPECT_EQ(s[5].value, 12345678901234567890.0);
+  EXPECT_EQ(s[6].value, 0.25);
+  EXPECT_EQ(ErrorOf("a 1.5.2\n", kText),
+            "line 1, column 3: invalid value \"1.5.2\" for metric \"a\"");
+  EXPECT_EQ(ErrorOf("a 12x\n", kText), "line 1, column 3: invalid value \"12x\" for metric \"a\"");
+  auto om = MustParse("a 7\nb 1e1 12.5\n# EOF\n", kOM);
+  ASSERT_EQ(om.size(), 2u);
+  EXPECT_EQ(om[0].value, 7);
+  EXPECT_EQ(om[1].value, 10);
+  EXPECT_EQ(om[1].timestamp_ms, 12500);
+}
+
 TEST(TextParserTest, LabelValueEscaping) {
   auto s = MustParse(R"(a{p="C:\\DIR\\",q="say \"hi\"",r="l1\nl2",s="\z",t="plain"} 1)"
                      "\n",

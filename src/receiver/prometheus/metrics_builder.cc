@@ -781,13 +781,20 @@ class MetricsBuilder::Impl {
     return true;
   }
 
+  // Buckets and quantiles by bound; exposed in order they are only checked.
+  static void SortParts(PointAcc& p) {
+    auto by_bound = [](const auto& a, const auto& b) { return a.first < b.first; };
+    if (!std::is_sorted(p.parts.begin(), p.parts.end(), by_bound)) {
+      std::sort(p.parts.begin(), p.parts.end(), by_bound);
+    }
+  }
+
   bool BuildHistogramPoint(PointAcc& p, bool keep, pdata::HistogramDataPoint& dp) {
     if (p.inconsistent_time) {
       ++dropped_;  // "inconsistent timestamps on metric points"
       return false;
     }
-    std::sort(p.parts.begin(), p.parts.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    SortParts(p);
     SetAttributes(dp.attributes, p, keep);
     dp.time_unix_nano = ToNanos(p.time_ms);
     dp.start_time_unix_nano = p.created ? CreatedToNanos(*p.created) : 0;
@@ -845,8 +852,7 @@ class MetricsBuilder::Impl {
     }
     dp.count = static_cast<uint64_t>(std::max(0.0, *p.count));
     dp.sum = p.sum.value_or(0);
-    std::sort(p.parts.begin(), p.parts.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    SortParts(p);
     for (const auto& [q, v] : p.parts) dp.quantile_values.push_back({q, v});
     return true;
   }

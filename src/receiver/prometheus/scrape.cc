@@ -551,6 +551,7 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
     size_t scraped = 0;
     // Samples of a family are consecutive: look the family up only when it changes.
     std::string last_family;
+    const char* last_family_at = nullptr;  // where last_family is in the body, if it is
     FamilyMetadata* meta = nullptr;
     auto fail = [&](Status st, ScrapeFailure f) {
       limit_status = std::move(st);
@@ -561,21 +562,29 @@ ScrapeResult ScrapeLoop::Process(Result<net::HttpResponse> response, ScrapeFailu
       exemplars_.clear();
     };
     body_ = response->body;
+    // Whether a view of the sample points into the body (not the parser's scratch).
+    auto in_body = [&](std::string_view v) {
+      return v.data() >= body_.data() && v.size() <= body_.size() &&
+             static_cast<size_t>(v.data() - body_.data()) <= body_.size() - v.size();
+    };
     status = parser_->Parse(response->body, format, [&](const expfmt::Sample& s) {
       ++scraped;
       if (!limit_status.ok()) return;
       // Where this position's series text is, for the next scrape's SameAsPrevious().
       const std::string_view text = s.series_text;
-      if (text.data() >= body_.data() && text.size() <= body_.size() &&
-          static_cast<size_t>(text.data() - body_.data()) <= body_.size() - text.size() &&
-          body_.size() < kNoIndex) {
+      if (in_body(text) && body_.size() < kNoIndex) {
         next_text_.push_back({static_cast<uint32_t>(text.data() - body_.data()),
                               static_cast<uint32_t>(text.size())});
       } else {
         next_text_.push_back({kNoIndex, 0});
       }
-      if (meta == nullptr || s.family.name != last_family) {
-        last_family.assign(s.family.name);
+      // A family name in the body is the same family as the last one at the same bytes.
+      const std::string_view family = s.family.name;
+      const bool same_bytes =
+          family.data() == last_family_at && family.size() == last_family.size();
+      if (meta == nullptr || !(same_bytes || family == last_family)) {
+        last_family.assign(family);
+        last_family_at = in_body(family) ? family.data() : nullptr;
         auto [it, inserted] = metadata.try_emplace(last_family);
         if (inserted) it->second.type = ToFamilyType(s.family.type);
         meta = &it->second;
