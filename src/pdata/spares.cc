@@ -81,7 +81,8 @@ void TracesSpares::HarvestSpan(Span& span) {
   span.kind = SpanKind::kUnspecified;
   span.start_time_unix_nano = 0;
   span.end_time_unix_nano = 0;
-  // span.attributes stay as they are: the decoder writes over them (Recycle).
+  // span.attributes stay as they are: the decoder writes over them (in place, or after
+  // RecycleValue) and hands the rest back (TakeBack).
   span.dropped_attributes_count = 0;
   span.events.clear();
   span.dropped_events_count = 0;
@@ -114,11 +115,6 @@ void TracesSpares::Harvest(Traces& traces) {
   traces.resource_spans.clear();
 }
 
-void TracesSpares::Recycle(KeyValue& kv) {
-  kv.key.clear();
-  HarvestValue(kv.value);
-}
-
 void TracesSpares::TakeBack(Attributes& attributes, size_t from) {
   for (size_t i = from; i < attributes.size(); ++i) {
     KeyValue& kv = attributes[i];
@@ -134,6 +130,7 @@ void TracesSpares::Clear() {
   resource_spans_.clear();
   scope_spans_.clear();
   spans_.clear();
+  next_span_ = 0;
   key_values_.clear();
   arrays_.clear();
   strings_.clear();

@@ -12,8 +12,8 @@
 // zero scalars) except for capacity, so an object taken from the spares and filled by a
 // decoder equals one the decoder built from nothing — with one exception, for speed: a spare
 // Span keeps its attributes as they were, so that a decoder writes the new ones over them in
-// place (Recycle() each one first, truncate the rest) instead of moving ~20 key-values out and
-// back per span. Harvest keeps no more than
+// place (a string value over the old string, anything else after RecycleValue() of the old
+// value; truncate the rest) instead of moving ~20 key-values out and back per span. Harvest keeps no more than
 // kMaxKeptBytes of string capacity (strings over kMaxKeptString, and the rest past the
 // budget, are freed) and no more objects than the one request it harvested held.
 //
@@ -37,6 +37,8 @@ class TracesSpares {
   static constexpr size_t kMaxKeptBytes = 4 << 20;
   // A single string's capacity above this is freed rather than kept.
   static constexpr size_t kMaxKeptString = 16 << 10;
+  // Capacity a string value may keep in place whatever it holds (ReusesInPlace).
+  static constexpr size_t kSmallString = 256;
 
   // Drops the spares left from before (the last decode did not need them: keeping them would
   // let objects that processors add pile up request after request), then moves everything
@@ -47,23 +49,43 @@ class TracesSpares {
   // A cleared object from the spares, or a new default one when none is left.
   ResourceSpans TakeResourceSpans() { return Take(resource_spans_); }
   ScopeSpans TakeScopeSpans() { return Take(scope_spans_); }
-  Span TakeSpan() { return Take(spans_); }
+  // Spans come back in the order Harvest found them (the others in any order): request after
+  // request of the same shape, each span then lands on one that had the same attributes, and
+  // the decoder writes each attribute over its like (taken last-first, an agent's workflow
+  // span fell on an LLM span's twenty attributes and the next LLM span on the workflow's few,
+  // two in every trace, and the attributes went back and forth through the spares).
+  Span TakeSpan() {
+    if (next_span_ == spans_.size()) return Span();
+    Span& s = spans_[next_span_++];
+    kept_bytes_ -= std::min(kept_bytes_, HeapBytes(s));
+    return std::move(s);  // the moved-from shell stays until the next Harvest or Clear
+  }
   KeyValue TakeKeyValue() { return Take(key_values_); }
   ArrayValue TakeArray() { return Take(arrays_); }
   std::string TakeString() { return Take(strings_); }
   // Drops every spare.
   void Clear();
 
-  // For a decoder writing over an attribute a spare Span kept (see TakeSpan): moves the
+  // For a decoder writing over an attribute value a spare Span kept (see TakeSpan): moves the
   // value's string or array buffer into the spares (TakeString/TakeArray hand it back) and
-  // resets the attribute to a default KeyValue.
-  void Recycle(KeyValue& kv);
+  // resets the value to a default AnyValue.
+  void RecycleValue(AnyValue& value) { HarvestValue(value); }
+  // Whether a decoder writing a string of `size` bytes over `s`, a string value a spare Span
+  // kept, may keep the buffer of `s`: only when that holds not much more than the new value
+  // needs (at most 4x + kSmallString, and no more than kMaxKeptString). Otherwise the decoder
+  // frees it first, so that what values written in place hold stays proportional to what they
+  // carry, whatever requests came before.
+  static bool ReusesInPlace(const std::string& s, size_t size) {
+    return s.capacity() <= kMaxKeptString && s.capacity() <= 4 * size + kSmallString;
+  }
+
   // Moves attributes[from..] into the spares, cleared, and removes them from `attributes`.
   void TakeBack(Attributes& attributes, size_t from);
 
   // Spare objects held (for tests and limits).
   size_t size() const {
-    return resource_spans_.size() + scope_spans_.size() + spans_.size() + key_values_.size() +
+    return resource_spans_.size() + scope_spans_.size() + (spans_.size() - next_span_) +
+           key_values_.size() +
            arrays_.size() + strings_.size();
   }
   // Bytes of string capacity held beyond the strings' inline buffers.
@@ -94,6 +116,7 @@ class TracesSpares {
   std::vector<ResourceSpans> resource_spans_;
   std::vector<ScopeSpans> scope_spans_;
   std::vector<Span> spans_;
+  size_t next_span_ = 0;  // spans_[next_span_..] are the spare ones
   std::vector<KeyValue> key_values_;
   std::vector<ArrayValue> arrays_;
   std::vector<std::string> strings_;

@@ -46,13 +46,14 @@ TEST(TracesSparesTest, HarvestEmptiesTheTracesAndKeepsClearedObjects) {
   EXPECT_GT(spares.kept_bytes(), 0u);
 
   // Every spare equals a default object but for a span's attributes, which the decoder
-  // writes over (Recycle) or cuts (TakeBack): then it equals what a decoder builds anew.
+  // writes over (RecycleValue) or cuts (TakeBack): then it equals what a decoder builds anew.
   EXPECT_EQ(spares.TakeResourceSpans(), ResourceSpans());
   EXPECT_EQ(spares.TakeScopeSpans(), ScopeSpans());
   Span s = spares.TakeSpan();
   ASSERT_EQ(s.attributes.size(), 3u);
   EXPECT_GE(s.name.capacity(), std::string("chat meta/llama-3.1-8b-instruct").size());
-  spares.Recycle(s.attributes[0]);
+  s.attributes[0].key.clear();
+  spares.RecycleValue(s.attributes[0].value);
   EXPECT_EQ(s.attributes[0], KeyValue());
   spares.TakeBack(s.attributes, 1);
   Span one_empty_attribute;
@@ -85,7 +86,8 @@ TEST(TracesSparesTest, LargeStringsAreFreedNotKept) {
       {"big", std::string(TracesSpares::kMaxKeptString + 1, 'x')});
   TracesSpares spares;
   spares.Harvest(t);
-  // Recycle every span's attributes, as the decoder would.
+  // Hand every span's attributes back (TakeBack), as the decoder does with those it does not
+  // write over.
   for (int i = 0; i < 2; ++i) {
     Span s = spares.TakeSpan();
     spares.TakeBack(s.attributes, 0);
@@ -99,6 +101,37 @@ TEST(TracesSparesTest, LargeStringsAreFreedNotKept) {
     ++strings;
   }
   EXPECT_EQ(strings, 3u);
+}
+
+TEST(TracesSparesTest, InPlaceReuseKeepsLittleMoreThanTheValue) {
+  std::string small;  // the inline buffer: anything may be written over it
+  EXPECT_TRUE(TracesSpares::ReusesInPlace(small, 0));
+  EXPECT_TRUE(TracesSpares::ReusesInPlace(small, 1 << 20));  // grows as a new string would
+  std::string kib(1024, 'x');
+  EXPECT_TRUE(TracesSpares::ReusesInPlace(kib, 1024));
+  EXPECT_TRUE(TracesSpares::ReusesInPlace(kib, 200));
+  EXPECT_FALSE(TracesSpares::ReusesInPlace(kib, 100));  // would keep 1 KiB for 100 bytes
+  EXPECT_FALSE(TracesSpares::ReusesInPlace(kib, 0));
+  std::string big(TracesSpares::kMaxKeptString + 1, 'x');
+  EXPECT_FALSE(TracesSpares::ReusesInPlace(big, big.size()));  // freed, as Harvest would
+}
+
+TEST(TracesSparesTest, SpansComeBackInTheOrderHarvestFoundThem) {
+  Traces t;
+  t.resource_spans.emplace_back();
+  t.resource_spans[0].scope_spans.emplace_back();
+  for (size_t n : {1u, 5u, 2u, 0u, 3u}) {
+    Span s;
+    for (size_t a = 0; a < n; ++a) s.attributes.push_back({"k" + std::to_string(a), int64_t(a)});
+    t.resource_spans[0].scope_spans[0].spans.push_back(std::move(s));
+  }
+  TracesSpares spares;
+  spares.Harvest(t);
+  EXPECT_EQ(spares.size(), 1u + 1u + 5u);
+  // A request of the same shape decoded next meets spans with its own attributes' count.
+  for (size_t n : {1u, 5u, 2u, 0u, 3u}) EXPECT_EQ(spares.TakeSpan().attributes.size(), n);
+  EXPECT_EQ(spares.size(), 1u + 1u);
+  EXPECT_EQ(spares.TakeSpan(), Span());  // none left: a new one
 }
 
 TEST(TracesSparesTest, HarvestDropsTheSparesLeftFromBefore) {

@@ -269,6 +269,8 @@ class Decoder {
   bool ArrayValueMsg(string_view in, pdata::ArrayValue* out);
   bool KeyValueListMsg(string_view in, pdata::KeyValueList* out);
   bool KeyValueMsg(string_view in, pdata::KeyValue* out);
+  bool KeptKeyValueMsg(string_view in, pdata::KeyValue* out);
+  bool KeptAnyValueMsg(string_view in, AnyValue* out);
   bool ResourceMsg(string_view in, pdata::Resource* out);
   bool ScopeMsg(string_view in, pdata::InstrumentationScope* out);
 
@@ -505,6 +507,56 @@ bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
     }
     return true;
   });
+}
+
+// An attribute a spare span kept, its key cleared and its old value still there: ends exactly
+// as KeyValueMsg into a default KeyValue would. Most values are one plain string, which is
+// written over the old string value in place (KeptAnyValueMsg) instead of that buffer's round
+// trip through the spares; anything else recycles the old value first.
+bool Decoder::KeptKeyValueMsg(string_view in, pdata::KeyValue* out) {
+  bool value_seen = false;
+  bool ok = ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
+    switch (f) {
+      case 1:
+        TRY(Str(r, wt, "key", &out->key));
+        break;
+      case 2:
+        // A second value field merges into the first, as in KeyValueMsg.
+        TRY(Message(r, wt, "value", -1,
+                    value_seen ? &Decoder::AnyValueMsg : &Decoder::KeptAnyValueMsg, &out->value));
+        value_seen = true;
+        break;
+      default:
+        TRY(Skip(r, wt));
+    }
+    return true;
+  });
+  if (!value_seen) spares_->RecycleValue(out->value);
+  return ok;
+}
+
+bool Decoder::KeptAnyValueMsg(string_view in, AnyValue* out) {
+  if (out->type() == AnyValue::Type::kString) {
+    // Exactly one field, a valid string_value, goes over the old string (whose buffer is
+    // freed first when it is much larger than needed). Any other shape, and every error
+    // (which AnyValueMsg reports with its place), takes the general path.
+    ProtoReader r(in, base_);
+    uint32_t f;
+    WireType wt;
+    string_view s;
+    std::string& old = out->mutable_string_value();
+    if (!r.done() && r.ReadTag(&f, &wt) && f == 1 && wt == WireType::kLengthDelimited &&
+        r.ReadLengthDelimited(&s) && r.done() && (!options_.validate_utf8 || IsValidUtf8(s))) {
+      // A buffer too small is replaced by one of the exact size, as a fresh string's would be.
+      if (s.size() > old.capacity() || !pdata::TracesSpares::ReusesInPlace(old, s.size())) {
+        std::string().swap(old);  // frees it (moving an empty string in would keep it)
+      }
+      old.assign(s);
+      return true;
+    }
+  }
+  spares_->RecycleValue(*out);
+  return AnyValueMsg(in, out);
 }
 
 bool Decoder::ResourceMsg(string_view in, pdata::Resource* out) {
@@ -1016,8 +1068,7 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
   // dialect, cost and currency, canonical keys) without another reallocation.
   constexpr size_t kAddedAttributes = 4;
   // A span from the spares keeps its old attributes: the new ones are written over them in
-  // place (after Recycle() has moved the old value's buffer to the spares for the new value to
-  // take), and the ones left over are handed back to the spares at the end.
+  // place (KeptKeyValueMsg), and the ones left over are handed back to the spares at the end.
   const size_t stale = spares_ != nullptr ? out->attributes.size() : 0;
   size_t reused = 0;
   if (stale == 0 && out->attributes.empty()) {
@@ -1052,8 +1103,8 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
       case 9:
         if (reused < stale) {
           pdata::KeyValue& kv = out->attributes[reused];
-          spares_->Recycle(kv);
-          TRY(Message(r, wt, "attributes", int64_t(reused++), &Decoder::KeyValueMsg, &kv));
+          kv.key.clear();
+          TRY(Message(r, wt, "attributes", int64_t(reused++), &Decoder::KeptKeyValueMsg, &kv));
         } else {
           TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
         }

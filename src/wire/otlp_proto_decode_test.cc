@@ -346,6 +346,102 @@ TEST(DecodeTracesTest, DecodingIntoSparesEqualsAFreshDecode) {
   }
 }
 
+// Attributes written over the ones a spare span kept (KeptKeyValueMsg): every shape a
+// KeyValue can take on the wire ends as a fresh decode's, whatever value was there before.
+TEST(DecodeTracesTest, AttributesWrittenOverKeptOnesEqualAFreshDecode) {
+  auto request = [](const std::vector<Msg>& attributes) {
+    Msg span;
+    span.Bytes(5, "chat");
+    for (const Msg& kv : attributes) span.Sub(9, kv);
+    return Msg().Sub(1, Msg().Sub(2, Msg().Sub(2, span))).str();
+  };
+  auto str = [](std::string_view v) { return Msg().Bytes(1, v); };
+  const std::string long_value(300, 'v');
+  std::vector<Msg> before;
+  for (int i = 0; i < 9; ++i) {
+    before.push_back(Msg().Bytes(1, "k" + std::to_string(i)).Sub(2, str(long_value)));
+  }
+  const std::vector<Msg> after = {
+      Msg().Bytes(1, "no value"),
+      Msg().Bytes(1, "empty value").Sub(2, Msg()),
+      Msg().Bytes(1, "int").Sub(2, Msg().Varint(3, 7)),
+      Msg().Bytes(1, "string, then an empty value: merged").Sub(2, str("abc")).Sub(2, Msg()),
+      Msg().Bytes(1, "string, then a bool: the bool").Sub(2, str("abc")).Sub(2, Msg().Varint(2, 1)),
+      Msg().Bytes(1, "string and an unknown field").Sub(2, str("x").Bytes(8, "?")),
+      Msg().Sub(2, str(std::string(250, 'w'))).Bytes(1, "value before key, in place"),
+      Msg().Bytes(1, "short: not in place").Sub(2, str("s")),
+      Msg().Bytes(1, "longer than before").Sub(2, str(std::string(5000, 'l'))),
+      Msg().Bytes(1, "one more than the span had").Sub(2, str("new")),
+  };
+  for (const auto& second : {after, std::vector<Msg>(after.begin(), after.begin() + 3)}) {
+    pdata::TracesSpares spares;
+    Traces reused;
+    ASSERT_TRUE(DecodeTracesRequest(request(before), &reused, &spares).ok());
+    const char* kept_buffer =
+        reused.resource_spans[0].scope_spans[0].spans[0].attributes[6].value.string_value().data();
+    spares.Harvest(reused);
+    const std::string bytes = request(second);
+    Status s = DecodeTracesRequest(bytes, &reused, &spares);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    auto fresh = DecodeTracesRequest(bytes);
+    ASSERT_TRUE(fresh.ok());
+    EXPECT_EQ(reused, *fresh);
+    const auto& attributes = reused.resource_spans.at(0).scope_spans.at(0).spans.at(0).attributes;
+    ASSERT_EQ(attributes.size(), second.size());
+    EXPECT_EQ(attributes[0].value, AnyValue());
+    EXPECT_EQ(attributes[1].value, AnyValue());
+    EXPECT_EQ(attributes[2].value, AnyValue(int64_t(7)));
+    if (second.size() > 3) {
+      EXPECT_EQ(attributes[3].value, AnyValue("abc"));
+      EXPECT_EQ(attributes[4].value, AnyValue(true));
+      EXPECT_EQ(attributes[5].value, AnyValue("x"));
+      EXPECT_EQ(attributes[6].value, AnyValue(std::string(250, 'w')));
+      EXPECT_EQ(attributes[6].value.string_value().data(), kept_buffer);  // written in place
+      EXPECT_EQ(attributes[7].value, AnyValue("s"));
+      // Not written over the old 300-byte buffer: that would keep 300 bytes for one.
+      EXPECT_LT(attributes[7].value.string_value().capacity(), 300u);
+    }
+  }
+}
+
+// Malformed values over kept string values fail exactly as a fresh decode does (the in-place
+// path gives up on anything but one valid string field).
+TEST(DecodeTracesTest, BadValuesOverKeptOnesFailAsAFreshDecode) {
+  auto request = [](const Msg& kv) {
+    return Msg().Sub(1, Msg().Sub(2, Msg().Sub(2, Msg().Bytes(5, "chat").Sub(9, kv)))).str();
+  };
+  const std::string kept =
+      request(Msg().Bytes(1, "gen_ai.prompt").Sub(2, Msg().Bytes(1, std::string(100, 'p'))));
+  const std::vector<std::string> bad = {
+      request(Msg().Bytes(1, "k").Sub(2, Msg().Varint(1, 5))),     // string_value as a varint
+      request(Msg().Bytes(1, "k").Sub(2, Msg().Raw("0a 05 61"))),  // length past the end
+      request(Msg().Bytes(1, "k").Sub(2, Msg().Raw("02 00"))),     // field 0
+      request(Msg().Bytes(1, "k").Sub(2, Msg().Bytes(1, "\xff\xfe"))),  // not UTF-8
+      request(Msg().Bytes(1, "k").Sub(2, Msg().Bytes(1, "ok").Raw("0f"))),  // bad tag after
+  };
+  for (const bool utf8 : {false, true}) {
+    for (const int depth : {3, 4, 5, 6, 100}) {
+      const DecodeOptions options{.max_depth = depth, .validate_utf8 = utf8};
+      for (size_t i = 0; i < bad.size(); ++i) {
+        pdata::TracesSpares spares;
+        Traces reused;
+        ASSERT_TRUE(DecodeTracesRequest(kept, &reused, &spares).ok());
+        spares.Harvest(reused);
+        Status s = DecodeTracesRequest(bad[i], &reused, &spares, options);
+        auto fresh = DecodeTracesRequest(bad[i], options);
+        SCOPED_TRACE("input " + std::to_string(i) + ", depth " + std::to_string(depth) +
+                     (utf8 ? ", UTF-8 checked" : ""));
+        ASSERT_EQ(s.ok(), fresh.ok()) << s.ToString();
+        if (s.ok()) {
+          EXPECT_EQ(reused, *fresh);
+        } else {
+          EXPECT_EQ(s.message(), fresh.status().message());
+        }
+      }
+    }
+  }
+}
+
 TEST(DecodeTracesTest, DecodingIntoSparesReportsErrorsAsAFreshDecode) {
   pdata::TracesSpares spares;
   Traces reused = VaryingTraces(20, 1);
