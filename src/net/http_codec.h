@@ -4,11 +4,13 @@
 // same parser configuration, error classification, routing and response framing the server
 // uses. Not for use outside src/net and fuzz/.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http.hpp>
 
@@ -17,9 +19,48 @@
 namespace astrolabe::net {
 namespace internal {
 
-using BeastRequest = boost::beast::http::request<boost::beast::http::string_body>;
+// A request body read into a std::string, as Beast's string_body, but appended piece by
+// piece as it arrives into the capacity reserved from Content-Length. string_body's reader
+// resizes first (zero-filling) and then copies over the zeros: for a 1 MB OTLP request that
+// was 5 % of the server's span ingest instructions. Limits stay the parser's (body_limit).
+struct RequestBody {
+  using value_type = std::string;
+  static std::uint64_t size(const value_type& body) { return body.size(); }
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(boost::beast::http::header<isRequest, Fields>&, value_type& body) : body_(body) {}
+    void init(const boost::optional<std::uint64_t>& length, boost::beast::error_code& ec) {
+      ec = {};
+      if (length) {
+        if (*length > body_.max_size()) {
+          ec = boost::beast::http::error::buffer_overflow;
+          return;
+        }
+        body_.reserve(static_cast<size_t>(*length));
+      }
+    }
+    template <class ConstBufferSequence>
+    size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
+      ec = {};
+      size_t n = 0;
+      for (const auto& b : boost::beast::buffers_range_ref(buffers)) {
+        body_.append(static_cast<const char*>(b.data()), b.size());
+        n += b.size();
+      }
+      return n;
+    }
+    void finish(boost::beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+using BeastRequest = boost::beast::http::request<RequestBody>;
 using BeastResponse = boost::beast::http::response<boost::beast::http::string_body>;
-using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+using RequestParser = boost::beast::http::request_parser<RequestBody>;
 
 struct RawRequest {
   BeastRequest message;
