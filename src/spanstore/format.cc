@@ -178,17 +178,22 @@ Status AppendBlock(std::string_view raw, uint32_t row_count, int level, std::str
   if (raw.size() > kMaxBlockRawBytes) return Internal("block larger than kMaxBlockRawBytes");
   thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
   if (!cctx) return ResourceExhausted("zstd: cannot allocate a compression context");
-  size_t start = out->size();
-  size_t bound = ZSTD_compressBound(raw.size());
-  out->resize(start + kBlockHeaderSize + bound);
-  char* payload = out->data() + start + kBlockHeaderSize;
-  size_t n = ZSTD_compressCCtx(cctx.get(), payload, bound, raw.data(), raw.size(), level);
-  if (ZSTD_isError(n)) {
-    out->resize(start);
-    return Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
-  }
-  out->resize(start + kBlockHeaderSize + n);
+  // zstd writes into a per-thread scratch buffer that keeps its size (up to 4 MiB), and the
+  // frame is appended from there: growing `out` by the bound for every block zero-filled the
+  // bound first (2.6 % of the server's span ingest instructions) to keep ~a third of it.
+  constexpr size_t kKeptScratchBytes = 4 << 20;
+  thread_local std::string scratch;
+  const size_t bound = ZSTD_compressBound(raw.size());
+  std::string large;
+  std::string& dst = bound <= kKeptScratchBytes ? scratch : large;
+  if (dst.size() < bound) dst.resize(bound);
+  const size_t n = ZSTD_compressCCtx(cctx.get(), dst.data(), bound, raw.data(), raw.size(), level);
+  if (ZSTD_isError(n)) return Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
+  const size_t start = out->size();
+  out->resize(start + kBlockHeaderSize);
+  out->append(dst.data(), n);
   char* h = out->data() + start;
+  const char* payload = h + kBlockHeaderSize;
   wire::WriteFixed32(h, kBlockMagic);
   h[4] = static_cast<char>(kCodecZstd);
   h[5] = h[6] = h[7] = 0;
