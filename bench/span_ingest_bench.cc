@@ -9,9 +9,13 @@
 // per server CPU-second, requests/s and the server's peak RSS.
 //
 //   span_ingest_bench --binary build/astrolabe [--seconds 20] [--threads 4] [--spans 100]
-//                     [--gzip] [--config FILE]...
+//                     [--gzip] [--config FILE]... [--callgrind OUT_FILE]
 // (--config: passed on to the server, merged over its built-in pipeline, e.g. a file with
 // `service: {pipelines: {traces: {processors: []}}}` to measure the pipeline without processors)
+// (--callgrind: the server runs under `valgrind --tool=callgrind --instr-atstart=no`, counting
+// instructions only between the warm-up and the end (`callgrind_control -i on/off`); prints
+// instructions per acknowledged span, a figure that load on the machine does not move. Use
+// small requests (--spans 100) and --seconds 30 or more: valgrind runs the server ~50x slower)
 // (the binary defaults to build-bench/astrolabe, else build/astrolabe; bench/run's
 // --benchmark_* flags are ignored)
 
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
   int threads = 4, spans = 100;
   bool gzip = false;
   std::vector<std::string> configs;  // extra --config files for the server (A/B of pipelines)
+  std::string callgrind_out;          // non-empty: count the server's instructions
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -112,12 +117,14 @@ int main(int argc, char** argv) {
       gzip = true;
     else if (a == "--config")
       configs.push_back(next());
+    else if (a == "--callgrind")
+      callgrind_out = fs::absolute(next()).string();
     else if (a.rfind("--benchmark_", 0) == 0)
       continue;  // bench/run passes Google Benchmark's
     else {
       std::fprintf(stderr,
                    "usage: %s --binary PATH [--seconds S] [--threads N] [--spans N] [--gzip] "
-                   "[--config FILE]...\n",
+                   "[--config FILE]... [--callgrind OUT_FILE]\n",
                    argv[0]);
       return 2;
     }
@@ -131,9 +138,16 @@ int main(int argc, char** argv) {
   if (mkdtemp(tmpl.data()) == nullptr) return 1;
   const std::string dir = tmpl;
   const int http = FreePort(), otlp = FreePort(), grpc = FreePort(), health = FreePort();
-  std::vector<std::string> args = {binary,        "server",   "--auth",   "none",        "--data",
+  binary = fs::absolute(binary).string();  // execvp: a path, never a PATH lookup
+  std::vector<std::string> args;
+  if (!callgrind_out.empty()) {
+    args = {"valgrind", "--tool=callgrind", "--instr-atstart=no",
+            "--callgrind-out-file=" + callgrind_out};
+  }
+  std::vector<std::string> server_args = {binary,        "server",   "--auth",   "none",        "--data",
                                    dir + "/data", "--http",   Addr(http), "--otlp-http", Addr(otlp),
                                    "--otlp-grpc", Addr(grpc), "--health", Addr(health)};
+  args.insert(args.end(), server_args.begin(), server_args.end());
   for (const std::string& c : configs) {
     args.push_back("--config");
     args.push_back(c);
@@ -146,7 +160,7 @@ int main(int argc, char** argv) {
     std::vector<char*> av;
     for (auto& s : args) av.push_back(s.data());
     av.push_back(nullptr);
-    execv(binary.c_str(), av.data());
+    execvp(av[0], av.data());
     _exit(127);
   }
   net::HttpClient client;
@@ -158,7 +172,7 @@ int main(int argc, char** argv) {
     return resp.ok() && resp->status == 200;
   };
   bool up = false;
-  for (int i = 0; i < 300 && !up; ++i) {
+  for (int i = 0, tries = callgrind_out.empty() ? 300 : 1200; i < tries && !up; ++i) {
     up = get_ok(health);
     if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -200,7 +214,7 @@ int main(int argc, char** argv) {
         net::HttpRequest r;
         r.method = "POST";
         r.url = "http://" + Addr(otlp) + "/v1/traces";
-        r.timeout = std::chrono::seconds(30);
+        r.timeout = std::chrono::seconds(callgrind_out.empty() ? 30 : 300);
         r.headers.Set("Content-Type", "application/x-protobuf");
         if (gzip) r.headers.Set("Content-Encoding", "gzip");
         r.body = bodies[i % bodies.size()];
@@ -216,12 +230,22 @@ int main(int argc, char** argv) {
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::seconds(2));  // warm-up
+  // callgrind_control finds the valgrind process by its pid, which is the server's.
+  auto instrument = [&](const char* on_off) {
+    if (callgrind_out.empty()) return;
+    const std::string cmd =
+        "callgrind_control -i " + std::string(on_off) + " " + std::to_string(pid) + " >/dev/null";
+    if (std::system(cmd.c_str()) != 0) std::fprintf(stderr, "%s failed\n", cmd.c_str());
+  };
+  // Warm-up: the pools fill and the first segment is created outside the window.
+  std::this_thread::sleep_for(std::chrono::seconds(callgrind_out.empty() ? 2 : 20));
+  instrument("on");
   const double cpu0 = CpuSeconds(pid), t0 = Now();
   measuring = true;
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   measuring = false;
   const double cpu1 = CpuSeconds(pid), t1 = Now();
+  instrument("off");
   const uint64_t n = spans_done.load(), reqs = requests_done.load();
   stop = true;
   for (auto& c : clients) c.join();
@@ -243,6 +267,17 @@ int main(int argc, char** argv) {
   std::printf("  spans per server CPU-second: %.0f\n", cpu > 0 ? double(n) / cpu : 0.0);
   std::printf("  server peak RSS: %.1f MiB; exit status %d\n", double(hwm) / 1024.0,
               WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  if (!callgrind_out.empty()) {
+    // The window's instruction count: the "totals:" line callgrind writes at exit.
+    std::ifstream in(callgrind_out);
+    std::string line;
+    unsigned long long total = 0;
+    while (std::getline(in, line)) {
+      if (line.rfind("totals:", 0) == 0) total = std::stoull(line.substr(7));
+    }
+    std::printf("  callgrind: %llu instructions in the window; %.0f per acknowledged span (%s)\n",
+                total, n > 0 ? double(total) / double(n) : 0.0, callgrind_out.c_str());
+  }
   fs::remove_all(dir);
   return failures.load() == 0 ? 0 : 1;
 }
