@@ -101,7 +101,7 @@ int main(int argc, char** argv) {
   int threads = 4, spans = 100;
   bool gzip = false;
   std::vector<std::string> configs;  // extra --config files for the server (A/B of pipelines)
-  std::string callgrind_out;          // non-empty: count the server's instructions
+  std::string callgrind_out;         // non-empty: count the server's instructions
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -144,9 +144,10 @@ int main(int argc, char** argv) {
     args = {"valgrind", "--tool=callgrind", "--instr-atstart=no",
             "--callgrind-out-file=" + callgrind_out};
   }
-  std::vector<std::string> server_args = {binary,        "server",   "--auth",   "none",        "--data",
-                                   dir + "/data", "--http",   Addr(http), "--otlp-http", Addr(otlp),
-                                   "--otlp-grpc", Addr(grpc), "--health", Addr(health)};
+  std::vector<std::string> server_args = {binary,        "server",      "--auth",      "none",
+                                          "--data",      dir + "/data", "--http",      Addr(http),
+                                          "--otlp-http", Addr(otlp),    "--otlp-grpc", Addr(grpc),
+                                          "--health",    Addr(health)};
   args.insert(args.end(), server_args.begin(), server_args.end());
   for (const std::string& c : configs) {
     args.push_back("--config");

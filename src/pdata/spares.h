@@ -13,8 +13,8 @@
 // decoder equals one the decoder built from nothing — with one exception, for speed: a spare
 // Span keeps its attributes as they were, so that a decoder writes the new ones over them in
 // place (a string value over the old string, anything else after RecycleValue() of the old
-// value; truncate the rest) instead of moving ~20 key-values out and back per span. Harvest keeps no more than
-// kMaxKeptBytes of string capacity (strings over kMaxKeptString, and the rest past the
+// value; truncate the rest) instead of moving ~20 key-values out and back per span. Harvest keeps
+// no more than kMaxKeptBytes of string capacity (strings over kMaxKeptString, and the rest past the
 // budget, are freed) and no more objects than the one request it harvested held.
 //
 // Events, links, key-value lists and bytes values are not kept (they are rare in spans); they
@@ -85,8 +85,7 @@ class TracesSpares {
   // Spare objects held (for tests and limits).
   size_t size() const {
     return resource_spans_.size() + scope_spans_.size() + (spans_.size() - next_span_) +
-           key_values_.size() +
-           arrays_.size() + strings_.size();
+           key_values_.size() + arrays_.size() + strings_.size();
   }
   // Bytes of string capacity held beyond the strings' inline buffers.
   size_t kept_bytes() const { return kept_bytes_; }

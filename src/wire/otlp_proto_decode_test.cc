@@ -413,9 +413,9 @@ TEST(DecodeTracesTest, BadValuesOverKeptOnesFailAsAFreshDecode) {
   const std::string kept =
       request(Msg().Bytes(1, "gen_ai.prompt").Sub(2, Msg().Bytes(1, std::string(100, 'p'))));
   const std::vector<std::string> bad = {
-      request(Msg().Bytes(1, "k").Sub(2, Msg().Varint(1, 5))),     // string_value as a varint
-      request(Msg().Bytes(1, "k").Sub(2, Msg().Raw("0a 05 61"))),  // length past the end
-      request(Msg().Bytes(1, "k").Sub(2, Msg().Raw("02 00"))),     // field 0
+      request(Msg().Bytes(1, "k").Sub(2, Msg().Varint(1, 5))),          // string_value as a varint
+      request(Msg().Bytes(1, "k").Sub(2, Msg().Raw("0a 05 61"))),       // length past the end
+      request(Msg().Bytes(1, "k").Sub(2, Msg().Raw("02 00"))),          // field 0
       request(Msg().Bytes(1, "k").Sub(2, Msg().Bytes(1, "\xff\xfe"))),  // not UTF-8
       request(Msg().Bytes(1, "k").Sub(2, Msg().Bytes(1, "ok").Raw("0f"))),  // bad tag after
   };
