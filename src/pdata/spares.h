@@ -56,9 +56,7 @@ class TracesSpares {
   // two in every trace, and the attributes went back and forth through the spares).
   Span TakeSpan() {
     if (next_span_ == spans_.size()) return Span();
-    Span& s = spans_[next_span_++];
-    kept_bytes_ -= std::min(kept_bytes_, HeapBytes(s));
-    return std::move(s);  // the moved-from shell stays until the next Harvest or Clear
+    return Claim(spans_[next_span_++]);  // the moved-from shell stays until Harvest or Clear
   }
   KeyValue TakeKeyValue() { return Take(key_values_); }
   ArrayValue TakeArray() { return Take(arrays_); }
@@ -94,10 +92,15 @@ class TracesSpares {
   template <typename T>
   T Take(std::vector<T>& v) {
     if (v.empty()) return T();
-    T t = std::move(v.back());
+    T t = Claim(v.back());
     v.pop_back();
-    kept_bytes_ -= std::min(kept_bytes_, HeapBytes(t));
     return t;
+  }
+  // Moves a spare out, no longer counting its capacity as kept.
+  template <typename T>
+  T Claim(T& spare) {
+    kept_bytes_ -= std::min(kept_bytes_, HeapBytes(spare));
+    return std::move(spare);
   }
   // The string capacity a cleared object holds outside its inline buffers.
   static size_t HeapBytes(const std::string& s);
