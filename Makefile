@@ -5,13 +5,15 @@
 #   make demo     setup, build, run `astrolabe demo` (docs/demo.md; HTTP=ADDR moves the API)
 #   make bench    benchmarks (bench/README.md)
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS each
-#   make drills   the long reliability drills, then every fuzz target DRILL_FUZZ_SECONDS (600)
+#   make drills   the long reliability drills, then every fuzz target DRILL_FUZZ_SECONDS (600),
+#                 DRILL_FUZZ_JOBS (default JOBS) at a time
 #   make format / make lint
 
 SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 FUZZ_SECONDS ?= 60
 DRILL_FUZZ_SECONDS ?= 600
+DRILL_FUZZ_JOBS ?= $(JOBS)
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 # ccache hits across clones (CI builds a fresh clone at another path): paths are hashed
 # relative to the checkout, and the working directory is left out of the hash.
@@ -41,7 +43,8 @@ test: setup ui
 	  ctest --output-on-failure -j$(JOBS) -LE drills-long
 
 # tests/reliability/README.md: the drills' long forms (one at a time: they measure the
-# machine), then every fuzz target for DRILL_FUZZ_SECONDS under ASan+UBSan.
+# machine), then every fuzz target for DRILL_FUZZ_SECONDS under ASan+UBSan, DRILL_FUZZ_JOBS
+# at a time.
 drills: setup
 	@cmake -S . -B build-asan $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=Debug -DASTROLABE_SANITIZE=ON >/dev/null
 	@ninja -C build-asan -j$(JOBS)
@@ -50,7 +53,7 @@ drills: setup
 	  ctest --output-on-failure --no-tests=error -L drills-long
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz $(CMAKE_COMMON) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASTROLABE_FUZZ=ON -DASTROLABE_TESTS=OFF >/dev/null
 	@ninja -C build-fuzz -j$(JOBS) fuzzers
-	@fuzz/run $(DRILL_FUZZ_SECONDS)
+	@FUZZ_JOBS=$(DRILL_FUZZ_JOBS) fuzz/run $(DRILL_FUZZ_SECONDS)
 
 demo: build
 	@scripts/demo

@@ -87,6 +87,29 @@ grep -q 'halt_on_error=0:halt_on_error=1$' "$tmp/build/fuzz-logs/zeta_fuzz.log" 
 run 1 3 alpha missing
 grep -q '!! missing_fuzz: not built' "$tmp/out" || fail "missing target not reported"
 
+# FUZZ_JOBS=2: two targets run at once (each waits, bounded, for the other to start), every
+# report is printed whole, and a finding in one still fails the run.
+both="touch $tmp/up-\$(basename \$0); n=0
+while [ ! -f $tmp/up-pair1_fuzz ] || [ ! -f $tmp/up-pair2_fuzz ]; do
+  n=\$((n + 1)); [ \$n -gt 100 ] && { echo 'ran alone'; exit 3; }; sleep 0.1
+done
+$clean"
+fake pair1 "$both"
+fake pair2 "$both"
+FUZZ_JOBS=2 run 0 3 pair1 pair2
+grep -q 'ran alone' "$tmp/build/fuzz-logs/pair1_fuzz.log" "$tmp/build/fuzz-logs/pair2_fuzz.log" &&
+  fail "FUZZ_JOBS=2: the targets did not run at the same time"
+[ "$(grep -c 'stat::number_of_executed_units: 42' "$tmp/out")" -eq 2 ] ||
+  fail "FUZZ_JOBS=2: reports missing: $(cat "$tmp/out")"
+rm -f "$tmp/args-gamma"
+FUZZ_JOBS=2 run 1 3 alpha beta gamma missing
+grep -q '!! beta_fuzz' "$tmp/out" || fail "FUZZ_JOBS=2: the crashing target is not named"
+grep -q '!! missing_fuzz: not built' "$tmp/out" || fail "FUZZ_JOBS=2: missing target not reported"
+[ -f "$tmp/args-gamma" ] || fail "FUZZ_JOBS=2: a target after the crash did not run"
+[ "$(grep -c '^== ' "$tmp/out")" -eq 3 ] || fail "FUZZ_JOBS=2: want three started targets"
+FUZZ_JOBS=two run 2 3 alpha
+grep -q 'FUZZ_JOBS=two' "$tmp/out" || fail "a bad FUZZ_JOBS is not named"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures failure(s)"
   exit 1
