@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <set>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 namespace astrolabe::e2e {
 namespace {
@@ -28,10 +30,35 @@ std::string ReadFile(const std::string& path) {
   return s.str();
 }
 
+// Every directory MakeTempDir made, removed when the test process exits normally (a test
+// killed by its timeout leaves them). ASTROLABE_KEEP_TEST_DIRS=1 keeps them for a look after
+// a failure.
+class TempDirs {
+ public:
+  ~TempDirs() {
+    if (std::getenv("ASTROLABE_KEEP_TEST_DIRS") != nullptr) return;
+    std::error_code ignored;
+    for (const std::string& dir : dirs_) std::filesystem::remove_all(dir, ignored);
+  }
+  void Add(std::string dir) {
+    std::lock_guard lock(mu_);
+    dirs_.push_back(std::move(dir));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> dirs_;
+};
+
 std::string MakeTempDir() {
+  static TempDirs made;
   std::string tmpl = (std::filesystem::temp_directory_path() / "astrolabe-test-XXXXXX").string();
-  char* dir = mkdtemp(tmpl.data());
-  return dir ? std::string(dir) : std::string("/tmp");
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    std::perror(("mkdtemp " + tmpl).c_str());
+    std::abort();
+  }
+  made.Add(tmpl);
+  return tmpl;
 }
 
 }  // namespace

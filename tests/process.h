@@ -22,7 +22,8 @@ std::string SharedDir();
 int FreePort();
 // Writes `text` to a new file in a fresh temporary directory; returns its path.
 std::string WriteTempFile(const std::string& name, const std::string& text);
-// A fresh empty temporary directory.
+// A fresh empty temporary directory. Both are removed when the test process exits normally
+// (ASTROLABE_KEEP_TEST_DIRS=1 keeps them).
 std::string TempDir();
 // Polls `condition` every 50 ms until it holds or `timeout` passes; returns whether it held.
 bool Eventually(const std::function<bool()>& condition,
