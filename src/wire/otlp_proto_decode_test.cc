@@ -442,6 +442,81 @@ TEST(DecodeTracesTest, BadValuesOverKeptOnesFailAsAFreshDecode) {
   }
 }
 
+// The attribute shape the decoder reads without its general loop, {1: key, 2: {1: string}},
+// at the edges of that fast path: one- and two-byte lengths, the first three-byte one, a
+// non-minimal length, an empty key, and shapes next to it that must take the general path.
+// Each decodes to what protobuf says it is, fresh and into spares.
+TEST(DecodeTracesTest, PlainStringAttributesAtTheFastPathEdges) {
+  auto request = [](const Msg& kv) {
+    return Msg().Sub(1, Msg().Sub(2, Msg().Sub(2, Msg().Bytes(5, "chat").Sub(9, kv)))).str();
+  };
+  auto plain = [](std::string_view key, std::string_view value) {
+    return Msg().Bytes(1, key).Sub(2, Msg().Bytes(1, value));
+  };
+  struct Case {
+    std::string name;
+    Msg kv;
+    std::string key;
+    AnyValue value;
+  };
+  std::vector<Case> cases;
+  for (size_t n : {0, 1, 127, 128, 16383, 16384, 70000}) {
+    const std::string key(n % 300, 'k'), value(n, 'v');
+    cases.push_back({"length " + std::to_string(n), plain(key, value), key, AnyValue(value)});
+  }
+  cases.push_back({"non-minimal key length", Msg().Raw("0a 81 00 61").Sub(2, Msg().Bytes(1, "v")),
+                   "a", AnyValue("v")});
+  cases.push_back({"non-minimal string length",
+                   Msg().Bytes(1, "k").Sub(2, Msg().Raw("0a 82 00 68 69")), "k", AnyValue("hi")});
+  cases.push_back({"two keys: the last",
+                   Msg().Bytes(1, "a").Bytes(1, "b").Sub(2, Msg().Bytes(1, "v")), "b",
+                   AnyValue("v")});
+  cases.push_back({"trailing unknown field", plain("k", "v").Varint(9, 1), "k", AnyValue("v")});
+  cases.push_back({"string then int: the int",
+                   Msg().Bytes(1, "k").Sub(2, Msg().Bytes(1, "s").Varint(3, 4)), "k",
+                   AnyValue(int64_t(4))});
+  cases.push_back({"bytes value", Msg().Bytes(1, "k").Sub(2, Msg().Bytes(7, "b")), "k",
+                   AnyValue(pdata::Bytes{"b"})});
+  const std::string kept = request(plain("gen_ai.prompt", std::string(200, 'p')));
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string bytes = request(c.kv);
+    auto fresh = DecodeTracesRequest(bytes);
+    ASSERT_TRUE(fresh.ok()) << fresh.status().ToString();
+    const auto& kv = fresh->resource_spans.at(0).scope_spans.at(0).spans.at(0).attributes.at(0);
+    EXPECT_EQ(kv.key, c.key);
+    EXPECT_EQ(kv.value, c.value);
+    pdata::TracesSpares spares;
+    Traces reused;
+    ASSERT_TRUE(DecodeTracesRequest(kept, &reused, &spares).ok());
+    spares.Harvest(reused);
+    ASSERT_TRUE(DecodeTracesRequest(bytes, &reused, &spares).ok());
+    EXPECT_EQ(reused, *fresh);
+  }
+  // Errors keep their place and reason: a key or value not UTF-8, and a value too deep.
+  const DecodeOptions utf8{.validate_utf8 = true};
+  auto bad_key = DecodeTracesRequest(request(plain("\xff", "v")), utf8);
+  ASSERT_FALSE(bad_key.ok());
+  EXPECT_NE(bad_key.status().message().find("attributes[0].key"), std::string::npos)
+      << bad_key.status().ToString();
+  EXPECT_NE(bad_key.status().message().find("invalid UTF-8"), std::string::npos)
+      << bad_key.status().ToString();
+  auto bad_value = DecodeTracesRequest(request(plain("k", "\xc0\x80")), utf8);
+  ASSERT_FALSE(bad_value.ok());
+  EXPECT_NE(bad_value.status().message().find("attributes[0].value.string_value"),
+            std::string::npos)
+      << bad_value.status().ToString();
+  EXPECT_TRUE(DecodeTracesRequest(request(plain("\xff", "\xc0\x80"))).ok());  // not checked
+  // Request > resource_spans > scope_spans > spans > attributes > value: six levels.
+  EXPECT_TRUE(DecodeTracesRequest(request(plain("k", "v")), DecodeOptions{.max_depth = 6}).ok());
+  auto deep = DecodeTracesRequest(request(plain("k", "v")), DecodeOptions{.max_depth = 5});
+  ASSERT_FALSE(deep.ok());
+  EXPECT_NE(deep.status().message().find("nested deeper than 5"), std::string::npos)
+      << deep.status().ToString();
+  EXPECT_NE(deep.status().message().find("attributes[0].value"), std::string::npos)
+      << deep.status().ToString();
+}
+
 TEST(DecodeTracesTest, DecodingIntoSparesReportsErrorsAsAFreshDecode) {
   pdata::TracesSpares spares;
   Traces reused = VaryingTraces(20, 1);

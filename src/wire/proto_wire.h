@@ -157,7 +157,9 @@ class ProtoReader {
     return true;
   }
 
-  bool ReadVarint(uint64_t* v) {
+  // Always inlined (the one-byte case; longer ones call ReadVarintSlow): lengths and small
+  // integers are read here for every field.
+  [[gnu::always_inline]] bool ReadVarint(uint64_t* v) {
     if (p_ < end_ && *p_ < 0x80) {
       *v = *p_++;
       return true;
@@ -181,7 +183,7 @@ class ProtoReader {
     return true;
   }
   // Reads a length prefix and returns the bytes it covers, borrowed from the buffer.
-  bool ReadLengthDelimited(std::string_view* bytes) {
+  [[gnu::always_inline]] bool ReadLengthDelimited(std::string_view* bytes) {
     uint64_t len;
     if (!ReadVarint(&len)) return false;
     if (len > static_cast<uint64_t>(end_ - p_)) return Fail(ReadError::kTruncatedLength);
