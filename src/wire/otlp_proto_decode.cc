@@ -277,7 +277,14 @@ class Decoder {
   bool KeyValueMsg(string_view in, pdata::KeyValue* out);
   bool KeptKeyValueMsg(string_view in, pdata::KeyValue* out);
   bool KeptAnyValueMsg(string_view in, AnyValue* out);
-  bool PlainStringAttribute(string_view in, string_view* key, string_view* value) const;
+  // One attribute value of the plain shapes PlainAttribute reads.
+  struct PlainValue {
+    AnyValue::Type type;  // kString, kBool, kInt or kDouble
+    string_view str;      // kString
+    uint64_t bits;        // kBool, kInt: the varint; kDouble: the fixed64
+  };
+  bool PlainAttribute(string_view in, string_view* key, PlainValue* value) const;
+  void SetPlain(const PlainValue& value, AnyValue* out);
   void WriteStringOver(string_view value, std::string* old);
   bool ResourceMsg(string_view in, pdata::Resource* out);
   bool ScopeMsg(string_view in, pdata::InstrumentationScope* out);
@@ -515,17 +522,18 @@ bool Decoder::KeyValueListMsg(string_view in, pdata::KeyValueList* out) {
   return true;
 }
 
-// The shape of almost every attribute, KeyValue{1: key, 2: AnyValue{1: string_value}}, each
-// field once, in that order, lengths below 16 KiB, valid (UTF-8 when checked) and within the
-// depth limit: sets *key and *value to the two strings. Any other shape returns false having
-// written nothing, and the general decoder reads it (and reports its errors, with their place).
-// A third of the span-ingest decoder's instructions went to the general loop for this shape.
-bool Decoder::PlainStringAttribute(string_view in, string_view* key, string_view* value) const {
+// The shapes of almost every attribute, KeyValue{1: key, 2: AnyValue{one scalar field}}: the
+// value a string (field 1, UTF-8 checked when asked), a bool (2) or an int (3) of up to nine
+// varint bytes, or a double (4); each field once, in that order, lengths below 16 KiB, within
+// the depth limit. Sets *key and *value. Any other shape returns false having written nothing,
+// and the general decoder reads it (and reports its errors, with their place). The general
+// loop for these shapes was a third of the span-ingest decoder's instructions.
+bool Decoder::PlainAttribute(string_view in, string_view* key, PlainValue* value) const {
   // The value is a message one level below this KeyValue, as Message() would check.
   if (depth_ >= options_.max_depth) return false;
   const auto* p = reinterpret_cast<const uint8_t*>(in.data());
   const auto* end = p + in.size();
-  size_t key_len, value_len, str_len;
+  size_t key_len, value_len;
   if (p == end || *p++ != 0x0A || !ShortLength(p, end, &key_len) ||
       key_len > static_cast<size_t>(end - p)) {
     return false;
@@ -533,16 +541,69 @@ bool Decoder::PlainStringAttribute(string_view in, string_view* key, string_view
   const auto* key_at = p;
   p += key_len;
   if (p == end || *p++ != 0x12 || !ShortLength(p, end, &value_len) ||
-      value_len != static_cast<size_t>(end - p)) {
-    return false;
-  }
-  if (p == end || *p++ != 0x0A || !ShortLength(p, end, &str_len) ||
-      str_len != static_cast<size_t>(end - p)) {
+      value_len != static_cast<size_t>(end - p) || p == end) {
     return false;
   }
   *key = string_view(reinterpret_cast<const char*>(key_at), key_len);
-  *value = string_view(reinterpret_cast<const char*>(p), str_len);
-  return !options_.validate_utf8 || (IsValidUtf8(*key) && IsValidUtf8(*value));
+  if (options_.validate_utf8 && !IsValidUtf8(*key)) return false;
+  switch (*p++) {
+    case 0x0A: {  // 1: string_value
+      size_t len;
+      if (!ShortLength(p, end, &len) || len != static_cast<size_t>(end - p)) return false;
+      value->type = AnyValue::Type::kString;
+      value->str = string_view(reinterpret_cast<const char*>(p), len);
+      return !options_.validate_utf8 || IsValidUtf8(value->str);
+    }
+    case 0x10:    // 2: bool_value
+    case 0x18: {  // 3: int_value
+      value->type = p[-1] == 0x10 ? AnyValue::Type::kBool : AnyValue::Type::kInt;
+      uint64_t v = 0;
+      for (int shift = 0; shift < 63; shift += 7) {  // nine bytes at most: no overflow
+        if (p == end) return false;
+        const uint8_t b = *p++;
+        v |= uint64_t{b & 0x7fu} << shift;
+        if (b < 0x80) {
+          value->bits = v;
+          return p == end;
+        }
+      }
+      return false;
+    }
+    case 0x21:  // 4: double_value
+      if (end - p != 8) return false;
+      value->type = AnyValue::Type::kDouble;
+      value->bits = 0;
+      for (int i = 0; i < 8; ++i) value->bits |= uint64_t{p[i]} << (8 * i);
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Sets *out, a default value or one a spare attribute kept, to `value`: a string is written
+// over a kept string's buffer; anything else a kept value held goes back to the spares first.
+void Decoder::SetPlain(const PlainValue& value, AnyValue* out) {
+  if (value.type == AnyValue::Type::kString && out->type() == AnyValue::Type::kString) {
+    WriteStringOver(value.str, &out->mutable_string_value());
+    return;
+  }
+  if (spares_ != nullptr) spares_->RecycleValue(*out);
+  switch (value.type) {
+    case AnyValue::Type::kString: {
+      std::string s = spares_ != nullptr ? spares_->TakeString() : std::string();
+      s.assign(value.str);
+      *out = AnyValue(std::move(s));
+      break;
+    }
+    case AnyValue::Type::kBool:
+      *out = AnyValue(value.bits != 0);
+      break;
+    case AnyValue::Type::kInt:
+      *out = AnyValue(static_cast<int64_t>(value.bits));
+      break;
+    default:
+      *out = AnyValue(std::bit_cast<double>(value.bits));
+  }
 }
 
 // Writes `value` over the string value a spare attribute kept. A buffer too small is replaced
@@ -556,11 +617,10 @@ void Decoder::WriteStringOver(string_view value, std::string* old) {
 }
 
 bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
-  if (string_view key, value; PlainStringAttribute(in, &key, &value)) {
+  string_view key;
+  if (PlainValue value; PlainAttribute(in, &key, &value)) {
     out->key.assign(key);
-    std::string s = spares_ != nullptr ? spares_->TakeString() : std::string();
-    s.assign(value);
-    out->value = AnyValue(std::move(s));
+    SetPlain(value, &out->value);
     return true;
   }
   return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
@@ -583,16 +643,10 @@ bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
 // written over the old string value in place (KeptAnyValueMsg) instead of that buffer's round
 // trip through the spares; anything else recycles the old value first.
 bool Decoder::KeptKeyValueMsg(string_view in, pdata::KeyValue* out) {
-  if (string_view key, value; PlainStringAttribute(in, &key, &value)) {
+  string_view key;
+  if (PlainValue value; PlainAttribute(in, &key, &value)) {
     out->key.assign(key);
-    if (out->value.type() == AnyValue::Type::kString) {
-      WriteStringOver(value, &out->value.mutable_string_value());
-    } else {
-      spares_->RecycleValue(out->value);
-      std::string s = spares_->TakeString();
-      s.assign(value);
-      out->value = AnyValue(std::move(s));
-    }
+    SetPlain(value, &out->value);
     return true;
   }
   bool value_seen = false;

@@ -442,11 +442,12 @@ TEST(DecodeTracesTest, BadValuesOverKeptOnesFailAsAFreshDecode) {
   }
 }
 
-// The attribute shape the decoder reads without its general loop, {1: key, 2: {1: string}},
-// at the edges of that fast path: one- and two-byte lengths, the first three-byte one, a
-// non-minimal length, an empty key, and shapes next to it that must take the general path.
-// Each decodes to what protobuf says it is, fresh and into spares.
-TEST(DecodeTracesTest, PlainStringAttributesAtTheFastPathEdges) {
+// The attribute shapes the decoder reads without its general loop, {1: key, 2: {one string,
+// bool, int or double}}, at the edges of that fast path: one- and two-byte lengths, the first
+// three-byte one, non-minimal varints, nine- and ten-byte ints, an empty key, and shapes next to
+// them that must take the general path. Each decodes to what protobuf says it is, fresh and
+// into spares (over a kept string value and over a kept int).
+TEST(DecodeTracesTest, PlainAttributesAtTheFastPathEdges) {
   auto request = [](const Msg& kv) {
     return Msg().Sub(1, Msg().Sub(2, Msg().Sub(2, Msg().Bytes(5, "chat").Sub(9, kv)))).str();
   };
@@ -477,7 +478,30 @@ TEST(DecodeTracesTest, PlainStringAttributesAtTheFastPathEdges) {
                    AnyValue(int64_t(4))});
   cases.push_back({"bytes value", Msg().Bytes(1, "k").Sub(2, Msg().Bytes(7, "b")), "k",
                    AnyValue(pdata::Bytes{"b"})});
-  const std::string kept = request(plain("gen_ai.prompt", std::string(200, 'p')));
+  auto scalar = [](const Msg& value) { return Msg().Bytes(1, "k").Sub(2, value); };
+  cases.push_back({"bool true", scalar(Msg().Varint(2, 1)), "k", AnyValue(true)});
+  cases.push_back({"bool false", scalar(Msg().Varint(2, 0)), "k", AnyValue(false)});
+  cases.push_back({"bool from a large varint", scalar(Msg().Varint(2, 1ull << 40)), "k",
+                   AnyValue(true)});
+  cases.push_back({"bool non-minimal zero", scalar(Msg().Raw("10 80 80 00")), "k", AnyValue(false)});
+  cases.push_back({"int 0", scalar(Msg().Varint(3, 0)), "k", AnyValue(int64_t(0))});
+  cases.push_back({"int 300", scalar(Msg().Varint(3, 300)), "k", AnyValue(int64_t(300))});
+  cases.push_back({"int max (nine bytes)", scalar(Msg().Varint(3, INT64_MAX)), "k",
+                   AnyValue(INT64_MAX)});
+  cases.push_back({"int -1 (ten bytes)", scalar(Msg().Varint(3, uint64_t(-1))), "k",
+                   AnyValue(int64_t(-1))});
+  cases.push_back({"int min (ten bytes)", scalar(Msg().Varint(3, uint64_t(INT64_MIN))), "k",
+                   AnyValue(INT64_MIN)});
+  cases.push_back({"int then string: the string", scalar(Msg().Varint(3, 1).Bytes(1, "s")), "k",
+                   AnyValue("s")});
+  cases.push_back({"double", scalar(Msg().Double(4, 0.25)), "k", AnyValue(0.25)});
+  cases.push_back({"double -0", scalar(Msg().Double(4, -0.0)), "k", AnyValue(-0.0)});
+  cases.push_back({"double then unknown", scalar(Msg().Double(4, 2.5).Varint(20, 1)), "k",
+                   AnyValue(2.5)});
+  const std::vector<std::string> kept = {
+      request(plain("gen_ai.prompt", std::string(200, 'p'))),
+      request(Msg().Bytes(1, "gen_ai.usage.input_tokens").Sub(2, Msg().Varint(3, 77))),
+  };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     const std::string bytes = request(c.kv);
@@ -486,12 +510,14 @@ TEST(DecodeTracesTest, PlainStringAttributesAtTheFastPathEdges) {
     const auto& kv = fresh->resource_spans.at(0).scope_spans.at(0).spans.at(0).attributes.at(0);
     EXPECT_EQ(kv.key, c.key);
     EXPECT_EQ(kv.value, c.value);
-    pdata::TracesSpares spares;
-    Traces reused;
-    ASSERT_TRUE(DecodeTracesRequest(kept, &reused, &spares).ok());
-    spares.Harvest(reused);
-    ASSERT_TRUE(DecodeTracesRequest(bytes, &reused, &spares).ok());
-    EXPECT_EQ(reused, *fresh);
+    for (const std::string& before : kept) {
+      pdata::TracesSpares spares;
+      Traces reused;
+      ASSERT_TRUE(DecodeTracesRequest(before, &reused, &spares).ok());
+      spares.Harvest(reused);
+      ASSERT_TRUE(DecodeTracesRequest(bytes, &reused, &spares).ok());
+      EXPECT_EQ(reused, *fresh);
+    }
   }
   // Errors keep their place and reason: a key or value not UTF-8, and a value too deep.
   const DecodeOptions utf8{.validate_utf8 = true};
@@ -507,6 +533,10 @@ TEST(DecodeTracesTest, PlainStringAttributesAtTheFastPathEdges) {
             std::string::npos)
       << bad_value.status().ToString();
   EXPECT_TRUE(DecodeTracesRequest(request(plain("\xff", "\xc0\x80"))).ok());  // not checked
+  auto short_double = DecodeTracesRequest(request(Msg().Bytes(1, "k").Sub(2, Msg().Raw("21 00 00"))));
+  ASSERT_FALSE(short_double.ok());
+  EXPECT_NE(short_double.status().message().find("attributes[0].value"), std::string::npos)
+      << short_double.status().ToString();
   // Request > resource_spans > scope_spans > spans > attributes > value: six levels.
   EXPECT_TRUE(DecodeTracesRequest(request(plain("k", "v")), DecodeOptions{.max_depth = 6}).ok());
   auto deep = DecodeTracesRequest(request(plain("k", "v")), DecodeOptions{.max_depth = 5});
