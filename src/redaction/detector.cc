@@ -80,6 +80,29 @@ class Scanner {
   bool TryIpv6(size_t s, Match* m) const;
   bool TryKey(size_t s, Match* m) const;
 
+  // Inline gates in front of TryIpv6 and TryKey, which most word starts would otherwise call
+  // only to return false. Each returns true whenever its Try* could succeed at s.
+  // TryIpv6 needs a ':' within the first five bytes (after at most four hex digits), or a
+  // second byte of [0-9A-Fa-f:.] after a leading ':' (else only one colon).
+  bool MayBeIpv6(size_t s) const {
+    if (p_[s] == ':') {
+      return s + 1 < n_ && (Is(p_[s + 1], kHex) || p_[s + 1] == ':' || p_[s + 1] == '.');
+    }
+    if (!Is(p_[s], kHex)) return false;
+    size_t k = s + 1;
+    while (k < n_ && k - s < 5 && Is(p_[k], kHex)) ++k;
+    return k < n_ && p_[k] == ':';
+  }
+  // The first letters of the key prefixes TryKey knows.
+  static bool MayBeKey(char c) {
+    switch (c) {
+      case 's': case 'g': case 'x': case 'A': case 'h': case 'n': case 'B': case 'b': case 'e':
+        return true;
+      default:
+        return false;
+    }
+  }
+
  private:
   bool Prefix(size_t s, std::string_view prefix) const {
     return n_ - s >= prefix.size() && std::string_view(p_ + s, prefix.size()) == prefix;
@@ -702,12 +725,12 @@ void Detector::FindBuiltin(std::string_view text, std::vector<Match>& out) const
     const uint8_t cls = Cls(c);
     if ((cls & kStart) && sc.WordStart(i)) {
       bool hit = false;
-      if (keys && sc.TryKey(i, &m)) hit = accept(m);
+      if (keys && Scanner::MayBeKey(c) && sc.TryKey(i, &m)) hit = accept(m);
       if (!hit && numbers && ((cls & kDigit) || c == '+' || c == '(') && sc.TryNumber(i, &m)) {
         hit = accept(m);
       }
       if (!hit && iban && (cls & kUpper) && sc.TryIban(i, &m)) hit = accept(m);
-      if (!hit && ip && sc.TryIpv6(i, &m)) hit = accept(m);
+      if (!hit && ip && sc.MayBeIpv6(i) && sc.TryIpv6(i, &m)) hit = accept(m);
       if (hit) continue;
     }
     // Nothing starts at i. Items start at word starts only, and inside a run of word bytes
