@@ -30,6 +30,44 @@ using std::string_view;
 
 constexpr size_t TagSize(uint32_t field) { return VarintSize(MakeTag(field, WireType::kVarint)); }
 
+// An attribute whose value is empty or one scalar field (string, bool, int, double): most of
+// them. Both passes compute its lengths on the spot (PlainKeyValue), so it records no
+// sub-message lengths, and the write pass does not look any up.
+[[gnu::always_inline]] inline bool IsPlain(const AnyValue& v) {
+  switch (v.type()) {
+    case AnyValue::Type::kEmpty:
+    case AnyValue::Type::kString:
+    case AnyValue::Type::kBool:
+    case AnyValue::Type::kInt:
+    case AnyValue::Type::kDouble:
+      return true;
+    default:
+      return false;
+  }
+}
+// The length of a plain value's AnyValue message (0 for an empty value, which is not written).
+[[gnu::always_inline]] inline size_t PlainValueSize(const AnyValue& v) {
+  switch (v.type()) {
+    case AnyValue::Type::kString:
+      return 1 + VarintSize(v.string_value().size()) + v.string_value().size();
+    case AnyValue::Type::kBool:
+      return 2;
+    case AnyValue::Type::kInt:
+      return 1 + VarintSize(static_cast<uint64_t>(v.int_value()));
+    case AnyValue::Type::kDouble:
+      return 9;
+    default:
+      return 0;
+  }
+}
+// The length of a plain KeyValue message; *value_size is that of its value.
+[[gnu::always_inline]] inline size_t PlainKeyValueSize(const pdata::KeyValue& kv, size_t* value_size) {
+  *value_size = PlainValueSize(kv.value);
+  size_t n = kv.key.empty() ? 0 : 1 + VarintSize(kv.key.size()) + kv.key.size();
+  if (!kv.value.empty()) n += 1 + VarintSize(*value_size) + *value_size;
+  return n;
+}
+
 class SizePass {
  public:
   explicit SizePass(std::vector<size_t>* sizes) : sizes_(sizes) {}
@@ -52,6 +90,11 @@ class SizePass {
     size_t len = 0;
     for (uint64_t x : v) len += VarintSize(x);
     sizes_->push_back(len);
+    n_ += TagSize(field) + VarintSize(len) + len;
+  }
+  void PlainKeyValue(uint32_t field, const pdata::KeyValue& kv) {
+    size_t value_size;
+    const size_t len = PlainKeyValueSize(kv, &value_size);
     n_ += TagSize(field) + VarintSize(len) + len;
   }
   template <typename F>
@@ -112,6 +155,29 @@ class WritePass {
     Tag(field, WireType::kLengthDelimited);
     p_ = WriteVarint(p_, sizes_[next_++]);
     for (uint64_t x : v) p_ = WriteVarint(p_, x);
+  }
+  // Writes what EncKeyValue would for a plain attribute (IsPlain), as the sub-message `field`.
+  void PlainKeyValue(uint32_t field, const pdata::KeyValue& kv) {
+    size_t value_size;
+    Tag(field, WireType::kLengthDelimited);
+    p_ = WriteVarint(p_, PlainKeyValueSize(kv, &value_size));
+    if (!kv.key.empty()) Bytes(1, kv.key);
+    if (kv.value.empty()) return;
+    Tag(2, WireType::kLengthDelimited);
+    p_ = WriteVarint(p_, value_size);
+    switch (kv.value.type()) {
+      case AnyValue::Type::kString:
+        Bytes(1, kv.value.string_value());
+        break;
+      case AnyValue::Type::kBool:
+        Varint(2, kv.value.bool_value() ? 1 : 0);
+        break;
+      case AnyValue::Type::kInt:
+        Varint(3, static_cast<uint64_t>(kv.value.int_value()));
+        break;
+      default:
+        Double(4, kv.value.double_value());
+    }
   }
   template <typename F>
   void Message(uint32_t field, F&& body) {
@@ -218,7 +284,13 @@ void EncKeyValue(S& s, const pdata::KeyValue& kv) {
 
 template <typename S>
 void EncAttributes(S& s, uint32_t field, const pdata::Attributes& attributes) {
-  for (const pdata::KeyValue& kv : attributes) s.Message(field, [&] { EncKeyValue(s, kv); });
+  for (const pdata::KeyValue& kv : attributes) {
+    if (IsPlain(kv.value)) {
+      s.PlainKeyValue(field, kv);
+    } else {
+      s.Message(field, [&] { EncKeyValue(s, kv); });
+    }
+  }
 }
 
 template <typename S>
