@@ -612,8 +612,10 @@ void Decoder::SetPlain(const PlainValue& value, AnyValue* out) {
 void Decoder::WriteStringOver(string_view value, std::string* old) {
   if (value.size() > old->capacity() || !pdata::TracesSpares::ReusesInPlace(*old, value.size())) {
     std::string().swap(*old);  // frees it (moving an empty string in would keep it)
+    old->assign(value);
+  } else if (*old != value) {  // a model, a provider, "stop": often the value kept
+    old->assign(value);
   }
-  old->assign(value);
 }
 
 bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
@@ -638,17 +640,19 @@ bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
   });
 }
 
-// An attribute a spare span kept, its key cleared and its old value still there: ends exactly
-// as KeyValueMsg into a default KeyValue would. Most values are one plain string, which is
+// An attribute a spare span kept, its old key and value still there: ends exactly as
+// KeyValueMsg into a default KeyValue would. Most values are one plain string, which is
 // written over the old string value in place (KeptAnyValueMsg) instead of that buffer's round
 // trip through the spares; anything else recycles the old value first.
 bool Decoder::KeptKeyValueMsg(string_view in, pdata::KeyValue* out) {
   string_view key;
   if (PlainValue value; PlainAttribute(in, &key, &value)) {
-    out->key.assign(key);
+    // Spans of one shape come back in order, so the kept key is most often this one already.
+    if (out->key != key) out->key.assign(key);
     SetPlain(value, &out->value);
     return true;
   }
+  out->key.clear();
   bool value_seen = false;
   bool ok = ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
@@ -1234,7 +1238,6 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
       case 9:
         if (reused < stale) {
           pdata::KeyValue& kv = out->attributes[reused];
-          kv.key.clear();
           TRY(Message(r, wt, "attributes", int64_t(reused++), &Decoder::KeptKeyValueMsg, &kv));
         } else {
           TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
