@@ -96,7 +96,15 @@ class Scanner {
   // The first letters of the key prefixes TryKey knows.
   static bool MayBeKey(char c) {
     switch (c) {
-      case 's': case 'g': case 'x': case 'A': case 'h': case 'n': case 'B': case 'b': case 'e':
+      case 's':
+      case 'g':
+      case 'x':
+      case 'A':
+      case 'h':
+      case 'n':
+      case 'B':
+      case 'b':
+      case 'e':
         return true;
       default:
         return false;

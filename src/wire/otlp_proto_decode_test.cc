@@ -481,23 +481,24 @@ TEST(DecodeTracesTest, PlainAttributesAtTheFastPathEdges) {
   auto scalar = [](const Msg& value) { return Msg().Bytes(1, "k").Sub(2, value); };
   cases.push_back({"bool true", scalar(Msg().Varint(2, 1)), "k", AnyValue(true)});
   cases.push_back({"bool false", scalar(Msg().Varint(2, 0)), "k", AnyValue(false)});
-  cases.push_back({"bool from a large varint", scalar(Msg().Varint(2, 1ull << 40)), "k",
-                   AnyValue(true)});
-  cases.push_back({"bool non-minimal zero", scalar(Msg().Raw("10 80 80 00")), "k", AnyValue(false)});
+  cases.push_back(
+      {"bool from a large varint", scalar(Msg().Varint(2, 1ull << 40)), "k", AnyValue(true)});
+  cases.push_back(
+      {"bool non-minimal zero", scalar(Msg().Raw("10 80 80 00")), "k", AnyValue(false)});
   cases.push_back({"int 0", scalar(Msg().Varint(3, 0)), "k", AnyValue(int64_t(0))});
   cases.push_back({"int 300", scalar(Msg().Varint(3, 300)), "k", AnyValue(int64_t(300))});
-  cases.push_back({"int max (nine bytes)", scalar(Msg().Varint(3, INT64_MAX)), "k",
-                   AnyValue(INT64_MAX)});
-  cases.push_back({"int -1 (ten bytes)", scalar(Msg().Varint(3, uint64_t(-1))), "k",
-                   AnyValue(int64_t(-1))});
+  cases.push_back(
+      {"int max (nine bytes)", scalar(Msg().Varint(3, INT64_MAX)), "k", AnyValue(INT64_MAX)});
+  cases.push_back(
+      {"int -1 (ten bytes)", scalar(Msg().Varint(3, uint64_t(-1))), "k", AnyValue(int64_t(-1))});
   cases.push_back({"int min (ten bytes)", scalar(Msg().Varint(3, uint64_t(INT64_MIN))), "k",
                    AnyValue(INT64_MIN)});
   cases.push_back({"int then string: the string", scalar(Msg().Varint(3, 1).Bytes(1, "s")), "k",
                    AnyValue("s")});
   cases.push_back({"double", scalar(Msg().Double(4, 0.25)), "k", AnyValue(0.25)});
   cases.push_back({"double -0", scalar(Msg().Double(4, -0.0)), "k", AnyValue(-0.0)});
-  cases.push_back({"double then unknown", scalar(Msg().Double(4, 2.5).Varint(20, 1)), "k",
-                   AnyValue(2.5)});
+  cases.push_back(
+      {"double then unknown", scalar(Msg().Double(4, 2.5).Varint(20, 1)), "k", AnyValue(2.5)});
   const std::vector<std::string> kept = {
       request(plain("gen_ai.prompt", std::string(200, 'p'))),
       request(Msg().Bytes(1, "gen_ai.usage.input_tokens").Sub(2, Msg().Varint(3, 77))),
@@ -533,7 +534,8 @@ TEST(DecodeTracesTest, PlainAttributesAtTheFastPathEdges) {
             std::string::npos)
       << bad_value.status().ToString();
   EXPECT_TRUE(DecodeTracesRequest(request(plain("\xff", "\xc0\x80"))).ok());  // not checked
-  auto short_double = DecodeTracesRequest(request(Msg().Bytes(1, "k").Sub(2, Msg().Raw("21 00 00"))));
+  auto short_double =
+      DecodeTracesRequest(request(Msg().Bytes(1, "k").Sub(2, Msg().Raw("21 00 00"))));
   ASSERT_FALSE(short_double.ok());
   EXPECT_NE(short_double.status().message().find("attributes[0].value"), std::string::npos)
       << short_double.status().ToString();

@@ -61,7 +61,8 @@ constexpr size_t TagSize(uint32_t field) { return VarintSize(MakeTag(field, Wire
   }
 }
 // The length of a plain KeyValue message; *value_size is that of its value.
-[[gnu::always_inline]] inline size_t PlainKeyValueSize(const pdata::KeyValue& kv, size_t* value_size) {
+[[gnu::always_inline]] inline size_t PlainKeyValueSize(const pdata::KeyValue& kv,
+                                                       size_t* value_size) {
   *value_size = PlainValueSize(kv.value);
   size_t n = kv.key.empty() ? 0 : 1 + VarintSize(kv.key.size()) + kv.key.size();
   if (!kv.value.empty()) n += 1 + VarintSize(*value_size) + *value_size;
