@@ -509,6 +509,7 @@ bool Scanner::TryIpv6(size_t s, Match* m) const {
   return true;
 }
 
+// A prefix with a new first letter goes into MayBeKey too.
 bool Scanner::TryKey(size_t s, Match* m) const {
   switch (p_[s]) {
     case 's':

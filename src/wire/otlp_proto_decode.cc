@@ -284,6 +284,7 @@ class Decoder {
     uint64_t bits;        // kBool, kInt: the varint; kDouble: the fixed64
   };
   bool PlainAttribute(string_view in, string_view* key, PlainValue* value) const;
+  bool PlainValueMsg(string_view in, PlainValue* value) const;
   void SetPlain(const PlainValue& value, AnyValue* out);
   void WriteStringOver(string_view value, std::string* old);
   bool ResourceMsg(string_view in, pdata::Resource* out);
@@ -510,74 +511,50 @@ bool Decoder::KeyValueListMsg(string_view in, pdata::KeyValueList* out) {
 
 // Reads a length prefix of one or two bytes (a length below 16 KiB) at *p, not past end.
 // Longer ones are left to the general decoder.
-[[gnu::always_inline]] inline bool ShortLength(const uint8_t*& p, const uint8_t* end, size_t* len) {
-  if (p == end) return false;
-  if (*p < 0x80) {
-    *len = *p++;
-    return true;
+// An AnyValue of exactly one scalar field: a string (1, UTF-8 checked when asked), a bool (2),
+// an int (3) or a double (4). Any other shape returns false.
+[[gnu::always_inline]] inline bool Decoder::PlainValueMsg(string_view in, PlainValue* value) const {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  if (r.done() || !r.ReadTag(&f, &wt)) return false;
+  bool ok;
+  if (f == 1 && wt == WireType::kLengthDelimited) {
+    value->type = AnyValue::Type::kString;
+    ok = r.ReadLengthDelimited(&value->str) && (!options_.validate_utf8 || IsValidUtf8(value->str));
+  } else if ((f == 2 || f == 3) && wt == WireType::kVarint) {
+    value->type = f == 2 ? AnyValue::Type::kBool : AnyValue::Type::kInt;
+    ok = r.ReadVarint(&value->bits);
+  } else if (f == 4 && wt == WireType::kFixed64) {
+    value->type = AnyValue::Type::kDouble;
+    ok = r.ReadFixed64(&value->bits);
+  } else {
+    return false;
   }
-  if (end - p < 2 || p[1] >= 0x80) return false;
-  *len = (p[0] & 0x7fu) | (size_t{p[1]} << 7);
-  p += 2;
-  return true;
+  return ok && r.done();
 }
 
-// The shapes of almost every attribute, KeyValue{1: key, 2: AnyValue{one scalar field}}: the
-// value a string (field 1, UTF-8 checked when asked), a bool (2) or an int (3) of up to nine
-// varint bytes, or a double (4); each field once, in that order, lengths below 16 KiB, within
-// the depth limit. Sets *key and *value. Any other shape returns false having written nothing,
-// and the general decoder reads it (and reports its errors, with their place). The general
-// loop for these shapes was a third of the span-ingest decoder's instructions.
+// The shapes of almost every attribute, KeyValue{1: key, 2: AnyValue{one scalar field}}, each
+// field once, in that order, valid (UTF-8 when checked) and within the depth limit: sets *key
+// and *value. Any other shape returns false having written nothing, and the general decoder
+// reads it (and reports its errors, with their place). The general loop for these shapes was a
+// third of the span-ingest decoder's instructions.
 bool Decoder::PlainAttribute(string_view in, string_view* key, PlainValue* value) const {
   // The value is a message one level below this KeyValue, as Message() would check.
   if (depth_ >= options_.max_depth) return false;
-  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
-  const auto* end = p + in.size();
-  size_t key_len, value_len;
-  if (p == end || *p++ != 0x0A || !ShortLength(p, end, &key_len) ||
-      key_len > static_cast<size_t>(end - p)) {
+  ProtoReader r(in, base_);
+  uint32_t f;
+  WireType wt;
+  string_view value_bytes;
+  if (r.done() || !r.ReadTag(&f, &wt) || f != 1 || wt != WireType::kLengthDelimited ||
+      !r.ReadLengthDelimited(key) || (options_.validate_utf8 && !IsValidUtf8(*key))) {
     return false;
   }
-  const auto* key_at = p;
-  p += key_len;
-  if (p == end || *p++ != 0x12 || !ShortLength(p, end, &value_len) ||
-      value_len != static_cast<size_t>(end - p) || p == end) {
+  if (r.done() || !r.ReadTag(&f, &wt) || f != 2 || wt != WireType::kLengthDelimited ||
+      !r.ReadLengthDelimited(&value_bytes) || !r.done()) {
     return false;
   }
-  *key = string_view(reinterpret_cast<const char*>(key_at), key_len);
-  if (options_.validate_utf8 && !IsValidUtf8(*key)) return false;
-  switch (*p++) {
-    case 0x0A: {  // 1: string_value
-      size_t len;
-      if (!ShortLength(p, end, &len) || len != static_cast<size_t>(end - p)) return false;
-      value->type = AnyValue::Type::kString;
-      value->str = string_view(reinterpret_cast<const char*>(p), len);
-      return !options_.validate_utf8 || IsValidUtf8(value->str);
-    }
-    case 0x10:    // 2: bool_value
-    case 0x18: {  // 3: int_value
-      value->type = p[-1] == 0x10 ? AnyValue::Type::kBool : AnyValue::Type::kInt;
-      uint64_t v = 0;
-      for (int shift = 0; shift < 63; shift += 7) {  // nine bytes at most: no overflow
-        if (p == end) return false;
-        const uint8_t b = *p++;
-        v |= uint64_t{b & 0x7fu} << shift;
-        if (b < 0x80) {
-          value->bits = v;
-          return p == end;
-        }
-      }
-      return false;
-    }
-    case 0x21:  // 4: double_value
-      if (end - p != 8) return false;
-      value->type = AnyValue::Type::kDouble;
-      value->bits = 0;
-      for (int i = 0; i < 8; ++i) value->bits |= uint64_t{p[i]} << (8 * i);
-      return true;
-    default:
-      return false;
-  }
+  return PlainValueMsg(value_bytes, value);
 }
 
 // Sets *out, a default value or one a spare attribute kept, to `value`: a string is written
@@ -675,20 +652,12 @@ bool Decoder::KeptKeyValueMsg(string_view in, pdata::KeyValue* out) {
 }
 
 bool Decoder::KeptAnyValueMsg(string_view in, AnyValue* out) {
-  if (out->type() == AnyValue::Type::kString) {
-    // Exactly one field, a valid string_value, goes over the old string (whose buffer is
-    // freed first when it is much larger than needed). Any other shape, and every error
-    // (which AnyValueMsg reports with its place), takes the general path.
-    ProtoReader r(in, base_);
-    uint32_t f;
-    WireType wt;
-    string_view s;
-    std::string& old = out->mutable_string_value();
-    if (!r.done() && r.ReadTag(&f, &wt) && f == 1 && wt == WireType::kLengthDelimited &&
-        r.ReadLengthDelimited(&s) && r.done() && (!options_.validate_utf8 || IsValidUtf8(s))) {
-      WriteStringOver(s, &old);
-      return true;
-    }
+  // One scalar field goes over the kept value (a string over a kept string in place). Any
+  // other shape, and every error (which AnyValueMsg reports with its place), takes the
+  // general path.
+  if (PlainValue value; PlainValueMsg(in, &value)) {
+    SetPlain(value, out);
+    return true;
   }
   spares_->RecycleValue(*out);
   return AnyValueMsg(in, out);

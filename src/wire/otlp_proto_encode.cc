@@ -31,8 +31,9 @@ using std::string_view;
 constexpr size_t TagSize(uint32_t field) { return VarintSize(MakeTag(field, WireType::kVarint)); }
 
 // An attribute whose value is empty or one scalar field (string, bool, int, double): most of
-// them. Both passes compute its lengths on the spot (PlainKeyValue), so it records no
-// sub-message lengths, and the write pass does not look any up.
+// them. Its lengths are simple arithmetic, so both passes compute them on the spot
+// (SizedMessage): the size pass records none and does not walk the attribute, and the write
+// pass looks none up.
 [[gnu::always_inline]] inline bool IsPlain(const AnyValue& v) {
   switch (v.type()) {
     case AnyValue::Type::kEmpty:
@@ -60,12 +61,11 @@ constexpr size_t TagSize(uint32_t field) { return VarintSize(MakeTag(field, Wire
       return 0;
   }
 }
-// The length of a plain KeyValue message; *value_size is that of its value.
-[[gnu::always_inline]] inline size_t PlainKeyValueSize(const pdata::KeyValue& kv,
-                                                       size_t* value_size) {
-  *value_size = PlainValueSize(kv.value);
+// The length of a plain attribute's KeyValue message.
+[[gnu::always_inline]] inline size_t PlainKeyValueSize(const pdata::KeyValue& kv) {
+  const size_t value_size = PlainValueSize(kv.value);
   size_t n = kv.key.empty() ? 0 : 1 + VarintSize(kv.key.size()) + kv.key.size();
-  if (!kv.value.empty()) n += 1 + VarintSize(*value_size) + *value_size;
+  if (!kv.value.empty()) n += 1 + VarintSize(value_size) + value_size;
   return n;
 }
 
@@ -93,9 +93,9 @@ class SizePass {
     sizes_->push_back(len);
     n_ += TagSize(field) + VarintSize(len) + len;
   }
-  void PlainKeyValue(uint32_t field, const pdata::KeyValue& kv) {
-    size_t value_size;
-    const size_t len = PlainKeyValueSize(kv, &value_size);
+  // A sub-message whose length the caller computed: the body is not run.
+  template <typename F>
+  void SizedMessage(uint32_t field, size_t len, F&&) {
     n_ += TagSize(field) + VarintSize(len) + len;
   }
   template <typename F>
@@ -157,28 +157,11 @@ class WritePass {
     p_ = WriteVarint(p_, sizes_[next_++]);
     for (uint64_t x : v) p_ = WriteVarint(p_, x);
   }
-  // Writes what EncKeyValue would for a plain attribute (IsPlain), as the sub-message `field`.
-  void PlainKeyValue(uint32_t field, const pdata::KeyValue& kv) {
-    size_t value_size;
+  template <typename F>
+  void SizedMessage(uint32_t field, size_t len, F&& body) {
     Tag(field, WireType::kLengthDelimited);
-    p_ = WriteVarint(p_, PlainKeyValueSize(kv, &value_size));
-    if (!kv.key.empty()) Bytes(1, kv.key);
-    if (kv.value.empty()) return;
-    Tag(2, WireType::kLengthDelimited);
-    p_ = WriteVarint(p_, value_size);
-    switch (kv.value.type()) {
-      case AnyValue::Type::kString:
-        Bytes(1, kv.value.string_value());
-        break;
-      case AnyValue::Type::kBool:
-        Varint(2, kv.value.bool_value() ? 1 : 0);
-        break;
-      case AnyValue::Type::kInt:
-        Varint(3, static_cast<uint64_t>(kv.value.int_value()));
-        break;
-      default:
-        Double(4, kv.value.double_value());
-    }
+    p_ = WriteVarint(p_, len);
+    body();
   }
   template <typename F>
   void Message(uint32_t field, F&& body) {
@@ -280,14 +263,19 @@ void EncAnyValue(S& s, const AnyValue& v) {
 template <typename S>
 void EncKeyValue(S& s, const pdata::KeyValue& kv) {
   StringField(s, 1, kv.key);
-  if (!kv.value.empty()) s.Message(2, [&] { EncAnyValue(s, kv.value); });
+  if (kv.value.empty()) return;
+  if (IsPlain(kv.value)) {
+    s.SizedMessage(2, PlainValueSize(kv.value), [&] { EncAnyValue(s, kv.value); });
+  } else {
+    s.Message(2, [&] { EncAnyValue(s, kv.value); });
+  }
 }
 
 template <typename S>
 void EncAttributes(S& s, uint32_t field, const pdata::Attributes& attributes) {
   for (const pdata::KeyValue& kv : attributes) {
     if (IsPlain(kv.value)) {
-      s.PlainKeyValue(field, kv);
+      s.SizedMessage(field, PlainKeyValueSize(kv), [&] { EncKeyValue(s, kv); });
     } else {
       s.Message(field, [&] { EncKeyValue(s, kv); });
     }
