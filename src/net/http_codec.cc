@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <mutex>
 
 #include <boost/asio/buffer.hpp>
 
@@ -83,6 +84,65 @@ bool ServerResponse::ClientGone() const { return stream_ == nullptr || stream_->
 bool ServerResponse::streaming() const { return stream_ != nullptr && stream_->started(); }
 
 namespace internal {
+
+namespace {
+
+struct KeptBodies {
+  std::mutex mu;
+  std::vector<std::string> buffers;  // the most recently kept last
+  size_t bytes = 0;
+};
+
+KeptBodies& Kept() {
+  static auto* kept = new KeptBodies;  // never destroyed: I/O threads may outlive statics
+  return *kept;
+}
+
+}  // namespace
+
+std::string TakeBodyBuffer(size_t length) {
+  std::string out;
+  {
+    KeptBodies& kept = Kept();
+    std::lock_guard lock(kept.mu);
+    auto& v = kept.buffers;
+    for (size_t i = v.size(); i-- > 0;) {
+      if (v[i].capacity() >= length) {
+        out = std::move(v[i]);
+        v.erase(v.begin() + static_cast<std::ptrdiff_t>(i));
+        kept.bytes -= out.capacity();
+        break;
+      }
+    }
+  }
+  out.reserve(length);
+  return out;
+}
+
+void KeepBodyBuffer(std::string&& body) {
+  const size_t capacity = body.capacity();
+  if (capacity < kMinKeptBodyBytes || capacity > kMaxKeptBodyBytes) return;
+  body.clear();
+  std::string dropped;  // freed outside the lock
+  KeptBodies& kept = Kept();
+  std::lock_guard lock(kept.mu);
+  if (kept.buffers.size() >= kMaxKeptBodies || kept.bytes + capacity > kMaxKeptBodyBytes) {
+    if (kept.buffers.empty()) return;
+    // Make room by dropping the oldest: the newest is the likeliest to be in cache.
+    dropped = std::move(kept.buffers.front());
+    kept.buffers.erase(kept.buffers.begin());
+    kept.bytes -= dropped.capacity();
+    if (kept.bytes + capacity > kMaxKeptBodyBytes) return;
+  }
+  kept.bytes += capacity;
+  kept.buffers.push_back(std::move(body));
+}
+
+std::pair<size_t, size_t> KeptBodyBuffers() {
+  KeptBodies& kept = Kept();
+  std::lock_guard lock(kept.mu);
+  return {kept.buffers.size(), kept.bytes};
+}
 
 namespace http = boost::beast::http;
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <utility>
+#include <vector>
+
 namespace astrolabe::net::internal {
 namespace {
 
@@ -109,6 +112,77 @@ ServerResponse Route(const Router& router, std::string_view method, std::string_
   ServerResponse response;
   router.Route(request, response);
   return response;
+}
+
+// Empties the process-wide kept body buffers, so that a test starts from a known state.
+void DrainKeptBodies() {
+  while (KeptBodyBuffers().first > 0) TakeBodyBuffer(1);
+}
+
+TEST(KeptBodyBuffersTest, LargeBuffersComeBackNewestFirst) {
+  DrainKeptBodies();
+  std::string a = TakeBodyBuffer(100 * 1024);
+  EXPECT_TRUE(a.empty());
+  EXPECT_GE(a.capacity(), 100u * 1024);
+  std::string b = TakeBodyBuffer(200 * 1024);
+  a.assign(1000, 'a');
+  const char* a_data = a.data();
+  const char* b_data = b.data();
+  const size_t a_capacity = a.capacity();
+  KeepBodyBuffer(std::move(a));
+  KeepBodyBuffer(std::move(b));
+  EXPECT_EQ(KeptBodyBuffers().first, 2u);
+  // The newest large enough one: b for a small request, a only when b is taken.
+  std::string c = TakeBodyBuffer(80 * 1024);
+  EXPECT_EQ(c.data(), b_data);
+  std::string d = TakeBodyBuffer(80 * 1024);
+  EXPECT_EQ(d.data(), a_data);
+  EXPECT_TRUE(d.empty());  // kept buffers come back cleared
+  EXPECT_EQ(d.capacity(), a_capacity);
+  EXPECT_EQ(KeptBodyBuffers(), std::make_pair(size_t{0}, size_t{0}));
+}
+
+TEST(KeptBodyBuffersTest, SkipsTooSmallOnesForALargerRequest) {
+  DrainKeptBodies();
+  std::string large = TakeBodyBuffer(300 * 1024);
+  std::string small = TakeBodyBuffer(70 * 1024);
+  KeepBodyBuffer(std::move(large));
+  KeepBodyBuffer(std::move(small));
+  std::string big = TakeBodyBuffer(250 * 1024);  // the older, larger one
+  EXPECT_GE(big.capacity(), 250u * 1024);
+  EXPECT_EQ(KeptBodyBuffers().first, 1u);
+  std::string bigger = TakeBodyBuffer(1 << 20);  // none fits: a new buffer
+  EXPECT_GE(bigger.capacity(), 1u << 20);
+  EXPECT_EQ(KeptBodyBuffers().first, 1u);
+}
+
+TEST(KeptBodyBuffersTest, BoundedInCountAndBytes) {
+  DrainKeptBodies();
+  std::string small;
+  small.reserve(kMinKeptBodyBytes - 100);
+  KeepBodyBuffer(std::move(small));  // too small to be worth keeping
+  EXPECT_EQ(KeptBodyBuffers().first, 0u);
+  std::string huge;
+  huge.reserve(kMaxKeptBodyBytes + 1);
+  KeepBodyBuffer(std::move(huge));  // over the whole budget alone
+  EXPECT_EQ(KeptBodyBuffers().first, 0u);
+
+  for (size_t i = 0; i < kMaxKeptBodies + 5; ++i) KeepBodyBuffer(TakeBodyBuffer(100 * 1024));
+  EXPECT_EQ(KeptBodyBuffers().first, 1u);  // each Keep gave back the one just taken
+  std::vector<std::string> held;
+  for (size_t i = 0; i < kMaxKeptBodies + 5; ++i) held.push_back(TakeBodyBuffer(100 * 1024));
+  for (std::string& s : held) KeepBodyBuffer(std::move(s));
+  EXPECT_EQ(KeptBodyBuffers().first, kMaxKeptBodies);
+
+  // Bytes: eight buffers of 10 MiB do not fit in 64 MiB; the oldest make room.
+  DrainKeptBodies();
+  held.clear();
+  for (int i = 0; i < 8; ++i) held.push_back(TakeBodyBuffer(10 << 20));
+  for (std::string& s : held) KeepBodyBuffer(std::move(s));
+  auto [count, bytes] = KeptBodyBuffers();
+  EXPECT_LE(bytes, kMaxKeptBodyBytes);
+  EXPECT_EQ(count, kMaxKeptBodyBytes / (10 << 20));
+  DrainKeptBodies();
 }
 
 TEST(RouterTest, PicksExactThenLongestPrefix) {

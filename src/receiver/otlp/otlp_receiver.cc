@@ -48,23 +48,38 @@ std::string MediaType(std::optional<std::string_view> value) {
   return AsciiLower(TrimSpace(v.substr(0, v.find(';'))));
 }
 
-// Decodes the body as its Content-Encoding says, bounded by `limit` bytes of output.
-// kResourceExhausted when the output would be larger; kInvalidArgument when the body is not
-// what the header says or the encoding is unknown or not allowed.
-Result<std::string> Decompress(std::string_view encoding, std::string body, size_t limit,
-                               const std::vector<std::string>& allowed) {
-  std::string e = AsciiLower(TrimSpace(encoding));
-  if (e == "identity") e.clear();
-  if (std::find(allowed.begin(), allowed.end(), e) == allowed.end()) {
-    return InvalidArgument("unsupported Content-Encoding \"" + std::string(encoding) + "\"");
-  }
-  if (e.empty()) return body;
+// `body` decoded by the compression `e` (lower case, not identity).
+Result<std::string> Inflate(std::string_view e, std::string_view body, size_t limit) {
   if (e == "gzip") return wire::GzipDecompress(body, limit);
   if (e == "zstd") return wire::ZstdDecompress(body, limit);
   if (e == "snappy") return wire::SnappyDecompressAuto(body, limit);
   if (e == "x-snappy-framed") return wire::SnappyFramedDecompress(body, limit);
   if (e == "deflate" || e == "zlib") return wire::ZlibDecompress(body, limit);
-  return InvalidArgument("unsupported Content-Encoding \"" + std::string(encoding) + "\"");
+  return InvalidArgument("unsupported Content-Encoding \"" + std::string(e) + "\"");
+}
+
+// Decodes the body as its Content-Encoding says, bounded by `limit` bytes of output.
+// kResourceExhausted when the output would be larger; kInvalidArgument when the body is not
+// what the header says or the encoding is unknown or not allowed. `*out` is the decoded body:
+// `body` itself when it is not compressed (no copy; the server keeps the request's buffer for the
+// next request), else `storage`.
+Status Decompress(std::string_view encoding, std::string_view body, size_t limit,
+                  const std::vector<std::string>& allowed, std::string& storage,
+                  std::string_view* out) {
+  std::string e = AsciiLower(TrimSpace(encoding));
+  if (e == "identity") e.clear();
+  if (std::find(allowed.begin(), allowed.end(), e) == allowed.end()) {
+    return InvalidArgument("unsupported Content-Encoding \"" + std::string(encoding) + "\"");
+  }
+  if (e.empty()) {
+    *out = body;
+    return Status::Ok();
+  }
+  Result<std::string> decoded = Inflate(e, body, limit);
+  if (!decoded.ok()) return decoded.status();
+  storage = std::move(*decoded);
+  *out = storage;
+  return Status::Ok();
 }
 
 // The body of an error response: google.rpc.Status in the request's encoding.
@@ -255,19 +270,22 @@ void OtlpReceiver::ServeHttp(Signal signal, net::ServerRequest& request,
     if (code == 429 || code == 503) response.headers.Set("Retry-After", "1");
   };
 
-  auto body = Decompress(request.header("Content-Encoding").value_or(""), request.TakeBody(),
-                         http.max_request_body_size, http.compression_algorithms);
-  if (!body.ok()) {
-    const bool too_large = body.status().code() == StatusCode::kResourceExhausted;
-    Status status = too_large ? InvalidArgument("decompressed body exceeds max_request_body_size (" +
-                                                std::to_string(http.max_request_body_size) +
-                                                " bytes)")
-                              : InvalidArgument(body.status().message());
+  std::string decompressed;
+  std::string_view body;
+  if (Status s =
+          Decompress(request.header("Content-Encoding").value_or(""), request.body(),
+                     http.max_request_body_size, http.compression_algorithms, decompressed, &body);
+      !s.ok()) {
+    const bool too_large = s.code() == StatusCode::kResourceExhausted;
+    Status status = too_large
+                        ? InvalidArgument("decompressed body exceeds max_request_body_size (" +
+                                          std::to_string(http.max_request_body_size) + " bytes)")
+                        : InvalidArgument(s.message());
     http_ingest_->CountBadRequest(signal);
     fail(too_large ? 413 : 400, status);
     return;
   }
-  Status status = http_ingest_->Export(signal, encoding, *body);
+  Status status = http_ingest_->Export(signal, encoding, body);
   std::optional<wire::ExportResponse> partial = PartialSuccess(status);
   if (!status.ok() && !partial) {
     // kResourceExhausted comes only from a request over a limit (ingest.h; the pipeline's

@@ -68,7 +68,8 @@ class OtlpReceiverTest : public ::testing::Test {
     settings_.id = config::ComponentId{"otlp", ""};
     settings_.telemetry = &host_.telemetry();
     receiver_ = std::make_unique<OtlpReceiver>(settings_, config, next);
-    ASSERT_TRUE(receiver_->Start(host_).ok());
+    Status s = receiver_->Start(host_);
+    ASSERT_TRUE(s.ok()) << s.ToString();
   }
   void StartReceiver() {
     Config config;

@@ -199,8 +199,7 @@ void RemoteWriteReceiver::Serve(net::ServerRequest& request, net::ServerResponse
   };
   written(0, 0, 0);
 
-  const std::string compressed = request.TakeBody();
-  auto body = wire::SnappyDecompress(compressed, config_.http.max_request_body_size);
+  auto body = wire::SnappyDecompress(request.body(), config_.http.max_request_body_size);
   if (!body.ok()) {
     if (body.status().code() == StatusCode::kResourceExhausted) {
       return fail(413, "too_large",
