@@ -24,6 +24,7 @@
 
 #include "common/file_util.h"
 #include "common/log.h"
+#include "spanstore/chunked_array.h"
 #include "spanstore/format.h"
 #include "spanstore/span_store_internal.h"
 #include "wire/otlp_proto.h"
@@ -290,11 +291,11 @@ struct SpanStore::Impl {
   };
   using SegmentPtr = std::shared_ptr<Segment>;
 
-  // Entries live in deques: appending never moves them (no reallocation copies of a partition's
-  // whole index), and an index stays valid while the partition exists.
+  // Entries live in chunked arrays: appending never moves them (no reallocation copies of a
+  // partition's whole index), and an index stays valid while the partition exists.
   struct Partition {
-    std::deque<Entry> spans;
-    std::deque<Entry> logs;
+    internal::ChunkedArray<Entry> spans;
+    internal::ChunkedArray<Entry> logs;
     std::vector<SegmentPtr> segments;
     // (service << 32) | name of the partition's spans: what Services/SpanNames list.
     std::unordered_set<uint64_t> operations;
@@ -523,7 +524,7 @@ struct SpanStore::Impl {
   // REQUIRES: index_mu held exclusively.
   void AddEntry(int64_t hour, Partition& p, const Entry& e) {
     bool is_log = e.kind == RowKind::kLog;
-    std::deque<Entry>& v = is_log ? p.logs : p.spans;
+    internal::ChunkedArray<Entry>& v = is_log ? p.logs : p.spans;
     if (!e.trace_id.empty()) {
       traces[e.trace_id].push_back(Ref{hour, static_cast<uint32_t>(v.size()), is_log});
     }
@@ -907,7 +908,7 @@ struct SpanStore::Impl {
   Status DropPartition(std::map<int64_t, Partition>::iterator it) {
     const int64_t hour = it->first;
     Partition& p = it->second;
-    for (const std::deque<Entry>* v : {&p.spans, &p.logs}) {
+    for (const internal::ChunkedArray<Entry>* v : {&p.spans, &p.logs}) {
       for (const Entry& e : *v) {
         if (e.trace_id.empty()) continue;
         auto t = traces.find(e.trace_id);
@@ -1181,7 +1182,7 @@ Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
     if (found.size() >= want) break;
     auto pit = m.partitions.find(hour);
     if (pit == m.partitions.end()) continue;  // dropped while the lock was released
-    const std::deque<Entry>& spans = pit->second.spans;
+    const internal::ChunkedArray<Entry>& spans = pit->second.spans;
     std::vector<uint32_t> idx;
     for (uint32_t i = 0; i < spans.size(); ++i) {
       ++result.scanned;
@@ -1410,7 +1411,7 @@ Result<TraceResult> SpanStore::GetTrace(const pdata::TraceId& trace_id) const {
     for (const Impl::Ref& r : it->second) {
       auto p = m.partitions.find(r.hour);
       if (p == m.partitions.end()) continue;
-      const std::deque<Entry>& v = r.log ? p->second.logs : p->second.spans;
+      const internal::ChunkedArray<Entry>& v = r.log ? p->second.logs : p->second.spans;
       if (r.index < v.size()) (r.log ? log_entries : span_entries).push_back(v[r.index]);
     }
   }
