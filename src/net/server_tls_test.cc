@@ -126,7 +126,9 @@ TEST_F(ServerTlsTest, ServesHttps) {
 TEST_F(ServerTlsTest, ServesALargeBodyOverHttps) {
   ASSERT_TRUE(Start(false).ok());
   std::string body(300'000, '\0');
-  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  for (size_t i = 0; i < body.size(); ++i) {
+    body[i] = static_cast<char>('a' + (i * 7 + i / 251) % 26);
+  }
   for (int i = 0; i < 2; ++i) {  // the second one in a kept buffer
     Result<HttpResponse> r = Post("https", "a", "", body);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
