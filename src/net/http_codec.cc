@@ -123,19 +123,18 @@ void KeepBodyBuffer(std::string&& body) {
   const size_t capacity = body.capacity();
   if (capacity < kMinKeptBodyBytes || capacity > kMaxKeptBodyBytes) return;
   body.clear();
-  std::string dropped;  // freed outside the lock
+  std::vector<std::string> dropped;  // freed outside the lock
   KeptBodies& kept = Kept();
   std::lock_guard lock(kept.mu);
-  if (kept.buffers.size() >= kMaxKeptBodies || kept.bytes + capacity > kMaxKeptBodyBytes) {
-    if (kept.buffers.empty()) return;
-    // Make room by dropping the oldest: the newest is the likeliest to be in cache.
-    dropped = std::move(kept.buffers.front());
-    kept.buffers.erase(kept.buffers.begin());
-    kept.bytes -= dropped.capacity();
-    if (kept.bytes + capacity > kMaxKeptBodyBytes) return;
+  // Room is made by dropping the oldest: the newest are the likeliest to be in cache.
+  auto& v = kept.buffers;
+  while (!v.empty() && (v.size() >= kMaxKeptBodies || kept.bytes + capacity > kMaxKeptBodyBytes)) {
+    kept.bytes -= v.front().capacity();
+    dropped.push_back(std::move(v.front()));
+    v.erase(v.begin());
   }
   kept.bytes += capacity;
-  kept.buffers.push_back(std::move(body));
+  v.push_back(std::move(body));
 }
 
 std::pair<size_t, size_t> KeptBodyBuffers() {

@@ -37,10 +37,11 @@ void KeepBodyBuffer(std::string&& body);
 std::pair<size_t, size_t> KeptBodyBuffers();
 
 // A request body read into a std::string, as Beast's string_body, but appended piece by
-// piece as it arrives into the capacity reserved from Content-Length, in a kept buffer when
-// the body is large (TakeBodyBuffer). string_body's reader resizes first (zero-filling) and
-// then copies over the zeros: for a 1 MB OTLP request that was 5 % of the server's span
-// ingest instructions. Limits stay the parser's (body_limit).
+// piece as it arrives into the capacity reserved from Content-Length. string_body's reader
+// resizes first (zero-filling) and then copies over the zeros: for a 1 MB OTLP request that
+// was 5 % of the server's span ingest instructions. Limits stay the parser's (body_limit).
+// The server reads bodies of kMinKeptBodyBytes or more past the parser, into a kept buffer
+// (Session::ReadLargeBody); this reader gets the smaller and the chunked ones.
 struct RequestBody {
   using value_type = std::string;
   static std::uint64_t size(const value_type& body) { return body.size(); }
@@ -56,12 +57,7 @@ struct RequestBody {
           ec = boost::beast::http::error::buffer_overflow;
           return;
         }
-        const auto n = static_cast<size_t>(*length);
-        if (n >= kMinKeptBodyBytes && body_.capacity() < n) {
-          body_ = TakeBodyBuffer(n);
-        } else {
-          body_.reserve(n);
-        }
+        body_.reserve(static_cast<size_t>(*length));
       }
     }
     template <class ConstBufferSequence>

@@ -67,20 +67,19 @@ class ChunkedArray {
     ++size_;
   }
 
-  template <bool kConst>
+  // Read-only iteration in order (entries are never changed once appended).
   class Iterator {
    public:
     using iterator_category = std::forward_iterator_tag;
     using value_type = T;
     using difference_type = std::ptrdiff_t;
-    using pointer = std::conditional_t<kConst, const T*, T*>;
-    using reference = std::conditional_t<kConst, const T&, T&>;
-    using Owner = std::conditional_t<kConst, const ChunkedArray, ChunkedArray>;
+    using pointer = const T*;
+    using reference = const T&;
 
     Iterator() = default;
-    Iterator(Owner* owner, size_t i) : owner_(owner), i_(i) {}
-    reference operator*() const { return (*owner_)[i_]; }
-    pointer operator->() const { return &(*owner_)[i_]; }
+    Iterator(const ChunkedArray* owner, size_t i) : owner_(owner), i_(i) {}
+    const T& operator*() const { return (*owner_)[i_]; }
+    const T* operator->() const { return &(*owner_)[i_]; }
     Iterator& operator++() {
       ++i_;
       return *this;
@@ -89,13 +88,11 @@ class ChunkedArray {
     friend bool operator==(const Iterator& a, const Iterator& b) { return a.i_ == b.i_; }
 
    private:
-    Owner* owner_ = nullptr;
+    const ChunkedArray* owner_ = nullptr;
     size_t i_ = 0;
   };
-  Iterator<false> begin() { return {this, 0}; }
-  Iterator<false> end() { return {this, size_}; }
-  Iterator<true> begin() const { return {this, 0}; }
-  Iterator<true> end() const { return {this, size_}; }
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, size_}; }
 
  private:
   // A kChunkBytes mapping aligned to kChunkBytes (huge pages need the alignment): map twice

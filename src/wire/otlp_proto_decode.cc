@@ -509,8 +509,6 @@ bool Decoder::KeyValueListMsg(string_view in, pdata::KeyValueList* out) {
   });
 }
 
-// Reads a length prefix of one or two bytes (a length below 16 KiB) at *p, not past end.
-// Longer ones are left to the general decoder.
 // An AnyValue of exactly one scalar field: a string (1, UTF-8 checked when asked), a bool (2),
 // an int (3) or a double (4). Any other shape returns false.
 [[gnu::always_inline]] inline bool Decoder::PlainValueMsg(string_view in, PlainValue* value) const {
