@@ -200,7 +200,12 @@ Status Ingest::Export(Signal signal, Encoding encoding, std::string_view body, s
                                std::to_string(limits_.max_items_per_request) +
                                "); send smaller batches");
     }
-    const Dropped dropped = EnforceAttributeLimits(*decoded, limits_);
+    // No value is longer than the decoded request that holds it (protobuf carries string and
+    // bytes values verbatim; JSON's escapes and base64 only shorten them), so a request no
+    // longer than max_attribute_value_length needs no scan of its values.
+    Limits limits = limits_;
+    if (body.size() <= limits.max_attribute_value_length) limits.max_attribute_value_length = 0;
+    const Dropped dropped = EnforceAttributeLimits(*decoded, limits);
     if (dropped.items > 0) {
       counters.counters.refused->Add(double(dropped.items));
       CountRefused(signal, "attributes_per_item", dropped.by_count);
