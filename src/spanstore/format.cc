@@ -15,7 +15,9 @@ namespace astrolabe::spanstore::internal {
 namespace {
 
 constexpr char kFileMagic[8] = {'A', 'S', 'T', 'S', 'P', 'A', 'N', '1'};
-constexpr uint32_t kFileVersion = 1;
+// 1: every row holds its context; 2: a row may refer to an earlier row's (kRowContextRef).
+// Version 2 reads both.
+constexpr uint32_t kFileVersion = 2;
 // A row body is at least the fixed fields; see EncodeRow.
 constexpr size_t kRowFixedBytes = 3 + 16 + 8 + 8 + 8 + 8 + 8;
 
@@ -73,7 +75,7 @@ struct DCtxDeleter {
 
 }  // namespace
 
-void EncodeRow(const RowFields& row, std::string* out) {
+void EncodeRow(const RowFields& row, std::string* out, ContextSpan* context) {
   // The body's size is known up front, so the row is written in place with one resize.
   auto str = [](std::string_view v) { return wire::VarintSize(v.size()) + v.size(); };
   const size_t len = kRowFixedBytes + str(row.service) + str(row.name) + str(row.model) +
@@ -106,14 +108,43 @@ void EncodeRow(const RowFields& row, std::string* out) {
   put(row.finish_reason);
   p = wire::WriteVarint(p, wire::ZigZagEncode64(row.input_tokens));
   p = wire::WriteVarint(p, wire::ZigZagEncode64(row.output_tokens));
+  if (context != nullptr) {
+    context->at = static_cast<uint32_t>(p - (out->data() + start));
+    context->size = static_cast<uint32_t>(str(row.context));
+  }
   put(row.context);
   put(row.record);
   assert(p == out->data() + out->size());
 }
 
-Status DecodeRow(std::string_view raw, size_t offset, RowFields* row, size_t* next) {
-  auto bad = [&](const char* what) {
-    return DataLoss("row at raw offset " + std::to_string(offset) + ": " + what);
+void AppendRowWithContextRef(std::string_view row, ContextSpan context, uint64_t distance,
+                             std::string* out) {
+  assert(distance > 0 && context.at + context.size <= row.size());
+  // The old length prefix ends where the body starts: its last byte has no continuation bit.
+  size_t body_at = 0;
+  while (static_cast<uint8_t>(row[body_at]) & 0x80) ++body_at;
+  ++body_at;
+  const std::string_view head = row.substr(body_at, context.at - body_at);
+  const std::string_view tail = row.substr(context.at + context.size);
+  const size_t len = head.size() + wire::VarintSize(distance) + tail.size();
+  const size_t start = out->size();
+  out->resize(start + wire::VarintSize(len) + len);
+  char* p = wire::WriteVarint(out->data() + start, len);
+  std::memcpy(p, head.data(), head.size());
+  p[0] = static_cast<char>(static_cast<uint8_t>(p[0]) | kRowContextRef);
+  p = wire::WriteVarint(p + head.size(), distance);
+  std::memcpy(p, tail.data(), tail.size());
+  assert(p + tail.size() == out->data() + out->size());
+}
+
+namespace {
+
+// Decodes the row at `offset`; a row whose context is a reference takes the context of the
+// row it names, which must hold its own (`resolve` is false for that one: one hop only).
+Status DecodeRowAt(std::string_view raw, size_t offset, RowFields* row, size_t* next,
+                   bool resolve) {
+  auto bad = [&](std::string_view what) {
+    return DataLoss("row at raw offset " + std::to_string(offset) + ": " + std::string(what));
   };
   if (offset >= raw.size()) return bad("past the end of the block");
   Reader outer(raw.substr(offset));
@@ -130,7 +161,9 @@ Status DecodeRow(std::string_view raw, size_t offset, RowFields* row, size_t* ne
   Reader r(body);
   const char* p;
   r.Bytes(kRowFixedBytes, &p);
-  uint8_t kind = static_cast<uint8_t>(p[0]);
+  const uint8_t kind_byte = static_cast<uint8_t>(p[0]);
+  const bool context_ref = (kind_byte & kRowContextRef) != 0;
+  const uint8_t kind = kind_byte & static_cast<uint8_t>(~kRowContextRef);
   if (kind != static_cast<uint8_t>(RowKind::kSpan) && kind != static_cast<uint8_t>(RowKind::kLog)) {
     return bad("unknown row kind");
   }
@@ -146,13 +179,33 @@ Status DecodeRow(std::string_view raw, size_t offset, RowFields* row, size_t* ne
   uint64_t in, out;
   if (!r.String(&row->service) || !r.String(&row->name) || !r.String(&row->model) ||
       !r.String(&row->provider) || !r.String(&row->operation) || !r.String(&row->finish_reason) ||
-      !r.Varint(&in) || !r.Varint(&out) || !r.String(&row->context) || !r.String(&row->record)) {
+      !r.Varint(&in) || !r.Varint(&out)) {
     return bad("truncated field");
   }
+  uint64_t distance = 0;
+  if (context_ref ? !r.Varint(&distance) : !r.String(&row->context)) return bad("truncated field");
+  if (!r.String(&row->record)) return bad("truncated field");
   if (!r.done()) return bad("trailing bytes");
   row->input_tokens = wire::ZigZagDecode64(in);
   row->output_tokens = wire::ZigZagDecode64(out);
+  if (context_ref) {
+    if (!resolve) return bad("context refers to a row whose context is a reference too");
+    if (distance == 0 || distance > offset) return bad("context reference out of the block");
+    RowFields owner;
+    size_t owner_next;
+    if (Status s = DecodeRowAt(raw, offset - distance, &owner, &owner_next, false); !s.ok()) {
+      return bad("context reference to a bad row: " + s.message());
+    }
+    if (owner_next > offset) return bad("context reference into the middle of a row");
+    row->context = owner.context;
+  }
   return Status::Ok();
+}
+
+}  // namespace
+
+Status DecodeRow(std::string_view raw, size_t offset, RowFields* row, size_t* next) {
+  return DecodeRowAt(raw, offset, row, next, /*resolve=*/true);
 }
 
 std::string EncodeFileHeader() {
@@ -168,7 +221,7 @@ Status CheckFileHeader(std::string_view bytes) {
   if (Load32(bytes.data() + 12) != Crc32c(bytes.substr(0, 12))) {
     return DataLoss("file header checksum mismatch");
   }
-  if (Load32(bytes.data() + 8) != kFileVersion) {
+  if (const uint32_t v = Load32(bytes.data() + 8); v == 0 || v > kFileVersion) {
     return DataLoss("unsupported segment version " + std::to_string(Load32(bytes.data() + 8)));
   }
   return Status::Ok();

@@ -10,6 +10,10 @@
 //   payload      := zstd frame of raw_len bytes: row*
 //   row          := varint body_len body (RowFields, EncodeRow)
 //
+// A row's kind byte with kRowContextRef set holds, in place of its context, the varint distance
+// back to the start of an earlier row of the same block whose context it shares (and which
+// holds it itself). Version 2 files may have such rows; version 1 files have none.
+//
 // All integers little-endian. Everything here is pure: bytes in, bytes or errors out; it never
 // touches files, so the fuzz target (fuzz/spanstore_segment_fuzz.cc) can drive it. Malformed
 // bytes yield an error naming the offset, never undefined behaviour.
@@ -32,6 +36,8 @@ inline constexpr uint8_t kCodecZstd = 1;
 inline constexpr uint32_t kMaxBlockRawBytes = 64u << 20;
 
 enum class RowKind : uint8_t { kSpan = 1, kLog = 2 };
+// Set in a row's kind byte: its context is a reference (see the top of this file).
+inline constexpr uint8_t kRowContextRef = 0x80;
 
 // The fixed part of a row: what the index needs, readable without decoding the record.
 // For a log: status = severity number (clamped to 0..255), name = event_name, start = end = the
@@ -57,11 +63,26 @@ struct RowFields {
   std::string_view record;
 };
 
-// Appends `varint len, body` for `row` to *out.
-void EncodeRow(const RowFields& row, std::string* out);
+// Where a row's context is: `at` bytes after the row's first byte, `size` bytes long (its
+// length varint included).
+struct ContextSpan {
+  uint32_t at = 0;
+  uint32_t size = 0;
+};
 
-// Decodes the row starting at `offset` in a block's raw bytes; the views point into `raw`.
-// *next is set to the offset after the row.
+// Appends `varint len, body` for `row` to *out, its context in it. `context` (if not null)
+// receives where the context went, for AppendRowWithContextRef.
+void EncodeRow(const RowFields& row, std::string* out, ContextSpan* context = nullptr);
+
+// Appends `row` (one row as EncodeRow wrote it, whose context is at `context`) to *out with
+// its context replaced by a reference to the row that starts `distance` (> 0) bytes before
+// this one in the block and holds the same context.
+void AppendRowWithContextRef(std::string_view row, ContextSpan context, uint64_t distance,
+                             std::string* out);
+
+// Decodes the row starting at `offset` in a block's raw bytes; the views point into `raw`
+// (a context reference is followed: row->context is the referenced row's). *next is set to
+// the offset after the row.
 Status DecodeRow(std::string_view raw, size_t offset, RowFields* row, size_t* next);
 
 std::string EncodeFileHeader();

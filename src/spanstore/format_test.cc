@@ -121,6 +121,91 @@ TEST(FormatTest, UnknownRowKindIsAnError) {
   EXPECT_NE(s.message().find("unknown row kind"), std::string::npos) << s.message();
 }
 
+TEST(FormatTest, ARowCanReferToAnEarlierRowsContext) {
+  std::vector<std::string> storage(3);
+  std::vector<RowFields> rows;
+  const std::string context_bytes(40, 'c');
+  for (int i = 0; i < 3; ++i) {
+    rows.push_back(SampleRow(i, &storage[size_t(i)]));
+    rows.back().context = context_bytes;
+  }
+  ASSERT_GT(rows[0].context.size(), 8u);
+  // Row 0 holds the context; rows 1 and 2 refer back to it.
+  std::string raw, row;
+  EncodeRow(rows[0], &raw);
+  size_t starts[3] = {0, 0, 0};
+  for (int i = 1; i < 3; ++i) {
+    row.clear();
+    ContextSpan context;
+    EncodeRow(rows[size_t(i)], &row, &context);
+    EXPECT_EQ(row.substr(context.at, context.size).substr(1), rows[0].context);
+    starts[i] = raw.size();
+    const size_t before = raw.size();
+    AppendRowWithContextRef(row, context, raw.size(), &raw);
+    EXPECT_LT(raw.size() - before, row.size() - rows[0].context.size() + 4);
+  }
+  size_t pos = 0;
+  for (int i = 0; i < 3; ++i) {
+    RowFields got;
+    size_t next;
+    ASSERT_EQ(pos, starts[i]);
+    ASSERT_TRUE(DecodeRow(raw, pos, &got, &next).ok()) << i;
+    ExpectSameRow(rows[size_t(i)], got);
+    pos = next;
+  }
+  EXPECT_EQ(pos, raw.size());
+}
+
+TEST(FormatTest, BadContextReferencesAreErrors) {
+  std::vector<std::string> storage(2);
+  const std::string context_bytes(40, 'c');
+  RowFields a = SampleRow(1, &storage[0]);
+  RowFields b = SampleRow(2, &storage[1]);
+  a.context = b.context = context_bytes;
+  std::string first;
+  EncodeRow(a, &first);
+  std::string second;
+  ContextSpan context;
+  EncodeRow(b, &second, &context);
+  auto decode = [](const std::string& raw, size_t offset) {
+    RowFields got;
+    size_t next;
+    return DecodeRow(raw, offset, &got, &next);
+  };
+  auto expect_error = [&](uint64_t distance, std::string_view prefix, const char* why) {
+    std::string raw(prefix);
+    const size_t at = raw.size();
+    AppendRowWithContextRef(second, context, distance, &raw);
+    Status s = decode(raw, at);
+    EXPECT_EQ(s.code(), StatusCode::kDataLoss) << why;
+    EXPECT_NE(s.message().find("context"), std::string::npos) << why << ": " << s.message();
+  };
+  expect_error(first.size() + 1, first, "before the block's start");
+  expect_error(first.size() - 3, first, "to bytes that are no row");
+  // A chain: the second row refers to the first, the third to the second.
+  std::string chain = first;
+  AppendRowWithContextRef(second, context, first.size(), &chain);
+  ASSERT_TRUE(decode(chain, first.size()).ok());
+  expect_error(chain.size() - first.size(), chain, "to a row that refers on");
+  // A reference can never be 0 bytes back: the row itself.
+  std::string self;
+  AppendRowWithContextRef(second, context, 1, &self);
+  self[self.size() - b.record.size() - 2] = 0;  // the distance varint, before the record's
+  EXPECT_EQ(decode(self, 0).code(), StatusCode::kDataLoss);
+}
+
+TEST(FormatTest, VersionOneSegmentsAreRead) {
+  std::string file = EncodeFileHeader();
+  wire::WriteFixed32(file.data() + 8, 1);
+  wire::WriteFixed32(file.data() + 12, Crc32c(std::string_view(file).substr(0, 12)));
+  EXPECT_TRUE(CheckFileHeader(file).ok());
+  wire::WriteFixed32(file.data() + 8, 3);
+  wire::WriteFixed32(file.data() + 12, Crc32c(std::string_view(file).substr(0, 12)));
+  Status s = CheckFileHeader(file);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("unsupported segment version 3"), std::string::npos) << s.message();
+}
+
 // A segment of `blocks` blocks of 10 rows; *ends gets each block's end offset.
 std::string MakeSegment(int blocks, std::vector<uint64_t>* ends) {
   std::string file = EncodeFileHeader();

@@ -319,6 +319,7 @@ struct SpanStore::Impl {
     int64_t hour;
     uint32_t offset;  // in Writer::buf
     uint32_t len;
+    internal::ContextSpan context;  // in the row
     // Filled by the leader: where the row went.
     uint32_t seq = 0;
     uint64_t block_offset = 0;
@@ -539,13 +540,15 @@ struct SpanStore::Impl {
   // Encodes a row into w->buf; refuses it when too large.
   bool AddRow(Writer* w, const RowFields& row, int64_t hour) {
     size_t before = w->buf.size();
-    internal::EncodeRow(row, &w->buf);
+    internal::ContextSpan context;
+    internal::EncodeRow(row, &w->buf, &context);
     size_t len = w->buf.size() - before;
     if (len > options.max_row_bytes) {
       w->buf.resize(before);
       return false;
     }
-    w->rows.push_back(PendingRow{hour, static_cast<uint32_t>(before), static_cast<uint32_t>(len)});
+    w->rows.push_back(
+        PendingRow{hour, static_cast<uint32_t>(before), static_cast<uint32_t>(len), context});
     return true;
   }
 
@@ -747,13 +750,26 @@ struct SpanStore::Impl {
       };
       size_t i = 0;
       while (i < rows.size()) {
-        // Fill one block.
+        // Fill one block. A row whose context (resource and scope) is the one of the last row
+        // that held its own refers back to that row instead of repeating it: the rows of one
+        // scope of a request, and of the same service's requests in a row, share it.
         raw.clear();
         size_t first = i;
+        std::string_view last_context;
+        size_t last_context_row = 0;
         while (i < rows.size() &&
                (raw.empty() || raw.size() + rows[i].second->len <= options.block_bytes)) {
-          const PendingRow& r = *rows[i].second;
-          raw.append(rows[i].first->buf, r.offset, r.len);
+          PendingRow& r = *rows[i].second;
+          const std::string_view row(rows[i].first->buf.data() + r.offset, r.len);
+          const std::string_view context = row.substr(r.context.at, r.context.size);
+          r.row_offset = static_cast<uint32_t>(raw.size());
+          if (!last_context.empty() && context == last_context) {
+            internal::AppendRowWithContextRef(row, r.context, raw.size() - last_context_row, &raw);
+          } else {
+            last_context = context;
+            last_context_row = raw.size();
+            raw.append(row);
+          }
           ++i;
         }
         uint64_t estimate = internal::kBlockHeaderSize + raw.size();
@@ -766,13 +782,10 @@ struct SpanStore::Impl {
         uint64_t block_offset = base + out.size();
         RETURN_IF_ERROR(
             internal::AppendBlock(raw, static_cast<uint32_t>(i - first), options.zstd_level, &out));
-        uint32_t row_offset = 0;
         for (size_t k = first; k < i; ++k) {
           PendingRow& r = *rows[k].second;
           r.seq = seg->seq;
           r.block_offset = block_offset;
-          r.row_offset = row_offset;
-          row_offset += r.len;
         }
         raw_bytes += raw.size();
       }

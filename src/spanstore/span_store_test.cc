@@ -17,6 +17,7 @@
 
 #include "spanstore/format.h"
 #include "spanstore/test_util.h"
+#include "wire/otlp_proto.h"
 
 // Designated initializers name only the fields a test sets; g++ 12 warns about the rest.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -165,6 +166,75 @@ TEST_F(SpanStoreTest, AppendThenGetTraceReturnsEverySpanIntact) {
   auto none = store->GetTrace(unknown);
   ASSERT_TRUE(none.ok());
   EXPECT_TRUE(none->spans.empty());
+}
+
+// Rows of one resource and scope share its bytes within a block: every row but the first of
+// a block refers back to one that holds them. Small blocks put references at block edges.
+TEST_F(SpanStoreTest, RowsSharingAContextReadBackWithIt) {
+  std::mt19937_64 rng(2);
+  pdata::Traces traces = testing::MakeGenAiTraces(rng, 16);
+  // A second scope under the first resource, and a third resource equal to the first in all
+  // but one attribute, so that contexts alternate within a request.
+  pdata::ScopeSpans extra = traces.resource_spans[0].scope_spans[0];
+  extra.scope.name = "@traceloop/instrumentation-langchain";
+  traces.resource_spans[0].scope_spans.push_back(extra);
+  pdata::ResourceSpans twin = traces.resource_spans[0];
+  twin.resource.attributes.back().value = pdata::AnyValue(std::string("other-pod"));
+  traces.resource_spans.push_back(twin);
+  size_t spans = 0;
+  for (const auto& rs : traces.resource_spans) {
+    for (const auto& ss : rs.scope_spans) spans += ss.spans.size();
+  }
+  // What the contexts take when every row repeats its own.
+  uint64_t context_bytes = 0;
+  for (const auto& rs : traces.resource_spans) {
+    for (const auto& ss : rs.scope_spans) {
+      pdata::Traces context;
+      context.resource_spans.push_back(rs);
+      context.resource_spans[0].scope_spans = {ss};
+      context.resource_spans[0].scope_spans[0].spans.clear();
+      context_bytes += 2 * ss.spans.size() * wire::EncodeTracesRequest(context).size();
+    }
+  }
+  std::map<uint32_t, uint64_t> raw_bytes;
+  // 1 KiB blocks hold about one row each (nothing to share); 256 KiB blocks hold hundreds.
+  for (uint32_t block_bytes : {1024u, 256u << 10}) {
+    SCOPED_TRACE("block_bytes " + std::to_string(block_bytes));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    auto check = [&](SpanStore& store) {
+      ASSERT_EQ(store.stats().spans, 2 * spans);
+      for (const auto& rs : traces.resource_spans) {
+        for (const auto& ss : rs.scope_spans) {
+          for (const auto& span : ss.spans) {
+            auto trace = store.GetTrace(span.trace_id);
+            ASSERT_TRUE(trace.ok()) << trace.status().ToString();
+            int seen = 0;
+            for (const StoredSpan& s : trace->spans) {
+              if (s.span.span_id != span.span_id || s.scope != ss.scope ||
+                  s.resource != rs.resource) {
+                continue;
+              }
+              ++seen;
+              EXPECT_EQ(s.span, span);
+            }
+            EXPECT_EQ(seen, 2);  // once per Append
+          }
+        }
+      }
+    };
+    {
+      auto store = OpenStore(Options{.block_bytes = block_bytes});
+      ASSERT_TRUE(store->Append(traces).ok());
+      ASSERT_TRUE(store->Append(traces).ok());  // the same contexts again, a request later
+      raw_bytes[block_bytes] = store->stats().raw_bytes;
+      check(*store);
+    }
+    auto reopened = OpenStore(Options{.block_bytes = block_bytes});
+    check(*reopened);
+  }
+  EXPECT_LT(raw_bytes[256u << 10] + context_bytes * 8 / 10, raw_bytes[1024])
+      << "contexts repeated in large blocks";
 }
 
 TEST_F(SpanStoreTest, GenAiFieldsAreIndexedAndReturned) {
