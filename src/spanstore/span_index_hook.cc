@@ -7,16 +7,85 @@
 namespace astrolabe::spanstore {
 namespace {
 
-const std::string* StringAttr(const pdata::Attributes& attrs, std::string_view key) {
-  const pdata::AnyValue* v = pdata::FindAttribute(attrs, key);
+// The attributes the hook reads.
+enum Key : size_t {
+  kRequestModel,
+  kResponseModel,
+  kProviderName,
+  kSystem,
+  kOperationName,
+  kInputTokens,
+  kPromptTokens,
+  kOutputTokens,
+  kCompletionTokens,
+  kFinishReasons,
+  kAstrolabeCost,
+  kUsageCost,
+  kKeyCount
+};
+
+// The first value of each key, found in one pass over the attributes (a switch on the key's
+// length, then at most two comparisons), instead of one scan per key.
+void FindKeys(const pdata::Attributes& attrs, const pdata::AnyValue* (&found)[kKeyCount]) {
+  auto take = [&](Key k, const pdata::KeyValue& kv) {
+    if (found[k] == nullptr) found[k] = &kv.value;
+  };
+  for (const pdata::KeyValue& kv : attrs) {
+    const std::string_view key = kv.key;
+    switch (key.size()) {
+      case 13:
+        if (key == "gen_ai.system") take(kSystem, kv);
+        break;
+      case 17:
+        if (key == "gen_ai.usage.cost") take(kUsageCost, kv);
+        break;
+      case 20:
+        if (key == "gen_ai.request.model") {
+          take(kRequestModel, kv);
+        } else if (key == "gen_ai.provider.name") {
+          take(kProviderName, kv);
+        } else if (key == "astrolabe.genai.cost") {
+          take(kAstrolabeCost, kv);
+        }
+        break;
+      case 21:
+        if (key == "gen_ai.response.model") {
+          take(kResponseModel, kv);
+        } else if (key == "gen_ai.operation.name") {
+          take(kOperationName, kv);
+        }
+        break;
+      case 25:
+        if (key == "gen_ai.usage.input_tokens") take(kInputTokens, kv);
+        break;
+      case 26:
+        if (key == "gen_ai.usage.prompt_tokens") {
+          take(kPromptTokens, kv);
+        } else if (key == "gen_ai.usage.output_tokens") {
+          take(kOutputTokens, kv);
+        }
+        break;
+      case 30:
+        if (key == "gen_ai.usage.completion_tokens") {
+          take(kCompletionTokens, kv);
+        } else if (key == "gen_ai.response.finish_reasons") {
+          take(kFinishReasons, kv);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+const std::string* StringValue(const pdata::AnyValue* v) {
   if (v == nullptr || v->type() != pdata::AnyValue::Type::kString || v->string_value().empty()) {
     return nullptr;
   }
   return &v->string_value();
 }
 
-int64_t TokenAttr(const pdata::Attributes& attrs, std::string_view key) {
-  const pdata::AnyValue* v = pdata::FindAttribute(attrs, key);
+int64_t TokenValue(const pdata::AnyValue* v) {
   if (v == nullptr) return -1;
   switch (v->type()) {
     case pdata::AnyValue::Type::kInt:
@@ -43,25 +112,24 @@ int64_t TokenAttr(const pdata::Attributes& attrs, std::string_view key) {
 void DefaultSpanIndexHook(const pdata::Resource& /*resource*/,
                           const pdata::InstrumentationScope& /*scope*/, const pdata::Span& span,
                           GenAiFields* fields) {
-  const pdata::Attributes& a = span.attributes;
-  if (const std::string* s = StringAttr(a, "gen_ai.request.model")) {
+  const pdata::AnyValue* found[kKeyCount] = {};
+  FindKeys(span.attributes, found);
+  if (const std::string* s = StringValue(found[kRequestModel])) {
     fields->model = *s;
-  } else if (const std::string* r = StringAttr(a, "gen_ai.response.model")) {
+  } else if (const std::string* r = StringValue(found[kResponseModel])) {
     fields->model = *r;
   }
-  if (const std::string* s = StringAttr(a, "gen_ai.provider.name")) {
+  if (const std::string* s = StringValue(found[kProviderName])) {
     fields->provider = *s;
-  } else if (const std::string* r = StringAttr(a, "gen_ai.system")) {
+  } else if (const std::string* r = StringValue(found[kSystem])) {
     fields->provider = *r;
   }
-  if (const std::string* s = StringAttr(a, "gen_ai.operation.name")) fields->operation = *s;
-  fields->input_tokens = TokenAttr(a, "gen_ai.usage.input_tokens");
-  if (fields->input_tokens < 0) fields->input_tokens = TokenAttr(a, "gen_ai.usage.prompt_tokens");
-  fields->output_tokens = TokenAttr(a, "gen_ai.usage.output_tokens");
-  if (fields->output_tokens < 0) {
-    fields->output_tokens = TokenAttr(a, "gen_ai.usage.completion_tokens");
-  }
-  if (const pdata::AnyValue* v = pdata::FindAttribute(a, "gen_ai.response.finish_reasons")) {
+  if (const std::string* s = StringValue(found[kOperationName])) fields->operation = *s;
+  fields->input_tokens = TokenValue(found[kInputTokens]);
+  if (fields->input_tokens < 0) fields->input_tokens = TokenValue(found[kPromptTokens]);
+  fields->output_tokens = TokenValue(found[kOutputTokens]);
+  if (fields->output_tokens < 0) fields->output_tokens = TokenValue(found[kCompletionTokens]);
+  if (const pdata::AnyValue* v = found[kFinishReasons]) {
     if (v->type() == pdata::AnyValue::Type::kArray) {
       std::string joined;
       for (const pdata::AnyValue& e : v->array_value()) {
@@ -75,8 +143,8 @@ void DefaultSpanIndexHook(const pdata::Resource& /*resource*/,
     }
   }
   // The genai processor's price (src/genai) first, then OpenLIT's key.
-  for (std::string_view key : {"astrolabe.genai.cost", "gen_ai.usage.cost"}) {
-    const pdata::AnyValue* v = pdata::FindAttribute(a, key);
+  for (Key key : {kAstrolabeCost, kUsageCost}) {
+    const pdata::AnyValue* v = found[key];
     if (v == nullptr) continue;
     if (v->type() == pdata::AnyValue::Type::kDouble && std::isfinite(v->double_value())) {
       fields->cost = v->double_value();

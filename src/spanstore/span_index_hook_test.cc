@@ -77,4 +77,19 @@ TEST(SpanIndexHookTest, NonStringsAndEmptyStringsAreIgnored) {
 }
 
 }  // namespace
+// OTLP forbids repeated keys, but senders repeat them: the first counts, as everywhere else
+// attributes are looked up (pdata::FindAttribute).
+TEST(SpanIndexHookTest, TheFirstOfRepeatedKeysCounts) {
+  GenAiFields f = Hook({{"service.name", "x"},
+                        {"gen_ai.request.model", "first"},
+                        {"gen_ai.usage.input_tokens", 5},
+                        {"gen_ai.request.model", "second"},
+                        {"gen_ai.usage.input_tokens", 6},
+                        {"gen_ai.operation.name", "chat"},
+                        {"gen_ai.operation.name", "embeddings"}});
+  EXPECT_EQ(f.model, "first");
+  EXPECT_EQ(f.input_tokens, 5);
+  EXPECT_EQ(f.operation, "chat");
+}
+
 }  // namespace astrolabe::spanstore

@@ -518,6 +518,21 @@ struct SpanStore::Impl {
     symbol_ids.emplace(std::string(s), id);
     return id;
   }
+  // The last few ids one field of the rows took: rows of one request mostly repeat a handful
+  // of services, names and models, and a comparison with each is cheaper than hashing.
+  struct InternHints {
+    uint32_t ids[4] = {};
+    uint32_t next = 0;
+  };
+  // REQUIRES: index_mu held exclusively.
+  uint32_t Intern(std::string_view s, InternHints* hints) {
+    for (uint32_t id : hints->ids) {
+      if (symbols[id] == s) return id;
+    }
+    const uint32_t id = Intern(s);
+    hints->ids[hints->next++ % 4] = id;
+    return id;
+  }
 
   // REQUIRES: index_mu held exclusively.
   Partition& PartitionFor(int64_t hour) { return partitions[hour]; }
@@ -809,6 +824,7 @@ struct SpanStore::Impl {
       segments_by_seq[seg->seq] = seg;
     }
     RowFields row;
+    InternHints hints[6];
     for (Writer* w : group) {
       for (const PendingRow& r : w->rows) {
         size_t next;
@@ -816,12 +832,12 @@ struct SpanStore::Impl {
           return Internal("re-reading a row just encoded: " + s.message());
         }
         Entry e = MakeEntry(row, r.seq, r.block_offset, r.row_offset);
-        e.service = Intern(row.service);
-        e.name = Intern(row.name);
-        e.model = Intern(row.model);
-        e.provider = Intern(row.provider);
-        e.operation = Intern(row.operation);
-        e.finish = Intern(row.finish_reason);
+        e.service = Intern(row.service, &hints[0]);
+        e.name = Intern(row.name, &hints[1]);
+        e.model = Intern(row.model, &hints[2]);
+        e.provider = Intern(row.provider, &hints[3]);
+        e.operation = Intern(row.operation, &hints[4]);
+        e.finish = Intern(row.finish_reason, &hints[5]);
         AddEntry(r.hour, PartitionFor(r.hour), e);
         (row.kind == RowKind::kLog ? appended_logs : appended_spans)++;
       }
