@@ -126,15 +126,15 @@ void AppendRowWithContextRef(std::string_view row, ContextSpan context, uint64_t
   ++body_at;
   const std::string_view head = row.substr(body_at, context.at - body_at);
   const std::string_view tail = row.substr(context.at + context.size);
+  // Appended piece by piece: a resize would zero-fill the ~1 KB first.
   const size_t len = head.size() + wire::VarintSize(distance) + tail.size();
-  const size_t start = out->size();
-  out->resize(start + wire::VarintSize(len) + len);
-  char* p = wire::WriteVarint(out->data() + start, len);
-  std::memcpy(p, head.data(), head.size());
-  p[0] = static_cast<char>(static_cast<uint8_t>(p[0]) | kRowContextRef);
-  p = wire::WriteVarint(p + head.size(), distance);
-  std::memcpy(p, tail.data(), tail.size());
-  assert(p + tail.size() == out->data() + out->size());
+  char varint[10];
+  out->append(varint, wire::WriteVarint(varint, len) - varint);
+  const size_t kind_at = out->size();
+  out->append(head);
+  (*out)[kind_at] = static_cast<char>(static_cast<uint8_t>((*out)[kind_at]) | kRowContextRef);
+  out->append(varint, wire::WriteVarint(varint, distance) - varint);
+  out->append(tail);
 }
 
 namespace {
