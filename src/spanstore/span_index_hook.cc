@@ -1,5 +1,6 @@
 #include "spanstore/span_index_hook.h"
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <string_view>
@@ -24,56 +25,39 @@ enum Key : size_t {
   kKeyCount
 };
 
-// The first value of each key, found in one pass over the attributes (a switch on the key's
-// length, then at most two comparisons), instead of one scan per key.
+constexpr std::string_view kKeyNames[kKeyCount] = {
+    "gen_ai.request.model",      "gen_ai.response.model",          "gen_ai.provider.name",
+    "gen_ai.system",             "gen_ai.operation.name",          "gen_ai.usage.input_tokens",
+    "gen_ai.usage.prompt_tokens", "gen_ai.usage.output_tokens",    "gen_ai.usage.completion_tokens",
+    "gen_ai.response.finish_reasons", "astrolabe.genai.cost",      "gen_ai.usage.cost"};
+
+// The keys by length (at most three share one; -1 ends a list): an attribute is compared only
+// with the keys of its own length.
+constexpr size_t kMaxKeyLength = 32;
+constexpr auto kKeysByLength = [] {
+  std::array<std::array<int8_t, 3>, kMaxKeyLength> t{};
+  for (auto& row : t) row.fill(-1);
+  for (size_t k = 0; k < kKeyCount; ++k) {
+    auto& row = t[kKeyNames[k].size()];
+    size_t i = 0;
+    while (row[i] >= 0) ++i;  // a fourth key of one length fails to compile (out of bounds)
+    row[i] = static_cast<int8_t>(k);
+  }
+  return t;
+}();
+
+// The first value of each key, found in one pass over the attributes instead of one scan per
+// key (pdata::FindAttribute's answer: the first of repeated keys).
 void FindKeys(const pdata::Attributes& attrs, const pdata::AnyValue* (&found)[kKeyCount]) {
-  auto take = [&](Key k, const pdata::KeyValue& kv) {
-    if (found[k] == nullptr) found[k] = &kv.value;
-  };
   for (const pdata::KeyValue& kv : attrs) {
     const std::string_view key = kv.key;
-    switch (key.size()) {
-      case 13:
-        if (key == "gen_ai.system") take(kSystem, kv);
+    if (key.size() >= kMaxKeyLength) continue;
+    for (int8_t k : kKeysByLength[key.size()]) {
+      if (k < 0) break;
+      if (key == kKeyNames[k]) {
+        if (found[k] == nullptr) found[k] = &kv.value;
         break;
-      case 17:
-        if (key == "gen_ai.usage.cost") take(kUsageCost, kv);
-        break;
-      case 20:
-        if (key == "gen_ai.request.model") {
-          take(kRequestModel, kv);
-        } else if (key == "gen_ai.provider.name") {
-          take(kProviderName, kv);
-        } else if (key == "astrolabe.genai.cost") {
-          take(kAstrolabeCost, kv);
-        }
-        break;
-      case 21:
-        if (key == "gen_ai.response.model") {
-          take(kResponseModel, kv);
-        } else if (key == "gen_ai.operation.name") {
-          take(kOperationName, kv);
-        }
-        break;
-      case 25:
-        if (key == "gen_ai.usage.input_tokens") take(kInputTokens, kv);
-        break;
-      case 26:
-        if (key == "gen_ai.usage.prompt_tokens") {
-          take(kPromptTokens, kv);
-        } else if (key == "gen_ai.usage.output_tokens") {
-          take(kOutputTokens, kv);
-        }
-        break;
-      case 30:
-        if (key == "gen_ai.usage.completion_tokens") {
-          take(kCompletionTokens, kv);
-        } else if (key == "gen_ai.response.finish_reasons") {
-          take(kFinishReasons, kv);
-        }
-        break;
-      default:
-        break;
+      }
     }
   }
 }
