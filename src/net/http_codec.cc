@@ -115,14 +115,13 @@ std::string TakeBodyBuffer(size_t length) {
       }
     }
   }
-  out.reserve(length);
+  out.resize(length);  // fills only past the kept size, if at all
   return out;
 }
 
 void KeepBodyBuffer(std::string&& body) {
   const size_t capacity = body.capacity();
   if (capacity < kMinKeptBodyBytes || capacity > kMaxKeptBodyBytes) return;
-  body.clear();
   std::vector<std::string> dropped;  // freed outside the lock
   KeptBodies& kept = Kept();
   std::lock_guard lock(kept.mu);

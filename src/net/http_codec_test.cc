@@ -122,7 +122,7 @@ void DrainKeptBodies() {
 TEST(KeptBodyBuffersTest, LargeBuffersComeBackNewestFirst) {
   DrainKeptBodies();
   std::string a = TakeBodyBuffer(100 * 1024);
-  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(a.size(), 100u * 1024);  // sized for the body, to be read over
   EXPECT_GE(a.capacity(), 100u * 1024);
   std::string b = TakeBodyBuffer(200 * 1024);
   a.assign(1000, 'a');
@@ -137,8 +137,9 @@ TEST(KeptBodyBuffersTest, LargeBuffersComeBackNewestFirst) {
   EXPECT_EQ(c.data(), b_data);
   std::string d = TakeBodyBuffer(80 * 1024);
   EXPECT_EQ(d.data(), a_data);
-  EXPECT_TRUE(d.empty());  // kept buffers come back cleared
+  EXPECT_EQ(d.size(), 80u * 1024);  // sized for the new body (its bytes are the reader's to fill)
   EXPECT_EQ(d.capacity(), a_capacity);
+  EXPECT_EQ(c.size(), 80u * 1024);
   EXPECT_EQ(KeptBodyBuffers(), std::make_pair(size_t{0}, size_t{0}));
 }
 

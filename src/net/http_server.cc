@@ -475,11 +475,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // releases its message. Reads stop at the body's end, so a pipelined request stays unread.
   void ReadLargeBody(uint64_t length) {
     std::string& body = parser_->get().body();
-    body = internal::TakeBodyBuffer(length);
+    body = internal::TakeBodyBuffer(length);  // every byte is overwritten before Dispatch
     const size_t here = std::min<size_t>(buffer_.size(), length);
-    body.append(static_cast<const char*>(buffer_.data().data()), here);
+    std::memcpy(body.data(), buffer_.data().data(), here);
     buffer_.consume(here);
-    body.resize(length);
     asio::async_read(stream_, asio::buffer(body.data() + here, length - here),
                      [self = this->shared_from_this()](beast::error_code ec, size_t) {
                        if (ec) return self->OnReadError(ec);
