@@ -18,6 +18,7 @@
 #include <fstream>
 #include <string>
 
+#include "scratch_dir.h"
 #include "storage/storage.h"
 #include "tsdb/chunk.h"
 #include "tsdb/head.h"
@@ -28,15 +29,7 @@ namespace {
 using namespace astrolabe;
 
 const std::string& WorkDir() {
-  static const std::string dir = [] {
-    // /dev/shm when there is one: every input writes a file.
-    const std::filesystem::path base = std::filesystem::is_directory("/dev/shm")
-                                           ? std::filesystem::path("/dev/shm")
-                                           : std::filesystem::temp_directory_path();
-    std::string templ = (base / "astrolabe-head-chunks-fuzz-XXXXXX").string();
-    return std::string(mkdtemp(templ.data()));
-  }();
-  return dir;
+  return fuzz::ScratchDir("astrolabe-head-chunks-fuzz");  // every input writes a file
 }
 
 }  // namespace

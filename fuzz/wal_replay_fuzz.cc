@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "scratch_dir.h"
 #include "tsdb/wal/format.h"
 #include "tsdb/wal/records.h"
 #include "tsdb/wal/wal.h"
@@ -111,15 +112,7 @@ void WriteFile(const std::string& path, std::string_view bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-const std::string& WorkDir() {
-  static const std::string dir = [] {
-    const char* base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp";
-    std::string tmpl = std::string(base) + "/wal_replay_fuzz.XXXXXX";
-    Check(::mkdtemp(tmpl.data()) != nullptr);
-    return tmpl;
-  }();
-  return dir;
-}
+const std::string& WorkDir() { return fuzz::ScratchDir("astrolabe-wal-replay-fuzz"); }
 
 Status ReplayDecoding(Wal& wal) {
   return wal.ReplayAll([](std::string_view rec, const Position&) {

@@ -1,0 +1,36 @@
+#pragma once
+// The directory a fuzz target works in: made on first use, once per process, under /dev/shm
+// (else the temp directory), and removed with everything in it when the process exits
+// normally (libFuzzer's end of -max_total_time / -runs, and the replay tests' main, which
+// `make test` runs for every target: each run used to leave its directory behind).
+
+#include <stdlib.h>  // mkdtemp
+
+#include <filesystem>
+#include <string>
+#include <system_error>
+
+namespace astrolabe::fuzz {
+
+// REQUIRES: the same `prefix` on every call of one process (the first call names the
+// directory).
+inline const std::string& ScratchDir(const char* prefix) {
+  struct Dir {
+    std::string path;
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Dir dir = [prefix] {
+    const std::filesystem::path base = std::filesystem::is_directory("/dev/shm")
+                                           ? std::filesystem::path("/dev/shm")
+                                           : std::filesystem::temp_directory_path();
+    std::string tmpl = (base / (std::string(prefix) + "-XXXXXX")).string();
+    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+    return Dir{tmpl};
+  }();
+  return dir.path;
+}
+
+}  // namespace astrolabe::fuzz
