@@ -1,11 +1,10 @@
 #include "spanstore/span_index_hook.h"
 
-#include <array>
-#include <bit>
 #include <charconv>
 #include <cmath>
-#include <cstring>
 #include <string_view>
+
+#include "pdata/key_set.h"
 
 namespace astrolabe::spanstore {
 namespace {
@@ -27,69 +26,11 @@ enum Key : size_t {
   kKeyCount
 };
 
-constexpr std::string_view kKeyNames[kKeyCount] = {
-    "gen_ai.request.model",           "gen_ai.response.model",
-    "gen_ai.provider.name",           "gen_ai.system",
-    "gen_ai.operation.name",          "gen_ai.usage.input_tokens",
-    "gen_ai.usage.prompt_tokens",     "gen_ai.usage.output_tokens",
-    "gen_ai.usage.completion_tokens", "gen_ai.response.finish_reasons",
-    "astrolabe.genai.cost",           "gen_ai.usage.cost"};
-
-// The keys by length (at most three share one; -1 ends a list): an attribute is compared only
-// with the keys of its own length.
-constexpr size_t kMaxKeyLength = 32;
-consteval bool KeyLengthsFit() {
-  for (std::string_view k : kKeyNames) {
-    if (k.size() < 8 || k.size() >= kMaxKeyLength) return false;
-  }
-  return true;
-}
-static_assert(KeyLengthsFit());
-constexpr auto kKeysByLength = [] {
-  std::array<std::array<int8_t, 3>, kMaxKeyLength> t{};
-  for (auto& row : t) row.fill(-1);
-  for (size_t k = 0; k < kKeyCount; ++k) {
-    auto& row = t[kKeyNames[k].size()];
-    size_t i = 0;
-    while (row[i] >= 0) ++i;  // a fourth key of one length fails to compile (out of bounds)
-    row[i] = static_cast<int8_t>(k);
-  }
-  return t;
-}();
-
-// The last eight bytes of a key (every key is longer), as the machine loads them: compared
-// first, they tell the keys of one length apart at one integer comparison each.
-constexpr uint64_t Tail8(std::string_view k) {
-  uint64_t x = 0;
-  for (size_t i = 0; i < 8; ++i) {
-    const uint64_t byte = static_cast<unsigned char>(k[k.size() - 8 + i]);
-    x |= byte << (std::endian::native == std::endian::little ? 8 * i : 8 * (7 - i));
-  }
-  return x;
-}
-constexpr auto kKeyTails = [] {
-  std::array<uint64_t, kKeyCount> t{};
-  for (size_t k = 0; k < kKeyCount; ++k) t[k] = Tail8(kKeyNames[k]);
-  return t;
-}();
-
-// The first value of each key, found in one pass over the attributes instead of one scan per
-// key (pdata::FindAttribute's answer: the first of repeated keys).
-void FindKeys(const pdata::Attributes& attrs, const pdata::AnyValue* (&found)[kKeyCount]) {
-  for (const pdata::KeyValue& kv : attrs) {
-    const std::string_view key = kv.key;
-    if (key.size() >= kMaxKeyLength || kKeysByLength[key.size()][0] < 0) continue;
-    uint64_t tail;
-    std::memcpy(&tail, key.data() + key.size() - 8, 8);  // a key of a listed length is >= 13
-    for (int8_t k : kKeysByLength[key.size()]) {
-      if (k < 0) break;
-      if (tail == kKeyTails[k] && key == kKeyNames[k]) {
-        if (found[k] == nullptr) found[k] = &kv.value;
-        break;
-      }
-    }
-  }
-}
+constexpr pdata::KeySet<kKeyCount> kKeys(
+    {"gen_ai.request.model", "gen_ai.response.model", "gen_ai.provider.name", "gen_ai.system",
+     "gen_ai.operation.name", "gen_ai.usage.input_tokens", "gen_ai.usage.prompt_tokens",
+     "gen_ai.usage.output_tokens", "gen_ai.usage.completion_tokens",
+     "gen_ai.response.finish_reasons", "astrolabe.genai.cost", "gen_ai.usage.cost"});
 
 const std::string* StringValue(const pdata::AnyValue* v) {
   if (v == nullptr || v->type() != pdata::AnyValue::Type::kString || v->string_value().empty()) {
@@ -125,8 +66,8 @@ int64_t TokenValue(const pdata::AnyValue* v) {
 void DefaultSpanIndexHook(const pdata::Resource& /*resource*/,
                           const pdata::InstrumentationScope& /*scope*/, const pdata::Span& span,
                           GenAiFields* fields) {
-  const pdata::AnyValue* found[kKeyCount] = {};
-  FindKeys(span.attributes, found);
+  const pdata::AnyValue* found[kKeyCount];
+  kKeys.FindFirst(span.attributes, found);
   if (const std::string* s = StringValue(found[kRequestModel])) {
     fields->model = *s;
   } else if (const std::string* r = StringValue(found[kResponseModel])) {

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "pdata/key_set.h"
+
 namespace astrolabe::processor::genaimetrics {
 
 const std::vector<double> kTokenBuckets = {
@@ -37,38 +39,10 @@ std::optional<double> NumberValue(const pdata::AnyValue* v) {
 // The span attributes Add reads, found in one pass (the first of each name, as
 // pdata::FindAttribute would) rather than one scan per key.
 enum SpanKey { kOperation, kProvider, kModel, kError, kInputTokens, kOutputTokens, kCost, kKeys };
-constexpr std::string_view kSpanKeyNames[kKeys] = {
-    "gen_ai.operation.name",     "gen_ai.provider.name",       "gen_ai.request.model", "error.type",
-    "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens", "astrolabe.genai.cost"};
-
-void FindSpanKeys(const pdata::Attributes& attrs, const pdata::AnyValue* (&out)[kKeys]) {
-  for (auto& v : out) v = nullptr;
-  for (const pdata::KeyValue& kv : attrs) {
-    const std::string_view k = kv.key;
-    int which;
-    // Dispatch on length (and the byte that tells the 20-byte keys apart).
-    switch (k.size()) {
-      case 21:
-        which = kOperation;
-        break;
-      case 20:
-        which = k[7] == 'p' ? kProvider : k[7] == 'r' ? kModel : kCost;
-        break;
-      case 10:
-        which = kError;
-        break;
-      case 25:
-        which = kInputTokens;
-        break;
-      case 26:
-        which = kOutputTokens;
-        break;
-      default:
-        continue;
-    }
-    if (out[which] == nullptr && k == kSpanKeyNames[which]) out[which] = &kv.value;
-  }
-}
+constexpr pdata::KeySet<kKeys> kReadKeys({"gen_ai.operation.name", "gen_ai.provider.name",
+                                          "gen_ai.request.model", "error.type",
+                                          "gen_ai.usage.input_tokens", "gen_ai.usage.output_tokens",
+                                          "astrolabe.genai.cost"});
 
 // Appends key=value with lengths, so that no two attribute sets encode alike:
 // "<len(key)>:<key><len(value)>:<value>". One resize and four copies (this runs for every
@@ -109,7 +83,7 @@ void Aggregator::Hist::Observe(const std::vector<double>& bounds, double v) {
 
 bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
   const pdata::AnyValue* found[kKeys];
-  FindSpanKeys(span.attributes, found);
+  kReadKeys.FindFirst(span.attributes, found);
   const std::string* operation = StringValue(found[kOperation]);
   if (operation == nullptr) return false;
   // The series keys are built in a reused buffer and the attribute sets only for a series
