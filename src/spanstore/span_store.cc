@@ -480,10 +480,11 @@ struct SpanStore::Impl {
     Partition& p = PartitionFor(hour);
     p.segments.push_back(seg);
     segments_by_seq[seq] = seg;
+    InternHints hints[6];
     for (size_t i = 0; i < entries.size(); ++i) {
       Entry& e = entries[i];
-      uint32_t* ids[6] = {&e.service, &e.name, &e.model, &e.provider, &e.operation, &e.finish};
-      for (int k = 0; k < 6; ++k) *ids[k] = Intern(strings[i][k]);
+      const auto& s = strings[i];
+      InternStrings(s[0], s[1], s[2], s[3], s[4], s[5], hints, &e);
       AddEntry(hour, p, e);
     }
     return Status::Ok();
@@ -532,6 +533,18 @@ struct SpanStore::Impl {
     const uint32_t id = Intern(s);
     hints->ids[hints->next++ % 4] = id;
     return id;
+  }
+  // An entry's six strings as symbol ids, one set of hints per field (Open and Commit).
+  // REQUIRES: index_mu held exclusively.
+  void InternStrings(std::string_view service, std::string_view name, std::string_view model,
+                     std::string_view provider, std::string_view operation, std::string_view finish,
+                     InternHints (&hints)[6], Entry* e) {
+    e->service = Intern(service, &hints[0]);
+    e->name = Intern(name, &hints[1]);
+    e->model = Intern(model, &hints[2]);
+    e->provider = Intern(provider, &hints[3]);
+    e->operation = Intern(operation, &hints[4]);
+    e->finish = Intern(finish, &hints[5]);
   }
 
   // REQUIRES: index_mu held exclusively.
@@ -832,12 +845,8 @@ struct SpanStore::Impl {
           return Internal("re-reading a row just encoded: " + s.message());
         }
         Entry e = MakeEntry(row, r.seq, r.block_offset, r.row_offset);
-        e.service = Intern(row.service, &hints[0]);
-        e.name = Intern(row.name, &hints[1]);
-        e.model = Intern(row.model, &hints[2]);
-        e.provider = Intern(row.provider, &hints[3]);
-        e.operation = Intern(row.operation, &hints[4]);
-        e.finish = Intern(row.finish_reason, &hints[5]);
+        InternStrings(row.service, row.name, row.model, row.provider, row.operation,
+                      row.finish_reason, hints, &e);
         AddEntry(r.hour, PartitionFor(r.hour), e);
         (row.kind == RowKind::kLog ? appended_logs : appended_spans)++;
       }
