@@ -6,11 +6,23 @@
 
 #include <stdlib.h>  // mkdtemp
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <system_error>
 
 namespace astrolabe::fuzz {
+
+// A new directory "<prefix>-XXXXXX" under /dev/shm when there is one (inputs that write files
+// stay in memory), else the temp directory; aborts when none can be made. Its owner removes it.
+inline std::string MakeTempDir(const char* prefix) {
+  const std::filesystem::path base = std::filesystem::is_directory("/dev/shm")
+                                         ? std::filesystem::path("/dev/shm")
+                                         : std::filesystem::temp_directory_path();
+  std::string tmpl = (base / (std::string(prefix) + "-XXXXXX")).string();
+  if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+  return tmpl;
+}
 
 // REQUIRES: the same `prefix` on every call of one process (the first call names the
 // directory).
@@ -22,14 +34,7 @@ inline const std::string& ScratchDir(const char* prefix) {
       std::filesystem::remove_all(path, ec);
     }
   };
-  static const Dir dir = [prefix] {
-    const std::filesystem::path base = std::filesystem::is_directory("/dev/shm")
-                                           ? std::filesystem::path("/dev/shm")
-                                           : std::filesystem::temp_directory_path();
-    std::string tmpl = (base / (std::string(prefix) + "-XXXXXX")).string();
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    return Dir{tmpl};
-  }();
+  static const Dir dir{MakeTempDir(prefix)};
   return dir.path;
 }
 

@@ -21,6 +21,7 @@
 #include "component/telemetry.h"
 #include "exporter/store/store_exporter.h"
 #include "extension/store/store_extension.h"
+#include "scratch_dir.h"
 
 namespace astrolabe::fuzz {
 
@@ -79,12 +80,7 @@ class StoreHarness {
   }
 
  private:
-  static std::string NewDir() {
-    const char* base = std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp";
-    std::string tmpl = std::string(base) + "/astrolabe-store-fuzz-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
-    return tmpl;
-  }
+  static std::string NewDir() { return MakeTempDir("astrolabe-store-fuzz"); }
 
   void Open(const std::string& dir) {
     dir_ = dir;
