@@ -6,7 +6,9 @@
 //   - a built-in match never holds '"' or '\' (rewriting JSON text keeps it valid JSON);
 //   - an e-mail holds one '@'; a card's digits pass Luhn; an IBAN passes mod 97;
 //   - the rewritten text has exactly the expected length, and the bytes between matches
-//     are unchanged.
+//     are unchanged;
+//   - the built-in pass finds the same items with and without its skip over anchor-free
+//     text (docs/design/redaction.md "Skipping").
 // Seeds: fuzz/corpus/redaction/ (the lines of src/redaction/testdata/corpus.tsv).
 
 #include <cstddef>
@@ -87,6 +89,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       default:
         break;
+    }
+  }
+  std::vector<Match> skipped;
+  std::vector<Match> unskipped;
+  d.FindBuiltinForTest(text, /*skip=*/true, skipped);
+  d.FindBuiltinForTest(text, /*skip=*/false, unskipped);
+  if (skipped.size() != unskipped.size()) std::abort();
+  for (size_t k = 0; k < skipped.size(); ++k) {
+    if (skipped[k].begin != unskipped[k].begin || skipped[k].end != unskipped[k].end ||
+        skipped[k].rule != unskipped[k].rule) {
+      std::abort();
     }
   }
   if (!matches.empty()) {

@@ -4,6 +4,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/sha256.h"
 
@@ -54,9 +59,74 @@ constexpr std::array<uint8_t, 256> MakeTable() {
 constexpr std::array<uint8_t, 256> kCls = MakeTable();
 
 inline uint8_t Cls(char c) { return kCls[static_cast<unsigned char>(c)]; }
+
 inline bool Is(char c, uint8_t mask) { return (Cls(c) & mask) != 0; }
 inline bool IsEscapeLetter(char c) {
   return c == 'n' || c == 't' || c == 'r' || c == 'b' || c == 'f';
+}
+
+// Anchors: bytes (some only before a given next byte) that every item holds, reached from
+// the position its try starts at through word bytes only:
+//   a digit, '+' or '('         numbers, IPv4
+//   two upper-case letters      IBAN
+//   'A', 'J'                    AKIA…, ASIA…, AIza…; the J of eyJ
+//   'b' or 'B' before 'e'       Bearer, bearer
+//   '-', '_'                    the end of a key prefix (sk-, ghp_, github_pat_, glpat-, …)
+//   '@'                         e-mail (tried at the '@')
+//   ':' before [0-9A-Fa-f:./]   IPv6: its first ':' has another group, ':' or '.' after it
+// So no try can succeed before the word that leads to the next anchor, and FindBuiltin jumps
+// there. Prose and the JSON around messages (`":"`, `Settings`) hold few anchors.
+inline bool AnchorAt(const char* p, size_t k, size_t n) {
+  const char x = p[k];
+  const char y = k + 1 < n ? p[k + 1] : '\0';
+  if (Is(x, kDigit) || x == '@' || x == '+' || x == '(' || x == '-' || x == '_' || x == 'A' ||
+      x == 'J') {
+    return true;
+  }
+  if (x == ':') return (y >= '.' && y <= ':') || Is(y, kHex);
+  if ((x | 0x20) == 'b' && y == 'e') return true;
+  return Is(x, kUpper) && Is(y, kUpper);
+}
+
+// The first anchor at or after i, or n: 16 bytes a step where SSE2 is there, the last ones
+// from a zero-padded copy (a zero byte is no anchor, and is AnchorAt's byte after the end).
+size_t NextAnchor(const char* p, size_t i, size_t n) {
+#if defined(__SSE2__)
+  // Unsigned x - lo <= hi - lo, as min(x - lo, hi - lo) == x - lo.
+  auto in_range = [](__m128i x, char lo, char hi) {
+    const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8(lo));
+    return _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(static_cast<char>(hi - lo))), d);
+  };
+  auto eq = [](__m128i x, char c) { return _mm_cmpeq_epi8(x, _mm_set1_epi8(c)); };
+  auto any = [](__m128i a, __m128i b, __m128i c) { return _mm_or_si128(_mm_or_si128(a, b), c); };
+  // Bit k set when at[k] is an anchor, given at[k + 1]; reads at[0..16].
+  auto anchors = [&](const char* at) {
+    const __m128i fold = _mm_set1_epi8(0x20);
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + 1));
+    const __m128i single =
+        any(any(in_range(x, '0', '9'), eq(x, '@'), eq(x, '+')),
+            any(eq(x, '('), eq(x, '-'), eq(x, '_')), _mm_or_si128(eq(x, 'A'), eq(x, 'J')));
+    const __m128i colon = _mm_and_si128(
+        eq(x, ':'), _mm_or_si128(in_range(y, '.', ':'), in_range(_mm_or_si128(y, fold), 'a', 'f')));
+    const __m128i bearer = _mm_and_si128(eq(_mm_or_si128(x, fold), 'b'), eq(y, 'e'));
+    const __m128i upper = _mm_and_si128(in_range(x, 'A', 'Z'), in_range(y, 'A', 'Z'));
+    return static_cast<unsigned>(
+        _mm_movemask_epi8(any(single, colon, _mm_or_si128(bearer, upper))));
+  };
+  for (; i + 17 <= n; i += 16) {
+    if (const unsigned mask = anchors(p + i)) return i + static_cast<size_t>(__builtin_ctz(mask));
+  }
+  if (i < n) {
+    char tail[32] = {};
+    std::memcpy(tail, p + i, n - i);
+    if (const unsigned mask = anchors(tail)) return i + static_cast<size_t>(__builtin_ctz(mask));
+  }
+  return n;
+#else
+  while (i < n && !AnchorAt(p, i, n)) ++i;
+  return i;
+#endif
 }
 
 // A scanner over one string. Every Try* returns true and sets *m when an item starts at
@@ -690,12 +760,16 @@ Result<std::unique_ptr<Detector>> Detector::Create(const DetectorOptions& option
   return d;
 }
 
+void Detector::FindBuiltinForTest(std::string_view text, bool skip, std::vector<Match>& out) const {
+  FindBuiltin(text, skip, out);
+}
+
 std::string_view Detector::RuleName(uint32_t rule) const {
   if (rule < kBuiltinKinds) return kKindNames[rule];
   return user_names_[rule - kBuiltinKinds];
 }
 
-void Detector::FindBuiltin(std::string_view text, std::vector<Match>& out) const {
+void Detector::FindBuiltin(std::string_view text, bool skip, std::vector<Match>& out) const {
   Scanner sc(text);
   const char* p = text.data();
   const size_t n = text.size();
@@ -717,6 +791,15 @@ void Detector::FindBuiltin(std::string_view text, std::vector<Match>& out) const
     return true;
   };
   while (i < n) {
+    if (skip && !AnchorAt(p, i, n)) {
+      // No item before the word that leads to the next anchor (see IsAnchor), and the scan
+      // below visits every word's first byte, so it may as well start there.
+      const size_t anchor = NextAnchor(p, i, n);
+      if (anchor == n) break;
+      size_t start = anchor;
+      while (start > i && Is(p[start - 1], kWord)) --start;
+      i = start;
+    }
     const char c = p[i];
     if (c == '@') {
       if (email && sc.TryEmail(i, floor, &m)) {
@@ -756,7 +839,7 @@ void Detector::FindBuiltin(std::string_view text, std::vector<Match>& out) const
 
 void Detector::Find(std::string_view text, std::vector<Match>& out) const {
   const size_t first = out.size();
-  FindBuiltin(text, out);
+  FindBuiltin(text, /*skip=*/true, out);
   if (!user_) return;
   const size_t builtin_end = out.size();
   const re2::StringPiece input(text.data(), text.size());

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,70 @@ TEST(Detector, NothingFoundAppendsNothing) {
       m);
   EXPECT_TRUE(m.empty());
   EXPECT_EQ(m.capacity(), 0u);  // no allocation
+}
+
+// The built-in pass jumps over text without anchor bytes (docs/design/redaction.md
+// "Skipping"); it must find exactly what the byte-by-byte pass finds.
+void ExpectSkipAgrees(const Detector& d, std::string_view text) {
+  std::vector<Match> skipped, unskipped;
+  d.FindBuiltinForTest(text, /*skip=*/true, skipped);
+  d.FindBuiltinForTest(text, /*skip=*/false, unskipped);
+  ASSERT_EQ(skipped.size(), unskipped.size()) << text;
+  for (size_t k = 0; k < skipped.size(); ++k) {
+    EXPECT_EQ(skipped[k].begin, unskipped[k].begin) << text;
+    EXPECT_EQ(skipped[k].end, unskipped[k].end) << text;
+    EXPECT_EQ(skipped[k].rule, unskipped[k].rule) << text;
+  }
+}
+
+TEST(Detector, SkipFindsWhatTheFullScanFinds) {
+  auto d = Make();
+  // Items whose try starts before their first anchor, at every offset from a 16-byte step.
+  const std::string items[] = {
+      "bearer abcdefghijklmnopqrstuvwxyz",  // lower-case token: the 'b' is the anchor
+      "Bearer abcdefghijklmnopqrstuvwxyz",
+      "sk-abcdefghijklmnopqrstuvwx",
+      "github_pat_abcdefghijklmnopqrstuvwxyz",
+      "glpat-abcdefghijklmnopqrstu",
+      "xoxb-abcdefghijklm",
+      "hf_abcdefghijklmnopqrstuvwxyzabcdef",
+      "nvapi-abcdefghijklmnopqrstuvwx",
+      "eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.abcdefghij",
+      "dead:beef::1",
+      "fe80::1",
+      "::1",
+      "john.doe@example.com",
+      "+1 (415) 555-0132",
+      "4111 1111 1111 1111",
+      "10.0.0.1",
+      "GB82 WEST 1234 5698 7654 32",
+      "BE68 5390 0754 7034",  // 'B' before an upper-case letter, not 'e'
+      "AKIAIOSFODNN7EXAMPLE",
+      "DEAD:BEEF:CAFE:BABE:DEAD:BEEF:CAFE:BABE",  // no digit: the ':' is the anchor
+  };
+  int found = 0;
+  for (const std::string& item : items) {
+    for (size_t pad = 0; pad < 40; ++pad) {
+      for (const std::string& lead : {std::string(pad, 'a'), std::string(pad, ' ') + "\\n"}) {
+        const std::string text = lead + " " + item + " tail words here and there";
+        ExpectSkipAgrees(*d, text);
+        ExpectSkipAgrees(*d, lead + item);
+        std::vector<Match> m;
+        d->FindBuiltinForTest(text, /*skip=*/true, m);
+        found += !m.empty();
+      }
+    }
+  }
+  EXPECT_EQ(found, static_cast<int>(std::size(items)) * 40 * 2);  // every item, every offset
+  // Random text over an alphabet heavy in triggers, anchors and word bytes.
+  const std::string alphabet = "abbeghnsxyJkfp_AKIBGEWST0123456789@.:-+() \\n\"/,;#$%&*~^=";
+  std::mt19937 rng(42);
+  for (int t = 0; t < 20000; ++t) {
+    std::string text(rng() % 200, ' ');
+    for (char& c : text) c = alphabet[rng() % alphabet.size()];
+    ExpectSkipAgrees(*d, text);
+    if (HasFailure()) return;
+  }
 }
 
 }  // namespace
