@@ -16,6 +16,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/same_bytes.h"
 #include "pdata/logs.h"
 #include "pdata/metrics.h"
 #include "pdata/spares.h"
@@ -213,6 +214,12 @@ class Decoder {
                T* out) {
     string_view sub;
     TRY(Len(r, wt, field, index, &sub));
+    return SubMessage(r, sub, field, index, fn, out);
+  }
+  // Decodes `sub`, the bytes of the sub-message in the field just read, into *out.
+  template <typename T>
+  bool SubMessage(ProtoReader& r, string_view sub, const char* field, int64_t index,
+                  MessageFn<T> fn, T* out) {
     if (depth_ >= options_.max_depth) {
       return Fail(r.field_offset(), field, index,
                   "messages nested deeper than " + std::to_string(options_.max_depth));
@@ -284,6 +291,8 @@ class Decoder {
     uint64_t bits;        // kBool, kInt: the varint; kDouble: the fixed64
   };
   bool PlainAttribute(string_view in, string_view* key, PlainValue* value) const;
+  bool PlainKeyValue(string_view in, string_view* key, PlainValue* value) const;
+  void WritePlainOver(string_view key, const PlainValue& value, pdata::KeyValue* kept);
   bool PlainValueMsg(string_view in, PlainValue* value) const;
   void SetPlain(const PlainValue& value, AnyValue* out);
   void WriteStringOver(string_view value, std::string* old);
@@ -509,9 +518,44 @@ bool Decoder::KeyValueListMsg(string_view in, pdata::KeyValueList* out) {
   });
 }
 
+// The common encodings of PlainAttribute's fields and of a string value, read straight off the
+// bytes: one-byte tags, length varints of at most two bytes (< 16384). Anything else,
+// including a length past `end`, returns false and the caller reads the field through
+// ProtoReader, which accepts every encoding. Keeping ProtoReader's state in memory across its
+// calls cost ~170 instructions per attribute; this path ~95.
+[[gnu::always_inline]] inline bool ShortVarint(const uint8_t*& p, const uint8_t* end, uint64_t* v) {
+  if (p == end) return false;
+  if (p[0] < 0x80) {
+    *v = *p++;
+    return true;
+  }
+  if (end - p < 2 || p[1] >= 0x80) return false;
+  *v = (p[0] & 0x7fu) | (uint64_t{p[1]} << 7);
+  p += 2;
+  return true;
+}
+// A length-delimited field whose tag is the byte `tag`: its bytes.
+[[gnu::always_inline]] inline bool ShortLengthDelimited(const uint8_t*& p, const uint8_t* end,
+                                                        uint8_t tag, string_view* bytes) {
+  if (p == end || *p != tag) return false;
+  const uint8_t* at = p + 1;
+  uint64_t len;
+  if (!ShortVarint(at, end, &len) || static_cast<uint64_t>(end - at) < len) return false;
+  *bytes = string_view(reinterpret_cast<const char*>(at), static_cast<size_t>(len));
+  p = at + len;
+  return true;
+}
+
 // An AnyValue of exactly one scalar field: a string (1, UTF-8 checked when asked), a bool (2),
 // an int (3) or a double (4). Any other shape returns false.
 [[gnu::always_inline]] inline bool Decoder::PlainValueMsg(string_view in, PlainValue* value) const {
+  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+  const uint8_t* end = p + in.size();
+  if (const uint8_t* at = p;
+      ShortLengthDelimited(at, end, /*field 1, LEN*/ 0x0A, &value->str) && at == end) {
+    value->type = AnyValue::Type::kString;
+    return !options_.validate_utf8 || IsValidUtf8(value->str);
+  }
   ProtoReader r(in, base_);
   uint32_t f;
   WireType wt;
@@ -540,10 +584,23 @@ bool Decoder::KeyValueListMsg(string_view in, pdata::KeyValueList* out) {
 bool Decoder::PlainAttribute(string_view in, string_view* key, PlainValue* value) const {
   // The value is a message one level below this KeyValue, as Message() would check.
   if (depth_ >= options_.max_depth) return false;
+  return PlainKeyValue(in, key, value);
+}
+
+// PlainAttribute without the depth check, which the caller makes.
+[[gnu::always_inline]] inline bool Decoder::PlainKeyValue(string_view in, string_view* key,
+                                                          PlainValue* value) const {
+  string_view value_bytes;
+  const auto* p = reinterpret_cast<const uint8_t*>(in.data());
+  const uint8_t* end = p + in.size();
+  if (ShortLengthDelimited(p, end, /*field 1, LEN*/ 0x0A, key) &&
+      ShortLengthDelimited(p, end, /*field 2, LEN*/ 0x12, &value_bytes) && p == end) {
+    if (options_.validate_utf8 && !IsValidUtf8(*key)) return false;
+    return PlainValueMsg(value_bytes, value);
+  }
   ProtoReader r(in, base_);
   uint32_t f;
   WireType wt;
-  string_view value_bytes;
   if (r.done() || !r.ReadTag(&f, &wt) || f != 1 || wt != WireType::kLengthDelimited ||
       !r.ReadLengthDelimited(key) || (options_.validate_utf8 && !IsValidUtf8(*key))) {
     return false;
@@ -562,7 +619,12 @@ void Decoder::SetPlain(const PlainValue& value, AnyValue* out) {
     WriteStringOver(value.str, &out->mutable_string_value());
     return;
   }
-  if (spares_ != nullptr) spares_->RecycleValue(*out);
+  // Only a string or an array holds buffers the spares keep; any other value is simply
+  // assigned over.
+  if (spares_ != nullptr &&
+      (out->type() == AnyValue::Type::kString || out->type() == AnyValue::Type::kArray)) {
+    spares_->RecycleValue(*out);
+  }
   switch (value.type) {
     case AnyValue::Type::kString: {
       std::string s = spares_ != nullptr ? spares_->TakeString() : std::string();
@@ -588,7 +650,7 @@ void Decoder::WriteStringOver(string_view value, std::string* old) {
   if (value.size() > old->capacity() || !pdata::TracesSpares::ReusesInPlace(*old, value.size())) {
     std::string().swap(*old);  // frees it (moving an empty string in would keep it)
     old->assign(value);
-  } else if (*old != value) {  // a model, a provider, "stop": often the value kept
+  } else if (!SameBytes(*old, value)) {  // a model, a provider, "stop": often the value kept
     old->assign(value);
   }
 }
@@ -619,12 +681,18 @@ bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
 // KeyValueMsg into a default KeyValue would. Most values are one plain string, which is
 // written over the old string value in place (KeptAnyValueMsg) instead of that buffer's round
 // trip through the spares; anything else recycles the old value first.
+// A plain attribute over a kept one. Spans of one shape come back in order, so the kept key is
+// most often this one already.
+[[gnu::always_inline]] inline void Decoder::WritePlainOver(string_view key, const PlainValue& value,
+                                                           pdata::KeyValue* kept) {
+  if (!SameBytes(kept->key, key)) kept->key.assign(key);
+  SetPlain(value, &kept->value);
+}
+
 bool Decoder::KeptKeyValueMsg(string_view in, pdata::KeyValue* out) {
   string_view key;
   if (PlainValue value; PlainAttribute(in, &key, &value)) {
-    // Spans of one shape come back in order, so the kept key is most often this one already.
-    if (out->key != key) out->key.assign(key);
-    SetPlain(value, &out->value);
+    WritePlainOver(key, value, out);
     return true;
   }
   out->key.clear();
@@ -1215,7 +1283,19 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
       case 9:
         if (reused < stale) {
           pdata::KeyValue& kv = out->attributes[reused];
-          TRY(Message(r, wt, "attributes", int64_t(reused++), &Decoder::KeptKeyValueMsg, &kv));
+          const auto index = static_cast<int64_t>(reused++);
+          string_view sub;
+          TRY(Len(r, wt, "attributes", index, &sub));
+          // A plain attribute (its value two levels below this span) is written here, without
+          // entering the KeyValue through SubMessage: ~25 % of the decoder's instructions per
+          // attribute went to that bookkeeping and the calls.
+          string_view key;
+          if (PlainValue value;
+              depth_ + 1 < options_.max_depth && PlainKeyValue(sub, &key, &value)) {
+            WritePlainOver(key, value, &kv);
+          } else {
+            TRY(SubMessage(r, sub, "attributes", index, &Decoder::KeptKeyValueMsg, &kv));
+          }
         } else {
           TRY(Append(r, wt, "attributes", &Decoder::KeyValueMsg, &out->attributes));
         }

@@ -469,6 +469,8 @@ TEST(DecodeTracesTest, PlainAttributesAtTheFastPathEdges) {
                    "a", AnyValue("v")});
   cases.push_back({"non-minimal string length",
                    Msg().Bytes(1, "k").Sub(2, Msg().Raw("0a 82 00 68 69")), "k", AnyValue("hi")});
+  cases.push_back({"three-byte key length", Msg().Raw("0a 81 80 00 61").Sub(2, Msg().Bytes(1, "v")),
+                   "a", AnyValue("v")});
   cases.push_back({"two keys: the last",
                    Msg().Bytes(1, "a").Bytes(1, "b").Sub(2, Msg().Bytes(1, "v")), "b",
                    AnyValue("v")});
@@ -539,6 +541,14 @@ TEST(DecodeTracesTest, PlainAttributesAtTheFastPathEdges) {
   ASSERT_FALSE(short_double.ok());
   EXPECT_NE(short_double.status().message().find("attributes[0].value"), std::string::npos)
       << short_double.status().ToString();
+  // A length past the end of the attribute: an error at its place, never a read past it.
+  for (const char* raw : {"0a 05 61 62", "0a 01 61 12 04 0a 02 68", "0a 01 61 12 03 0a 85 01"}) {
+    SCOPED_TRACE(raw);
+    auto cut = DecodeTracesRequest(request(Msg().Raw(raw)));
+    ASSERT_FALSE(cut.ok());
+    EXPECT_NE(cut.status().message().find("attributes[0]"), std::string::npos)
+        << cut.status().ToString();
+  }
   // Request > resource_spans > scope_spans > spans > attributes > value: six levels.
   EXPECT_TRUE(DecodeTracesRequest(request(plain("k", "v")), DecodeOptions{.max_depth = 6}).ok());
   auto deep = DecodeTracesRequest(request(plain("k", "v")), DecodeOptions{.max_depth = 5});
