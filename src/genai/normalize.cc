@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/same_bytes.h"
 #include "common/strings.h"
 #include "genai/key_index.h"
 #include "genai/messages.h"
@@ -546,20 +547,20 @@ std::optional<Dialect> DetectDialect(const pdata::Span& span) {
     if (k.empty()) continue;
     switch (k[0]) {
       case 'o':
-        if (k == "openinference.span.kind") oi = true;
+        if (SameBytes(k, "openinference.span.kind")) oi = true;
         break;
       case 'e':
-        if (k == "embedding.model_name") oi = true;
+        if (SameBytes(k, "embedding.model_name")) oi = true;
         break;
       case 'l': {
         if (!HasPrefix(k, "llm.")) break;
         std::string_view r = k.substr(4);
-        if (r == "model_name" || r == "provider" || r == "invocation_parameters" ||
-            HasPrefix(r, "token_count.") || HasPrefix(r, "input_messages.") ||
-            HasPrefix(r, "output_messages.")) {
+        if (SameBytes(r, "model_name") || SameBytes(r, "provider") ||
+            SameBytes(r, "invocation_parameters") || HasPrefix(r, "token_count.") ||
+            HasPrefix(r, "input_messages.") || HasPrefix(r, "output_messages.")) {
           oi = true;
-        } else if (r == "request.type" || r == "usage.total_tokens" || r == "is_streaming" ||
-                   HasPrefix(r, "request.functions.")) {
+        } else if (SameBytes(r, "request.type") || SameBytes(r, "usage.total_tokens") ||
+                   SameBytes(r, "is_streaming") || HasPrefix(r, "request.functions.")) {
           legacy = true;
         }
         break;
@@ -569,9 +570,10 @@ std::optional<Dialect> DetectDialect(const pdata::Span& span) {
         std::string_view r = k.substr(7);
         if (HasPrefix(r, "prompt.") || HasPrefix(r, "completion.") || HasPrefix(r, "openai.")) {
           legacy = true;
-        } else if (r == "operation.name" || r == "provider.name" || r == "system" ||
-                   r == "request.model" || r == "response.model" || HasPrefix(r, "usage.") ||
-                   r == "input.messages" || r == "output.messages") {
+        } else if (SameBytes(r, "operation.name") || SameBytes(r, "provider.name") ||
+                   SameBytes(r, "system") || SameBytes(r, "request.model") ||
+                   SameBytes(r, "response.model") || HasPrefix(r, "usage.") ||
+                   SameBytes(r, "input.messages") || SameBytes(r, "output.messages")) {
           otel = true;
         }
         break;
