@@ -59,7 +59,6 @@ constexpr std::array<uint8_t, 256> MakeTable() {
 constexpr std::array<uint8_t, 256> kCls = MakeTable();
 
 inline uint8_t Cls(char c) { return kCls[static_cast<unsigned char>(c)]; }
-
 inline bool Is(char c, uint8_t mask) { return (Cls(c) & mask) != 0; }
 inline bool IsEscapeLetter(char c) {
   return c == 'n' || c == 't' || c == 'r' || c == 'b' || c == 'f';
@@ -792,7 +791,7 @@ void Detector::FindBuiltin(std::string_view text, bool skip, std::vector<Match>&
   };
   while (i < n) {
     if (skip && !AnchorAt(p, i, n)) {
-      // No item before the word that leads to the next anchor (see IsAnchor), and the scan
+      // No item before the word that leads to the next anchor (see AnchorAt), and the scan
       // below visits every word's first byte, so it may as well start there.
       const size_t anchor = NextAnchor(p, i, n);
       if (anchor == n) break;
