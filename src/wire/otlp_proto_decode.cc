@@ -677,10 +677,6 @@ bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
   });
 }
 
-// An attribute a spare span kept, its old key and value still there: ends exactly as
-// KeyValueMsg into a default KeyValue would. Most values are one plain string, which is
-// written over the old string value in place (KeptAnyValueMsg) instead of that buffer's round
-// trip through the spares; anything else recycles the old value first.
 // A plain attribute over a kept one. Spans of one shape come back in order, so the kept key is
 // most often this one already.
 [[gnu::always_inline]] inline void Decoder::WritePlainOver(string_view key, const PlainValue& value,
@@ -689,6 +685,10 @@ bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
   SetPlain(value, &kept->value);
 }
 
+// An attribute a spare span kept, its old key and value still there: ends exactly as
+// KeyValueMsg into a default KeyValue would. Most values are one plain string, which is
+// written over the old string value in place (KeptAnyValueMsg) instead of that buffer's round
+// trip through the spares; anything else recycles the old value first.
 bool Decoder::KeptKeyValueMsg(string_view in, pdata::KeyValue* out) {
   string_view key;
   if (PlainValue value; PlainAttribute(in, &key, &value)) {
@@ -1287,8 +1287,8 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
           string_view sub;
           TRY(Len(r, wt, "attributes", index, &sub));
           // A plain attribute (its value two levels below this span) is written here, without
-          // entering the KeyValue through SubMessage: ~25 % of the decoder's instructions per
-          // attribute went to that bookkeeping and the calls.
+          // entering the KeyValue through SubMessage's path bookkeeping and member-pointer call
+          // (39.68k -> 38.98k instructions per span of the ingest benchmark).
           string_view key;
           if (PlainValue value;
               depth_ + 1 < options_.max_depth && PlainKeyValue(sub, &key, &value)) {

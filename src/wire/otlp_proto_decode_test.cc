@@ -557,6 +557,20 @@ TEST(DecodeTracesTest, PlainAttributesAtTheFastPathEdges) {
       << deep.status().ToString();
   EXPECT_NE(deep.status().message().find("attributes[0].value"), std::string::npos)
       << deep.status().ToString();
+  // The same limits over kept attributes, which SpanMsg writes in its own loop.
+  for (int max_depth : {5, 6}) {
+    SCOPED_TRACE(max_depth);
+    pdata::TracesSpares spares;
+    Traces reused;
+    ASSERT_TRUE(DecodeTracesRequest(kept[0], &reused, &spares).ok());
+    spares.Harvest(reused);
+    Status st = DecodeTracesRequest(request(plain("k", "v")), &reused, &spares,
+                                    DecodeOptions{.max_depth = max_depth});
+    EXPECT_EQ(st.ok(), max_depth == 6) << st.ToString();
+    if (!st.ok()) {
+      EXPECT_NE(st.message().find("attributes[0].value"), std::string::npos) << st.ToString();
+    }
+  }
 }
 
 TEST(DecodeTracesTest, DecodingIntoSparesReportsErrorsAsAFreshDecode) {
