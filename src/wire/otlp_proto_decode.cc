@@ -292,7 +292,6 @@ class Decoder {
   };
   bool PlainAttribute(string_view in, string_view* key, PlainValue* value) const;
   bool PlainKeyValue(string_view in, string_view* key, PlainValue* value) const;
-  void WritePlainOver(string_view key, const PlainValue& value, pdata::KeyValue* kept);
   bool PlainValueMsg(string_view in, PlainValue* value) const;
   void SetPlain(const PlainValue& value, AnyValue* out);
   void WriteStringOver(string_view value, std::string* old);
@@ -677,24 +676,11 @@ bool Decoder::KeyValueMsg(string_view in, pdata::KeyValue* out) {
   });
 }
 
-// A plain attribute over a kept one. Spans of one shape come back in order, so the kept key is
-// most often this one already.
-[[gnu::always_inline]] inline void Decoder::WritePlainOver(string_view key, const PlainValue& value,
-                                                           pdata::KeyValue* kept) {
-  if (!SameBytes(kept->key, key)) kept->key.assign(key);
-  SetPlain(value, &kept->value);
-}
-
-// An attribute a spare span kept, its old key and value still there: ends exactly as
-// KeyValueMsg into a default KeyValue would. Most values are one plain string, which is
-// written over the old string value in place (KeptAnyValueMsg) instead of that buffer's round
-// trip through the spares; anything else recycles the old value first.
+// An attribute a spare span kept, its old key and value still there, in a shape other than
+// the plain ones SpanMsg writes over kept attributes itself (or too deep for them): ends
+// exactly as KeyValueMsg into a default KeyValue would. A value of one scalar field is still
+// written over the kept value (KeptAnyValueMsg); anything else recycles the old value first.
 bool Decoder::KeptKeyValueMsg(string_view in, pdata::KeyValue* out) {
-  string_view key;
-  if (PlainValue value; PlainAttribute(in, &key, &value)) {
-    WritePlainOver(key, value, out);
-    return true;
-  }
   out->key.clear();
   bool value_seen = false;
   bool ok = ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
@@ -1238,7 +1224,8 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
   // dialect, cost and currency, canonical keys) without another reallocation.
   constexpr size_t kAddedAttributes = 4;
   // A span from the spares keeps its old attributes: the new ones are written over them in
-  // place (KeptKeyValueMsg), and the ones left over are handed back to the spares at the end.
+  // place (below, or KeptKeyValueMsg), and the ones left over are handed back to the spares
+  // at the end.
   const size_t stale = spares_ != nullptr ? out->attributes.size() : 0;
   size_t reused = 0;
   // The kept keys and string values are compared with (or written over by) the new ones in
@@ -1288,11 +1275,13 @@ bool Decoder::SpanMsg(string_view in, pdata::Span* out) {
           TRY(Len(r, wt, "attributes", index, &sub));
           // A plain attribute (its value two levels below this span) is written here, without
           // entering the KeyValue through SubMessage's path bookkeeping and member-pointer call
-          // (39.68k -> 38.98k instructions per span of the ingest benchmark).
+          // (39.68k -> 38.98k instructions per span of the ingest benchmark). Spans of one
+          // shape come back in order, so the kept key is most often this one already.
           string_view key;
           if (PlainValue value;
               depth_ + 1 < options_.max_depth && PlainKeyValue(sub, &key, &value)) {
-            WritePlainOver(key, value, &kv);
+            if (!SameBytes(kv.key, key)) kv.key.assign(key);
+            SetPlain(value, &kv.value);
           } else {
             TRY(SubMessage(r, sub, "attributes", index, &Decoder::KeptKeyValueMsg, &kv));
           }
