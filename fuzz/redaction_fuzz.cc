@@ -95,13 +95,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Match> unskipped;
   d.FindBuiltinForTest(text, /*skip=*/true, skipped);
   d.FindBuiltinForTest(text, /*skip=*/false, unskipped);
-  if (skipped.size() != unskipped.size()) std::abort();
-  for (size_t k = 0; k < skipped.size(); ++k) {
-    if (skipped[k].begin != unskipped[k].begin || skipped[k].end != unskipped[k].end ||
-        skipped[k].rule != unskipped[k].rule) {
-      std::abort();
-    }
-  }
+  if (skipped != unskipped) std::abort();
   if (!matches.empty()) {
     std::string out;
     d.Rewrite(text, matches, mode, &out);

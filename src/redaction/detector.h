@@ -64,6 +64,7 @@ struct Match {
   size_t begin = 0;
   size_t end = 0;
   uint32_t rule = 0;
+  bool operator==(const Match&) const = default;
 };
 
 class Detector {
