@@ -6,13 +6,16 @@
 //      code without guessing names) or raw, values of every AnyValue type, plus span events;
 //   4: a price file (PriceTable::FromYaml) and the price of a generated call.
 // Checks: nothing crashes; every gen_ai.input.messages / gen_ai.output.messages the normaliser
-// writes parses back as messages; a second pass over a normalised span adds nothing.
+// writes parses back as messages; a second pass over a normalised span adds nothing; a span
+// normalised with spares (pdata::Traces::spares, holding used key-values) equals one normalised
+// without.
 // Seeds: fuzz/corpus/genai_normalize/ (the note's sample span, the captured npm clients'
 // requests, generated spans).
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -20,6 +23,7 @@
 #include "genai/messages.h"
 #include "genai/normalize.h"
 #include "genai/prices.h"
+#include "pdata/spares.h"
 #include "wire/otlp_json.h"
 #include "wire/otlp_proto.h"
 
@@ -49,9 +53,55 @@ const Normalizer& DroppingNormalizer() {
   return *n;
 }
 
+// a == b, except that doubles compare by their bits (NaN equals itself).
+bool Same(const pdata::AnyValue& a, const pdata::AnyValue& b);
+bool Same(const pdata::Attributes& a, const pdata::Attributes& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i].key != b[i].key || !Same(a[i].value, b[i].value)) return false;
+  }
+  return true;
+}
+bool Same(const pdata::AnyValue& a, const pdata::AnyValue& b) {
+  using T = pdata::AnyValue::Type;
+  if (a.type() != b.type()) return false;
+  switch (a.type()) {
+    case T::kDouble: {
+      double x = a.double_value(), y = b.double_value();
+      return std::memcmp(&x, &y, sizeof x) == 0;
+    }
+    case T::kArray: {
+      const pdata::ArrayValue &x = a.array_value(), &y = b.array_value();
+      if (x.size() != y.size()) return false;
+      for (size_t i = 0; i < x.size(); ++i) {
+        if (!Same(x[i], y[i])) return false;
+      }
+      return true;
+    }
+    case T::kKvList:
+      return Same(a.kvlist_value(), b.kvlist_value());
+    default:
+      return a == b;
+  }
+}
+
+// Spares as a decoder leaves them: key-values with long keys and values with buffers, handed
+// back after use.
+void FillSpares(pdata::TracesSpares* spares) {
+  pdata::Attributes used = {{"astrolabe.genai.cost.currency.used", std::string(40, 'u')},
+                            {"gen_ai.usage.output_tokens", pdata::ArrayValue{1, 2.5, "x"}},
+                            {"k", 7}};
+  spares->TakeBack(used, 0);
+}
+
 void NormalizeTwice(pdata::Span& span) {
   pdata::Span original = span;
+  pdata::Span with_spares = span;
+  pdata::TracesSpares spares;
+  FillSpares(&spares);
   genai::Outcome o = TheNormalizer().NormalizeSpan(span);
+  TheNormalizer().NormalizeSpan(with_spares, &spares);
+  if (!Same(with_spares.attributes, span.attributes)) std::abort();
   if (!o.recognised) {
     // An unrecognised span is never changed (compared by size: NaN values are unequal).
     if (span.attributes.size() != original.attributes.size()) std::abort();

@@ -4,6 +4,8 @@
 #include <bit>
 #include <cstring>
 
+#include "pdata/spares.h"
+
 namespace astrolabe::genai {
 
 namespace {
@@ -131,9 +133,13 @@ KeyIndex::KeyIndex(const pdata::Attributes& attrs) : attrs_(&attrs) {
   }
 }
 
-void KeyIndex::PutIfAbsent(pdata::Attributes& attrs, KeyId id, pdata::AnyValue value) {
+void KeyIndex::PutIfAbsent(pdata::Attributes& attrs, KeyId id, pdata::AnyValue value,
+                           pdata::TracesSpares* spares) {
   if (pos_[id] != 0) return;
-  attrs.push_back({std::string(kKnownKeys[id]), std::move(value)});
+  pdata::KeyValue& kv =
+      attrs.emplace_back(spares != nullptr ? spares->TakeKeyValue() : pdata::KeyValue());
+  kv.key.assign(kKnownKeys[id]);
+  kv.value = std::move(value);
   pos_[id] = static_cast<uint32_t>(attrs.size());
 }
 

@@ -23,6 +23,10 @@
 
 #include "pdata/common.h"
 
+namespace astrolabe::pdata {
+class TracesSpares;  // pdata/spares.h
+}  // namespace astrolabe::pdata
+
 namespace astrolabe::genai {
 
 // Every span attribute key the normaliser looks up or writes.
@@ -150,9 +154,11 @@ class KeyIndex {
   // Whether some key starts with the prefix.
   bool HasPrefix(Prefix p) const { return (prefixes_ & (1u << static_cast<unsigned>(p))) != 0; }
 
-  // Appends {kKnownKeys[id], value} to `attrs` unless that key is present.
+  // Appends {kKnownKeys[id], value} to `attrs` unless that key is present, the key-value
+  // taken from `spares` when given (its key's buffer reused).
   // REQUIRES: attrs is the indexed list.
-  void PutIfAbsent(pdata::Attributes& attrs, KeyId id, pdata::AnyValue value);
+  void PutIfAbsent(pdata::Attributes& attrs, KeyId id, pdata::AnyValue value,
+                   pdata::TracesSpares* spares = nullptr);
 
  private:
   const pdata::Attributes* attrs_;

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "pdata/spares.h"
+
 namespace astrolabe::genai {
 namespace {
 
@@ -58,6 +60,31 @@ TEST(KeyIndex, PutIfAbsentAppendsOnceAndSurvivesReallocation) {
     EXPECT_EQ(v, pdata::FindAttribute(a, kKnownKeys[i]));
   }
   EXPECT_EQ(index.Find(K("gen_ai.request.model"))->string_value(), "m");
+}
+
+TEST(KeyIndex, PutIfAbsentTakesItsKeyValueFromTheSpares) {
+  // What a decoder hands back when a span lands on a spare that had more attributes: a
+  // key-value with a long key and a value that holds a buffer.
+  pdata::Attributes old = {{"astrolabe.genai.cost.currency", std::string(100, 'v')}};
+  const char* buffer = old[0].key.data();
+  pdata::TracesSpares spares;
+  spares.TakeBack(old, 0);
+  ASSERT_EQ(spares.size(), 2u);  // the key-value and the value's string
+
+  pdata::Attributes a = {{"gen_ai.request.model", "m"}};
+  KeyIndex index(a);
+  index.PutIfAbsent(a, K("astrolabe.genai.dialect"), "otel", &spares);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_EQ(a[1], (pdata::KeyValue{"astrolabe.genai.dialect", "otel"}));
+  EXPECT_EQ(a[1].key.data(), buffer);  // the spare's key buffer, not a new one
+  EXPECT_EQ(spares.size(), 1u);
+  EXPECT_EQ(index.Find(K("astrolabe.genai.dialect")), &a[1].value);
+  // Present: nothing taken. Spares used up: a new key-value.
+  index.PutIfAbsent(a, K("astrolabe.genai.dialect"), "other", &spares);
+  EXPECT_EQ(spares.size(), 1u);
+  pdata::TracesSpares empty;
+  index.PutIfAbsent(a, K("astrolabe.genai.cost"), 0.5, &empty);
+  EXPECT_EQ(a.back(), (pdata::KeyValue{"astrolabe.genai.cost", 0.5}));
 }
 
 TEST(KeyIndex, Prefixes) {

@@ -828,7 +828,7 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
   return call;
 }
 
-Outcome Normalizer::NormalizeSpan(pdata::Span& span) const {
+Outcome Normalizer::NormalizeSpan(pdata::Span& span, pdata::TracesSpares* spares) const {
   Outcome outcome;
   std::optional<KeyIndex> index_holder;
   std::optional<LlmCall> extracted =
@@ -841,7 +841,9 @@ Outcome Normalizer::NormalizeSpan(pdata::Span& span) const {
   KeyIndex& index = *index_holder;
   // The value is built only when the key is absent (most spans have most canonical keys).
   auto put = [&](KeyId key, auto&& value) {
-    if (!index.Has(key)) index.PutIfAbsent(a, key, AnyValue(std::forward<decltype(value)>(value)));
+    if (!index.Has(key)) {
+      index.PutIfAbsent(a, key, AnyValue(std::forward<decltype(value)>(value)), spares);
+    }
   };
 
   put(K("astrolabe.genai.dialect"), DialectName(call.dialect));

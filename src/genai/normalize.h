@@ -60,8 +60,9 @@ class Normalizer {
   // dialect is disabled). `outcome` (may be null) receives the dialect and malformed count.
   std::optional<LlmCall> Extract(const pdata::Span& span, Outcome* outcome = nullptr) const;
 
-  // Extracts, prices and writes the canonical attributes onto `span`.
-  Outcome NormalizeSpan(pdata::Span& span) const;
+  // Extracts, prices and writes the canonical attributes onto `span`, taking the key-values it
+  // adds from `spares` when given (pdata::Traces::spares).
+  Outcome NormalizeSpan(pdata::Span& span, pdata::TracesSpares* spares = nullptr) const;
 
   // A log record that is a GenAI message event (the deprecated gen_ai.{system,user,
   // assistant,tool}.message and gen_ai.choice, its name in the record's event_name or the

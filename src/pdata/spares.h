@@ -40,8 +40,9 @@ class TracesSpares {
   // Capacity a string value may keep in place whatever it holds (ReusesInPlace).
   static constexpr size_t kSmallString = 256;
 
-  // Drops the spares left from before (the last decode did not need them: keeping them would
-  // let objects that processors add pile up request after request), then moves everything
+  // Drops the spares left from before (neither the last decode nor the processors after it
+  // needed them: keeping them would let objects that processors add without taking them here
+  // pile up request after request), then moves everything
   // `traces` holds into the spares, cleared; leaves `traces` empty (its resource_spans vector
   // keeps its capacity). So the spares never hold more than one request's objects.
   void Harvest(Traces& traces);
@@ -58,6 +59,9 @@ class TracesSpares {
     if (next_span_ == spans_.size()) return Span();
     return Claim(spans_[next_span_++]);  // the moved-from shell stays until Harvest or Clear
   }
+  // Decoders take key-values, and so do processors that add attributes (Traces::spares): the
+  // attributes a processor added to the last request are the ones the decoder hands back
+  // (TakeBack) when it writes the next request over them.
   KeyValue TakeKeyValue() { return Take(key_values_); }
   ArrayValue TakeArray() { return Take(arrays_); }
   std::string TakeString() { return Take(strings_); }

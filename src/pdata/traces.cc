@@ -1,5 +1,7 @@
 #include "pdata/traces.h"
 
+#include "pdata/spares.h"
+
 namespace astrolabe::pdata {
 
 std::string_view SpanKindName(SpanKind kind) {
@@ -31,6 +33,12 @@ std::string_view SpanStatusCodeName(SpanStatus::Code code) {
   }
   return "";
 }
+
+Traces::Traces() = default;
+Traces::Traces(std::vector<ResourceSpans> rs) : resource_spans(std::move(rs)) {}
+Traces::Traces(Traces&&) noexcept = default;
+Traces& Traces::operator=(Traces&&) noexcept = default;
+Traces::~Traces() = default;
 
 Traces Traces::Clone() const { return Traces(resource_spans); }
 

@@ -5,9 +5,14 @@
 //
 // Traces is move-only: a pipeline moves it into a TracesBatch and shares it from there;
 // Clone() makes the one deep copy a mutating processor may need.
+//
+// A Traces decoded over a pooled request's objects carries what that request left over
+// (`spares`, pdata/spares.h; protobuf's arena, in pdata's terms): code that adds to the
+// request takes its new objects from there before allocating.
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,14 +94,22 @@ struct ResourceSpans {
   friend bool operator==(const ResourceSpans&, const ResourceSpans&) = default;
 };
 
+class TracesSpares;  // pdata/spares.h
+
 // The content of one ExportTraceServiceRequest.
 struct Traces {
   std::vector<ResourceSpans> resource_spans;
+  // Cleared objects left from the request this one was decoded over, when a pool keeps them
+  // (receiver/otlp); null otherwise. A processor that adds key-values to spans takes them from
+  // here (TracesSpares::TakeKeyValue), so that request after request the same objects serve
+  // instead of being allocated and freed. Not part of the data: Clone() and == ignore it.
+  std::unique_ptr<TracesSpares> spares;
 
-  Traces() = default;
-  explicit Traces(std::vector<ResourceSpans> rs) : resource_spans(std::move(rs)) {}
-  Traces(Traces&&) = default;
-  Traces& operator=(Traces&&) = default;
+  Traces();
+  explicit Traces(std::vector<ResourceSpans> rs);
+  Traces(Traces&&) noexcept;
+  Traces& operator=(Traces&&) noexcept;
+  ~Traces();
   Traces(const Traces&) = delete;
   Traces& operator=(const Traces&) = delete;
 
@@ -105,7 +118,9 @@ struct Traces {
   size_t SpanCount() const;
   bool empty() const { return resource_spans.empty(); }
 
-  friend bool operator==(const Traces&, const Traces&) = default;
+  friend bool operator==(const Traces& a, const Traces& b) {
+    return a.resource_spans == b.resource_spans;
+  }
 };
 
 using TracesBatch = Batch<Traces>;

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
+#include "pdata/spares.h"
+
 // Tests build data with designated initializers that name only the fields they care
 // about; g++ 12 warns about the rest under -Wextra.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -57,6 +61,22 @@ TEST(TracesTest, EqualitySeesIdsAndStatus) {
   Traces c = a.Clone();
   c.resource_spans[0].scope_spans[0].spans[0].status.code = SpanStatus::Code::kOk;
   EXPECT_NE(a, c);
+}
+
+TEST(TracesTest, SparesMoveWithTheDataButAreNotData) {
+  Traces a = SampleTraces();
+  a.spares = std::make_unique<TracesSpares>();
+  a.spares->TakeBack(a.resource_spans[0].scope_spans[0].spans[0].attributes, 1);
+  TracesSpares* spares = a.spares.get();
+  Traces copy = a.Clone();
+  EXPECT_EQ(copy.spares, nullptr);  // a clone's objects are its own; it has no spares
+  EXPECT_EQ(copy, a);               // and equality is about the data only
+  Traces moved = std::move(a);
+  EXPECT_EQ(moved.spares.get(), spares);
+  EXPECT_EQ(moved.spares->size(), 1u);
+  Traces assigned;
+  assigned = std::move(moved);
+  EXPECT_EQ(assigned.spares.get(), spares);
 }
 
 TEST(TracesTest, Names) {

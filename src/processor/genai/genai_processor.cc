@@ -86,7 +86,9 @@ Status GenAiProcessor::ConsumeTraces(component::TracesBatch batch) {
   pdata::Traces& traces = batch.Mutable();
   for (pdata::ResourceSpans& rs : traces.resource_spans) {
     for (pdata::ScopeSpans& ss : rs.scope_spans) {
-      for (pdata::Span& span : ss.spans) Count(normalizer_.NormalizeSpan(span), true);
+      for (pdata::Span& span : ss.spans) {
+        Count(normalizer_.NormalizeSpan(span, traces.spares.get()), true);
+      }
     }
   }
   return next_.ConsumeTraces(std::move(batch));

@@ -20,11 +20,12 @@ namespace astrolabe::receiver::otlp {
 using component::Signal;
 
 // Decoded protobuf trace requests, kept for reuse. Take() hands out an entry whose Traces is
-// empty and whose spares hold the cleared objects of the request it carried before; the
-// entry comes back (pdata::Recycler) when every consumer (and any queue) has let go of the
-// shared Traces, on whatever thread that is. At most kMaxEntries are kept, and none that
-// carried a body over kMaxBodyBytes, so the pool holds a few ordinary requests' worth of
-// memory and nothing while idle before the first. Thread-safe.
+// empty and whose spares (Traces::spares, which the processors take from too) hold the
+// cleared objects of the request it carried before; the entry comes back (pdata::Recycler)
+// when every consumer (and any queue) has let go of the shared Traces, on whatever thread
+// that is. At most kMaxEntries are kept, and none that carried a body over kMaxBodyBytes, so
+// the pool holds a few ordinary requests' worth of memory and nothing while idle before the
+// first. Thread-safe.
 class TracesPool {
  public:
   static constexpr size_t kMaxEntries = 4;
@@ -32,13 +33,14 @@ class TracesPool {
 
   struct Entry {
     pdata::Traces traces;
-    pdata::TracesSpares spares;
   };
 
-  // An entry to decode into, its Traces empty.
+  // An entry to decode into, its Traces empty and its spares set.
   std::unique_ptr<Entry> Take() {
     std::unique_ptr<Entry> e = recycler_.Take();
-    e->spares.Harvest(e->traces);
+    // (A consumer may have moved the Traces out, spares and all.)
+    if (e->traces.spares == nullptr) e->traces.spares = std::make_unique<pdata::TracesSpares>();
+    e->traces.spares->Harvest(e->traces);
     return e;
   }
 
@@ -63,7 +65,7 @@ class PooledTraces {
  public:
   PooledTraces(TracesPool& pool, std::string_view body) {
     std::unique_ptr<TracesPool::Entry> e = pool.Take();
-    status_ = wire::DecodeTracesRequest(body, &e->traces, &e->spares);
+    status_ = wire::DecodeTracesRequest(body, &e->traces, e->traces.spares.get());
     data_ = pool.Share(std::move(e), body.size());
   }
   bool ok() const { return status_.ok(); }
