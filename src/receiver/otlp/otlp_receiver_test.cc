@@ -776,6 +776,8 @@ TEST_F(GrpcTlsDeathTest, OpenSslIsNotCleanedUpUnderLibgrpcsThreadsAtExit) {
         GrpcResult tls =
             CallGrpc(receiver_->grpc_address(), kMetricsExport, body, false, "", Tls(false));
         (void)receiver_->Shutdown(std::chrono::steady_clock::now() + std::chrono::seconds(5));
+        // The child ran SetUp (its own directory) but exits before TearDown.
+        std::filesystem::remove_all(dir_);
         std::exit(tls.status.ok() ? 0 : 4);
       },
       ::testing::ExitedWithCode(0), "");
