@@ -35,6 +35,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -178,9 +179,13 @@ int main(int argc, char** argv) {
     if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (!up) {
-    std::fprintf(stderr, "server did not become healthy; log in %s/server.log\n", dir.c_str());
     kill(pid, SIGKILL);
     waitpid(pid, nullptr, 0);
+    // The log is shown here rather than left behind with the data directory.
+    std::fprintf(stderr, "server did not become healthy; its log:\n");
+    std::ifstream log(dir + "/server.log");
+    std::cerr << log.rdbuf();
+    fs::remove_all(dir);
     return 1;
   }
 
