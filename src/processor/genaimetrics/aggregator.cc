@@ -81,11 +81,7 @@ void Aggregator::Hist::Observe(const std::vector<double>& bounds, double v) {
   sum += v;
 }
 
-bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
-  const pdata::AnyValue* found[kKeys];
-  kReadKeys.FindFirst(span.attributes, found);
-  const std::string* operation = StringValue(found[kOperation]);
-  if (operation == nullptr) return false;
+size_t Aggregator::Add(const pdata::Resource& resource, std::span<const pdata::Span> spans) {
   // The series keys are built in a reused buffer and the attribute sets only for a series
   // seen the first time: a span of a known series allocates nothing (this runs on every
   // span the server ingests).
@@ -94,7 +90,6 @@ bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
   static constexpr std::string_view kSpanKeys[] = {"gen_ai.provider.name", "gen_ai.request.model"};
   static constexpr SpanKey kSpanKeyIds[] = {kProvider, kModel};
   const std::string* res_values[std::size(kResourceKeys)];
-  const std::string* span_values[std::size(kSpanKeys)];
   std::string& key = key_;
   key.clear();
   for (size_t i = 0; i < std::size(kResourceKeys); ++i) {
@@ -102,59 +97,109 @@ bool Aggregator::Add(const pdata::Resource& resource, const pdata::Span& span) {
     if (res_values[i] != nullptr) Encode(key, kResourceKeys[i], *res_values[i]);
   }
   key += '|';
-  Encode(key, "op", *operation);
-  for (size_t i = 0; i < std::size(kSpanKeys); ++i) {
-    span_values[i] = StringValue(found[kSpanKeyIds[i]]);
-    if (span_values[i] != nullptr) Encode(key, kSpanKeys[i], *span_values[i]);
-  }
-  const size_t usage_key_size = key.size();
-  std::string_view error;
-  if (const std::string* v = StringValue(found[kError])) {
-    error = *v;
-  } else if (span.status.code == pdata::SpanStatus::Code::kError) {
-    error = "_OTHER";
-  }
-  // The two attribute sets of a new series (resource; operation, provider, model, service).
-  auto fill = [&](pdata::Attributes* res, pdata::Attributes* attrs) {
-    for (size_t i = 0; i < std::size(kResourceKeys); ++i) {
-      if (res_values[i] != nullptr) res->push_back({std::string(kResourceKeys[i]), *res_values[i]});
-    }
-    attrs->push_back({"gen_ai.operation.name", *operation});
-    for (size_t i = 0; i < std::size(kSpanKeys); ++i) {
-      if (span_values[i] != nullptr) attrs->push_back({std::string(kSpanKeys[i]), *span_values[i]});
-    }
-    if (res_values[0] != nullptr) attrs->push_back({"service.name", *res_values[0]});
+  const size_t resource_key_size = key.size();
+
+  // The series of the last few spans, by what the rest of their key is made of: the spans of
+  // one resource mostly repeat a handful of operations and models, and comparing those values
+  // is cheaper than building the key and searching both maps with it.
+  struct Hint {
+    const std::string* operation = nullptr;  // nullptr: unused
+    const std::string* span_values[std::size(kSpanKeys)] = {};
+    std::string_view error;
+    Calls* calls = nullptr;
+    Usage* usage = nullptr;
   };
-  const std::string_view usage_key(key.data(), usage_key_size);
-  auto uit = usage_.find(usage_key);
-  if (uit == usage_.end()) uit = usage_.emplace(std::string(usage_key), Usage{}).first;
-  Usage& u = uit->second;
-  if (u.attributes.empty()) fill(&u.resource, &u.attributes);
-  if (!error.empty()) Encode(key, "error.type", error);
-  auto cit = calls_.find(std::string_view(key));
-  if (cit == calls_.end()) cit = calls_.emplace(key, Calls{}).first;
-  Calls& c = cit->second;
-  if (c.attributes.empty()) {
-    fill(&c.resource, &c.attributes);
-    if (!error.empty()) c.attributes.push_back({"error.type", std::string(error)});
+  Hint hints[4];
+  size_t next_hint = 0;
+  auto same = [](const std::string* a, const std::string* b) {
+    return a == nullptr ? b == nullptr : b != nullptr && *a == *b;
+  };
+
+  size_t counted = 0;
+  for (const pdata::Span& span : spans) {
+    const pdata::AnyValue* found[kKeys];
+    kReadKeys.FindFirst(span.attributes, found);
+    const std::string* operation = StringValue(found[kOperation]);
+    if (operation == nullptr) continue;
+    ++counted;
+    const std::string* span_values[std::size(kSpanKeys)];
+    for (size_t i = 0; i < std::size(kSpanKeys); ++i) {
+      span_values[i] = StringValue(found[kSpanKeyIds[i]]);
+    }
+    std::string_view error;
+    if (const std::string* v = StringValue(found[kError])) {
+      error = *v;
+    } else if (span.status.code == pdata::SpanStatus::Code::kError) {
+      error = "_OTHER";
+    }
+    const Hint* hint = nullptr;
+    for (const Hint& h : hints) {
+      if (h.operation != nullptr && *h.operation == *operation && h.error == error &&
+          same(h.span_values[0], span_values[0]) && same(h.span_values[1], span_values[1])) {
+        hint = &h;
+        break;
+      }
+    }
+    if (hint == nullptr) {
+      key.resize(resource_key_size);
+      Encode(key, "op", *operation);
+      for (size_t i = 0; i < std::size(kSpanKeys); ++i) {
+        if (span_values[i] != nullptr) Encode(key, kSpanKeys[i], *span_values[i]);
+      }
+      const size_t usage_key_size = key.size();
+      // The two attribute sets of a new series (resource; operation, provider, model,
+      // service).
+      auto fill = [&](pdata::Attributes* res, pdata::Attributes* attrs) {
+        for (size_t i = 0; i < std::size(kResourceKeys); ++i) {
+          if (res_values[i] != nullptr) {
+            res->push_back({std::string(kResourceKeys[i]), *res_values[i]});
+          }
+        }
+        attrs->push_back({"gen_ai.operation.name", *operation});
+        for (size_t i = 0; i < std::size(kSpanKeys); ++i) {
+          if (span_values[i] != nullptr) {
+            attrs->push_back({std::string(kSpanKeys[i]), *span_values[i]});
+          }
+        }
+        if (res_values[0] != nullptr) attrs->push_back({"service.name", *res_values[0]});
+      };
+      const std::string_view usage_key(key.data(), usage_key_size);
+      auto uit = usage_.find(usage_key);
+      if (uit == usage_.end()) uit = usage_.emplace(std::string(usage_key), Usage{}).first;
+      Usage& u = uit->second;
+      if (u.attributes.empty()) fill(&u.resource, &u.attributes);
+      if (!error.empty()) Encode(key, "error.type", error);
+      auto cit = calls_.find(std::string_view(key));
+      if (cit == calls_.end()) cit = calls_.emplace(key, Calls{}).first;
+      Calls& c = cit->second;
+      if (c.attributes.empty()) {
+        fill(&c.resource, &c.attributes);
+        if (!error.empty()) c.attributes.push_back({"error.type", std::string(error)});
+      }
+      Hint& h = hints[next_hint++ % std::size(hints)];
+      h = Hint{operation, {span_values[0], span_values[1]}, error, &c, &u};
+      hint = &h;
+    }
+    Calls& c = *hint->calls;
+    Usage& u = *hint->usage;
+    ++c.requests;
+    if (span.end_time_unix_nano >= span.start_time_unix_nano && span.start_time_unix_nano != 0) {
+      c.duration.Observe(
+          kDurationBuckets,
+          static_cast<double>(span.end_time_unix_nano - span.start_time_unix_nano) / 1e9);
+    }
+    if (auto in = NumberValue(found[kInputTokens]); in && *in >= 0) {
+      u.input_tokens.Observe(kTokenBuckets, *in);
+    }
+    if (auto out = NumberValue(found[kOutputTokens]); out && *out >= 0) {
+      u.output_tokens.Observe(kTokenBuckets, *out);
+    }
+    if (auto cost = NumberValue(found[kCost]); cost && *cost >= 0 && *cost < 1e12) {
+      u.cost += *cost;
+      u.has_cost = true;
+    }
   }
-  ++c.requests;
-  if (span.end_time_unix_nano >= span.start_time_unix_nano && span.start_time_unix_nano != 0) {
-    c.duration.Observe(
-        kDurationBuckets,
-        static_cast<double>(span.end_time_unix_nano - span.start_time_unix_nano) / 1e9);
-  }
-  if (auto in = NumberValue(found[kInputTokens]); in && *in >= 0) {
-    u.input_tokens.Observe(kTokenBuckets, *in);
-  }
-  if (auto out = NumberValue(found[kOutputTokens]); out && *out >= 0) {
-    u.output_tokens.Observe(kTokenBuckets, *out);
-  }
-  if (auto cost = NumberValue(found[kCost]); cost && *cost >= 0 && *cost < 1e12) {
-    u.cost += *cost;
-    u.has_cost = true;
-  }
-  return true;
+  return counted;
 }
 
 pdata::Metrics Aggregator::Take(uint64_t start, uint64_t now) {

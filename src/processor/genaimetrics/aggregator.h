@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,8 +36,14 @@ extern const std::vector<double> kDurationBuckets;
 
 class Aggregator {
  public:
+  // Adds the spans of one resource; returns how many counted. The resource's part of the
+  // series key is built once, and a span of one of the last few series this call met finds
+  // it by comparing four attribute values, without building its key.
+  size_t Add(const pdata::Resource& resource, std::span<const pdata::Span> spans);
   // Adds one span of `resource`; returns whether it counted.
-  bool Add(const pdata::Resource& resource, const pdata::Span& span);
+  bool Add(const pdata::Resource& resource, const pdata::Span& span) {
+    return Add(resource, std::span<const pdata::Span>(&span, 1)) == 1;
+  }
   // The metrics since the last Take (start_unix_nano) up to now_unix_nano; empty Metrics
   // when nothing was added. Resets the aggregator.
   pdata::Metrics Take(uint64_t start_unix_nano, uint64_t now_unix_nano);

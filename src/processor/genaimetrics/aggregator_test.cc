@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace astrolabe::processor::genaimetrics {
 namespace {
 
@@ -126,6 +128,40 @@ TEST(Aggregator, SeriesByModelServiceAndError) {
   EXPECT_EQ(m1_input, 3u);
   // No cost on any span: no cost metric.
   EXPECT_EQ(Find(m, 0, "astrolabe.genai.cost"), nullptr);
+}
+
+// Add over many spans remembers the last few series by their values; each span must still
+// land where it would alone. More series than it remembers, interleaved, with the values
+// that tell series apart one at a time (absent provider, error by status or by attribute).
+TEST(Aggregator, SpansAddedTogetherLandWhereTheyWouldOneByOne) {
+  std::mt19937 rng(7);
+  std::vector<pdata::Span> spans;
+  for (int i = 0; i < 2000; ++i) {
+    pdata::Span s =
+        Call("m" + std::to_string(rng() % 7), int64_t(rng() % 5000), int64_t(rng() % 900),
+             double(rng() % 3000) / 1000, double(rng() % 10) / 1e4);
+    if (rng() % 3 == 0) s.attributes[0].value = pdata::AnyValue(std::string("embeddings"));
+    if (rng() % 4 == 0) s.attributes.erase(s.attributes.begin() + 1);  // no provider
+    switch (rng() % 5) {
+      case 0:
+        s.status.code = pdata::SpanStatus::Code::kError;
+        break;
+      case 1:
+        s.attributes.push_back({"error.type", rng() % 2 ? "timeout" : "429"});
+        break;
+      default:
+        break;
+    }
+    if (rng() % 10 == 0) s.attributes = {{"http.request.method", "GET"}};  // not a call
+    spans.push_back(std::move(s));
+  }
+  Aggregator together, one_by_one;
+  size_t counted = 0;
+  for (const pdata::Span& s : spans) counted += one_by_one.Add(Res("a"), s);
+  EXPECT_EQ(together.Add(Res("a"), spans), counted);
+  EXPECT_GT(together.series(), 20u);
+  EXPECT_EQ(together.series(), one_by_one.series());
+  EXPECT_TRUE(together.Take(1, 2) == one_by_one.Take(1, 2));
 }
 
 TEST(Aggregator, IgnoresSpansThatAreNotLlmCalls) {

@@ -63,7 +63,7 @@ Status GenAiMetricsProcessor::ConsumeTraces(component::TracesBatch batch) {
     std::lock_guard lock(mu_);
     for (const auto& rs : batch->resource_spans) {
       for (const auto& ss : rs.scope_spans) {
-        for (const auto& span : ss.spans) counted += aggregator_.Add(rs.resource, span);
+        counted += aggregator_.Add(rs.resource, ss.spans);
       }
     }
   }
