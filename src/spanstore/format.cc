@@ -73,16 +73,27 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* c) const { ZSTD_freeDCtx(c); }
 };
 
+size_t StringSize(std::string_view v) { return wire::VarintSize(v.size()) + v.size(); }
+
+size_t BodySize(const RowFields& row, size_t record_size) {
+  return kRowFixedBytes + StringSize(row.service) + StringSize(row.name) + StringSize(row.model) +
+         StringSize(row.provider) + StringSize(row.operation) + StringSize(row.finish_reason) +
+         wire::VarintSize(wire::ZigZagEncode64(row.input_tokens)) +
+         wire::VarintSize(wire::ZigZagEncode64(row.output_tokens)) + StringSize(row.context) +
+         wire::VarintSize(record_size) + record_size;
+}
+
 }  // namespace
 
-void EncodeRow(const RowFields& row, std::string* out, ContextSpan* context) {
+size_t RowSize(const RowFields& row, size_t record_size) {
+  const size_t len = BodySize(row, record_size);
+  return wire::VarintSize(len) + len;
+}
+
+char* AppendRowForRecord(const RowFields& row, size_t record_size, std::string* out,
+                         ContextSpan* context) {
   // The body's size is known up front, so the row is written in place with one resize.
-  auto str = [](std::string_view v) { return wire::VarintSize(v.size()) + v.size(); };
-  const size_t len = kRowFixedBytes + str(row.service) + str(row.name) + str(row.model) +
-                     str(row.provider) + str(row.operation) + str(row.finish_reason) +
-                     wire::VarintSize(wire::ZigZagEncode64(row.input_tokens)) +
-                     wire::VarintSize(wire::ZigZagEncode64(row.output_tokens)) + str(row.context) +
-                     str(row.record);
+  const size_t len = BodySize(row, record_size);
   const size_t start = out->size();
   out->resize(start + wire::VarintSize(len) + len);
   char* p = wire::WriteVarint(out->data() + start, len);
@@ -110,11 +121,17 @@ void EncodeRow(const RowFields& row, std::string* out, ContextSpan* context) {
   p = wire::WriteVarint(p, wire::ZigZagEncode64(row.output_tokens));
   if (context != nullptr) {
     context->at = static_cast<uint32_t>(p - (out->data() + start));
-    context->size = static_cast<uint32_t>(str(row.context));
+    context->size = static_cast<uint32_t>(StringSize(row.context));
   }
   put(row.context);
-  put(row.record);
-  assert(p == out->data() + out->size());
+  p = wire::WriteVarint(p, record_size);
+  assert(p + record_size == out->data() + out->size());
+  return p;
+}
+
+void EncodeRow(const RowFields& row, std::string* out, ContextSpan* context) {
+  char* p = AppendRowForRecord(row, row.record.size(), out, context);
+  if (!row.record.empty()) std::memcpy(p, row.record.data(), row.record.size());
 }
 
 void AppendRowWithContextRef(std::string_view row, ContextSpan context, uint64_t distance,

@@ -74,6 +74,13 @@ struct ContextSpan {
 // receives where the context went, for AppendRowWithContextRef.
 void EncodeRow(const RowFields& row, std::string* out, ContextSpan* context = nullptr);
 
+// How EncodeRow is made of two steps, for a caller whose record is not encoded yet: the size
+// of the row `row` is with a record of `record_size` bytes, and the row appended with room for
+// that record (row.record is not read by either), returning where the record's bytes go.
+size_t RowSize(const RowFields& row, size_t record_size);
+char* AppendRowForRecord(const RowFields& row, size_t record_size, std::string* out,
+                         ContextSpan* context = nullptr);
+
 // Appends `row` (one row as EncodeRow wrote it, whose context is at `context`) to *out with
 // its context replaced by a reference to the row that starts `distance` (> 0) bytes before
 // this one in the block and holds the same context.

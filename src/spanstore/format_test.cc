@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -95,6 +96,36 @@ TEST(FormatTest, LongRowUsesLongLengthPrefix) {
   ASSERT_TRUE(DecodeRow(raw, 0, &got, &next).ok());
   EXPECT_EQ(got.record.size(), big.size());
   EXPECT_EQ(next, raw.size());
+}
+
+// RowSize is what EncodeRow appends, and AppendRowForRecord leaves the record's bytes at the
+// row's end, around every length at which a varint grows (the record's and the body's).
+TEST(FormatTest, RowSizeAndRoomForTheRecordMatchEncodeRow) {
+  std::string storage;
+  const RowFields sample = SampleRow(3, &storage);
+  const size_t head = RowSize(sample, 0);  // about what the row holds besides its record
+  std::vector<size_t> sizes;
+  for (size_t boundary : {size_t{128}, size_t{16384}, size_t{2097152}}) {
+    for (size_t d = 0; d < 8; ++d) {
+      sizes.push_back(boundary + d - 4);  // the record's length varint grows
+      if (boundary + d > head + 4) sizes.push_back(boundary + d - 4 - head);  // the body's
+    }
+  }
+  sizes.push_back(0);
+  for (size_t n : sizes) {
+    std::string record(n, 'x');
+    for (size_t i = 0; i < n; i += 97) record[i] = char('a' + i % 26);
+    RowFields row = sample;
+    row.record = record;
+    std::string encoded = "lead";
+    EncodeRow(row, &encoded);
+    EXPECT_EQ(encoded.size() - 4, RowSize(row, n)) << n;
+    std::string in_place = "lead";
+    char* at = AppendRowForRecord(row, n, &in_place);
+    ASSERT_EQ(at + n, in_place.data() + in_place.size()) << n;
+    std::memcpy(at, record.data(), n);
+    EXPECT_EQ(in_place, encoded) << n;
+  }
 }
 
 TEST(FormatTest, EveryTruncatedRowIsAnError) {

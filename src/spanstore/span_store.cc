@@ -186,8 +186,9 @@ bool DecodeCursor(std::string_view text, EntryKey* k) {
 
 namespace {
 
-// What Append needs to know of each signal: how to walk a request, encode its context and
-// record, and fill a row's indexed fields (returning the time that picks the partition).
+// What Append needs to know of each signal: how to walk a request, encode its context, and
+// fill a row's indexed fields (returning the time that picks the partition). Records are
+// encoded by wire::RecordEncoder, which has both kinds.
 struct SpanSignal {
   using Request = pdata::Traces;
   using Resource = pdata::ResourceSpans;
@@ -208,7 +209,6 @@ struct SpanSignal {
     ctx.resource_spans[0].scope_spans[0].schema_url = s.schema_url;
     wire::AppendTracesRequest(ctx, out);
   }
-  static void EncodeRecord(const Record& span, std::string* out) { wire::AppendSpan(span, out); }
   static uint64_t Fill(const SpanIndexHook& hook, const Resource& r, const Scope& s,
                        const Record& span, uint64_t /*now*/, GenAiFields* g, RowFields* row) {
     hook(r.resource, s.scope, span, g);
@@ -252,7 +252,6 @@ struct LogSignal {
     ctx.resource_logs[0].scope_logs[0].schema_url = s.schema_url;
     wire::AppendLogsRequest(ctx, out);
   }
-  static void EncodeRecord(const Record& r, std::string* out) { wire::AppendLogRecord(r, out); }
   static uint64_t Fill(const SpanIndexHook& /*hook*/, const Resource&, const Scope&,
                        const Record& r, uint64_t now, GenAiFields* /*g*/, RowFields* row) {
     const uint64_t t = r.time_unix_nano != 0            ? r.time_unix_nano
@@ -568,19 +567,18 @@ struct SpanStore::Impl {
 
   static int64_t HourOf(uint64_t t) { return static_cast<int64_t>(t / kHourNanos); }
 
-  // Encodes a row into w->buf; refuses it when too large.
-  bool AddRow(Writer* w, const RowFields& row, int64_t hour) {
-    size_t before = w->buf.size();
+  // Appends a row with room for a record of `record_size` bytes to w->buf and returns where
+  // the record goes (the caller writes it there); nullptr, and nothing appended, when the row
+  // would be larger than max_row_bytes.
+  char* AddRow(Writer* w, const RowFields& row, size_t record_size, int64_t hour) {
+    const size_t len = internal::RowSize(row, record_size);
+    if (len > options.max_row_bytes) return nullptr;
+    const size_t before = w->buf.size();
     internal::ContextSpan context;
-    internal::EncodeRow(row, &w->buf, &context);
-    size_t len = w->buf.size() - before;
-    if (len > options.max_row_bytes) {
-      w->buf.resize(before);
-      return false;
-    }
+    char* record = internal::AppendRowForRecord(row, record_size, &w->buf, &context);
     w->rows.push_back(
         PendingRow{hour, static_cast<uint32_t>(before), static_cast<uint32_t>(len), context});
-    return true;
+    return record;
   }
 
   // Encodes every record of `request` into rows (refusing those over max_row_bytes) and commits
@@ -592,7 +590,8 @@ struct SpanStore::Impl {
     BorrowedBuffer borrowed(&w.buf);
     std::string first_error;
     uint64_t rejected = 0;
-    std::string context, record;
+    std::string context;
+    wire::RecordEncoder encoder;
     GenAiFields g;
     const uint64_t now = NowNanos();
     const auto& resources = Signal::Resources(request);
@@ -615,17 +614,19 @@ struct SpanStore::Impl {
           RowFields row;
           const uint64_t t = Signal::Fill(m.options.index_hook, resources[i], scopes[j], records[k],
                                           now, &g, &row);
-          record.clear();
-          Signal::EncodeRecord(records[k], &record);
+          // The record is written once, in place in its row.
+          const size_t record_size = encoder.Size(records[k]);
           row.service = service;
           row.context = context;
-          row.record = record;
-          if (m.AddRow(&w, row, HourOf(t))) continue;
+          if (char* at = m.AddRow(&w, row, record_size, HourOf(t))) {
+            encoder.Write(records[k], at);
+            continue;
+          }
           if (rejected++ == 0) {
             first_error = std::string(Signal::kPath[0]) + "[" + std::to_string(i) + "]." +
                           Signal::kPath[1] + "[" + std::to_string(j) + "]." + Signal::kPath[2] +
                           "[" + std::to_string(k) + "]: " + Signal::kWhat + " of " +
-                          std::to_string(context.size() + record.size()) +
+                          std::to_string(context.size() + record_size) +
                           " bytes exceeds the span store's max_row_bytes " +
                           std::to_string(m.options.max_row_bytes);
           }

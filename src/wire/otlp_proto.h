@@ -78,8 +78,8 @@ Result<pdata::Logs> DecodeLogsRequest(std::string_view bytes, const DecodeOption
 // decoding request after request reuses the buffers of the ones before. The result equals
 // DecodeTracesRequest's. On an error *out holds what was decoded before it.
 // REQUIRES: out->empty().
-Status DecodeTracesRequest(std::string_view bytes, pdata::Traces* out,
-                           pdata::TracesSpares* spares, const DecodeOptions& options = {});
+Status DecodeTracesRequest(std::string_view bytes, pdata::Traces* out, pdata::TracesSpares* spares,
+                           const DecodeOptions& options = {});
 
 // Append the serialized Export*ServiceRequest to *out (which is not cleared), so that an
 // exporter may reuse one buffer. REQUIRES: the encoding is smaller than 2 GiB.
@@ -87,11 +87,23 @@ void AppendMetricsRequest(const pdata::Metrics& metrics, std::string* out);
 void AppendTracesRequest(const pdata::Traces& traces, std::string* out);
 void AppendLogsRequest(const pdata::Logs& logs, std::string* out);
 
-// One opentelemetry.proto.trace.v1.Span (logs.v1.LogRecord) message alone, appended to *out:
-// the span store (src/spanstore) keeps each record in a row of its own, and reads it back by
-// wrapping the bytes in a request with one resource and one scope.
-void AppendSpan(const pdata::Span& span, std::string* out);
-void AppendLogRecord(const pdata::LogRecord& record, std::string* out);
+// One opentelemetry.proto.trace.v1.Span (logs.v1.LogRecord) message alone, in two steps: the
+// span store (src/spanstore) keeps each record in a row of its own, whose length prefixes
+// come before it, and reads it back by wrapping the bytes in a request with one resource and
+// one scope. Size sizes the record; Write then writes exactly that many bytes where the
+// caller has made room, so the record is written once, in place. Reusable (its scratch keeps
+// its capacity); not thread-safe.
+class RecordEncoder {
+ public:
+  size_t Size(const pdata::Span& span);
+  size_t Size(const pdata::LogRecord& record);
+  // Returns p + the size. REQUIRES: the last Size call was for this record, unchanged since.
+  char* Write(const pdata::Span& span, char* p) const;
+  char* Write(const pdata::LogRecord& record, char* p) const;
+
+ private:
+  std::vector<size_t> sizes_;  // the nested messages' sizes, from Size for Write
+};
 
 std::string EncodeMetricsRequest(const pdata::Metrics& metrics);
 std::string EncodeTracesRequest(const pdata::Traces& traces);

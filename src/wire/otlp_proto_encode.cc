@@ -606,11 +606,27 @@ void AppendLogsRequest(const pdata::Logs& logs, std::string* out) {
   TwoPass(out, [&](auto& s) { EncLogsRequest(s, logs); });
 }
 
-void AppendSpan(const pdata::Span& span, std::string* out) {
-  TwoPass(out, [&](auto& s) { EncSpan(s, span); });
+size_t RecordEncoder::Size(const pdata::Span& span) {
+  sizes_.clear();
+  SizePass s(&sizes_);
+  EncSpan(s, span);
+  return s.size();
 }
-void AppendLogRecord(const pdata::LogRecord& record, std::string* out) {
-  TwoPass(out, [&](auto& s) { EncLogRecord(s, record); });
+size_t RecordEncoder::Size(const pdata::LogRecord& record) {
+  sizes_.clear();
+  SizePass s(&sizes_);
+  EncLogRecord(s, record);
+  return s.size();
+}
+char* RecordEncoder::Write(const pdata::Span& span, char* p) const {
+  WritePass w(p, sizes_);
+  EncSpan(w, span);
+  return w.end();
+}
+char* RecordEncoder::Write(const pdata::LogRecord& record, char* p) const {
+  WritePass w(p, sizes_);
+  EncLogRecord(w, record);
+  return w.end();
 }
 
 std::string EncodeMetricsRequest(const pdata::Metrics& metrics) {

@@ -55,6 +55,45 @@ TEST(RoundTripTest, RichLogs) {
   EXPECT_EQ(EncodeLogsRequest(*decoded), bytes);
 }
 
+// A record alone is the bytes it has inside a request of one empty resource and scope (they
+// end that request), written in place to exactly the size Size gave: one encoder, reused for
+// spans and log records alike.
+TEST(RoundTripTest, RecordEncoderWritesWhatARequestHoldsInPlace) {
+  RecordEncoder encoder;
+  auto check = [&](const auto& record, const std::string& request) {
+    const size_t size = encoder.Size(record);
+    std::string buf(size + 8, '#');
+    char* end = encoder.Write(record, buf.data());
+    ASSERT_EQ(end, buf.data() + size);
+    EXPECT_EQ(buf.substr(size), std::string(8, '#'));
+    buf.resize(size);
+    ASSERT_LT(buf.size(), request.size());
+    EXPECT_EQ(request.substr(request.size() - size), buf);
+  };
+  size_t records = 0;
+  for (const auto& rs : testdata::RichTraces().resource_spans) {
+    for (const auto& ss : rs.scope_spans) {
+      for (const Span& span : ss.spans) {
+        Traces one;
+        one.resource_spans.emplace_back().scope_spans.emplace_back().spans.push_back(span);
+        check(span, EncodeTracesRequest(one));
+        ++records;
+      }
+    }
+  }
+  for (const auto& rl : testdata::RichLogs().resource_logs) {
+    for (const auto& sl : rl.scope_logs) {
+      for (const LogRecord& record : sl.log_records) {
+        Logs one;
+        one.resource_logs.emplace_back().scope_logs.emplace_back().log_records.push_back(record);
+        check(record, EncodeLogsRequest(one));
+        ++records;
+      }
+    }
+  }
+  EXPECT_GE(records, 4u);
+}
+
 TEST(RoundTripTest, NimShapedRequest) {
   Metrics original = testdata::NimMetrics(3000);
   ASSERT_GE(original.DataPointCount(), 3000u);
