@@ -4,7 +4,8 @@
 // every 200 is fsynced), then N client threads POST pre-encoded OTLP/HTTP protobuf trace
 // requests of realistic GenAI spans (spanstore/test_util.h: an agent workflow span and LLM
 // call spans with ~20 attributes each, messages included; 100 spans per request) as fast as
-// the server answers. The server's CPU time (utime + stime from /proc/PID/stat) is read after
+// the server answers. The 64 requests are encoded once; each send copies one and gives its
+// traces new ids (as real traffic has), so the server indexes a new trace every 4 spans. The server's CPU time (utime + stime from /proc/PID/stat) is read after
 // a warm-up and at the end; clients' CPU is not counted. Prints spans/s of wall time, spans
 // per server CPU-second, requests/s and the server's peak RSS.
 //
@@ -40,6 +41,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "net/http_client.h"
@@ -92,6 +94,37 @@ double Now() {
 }
 
 std::string Addr(int port) { return "127.0.0.1:" + std::to_string(port); }
+
+// Where the trace ids of `traces` are in `body`, its encoding: every Span's field 1 (tag 0x0a,
+// length 16) holding one of them.
+std::vector<size_t> TraceIdOffsets(const pdata::Traces& traces, const std::string& body) {
+  std::unordered_set<std::string_view> ids;
+  for (const auto& rs : traces.resource_spans) {
+    for (const auto& ss : rs.scope_spans) {
+      for (const auto& span : ss.spans) {
+        ids.emplace(reinterpret_cast<const char*>(span.trace_id.bytes.data()), 16);
+      }
+    }
+  }
+  std::vector<size_t> offsets;
+  for (size_t at = body.find("\x0a\x10"); at != std::string::npos && at + 18 <= body.size();
+       at = body.find("\x0a\x10", at + 1)) {
+    if (ids.count(std::string_view(body).substr(at + 2, 16))) offsets.push_back(at + 2);
+  }
+  return offsets;
+}
+
+// A copy of `body` whose trace ids are new for `generation`: their random half (bytes 8..15,
+// what the server hashes) xored with one mix of it, so each trace keeps its spans together.
+std::string WithNewTraceIds(const std::string& body, const std::vector<size_t>& offsets,
+                            uint64_t generation) {
+  std::string out = body;
+  const uint64_t mix = (generation + 1) * 0x9E3779B97F4A7C15ull;
+  for (size_t at : offsets) {
+    for (int b = 0; b < 8; ++b) out[at + 8 + size_t(b)] ^= char(mix >> (8 * b));
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -197,18 +230,34 @@ int main(int argc, char** argv) {
                                  .count()) -
                     shape.time_spread;
   std::vector<std::string> bodies;
+  std::vector<std::vector<size_t>> trace_id_offsets;
   size_t raw_bytes = 0;
   for (int i = 0; i < 64; ++i) {
-    std::string body = wire::EncodeTracesRequest(
-        spanstore::testing::MakeGenAiTraces(rng, spans / (1 + shape.calls_per_trace), shape));
+    const pdata::Traces traces =
+        spanstore::testing::MakeGenAiTraces(rng, spans / (1 + shape.calls_per_trace), shape);
+    std::string body = wire::EncodeTracesRequest(traces);
     raw_bytes += body.size();
-    if (gzip) {
-      std::string z;
-      if (!wire::GzipCompress(body, &z).ok()) return 1;
-      body = std::move(z);
+    trace_id_offsets.push_back(TraceIdOffsets(traces, body));
+    if (trace_id_offsets.back().size() != size_t(spans)) {
+      std::fprintf(stderr, "found %zu trace ids in a request of %d spans\n",
+                   trace_id_offsets.back().size(), spans);
+      return 1;
     }
     bodies.push_back(std::move(body));
   }
+  // Every request sent carries traces never sent before, as real traffic does: the server's
+  // trace index grows by a trace per 4 spans instead of finding 64 requests' traces again.
+  std::atomic<uint64_t> generation{0};
+  auto next_body = [&](size_t i, std::string* out) -> bool {
+    const size_t k = i % bodies.size();
+    std::string body = WithNewTraceIds(bodies[k], trace_id_offsets[k], generation++);
+    if (!gzip) {
+      *out = std::move(body);
+      return true;
+    }
+    out->clear();
+    return wire::GzipCompress(body, out).ok();
+  };
 
   std::atomic<bool> measuring{false}, stop{false};
   std::atomic<uint64_t> spans_done{0}, requests_done{0}, failures{0};
@@ -223,7 +272,10 @@ int main(int argc, char** argv) {
         r.timeout = std::chrono::seconds(callgrind_out.empty() ? 30 : 300);
         r.headers.Set("Content-Type", "application/x-protobuf");
         if (gzip) r.headers.Set("Content-Encoding", "gzip");
-        r.body = bodies[i % bodies.size()];
+        if (!next_body(i, &r.body)) {
+          ++failures;
+          break;
+        }
         auto resp = c.Send(std::move(r)).get();
         const bool ok = resp.ok() && resp->status == 200;
         if (!measuring.load()) continue;
