@@ -27,6 +27,7 @@
 #include "spanstore/chunked_array.h"
 #include "spanstore/format.h"
 #include "spanstore/span_store_internal.h"
+#include "spanstore/trace_index.h"
 #include "wire/otlp_proto.h"
 #include "wire/proto_wire.h"
 
@@ -295,22 +296,10 @@ struct SpanStore::Impl {
   struct Partition {
     internal::ChunkedArray<Entry> spans;
     internal::ChunkedArray<Entry> logs;
+    internal::TraceIndex traces;  // rows by trace id, tagged TraceIndex::kLogRow for logs
     std::vector<SegmentPtr> segments;
     // (service << 32) | name of the partition's spans: what Services/SpanNames list.
     std::unordered_set<uint64_t> operations;
-  };
-
-  struct TraceKeyHash {
-    size_t operator()(const pdata::TraceId& id) const {
-      uint64_t h;
-      std::memcpy(&h, id.bytes.data() + 8, 8);  // the random half (W3C trace context)
-      return static_cast<size_t>(h * 0x9E3779B97F4A7C15ull);
-    }
-  };
-  struct Ref {
-    int64_t hour;
-    uint32_t index;
-    bool log;
   };
 
   // How far ahead the commit prefetches the rows it indexes.
@@ -354,7 +343,6 @@ struct SpanStore::Impl {
   mutable std::shared_mutex index_mu;
   std::map<int64_t, Partition> partitions;
   std::unordered_map<uint32_t, SegmentPtr> segments_by_seq;
-  std::unordered_map<pdata::TraceId, std::vector<Ref>, TraceKeyHash> traces;
   std::vector<std::string> symbols{std::string()};  // id 0 = ""
   struct StringHash {
     using is_transparent = void;
@@ -487,7 +475,7 @@ struct SpanStore::Impl {
       Entry& e = entries[i];
       const auto& s = strings[i];
       InternStrings(s[0], s[1], s[2], s[3], s[4], s[5], hints, &e);
-      AddEntry(hour, p, e);
+      AddEntry(p, e);
     }
     return Status::Ok();
   }
@@ -553,11 +541,12 @@ struct SpanStore::Impl {
   Partition& PartitionFor(int64_t hour) { return partitions[hour]; }
 
   // REQUIRES: index_mu held exclusively.
-  void AddEntry(int64_t hour, Partition& p, const Entry& e) {
+  void AddEntry(Partition& p, const Entry& e) {
     bool is_log = e.kind == RowKind::kLog;
     internal::ChunkedArray<Entry>& v = is_log ? p.logs : p.spans;
     if (!e.trace_id.empty()) {
-      traces[e.trace_id].push_back(Ref{hour, static_cast<uint32_t>(v.size()), is_log});
+      const uint32_t row = static_cast<uint32_t>(v.size());
+      (void)p.traces.Add(e.trace_id, is_log ? row | internal::TraceIndex::kLogRow : row);
     }
     v.push_back(e);
     if (!is_log) p.operations.insert((uint64_t{e.service} << 32) | e.name);
@@ -862,7 +851,7 @@ struct SpanStore::Impl {
         Entry e = MakeEntry(row, r.seq, r.block_offset, r.row_offset);
         InternStrings(row.service, row.name, row.model, row.provider, row.operation,
                       row.finish_reason, hints, &e);
-        AddEntry(r.hour, PartitionFor(r.hour), e);
+        AddEntry(PartitionFor(r.hour), e);
         (row.kind == RowKind::kLog ? appended_logs : appended_spans)++;
       }
     }
@@ -961,15 +950,6 @@ struct SpanStore::Impl {
   Status DropPartition(std::map<int64_t, Partition>::iterator it) {
     const int64_t hour = it->first;
     Partition& p = it->second;
-    for (const internal::ChunkedArray<Entry>* v : {&p.spans, &p.logs}) {
-      for (const Entry& e : *v) {
-        if (e.trace_id.empty()) continue;
-        auto t = traces.find(e.trace_id);
-        if (t == traces.end()) continue;
-        std::erase_if(t->second, [&](const Ref& r) { return r.hour == hour; });
-        if (t->second.empty()) traces.erase(t);
-      }
-    }
     uint64_t bytes = 0;
     for (const SegmentPtr& seg : p.segments) {
       bytes += seg->size;
@@ -1114,7 +1094,6 @@ Status SpanStore::Close() {
     std::unique_lock lock(m.index_mu);
     m.partitions.clear();
     m.segments_by_seq.clear();
-    m.traces.clear();
   }
   {
     std::lock_guard lock(m.cache_mu);
@@ -1459,13 +1438,14 @@ Result<TraceResult> SpanStore::GetTrace(const pdata::TraceId& trace_id) const {
   std::vector<Entry> span_entries, log_entries;
   {
     std::shared_lock lock(m.index_mu);
-    auto it = m.traces.find(trace_id);
-    if (it == m.traces.end()) return result;
-    for (const Impl::Ref& r : it->second) {
-      auto p = m.partitions.find(r.hour);
-      if (p == m.partitions.end()) continue;
-      const internal::ChunkedArray<Entry>& v = r.log ? p->second.logs : p->second.spans;
-      if (r.index < v.size()) (r.log ? log_entries : span_entries).push_back(v[r.index]);
+    // Each partition knows its own rows of the trace (a probe each: hours of retention).
+    for (const auto& [hour, p] : m.partitions) {
+      p.traces.ForEach(trace_id, [&](uint32_t row) {
+        const bool log = (row & internal::TraceIndex::kLogRow) != 0;
+        const size_t i = row & ~internal::TraceIndex::kLogRow;
+        const internal::ChunkedArray<Entry>& v = log ? p.logs : p.spans;
+        if (i < v.size()) (log ? log_entries : span_entries).push_back(v[i]);
+      });
     }
   }
   auto older = [](const Entry& a, const Entry& b) {

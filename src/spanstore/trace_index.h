@@ -1,0 +1,107 @@
+#pragma once
+// Internal to src/spanstore: one partition's rows by trace id, for SpanStore::GetTrace.
+//
+// An open-addressing table of trace ids (linear probing, at most half full) whose slots hold
+// the first and the last row of their trace, and a link per row to the next row of its trace,
+// so that appending a row is one probe and two stores. The store once kept one
+// std::unordered_map<TraceId, std::vector<Ref>> for all partitions: a node and a vector's
+// growth (three allocations) per trace, and at retention a lookup per dropped row. Here a
+// partition's traces go with the partition.
+//
+// Rows are named by a tagged index: the row's index in its kind's array (spans or logs), with
+// kLogRow set for logs. Thread-compatible.
+
+#include <cstdint>
+#include <cstring>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "pdata/common.h"
+#include "spanstore/chunked_array.h"
+
+namespace astrolabe::spanstore::internal {
+
+class TraceIndex {
+ public:
+  static constexpr uint32_t kLogRow = 0x80000000u;
+  static constexpr uint32_t kNone = 0xFFFFFFFFu;
+
+  // Appends `row` as the last row of `trace`. Returns false, indexing nothing, for an index
+  // the tag cannot hold (2^31 rows of one kind in one partition). REQUIRES: !trace.empty(),
+  // and each row is added once.
+  bool Add(const pdata::TraceId& trace, uint32_t row) {
+    if ((row & ~kLogRow) >= kLogRow - 1) return false;
+    if (2 * (used_ + 1) > slots_.size()) Grow();
+    Slot& slot = slots_[Probe(slots_, trace)];
+    Link(row) = kNone;
+    if (slot.first == kNone) {
+      slot.id = trace;
+      slot.first = row;
+      ++used_;
+    } else {
+      Link(slot.last) = row;
+    }
+    slot.last = row;
+    return true;
+  }
+
+  // Calls f(row) for each row of `trace`, in the order they were added.
+  template <typename F>
+  void ForEach(const pdata::TraceId& trace, F&& f) const {
+    if (slots_.empty()) return;
+    const Slot& slot = slots_[Probe(slots_, trace)];
+    for (uint32_t row = slot.first; row != kNone; row = Link(row)) f(row);
+  }
+
+  size_t traces() const { return used_; }
+
+ private:
+  struct Slot {
+    pdata::TraceId id;
+    uint32_t first = kNone;  // kNone: the slot is free
+    uint32_t last = kNone;
+  };
+
+  // Where `trace` is, or the free slot where it would go. REQUIRES: slots has a free slot.
+  static size_t Probe(const std::vector<Slot>& slots, const pdata::TraceId& trace) {
+    // Both halves, mixed with a seed drawn per process: W3C asks only the right half to be
+    // random, and ids a client makes up alike in one half still spread; which ids share a
+    // slot differs from one process to the next.
+    static const uint64_t seed = (uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+    uint64_t lo, hi;
+    std::memcpy(&lo, trace.bytes.data(), 8);
+    std::memcpy(&hi, trace.bytes.data() + 8, 8);
+    uint64_t h = ((hi ^ seed) * 0x9E3779B97F4A7C15ull) ^ (lo * 0xC2B2AE3D27D4EB4Full);
+    h ^= h >> 29;
+    const size_t mask = slots.size() - 1;
+    size_t i = static_cast<size_t>(h * 0x9E3779B97F4A7C15ull >> 32) & mask;
+    while (slots[i].first != kNone && slots[i].id != trace) i = (i + 1) & mask;
+    return i;
+  }
+
+  void Grow() {
+    std::vector<Slot> bigger(slots_.empty() ? 1024 : 2 * slots_.size());
+    for (const Slot& s : slots_) {
+      if (s.first != kNone) bigger[Probe(bigger, s.id)] = s;
+    }
+    slots_ = std::move(bigger);
+  }
+
+  // The link from `row` to the next row of its trace; grows the links to reach it.
+  uint32_t& Link(uint32_t row) {
+    ChunkedArray<uint32_t>& links = (row & kLogRow) != 0 ? log_links_ : span_links_;
+    const size_t i = row & ~kLogRow;
+    while (links.size() <= i) links.push_back(kNone);
+    return links[i];
+  }
+  uint32_t Link(uint32_t row) const {
+    return ((row & kLogRow) != 0 ? log_links_ : span_links_)[row & ~kLogRow];
+  }
+
+  std::vector<Slot> slots_;  // a power of two long, or empty
+  size_t used_ = 0;
+  ChunkedArray<uint32_t> span_links_, log_links_;
+};
+
+}  // namespace astrolabe::spanstore::internal

@@ -1,0 +1,66 @@
+#include "spanstore/trace_index.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <random>
+#include <vector>
+
+namespace astrolabe::spanstore::internal {
+namespace {
+
+pdata::TraceId Id(uint64_t low, uint64_t high) {
+  pdata::TraceId id;
+  for (int b = 0; b < 8; ++b) {
+    id.bytes[size_t(b)] = uint8_t(low >> (8 * b));
+    id.bytes[size_t(8 + b)] = uint8_t(high >> (8 * b));
+  }
+  id.bytes[0] |= 1;
+  return id;
+}
+
+std::vector<uint32_t> Rows(const TraceIndex& index, const pdata::TraceId& id) {
+  std::vector<uint32_t> rows;
+  index.ForEach(id, [&](uint32_t row) { rows.push_back(row); });
+  return rows;
+}
+
+// Against a std::map: spans and logs of many traces interleaved, the table growing many times
+// over, and ids that share the half the table hashes (so they probe past each other).
+TEST(TraceIndexTest, EveryTraceFindsItsRowsInOrder) {
+  std::mt19937_64 rng(11);
+  std::vector<pdata::TraceId> ids;
+  for (int i = 0; i < 30000; ++i) {
+    ids.push_back(i % 5 == 0 && i > 0 ? Id(rng(), 0xABCDEFull) : Id(rng(), rng()));
+  }
+  TraceIndex index;
+  std::map<pdata::TraceId, std::vector<uint32_t>,
+           bool (*)(const pdata::TraceId&, const pdata::TraceId&)>
+      want([](const pdata::TraceId& a, const pdata::TraceId& b) { return a.bytes < b.bytes; });
+  uint32_t spans = 0, logs = 0;
+  for (int i = 0; i < 200000; ++i) {
+    // Recent traces are likelier, as a trace's rows arrive close together.
+    const size_t t = rng() % 3 == 0 ? rng() % ids.size() : (size_t(i) / 7 + rng() % 5) % ids.size();
+    const uint32_t row = rng() % 4 == 0 ? (logs++ | TraceIndex::kLogRow) : spans++;
+    ASSERT_TRUE(index.Add(ids[t], row));
+    want[ids[t]].push_back(row);
+  }
+  EXPECT_EQ(index.traces(), want.size());
+  for (const auto& [id, rows] : want) ASSERT_EQ(Rows(index, id), rows);
+  EXPECT_TRUE(Rows(index, Id(12345, 0xABCDEFull)).empty());  // a neighbour that never came
+  EXPECT_TRUE(Rows(index, Id(1, 2)).empty());
+  EXPECT_TRUE(Rows(TraceIndex(), Id(1, 2)).empty());
+}
+
+TEST(TraceIndexTest, AnIndexTheTagCannotHoldIsRefused) {
+  TraceIndex index;
+  const pdata::TraceId id = Id(3, 4);
+  EXPECT_FALSE(index.Add(id, 0x7FFFFFFFu));
+  EXPECT_FALSE(index.Add(id, 0x7FFFFFFFu | TraceIndex::kLogRow));
+  EXPECT_EQ(index.traces(), 0u);
+  EXPECT_TRUE(index.Add(id, 7));
+  EXPECT_EQ(Rows(index, id), std::vector<uint32_t>{7});
+}
+
+}  // namespace
+}  // namespace astrolabe::spanstore::internal
