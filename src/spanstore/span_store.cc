@@ -1439,7 +1439,8 @@ Result<TraceResult> SpanStore::GetTrace(const pdata::TraceId& trace_id) const {
   {
     std::shared_lock lock(m.index_mu);
     // Each partition knows its own rows of the trace (a probe each: hours of retention).
-    for (const auto& [hour, p] : m.partitions) {
+    for (const auto& hour_partition : m.partitions) {
+      const Impl::Partition& p = hour_partition.second;
       p.traces.ForEach(trace_id, [&](uint32_t row) {
         const bool log = (row & internal::TraceIndex::kLogRow) != 0;
         const size_t i = row & ~internal::TraceIndex::kLogRow;
