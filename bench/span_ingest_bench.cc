@@ -5,9 +5,10 @@
 // requests of realistic GenAI spans (spanstore/test_util.h: an agent workflow span and LLM
 // call spans with ~20 attributes each, messages included; 100 spans per request) as fast as
 // the server answers. The 64 requests are encoded once; each send copies one and gives its
-// traces new ids (as real traffic has), so the server indexes a new trace every 4 spans. The server's CPU time (utime + stime from /proc/PID/stat) is read after
-// a warm-up and at the end; clients' CPU is not counted. Prints spans/s of wall time, spans
-// per server CPU-second, requests/s and the server's peak RSS.
+// traces new ids (as real traffic has), so the server indexes a new trace every 4 spans. The
+// server's CPU time (utime + stime from /proc/PID/stat) is read after a warm-up and at the end;
+// clients' CPU is not counted. Prints spans/s of wall time, spans per server CPU-second, requests/s
+// and the server's peak RSS.
 //
 //   span_ingest_bench --binary build/astrolabe [--seconds 20] [--threads 4] [--spans 100]
 //                     [--gzip] [--config FILE]... [--callgrind OUT_FILE]
