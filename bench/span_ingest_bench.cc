@@ -115,8 +115,8 @@ std::vector<size_t> TraceIdOffsets(const pdata::Traces& traces, const std::strin
   return offsets;
 }
 
-// A copy of `body` whose trace ids are new for `generation`: their random half (bytes 8..15,
-// what the server hashes) xored with one mix of it, so each trace keeps its spans together.
+// A copy of `body` whose trace ids are new for `generation`: their random half (bytes 8..15)
+// xored with one mix of it, so each trace keeps its spans together.
 std::string WithNewTraceIds(const std::string& body, const std::vector<size_t>& offsets,
                             uint64_t generation) {
   std::string out = body;

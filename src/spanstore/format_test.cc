@@ -99,7 +99,8 @@ TEST(FormatTest, LongRowUsesLongLengthPrefix) {
 }
 
 // RowSize is what EncodeRow appends, and AppendRowForRecord leaves the record's bytes at the
-// row's end, around every length at which a varint grows (the record's and the body's).
+// row's end and the row reads back whole, around every length at which a varint grows (the
+// record's and the body's).
 TEST(FormatTest, RowSizeAndRoomForTheRecordMatchEncodeRow) {
   std::string storage;
   const RowFields sample = SampleRow(3, &storage);
@@ -125,6 +126,12 @@ TEST(FormatTest, RowSizeAndRoomForTheRecordMatchEncodeRow) {
     ASSERT_EQ(at + n, in_place.data() + in_place.size()) << n;
     std::memcpy(at, record.data(), n);
     EXPECT_EQ(in_place, encoded) << n;
+    // EncodeRow is these two steps, so the bytes are checked by reading them back too.
+    RowFields got;
+    size_t next = 0;
+    ASSERT_TRUE(DecodeRow(in_place, 4, &got, &next).ok()) << n;
+    ExpectSameRow(row, got);
+    EXPECT_EQ(next, in_place.size()) << n;
   }
 }
 

@@ -296,7 +296,7 @@ struct SpanStore::Impl {
   struct Partition {
     internal::ChunkedArray<Entry> spans;
     internal::ChunkedArray<Entry> logs;
-    internal::TraceIndex traces;  // rows by trace id, tagged TraceIndex::kLogRow for logs
+    internal::TraceIndex traces;  // rows of spans and logs by trace id
     std::vector<SegmentPtr> segments;
     // (service << 32) | name of the partition's spans: what Services/SpanNames list.
     std::unordered_set<uint64_t> operations;
@@ -545,8 +545,7 @@ struct SpanStore::Impl {
     bool is_log = e.kind == RowKind::kLog;
     internal::ChunkedArray<Entry>& v = is_log ? p.logs : p.spans;
     if (!e.trace_id.empty()) {
-      const uint32_t row = static_cast<uint32_t>(v.size());
-      (void)p.traces.Add(e.trace_id, is_log ? row | internal::TraceIndex::kLogRow : row);
+      (void)p.traces.Add(e.trace_id, v.size(), is_log);
     }
     v.push_back(e);
     if (!is_log) p.operations.insert((uint64_t{e.service} << 32) | e.name);
@@ -1441,9 +1440,7 @@ Result<TraceResult> SpanStore::GetTrace(const pdata::TraceId& trace_id) const {
     // Each partition knows its own rows of the trace (a probe each: hours of retention).
     for (const auto& hour_partition : m.partitions) {
       const Impl::Partition& p = hour_partition.second;
-      p.traces.ForEach(trace_id, [&](uint32_t row) {
-        const bool log = (row & internal::TraceIndex::kLogRow) != 0;
-        const size_t i = row & ~internal::TraceIndex::kLogRow;
+      p.traces.ForEach(trace_id, [&](size_t i, bool log) {
         const internal::ChunkedArray<Entry>& v = log ? p.logs : p.spans;
         if (i < v.size()) (log ? log_entries : span_entries).push_back(v[i]);
       });

@@ -8,8 +8,8 @@
 // growth (three allocations) per trace, and at retention a lookup per dropped row. Here a
 // partition's traces go with the partition.
 //
-// Rows are named by a tagged index: the row's index in its kind's array (spans or logs), with
-// kLogRow set for logs. Thread-compatible.
+// A row is its index in its kind's array (spans or logs) and its kind; inside, one uint32_t
+// with kLogRow set for logs. Thread-compatible.
 
 #include <cstdint>
 #include <cstring>
@@ -24,14 +24,12 @@ namespace astrolabe::spanstore::internal {
 
 class TraceIndex {
  public:
-  static constexpr uint32_t kLogRow = 0x80000000u;
-  static constexpr uint32_t kNone = 0xFFFFFFFFu;
-
-  // Appends `row` as the last row of `trace`. Returns false, indexing nothing, for an index
-  // the tag cannot hold (2^31 rows of one kind in one partition). REQUIRES: !trace.empty(),
-  // and each row is added once.
-  bool Add(const pdata::TraceId& trace, uint32_t row) {
-    if ((row & ~kLogRow) >= kLogRow - 1) return false;
+  // Appends row `index` of spans (or of logs) as the last row of `trace`. Returns false,
+  // indexing nothing, for an index the tag cannot hold (2^31 - 1 rows of one kind in one
+  // partition). REQUIRES: !trace.empty(), and each row is added once.
+  bool Add(const pdata::TraceId& trace, size_t index, bool log) {
+    if (index >= kLogRow - 1) return false;
+    const uint32_t row = static_cast<uint32_t>(index) | (log ? kLogRow : 0);
     if (2 * (used_ + 1) > slots_.size()) Grow();
     Slot& slot = slots_[Probe(slots_, trace)];
     Link(row) = kNone;
@@ -46,17 +44,22 @@ class TraceIndex {
     return true;
   }
 
-  // Calls f(row) for each row of `trace`, in the order they were added.
+  // Calls f(index, log) for each row of `trace`, in the order they were added.
   template <typename F>
   void ForEach(const pdata::TraceId& trace, F&& f) const {
     if (slots_.empty()) return;
     const Slot& slot = slots_[Probe(slots_, trace)];
-    for (uint32_t row = slot.first; row != kNone; row = Link(row)) f(row);
+    for (uint32_t row = slot.first; row != kNone; row = Link(row)) {
+      f(static_cast<size_t>(row & ~kLogRow), (row & kLogRow) != 0);
+    }
   }
 
   size_t traces() const { return used_; }
 
  private:
+  static constexpr uint32_t kLogRow = 0x80000000u;
+  static constexpr uint32_t kNone = 0xFFFFFFFFu;  // never a row: indexes stop below kLogRow - 1
+
   struct Slot {
     pdata::TraceId id;
     uint32_t first = kNone;  // kNone: the slot is free

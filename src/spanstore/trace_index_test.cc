@@ -19,14 +19,15 @@ pdata::TraceId Id(uint64_t low, uint64_t high) {
   return id;
 }
 
-std::vector<uint32_t> Rows(const TraceIndex& index, const pdata::TraceId& id) {
-  std::vector<uint32_t> rows;
-  index.ForEach(id, [&](uint32_t row) { rows.push_back(row); });
+// A row as 2 * index + (1 for a log).
+std::vector<uint64_t> Rows(const TraceIndex& index, const pdata::TraceId& id) {
+  std::vector<uint64_t> rows;
+  index.ForEach(id, [&](size_t i, bool log) { rows.push_back(2 * uint64_t(i) + (log ? 1 : 0)); });
   return rows;
 }
 
 // Against a std::map: spans and logs of many traces interleaved, the table growing many times
-// over, and ids that share the half the table hashes (so they probe past each other).
+// over, and ids alike in one half (the table mixes both with a seed).
 TEST(TraceIndexTest, EveryTraceFindsItsRowsInOrder) {
   std::mt19937_64 rng(11);
   std::vector<pdata::TraceId> ids;
@@ -34,16 +35,17 @@ TEST(TraceIndexTest, EveryTraceFindsItsRowsInOrder) {
     ids.push_back(i % 5 == 0 && i > 0 ? Id(rng(), 0xABCDEFull) : Id(rng(), rng()));
   }
   TraceIndex index;
-  std::map<pdata::TraceId, std::vector<uint32_t>,
+  std::map<pdata::TraceId, std::vector<uint64_t>,
            bool (*)(const pdata::TraceId&, const pdata::TraceId&)>
       want([](const pdata::TraceId& a, const pdata::TraceId& b) { return a.bytes < b.bytes; });
   uint32_t spans = 0, logs = 0;
   for (int i = 0; i < 200000; ++i) {
     // Recent traces are likelier, as a trace's rows arrive close together.
     const size_t t = rng() % 3 == 0 ? rng() % ids.size() : (size_t(i) / 7 + rng() % 5) % ids.size();
-    const uint32_t row = rng() % 4 == 0 ? (logs++ | TraceIndex::kLogRow) : spans++;
-    ASSERT_TRUE(index.Add(ids[t], row));
-    want[ids[t]].push_back(row);
+    const bool log = rng() % 4 == 0;
+    const uint32_t row = log ? logs++ : spans++;
+    ASSERT_TRUE(index.Add(ids[t], row, log));
+    want[ids[t]].push_back(2 * uint64_t(row) + (log ? 1 : 0));
   }
   EXPECT_EQ(index.traces(), want.size());
   for (const auto& [id, rows] : want) ASSERT_EQ(Rows(index, id), rows);
@@ -52,14 +54,20 @@ TEST(TraceIndexTest, EveryTraceFindsItsRowsInOrder) {
   EXPECT_TRUE(Rows(TraceIndex(), Id(1, 2)).empty());
 }
 
+// The index and the kind share 32 bits: an index that would reach the kind's bit is refused
+// for both kinds (a span's must not be taken for a log's).
 TEST(TraceIndexTest, AnIndexTheTagCannotHoldIsRefused) {
   TraceIndex index;
   const pdata::TraceId id = Id(3, 4);
-  EXPECT_FALSE(index.Add(id, 0x7FFFFFFFu));
-  EXPECT_FALSE(index.Add(id, 0x7FFFFFFFu | TraceIndex::kLogRow));
+  for (bool log : {false, true}) {
+    EXPECT_FALSE(index.Add(id, 0x7FFFFFFFu, log));
+    EXPECT_FALSE(index.Add(id, 0x80000000u, log));
+    EXPECT_FALSE(index.Add(id, 0x80000007u, log));
+  }
   EXPECT_EQ(index.traces(), 0u);
-  EXPECT_TRUE(index.Add(id, 7));
-  EXPECT_EQ(Rows(index, id), std::vector<uint32_t>{7});
+  EXPECT_TRUE(index.Add(id, 7, false));
+  EXPECT_TRUE(index.Add(id, 7, true));
+  EXPECT_EQ(Rows(index, id), (std::vector<uint64_t>{14, 15}));
 }
 
 }  // namespace

@@ -141,13 +141,32 @@ TEST(Aggregator, SpansAddedTogetherLandWhereTheyWouldOneByOne) {
         Call("m" + std::to_string(rng() % 7), int64_t(rng() % 5000), int64_t(rng() % 900),
              double(rng() % 3000) / 1000, double(rng() % 10) / 1e4);
     if (rng() % 3 == 0) s.attributes[0].value = pdata::AnyValue(std::string("embeddings"));
-    if (rng() % 4 == 0) s.attributes.erase(s.attributes.begin() + 1);  // no provider
-    switch (rng() % 5) {
+    switch (rng() % 8) {
+      case 0:  // no model
+        s.attributes.erase(s.attributes.begin() + 2);
+        break;
+      case 1:  // an empty provider: as none
+        s.attributes[1].value = pdata::AnyValue(std::string());
+        break;
+      case 2:  // no provider
+        s.attributes.erase(s.attributes.begin() + 1);
+        break;
+      default:
+        break;
+    }
+    switch (rng() % 7) {
       case 0:
         s.status.code = pdata::SpanStatus::Code::kError;
         break;
       case 1:
         s.attributes.push_back({"error.type", rng() % 2 ? "timeout" : "429"});
+        break;
+      case 2:  // empty: as none
+        s.attributes.push_back({"error.type", ""});
+        break;
+      case 3:  // both: the attribute's
+        s.status.code = pdata::SpanStatus::Code::kError;
+        s.attributes.push_back({"error.type", rng() % 2 ? "_OTHER" : "timeout"});
         break;
       default:
         break;
