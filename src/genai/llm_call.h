@@ -28,12 +28,14 @@ struct MessagePart {
   std::string id;         // tool call id
   std::string name;       // tool (function) name
   std::string arguments;  // raw text; written as JSON when it is valid JSON, else as a string
+  friend bool operator==(const MessagePart&, const MessagePart&) = default;
 };
 
 struct Message {
   std::string role;
   std::vector<MessagePart> parts;
   std::string finish_reason;  // output messages only; "" when unknown
+  friend bool operator==(const Message&, const Message&) = default;
 };
 
 struct LlmCall {
@@ -55,6 +57,34 @@ struct LlmCall {
   std::optional<bool> stream;
   std::optional<double> time_to_first_token;  // seconds
   uint64_t time_unix_nano = 0;                // the span's start: selects the price in force
+
+  // Back to a default-constructed call, keeping the capacity of its strings and vectors (the
+  // normalizer reuses one call per thread: model names are longer than a string's inline
+  // bytes, so a fresh call per span was a malloc and a free for each).
+  void Reset() {
+    dialect = Dialect::kOtel;
+    operation.clear();
+    provider.clear();
+    request_model.clear();
+    response_model.clear();
+    input_tokens.reset();
+    output_tokens.reset();
+    total_tokens.reset();
+    cache_read_input_tokens.reset();
+    cache_creation_input_tokens.reset();
+    reasoning_output_tokens.reset();
+    finish_reasons.clear();
+    input_messages.clear();
+    output_messages.clear();
+    system_instructions.clear();
+    stream.reset();
+    time_to_first_token.reset();
+    time_unix_nano = 0;
+  }
+  friend bool operator==(const LlmCall&, const LlmCall&) = default;
 };
+// Reset names every member: one added to LlmCall must be added there too (LP64 libstdc++).
+static_assert(sizeof(void*) != 8 || sizeof(std::string) != 32 || sizeof(LlmCall) == 368,
+              "LlmCall changed: update LlmCall::Reset");
 
 }  // namespace astrolabe::genai

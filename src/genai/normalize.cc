@@ -653,29 +653,31 @@ std::string OperationFromRequestType(std::string_view type) {
 
 std::optional<LlmCall> Normalizer::Extract(const pdata::Span& span, Outcome* outcome) const {
   std::optional<KeyIndex> index;
-  return ExtractImpl(span, outcome, /*all_messages=*/true, &index);
+  LlmCall call;
+  if (!ExtractImpl(span, outcome, /*all_messages=*/true, &index, &call)) return std::nullopt;
+  return call;
 }
 
-std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome* outcome,
-                                               bool all_messages,
-                                               std::optional<KeyIndex>* index) const {
+bool Normalizer::ExtractImpl(const pdata::Span& span, Outcome* outcome, bool all_messages,
+                             std::optional<KeyIndex>* index, LlmCall* out) const {
   std::optional<Dialect> dialect = DetectDialect(span);
-  if (!dialect) return std::nullopt;
+  if (!dialect) return false;
   if ((*dialect == Dialect::kOtel && !options_.otel) ||
       (*dialect == Dialect::kOpenLlmetry && !options_.openllmetry) ||
       (*dialect == Dialect::kOpenInference && !options_.openinference)) {
-    return std::nullopt;
+    return false;
   }
   index->emplace(span.attributes);
   Context ctx{span.attributes, **index};
-  LlmCall call;
+  LlmCall& call = *out;
+  call.Reset();
   call.dialect = *dialect;
   call.time_unix_nano = span.start_time_unix_nano;
 
   if (*dialect == Dialect::kOpenInference) {
     const std::string* kind = ctx.Str(K("openinference.span.kind"));
     if (kind != nullptr && OperationFromOpenInferenceKind(*kind).empty())
-      return std::nullopt;  // CHAIN, TOOL...
+      return false;  // CHAIN, TOOL...
   }
 
   // Operation.
@@ -825,16 +827,19 @@ std::optional<LlmCall> Normalizer::ExtractImpl(const pdata::Span& span, Outcome*
     outcome->dialect = *dialect;
     outcome->malformed += ctx.malformed;
   }
-  return call;
+  return true;
 }
 
 Outcome Normalizer::NormalizeSpan(pdata::Span& span, pdata::TracesSpares* spares) const {
   Outcome outcome;
   std::optional<KeyIndex> index_holder;
-  std::optional<LlmCall> extracted =
-      ExtractImpl(span, &outcome, /*all_messages=*/false, &index_holder);
-  if (!extracted) return outcome;
-  const LlmCall& call = *extracted;
+  // One call per thread, its strings' capacity kept from span to span (not re-entered: nothing
+  // below normalizes another span).
+  thread_local LlmCall scratch;
+  if (!ExtractImpl(span, &outcome, /*all_messages=*/false, &index_holder, &scratch)) {
+    return outcome;
+  }
+  const LlmCall& call = scratch;
   Attributes& a = span.attributes;
   // Every change to `a` below is an append through the index (Put), so it stays right until
   // the removals of keep_original_attributes=false.

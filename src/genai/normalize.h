@@ -75,11 +75,12 @@ class Normalizer {
   const NormalizerOptions& options() const { return options_; }
 
  private:
-  // `all_messages` false: messages already in the current keys are not parsed unless needed.
-  // *index receives the span's key index when the span is an LLM call (NormalizeSpan goes on
-  // with it).
-  std::optional<LlmCall> ExtractImpl(const pdata::Span& span, Outcome* outcome, bool all_messages,
-                                     std::optional<KeyIndex>* index) const;
+  // Whether the span is an LLM call (of an enabled dialect); if so *call is it (whatever it
+  // held before is overwritten, its capacity kept). `all_messages` false: messages already in
+  // the current keys are not parsed unless needed. *index receives the span's key index when
+  // the span is an LLM call (NormalizeSpan goes on with it).
+  bool ExtractImpl(const pdata::Span& span, Outcome* outcome, bool all_messages,
+                   std::optional<KeyIndex>* index, LlmCall* call) const;
 
   NormalizerOptions options_;
   PriceBook prices_;

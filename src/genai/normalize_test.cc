@@ -4,6 +4,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "wire/otlp_json.h"
 
@@ -291,6 +292,60 @@ TEST(Normalize, CurrentConventionSpanKeepsEverythingAndGetsCost) {
             R"([{"role":"assistant","parts":[],"finish_reason":"stop"}])");
   EXPECT_EQ(Get(s, "astrolabe.genai.time_to_first_token")->double_value(), 0.125);
   EXPECT_NEAR(Get(s, "astrolabe.genai.cost")->double_value(), (25 * 2.5 + 12 * 10) / 1e6, 1e-15);
+}
+
+TEST(LlmCall, ResetIsADefaultCall) {
+  LlmCall c;
+  c.dialect = Dialect::kOpenInference;
+  c.operation = "chat";
+  c.provider = "openai";
+  c.request_model = "meta/llama-3.1-8b-instruct";
+  c.response_model = "meta/llama-3.1-8b-instruct-0125";
+  c.input_tokens = c.output_tokens = c.total_tokens = 1;
+  c.cache_read_input_tokens = c.cache_creation_input_tokens = c.reasoning_output_tokens = 2;
+  c.finish_reasons = {"stop"};
+  MessagePart part;
+  part.content = "hi";
+  Message message;
+  message.role = "user";
+  message.parts = {part};
+  c.input_messages = {message};
+  c.output_messages = c.input_messages;
+  c.system_instructions = "be terse";
+  c.stream = true;
+  c.time_to_first_token = 0.5;
+  c.time_unix_nano = 7;
+  ASSERT_FALSE(c == LlmCall());
+  c.Reset();
+  EXPECT_TRUE(c == LlmCall());
+}
+
+// NormalizeSpan reuses one LlmCall per thread: a span normalized after a richer one gets only
+// what it would alone (here: alone, on a thread of its own).
+TEST(Normalize, ASpanAfterARicherOneGetsWhatItWouldAlone) {
+  const Normalizer n = WithBuiltInPrices();
+  pdata::Span rich = SpanWith({
+      {"gen_ai.operation.name", "chat"},
+      {"gen_ai.provider.name", "openai"},
+      {"gen_ai.request.model", "gpt-4o"},
+      {"gen_ai.response.model", "gpt-4o-2024-08-06"},
+      {"gen_ai.usage.input_tokens", 25},
+      {"gen_ai.usage.output_tokens", 12},
+      {"gen_ai.usage.cache_read.input_tokens", 3},
+      {"gen_ai.request.stream", true},
+      {"gen_ai.response.time_to_first_chunk", 0.125},
+      {"gen_ai.system_instructions", "be terse"},
+      {"gen_ai.output.messages", R"([{"role":"assistant","parts":[],"finish_reason":"stop"}])"},
+  });
+  const pdata::Span plain = SpanWith({{"llm.request.type", "completion"}});
+  pdata::Span alone = plain;
+  std::thread([&] { n.NormalizeSpan(alone); }).join();
+  pdata::Span after = plain;
+  n.NormalizeSpan(rich);
+  n.NormalizeSpan(after);
+  EXPECT_TRUE(after.attributes == alone.attributes);
+  EXPECT_EQ(Str(after, "gen_ai.response.model"), "<absent>");
+  EXPECT_EQ(Str(after, "gen_ai.operation.name"), "text_completion");
 }
 
 TEST(Normalize, FinishReasonsFromOutputMessagesWhenAbsent) {
