@@ -11,7 +11,9 @@
 // and the server's peak RSS.
 //
 //   span_ingest_bench --binary build/astrolabe [--seconds 20] [--threads 4] [--spans 100]
-//                     [--gzip] [--config FILE]... [--callgrind OUT_FILE]
+//                     [--span-ages 60] [--gzip] [--config FILE]... [--callgrind OUT_FILE]
+// (--span-ages: span start times lie within that many seconds before the run, all in one hour
+// unless it is 3585 or more; see SpanWindowStart)
 // (--config: passed on to the server, merged over its built-in pipeline, e.g. a file with
 // `service: {pipelines: {traces: {processors: []}}}` to measure the pipeline without processors)
 // (--callgrind: the server runs under `valgrind --tool=callgrind --instr-atstart=no`, counting
@@ -129,11 +131,30 @@ std::string WithNewTraceIds(const std::string& body, const std::vector<size_t>& 
 
 }  // namespace
 
+// Where the requests' span start times begin: `spread` before `now`, plus room for the LLM
+// calls that start after their trace's root (three calls of at most ~4 s each). When that window
+// would cross the start of an hour, it is moved to end there instead, so that every span lies in
+// one hour: the store partitions spans by the hour they start in, and a request with spans of
+// two hours is written to two segments and fsynced twice. Live traffic arrives seconds after
+// its spans start, so that happens only at the turn of an hour; spans spread over the last hour
+// (--span-ages 3600) would put it in nearly every request, and make the figure depend on the
+// minute the bench runs.
+uint64_t SpanWindowStart(uint64_t now, uint64_t spread) {
+  constexpr uint64_t kHour = 3'600'000'000'000ull;
+  constexpr uint64_t kCallsRoom = 15'000'000'000ull;
+  const uint64_t needed = spread + kCallsRoom;
+  if (needed >= kHour) return now - spread;
+  const uint64_t hour_start = now / kHour * kHour;
+  const uint64_t end = now - needed >= hour_start ? now : hour_start;
+  return end - needed;
+}
+
 int main(int argc, char** argv) {
   std::string binary =
       fs::exists("build-bench/astrolabe") ? "build-bench/astrolabe" : "build/astrolabe";
   double seconds = 20;
   int threads = 4, spans = 100;
+  double span_ages = 60;  // span start times lie within this many seconds before the run
   bool gzip = false;
   std::vector<std::string> configs;  // extra --config files for the server (A/B of pipelines)
   std::string callgrind_out;         // non-empty: count the server's instructions
@@ -148,6 +169,8 @@ int main(int argc, char** argv) {
       threads = std::stoi(next());
     else if (a == "--spans")
       spans = std::stoi(next());
+    else if (a == "--span-ages")
+      span_ages = std::stod(next());
     else if (a == "--gzip")
       gzip = true;
     else if (a == "--config")
@@ -158,11 +181,15 @@ int main(int argc, char** argv) {
       continue;  // bench/run passes Google Benchmark's
     else {
       std::fprintf(stderr,
-                   "usage: %s --binary PATH [--seconds S] [--threads N] [--spans N] [--gzip] "
-                   "[--config FILE]... [--callgrind OUT_FILE]\n",
+                   "usage: %s --binary PATH [--seconds S] [--threads N] [--spans N] "
+                   "[--span-ages S] [--gzip] [--config FILE]... [--callgrind OUT_FILE]\n",
                    argv[0]);
       return 2;
     }
+  }
+  if (!(span_ages >= 1 && span_ages <= 24 * 3600)) {
+    std::fprintf(stderr, "--span-ages must be between 1 and 86400 seconds\n");
+    return 2;
   }
   if (spans % 4 != 0 || spans <= 0) {
     std::fprintf(stderr, "--spans must be a positive multiple of 4 (traces of 4 spans)\n");
@@ -226,10 +253,12 @@ int main(int argc, char** argv) {
   // Pre-encoded requests, so that building them is not measured.
   std::mt19937_64 rng(42);
   spanstore::testing::GenAiTraceShape shape;
-  shape.base_time = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                 std::chrono::system_clock::now().time_since_epoch())
-                                 .count()) -
-                    shape.time_spread;
+  shape.time_spread = uint64_t(span_ages * 1e9);
+  shape.base_time =
+      SpanWindowStart(uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count()),
+                      shape.time_spread);
   std::vector<std::string> bodies;
   std::vector<std::vector<size_t>> trace_id_offsets;
   size_t raw_bytes = 0;
