@@ -14,6 +14,8 @@
 //                     [--span-ages 60] [--gzip] [--config FILE]... [--callgrind OUT_FILE]
 // (--span-ages: span start times lie within that many seconds before the run, all in one hour
 // unless it is 3585 or more; see SpanWindowStart)
+// (--message-corpus: the LLM spans' message text is excerpted from FILE, e.g. a few MB of
+// prose, instead of four questions and one answer that compress 10:1; see VaryMessages)
 // (--config: passed on to the server, merged over its built-in pipeline, e.g. a file with
 // `service: {pipelines: {traces: {processors: []}}}` to measure the pipeline without processors)
 // (--callgrind: the server runs under `valgrind --tool=callgrind --instr-atstart=no`, counting
@@ -129,6 +131,39 @@ std::string WithNewTraceIds(const std::string& body, const std::vector<size_t>& 
   return out;
 }
 
+// Replaces the text of each LLM span's messages with excerpts of `corpus` (a question of
+// 40-200 bytes, an answer of 100-600), so that message text is as varied as the corpus rather
+// than one of four questions and one answer. Bytes outside printable ASCII become spaces, and
+// quotes and backslashes are escaped, so the messages stay valid JSON and UTF-8.
+void VaryMessages(const std::string& corpus, std::mt19937_64& rng, pdata::Traces* traces) {
+  auto excerpt = [&](size_t min_len, size_t max_len) {
+    const size_t len = min_len + rng() % (max_len - min_len + 1);
+    const size_t at = rng() % (corpus.size() - len);
+    std::string out;
+    for (char c : std::string_view(corpus).substr(at, len)) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += (c >= 0x20 && c < 0x7f) ? c : ' ';
+    }
+    return out;
+  };
+  for (auto& rs : traces->resource_spans) {
+    for (auto& ss : rs.scope_spans) {
+      for (auto& span : ss.spans) {
+        for (auto& kv : span.attributes) {
+          if (kv.key == "gen_ai.input.messages") {
+            kv.value = pdata::AnyValue(R"([{"role":"user","parts":[{"type":"text","content":")" +
+                                       excerpt(40, 200) + "\"}]}]");
+          } else if (kv.key == "gen_ai.output.messages") {
+            kv.value = pdata::AnyValue(
+                R"([{"role":"assistant","finish_reason":"stop","parts":[{"type":"text","content":")" +
+                excerpt(100, 600) + "\"}]}]");
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 // Where the requests' span start times begin: `spread` before `now`, plus room for the LLM
@@ -155,6 +190,7 @@ int main(int argc, char** argv) {
   double seconds = 20;
   int threads = 4, spans = 100;
   double span_ages = 60;  // span start times lie within this many seconds before the run
+  std::string message_corpus;  // non-empty: message text excerpted from this file
   bool gzip = false;
   std::vector<std::string> configs;  // extra --config files for the server (A/B of pipelines)
   std::string callgrind_out;         // non-empty: count the server's instructions
@@ -171,6 +207,8 @@ int main(int argc, char** argv) {
       spans = std::stoi(next());
     else if (a == "--span-ages")
       span_ages = std::stod(next());
+    else if (a == "--message-corpus")
+      message_corpus = next();
     else if (a == "--gzip")
       gzip = true;
     else if (a == "--config")
@@ -182,7 +220,8 @@ int main(int argc, char** argv) {
     else {
       std::fprintf(stderr,
                    "usage: %s --binary PATH [--seconds S] [--threads N] [--spans N] "
-                   "[--span-ages S] [--gzip] [--config FILE]... [--callgrind OUT_FILE]\n",
+                   "[--span-ages S] [--message-corpus FILE] [--gzip] [--config FILE]... "
+                   "[--callgrind OUT_FILE]\n",
                    argv[0]);
       return 2;
     }
@@ -259,12 +298,25 @@ int main(int argc, char** argv) {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count()),
                       shape.time_spread);
+  std::string corpus;
+  if (!message_corpus.empty()) {
+    std::ifstream in(message_corpus, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    corpus = text.str();
+    if (corpus.size() < 4096) {
+      std::fprintf(stderr, "--message-corpus %s: need at least 4 KiB of text\n",
+                   message_corpus.c_str());
+      return 2;
+    }
+  }
   std::vector<std::string> bodies;
   std::vector<std::vector<size_t>> trace_id_offsets;
   size_t raw_bytes = 0;
   for (int i = 0; i < 64; ++i) {
-    const pdata::Traces traces =
+    pdata::Traces traces =
         spanstore::testing::MakeGenAiTraces(rng, spans / (1 + shape.calls_per_trace), shape);
+    if (!corpus.empty()) VaryMessages(corpus, rng, &traces);
     std::string body = wire::EncodeTracesRequest(traces);
     raw_bytes += body.size();
     trace_id_offsets.push_back(TraceIdOffsets(traces, body));
