@@ -189,7 +189,7 @@ int main(int argc, char** argv) {
       fs::exists("build-bench/astrolabe") ? "build-bench/astrolabe" : "build/astrolabe";
   double seconds = 20;
   int threads = 4, spans = 100;
-  double span_ages = 60;  // span start times lie within this many seconds before the run
+  double span_ages = 60;       // span start times lie within this many seconds before the run
   std::string message_corpus;  // non-empty: message text excerpted from this file
   bool gzip = false;
   std::vector<std::string> configs;  // extra --config files for the server (A/B of pipelines)
