@@ -249,11 +249,6 @@ bool FromHexBytes(std::string_view hex, std::array<uint8_t, N>* out) {
   return true;
 }
 
-template <size_t N>
-bool AllZero(const std::array<uint8_t, N>& bytes) {
-  return std::all_of(bytes.begin(), bytes.end(), [](uint8_t b) { return b == 0; });
-}
-
 }  // namespace
 
 std::string AnyValueToString(const AnyValue& value) {
@@ -333,11 +328,9 @@ bool AttributesEquivalent(const Attributes& a, const Attributes& b) {
   return true;
 }
 
-bool TraceId::empty() const { return AllZero(bytes); }
 std::string TraceId::ToHex() const { return ToHexBytes(bytes); }
 bool TraceId::FromHex(std::string_view hex, TraceId* out) { return FromHexBytes(hex, &out->bytes); }
 
-bool SpanId::empty() const { return AllZero(bytes); }
 std::string SpanId::ToHex() const { return ToHexBytes(bytes); }
 bool SpanId::FromHex(std::string_view hex, SpanId* out) { return FromHexBytes(hex, &out->bytes); }
 

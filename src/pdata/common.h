@@ -124,7 +124,12 @@ bool AttributesEquivalent(const Attributes& a, const Attributes& b);
 // A 16-byte trace id; all zeros means "unset".
 struct TraceId {
   std::array<uint8_t, 16> bytes{};
-  bool empty() const;
+  bool empty() const {
+    uint64_t lo, hi;  // two loads; comparing with TraceId{} calls memcmp
+    __builtin_memcpy(&lo, bytes.data(), 8);
+    __builtin_memcpy(&hi, bytes.data() + 8, 8);
+    return (lo | hi) == 0;
+  }
   // 32 lowercase hex digits (also for an unset id).
   std::string ToHex() const;
   // Parses 32 hex digits (either case); false on anything else, leaving *out unchanged.
@@ -135,7 +140,11 @@ struct TraceId {
 // An 8-byte span id; all zeros means "unset".
 struct SpanId {
   std::array<uint8_t, 8> bytes{};
-  bool empty() const;
+  bool empty() const {
+    uint64_t v;
+    __builtin_memcpy(&v, bytes.data(), 8);
+    return v == 0;
+  }
   // 16 lowercase hex digits (also for an unset id).
   std::string ToHex() const;
   // Parses 16 hex digits (either case); false on anything else, leaving *out unchanged.

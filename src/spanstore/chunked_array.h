@@ -27,12 +27,36 @@
 
 namespace astrolabe::spanstore::internal {
 
+inline constexpr size_t kHugePageBytes = size_t{2} << 20;
+
+// A mapping of `bytes` (a multiple of kHugePageBytes) zeroed bytes aligned to kHugePageBytes
+// (huge pages need the alignment), advised for transparent huge pages when `huge`: map more,
+// unmap what lies outside the aligned part. Throws std::bad_alloc when it cannot be mapped;
+// ::munmap(p, bytes) releases it.
+inline void* MapAligned(size_t bytes, bool huge) {
+  void* raw = ::mmap(nullptr, bytes + kHugePageBytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (raw == MAP_FAILED) throw std::bad_alloc();
+  const auto start = reinterpret_cast<uintptr_t>(raw);
+  const uintptr_t aligned = (start + kHugePageBytes - 1) & ~(uintptr_t{kHugePageBytes} - 1);
+  if (aligned > start) ::munmap(raw, aligned - start);
+  const uintptr_t tail = start + bytes + kHugePageBytes - (aligned + bytes);
+  if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + bytes), tail);
+#ifdef MADV_HUGEPAGE
+  // Advice only: without transparent huge pages the mapping simply faults in 4 KiB pages.
+  if (huge) ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);
+#else
+  (void)huge;
+#endif
+  return reinterpret_cast<void*>(aligned);
+}
+
 template <typename T>
 class ChunkedArray {
   static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
 
  public:
-  static constexpr size_t kChunkBytes = size_t{2} << 20;
+  static constexpr size_t kChunkBytes = kHugePageBytes;
   // A power of two, so that an index splits with a shift and a mask.
   static constexpr size_t kPerChunk = std::bit_floor(kChunkBytes / sizeof(T));
 
@@ -95,23 +119,7 @@ class ChunkedArray {
   Iterator end() const { return {this, size_}; }
 
  private:
-  // A kChunkBytes mapping aligned to kChunkBytes (huge pages need the alignment): map twice
-  // the size, unmap what lies outside the aligned middle.
-  static T* MapChunk(bool huge) {
-    void* raw = ::mmap(nullptr, 2 * kChunkBytes, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (raw == MAP_FAILED) throw std::bad_alloc();
-    const auto start = reinterpret_cast<uintptr_t>(raw);
-    const uintptr_t aligned = (start + kChunkBytes - 1) & ~(uintptr_t{kChunkBytes} - 1);
-    if (aligned > start) ::munmap(raw, aligned - start);
-    const uintptr_t tail = start + 2 * kChunkBytes - (aligned + kChunkBytes);
-    if (tail > 0) ::munmap(reinterpret_cast<void*>(aligned + kChunkBytes), tail);
-#ifdef MADV_HUGEPAGE
-    // Advice only: without transparent huge pages the chunk simply faults in 4 KiB pages.
-    if (huge) ::madvise(reinterpret_cast<void*>(aligned), kChunkBytes, MADV_HUGEPAGE);
-#endif
-    return reinterpret_cast<T*>(aligned);
-  }
+  static T* MapChunk(bool huge) { return static_cast<T*>(MapAligned(kChunkBytes, huge)); }
 
   void Release() {
     for (T* chunk : chunks_) ::munmap(chunk, kChunkBytes);

@@ -302,8 +302,9 @@ struct SpanStore::Impl {
     std::unordered_set<uint64_t> operations;
   };
 
-  // How far ahead the commit prefetches the rows it indexes.
+  // How far ahead the commit prefetches the rows it indexes, and their trace index slots.
   static constexpr size_t kPrefetchRows = 4;
+  static constexpr size_t kPrefetchSlots = 8;
 
   // The rows one Append produced, before they are placed in blocks.
   struct PendingRow {
@@ -311,6 +312,7 @@ struct SpanStore::Impl {
     uint32_t offset;  // in Writer::buf
     uint32_t len;
     internal::ContextSpan context;  // in the row
+    pdata::TraceId trace_id;
     // Filled by the leader: where the row went.
     uint32_t seq = 0;
     uint64_t block_offset = 0;
@@ -565,7 +567,8 @@ struct SpanStore::Impl {
     internal::ContextSpan context;
     char* record = internal::AppendRowForRecord(row, record_size, &w->buf, &context);
     w->rows.push_back(
-        PendingRow{hour, static_cast<uint32_t>(before), static_cast<uint32_t>(len), context});
+        PendingRow{hour, static_cast<uint32_t>(before), static_cast<uint32_t>(len), context,
+                   row.trace_id});
     return record;
   }
 
@@ -830,17 +833,32 @@ struct SpanStore::Impl {
     }
     RowFields row;
     InternHints hints[6];
+    // Rows come in runs of one hour: look its partition up once per run (for the row being
+    // indexed, and for the one whose trace slot is asked for ahead of it).
+    struct LastPartition {
+      int64_t hour = 0;
+      Partition* p = nullptr;
+    } here, ahead;
+    auto partition = [this](int64_t hour, LastPartition* last) -> Partition& {
+      if (last->p == nullptr || last->hour != hour) *last = {hour, &PartitionFor(hour)};
+      return *last->p;
+    };
     for (Writer* w : group) {
       const std::vector<PendingRow>& rows = w->rows;
       for (size_t i = 0; i < rows.size(); ++i) {
         // The rows went cold while they were compressed, written and synced, and each is read
         // here once, at its head (the fixed fields and the six strings): ask for the head of a
-        // row a few ahead, so that its misses overlap with the work on this one.
+        // row a few ahead, so that its misses overlap with the work on this one. So too for
+        // the trace index slot of a row further ahead (see TraceIndex::Prefetch).
         if (i + kPrefetchRows < rows.size()) {
           const char* ahead = w->buf.data() + rows[i + kPrefetchRows].offset;
           __builtin_prefetch(ahead);
           __builtin_prefetch(ahead + 64);
           __builtin_prefetch(ahead + 128);
+        }
+        if (i + kPrefetchSlots < rows.size()) {
+          const PendingRow& a = rows[i + kPrefetchSlots];
+          if (!a.trace_id.empty()) partition(a.hour, &ahead).traces.Prefetch(a.trace_id);
         }
         const PendingRow& r = rows[i];
         size_t next;
@@ -850,7 +868,7 @@ struct SpanStore::Impl {
         Entry e = MakeEntry(row, r.seq, r.block_offset, r.row_offset);
         InternStrings(row.service, row.name, row.model, row.provider, row.operation,
                       row.finish_reason, hints, &e);
-        AddEntry(PartitionFor(r.hour), e);
+        AddEntry(partition(r.hour, &here), e);
         (row.kind == RowKind::kLog ? appended_logs : appended_spans)++;
       }
     }
