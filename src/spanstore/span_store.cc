@@ -566,9 +566,8 @@ struct SpanStore::Impl {
     const size_t before = w->buf.size();
     internal::ContextSpan context;
     char* record = internal::AppendRowForRecord(row, record_size, &w->buf, &context);
-    w->rows.push_back(
-        PendingRow{hour, static_cast<uint32_t>(before), static_cast<uint32_t>(len), context,
-                   row.trace_id});
+    w->rows.push_back(PendingRow{hour, static_cast<uint32_t>(before), static_cast<uint32_t>(len),
+                                 context, row.trace_id});
     return record;
   }
 
