@@ -837,7 +837,7 @@ struct SpanStore::Impl {
     struct LastPartition {
       int64_t hour = 0;
       Partition* p = nullptr;
-    } here, ahead;
+    } indexed, asked;
     auto partition = [this](int64_t hour, LastPartition* last) -> Partition& {
       if (last->p == nullptr || last->hour != hour) *last = {hour, &PartitionFor(hour)};
       return *last->p;
@@ -857,7 +857,7 @@ struct SpanStore::Impl {
         }
         if (i + kPrefetchSlots < rows.size()) {
           const PendingRow& a = rows[i + kPrefetchSlots];
-          if (!a.trace_id.empty()) partition(a.hour, &ahead).traces.Prefetch(a.trace_id);
+          if (!a.trace_id.empty()) partition(a.hour, &asked).traces.Prefetch(a.trace_id);
         }
         const PendingRow& r = rows[i];
         size_t next;
@@ -867,7 +867,7 @@ struct SpanStore::Impl {
         Entry e = MakeEntry(row, r.seq, r.block_offset, r.row_offset);
         InternStrings(row.service, row.name, row.model, row.provider, row.operation,
                       row.finish_reason, hints, &e);
-        AddEntry(partition(r.hour, &here), e);
+        AddEntry(partition(r.hour, &indexed), e);
         (row.kind == RowKind::kLog ? appended_logs : appended_spans)++;
       }
     }
