@@ -164,8 +164,6 @@ void VaryMessages(const std::string& corpus, std::mt19937_64& rng, pdata::Traces
   }
 }
 
-}  // namespace
-
 // Where the requests' span start times begin: `spread` before `now`, plus room for the LLM
 // calls that start after their trace's root (three calls of at most ~4 s each). When that window
 // would cross the start of an hour, it is moved to end there instead, so that every span lies in
@@ -183,6 +181,8 @@ uint64_t SpanWindowStart(uint64_t now, uint64_t spread) {
   const uint64_t end = now - needed >= hour_start ? now : hour_start;
   return end - needed;
 }
+
+}  // namespace
 
 int main(int argc, char** argv) {
   std::string binary =
