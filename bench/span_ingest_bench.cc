@@ -343,6 +343,7 @@ int main(int argc, char** argv) {
 
   std::atomic<bool> measuring{false}, stop{false};
   std::atomic<uint64_t> spans_done{0}, requests_done{0}, failures{0};
+  std::atomic<uint64_t> spans_stored{0};  // acknowledged at any time, warm-up included
   std::vector<std::thread> clients;
   for (int t = 0; t < threads; ++t) {
     clients.emplace_back([&, t] {
@@ -360,6 +361,7 @@ int main(int argc, char** argv) {
         }
         auto resp = c.Send(std::move(r)).get();
         const bool ok = resp.ok() && resp->status == 200;
+        if (ok) spans_stored += uint64_t(spans);
         if (!measuring.load()) continue;
         if (ok) {
           spans_done += uint64_t(spans);
@@ -407,6 +409,15 @@ int main(int argc, char** argv) {
   std::printf("  spans per server CPU-second: %.0f\n", cpu > 0 ? double(n) / cpu : 0.0);
   std::printf("  server peak RSS: %.1f MiB; exit status %d\n", double(hwm) / 1024.0,
               WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  // What the store wrote for every span it acknowledged (segment files; the index is in RAM).
+  uint64_t segment_bytes = 0;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(dir + "/data", ec)) {
+    if (e.is_regular_file(ec) && e.path().extension() == ".seg") segment_bytes += e.file_size(ec);
+  }
+  std::printf("  span store: %.1f MiB of segments, %.1f bytes per span\n",
+              double(segment_bytes) / (1 << 20),
+              spans_stored > 0 ? double(segment_bytes) / double(spans_stored.load()) : 0.0);
   if (!callgrind_out.empty()) {
     // The window's instruction count: the "totals:" line callgrind writes at exit.
     std::ifstream in(callgrind_out);

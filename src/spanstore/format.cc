@@ -15,9 +15,9 @@ namespace astrolabe::spanstore::internal {
 namespace {
 
 constexpr char kFileMagic[8] = {'A', 'S', 'T', 'S', 'P', 'A', 'N', '1'};
-// 1: every row holds its context; 2: a row may refer to an earlier row's (kRowContextRef).
-// Version 2 reads both.
-constexpr uint32_t kFileVersion = 2;
+// 1: every row holds its context; 2: a row may refer to an earlier row's (kRowContextRef);
+// 3: a row's record leaves out the keys its row holds (format.h). Version 3 reads all three.
+constexpr uint32_t kFileVersion = 3;
 // A row body is at least the fixed fields; see EncodeRow.
 constexpr size_t kRowFixedBytes = 3 + 16 + 8 + 8 + 8 + 8 + 8;
 
@@ -420,6 +420,13 @@ Status DecodeStoredSpan(const RowFields& row, StoredSpan* out) {
   out->scope = std::move(rs.scope_spans[0].scope);
   out->scope_schema_url = std::move(rs.scope_spans[0].schema_url);
   out->span = std::move(rec.resource_spans[0].scope_spans[0].spans[0]);
+  // The row's copies of the record's keys; a version 1 or 2 record holds them too, equal.
+  out->span.trace_id = row.trace_id;
+  out->span.span_id = row.span_id;
+  out->span.parent_span_id = row.parent_span_id;
+  out->span.name = row.name;
+  out->span.start_time_unix_nano = row.start;
+  out->span.end_time_unix_nano = row.end;
   out->genai.model = row.model;
   out->genai.provider = row.provider;
   out->genai.operation = row.operation;
@@ -445,6 +452,9 @@ Status DecodeStoredLog(const RowFields& row, StoredLog* out) {
   out->scope = std::move(rl.scope_logs[0].scope);
   out->scope_schema_url = std::move(rl.scope_logs[0].schema_url);
   out->record = std::move(rec.resource_logs[0].scope_logs[0].log_records[0]);
+  out->record.trace_id = row.trace_id;  // as for a span, above
+  out->record.span_id = row.span_id;
+  out->record.event_name = row.name;
   return Status::Ok();
 }
 

@@ -5,10 +5,13 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 #include "common/crc32c.h"
 #include "spanstore/span_store_internal.h"
+#include "spanstore/test_util.h"
+#include "wire/otlp_proto.h"
 #include "wire/proto_wire.h"
 
 namespace astrolabe::spanstore::internal {
@@ -83,6 +86,88 @@ TEST(FormatTest, RowRoundTrip) {
     pos = next;
   }
   EXPECT_EQ(pos, raw.size());
+}
+
+// A version 3 record leaves out its keys and the reader takes them from the row; a version 2
+// record (the whole record) reads the same.
+TEST(FormatTest, StoredRecordsTakeTheirKeysFromTheRow) {
+  std::mt19937_64 rng(7);
+  pdata::Traces traces = testing::MakeGenAiTraces(rng, 3);
+  pdata::Logs logs = testing::MakeMessageLogs(traces);
+  wire::RecordEncoder whole, keyless(wire::RecordEncoder::Fields::kWithoutKeys);
+  auto encode = [](wire::RecordEncoder& e, const auto& record) {
+    std::string buf(e.Size(record), '\0');
+    e.Write(record, buf.data());
+    return buf;
+  };
+  // Encodes a row of `record` (its keys in `row`), decodes it and returns what DecodeStored*
+  // gave.
+  auto store = [&](RowFields row, const std::string& context, const std::string& record,
+                   auto* out) {
+    row.context = context;
+    row.record = record;
+    std::string raw;
+    EncodeRow(row, &raw);
+    RowFields got;
+    size_t next;
+    ASSERT_TRUE(DecodeRow(raw, 0, &got, &next).ok());
+    Status s;
+    if constexpr (std::is_same_v<decltype(out), StoredSpan*>) {
+      s = DecodeStoredSpan(got, out);
+    } else {
+      s = DecodeStoredLog(got, out);
+    }
+    ASSERT_TRUE(s.ok()) << s.message();
+  };
+  int spans = 0;
+  for (const auto& rs : traces.resource_spans) {
+    pdata::Traces ctx;
+    ctx.resource_spans.emplace_back().resource = rs.resource;
+    ctx.resource_spans[0].scope_spans.emplace_back().scope = rs.scope_spans[0].scope;
+    const std::string context = wire::EncodeTracesRequest(ctx);
+    for (const pdata::Span& span : rs.scope_spans[0].spans) {
+      RowFields row;
+      row.trace_id = span.trace_id;
+      row.span_id = span.span_id;
+      row.parent_span_id = span.parent_span_id;
+      row.name = span.name;
+      row.start = span.start_time_unix_nano;
+      row.end = span.end_time_unix_nano;
+      const std::string without = encode(keyless, span), with = encode(whole, span);
+      EXPECT_LT(without.size() + 50, with.size());
+      StoredSpan v3, v2;
+      store(row, context, without, &v3);
+      store(row, context, with, &v2);
+      EXPECT_EQ(v3.span, span);
+      EXPECT_EQ(v2.span, span);
+      EXPECT_EQ(v3.resource, rs.resource);
+      ++spans;
+    }
+  }
+  int records = 0;
+  for (const auto& rl : logs.resource_logs) {
+    pdata::Logs ctx;
+    ctx.resource_logs.emplace_back().resource = rl.resource;
+    ctx.resource_logs[0].scope_logs.emplace_back().scope = rl.scope_logs[0].scope;
+    const std::string context = wire::EncodeLogsRequest(ctx);
+    for (pdata::LogRecord record : rl.scope_logs[0].log_records) {
+      record.event_name = "gen_ai.user.message";
+      RowFields row;
+      row.kind = RowKind::kLog;
+      row.trace_id = record.trace_id;
+      row.span_id = record.span_id;
+      row.name = record.event_name;
+      row.start = row.end = record.time_unix_nano;
+      StoredLog v3, v2;
+      store(row, context, encode(keyless, record), &v3);
+      store(row, context, encode(whole, record), &v2);
+      EXPECT_EQ(v3.record, record);
+      EXPECT_EQ(v2.record, record);
+      ++records;
+    }
+  }
+  EXPECT_EQ(spans, 12);
+  EXPECT_GE(records, 6);
 }
 
 TEST(FormatTest, LongRowUsesLongLengthPrefix) {
@@ -232,16 +317,19 @@ TEST(FormatTest, BadContextReferencesAreErrors) {
   EXPECT_EQ(decode(self, 0).code(), StatusCode::kDataLoss);
 }
 
-TEST(FormatTest, VersionOneSegmentsAreRead) {
+TEST(FormatTest, VersionOneAndTwoSegmentsAreRead) {
   std::string file = EncodeFileHeader();
   wire::WriteFixed32(file.data() + 8, 1);
   wire::WriteFixed32(file.data() + 12, Crc32c(std::string_view(file).substr(0, 12)));
   EXPECT_TRUE(CheckFileHeader(file).ok());
-  wire::WriteFixed32(file.data() + 8, 3);
+  wire::WriteFixed32(file.data() + 8, 2);
+  wire::WriteFixed32(file.data() + 12, Crc32c(std::string_view(file).substr(0, 12)));
+  EXPECT_TRUE(CheckFileHeader(file).ok());
+  wire::WriteFixed32(file.data() + 8, 4);
   wire::WriteFixed32(file.data() + 12, Crc32c(std::string_view(file).substr(0, 12)));
   Status s = CheckFileHeader(file);
   EXPECT_EQ(s.code(), StatusCode::kDataLoss);
-  EXPECT_NE(s.message().find("unsupported segment version 3"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("unsupported segment version 4"), std::string::npos) << s.message();
 }
 
 // A segment of `blocks` blocks of 10 rows; *ends gets each block's end offset.

@@ -581,7 +581,7 @@ struct SpanStore::Impl {
     std::string first_error;
     uint64_t rejected = 0;
     std::string context;
-    wire::RecordEncoder encoder;
+    wire::RecordEncoder encoder(wire::RecordEncoder::Fields::kWithoutKeys);  // the row has them
     GenAiFields g;
     const uint64_t now = NowNanos();
     const auto& resources = Signal::Resources(request);

@@ -95,6 +95,13 @@ void AppendLogsRequest(const pdata::Logs& logs, std::string* out);
 // its capacity); not thread-safe.
 class RecordEncoder {
  public:
+  // kWhole: the record as a request holds it. kWithoutKeys: without the fields that name it
+  // and place it, which a caller keeping them beside the record (the span store's row) puts
+  // back when it decodes it: a span's trace_id, span_id, parent_span_id, name and start and end
+  // times; a log record's trace_id, span_id and event_name.
+  enum class Fields { kWhole, kWithoutKeys };
+  explicit RecordEncoder(Fields fields = Fields::kWhole) : fields_(fields) {}
+
   size_t Size(const pdata::Span& span);
   size_t Size(const pdata::LogRecord& record);
   // Returns p + the size. REQUIRES: the last Size call was for this record, unchanged since.
@@ -102,6 +109,9 @@ class RecordEncoder {
   char* Write(const pdata::LogRecord& record, char* p) const;
 
  private:
+  bool keys() const { return fields_ == Fields::kWhole; }
+
+  Fields fields_;
   std::vector<size_t> sizes_;  // the nested messages' sizes, from Size for Write
 };
 

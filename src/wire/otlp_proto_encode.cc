@@ -462,16 +462,23 @@ void EncMetricsRequest(S& s, const pdata::Metrics& metrics) {
 
 // ---- trace/v1
 
+// keys: whether the fields RecordEncoder::Fields::kWithoutKeys leaves out are written.
 template <typename S>
-void EncSpan(S& s, const pdata::Span& span) {
-  IdField(s, 1, span.trace_id.bytes);
-  IdField(s, 2, span.span_id.bytes);
+void EncSpan(S& s, const pdata::Span& span, bool keys = true) {
+  if (keys) {
+    IdField(s, 1, span.trace_id.bytes);
+    IdField(s, 2, span.span_id.bytes);
+  }
   StringField(s, 3, span.trace_state);
-  IdField(s, 4, span.parent_span_id.bytes);
-  StringField(s, 5, span.name);
+  if (keys) {
+    IdField(s, 4, span.parent_span_id.bytes);
+    StringField(s, 5, span.name);
+  }
   Int32Field(s, 6, static_cast<int32_t>(span.kind));
-  Fixed64Field(s, 7, span.start_time_unix_nano);
-  Fixed64Field(s, 8, span.end_time_unix_nano);
+  if (keys) {
+    Fixed64Field(s, 7, span.start_time_unix_nano);
+    Fixed64Field(s, 8, span.end_time_unix_nano);
+  }
   EncAttributes(s, 9, span.attributes);
   VarintField(s, 10, span.dropped_attributes_count);
   for (const pdata::SpanEvent& e : span.events) {
@@ -523,7 +530,7 @@ void EncTracesRequest(S& s, const pdata::Traces& traces) {
 // ---- logs/v1
 
 template <typename S>
-void EncLogRecord(S& s, const pdata::LogRecord& r) {
+void EncLogRecord(S& s, const pdata::LogRecord& r, bool keys = true) {
   Fixed64Field(s, 1, r.time_unix_nano);
   Int32Field(s, 2, static_cast<int32_t>(r.severity_number));
   StringField(s, 3, r.severity_text);
@@ -531,10 +538,12 @@ void EncLogRecord(S& s, const pdata::LogRecord& r) {
   EncAttributes(s, 6, r.attributes);
   VarintField(s, 7, r.dropped_attributes_count);
   Fixed32Field(s, 8, r.flags);
-  IdField(s, 9, r.trace_id.bytes);
-  IdField(s, 10, r.span_id.bytes);
+  if (keys) {
+    IdField(s, 9, r.trace_id.bytes);
+    IdField(s, 10, r.span_id.bytes);
+  }
   Fixed64Field(s, 11, r.observed_time_unix_nano);
-  StringField(s, 12, r.event_name);
+  if (keys) StringField(s, 12, r.event_name);
 }
 
 template <typename S>
@@ -609,23 +618,23 @@ void AppendLogsRequest(const pdata::Logs& logs, std::string* out) {
 size_t RecordEncoder::Size(const pdata::Span& span) {
   sizes_.clear();
   SizePass s(&sizes_);
-  EncSpan(s, span);
+  EncSpan(s, span, keys());
   return s.size();
 }
 size_t RecordEncoder::Size(const pdata::LogRecord& record) {
   sizes_.clear();
   SizePass s(&sizes_);
-  EncLogRecord(s, record);
+  EncLogRecord(s, record, keys());
   return s.size();
 }
 char* RecordEncoder::Write(const pdata::Span& span, char* p) const {
   WritePass w(p, sizes_);
-  EncSpan(w, span);
+  EncSpan(w, span, keys());
   return w.end();
 }
 char* RecordEncoder::Write(const pdata::LogRecord& record, char* p) const {
   WritePass w(p, sizes_);
-  EncLogRecord(w, record);
+  EncLogRecord(w, record, keys());
   return w.end();
 }
 
