@@ -18,8 +18,8 @@
 // wire::RecordEncoder::Fields::kWithoutKeys): a span's trace_id, span_id, parent_span_id,
 // name, start and end times; a log record's trace_id, span_id and event_name. DecodeStoredSpan
 // and DecodeStoredLog put them back from the row. Version 1 and 2 records hold them as well,
-// equal to the row's. Each is ~50 bytes of ids and times per span that compression cannot
-// shrink, so keeping them once makes blocks ~18 % smaller and compresses ~20 % faster.
+// equal to the row's. They are ~50 bytes of ids and times per span that compression cannot
+// shrink; keeping them once took the benchmark's spans from 117 to 97 bytes each on disk.
 //
 // All integers little-endian. Everything here is pure: bytes in, bytes or errors out; it never
 // touches files, so the fuzz target (fuzz/spanstore_segment_fuzz.cc) can drive it. Malformed
