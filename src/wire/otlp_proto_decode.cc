@@ -253,7 +253,7 @@ class Decoder {
   }
   void NewElement(std::vector<pdata::Span>* out) {
     if (spares_ != nullptr) {
-      out->push_back(spares_->TakeSpan());
+      spares_->TakeSpanInto(out);
     } else {
       out->emplace_back();
     }
