@@ -313,6 +313,9 @@ struct SpanStore::Impl {
     uint32_t len;
     internal::ContextSpan context;  // in the row
     pdata::TraceId trace_id;
+    // Rows of one writer with the same context group hold the same context bytes (one
+    // resource and scope of the request), which the leader then need not compare.
+    uint32_t context_group;
     // Filled by the leader: where the row went.
     uint32_t seq = 0;
     uint64_t block_offset = 0;
@@ -560,14 +563,15 @@ struct SpanStore::Impl {
   // Appends a row with room for a record of `record_size` bytes to w->buf and returns where
   // the record goes (the caller writes it there); nullptr, and nothing appended, when the row
   // would be larger than max_row_bytes.
-  char* AddRow(Writer* w, const RowFields& row, size_t record_size, int64_t hour) {
+  char* AddRow(Writer* w, const RowFields& row, size_t record_size, int64_t hour,
+               uint32_t context_group) {
     const size_t len = internal::RowSize(row, record_size);
     if (len > options.max_row_bytes) return nullptr;
     const size_t before = w->buf.size();
     internal::ContextSpan context;
     char* record = internal::AppendRowForRecord(row, record_size, &w->buf, &context);
     w->rows.push_back(PendingRow{hour, static_cast<uint32_t>(before), static_cast<uint32_t>(len),
-                                 context, row.trace_id});
+                                 context, row.trace_id, context_group});
     return record;
   }
 
@@ -581,6 +585,7 @@ struct SpanStore::Impl {
     std::string first_error;
     uint64_t rejected = 0;
     std::string context;
+    uint32_t context_group = 0;
     wire::RecordEncoder encoder(wire::RecordEncoder::Fields::kWithoutKeys);  // the row has them
     GenAiFields g;
     const uint64_t now = NowNanos();
@@ -593,6 +598,7 @@ struct SpanStore::Impl {
         if (records.empty()) continue;
         context.clear();
         Signal::EncodeContext(resources[i], scopes[j], &context);
+        ++context_group;
         for (size_t k = 0; k < records.size(); ++k) {
           // Reset, not rebuilt: the strings keep their capacity from span to span.
           g.model.clear();
@@ -608,7 +614,7 @@ struct SpanStore::Impl {
           const size_t record_size = encoder.Size(records[k]);
           row.service = service;
           row.context = context;
-          if (char* at = m.AddRow(&w, row, record_size, HourOf(t))) {
+          if (char* at = m.AddRow(&w, row, record_size, HourOf(t), context_group)) {
             encoder.Write(records[k], at);
             continue;
           }
@@ -779,19 +785,26 @@ struct SpanStore::Impl {
         size_t first = i;
         std::string_view last_context;
         size_t last_context_row = 0;
+        // The writer and context group of the last row: a row of both has last_context.
+        const Writer* last_writer = nullptr;
+        uint32_t last_group = 0;
         while (i < rows.size() &&
                (raw.empty() || raw.size() + rows[i].second->len <= options.block_bytes)) {
           PendingRow& r = *rows[i].second;
           const std::string_view row(rows[i].first->buf.data() + r.offset, r.len);
           const std::string_view context = row.substr(r.context.at, r.context.size);
           r.row_offset = static_cast<uint32_t>(raw.size());
-          if (!last_context.empty() && context == last_context) {
+          if (!last_context.empty() &&
+              ((rows[i].first == last_writer && r.context_group == last_group) ||
+               context == last_context)) {
             internal::AppendRowWithContextRef(row, r.context, raw.size() - last_context_row, &raw);
           } else {
             last_context = context;
             last_context_row = raw.size();
             raw.append(row);
           }
+          last_writer = rows[i].first;
+          last_group = r.context_group;
           ++i;
         }
         uint64_t estimate = internal::kBlockHeaderSize + raw.size();
