@@ -7,8 +7,8 @@
 // the server answers. The 64 requests are encoded once; each send copies one and gives its
 // traces new ids (as real traffic has), so the server indexes a new trace every 4 spans. The
 // server's CPU time (utime + stime from /proc/PID/stat) is read after a warm-up and at the end;
-// clients' CPU is not counted. Prints spans/s of wall time, spans per server CPU-second, requests/s,
-// the server's peak RSS, and the segment files' bytes per span the server acknowledged.
+// clients' CPU is not counted. Prints spans/s of wall time, spans per server CPU-second,
+// requests/s, the server's peak RSS, and the segment files' bytes per span the server acknowledged.
 //
 //   span_ingest_bench --binary build/astrolabe [--seconds 20] [--threads 4] [--spans 100]
 //                     [--span-ages 60] [--gzip] [--config FILE]... [--callgrind OUT_FILE]
