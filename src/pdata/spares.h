@@ -59,16 +59,6 @@ class TracesSpares {
     if (next_span_ == spans_.size()) return Span();
     return Claim(spans_[next_span_++]);  // the moved-from shell stays until Harvest or Clear
   }
-  // TakeSpan appended to *out: the spare is moved once, straight into its place.
-  void TakeSpanInto(std::vector<Span>* out) {
-    if (next_span_ == spans_.size()) {
-      out->emplace_back();
-      return;
-    }
-    Span& spare = spans_[next_span_++];
-    Release(spare);
-    out->push_back(std::move(spare));
-  }
   // Decoders take key-values, and so do processors that add attributes (Traces::spares): the
   // attributes a processor added to the last request are the ones the decoder hands back
   // (TakeBack) when it writes the next request over them.
@@ -113,13 +103,8 @@ class TracesSpares {
   // Moves a spare out, no longer counting its capacity as kept.
   template <typename T>
   T Claim(T& spare) {
-    Release(spare);
-    return std::move(spare);
-  }
-  // Stops counting a spare's capacity as kept: it is about to be moved out.
-  template <typename T>
-  void Release(const T& spare) {
     kept_bytes_ -= std::min(kept_bytes_, HeapBytes(spare));
+    return std::move(spare);
   }
   // The string capacity a cleared object holds outside its inline buffers.
   static size_t HeapBytes(const std::string& s);

@@ -253,7 +253,7 @@ class Decoder {
   }
   void NewElement(std::vector<pdata::Span>* out) {
     if (spares_ != nullptr) {
-      spares_->TakeSpanInto(out);
+      out->push_back(spares_->TakeSpan());
     } else {
       out->emplace_back();
     }
