@@ -94,8 +94,8 @@ TEST(RoundTripTest, RecordEncoderWritesWhatARequestHoldsInPlace) {
   EXPECT_GE(records, 4u);
 }
 
-// Without its keys, a record decodes to the record with those fields (and only those) empty,
-// and is no larger.
+// Without its keys, a record is exactly the whole record of the same span (log record) with
+// those fields, and only those, empty: the encoder writes no empty field.
 TEST(RoundTripTest, RecordEncoderLeavesOutTheKeysWhenAsked) {
   RecordEncoder whole, keyless(RecordEncoder::Fields::kWithoutKeys);
   auto encode = [](RecordEncoder& e, const auto& record) {
@@ -103,34 +103,17 @@ TEST(RoundTripTest, RecordEncoderLeavesOutTheKeysWhenAsked) {
     EXPECT_EQ(e.Write(record, buf.data()), buf.data() + buf.size());
     return buf;
   };
-  // The record as the only one of a request with one empty resource and scope.
-  auto wrap = [](const std::string& record) {
-    std::string scope, resource, request;
-    AppendTag(&scope, 2, WireType::kLengthDelimited);
-    AppendVarint(&scope, record.size());
-    scope += record;
-    AppendTag(&resource, 2, WireType::kLengthDelimited);
-    AppendVarint(&resource, scope.size());
-    resource += scope;
-    AppendTag(&request, 1, WireType::kLengthDelimited);
-    AppendVarint(&request, resource.size());
-    return request + resource;
-  };
   size_t spans = 0;
   for (const auto& rs : testdata::RichTraces().resource_spans) {
     for (const auto& ss : rs.scope_spans) {
       for (const Span& span : ss.spans) {
-        const std::string without = encode(keyless, span);
-        EXPECT_LE(without.size(), encode(whole, span).size());
-        auto decoded = DecodeTracesRequest(wrap(without));
-        ASSERT_TRUE(decoded.ok()) << decoded.status().message();
         Span want = span;
         want.trace_id = {};
         want.span_id = {};
         want.parent_span_id = {};
         want.name.clear();
         want.start_time_unix_nano = want.end_time_unix_nano = 0;
-        EXPECT_EQ(decoded->resource_spans.at(0).scope_spans.at(0).spans.at(0), want);
+        EXPECT_EQ(encode(keyless, span), encode(whole, want));
         ++spans;
       }
     }
@@ -139,13 +122,11 @@ TEST(RoundTripTest, RecordEncoderLeavesOutTheKeysWhenAsked) {
   for (const auto& rl : testdata::RichLogs().resource_logs) {
     for (const auto& sl : rl.scope_logs) {
       for (const LogRecord& record : sl.log_records) {
-        auto decoded = DecodeLogsRequest(wrap(encode(keyless, record)));
-        ASSERT_TRUE(decoded.ok()) << decoded.status().message();
         LogRecord want = record;
         want.trace_id = {};
         want.span_id = {};
         want.event_name.clear();
-        EXPECT_EQ(decoded->resource_logs.at(0).scope_logs.at(0).log_records.at(0), want);
+        EXPECT_EQ(encode(keyless, record), encode(whole, want));
         ++logs;
       }
     }
