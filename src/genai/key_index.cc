@@ -51,6 +51,40 @@ constexpr std::array<uint8_t, kSlots> MakeTable() {
 
 constexpr std::array<uint8_t, kSlots> kTable = MakeTable();
 
+// Each known key's Tail8, so that a probe compares one word before it reads the key's text.
+constexpr std::array<uint64_t, kKnownKeyCount> MakeTails() {
+  std::array<uint64_t, kKnownKeyCount> t{};
+  for (size_t id = 0; id < kKnownKeyCount; ++id) t[id] = Tail8(kKnownKeys[id]);
+  return t;
+}
+constexpr std::array<uint64_t, kKnownKeyCount> kTails = MakeTails();
+
+// Every known key has 8 bytes or more: a shorter key is none of them, and a key's Tail8 is
+// its last 8 bytes, so a match of tails and sizes leaves only the bytes before them.
+consteval bool AllAtLeast8() {
+  for (std::string_view k : kKnownKeys) {
+    if (k.size() < 8) return false;
+  }
+  return true;
+}
+static_assert(AllAtLeast8());
+
+inline uint64_t Load8(const char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+
+// Whether a and b agree on their bytes before the last 8 (n >= 8): 8-byte words, the last
+// one overlapping the tail. An inline loop: the keys are 9 to 45 bytes, where a call to
+// memcmp cost more than the compare.
+inline bool HeadEqual(const char* a, const char* b, size_t n) {
+  for (size_t i = 0; i + 8 < n; i += 8) {
+    if (Load8(a + i) != Load8(b + i)) return false;
+  }
+  return true;
+}
+
 // No key twice in the table (K() would then name only the first).
 consteval bool Unique() {
   for (size_t i = 0; i < kKnownKeyCount; ++i) {
@@ -81,11 +115,14 @@ inline bool Starts(std::string_view s, size_t at, std::string_view p) {
 }  // namespace
 
 bool LookupKey(std::string_view key, KeyId* id) {
-  size_t s = Slot(Tail8Runtime(key), key.size());
+  if (key.size() < 8) return false;
+  const uint64_t tail = Tail8Runtime(key);
+  size_t s = Slot(tail, key.size());
   while (kTable[s] != 0) {
     const KeyId k = static_cast<KeyId>(kTable[s] - 1);
     const std::string_view known = kKnownKeys[k];
-    if (known.size() == key.size() && std::memcmp(known.data(), key.data(), key.size()) == 0) {
+    if (kTails[k] == tail && known.size() == key.size() &&
+        HeadEqual(known.data(), key.data(), key.size())) {
       *id = k;
       return true;
     }

@@ -208,8 +208,9 @@ size_t RedactionProcessor::RedactValue(pdata::AnyValue& value, Work& work) const
 
 size_t RedactionProcessor::ProcessAttributes(pdata::Attributes& attrs, bool event,
                                              Work& work) const {
+  // The built-in test first, inline (IsContentKey is not: this runs for every attribute).
   auto content = [&](const std::string& key) {
-    if (IsContentKey(key)) return true;
+    if (IsBuiltinContentKey(key) || (!extra_keys_.empty() && IsContentKey(key))) return true;
     if (!event) return false;
     return std::find(std::begin(kEventContentKeys), std::end(kEventContentKeys), key) !=
            std::end(kEventContentKeys);
