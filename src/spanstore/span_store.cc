@@ -794,6 +794,15 @@ struct SpanStore::Impl {
           const std::string_view row(rows[i].first->buf.data() + r.offset, r.len);
           const std::string_view context = row.substr(r.context.at, r.context.size);
           r.row_offset = static_cast<uint32_t>(raw.size());
+          // The writers' rows are cold by now (a 1000-span request is ~1 MB of them) and
+          // each is copied here whole: ask for the one two rows ahead, every line of it, so
+          // that its misses overlap with this copy (the copy's share of the server's samples
+          // went from ~2.2 % to ~1.2 %; bench/README.md).
+          if (i + 2 < rows.size()) {
+            const PendingRow& a = *rows[i + 2].second;
+            const char* ahead = rows[i + 2].first->buf.data() + a.offset;
+            for (uint32_t k = 0; k < a.len; k += 64) __builtin_prefetch(ahead + k);
+          }
           if (!last_context.empty() &&
               ((rows[i].first == last_writer && r.context_group == last_group) ||
                context == last_context)) {
