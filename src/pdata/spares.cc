@@ -65,18 +65,13 @@ void TracesSpares::HarvestAttributes(Attributes& attributes) {
   attributes.clear();
 }
 
-void TracesSpares::HarvestSpan(Span& span) {
-  ResetSpan(span);
-  spans_.push_back(std::move(span));
-}
-
 // Every member of Span is reset here: one added to Span must be added here too. The size
 // check (LP64, libstdc++) is there to remind whoever adds one; spares_test and the otlp_proto
 // fuzz target compare a decode into spares with a fresh decode.
 static_assert(sizeof(void*) != 8 || sizeof(std::string) != 32 || sizeof(Span) == 264,
-              "pdata::Span changed: update TracesSpares::ResetSpan");
+              "pdata::Span changed: update TracesSpares::HarvestSpan");
 
-void TracesSpares::ResetSpan(Span& span) {
+void TracesSpares::HarvestSpan(Span& span) {
   span.trace_id = TraceId();
   span.span_id = SpanId();
   ClearString(span.trace_state);
@@ -95,15 +90,7 @@ void TracesSpares::ResetSpan(Span& span) {
   span.dropped_links_count = 0;
   ClearString(span.status.message);
   span.status.code = SpanStatus::Code::kUnset;
-}
-
-void TracesSpares::TakeBackSpans(std::vector<Span>& spans, size_t from) {
-  // Spares before next_span_ are moved-from shells: drop them first, so that spans_ holds
-  // only what is still to be taken, in order.
-  spans_.erase(spans_.begin(), spans_.begin() + std::ptrdiff_t(next_span_));
-  next_span_ = 0;
-  for (size_t i = from; i < spans.size(); ++i) HarvestSpan(spans[i]);
-  spans.erase(spans.begin() + std::ptrdiff_t(std::min(from, spans.size())), spans.end());
+  spans_.push_back(std::move(span));
 }
 
 void TracesSpares::Harvest(Traces& traces) {
@@ -116,8 +103,8 @@ void TracesSpares::Harvest(Traces& traces) {
       ClearString(ss.scope.version);
       HarvestAttributes(ss.scope.attributes);
       ss.scope.dropped_attributes_count = 0;
-      // ss.spans stay as they are: a decoder resets each (ReuseSpan) or hands it back
-      // (TakeBackSpans).
+      for (Span& span : ss.spans) HarvestSpan(span);
+      ss.spans.clear();
       ClearString(ss.schema_url);
       scope_spans_.push_back(std::move(ss));
     }

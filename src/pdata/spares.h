@@ -10,16 +10,10 @@
 //
 // Each spare is in the state of a default-constructed object (empty strings and vectors,
 // zero scalars) except for capacity, so an object taken from the spares and filled by a
-// decoder equals one the decoder built from nothing — with two exceptions, for speed:
-//  - a spare Span keeps its attributes as they were, so that a decoder writes the new ones
-//    over them in place (a string value over the old string, anything else after
-//    RecycleValue() of the old value; truncate the rest) instead of moving ~20 key-values out
-//    and back per span;
-//  - a spare ScopeSpans keeps its spans where they were, not cleared: Harvest does not walk
-//    them (a 1000-span request's spans are ~2 MB, cold by then: the walk and the moves in and
-//    out of the spares were ~4 % of the server's span-ingest samples). A decoder writes each
-//    new span over the next of them after ReuseSpan(), and hands the ones left over back with
-//    TakeBackSpans(); they then come out of TakeSpan() for other scopes. Harvest keeps
+// decoder equals one the decoder built from nothing — with one exception, for speed: a spare
+// Span keeps its attributes as they were, so that a decoder writes the new ones over them in
+// place (a string value over the old string, anything else after RecycleValue() of the old
+// value; truncate the rest) instead of moving ~20 key-values out and back per span. Harvest keeps
 // no more than kMaxKeptBytes of string capacity (strings over kMaxKeptString, and the rest past the
 // budget, are freed) and no more objects than the one request it harvested held.
 //
@@ -49,29 +43,18 @@ class TracesSpares {
   // Drops the spares left from before (neither the last decode nor the processors after it
   // needed them: keeping them would let objects that processors add without taking them here
   // pile up request after request), then moves everything
-  // `traces` holds into the spares, cleared (a scope's spans stay in it, see above); leaves
-  // `traces` empty (its resource_spans vector keeps its capacity). So the spares never hold
-  // more than one request's objects.
+  // `traces` holds into the spares, cleared; leaves `traces` empty (its resource_spans vector
+  // keeps its capacity). So the spares never hold more than one request's objects.
   void Harvest(Traces& traces);
 
   // A cleared object from the spares, or a new default one when none is left.
   ResourceSpans TakeResourceSpans() { return Take(resource_spans_); }
   ScopeSpans TakeScopeSpans() { return Take(scope_spans_); }
-  // A span a spare ScopeSpans still holds, made ready for a decoder to write a new span over:
-  // as TakeSpan would hand it out (cleared but for its attributes and capacity), in place.
-  // Request after request of the same shape, each span lands on one that had the same
-  // attributes, and the decoder writes each attribute over its like (taken last-first, an
-  // agent's workflow span fell on an LLM span's twenty attributes and the next LLM span on the
-  // workflow's few, two in every trace, and the attributes went back and forth).
-  void ReuseSpan(Span& span) {
-    ResetSpan(span);
-    kept_bytes_ -= std::min(kept_bytes_, HeapBytes(span));  // in use again, not kept
-  }
-  // Moves spans[from..] into the spares (for TakeSpan, in their order), cleared but for their
-  // attributes, and removes them from `spans`.
-  void TakeBackSpans(std::vector<Span>& spans, size_t from);
-  // A span for a scope with more spans than the spare ScopeSpans it landed on held: one that
-  // TakeBackSpans handed back (in its order), or a new one.
+  // Spans come back in the order Harvest found them (the others in any order): request after
+  // request of the same shape, each span then lands on one that had the same attributes, and
+  // the decoder writes each attribute over its like (taken last-first, an agent's workflow
+  // span fell on an LLM span's twenty attributes and the next LLM span on the workflow's few,
+  // two in every trace, and the attributes went back and forth through the spares).
   Span TakeSpan() {
     if (next_span_ == spans_.size()) return Span();
     return Claim(spans_[next_span_++]);  // the moved-from shell stays until Harvest or Clear
@@ -101,7 +84,7 @@ class TracesSpares {
   // Moves attributes[from..] into the spares, cleared, and removes them from `attributes`.
   void TakeBack(Attributes& attributes, size_t from);
 
-  // Spare objects held (for tests and limits); not the spans spare scopes hold in place.
+  // Spare objects held (for tests and limits).
   size_t size() const {
     return resource_spans_.size() + scope_spans_.size() + (spans_.size() - next_span_) +
            key_values_.size() + arrays_.size() + strings_.size();
@@ -134,8 +117,7 @@ class TracesSpares {
   void ClearString(std::string& s);
   void HarvestAttributes(Attributes& attributes);
   void HarvestValue(AnyValue& value);
-  void HarvestSpan(Span& span);  // ResetSpan, then into spans_
-  void ResetSpan(Span& span);
+  void HarvestSpan(Span& span);
 
   std::vector<ResourceSpans> resource_spans_;
   std::vector<ScopeSpans> scope_spans_;

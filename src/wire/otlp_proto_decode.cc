@@ -261,10 +261,6 @@ class Decoder {
   void NewElement(std::vector<pdata::ScopeSpans>* out) {
     if (spares_ != nullptr) {
       out->push_back(spares_->TakeScopeSpans());
-      // Its spans (an earlier request's, TracesSpares::Harvest) wait in kept_spans_ until
-      // ScopeGroupMsg writes over them, so that a decode failing before it leaves none in *out.
-      kept_spans_.clear();  // only after a failure, which ends the decode
-      kept_spans_.swap(out->back().spans);
     } else {
       out->emplace_back();
     }
@@ -345,8 +341,6 @@ class Decoder {
   const char* base_;
   DecodeOptions options_;
   pdata::TracesSpares* spares_;  // null: every element is built new
-  // The spans of the spare ScopeSpans NewElement took last, until ScopeGroupMsg takes them.
-  std::vector<pdata::Span> kept_spans_;
   std::vector<PathElem> path_;  // path_[0 .. depth_ - 2]: the sub-messages entered
   int depth_ = 1;
   Status error_;
@@ -772,7 +766,6 @@ struct Decoder::MetricsSignal {
   static auto& ScopeGroups(ResourceGroup& g) { return g.scope_metrics; }
   static auto& Items(ScopeGroup& g) { return g.metrics; }
   static constexpr MessageFn<pdata::Metric> kItemMsg = &Decoder::MetricMsg;
-  static constexpr bool kItemsKeptInPlace = false;
 };
 
 struct Decoder::TracesSignal {
@@ -786,9 +779,6 @@ struct Decoder::TracesSignal {
   static auto& ScopeGroups(ResourceGroup& g) { return g.scope_spans; }
   static auto& Items(ScopeGroup& g) { return g.spans; }
   static constexpr MessageFn<pdata::Span> kItemMsg = &Decoder::SpanMsg;
-  // A ScopeSpans from the spares still holds the spans of the request it came from
-  // (TracesSpares::Harvest leaves them in place): new spans are written over them.
-  static constexpr bool kItemsKeptInPlace = true;
 };
 
 struct Decoder::LogsSignal {
@@ -802,7 +792,6 @@ struct Decoder::LogsSignal {
   static auto& ScopeGroups(ResourceGroup& g) { return g.scope_logs; }
   static auto& Items(ScopeGroup& g) { return g.log_records; }
   static constexpr MessageFn<pdata::LogRecord> kItemMsg = &Decoder::LogRecordMsg;
-  static constexpr bool kItemsKeptInPlace = false;
 };
 
 template <typename S>
@@ -834,52 +823,23 @@ bool Decoder::ResourceGroupMsg(string_view in, typename S::ResourceGroup* out) {
 
 template <typename S>
 bool Decoder::ScopeGroupMsg(string_view in, typename S::ScopeGroup* out) {
-  auto& items = S::Items(*out);
-  // The items a group from the spares still holds (spans: see TracesSpares::Harvest). Each
-  // new item is written over the next of them, reset first; those left over go back to the
-  // spares at the end. They were not walked when the request before was harvested, so each
-  // span's lines are touched once, here, where the decode writes them anyway.
-  size_t kept = 0;
-  size_t reused = 0;
-  if constexpr (S::kItemsKeptInPlace) {
-    if (spares_ != nullptr) {
-      items.swap(kept_spans_);  // see NewElement; items was empty
-      kept = items.size();
-    }
-  }
   // Counted only for a vector that never held items: one from the spares keeps the capacity
   // of the request it came from, and the count reads one cold line per item of the body, each
   // a miss (a 1 MB body's 1000 spans: ~2.5 % of the server's samples), that the decode's
   // sequential read would otherwise find prefetched.
-  if (items.capacity() == 0) items.reserve(CountLenFields(in, 2));
-  bool ok = ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
+  if (S::Items(*out).capacity() == 0) S::Items(*out).reserve(CountLenFields(in, 2));
+  return ForEachField(in, [&](ProtoReader& r, uint32_t f, WireType wt) {
     switch (f) {
       case 1:
         return Message(r, wt, "scope", -1, &Decoder::ScopeMsg, &out->scope);
       case 2:
-        if constexpr (S::kItemsKeptInPlace) {
-          if (reused < kept) {
-            // The next kept span is as cold as this one was: ask for it now.
-            if (reused + 1 < kept) {
-              const char* next = reinterpret_cast<const char*>(&items[reused + 1]);
-              for (size_t b = 0; b < sizeof(pdata::Span); b += 64) __builtin_prefetch(next + b);
-            }
-            spares_->ReuseSpan(items[reused]);
-            const auto index = static_cast<int64_t>(reused);
-            return Message(r, wt, S::kItems, index, S::kItemMsg, &items[reused++]);
-          }
-        }
-        return Append(r, wt, S::kItems, S::kItemMsg, &items);
+        return Append(r, wt, S::kItems, S::kItemMsg, &S::Items(*out));
       case 3:
         return Str(r, wt, "schema_url", &out->schema_url);
       default:
         return Skip(r, wt);
     }
   });
-  if constexpr (S::kItemsKeptInPlace) {
-    if (reused < kept) spares_->TakeBackSpans(items, reused);
-  }
-  return ok;
 }
 
 bool Decoder::MetricsRequest(string_view in, pdata::Metrics* out) {

@@ -586,27 +586,6 @@ TEST(DecodeTracesTest, DecodingIntoSparesReportsErrorsAsAFreshDecode) {
   EXPECT_EQ(s.message(), fresh.status().message());
 }
 
-// The spans a spare scope still holds (an earlier request's) never reach *out, even when the
-// decode fails before that scope's spans are read: here its length runs past the end.
-TEST(DecodeTracesTest, AFailedDecodeIntoSparesHoldsNoSpansOfTheRequestBefore) {
-  pdata::TracesSpares spares;
-  Traces reused = VaryingTraces(20, 1);
-  spares.Harvest(reused);
-  //        resource_spans {  scope_spans: 5 bytes claimed, 1 there }
-  Status s = DecodeTracesRequest(Unhex("0a 03 12 05 01"), &reused, &spares);
-  ASSERT_FALSE(s.ok());
-  size_t spans = 0;
-  for (const auto& rs : reused.resource_spans) {
-    for (const auto& ss : rs.scope_spans) spans += ss.spans.size();
-  }
-  EXPECT_EQ(spans, 0u);
-  // And the next decode into the same spares is whole.
-  spares.Harvest(reused);
-  const std::string bytes = EncodeTracesRequest(VaryingTraces(20, 3));
-  ASSERT_TRUE(DecodeTracesRequest(bytes, &reused, &spares).ok());
-  EXPECT_EQ(EncodeTracesRequest(reused), bytes);
-}
-
 TEST(DecodeLogsTest, GoldenRecordWithNegativeEnum) {
   auto r = DecodeLogsRequest(
       Unhex("0a 18 12 16 12 14 10 ff ff ff ff ff ff ff ff ff 01 2a 04 0a 02 68 69 62 01 65"));
