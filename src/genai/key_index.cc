@@ -24,13 +24,15 @@ constexpr uint64_t Tail8(std::string_view k) {
   return x;
 }
 
+inline uint64_t Load8(const char* p) {
+  uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+
 inline uint64_t Tail8Runtime(std::string_view k) {
   if constexpr (std::endian::native == std::endian::little) {
-    if (k.size() >= 8) {
-      uint64_t x;
-      std::memcpy(&x, k.data() + k.size() - 8, 8);  // the same value as Tail8's
-      return x;
-    }
+    if (k.size() >= 8) return Load8(k.data() + k.size() - 8);  // the same value as Tail8's
   }
   return Tail8(k);
 }
@@ -68,12 +70,6 @@ consteval bool AllAtLeast8() {
   return true;
 }
 static_assert(AllAtLeast8());
-
-inline uint64_t Load8(const char* p) {
-  uint64_t x;
-  std::memcpy(&x, p, 8);
-  return x;
-}
 
 // Whether a and b agree on their bytes before the last 8 (n >= 8): 8-byte words, the last
 // one overlapping the tail. An inline loop: the keys are 9 to 45 bytes, where a call to

@@ -46,6 +46,11 @@ constexpr uint64_t kHourNanos = 3600ull * 1000 * 1000 * 1000;
 constexpr uint64_t kMaxGroupBytes = 64ull << 20;
 constexpr uint64_t kMaxRowLimit = 32ull << 20;
 
+// Asks for every cache line of [p, p + n): rows the commit reads after they went cold.
+inline void PrefetchBytes(const char* p, size_t n) {
+  for (size_t k = 0; k < n; k += 64) __builtin_prefetch(p + k);
+}
+
 Status PreadAll(int fd, char* data, size_t size, uint64_t offset, const std::string& path) {
   while (size > 0) {
     ssize_t n = ::pread(fd, data, size, static_cast<off_t>(offset));
@@ -801,7 +806,7 @@ struct SpanStore::Impl {
           if (i + 2 < rows.size()) {
             const PendingRow& a = *rows[i + 2].second;
             const char* ahead = rows[i + 2].first->buf.data() + a.offset;
-            for (uint32_t k = 0; k < a.len; k += 64) __builtin_prefetch(ahead + k);
+            PrefetchBytes(ahead, a.len);
           }
           if (!last_context.empty() &&
               ((rows[i].first == last_writer && r.context_group == last_group) ||
@@ -873,9 +878,7 @@ struct SpanStore::Impl {
         // the trace index slot of a row further ahead (see TraceIndex::Prefetch).
         if (i + kPrefetchRows < rows.size()) {
           const char* ahead = w->buf.data() + rows[i + kPrefetchRows].offset;
-          __builtin_prefetch(ahead);
-          __builtin_prefetch(ahead + 64);
-          __builtin_prefetch(ahead + 128);
+          PrefetchBytes(ahead, 192);
         }
         if (i + kPrefetchSlots < rows.size()) {
           const PendingRow& a = rows[i + kPrefetchSlots];

@@ -168,8 +168,7 @@ RedactionProcessor::RedactionProcessor(const Config& config,
   }
 }
 
-bool RedactionProcessor::IsContentKey(std::string_view key) const {
-  if (IsBuiltinContentKey(key)) return true;
+bool RedactionProcessor::IsExtraContentKey(std::string_view key) const {
   for (const std::string& k : extra_keys_) {
     if (key == k) return true;
   }
@@ -208,9 +207,12 @@ size_t RedactionProcessor::RedactValue(pdata::AnyValue& value, Work& work) const
 
 size_t RedactionProcessor::ProcessAttributes(pdata::Attributes& attrs, bool event,
                                              Work& work) const {
-  // The built-in test first, inline (IsContentKey is not: this runs for every attribute).
+  // The built-in test inline, the call only when the config names keys: this runs for every
+  // attribute.
   auto content = [&](const std::string& key) {
-    if (IsBuiltinContentKey(key) || (!extra_keys_.empty() && IsContentKey(key))) return true;
+    if (IsBuiltinContentKey(key) || (!extra_keys_.empty() && IsExtraContentKey(key))) {
+      return true;
+    }
     if (!event) return false;
     return std::find(std::begin(kEventContentKeys), std::end(kEventContentKeys), key) !=
            std::end(kEventContentKeys);

@@ -54,7 +54,8 @@ class RedactionProcessor final : public component::Processor {
   size_t RedactValue(pdata::AnyValue& value, Work& work) const;
 
  private:
-  bool IsContentKey(std::string_view key) const;
+  // One of the config's `attributes` (the built-in keys are IsBuiltinContentKey's).
+  bool IsExtraContentKey(std::string_view key) const;
   size_t ProcessAttributes(pdata::Attributes& attrs, bool event, Work& work) const;
   void Mark(pdata::Attributes& attrs, size_t count) const;
   void Count(const Work& work) const;
