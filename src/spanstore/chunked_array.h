@@ -1,6 +1,6 @@
 #pragma once
 // Internal to src/spanstore: an append-only array for the span store's index (one entry per
-// stored span or log, ~120 bytes each, appended for as long as the server runs).
+// stored span or log, 96 bytes each, appended for as long as the server runs).
 //
 // Elements live in chunks of kPerChunk that never move: an append copies nothing already
 // stored (unlike a vector) and allocates once per chunk (unlike std::deque, whose 512-byte
@@ -9,7 +9,7 @@
 // pages (MADV_HUGEPAGE), so a large partition's index grows by one page fault per chunk rather
 // than one per 4 KiB. In the dev VM a 4 KiB fault costs ~11 µs (bench/README.md): one per ~34
 // spans was ~3 % of the server's span ingest CPU. The first chunk stays on small pages, so a
-// small partition costs only the pages it touches (its mapping is 2 MiB of address space).
+// small partition costs only the pages it touches (its mapping is a few MiB of address space).
 //
 // Thread-compatible. T must be trivially copyable and destructible: chunks are unmapped
 // without running destructors.
@@ -54,11 +54,30 @@ inline void* MapAligned(size_t bytes, bool huge) {
 template <typename T>
 class ChunkedArray {
   static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>);
+  static_assert(sizeof(T) <= kHugePageBytes);
 
  public:
-  static constexpr size_t kChunkBytes = kHugePageBytes;
-  // A power of two, so that an index splits with a shift and a mask.
-  static constexpr size_t kPerChunk = std::bit_floor(kChunkBytes / sizeof(T));
+  // The mapping that holds n elements: whole huge pages.
+  static constexpr size_t HugePagesFor(size_t n) {
+    return (n * sizeof(T) + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+  }
+  // Of the powers of two from what fills one huge page up to 8 times that, the one whose
+  // chunk wastes the smallest share of its huge pages (the first on a tie). A 96-byte entry
+  // fills one huge page only three quarters (16,384 of them), but 65,536 fill three exactly.
+  static constexpr size_t PerChunk() {
+    const size_t first = std::bit_floor(kHugePageBytes / sizeof(T));
+    size_t best = first;
+    for (size_t n = first; n <= 8 * first; n *= 2) {
+      // Compare used/mapped shares without division: n/HugePagesFor(n) > best/HugePagesFor(best).
+      if (n * HugePagesFor(best) > best * HugePagesFor(n)) best = n;
+    }
+    return best;
+  }
+
+  // Elements per chunk: a power of two, so that an index splits with a shift and a mask.
+  static constexpr size_t kPerChunk = PerChunk();
+  // A whole number of huge pages, since a huge page is cleared whole when first touched.
+  static constexpr size_t kChunkBytes = HugePagesFor(kPerChunk);
 
   ChunkedArray() = default;
   ChunkedArray(ChunkedArray&& other) noexcept

@@ -64,6 +64,37 @@ TEST(ChunkedArrayTest, MovesAndEmpties) {
   EXPECT_EQ(a[0].b, 5u);
 }
 
+// A chunk is whole huge pages, each cleared whole when first touched: the elements per chunk
+// are chosen to fill them.
+TEST(ChunkedArrayTest, ChunksFillTheirHugePages) {
+  static_assert(ChunkedArray<Entry>::kPerChunk == 65536);
+  static_assert(ChunkedArray<Entry>::kChunkBytes == 3 * kHugePageBytes);
+  static_assert(ChunkedArray<uint32_t>::kPerChunk == 524288);
+  static_assert(ChunkedArray<uint32_t>::kChunkBytes == kHugePageBytes);
+  struct Odd {
+    char bytes[120];
+  };
+  // 120 bytes never fill whole huge pages: the first of the equally good sizes.
+  static_assert(ChunkedArray<Odd>::kPerChunk == 16384);
+  static_assert(ChunkedArray<Odd>::kChunkBytes == kHugePageBytes);
+  struct Big {
+    char bytes[1536];
+  };
+  // 1,024 of 1,536 bytes fill 3/4 of a huge page; 4,096 fill three exactly.
+  static_assert(ChunkedArray<Big>::kPerChunk == 4096);
+  ChunkedArray<Big> bigs;
+  for (int i = 0; i < 5000; ++i) {
+    Big b;
+    b.bytes[0] = static_cast<char>(i);
+    b.bytes[1535] = static_cast<char>(i >> 8);
+    bigs.push_back(b);
+  }
+  for (int i = 0; i < 5000; i += 7) {
+    EXPECT_EQ(bigs[i].bytes[0], static_cast<char>(i));
+    EXPECT_EQ(bigs[i].bytes[1535], static_cast<char>(i >> 8));
+  }
+}
+
 TEST(ChunkedArrayTest, HoldsIndexEntries) {
   static_assert(ChunkedArray<Entry>::kPerChunk * sizeof(Entry) <= ChunkedArray<Entry>::kChunkBytes);
   ChunkedArray<Entry> entries;

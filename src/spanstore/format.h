@@ -46,6 +46,11 @@ enum class RowKind : uint8_t { kSpan = 1, kLog = 2 };
 // Set in a row's kind byte: its context is a reference (see the top of this file).
 inline constexpr uint8_t kRowContextRef = 0x80;
 
+// The largest token count a row keeps (the index holds counts in 56 bits); a larger or
+// negative count is stored as not known (-1).
+inline constexpr int64_t kMaxTokens = (int64_t{1} << 55) - 1;
+inline int64_t KnownTokens(int64_t n) { return n >= 0 && n <= kMaxTokens ? n : -1; }
+
 // The fixed part of a row: what the index needs, readable without decoding the record.
 // For a log: status = severity number (clamped to 0..255), name = event_name, start = end = the
 // record's time (observed time when time is 0), no GenAI fields, span_kind 0.

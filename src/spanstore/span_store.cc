@@ -45,6 +45,8 @@ namespace fs = std::filesystem;
 constexpr uint64_t kHourNanos = 3600ull * 1000 * 1000 * 1000;
 constexpr uint64_t kMaxGroupBytes = 64ull << 20;
 constexpr uint64_t kMaxRowLimit = 32ull << 20;
+// A block starts below max_segment_bytes, and the index holds its offset in 32 bits.
+constexpr uint64_t kMaxSegmentLimit = UINT32_MAX;
 
 // Asks for every cache line of [p, p + n): rows the commit reads after they went cold.
 inline void PrefetchBytes(const char* p, size_t n) {
@@ -161,6 +163,20 @@ bool FinishReasonMatches(std::string_view joined, std::string_view want) {
   }
 }
 
+// An entry's GenAI strings as symbol ids (Entry::genai names one).
+struct GenAiTuple {
+  uint32_t model = 0, provider = 0, operation = 0, finish = 0;
+  bool operator==(const GenAiTuple&) const = default;
+};
+struct GenAiTupleHash {
+  size_t operator()(const GenAiTuple& t) const {
+    const uint64_t a = (uint64_t{t.model} << 32) | t.provider;
+    const uint64_t b = (uint64_t{t.operation} << 32) | t.finish;
+    const uint64_t h = (a * 0x9E3779B97F4A7C15ull) ^ (b * 0xC2B2AE3D27D4EB4Full);
+    return static_cast<size_t>(h ^ (h >> 29));
+  }
+};
+
 }  // namespace
 
 namespace internal {
@@ -231,8 +247,8 @@ struct SpanSignal {
     row->provider = g->provider;
     row->operation = g->operation;
     row->finish_reason = g->finish_reason;
-    row->input_tokens = g->input_tokens;
-    row->output_tokens = g->output_tokens;
+    row->input_tokens = internal::KnownTokens(g->input_tokens);
+    row->output_tokens = internal::KnownTokens(g->output_tokens);
     row->cost = g->cost;
     return span.start_time_unix_nano;
   }
@@ -361,6 +377,11 @@ struct SpanStore::Impl {
   // Heterogeneous lookup: interning a string_view allocates only for a new symbol.
   std::unordered_map<std::string, uint32_t, StringHash, std::equal_to<>> symbol_ids{
       {std::string(), 0}};
+  // The GenAI strings of entries, as symbol ids, by Entry::genai; id 0 = all four empty.
+  // They repeat together (a model comes with its provider, and a handful of operations and
+  // finish reasons), so an entry holds one id instead of four.
+  std::vector<GenAiTuple> genai_tuples{GenAiTuple{}};
+  std::unordered_map<GenAiTuple, uint32_t, GenAiTupleHash> genai_tuple_ids{{GenAiTuple{}, 0}};
 
   // Block cache: (seq, block offset) -> raw rows.
   struct CacheKey {
@@ -437,6 +458,12 @@ struct SpanStore::Impl {
     std::vector<std::array<std::string, 6>> strings;
     auto scanned = internal::ScanSegment(
         bytes, [&](uint64_t block_offset, uint32_t row_offset, const RowFields& row) {
+          // No Options ever let a segment grow this far (kMaxSegmentLimit); refuse rather
+          // than index a row where it is not.
+          if (block_offset > kMaxSegmentLimit) {
+            return DataLoss("a block at offset " + std::to_string(block_offset) +
+                            ", past the index's 4 GiB limit for a segment");
+          }
           entries.push_back(MakeEntry(row, seq, block_offset, row_offset));
           strings.push_back({std::string(row.service), std::string(row.name),
                              std::string(row.model), std::string(row.provider),
@@ -480,11 +507,11 @@ struct SpanStore::Impl {
     Partition& p = PartitionFor(hour);
     p.segments.push_back(seg);
     segments_by_seq[seq] = seg;
-    InternHints hints[6];
+    EntryHints hints;
     for (size_t i = 0; i < entries.size(); ++i) {
       Entry& e = entries[i];
       const auto& s = strings[i];
-      InternStrings(s[0], s[1], s[2], s[3], s[4], s[5], hints, &e);
+      InternStrings(s[0], s[1], s[2], s[3], s[4], s[5], &hints, &e);
       AddEntry(p, e);
     }
     return Status::Ok();
@@ -498,15 +525,15 @@ struct SpanStore::Impl {
     e.trace_id = row.trace_id;
     e.span_id = row.span_id;
     e.parent_span_id = row.parent_span_id;
-    e.block_offset = block_offset;
+    e.block_offset = static_cast<uint32_t>(block_offset);
     e.seq = seq;
     e.row_offset = row_offset;
-    e.input_tokens = row.input_tokens;
-    e.output_tokens = row.output_tokens;
+    e.input_tokens = internal::KnownTokens(row.input_tokens);
+    e.output_tokens = internal::KnownTokens(row.output_tokens);
     e.cost = row.cost;
     e.status = row.status;
-    e.span_kind = row.span_kind;
-    e.kind = row.kind;
+    e.span_kind = row.span_kind & 0x7f;
+    e.is_log = row.kind == RowKind::kLog;
     return e;
   }
 
@@ -534,17 +561,34 @@ struct SpanStore::Impl {
     hints->ids[hints->next++ % 4] = id;
     return id;
   }
-  // An entry's six strings as symbol ids, one set of hints per field (Open and Commit).
+  // REQUIRES: index_mu held exclusively.
+  uint32_t InternGenAi(const GenAiTuple& t, InternHints* hints) {
+    for (uint32_t id : hints->ids) {
+      if (genai_tuples[id] == t) return id;
+    }
+    auto [it, inserted] =
+        genai_tuple_ids.try_emplace(t, static_cast<uint32_t>(genai_tuples.size()));
+    if (inserted) genai_tuples.push_back(t);
+    hints->ids[hints->next++ % 4] = it->second;
+    return it->second;
+  }
+  struct EntryHints {
+    InternHints service, name, model, provider, operation, finish, genai;
+  };
+  // An entry's six strings as ids, one set of hints per field (Open and Commit).
   // REQUIRES: index_mu held exclusively.
   void InternStrings(std::string_view service, std::string_view name, std::string_view model,
                      std::string_view provider, std::string_view operation, std::string_view finish,
-                     InternHints (&hints)[6], Entry* e) {
-    e->service = Intern(service, &hints[0]);
-    e->name = Intern(name, &hints[1]);
-    e->model = Intern(model, &hints[2]);
-    e->provider = Intern(provider, &hints[3]);
-    e->operation = Intern(operation, &hints[4]);
-    e->finish = Intern(finish, &hints[5]);
+                     EntryHints* hints, Entry* e) {
+    e->service = Intern(service, &hints->service);
+    e->name = Intern(name, &hints->name);
+    if (model.empty() && provider.empty() && operation.empty() && finish.empty()) {
+      e->genai = 0;
+      return;
+    }
+    const GenAiTuple t{Intern(model, &hints->model), Intern(provider, &hints->provider),
+                       Intern(operation, &hints->operation), Intern(finish, &hints->finish)};
+    e->genai = InternGenAi(t, &hints->genai);
   }
 
   // REQUIRES: index_mu held exclusively.
@@ -552,7 +596,7 @@ struct SpanStore::Impl {
 
   // REQUIRES: index_mu held exclusively.
   void AddEntry(Partition& p, const Entry& e) {
-    bool is_log = e.kind == RowKind::kLog;
+    const bool is_log = e.is_log;
     internal::ChunkedArray<Entry>& v = is_log ? p.logs : p.spans;
     if (!e.trace_id.empty()) {
       (void)p.traces.Add(e.trace_id, v.size(), is_log);
@@ -560,6 +604,76 @@ struct SpanStore::Impl {
     v.push_back(e);
     if (!is_log) p.operations.insert((uint64_t{e.service} << 32) | e.name);
   }
+
+  // A SpanQuery's filters on index entries: time range, service, span name, the GenAI
+  // strings, status, duration, tokens and cost (not a cursor or attribute filters). The
+  // GenAI strings are decided once per tuple id. REQUIRES: index_mu held, shared at least,
+  // while it is built and whenever Matches runs.
+  class EntryFilter {
+   public:
+    EntryFilter(const Impl& m, const SpanQuery& q) : m_(m), q_(q) {
+      possible_ = Resolve(q.service, &service_) && Resolve(q.span_name, &name_) &&
+                  Resolve(q.model, &model_) && Resolve(q.provider, &provider_) &&
+                  Resolve(q.operation, &operation_);
+      by_genai_ =
+          model_ != kAny || provider_ != kAny || operation_ != kAny || !q.finish_reason.empty();
+    }
+
+    // False when a string filter names a string never stored: nothing can match.
+    bool possible() const { return possible_; }
+
+    bool Matches(const Entry& e) {
+      if (e.start < q_.start_unix_nano || e.start >= q_.end_unix_nano) return false;
+      if (service_ != kAny && e.service != service_) return false;
+      if (name_ != kAny && e.name != name_) return false;
+      if (by_genai_ && !GenAiMatches(e.genai)) return false;
+      if (q_.status && e.status != static_cast<uint8_t>(*q_.status)) return false;
+      const uint64_t d = e.end > e.start ? e.end - e.start : 0;
+      if (q_.min_duration_nanos && d < *q_.min_duration_nanos) return false;
+      if (q_.max_duration_nanos && d > *q_.max_duration_nanos) return false;
+      if (q_.min_input_tokens && e.input_tokens < *q_.min_input_tokens) return false;
+      if (q_.min_output_tokens && e.output_tokens < *q_.min_output_tokens) return false;
+      if (q_.min_cost && !(e.cost >= *q_.min_cost)) return false;  // NaN (unknown) fails
+      return true;
+    }
+
+   private:
+    static constexpr uint32_t kAny = UINT32_MAX;
+    enum Verdict : uint8_t { kUnknown, kNo, kYes };
+
+    // The symbol id of a filter's string (kAny for an empty one); false for a string the
+    // store never held.
+    bool Resolve(const std::string& s, uint32_t* id) const {
+      if (s.empty()) {
+        *id = kAny;
+        return true;
+      }
+      auto it = m_.symbol_ids.find(s);
+      if (it == m_.symbol_ids.end()) return false;
+      *id = it->second;
+      return true;
+    }
+
+    bool GenAiMatches(uint32_t id) {
+      if (id >= verdicts_.size()) verdicts_.resize(id + 1, kUnknown);
+      if (verdicts_[id] == kUnknown) {
+        const GenAiTuple& t = m_.genai_tuples[id];
+        const bool yes = (model_ == kAny || t.model == model_) &&
+                         (provider_ == kAny || t.provider == provider_) &&
+                         (operation_ == kAny || t.operation == operation_) &&
+                         (q_.finish_reason.empty() ||
+                          FinishReasonMatches(m_.symbols[t.finish], q_.finish_reason));
+        verdicts_[id] = yes ? kYes : kNo;
+      }
+      return verdicts_[id] == kYes;
+    }
+
+    const Impl& m_;
+    const SpanQuery& q_;
+    bool possible_ = false, by_genai_ = false;
+    uint32_t service_ = kAny, name_ = kAny, model_ = kAny, provider_ = kAny, operation_ = kAny;
+    std::vector<Verdict> verdicts_;  // by GenAI tuple id
+  };
 
   // ---- append
 
@@ -858,7 +972,7 @@ struct SpanStore::Impl {
       segments_by_seq[seg->seq] = seg;
     }
     RowFields row;
-    InternHints hints[6];
+    EntryHints hints;
     // Rows come in runs of one hour: look its partition up once per run (for the row being
     // indexed, and for the one whose trace slot is asked for ahead of it).
     struct LastPartition {
@@ -891,7 +1005,7 @@ struct SpanStore::Impl {
         }
         Entry e = MakeEntry(row, r.seq, r.block_offset, r.row_offset);
         InternStrings(row.service, row.name, row.model, row.provider, row.operation,
-                      row.finish_reason, hints, &e);
+                      row.finish_reason, &hints, &e);
         AddEntry(partition(r.hour, &indexed), e);
         (row.kind == RowKind::kLog ? appended_logs : appended_spans)++;
       }
@@ -1083,6 +1197,10 @@ Result<std::unique_ptr<SpanStore>> SpanStore::Open(const std::string& dir, Optio
   if (options.block_bytes == 0 || options.block_bytes > internal::kMaxBlockRawBytes / 2) {
     return InvalidArgument("span store: block_bytes out of range");
   }
+  if (options.max_segment_bytes == 0 || options.max_segment_bytes > kMaxSegmentLimit) {
+    return InvalidArgument("span store: max_segment_bytes must be in 1.." +
+                           std::to_string(kMaxSegmentLimit) + " (the index holds 32-bit offsets)");
+  }
   if (options.sync == SyncMode::kInterval && options.sync_interval.count() <= 0) {
     return InvalidArgument("span store: sync_interval must be positive");
   }
@@ -1175,44 +1293,10 @@ Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
   std::vector<SpanSummary> found;
 
   std::shared_lock lock(m.index_mu);
-  // Resolve the string filters to symbol ids; a string never seen matches nothing.
-  auto sym = [&](const std::string& s, uint32_t* id) {
-    if (s.empty()) {
-      *id = UINT32_MAX;
-      return true;
-    }
-    auto it = m.symbol_ids.find(s);
-    if (it == m.symbol_ids.end()) return false;
-    *id = it->second;
-    return true;
-  };
-  uint32_t service, name, model, provider, operation;
-  if (!sym(q.service, &service) || !sym(q.span_name, &name) || !sym(q.model, &model) ||
-      !sym(q.provider, &provider) || !sym(q.operation, &operation)) {
-    return result;
-  }
-  std::unordered_map<uint32_t, bool> finish_ok;
+  Impl::EntryFilter filter(m, q);
+  if (!filter.possible()) return result;
   auto matches = [&](const Entry& e) {
-    if (e.start < q.start_unix_nano || e.start >= q.end_unix_nano) return false;
-    if (cursor && !(internal::KeyOf(e) < *cursor)) return false;
-    if (service != UINT32_MAX && e.service != service) return false;
-    if (name != UINT32_MAX && e.name != name) return false;
-    if (model != UINT32_MAX && e.model != model) return false;
-    if (provider != UINT32_MAX && e.provider != provider) return false;
-    if (operation != UINT32_MAX && e.operation != operation) return false;
-    if (q.status && e.status != static_cast<uint8_t>(*q.status)) return false;
-    uint64_t d = e.end > e.start ? e.end - e.start : 0;
-    if (q.min_duration_nanos && d < *q.min_duration_nanos) return false;
-    if (q.max_duration_nanos && d > *q.max_duration_nanos) return false;
-    if (q.min_input_tokens && e.input_tokens < *q.min_input_tokens) return false;
-    if (q.min_output_tokens && e.output_tokens < *q.min_output_tokens) return false;
-    if (q.min_cost && !(e.cost >= *q.min_cost)) return false;  // NaN (unknown) fails
-    if (!q.finish_reason.empty()) {
-      auto [it, inserted] = finish_ok.try_emplace(e.finish, false);
-      if (inserted) it->second = FinishReasonMatches(m.symbols[e.finish], q.finish_reason);
-      if (!it->second) return false;
-    }
-    return true;
+    return filter.Matches(e) && (!cursor || internal::KeyOf(e) < *cursor);
   };
   auto summarize = [&](const Entry& e) {
     SpanSummary s;
@@ -1225,10 +1309,11 @@ Result<SpanSearchResult> SpanStore::Search(const SpanQuery& q) const {
     s.status = static_cast<pdata::SpanStatus::Code>(e.status);
     s.start_time_unix_nano = e.start;
     s.end_time_unix_nano = e.end;
-    s.genai.model = m.symbols[e.model];
-    s.genai.provider = m.symbols[e.provider];
-    s.genai.operation = m.symbols[e.operation];
-    s.genai.finish_reason = m.symbols[e.finish];
+    const GenAiTuple& t = m.genai_tuples[e.genai];
+    s.genai.model = m.symbols[t.model];
+    s.genai.provider = m.symbols[t.provider];
+    s.genai.operation = m.symbols[t.operation];
+    s.genai.finish_reason = m.symbols[t.finish];
     s.genai.input_tokens = e.input_tokens;
     s.genai.output_tokens = e.output_tokens;
     s.genai.cost = e.cost;
@@ -1363,22 +1448,8 @@ Result<uint64_t> SpanStore::ScanGenAi(const SpanQuery& q,
   uint64_t scanned = 0;
   if (q.start_unix_nano >= q.end_unix_nano) return scanned;
   std::shared_lock lock(m.index_mu);
-  auto sym = [&](const std::string& s, uint32_t* id) {
-    if (s.empty()) {
-      *id = UINT32_MAX;
-      return true;
-    }
-    auto it = m.symbol_ids.find(s);
-    if (it == m.symbol_ids.end()) return false;
-    *id = it->second;
-    return true;
-  };
-  uint32_t service, name, model, provider, operation;
-  if (!sym(q.service, &service) || !sym(q.span_name, &name) || !sym(q.model, &model) ||
-      !sym(q.provider, &provider) || !sym(q.operation, &operation)) {
-    return scanned;
-  }
-  std::unordered_map<uint32_t, bool> finish_ok;
+  Impl::EntryFilter filter(m, q);
+  if (!filter.possible()) return scanned;
   GenAiRow row;
   for (const auto& [hour, partition] : m.partitions) {
     const uint64_t hour_start = static_cast<uint64_t>(hour) * kHourNanos;
@@ -1388,37 +1459,21 @@ Result<uint64_t> SpanStore::ScanGenAi(const SpanQuery& q,
       ++scanned;
       if (e.start < q.start_unix_nano || e.start >= q.end_unix_nano) continue;
       // Not a GenAI call: nothing of the hook's fields is known.
-      if (e.model == 0 && e.provider == 0 && e.operation == 0 && e.input_tokens < 0 &&
-          e.output_tokens < 0 && std::isnan(e.cost)) {
+      if (e.genai == 0 && e.input_tokens < 0 && e.output_tokens < 0 && std::isnan(e.cost)) {
         continue;
       }
-      if (service != UINT32_MAX && e.service != service) continue;
-      if (name != UINT32_MAX && e.name != name) continue;
-      if (model != UINT32_MAX && e.model != model) continue;
-      if (provider != UINT32_MAX && e.provider != provider) continue;
-      if (operation != UINT32_MAX && e.operation != operation) continue;
-      if (q.status && e.status != static_cast<uint8_t>(*q.status)) continue;
-      const uint64_t d = e.end > e.start ? e.end - e.start : 0;
-      if (q.min_duration_nanos && d < *q.min_duration_nanos) continue;
-      if (q.max_duration_nanos && d > *q.max_duration_nanos) continue;
-      if (q.min_input_tokens && e.input_tokens < *q.min_input_tokens) continue;
-      if (q.min_output_tokens && e.output_tokens < *q.min_output_tokens) continue;
-      if (q.min_cost && !(e.cost >= *q.min_cost)) continue;
-      if (!q.finish_reason.empty()) {
-        auto [it, inserted] = finish_ok.try_emplace(e.finish, false);
-        if (inserted) it->second = FinishReasonMatches(m.symbols[e.finish], q.finish_reason);
-        if (!it->second) continue;
-      }
+      if (!filter.Matches(e)) continue;
       row.trace_id = &e.trace_id;
       row.span_id = &e.span_id;
       row.start_unix_nano = e.start;
       row.end_unix_nano = e.end;
       row.service = m.symbols[e.service];
       row.name = m.symbols[e.name];
-      row.model = m.symbols[e.model];
-      row.provider = m.symbols[e.provider];
-      row.operation = m.symbols[e.operation];
-      row.finish_reason = m.symbols[e.finish];
+      const GenAiTuple& t = m.genai_tuples[e.genai];
+      row.model = m.symbols[t.model];
+      row.provider = m.symbols[t.provider];
+      row.operation = m.symbols[t.operation];
+      row.finish_reason = m.symbols[t.finish];
       row.input_tokens = e.input_tokens;
       row.output_tokens = e.output_tokens;
       row.cost = e.cost;

@@ -301,6 +301,98 @@ TEST_F(SpanStoreTest, CustomIndexHookFillsCost) {
   EXPECT_DOUBLE_EQ(r->spans[0].genai.cost, 2.0);
 }
 
+// The index holds a span's four GenAI strings as one tuple id and its token counts in 56
+// bits: every combination of filters answers as before, after a reopen too, and a count the
+// index cannot hold is stored as not known rather than cut.
+TEST_F(SpanStoreTest, GenAiTuplesAndTokenBoundsSurviveReopen) {
+  Options o;
+  o.index_hook = [](const pdata::Resource& r, const pdata::InstrumentationScope& sc,
+                    const pdata::Span& span, GenAiFields* f) {
+    DefaultSpanIndexHook(r, sc, span, f);
+    if (span.name == "huge") {
+      f->input_tokens = internal::kMaxTokens;
+      f->output_tokens = internal::kMaxTokens + 1;
+    } else if (span.name == "max") {
+      f->output_tokens = std::numeric_limits<int64_t>::max();
+    }
+  };
+  struct Call {
+    const char *model, *provider, *operation, *finish;
+  };
+  const Call calls[] = {{"m1", "p1", "chat", "stop"},        {"m1", "p1", "chat", "length"},
+                        {"m2", "p2", "embeddings", ""},      {"m1", "p2", "chat", "stop"},
+                        {"m1", "p1", "chat", "stop,length"}, {"", "", "", ""}};
+  std::vector<pdata::Span> spans;
+  uint8_t id = 1;
+  for (const Call& c : calls) {
+    pdata::Span s = MakeSpan(1, id, kT0 + id, 10, "call");
+    if (*c.model) s.attributes.push_back({"gen_ai.request.model", c.model});
+    if (*c.provider) s.attributes.push_back({"gen_ai.provider.name", c.provider});
+    if (*c.operation) s.attributes.push_back({"gen_ai.operation.name", c.operation});
+    if (*c.finish) s.attributes.push_back({"gen_ai.response.finish_reasons", c.finish});
+    s.attributes.push_back({"gen_ai.usage.input_tokens", int64_t{id} * 10});
+    spans.push_back(std::move(s));
+    ++id;
+  }
+  spans.push_back(MakeSpan(1, id++, kT0 + 20, 10, "huge"));
+  spans.push_back(MakeSpan(1, id++, kT0 + 21, 10, "max"));
+
+  auto check = [&](SpanStore& store) {
+    auto count = [&](SpanQuery q) {
+      auto r = store.Search(q);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      size_t scanned = 0;
+      auto n = store.ScanGenAi(q, [&](const GenAiRow&) { ++scanned; });
+      EXPECT_TRUE(n.ok());
+      // Every match here is a GenAI call, so the scan sees what the search finds.
+      EXPECT_EQ(scanned, r.ok() ? r->spans.size() : 0u) << q.model << q.provider << q.operation;
+      return r.ok() ? r->spans.size() : 0u;
+    };
+    EXPECT_EQ(count({.model = "m1"}), 4u);
+    EXPECT_EQ(count({.provider = "p2"}), 2u);
+    EXPECT_EQ(count({.model = "m1", .provider = "p2"}), 1u);
+    EXPECT_EQ(count({.model = "m1", .finish_reason = "stop"}), 3u);
+    EXPECT_EQ(count({.model = "m1", .finish_reason = "length"}), 2u);
+    EXPECT_EQ(count({.operation = "embeddings"}), 1u);
+    EXPECT_EQ(count({.model = "m2", .operation = "chat"}), 0u);
+    EXPECT_EQ(count({.model = "m3"}), 0u);
+    EXPECT_EQ(count({.model = "m1", .min_input_tokens = 40}), 2u);
+
+    auto r = store.Search({.model = "m2"});
+    ASSERT_TRUE(r.ok());
+    ASSERT_EQ(r->spans.size(), 1u);
+    EXPECT_EQ(r->spans[0].genai.provider, "p2");
+    EXPECT_EQ(r->spans[0].genai.operation, "embeddings");
+    EXPECT_EQ(r->spans[0].genai.finish_reason, "");
+    EXPECT_EQ(r->spans[0].genai.input_tokens, 30);
+
+    auto plain = store.Search({.span_name = "call", .min_input_tokens = 60});
+    ASSERT_TRUE(plain.ok());
+    ASSERT_EQ(plain->spans.size(), 1u);
+    EXPECT_EQ(plain->spans[0].genai.model, "");
+    EXPECT_EQ(plain->spans[0].genai.input_tokens, 60);
+
+    auto huge = store.Search({.span_name = "huge"});
+    ASSERT_TRUE(huge.ok());
+    ASSERT_EQ(huge->spans.size(), 1u);
+    EXPECT_EQ(huge->spans[0].genai.input_tokens, internal::kMaxTokens);
+    EXPECT_EQ(huge->spans[0].genai.output_tokens, -1) << "past the index's 56 bits";
+    auto max = store.Search({.span_name = "max"});
+    ASSERT_TRUE(max.ok());
+    ASSERT_EQ(max->spans.size(), 1u);
+    EXPECT_EQ(max->spans[0].genai.output_tokens, -1);
+    EXPECT_EQ(count({.min_output_tokens = 0}), 0u);
+  };
+  {
+    auto store = OpenStore(o);
+    ASSERT_TRUE(store->Append(OneResource("svc", spans)).ok());
+    check(*store);
+  }
+  auto store = OpenStore(o);
+  EXPECT_EQ(store->stats().spans, spans.size());
+  check(*store);
+}
+
 // ScanGenAi visits exactly the GenAI spans Search finds with the same filters (paged to the
 // end), with the same indexed fields, and skips the workflow spans that carry none.
 TEST_F(SpanStoreTest, ScanGenAiVisitsWhatSearchFinds) {
@@ -655,6 +747,10 @@ TEST_F(SpanStoreTest, OversizedRowsAreRefusedAndTheOthersStored) {
   EXPECT_EQ(Names(*store->Search({})), (std::vector<std::string>{"ok", "small"}));
   EXPECT_EQ(SpanStore::Open(dir_ + "x", Options{.max_row_bytes = 0}).status().code(),
             StatusCode::kInvalidArgument);
+  // The index holds a block's offset in 32 bits.
+  auto wide = SpanStore::Open(dir_ + "x", Options{.max_segment_bytes = 4ull << 30});
+  EXPECT_EQ(wide.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(wide.status().message().find("max_segment_bytes"), std::string::npos);
 }
 
 TEST_F(SpanStoreTest, RetentionByTimeDropsWholePartitions) {
