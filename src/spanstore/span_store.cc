@@ -663,11 +663,10 @@ struct SpanStore::Impl {
     [[gnu::noinline]] bool DecideGenAi(uint32_t id) {
       if (id >= verdicts_.size()) verdicts_.resize(id + 1, kUnknown);
       const GenAiTuple& t = m_.genai_tuples[id];
-      const bool yes = (model_ == kAny || t.model == model_) &&
-                       (provider_ == kAny || t.provider == provider_) &&
-                       (operation_ == kAny || t.operation == operation_) &&
-                       (q_.finish_reason.empty() ||
-                        FinishReasonMatches(m_.symbols[t.finish], q_.finish_reason));
+      const bool yes =
+          (model_ == kAny || t.model == model_) && (provider_ == kAny || t.provider == provider_) &&
+          (operation_ == kAny || t.operation == operation_) &&
+          (q_.finish_reason.empty() || FinishReasonMatches(m_.symbols[t.finish], q_.finish_reason));
       verdicts_[id] = yes ? kYes : kNo;
       return yes;
     }
