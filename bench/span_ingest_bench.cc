@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -235,9 +236,41 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Everything that can refuse the arguments runs before the server starts.
+  std::string corpus;
+  if (!message_corpus.empty()) {
+    std::ifstream in(message_corpus, std::ios::binary);
+    if (!in) {
+      std::fprintf(stderr, "--message-corpus %s: %s\n", message_corpus.c_str(),
+                   std::strerror(errno));
+      return 2;
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    corpus = text.str();
+    if (corpus.size() < 4096) {
+      std::fprintf(stderr, "--message-corpus %s: need at least 4 KiB of text\n",
+                   message_corpus.c_str());
+      return 2;
+    }
+  }
+
   std::string tmpl = (fs::temp_directory_path() / "span-ingest-bench-XXXXXX").string();
   if (mkdtemp(tmpl.data()) == nullptr) return 1;
   const std::string dir = tmpl;
+  // However main returns from here on, the server is stopped and its directory removed.
+  struct Cleanup {
+    std::string dir;
+    pid_t server = -1;  // set once forked; -1 again once stopped and waited for
+    ~Cleanup() {
+      if (server > 0) {
+        kill(server, SIGKILL);
+        waitpid(server, nullptr, 0);
+      }
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{dir};
   const int http = FreePort(), otlp = FreePort(), grpc = FreePort(), health = FreePort();
   binary = fs::absolute(binary).string();  // execvp: a path, never a PATH lookup
   std::vector<std::string> args;
@@ -265,6 +298,7 @@ int main(int argc, char** argv) {
     execvp(av[0], av.data());
     _exit(127);
   }
+  cleanup.server = pid;
   net::HttpClient client;
   auto get_ok = [&](int port) {
     net::HttpRequest r;
@@ -279,13 +313,10 @@ int main(int argc, char** argv) {
     if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   if (!up) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
     // The log is shown here rather than left behind with the data directory.
     std::fprintf(stderr, "server did not become healthy; its log:\n");
     std::ifstream log(dir + "/server.log");
     std::cerr << log.rdbuf();
-    fs::remove_all(dir);
     return 1;
   }
 
@@ -298,18 +329,6 @@ int main(int argc, char** argv) {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count()),
                       shape.time_spread);
-  std::string corpus;
-  if (!message_corpus.empty()) {
-    std::ifstream in(message_corpus, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    corpus = text.str();
-    if (corpus.size() < 4096) {
-      std::fprintf(stderr, "--message-corpus %s: need at least 4 KiB of text\n",
-                   message_corpus.c_str());
-      return 2;
-    }
-  }
   std::vector<std::string> bodies;
   std::vector<std::vector<size_t>> trace_id_offsets;
   size_t raw_bytes = 0;
@@ -395,6 +414,7 @@ int main(int argc, char** argv) {
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
+  cleanup.server = -1;
 
   const double wall = t1 - t0, cpu = cpu1 - cpu0;
   std::printf(
@@ -429,6 +449,5 @@ int main(int argc, char** argv) {
     std::printf("  callgrind: %llu instructions in the window; %.0f per acknowledged span (%s)\n",
                 total, n > 0 ? double(total) / double(n) : 0.0, callgrind_out.c_str());
   }
-  fs::remove_all(dir);
   return failures.load() == 0 ? 0 : 1;
 }
