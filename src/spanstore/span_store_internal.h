@@ -35,8 +35,6 @@ struct Entry {
   int64_t output_tokens : 56 = -1;
   uint64_t span_kind : 7 = 0;
   uint64_t is_log : 1 = 0;  // a log record, not a span
-
-  RowKind kind() const { return is_log ? RowKind::kLog : RowKind::kSpan; }
 };
 static_assert(sizeof(Entry) == 96);
 
